@@ -1,0 +1,242 @@
+//! The phone's side: share d1, key generation and signing sessions.
+
+use crate::codec::{HexPoint, HexScalar, nonzero};
+use crate::hash::message_digest;
+use crate::messages::{
+    Curve, KeygenRequest, KeygenResponse, PROTOCOL_VERSION, SignRequest, SignResponse, valid_id,
+};
+use crate::nonce::hedged_scalar;
+use crate::proof::SchnorrProof;
+use crate::{CosignError, verify_digest};
+use sm2::elliptic_curve::PrimeField;
+use sm2::elliptic_curve::group::Group;
+use sm2::{FieldBytes, ProjectivePoint, PublicKey, Scalar};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::{Zeroize, Zeroizing};
+
+pub(crate) const CLIENT_ROLE: &str = "client";
+pub(crate) const SERVER_ROLE: &str = "server";
+
+/// Key generation in progress on the phone: holds d1 until the server answers.
+pub struct ClientKeygen {
+    enrollment_id: String,
+    d1: Scalar,
+}
+
+impl Drop for ClientKeygen {
+    fn drop(&mut self) {
+        self.d1.zeroize();
+    }
+}
+
+impl std::fmt::Debug for ClientKeygen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientKeygen")
+            .field("enrollment_id", &self.enrollment_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientKeygen {
+    /// Draw d1 and build the request carrying P1 = d1^-1 G and its proof.
+    pub fn start(enrollment_id: &str) -> Result<(Self, KeygenRequest), CosignError> {
+        if !valid_id(enrollment_id) {
+            return Err(CosignError::Malformed("enrollment_id"));
+        }
+        let d1 = hedged_scalar("inkseal/cosign/v1/d1", None, enrollment_id.as_bytes())?;
+        let mut d1_inv = Option::<Scalar>::from(d1.invert()).ok_or(CosignError::Degenerate)?;
+        let p1 = HexPoint::from_point(&(ProjectivePoint::mul_by_generator(&d1_inv)));
+        let proof = SchnorrProof::prove(CLIENT_ROLE, enrollment_id, &d1_inv, &p1);
+        d1_inv.zeroize();
+        let request = KeygenRequest {
+            v: PROTOCOL_VERSION,
+            curve: Curve::Sm2,
+            enrollment_id: enrollment_id.to_owned(),
+            p1,
+            proof: proof?,
+        };
+        Ok((
+            ClientKeygen {
+                enrollment_id: enrollment_id.to_owned(),
+                d1,
+            },
+            request,
+        ))
+    }
+
+    /// Check the server's answer and produce the phone's key share.
+    ///
+    /// Verifies the server's proof for P2, recomputes P = d1^-1 P2 - G, and requires it to equal
+    /// the joint key the server returned and not to be the identity.
+    pub fn finish(self, response: &KeygenResponse) -> Result<ClientKeyShare, CosignError> {
+        if response.v != PROTOCOL_VERSION {
+            return Err(CosignError::UnsupportedVersion(response.v));
+        }
+        if response.enrollment_id != self.enrollment_id {
+            return Err(CosignError::Malformed("enrollment_id"));
+        }
+        let p2 = response
+            .proof
+            .verify(SERVER_ROLE, &self.enrollment_id, &response.p2, "p2")?;
+        let claimed = response.public_key.point("public_key")?;
+        let mut d1_inv = Option::<Scalar>::from(self.d1.invert()).ok_or(CosignError::Degenerate)?;
+        let joint = p2.to_projective() * d1_inv - ProjectivePoint::generator();
+        d1_inv.zeroize();
+        if bool::from(joint.is_identity()) {
+            return Err(CosignError::DegenerateKey);
+        }
+        if joint.to_affine() != *claimed.as_affine() {
+            return Err(CosignError::JointKeyMismatch);
+        }
+        Ok(ClientKeyShare {
+            key_id: self.enrollment_id.clone(),
+            d1: self.d1,
+            public_key: claimed,
+        })
+    }
+}
+
+/// The phone's long-term share d1 with the joint public key P.
+///
+/// Wiped on drop; `Debug` shows only the key id and public key.
+pub struct ClientKeyShare {
+    key_id: String,
+    d1: Scalar,
+    public_key: PublicKey,
+}
+
+impl Drop for ClientKeyShare {
+    fn drop(&mut self) {
+        self.d1.zeroize();
+    }
+}
+
+impl std::fmt::Debug for ClientKeyShare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientKeyShare")
+            .field("key_id", &self.key_id)
+            .field("public_key", &HexPoint::from_public_key(&self.public_key))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConstantTimeEq for ClientKeyShare {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.d1.ct_eq(&other.d1)
+            & Choice::from(u8::from(self.key_id == other.key_id))
+            & Choice::from(u8::from(self.public_key == other.public_key))
+    }
+}
+
+impl ClientKeyShare {
+    /// Rebuild a share from what a share store kept.
+    pub fn from_parts(
+        key_id: &str,
+        secret: &[u8; 32],
+        public_key_sec1: &[u8],
+    ) -> Result<Self, CosignError> {
+        if !valid_id(key_id) {
+            return Err(CosignError::Malformed("key_id"));
+        }
+        let d1 = HexScalar(*secret).nonzero("d1")?;
+        let public_key = HexPoint(public_key_sec1.to_vec()).point("public_key")?;
+        Ok(ClientKeyShare {
+            key_id: key_id.to_owned(),
+            d1,
+            public_key,
+        })
+    }
+
+    /// The share's secret bytes, for a share store to wrap. Wiped when the returned value drops.
+    pub fn secret_bytes(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.d1.to_repr().into())
+    }
+
+    /// The key id the server knows this key by.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The joint public key P.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public_key
+    }
+
+    /// e = SM3(Z_A || message) for this key with the default signer ID.
+    pub fn digest(&self, message: &[u8]) -> [u8; 32] {
+        message_digest(&self.public_key, message)
+    }
+
+    /// Start signing the digest `e`: draws a hedged w1 and returns the session and request.
+    pub fn start_sign(&self, e: &[u8; 32]) -> Result<(SignSession, SignRequest), CosignError> {
+        let w1 = hedged_scalar("inkseal/cosign/v1/w1", Some(&self.d1), e)?;
+        Ok(self.start_sign_with_nonce(e, w1))
+    }
+
+    pub(crate) fn start_sign_with_nonce(
+        &self,
+        e: &[u8; 32],
+        w1: Scalar,
+    ) -> (SignSession, SignRequest) {
+        let q1 = HexPoint::from_point(&(ProjectivePoint::mul_by_generator(&w1)));
+        let request = SignRequest {
+            v: PROTOCOL_VERSION,
+            key_id: self.key_id.clone(),
+            e: HexScalar(*e),
+            q1,
+        };
+        let session = SignSession {
+            d1: self.d1,
+            w1,
+            e: *e,
+            public_key: self.public_key,
+        };
+        (session, request)
+    }
+}
+
+/// One signing round in flight. Consumed by [`SignSession::finish`], so w1 is used once.
+pub struct SignSession {
+    d1: Scalar,
+    w1: Scalar,
+    e: [u8; 32],
+    public_key: PublicKey,
+}
+
+impl Drop for SignSession {
+    fn drop(&mut self) {
+        self.d1.zeroize();
+        self.w1.zeroize();
+    }
+}
+
+impl std::fmt::Debug for SignSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignSession")
+            .field("e", &hex::encode(self.e))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignSession {
+    /// Combine the server's half into `(r, s)` and release it only if it verifies against P.
+    pub fn finish(self, response: &SignResponse) -> Result<sm2::dsa::Signature, CosignError> {
+        if response.v != PROTOCOL_VERSION {
+            return Err(CosignError::UnsupportedVersion(response.v));
+        }
+        let r = response.r.nonzero("r")?;
+        let s1 = response.s1.nonzero("s1")?;
+        let s = self.d1 * (s1 + self.w1) - r;
+        if bool::from(s.is_zero()) {
+            return Err(CosignError::Degenerate);
+        }
+        let _ = nonzero(s, "s")?;
+        let signature = sm2::dsa::Signature::from_scalars(
+            FieldBytes::from(r.to_repr()),
+            FieldBytes::from(s.to_repr()),
+        )
+        .map_err(|_| CosignError::SignatureCheckFailed)?;
+        verify_digest(&self.public_key, &self.e, &signature)?;
+        Ok(signature)
+    }
+}
