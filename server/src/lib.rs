@@ -1,0 +1,2 @@
+//! The inkseal co-signing server.
+pub mod vault;

@@ -1,0 +1,74 @@
+//! Share vaults: where the server's key shares and PIN verifiers are kept encrypted.
+//!
+//! A vault seals a short secret under a wrapping key with AES-256-GCM and associated data that
+//! names what the secret belongs to (user, key id, public key), so a sealed blob moved to another
+//! record fails to open. The database only ever holds sealed blobs. Two vaults exist:
+//! [`FileVault`] (a master key file, the zero-configuration default) and
+//! [`Pkcs11Vault`] (a non-extractable AES key inside a PKCS#11 token, e.g. an HSM or SoftHSM2).
+
+mod file;
+mod pkcs11;
+
+pub use file::FileVault;
+pub use pkcs11::{Pkcs11Config, Pkcs11Vault};
+
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+/// Version byte that starts every sealed blob.
+pub const SEALED_V1: u8 = 1;
+/// AES-GCM nonce length used by every vault.
+pub const NONCE_LEN: usize = 12;
+/// Largest secret a vault will seal.
+pub const MAX_SECRET_LEN: usize = 1024;
+
+/// Errors from a vault. They never contain secret material.
+#[derive(Debug, Error)]
+pub enum VaultError {
+    /// The sealed blob is malformed, was tampered with, or belongs to another record.
+    #[error("sealed secret cannot be opened (tampered, or bound to another record)")]
+    Unseal,
+    /// The secret is empty or larger than [`MAX_SECRET_LEN`].
+    #[error("secret of {0} bytes cannot be sealed")]
+    BadLength(usize),
+    /// The master key file or token could not be used.
+    #[error("vault unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Seals and opens small secrets (key shares, PIN verifiers) with associated data.
+///
+/// Implementations must be safe to call from several threads at once.
+pub trait ShareVault: Send + Sync {
+    /// Encrypt `secret`, binding it to `aad`. Output: `SEALED_V1 || nonce || ciphertext+tag`.
+    fn seal(&self, aad: &[u8], secret: &[u8]) -> Result<Vec<u8>, VaultError>;
+    /// Decrypt a blob made by [`ShareVault::seal`] with the same `aad`. Wiped on drop.
+    fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError>;
+    /// A short human-readable description (no secrets), e.g. for the startup banner.
+    fn describe(&self) -> String;
+}
+
+/// Split a sealed blob into (nonce, ciphertext) after checking version and length.
+pub(crate) fn split_sealed(sealed: &[u8]) -> Result<(&[u8], &[u8]), VaultError> {
+    match sealed.split_first() {
+        Some((&SEALED_V1, rest)) if rest.len() >= NONCE_LEN + 16 => Ok(rest.split_at(NONCE_LEN)),
+        _ => Err(VaultError::Unseal),
+    }
+}
+
+/// Fresh random nonce for AES-GCM.
+pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN], VaultError> {
+    let mut n = [0u8; NONCE_LEN];
+    getrandom::fill(&mut n).map_err(|e| VaultError::Unavailable(format!("rng: {e}")))?;
+    Ok(n)
+}
+
+/// Associated data for a record: domain tag, then each part length-prefixed.
+pub fn associated_data(purpose: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    for p in std::iter::once(purpose.as_bytes()).chain(parts.iter().copied()) {
+        out.extend_from_slice(&(p.len() as u32).to_be_bytes());
+        out.extend_from_slice(p);
+    }
+    out
+}
