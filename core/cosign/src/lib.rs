@@ -21,6 +21,7 @@
 //! randomness mixed with the share and the message) and a signing session is consumed by its
 //! single use, so a nonce cannot be used twice.
 
+pub mod api;
 mod client;
 mod codec;
 mod error;

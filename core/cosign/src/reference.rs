@@ -15,7 +15,7 @@ pub fn sign_with_nonce(
     e: &[u8; 32],
     k: &Scalar,
 ) -> Result<Option<sm2::dsa::Signature>, CosignError> {
-    let big_r = ProjectivePoint::mul_by_generator(&k);
+    let big_r = ProjectivePoint::mul_by_generator(k);
     let x = x_bytes(&big_r).ok_or(CosignError::Degenerate)?;
     let r = reduce_bytes(e) + reduce_bytes(&x);
     if bool::from(r.is_zero()) || bool::from((r + k).is_zero()) {

@@ -1,1 +1,42 @@
-//! Certificates for joint keys.
+//! Certificates for joint keys: CSR building and checking, an embedded SM2 CA.
+//!
+//! Sans-IO: every function takes bytes and returns bytes; nothing here does I/O, spawns tasks
+//! or reads the clock (callers pass `now_unix`).
+//!
+//! * Phone: [`csr_to_be_signed`] gives the PKCS#10 CertificationRequestInfo DER for the joint
+//!   key; the two-party protocol signs `e = inkseal_cosign::message_digest(&key, &tbs)` (the
+//!   standard SM2 signature over those bytes, default signer ID); [`assemble_csr`] produces the
+//!   CSR. When the certificate comes back, [`check_issued_for`] checks it is for the joint key
+//!   and from the CA.
+//! * Server: [`verify_csr`] checks the proof of possession; the embedded CA ([`CaKey`],
+//!   [`self_signed_ca`], [`issue_certificate`]) issues X.509 v3 certificates.
+//!
+//! Only SM2 keys (id-ecPublicKey with curve sm2, 1.2.156.10197.1.301) and SM2-with-SM3
+//! signatures (1.2.156.10197.1.501) are produced and accepted; signatures are DER
+//! `SEQUENCE { r, s }` with the GB/T 32918 / GM/T 0009 default signer ID "1234567812345678".
+//! OpenSSL 3.0 interoperates when told that ID (`-vfyopt distid:1234567812345678` to verify,
+//! `-sigopt distid:1234567812345678` to sign); left to itself it hashes Z_A with an empty ID.
+
+mod algorithm;
+mod ca;
+mod csr;
+mod error;
+mod key;
+mod name;
+mod pem;
+mod time;
+mod verify;
+
+pub use algorithm::{
+    ID_EC_PUBLIC_KEY, SM2_CURVE, SM2_WITH_SM3, signature_from_der, signature_to_der,
+};
+pub use ca::{issue_certificate, self_signed_ca};
+pub use csr::{MAX_CSR_BYTES, VerifiedCsr, assemble_csr, csr_to_be_signed, verify_csr};
+pub use error::PkiError;
+pub use key::CaKey;
+pub use name::MAX_COMMON_NAME_CHARS;
+pub use pem::{der_to_pem, pem_to_der};
+pub use time::NOT_BEFORE_BACKDATE_SECS;
+pub use verify::{
+    MAX_CERTIFICATE_BYTES, certificate_public_key, check_issued_for, verify_certificate_signature,
+};

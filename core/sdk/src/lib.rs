@@ -1,0 +1,19 @@
+//! The inkseal SDK façade: what an app (through the bindings) or a desktop tool calls.
+//!
+//! * [`CosignClient`] enrolls a user's split key with the co-signing server, obtains its
+//!   certificate (the CSR is itself co-signed, proving possession), and signs messages or
+//!   digests in one round trip each, verifying every signature before returning it.
+//! * [`ShareStore`] is where the phone's share d1 lives between runs: [`FileShareStore`] for
+//!   desktop and tests; Android Keystore and Apple Keychain stores come with the bindings.
+//!
+//! Nothing here stores or derives anything from the PIN: it goes to the server, which alone can
+//! check it and which counts failures, so a stolen phone gives a thief no offline PIN test.
+
+mod client;
+mod error;
+mod share_store;
+
+pub use client::{ClientConfig, CosignClient, Enrollment};
+pub use error::SdkError;
+pub use inkseal_cosign::api::Pin;
+pub use share_store::{FileShareStore, ShareStore, StoredShare};

@@ -1,0 +1,42 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use inkseal_cosign::DEFAULT_SIGNER_ID;
+use inkseal_cosign::sm2::dsa::SigningKey;
+use inkseal_cosign::sm2::dsa::signature::hazmat::PrehashSigner;
+use inkseal_cosign::sm2::elliptic_curve::Generate;
+use inkseal_cosign::sm2::{PublicKey, SecretKey};
+use inkseal_pki::{CaKey, VerifiedCsr, assemble_csr, csr_to_be_signed, verify_csr};
+
+/// 2026-01-01T00:00:00Z
+pub const NOW: u64 = 1_767_225_600;
+pub const DAY: u64 = 86_400;
+
+/// A plain (single-party) SM2 key with the default signer ID.
+pub fn plain_key() -> SigningKey {
+    SigningKey::new(DEFAULT_SIGNER_ID, &SecretKey::generate()).expect("signing key")
+}
+
+pub fn public_key(key: &SigningKey) -> PublicKey {
+    PublicKey::from(key.verifying_key().clone())
+}
+
+/// A CSR signed the way the phone does it: sign e = SM3(Z_A || tbs) as a prehash.
+pub fn csr_for(key: &SigningKey, cn: &str) -> Vec<u8> {
+    let pk = public_key(key);
+    let tbs = csr_to_be_signed(&pk, cn).expect("tbs");
+    let e = inkseal_cosign::message_digest(&pk, &tbs);
+    let sig = key.sign_prehash(&e).expect("sign");
+    assemble_csr(&tbs, &sig).expect("assemble")
+}
+
+pub fn verified_csr(key: &SigningKey, cn: &str) -> VerifiedCsr {
+    verify_csr(&csr_for(key, cn)).expect("verify csr")
+}
+
+/// A CA key and its self-signed certificate (valid from NOW for ten years).
+pub fn test_ca(cn: &str) -> (CaKey, Vec<u8>) {
+    let key = CaKey::generate();
+    let cert = inkseal_pki::self_signed_ca(&key, cn, 3650, NOW).expect("ca cert");
+    (key, cert)
+}

@@ -1,0 +1,310 @@
+//! The co-signing client: enrollment, certificate, signing, over HTTP(S) with reqwest.
+
+use crate::{SdkError, ShareStore, StoredShare};
+use inkseal_cosign::api::{
+    CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, EnrollRequest,
+    EnrollResponse, ErrorBody, ErrorCode, KeyStatus, Pin,
+};
+use inkseal_cosign::sm2::{self, dsa::Signature};
+use inkseal_cosign::{ClientKeyShare, ClientKeygen, CosignError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to reach the server.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Base URL, e.g. `https://cosign.example.com`.
+    pub server_url: String,
+    /// Whole-request timeout.
+    pub request_timeout: Duration,
+    /// TCP/TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// When non-empty, only these PEM certificates are trusted for HTTPS (pinning).
+    pub trusted_server_certs_pem: Vec<Vec<u8>>,
+    /// Retries after a network failure (same request, same idempotency key).
+    pub retries: u32,
+}
+
+impl ClientConfig {
+    /// Defaults: 10 s per request, 5 s to connect, 2 retries, system roots.
+    pub fn new(server_url: impl Into<String>) -> Self {
+        ClientConfig {
+            server_url: server_url.into(),
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            trusted_server_certs_pem: Vec::new(),
+            retries: 2,
+        }
+    }
+}
+
+/// A finished enrollment.
+#[derive(Clone, Debug)]
+pub struct Enrollment {
+    /// Key id to sign with.
+    pub key_id: String,
+    /// User the key belongs to.
+    pub user_id: String,
+    /// The joint public key.
+    pub public_key: sm2::PublicKey,
+}
+
+/// Talks to the co-signing server on behalf of one device.
+#[derive(Clone)]
+pub struct CosignClient {
+    http: reqwest::Client,
+    base: String,
+    store: Arc<dyn ShareStore>,
+    retries: u32,
+}
+
+impl std::fmt::Debug for CosignClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CosignClient")
+            .field("server", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_id(bytes: usize) -> Result<String, SdkError> {
+    let mut b = vec![0u8; bytes];
+    getrandom::fill(&mut b).map_err(|e| SdkError::Storage(format!("random: {e}")))?;
+    Ok(hex::encode(b))
+}
+
+fn misbehaved(e: CosignError) -> SdkError {
+    SdkError::ServerMisbehaved(e.to_string())
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl CosignClient {
+    /// Build a client storing shares in `store`.
+    pub fn new(config: ClientConfig, store: Arc<dyn ShareStore>) -> Result<Self, SdkError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("inkseal-sdk/", env!("CARGO_PKG_VERSION")));
+        if !config.trusted_server_certs_pem.is_empty() {
+            let certs = config
+                .trusted_server_certs_pem
+                .iter()
+                .map(|pem| reqwest::Certificate::from_pem(pem))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| SdkError::InvalidInput(format!("pinned certificate: {e}")))?;
+            builder = builder.tls_certs_only(certs);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| SdkError::InvalidInput(format!("HTTP client: {e}")))?;
+        let base = config.server_url.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(SdkError::InvalidInput(format!(
+                "server URL must start with http:// or https://, got {base:?}"
+            )));
+        }
+        Ok(CosignClient {
+            http,
+            base,
+            store,
+            retries: config.retries,
+        })
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, SdkError> {
+        let url = format!("{}{path}", self.base);
+        let mut attempt = 0;
+        loop {
+            let req = match body {
+                Some(b) => self.http.post(&url).json(b),
+                None => self.http.get(&url),
+            };
+            match req.send().await {
+                Ok(resp) => return decode_response(resp).await,
+                Err(e) if attempt < self.retries && (e.is_connect() || e.is_timeout()) => {
+                    attempt += 1;
+                    tracing::warn!(attempt, "request to the co-signing server failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn load_share(&self, key_id: &str) -> Result<(StoredShare, ClientKeyShare), SdkError> {
+        let stored = self
+            .store
+            .load(key_id)?
+            .ok_or_else(|| SdkError::UnknownKey(format!("no share for {key_id} on this device")))?;
+        let secret: [u8; 32] = stored
+            .secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| SdkError::Storage("stored share has the wrong length".into()))?;
+        let secret = zeroize::Zeroizing::new(secret);
+        let share = ClientKeyShare::from_parts(key_id, &secret, &stored.public_key)
+            .map_err(|e| SdkError::Storage(format!("stored share is invalid: {e}")))?;
+        Ok((stored, share))
+    }
+
+    /// Create a split key for `user_id` protected by `pin`, and keep the device share.
+    pub async fn enroll(&self, user_id: &str, pin: &Pin) -> Result<Enrollment, SdkError> {
+        if !pin.is_acceptable() {
+            return Err(SdkError::InvalidInput(
+                "PIN must be 6-32 characters without control characters".into(),
+            ));
+        }
+        let enrollment_id = random_id(16)?;
+        let (keygen, request) = ClientKeygen::start(&enrollment_id).map_err(misbehaved)?;
+        let body = EnrollRequest {
+            user_id: user_id.to_owned(),
+            pin: pin.clone(),
+            keygen: request,
+        };
+        let resp: EnrollResponse = self.send("/v1/enroll", Some(&body)).await?;
+        if resp.key_id != enrollment_id {
+            return Err(SdkError::ServerMisbehaved("server renamed the key".into()));
+        }
+        let share = keygen.finish(&resp.keygen).map_err(misbehaved)?;
+        self.store.save(&StoredShare {
+            key_id: share.key_id().to_owned(),
+            user_id: user_id.to_owned(),
+            public_key: share.public_key().to_sec1_bytes().to_vec(),
+            secret: share.secret_bytes().to_vec(),
+            certificate: None,
+        })?;
+        Ok(Enrollment {
+            key_id: share.key_id().to_owned(),
+            user_id: user_id.to_owned(),
+            public_key: *share.public_key(),
+        })
+    }
+
+    /// Co-sign the digest `e` (= SM3(Z_A || M)); the signature is verified before it is returned.
+    ///
+    /// `evidence_head` binds an evidence manifest to this signature on the server.
+    pub async fn sign_digest(
+        &self,
+        key_id: &str,
+        pin: &Pin,
+        e: &[u8; 32],
+        evidence_head: Option<[u8; 32]>,
+    ) -> Result<Signature, SdkError> {
+        let (_, share) = self.load_share(key_id)?;
+        // s == 0 has probability ~2^-256; a bounded retry keeps the API total anyway.
+        for _ in 0..3 {
+            let (session, sign) = share.start_sign(e).map_err(misbehaved)?;
+            let body = CosignRequest {
+                idempotency_key: random_id(16)?,
+                pin: pin.clone(),
+                evidence_head: evidence_head.map(hex::encode),
+                sign,
+            };
+            let resp: CosignResponse = self
+                .send(&format!("/v1/keys/{key_id}/sign"), Some(&body))
+                .await?;
+            match session.finish(&resp.sign) {
+                Ok(sig) => return Ok(sig),
+                Err(CosignError::Degenerate) => continue,
+                Err(e) => return Err(misbehaved(e)),
+            }
+        }
+        Err(SdkError::ServerMisbehaved("repeated degenerate signatures".into()))
+    }
+
+    /// Co-sign a message: e = SM3(Z_A || message) with the default signer ID.
+    pub async fn sign_message(
+        &self,
+        key_id: &str,
+        pin: &Pin,
+        message: &[u8],
+    ) -> Result<Signature, SdkError> {
+        let (_, share) = self.load_share(key_id)?;
+        let e = share.digest(message);
+        self.sign_digest(key_id, pin, &e, None).await
+    }
+
+    /// Obtain a certificate for the joint key: build a CSR, co-sign it (proof of possession),
+    /// have the server's CA issue, and check the certificate is for our key and from that CA.
+    ///
+    /// Returns `(certificate DER, CA certificate DER)`; the certificate is kept with the share.
+    pub async fn request_certificate(
+        &self,
+        key_id: &str,
+        pin: &Pin,
+    ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
+        let (mut stored, share) = self.load_share(key_id)?;
+        let tbs = inkseal_pki::csr_to_be_signed(share.public_key(), &stored.user_id)
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let sig = self.sign_message(key_id, pin, &tbs).await?;
+        let csr = inkseal_pki::assemble_csr(&tbs, &sig)
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let body = CertificateRequest {
+            csr_der_hex: hex::encode(csr),
+        };
+        let resp: CertificateResponse = self
+            .send(&format!("/v1/keys/{key_id}/certificate"), Some(&body))
+            .await?;
+        let cert = hex::decode(&resp.certificate_der_hex)
+            .map_err(|_| SdkError::ServerMisbehaved("certificate is not hex".into()))?;
+        let ca = hex::decode(&resp.ca_certificate_der_hex)
+            .map_err(|_| SdkError::ServerMisbehaved("CA certificate is not hex".into()))?;
+        inkseal_pki::check_issued_for(&cert, &ca, share.public_key(), now_unix())
+            .map_err(|e| SdkError::ServerMisbehaved(format!("issued certificate: {e}")))?;
+        stored.certificate = Some(cert.clone());
+        self.store.save(&stored)?;
+        Ok((cert, ca))
+    }
+
+    /// The server's view of a key (lock state, failures, certificate).
+    pub async fn status(&self, key_id: &str) -> Result<KeyStatus, SdkError> {
+        self.send::<(), _>(&format!("/v1/keys/{key_id}"), None).await
+    }
+
+    /// The joint public key of a key held on this device.
+    pub fn public_key(&self, key_id: &str) -> Result<sm2::PublicKey, SdkError> {
+        Ok(*self.load_share(key_id)?.1.public_key())
+    }
+
+    /// e = SM3(Z_A || message) for a key held on this device.
+    pub fn digest(&self, key_id: &str, message: &[u8]) -> Result<[u8; 32], SdkError> {
+        Ok(self.load_share(key_id)?.1.digest(message))
+    }
+}
+
+/// Turn an HTTP answer into a value or the matching [`SdkError`].
+async fn decode_response<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, SdkError> {
+    let status = resp.status();
+    let bytes = resp.bytes().await?;
+    if bytes.len() > 1024 * 1024 {
+        return Err(SdkError::ServerMisbehaved("response too large".into()));
+    }
+    if status.is_success() {
+        return serde_json::from_slice(&bytes)
+            .map_err(|e| SdkError::ServerMisbehaved(format!("unexpected response: {e}")));
+    }
+    let body: ErrorBody = serde_json::from_slice(&bytes).map_err(|_| {
+        SdkError::ServerMisbehaved(format!("HTTP {status} without an error body"))
+    })?;
+    Err(match body.code {
+        ErrorCode::WrongPin => SdkError::WrongPin {
+            attempts_left: body.attempts_left.unwrap_or(0),
+        },
+        ErrorCode::Locked => SdkError::Locked,
+        ErrorCode::UnknownKey => SdkError::UnknownKey(body.message),
+        _ => SdkError::Refused(body.message),
+    })
+}
+

@@ -1,0 +1,44 @@
+//! The SDK's public error: each variant says what the app should do.
+
+use thiserror::Error;
+
+/// What went wrong, phrased for the app.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SdkError {
+    /// The PIN was wrong; ask again. The key locks when `attempts_left` reaches zero.
+    #[error("wrong PIN ({attempts_left} attempt(s) left)")]
+    WrongPin {
+        /// Tries left before the key locks.
+        attempts_left: u32,
+    },
+    /// The key is locked after too many wrong PINs: the user must be re-verified.
+    #[error("the key is locked")]
+    Locked,
+    /// The server does not know this key (or this device has no share for it): re-enroll.
+    #[error("unknown key: {0}")]
+    UnknownKey(String),
+    /// The server could not be reached or did not answer in time: retry later.
+    #[error("network error: {0}")]
+    Network(String),
+    /// The server answered something that fails the protocol's checks. Nothing was signed;
+    /// report it, do not retry blindly.
+    #[error("the server misbehaved: {0}")]
+    ServerMisbehaved(String),
+    /// The server refused the request (policy, conflict, internal error).
+    #[error("the server refused: {0}")]
+    Refused(String),
+    /// The caller passed something invalid.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The share store failed.
+    #[error("share storage: {0}")]
+    Storage(String),
+}
+
+impl From<reqwest::Error> for SdkError {
+    fn from(e: reqwest::Error) -> Self {
+        // reqwest's messages carry the URL but no secrets.
+        SdkError::Network(e.to_string())
+    }
+}

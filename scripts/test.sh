@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need on a fresh Debian machine (as root),
+# then runs formatting, lints, the architecture invariants and every test.
+# Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- System packages (Debian). SoftHSM2 is the real PKCS#11 token the vault tests use. ---
+need_pkgs=()
+command -v softhsm2-util >/dev/null 2>&1 || need_pkgs+=(softhsm2)
+[ -e /usr/lib/softhsm/libsofthsm2.so ] || need_pkgs+=(libsofthsm2)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v sqlite3 >/dev/null 2>&1 || need_pkgs+=(sqlite3)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    step "installing Debian packages: ${need_pkgs[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "need root to install ${need_pkgs[*]} (or install them yourself)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "architecture invariants (cargo tree)"
+scripts/check-invariants.sh
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+step "benchmark smoke run (figures for the README come from a longer run)"
+cargo run --release --locked -q -p inkseal-cli -- bench cosign --clients 4 --seconds 2
