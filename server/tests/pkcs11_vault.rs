@@ -16,13 +16,25 @@ const PIN_TOKEN: &str = "inkseal-pin-test";
 const SO_PIN: &str = "12345678";
 const USER_PIN: &str = "1234";
 
-/// Create the SoftHSM2 configuration and tokens once per process.
+/// Create the SoftHSM2 configuration and tokens once per process, in a fresh directory.
 fn hsm() -> &'static tempfile::TempDir {
+    const PREFIX: &str = "pkcs11_vault-softhsm-";
     static HSM: OnceLock<tempfile::TempDir> = OnceLock::new();
     HSM.get_or_init(|| {
+        // The static is never dropped: remove what earlier runs left behind.
+        let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let stale = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| {
+                t.elapsed()
+                    .is_ok_and(|age| age > std::time::Duration::from_secs(3600))
+            });
+            if stale && entry.file_name().to_string_lossy().starts_with(PREFIX) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
         let dir = tempfile::Builder::new()
-            .prefix("softhsm-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .prefix(PREFIX)
+            .tempdir_in(root)
             .expect("tempdir");
         let tokens = dir.path().join("tokens");
         std::fs::create_dir(&tokens).expect("token dir");

@@ -14,7 +14,7 @@ use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHan
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::{AuthPin, Ulong};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use zeroize::Zeroizing;
 
@@ -75,18 +75,12 @@ impl Pkcs11Vault {
     ///
     /// Fails with [`VaultError::Unavailable`] if the module, token or key cannot be used, or if
     /// an existing key with that label is extractable or not sensitive.
+    ///
+    /// PKCS#11 login state is per process: if this process is already logged in to the token
+    /// (another open vault), the token accepts the session without checking the PIN again.
     pub fn open(config: &Pkcs11Config) -> Result<Self, VaultError> {
         let token = &config.token_label;
-        let ctx = Pkcs11::new(&config.module).map_err(|e| {
-            unavailable(
-                &format!("cannot load PKCS#11 module {}", config.module.display()),
-                e,
-            )
-        })?;
-        match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-            Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
-            Err(e) => return Err(unavailable("cannot initialize PKCS#11 module", e)),
-        }
+        let ctx = load_module(&config.module)?;
         let slot = find_slot(&ctx, token)?;
         let login = ctx
             .open_rw_session(slot)
@@ -195,6 +189,26 @@ impl ShareVault for Pkcs11Vault {
 /// A [`VaultError::Unavailable`] naming what failed. Token errors never contain the PIN.
 fn unavailable(what: &str, e: CkError) -> VaultError {
     VaultError::Unavailable(format!("{what}: {e}"))
+}
+
+/// The module at `path`, loaded and initialized once per process and never unloaded.
+///
+/// A module must not be initialized from two threads at once, and unloading it (dropping the
+/// last context) while it is initialized breaks every later use, so contexts are kept here.
+fn load_module(path: &Path) -> Result<Pkcs11, VaultError> {
+    static MODULES: Mutex<Vec<(PathBuf, Pkcs11)>> = Mutex::new(Vec::new());
+    let mut modules = MODULES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, ctx)) = modules.iter().find(|(p, _)| p == path) {
+        return Ok(ctx.clone());
+    }
+    let ctx = Pkcs11::new(path)
+        .map_err(|e| unavailable(&format!("cannot load PKCS#11 module {}", path.display()), e))?;
+    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+        Err(e) => return Err(unavailable("cannot initialize PKCS#11 module", e)),
+    }
+    modules.push((path.to_owned(), ctx.clone()));
+    Ok(ctx)
 }
 
 /// The slot whose token is labelled `label`.
