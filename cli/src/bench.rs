@@ -44,9 +44,13 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut config = ServerConfig::new(dir.path().join("server"));
     config.listen = ([127, 0, 0, 1], 0).into();
-    let server = inkseal_server::start(config).await.map_err(|e| e.to_string())?;
-    let store = Arc::new(FileShareStore::new(dir.path().join("device")).map_err(|e| e.to_string())?);
-    let client = CosignClient::new(ClientConfig::new(server.url()), store).map_err(|e| e.to_string())?;
+    let server = inkseal_server::start(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let store =
+        Arc::new(FileShareStore::new(dir.path().join("device")).map_err(|e| e.to_string())?);
+    let client =
+        CosignClient::new(ClientConfig::new(server.url()), store).map_err(|e| e.to_string())?;
     let pin = Pin::new("135790");
     let mut keys = Vec::new();
     for i in 0..args.clients.max(1) {
@@ -58,7 +62,10 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     }
     // Warm-up.
     for k in &keys {
-        client.sign_message(k, &pin, b"warm-up").await.map_err(|e| e.to_string())?;
+        client
+            .sign_message(k, &pin, b"warm-up")
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
@@ -79,30 +86,49 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     }
     let mut latencies = Vec::new();
     for t in tasks {
-        latencies.extend(t.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?);
+        latencies.extend(
+            t.await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?,
+        );
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
     let cosign_rate = latencies.len() as f64 / elapsed;
     server.shutdown().await.map_err(|e| e.to_string())?;
 
-    let local_rate = local_sm2_rate(Duration::from_secs(args.seconds.min(3).max(1)))?;
+    let local_rate = local_sm2_rate(Duration::from_secs(args.seconds.clamp(1, 3)))?;
+    let maths_rate = protocol_maths_rate(Duration::from_secs(args.seconds.clamp(1, 3)))?;
     let openssl_rate = openssl_sm2_rate();
 
-    println!("co-signing benchmark ({} clients, {} s, loopback HTTP, SQLite, file vault)", args.clients, args.seconds);
-    println!("  co-signatures:            {:>9.0} /s  ({} signatures)", cosign_rate, latencies.len());
+    println!(
+        "co-signing benchmark ({} clients, {} s, loopback HTTP, SQLite, file vault)",
+        args.clients, args.seconds
+    );
+    println!(
+        "  co-signatures:            {:>9.0} /s  ({} signatures)",
+        cosign_rate,
+        latencies.len()
+    );
     println!(
         "  latency p50 / p99 / max:  {:>6.2} / {:.2} / {:.2} ms",
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
-    println!("  local single-key SM2 (sm2 crate, 1 thread): {:>9.0} signatures/s", local_rate);
+    println!("  two-party maths only, no I/O (1 thread):    {maths_rate:>9.0} signatures/s");
+    println!("  local single-key SM2 (sm2 crate, 1 thread): {local_rate:>9.0} signatures/s");
     match openssl_rate {
-        Some(r) => println!("  openssl speed sm2 (1 thread):               {:>9.0} signatures/s", r),
+        Some(r) => println!(
+            "  openssl speed sm2 (1 thread):               {:>9.0} signatures/s",
+            r
+        ),
         None => println!("  openssl speed sm2: not available on this machine"),
     }
-    println!("  ratio co-sign / local sm2 crate: {:.2}", cosign_rate / local_rate);
+    println!(
+        "  ratio co-sign / local sm2 crate: {:.2}",
+        cosign_rate / local_rate
+    );
     if let Some(r) = openssl_rate {
         println!("  ratio co-sign / openssl:         {:.2}", cosign_rate / r);
     }
@@ -116,6 +142,24 @@ fn local_sm2_rate(duration: Duration) -> Result<f64, String> {
     let mut n = 0u64;
     while start.elapsed() < duration {
         let _sig: Signature = key.sign(&n.to_be_bytes());
+        n += 1;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Phone start + server co-sign + phone finish (with verification), in one thread, no I/O.
+fn protocol_maths_rate(duration: Duration) -> Result<f64, String> {
+    use inkseal_cosign::{ClientKeygen, ServerKeyShare};
+    let (keygen, request) = ClientKeygen::start("bench-maths").map_err(|e| e.to_string())?;
+    let (server, response) = ServerKeyShare::keygen(&request).map_err(|e| e.to_string())?;
+    let client = keygen.finish(&response).map_err(|e| e.to_string())?;
+    let e = client.digest(b"benchmark message");
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < duration {
+        let (session, req) = client.start_sign(&e).map_err(|e| e.to_string())?;
+        let resp = server.cosign(&req).map_err(|e| e.to_string())?;
+        session.finish(&resp).map_err(|e| e.to_string())?;
         n += 1;
     }
     Ok(n as f64 / start.elapsed().as_secs_f64())

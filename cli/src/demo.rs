@@ -1,8 +1,8 @@
 //! `inkseal demo`: the whole co-signing flow against a server started in this process.
 
 use clap::Args;
-use inkseal_cosign::sm2::dsa::signature::Verifier;
 use inkseal_cosign::sm2::dsa::VerifyingKey;
+use inkseal_cosign::sm2::dsa::signature::Verifier;
 use inkseal_sdk::{ClientConfig, CosignClient, FileShareStore, Pin, SdkError};
 use inkseal_server::ServerConfig;
 use std::path::PathBuf;
@@ -21,12 +21,18 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let dir = args.dir.unwrap_or_else(|| temp.path().to_owned());
     let mut config = ServerConfig::new(dir.join("server"));
     config.listen = ([127, 0, 0, 1], 0).into();
-    let server = inkseal_server::start(config).await.map_err(|e| e.to_string())?;
-    println!("1. co-signing server started at {} (data in {})", server.url(), dir.join("server").display());
+    let server = inkseal_server::start(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "1. co-signing server started at {} (data in {})",
+        server.url(),
+        dir.join("server").display()
+    );
 
     let store = Arc::new(FileShareStore::new(dir.join("device")).map_err(|e| e.to_string())?);
-    let client = CosignClient::new(ClientConfig::new(server.url()), store)
-        .map_err(|e| e.to_string())?;
+    let client =
+        CosignClient::new(ClientConfig::new(server.url()), store).map_err(|e| e.to_string())?;
     let pin = Pin::new("246810");
     let user = "customer-310101199001011234";
     let enrollment = client.enroll(user, &pin).await.map_err(|e| e.to_string())?;
@@ -43,8 +49,10 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let cert_path = dir.join("customer-cert.pem");
     let ca_path = dir.join("ca-cert.pem");
-    std::fs::write(&cert_path, inkseal_pki::der_to_pem("CERTIFICATE", &cert)).map_err(|e| e.to_string())?;
-    std::fs::write(&ca_path, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).map_err(|e| e.to_string())?;
+    std::fs::write(&cert_path, inkseal_pki::der_to_pem("CERTIFICATE", &cert))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(&ca_path, inkseal_pki::der_to_pem("CERTIFICATE", &ca))
+        .map_err(|e| e.to_string())?;
     println!(
         "3. certificate issued for the joint key after a co-signed CSR: {} (CA: {})",
         cert_path.display(),
@@ -66,9 +74,14 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         hex::encode(signature.s_bytes())
     );
 
-    match client.sign_message(&enrollment.key_id, &Pin::new("000000"), contract).await {
+    match client
+        .sign_message(&enrollment.key_id, &Pin::new("000000"), contract)
+        .await
+    {
         Err(SdkError::WrongPin { attempts_left }) => {
-            println!("5. a wrong PIN is refused by the server: {attempts_left} attempt(s) left before the key locks")
+            println!(
+                "5. a wrong PIN is refused by the server: {attempts_left} attempt(s) left before the key locks"
+            )
         }
         other => return Err(format!("expected a wrong-PIN refusal, got {other:?}")),
     }
@@ -80,7 +93,10 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     inkseal_server::audit::verify_chain(&entries)
         .map_err(|i| format!("audit chain broken at entry {i}"))?;
-    println!("6. audit log: {} hash-chained entries, chain intact", entries.len());
+    println!(
+        "6. audit log: {} hash-chained entries, chain intact",
+        entries.len()
+    );
     for e in &entries {
         println!("   #{:<3} {:<19} {}", e.seq, e.kind, &e.hash[..16]);
     }

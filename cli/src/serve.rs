@@ -73,7 +73,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     println!("inkseal co-signing server listening on {}", server.url());
     println!("data directory: {}", data_dir.display());
-    println!("API description: {}/openapi.json  (Ctrl-C to stop)", server.url());
+    println!(
+        "API description: {}/openapi.json  (Ctrl-C to stop)",
+        server.url()
+    );
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;

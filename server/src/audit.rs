@@ -110,8 +110,17 @@ pub fn entry_hash(
 pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), usize> {
     let mut prev = GENESIS;
     for (i, e) in entries.iter().enumerate() {
-        let expected = entry_hash(&prev, e.seq, e.at_ms, &e.kind, e.key_id.as_deref(), &e.detail);
-        if e.seq != i as u64 + 1 || e.prev_hash != hex::encode(prev) || e.hash != hex::encode(expected)
+        let expected = entry_hash(
+            &prev,
+            e.seq,
+            e.at_ms,
+            &e.kind,
+            e.key_id.as_deref(),
+            &e.detail,
+        );
+        if e.seq != i as u64 + 1
+            || e.prev_hash != hex::encode(prev)
+            || e.hash != hex::encode(expected)
         {
             return Err(i);
         }

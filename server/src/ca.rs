@@ -33,7 +33,10 @@ impl EmbeddedCa {
         validity_days: u32,
     ) -> Result<Self, String> {
         let aad = associated_data("inkseal/ca-key/v1", &[]);
-        let sealed = match store.get_setting(CA_KEY_SETTING).map_err(|e| e.to_string())? {
+        let sealed = match store
+            .get_setting(CA_KEY_SETTING)
+            .map_err(|e| e.to_string())?
+        {
             Some(s) => s,
             None => {
                 let key = CaKey::generate();
@@ -46,7 +49,10 @@ impl EmbeddedCa {
         };
         let der = vault.open(&aad, &sealed).map_err(|e| e.to_string())?;
         let key = CaKey::from_pkcs8_der(&der).map_err(|e| e.to_string())?;
-        let cert = match store.get_setting(CA_CERT_SETTING).map_err(|e| e.to_string())? {
+        let cert = match store
+            .get_setting(CA_CERT_SETTING)
+            .map_err(|e| e.to_string())?
+        {
             Some(c) => c,
             None => {
                 let cert = inkseal_pki::self_signed_ca(

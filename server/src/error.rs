@@ -43,9 +43,7 @@ impl ServiceError {
             ServiceError::UnknownKey => (ErrorCode::UnknownKey, StatusCode::NOT_FOUND),
             ServiceError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
             ServiceError::PolicyRefused(_) => (ErrorCode::PolicyRefused, StatusCode::FORBIDDEN),
-            ServiceError::Internal(_) => {
-                (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR)
-            }
+            ServiceError::Internal(_) => (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 

@@ -24,7 +24,10 @@ pub fn router(service: CosignService) -> Router {
         .route("/v1/ca", get(ca))
         .route("/v1/enroll", post(enroll))
         .route("/v1/keys/{key_id}", get(status))
-        .route("/v1/keys/{key_id}/certificate", post(certify).get(certificate))
+        .route(
+            "/v1/keys/{key_id}/certificate",
+            post(certify).get(certificate),
+        )
         .route("/v1/keys/{key_id}/sign", post(sign))
         .route("/v1/audit", get(audit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -13,7 +13,7 @@ use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, EnrollRequest,
     EnrollResponse, KeyStatus, valid_idempotency_key,
 };
-use inkseal_cosign::{CosignError, HexPoint, ServerKeyShare, valid_id};
+use inkseal_cosign::{CosignError, ServerKeyShare, valid_id};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -114,10 +114,11 @@ impl CosignService {
             return Err(ServiceError::Conflict("enrollment id already used".into()));
         }
         let (share, response) = ServerKeyShare::keygen(&req.keygen).map_err(protocol)?;
-        let public_key = response.public_key.0.clone();
+        // Stored uncompressed so that restoring the share needs no square root.
+        let public_key = share.public_key().to_sec1_bytes().to_vec();
         let sealed_share = self.vault.seal(
             &share_aad(&req.user_id, &key_id, &public_key),
-            share.secret_bytes().as_slice(),
+            share.sealable_bytes().as_slice(),
         )?;
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -162,7 +163,11 @@ impl CosignService {
     }
 
     /// Check the PIN, counting failures; a locked key is refused even with the right PIN.
-    fn authorise(&self, key: &KeyRecord, pin: &inkseal_cosign::api::Pin) -> Result<(), ServiceError> {
+    fn authorise(
+        &self,
+        key: &KeyRecord,
+        pin: &inkseal_cosign::api::Pin,
+    ) -> Result<(), ServiceError> {
         if key.locked {
             self.store.append_audit(&AuditEvent::new(
                 AuditKind::Refused,
@@ -188,7 +193,10 @@ impl CosignService {
             Err(ServiceError::Locked)
         } else {
             Err(ServiceError::WrongPin {
-                attempts_left: self.policy.max_pin_failures.saturating_sub(failure.failures),
+                attempts_left: self
+                    .policy
+                    .max_pin_failures
+                    .saturating_sub(failure.failures),
             })
         }
     }
@@ -222,14 +230,14 @@ impl CosignService {
             &share_aad(&key.user_id, &key.key_id, &key.public_key),
             &key.sealed_share,
         )?;
-        let secret: Zeroizing<[u8; 32]> = Zeroizing::new(
+        let secret: Zeroizing<[u8; 64]> = Zeroizing::new(
             share_bytes
                 .as_slice()
                 .try_into()
                 .map_err(|_| ServiceError::Internal("sealed share has wrong length".into()))?,
         );
         drop(share_bytes);
-        let share = ServerKeyShare::from_parts(&secret, &key.public_key)
+        let share = ServerKeyShare::from_sealable(&secret, &key.public_key)
             .map_err(|e| ServiceError::Internal(format!("stored share: {e}")))?;
         drop(secret);
         let response = CosignResponse {
@@ -279,7 +287,7 @@ impl CosignService {
             .map_err(|_| ServiceError::BadRequest("csr_der_hex is not hex".into()))?;
         let csr = inkseal_pki::verify_csr(&der)
             .map_err(|e| ServiceError::BadRequest(format!("CSR rejected: {e}")))?;
-        if HexPoint::from_public_key(&csr.public_key).0 != key.public_key {
+        if *csr.public_key.to_sec1_bytes() != key.public_key[..] {
             return Err(ServiceError::BadRequest(
                 "the CSR's key is not this enrollment's joint key".into(),
             ));

@@ -11,7 +11,11 @@ fn audit_log_is_append_only_and_tamper_evident() {
     let store = SqliteStore::open(&path).expect("open");
     for i in 0..5 {
         store
-            .append_audit(&AuditEvent::new(AuditKind::Signed, "k1", json!({ "e": format!("{i:064x}") })))
+            .append_audit(&AuditEvent::new(
+                AuditKind::Signed,
+                "k1",
+                json!({ "e": format!("{i:064x}") }),
+            ))
             .expect("append");
     }
     let entries = store.audit_entries(1, 100).expect("read");
@@ -31,7 +35,11 @@ fn audit_log_is_append_only_and_tamper_evident() {
     )
     .expect("tamper");
     let entries = store.audit_entries(1, 100).expect("read");
-    assert_eq!(verify_chain(&entries), Err(2), "the rewritten entry is pinpointed");
+    assert_eq!(
+        verify_chain(&entries),
+        Err(2),
+        "the rewritten entry is pinpointed"
+    );
 
     // Dropping an entry from an export breaks the chain too.
     let mut entries = entries;

@@ -43,7 +43,11 @@ async fn enroll_certify_and_sign_100_messages() {
     }
 
     // Every enrollment, certificate and signature is in an intact hash chain.
-    let entries = server.service().store().audit_entries(1, 10_000).expect("audit");
+    let entries = server
+        .service()
+        .store()
+        .audit_entries(1, 10_000)
+        .expect("audit");
     verify_chain(&entries).expect("audit chain intact");
     let signed = entries.iter().filter(|e| e.kind == "signed").count();
     assert_eq!(signed, 101, "100 messages plus the CSR");
@@ -51,8 +55,16 @@ async fn enroll_certify_and_sign_100_messages() {
     assert!(entries.iter().any(|e| e.kind == "certificate_issued"));
     // The signed digests are recorded: the last entry carries the e of the last message.
     let last_msg = "loan contract #99: 人民币 990,000 元";
-    let e = client.digest(&enrolled.key_id, last_msg.as_bytes()).expect("digest");
-    assert!(entries.last().expect("entries").detail.contains(&hex::encode(e)));
+    let e = client
+        .digest(&enrolled.key_id, last_msg.as_bytes())
+        .expect("digest");
+    assert!(
+        entries
+            .last()
+            .expect("entries")
+            .detail
+            .contains(&hex::encode(e))
+    );
     server.shutdown().await.expect("shutdown");
 }
 
@@ -69,23 +81,41 @@ async fn fifth_wrong_pin_locks_the_key_for_good() {
         client.sign_message(&key, &wrong, b"m").await.err(),
         Some(SdkError::WrongPin { attempts_left: 4 })
     );
-    client.sign_message(&key, &pin(), b"m").await.expect("right PIN");
+    client
+        .sign_message(&key, &pin(), b"m")
+        .await
+        .expect("right PIN");
     assert_eq!(client.status(&key).await.expect("status").pin_failures, 0);
 
     for left in [4, 3, 2, 1] {
         assert_eq!(
             client.sign_message(&key, &wrong, b"m").await.err(),
-            Some(SdkError::WrongPin { attempts_left: left })
+            Some(SdkError::WrongPin {
+                attempts_left: left
+            })
         );
     }
-    assert_eq!(client.sign_message(&key, &wrong, b"m").await.err(), Some(SdkError::Locked));
+    assert_eq!(
+        client.sign_message(&key, &wrong, b"m").await.err(),
+        Some(SdkError::Locked)
+    );
     // Locked: even the right PIN never co-signs again.
-    assert_eq!(client.sign_message(&key, &pin(), b"m").await.err(), Some(SdkError::Locked));
+    assert_eq!(
+        client.sign_message(&key, &pin(), b"m").await.err(),
+        Some(SdkError::Locked)
+    );
     let status = client.status(&key).await.expect("status");
     assert!(status.locked);
     assert_eq!(status.pin_failures, 5);
-    let entries = server.service().store().audit_entries(1, 1000).expect("audit");
-    assert_eq!(entries.iter().filter(|e| e.kind == "pin_failure").count(), 6);
+    let entries = server
+        .service()
+        .store()
+        .audit_entries(1, 1000)
+        .expect("audit");
+    assert_eq!(
+        entries.iter().filter(|e| e.kind == "pin_failure").count(),
+        6
+    );
     assert_eq!(entries.iter().filter(|e| e.kind == "locked").count(), 1);
     assert!(entries.iter().any(|e| e.kind == "refused"));
     verify_chain(&entries).expect("chain");
@@ -98,9 +128,14 @@ async fn nothing_on_the_device_tests_a_pin() {
     let device = dir.path().join("device");
     let client = client_for(&server, &device);
     let secret_pin = Pin::new("864209");
-    let key = client.enroll("carol", &secret_pin).await.expect("enroll").key_id;
+    let key = client
+        .enroll("carol", &secret_pin)
+        .await
+        .expect("enroll")
+        .key_id;
     // The device keeps the share and public data only: no PIN, no hash of it.
-    let file = std::fs::read_to_string(device.join(format!("{key}.share.json"))).expect("share file");
+    let file =
+        std::fs::read_to_string(device.join(format!("{key}.share.json"))).expect("share file");
     assert!(!file.contains("864209"));
     let json: serde_json::Value = serde_json::from_str(&file).expect("json");
     let mut fields: Vec<&String> = json.as_object().expect("object").keys().collect();
@@ -129,8 +164,14 @@ async fn a_restarted_server_keeps_every_user_able_to_sign() {
     let server = start_server(&data).await;
     let client = client_for(&server, &device);
     let enrolled = client.enroll("dave", &pin()).await.expect("enroll");
-    let (_, ca_before) = client.request_certificate(&enrolled.key_id, &pin()).await.expect("cert");
-    client.sign_message(&enrolled.key_id, &pin(), b"before").await.expect("sign");
+    let (_, ca_before) = client
+        .request_certificate(&enrolled.key_id, &pin())
+        .await
+        .expect("cert");
+    client
+        .sign_message(&enrolled.key_id, &pin(), b"before")
+        .await
+        .expect("sign");
     server.shutdown().await.expect("shutdown");
 
     let server = start_server(&data).await;
@@ -141,8 +182,16 @@ async fn a_restarted_server_keeps_every_user_able_to_sign() {
         .expect("sign after restart");
     let vk = VerifyingKey::new(DEFAULT_SIGNER_ID, enrolled.public_key).expect("vk");
     vk.verify(b"after restart", &sig).expect("verifies");
-    assert_eq!(server.service().ca_certificate(), &ca_before[..], "same CA after restart");
-    let entries = server.service().store().audit_entries(1, 1000).expect("audit");
+    assert_eq!(
+        server.service().ca_certificate(),
+        &ca_before[..],
+        "same CA after restart"
+    );
+    let entries = server
+        .service()
+        .store()
+        .audit_entries(1, 1000)
+        .expect("audit");
     verify_chain(&entries).expect("chain continues across restarts");
     server.shutdown().await.expect("shutdown");
 }
@@ -183,14 +232,26 @@ async fn retried_requests_are_answered_once() {
     for t in tasks {
         answers.push(t.await.expect("task"));
     }
-    assert!(answers.windows(2).all(|w| w[0] == w[1]), "one answer for all retries");
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "one answer for all retries"
+    );
     share_finish_ok(session, &answers[0]);
-    let entries = server.service().store().audit_entries(1, 1000).expect("audit");
+    let entries = server
+        .service()
+        .store()
+        .audit_entries(1, 1000)
+        .expect("audit");
     assert_eq!(entries.iter().filter(|e| e.kind == "signed").count(), 1);
 
     // The same key for a different request is a conflict, not a second signature.
-    let (_, other) = share.start_sign(&share.digest(b"pay 1,000,000")).expect("start");
-    let reused = CosignRequest { sign: other, ..request.clone() };
+    let (_, other) = share
+        .start_sign(&share.digest(b"pay 1,000,000"))
+        .expect("start");
+    let reused = CosignRequest {
+        sign: other,
+        ..request.clone()
+    };
     let resp = http.post(&url).json(&reused).send().await.expect("send");
     assert_eq!(resp.status(), 409);
     let body: ErrorBody = resp.json().await.expect("error body");
@@ -199,7 +260,9 @@ async fn retried_requests_are_answered_once() {
 }
 
 fn share_finish_ok(session: inkseal_cosign::SignSession, resp: &CosignResponse) {
-    session.finish(&resp.sign).expect("the replayed answer is a valid half-signature");
+    session
+        .finish(&resp.sign)
+        .expect("the replayed answer is a valid half-signature");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,10 +277,17 @@ async fn hostile_http_input_gets_typed_errors() {
             .body(body)
             .send()
     };
-    let resp = post("/v1/enroll", b"{not json".to_vec()).await.expect("send");
+    let resp = post("/v1/enroll", b"{not json".to_vec())
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 400);
-    assert_eq!(resp.json::<ErrorBody>().await.expect("body").code, ErrorCode::BadRequest);
-    let resp = post("/v1/enroll", vec![b' '; 200 * 1024]).await.expect("send");
+    assert_eq!(
+        resp.json::<ErrorBody>().await.expect("body").code,
+        ErrorCode::BadRequest
+    );
+    let resp = post("/v1/enroll", vec![b' '; 200 * 1024])
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 413);
     let resp = http
         .get(format!("{base}/v1/keys/nope"))
@@ -225,17 +295,24 @@ async fn hostile_http_input_gets_typed_errors() {
         .await
         .expect("send");
     assert_eq!(resp.status(), 404);
-    assert_eq!(resp.json::<ErrorBody>().await.expect("body").code, ErrorCode::UnknownKey);
+    assert_eq!(
+        resp.json::<ErrorBody>().await.expect("body").code,
+        ErrorCode::UnknownKey
+    );
     // An enrollment whose proof is for another id is refused.
     let (_, mut keygen) = inkseal_cosign::ClientKeygen::start("abc").expect("keygen");
     keygen.enrollment_id = "abd".into();
     let body = serde_json::json!({ "user_id": "u", "pin": "123456", "keygen": keygen });
-    let resp = post("/v1/enroll", body.to_string().into_bytes()).await.expect("send");
+    let resp = post("/v1/enroll", body.to_string().into_bytes())
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 400);
     // A short PIN is refused at enrollment.
     let (_, keygen) = inkseal_cosign::ClientKeygen::start("abe").expect("keygen");
     let body = serde_json::json!({ "user_id": "u", "pin": "12", "keygen": keygen });
-    let resp = post("/v1/enroll", body.to_string().into_bytes()).await.expect("send");
+    let resp = post("/v1/enroll", body.to_string().into_bytes())
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 400);
     server.shutdown().await.expect("shutdown");
 }
@@ -250,7 +327,10 @@ async fn network_failures_are_reported_as_such() {
         .port();
     let dir = tempfile::tempdir().expect("tempdir");
     let client = client_at(&format!("http://127.0.0.1:{port}"), dir.path());
-    assert!(matches!(client.enroll("x", &pin()).await, Err(SdkError::Network(_))));
+    assert!(matches!(
+        client.enroll("x", &pin()).await,
+        Err(SdkError::Network(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +362,10 @@ async fn openapi_document_describes_every_route() {
             let url = format!("{}{}", server.url(), path.replace("{key_id}", "k"));
             let req = match method.as_str() {
                 "get" => http.get(&url),
-                "post" => http.post(&url).header("content-type", "application/json").body("{}"),
+                "post" => http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body("{}"),
                 other => panic!("unexpected method {other}"),
             };
             let resp = req.send().await.expect("send");

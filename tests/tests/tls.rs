@@ -9,11 +9,9 @@ use std::sync::Arc;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pinned_https_works_and_unpinned_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let certified = rcgen::generate_simple_self_signed(vec![
-        "localhost".to_string(),
-        "127.0.0.1".to_string(),
-    ])
-    .expect("self-signed cert");
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("self-signed cert");
     let cert_pem = certified.cert.pem();
     let cert_path = dir.path().join("tls-cert.pem");
     let key_path = dir.path().join("tls-key.pem");
@@ -25,7 +23,9 @@ async fn pinned_https_works_and_unpinned_is_refused() {
         cert: cert_path,
         key: key_path,
     });
-    let server = inkseal_server::start(config).await.expect("start TLS server");
+    let server = inkseal_server::start(config)
+        .await
+        .expect("start TLS server");
     assert!(server.url().starts_with("https://"));
 
     let store = Arc::new(FileShareStore::new(dir.path().join("device")).expect("store"));
@@ -33,11 +33,21 @@ async fn pinned_https_works_and_unpinned_is_refused() {
     pinned.trusted_server_certs_pem = vec![cert_pem.into_bytes()];
     let client = CosignClient::new(pinned, store.clone()).expect("client");
     let pin = Pin::new("112233");
-    let key = client.enroll("tls-user", &pin).await.expect("enroll over TLS").key_id;
-    client.sign_message(&key, &pin, b"over TLS").await.expect("sign over TLS");
+    let key = client
+        .enroll("tls-user", &pin)
+        .await
+        .expect("enroll over TLS")
+        .key_id;
+    client
+        .sign_message(&key, &pin, b"over TLS")
+        .await
+        .expect("sign over TLS");
 
     // A client that does not trust this certificate never talks to the server.
     let stranger = CosignClient::new(ClientConfig::new(server.url()), store).expect("client");
-    assert!(matches!(stranger.enroll("x", &pin).await, Err(SdkError::Network(_))));
+    assert!(matches!(
+        stranger.enroll("x", &pin).await,
+        Err(SdkError::Network(_))
+    ));
     server.shutdown().await.expect("shutdown");
 }

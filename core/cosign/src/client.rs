@@ -1,5 +1,6 @@
 //! The phone's side: share d1, key generation and signing sessions.
 
+use crate::CosignError;
 use crate::codec::{HexPoint, HexScalar, nonzero};
 use crate::hash::message_digest;
 use crate::messages::{
@@ -7,10 +8,11 @@ use crate::messages::{
 };
 use crate::nonce::hedged_scalar;
 use crate::proof::SchnorrProof;
-use crate::{CosignError, verify_digest};
+use crate::verify::PrecomputedVerifier;
 use sm2::elliptic_curve::PrimeField;
 use sm2::elliptic_curve::group::Group;
 use sm2::{FieldBytes, ProjectivePoint, PublicKey, Scalar};
+use std::sync::{Arc, OnceLock};
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -92,6 +94,7 @@ impl ClientKeygen {
             key_id: self.enrollment_id.clone(),
             d1: self.d1,
             public_key: claimed,
+            verifier: OnceLock::new(),
         })
     }
 }
@@ -103,6 +106,8 @@ pub struct ClientKeyShare {
     key_id: String,
     d1: Scalar,
     public_key: PublicKey,
+    /// Built on first signature and shared by every session of this share.
+    verifier: OnceLock<Arc<PrecomputedVerifier>>,
 }
 
 impl Drop for ClientKeyShare {
@@ -144,6 +149,7 @@ impl ClientKeyShare {
             key_id: key_id.to_owned(),
             d1,
             public_key,
+            verifier: OnceLock::new(),
         })
     }
 
@@ -178,18 +184,22 @@ impl ClientKeyShare {
         e: &[u8; 32],
         w1: Scalar,
     ) -> (SignSession, SignRequest) {
-        let q1 = HexPoint::from_point(&(ProjectivePoint::mul_by_generator(&w1)));
+        let q1 = HexPoint::from_point_uncompressed(&ProjectivePoint::mul_by_generator(&w1));
         let request = SignRequest {
             v: PROTOCOL_VERSION,
             key_id: self.key_id.clone(),
             e: HexScalar(*e),
             q1,
         };
+        let verifier = self
+            .verifier
+            .get_or_init(|| Arc::new(PrecomputedVerifier::new(&self.public_key)))
+            .clone();
         let session = SignSession {
             d1: self.d1,
             w1,
             e: *e,
-            public_key: self.public_key,
+            verifier,
         };
         (session, request)
     }
@@ -200,7 +210,7 @@ pub struct SignSession {
     d1: Scalar,
     w1: Scalar,
     e: [u8; 32],
-    public_key: PublicKey,
+    verifier: Arc<PrecomputedVerifier>,
 }
 
 impl Drop for SignSession {
@@ -236,7 +246,7 @@ impl SignSession {
             FieldBytes::from(s.to_repr()),
         )
         .map_err(|_| CosignError::SignatureCheckFailed)?;
-        verify_digest(&self.public_key, &self.e, &signature)?;
+        self.verifier.verify(&self.e, &signature)?;
         Ok(signature)
     }
 }

@@ -90,6 +90,11 @@ impl HexPoint {
         HexPoint(p.to_affine().to_sec1_point(true).as_bytes().to_vec())
     }
 
+    /// Encode a point uncompressed (65 bytes): larger, but the receiver needs no square root.
+    pub fn from_point_uncompressed(p: &ProjectivePoint) -> Self {
+        HexPoint(p.to_affine().to_sec1_point(false).as_bytes().to_vec())
+    }
+
     /// Encode a public key (compressed SEC1).
     pub fn from_public_key(p: &PublicKey) -> Self {
         HexPoint(p.to_sec1_point(true).as_bytes().to_vec())

@@ -33,6 +33,7 @@ pub mod reference;
 mod server;
 #[cfg(test)]
 mod vectors;
+mod verify;
 
 pub use client::{ClientKeyShare, ClientKeygen, SignSession};
 pub use codec::{HexPoint, HexScalar};
@@ -44,6 +45,7 @@ pub use messages::{
 };
 pub use proof::SchnorrProof;
 pub use server::ServerKeyShare;
+pub use verify::PrecomputedVerifier;
 
 /// Re-export of the `sm2` crate version this crate is built against, so callers agree on types.
 pub use sm2;

@@ -10,7 +10,6 @@ use crate::nonce::hedged_scalar;
 use crate::proof::SchnorrProof;
 use sm2::elliptic_curve::PrimeField;
 use sm2::elliptic_curve::group::Group;
-use sm2::elliptic_curve::ops::LinearCombination;
 use sm2::{ProjectivePoint, PublicKey, Scalar};
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, Zeroizing};
@@ -18,12 +17,15 @@ use zeroize::{Zeroize, Zeroizing};
 /// The server's share d2 with the joint public key P. Wiped on drop.
 pub struct ServerKeyShare {
     d2: Scalar,
+    /// d2^-1, kept with d2 so a signing step needs no inversion.
+    d2_inv: Scalar,
     public_key: PublicKey,
 }
 
 impl Drop for ServerKeyShare {
     fn drop(&mut self) {
         self.d2.zeroize();
+        self.d2_inv.zeroize();
     }
 }
 
@@ -64,10 +66,14 @@ impl ServerKeyShare {
             }
             let p2 = HexPoint::from_point(&(ProjectivePoint::mul_by_generator(&d2_inv)));
             let proof = SchnorrProof::prove(SERVER_ROLE, &request.enrollment_id, &d2_inv, &p2);
-            d2_inv.zeroize();
             let public_key = PublicKey::from_affine(joint.to_affine())
                 .map_err(|_| CosignError::DegenerateKey)?;
-            let share = ServerKeyShare { d2, public_key };
+            let share = ServerKeyShare {
+                d2,
+                d2_inv,
+                public_key,
+            };
+            d2_inv.zeroize();
             let response = KeygenResponse {
                 v: PROTOCOL_VERSION,
                 enrollment_id: request.enrollment_id.clone(),
@@ -79,17 +85,48 @@ impl ServerKeyShare {
         }
     }
 
-    /// Rebuild a share from its stored (unwrapped) bytes and public key.
+    /// Rebuild a share from d2 and the public key.
     pub fn from_parts(secret: &[u8; 32], public_key_sec1: &[u8]) -> Result<Self, CosignError> {
+        let d2 = HexScalar(*secret).nonzero("d2")?;
+        let d2_inv = Option::<Scalar>::from(d2.invert()).ok_or(CosignError::InvalidScalar("d2"))?;
         Ok(ServerKeyShare {
-            d2: HexScalar(*secret).nonzero("d2")?,
+            d2,
+            d2_inv,
             public_key: HexPoint(public_key_sec1.to_vec()).point("public_key")?,
         })
     }
 
-    /// The share's secret bytes, for the vault to wrap. Wiped when the returned value drops.
+    /// d2 alone, 32 bytes. Wiped when the returned value drops.
     pub fn secret_bytes(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.d2.to_repr().into())
+    }
+
+    /// d2 followed by d2^-1 (64 bytes), the form the server seals: restoring it needs no
+    /// inversion. Wiped when the returned value drops.
+    pub fn sealable_bytes(&self) -> Zeroizing<[u8; 64]> {
+        let mut out = Zeroizing::new([0u8; 64]);
+        out[..32].copy_from_slice(&self.d2.to_repr());
+        out[32..].copy_from_slice(&self.d2_inv.to_repr());
+        out
+    }
+
+    /// Rebuild a share from [`ServerKeyShare::sealable_bytes`]; checks d2 * d2^-1 == 1.
+    pub fn from_sealable(bytes: &[u8; 64], public_key_sec1: &[u8]) -> Result<Self, CosignError> {
+        let mut d2 = [0u8; 32];
+        let mut inv = [0u8; 32];
+        d2.copy_from_slice(&bytes[..32]);
+        inv.copy_from_slice(&bytes[32..]);
+        let share = ServerKeyShare {
+            d2: HexScalar(d2).nonzero("d2")?,
+            d2_inv: HexScalar(inv).nonzero("d2_inv")?,
+            public_key: HexPoint(public_key_sec1.to_vec()).point("public_key")?,
+        };
+        d2.zeroize();
+        inv.zeroize();
+        if share.d2 * share.d2_inv != Scalar::ONE {
+            return Err(CosignError::InvalidScalar("d2_inv"));
+        }
+        Ok(share)
     }
 
     /// The joint public key P.
@@ -118,12 +155,7 @@ impl ServerKeyShare {
         q1: &PublicKey,
         mut w2: Scalar,
     ) -> Result<Option<SignResponse>, CosignError> {
-        let mut d2_inv = Option::<Scalar>::from(self.d2.invert()).ok_or(CosignError::Degenerate)?;
-        let big_r = ProjectivePoint::lincomb(&[
-            (ProjectivePoint::generator(), w2),
-            (q1.to_projective(), d2_inv),
-        ]);
-        d2_inv.zeroize();
+        let big_r = ProjectivePoint::mul_by_generator(&w2) + q1.to_projective() * self.d2_inv;
         let Some(x) = x_bytes(&big_r).filter(|_| !bool::from(big_r.is_identity())) else {
             w2.zeroize();
             return Ok(None);

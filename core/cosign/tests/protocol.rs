@@ -241,3 +241,20 @@ fn decoding_enforces_limits_and_versions() {
         Err(CosignError::Decode(_))
     ));
 }
+
+#[test]
+fn sealable_share_round_trips_and_rejects_a_wrong_inverse() {
+    let (client, server) = enroll("sealable");
+    let bytes = server.sealable_bytes();
+    let pk = client.public_key().to_sec1_bytes();
+    let restored = ServerKeyShare::from_sealable(&bytes, &pk).expect("restore");
+    let sig = cosign(&client, &restored, b"restored server share");
+    let vk = VerifyingKey::new(DEFAULT_SIGNER_ID, *client.public_key()).expect("vk");
+    vk.verify(b"restored server share", &sig).expect("verifies");
+    let mut bad = *bytes;
+    bad[63] ^= 1;
+    assert_eq!(
+        ServerKeyShare::from_sealable(&bad, &pk).err(),
+        Some(CosignError::InvalidScalar("d2_inv"))
+    );
+}

@@ -9,7 +9,8 @@ use inkseal_cosign::sm2::{self, dsa::Signature};
 use inkseal_cosign::{ClientKeyShare, ClientKeygen, CosignError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How to reach the server.
@@ -58,6 +59,8 @@ pub struct CosignClient {
     base: String,
     store: Arc<dyn ShareStore>,
     retries: u32,
+    /// Shares already loaded from the store (with their verification tables), by key id.
+    shares: Arc<Mutex<HashMap<String, Arc<ClientKeyShare>>>>,
 }
 
 impl std::fmt::Debug for CosignClient {
@@ -116,6 +119,7 @@ impl CosignClient {
             base,
             store,
             retries: config.retries,
+            shares: Arc::default(),
         })
     }
 
@@ -143,20 +147,34 @@ impl CosignClient {
         }
     }
 
-    fn load_share(&self, key_id: &str) -> Result<(StoredShare, ClientKeyShare), SdkError> {
-        let stored = self
-            .store
+    fn stored(&self, key_id: &str) -> Result<StoredShare, SdkError> {
+        self.store
             .load(key_id)?
-            .ok_or_else(|| SdkError::UnknownKey(format!("no share for {key_id} on this device")))?;
+            .ok_or_else(|| SdkError::UnknownKey(format!("no share for {key_id} on this device")))
+    }
+
+    /// The device share for `key_id`, from the cache or the store.
+    fn share(&self, key_id: &str) -> Result<Arc<ClientKeyShare>, SdkError> {
+        let lock_err = || SdkError::Storage("share cache poisoned".into());
+        if let Some(s) = self.shares.lock().map_err(|_| lock_err())?.get(key_id) {
+            return Ok(s.clone());
+        }
+        let stored = self.stored(key_id)?;
         let secret: [u8; 32] = stored
             .secret
             .as_slice()
             .try_into()
             .map_err(|_| SdkError::Storage("stored share has the wrong length".into()))?;
         let secret = zeroize::Zeroizing::new(secret);
-        let share = ClientKeyShare::from_parts(key_id, &secret, &stored.public_key)
-            .map_err(|e| SdkError::Storage(format!("stored share is invalid: {e}")))?;
-        Ok((stored, share))
+        let share = Arc::new(
+            ClientKeyShare::from_parts(key_id, &secret, &stored.public_key)
+                .map_err(|e| SdkError::Storage(format!("stored share is invalid: {e}")))?,
+        );
+        self.shares
+            .lock()
+            .map_err(|_| lock_err())?
+            .insert(key_id.to_owned(), share.clone());
+        Ok(share)
     }
 
     /// Create a split key for `user_id` protected by `pin`, and keep the device share.
@@ -202,7 +220,7 @@ impl CosignClient {
         e: &[u8; 32],
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Signature, SdkError> {
-        let (_, share) = self.load_share(key_id)?;
+        let share = self.share(key_id)?;
         // s == 0 has probability ~2^-256; a bounded retry keeps the API total anyway.
         for _ in 0..3 {
             let (session, sign) = share.start_sign(e).map_err(misbehaved)?;
@@ -221,7 +239,9 @@ impl CosignClient {
                 Err(e) => return Err(misbehaved(e)),
             }
         }
-        Err(SdkError::ServerMisbehaved("repeated degenerate signatures".into()))
+        Err(SdkError::ServerMisbehaved(
+            "repeated degenerate signatures".into(),
+        ))
     }
 
     /// Co-sign a message: e = SM3(Z_A || message) with the default signer ID.
@@ -231,8 +251,7 @@ impl CosignClient {
         pin: &Pin,
         message: &[u8],
     ) -> Result<Signature, SdkError> {
-        let (_, share) = self.load_share(key_id)?;
-        let e = share.digest(message);
+        let e = self.share(key_id)?.digest(message);
         self.sign_digest(key_id, pin, &e, None).await
     }
 
@@ -245,7 +264,8 @@ impl CosignClient {
         key_id: &str,
         pin: &Pin,
     ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
-        let (mut stored, share) = self.load_share(key_id)?;
+        let share = self.share(key_id)?;
+        let mut stored = self.stored(key_id)?;
         let tbs = inkseal_pki::csr_to_be_signed(share.public_key(), &stored.user_id)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
         let sig = self.sign_message(key_id, pin, &tbs).await?;
@@ -270,17 +290,18 @@ impl CosignClient {
 
     /// The server's view of a key (lock state, failures, certificate).
     pub async fn status(&self, key_id: &str) -> Result<KeyStatus, SdkError> {
-        self.send::<(), _>(&format!("/v1/keys/{key_id}"), None).await
+        self.send::<(), _>(&format!("/v1/keys/{key_id}"), None)
+            .await
     }
 
     /// The joint public key of a key held on this device.
     pub fn public_key(&self, key_id: &str) -> Result<sm2::PublicKey, SdkError> {
-        Ok(*self.load_share(key_id)?.1.public_key())
+        Ok(*self.share(key_id)?.public_key())
     }
 
     /// e = SM3(Z_A || message) for a key held on this device.
     pub fn digest(&self, key_id: &str, message: &[u8]) -> Result<[u8; 32], SdkError> {
-        Ok(self.load_share(key_id)?.1.digest(message))
+        Ok(self.share(key_id)?.digest(message))
     }
 }
 
@@ -295,9 +316,8 @@ async fn decode_response<T: DeserializeOwned>(resp: reqwest::Response) -> Result
         return serde_json::from_slice(&bytes)
             .map_err(|e| SdkError::ServerMisbehaved(format!("unexpected response: {e}")));
     }
-    let body: ErrorBody = serde_json::from_slice(&bytes).map_err(|_| {
-        SdkError::ServerMisbehaved(format!("HTTP {status} without an error body"))
-    })?;
+    let body: ErrorBody = serde_json::from_slice(&bytes)
+        .map_err(|_| SdkError::ServerMisbehaved(format!("HTTP {status} without an error body")))?;
     Err(match body.code {
         ErrorCode::WrongPin => SdkError::WrongPin {
             attempts_left: body.attempts_left.unwrap_or(0),
@@ -307,4 +327,3 @@ async fn decode_response<T: DeserializeOwned>(resp: reqwest::Response) -> Result
         _ => SdkError::Refused(body.message),
     })
 }
-

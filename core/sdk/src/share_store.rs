@@ -19,7 +19,11 @@ pub struct StoredShare {
     #[serde(with = "hex_bytes")]
     pub secret: Vec<u8>,
     /// Issued certificate (DER), once there is one.
-    #[serde(default, with = "opt_hex_bytes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "opt_hex_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub certificate: Option<Vec<u8>>,
 }
 
@@ -130,12 +134,16 @@ impl ShareStore for FileShareStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(SdkError::Storage(format!("{}: {e}", path.display()))),
             Ok(m) if m.len() > MAX_SHARE_FILE => {
-                return Err(SdkError::Storage(format!("{} is too large", path.display())));
+                return Err(SdkError::Storage(format!(
+                    "{} is too large",
+                    path.display()
+                )));
             }
             Ok(_) => {}
         }
         let bytes = Zeroizing::new(
-            std::fs::read(&path).map_err(|e| SdkError::Storage(format!("{}: {e}", path.display())))?,
+            std::fs::read(&path)
+                .map_err(|e| SdkError::Storage(format!("{}: {e}", path.display())))?,
         );
         serde_json::from_slice(&bytes)
             .map(Some)
@@ -144,7 +152,9 @@ impl ShareStore for FileShareStore {
 
     fn delete(&self, key_id: &str) -> Result<(), SdkError> {
         match std::fs::remove_file(self.path(key_id)?) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SdkError::Storage(e.to_string())),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(SdkError::Storage(e.to_string()))
+            }
             _ => Ok(()),
         }
     }

@@ -82,10 +82,14 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<Self, StoreError> {
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
@@ -107,12 +111,8 @@ impl SqliteStore {
 /// Append one audit entry inside a transaction, chaining it to the last one.
 fn append(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
     let last: Option<(i64, Vec<u8>)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
         .map_err(backend)?;
     let (seq, prev) = match last {
         Some((seq, hash)) => {
@@ -127,11 +127,21 @@ fn append(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
     let detail = event.detail.to_string();
     let kind = event.kind.as_str();
     let hash = entry_hash(&prev, seq, at, kind, event.key_id.as_deref(), &detail);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit (seq, at_ms, kind, key_id, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![seq as i64, at as i64, kind, event.key_id, detail, &prev[..], &hash[..]],
     )
+    .and_then(|mut st| {
+        st.execute(params![
+            seq as i64,
+            at as i64,
+            kind,
+            event.key_id,
+            detail,
+            &prev[..],
+            &hash[..]
+        ])
+    })
     .map_err(backend)?;
     Ok(())
 }
@@ -271,20 +281,23 @@ impl Store for SqliteStore {
     ) -> Result<Recorded, StoreError> {
         self.with(|c| {
             let tx = c.transaction().map_err(backend)?;
-            let res = tx.execute(
-                "INSERT INTO signatures (key_id, idempotency_key, request_hash, response, e,
-                                         evidence_head, created_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    sig.key_id,
-                    sig.idempotency_key,
-                    sig.request_hash,
-                    sig.response,
-                    sig.e,
-                    sig.evidence_head,
-                    now_ms() as i64
-                ],
-            );
+            let res = tx
+                .prepare_cached(
+                    "INSERT INTO signatures (key_id, idempotency_key, request_hash, response, e,
+                                             evidence_head, created_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        sig.key_id,
+                        sig.idempotency_key,
+                        sig.request_hash,
+                        sig.response,
+                        sig.e,
+                        sig.evidence_head,
+                        now_ms() as i64
+                    ])
+                });
             match res {
                 Err(e) if is_unique_violation(&e) => {
                     let existing = tx

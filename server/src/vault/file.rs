@@ -83,7 +83,10 @@ impl ShareVault for FileVault {
     fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let (nonce, ct) = split_sealed(sealed)?;
         self.cipher
-            .decrypt(&Nonce::try_from(nonce).map_err(|_| VaultError::Unseal)?, Payload { msg: ct, aad })
+            .decrypt(
+                &Nonce::try_from(nonce).map_err(|_| VaultError::Unseal)?,
+                Payload { msg: ct, aad },
+            )
             .map(Zeroizing::new)
             .map_err(|_| VaultError::Unseal)
     }
@@ -103,25 +106,43 @@ mod tests {
         let path = dir.path().join("master.key");
         let vault = FileVault::open_or_create(&path).expect("create");
         let sealed = vault.seal(b"alice|k1", b"share-bytes").expect("seal");
-        assert_eq!(&vault.open(b"alice|k1", &sealed).expect("open")[..], b"share-bytes");
+        assert_eq!(
+            &vault.open(b"alice|k1", &sealed).expect("open")[..],
+            b"share-bytes"
+        );
         // Bound to its record.
-        assert!(matches!(vault.open(b"bob|k1", &sealed), Err(VaultError::Unseal)));
+        assert!(matches!(
+            vault.open(b"bob|k1", &sealed),
+            Err(VaultError::Unseal)
+        ));
         // Tampering is detected.
         let mut bad = sealed.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(matches!(vault.open(b"alice|k1", &bad), Err(VaultError::Unseal)));
-        assert!(matches!(vault.open(b"alice|k1", &sealed[..5]), Err(VaultError::Unseal)));
+        assert!(matches!(
+            vault.open(b"alice|k1", &bad),
+            Err(VaultError::Unseal)
+        ));
+        assert!(matches!(
+            vault.open(b"alice|k1", &sealed[..5]),
+            Err(VaultError::Unseal)
+        ));
         // Same key after reopening; the file is private.
         let again = FileVault::open_or_create(&path).expect("reopen");
-        assert_eq!(&again.open(b"alice|k1", &sealed).expect("open")[..], b"share-bytes");
+        assert_eq!(
+            &again.open(b"alice|k1", &sealed).expect("open")[..],
+            b"share-bytes"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(matches!(vault.seal(b"a", b""), Err(VaultError::BadLength(0))));
+        assert!(matches!(
+            vault.seal(b"a", b""),
+            Err(VaultError::BadLength(0))
+        ));
     }
 
     #[test]
