@@ -24,9 +24,19 @@ fn audit_log_is_append_only_and_tamper_evident() {
 
     let raw = rusqlite::Connection::open(&path).expect("raw connection");
     let update = raw.execute("UPDATE audit SET detail = '{}' WHERE seq = 3", []);
-    assert!(update.unwrap_err().to_string().contains("append-only"));
+    assert!(
+        update
+            .expect_err("UPDATE refused")
+            .to_string()
+            .contains("append-only")
+    );
     let delete = raw.execute("DELETE FROM audit WHERE seq = 5", []);
-    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    assert!(
+        delete
+            .expect_err("DELETE refused")
+            .to_string()
+            .contains("append-only")
+    );
 
     // Someone with full database access drops the guard and rewrites entry 3.
     raw.execute_batch(
