@@ -1,0 +1,1 @@
+//! CMS SignedData for PAdES.

@@ -1,0 +1,242 @@
+//! The PDF object model and its serialization.
+
+use std::fmt::Write as _;
+
+/// An indirect object's number and generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub u32, pub u16);
+
+/// A PDF object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// An integer.
+    Integer(i64),
+    /// A real number.
+    Real(f64),
+    /// A string (bytes); `hex` records how it was written.
+    String(Vec<u8>, bool),
+    /// A name, without the slash, `#xx` escapes decoded.
+    Name(Vec<u8>),
+    /// An array.
+    Array(Vec<Object>),
+    /// A dictionary.
+    Dictionary(Dictionary),
+    /// A stream: dictionary plus raw (still encoded) data.
+    Stream(Stream),
+    /// `n g R`
+    Reference(ObjectId),
+}
+
+/// A dictionary, keeping the order keys were written in.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dictionary(pub Vec<(Vec<u8>, Object)>);
+
+/// A stream object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stream {
+    /// The stream dictionary.
+    pub dict: Dictionary,
+    /// The raw bytes between `stream` and `endstream`.
+    pub data: Vec<u8>,
+}
+
+impl Dictionary {
+    /// An empty dictionary.
+    pub fn new() -> Self {
+        Dictionary(Vec::new())
+    }
+
+    /// Look a key up.
+    pub fn get(&self, key: &[u8]) -> Option<&Object> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Set a key (replacing an existing value in place).
+    pub fn set(&mut self, key: &[u8], value: Object) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((key.to_vec(), value)),
+        }
+    }
+
+    /// Remove a key.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// Builder-style set.
+    pub fn with(mut self, key: &[u8], value: Object) -> Self {
+        self.set(key, value);
+        self
+    }
+
+    /// The value of a name entry, e.g. `/Type`.
+    pub fn name(&self, key: &[u8]) -> Option<&[u8]> {
+        match self.get(key) {
+            Some(Object::Name(n)) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl Object {
+    /// A name object from text.
+    pub fn name(s: &str) -> Object {
+        Object::Name(s.as_bytes().to_vec())
+    }
+
+    /// A literal string object from text.
+    pub fn string(s: &str) -> Object {
+        Object::String(s.as_bytes().to_vec(), false)
+    }
+
+    /// The dictionary of a dictionary or stream.
+    pub fn as_dict(&self) -> Option<&Dictionary> {
+        match self {
+            Object::Dictionary(d) => Some(d),
+            Object::Stream(s) => Some(&s.dict),
+            _ => None,
+        }
+    }
+
+    /// A number as f64.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Object::Integer(i) => Some(*i as f64),
+            Object::Real(r) => Some(*r),
+            _ => None,
+        }
+    }
+
+    /// An integer.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Object::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// An indirect reference.
+    pub fn as_ref_id(&self) -> Option<ObjectId> {
+        match self {
+            Object::Reference(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Serialize into `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Object::Null => out.extend_from_slice(b"null"),
+            Object::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Object::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
+            Object::Real(r) => out.extend_from_slice(format_real(*r).as_bytes()),
+            Object::String(s, hex) => write_string(out, s, *hex),
+            Object::Name(n) => write_name(out, n),
+            Object::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    item.write(out);
+                }
+                out.push(b']');
+            }
+            Object::Dictionary(d) => d.write(out),
+            Object::Stream(s) => {
+                let mut dict = s.dict.clone();
+                dict.set(b"Length", Object::Integer(s.data.len() as i64));
+                dict.write(out);
+                out.extend_from_slice(b"\nstream\n");
+                out.extend_from_slice(&s.data);
+                out.extend_from_slice(b"\nendstream");
+            }
+            Object::Reference(id) => {
+                out.extend_from_slice(format!("{} {} R", id.0, id.1).as_bytes())
+            }
+        }
+    }
+}
+
+impl Dictionary {
+    /// Serialize into `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"<<");
+        for (k, v) in &self.0 {
+            write_name(out, k);
+            out.push(b' ');
+            v.write(out);
+        }
+        out.extend_from_slice(b">>");
+    }
+}
+
+/// A real number without exponent, at most 6 decimals, trailing zeros trimmed.
+pub fn format_real(r: f64) -> String {
+    if !r.is_finite() {
+        return "0".into();
+    }
+    let mut s = String::new();
+    let _ = write!(s, "{r:.6}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    if s == "-0" { "0".into() } else { s }
+}
+
+fn write_name(out: &mut Vec<u8>, n: &[u8]) {
+    out.push(b'/');
+    for &b in n {
+        if b.is_ascii_alphanumeric() || b"-_.+*".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("#{b:02X}").as_bytes());
+        }
+    }
+}
+
+fn write_string(out: &mut Vec<u8>, s: &[u8], hex: bool) {
+    if hex {
+        out.push(b'<');
+        out.extend_from_slice(hex::encode_upper(s).as_bytes());
+        out.push(b'>');
+        return;
+    }
+    out.push(b'(');
+    for &b in s {
+        match b {
+            b'(' | b')' | b'\\' => {
+                out.push(b'\\');
+                out.push(b);
+            }
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x20..=0x7e => out.push(b),
+            _ => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+        }
+    }
+    out.push(b')');
+}
+
+/// Encode text as a PDF text string: ASCII stays literal, anything else is UTF-16BE with BOM.
+pub fn text_string(s: &str) -> Object {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Object::String(s.as_bytes().to_vec(), false);
+    }
+    let mut bytes = vec![0xfe, 0xff];
+    for unit in s.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_be_bytes());
+    }
+    Object::String(bytes, true)
+}

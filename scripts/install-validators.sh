@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the independent PDF-signature validators that tests/src/validators.rs runs:
+# poppler's pdfsig, qpdf, a JDK with BouncyCastle (tests/validators/PdfSigCheck.java) and pyHanko.
+# Idempotent: installs only what is missing. Meant for a fresh Debian 12 machine, as root.
+# Usage: scripts/install-validators.sh
+set -euo pipefail
+
+# The version the validator tests were written against; its text output is parsed.
+PYHANKO_CLI_VERSION=0.6.0
+
+need_pkgs=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
+command -v pdfsig >/dev/null 2>&1 || need_pkgs+=(poppler-utils)
+command -v qpdf >/dev/null 2>&1 || need_pkgs+=(qpdf)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# javac 17 on Debian 12 comes from openjdk-17-jdk-headless (default-jdk-headless depends on it).
+command -v javac >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
+for p in libbcprov-java libbcpkix-java libbcutil-java; do
+    have_pkg "$p" || need_pkgs+=("$p")
+done
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    echo "install-validators: installing Debian packages: ${need_pkgs[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-validators: need root to install ${need_pkgs[*]} (or install them yourself)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+else
+    echo "install-validators: Debian packages already present"
+fi
+
+if ! command -v pyhanko >/dev/null 2>&1; then
+    echo "install-validators: installing pyhanko-cli==$PYHANKO_CLI_VERSION with pip"
+    python3 -m pip install --quiet "pyhanko-cli==$PYHANKO_CLI_VERSION"
+    # pyenv puts new console scripts on PATH only after a rehash.
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+else
+    echo "install-validators: pyhanko already present: $(pyhanko --version 2>&1 | head -n1)"
+fi

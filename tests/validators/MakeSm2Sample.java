@@ -1,0 +1,158 @@
+// Makes an SM2-with-SM3 signed PDF for testing the validators, using BouncyCastle alone.
+//
+// Usage: java -cp bcprov.jar:bcpkix.jar:bcutil.jar:. MakeSm2Sample OUT_DIR
+// Writes OUT_DIR/sm2-ca.pem (an SM2 root), OUT_DIR/sm2-signer.pem (an SM2 end-entity
+// certificate it issued) and OUT_DIR/sm2-signed.pdf (a one-page PDF with one detached CMS
+// signature by that end entity). Not a signer to copy: it exists so that the validators have
+// an SM2 sample made by a second, independent implementation.
+
+import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Security;
+import java.security.spec.ECGenParameterSpec;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.bouncycastle.util.CollectionStore;
+
+public final class MakeSm2Sample {
+    // Room for the CMS in /Contents, in bytes; the hex string is twice that.
+    private static final int CONTENTS_BYTES = 8192;
+    // Fixed-width placeholder, so offsets do not move when the real numbers are written.
+    private static final String BR_PLACEHOLDER = "/ByteRange [0 0000000000 0000000000 0000000000]";
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: MakeSm2Sample OUT_DIR");
+            System.exit(2);
+        }
+        Security.addProvider(new BouncyCastleProvider());
+        Path out = Path.of(args[0]);
+        Files.createDirectories(out);
+
+        KeyPair caKey = sm2KeyPair();
+        X509CertificateHolder ca = issue("CN=Inkseal SM2 Test CA,O=inkseal", caKey.getPublic(),
+                "CN=Inkseal SM2 Test CA,O=inkseal", caKey.getPrivate(), true);
+        KeyPair signerKey = sm2KeyPair();
+        X509CertificateHolder signer = issue("CN=Inkseal SM2 Test Signer,O=inkseal", signerKey.getPublic(),
+                "CN=Inkseal SM2 Test CA,O=inkseal", caKey.getPrivate(), false);
+
+        byte[] pdf = template().getBytes(StandardCharsets.ISO_8859_1);
+        String text = new String(pdf, StandardCharsets.ISO_8859_1);
+        int lt = text.indexOf("/Contents <") + "/Contents ".length();
+        int gt = text.indexOf('>', lt) + 1;
+        String byteRange = String.format("/ByteRange [0 %d %d %d]", lt, gt, pdf.length - gt);
+        byteRange += " ".repeat(BR_PLACEHOLDER.length() - byteRange.length());
+        int brAt = text.indexOf(BR_PLACEHOLDER);
+        System.arraycopy(byteRange.getBytes(StandardCharsets.ISO_8859_1), 0, pdf, brAt, byteRange.length());
+
+        ByteArrayOutputStream signed = new ByteArrayOutputStream();
+        signed.write(pdf, 0, lt);
+        signed.write(pdf, gt, pdf.length - gt);
+
+        // "SM3withSM2" signs with BC's default SM2 user ID, "1234567812345678" (GM/T 0009).
+        ContentSigner contentSigner = new JcaContentSignerBuilder("SM3withSM2").setProvider("BC")
+                .build(signerKey.getPrivate());
+        CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
+        gen.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(
+                new JcaDigestCalculatorProviderBuilder().setProvider("BC").build())
+                .build(contentSigner, signer));
+        gen.addCertificates(new CollectionStore<>(List.of(signer)));
+        CMSSignedData cms = gen.generate(new CMSProcessableByteArray(signed.toByteArray()), false);
+        byte[] der = cms.getEncoded("DER");
+        if (der.length > CONTENTS_BYTES) {
+            throw new IllegalStateException("CMS does not fit in /Contents");
+        }
+        byte[] hex = String.format("%0" + (2 * CONTENTS_BYTES) + "x", BigInteger.ZERO).getBytes();
+        byte[] sig = toHex(der).getBytes(StandardCharsets.ISO_8859_1);
+        System.arraycopy(sig, 0, hex, 0, sig.length);
+        System.arraycopy(hex, 0, pdf, lt + 1, hex.length);
+
+        Files.write(out.resolve("sm2-signed.pdf"), pdf);
+        Files.writeString(out.resolve("sm2-ca.pem"), pem(ca));
+        Files.writeString(out.resolve("sm2-signer.pem"), pem(signer));
+    }
+
+    private static KeyPair sm2KeyPair() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC", "BC");
+        g.initialize(new ECGenParameterSpec("sm2p256v1"));
+        return g.generateKeyPair();
+    }
+
+    private static X509CertificateHolder issue(String subject, PublicKey key, String issuer,
+            PrivateKey issuerKey, boolean ca) throws Exception {
+        long now = System.currentTimeMillis();
+        JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name(issuer),
+                BigInteger.valueOf(now), new Date(now - 3_600_000L), new Date(now + 86_400_000L * 365),
+                new X500Name(subject), key);
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(ca
+                ? KeyUsage.keyCertSign | KeyUsage.cRLSign
+                : KeyUsage.digitalSignature | KeyUsage.nonRepudiation));
+        return b.build(new JcaContentSignerBuilder("SM3withSM2").setProvider("BC").build(issuerKey));
+    }
+
+    /** A one-page PDF whose signature field already holds a placeholder signature dictionary. */
+    private static String template() {
+        String contents = "/Contents <" + "0".repeat(2 * CONTENTS_BYTES) + ">";
+        String[] objects = {
+            "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /SigFlags 3 >> >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 6 0 R /Annots [4 0 R] >>",
+            "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Sig1) /Rect [0 0 0 0] /F 132 /P 3 0 R /V 5 0 R >>",
+            "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M (D:20260101000000Z)\n"
+                    + BR_PLACEHOLDER + "\n" + contents + " >>",
+            "<< /Length 18 >>\nstream\n10 10 180 180 re S\nendstream",
+        };
+        StringBuilder s = new StringBuilder("%PDF-1.7\n%\u00e2\u00e3\u00cf\u00d3\n");
+        int[] offsets = new int[objects.length];
+        for (int i = 0; i < objects.length; i++) {
+            offsets[i] = s.length();
+            s.append(i + 1).append(" 0 obj\n").append(objects[i]).append("\nendobj\n");
+        }
+        int xref = s.length();
+        s.append("xref\n0 ").append(objects.length + 1).append("\n0000000000 65535 f \n");
+        for (int off : offsets) {
+            s.append(String.format("%010d 00000 n \n", off));
+        }
+        s.append("trailer\n<< /Size ").append(objects.length + 1).append(" /Root 1 0 R >>\nstartxref\n")
+                .append(xref).append("\n%%EOF\n");
+        return s.toString();
+    }
+
+    private static String pem(X509CertificateHolder c) throws Exception {
+        return "-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(c.getEncoded())
+                + "\n-----END CERTIFICATE-----\n";
+    }
+
+    private static String toHex(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (byte x : b) {
+            s.append(String.format("%02X", x));
+        }
+        return s.toString();
+    }
+}
