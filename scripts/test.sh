@@ -24,6 +24,9 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
 fi
 
+step "external validators (poppler, qpdf, BouncyCastle, pyHanko)"
+scripts/install-validators.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -5,6 +5,8 @@ use inkseal_server::{RunningServer, ServerConfig};
 use std::path::Path;
 use std::sync::Arc;
 
+pub mod validators;
+
 /// A server configuration on a free loopback port with its data in `dir`.
 pub fn loopback_config(dir: &Path) -> ServerConfig {
     let mut config = ServerConfig::new(dir);

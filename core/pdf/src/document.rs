@@ -18,7 +18,8 @@ pub struct Document<'a> {
     /// The newest trailer.
     pub trailer: Dictionary,
     limits: Limits,
-    objstm_cache: RefCell<HashMap<u32, Rc<Vec<(u32, Object)>>>>,
+    /// Decoded object streams by the byte offset of the stream object.
+    objstm_cache: RefCell<HashMap<usize, Rc<Vec<(u32, Object)>>>>,
 }
 
 impl std::fmt::Debug for Document<'_> {
@@ -104,10 +105,31 @@ impl<'a> Document<'a> {
 
     /// Fetch an object (a free or missing object is `null`, as the PDF specification says).
     pub fn get(&self, id: ObjectId) -> Result<Object, PdfError> {
-        match self.xref.get(&id.0) {
+        self.get_in(&self.xref, id)
+    }
+
+    /// The cross-reference map as of revision `rev` (0 = newest, as in [`Document::sections`]).
+    pub fn xref_at(&self, rev: usize) -> HashMap<u32, XrefEntry> {
+        let mut map = HashMap::new();
+        for section in self.sections.iter().skip(rev).rev() {
+            for (num, entry) in &section.entries {
+                map.insert(*num, *entry);
+            }
+        }
+        map
+    }
+
+    /// Fetch an object through a given cross-reference map (see [`Document::xref_at`]).
+    pub fn get_in(&self, xref: &HashMap<u32, XrefEntry>, id: ObjectId) -> Result<Object, PdfError> {
+        match xref.get(&id.0) {
             None | Some(XrefEntry::Free) => Ok(Object::Null),
             Some(XrefEntry::Offset(off, _)) => self.object_at(*off, Some(id)).map(|(_, o)| o),
-            Some(XrefEntry::InStream(stm, index)) => self.from_object_stream(*stm, *index, id.0),
+            Some(XrefEntry::InStream(stm, index)) => {
+                let Some(XrefEntry::Offset(stm_off, _)) = xref.get(stm).copied() else {
+                    return Err(PdfError::Malformed(format!("object stream {stm} not found")));
+                };
+                self.from_object_stream(*stm, stm_off, *index, id.0)
+            }
         }
     }
 
@@ -142,13 +164,16 @@ impl<'a> Document<'a> {
         Ok((id, obj))
     }
 
-    fn from_object_stream(&self, stm: u32, index: u32, num: u32) -> Result<Object, PdfError> {
-        if let Some(objs) = self.objstm_cache.borrow().get(&stm) {
+    fn from_object_stream(
+        &self,
+        stm: u32,
+        off: usize,
+        index: u32,
+        num: u32,
+    ) -> Result<Object, PdfError> {
+        if let Some(objs) = self.objstm_cache.borrow().get(&off) {
             return Ok(find_in(objs, index, num));
         }
-        let Some(XrefEntry::Offset(off, _)) = self.xref.get(&stm).copied() else {
-            return Err(PdfError::Malformed(format!("object stream {stm} not found")));
-        };
         let (_, obj) = self.object_at(off, Some(ObjectId(stm, 0)))?;
         let Object::Stream(stream) = obj else {
             return Err(PdfError::Malformed(format!("object {stm} is not an object stream")));
@@ -183,7 +208,7 @@ impl<'a> Document<'a> {
         }
         let objs = Rc::new(objs);
         let found = find_in(&objs, index, num);
-        self.objstm_cache.borrow_mut().insert(stm, objs);
+        self.objstm_cache.borrow_mut().insert(off, objs);
         Ok(found)
     }
 

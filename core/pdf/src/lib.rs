@@ -19,3 +19,9 @@ pub mod xref;
 
 pub use document::Document;
 pub use error::{Limits, PdfError};
+pub mod writer;
+#[doc(hidden)]
+pub mod testing;
+pub mod appearance;
+pub mod fields;
+// pub mod sign; (enabled once cms lands)

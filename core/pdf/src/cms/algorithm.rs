@@ -1,0 +1,323 @@
+//! Signature suites, digests, object identifiers and public-key signature checks.
+
+use super::error::CmsError;
+use der::asn1::ObjectIdentifier;
+use der::{Tag, Tagged};
+use p256::ecdsa::signature::Verifier as _;
+use p256::elliptic_curve::sec1::ToSec1Point;
+use sha2::Sha256;
+use sm3::{Digest, Sm3};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+/// SM3 (GM/T 0004), the digest of the SM2 suite.
+pub const ID_SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.401");
+/// SHA-256 (NIST), the digest of the P-256 suite.
+pub const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// SM2-with-SM3 signature algorithm (GM/T 0006), written without parameters.
+pub const SM2_WITH_SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.501");
+/// ecdsa-with-SHA256 (RFC 5758), written without parameters.
+pub const ECDSA_WITH_SHA256: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+/// id-ecPublicKey (RFC 5480), the SubjectPublicKeyInfo algorithm of SM2 and P-256 keys.
+pub const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// The SM2 curve (GM/T 0006), as id-ecPublicKey parameter.
+pub const SM2_CURVE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301");
+/// The NIST P-256 curve (prime256v1 / secp256r1), as id-ecPublicKey parameter.
+pub const PRIME256V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+
+/// `sm2sign` (GM/T 0006 1.2.156.10197.1.301.1): some SM2 producers name the CMS signature
+/// algorithm with it; accepted when verifying, never written.
+const SM2_SIGN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301.1");
+
+/// A signature suite: key type, digest and signature algorithm together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureAlgorithm {
+    /// SM2 signature (GB/T 32918.2, default signer ID "1234567812345678") with SM3.
+    Sm2Sm3,
+    /// ECDSA on NIST P-256 with SHA-256.
+    EcdsaP256Sha256,
+}
+
+impl SignatureAlgorithm {
+    /// The digest algorithm's OID (SM3 1.2.156.10197.1.401, SHA-256 2.16.840.1.101.3.4.2.1).
+    pub fn digest_oid(self) -> ObjectIdentifier {
+        match self {
+            SignatureAlgorithm::Sm2Sm3 => ID_SM3,
+            SignatureAlgorithm::EcdsaP256Sha256 => ID_SHA256,
+        }
+    }
+
+    /// The signature algorithm's OID (SM2-with-SM3 1.2.156.10197.1.501, ecdsa-with-SHA256
+    /// 1.2.840.10045.4.3.2).
+    pub fn signature_oid(self) -> ObjectIdentifier {
+        match self {
+            SignatureAlgorithm::Sm2Sm3 => SM2_WITH_SM3,
+            SignatureAlgorithm::EcdsaP256Sha256 => ECDSA_WITH_SHA256,
+        }
+    }
+
+    /// The curve OID carried by the suite's id-ecPublicKey SubjectPublicKeyInfo.
+    pub fn curve_oid(self) -> ObjectIdentifier {
+        match self {
+            SignatureAlgorithm::Sm2Sm3 => SM2_CURVE,
+            SignatureAlgorithm::EcdsaP256Sha256 => PRIME256V1,
+        }
+    }
+
+    /// Output length of the digest in bytes (32 for both suites).
+    pub fn digest_len(self) -> usize {
+        32
+    }
+
+    /// A short human-readable name ("SM2-with-SM3", "ECDSA-P256-SHA256").
+    pub fn name(self) -> &'static str {
+        match self {
+            SignatureAlgorithm::Sm2Sm3 => "SM2-with-SM3",
+            SignatureAlgorithm::EcdsaP256Sha256 => "ECDSA-P256-SHA256",
+        }
+    }
+
+    /// A fresh incremental digest for this suite.
+    pub fn digester(self) -> Digester {
+        Digester::new(self)
+    }
+
+    /// The suite's digest over the concatenation of `parts` (nothing is copied).
+    pub fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
+        let mut digester = self.digester();
+        for part in parts {
+            digester.update(part);
+        }
+        digester.finalize()
+    }
+
+    /// The suite of the key a certificate (DER) certifies: id-ecPublicKey with curve SM2
+    /// (1.2.156.10197.1.301) or prime256v1 (1.2.840.10045.3.1.7).
+    pub fn from_certificate(cert_der: &[u8]) -> Result<Self, CmsError> {
+        let cert = super::cert::Cert::parse(cert_der)?;
+        Ok(cert.public_key()?.algorithm())
+    }
+
+    /// The suite whose digest algorithm is `oid`.
+    pub(crate) fn from_digest_oid(oid: &ObjectIdentifier) -> Option<Self> {
+        [SignatureAlgorithm::Sm2Sm3, SignatureAlgorithm::EcdsaP256Sha256]
+            .into_iter()
+            .find(|alg| alg.digest_oid() == *oid)
+    }
+
+    /// The suite's digest algorithm identifier, parameters absent.
+    pub(crate) fn digest_identifier(self) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned {
+            oid: self.digest_oid(),
+            parameters: None,
+        }
+    }
+
+    /// The suite's signature algorithm identifier, parameters absent.
+    pub(crate) fn signature_identifier(self) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned {
+            oid: self.signature_oid(),
+            parameters: None,
+        }
+    }
+
+    /// Check a SignerInfo's digestAlgorithm names this suite's digest.
+    pub(crate) fn check_digest_identifier(
+        self,
+        id: &AlgorithmIdentifierOwned,
+    ) -> Result<(), CmsError> {
+        if id.oid != self.digest_oid() {
+            return Err(CmsError::AlgorithmMismatch(format!(
+                "digest algorithm {} with a {} key (expected {})",
+                id.oid,
+                self.name(),
+                self.digest_oid()
+            )));
+        }
+        absent_or_null(id)
+    }
+
+    /// Check a SignerInfo's signatureAlgorithm fits this suite.
+    ///
+    /// Accepted: SM2-with-SM3 or sm2sign (1.2.156.10197.1.301.1) for SM2; ecdsa-with-SHA256 or
+    /// plain id-ecPublicKey (which some producers write) for P-256. Parameters absent or NULL.
+    pub(crate) fn check_signature_identifier(
+        self,
+        id: &AlgorithmIdentifierOwned,
+    ) -> Result<(), CmsError> {
+        let accepted: &[ObjectIdentifier] = match self {
+            SignatureAlgorithm::Sm2Sm3 => &[SM2_WITH_SM3, SM2_SIGN],
+            SignatureAlgorithm::EcdsaP256Sha256 => &[ECDSA_WITH_SHA256, ID_EC_PUBLIC_KEY],
+        };
+        if !accepted.contains(&id.oid) {
+            return Err(CmsError::AlgorithmMismatch(format!(
+                "signature algorithm {} with a {} key (expected {})",
+                id.oid,
+                self.name(),
+                self.signature_oid()
+            )));
+        }
+        absent_or_null(id)
+    }
+}
+
+impl std::fmt::Display for SignatureAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Parameters must be absent or NULL.
+fn absent_or_null(id: &AlgorithmIdentifierOwned) -> Result<(), CmsError> {
+    match &id.parameters {
+        None => Ok(()),
+        Some(p) if p.tag() == Tag::Null && p.value().is_empty() => Ok(()),
+        Some(_) => Err(CmsError::Malformed(format!(
+            "algorithm {} has unexpected parameters",
+            id.oid
+        ))),
+    }
+}
+
+/// An incremental digest of a [`SignatureAlgorithm`]'s hash (SM3 or SHA-256).
+///
+/// Feed the byte ranges one after another with [`Digester::update`] and take the result with
+/// [`Digester::finalize`]; the result equals [`SignatureAlgorithm::digest`] over the same parts.
+#[derive(Clone)]
+pub struct Digester {
+    algorithm: SignatureAlgorithm,
+    state: DigestState,
+}
+
+#[derive(Clone)]
+enum DigestState {
+    Sm3(Sm3),
+    Sha256(Sha256),
+}
+
+impl std::fmt::Debug for Digester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Digester")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Digester {
+    /// A fresh digest for `algorithm`.
+    pub fn new(algorithm: SignatureAlgorithm) -> Self {
+        let state = match algorithm {
+            SignatureAlgorithm::Sm2Sm3 => DigestState::Sm3(Sm3::new()),
+            SignatureAlgorithm::EcdsaP256Sha256 => DigestState::Sha256(Sha256::new()),
+        };
+        Digester { algorithm, state }
+    }
+
+    /// The suite this digest belongs to.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// Absorb `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        match &mut self.state {
+            DigestState::Sm3(h) => h.update(data),
+            DigestState::Sha256(h) => h.update(data),
+        }
+    }
+
+    /// The digest of everything absorbed.
+    pub fn finalize(self) -> Vec<u8> {
+        match self.state {
+            DigestState::Sm3(h) => h.finalize().to_vec(),
+            DigestState::Sha256(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// A public key of one of the supported suites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PublicKey {
+    Sm2(sm2::PublicKey),
+    P256(p256::PublicKey),
+}
+
+impl PublicKey {
+    /// Decode an id-ecPublicKey SubjectPublicKeyInfo with the SM2 or P-256 named curve.
+    pub(crate) fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, CmsError> {
+        if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
+            return Err(CmsError::Unsupported(format!(
+                "public key algorithm {} (expected id-ecPublicKey with curve SM2 or P-256)",
+                spki.algorithm.oid
+            )));
+        }
+        let curve: ObjectIdentifier = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .ok_or_else(|| CmsError::Malformed("id-ecPublicKey without curve parameters".into()))?
+            .decode_as()
+            .map_err(|_| {
+                CmsError::Unsupported("EC key with explicit (unnamed) curve parameters".into())
+            })?;
+        let point = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| CmsError::Malformed("public key BIT STRING has unused bits".into()))?;
+        if curve == SM2_CURVE {
+            sm2::PublicKey::from_sec1_bytes(point)
+                .map(PublicKey::Sm2)
+                .map_err(|_| CmsError::Malformed("public key is not a point on the SM2 curve".into()))
+        } else if curve == PRIME256V1 {
+            p256::PublicKey::from_sec1_bytes(point)
+                .map(PublicKey::P256)
+                .map_err(|_| CmsError::Malformed("public key is not a point on P-256".into()))
+        } else {
+            Err(CmsError::Unsupported(format!(
+                "EC curve {curve} (expected SM2 {SM2_CURVE} or P-256 {PRIME256V1})"
+            )))
+        }
+    }
+
+    /// The suite this key signs with.
+    pub(crate) fn algorithm(&self) -> SignatureAlgorithm {
+        match self {
+            PublicKey::Sm2(_) => SignatureAlgorithm::Sm2Sm3,
+            PublicKey::P256(_) => SignatureAlgorithm::EcdsaP256Sha256,
+        }
+    }
+
+    /// Uncompressed SEC1 encoding of the point.
+    pub(crate) fn to_sec1_uncompressed(&self) -> Vec<u8> {
+        match self {
+            PublicKey::Sm2(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+            PublicKey::P256(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+        }
+    }
+
+    /// Verify a DER `SEQUENCE { r, s }` signature over `message` (which the suite hashes: SM2
+    /// with Z_A for the default signer ID and SM3; ECDSA with SHA-256).
+    ///
+    /// A signature that does not decode is reported as [`CmsError::BadSignature`].
+    pub(crate) fn verify(&self, message: &[u8], signature_der: &[u8]) -> Result<(), CmsError> {
+        match self {
+            PublicKey::Sm2(key) => {
+                let signature = inkseal_pki::signature_from_der(signature_der)
+                    .map_err(|_| CmsError::BadSignature)?;
+                let e = inkseal_cosign::message_digest(key, message);
+                inkseal_cosign::verify_digest(key, &e, &signature)
+                    .map_err(|_| CmsError::BadSignature)
+            }
+            PublicKey::P256(key) => {
+                let signature = p256::ecdsa::Signature::from_der(signature_der)
+                    .map_err(|_| CmsError::BadSignature)?;
+                if signature.to_der().as_bytes() != signature_der {
+                    return Err(CmsError::BadSignature);
+                }
+                p256::ecdsa::VerifyingKey::from(key)
+                    .verify(message, &signature)
+                    .map_err(|_| CmsError::BadSignature)
+            }
+        }
+    }
+}

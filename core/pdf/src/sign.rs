@@ -1,0 +1,476 @@
+//! PAdES signing by incremental update, in two phases so that remote signers fit.
+//!
+//! [`prepare`] appends a revision holding the signature field, its appearance and a signature
+//! dictionary whose `/Contents` is a zero-filled placeholder; it fixes `/ByteRange`, digests the
+//! two ranges (straight from the borrowed input and the small appended buffer: the file is never
+//! copied) and builds the CMS signed attributes: [`PreparedSignature::to_be_signed`].
+//! [`PreparedSignature::finish`] wraps the signature into the CMS and writes it into the hole.
+
+use crate::appearance::{AppearanceSpec, form_xobject};
+use crate::cms::{self, ExtraAttribute, SignatureAlgorithm};
+use crate::document::Document;
+use crate::error::{Limits, PdfError};
+use crate::fields::{add_annotation, form_for_update, new_field, page, signature_fields};
+use crate::object::{Dictionary, Object, ObjectId, text_string};
+use crate::signer::Signer;
+use crate::writer::IncrementalUpdate;
+use std::ops::Range;
+
+/// Where the signature goes.
+#[derive(Clone, Debug)]
+pub enum Placement {
+    /// No visible widget (a zero-size annotation on page 1).
+    Invisible,
+    /// A rectangle on a page: `[x, y, width, height]` in PDF points from the bottom-left.
+    Rect {
+        /// 1-based page number.
+        page: u32,
+        /// `[x, y, width, height]`.
+        rect: [f64; 4],
+    },
+    /// An existing unsigned signature field, by fully qualified name.
+    Field(String),
+}
+
+/// Certification level (DocMDP `/P`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Certification {
+    /// P=1: no changes at all.
+    NoChanges,
+    /// P=2: form filling and signing only.
+    FormFillingAndSigning,
+    /// P=3: also annotations.
+    Annotations,
+}
+
+/// How to sign.
+#[derive(Clone, Debug)]
+pub struct SignOptions {
+    /// Name of a new field (default `Signature1`, `Signature2`, ...).
+    pub field_name: Option<String>,
+    /// Where.
+    pub placement: Placement,
+    /// What the widget shows (ignored when invisible).
+    pub appearance: AppearanceSpec,
+    /// Signing time, seconds since the Unix epoch (goes into `/M`).
+    pub signing_time: u64,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// `/Location`.
+    pub location: Option<String>,
+    /// `/Name` of the signer.
+    pub signer_name: Option<String>,
+    /// Make this a certification signature.
+    pub certify: Option<Certification>,
+    /// Bytes reserved for the CMS (default: certificates plus 8 KiB).
+    pub contents_reserve: Option<usize>,
+    /// Extra signed attributes (e.g. the handwriting binding).
+    pub extra_attributes: Vec<ExtraAttribute>,
+    /// Loading limits for the input.
+    pub limits: Limits,
+}
+
+impl SignOptions {
+    /// Defaults: invisible, signed now, no certification.
+    pub fn new(signing_time: u64) -> Self {
+        SignOptions {
+            field_name: None,
+            placement: Placement::Invisible,
+            appearance: AppearanceSpec::default(),
+            signing_time,
+            reason: None,
+            location: None,
+            signer_name: None,
+            certify: None,
+            contents_reserve: None,
+            extra_attributes: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A revision ready for its signature.
+#[derive(Debug)]
+pub struct PreparedSignature {
+    tail: Vec<u8>,
+    /// The `<...>` hole within `tail`.
+    hole: Range<usize>,
+    signed_attrs: Vec<u8>,
+    algorithm: SignatureAlgorithm,
+    chain: Vec<Vec<u8>>,
+    byte_range: [usize; 4],
+}
+
+/// `D:YYYYMMDDHHmmSS+00'00'` for a Unix time.
+pub fn pdf_date(unix: u64) -> String {
+    match der::DateTime::from_unix_duration(std::time::Duration::from_secs(unix)) {
+        Ok(t) => format!(
+            "D:{:04}{:02}{:02}{:02}{:02}{:02}+00'00'",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hours(),
+            t.minutes(),
+            t.seconds()
+        ),
+        Err(_) => "D:19700101000000+00'00'".into(),
+    }
+}
+
+const BYTE_RANGE_PLACEHOLDER: &str = "[0 0000000000 0000000000 0000000000]";
+
+/// Append the signature revision to `input` and compute what must be signed.
+pub fn prepare(
+    input: &[u8],
+    options: &SignOptions,
+    algorithm: SignatureAlgorithm,
+    chain: &[Vec<u8>],
+) -> Result<PreparedSignature, PdfError> {
+    let signer_cert = chain
+        .first()
+        .ok_or_else(|| PdfError::Signer("no signer certificate".into()))?;
+    let doc = Document::load(input, &options.limits)?;
+    let existing = signature_fields(&doc)?;
+    check_docmdp_allows_signing(&doc)?;
+    if options.certify.is_some() && existing.iter().any(|f| f.signed) {
+        return Err(PdfError::Field(
+            "certify".into(),
+            "a certification signature must be the document's first signature".into(),
+        ));
+    }
+    let (root_id, mut catalog) = doc.catalog()?;
+    let mut update = IncrementalUpdate::new(&doc);
+    let sig_id = update.allocate();
+
+    // The widget: an existing field, or a new one.
+    let (widget_id, rect) = match &options.placement {
+        Placement::Field(name) => {
+            let f = existing
+                .iter()
+                .find(|f| &f.name == name)
+                .ok_or_else(|| PdfError::Field(name.clone(), "no such signature field".into()))?;
+            if f.signed {
+                return Err(PdfError::Field(name.clone(), "already signed".into()));
+            }
+            let mut field = doc.dict(&Object::Reference(f.field_id), "the field")?;
+            field.set(b"V", Object::Reference(sig_id));
+            let rect = f.rect.unwrap_or([0.0; 4]);
+            let (w, h) = ((rect[2] - rect[0]).abs(), (rect[3] - rect[1]).abs());
+            if f.widget_id == f.field_id {
+                add_appearance(&mut update, &mut field, &options.appearance, w, h);
+            } else {
+                let mut widget = doc.dict(&Object::Reference(f.widget_id), "the widget")?;
+                add_appearance(&mut update, &mut widget, &options.appearance, w, h);
+                update.put(f.widget_id, &Object::Dictionary(widget));
+            }
+            update.put(f.field_id, &Object::Dictionary(field));
+            (f.field_id, rect)
+        }
+        placement => {
+            let (page_no, rect) = match placement {
+                Placement::Rect { page, rect } => (*page, Some(*rect)),
+                _ => (1, None),
+            };
+            let pg = page(&doc, page_no)?;
+            let pdf_rect = match rect {
+                Some([x, y, w, h]) => {
+                    let r = [x, y, x + w, y + h];
+                    let b = pg.crop_box;
+                    let finite = r.iter().all(|v| v.is_finite());
+                    if !finite || w <= 0.0 || h <= 0.0 || r[0] < b[0] || r[1] < b[1] || r[2] > b[2] || r[3] > b[3] {
+                        return Err(PdfError::RectOffPage {
+                            rect: r,
+                            page_box: b,
+                        });
+                    }
+                    r
+                }
+                None => [0.0; 4],
+            };
+            let name = match &options.field_name {
+                Some(n) => {
+                    if existing.iter().any(|f| &f.name == n) {
+                        return Err(PdfError::Field(n.clone(), "a field with this name exists".into()));
+                    }
+                    n.clone()
+                }
+                None => (1..)
+                    .map(|i| format!("Signature{i}"))
+                    .find(|n| !existing.iter().any(|f| &f.name == n))
+                    .unwrap_or_else(|| "Signature".into()),
+            };
+            let widget_id = update.allocate();
+            let mut widget = new_field(&name, pdf_rect, pg.id);
+            widget.set(b"V", Object::Reference(sig_id));
+            if rect.is_some() {
+                let (w, h) = (pdf_rect[2] - pdf_rect[0], pdf_rect[3] - pdf_rect[1]);
+                add_appearance(&mut update, &mut widget, &options.appearance, w, h);
+            } else {
+                widget.set(b"F", Object::Integer(132 | 2)); // hidden
+            }
+            update.put(widget_id, &Object::Dictionary(widget));
+            add_annotation(&doc, &mut update, &pg, widget_id)?;
+            // Register the field in the form.
+            let mut plan = form_for_update(&doc)?;
+            let mut fields = match plan.form.get(b"Fields").map(|f| doc.resolve(f)).transpose()? {
+                Some(Object::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            fields.push(Object::Reference(widget_id));
+            plan.form.set(b"Fields", Object::Array(fields));
+            plan.form.set(b"SigFlags", Object::Integer(3));
+            match plan.form_id {
+                Some(id) => update.put(id, &Object::Dictionary(plan.form)),
+                None => catalog.set(b"AcroForm", Object::Dictionary(plan.form)),
+            }
+            (widget_id, pdf_rect)
+        }
+    };
+    let _ = (widget_id, rect);
+
+    if let Some(level) = options.certify {
+        let mut perms = match catalog.get(b"Perms").map(|p| doc.resolve(p)).transpose()? {
+            Some(Object::Dictionary(d)) => d,
+            _ => Dictionary::new(),
+        };
+        perms.set(b"DocMDP", Object::Reference(sig_id));
+        catalog.set(b"Perms", Object::Dictionary(perms));
+        let _ = level;
+    }
+    if matches!(options.placement, Placement::Field(_)) {
+        // Filling an existing field: make sure the form says it holds signatures.
+        let mut plan = form_for_update(&doc)?;
+        if plan.form.get(b"SigFlags").and_then(Object::as_i64) != Some(3) {
+            plan.form.set(b"SigFlags", Object::Integer(3));
+            match plan.form_id {
+                Some(id) => update.put(id, &Object::Dictionary(plan.form)),
+                None => catalog.set(b"AcroForm", Object::Dictionary(plan.form)),
+            }
+        }
+    }
+    let (_, original_catalog) = doc.catalog()?;
+    if catalog != original_catalog {
+        update.put(root_id, &Object::Dictionary(catalog));
+    }
+
+    // The signature dictionary, serialized by hand so the placeholders are at known places.
+    let reserve = options.contents_reserve.unwrap_or_else(|| {
+        chain.iter().map(Vec::len).sum::<usize>() + 8192
+    });
+    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, sig_id);
+    update.put_raw(sig_id, sig_body);
+    let written = update.write(&doc);
+    let mut tail = written.bytes;
+    let body_at = *written
+        .body_offsets
+        .get(&sig_id)
+        .ok_or_else(|| PdfError::Malformed("signature object was not written".into()))?;
+    let hole = body_at + hole_rel.start..body_at + hole_rel.end;
+    let total = input.len() + tail.len();
+    let byte_range = [
+        0,
+        input.len() + hole.start,
+        input.len() + hole.end,
+        total - (input.len() + hole.end),
+    ];
+    let br_text = format!(
+        "[{} {} {} {}]",
+        byte_range[0], byte_range[1], byte_range[2], byte_range[3]
+    );
+    let br_slot = body_at + br_rel.start..body_at + br_rel.end;
+    if br_text.len() > br_slot.len() {
+        return Err(PdfError::Limit("file too large for the byte range".into()));
+    }
+    let mut padded = br_text.into_bytes();
+    padded.resize(br_slot.len(), b' ');
+    tail[br_slot].copy_from_slice(&padded);
+
+    let digest = algorithm.digest(&[input, &tail[..hole.start], &tail[hole.end..]]);
+    let signed_attrs =
+        cms::signed_attributes(algorithm, &digest, signer_cert, &options.extra_attributes)
+            .map_err(|e| PdfError::Cms(e.to_string()))?;
+    Ok(PreparedSignature {
+        tail,
+        hole,
+        signed_attrs,
+        algorithm,
+        chain: chain.to_vec(),
+        byte_range,
+    })
+}
+
+fn add_appearance(
+    update: &mut IncrementalUpdate,
+    widget: &mut Dictionary,
+    spec: &AppearanceSpec,
+    w: f64,
+    h: f64,
+) {
+    if w <= 0.0 || h <= 0.0 {
+        return;
+    }
+    let ap_id = update.allocate();
+    update.put(ap_id, &form_xobject(spec, w, h));
+    widget.set(
+        b"AP",
+        Object::Dictionary(Dictionary::new().with(b"N", Object::Reference(ap_id))),
+    );
+}
+
+/// Serialize the signature dictionary; returns (body, ByteRange slot, Contents hole).
+fn signature_dictionary(
+    options: &SignOptions,
+    reserve: usize,
+    _sig_id: ObjectId,
+) -> (Vec<u8>, Range<usize>, Range<usize>) {
+    let mut head = Dictionary::new()
+        .with(b"Type", Object::name("Sig"))
+        .with(b"Filter", Object::name("Adobe.PPKLite"))
+        .with(b"SubFilter", Object::name("ETSI.CAdES.detached"))
+        .with(b"M", Object::string(&pdf_date(options.signing_time)));
+    if let Some(n) = &options.signer_name {
+        head.set(b"Name", text_string(n));
+    }
+    if let Some(r) = &options.reason {
+        head.set(b"Reason", text_string(r));
+    }
+    if let Some(l) = &options.location {
+        head.set(b"Location", text_string(l));
+    }
+    if let Some(level) = options.certify {
+        let p = match level {
+            Certification::NoChanges => 1,
+            Certification::FormFillingAndSigning => 2,
+            Certification::Annotations => 3,
+        };
+        let params = Dictionary::new()
+            .with(b"Type", Object::name("TransformParams"))
+            .with(b"P", Object::Integer(p))
+            .with(b"V", Object::name("1.2"));
+        let reference = Dictionary::new()
+            .with(b"Type", Object::name("SigRef"))
+            .with(b"TransformMethod", Object::name("DocMDP"))
+            .with(b"TransformParams", Object::Dictionary(params));
+        head.set(b"Reference", Object::Array(vec![Object::Dictionary(reference)]));
+    }
+    let mut body = Vec::new();
+    head.write(&mut body);
+    body.truncate(body.len() - 2); // reopen the dictionary: drop ">>"
+    body.extend_from_slice(b" /ByteRange ");
+    let br = body.len()..body.len() + BYTE_RANGE_PLACEHOLDER.len() + 8;
+    body.extend_from_slice(BYTE_RANGE_PLACEHOLDER.as_bytes());
+    body.extend_from_slice(&[b' '; 8]);
+    body.extend_from_slice(b" /Contents ");
+    let hole_start = body.len();
+    body.push(b'<');
+    body.extend(std::iter::repeat_n(b'0', reserve * 2));
+    body.push(b'>');
+    let hole = hole_start..body.len();
+    body.extend_from_slice(b">>");
+    (body, br, hole)
+}
+
+/// Refuse to sign a document certified with DocMDP P=1.
+fn check_docmdp_allows_signing(doc: &Document<'_>) -> Result<(), PdfError> {
+    let (_, catalog) = doc.catalog()?;
+    let Some(perms) = catalog.get(b"Perms") else {
+        return Ok(());
+    };
+    let perms = doc.dict(perms, "/Perms")?;
+    let Some(sig) = perms.get(b"DocMDP") else {
+        return Ok(());
+    };
+    let sig = doc.dict(sig, "the DocMDP signature")?;
+    if let Some(Object::Array(refs)) = sig.get(b"Reference").map(|r| doc.resolve(r)).transpose()? {
+        for r in refs {
+            let r = doc.dict(&r, "a signature reference")?;
+            if r.name(b"TransformMethod") == Some(b"DocMDP") {
+                let p = r
+                    .get(b"TransformParams")
+                    .map(|t| doc.dict(t, "TransformParams"))
+                    .transpose()?
+                    .and_then(|t| t.get(b"P").and_then(Object::as_i64))
+                    .unwrap_or(2);
+                if p == 1 {
+                    return Err(PdfError::Locked);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl PreparedSignature {
+    /// The bytes the signer must sign (DER of the CMS signed attributes).
+    pub fn to_be_signed(&self) -> &[u8] {
+        &self.signed_attrs
+    }
+
+    /// The `/ByteRange` of the new signature.
+    pub fn byte_range(&self) -> [usize; 4] {
+        self.byte_range
+    }
+
+    /// Embed the signature and return the bytes to append to the input.
+    pub fn finish(mut self, signature: &[u8]) -> Result<Vec<u8>, PdfError> {
+        let cms = cms::assemble(self.algorithm, &self.signed_attrs, signature, &self.chain)
+            .map_err(|e| PdfError::Cms(e.to_string()))?;
+        let room = (self.hole.len() - 2) / 2;
+        if cms.len() > room {
+            return Err(PdfError::ContentsTooSmall {
+                needed: cms.len(),
+                reserved: room,
+            });
+        }
+        let hex = hex::encode_upper(&cms);
+        let start = self.hole.start + 1;
+        self.tail[start..start + hex.len()].copy_from_slice(hex.as_bytes());
+        Ok(self.tail)
+    }
+}
+
+/// Sign in one call with a synchronous signer; returns the bytes to append to `input`.
+pub fn sign(input: &[u8], options: &SignOptions, signer: &dyn Signer) -> Result<Vec<u8>, PdfError> {
+    let prepared = prepare(input, options, signer.algorithm(), signer.certificate_chain())?;
+    let signature = signer
+        .sign(prepared.to_be_signed())
+        .map_err(|e| PdfError::Signer(e.to_string()))?;
+    prepared.finish(&signature)
+}
+
+/// Sign a file: the output is written to a temporary file next to `output` and renamed into
+/// place only when complete, so a failure never leaves a partial file.
+pub fn sign_file(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    options: &SignOptions,
+    signer: &dyn Signer,
+) -> Result<(), PdfError> {
+    let data = std::fs::read(input).map_err(|e| PdfError::Io(format!("{}: {e}", input.display())))?;
+    let tail = sign(&data, options, signer)?;
+    write_atomically(output, &[&data, &tail])
+}
+
+/// Write parts to `path` through a temporary file and a rename.
+pub fn write_atomically(path: &std::path::Path, parts: &[&[u8]]) -> Result<(), PdfError> {
+    use std::io::Write;
+    let io = |e: std::io::Error| PdfError::Io(format!("{}: {e}", path.display()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.inkseal-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        for p in parts {
+            f.write_all(p)?;
+        }
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}

@@ -1,0 +1,661 @@
+//! Independent validators for the signed PDFs the project makes.
+//!
+//! Each function runs a real external tool that shares no code with inkseal: BouncyCastle
+//! (through `tests/validators/PdfSigCheck.java`), pyHanko, poppler's `pdfsig` and qpdf. A
+//! missing tool is a test failure naming the package to install, never a skip: a validator
+//! that silently does not run proves nothing. `scripts/install-validators.sh` installs them all.
+//!
+//! What each one can judge: BouncyCastle checks ECDSA P-256 and SM2-with-SM3 signatures and
+//! the chain to given roots; pyHanko and pdfsig know no SM2 or SM3, so for SM2 signatures
+//! only BouncyCastle (and qpdf, for the file structure) give a verdict.
+
+use serde_json::Value;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const INSTALL_HINT: &str = "(scripts/install-validators.sh installs every validator)";
+const BC_JARS: [(&str, &str); 3] = [
+    ("/usr/share/java/bcprov.jar", "libbcprov-java"),
+    ("/usr/share/java/bcpkix.jar", "libbcpkix-java"),
+    ("/usr/share/java/bcutil.jar", "libbcutil-java"),
+];
+
+/// Runs `cmd`, failing the test with the package to install when the program is missing.
+fn run(cmd: &mut Command, package: &str) -> Output {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    match cmd.output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            panic!("`{program}` not found: install {package} {INSTALL_HINT}")
+        }
+        Err(e) => panic!("cannot run `{program}`: {e}"),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// BouncyCastle
+
+/// One signature dictionary as judged by `PdfSigCheck` (BouncyCastle).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BcSignature {
+    /// Order of the `/ByteRange` in the file, from 0.
+    pub index: u64,
+    /// The `/ByteRange` array, when it could be parsed.
+    pub byte_range: Option<[u64; 4]>,
+    /// Whether the signed ranges reach the end of the file (the latest revision).
+    pub covers_whole_file: bool,
+    /// "SHA-256", "SM3", or the digest OID when it is neither.
+    pub digest_algorithm: Option<String>,
+    /// "ECDSA-with-SHA256", "SM2-with-SM3", or the signature OID when it is neither.
+    pub signature_algorithm: Option<String>,
+    /// The CMS signature and its message-digest attribute verify over the byte ranges.
+    pub signature_valid: bool,
+    /// Whether the signer chains to a trust anchor; `None` when none was given.
+    pub chain_trusted: Option<bool>,
+    /// The signer certificate's subject DN.
+    pub signer: Option<String>,
+    /// Why the signature is invalid or untrusted, if it is.
+    pub error: Option<String>,
+}
+
+/// Everything `PdfSigCheck` said about a file.
+#[derive(Debug, Clone)]
+pub struct BcReport {
+    /// One entry per signature dictionary, in file order.
+    pub signatures: Vec<BcSignature>,
+    /// 0: every signature valid (and trusted, when anchors were given); 1: not so, or no
+    /// signature at all; 2: unreadable input.
+    pub exit_code: i32,
+    /// The raw JSON lines.
+    pub stdout: String,
+    /// Diagnostics, e.g. "no /ByteRange found".
+    pub stderr: String,
+}
+
+impl BcReport {
+    /// At least one signature, and all of them valid (and trusted, if anchors were given).
+    pub fn all_valid(&self) -> bool {
+        self.exit_code == 0 && !self.signatures.is_empty()
+    }
+}
+
+/// Checks every signature in `pdf` with BouncyCastle, and the chain to `trust_anchors`
+/// (PEM files) when any are given.
+pub fn bouncycastle_check(pdf: &Path, trust_anchors: &[&Path]) -> BcReport {
+    let out = run(
+        java_command("PdfSigCheck").arg(pdf).args(trust_anchors),
+        "openjdk-17-jdk-headless",
+    );
+    let stdout = text(&out.stdout);
+    let signatures = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| match serde_json::from_str::<Value>(l) {
+            Ok(v) => bc_signature(&v),
+            Err(e) => panic!("PdfSigCheck printed a line that is not JSON ({e}): {l}"),
+        })
+        .collect();
+    BcReport {
+        signatures,
+        exit_code: out.status.code().unwrap_or(-1),
+        stdout,
+        stderr: text(&out.stderr),
+    }
+}
+
+fn bc_signature(v: &Value) -> BcSignature {
+    let s = |k: &str| v[k].as_str().map(str::to_owned);
+    let byte_range = v["byte_range"].as_array().and_then(|a| {
+        let n: Vec<u64> = a.iter().filter_map(Value::as_u64).collect();
+        <[u64; 4]>::try_from(n).ok()
+    });
+    BcSignature {
+        index: v["index"].as_u64().unwrap_or(u64::MAX),
+        byte_range,
+        covers_whole_file: v["covers_whole_file"].as_bool().unwrap_or(false),
+        digest_algorithm: s("digest_algorithm"),
+        signature_algorithm: s("signature_algorithm"),
+        signature_valid: v["signature_valid"].as_bool().unwrap_or(false),
+        chain_trusted: v["chain_trusted"].as_bool(),
+        signer: s("signer"),
+        error: s("error"),
+    }
+}
+
+/// The files written by [`make_sm2_sample`].
+#[derive(Debug, Clone)]
+pub struct Sm2Sample {
+    /// A one-page PDF with one SM2-with-SM3 detached CMS signature.
+    pub pdf: PathBuf,
+    /// The SM2 root that issued the signer certificate.
+    pub ca_pem: PathBuf,
+    /// The SM2 signer certificate.
+    pub signer_pem: PathBuf,
+}
+
+/// Makes an SM2-signed sample PDF in `dir` with BouncyCastle (`MakeSm2Sample.java`): SM2
+/// signatures made by an implementation other than inkseal's, to test the validators on.
+pub fn make_sm2_sample(dir: &Path) -> Sm2Sample {
+    let out = run(
+        java_command("MakeSm2Sample").arg(dir),
+        "openjdk-17-jdk-headless",
+    );
+    assert!(
+        out.status.success(),
+        "MakeSm2Sample failed: {}",
+        text(&out.stderr)
+    );
+    Sm2Sample {
+        pdf: dir.join("sm2-signed.pdf"),
+        ca_pem: dir.join("sm2-ca.pem"),
+        signer_pem: dir.join("sm2-signer.pem"),
+    }
+}
+
+fn java_command(main_class: &str) -> Command {
+    let mut cmd = Command::new("java");
+    cmd.arg("-cp")
+        .arg(format!("{}:{}", bc_classpath(), java_classes().display()))
+        .arg(main_class);
+    cmd
+}
+
+fn bc_classpath() -> String {
+    for (jar, package) in BC_JARS {
+        assert!(
+            Path::new(jar).exists(),
+            "BouncyCastle jar {jar} is missing: install {package} {INSTALL_HINT}"
+        );
+    }
+    BC_JARS.map(|(jar, _)| jar).join(":")
+}
+
+/// Compiles the Java validators once per process. The classes go to a directory named after
+/// a hash of the sources, so test binaries running at once share one build and an edited
+/// source is rebuilt; each build is made aside and renamed into place, so none sees half of one.
+fn java_classes() -> &'static Path {
+    static CLASSES: OnceLock<PathBuf> = OnceLock::new();
+    CLASSES.get_or_init(|| {
+        let src_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("validators");
+        let sources = ["PdfSigCheck.java", "MakeSm2Sample.java"].map(|f| src_dir.join(f));
+        let mut hasher = DefaultHasher::new();
+        for src in &sources {
+            match std::fs::read(src) {
+                Ok(bytes) => bytes.hash(&mut hasher),
+                Err(e) => panic!("cannot read {}: {e}", src.display()),
+            }
+        }
+        let root = target_tmpdir().join("validators-java");
+        let classes = root.join(format!("classes-{:016x}", hasher.finish()));
+        if classes.is_dir() {
+            return classes;
+        }
+        let build = root.join(format!("build-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&build);
+        std::fs::create_dir_all(&build).expect("create the javac output directory");
+        let out = run(
+            Command::new("javac")
+                .args(["-encoding", "UTF-8", "-cp", &bc_classpath(), "-d"])
+                .arg(&build)
+                .args(&sources),
+            "openjdk-17-jdk-headless",
+        );
+        assert!(
+            out.status.success(),
+            "javac failed on the Java validators:\n{}",
+            text(&out.stderr)
+        );
+        // Losing the race to another process is fine: its classes come from the same sources.
+        if std::fs::rename(&build, &classes).is_err() {
+            let _ = std::fs::remove_dir_all(&build);
+            assert!(classes.is_dir(), "cannot move the Java classes into place");
+        }
+        classes
+    })
+}
+
+/// Cargo's `target/tmp`. `CARGO_TARGET_TMPDIR` is set only when compiling integration tests,
+/// not this library, so it is found from the test binary, which lives in `target/<profile>/deps`.
+fn target_tmpdir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("tmp")))
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+// ---------------------------------------------------------------------------------------------
+// pyHanko
+
+/// How far the file goes past what a signature covers, as pyHanko's difference analysis says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Modifications {
+    /// The signature covers the entire file.
+    Untouched,
+    /// Later revisions only maintain signatures (DSS, document timestamps).
+    LtaUpdates,
+    /// Later revisions only fill in forms and add signatures.
+    FormFilling,
+    /// Later revisions do more; pyHanko's text is kept.
+    Other(String),
+}
+
+/// One signature as judged by `pyhanko sign validate --pretty-print`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PyhankoSignature {
+    /// The signature field's name.
+    pub field: String,
+    /// The signer certificate's subject, in pyHanko's words.
+    pub subject: Option<String>,
+    /// "cryptographically sound": the digest matches and the signature verifies (pyHanko's
+    /// "intact" and "valid" together; its pretty output does not tell them apart).
+    pub sound: bool,
+    /// The signer chains to the given root (`None` if pyHanko did not say).
+    pub trusted: Option<bool>,
+    /// The modification section, when pyHanko got that far.
+    pub modifications: Option<Modifications>,
+    /// pyHanko's bottom line: sound, trusted and no disallowed modifications.
+    pub valid: bool,
+    /// "An error occurred while validating this signature: ..." when pyHanko gave up.
+    pub error: Option<String>,
+}
+
+/// Everything `pyhanko sign validate` said about a file.
+#[derive(Debug, Clone)]
+pub struct PyhankoReport {
+    /// One entry per signature field, in pyHanko's order.
+    pub signatures: Vec<PyhankoSignature>,
+    /// 0 when every signature's bottom line is valid (also for a file with no signature).
+    pub exit_code: i32,
+    /// The pretty-printed report.
+    pub stdout: String,
+    /// pyHanko's log and errors.
+    pub stderr: String,
+}
+
+impl PyhankoReport {
+    /// At least one signature, and all of them judged valid.
+    pub fn all_valid(&self) -> bool {
+        self.exit_code == 0
+            && !self.signatures.is_empty()
+            && self.signatures.iter().all(|s| s.valid)
+    }
+}
+
+/// Validates every signature in `pdf` with pyHanko, trusting only `trust_root_pem`.
+pub fn pyhanko_validate(pdf: &Path, trust_root_pem: &Path) -> PyhankoReport {
+    let out = run(
+        Command::new("pyhanko")
+            .args([
+                "sign",
+                "validate",
+                "--pretty-print",
+                "--trust-replace",
+                "--trust",
+            ])
+            .arg(trust_root_pem)
+            .arg(pdf),
+        "the pip package pyhanko-cli",
+    );
+    let stdout = text(&out.stdout);
+    PyhankoReport {
+        signatures: parse_pyhanko(&stdout),
+        exit_code: out.status.code().unwrap_or(-1),
+        stdout,
+        stderr: text(&out.stderr),
+    }
+}
+
+/// Splits the report at its "Field N: NAME" headers (each framed by lines of '=').
+fn parse_pyhanko(stdout: &str) -> Vec<PyhankoSignature> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut starts = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let framed = i > 0
+            && lines[i - 1].starts_with("===")
+            && lines.get(i + 1).is_some_and(|l| l.starts_with("==="));
+        if framed && line.starts_with("Field ") {
+            starts.push(i);
+        }
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &start)| {
+            let end = starts.get(n + 1).map_or(lines.len(), |&next| next - 1);
+            let field = lines[start].split_once(": ").map_or("", |(_, f)| f);
+            pyhanko_signature(field, &lines[start + 2..end])
+        })
+        .collect()
+}
+
+fn pyhanko_signature(field: &str, body: &[&str]) -> PyhankoSignature {
+    let has = |s: &str| body.iter().any(|l| l.trim() == s);
+    let trusted = if has("The signer's certificate is trusted.") {
+        Some(true)
+    } else if has("The signer's certificate is untrusted.")
+        || has("The signer's certificate is revoked.")
+    {
+        Some(false)
+    } else {
+        None
+    };
+    let modifications = section(body, "Modifications").map(|m| {
+        if m.contains("covers the entire file") {
+            Modifications::Untouched
+        } else if m.contains("relate to signature maintenance") {
+            Modifications::LtaUpdates
+        } else if m.contains("relate to signing and form filling") {
+            Modifications::FormFilling
+        } else {
+            Modifications::Other(m)
+        }
+    });
+    PyhankoSignature {
+        field: field.to_owned(),
+        subject: body
+            .iter()
+            .find_map(|l| l.strip_prefix("Certificate subject: "))
+            .map(|s| s.trim_matches('"').to_owned()),
+        sound: has("The signature is cryptographically sound."),
+        trusted,
+        modifications,
+        valid: has("The signature is judged VALID."),
+        error: body
+            .iter()
+            .find(|l| l.starts_with("An error occurred while validating"))
+            .map(|l| (*l).to_owned()),
+    }
+}
+
+/// The text under a "Title\n-----" heading, up to the next heading.
+fn section(body: &[&str], title: &str) -> Option<String> {
+    let start = body
+        .windows(2)
+        .position(|w| w[0] == title && w[1].starts_with("---"))?;
+    let rest = &body[start + 2..];
+    let end = rest
+        .windows(2)
+        .position(|w| !w[0].is_empty() && w[1].starts_with("---") && w[1].chars().all(|c| c == '-'))
+        .unwrap_or(rest.len());
+    Some(rest[..end].join("\n").trim().to_owned())
+}
+
+/// Signs `input` into `output` with pyHanko as a PAdES B-B signature in field `field`
+/// (created on page 1 with no appearance when the document lacks it).
+pub fn pyhanko_sign(input: &Path, output: &Path, key_pem: &Path, cert_pem: &Path, field: &str) {
+    let out = run(
+        Command::new("pyhanko")
+            .args(["sign", "addsig", "--use-pades", "--field", field])
+            .args(["pemder", "--no-pass", "--key"])
+            .arg(key_pem)
+            .arg("--cert")
+            .arg(cert_pem)
+            .arg(input)
+            .arg(output),
+        "the pip package pyhanko-cli",
+    );
+    assert!(
+        out.status.success(),
+        "pyhanko sign addsig failed:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// poppler's pdfsig
+
+/// One signature as reported by `pdfsig`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PdfsigSignature {
+    /// The signature field's name.
+    pub field: Option<String>,
+    /// The signer's full DN, in poppler's order.
+    pub signer_dn: Option<String>,
+    /// "SHA-256", or "unknown" for digests NSS does not know (SM3).
+    pub hash_algorithm: Option<String>,
+    /// The /SubFilter, e.g. "ETSI.CAdES.detached".
+    pub signature_type: Option<String>,
+    /// The signed ranges as poppler prints them: `[start, end)` pairs.
+    pub signed_ranges: Vec<(u64, u64)>,
+    /// "Total document signed" (true) or "Not total document signed" (false).
+    pub total_document_signed: Option<bool>,
+    /// The "Signature Validation:" text, e.g. "Signature is Valid." or "Digest Mismatch.".
+    pub signature_validation: Option<String>,
+    /// The "Certificate Validation:" text; pdfsig trusts only the NSS store, never our roots,
+    /// so this is typically "Certificate issuer isn't Trusted.".
+    pub certificate_validation: Option<String>,
+}
+
+impl PdfsigSignature {
+    /// The cryptographic verdict, apart from any certificate trust.
+    pub fn signature_valid(&self) -> bool {
+        self.signature_validation.as_deref() == Some("Signature is Valid.")
+    }
+}
+
+/// Everything `pdfsig` said about a file.
+#[derive(Debug, Clone)]
+pub struct PdfsigReport {
+    /// One entry per signature, in pdfsig's order.
+    pub signatures: Vec<PdfsigSignature>,
+    /// 0 even for invalid signatures; 2 when the file has no signature.
+    pub exit_code: i32,
+    /// The raw report.
+    pub stdout: String,
+    /// Errors, e.g. "ERROR: Unrecognized Hash ID".
+    pub stderr: String,
+}
+
+impl PdfsigReport {
+    /// At least one signature, and all of them cryptographically valid (trust aside).
+    pub fn all_signatures_valid(&self) -> bool {
+        !self.signatures.is_empty() && self.signatures.iter().all(PdfsigSignature::signature_valid)
+    }
+}
+
+/// Runs poppler's `pdfsig` on `pdf` (without online OCSP checks).
+pub fn pdfsig(pdf: &Path) -> PdfsigReport {
+    let out = run(
+        Command::new("pdfsig").arg("-no-ocsp").arg(pdf),
+        "poppler-utils",
+    );
+    let stdout = text(&out.stdout);
+    let mut signatures: Vec<PdfsigSignature> = Vec::new();
+    for line in stdout.lines() {
+        if line.starts_with("Signature #") {
+            signatures.push(PdfsigSignature::default());
+            continue;
+        }
+        let (Some(sig), Some(item)) = (signatures.last_mut(), line.trim().strip_prefix("- "))
+        else {
+            continue;
+        };
+        let (key, value) = item.split_once(": ").unwrap_or((item, ""));
+        let value = Some(value.to_owned());
+        match key {
+            "Signature Field Name" => sig.field = value,
+            "Signer full Distinguished Name" => sig.signer_dn = value,
+            "Signing Hash Algorithm" => sig.hash_algorithm = value,
+            "Signature Type" => sig.signature_type = value,
+            "Signed Ranges" => sig.signed_ranges = parse_ranges(item),
+            "Total document signed" => sig.total_document_signed = Some(true),
+            "Not total document signed" => sig.total_document_signed = Some(false),
+            "Signature Validation" => sig.signature_validation = value,
+            "Certificate Validation" => sig.certificate_validation = value,
+            _ => {}
+        }
+    }
+    PdfsigReport {
+        signatures,
+        exit_code: out.status.code().unwrap_or(-1),
+        stdout,
+        stderr: text(&out.stderr),
+    }
+}
+
+/// "Signed Ranges: [0 - 59814], [64088 - 65272]" to [(0, 59814), (64088, 65272)].
+fn parse_ranges(item: &str) -> Vec<(u64, u64)> {
+    item.split('[')
+        .skip(1)
+        .filter_map(|r| {
+            let (a, b) = r.split_once(']')?.0.split_once(" - ")?;
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// qpdf
+
+/// `qpdf --check`: Ok only when qpdf finds neither errors nor warnings (it exits 3 for
+/// warnings, e.g. a repaired stream length, which callers should see as a failure).
+pub fn qpdf_check(pdf: &Path) -> Result<(), String> {
+    let out = run(Command::new("qpdf").arg("--check").arg(pdf), "qpdf");
+    match out.status.code() {
+        Some(0) => Ok(()),
+        code => Err(format!(
+            "qpdf --check exited {code:?}:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test material
+
+/// An ECDSA P-256 root and a signer it issued, made by the openssl command.
+#[derive(Debug, Clone)]
+pub struct P256Pki {
+    /// The self-signed root.
+    pub ca_pem: PathBuf,
+    /// The signer's private key (unencrypted PEM).
+    pub signer_key: PathBuf,
+    /// The signer's certificate.
+    pub signer_pem: PathBuf,
+}
+
+/// Makes a P-256 root named `name` and a signer certificate under it in `dir`, with openssl.
+pub fn openssl_p256_pki(dir: &Path, name: &str) -> P256Pki {
+    let path = |f: &str| dir.join(format!("{name}-{f}"));
+    let (ca_key, ca_pem) = (path("ca.key"), path("ca.pem"));
+    let (key, csr, pem, ext) = (
+        path("signer.key"),
+        path("signer.csr"),
+        path("signer.pem"),
+        path("ext.cnf"),
+    );
+    std::fs::write(
+        &ext,
+        "[leaf]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n\
+         subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+    )
+    .expect("write the openssl extension file");
+    let s = |p: &Path| p.to_str().expect("a UTF-8 path").to_owned();
+    let openssl = |args: &[&str]| {
+        let out = run(Command::new("openssl").args(args), "openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed:\n{}",
+            text(&out.stderr)
+        );
+    };
+    let (ca_subj, signer_subj) = (
+        format!("/CN={name} Test CA/O=inkseal"),
+        format!("/CN={name} Test Signer/O=inkseal"),
+    );
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &s(&ca_key),
+    ]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-sha256",
+        "-days",
+        "30",
+        "-key",
+        &s(&ca_key),
+        "-subj",
+        &ca_subj,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        &s(&ca_pem),
+    ]);
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &s(&key),
+    ]);
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &s(&key),
+        "-subj",
+        &signer_subj,
+        "-out",
+        &s(&csr),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-sha256",
+        "-days",
+        "30",
+        "-in",
+        &s(&csr),
+        "-CA",
+        &s(&ca_pem),
+        "-CAkey",
+        &s(&ca_key),
+        "-CAcreateserial",
+        "-extfile",
+        &s(&ext),
+        "-extensions",
+        "leaf",
+        "-out",
+        &s(&pem),
+    ]);
+    P256Pki {
+        ca_pem,
+        signer_key: key,
+        signer_pem: pem,
+    }
+}
+
+/// Copies `src` to `dst` with one bit flipped inside the first signed range: in the binary
+/// comment on the line after `%PDF-x.y`, so every parser still reads the file and only the
+/// signature check can notice.
+pub fn tamper_signed_bytes(src: &Path, dst: &Path) {
+    let mut bytes = std::fs::read(src).unwrap_or_else(|e| panic!("read {}: {e}", src.display()));
+    let at = bytes
+        .windows(2)
+        .position(|w| w == b"\n%")
+        .filter(|&i| i < 64)
+        .unwrap_or_else(|| panic!("{} has no comment line after its header", src.display()))
+        + 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(dst, bytes).unwrap_or_else(|e| panic!("write {}: {e}", dst.display()));
+}
