@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod pdf_cmd;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Walk through enrollment, certificate and co-signing against an in-process server.
     Demo(demo::DemoArgs),
+    /// Sign a PDF with a local key (an institution's seal, tests, benchmarks).
+    Sign(pdf_cmd::SignArgs),
+    /// Verify every signature of a PDF (exit 0 valid, 1 invalid, 2 unreadable).
+    Verify(pdf_cmd::VerifyArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -38,6 +43,19 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let command = match cli.command {
+        Command::Verify(args) => return pdf_cmd::verify_cmd(args),
+        Command::Sign(args) => {
+            return match pdf_cmd::sign(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        other => other,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -49,10 +67,11 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
+        match command {
             Command::Serve(args) => serve::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(cmd) => bench::run(cmd).await,
+            Command::Sign(_) | Command::Verify(_) => Ok(()),
         }
     });
     match result {

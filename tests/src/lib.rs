@@ -83,3 +83,72 @@ pub fn softhsm_token(
         key_label: "inkseal-share-wrap".to_owned(),
     }
 }
+
+/// An SM2 test PKI made with inkseal's own CA code: a root and a signer with a local key.
+pub struct Sm2Pki {
+    /// Root certificate (PEM).
+    pub ca_pem: std::path::PathBuf,
+    /// Signer private key (PKCS#8 PEM).
+    pub signer_key: std::path::PathBuf,
+    /// Signer certificate (PEM).
+    pub signer_pem: std::path::PathBuf,
+}
+
+/// Create an SM2 root and a signer certificate for `name` in `dir`.
+pub fn sm2_pki(dir: &Path, name: &str) -> Sm2Pki {
+    use inkseal_cosign::sm2::dsa::signature::Signer as _;
+    use inkseal_cosign::sm2::pkcs8::DecodePrivateKey as _;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let ca = inkseal_pki::CaKey::generate();
+    let ca_cert =
+        inkseal_pki::self_signed_ca(&ca, &format!("{name} test root"), 3650, now).expect("root");
+    let signer = inkseal_pki::CaKey::generate();
+    let tbs = inkseal_pki::csr_to_be_signed(signer.public_key(), name).expect("csr tbs");
+    let der = signer.to_pkcs8_der().expect("pkcs8");
+    let key = inkseal_cosign::sm2::SecretKey::from_pkcs8_der(&der).expect("secret key");
+    let sk = inkseal_cosign::sm2::dsa::SigningKey::new(inkseal_cosign::DEFAULT_SIGNER_ID, &key)
+        .expect("sk");
+    let sig: inkseal_cosign::sm2::dsa::Signature = sk.sign(&tbs);
+    let csr = inkseal_pki::assemble_csr(&tbs, &sig).expect("csr");
+    let csr = inkseal_pki::verify_csr(&csr).expect("verified csr");
+    let cert =
+        inkseal_pki::issue_certificate(&ca, &ca_cert, &csr, &[0x11; 16], 365, now).expect("issue");
+    let pki = Sm2Pki {
+        ca_pem: dir.join(format!("{name}-sm2-root.pem")),
+        signer_key: dir.join(format!("{name}-sm2-key.pem")),
+        signer_pem: dir.join(format!("{name}-sm2-cert.pem")),
+    };
+    std::fs::write(
+        &pki.ca_pem,
+        inkseal_pki::der_to_pem("CERTIFICATE", &ca_cert),
+    )
+    .expect("write");
+    std::fs::write(
+        &pki.signer_key,
+        inkseal_pki::der_to_pem("PRIVATE KEY", &der),
+    )
+    .expect("write");
+    std::fs::write(
+        &pki.signer_pem,
+        inkseal_pki::der_to_pem("CERTIFICATE", &cert),
+    )
+    .expect("write");
+    pki
+}
+
+/// The shared fixtures folder (`shared/fixtures` beside the repository).
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures")
+        .join(name)
+}
+
+/// The shared corpus folder (`shared/corpus` beside the repository).
+pub fn corpus(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus")
+        .join(rel)
+}

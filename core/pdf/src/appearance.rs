@@ -79,18 +79,32 @@ pub fn content(spec: &AppearanceSpec, w: f64, h: f64) -> Vec<u8> {
                 .map(map)
                 .collect();
             let Some(first) = pts.first() else { continue };
-            c.push_str(&format!("{} {} m\n", format_real(first.0), format_real(first.1)));
+            c.push_str(&format!(
+                "{} {} m\n",
+                format_real(first.0),
+                format_real(first.1)
+            ));
             if pts.len() == 1 {
                 // A dot: a zero-length line with round caps.
-                c.push_str(&format!("{} {} l\n", format_real(first.0), format_real(first.1)));
+                c.push_str(&format!(
+                    "{} {} l\n",
+                    format_real(first.0),
+                    format_real(first.1)
+                ));
             }
             // Quadratic smoothing through segment midpoints, written as cubic Béziers.
             for win in pts.windows(3) {
                 let (p0, p1, p2) = (win[0], win[1], win[2]);
                 let m0 = ((p0.0 + p1.0) / 2.0, (p0.1 + p1.1) / 2.0);
                 let m1 = ((p1.0 + p2.0) / 2.0, (p1.1 + p2.1) / 2.0);
-                let c1 = (m0.0 + 2.0 / 3.0 * (p1.0 - m0.0), m0.1 + 2.0 / 3.0 * (p1.1 - m0.1));
-                let c2 = (m1.0 + 2.0 / 3.0 * (p1.0 - m1.0), m1.1 + 2.0 / 3.0 * (p1.1 - m1.1));
+                let c1 = (
+                    m0.0 + 2.0 / 3.0 * (p1.0 - m0.0),
+                    m0.1 + 2.0 / 3.0 * (p1.1 - m0.1),
+                );
+                let c2 = (
+                    m1.0 + 2.0 / 3.0 * (p1.0 - m1.0),
+                    m1.1 + 2.0 / 3.0 * (p1.1 - m1.1),
+                );
                 c.push_str(&format!(
                     "{} {} l {} {} {} {} {} {} c\n",
                     format_real(m0.0),
@@ -104,7 +118,11 @@ pub fn content(spec: &AppearanceSpec, w: f64, h: f64) -> Vec<u8> {
                 ));
             }
             if let Some(last) = pts.last().filter(|_| pts.len() > 1) {
-                c.push_str(&format!("{} {} l\n", format_real(last.0), format_real(last.1)));
+                c.push_str(&format!(
+                    "{} {} l\n",
+                    format_real(last.0),
+                    format_real(last.1)
+                ));
             }
             c.push_str("S\n");
         }

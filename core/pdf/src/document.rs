@@ -59,7 +59,10 @@ impl<'a> Document<'a> {
             }
         }
         if xref.len() > limits.max_objects {
-            return Err(PdfError::Limit(format!("more than {} objects", limits.max_objects)));
+            return Err(PdfError::Limit(format!(
+                "more than {} objects",
+                limits.max_objects
+            )));
         }
         Ok(Document {
             data,
@@ -126,7 +129,9 @@ impl<'a> Document<'a> {
             Some(XrefEntry::Offset(off, _)) => self.object_at(*off, Some(id)).map(|(_, o)| o),
             Some(XrefEntry::InStream(stm, index)) => {
                 let Some(XrefEntry::Offset(stm_off, _)) = xref.get(stm).copied() else {
-                    return Err(PdfError::Malformed(format!("object stream {stm} not found")));
+                    return Err(PdfError::Malformed(format!(
+                        "object stream {stm} not found"
+                    )));
                 };
                 self.from_object_stream(*stm, stm_off, *index, id.0)
             }
@@ -140,7 +145,9 @@ impl<'a> Document<'a> {
         expect: Option<ObjectId>,
     ) -> Result<(ObjectId, Object), PdfError> {
         if offset >= self.data.len() {
-            return Err(PdfError::Malformed(format!("object offset {offset} outside the file")));
+            return Err(PdfError::Malformed(format!(
+                "object offset {offset} outside the file"
+            )));
         }
         let mut p = Parser::new(self.data, offset, self.limits.max_depth);
         let resolver = |id: ObjectId| -> Option<i64> {
@@ -176,10 +183,16 @@ impl<'a> Document<'a> {
         }
         let (_, obj) = self.object_at(off, Some(ObjectId(stm, 0)))?;
         let Object::Stream(stream) = obj else {
-            return Err(PdfError::Malformed(format!("object {stm} is not an object stream")));
+            return Err(PdfError::Malformed(format!(
+                "object {stm} is not an object stream"
+            )));
         };
         let n = stream.dict.get(b"N").and_then(Object::as_i64).unwrap_or(0);
-        let first = stream.dict.get(b"First").and_then(Object::as_i64).unwrap_or(0);
+        let first = stream
+            .dict
+            .get(b"First")
+            .and_then(Object::as_i64)
+            .unwrap_or(0);
         let (n, first) = match (usize::try_from(n), usize::try_from(first)) {
             (Ok(n), Ok(f)) if n <= self.limits.max_objects => (n, f),
             _ => return Err(PdfError::Malformed(format!("bad object stream {stm}"))),

@@ -54,7 +54,9 @@ fn collect(
     depth: usize,
 ) -> Result<(), PdfError> {
     if depth > 32 || !seen.insert(id) {
-        return Err(PdfError::Malformed("the form's field tree has a cycle".into()));
+        return Err(PdfError::Malformed(
+            "the form's field tree has a cycle".into(),
+        ));
     }
     let dict = doc.dict(&Object::Reference(id), "a form field")?;
     let partial = match dict.get(b"T") {

@@ -41,7 +41,9 @@ pub fn decode_stream(stream: &Stream, limit: usize) -> Result<Vec<u8>, PdfError>
         };
     }
     if data.len() > limit {
-        return Err(PdfError::Limit(format!("stream decodes to more than {limit} bytes")));
+        return Err(PdfError::Limit(format!(
+            "stream decodes to more than {limit} bytes"
+        )));
     }
     Ok(data)
 }
@@ -60,13 +62,18 @@ fn inflate(data: &[u8], limit: usize) -> Result<Vec<u8>, PdfError> {
         }
     }
     if out.len() > limit {
-        return Err(PdfError::Limit(format!("stream decodes to more than {limit} bytes")));
+        return Err(PdfError::Limit(format!(
+            "stream decodes to more than {limit} bytes"
+        )));
     }
     Ok(out)
 }
 
 fn unpredict(data: Vec<u8>, params: &Dictionary) -> Result<Vec<u8>, PdfError> {
-    let predictor = params.get(b"Predictor").and_then(Object::as_i64).unwrap_or(1);
+    let predictor = params
+        .get(b"Predictor")
+        .and_then(Object::as_i64)
+        .unwrap_or(1);
     if predictor < 10 {
         return Ok(data);
     }
@@ -144,7 +151,10 @@ mod tests {
             data: deflate(&data),
         };
         assert_eq!(decode_stream(&stream, 1 << 20).expect("decode"), data);
-        assert!(matches!(decode_stream(&stream, 100), Err(PdfError::Limit(_))));
+        assert!(matches!(
+            decode_stream(&stream, 100),
+            Err(PdfError::Limit(_))
+        ));
         let lzw = Stream {
             dict: Dictionary::new().with(b"Filter", Object::name("LZWDecode")),
             data: vec![],

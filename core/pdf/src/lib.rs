@@ -8,20 +8,22 @@
 //! [`signer::Signer`] (a local key) can do both in one call.
 
 pub mod cms;
-pub mod signer;
 pub mod document;
 pub mod error;
 pub mod filters;
 pub mod object;
 pub mod pages;
 pub mod parser;
+pub mod signer;
 pub mod xref;
 
 pub use document::Document;
 pub use error::{Limits, PdfError};
-pub mod writer;
+pub mod appearance;
+pub mod changes;
+pub mod fields;
+pub mod sign;
 #[doc(hidden)]
 pub mod testing;
-pub mod appearance;
-pub mod fields;
-// pub mod sign; (enabled once cms lands)
+pub mod verify;
+pub mod writer;

@@ -40,7 +40,12 @@ fn to_box(obj: &Object, doc: &Document<'_>) -> Option<[f64; 4]> {
     for (i, o) in a.iter().enumerate() {
         v[i] = doc.resolve(o).ok()?.as_f64()?;
     }
-    Some([v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])])
+    Some([
+        v[0].min(v[2]),
+        v[1].min(v[3]),
+        v[0].max(v[2]),
+        v[1].max(v[3]),
+    ])
 }
 
 fn walk(
@@ -68,9 +73,9 @@ fn walk(
                 _ => return Err(PdfError::Malformed("page tree node without /Kids".into())),
             };
             for kid in kids {
-                let kid = kid
-                    .as_ref_id()
-                    .ok_or_else(|| PdfError::Malformed("page tree kid is not a reference".into()))?;
+                let kid = kid.as_ref_id().ok_or_else(|| {
+                    PdfError::Malformed("page tree kid is not a reference".into())
+                })?;
                 walk(doc, kid, media, crop, seen, out, depth + 1)?;
             }
             Ok(())

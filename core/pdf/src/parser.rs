@@ -11,7 +11,10 @@ pub fn is_ws(b: u8) -> bool {
 
 /// PDF delimiters.
 pub fn is_delim(b: u8) -> bool {
-    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
 }
 
 /// A cursor over PDF bytes.
@@ -306,7 +309,10 @@ impl<'a> Parser<'a> {
             if i >= 0 {
                 self.skip_ws();
                 let t2 = self.token();
-                if let Some(g) = std::str::from_utf8(t2).ok().and_then(|s| s.parse::<u16>().ok()) {
+                if let Some(g) = std::str::from_utf8(t2)
+                    .ok()
+                    .and_then(|s| s.parse::<u16>().ok())
+                {
                     self.skip_ws();
                     if self.peek() == Some(b'R')
                         && self
@@ -326,7 +332,11 @@ impl<'a> Parser<'a> {
         }
         // Reals; tolerate a doubled sign like `--5` that some writers emit.
         let cleaned = text.trim_start_matches(['+']);
-        let cleaned = if cleaned.starts_with("--") { &cleaned[1..] } else { cleaned };
+        let cleaned = if cleaned.starts_with("--") {
+            &cleaned[1..]
+        } else {
+            cleaned
+        };
         cleaned
             .parse::<f64>()
             .ok()
@@ -439,8 +449,14 @@ mod tests {
         assert_eq!(parse("-3.5"), Object::Real(-3.5));
         assert_eq!(parse("12 0 R"), Object::Reference(ObjectId(12, 0)));
         assert_eq!(parse("/A#20B"), Object::Name(b"A B".to_vec()));
-        assert_eq!(parse("(a\\(b\\)\\101)"), Object::String(b"a(b)A".to_vec(), false));
-        assert_eq!(parse("<48 65 6>"), Object::String(vec![0x48, 0x65, 0x60], true));
+        assert_eq!(
+            parse("(a\\(b\\)\\101)"),
+            Object::String(b"a(b)A".to_vec(), false)
+        );
+        assert_eq!(
+            parse("<48 65 6>"),
+            Object::String(vec![0x48, 0x65, 0x60], true)
+        );
         let d = parse("<</Type/Page /Kids [1 0 R 2 0 R] /N null>>");
         let d = d.as_dict().expect("dict");
         assert_eq!(d.name(b"Type"), Some(&b"Page"[..]));
@@ -459,7 +475,9 @@ mod tests {
         let obj = parse(src);
         let mut out = Vec::new();
         obj.write(&mut out);
-        let again = Parser::new(&out, 0, 32).object_top(&|_| None).expect("reparse");
+        let again = Parser::new(&out, 0, 32)
+            .object_top(&|_| None)
+            .expect("reparse");
         assert_eq!(obj, again);
     }
 
@@ -471,7 +489,10 @@ mod tests {
             other => panic!("not a stream: {other:?}"),
         }
         let wrong = b"<</Length 99>>stream\r\nhello\r\nendstream";
-        match Parser::new(wrong, 0, 8).object_top(&|_| None).expect("stream") {
+        match Parser::new(wrong, 0, 8)
+            .object_top(&|_| None)
+            .expect("stream")
+        {
             Object::Stream(st) => assert_eq!(st.data, b"hello"),
             other => panic!("not a stream: {other:?}"),
         }
@@ -495,7 +516,11 @@ mod tests {
         let src = b"<</Type /Sig /Contents <0011> /ByteRange [0 1 2 3]>>";
         let mut p = Parser::new(src, 0, 8);
         p.object(0).expect("dict");
-        let (_, span) = p.spans.iter().find(|(k, _)| k == b"Contents").expect("span");
+        let (_, span) = p
+            .spans
+            .iter()
+            .find(|(k, _)| k == b"Contents")
+            .expect("span");
         assert_eq!(&src[span.clone()], b"<0011>");
     }
 }

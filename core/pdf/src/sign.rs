@@ -109,7 +109,7 @@ pub fn pdf_date(unix: u64) -> String {
             t.year(),
             t.month(),
             t.day(),
-            t.hours(),
+            t.hour(),
             t.minutes(),
             t.seconds()
         ),
@@ -177,7 +177,14 @@ pub fn prepare(
                     let r = [x, y, x + w, y + h];
                     let b = pg.crop_box;
                     let finite = r.iter().all(|v| v.is_finite());
-                    if !finite || w <= 0.0 || h <= 0.0 || r[0] < b[0] || r[1] < b[1] || r[2] > b[2] || r[3] > b[3] {
+                    if !finite
+                        || w <= 0.0
+                        || h <= 0.0
+                        || r[0] < b[0]
+                        || r[1] < b[1]
+                        || r[2] > b[2]
+                        || r[3] > b[3]
+                    {
                         return Err(PdfError::RectOffPage {
                             rect: r,
                             page_box: b,
@@ -190,7 +197,10 @@ pub fn prepare(
             let name = match &options.field_name {
                 Some(n) => {
                     if existing.iter().any(|f| &f.name == n) {
-                        return Err(PdfError::Field(n.clone(), "a field with this name exists".into()));
+                        return Err(PdfError::Field(
+                            n.clone(),
+                            "a field with this name exists".into(),
+                        ));
                     }
                     n.clone()
                 }
@@ -212,7 +222,12 @@ pub fn prepare(
             add_annotation(&doc, &mut update, &pg, widget_id)?;
             // Register the field in the form.
             let mut plan = form_for_update(&doc)?;
-            let mut fields = match plan.form.get(b"Fields").map(|f| doc.resolve(f)).transpose()? {
+            let mut fields = match plan
+                .form
+                .get(b"Fields")
+                .map(|f| doc.resolve(f))
+                .transpose()?
+            {
                 Some(Object::Array(a)) => a,
                 _ => Vec::new(),
             };
@@ -254,9 +269,9 @@ pub fn prepare(
     }
 
     // The signature dictionary, serialized by hand so the placeholders are at known places.
-    let reserve = options.contents_reserve.unwrap_or_else(|| {
-        chain.iter().map(Vec::len).sum::<usize>() + 8192
-    });
+    let reserve = options
+        .contents_reserve
+        .unwrap_or_else(|| chain.iter().map(Vec::len).sum::<usize>() + 8192);
     let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, sig_id);
     update.put_raw(sig_id, sig_body);
     let written = update.write(&doc);
@@ -351,7 +366,10 @@ fn signature_dictionary(
             .with(b"Type", Object::name("SigRef"))
             .with(b"TransformMethod", Object::name("DocMDP"))
             .with(b"TransformParams", Object::Dictionary(params));
-        head.set(b"Reference", Object::Array(vec![Object::Dictionary(reference)]));
+        head.set(
+            b"Reference",
+            Object::Array(vec![Object::Dictionary(reference)]),
+        );
     }
     let mut body = Vec::new();
     head.write(&mut body);
@@ -431,7 +449,12 @@ impl PreparedSignature {
 
 /// Sign in one call with a synchronous signer; returns the bytes to append to `input`.
 pub fn sign(input: &[u8], options: &SignOptions, signer: &dyn Signer) -> Result<Vec<u8>, PdfError> {
-    let prepared = prepare(input, options, signer.algorithm(), signer.certificate_chain())?;
+    let prepared = prepare(
+        input,
+        options,
+        signer.algorithm(),
+        signer.certificate_chain(),
+    )?;
     let signature = signer
         .sign(prepared.to_be_signed())
         .map_err(|e| PdfError::Signer(e.to_string()))?;
@@ -446,7 +469,8 @@ pub fn sign_file(
     options: &SignOptions,
     signer: &dyn Signer,
 ) -> Result<(), PdfError> {
-    let data = std::fs::read(input).map_err(|e| PdfError::Io(format!("{}: {e}", input.display())))?;
+    let data =
+        std::fs::read(input).map_err(|e| PdfError::Io(format!("{}: {e}", input.display())))?;
     let tail = sign(&data, options, signer)?;
     write_atomically(output, &[&data, &tail])
 }
@@ -459,7 +483,10 @@ pub fn write_atomically(path: &std::path::Path, parts: &[&[u8]]) -> Result<(), P
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.inkseal-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;

@@ -167,8 +167,14 @@ mod tests {
         assert_eq!(doc2.sections[0].end, full.len());
         assert_eq!(doc2.sections[1].end, original.len());
         let (_, cat2) = doc2.catalog().expect("catalog");
-        let extra = doc2.resolve(cat2.get(b"Extra").expect("extra")).expect("resolve");
+        let extra = doc2
+            .resolve(cat2.get(b"Extra").expect("extra"))
+            .expect("resolve");
         assert_eq!(extra, Object::string("hello"));
-        assert_eq!(&full[..original.len()], &original[..], "original bytes untouched");
+        assert_eq!(
+            &full[..original.len()],
+            &original[..],
+            "original bytes untouched"
+        );
     }
 }

@@ -58,7 +58,9 @@ pub fn load_sections(data: &[u8], limits: &Limits) -> Result<Vec<Section>, PdfEr
     let mut next = Some(find_startxref(data)?);
     while let Some(offset) = next {
         if !seen.insert(offset) {
-            return Err(PdfError::BrokenXref(format!("/Prev loop at offset {offset}")));
+            return Err(PdfError::BrokenXref(format!(
+                "/Prev loop at offset {offset}"
+            )));
         }
         if sections.len() >= limits.max_revisions {
             return Err(PdfError::Limit(format!(
@@ -69,8 +71,8 @@ pub fn load_sections(data: &[u8], limits: &Limits) -> Result<Vec<Section>, PdfEr
         let mut section = read_section(data, offset, limits)?;
         if let Some(stm) = section.trailer.get(b"XRefStm").and_then(Object::as_i64) {
             // Hybrid file: the stream adds entries (objects in object streams) to this section.
-            let stm = usize::try_from(stm)
-                .map_err(|_| PdfError::BrokenXref("bad /XRefStm".into()))?;
+            let stm =
+                usize::try_from(stm).map_err(|_| PdfError::BrokenXref("bad /XRefStm".into()))?;
             if let Ok(extra) = read_section(data, stm, limits) {
                 let known: HashSet<u32> = section
                     .entries
@@ -78,9 +80,12 @@ pub fn load_sections(data: &[u8], limits: &Limits) -> Result<Vec<Section>, PdfEr
                     .filter(|(_, e)| *e != XrefEntry::Free)
                     .map(|(n, _)| *n)
                     .collect();
-                section
-                    .entries
-                    .extend(extra.entries.into_iter().filter(|(n, _)| !known.contains(n)));
+                section.entries.extend(
+                    extra
+                        .entries
+                        .into_iter()
+                        .filter(|(n, _)| !known.contains(n)),
+                );
             }
         }
         next = match section.trailer.get(b"Prev") {
@@ -137,14 +142,25 @@ fn read_table(
             p.pos += 7;
             break;
         }
-        let start = p.uint().map_err(|_| PdfError::BrokenXref(format!("bad subsection header at {}", p.pos)))?;
-        let count = p.uint().map_err(|_| PdfError::BrokenXref(format!("bad subsection header at {}", p.pos)))?;
+        let start = p
+            .uint()
+            .map_err(|_| PdfError::BrokenXref(format!("bad subsection header at {}", p.pos)))?;
+        let count = p
+            .uint()
+            .map_err(|_| PdfError::BrokenXref(format!("bad subsection header at {}", p.pos)))?;
         if entries.len() as u64 + count > limits.max_objects as u64 {
-            return Err(PdfError::Limit(format!("more than {} objects", limits.max_objects)));
+            return Err(PdfError::Limit(format!(
+                "more than {} objects",
+                limits.max_objects
+            )));
         }
         for i in 0..count {
-            let off = p.uint().map_err(|_| PdfError::BrokenXref(format!("bad entry at {}", p.pos)))?;
-            let gen_ = p.uint().map_err(|_| PdfError::BrokenXref(format!("bad entry at {}", p.pos)))?;
+            let off = p
+                .uint()
+                .map_err(|_| PdfError::BrokenXref(format!("bad entry at {}", p.pos)))?;
+            let gen_ = p
+                .uint()
+                .map_err(|_| PdfError::BrokenXref(format!("bad entry at {}", p.pos)))?;
             let kind = p.token();
             let num = u32::try_from(start + i)
                 .map_err(|_| PdfError::BrokenXref("object number too large".into()))?;
@@ -178,20 +194,32 @@ fn read_stream(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, P
         .indirect(&|_| None)
         .map_err(|e| PdfError::BrokenXref(format!("no xref table or stream at {offset}: {e}")))?;
     let Object::Stream(stream) = obj else {
-        return Err(PdfError::BrokenXref(format!("object at {offset} is not an xref stream")));
+        return Err(PdfError::BrokenXref(format!(
+            "object at {offset} is not an xref stream"
+        )));
     };
     if stream.dict.name(b"Type") != Some(b"XRef") {
-        return Err(PdfError::BrokenXref(format!("object at {offset} is not an xref stream")));
+        return Err(PdfError::BrokenXref(format!(
+            "object at {offset} is not an xref stream"
+        )));
     }
     let widths: Vec<usize> = match stream.dict.get(b"W") {
         Some(Object::Array(a)) if a.len() == 3 => a
             .iter()
-            .map(|w| w.as_i64().and_then(|w| usize::try_from(w).ok()).filter(|&w| w <= 8))
+            .map(|w| {
+                w.as_i64()
+                    .and_then(|w| usize::try_from(w).ok())
+                    .filter(|&w| w <= 8)
+            })
             .collect::<Option<_>>()
             .ok_or_else(|| PdfError::BrokenXref("bad /W".into()))?,
         _ => return Err(PdfError::BrokenXref("missing /W".into())),
     };
-    let size = stream.dict.get(b"Size").and_then(Object::as_i64).unwrap_or(0);
+    let size = stream
+        .dict
+        .get(b"Size")
+        .and_then(Object::as_i64)
+        .unwrap_or(0);
     let index: Vec<i64> = match stream.dict.get(b"Index") {
         Some(Object::Array(a)) => a.iter().filter_map(Object::as_i64).collect(),
         _ => vec![0, size],
@@ -209,13 +237,18 @@ fn read_stream(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, P
             _ => return Err(PdfError::BrokenXref("bad /Index".into())),
         };
         if entries.len() as u64 + count > limits.max_objects as u64 {
-            return Err(PdfError::Limit(format!("more than {} objects", limits.max_objects)));
+            return Err(PdfError::Limit(format!(
+                "more than {} objects",
+                limits.max_objects
+            )));
         }
         for i in 0..count {
             let Some(r) = rows.next() else { break };
             let field = |k: usize| -> u64 {
                 let s: usize = widths[..k].iter().sum();
-                r[s..s + widths[k]].iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b))
+                r[s..s + widths[k]]
+                    .iter()
+                    .fold(0u64, |acc, &b| acc << 8 | u64::from(b))
             };
             let kind = if widths[0] == 0 { 1 } else { field(0) };
             let num = u32::try_from(start + i)

@@ -42,7 +42,10 @@ fn the_corpus_loads_or_fails_with_a_typed_error() {
             Ok(_) => loaded += 1,
             Err(PdfError::Encrypted) => encrypted += 1,
             Err(e) => {
-                eprintln!("rejected {}: {e}", f.file_name().unwrap_or_default().to_string_lossy());
+                eprintln!(
+                    "rejected {}: {e}",
+                    f.file_name().unwrap_or_default().to_string_lossy()
+                );
                 rejected += 1
             }
         }
@@ -53,6 +56,10 @@ fn the_corpus_loads_or_fails_with_a_typed_error() {
         }
     }
     eprintln!("corpus: {loaded} loaded, {encrypted} encrypted, {rejected} rejected");
-    assert!(loaded > files.len() / 2, "most of the corpus loads ({loaded}/{})", files.len());
+    assert!(
+        loaded > files.len() / 2,
+        "most of the corpus loads ({loaded}/{})",
+        files.len()
+    );
     assert!(encrypted > 0, "encrypted files are recognised");
 }

@@ -294,6 +294,11 @@ impl CosignClient {
             .await
     }
 
+    /// The certificate issued to a key held on this device, if any.
+    pub fn certificate(&self, key_id: &str) -> Result<Option<Vec<u8>>, SdkError> {
+        Ok(self.stored(key_id)?.certificate.clone())
+    }
+
     /// The joint public key of a key held on this device.
     pub fn public_key(&self, key_id: &str) -> Result<sm2::PublicKey, SdkError> {
         Ok(*self.share(key_id)?.public_key())

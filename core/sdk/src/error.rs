@@ -31,6 +31,9 @@ pub enum SdkError {
     /// The caller passed something invalid.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The document cannot be signed (malformed, encrypted, no room...); the message says why.
+    #[error("bad document: {0}")]
+    BadDocument(String),
     /// The share store failed.
     #[error("share storage: {0}")]
     Storage(String),

@@ -11,6 +11,7 @@
 
 mod client;
 mod error;
+mod pdf;
 mod share_store;
 
 pub use client::{ClientConfig, CosignClient, Enrollment};

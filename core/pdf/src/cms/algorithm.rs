@@ -16,8 +16,7 @@ pub const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1
 /// SM2-with-SM3 signature algorithm (GM/T 0006), written without parameters.
 pub const SM2_WITH_SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.501");
 /// ecdsa-with-SHA256 (RFC 5758), written without parameters.
-pub const ECDSA_WITH_SHA256: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+pub const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 /// id-ecPublicKey (RFC 5480), the SubjectPublicKeyInfo algorithm of SM2 and P-256 keys.
 pub const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 /// The SM2 curve (GM/T 0006), as id-ecPublicKey parameter.
@@ -100,9 +99,12 @@ impl SignatureAlgorithm {
 
     /// The suite whose digest algorithm is `oid`.
     pub(crate) fn from_digest_oid(oid: &ObjectIdentifier) -> Option<Self> {
-        [SignatureAlgorithm::Sm2Sm3, SignatureAlgorithm::EcdsaP256Sha256]
-            .into_iter()
-            .find(|alg| alg.digest_oid() == *oid)
+        [
+            SignatureAlgorithm::Sm2Sm3,
+            SignatureAlgorithm::EcdsaP256Sha256,
+        ]
+        .into_iter()
+        .find(|alg| alg.digest_oid() == *oid)
     }
 
     /// The suite's digest algorithm identifier, parameters absent.
@@ -267,7 +269,9 @@ impl PublicKey {
         if curve == SM2_CURVE {
             sm2::PublicKey::from_sec1_bytes(point)
                 .map(PublicKey::Sm2)
-                .map_err(|_| CmsError::Malformed("public key is not a point on the SM2 curve".into()))
+                .map_err(|_| {
+                    CmsError::Malformed("public key is not a point on the SM2 curve".into())
+                })
         } else if curve == PRIME256V1 {
             p256::PublicKey::from_sec1_bytes(point)
                 .map(PublicKey::P256)

@@ -1,0 +1,268 @@
+//! `inkseal sign` and `inkseal verify`.
+
+use clap::Args;
+use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
+use inkseal_pdf::sign::{Certification, Placement, SignOptions};
+use inkseal_pdf::signer::LocalSigner;
+use inkseal_pdf::verify::{VerifyOptions, verify};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options of `inkseal sign`.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// PDF to sign.
+    input: PathBuf,
+    /// Where to write the signed PDF (written atomically).
+    output: PathBuf,
+    /// Private key (PEM, PKCS#8 or SEC1; SM2 or P-256).
+    #[arg(long)]
+    key: PathBuf,
+    /// Signer certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// Intermediate certificates (PEM), in order.
+    #[arg(long)]
+    chain: Vec<PathBuf>,
+    /// Page for a visible signature (1-based).
+    #[arg(long, requires = "rect")]
+    page: Option<u32>,
+    /// Rectangle `x,y,w,h` in points from the page's bottom-left.
+    #[arg(long, requires = "page")]
+    rect: Option<String>,
+    /// Sign an existing, empty signature field by name.
+    #[arg(long, conflicts_with_all = ["page", "rect"])]
+    field: Option<String>,
+    /// Name for a new signature field.
+    #[arg(long)]
+    field_name: Option<String>,
+    /// Handwriting strokes (JSON: {"width":W,"height":H,"strokes":[[[x,y],...],...]}).
+    #[arg(long)]
+    ink: Option<PathBuf>,
+    /// Text under the handwriting (default: the certificate's common name and the time).
+    #[arg(long)]
+    label: Option<String>,
+    /// Make it a certification signature (DocMDP P=2: form filling and signing allowed).
+    #[arg(long)]
+    certify: bool,
+    /// `/Reason`.
+    #[arg(long)]
+    reason: Option<String>,
+    /// `/Location`.
+    #[arg(long)]
+    location: Option<String>,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn parse_rect(s: &str) -> Result<[f64; 4], String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--rect must be x,y,w,h numbers, got {s:?}"))?;
+    match v.as_slice() {
+        [x, y, w, h] => Ok([*x, *y, *w, *h]),
+        _ => Err(format!("--rect must be x,y,w,h, got {s:?}")),
+    }
+}
+
+fn read_ink(path: &PathBuf) -> Result<InkStrokes, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if text.len() > 8 << 20 {
+        return Err(format!("{}: stroke file larger than 8 MiB", path.display()));
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let num = |v: &serde_json::Value| v.as_f64().map(|f| f as f32);
+    let strokes = v["strokes"]
+        .as_array()
+        .ok_or("stroke file needs a \"strokes\" array")?
+        .iter()
+        .map(|s| {
+            s.as_array()
+                .ok_or("each stroke is an array of [x, y] points")?
+                .iter()
+                .map(|p| match (num(&p[0]), num(&p[1])) {
+                    (Some(x), Some(y)) => Ok([x, y]),
+                    _ => Err("each point is [x, y]"),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(InkStrokes {
+        width: num(&v["width"]).unwrap_or(0.0),
+        height: num(&v["height"]).unwrap_or(0.0),
+        strokes,
+    })
+}
+
+pub fn sign(args: SignArgs) -> Result<(), String> {
+    let signer = LocalSigner::from_pem_files(&args.key, &args.cert, &args.chain)
+        .map_err(|e| e.to_string())?;
+    let time = now();
+    let mut options = SignOptions::new(time);
+    options.field_name = args.field_name;
+    options.reason = args.reason;
+    options.location = args.location;
+    options.placement = match (args.field, args.page, args.rect) {
+        (Some(f), _, _) => Placement::Field(f),
+        (None, Some(page), Some(rect)) => Placement::Rect {
+            page,
+            rect: parse_rect(&rect)?,
+        },
+        _ => Placement::Invisible,
+    };
+    if args.certify {
+        options.certify = Some(Certification::FormFillingAndSigning);
+    }
+    let name = signer.common_name().unwrap_or_default();
+    options.signer_name = Some(name.clone()).filter(|n| !n.is_empty());
+    options.appearance = AppearanceSpec {
+        ink: args.ink.as_ref().map(read_ink).transpose()?,
+        label: vec![
+            args.label.unwrap_or(name),
+            inkseal_pdf::sign::pdf_date(time)[2..16].to_string(),
+        ],
+        ..Default::default()
+    };
+    inkseal_pdf::sign::sign_file(&args.input, &args.output, &options, &signer)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "signed {} -> {}",
+        args.input.display(),
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// Options of `inkseal verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// PDF to verify.
+    file: PathBuf,
+    /// Trust anchor certificates (PEM); chains are judged only when given.
+    #[arg(long)]
+    trust: Vec<PathBuf>,
+    /// Print JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Exit 0 when every signature is valid and followed only by allowed changes, 1 when any
+/// check fails, 2 when the file cannot be read as a PDF.
+pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
+    let mut anchors = Vec::new();
+    for t in &args.trust {
+        match std::fs::read_to_string(t)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| inkseal_pki::pem_to_der(&pem).map_err(|e| e.to_string()))
+        {
+            Ok((_, der)) => anchors.push(der),
+            Err(e) => {
+                eprintln!("error: trust anchor {}: {e}", t.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let data = match std::fs::read(&args.file) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let options = VerifyOptions {
+        trust_anchors: anchors,
+        at_unix: Some(now()),
+        ..Default::default()
+    };
+    let report = match verify(&data, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.file.display());
+            return ExitCode::from(2);
+        }
+    };
+    if args.json {
+        let sigs: Vec<serde_json::Value> = report
+            .signatures
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "field": s.field,
+                    "ok": s.is_ok(),
+                    "byte_range": s.byte_range,
+                    "coverage": s.coverage.map(|c| format!("{c:?}")),
+                    "revision": s.revision,
+                    "signing_time": s.signing_time,
+                    "sub_filter": s.sub_filter,
+                    "algorithm": s.algorithm,
+                    "signer": s.signer,
+                    "digest_valid": s.digest_valid,
+                    "signature_valid": s.signature_valid,
+                    "trusted": s.trusted,
+                    "certification_level": s.certification,
+                    "changes_after": s.changes.as_ref().map(|c| format!("{c:?}")),
+                    "problems": s.problems,
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "file": args.file.display().to_string(),
+            "revisions": report.revisions,
+            "all_ok": report.all_ok(),
+            "signatures": sigs,
+        });
+        println!("{out:#}");
+    } else {
+        println!(
+            "{}: {} signature(s), {} revision(s)",
+            args.file.display(),
+            report.signatures.len(),
+            report.revisions
+        );
+        for s in &report.signatures {
+            println!(
+                "- {} [{}] signer: {}; signed {}; {}",
+                s.field,
+                if s.is_ok() { "VALID" } else { "INVALID" },
+                s.signer.as_deref().unwrap_or("?"),
+                s.signing_time.as_deref().unwrap_or("?"),
+                match s.trusted {
+                    Some(true) => "chain trusted",
+                    Some(false) => "chain NOT trusted",
+                    None => "chain not checked (no --trust)",
+                }
+            );
+            println!(
+                "  covers: {:?} of revision {}; after it: {}",
+                s.coverage,
+                s.revision.unwrap_or(0),
+                match &s.changes {
+                    Some(inkseal_pdf::changes::Changes::None) => "nothing".to_string(),
+                    Some(inkseal_pdf::changes::Changes::SignaturesAndForms) =>
+                        "only signatures and form fields".to_string(),
+                    Some(inkseal_pdf::changes::Changes::Other(_)) => "OTHER CHANGES".to_string(),
+                    None => "unknown".to_string(),
+                }
+            );
+            for p in &s.problems {
+                println!("  problem: {p}");
+            }
+        }
+        if report.signatures.is_empty() {
+            println!("no signatures found");
+        }
+    }
+    if report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,189 @@
+//! What changed in the revisions after a signature, classified the way a verifier must:
+//! nothing; only signatures and form fields (allowed by PAdES and DocMDP P=2); anything else.
+//!
+//! New objects are harmless until an existing object refers to them, so the analysis looks at
+//! every object that a later revision *replaces* and allows only the changes that adding or
+//! filling a signature field makes: the catalog's /AcroForm (and /Perms only when first set),
+//! the form's /Fields (growing) and /SigFlags, a page's /Annots (growing by signature widgets),
+//! and unsigned signature fields receiving /V and an appearance. Anything else (content streams,
+//! resources, fonts, XObjects, pages, overlays...) is reported: that is how incremental-saving
+//! and shadow attacks show up.
+
+use crate::document::Document;
+use crate::error::PdfError;
+use crate::object::{Dictionary, Object, ObjectId};
+use crate::xref::XrefEntry;
+use std::collections::HashMap;
+
+/// The verdict on the revisions after a signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changes {
+    /// The signature covers the whole file.
+    None,
+    /// Only later signatures, signature fields and form filling.
+    SignaturesAndForms,
+    /// Other changes, with a description of each.
+    Other(Vec<String>),
+}
+
+/// Classify the revisions newer than `rev` (an index into [`Document::sections`], 0 = newest).
+pub fn changes_after(doc: &Document<'_>, rev: usize) -> Result<Changes, PdfError> {
+    if rev == 0 {
+        return Ok(Changes::None);
+    }
+    let mut problems = Vec::new();
+    // Walk forward in time: from the signed revision to the newest.
+    for later in (0..rev).rev() {
+        let before = doc.xref_at(later + 1);
+        let after = doc.xref_at(later);
+        let section = &doc.sections[later];
+        for (num, entry) in &section.entries {
+            if *entry == XrefEntry::Free {
+                if matches!(before.get(num), Some(e) if *e != XrefEntry::Free) {
+                    problems.push(format!("object {num} was deleted"));
+                }
+                continue;
+            }
+            let Some(old_entry) = before.get(num).filter(|e| **e != XrefEntry::Free) else {
+                continue; // a new object
+            };
+            if Some(old_entry) == after.get(num) {
+                continue;
+            }
+            let id = ObjectId(*num, 0);
+            let old = doc.get_in(&before, id).unwrap_or(Object::Null);
+            let new = doc.get_in(&after, id).unwrap_or(Object::Null);
+            if old == new {
+                continue;
+            }
+            if let Err(why) = allowed_change(doc, &before, &after, &old, &new) {
+                problems.push(format!("object {num}: {why}"));
+            }
+        }
+    }
+    Ok(if problems.is_empty() {
+        Changes::SignaturesAndForms
+    } else {
+        Changes::Other(problems)
+    })
+}
+
+type Xref = HashMap<u32, XrefEntry>;
+
+fn allowed_change(
+    doc: &Document<'_>,
+    before: &Xref,
+    after: &Xref,
+    old: &Object,
+    new: &Object,
+) -> Result<(), String> {
+    match (old, new) {
+        (Object::Dictionary(o), Object::Dictionary(n)) => {
+            let kind = o
+                .name(b"Type")
+                .map(|t| String::from_utf8_lossy(t).into_owned());
+            match (kind.as_deref(), o.name(b"FT"), o.name(b"Subtype")) {
+                (Some("Catalog"), _, _) => {
+                    only_keys_changed(
+                        o,
+                        n,
+                        &[b"AcroForm", b"Perms", b"DSS", b"Extensions"],
+                        "catalog",
+                    )?;
+                    if o.get(b"Perms").is_some() && o.get(b"Perms") != n.get(b"Perms") {
+                        return Err("catalog /Perms changed after it was set".into());
+                    }
+                    Ok(())
+                }
+                (Some("Page"), _, _) => {
+                    only_keys_changed(o, n, &[b"Annots"], "page")?;
+                    grows_by_signature_widgets(doc, after, o.get(b"Annots"), n.get(b"Annots"))
+                }
+                (_, Some(b"Sig"), _) | (_, _, Some(b"Widget")) if o.get(b"V").is_none() => {
+                    only_keys_changed(o, n, &[b"V", b"AP", b"AS", b"F"], "signature field")
+                }
+                (_, Some(b"Tx" | b"Ch" | b"Btn"), _) => {
+                    only_keys_changed(o, n, &[b"V", b"AP", b"AS"], "form field")
+                }
+                _ if o.get(b"Fields").is_some() || n.get(b"Fields").is_some() => {
+                    only_keys_changed(o, n, &[b"Fields", b"SigFlags", b"DR", b"DA"], "form")?;
+                    grows_by_signature_widgets(doc, after, o.get(b"Fields"), n.get(b"Fields"))
+                }
+                _ => Err(format!("{} changed", describe(o))),
+            }
+        }
+        (Object::Array(_), Object::Array(_)) => {
+            // An /Annots or /Fields array kept in its own object.
+            let _ = before;
+            grows_by_signature_widgets(doc, after, Some(old), Some(new))
+        }
+        (Object::Stream(s), _) => Err(format!("stream ({}) changed", describe(&s.dict))),
+        _ => Err("object replaced".into()),
+    }
+}
+
+fn describe(d: &Dictionary) -> String {
+    let t = d
+        .name(b"Type")
+        .or_else(|| d.name(b"Subtype"))
+        .map(|t| String::from_utf8_lossy(t).into_owned());
+    t.map_or_else(|| "dictionary".into(), |t| format!("/{t}"))
+}
+
+fn only_keys_changed(
+    o: &Dictionary,
+    n: &Dictionary,
+    allowed: &[&[u8]],
+    what: &str,
+) -> Result<(), String> {
+    let keys: std::collections::BTreeSet<&[u8]> =
+        o.0.iter()
+            .chain(n.0.iter())
+            .map(|(k, _)| k.as_slice())
+            .collect();
+    for k in keys {
+        if o.get(k) != n.get(k) && !allowed.contains(&k) {
+            return Err(format!(
+                "{what} entry /{} changed",
+                String::from_utf8_lossy(k)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `new` must equal `old` plus references to signature fields/widgets.
+fn grows_by_signature_widgets(
+    doc: &Document<'_>,
+    after: &Xref,
+    old: Option<&Object>,
+    new: Option<&Object>,
+) -> Result<(), String> {
+    let list = |o: Option<&Object>, xref: &Xref| -> Vec<Object> {
+        match o {
+            Some(Object::Array(a)) => a.clone(),
+            Some(Object::Reference(id)) => match doc.get_in(xref, *id) {
+                Ok(Object::Array(a)) => a,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    };
+    let (old, new) = (list(old, after), list(new, after));
+    if new.len() < old.len() || new[..old.len()] != old[..] {
+        return Err("existing entries were removed or reordered".into());
+    }
+    for added in &new[old.len()..] {
+        let Some(id) = added.as_ref_id() else {
+            return Err("a direct annotation or field was added".into());
+        };
+        let d = match doc.get_in(after, id) {
+            Ok(Object::Dictionary(d)) => d,
+            _ => return Err(format!("added object {} is not a dictionary", id.0)),
+        };
+        if d.name(b"FT") != Some(b"Sig") {
+            return Err(format!("added object {} is not a signature field", id.0));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! Parsing and verifying a CMS SignedData found in a PDF's /Contents.
+
+use super::algorithm::SignatureAlgorithm;
+use super::attributes::{
+    ExtraAttribute, ID_DATA, ID_SIGNED_DATA, check_signing_certificate_v2, read_signed_attributes,
+};
+use super::cert::Cert;
+use super::der_util::children;
+use super::error::{CmsError, encoding, malformed};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::asn1::{AnyRef, ObjectIdentifier};
+use der::{Decode, Encode, Tag, TagNumber, Tagged};
+use x509_cert::ext::pkix::KeyUsages;
+
+/// Largest CMS object (DER bytes, including trailing zero padding) [`parse`] accepts.
+pub const MAX_CMS_BYTES: usize = 1024 * 1024;
+
+/// A decoded SignedData, not yet verified.
+///
+/// Holds the typed structure plus the exact input bytes of the certificates and of the signed
+/// attributes, which are what signatures and hashes are checked over.
+#[derive(Debug, Clone)]
+pub struct ParsedSignedData {
+    signed_data: SignedData,
+    certificates: Vec<Vec<u8>>,
+    signed_attrs_der: Option<Vec<u8>>,
+    encoded_len: usize,
+    algorithm: SignatureAlgorithm,
+}
+
+/// The result of a successful [`ParsedSignedData::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmsVerification {
+    /// The suite of the signature (given by the signer certificate's key).
+    pub algorithm: SignatureAlgorithm,
+    /// The signer's certificate (DER, as embedded).
+    pub signer_cert_der: Vec<u8>,
+    /// Every certificate embedded in the SignedData (DER, in embedded order), signer included.
+    pub certificates: Vec<Vec<u8>>,
+    /// The signer certificate's subject in RFC 4514 form (e.g. `CN=Alice,O=Example`).
+    pub signer_subject: String,
+    /// The signed attributes as signed: DER `SET OF Attribute` (tag 0x31).
+    pub signed_attrs_der: Vec<u8>,
+    /// The signature value (DER `SEQUENCE { r, s }`); a signature time-stamp covers these bytes.
+    pub signature: Vec<u8>,
+    /// Whether a signing-certificate-v2 attribute was present (and matched the signer).
+    pub has_signing_certificate_v2: bool,
+    /// Signed attributes other than content-type, message-digest and signing-certificate-v2
+    /// (e.g. signing-time, S/MIME capabilities, custom attributes), in DER order.
+    pub signed_attributes: Vec<ExtraAttribute>,
+    /// Unsigned attributes (e.g. a signature time-stamp token), in DER order.
+    pub unsigned_attributes: Vec<ExtraAttribute>,
+}
+
+impl CmsVerification {
+    /// The signed attribute of type `oid` among [`CmsVerification::signed_attributes`].
+    pub fn signed_attribute(&self, oid: &ObjectIdentifier) -> Option<&ExtraAttribute> {
+        self.signed_attributes.iter().find(|a| a.oid == *oid)
+    }
+
+    /// The unsigned attribute of type `oid`.
+    pub fn unsigned_attribute(&self, oid: &ObjectIdentifier) -> Option<&ExtraAttribute> {
+        self.unsigned_attributes.iter().find(|a| a.oid == *oid)
+    }
+}
+
+/// Decode a DER ContentInfo holding a SignedData, as found in a signature's /Contents.
+///
+/// At most [`MAX_CMS_BYTES`]; strict DER (definite minimal lengths, no BER). Bytes after the
+/// DER object are allowed only if they are all zero (the hex string is zero-padded).
+/// The SignedData must have exactly one SignerInfo ([`CmsError::SignerInfoCount`]) whose
+/// digest algorithm is SM3 or SHA-256 ([`CmsError::Unsupported`]), as a PAdES signature has.
+/// Certificates and the SignerInfo are decoded; nothing is verified yet.
+pub fn parse(der: &[u8]) -> Result<ParsedSignedData, CmsError> {
+    if der.len() > MAX_CMS_BYTES {
+        return Err(CmsError::TooLarge {
+            size: der.len(),
+            limit: MAX_CMS_BYTES,
+        });
+    }
+    let (outer, rest) = AnyRef::from_der_partial(der).map_err(malformed("ContentInfo"))?;
+    if rest.iter().any(|b| *b != 0) {
+        return Err(CmsError::Malformed(
+            "non-zero bytes after the end of the DER object".into(),
+        ));
+    }
+    let body = &der[..der.len() - rest.len()];
+    if outer.tag() != Tag::Sequence {
+        return Err(CmsError::Malformed("ContentInfo is not a SEQUENCE".into()));
+    }
+
+    let content_info = ContentInfo::from_der(body).map_err(malformed("ContentInfo"))?;
+    if content_info.content_type != ID_SIGNED_DATA {
+        return Err(CmsError::Unsupported(format!(
+            "content type {} (expected signedData {ID_SIGNED_DATA})",
+            content_info.content_type
+        )));
+    }
+    let signed_data: SignedData = content_info
+        .content
+        .decode_as()
+        .map_err(malformed("SignedData"))?;
+
+    // Walk the same bytes again for the parts whose exact encoding matters.
+    let raw_signed_data = children(outer.value())
+        .map_err(malformed("ContentInfo"))?
+        .get(1)
+        .map(|explicit| AnyRef::from_der(explicit.value()))
+        .transpose()
+        .map_err(malformed("SignedData"))?
+        .ok_or_else(|| CmsError::Malformed("ContentInfo without content".into()))?;
+    let parts = children(raw_signed_data.value()).map_err(malformed("SignedData"))?;
+    let mut certificates = Vec::new();
+    for part in &parts {
+        if part.tag() == context(0, true) {
+            for choice in children(part.value()).map_err(malformed("certificates"))? {
+                if choice.tag() == Tag::Sequence {
+                    certificates.push(choice.to_der().map_err(malformed("certificate"))?);
+                }
+            }
+        }
+    }
+    let signer_infos = parts
+        .last()
+        .ok_or_else(|| CmsError::Malformed("empty SignedData".into()))?;
+    let raw_infos = children(signer_infos.value()).map_err(malformed("SignerInfos"))?;
+    let [only] = raw_infos.as_slice() else {
+        return Err(CmsError::SignerInfoCount(raw_infos.len()));
+    };
+    let fields = children(only.value()).map_err(malformed("SignerInfo"))?;
+    let signed_attrs_der = match fields.get(3) {
+        Some(field) if field.tag() == context(0, true) => Some(
+            AnyRef::new(Tag::Set, field.value())
+                .and_then(|set| set.to_der())
+                .map_err(malformed("signed attributes"))?,
+        ),
+        _ => None,
+    };
+    let info = single_signer_info(&signed_data)?;
+    let algorithm = SignatureAlgorithm::from_digest_oid(&info.digest_alg.oid).ok_or_else(|| {
+        CmsError::Unsupported(format!(
+            "digest algorithm {} (expected SM3 or SHA-256)",
+            info.digest_alg.oid
+        ))
+    })?;
+
+    Ok(ParsedSignedData {
+        signed_data,
+        certificates,
+        signed_attrs_der,
+        encoded_len: body.len(),
+        algorithm,
+    })
+}
+
+/// The only SignerInfo.
+fn single_signer_info(signed_data: &SignedData) -> Result<&SignerInfo, CmsError> {
+    let infos = &signed_data.signer_infos.0;
+    match infos.iter().next() {
+        Some(info) if infos.len() == 1 => Ok(info),
+        _ => Err(CmsError::SignerInfoCount(infos.len())),
+    }
+}
+
+/// A context-specific tag.
+fn context(number: u32, constructed: bool) -> Tag {
+    Tag::ContextSpecific {
+        constructed,
+        number: TagNumber(number),
+    }
+}
+
+impl ParsedSignedData {
+    /// Length of the DER object without the trailing zero padding.
+    pub fn encoded_len(&self) -> usize {
+        self.encoded_len
+    }
+
+    /// The embedded certificates (DER, in embedded order).
+    pub fn certificates(&self) -> &[Vec<u8>] {
+        &self.certificates
+    }
+
+    /// The suite named by the SignerInfo's digest algorithm (SM3: SM2, SHA-256: P-256):
+    /// compute the content digest (over the PDF's /ByteRange) with it, then call
+    /// [`ParsedSignedData::verify`], which checks the signer's key fits.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// The SignerInfo's signature value.
+    pub fn signature(&self) -> Result<&[u8], CmsError> {
+        Ok(self.signer_info()?.signature.as_bytes())
+    }
+
+    /// The SignerInfo's signed attributes exactly as embedded, re-tagged as `SET OF` (0x31):
+    /// the bytes the signature covers. `None` without signed attributes.
+    pub fn signed_attributes_der(&self) -> Option<&[u8]> {
+        self.signed_attrs_der.as_deref()
+    }
+
+    fn signer_info(&self) -> Result<&SignerInfo, CmsError> {
+        single_signer_info(&self.signed_data)
+    }
+
+    /// Verify the signature for detached content whose digest (with [`Self::algorithm`]'s
+    /// hash) is `content_digest`.
+    ///
+    /// Checks, in order: encapsulated content type id-data with no
+    /// eContent; the signer certificate is embedded (by issuer and serial number or by
+    /// subjectKeyIdentifier); its key is SM2 or P-256 and the SignerInfo's digest and signature
+    /// algorithms fit it, and digestAlgorithms lists the digest; signed attributes present,
+    /// canonical DER, each type once; content-type is id-data; message-digest equals
+    /// `content_digest`; signing-certificate-v2, if present, identifies the signer certificate;
+    /// the signature over the signed attributes verifies (SM2: `SM3(Z_A || attrs)` with the
+    /// default signer ID; ECDSA: SHA-256); the signer certificate's keyUsage, if present,
+    /// allows digitalSignature or nonRepudiation.
+    ///
+    /// The certificate chain is not checked here; see [`super::verify_chain`].
+    pub fn verify(&self, content_digest: &[u8]) -> Result<CmsVerification, CmsError> {
+        let info = self.signer_info()?;
+        let sd = &self.signed_data;
+        if !matches!(sd.version, CmsVersion::V1 | CmsVersion::V3) {
+            return Err(CmsError::Unsupported(format!(
+                "SignedData version {:?}",
+                sd.version
+            )));
+        }
+        if !matches!(info.version, CmsVersion::V1 | CmsVersion::V3) {
+            return Err(CmsError::Unsupported(format!(
+                "SignerInfo version {:?}",
+                info.version
+            )));
+        }
+        if sd.encap_content_info.econtent_type != ID_DATA {
+            return Err(CmsError::ContentTypeMismatch(
+                sd.encap_content_info.econtent_type.to_string(),
+            ));
+        }
+        if sd.encap_content_info.econtent.is_some() {
+            return Err(CmsError::Unsupported(
+                "the SignedData encapsulates its content (expected a detached signature)".into(),
+            ));
+        }
+
+        let certs = self
+            .certificates
+            .iter()
+            .map(|der| Cert::parse(der))
+            .collect::<Result<Vec<_>, _>>()?;
+        let signer = find_signer(&info.sid, &certs)?;
+        let key = signer.public_key()?;
+        let alg = key.algorithm();
+        alg.check_digest_identifier(&info.digest_alg)?;
+        alg.check_signature_identifier(&info.signature_algorithm)?;
+        if !sd
+            .digest_algorithms
+            .iter()
+            .any(|d| d.oid == alg.digest_oid())
+        {
+            return Err(CmsError::Malformed(format!(
+                "digestAlgorithms does not list the signer's digest {}",
+                alg.digest_oid()
+            )));
+        }
+
+        let attrs = info
+            .signed_attrs
+            .as_ref()
+            .ok_or_else(|| CmsError::Unsupported("SignerInfo without signed attributes".into()))?;
+        let attrs_der = self
+            .signed_attrs_der
+            .as_ref()
+            .ok_or_else(|| CmsError::Malformed("signed attributes not found".into()))?;
+        if attrs.to_der().map_err(encoding("signed attributes"))? != *attrs_der {
+            return Err(CmsError::Malformed(
+                "signed attributes are not canonical DER (SET OF not sorted)".into(),
+            ));
+        }
+        let read = read_signed_attributes(attrs)?;
+
+        if content_digest.len() != alg.digest_len() {
+            return Err(CmsError::InvalidInput(format!(
+                "content digest is {} bytes, {} produces {}",
+                content_digest.len(),
+                alg.name(),
+                alg.digest_len()
+            )));
+        }
+        if read.message_digest != content_digest {
+            return Err(CmsError::DigestMismatch);
+        }
+        if let Some(v2) = &read.signing_certificate_v2 {
+            check_signing_certificate_v2(v2, signer)?;
+        }
+        key.verify(attrs_der, info.signature.as_bytes())?;
+        if !signer.key_usage_allows(KeyUsages::DigitalSignature)?
+            && !signer.key_usage_allows(KeyUsages::NonRepudiation)?
+        {
+            return Err(CmsError::KeyUsage);
+        }
+
+        let unsigned_attributes = match &info.unsigned_attrs {
+            None => Vec::new(),
+            Some(set) => set
+                .iter()
+                .map(ExtraAttribute::from_attribute)
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok(CmsVerification {
+            algorithm: alg,
+            signer_cert_der: signer.der.clone(),
+            certificates: self.certificates.clone(),
+            signer_subject: signer.subject_string(),
+            signed_attrs_der: attrs_der.clone(),
+            signature: info.signature.as_bytes().to_vec(),
+            has_signing_certificate_v2: read.signing_certificate_v2.is_some(),
+            signed_attributes: read.others,
+            unsigned_attributes,
+        })
+    }
+}
+
+/// The embedded certificate a SignerIdentifier names.
+fn find_signer<'a>(sid: &SignerIdentifier, certs: &'a [Cert]) -> Result<&'a Cert, CmsError> {
+    for cert in certs {
+        let tbs = cert.cert.tbs_certificate();
+        let matches = match sid {
+            SignerIdentifier::IssuerAndSerialNumber(isn) => {
+                isn.issuer == *tbs.issuer() && isn.serial_number == *tbs.serial_number()
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => {
+                cert.subject_key_identifier()?.as_deref() == Some(ski.0.as_bytes())
+            }
+        };
+        if matches {
+            return Ok(cert);
+        }
+    }
+    Err(CmsError::SignerCertificateMissing)
+}

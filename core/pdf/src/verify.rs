@@ -1,0 +1,317 @@
+//! Verification of every signature in a PDF: coverage, digest, signature, chain, and what
+//! changed afterwards, with the known PDF signature attacks reported by name.
+
+use crate::changes::{Changes, changes_after};
+use crate::cms;
+use crate::document::Document;
+use crate::error::{Limits, PdfError};
+use crate::fields::{decode_text, signature_fields};
+use crate::object::{Dictionary, Object};
+use crate::parser::Parser;
+use crate::xref::XrefEntry;
+
+/// How to verify.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions {
+    /// Trust anchors (DER certificates); when empty, chains are not judged.
+    pub trust_anchors: Vec<Vec<u8>>,
+    /// Time to check certificate validity at (Unix seconds); `None` skips validity periods.
+    pub at_unix: Option<u64>,
+    /// Loading limits.
+    pub limits: Limits,
+}
+
+/// How much of the file a signature's byte range covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Everything.
+    WholeFile,
+    /// Its whole revision; later revisions follow.
+    WholeRevision,
+    /// It does not end at a revision boundary (a coverage anomaly).
+    Partial,
+}
+
+/// The result for one signature.
+#[derive(Clone, Debug)]
+pub struct SignatureReport {
+    /// Field name.
+    pub field: String,
+    /// `/ByteRange`, if it could be read.
+    pub byte_range: Option<[usize; 4]>,
+    /// Coverage of the byte range.
+    pub coverage: Option<Coverage>,
+    /// Revision the signature belongs to (1 = oldest).
+    pub revision: Option<usize>,
+    /// `/M`, the claimed signing time.
+    pub signing_time: Option<String>,
+    /// `/SubFilter`.
+    pub sub_filter: Option<String>,
+    /// Signature algorithm.
+    pub algorithm: Option<String>,
+    /// Signer's subject.
+    pub signer: Option<String>,
+    /// The digest of the byte ranges matches the signed message-digest.
+    pub digest_valid: bool,
+    /// The signature value verifies with the signer certificate.
+    pub signature_valid: bool,
+    /// The chain reaches a trust anchor (`None` when no anchors were given).
+    pub trusted: Option<bool>,
+    /// DocMDP level when this is a certification signature.
+    pub certification: Option<i64>,
+    /// What changed after it.
+    pub changes: Option<Changes>,
+    /// Every problem found, in words.
+    pub problems: Vec<String>,
+}
+
+impl SignatureReport {
+    fn new(field: String) -> Self {
+        SignatureReport {
+            field,
+            byte_range: None,
+            coverage: None,
+            revision: None,
+            signing_time: None,
+            sub_filter: None,
+            algorithm: None,
+            signer: None,
+            digest_valid: false,
+            signature_valid: false,
+            trusted: None,
+            certification: None,
+            changes: None,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Valid, trusted when anchors were given, and followed only by allowed changes.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+            && self.digest_valid
+            && self.signature_valid
+            && self.trusted != Some(false)
+            && matches!(
+                self.changes,
+                Some(Changes::None) | Some(Changes::SignaturesAndForms)
+            )
+    }
+}
+
+/// The result for a document.
+#[derive(Clone, Debug)]
+pub struct VerificationReport {
+    /// One entry per signature field that holds a signature.
+    pub signatures: Vec<SignatureReport>,
+    /// Number of revisions in the file.
+    pub revisions: usize,
+}
+
+impl VerificationReport {
+    /// At least one signature, and every signature OK.
+    pub fn all_ok(&self) -> bool {
+        !self.signatures.is_empty() && self.signatures.iter().all(SignatureReport::is_ok)
+    }
+}
+
+/// Verify every signature of `data`.
+pub fn verify(data: &[u8], options: &VerifyOptions) -> Result<VerificationReport, PdfError> {
+    let doc = Document::load(data, &options.limits)?;
+    let mut signatures = Vec::new();
+    for field in signature_fields(&doc)?.into_iter().filter(|f| f.signed) {
+        let mut report = SignatureReport::new(field.name.clone());
+        match field.value {
+            Some(sig_id) => check_signature(&doc, sig_id, options, &mut report),
+            None => report
+                .problems
+                .push("universal signature forgery: /V is not a reference to a signature".into()),
+        }
+        signatures.push(report);
+    }
+    Ok(VerificationReport {
+        signatures,
+        revisions: doc.sections.len(),
+    })
+}
+
+fn check_signature(
+    doc: &Document<'_>,
+    sig_id: crate::object::ObjectId,
+    options: &VerifyOptions,
+    report: &mut SignatureReport,
+) {
+    let data = doc.data();
+    // Where the signature dictionary is, with the byte spans of its values.
+    let Some(XrefEntry::Offset(sig_offset, _)) = doc.entry(sig_id.0) else {
+        report
+            .problems
+            .push("the signature dictionary is not a plain object in the file".into());
+        return;
+    };
+    let mut parser = Parser::new(data, sig_offset, doc.limits().max_depth);
+    let parsed = parser.indirect(&|_| None);
+    let sig_end = parser.pos;
+    let sig = match parsed {
+        Ok((_, Object::Dictionary(d))) => d,
+        _ => {
+            report
+                .problems
+                .push("the signature value is not a dictionary".into());
+            return;
+        }
+    };
+    let contents_span = parser
+        .spans
+        .iter()
+        .find(|(k, _)| k == b"Contents")
+        .map(|(_, s)| s.clone());
+    report.signing_time = string_of(&sig, b"M");
+    report.sub_filter = sig
+        .name(b"SubFilter")
+        .map(|s| String::from_utf8_lossy(s).into_owned());
+    report.certification = docmdp_level(doc, &sig);
+
+    let Some(Object::String(contents, _)) = sig.get(b"Contents") else {
+        report
+            .problems
+            .push("universal signature forgery: /Contents is missing or not a string".into());
+        return;
+    };
+    let br = match sig.get(b"ByteRange") {
+        Some(Object::Array(a)) if a.len() == 4 => a
+            .iter()
+            .map(|v| v.as_i64().and_then(|v| usize::try_from(v).ok()))
+            .collect::<Option<Vec<usize>>>(),
+        _ => None,
+    };
+    let Some(br) = br else {
+        report
+            .problems
+            .push("universal signature forgery: /ByteRange is missing or malformed".into());
+        return;
+    };
+    let br = [br[0], br[1], br[2], br[3]];
+    report.byte_range = Some(br);
+    let (a, b, c, d) = (br[0], br[1], br[2], br[3]);
+    let end = c.checked_add(d);
+    if a != 0 || b > c || end.is_none_or(|e| e > data.len()) {
+        report
+            .problems
+            .push(format!("byte range {br:?} does not lie within the file"));
+        return;
+    }
+    let end = end.unwrap_or(0);
+    // Signature wrapping: the hole must be exactly this dictionary's /Contents string.
+    if contents_span != Some(b..c) {
+        report.problems.push(
+            "signature wrapping: the byte range's gap is not this signature's /Contents".into(),
+        );
+    }
+    if sig_offset >= end || sig_end > end {
+        report.problems.push(
+            "signature wrapping: the signature dictionary lies outside the signed bytes".into(),
+        );
+    }
+    // Coverage and revision.
+    let revision = doc.sections.iter().position(|s| s.end == end);
+    report.coverage = Some(if end == data.len() {
+        Coverage::WholeFile
+    } else if revision.is_some() {
+        Coverage::WholeRevision
+    } else {
+        Coverage::Partial
+    });
+    if revision.is_none() && end != data.len() {
+        report.problems.push(format!(
+            "the byte range ends at {end}, which is not the end of a revision"
+        ));
+    }
+    let rev = revision.unwrap_or(0);
+    report.revision = Some(doc.sections.len() - rev);
+
+    // CMS.
+    // /Contents is zero-padded after the DER; the CMS parser accepts trailing zeros.
+    match cms::parse(contents) {
+        Err(e) => report.problems.push(format!("signature container: {e}")),
+        Ok(parsed) => {
+            let algorithm = parsed.algorithm();
+            report.algorithm = Some(format!("{algorithm:?}"));
+            let digest = algorithm.digest(&[&data[a..b], &data[c..end]]);
+            match parsed.verify(&digest) {
+                Ok(v) => {
+                    report.digest_valid = true;
+                    report.signature_valid = true;
+                    report.signer = Some(v.signer_subject.clone());
+                    if !options.trust_anchors.is_empty() {
+                        let trusted = cms::verify_chain(
+                            &v.signer_cert_der,
+                            &v.certificates,
+                            &options.trust_anchors,
+                            options.at_unix,
+                        );
+                        if let Err(e) = &trusted {
+                            report.problems.push(format!("certificate chain: {e}"));
+                        }
+                        report.trusted = Some(trusted.is_ok());
+                    }
+                }
+                Err(e) => {
+                    report.digest_valid = !matches!(e, cms::CmsError::DigestMismatch);
+                    report.problems.push(format!("signature: {e}"));
+                }
+            }
+        }
+    }
+
+    // What came after.
+    match changes_after(doc, rev) {
+        Ok(changes) => {
+            if let Changes::Other(list) = &changes {
+                let level = report.certification;
+                report.problems.push(format!(
+                    "{} after this signature: {}",
+                    if level.is_some() {
+                        "changes not permitted by its certification"
+                    } else {
+                        "incremental-saving attack or other changes"
+                    },
+                    list.join("; ")
+                ));
+            } else if changes == Changes::SignaturesAndForms && report.certification == Some(1) {
+                report
+                    .problems
+                    .push("changes after a certification that permits none (DocMDP P=1)".into());
+            }
+            report.changes = Some(changes);
+        }
+        Err(e) => report
+            .problems
+            .push(format!("cannot analyse later revisions: {e}")),
+    }
+}
+
+fn string_of(d: &Dictionary, key: &[u8]) -> Option<String> {
+    match d.get(key) {
+        Some(Object::String(s, _)) => Some(decode_text(s)),
+        _ => None,
+    }
+}
+
+fn docmdp_level(doc: &Document<'_>, sig: &Dictionary) -> Option<i64> {
+    let refs = match sig.get(b"Reference").map(|r| doc.resolve(r)) {
+        Some(Ok(Object::Array(a))) => a,
+        _ => return None,
+    };
+    for r in refs {
+        let r = doc.dict(&r, "a signature reference").ok()?;
+        if r.name(b"TransformMethod") == Some(b"DocMDP") {
+            let p = r
+                .get(b"TransformParams")
+                .and_then(|t| doc.dict(t, "TransformParams").ok())
+                .and_then(|t| t.get(b"P").and_then(Object::as_i64))
+                .unwrap_or(2);
+            return Some(p);
+        }
+    }
+    None
+}

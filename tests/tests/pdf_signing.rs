@@ -1,0 +1,284 @@
+//! PDFs signed by inkseal, checked by independent validators (pyHanko, poppler's pdfsig,
+//! BouncyCastle, qpdf) and by inkseal's own verifier.
+
+use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
+use inkseal_pdf::changes::Changes;
+use inkseal_pdf::sign::{Placement, SignOptions, sign_file};
+use inkseal_pdf::signer::LocalSigner;
+use inkseal_pdf::verify::{Coverage, VerifyOptions, verify};
+use inkseal_tests::validators::{
+    Modifications, bouncycastle_check, openssl_p256_pki, pdfsig, pyhanko_sign, pyhanko_validate,
+    qpdf_check,
+};
+use inkseal_tests::{fixture, sm2_pki};
+use std::path::Path;
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+fn signature_ink() -> InkStrokes {
+    // A hand-made "张" -like scribble: three strokes.
+    InkStrokes {
+        width: 400.0,
+        height: 160.0,
+        strokes: vec![
+            (0..40)
+                .map(|i| [20.0 + i as f32 * 4.0, 60.0 + (i as f32 / 4.0).sin() * 20.0])
+                .collect(),
+            (0..30)
+                .map(|i| [90.0 + (i as f32 / 5.0).cos() * 10.0, 20.0 + i as f32 * 4.0])
+                .collect(),
+            (0..50)
+                .map(|i| {
+                    [
+                        180.0 + i as f32 * 4.0,
+                        100.0 - (i as f32 / 6.0).sin() * 40.0,
+                    ]
+                })
+                .collect(),
+        ],
+    }
+}
+
+fn visible(page: u32, rect: [f64; 4], name: &str, label: &str) -> SignOptions {
+    let mut o = SignOptions::new(now());
+    o.field_name = Some(name.to_string());
+    o.placement = Placement::Rect { page, rect };
+    o.appearance = AppearanceSpec {
+        ink: Some(signature_ink()),
+        label: vec![label.to_string(), "2026-11-24 10:30 UTC".into()],
+        ..Default::default()
+    };
+    o
+}
+
+fn der_of(pem: &Path) -> Vec<u8> {
+    let text = std::fs::read_to_string(pem).expect("pem");
+    inkseal_pki::pem_to_der(&text).expect("pem to der").1
+}
+
+fn inkseal_verify(pdf: &Path, root: &Path) -> inkseal_pdf::verify::VerificationReport {
+    let data = std::fs::read(pdf).expect("read");
+    verify(
+        &data,
+        &VerifyOptions {
+            trust_anchors: vec![der_of(root)],
+            at_unix: Some(now()),
+            ..Default::default()
+        },
+    )
+    .expect("verifies")
+}
+
+#[test]
+fn p256_visible_signature_is_accepted_by_every_validator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = openssl_p256_pki(dir.path(), "lender");
+    let signer =
+        LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+    let out = dir.path().join("signed.pdf");
+    let input = fixture("loan-contract-zh.pdf");
+    sign_file(
+        &input,
+        &out,
+        &visible(
+            3,
+            [320.0, 120.0, 200.0, 80.0],
+            "Lender",
+            "贷款人 Lender Bank",
+        ),
+        &signer,
+    )
+    .expect("sign");
+    let original = std::fs::read(&input).expect("read");
+    let signed = std::fs::read(&out).expect("read");
+    assert_eq!(
+        &signed[..original.len()],
+        &original[..],
+        "incremental: original bytes untouched"
+    );
+
+    let ph = pyhanko_validate(&out, &pki.ca_pem);
+    assert!(ph.all_valid(), "pyHanko: {}", ph.stdout);
+    assert_eq!(ph.signatures[0].trusted, Some(true));
+    assert_eq!(
+        ph.signatures[0].modifications,
+        Some(Modifications::Untouched)
+    );
+    let ps = pdfsig(&out);
+    assert!(ps.all_signatures_valid(), "pdfsig: {}", ps.stdout);
+    assert_eq!(ps.signatures[0].total_document_signed, Some(true));
+    qpdf_check(&out).expect("qpdf --check");
+    let bc = bouncycastle_check(&out, &[&pki.ca_pem]);
+    assert!(bc.all_valid(), "BouncyCastle: {}", bc.stdout);
+
+    let report = inkseal_verify(&out, &pki.ca_pem);
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.signatures[0].coverage, Some(Coverage::WholeFile));
+    assert_eq!(report.signatures[0].changes, Some(Changes::None));
+}
+
+#[test]
+fn sm2_signature_is_accepted_by_bouncycastle_and_inkseal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = sm2_pki(dir.path(), "张三");
+    let signer =
+        LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+    let out = dir.path().join("signed-sm2.pdf");
+    sign_file(
+        &fixture("loan-contract-zh.pdf"),
+        &out,
+        &visible(3, [80.0, 120.0, 180.0, 70.0], "Borrower", "借款人 张三"),
+        &signer,
+    )
+    .expect("sign");
+    let bc = bouncycastle_check(&out, &[&pki.ca_pem]);
+    assert!(bc.all_valid(), "BouncyCastle: {}", bc.stdout);
+    assert_eq!(
+        bc.signatures[0].signature_algorithm.as_deref(),
+        Some("SM2-with-SM3")
+    );
+    assert_eq!(bc.signatures[0].chain_trusted, Some(true));
+    qpdf_check(&out).expect("qpdf --check");
+    let report = inkseal_verify(&out, &pki.ca_pem);
+    assert!(report.all_ok(), "{report:#?}");
+
+    // Another root does not vouch for it.
+    let other = sm2_pki(dir.path(), "other");
+    let report = inkseal_verify(&out, &other.ca_pem);
+    assert_eq!(report.signatures[0].trusted, Some(false));
+    assert!(!report.all_ok());
+}
+
+#[test]
+fn three_sequential_signers_all_stay_valid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let parties = [
+        ("Borrower", [80.0, 120.0, 160.0, 60.0]),
+        ("Officer", [260.0, 120.0, 160.0, 60.0]),
+        ("Lender", [420.0, 120.0, 140.0, 60.0]),
+    ];
+    let root = openssl_p256_pki(dir.path(), "root-for-three");
+    let mut current = fixture("loan-contract-zh.pdf");
+    for (i, (name, rect)) in parties.iter().enumerate() {
+        let pki = openssl_p256_pki(dir.path(), name);
+        let signer =
+            LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+        let out = dir.path().join(format!("signed-{i}.pdf"));
+        sign_file(&current, &out, &visible(3, *rect, name, name), &signer).expect("sign");
+        // Each party's own root validates its own signature in pyHanko.
+        let ph = pyhanko_validate(&out, &pki.ca_pem);
+        let mine = ph
+            .signatures
+            .iter()
+            .find(|s| s.field == *name)
+            .expect("my signature");
+        assert!(mine.valid, "pyHanko on {name}: {}", ph.stdout);
+        current = out;
+    }
+    let _ = root;
+    let ps = pdfsig(&current);
+    assert_eq!(ps.signatures.len(), 3);
+    assert!(ps.all_signatures_valid(), "pdfsig: {}", ps.stdout);
+    qpdf_check(&current).expect("qpdf --check");
+    let bc = bouncycastle_check(&current, &[]);
+    assert_eq!(bc.signatures.len(), 3);
+    assert!(
+        bc.signatures.iter().all(|s| s.signature_valid),
+        "{}",
+        bc.stdout
+    );
+    let data = std::fs::read(&current).expect("read");
+    let report = verify(&data, &VerifyOptions::default()).expect("verify");
+    assert_eq!(report.signatures.len(), 3);
+    assert_eq!(report.revisions, 4);
+    for s in &report.signatures {
+        assert!(s.is_ok(), "{s:#?}");
+    }
+    let earlier: Vec<_> = report
+        .signatures
+        .iter()
+        .filter(|s| s.coverage == Some(Coverage::WholeRevision))
+        .collect();
+    assert_eq!(earlier.len(), 2);
+    assert!(
+        earlier
+            .iter()
+            .all(|s| s.changes == Some(Changes::SignaturesAndForms))
+    );
+}
+
+#[test]
+fn a_pdf_signed_by_pyhanko_verifies_until_a_signed_byte_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = openssl_p256_pki(dir.path(), "pyhanko-signer");
+    let out = dir.path().join("by-pyhanko.pdf");
+    pyhanko_sign(
+        &fixture("e-policy-zh.pdf"),
+        &out,
+        &pki.signer_key,
+        &pki.signer_pem,
+        "Sig1",
+    );
+    let report = inkseal_verify(&out, &pki.ca_pem);
+    assert!(report.all_ok(), "{report:#?}");
+    let mut data = std::fs::read(&out).expect("read");
+    // Change a byte of the page content inside the first signed range.
+    let at = data.len() / 3;
+    data[at] ^= 0x01;
+    let report = verify(&data, &VerifyOptions::default());
+    match report {
+        Ok(r) => assert!(!r.all_ok(), "tampered file must not verify"),
+        Err(_) => {} // the flipped byte broke the file's structure: also a rejection
+    }
+}
+
+#[test]
+fn bad_requests_get_typed_errors_and_no_output_file() {
+    use inkseal_pdf::PdfError;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = openssl_p256_pki(dir.path(), "errors");
+    let signer =
+        LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+    let out = dir.path().join("never.pdf");
+    let input = fixture("e-policy-zh.pdf");
+    let err = sign_file(
+        &input,
+        &out,
+        &visible(9, [10.0, 10.0, 50.0, 20.0], "X", "x"),
+        &signer,
+    )
+    .expect_err("page 9");
+    assert!(
+        matches!(err, PdfError::NoSuchPage { page: 9, count: 1 }),
+        "{err}"
+    );
+    let err = sign_file(
+        &input,
+        &out,
+        &visible(1, [500.0, 800.0, 300.0, 200.0], "X", "x"),
+        &signer,
+    )
+    .expect_err("off page");
+    assert!(matches!(err, PdfError::RectOffPage { .. }), "{err}");
+    let mut tiny = visible(1, [10.0, 10.0, 50.0, 20.0], "X", "x");
+    tiny.contents_reserve = Some(64);
+    let err = sign_file(&input, &out, &tiny, &signer).expect_err("too small");
+    assert!(matches!(err, PdfError::ContentsTooSmall { .. }), "{err}");
+    let enc = inkseal_tests::corpus("pyhanko-test-pdfs/minimal-aes256.pdf");
+    if enc.exists() {
+        let err = sign_file(&enc, &out, &SignOptions::new(now()), &signer).expect_err("encrypted");
+        assert_eq!(err, PdfError::Encrypted);
+    }
+    assert!(!out.exists(), "no partial output file");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
