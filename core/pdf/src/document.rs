@@ -19,8 +19,11 @@ pub struct Document<'a> {
     pub trailer: Dictionary,
     limits: Limits,
     /// Decoded object streams by the byte offset of the stream object.
-    objstm_cache: RefCell<HashMap<usize, Rc<Vec<(u32, Object)>>>>,
+    objstm_cache: RefCell<HashMap<usize, Rc<ObjectStreamContents>>>,
 }
+
+/// The objects of one decoded object stream: (object number, object).
+type ObjectStreamContents = Vec<(u32, Object)>;
 
 impl std::fmt::Debug for Document<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,7 +136,7 @@ impl<'a> Document<'a> {
                         "object stream {stm} not found"
                     )));
                 };
-                self.from_object_stream(*stm, stm_off, *index, id.0)
+                self.read_object_stream(*stm, stm_off, *index, id.0)
             }
         }
     }
@@ -171,7 +174,7 @@ impl<'a> Document<'a> {
         Ok((id, obj))
     }
 
-    fn from_object_stream(
+    fn read_object_stream(
         &self,
         stm: u32,
         off: usize,
