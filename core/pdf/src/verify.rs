@@ -228,6 +228,17 @@ fn check_signature(
     }
     let rev = revision.unwrap_or(0);
     report.revision = Some(doc.sections.len() - rev);
+    // Bytes after the newest revision belong to no revision and no signature covers them.
+    let newest_end = doc.sections.first().map_or(data.len(), |s| s.end);
+    if data[newest_end.min(data.len())..]
+        .iter()
+        .any(|b| !crate::parser::is_ws(*b))
+    {
+        report.problems.push(format!(
+            "{} bytes after the last revision are covered by no signature",
+            data.len() - newest_end
+        ));
+    }
 
     // CMS.
     // /Contents is zero-padded after the DER; the CMS parser accepts trailing zeros.

@@ -1,0 +1,91 @@
+//! A two-party (phone + server) SM2 signature lands in a PDF and independent tools accept it.
+
+use inkseal_cosign::api::Pin;
+use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
+use inkseal_pdf::sign::{Placement, SignOptions};
+use inkseal_pdf::verify::{VerifyOptions, verify};
+use inkseal_tests::validators::{bouncycastle_check, qpdf_check};
+use inkseal_tests::{client_for, fixture, start_server};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let client = client_for(&server, &dir.path().join("device"));
+    let pin = Pin::new("271828");
+    let key = client
+        .enroll("borrower-11010519491231002X", &pin)
+        .await
+        .expect("enroll")
+        .key_id;
+    let (_, ca) = client
+        .request_certificate(&key, &pin)
+        .await
+        .expect("certificate");
+    let ca_pem = dir.path().join("ca.pem");
+    std::fs::write(&ca_pem, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).expect("write");
+
+    let input = std::fs::read(fixture("loan-contract-zh.pdf")).expect("fixture");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let mut options = SignOptions::new(now);
+    options.field_name = Some("Borrower".into());
+    options.placement = Placement::Rect {
+        page: 3,
+        rect: [150.0, 380.0, 160.0, 60.0],
+    };
+    options.appearance = AppearanceSpec {
+        ink: Some(InkStrokes {
+            width: 100.0,
+            height: 40.0,
+            strokes: vec![vec![[5.0, 30.0], [30.0, 5.0], [60.0, 35.0], [95.0, 10.0]]],
+        }),
+        label: vec!["借款人".into()],
+        ..Default::default()
+    };
+    let tail = client
+        .sign_pdf(&key, &pin, &input, &options)
+        .await
+        .expect("co-signed PDF");
+    let out = dir.path().join("cosigned.pdf");
+    std::fs::write(&out, [input.as_slice(), tail.as_slice()].concat()).expect("write");
+
+    let bc = bouncycastle_check(&out, &[&ca_pem]);
+    assert!(bc.all_valid(), "BouncyCastle: {}", bc.stdout);
+    assert_eq!(
+        bc.signatures[0].signature_algorithm.as_deref(),
+        Some("SM2-with-SM3")
+    );
+    qpdf_check(&out).expect("qpdf --check");
+    let data = std::fs::read(&out).expect("read");
+    let report = verify(
+        &data,
+        &VerifyOptions {
+            trust_anchors: vec![ca],
+            at_unix: Some(now),
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    assert!(
+        report.signatures[0]
+            .signer
+            .as_deref()
+            .unwrap_or("")
+            .contains("borrower-11010519491231002X")
+    );
+
+    // The wrong PIN never produces a PDF signature.
+    let err = client
+        .sign_pdf(&key, &Pin::new("000000"), &input, &options)
+        .await
+        .expect_err("wrong PIN");
+    assert!(
+        matches!(err, inkseal_sdk::SdkError::WrongPin { .. }),
+        "{err}"
+    );
+    server.shutdown().await.expect("shutdown");
+}
