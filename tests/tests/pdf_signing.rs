@@ -286,3 +286,87 @@ fn bad_requests_get_typed_errors_and_no_output_file() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+#[test]
+fn lender_prepares_fields_and_certifies_then_each_party_fills_its_own() {
+    use inkseal_pdf::sign::{Certification, EmptyField, FieldLock};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lender = openssl_p256_pki(dir.path(), "lender");
+    let signer =
+        LocalSigner::from_pem_files(&lender.signer_key, &lender.signer_pem, &[]).expect("signer");
+    let mut o = visible(3, [400.0, 250.0, 150.0, 60.0], "Lender", "贷款人（盖章）");
+    o.certify = Some(Certification::FormFillingAndSigning);
+    o.lock = Some(FieldLock::Exclude(vec![
+        "Borrower".into(),
+        "Officer".into(),
+    ]));
+    o.empty_fields = vec![
+        EmptyField {
+            name: "Borrower".into(),
+            page: 3,
+            rect: [150.0, 380.0, 160.0, 60.0],
+        },
+        EmptyField {
+            name: "Officer".into(),
+            page: 3,
+            rect: [150.0, 300.0, 160.0, 60.0],
+        },
+    ];
+    let step0 = dir.path().join("prepared.pdf");
+    sign_file(&fixture("loan-contract-zh.pdf"), &step0, &o, &signer).expect("certify");
+
+    let mut current = step0;
+    let mut roots = vec![("Lender", lender.ca_pem.clone())];
+    for party in ["Borrower", "Officer"] {
+        let pki = openssl_p256_pki(dir.path(), party);
+        let s = LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+        let mut o = visible(3, [0.0, 0.0, 1.0, 1.0], party, party);
+        o.placement = Placement::Field(party.into());
+        o.field_name = None;
+        let out = dir.path().join(format!("{party}.pdf"));
+        sign_file(&current, &out, &o, &s).expect("fill my field");
+        roots.push((party, pki.ca_pem.clone()));
+        current = out;
+    }
+    // A field cannot be signed twice.
+    let again =
+        LocalSigner::from_pem_files(&lender.signer_key, &lender.signer_pem, &[]).expect("signer");
+    let mut o = SignOptions::new(now());
+    o.placement = Placement::Field("Borrower".into());
+    let err = inkseal_pdf::sign::sign(&std::fs::read(&current).expect("read"), &o, &again)
+        .expect_err("signed");
+    assert!(matches!(err, inkseal_pdf::PdfError::Field(..)), "{err}");
+
+    for (party, root) in &roots {
+        let ph = pyhanko_validate(&current, root);
+        let mine = ph
+            .signatures
+            .iter()
+            .find(|s| s.field == *party)
+            .expect("signature");
+        assert!(mine.valid, "pyHanko, {party}: {}", ph.stdout);
+        if *party != "Officer" {
+            assert_eq!(
+                mine.modifications,
+                Some(Modifications::FormFilling),
+                "{party}: {}",
+                ph.stdout
+            );
+        }
+    }
+    let ps = pdfsig(&current);
+    assert_eq!(ps.signatures.len(), 3);
+    assert!(ps.all_signatures_valid(), "{}", ps.stdout);
+    qpdf_check(&current).expect("qpdf");
+    let data = std::fs::read(&current).expect("read");
+    let report = verify(&data, &VerifyOptions::default()).expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(
+        report
+            .signatures
+            .iter()
+            .find(|s| s.field == "Lender")
+            .and_then(|s| s.certification),
+        Some(2)
+    );
+}

@@ -165,20 +165,21 @@ pub fn page(doc: &Document<'_>, number: u32) -> Result<PageRef, PdfError> {
         })
 }
 
-/// Add a widget reference to a page's /Annots (modifying the page or its annotation array).
-pub fn add_annotation(
+/// Add widget references to a page's /Annots (modifying the page or its annotation array).
+pub fn add_annotations(
     doc: &Document<'_>,
     update: &mut IncrementalUpdate,
     page: &PageRef,
-    widget: ObjectId,
+    widgets: &[ObjectId],
 ) -> Result<(), PdfError> {
+    let refs = widgets.iter().map(|w| Object::Reference(*w));
     match page.dict.get(b"Annots") {
         Some(Object::Reference(arr_id)) => {
             let mut arr = match doc.resolve(&Object::Reference(*arr_id))? {
                 Object::Array(a) => a,
                 _ => Vec::new(),
             };
-            arr.push(Object::Reference(widget));
+            arr.extend(refs);
             update.put(*arr_id, &Object::Array(arr));
         }
         other => {
@@ -186,7 +187,7 @@ pub fn add_annotation(
                 Some(Object::Array(a)) => a.clone(),
                 _ => Vec::new(),
             };
-            arr.push(Object::Reference(widget));
+            arr.extend(refs);
             let mut dict = page.dict.clone();
             dict.set(b"Annots", Object::Array(arr));
             update.put(page.id, &Object::Dictionary(dict));

@@ -10,7 +10,7 @@ use crate::appearance::{AppearanceSpec, form_xobject};
 use crate::cms::{self, ExtraAttribute, SignatureAlgorithm};
 use crate::document::Document;
 use crate::error::{Limits, PdfError};
-use crate::fields::{add_annotation, form_for_update, new_field, page, signature_fields};
+use crate::fields::{add_annotations, form_for_update, new_field, page, signature_fields};
 use crate::object::{Dictionary, Object, ObjectId, text_string};
 use crate::signer::Signer;
 use crate::writer::IncrementalUpdate;
@@ -43,6 +43,28 @@ pub enum Certification {
     Annotations,
 }
 
+/// An empty signature field for a later signer, created with this signature.
+#[derive(Clone, Debug)]
+pub struct EmptyField {
+    /// Field name (the later signer fills it with `Placement::Field(name)`).
+    pub name: String,
+    /// 1-based page.
+    pub page: u32,
+    /// `[x, y, width, height]` in points.
+    pub rect: [f64; 4],
+}
+
+/// Which form fields this signature locks (FieldMDP).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldLock {
+    /// Every field.
+    All,
+    /// Only these fields.
+    Include(Vec<String>),
+    /// Every field but these.
+    Exclude(Vec<String>),
+}
+
 /// How to sign.
 #[derive(Clone, Debug)]
 pub struct SignOptions {
@@ -62,6 +84,10 @@ pub struct SignOptions {
     pub signer_name: Option<String>,
     /// Make this a certification signature.
     pub certify: Option<Certification>,
+    /// Empty signature fields to create for later signers.
+    pub empty_fields: Vec<EmptyField>,
+    /// Form fields this signature locks (FieldMDP).
+    pub lock: Option<FieldLock>,
     /// Bytes reserved for the CMS (default: certificates plus 8 KiB).
     pub contents_reserve: Option<usize>,
     /// Extra signed attributes (e.g. the handwriting binding).
@@ -82,6 +108,8 @@ impl SignOptions {
             location: None,
             signer_name: None,
             certify: None,
+            empty_fields: Vec::new(),
+            lock: None,
             contents_reserve: None,
             extra_attributes: Vec::new(),
             limits: Limits::default(),
@@ -141,6 +169,8 @@ pub fn prepare(
     let (root_id, mut catalog) = doc.catalog()?;
     let mut update = IncrementalUpdate::new(&doc);
     let sig_id = update.allocate();
+    // Widgets added in this revision, with their pages: written to /Annots and /Fields at once.
+    let mut new_widgets: Vec<(crate::pages::PageRef, ObjectId)> = Vec::new();
 
     // The widget: an existing field, or a new one.
     let (widget_id, rect) = match &options.placement {
@@ -173,25 +203,7 @@ pub fn prepare(
             };
             let pg = page(&doc, page_no)?;
             let pdf_rect = match rect {
-                Some([x, y, w, h]) => {
-                    let r = [x, y, x + w, y + h];
-                    let b = pg.crop_box;
-                    let finite = r.iter().all(|v| v.is_finite());
-                    if !finite
-                        || w <= 0.0
-                        || h <= 0.0
-                        || r[0] < b[0]
-                        || r[1] < b[1]
-                        || r[2] > b[2]
-                        || r[3] > b[3]
-                    {
-                        return Err(PdfError::RectOffPage {
-                            rect: r,
-                            page_box: b,
-                        });
-                    }
-                    r
-                }
+                Some(r) => checked_rect(&pg, r)?,
                 None => [0.0; 4],
             };
             let name = match &options.field_name {
@@ -218,30 +230,59 @@ pub fn prepare(
             } else {
                 widget.set(b"F", Object::Integer(132 | 2)); // hidden
             }
-            update.put(widget_id, &Object::Dictionary(widget));
-            add_annotation(&doc, &mut update, &pg, widget_id)?;
-            // Register the field in the form.
-            let mut plan = form_for_update(&doc)?;
-            let mut fields = match plan
-                .form
-                .get(b"Fields")
-                .map(|f| doc.resolve(f))
-                .transpose()?
-            {
-                Some(Object::Array(a)) => a,
-                _ => Vec::new(),
-            };
-            fields.push(Object::Reference(widget_id));
-            plan.form.set(b"Fields", Object::Array(fields));
-            plan.form.set(b"SigFlags", Object::Integer(3));
-            match plan.form_id {
-                Some(id) => update.put(id, &Object::Dictionary(plan.form)),
-                None => catalog.set(b"AcroForm", Object::Dictionary(plan.form)),
+            if let Some(lock) = &options.lock {
+                widget.set(b"Lock", Object::Dictionary(lock_dictionary(lock, true)));
             }
+            update.put(widget_id, &Object::Dictionary(widget));
+            new_widgets.push((pg, widget_id));
             (widget_id, pdf_rect)
         }
     };
     let _ = (widget_id, rect);
+    for f in &options.empty_fields {
+        if existing.iter().any(|e| e.name == f.name)
+            || options.field_name.as_deref() == Some(f.name.as_str())
+        {
+            return Err(PdfError::Field(
+                f.name.clone(),
+                "a field with this name exists".into(),
+            ));
+        }
+        let pg = page(&doc, f.page)?;
+        let r = checked_rect(&pg, f.rect)?;
+        let id = update.allocate();
+        update.put(id, &Object::Dictionary(new_field(&f.name, r, pg.id)));
+        new_widgets.push((pg, id));
+    }
+    if !new_widgets.is_empty() {
+        let mut by_page: Vec<(crate::pages::PageRef, Vec<ObjectId>)> = Vec::new();
+        for (pg, id) in &new_widgets {
+            match by_page.iter_mut().find(|(p, _)| p.id == pg.id) {
+                Some((_, ids)) => ids.push(*id),
+                None => by_page.push((pg.clone(), vec![*id])),
+            }
+        }
+        for (pg, ids) in &by_page {
+            add_annotations(&doc, &mut update, pg, ids)?;
+        }
+        let mut plan = form_for_update(&doc)?;
+        let mut fields = match plan
+            .form
+            .get(b"Fields")
+            .map(|f| doc.resolve(f))
+            .transpose()?
+        {
+            Some(Object::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        fields.extend(new_widgets.iter().map(|(_, id)| Object::Reference(*id)));
+        plan.form.set(b"Fields", Object::Array(fields));
+        plan.form.set(b"SigFlags", Object::Integer(3));
+        match plan.form_id {
+            Some(id) => update.put(id, &Object::Dictionary(plan.form)),
+            None => catalog.set(b"AcroForm", Object::Dictionary(plan.form)),
+        }
+    }
 
     if let Some(level) = options.certify {
         let mut perms = match catalog.get(b"Perms").map(|p| doc.resolve(p)).transpose()? {
@@ -252,7 +293,7 @@ pub fn prepare(
         catalog.set(b"Perms", Object::Dictionary(perms));
         let _ = level;
     }
-    if matches!(options.placement, Placement::Field(_)) {
+    if matches!(options.placement, Placement::Field(_)) && new_widgets.is_empty() {
         // Filling an existing field: make sure the form says it holds signatures.
         let mut plan = form_for_update(&doc)?;
         if plan.form.get(b"SigFlags").and_then(Object::as_i64) != Some(3) {
@@ -371,6 +412,21 @@ fn signature_dictionary(
             Object::Array(vec![Object::Dictionary(reference)]),
         );
     }
+    if let Some(lock) = &options.lock {
+        let reference = Dictionary::new()
+            .with(b"Type", Object::name("SigRef"))
+            .with(b"TransformMethod", Object::name("FieldMDP"))
+            .with(
+                b"TransformParams",
+                Object::Dictionary(lock_dictionary(lock, false)),
+            );
+        let mut refs = match head.remove(b"Reference") {
+            Some(Object::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        refs.push(Object::Dictionary(reference));
+        head.set(b"Reference", Object::Array(refs));
+    }
     let mut body = Vec::new();
     head.write(&mut body);
     body.truncate(body.len() - 2); // reopen the dictionary: drop ">>"
@@ -386,6 +442,55 @@ fn signature_dictionary(
     let hole = hole_start..body.len();
     body.extend_from_slice(b">>");
     (body, br, hole)
+}
+
+/// `[x, y, w, h]` to `[x0, y0, x1, y1]`, refusing rectangles that are empty or off the page.
+fn checked_rect(pg: &crate::pages::PageRef, [x, y, w, h]: [f64; 4]) -> Result<[f64; 4], PdfError> {
+    let r = [x, y, x + w, y + h];
+    let b = pg.crop_box;
+    let inside = r.iter().all(|v| v.is_finite())
+        && w > 0.0
+        && h > 0.0
+        && r[0] >= b[0]
+        && r[1] >= b[1]
+        && r[2] <= b[2]
+        && r[3] <= b[3];
+    if inside {
+        Ok(r)
+    } else {
+        Err(PdfError::RectOffPage {
+            rect: r,
+            page_box: b,
+        })
+    }
+}
+
+/// The `/Lock` (on the field) or FieldMDP `/TransformParams` (in the signature) dictionary.
+fn lock_dictionary(lock: &FieldLock, for_field: bool) -> Dictionary {
+    let mut d = Dictionary::new().with(
+        b"Type",
+        Object::name(if for_field {
+            "SigFieldLock"
+        } else {
+            "TransformParams"
+        }),
+    );
+    let names = |v: &[String]| Object::Array(v.iter().map(|n| text_string(n)).collect());
+    match lock {
+        FieldLock::All => d.set(b"Action", Object::name("All")),
+        FieldLock::Include(v) => {
+            d.set(b"Action", Object::name("Include"));
+            d.set(b"Fields", names(v));
+        }
+        FieldLock::Exclude(v) => {
+            d.set(b"Action", Object::name("Exclude"));
+            d.set(b"Fields", names(v));
+        }
+    }
+    if !for_field {
+        d.set(b"V", Object::name("1.2"));
+    }
+    d
 }
 
 /// Refuse to sign a document certified with DocMDP P=1.
