@@ -31,11 +31,11 @@ pub struct Parser<'a> {
 pub type LengthResolver<'r> = &'r dyn Fn(ObjectId) -> Option<i64>;
 
 impl<'a> Parser<'a> {
-    /// A parser at `pos`.
+    /// A parser at `pos` (clamped to the end of `data`).
     pub fn new(data: &'a [u8], pos: usize, max_depth: usize) -> Self {
         Parser {
             data,
-            pos,
+            pos: pos.min(data.len()),
             max_depth,
             spans: Vec::new(),
         }
@@ -43,6 +43,11 @@ impl<'a> Parser<'a> {
 
     fn err(&self, msg: impl Into<String>) -> PdfError {
         PdfError::syntax(self.pos, msg)
+    }
+
+    /// The bytes from the current position on.
+    pub fn rest(&self) -> &'a [u8] {
+        self.data.get(self.pos..).unwrap_or_default()
     }
 
     fn peek(&self) -> Option<u8> {
@@ -77,7 +82,7 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
         }
-        &self.data[start..self.pos]
+        self.data.get(start..self.pos).unwrap_or_default()
     }
 
     /// Expect a keyword such as `obj` or `endobj`.
@@ -130,7 +135,7 @@ impl<'a> Parser<'a> {
         if let Object::Dictionary(dict) = obj {
             let save = self.pos;
             self.skip_ws();
-            if self.data[self.pos..].starts_with(b"stream") {
+            if self.rest().starts_with(b"stream") {
                 self.pos += 6;
                 return self.stream_body(dict, lengths);
             }
@@ -146,7 +151,7 @@ impl<'a> Parser<'a> {
         lengths: LengthResolver<'_>,
     ) -> Result<Object, PdfError> {
         // EOL after `stream`: CRLF or LF (a lone CR is tolerated).
-        if self.data[self.pos..].starts_with(b"\r\n") {
+        if self.rest().starts_with(b"\r\n") {
             self.pos += 2;
         } else if matches!(self.peek(), Some(b'\n' | b'\r')) {
             self.pos += 1;
@@ -166,7 +171,7 @@ impl<'a> Parser<'a> {
         let data = self.data[start..end].to_vec();
         self.pos = end;
         self.skip_ws();
-        if self.data[self.pos..].starts_with(b"endstream") {
+        if self.rest().starts_with(b"endstream") {
             self.pos += 9;
         }
         Ok(Object::Stream(Stream { dict, data }))
@@ -509,6 +514,15 @@ mod tests {
             let _ = Parser::new(bad.as_bytes(), 0, 32).object_top(&|_| None);
         }
         assert!(Parser::new(b"<<1 2>>", 0, 32).object(0).is_err());
+    }
+
+    #[test]
+    fn a_position_past_the_end_is_an_error_not_a_panic() {
+        // Found by the pdf_verify fuzz target: an offset pointing beyond the file.
+        let mut p = Parser::new(b"1 0 obj", 100, 4);
+        assert_eq!(p.token(), b"");
+        assert!(p.indirect(&|_| None).is_err());
+        assert!(p.rest().is_empty());
     }
 
     #[test]

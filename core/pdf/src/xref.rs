@@ -121,7 +121,7 @@ fn revision_end(data: &[u8], from: usize) -> usize {
 fn read_section(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, PdfError> {
     let mut p = Parser::new(data, offset, limits.max_depth);
     p.skip_ws();
-    if data[p.pos..].starts_with(b"xref") {
+    if p.rest().starts_with(b"xref") {
         p.pos += 4;
         read_table(data, offset, p, limits)
     } else {
@@ -138,7 +138,7 @@ fn read_table(
     let mut entries = Vec::new();
     loop {
         p.skip_ws();
-        if data[p.pos..].starts_with(b"trailer") {
+        if p.rest().starts_with(b"trailer") {
             p.pos += 7;
             break;
         }
