@@ -39,5 +39,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
+step "fuzz smoke run (each target 20 s, seeded with the shared corpus)"
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
+scripts/fuzz-smoke.sh 20
+
 step "benchmark smoke run (figures for the README come from a longer run)"
 cargo run --release --locked -q -p inkseal-cli -- bench cosign --clients 4 --seconds 2
