@@ -16,7 +16,8 @@ command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # javac 17 on Debian 12 comes from openjdk-17-jdk-headless (default-jdk-headless depends on it).
 command -v javac >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
 # poppler-data lets pdftoppm render the Adobe CJK fonts (STSong-Light) of signature labels.
-for p in libbcprov-java libbcpkix-java libbcutil-java poppler-data; do
+# fonts-wqy-microhei gives poppler a font to substitute for STSong-Light on Linux.
+for p in libbcprov-java libbcpkix-java libbcutil-java poppler-data fonts-wqy-microhei; do
     have_pkg "$p" || need_pkgs+=("$p")
 done
 

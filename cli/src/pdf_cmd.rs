@@ -39,6 +39,9 @@ pub struct SignArgs {
     /// Handwriting strokes (JSON: {"width":W,"height":H,"strokes":[[[x,y],...],...]}).
     #[arg(long)]
     ink: Option<PathBuf>,
+    /// A PNG or JPEG of the handwriting (instead of --ink).
+    #[arg(long, conflicts_with = "ink")]
+    image: Option<PathBuf>,
     /// Text under the handwriting (default: the certificate's common name and the time).
     #[arg(long)]
     label: Option<String>,
@@ -125,6 +128,11 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
     options.signer_name = Some(name.clone()).filter(|n| !n.is_empty());
     options.appearance = AppearanceSpec {
         ink: args.ink.as_ref().map(read_ink).transpose()?,
+        image: args
+            .image
+            .as_ref()
+            .map(|p| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())))
+            .transpose()?,
         label: vec![
             args.label.unwrap_or(name),
             inkseal_pdf::sign::pdf_date(time)[2..16].to_string(),

@@ -4,7 +4,8 @@
 //! which every conforming reader provides, so Chinese names render without embedding a font.
 
 use crate::filters::deflate;
-use crate::object::{Dictionary, Object, Stream, format_real};
+use crate::object::{Dictionary, Object, ObjectId, Stream, format_real};
+use crate::writer::IncrementalUpdate;
 
 /// Handwriting as strokes of points in pad coordinates (origin top-left, y down).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,19 +29,87 @@ pub struct AppearanceSpec {
     pub ink_rgb: Option<[f32; 3]>,
     /// Ink width in points (default 1.6).
     pub ink_width: Option<f32>,
+    /// A PNG or JPEG image of the handwriting, drawn instead of `ink` when given.
+    pub image: Option<Vec<u8>>,
+}
+
+/// Largest image accepted for an appearance (encoded bytes, and pixels on either side).
+pub const MAX_IMAGE_BYTES: usize = 8 << 20;
+/// Largest image side in pixels.
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+
+/// A decoded appearance image: RGB samples and an alpha mask, both Flate-compressed.
+struct DecodedImage {
+    width: u32,
+    height: u32,
+    rgb: Vec<u8>,
+    alpha: Vec<u8>,
+}
+
+/// Decode a PNG/JPEG with size limits; errors say why in words.
+fn decode_image(bytes: &[u8]) -> Result<DecodedImage, String> {
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(format!(
+            "image of {} bytes is larger than {MAX_IMAGE_BYTES}",
+            bytes.len()
+        ));
+    }
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("image: {e}"))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(256 << 20);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| format!("image: {e}"))?
+        .to_rgba8();
+    let (width, height) = img.dimensions();
+    let mut rgb = Vec::with_capacity((width * height * 3) as usize);
+    let mut alpha = Vec::with_capacity((width * height) as usize);
+    for px in img.pixels() {
+        rgb.extend_from_slice(&px.0[..3]);
+        alpha.push(px.0[3]);
+    }
+    Ok(DecodedImage {
+        width,
+        height,
+        rgb: deflate(&rgb),
+        alpha: deflate(&alpha),
+    })
 }
 
 const LABEL_SIZE: f64 = 7.0;
 
-/// Build the appearance stream's content for a box of `w` x `h` points.
-pub fn content(spec: &AppearanceSpec, w: f64, h: f64) -> Vec<u8> {
-    let mut c = String::new();
-    let label_h = if spec.label.is_empty() {
+fn label_height(spec: &AppearanceSpec) -> f64 {
+    if spec.label.is_empty() {
         0.0
     } else {
         spec.label.len() as f64 * (LABEL_SIZE + 1.5) + 2.0
-    };
-    if let Some(ink) = spec.ink.as_ref().filter(|i| !i.strokes.is_empty()) {
+    }
+}
+
+/// Build the appearance stream's content for a box of `w` x `h` points.
+///
+/// `image` is the pixel size of the handwriting image (named `/Im1`) when one is drawn.
+pub fn content(spec: &AppearanceSpec, w: f64, h: f64, image: Option<(u32, u32)>) -> Vec<u8> {
+    let mut c = String::new();
+    let label_h = label_height(spec);
+    if let Some((iw, ih)) = image {
+        // Fit the image above the label, keeping its aspect ratio.
+        let (aw, ah) = (w.max(1.0), (h - label_h).max(1.0));
+        let scale = (aw / f64::from(iw.max(1))).min(ah / f64::from(ih.max(1)));
+        let (dw, dh) = (f64::from(iw) * scale, f64::from(ih) * scale);
+        c.push_str(&format!(
+            "q {} 0 0 {} {} {} cm /Im1 Do Q\n",
+            format_real(dw),
+            format_real(dh),
+            format_real((aw - dw) / 2.0),
+            format_real(label_h + (ah - dh) / 2.0)
+        ));
+    } else if let Some(ink) = spec.ink.as_ref().filter(|i| !i.strokes.is_empty()) {
         let [r, g, b] = spec.ink_rgb.unwrap_or([0.05, 0.1, 0.45]);
         let lw = f64::from(spec.ink_width.unwrap_or(1.6));
         c.push_str(&format!(
@@ -147,8 +216,15 @@ pub fn content(spec: &AppearanceSpec, w: f64, h: f64) -> Vec<u8> {
     c.into_bytes()
 }
 
-/// The appearance as a Form XObject for a `w` x `h` box.
-pub fn form_xobject(spec: &AppearanceSpec, w: f64, h: f64) -> Object {
+/// Add the appearance as a Form XObject for a `w` x `h` box (plus its image, if any) to
+/// `update`; returns the form's id. Fails only on an unreadable image.
+pub fn add_form_xobject(
+    update: &mut IncrementalUpdate,
+    spec: &AppearanceSpec,
+    w: f64,
+    h: f64,
+) -> Result<ObjectId, String> {
+    let image = spec.image.as_deref().map(decode_image).transpose()?;
     let font = Dictionary::new()
         .with(b"Type", Object::name("Font"))
         .with(b"Subtype", Object::name("Type0"))
@@ -196,10 +272,42 @@ pub fn form_xobject(spec: &AppearanceSpec, w: f64, h: f64) -> Object {
                     .with(b"DW", Object::Integer(1000)),
             )]),
         );
-    let resources = Dictionary::new().with(
+    let mut resources = Dictionary::new().with(
         b"Font",
         Object::Dictionary(Dictionary::new().with(b"F1", Object::Dictionary(font))),
     );
+    if let Some(img) = &image {
+        let image_dict = |cs: &str| {
+            Dictionary::new()
+                .with(b"Type", Object::name("XObject"))
+                .with(b"Subtype", Object::name("Image"))
+                .with(b"Width", Object::Integer(i64::from(img.width)))
+                .with(b"Height", Object::Integer(i64::from(img.height)))
+                .with(b"ColorSpace", Object::name(cs))
+                .with(b"BitsPerComponent", Object::Integer(8))
+                .with(b"Filter", Object::name("FlateDecode"))
+        };
+        let mask_id = update.allocate();
+        update.put(
+            mask_id,
+            &Object::Stream(Stream {
+                dict: image_dict("DeviceGray"),
+                data: img.alpha.clone(),
+            }),
+        );
+        let image_id = update.allocate();
+        update.put(
+            image_id,
+            &Object::Stream(Stream {
+                dict: image_dict("DeviceRGB").with(b"SMask", Object::Reference(mask_id)),
+                data: img.rgb.clone(),
+            }),
+        );
+        resources.set(
+            b"XObject",
+            Object::Dictionary(Dictionary::new().with(b"Im1", Object::Reference(image_id))),
+        );
+    }
     let dict = Dictionary::new()
         .with(b"Type", Object::name("XObject"))
         .with(b"Subtype", Object::name("Form"))
@@ -214,10 +322,20 @@ pub fn form_xobject(spec: &AppearanceSpec, w: f64, h: f64) -> Object {
         )
         .with(b"Resources", Object::Dictionary(resources))
         .with(b"Filter", Object::name("FlateDecode"));
-    Object::Stream(Stream {
-        dict,
-        data: deflate(&content(spec, w, h)),
-    })
+    let id = update.allocate();
+    update.put(
+        id,
+        &Object::Stream(Stream {
+            dict,
+            data: deflate(&content(
+                spec,
+                w,
+                h,
+                image.as_ref().map(|i| (i.width, i.height)),
+            )),
+        }),
+    );
+    Ok(id)
 }
 
 #[cfg(test)]
@@ -238,7 +356,7 @@ mod tests {
             label: vec!["张三 2026-11-24 10:00 UTC".into()],
             ..Default::default()
         };
-        let text = String::from_utf8(content(&spec, 150.0, 60.0)).expect("ascii");
+        let text = String::from_utf8(content(&spec, 150.0, 60.0, None)).expect("ascii");
         assert!(!text.contains("NaN") && !text.contains("inf"));
         for tok in text.split_whitespace() {
             if let Ok(v) = tok.parse::<f64>() {

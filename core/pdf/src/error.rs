@@ -70,6 +70,9 @@ pub enum PdfError {
         /// Bytes reserved.
         reserved: usize,
     },
+    /// The appearance could not be built (e.g. an unreadable handwriting image).
+    #[error("signature appearance: {0}")]
+    Appearance(String),
     /// The document forbids further changes (certified with DocMDP P=1).
     #[error("the document's certification signature forbids changes")]
     Locked,

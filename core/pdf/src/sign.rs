@@ -6,7 +6,7 @@
 //! copied) and builds the CMS signed attributes: [`PreparedSignature::to_be_signed`].
 //! [`PreparedSignature::finish`] wraps the signature into the CMS and writes it into the hole.
 
-use crate::appearance::{AppearanceSpec, form_xobject};
+use crate::appearance::{AppearanceSpec, add_form_xobject};
 use crate::cms::{self, ExtraAttribute, SignatureAlgorithm};
 use crate::document::Document;
 use crate::error::{Limits, PdfError};
@@ -187,10 +187,10 @@ pub fn prepare(
             let rect = f.rect.unwrap_or([0.0; 4]);
             let (w, h) = ((rect[2] - rect[0]).abs(), (rect[3] - rect[1]).abs());
             if f.widget_id == f.field_id {
-                add_appearance(&mut update, &mut field, &options.appearance, w, h);
+                add_appearance(&mut update, &mut field, &options.appearance, w, h)?;
             } else {
                 let mut widget = doc.dict(&Object::Reference(f.widget_id), "the widget")?;
-                add_appearance(&mut update, &mut widget, &options.appearance, w, h);
+                add_appearance(&mut update, &mut widget, &options.appearance, w, h)?;
                 update.put(f.widget_id, &Object::Dictionary(widget));
             }
             update.put(f.field_id, &Object::Dictionary(field));
@@ -226,7 +226,7 @@ pub fn prepare(
             widget.set(b"V", Object::Reference(sig_id));
             if rect.is_some() {
                 let (w, h) = (pdf_rect[2] - pdf_rect[0], pdf_rect[3] - pdf_rect[1]);
-                add_appearance(&mut update, &mut widget, &options.appearance, w, h);
+                add_appearance(&mut update, &mut widget, &options.appearance, w, h)?;
             } else {
                 widget.set(b"F", Object::Integer(132 | 2)); // hidden
             }
@@ -361,16 +361,16 @@ fn add_appearance(
     spec: &AppearanceSpec,
     w: f64,
     h: f64,
-) {
+) -> Result<(), PdfError> {
     if w <= 0.0 || h <= 0.0 {
-        return;
+        return Ok(());
     }
-    let ap_id = update.allocate();
-    update.put(ap_id, &form_xobject(spec, w, h));
+    let ap_id = add_form_xobject(update, spec, w, h).map_err(PdfError::Appearance)?;
     widget.set(
         b"AP",
         Object::Dictionary(Dictionary::new().with(b"N", Object::Reference(ap_id))),
     );
+    Ok(())
 }
 
 /// Serialize the signature dictionary; returns (body, ByteRange slot, Contents hole).
