@@ -11,88 +11,10 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/loan-contract-zh.pdf")
 }
 
-/// A P-256 root and a signer certificate made with OpenSSL.
+/// A P-256 root and a signer certificate made with OpenSSL: (root, key, certificate).
 fn openssl_pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(&[
-        "ecparam",
-        "-name",
-        "prime256v1",
-        "-genkey",
-        "-noout",
-        "-out",
-        "ca.key",
-    ]);
-    run(&[
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        "ca.key",
-        "-subj",
-        "/CN=CLI Test Root",
-        "-days",
-        "30",
-        "-out",
-        "ca.pem",
-    ]);
-    run(&[
-        "ecparam",
-        "-name",
-        "prime256v1",
-        "-genkey",
-        "-noout",
-        "-out",
-        "signer.key",
-    ]);
-    run(&[
-        "req",
-        "-new",
-        "-key",
-        "signer.key",
-        "-subj",
-        "/CN=Lender Seal",
-        "-out",
-        "signer.csr",
-    ]);
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "keyUsage=critical,digitalSignature,nonRepudiation\n",
-    )
-    .expect("ext");
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "signer.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "30",
-        "-extfile",
-        "ext.cnf",
-        "-out",
-        "signer.pem",
-    ]);
-    (
-        dir.join("ca.pem"),
-        dir.join("signer.key"),
-        dir.join("signer.pem"),
-    )
+    let pki = inkseal_tests::validators::openssl_p256_pki(dir, "cli");
+    (pki.ca_pem, pki.signer_key, pki.signer_pem)
 }
 
 #[test]

@@ -582,27 +582,6 @@ pub fn sign_file(
 
 /// Write parts to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &std::path::Path, parts: &[&[u8]]) -> Result<(), PdfError> {
-    use std::io::Write;
-    let io = |e: std::io::Error| PdfError::Io(format!("{}: {e}", path.display()));
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.inkseal-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        for p in parts {
-            f.write_all(p)?;
-        }
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    inkseal_fs::write_atomically(path, parts, inkseal_fs::Visibility::Default)
+        .map_err(|e| PdfError::Io(format!("{}: {e}", path.display())))
 }

@@ -2,7 +2,7 @@
 
 use crate::SdkError;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// What a device keeps for one key. The secret is wiped on drop and hidden from `Debug`.
@@ -102,29 +102,13 @@ impl FileShareStore {
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
-
 impl ShareStore for FileShareStore {
     fn save(&self, share: &StoredShare) -> Result<(), SdkError> {
         let path = self.path(&share.key_id)?;
         let json = Zeroizing::new(
             serde_json::to_vec_pretty(share).map_err(|e| SdkError::Storage(e.to_string()))?,
         );
-        write_private(&path, &json)
+        inkseal_fs::write_atomically(&path, &[&json], inkseal_fs::Visibility::Private)
             .map_err(|e| SdkError::Storage(format!("{}: {e}", path.display())))
     }
 

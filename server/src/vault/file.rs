@@ -1,8 +1,6 @@
 //! The default vault: AES-256-GCM under a 32-byte master key kept in a file (mode 0600).
 
-use super::{
-    MAX_SECRET_LEN, NONCE_LEN, SEALED_V1, ShareVault, VaultError, fresh_nonce, split_sealed,
-};
+use super::{ShareVault, VaultError, seal_framed, split_sealed};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use std::path::{Path, PathBuf};
@@ -25,7 +23,8 @@ impl FileVault {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = Zeroizing::new(vec![0u8; 32]);
                 getrandom::fill(&mut key).map_err(|e| VaultError::Unavailable(e.to_string()))?;
-                write_private(path, &key).map_err(|e| unavailable("cannot write master key", e))?;
+                inkseal_fs::write_atomically(path, &[&key], inkseal_fs::Visibility::Private)
+                    .map_err(|e| unavailable("cannot write master key", e))?;
                 key
             }
             Err(e) => return Err(unavailable("cannot read master key", e)),
@@ -46,38 +45,13 @@ impl FileVault {
     }
 }
 
-/// Write a file readable only by its owner, atomically (temporary file, then rename).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
-
 impl ShareVault for FileVault {
     fn seal(&self, aad: &[u8], secret: &[u8]) -> Result<Vec<u8>, VaultError> {
-        if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
-            return Err(VaultError::BadLength(secret.len()));
-        }
-        let nonce = fresh_nonce()?;
-        let ct = self
-            .cipher
-            .encrypt(&Nonce::from(nonce), Payload { msg: secret, aad })
-            .map_err(|_| VaultError::Unavailable("encryption failed".into()))?;
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
-        out.push(SEALED_V1);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        Ok(out)
+        seal_framed(secret, |nonce| {
+            self.cipher
+                .encrypt(&Nonce::from(*nonce), Payload { msg: secret, aad })
+                .map_err(|_| VaultError::Unavailable("encryption failed".into()))
+        })
     }
 
     fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {

@@ -56,6 +56,24 @@ pub(crate) fn split_sealed(sealed: &[u8]) -> Result<(&[u8], &[u8]), VaultError> 
     }
 }
 
+/// Check the secret's length, draw a nonce, encrypt with it and frame the result as
+/// `SEALED_V1 || nonce || ciphertext+tag`: the part every vault shares.
+pub(crate) fn seal_framed(
+    secret: &[u8],
+    encrypt: impl FnOnce(&[u8; NONCE_LEN]) -> Result<Vec<u8>, VaultError>,
+) -> Result<Vec<u8>, VaultError> {
+    if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
+        return Err(VaultError::BadLength(secret.len()));
+    }
+    let nonce = fresh_nonce()?;
+    let ct = encrypt(&nonce)?;
+    let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
+    out.push(SEALED_V1);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
 /// Fresh random nonce for AES-GCM.
 pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN], VaultError> {
     let mut n = [0u8; NONCE_LEN];

@@ -3,9 +3,7 @@
 //! Sealing and opening run inside the token (`CKM_AES_GCM`); the key value never reaches this
 //! process. The sealed format is the same as [`super::FileVault`]'s.
 
-use super::{
-    MAX_SECRET_LEN, NONCE_LEN, SEALED_V1, ShareVault, VaultError, fresh_nonce, split_sealed,
-};
+use super::{NONCE_LEN, ShareVault, VaultError, seal_framed, split_sealed};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
@@ -148,22 +146,15 @@ impl Pkcs11Vault {
 
 impl ShareVault for Pkcs11Vault {
     fn seal(&self, aad: &[u8], secret: &[u8]) -> Result<Vec<u8>, VaultError> {
-        if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
-            return Err(VaultError::BadLength(secret.len()));
-        }
-        let nonce = fresh_nonce()?;
-        let mut iv = nonce;
-        let params = GcmParams::new(&mut iv, aad, TAG_BITS)
-            .map_err(|e| unavailable("bad GCM parameters", e))?;
-        let ct = self.with_session(|s| {
-            s.encrypt(&Mechanism::AesGcm(params), self.key, secret)
-                .map_err(|e| unavailable("token encryption failed", e))
-        })?;
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
-        out.push(SEALED_V1);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        Ok(out)
+        seal_framed(secret, |nonce| {
+            let mut iv = *nonce;
+            let params = GcmParams::new(&mut iv, aad, TAG_BITS)
+                .map_err(|e| unavailable("bad GCM parameters", e))?;
+            self.with_session(|s| {
+                s.encrypt(&Mechanism::AesGcm(params), self.key, secret)
+                    .map_err(|e| unavailable("token encryption failed", e))
+            })
+        })
     }
 
     fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
