@@ -25,11 +25,17 @@ pub struct SignArgs {
     #[arg(long)]
     chain: Vec<PathBuf>,
     /// Page for a visible signature (1-based).
-    #[arg(long, requires = "rect")]
+    #[arg(long)]
     page: Option<u32>,
     /// Rectangle `x,y,w,h` in points from the page's bottom-left.
     #[arg(long, requires = "page")]
     rect: Option<String>,
+    /// Place the signature right after this text (e.g. "借款人（签字）：").
+    #[arg(long, conflicts_with = "rect")]
+    keyword: Option<String>,
+    /// Signature box `w,h` in points for --keyword.
+    #[arg(long, default_value = "150,50")]
+    size: String,
     /// Sign an existing, empty signature field by name.
     #[arg(long, conflicts_with_all = ["page", "rect"])]
     field: Option<String>,
@@ -63,16 +69,22 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-fn parse_rect(s: &str) -> Result<[f64; 4], String> {
+fn parse_numbers(s: &str, count: usize, what: &str) -> Result<Vec<f64>, String> {
     let v: Vec<f64> = s
         .split(',')
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| format!("--rect must be x,y,w,h numbers, got {s:?}"))?;
-    match v.as_slice() {
-        [x, y, w, h] => Ok([*x, *y, *w, *h]),
-        _ => Err(format!("--rect must be x,y,w,h, got {s:?}")),
+        .map_err(|_| format!("{what}, got {s:?}"))?;
+    if v.len() == count {
+        Ok(v)
+    } else {
+        Err(format!("{what}, got {s:?}"))
     }
+}
+
+fn parse_rect(s: &str) -> Result<[f64; 4], String> {
+    let v = parse_numbers(s, 4, "--rect must be x,y,w,h numbers")?;
+    Ok([v[0], v[1], v[2], v[3]])
 }
 
 fn read_ink(path: &PathBuf) -> Result<InkStrokes, String> {
@@ -115,6 +127,16 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
     options.location = args.location;
     options.placement = match (args.field, args.page, args.rect) {
         (Some(f), _, _) => Placement::Field(f),
+        (None, page, None) if args.keyword.is_some() => {
+            let [w, h, ..] = parse_numbers(&args.size, 2, "--size must be w,h")?[..] else {
+                return Err("--size must be w,h".into());
+            };
+            Placement::Keyword {
+                text: args.keyword.unwrap_or_default(),
+                page,
+                size: [w, h],
+            }
+        }
         (None, Some(page), Some(rect)) => Placement::Rect {
             page,
             rect: parse_rect(&rect)?,

@@ -370,3 +370,77 @@ fn lender_prepares_fields_and_certifies_then_each_party_fills_its_own() {
         Some(2)
     );
 }
+
+#[test]
+fn each_party_signs_right_after_its_keyword_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut current = fixture("loan-contract-zh.pdf");
+    let parties = [
+        ("Borrower", "借款人（签字）："),
+        ("Officer", "贷款经办人（签字）："),
+        ("Lender", "贷款人（盖章）："),
+    ];
+    for (i, (name, keyword)) in parties.iter().enumerate() {
+        let pki = sm2_pki(dir.path(), name);
+        let s = LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+        let mut o = visible(3, [0.0; 4], name, name);
+        o.placement = Placement::Keyword {
+            text: keyword.to_string(),
+            page: None,
+            size: [140.0, 50.0],
+        };
+        let out = dir.path().join(format!("kw-{i}.pdf"));
+        sign_file(&current, &out, &o, &s).expect("sign at keyword");
+        current = out;
+    }
+    let data = std::fs::read(&current).expect("read");
+    let doc = inkseal_pdf::Document::load(&data, &inkseal_pdf::Limits::default()).expect("load");
+    let page3 = inkseal_pdf::pages::pages(&doc).expect("pages").remove(2);
+    let fields = inkseal_pdf::fields::signature_fields(&doc).expect("fields");
+    for (name, keyword) in parties {
+        let hit = inkseal_pdf::text::find_text(&doc, &page3, keyword)
+            .expect("text")
+            .remove(0);
+        let rect = fields
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.rect)
+            .expect("widget rect");
+        // Starts just right of the keyword and is centred on its line.
+        assert!(
+            (rect[0] - (hit.rect[2] + 4.0)).abs() < 0.5,
+            "{name}: {rect:?} vs {:?}",
+            hit.rect
+        );
+        let mid = (rect[1] + rect[3]) / 2.0;
+        assert!(
+            (mid - (hit.rect[1] + hit.rect[3]) / 2.0).abs() < 0.5,
+            "{name}: {rect:?}"
+        );
+    }
+    let bc = bouncycastle_check(&current, &[]);
+    assert_eq!(bc.signatures.len(), 3);
+    assert!(
+        bc.signatures.iter().all(|s| s.signature_valid),
+        "{}",
+        bc.stdout
+    );
+    qpdf_check(&current).expect("qpdf");
+    let report = verify(&data, &VerifyOptions::default()).expect("verify");
+    assert!(report.signatures.iter().all(|s| s.is_ok()), "{report:#?}");
+
+    // A keyword that is not in the document is a typed error.
+    let pki = sm2_pki(dir.path(), "nobody");
+    let s = LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+    let mut o = SignOptions::new(now());
+    o.placement = Placement::Keyword {
+        text: "担保人（签字）：".into(),
+        page: None,
+        size: [100.0, 40.0],
+    };
+    let err = inkseal_pdf::sign::sign(&data, &o, &s).expect_err("missing keyword");
+    assert!(
+        matches!(err, inkseal_pdf::PdfError::KeywordNotFound(_)),
+        "{err}"
+    );
+}

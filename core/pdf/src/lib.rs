@@ -25,5 +25,6 @@ pub mod fields;
 pub mod sign;
 #[doc(hidden)]
 pub mod testing;
+pub mod text;
 pub mod verify;
 pub mod writer;

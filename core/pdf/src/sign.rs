@@ -30,6 +30,48 @@ pub enum Placement {
     },
     /// An existing unsigned signature field, by fully qualified name.
     Field(String),
+    /// Right after the first occurrence of `text` (e.g. `借款人（签字）：`), vertically centred
+    /// on its line, `size` = `[width, height]` points; `page` restricts the search.
+    Keyword {
+        /// Text to find (whitespace and full-width/ASCII punctuation differences are ignored).
+        text: String,
+        /// Only this page (1-based), or every page in order.
+        page: Option<u32>,
+        /// `[width, height]` of the signature box.
+        size: [f64; 2],
+    },
+}
+
+/// Turn a keyword placement into a page and a rectangle `[x, y, w, h]` inside that page.
+fn locate_keyword(
+    doc: &Document<'_>,
+    text: &str,
+    page_filter: Option<u32>,
+    [w, h]: [f64; 2],
+) -> Result<(u32, [f64; 4]), PdfError> {
+    let all = crate::pages::pages(doc)?;
+    for (i, pg) in all.iter().enumerate() {
+        let number = i as u32 + 1;
+        if page_filter.is_some_and(|p| p != number) {
+            continue;
+        }
+        if let Some(hit) = crate::text::find_text(doc, pg, text)?.first() {
+            let b = pg.crop_box;
+            let line_mid = (hit.rect[1] + hit.rect[3]) / 2.0;
+            let x = (hit.rect[2] + 4.0).min(b[2] - w).max(b[0]);
+            let y = (line_mid - h / 2.0).min(b[3] - h).max(b[1]);
+            return Ok((number, [x, y, w, h]));
+        }
+    }
+    if let Some(p) = page_filter {
+        if p == 0 || p as usize > all.len() {
+            return Err(PdfError::NoSuchPage {
+                page: p,
+                count: all.len() as u32,
+            });
+        }
+    }
+    Err(PdfError::KeywordNotFound(text.to_owned()))
 }
 
 /// Certification level (DocMDP `/P`).
@@ -199,6 +241,10 @@ pub fn prepare(
         placement => {
             let (page_no, rect) = match placement {
                 Placement::Rect { page, rect } => (*page, Some(*rect)),
+                Placement::Keyword { text, page, size } => {
+                    let (p, r) = locate_keyword(&doc, text, *page, *size)?;
+                    (p, Some(r))
+                }
                 _ => (1, None),
             };
             let pg = page(&doc, page_no)?;
