@@ -69,6 +69,20 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// `2026-11-24 10:30 UTC` from a PDF date.
+fn human_time(unix: u64) -> String {
+    let d = inkseal_pdf::sign::pdf_date(unix);
+    let n = |a: usize, b: usize| d.get(a..b).unwrap_or("");
+    format!(
+        "{}-{}-{} {}:{} UTC",
+        n(2, 6),
+        n(6, 8),
+        n(8, 10),
+        n(10, 12),
+        n(12, 14)
+    )
+}
+
 fn parse_numbers(s: &str, count: usize, what: &str) -> Result<Vec<f64>, String> {
     let v: Vec<f64> = s
         .split(',')
@@ -155,10 +169,7 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
             .as_ref()
             .map(|p| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())))
             .transpose()?,
-        label: vec![
-            args.label.unwrap_or(name),
-            inkseal_pdf::sign::pdf_date(time)[2..16].to_string(),
-        ],
+        label: vec![args.label.unwrap_or(name), human_time(time)],
         ..Default::default()
     };
     inkseal_pdf::sign::sign_file(&args.input, &args.output, &options, &signer)

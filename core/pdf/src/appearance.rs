@@ -269,7 +269,16 @@ pub fn add_form_xobject(
                                 .with(b"StemV", Object::Integer(93)),
                         ),
                     )
-                    .with(b"DW", Object::Integer(1000)),
+                    .with(b"DW", Object::Integer(1000))
+                    // ASCII (CIDs 1-95 in Adobe-GB1) is half width.
+                    .with(
+                        b"W",
+                        Object::Array(vec![
+                            Object::Integer(1),
+                            Object::Integer(95),
+                            Object::Integer(500),
+                        ]),
+                    ),
             )]),
         );
     let mut resources = Dictionary::new().with(
