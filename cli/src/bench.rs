@@ -1,5 +1,6 @@
 //! `inkseal bench ...`: measurements printed in one run (not timed tests).
 
+use crate::bench_pdf;
 use clap::{Args, Subcommand};
 use inkseal_cosign::sm2::dsa::signature::Signer;
 use inkseal_cosign::sm2::dsa::{Signature, SigningKey};
@@ -13,6 +14,8 @@ use std::time::{Duration, Instant};
 pub enum BenchCommand {
     /// Co-signatures per second through the server vs. local SM2 and `openssl speed sm2`.
     Cosign(CosignArgs),
+    /// Whole-process PDF signing time and peak memory vs. pyHanko and sha256sum (1-100 MB).
+    Pdf(bench_pdf::PdfArgs),
 }
 
 /// Options of `inkseal bench cosign`.
@@ -29,6 +32,7 @@ pub struct CosignArgs {
 pub async fn run(cmd: BenchCommand) -> Result<(), String> {
     match cmd {
         BenchCommand::Cosign(args) => cosign(args).await,
+        BenchCommand::Pdf(args) => bench_pdf::run(args),
     }
 }
 

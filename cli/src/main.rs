@@ -1,6 +1,7 @@
 //! `inkseal`: run the co-signing server, the end-to-end demo, and the benchmarks.
 
 mod bench;
+mod bench_pdf;
 mod demo;
 mod pdf_cmd;
 mod serve;

@@ -2,7 +2,7 @@
 //! is renamed over the destination, so readers see the old file or the new one, never a part.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Who may read the written file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,22 +13,27 @@ pub enum Visibility {
     Private,
 }
 
-/// Write the concatenation of `parts` to `path` atomically.
-pub fn write_atomically(
-    path: &Path,
-    parts: &[&[u8]],
-    visibility: Visibility,
-) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
+/// A file being written next to its destination; [`AtomicFile::commit`] syncs it and renames it
+/// into place. Dropped without a commit, it removes itself, so no partial file is ever left.
+#[derive(Debug)]
+pub struct AtomicFile {
+    file: Option<std::fs::File>,
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+impl AtomicFile {
+    /// Start writing `path` (through a temporary file in the same directory).
+    pub fn create(path: &Path, visibility: Visibility) -> std::io::Result<Self> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -36,17 +41,57 @@ pub fn write_atomically(
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f = opts.open(&tmp)?;
-        for p in parts {
-            f.write_all(p)?;
-        }
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        let file = opts.open(&tmp)?;
+        Ok(AtomicFile {
+            file: Some(file),
+            tmp,
+            target: path.to_owned(),
+        })
     }
-    result
+
+    /// Append bytes.
+    pub fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.write_all(bytes),
+            None => Err(std::io::Error::other("file already committed")),
+        }
+    }
+
+    /// Flush to disk and move into place.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| std::io::Error::other("file already committed"))?;
+        let result = file
+            .sync_all()
+            .and_then(|()| std::fs::rename(&self.tmp, &self.target));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        result
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Write the concatenation of `parts` to `path` atomically.
+pub fn write_atomically(
+    path: &Path,
+    parts: &[&[u8]],
+    visibility: Visibility,
+) -> std::io::Result<()> {
+    let mut file = AtomicFile::create(path, visibility)?;
+    for p in parts {
+        file.write_all(p)?;
+    }
+    file.commit()
 }
 
 #[cfg(test)]
@@ -68,6 +113,13 @@ mod tests {
         // A failed write leaves neither the target nor a temporary file.
         let missing = dir.path().join("no-such-dir").join("x");
         assert!(write_atomically(&missing, &[b"x"], Visibility::Default).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+        // An abandoned file vanishes.
+        let abandoned = dir.path().join("abandoned.bin");
+        let mut f = AtomicFile::create(&abandoned, Visibility::Default).expect("create");
+        f.write_all(b"half").expect("write");
+        drop(f);
+        assert!(!abandoned.exists());
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
     }
 }

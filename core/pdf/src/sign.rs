@@ -613,17 +613,30 @@ pub fn sign(input: &[u8], options: &SignOptions, signer: &dyn Signer) -> Result<
 }
 
 /// Sign a file: the output is written to a temporary file next to `output` and renamed into
-/// place only when complete, so a failure never leaves a partial file.
+/// place only when complete, so a failure never leaves a partial file. The copy of the input is
+/// written on a second thread while the signing code digests it.
 pub fn sign_file(
     input: &std::path::Path,
     output: &std::path::Path,
     options: &SignOptions,
     signer: &dyn Signer,
 ) -> Result<(), PdfError> {
+    let io = |e: std::io::Error| PdfError::Io(format!("{}: {e}", output.display()));
     let data =
         std::fs::read(input).map_err(|e| PdfError::Io(format!("{}: {e}", input.display())))?;
-    let tail = sign(&data, options, signer)?;
-    write_atomically(output, &[&data, &tail])
+    let mut out =
+        inkseal_fs::AtomicFile::create(output, inkseal_fs::Visibility::Default).map_err(io)?;
+    let (tail, copied) = std::thread::scope(|scope| {
+        let copier = scope.spawn(|| out.write_all(&data));
+        let tail = sign(&data, options, signer);
+        (tail, copier.join())
+    });
+    let tail = tail?;
+    copied
+        .map_err(|_| PdfError::Io("the writer thread failed".into()))?
+        .map_err(io)?;
+    out.write_all(&tail).map_err(io)?;
+    out.commit().map_err(io)
 }
 
 /// Write parts to `path` through a temporary file and a rename.

@@ -1,0 +1,778 @@
+//! `inkseal bench pdf`: whole-process time and peak memory of `inkseal sign` next to pyHanko and
+//! `sha256sum`, in one run on the same files.
+//!
+//! The test PDFs are generated here, deterministically, with plain Rust (no inkseal code): a
+//! classic cross-reference table and, per page, a little contract text plus an uncompressed
+//! grayscale image of pseudo-random bytes, so the file size is what we ask for. Every tool runs as
+//! its own process under `/usr/bin/time -f "%e %M"`; wall time is taken around that process with
+//! `Instant` (finer than `%e`'s 10 ms), peak RSS is `%M` (the child's `ru_maxrss`).
+
+use clap::Args;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const MIB: f64 = 1_048_576.0;
+const TIME: &str = "/usr/bin/time";
+/// Reference numbers measured earlier with pyHanko 0.38 (used when pyhanko is not installed).
+const REF_PYHANKO_CONTRACT_S: f64 = 0.84;
+const REF_PYHANKO_100_S: f64 = 1.17;
+const REF_PYHANKO_100_MIB: f64 = 160.0;
+/// Goals of the issue.
+const GOAL_CONTRACT_SPEEDUP: f64 = 10.0;
+const GOAL_LARGE_SPEEDUP: f64 = 3.0;
+const GOAL_LARGE_MEMORY_RATIO: f64 = 1.2;
+const CONTRACT_MIB: f64 = 2.0;
+const CONTRACT_PAGES: usize = 20;
+/// Image width in pixels (one byte each); heights are chosen to reach the target size.
+const IMAGE_WIDTH: usize = 512;
+
+/// Options of `inkseal bench pdf`.
+#[derive(Args, Debug)]
+pub struct PdfArgs {
+    /// Sizes of the large test PDFs in MiB, comma-separated (the 2 MiB, 20-page contract is
+    /// always measured as well).
+    #[arg(long, value_delimiter = ',', default_value = "1,10,100")]
+    sizes: Vec<f64>,
+    /// Runs per tool and file; the median wall time is reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Keep the test PDFs, key, certificate and signed outputs in this directory.
+    #[arg(long)]
+    keep: Option<PathBuf>,
+}
+
+/// One generated test PDF.
+struct TestFile {
+    label: String,
+    path: PathBuf,
+    bytes: u64,
+    /// The 2 MiB contract (goal 1) or, for the large files, the requested size in MiB.
+    contract: bool,
+    size_mib: f64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Tool {
+    Inkseal,
+    InksealVisible,
+    PyHanko,
+    Sha256sum,
+}
+
+impl Tool {
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Inkseal => "inkseal sign",
+            Tool::InksealVisible => "inkseal sign --rect",
+            Tool::PyHanko => "pyhanko addsig",
+            Tool::Sha256sum => "sha256sum",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    wall_s: f64,
+    /// `%e` of /usr/bin/time (10 ms resolution), kept as a cross-check.
+    time_e_s: f64,
+    max_rss_kib: u64,
+}
+
+/// Median wall time, min, max, and the largest peak RSS over the runs.
+struct Summary {
+    median_s: f64,
+    min_s: f64,
+    max_s: f64,
+    median_e_s: f64,
+    peak_mib: f64,
+}
+
+fn summarize(samples: &[Sample]) -> Option<Summary> {
+    if samples.is_empty() {
+        return None;
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    let walls: Vec<f64> = samples.iter().map(|s| s.wall_s).collect();
+    Some(Summary {
+        median_s: median(walls.clone()),
+        min_s: walls.iter().copied().fold(f64::INFINITY, f64::min),
+        max_s: walls.iter().copied().fold(0.0, f64::max),
+        median_e_s: median(samples.iter().map(|s| s.time_e_s).collect()),
+        peak_mib: samples.iter().map(|s| s.max_rss_kib).max().unwrap_or(0) as f64 / 1024.0,
+    })
+}
+
+/// Entry point of `inkseal bench pdf`.
+pub fn run(args: PdfArgs) -> Result<(), String> {
+    if args.runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    if let Some(bad) = args.sizes.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+        return Err(format!("--sizes: {bad} is not a positive size in MiB"));
+    }
+    if !Path::new(TIME).exists() {
+        return Err(format!(
+            "{TIME} not found: install the Debian package `time` (scripts/bench-pdf.sh does)"
+        ));
+    }
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build of inkseal; run scripts/bench-pdf.sh for numbers"
+        );
+    }
+    let inkseal = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let pyhanko = find_pyhanko();
+
+    // Working directory: kept (--keep) or temporary.
+    let mut temp = None;
+    let dir = match &args.keep {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+            d.clone()
+        }
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("inkseal-bench-pdf-")
+                .tempdir()
+                .map_err(|e| format!("temporary directory: {e}"))?;
+            temp.insert(t).path().to_path_buf()
+        }
+    };
+
+    // --- Setup: key, certificate, test files (each checked once with qpdf). ---
+    let key = dir.join("key.pem");
+    let cert = dir.join("cert.pem");
+    make_key_and_cert(&key, &cert)?;
+    let mut files = Vec::new();
+    let mut plan = vec![(true, CONTRACT_MIB)];
+    plan.extend(args.sizes.iter().map(|s| (false, *s)));
+    for (i, (contract, mib)) in plan.into_iter().enumerate() {
+        let pages = if contract {
+            CONTRACT_PAGES
+        } else {
+            pages_for(mib)
+        };
+        let name = if contract {
+            "contract-2MiB.pdf".to_string()
+        } else {
+            format!("bench-{}MiB.pdf", fmt_mib(mib))
+        };
+        let path = dir.join(&name);
+        let target = (mib * MIB).round() as u64;
+        let seed = 0x1a2b_3c4d_5e6f_7788 ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ target;
+        let t = Instant::now();
+        let bytes = write_pdf(&path, pages, target, seed)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        qpdf_check(&path)?;
+        eprintln!(
+            "generated {} ({} pages, {} bytes = {:.2} MiB) in {:.2} s, qpdf --check ok",
+            path.display(),
+            pages,
+            bytes,
+            bytes as f64 / MIB,
+            t.elapsed().as_secs_f64()
+        );
+        let label = if contract {
+            format!("{:.1} MiB contract, {pages} p", bytes as f64 / MIB)
+        } else {
+            format!("{:.1} MiB, {pages} p", bytes as f64 / MIB)
+        };
+        files.push(TestFile {
+            label,
+            path,
+            bytes,
+            contract,
+            size_mib: mib,
+        });
+    }
+
+    let mut tools = vec![Tool::Inkseal, Tool::InksealVisible];
+    match &pyhanko {
+        Some(_) => tools.push(Tool::PyHanko),
+        None => eprintln!("pyhanko not found on PATH: pyHanko is not measured"),
+    }
+    tools.push(Tool::Sha256sum);
+
+    // --- Measurements: runs interleaved across tools, so drifts hit every tool alike. ---
+    let mut results: Vec<Vec<Vec<Sample>>> = vec![vec![Vec::new(); tools.len()]; files.len()];
+    for (fi, file) in files.iter().enumerate() {
+        eprintln!("measuring {} ({} runs)", file.label, args.runs);
+        for run in 0..args.runs {
+            for (ti, tool) in tools.iter().enumerate() {
+                let out = dir.join(format!(
+                    "{}.{}.signed.pdf",
+                    file.path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    match tool {
+                        Tool::Inkseal => "inkseal",
+                        Tool::InksealVisible => "inkseal-visible",
+                        Tool::PyHanko => "pyhanko",
+                        Tool::Sha256sum => "none",
+                    }
+                ));
+                let (program, cmd_args): (OsString, Vec<OsString>) = match tool {
+                    Tool::Inkseal | Tool::InksealVisible => {
+                        let mut a: Vec<OsString> = vec![
+                            "sign".into(),
+                            file.path.clone().into(),
+                            out.clone().into(),
+                            "--key".into(),
+                            key.clone().into(),
+                            "--cert".into(),
+                            cert.clone().into(),
+                        ];
+                        if *tool == Tool::InksealVisible {
+                            a.extend(
+                                ["--page", "1", "--rect", "100,100,200,80"].map(OsString::from),
+                            );
+                        }
+                        (inkseal.clone().into(), a)
+                    }
+                    Tool::PyHanko => {
+                        let a: Vec<OsString> = vec![
+                            "sign".into(),
+                            "addsig".into(),
+                            "--use-pades".into(),
+                            "--field".into(),
+                            "Sig1".into(),
+                            "pemder".into(),
+                            "--no-pass".into(),
+                            "--key".into(),
+                            key.clone().into(),
+                            "--cert".into(),
+                            cert.clone().into(),
+                            file.path.clone().into(),
+                            out.clone().into(),
+                        ];
+                        (pyhanko.clone().unwrap_or_default().into(), a)
+                    }
+                    Tool::Sha256sum => ("sha256sum".into(), vec![file.path.clone().into()]),
+                };
+                if *tool != Tool::Sha256sum {
+                    let _ = std::fs::remove_file(&out);
+                }
+                // Flush the previous runs' dirty pages (untimed), so that no run pays for the
+                // write-back of another one (inkseal fsyncs its output, pyHanko does not).
+                sync_filesystems();
+                let sample = measure(&program, &cmd_args, &dir)?;
+                results[fi][ti].push(sample);
+                if run == 0 && matches!(tool, Tool::Inkseal | Tool::InksealVisible) {
+                    verify_with_inkseal(&inkseal, &out, &cert)?;
+                }
+            }
+        }
+    }
+
+    // --- Report. ---
+    print_report(
+        &args,
+        &inkseal,
+        pyhanko.as_deref(),
+        &files,
+        &tools,
+        &results,
+    );
+    Ok(())
+}
+
+fn print_report(
+    args: &PdfArgs,
+    inkseal: &Path,
+    pyhanko: Option<&Path>,
+    files: &[TestFile],
+    tools: &[Tool],
+    results: &[Vec<Vec<Sample>>],
+) {
+    let sum = |fi: usize, tool: Tool| -> Option<Summary> {
+        let ti = tools.iter().position(|t| *t == tool)?;
+        summarize(&results[fi][ti])
+    };
+    println!();
+    println!(
+        "PDF signing benchmark: whole process, wall time median of {} run(s) (min..max), \
+         peak RSS = largest ru_maxrss over the runs",
+        args.runs
+    );
+    println!("  inkseal: {}", inkseal.display());
+    match pyhanko {
+        Some(p) => println!("  pyHanko: {} ({})", p.display(), pyhanko_version(p)),
+        None => println!("  pyHanko: not installed (pyhanko not on PATH): not measured"),
+    }
+    println!(
+        "  files generated in the benchmark, in the page cache; `sync` before every run; \
+         key P-256 (openssl); inkseal outputs verified with `inkseal verify --trust`"
+    );
+    println!(
+        "  wall time: around the /usr/bin/time process (about 1 ms more than the tool); \
+         %e s: /usr/bin/time's own, 10 ms resolution"
+    );
+    println!();
+    println!(
+        "{:<24} {:<20} {:>9} {:>17} {:>9} {:>9} {:>11} {:>10} {:>8}",
+        "file",
+        "tool",
+        "median s",
+        "min..max s",
+        "%e s",
+        "peak MiB",
+        "peak/file",
+        "pyHanko/x",
+        "x/sha256"
+    );
+    for (fi, f) in files.iter().enumerate() {
+        let py = sum(fi, Tool::PyHanko);
+        let sha = sum(fi, Tool::Sha256sum);
+        let file_mib = f.bytes as f64 / MIB;
+        for tool in tools {
+            let Some(s) = sum(fi, *tool) else { continue };
+            let vs_py = py
+                .as_ref()
+                .map(|p| format!("{:.1}x", p.median_s / s.median_s))
+                .unwrap_or_else(|| "-".into());
+            let vs_sha = sha
+                .as_ref()
+                .map(|h| format!("{:.1}x", s.median_s / h.median_s))
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{:<24} {:<20} {:>9.3} {:>17} {:>9.2} {:>9.1} {:>11.2} {:>10} {:>8}",
+                f.label,
+                tool.name(),
+                s.median_s,
+                format!("{:.3}..{:.3}", s.min_s, s.max_s),
+                s.median_e_s,
+                s.peak_mib,
+                s.peak_mib / file_mib,
+                vs_py,
+                vs_sha
+            );
+        }
+    }
+    println!();
+    println!(
+        "reference (pyHanko 0.38, measured earlier): {REF_PYHANKO_CONTRACT_S} s for 2 MB; \
+         {REF_PYHANKO_100_S} s and {REF_PYHANKO_100_MIB} MiB peak for 100 MB"
+    );
+
+    // Goals.
+    let verdict = |ok: bool| if ok { "MET" } else { "NOT MET" };
+    let pyhanko_or_ref = |fi: usize, reference: f64| -> (f64, &'static str) {
+        match sum(fi, Tool::PyHanko) {
+            Some(p) => (p.median_s, "pyHanko measured"),
+            None => (reference, "pyHanko reference number"),
+        }
+    };
+    if let Some(fi) = files.iter().position(|f| f.contract)
+        && let Some(ink) = sum(fi, Tool::Inkseal)
+    {
+        let (py, src) = pyhanko_or_ref(fi, REF_PYHANKO_CONTRACT_S);
+        let speedup = py / ink.median_s;
+        println!(
+            "goal 1: 2 MB contract, inkseal >= {GOAL_CONTRACT_SPEEDUP}x faster than pyHanko: {} \
+             ({:.3} s vs {:.3} s {src} = {:.1}x)",
+            verdict(speedup >= GOAL_CONTRACT_SPEEDUP),
+            ink.median_s,
+            py,
+            speedup
+        );
+    }
+    match files
+        .iter()
+        .position(|f| !f.contract && (f.size_mib - 100.0).abs() < 1e-9)
+    {
+        Some(fi) => {
+            if let Some(ink) = sum(fi, Tool::Inkseal) {
+                let (py, src) = pyhanko_or_ref(fi, REF_PYHANKO_100_S);
+                let speedup = py / ink.median_s;
+                println!(
+                    "goal 2: 100 MB, inkseal >= {GOAL_LARGE_SPEEDUP}x faster than pyHanko: {} \
+                     ({:.3} s vs {:.3} s {src} = {:.1}x)",
+                    verdict(speedup >= GOAL_LARGE_SPEEDUP),
+                    ink.median_s,
+                    py,
+                    speedup
+                );
+                let file_mib = files[fi].bytes as f64 / MIB;
+                let ratio = ink.peak_mib / file_mib;
+                println!(
+                    "goal 3: 100 MB, inkseal peak memory <= {GOAL_LARGE_MEMORY_RATIO}x file size: {} \
+                     ({:.1} MiB peak / {:.1} MiB file = {:.2}x)",
+                    verdict(ratio <= GOAL_LARGE_MEMORY_RATIO),
+                    ink.peak_mib,
+                    file_mib,
+                    ratio
+                );
+            }
+        }
+        None => println!("goals 2 and 3 (100 MB): not evaluated, 100 is not in --sizes"),
+    }
+}
+
+/// The `pyhanko` on PATH; a pyenv shim is resolved to the real script so the shim's own start-up
+/// (a bash script plus `pyenv exec`) is not counted against pyHanko.
+fn find_pyhanko() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join("pyhanko"))
+        .find(|p| p.is_file())?;
+    if found.components().any(|c| c.as_os_str() == "shims") {
+        let real = Command::new("pyenv")
+            .args(["which", "pyhanko"])
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            .filter(|p| p.is_file());
+        if let Some(real) = real {
+            return Some(real);
+        }
+    }
+    Some(found)
+}
+
+fn pyhanko_version(p: &Path) -> String {
+    Command::new(p)
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "version unknown".into())
+}
+
+fn pages_for(mib: f64) -> usize {
+    ((mib * 2.0).round() as usize).clamp(10, 200)
+}
+
+fn fmt_mib(mib: f64) -> String {
+    if mib.fract() == 0.0 {
+        format!("{mib:.0}")
+    } else {
+        format!("{mib}")
+    }
+}
+
+/// Run a command under `/usr/bin/time`; fail (with its stderr) when it fails.
+fn measure(program: &OsStr, args: &[OsString], scratch: &Path) -> Result<Sample, String> {
+    let time_out = scratch.join("time.out");
+    let _ = std::fs::remove_file(&time_out);
+    let started = Instant::now();
+    let output = Command::new(TIME)
+        .arg("-f")
+        .arg("%e %M")
+        .arg("-o")
+        .arg(&time_out)
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{TIME}: {e}"))?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let shown = || {
+        std::iter::once(program)
+            .chain(args.iter().map(OsString::as_os_str))
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if !output.status.success() {
+        return Err(format!(
+            "`{}` failed ({}):\n{}{}",
+            shown(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let text =
+        std::fs::read_to_string(&time_out).map_err(|e| format!("{}: {e}", time_out.display()))?;
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let mut fields = line.split_whitespace();
+    let (Some(e), Some(m), None) = (fields.next(), fields.next(), fields.next()) else {
+        return Err(format!(
+            "cannot parse {TIME} output {text:?} for `{}`",
+            shown()
+        ));
+    };
+    match (e.parse::<f64>(), m.parse::<u64>()) {
+        (Ok(time_e_s), Ok(max_rss_kib)) => Ok(Sample {
+            wall_s,
+            time_e_s,
+            max_rss_kib,
+        }),
+        _ => Err(format!(
+            "cannot parse {TIME} output {text:?} for `{}`",
+            shown()
+        )),
+    }
+}
+
+fn sync_filesystems() {
+    let _ = Command::new("sync").status();
+}
+
+fn verify_with_inkseal(inkseal: &Path, signed: &Path, cert: &Path) -> Result<(), String> {
+    let out = Command::new(inkseal)
+        .arg("verify")
+        .arg(signed)
+        .arg("--trust")
+        .arg(cert)
+        .output()
+        .map_err(|e| format!("inkseal verify: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "inkseal produced a signature that does not verify: `inkseal verify {} --trust {}` \
+             exited with {}:\n{}{}",
+            signed.display(),
+            cert.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn run_checked(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn make_key_and_cert(key: &Path, cert: &Path) -> Result<(), String> {
+    run_checked(
+        Command::new("openssl")
+            .args([
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+            ])
+            .arg(key),
+        "openssl ecparam",
+    )?;
+    run_checked(
+        Command::new("openssl")
+            .args(["req", "-x509", "-new", "-key"])
+            .arg(key)
+            .args(["-subj", "/CN=bench", "-days", "2", "-out"])
+            .arg(cert),
+        "openssl req -x509",
+    )
+}
+
+fn qpdf_check(path: &Path) -> Result<(), String> {
+    let out = Command::new("qpdf")
+        .arg("--check")
+        .arg(path)
+        .output()
+        .map_err(|e| format!("qpdf (needed to check the generated PDFs): {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "generated PDF {} fails `qpdf --check` ({}):\n{}{}",
+            path.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// splitmix64: deterministic, fast, good enough to be incompressible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let v = self.next().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+}
+
+/// Byte-counting writer (the cross-reference table needs the offsets).
+struct Out<W: Write> {
+    w: W,
+    pos: u64,
+}
+
+impl<W: Write> Out<W> {
+    fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.w.write_all(b)?;
+        self.pos += b.len() as u64;
+        Ok(())
+    }
+}
+
+/// Write a `pages`-page PDF of about `target` bytes; returns its size.
+fn write_pdf(path: &Path, pages: usize, target: u64, seed: u64) -> std::io::Result<u64> {
+    // Size of everything but the image samples, then the image height that fills the rest.
+    let overhead = emit_pdf(
+        &mut Out {
+            w: std::io::sink(),
+            pos: 0,
+        },
+        pages,
+        1,
+        seed,
+    )? - (pages * IMAGE_WIDTH) as u64;
+    let per_page = target.saturating_sub(overhead) / pages as u64;
+    let rows = (per_page as usize).div_ceil(IMAGE_WIDTH).max(1);
+    let mut out = Out {
+        w: BufWriter::with_capacity(1 << 20, File::create(path)?),
+        pos: 0,
+    };
+    let size = emit_pdf(&mut out, pages, rows, seed)?;
+    out.w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(size)
+}
+
+fn emit_pdf<W: Write>(
+    out: &mut Out<W>,
+    pages: usize,
+    rows: usize,
+    seed: u64,
+) -> std::io::Result<u64> {
+    // Objects: 1 catalog, 2 page tree, 3 font, 4 info; per page i: 5+3i page, 6+3i content,
+    // 7+3i image.
+    let count = 5 + 3 * pages;
+    let mut offsets = vec![0u64; count];
+    out.put(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")?;
+    fn obj<W: Write>(
+        out: &mut Out<W>,
+        offsets: &mut [u64],
+        num: usize,
+        body: &str,
+    ) -> std::io::Result<()> {
+        offsets[num] = out.pos;
+        out.put(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes())
+    }
+    obj(out, &mut offsets, 1, "<< /Type /Catalog /Pages 2 0 R >>")?;
+    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 5 + 3 * i)).collect();
+    obj(
+        out,
+        &mut offsets,
+        2,
+        &format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+            kids.join(" ")
+        ),
+    )?;
+    obj(
+        out,
+        &mut offsets,
+        3,
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    )?;
+    obj(
+        out,
+        &mut offsets,
+        4,
+        "<< /Title (Benchmark contract) /Producer (inkseal bench pdf) \
+         /CreationDate (D:20240101000000Z) >>",
+    )?;
+    let mut rng = Rng(seed);
+    let mut buf = vec![0u8; 1 << 16];
+    for i in 0..pages {
+        let (page, content, image) = (5 + 3 * i, 6 + 3 * i, 7 + 3 * i);
+        obj(
+            out,
+            &mut offsets,
+            page,
+            &format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] \
+                 /Resources << /Font << /F1 3 0 R >> /XObject << /Im0 {image} 0 R >> >> \
+                 /Contents {content} 0 R >>"
+            ),
+        )?;
+        let mut text = String::from("BT /F1 10 Tf 14 TL 56 790 Td\n");
+        text.push_str(&format!(
+            "(SERVICE AGREEMENT - page {} of {pages}) Tj T*\n",
+            i + 1
+        ));
+        for clause in 1..=24 {
+            text.push_str(&format!(
+                "({}.{clause} The Parties agree that the obligations of this clause apply to \
+                 the Services.) Tj T*\n",
+                i + 1
+            ));
+        }
+        text.push_str("ET\nq 480 0 0 300 56 80 cm /Im0 Do Q");
+        obj(
+            out,
+            &mut offsets,
+            content,
+            &format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        )?;
+        offsets[image] = out.pos;
+        let len = IMAGE_WIDTH * rows;
+        out.put(
+            format!(
+                "{image} 0 obj\n<< /Type /XObject /Subtype /Image /Width {IMAGE_WIDTH} \
+                 /Height {rows} /ColorSpace /DeviceGray /BitsPerComponent 8 /Length {len} >>\n\
+                 stream\n"
+            )
+            .as_bytes(),
+        )?;
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(buf.len());
+            rng.fill(&mut buf[..n]);
+            out.put(&buf[..n])?;
+            left -= n;
+        }
+        out.put(b"\nendstream\nendobj\n")?;
+    }
+    let xref_at = out.pos;
+    let mut xref = format!("xref\n0 {count}\n0000000000 65535 f\r\n");
+    for off in &offsets[1..] {
+        xref.push_str(&format!("{off:010} 00000 n\r\n"));
+    }
+    let id = format!("{seed:016x}{:016x}", seed.rotate_left(17) ^ 0x5555);
+    xref.push_str(&format!(
+        "trailer\n<< /Size {count} /Root 1 0 R /Info 4 0 R /ID [<{id}> <{id}>] >>\n\
+         startxref\n{xref_at}\n%%EOF\n"
+    ));
+    out.put(xref.as_bytes())?;
+    out.w.flush()?;
+    Ok(out.pos)
+}
