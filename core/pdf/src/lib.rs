@@ -22,6 +22,7 @@ pub use error::{Limits, PdfError};
 pub mod appearance;
 pub mod changes;
 pub mod fields;
+pub mod ink_binding;
 pub mod sign;
 #[doc(hidden)]
 pub mod testing;

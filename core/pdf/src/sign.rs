@@ -132,8 +132,10 @@ pub struct SignOptions {
     pub lock: Option<FieldLock>,
     /// Bytes reserved for the CMS (default: certificates plus 8 KiB).
     pub contents_reserve: Option<usize>,
-    /// Extra signed attributes (e.g. the handwriting binding).
+    /// Extra signed attributes.
     pub extra_attributes: Vec<ExtraAttribute>,
+    /// The sealed handwriting record to embed and bind (see [`crate::ink_binding`]).
+    pub ink_record: Option<Vec<u8>>,
     /// Loading limits for the input.
     pub limits: Limits,
 }
@@ -154,6 +156,7 @@ impl SignOptions {
             lock: None,
             contents_reserve: None,
             extra_attributes: Vec::new(),
+            ink_record: None,
             limits: Limits::default(),
         }
     }
@@ -359,7 +362,28 @@ pub fn prepare(
     let reserve = options
         .contents_reserve
         .unwrap_or_else(|| chain.iter().map(Vec::len).sum::<usize>() + 8192);
-    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, sig_id);
+    let mut extra = options.extra_attributes.clone();
+    let record_id = match &options.ink_record {
+        Some(record) => {
+            let id = update.allocate();
+            update.put(
+                id,
+                &Object::Stream(crate::object::Stream {
+                    dict: Dictionary::new()
+                        .with(b"Type", Object::name("EmbeddedFile"))
+                        .with(b"Subtype", Object::name("application/x-inkseal-ink")),
+                    data: record.clone(),
+                }),
+            );
+            extra.push(
+                crate::ink_binding::binding_attribute(record, algorithm, input)
+                    .map_err(|e| PdfError::Cms(e.to_string()))?,
+            );
+            Some(id)
+        }
+        None => None,
+    };
+    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, record_id);
     update.put_raw(sig_id, sig_body);
     let written = update.write(&doc);
     let mut tail = written.bytes;
@@ -388,9 +412,8 @@ pub fn prepare(
     tail[br_slot].copy_from_slice(&padded);
 
     let digest = algorithm.digest(&[input, &tail[..hole.start], &tail[hole.end..]]);
-    let signed_attrs =
-        cms::signed_attributes(algorithm, &digest, signer_cert, &options.extra_attributes)
-            .map_err(|e| PdfError::Cms(e.to_string()))?;
+    let signed_attrs = cms::signed_attributes(algorithm, &digest, signer_cert, &extra)
+        .map_err(|e| PdfError::Cms(e.to_string()))?;
     Ok(PreparedSignature {
         tail,
         hole,
@@ -423,7 +446,7 @@ fn add_appearance(
 fn signature_dictionary(
     options: &SignOptions,
     reserve: usize,
-    _sig_id: ObjectId,
+    ink_record: Option<ObjectId>,
 ) -> (Vec<u8>, Range<usize>, Range<usize>) {
     let mut head = Dictionary::new()
         .with(b"Type", Object::name("Sig"))
@@ -457,6 +480,9 @@ fn signature_dictionary(
             b"Reference",
             Object::Array(vec![Object::Dictionary(reference)]),
         );
+    }
+    if let Some(id) = ink_record {
+        head.set(crate::ink_binding::RECORD_KEY, Object::Reference(id));
     }
     if let Some(lock) = &options.lock {
         let reference = Dictionary::new()

@@ -61,6 +61,9 @@ pub struct SignatureReport {
     pub certification: Option<i64>,
     /// What changed after it.
     pub changes: Option<Changes>,
+    /// Whether an embedded handwriting record is bound to this signature and document
+    /// (`None` when the signature carries no record).
+    pub ink_binding: Option<bool>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
 }
@@ -81,6 +84,7 @@ impl SignatureReport {
             trusted: None,
             certification: None,
             changes: None,
+            ink_binding: None,
             problems: Vec::new(),
         }
     }
@@ -253,6 +257,7 @@ fn check_signature(
                     report.digest_valid = true;
                     report.signature_valid = true;
                     report.signer = Some(v.signer_subject.clone());
+                    check_ink_binding(doc, &sig, &v, rev, algorithm, report);
                     if !options.trust_anchors.is_empty() {
                         let trusted = cms::verify_chain(
                             &v.signer_cert_der,
@@ -299,6 +304,71 @@ fn check_signature(
             .problems
             .push(format!("cannot analyse later revisions: {e}")),
     }
+}
+
+/// The handwriting record embedded with a signature must be the one its CMS binds, for the
+/// document the signature was made on.
+fn check_ink_binding(
+    doc: &Document<'_>,
+    sig: &Dictionary,
+    cms: &cms::CmsVerification,
+    rev: usize,
+    algorithm: cms::SignatureAlgorithm,
+    report: &mut SignatureReport,
+) {
+    use crate::ink_binding::{INK_BINDING_OID, RECORD_KEY, parse_binding, record_digest};
+    let record_ref = sig.get(RECORD_KEY).and_then(Object::as_ref_id);
+    let attr = cms.signed_attribute(&INK_BINDING_OID);
+    let (attr, record_ref) = match (attr, record_ref) {
+        (None, None) => return,
+        (Some(a), Some(r)) => (a, r),
+        (Some(_), None) => {
+            report.ink_binding = Some(false);
+            report
+                .problems
+                .push("the signature binds a handwriting record that is not embedded".into());
+            return;
+        }
+        (None, Some(_)) => {
+            report.ink_binding = Some(false);
+            report
+                .problems
+                .push("the embedded handwriting record is not bound by the signature".into());
+            return;
+        }
+    };
+    let mut problem = |p: String| {
+        report.problems.push(p);
+        false
+    };
+    let ok = match parse_binding(attr) {
+        Err(e) => problem(e),
+        Ok(binding) => {
+            let data = doc.data();
+            let record = match doc.get_in(&doc.xref_at(rev), record_ref) {
+                Ok(Object::Stream(s)) => Some(s.data),
+                _ => None,
+            };
+            let prev_end = doc.sections.get(rev + 1).map_or(0, |s| s.end);
+            let len = usize::try_from(binding.document_length).unwrap_or(usize::MAX);
+            let len_ok = len == prev_end || (len + 1 == prev_end && data.get(len) == Some(&b'\n'));
+            match record {
+                None => problem("the embedded handwriting record is missing".into()),
+                Some(r) if record_digest(&r) != binding.record_digest => problem(
+                    "the embedded handwriting record is not the one the signature binds".into(),
+                ),
+                Some(_)
+                    if !len_ok
+                        || algorithm.digest(&[&data[..len.min(data.len())]])
+                            != binding.document_digest =>
+                {
+                    problem("the handwriting was bound to another document".into())
+                }
+                Some(_) => true,
+            }
+        }
+    };
+    report.ink_binding = Some(ok);
 }
 
 fn string_of(d: &Dictionary, key: &[u8]) -> Option<String> {
