@@ -211,14 +211,15 @@ pub fn prepare(
             "a certification signature must be the document's first signature".into(),
         ));
     }
-    let (root_id, mut catalog) = doc.catalog()?;
+    let (root_id, catalog_before) = doc.catalog()?;
+    let mut catalog = catalog_before.clone();
     let mut update = IncrementalUpdate::new(&doc);
     let sig_id = update.allocate();
     // Widgets added in this revision, with their pages: written to /Annots and /Fields at once.
     let mut new_widgets: Vec<(crate::pages::PageRef, ObjectId)> = Vec::new();
 
     // The widget: an existing field, or a new one.
-    let (widget_id, rect) = match &options.placement {
+    match &options.placement {
         Placement::Field(name) => {
             let f = existing
                 .iter()
@@ -239,7 +240,6 @@ pub fn prepare(
                 update.put(f.widget_id, &Object::Dictionary(widget));
             }
             update.put(f.field_id, &Object::Dictionary(field));
-            (f.field_id, rect)
         }
         placement => {
             let (page_no, rect) = match placement {
@@ -284,10 +284,8 @@ pub fn prepare(
             }
             update.put(widget_id, &Object::Dictionary(widget));
             new_widgets.push((pg, widget_id));
-            (widget_id, pdf_rect)
         }
-    };
-    let _ = (widget_id, rect);
+    }
     for f in &options.empty_fields {
         if existing.iter().any(|e| e.name == f.name)
             || options.field_name.as_deref() == Some(f.name.as_str())
@@ -314,47 +312,35 @@ pub fn prepare(
         for (pg, ids) in &by_page {
             add_annotations(&doc, &mut update, pg, ids)?;
         }
-        let mut plan = form_for_update(&doc)?;
-        let mut fields = match plan
-            .form
-            .get(b"Fields")
-            .map(|f| doc.resolve(f))
-            .transpose()?
-        {
+    }
+    // The form lists the new fields and says it holds signatures; written only when it changed.
+    let plan = form_for_update(&doc)?;
+    let mut form = plan.form.clone();
+    if !new_widgets.is_empty() {
+        let mut fields = match form.get(b"Fields").map(|f| doc.resolve(f)).transpose()? {
             Some(Object::Array(a)) => a,
             _ => Vec::new(),
         };
         fields.extend(new_widgets.iter().map(|(_, id)| Object::Reference(*id)));
-        plan.form.set(b"Fields", Object::Array(fields));
-        plan.form.set(b"SigFlags", Object::Integer(3));
+        form.set(b"Fields", Object::Array(fields));
+    }
+    form.set(b"SigFlags", Object::Integer(3));
+    if form != plan.form {
         match plan.form_id {
-            Some(id) => update.put(id, &Object::Dictionary(plan.form)),
-            None => catalog.set(b"AcroForm", Object::Dictionary(plan.form)),
+            Some(id) => update.put(id, &Object::Dictionary(form)),
+            None => catalog.set(b"AcroForm", Object::Dictionary(form)),
         }
     }
 
-    if let Some(level) = options.certify {
+    if options.certify.is_some() {
         let mut perms = match catalog.get(b"Perms").map(|p| doc.resolve(p)).transpose()? {
             Some(Object::Dictionary(d)) => d,
             _ => Dictionary::new(),
         };
         perms.set(b"DocMDP", Object::Reference(sig_id));
         catalog.set(b"Perms", Object::Dictionary(perms));
-        let _ = level;
     }
-    if matches!(options.placement, Placement::Field(_)) && new_widgets.is_empty() {
-        // Filling an existing field: make sure the form says it holds signatures.
-        let mut plan = form_for_update(&doc)?;
-        if plan.form.get(b"SigFlags").and_then(Object::as_i64) != Some(3) {
-            plan.form.set(b"SigFlags", Object::Integer(3));
-            match plan.form_id {
-                Some(id) => update.put(id, &Object::Dictionary(plan.form)),
-                None => catalog.set(b"AcroForm", Object::Dictionary(plan.form)),
-            }
-        }
-    }
-    let (_, original_catalog) = doc.catalog()?;
-    if catalog != original_catalog {
+    if catalog != catalog_before {
         update.put(root_id, &Object::Dictionary(catalog));
     }
 
