@@ -1,6 +1,7 @@
 //! `inkseal sign` and `inkseal verify`.
 
 use clap::Args;
+use inkseal_ink::{Pad, Point, Stroke};
 use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
 use inkseal_pdf::sign::{Certification, Placement, SignOptions};
 use inkseal_pdf::signer::LocalSigner;
@@ -101,6 +102,9 @@ fn parse_rect(s: &str) -> Result<[f64; 4], String> {
     Ok([v[0], v[1], v[2], v[3]])
 }
 
+/// Reads a stroke file: `{"width": W, "height": H, "dpi": D?, "strokes": [[[x, y, t_ms?,
+/// pressure?], ...], ...]}` in pad units (origin top-left). Points without a time are spaced
+/// 8 ms apart; without a pressure they are drawn at mid pressure.
 fn read_ink(path: &PathBuf) -> Result<InkStrokes, String> {
     let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if text.len() > 8 << 20 {
@@ -109,26 +113,36 @@ fn read_ink(path: &PathBuf) -> Result<InkStrokes, String> {
     let v: serde_json::Value =
         serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let num = |v: &serde_json::Value| v.as_f64().map(|f| f as f32);
+    let pad = Pad {
+        width: num(&v["width"]).ok_or("stroke file needs a numeric \"width\"")?,
+        height: num(&v["height"]).ok_or("stroke file needs a numeric \"height\"")?,
+        dpi: num(&v["dpi"]).unwrap_or(160.0),
+    };
+    pad.validate().map_err(|e| e.to_string())?;
+    let mut clock = 0u32;
     let strokes = v["strokes"]
         .as_array()
         .ok_or("stroke file needs a \"strokes\" array")?
         .iter()
         .map(|s| {
-            s.as_array()
-                .ok_or("each stroke is an array of [x, y] points")?
+            let points = s
+                .as_array()
+                .ok_or("each stroke is an array of [x, y, t_ms?, pressure?] points")?
                 .iter()
-                .map(|p| match (num(&p[0]), num(&p[1])) {
-                    (Some(x), Some(y)) => Ok([x, y]),
-                    _ => Err("each point is [x, y]"),
+                .map(|p| {
+                    let (Some(x), Some(y)) = (num(&p[0]), num(&p[1])) else {
+                        return Err("each point starts with x, y");
+                    };
+                    clock = p[2].as_u64().map_or(clock.saturating_add(8), |t| {
+                        u32::try_from(t).unwrap_or(u32::MAX)
+                    });
+                    Ok(Point::new(x, y, clock).with_pressure(num(&p[3]).unwrap_or(0.5)))
                 })
-                .collect::<Result<Vec<_>, _>>()
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Stroke { points })
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(InkStrokes {
-        width: num(&v["width"]).unwrap_or(0.0),
-        height: num(&v["height"]).unwrap_or(0.0),
-        strokes,
-    })
+        .collect::<Result<Vec<_>, &str>>()?;
+    Ok(InkStrokes { pad, strokes })
 }
 
 pub fn sign(args: SignArgs) -> Result<(), String> {

@@ -5,6 +5,7 @@ use inkseal_server::{RunningServer, ServerConfig};
 use std::path::Path;
 use std::sync::Arc;
 
+pub mod render;
 pub mod validators;
 
 /// A server configuration on a free loopback port with its data in `dir`.

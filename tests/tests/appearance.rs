@@ -4,61 +4,9 @@
 use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
 use inkseal_pdf::sign::{Placement, SignOptions, sign};
 use inkseal_pdf::signer::LocalSigner;
+use inkseal_tests::render::{DPI, changed_pixels, render_page};
 use inkseal_tests::{fixture, sm2_pki};
 use std::path::Path;
-use std::process::Command;
-
-const DPI: f64 = 72.0;
-
-fn render(pdf: &Path, page: u32, out_prefix: &Path) -> image::RgbImage {
-    let status = Command::new("pdftoppm")
-        .args([
-            "-f",
-            &page.to_string(),
-            "-l",
-            &page.to_string(),
-            "-r",
-            &DPI.to_string(),
-            "-png",
-            "-singlefile",
-        ])
-        .arg(pdf)
-        .arg(out_prefix)
-        .status()
-        .expect("pdftoppm (poppler-utils) is needed");
-    assert!(status.success());
-    image::open(out_prefix.with_extension("png"))
-        .expect("rendered page")
-        .to_rgb8()
-}
-
-/// Pixels that differ between two renderings, split into inside/outside a PDF rectangle.
-fn diff(a: &image::RgbImage, b: &image::RgbImage, rect: [f64; 4], page_h: f64) -> (usize, usize) {
-    let (mut inside, mut outside) = (0, 0);
-    for (x, y, pa) in a.enumerate_pixels() {
-        let pb = b.get_pixel(x, y);
-        let d: i32 = (0..3)
-            .map(|i| (i32::from(pa[i]) - i32::from(pb[i])).abs())
-            .sum();
-        if d > 60 {
-            let (px, py) = (
-                f64::from(x) * 72.0 / DPI,
-                page_h - f64::from(y) * 72.0 / DPI,
-            );
-            let margin = 2.0;
-            if px >= rect[0] - margin
-                && px <= rect[0] + rect[2] + margin
-                && py >= rect[1] - margin
-                && py <= rect[1] + rect[3] + margin
-            {
-                inside += 1;
-            } else {
-                outside += 1;
-            }
-        }
-    }
-    (inside, outside)
-}
 
 fn sign_and_compare(spec: AppearanceSpec, name: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -74,11 +22,11 @@ fn sign_and_compare(spec: AppearanceSpec, name: &str) {
     let tail = sign(&original, &o, &signer).expect("sign");
     let out = dir.path().join("signed.pdf");
     std::fs::write(&out, [original.as_slice(), tail.as_slice()].concat()).expect("write");
-    let before = render(&input, 1, &dir.path().join("before"));
-    let after = render(&out, 1, &dir.path().join("after"));
+    let before = render_page(&input, 1, &dir.path().join("before"));
+    let after = render_page(&out, 1, &dir.path().join("after"));
     assert_eq!(before.dimensions(), after.dimensions());
     let page_h = f64::from(before.height()) * 72.0 / DPI;
-    let (inside, outside) = diff(&before, &after, rect, page_h);
+    let (inside, outside) = changed_pixels(&before, &after, rect, page_h);
     assert!(
         inside > 150,
         "{name}: the handwriting is visible ({inside} pixels changed)"
@@ -96,16 +44,19 @@ fn sign_and_compare(spec: AppearanceSpec, name: &str) {
 fn vector_ink_is_drawn_inside_the_box_only() {
     sign_and_compare(
         AppearanceSpec {
-            ink: Some(InkStrokes {
-                width: 300.0,
-                height: 100.0,
-                strokes: vec![
+            ink: Some(InkStrokes::from_polylines(
+                inkseal_ink::Pad {
+                    width: 300.0,
+                    height: 100.0,
+                    dpi: 160.0,
+                },
+                &[
                     (0..60)
                         .map(|i| [10.0 + i as f32 * 4.5, 50.0 + (i as f32 / 5.0).sin() * 35.0])
                         .collect(),
                     vec![[60.0, 10.0], [70.0, 90.0]],
                 ],
-            }),
+            )),
             label: vec!["投保人 李四".into()],
             ..Default::default()
         },

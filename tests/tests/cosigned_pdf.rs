@@ -37,11 +37,14 @@ async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
         rect: [150.0, 380.0, 160.0, 60.0],
     };
     options.appearance = AppearanceSpec {
-        ink: Some(InkStrokes {
-            width: 100.0,
-            height: 40.0,
-            strokes: vec![vec![[5.0, 30.0], [30.0, 5.0], [60.0, 35.0], [95.0, 10.0]]],
-        }),
+        ink: Some(InkStrokes::from_polylines(
+            inkseal_ink::Pad {
+                width: 100.0,
+                height: 40.0,
+                dpi: 160.0,
+            },
+            &[vec![[5.0, 30.0], [30.0, 5.0], [60.0, 35.0], [95.0, 10.0]]],
+        )),
         label: vec!["借款人".into()],
         ..Default::default()
     };

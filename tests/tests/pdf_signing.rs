@@ -22,10 +22,13 @@ fn now() -> u64 {
 
 fn signature_ink() -> InkStrokes {
     // A hand-made "张" -like scribble: three strokes.
-    InkStrokes {
-        width: 400.0,
-        height: 160.0,
-        strokes: vec![
+    InkStrokes::from_polylines(
+        inkseal_ink::Pad {
+            width: 400.0,
+            height: 160.0,
+            dpi: 160.0,
+        },
+        &[
             (0..40)
                 .map(|i| [20.0 + i as f32 * 4.0, 60.0 + (i as f32 / 4.0).sin() * 20.0])
                 .collect(),
@@ -41,7 +44,7 @@ fn signature_ink() -> InkStrokes {
                 })
                 .collect(),
         ],
-    }
+    )
 }
 
 fn visible(page: u32, rect: [f64; 4], name: &str, label: &str) -> SignOptions {

@@ -6,16 +6,38 @@
 use crate::filters::deflate;
 use crate::object::{Dictionary, Object, ObjectId, Stream, format_real};
 use crate::writer::IncrementalUpdate;
+use inkseal_ink::{Pad, Point, Stroke, to_pdf_path};
 
-/// Handwriting as strokes of points in pad coordinates (origin top-left, y down).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Handwriting as recorded on the pad: raw strokes (pad coordinates, origin top-left, y down)
+/// and the pad they were written on. The appearance draws them with core/ink's smoothing
+/// (filled variable-width outlines), the same ink the signer saw on screen.
+#[derive(Clone, Debug, PartialEq)]
 pub struct InkStrokes {
-    /// Pad width in pad units.
-    pub width: f32,
-    /// Pad height in pad units.
-    pub height: f32,
-    /// Strokes, each a polyline of (x, y) points.
-    pub strokes: Vec<Vec<[f32; 2]>>,
+    /// The pad the strokes were written on (its size scales the pen width).
+    pub pad: Pad,
+    /// The raw strokes.
+    pub strokes: Vec<Stroke>,
+}
+
+impl InkStrokes {
+    /// Strokes given as polylines of `[x, y]` pad points, timed 8 ms apart at mid pressure
+    /// (for ink that arrives without timing, e.g. a stroke file or a test).
+    pub fn from_polylines(pad: Pad, polylines: &[Vec<[f32; 2]>]) -> Self {
+        let mut t = 0u32;
+        let strokes = polylines
+            .iter()
+            .map(|line| Stroke {
+                points: line
+                    .iter()
+                    .map(|p| {
+                        t = t.saturating_add(8);
+                        Point::new(p[0], p[1], t)
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self { pad, strokes }
+    }
 }
 
 /// What the widget shows.
@@ -27,8 +49,6 @@ pub struct AppearanceSpec {
     pub label: Vec<String>,
     /// Ink colour, RGB 0..1 (default dark blue).
     pub ink_rgb: Option<[f32; 3]>,
-    /// Ink width in points (default 1.6).
-    pub ink_width: Option<f32>,
     /// A PNG or JPEG image of the handwriting, drawn instead of `ink` when given.
     pub image: Option<Vec<u8>>,
 }
@@ -109,93 +129,25 @@ pub fn content(spec: &AppearanceSpec, w: f64, h: f64, image: Option<(u32, u32)>)
             format_real((aw - dw) / 2.0),
             format_real(label_h + (ah - dh) / 2.0)
         ));
-    } else if let Some(ink) = spec.ink.as_ref().filter(|i| !i.strokes.is_empty()) {
-        let [r, g, b] = spec.ink_rgb.unwrap_or([0.05, 0.1, 0.45]);
-        let lw = f64::from(spec.ink_width.unwrap_or(1.6));
-        c.push_str(&format!(
-            "q {} {} {} RG {} w 1 J 1 j\n",
-            format_real(f64::from(r)),
-            format_real(f64::from(g)),
-            format_real(f64::from(b)),
-            format_real(lw)
-        ));
-        // Fit the ink's bounding box into the area above the label, keeping its aspect ratio.
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for p in ink.strokes.iter().flatten() {
-            let (x, y) = (f64::from(p[0]), f64::from(p[1]));
-            if x.is_finite() && y.is_finite() {
-                x0 = x0.min(x);
-                y0 = y0.min(y);
-                x1 = x1.max(x);
-                y1 = y1.max(y);
-            }
-        }
-        let (bw, bh) = ((x1 - x0).max(1.0), (y1 - y0).max(1.0));
-        let (aw, ah) = ((w - 2.0 * lw).max(1.0), (h - label_h - 2.0 * lw).max(1.0));
-        let scale = (aw / bw).min(ah / bh);
-        let ox = lw + (aw - bw * scale) / 2.0;
-        let oy = label_h + lw + (ah - bh * scale) / 2.0;
-        let map = |p: &[f32; 2]| -> (f64, f64) {
-            let x = ox + (f64::from(p[0]) - x0) * scale;
-            // Pad y grows downwards, PDF y upwards.
-            let y = oy + (y1 - f64::from(p[1])) * scale;
-            (x, y)
-        };
-        for stroke in &ink.strokes {
-            let pts: Vec<(f64, f64)> = stroke
-                .iter()
-                .filter(|p| p[0].is_finite() && p[1].is_finite())
-                .map(map)
-                .collect();
-            let Some(first) = pts.first() else { continue };
+    } else if let Some(ink) = spec.ink.as_ref() {
+        // Fit the smoothed ink into the area above the label, with a small margin.
+        let margin = 2.0;
+        let (aw, ah) = (
+            (w - 2.0 * margin).max(1.0),
+            (h - label_h - 2.0 * margin).max(1.0),
+        );
+        let path = to_pdf_path(&ink.strokes, &ink.pad, aw as f32, ah as f32);
+        if !path.is_empty() {
+            let [r, g, b] = spec.ink_rgb.unwrap_or([0.05, 0.1, 0.45]);
             c.push_str(&format!(
-                "{} {} m\n",
-                format_real(first.0),
-                format_real(first.1)
+                "q {} {} {} rg 1 0 0 1 {} {} cm\n{path}Q\n",
+                format_real(f64::from(r)),
+                format_real(f64::from(g)),
+                format_real(f64::from(b)),
+                format_real(margin),
+                format_real(label_h + margin)
             ));
-            if pts.len() == 1 {
-                // A dot: a zero-length line with round caps.
-                c.push_str(&format!(
-                    "{} {} l\n",
-                    format_real(first.0),
-                    format_real(first.1)
-                ));
-            }
-            // Quadratic smoothing through segment midpoints, written as cubic Béziers.
-            for win in pts.windows(3) {
-                let (p0, p1, p2) = (win[0], win[1], win[2]);
-                let m0 = ((p0.0 + p1.0) / 2.0, (p0.1 + p1.1) / 2.0);
-                let m1 = ((p1.0 + p2.0) / 2.0, (p1.1 + p2.1) / 2.0);
-                let c1 = (
-                    m0.0 + 2.0 / 3.0 * (p1.0 - m0.0),
-                    m0.1 + 2.0 / 3.0 * (p1.1 - m0.1),
-                );
-                let c2 = (
-                    m1.0 + 2.0 / 3.0 * (p1.0 - m1.0),
-                    m1.1 + 2.0 / 3.0 * (p1.1 - m1.1),
-                );
-                c.push_str(&format!(
-                    "{} {} l {} {} {} {} {} {} c\n",
-                    format_real(m0.0),
-                    format_real(m0.1),
-                    format_real(c1.0),
-                    format_real(c1.1),
-                    format_real(c2.0),
-                    format_real(c2.1),
-                    format_real(m1.0),
-                    format_real(m1.1)
-                ));
-            }
-            if let Some(last) = pts.last().filter(|_| pts.len() > 1) {
-                c.push_str(&format!(
-                    "{} {} l\n",
-                    format_real(last.0),
-                    format_real(last.1)
-                ));
-            }
-            c.push_str("S\n");
         }
-        c.push_str("Q\n");
     }
     if !spec.label.is_empty() {
         c.push_str("q 0.2 0.2 0.2 rg BT\n");
@@ -354,14 +306,17 @@ mod tests {
     #[test]
     fn ink_is_fitted_inside_the_box_and_never_nan() {
         let spec = AppearanceSpec {
-            ink: Some(InkStrokes {
-                width: 300.0,
-                height: 100.0,
-                strokes: vec![
+            ink: Some(InkStrokes::from_polylines(
+                Pad {
+                    width: 300.0,
+                    height: 100.0,
+                    dpi: 160.0,
+                },
+                &[
                     vec![[10.0, 10.0], [50.0, 80.0], [90.0, 20.0], [f32::NAN, 1.0]],
                     vec![[200.0, 50.0]],
                 ],
-            }),
+            )),
             label: vec!["张三 2026-11-24 10:00 UTC".into()],
             ..Default::default()
         };

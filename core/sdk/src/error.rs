@@ -34,6 +34,10 @@ pub enum SdkError {
     /// The document cannot be signed (malformed, encrypted, no room...); the message says why.
     #[error("bad document: {0}")]
     BadDocument(String),
+    /// The handwritten signature breaks a quality rule (empty, too short, too small...):
+    /// ask the signer to write again. The message names the rule.
+    #[error("handwriting rejected: {0}")]
+    HandwritingRejected(String),
     /// The share store failed.
     #[error("share storage: {0}")]
     Storage(String),

@@ -3,6 +3,8 @@
 //! * [`CosignClient`] enrolls a user's split key with the co-signing server, obtains its
 //!   certificate (the CSR is itself co-signed, proving possession), and signs messages or
 //!   digests in one round trip each, verifying every signature before returning it.
+//! * [`InkPad`] records a handwritten signature (batched points, live smoothing), checks its
+//!   quality and seals its biometric record to the institution for [`CosignClient::sign_pdf`].
 //! * [`ShareStore`] is where the phone's share d1 lives between runs: [`FileShareStore`] for
 //!   desktop and tests; Android Keystore and Apple Keychain stores come with the bindings.
 //!
@@ -11,10 +13,12 @@
 
 mod client;
 mod error;
+mod ink_pad;
 mod pdf;
 mod share_store;
 
 pub use client::{ClientConfig, CosignClient, Enrollment};
 pub use error::SdkError;
+pub use ink_pad::{Handwriting, InkPad, SealedHandwriting};
 pub use inkseal_cosign::api::Pin;
 pub use share_store::{FileShareStore, ShareStore, StoredShare};

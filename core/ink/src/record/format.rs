@@ -31,6 +31,7 @@
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::RecordError;
+use crate::stroke::{Pad, Stroke};
 
 /// Magic bytes at the start of an encoded record.
 pub const MAGIC: [u8; 4] = *b"INKR";
@@ -96,6 +97,45 @@ pub struct BiometricRecord {
     pub captured_at_ms: u64,
     /// The strokes, each a non-empty sequence of points.
     pub strokes: Vec<Vec<RecordPoint>>,
+}
+
+impl BiometricRecord {
+    /// The record of strokes written on `pad`, points kept exactly as recorded (the pad's own
+    /// millisecond clock included); empty strokes are skipped. `captured_at_ms` is the wall
+    /// clock (unix ms) when writing started.
+    pub fn from_strokes(pad: &Pad, strokes: &[Stroke], device: &str, captured_at_ms: u64) -> Self {
+        let units = |v: f32| {
+            if v.is_finite() && v > 0.0 {
+                v.round() as u32
+            } else {
+                0
+            }
+        };
+        BiometricRecord {
+            pad_width: units(pad.width),
+            pad_height: units(pad.height),
+            dpi: units(pad.dpi),
+            device: device.to_owned(),
+            captured_at_ms,
+            strokes: strokes
+                .iter()
+                .filter(|s| !s.points.is_empty())
+                .map(|s| {
+                    s.points
+                        .iter()
+                        .map(|p| RecordPoint {
+                            x: p.x,
+                            y: p.y,
+                            t_ms: p.t_ms,
+                            pressure: p.pressure,
+                            tilt: p.tilt,
+                            azimuth: p.azimuth,
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
 }
 
 impl core::fmt::Debug for BiometricRecord {

@@ -1,0 +1,1 @@
+//! Face liveness and ID-card capture hooks, quality checks and the evidence manifest.
