@@ -34,6 +34,16 @@ pub struct ServeArgs {
     /// Consecutive wrong PINs that lock a key.
     #[arg(long, default_value_t = 5)]
     max_pin_failures: u32,
+    /// Refuse to co-sign unless the request carries the head of a fresh, passed liveness check
+    /// (the default for keys without their own signing policy).
+    #[arg(long)]
+    require_liveness: bool,
+    /// How long a passed liveness check satisfies the signing policy, in seconds.
+    #[arg(long, default_value_t = 600)]
+    max_evidence_age: u64,
+    /// Lifetime of a liveness challenge, in seconds.
+    #[arg(long, default_value_t = 120)]
+    challenge_ttl: u64,
 }
 
 /// The default data directory.
@@ -54,6 +64,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let mut config = ServerConfig::new(args.data_dir.unwrap_or_else(default_data_dir));
     config.listen = args.listen;
     config.policy.max_pin_failures = args.max_pin_failures.max(1);
+    config.policy.signing.require_liveness = args.require_liveness;
+    config.policy.signing.max_evidence_age_secs = args.max_evidence_age;
+    config.policy.challenge_ttl_secs = args.challenge_ttl.clamp(1, 900);
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config.tls = Some(TlsFiles { cert, key });
     }

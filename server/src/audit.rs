@@ -26,6 +26,14 @@ pub enum AuditKind {
     Locked,
     /// A request was refused (policy, locked key...).
     Refused,
+    /// A liveness challenge was issued.
+    ChallengeIssued,
+    /// Evidence was received and the liveness check passed.
+    EvidenceAccepted,
+    /// Evidence was received and the liveness check failed.
+    EvidenceRejected,
+    /// A key's signing policy was set.
+    PolicyChanged,
 }
 
 impl AuditKind {
@@ -38,6 +46,10 @@ impl AuditKind {
             AuditKind::PinFailure => "pin_failure",
             AuditKind::Locked => "locked",
             AuditKind::Refused => "refused",
+            AuditKind::ChallengeIssued => "challenge_issued",
+            AuditKind::EvidenceAccepted => "evidence_accepted",
+            AuditKind::EvidenceRejected => "evidence_rejected",
+            AuditKind::PolicyChanged => "policy_changed",
         }
     }
 }

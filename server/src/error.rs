@@ -28,6 +28,12 @@ pub enum ServiceError {
     /// Refused by policy.
     #[error("{0}")]
     PolicyRefused(String),
+    /// The key's policy needs a fresh passed liveness result bound to the request.
+    #[error("{0}")]
+    EvidenceRequired(String),
+    /// The liveness challenge is unknown, used or expired.
+    #[error("{0}")]
+    ChallengeInvalid(String),
     /// Internal failure (details are logged, not returned).
     #[error("internal error")]
     Internal(String),
@@ -43,6 +49,10 @@ impl ServiceError {
             ServiceError::UnknownKey => (ErrorCode::UnknownKey, StatusCode::NOT_FOUND),
             ServiceError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
             ServiceError::PolicyRefused(_) => (ErrorCode::PolicyRefused, StatusCode::FORBIDDEN),
+            ServiceError::EvidenceRequired(_) => {
+                (ErrorCode::EvidenceRequired, StatusCode::FORBIDDEN)
+            }
+            ServiceError::ChallengeInvalid(_) => (ErrorCode::ChallengeInvalid, StatusCode::GONE),
             ServiceError::Internal(_) => (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         }
     }

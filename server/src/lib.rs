@@ -4,12 +4,17 @@
 //! user's PIN and counts failures; answers one co-signing round per signature, idempotently;
 //! issues certificates for joint keys through a [`ca::CertificateAuthority`]; and keeps a
 //! hash-chained audit log. Storage is behind [`store::Store`] (SQLite by default).
+//! [`liveness`] issues one-time liveness challenges, judges capture evidence through a vendor
+//! adapter and enforces each key's signing policy; [`evidence_export`] exports the evidence of
+//! one signing as JSON and as a PDF report.
 //!
 //! [`start`] runs it on a socket (plain HTTP, or TLS with rustls when given a certificate).
 
 pub mod audit;
 pub mod ca;
 pub mod error;
+pub mod evidence_export;
+pub mod liveness;
 mod pin;
 pub mod routes;
 pub mod service;
@@ -17,6 +22,7 @@ pub mod store;
 pub mod vault;
 
 use ca::{CertificateAuthority, EmbeddedCa};
+use liveness::vendor::{LivenessVendor, TestVendor};
 use service::{CosignService, Policy};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,8 +60,12 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Share vault.
     pub vault: VaultChoice,
-    /// PIN and certificate rules.
+    /// PIN, certificate, liveness and signing rules.
     pub policy: Policy,
+    /// Liveness vendors whose verdicts are accepted. The default is the deterministic
+    /// [`TestVendor`](liveness::vendor::TestVendor) for the demo and tests: replace it with a
+    /// real vendor's adapter in production.
+    pub liveness_vendors: Vec<Arc<dyn LivenessVendor>>,
 }
 
 impl ServerConfig {
@@ -67,6 +77,7 @@ impl ServerConfig {
             tls: None,
             vault: VaultChoice::File,
             policy: Policy::default(),
+            liveness_vendors: vec![Arc::new(TestVendor)],
         }
     }
 }
@@ -111,7 +122,14 @@ pub fn build_service(config: &ServerConfig) -> Result<CosignService, StartError>
         .map_err(StartError::Ca)?,
     );
     tracing::info!(vault = %vault.describe(), "co-signing service ready");
-    Ok(CosignService::new(store, vault, ca, config.policy.clone()))
+    let mut service = CosignService::new(store, vault, ca, config.policy.clone());
+    for vendor in &config.liveness_vendors {
+        if vendor.name() == inkseal_capture::test_vendor::TEST_VENDOR_NAME {
+            tracing::warn!("the deterministic test liveness vendor is enabled: not for production");
+        }
+        service = service.with_vendor(vendor.clone());
+    }
+    Ok(service)
 }
 
 /// A server running on a socket.

@@ -7,6 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use inkseal_capture::submission::{EvidenceSubmission, MAX_SUBMISSION_BYTES};
 use inkseal_cosign::api::{CertificateRequest, CosignRequest, EnrollRequest};
 use serde::de::DeserializeOwned;
 
@@ -29,8 +30,23 @@ pub fn router(service: CosignService) -> Router {
             post(certify).get(certificate),
         )
         .route("/v1/keys/{key_id}/sign", post(sign))
+        .route("/v1/keys/{key_id}/liveness/challenge", post(challenge))
+        .route(
+            "/v1/keys/{key_id}/signings/{idempotency_key}/evidence",
+            get(evidence_package),
+        )
+        .route(
+            "/v1/keys/{key_id}/signings/{idempotency_key}/evidence.pdf",
+            get(evidence_report),
+        )
         .route("/v1/audit", get(audit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(
+            // Evidence carries face frames: the one route with a large body limit.
+            Router::new()
+                .route("/v1/keys/{key_id}/evidence", post(evidence))
+                .layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
+        )
         .with_state(service)
 }
 
@@ -95,6 +111,42 @@ async fn sign(
 ) -> Result<Response, ServiceError> {
     let req: CosignRequest = decode(&body)?;
     Ok(Json(blocking(move || s.sign(&key_id, &req)).await?).into_response())
+}
+
+async fn challenge(
+    State(s): State<CosignService>,
+    Path(key_id): Path<String>,
+) -> Result<Response, ServiceError> {
+    let challenge = blocking(move || s.issue_challenge(&key_id)).await?;
+    Ok((StatusCode::CREATED, Json(challenge)).into_response())
+}
+
+async fn evidence(
+    State(s): State<CosignService>,
+    Path(key_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ServiceError> {
+    let submission = EvidenceSubmission::from_json(&body)
+        .map_err(|e| ServiceError::BadRequest(format!("evidence: {e}")))?;
+    Ok(Json(blocking(move || s.submit_evidence(&key_id, &submission)).await?).into_response())
+}
+
+async fn evidence_package(
+    State(s): State<CosignService>,
+    Path((key_id, idempotency_key)): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
+    Ok(
+        Json(blocking(move || s.evidence_package(&key_id, &idempotency_key)).await?)
+            .into_response(),
+    )
+}
+
+async fn evidence_report(
+    State(s): State<CosignService>,
+    Path((key_id, idempotency_key)): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
+    let pdf = blocking(move || s.evidence_report_pdf(&key_id, &idempotency_key)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
 #[derive(serde::Deserialize)]

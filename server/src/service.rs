@@ -6,8 +6,9 @@
 use crate::audit::{AuditEvent, AuditKind};
 use crate::ca::CertificateAuthority;
 use crate::error::ServiceError;
+use crate::liveness::vendor::LivenessVendor;
 use crate::pin;
-use crate::store::{KeyRecord, NewSignature, Recorded, Store};
+use crate::store::{KeyRecord, NewSignature, Recorded, SigningPolicy, Store};
 use crate::vault::{ShareVault, associated_data};
 use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, EnrollRequest,
@@ -29,6 +30,12 @@ pub struct Policy {
     pub max_pin_failures: u32,
     /// Validity of issued certificates.
     pub certificate_validity_days: u32,
+    /// Signing policy of keys without their own (see [`CosignService::set_signing_policy`]).
+    pub signing: SigningPolicy,
+    /// Lifetime of a liveness challenge, seconds (2 minutes by default).
+    pub challenge_ttl_secs: u64,
+    /// Actions a liveness challenge asks for (0: silent liveness); 2 by default.
+    pub liveness_actions: usize,
 }
 
 impl Default for Policy {
@@ -36,6 +43,9 @@ impl Default for Policy {
         Policy {
             max_pin_failures: 5,
             certificate_validity_days: 365,
+            signing: SigningPolicy::default(),
+            challenge_ttl_secs: 120,
+            liveness_actions: 2,
         }
     }
 }
@@ -43,10 +53,11 @@ impl Default for Policy {
 /// The co-signing service.
 #[derive(Clone)]
 pub struct CosignService {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     vault: Arc<dyn ShareVault>,
     ca: Arc<dyn CertificateAuthority>,
-    policy: Policy,
+    pub(crate) policy: Policy,
+    pub(crate) vendors: Vec<Arc<dyn LivenessVendor>>,
 }
 
 fn share_aad(user_id: &str, key_id: &str, public_key: &[u8]) -> Vec<u8> {
@@ -84,7 +95,15 @@ impl CosignService {
             vault,
             ca,
             policy,
+            vendors: Vec::new(),
         }
+    }
+
+    /// Accept liveness results judged by `vendor` (by its name).
+    pub fn with_vendor(mut self, vendor: Arc<dyn LivenessVendor>) -> Self {
+        self.vendors.retain(|v| v.name() != vendor.name());
+        self.vendors.push(vendor);
+        self
     }
 
     /// The store (for audit export and tests).
@@ -155,7 +174,7 @@ impl CosignService {
         })
     }
 
-    fn key(&self, key_id: &str) -> Result<KeyRecord, ServiceError> {
+    pub(crate) fn key(&self, key_id: &str) -> Result<KeyRecord, ServiceError> {
         if !valid_id(key_id) {
             return Err(ServiceError::UnknownKey);
         }
@@ -226,6 +245,7 @@ impl CosignService {
         if let Some(done) = self.store.find_signature(key_id, &req.idempotency_key)? {
             return replay(done, &request_hash);
         }
+        self.check_signing_policy(key_id, req.evidence_head.as_deref())?;
         let share_bytes = self.vault.open(
             &share_aad(&key.user_id, &key.key_id, &key.public_key),
             &key.sealed_share,

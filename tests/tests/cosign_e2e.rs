@@ -351,6 +351,10 @@ async fn openapi_document_describes_every_route() {
         "/v1/keys/{key_id}",
         "/v1/keys/{key_id}/certificate",
         "/v1/keys/{key_id}/sign",
+        "/v1/keys/{key_id}/liveness/challenge",
+        "/v1/keys/{key_id}/evidence",
+        "/v1/keys/{key_id}/signings/{idempotency_key}/evidence",
+        "/v1/keys/{key_id}/signings/{idempotency_key}/evidence.pdf",
         "/v1/audit",
     ] {
         assert!(paths.contains_key(p), "{p} documented");

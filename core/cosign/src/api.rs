@@ -118,6 +118,21 @@ pub struct KeyStatus {
     pub has_certificate: bool,
 }
 
+/// The server's answer to an evidence submission (`POST /v1/keys/{key_id}/evidence`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EvidenceReceipt {
+    /// The challenge the evidence answered (now used up).
+    pub challenge_id: String,
+    /// The manifest head to put in `CosignRequest.evidence_head` (lower-case hex).
+    pub manifest_head: String,
+    /// The server's verdict (from its liveness vendor and its own checks).
+    pub passed: bool,
+    /// Why it passed or failed, in words.
+    pub reason: String,
+    /// Until when (unix ms, server clock) a passed result satisfies the signing policy.
+    pub valid_until_ms: u64,
+}
+
 /// What the caller should do about an error; stable, machine-readable.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -134,8 +149,13 @@ pub enum ErrorCode {
     Conflict,
     /// The body is too large.
     TooLarge,
-    /// The request was refused by policy (e.g. missing evidence).
+    /// The request was refused by policy.
     PolicyRefused,
+    /// The key's policy requires a fresh, passed liveness check bound to this request: run
+    /// the capture again and sign with its evidence head.
+    EvidenceRequired,
+    /// The liveness challenge is unknown, already used or expired: request a new one.
+    ChallengeInvalid,
     /// The server failed; retry later.
     Internal,
 }

@@ -3,6 +3,7 @@
 //! The label uses the non-embedded Adobe CJK font STSong-Light with the UniGB-UCS2-H encoding,
 //! which every conforming reader provides, so Chinese names render without embedding a font.
 
+use crate::cjk_font;
 use crate::filters::deflate;
 use crate::object::{Dictionary, Object, ObjectId, Stream, format_real};
 use crate::writer::IncrementalUpdate;
@@ -153,10 +154,7 @@ pub fn content(spec: &AppearanceSpec, w: f64, h: f64, image: Option<(u32, u32)>)
         c.push_str("q 0.2 0.2 0.2 rg BT\n");
         for (i, line) in spec.label.iter().enumerate() {
             let y = label_h - 1.0 - (i as f64 + 1.0) * (LABEL_SIZE + 1.5) + 1.5;
-            let mut hex = String::new();
-            for unit in line.encode_utf16() {
-                hex.push_str(&format!("{unit:04X}"));
-            }
+            let hex = cjk_font::ucs2_hex(line);
             c.push_str(&format!(
                 "/F1 {} Tf 1 0 0 1 2 {} Tm <{hex}> Tj\n",
                 format_real(LABEL_SIZE),
@@ -177,62 +175,7 @@ pub fn add_form_xobject(
     h: f64,
 ) -> Result<ObjectId, String> {
     let image = spec.image.as_deref().map(decode_image).transpose()?;
-    let font = Dictionary::new()
-        .with(b"Type", Object::name("Font"))
-        .with(b"Subtype", Object::name("Type0"))
-        .with(b"BaseFont", Object::name("STSong-Light"))
-        .with(b"Encoding", Object::name("UniGB-UCS2-H"))
-        .with(
-            b"DescendantFonts",
-            Object::Array(vec![Object::Dictionary(
-                Dictionary::new()
-                    .with(b"Type", Object::name("Font"))
-                    .with(b"Subtype", Object::name("CIDFontType0"))
-                    .with(b"BaseFont", Object::name("STSong-Light"))
-                    .with(
-                        b"CIDSystemInfo",
-                        Object::Dictionary(
-                            Dictionary::new()
-                                .with(b"Registry", Object::string("Adobe"))
-                                .with(b"Ordering", Object::string("GB1"))
-                                .with(b"Supplement", Object::Integer(2)),
-                        ),
-                    )
-                    .with(
-                        b"FontDescriptor",
-                        Object::Dictionary(
-                            Dictionary::new()
-                                .with(b"Type", Object::name("FontDescriptor"))
-                                .with(b"FontName", Object::name("STSong-Light"))
-                                .with(b"Flags", Object::Integer(6))
-                                .with(
-                                    b"FontBBox",
-                                    Object::Array(
-                                        [-25, -254, 1000, 880]
-                                            .iter()
-                                            .map(|v| Object::Integer(*v))
-                                            .collect(),
-                                    ),
-                                )
-                                .with(b"ItalicAngle", Object::Integer(0))
-                                .with(b"Ascent", Object::Integer(880))
-                                .with(b"Descent", Object::Integer(-120))
-                                .with(b"CapHeight", Object::Integer(880))
-                                .with(b"StemV", Object::Integer(93)),
-                        ),
-                    )
-                    .with(b"DW", Object::Integer(1000))
-                    // ASCII (CIDs 1-95 in Adobe-GB1) is half width.
-                    .with(
-                        b"W",
-                        Object::Array(vec![
-                            Object::Integer(1),
-                            Object::Integer(95),
-                            Object::Integer(500),
-                        ]),
-                    ),
-            )]),
-        );
+    let font = cjk_font::dictionary();
     let mut resources = Dictionary::new().with(
         b"Font",
         Object::Dictionary(Dictionary::new().with(b"F1", Object::Dictionary(font))),

@@ -21,8 +21,10 @@ pub use document::Document;
 pub use error::{Limits, PdfError};
 pub mod appearance;
 pub mod changes;
+pub mod cjk_font;
 pub mod fields;
 pub mod ink_binding;
+pub mod report;
 pub mod sign;
 #[doc(hidden)]
 pub mod testing;

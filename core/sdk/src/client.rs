@@ -123,7 +123,7 @@ impl CosignClient {
         })
     }
 
-    async fn send<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn send<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: Option<&B>,
@@ -264,11 +264,25 @@ impl CosignClient {
         key_id: &str,
         pin: &Pin,
     ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
+        self.request_certificate_with_evidence(key_id, pin, None)
+            .await
+    }
+
+    /// [`CosignClient::request_certificate`] for a key whose signing policy requires liveness:
+    /// the CSR's co-signature presents the evidence with head `evidence_head` (identity
+    /// proofing before the certificate is issued).
+    pub async fn request_certificate_with_evidence(
+        &self,
+        key_id: &str,
+        pin: &Pin,
+        evidence_head: Option<[u8; 32]>,
+    ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
         let share = self.share(key_id)?;
         let mut stored = self.stored(key_id)?;
         let tbs = inkseal_pki::csr_to_be_signed(share.public_key(), &stored.user_id)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let sig = self.sign_message(key_id, pin, &tbs).await?;
+        let e = share.digest(&tbs);
+        let sig = self.sign_digest(key_id, pin, &e, evidence_head).await?;
         let csr = inkseal_pki::assemble_csr(&tbs, &sig)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
         let body = CertificateRequest {
@@ -329,6 +343,10 @@ async fn decode_response<T: DeserializeOwned>(resp: reqwest::Response) -> Result
         },
         ErrorCode::Locked => SdkError::Locked,
         ErrorCode::UnknownKey => SdkError::UnknownKey(body.message),
+        ErrorCode::EvidenceRequired => SdkError::EvidenceRequired(body.message),
+        ErrorCode::ChallengeInvalid => SdkError::CaptureRejected {
+            reason: body.message,
+        },
         _ => SdkError::Refused(body.message),
     })
 }

@@ -28,6 +28,20 @@ pub enum SdkError {
     /// The server refused the request (policy, conflict, internal error).
     #[error("the server refused: {0}")]
     Refused(String),
+    /// The key's policy requires a fresh, passed liveness check bound to this signature: run
+    /// the capture flow again, then sign with its evidence.
+    #[error("evidence required: {0}")]
+    EvidenceRequired(String),
+    /// Capture failed a check (photo too dark or blurred, card expired, liveness not passed,
+    /// challenge expired...): show `reason` and capture again.
+    #[error("capture rejected: {reason}")]
+    CaptureRejected {
+        /// What was wrong, in words.
+        reason: String,
+    },
+    /// The user cancelled (in a capture hook).
+    #[error("cancelled")]
+    Cancelled,
     /// The caller passed something invalid.
     #[error("invalid input: {0}")]
     InvalidInput(String),

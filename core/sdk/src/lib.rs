@@ -3,6 +3,9 @@
 //! * [`CosignClient`] enrolls a user's split key with the co-signing server, obtains its
 //!   certificate (the CSR is itself co-signed, proving possession), and signs messages or
 //!   digests in one round trip each, verifying every signature before returning it.
+//! * [`CosignClient::capture_evidence`] drives face liveness and ID-card capture through the
+//!   app's hooks against a one-time server challenge; the server's verdict decides, and the
+//!   returned manifest head binds the evidence to the signing request.
 //! * [`InkPad`] records a handwritten signature (batched points, live smoothing), checks its
 //!   quality and seals its biometric record to the institution for [`CosignClient::sign_pdf`].
 //! * [`ShareStore`] is where the phone's share d1 lives between runs: [`FileShareStore`] for
@@ -11,12 +14,14 @@
 //! Nothing here stores or derives anything from the PIN: it goes to the server, which alone can
 //! check it and which counts failures, so a stolen phone gives a thief no offline PIN test.
 
+mod capture;
 mod client;
 mod error;
 mod ink_pad;
 mod pdf;
 mod share_store;
 
+pub use capture::{CaptureHookSet, CaptureRequest, VerifiedEvidence};
 pub use client::{ClientConfig, CosignClient, Enrollment};
 pub use error::SdkError;
 pub use ink_pad::{Handwriting, InkPad, SealedHandwriting};

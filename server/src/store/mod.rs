@@ -1,4 +1,5 @@
-//! Storage behind a trait: keys, PIN counters, signatures (idempotency), audit log, settings.
+//! Storage behind a trait: keys, PIN counters, signatures (idempotency), audit log, settings,
+//! and (in [`EvidenceStore`]) liveness challenges, evidence and signing policies.
 //!
 //! The trait is synchronous; the server calls it from blocking tasks. [`SqliteStore`] is the
 //! default (embedded, zero set-up). A PostgreSQL store implements the same trait for deployments
@@ -6,10 +7,15 @@
 //! signature per idempotency key, atomic PIN counters, append-only audit) is expressed as a
 //! constraint or a single statement so it holds across replicas.
 
+mod evidence;
 mod sqlite;
+mod sqlite_evidence;
 
 pub(crate) use sqlite::now_ms;
 
+pub use evidence::{
+    ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy, Taken,
+};
 pub use sqlite::SqliteStore;
 
 use crate::audit::{AuditEntry, AuditEvent};
@@ -97,7 +103,7 @@ pub struct PinFailure {
 }
 
 /// The server's storage.
-pub trait Store: Send + Sync {
+pub trait Store: EvidenceStore + Send + Sync {
     /// Insert a new key and its enrollment audit entry atomically. `Conflict` if the id exists.
     fn insert_key(&self, key: &KeyRecord, audit: &AuditEvent) -> Result<(), StoreError>;
     /// Fetch a key.

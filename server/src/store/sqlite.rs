@@ -53,11 +53,11 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
 }
 
-fn backend(e: rusqlite::Error) -> StoreError {
+pub(super) fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
@@ -91,12 +91,14 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        conn.execute_batch(super::sqlite_evidence::EVIDENCE_SCHEMA)
+            .map_err(backend)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
     }
 
-    fn with<T>(
+    pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -109,7 +111,7 @@ impl SqliteStore {
 }
 
 /// Append one audit entry inside a transaction, chaining it to the last one.
-fn append(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
+pub(super) fn append(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
     let last: Option<(i64, Vec<u8>)> = tx
         .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
@@ -144,6 +146,19 @@ fn append(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
     })
     .map_err(backend)?;
     Ok(())
+}
+
+/// An audit row (`seq, at_ms, kind, key_id, detail, prev_hash, hash`).
+pub(super) fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get::<_, i64>(0)? as u64,
+        at_ms: r.get::<_, i64>(1)? as u64,
+        kind: r.get(2)?,
+        key_id: r.get(3)?,
+        detail: r.get(4)?,
+        prev_hash: hex::encode(r.get::<_, Vec<u8>>(5)?),
+        hash: hex::encode(r.get::<_, Vec<u8>>(6)?),
+    })
 }
 
 fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -363,17 +378,10 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             let rows = st
-                .query_map(params![from.min(i64::MAX as u64) as i64, limit], |r| {
-                    Ok(AuditEntry {
-                        seq: r.get::<_, i64>(0)? as u64,
-                        at_ms: r.get::<_, i64>(1)? as u64,
-                        kind: r.get(2)?,
-                        key_id: r.get(3)?,
-                        detail: r.get(4)?,
-                        prev_hash: hex::encode(r.get::<_, Vec<u8>>(5)?),
-                        hash: hex::encode(r.get::<_, Vec<u8>>(6)?),
-                    })
-                })
+                .query_map(
+                    params![from.min(i64::MAX as u64) as i64, limit],
+                    audit_from_row,
+                )
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
