@@ -95,6 +95,28 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+impl AuditEntry {
+    /// This entry's hash recomputed from its fields, chained after `prev`.
+    pub fn hash_after(&self, prev: &[u8; 32]) -> [u8; 32] {
+        entry_hash(
+            prev,
+            self.seq,
+            self.at_ms,
+            &self.kind,
+            self.key_id.as_deref(),
+            &self.detail,
+        )
+    }
+
+    /// Whether the stored hash recomputes from the fields and the stored previous hash (a
+    /// check of one entry on its own; [`verify_chain`] checks a run of them).
+    pub fn recomputes(&self) -> bool {
+        let mut prev = [0u8; 32];
+        hex::decode_to_slice(&self.prev_hash, &mut prev).is_ok()
+            && hex::encode(self.hash_after(&prev)) == self.hash
+    }
+}
+
 /// The chained hash of one entry.
 pub fn entry_hash(
     prev: &[u8; 32],
@@ -122,14 +144,7 @@ pub fn entry_hash(
 pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), usize> {
     let mut prev = GENESIS;
     for (i, e) in entries.iter().enumerate() {
-        let expected = entry_hash(
-            &prev,
-            e.seq,
-            e.at_ms,
-            &e.kind,
-            e.key_id.as_deref(),
-            &e.detail,
-        );
+        let expected = e.hash_after(&prev);
         if e.seq != i as u64 + 1
             || e.prev_hash != hex::encode(prev)
             || e.hash != hex::encode(expected)

@@ -6,7 +6,7 @@
 //! verdict), and the key's audit entries, each with its chain hashes so a reader holding the
 //! log can check them.
 
-use crate::audit::{AuditEntry, entry_hash};
+use crate::audit::AuditEntry;
 use crate::error::ServiceError;
 use crate::service::CosignService;
 use crate::store::now_ms;
@@ -91,23 +91,6 @@ pub struct EvidencePackage {
     pub audit_entries_verified: bool,
 }
 
-fn entry_recomputes(e: &AuditEntry) -> bool {
-    let Ok(prev) = hex::decode(&e.prev_hash) else {
-        return false;
-    };
-    let Ok(prev) = <[u8; 32]>::try_from(prev.as_slice()) else {
-        return false;
-    };
-    hex::encode(entry_hash(
-        &prev,
-        e.seq,
-        e.at_ms,
-        &e.kind,
-        e.key_id.as_deref(),
-        &e.detail,
-    )) == e.hash
-}
-
 /// "YYYY-MM-DD HH:MM:SS UTC".
 fn utc(ms: u64) -> String {
     let d = Date::from_unix_ms(ms, 0);
@@ -188,7 +171,7 @@ impl CosignService {
                 evidence_head: sig.evidence_head,
             },
             evidence,
-            audit_entries_verified: audit.iter().all(entry_recomputes),
+            audit_entries_verified: audit.iter().all(AuditEntry::recomputes),
             audit,
         })
     }

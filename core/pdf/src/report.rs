@@ -4,6 +4,7 @@
 use crate::cjk_font;
 use crate::filters::deflate;
 use crate::object::{Dictionary, Object, ObjectId, Stream, format_real, text_string};
+use crate::writer::classic_file;
 
 /// A4 in points.
 const PAGE: [f64; 2] = [595.0, 842.0];
@@ -212,29 +213,15 @@ pub fn text_report(title: &str, sections: &[ReportSection]) -> Result<Vec<u8>, R
             data: deflate(&page_content(lines, i + 1, pages.len())),
         }));
     }
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::with_capacity(objects.len());
-    for (i, obj) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        obj.write(&mut out);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<</Size {} /Root 1 0 R /Info 4 0 R>>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    Ok(out)
+    let bodies: Vec<Vec<u8>> = objects
+        .iter()
+        .map(|o| {
+            let mut body = Vec::new();
+            o.write(&mut body);
+            body
+        })
+        .collect();
+    Ok(classic_file(&bodies, "/Root 1 0 R /Info 4 0 R"))
 }
 
 #[cfg(test)]

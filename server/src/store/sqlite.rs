@@ -62,6 +62,17 @@ pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
         if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
+/// A statement's result: a constraint violation is [`StoreError::Conflict`].
+pub(super) fn sql<T>(r: rusqlite::Result<T>) -> Result<T, StoreError> {
+    r.map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict
+        } else {
+            backend(e)
+        }
+    })
+}
+
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -95,6 +106,22 @@ impl SqliteStore {
             .map_err(backend)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+        })
+    }
+
+    /// Runs `write` and appends `audit` in one transaction, committed only when `write`
+    /// succeeds. Map `write`'s statements with [`sql`].
+    pub(super) fn write_audited<T>(
+        &self,
+        audit: &AuditEvent,
+        write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let value = write(&tx)?;
+            append(&tx, audit)?;
+            tx.commit().map_err(backend)?;
+            Ok(value)
         })
     }
 
@@ -177,9 +204,8 @@ fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
 
 impl Store for SqliteStore {
     fn insert_key(&self, key: &KeyRecord, audit: &AuditEvent) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.transaction().map_err(backend)?;
-            let res = tx.execute(
+        self.write_audited(audit, |tx| {
+            sql(tx.execute(
                 "INSERT INTO keys (key_id, user_id, public_key, sealed_share, sealed_pin,
                                    pin_salt, pin_failures, locked, certificate, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, NULL, ?7)",
@@ -192,14 +218,8 @@ impl Store for SqliteStore {
                     key.pin_salt,
                     now_ms() as i64
                 ],
-            );
-            match res {
-                Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict),
-                Err(e) => return Err(backend(e)),
-                Ok(_) => {}
-            }
-            append(&tx, audit)?;
-            tx.commit().map_err(backend)
+            ))
+            .map(|_| ())
         })
     }
 
@@ -345,19 +365,15 @@ impl Store for SqliteStore {
         certificate: &[u8],
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.transaction().map_err(backend)?;
-            let n = tx
-                .execute(
-                    "UPDATE keys SET certificate = ?2 WHERE key_id = ?1",
-                    params![key_id, certificate],
-                )
-                .map_err(backend)?;
-            if n == 0 {
+        self.write_audited(audit, |tx| {
+            let changed = sql(tx.execute(
+                "UPDATE keys SET certificate = ?2 WHERE key_id = ?1",
+                params![key_id, certificate],
+            ))?;
+            if changed == 0 {
                 return Err(StoreError::NotFound);
             }
-            append(&tx, audit)?;
-            tx.commit().map_err(backend)
+            Ok(())
         })
     }
 

@@ -3,7 +3,7 @@
 use super::evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy, Taken,
 };
-use super::sqlite::{append, audit_from_row, backend, is_unique_violation, now_ms};
+use super::sqlite::{audit_from_row, backend, now_ms, sql};
 use super::{SqliteStore, StoreError};
 use crate::audit::{AuditEntry, AuditEvent};
 use rusqlite::{OptionalExtension, params};
@@ -76,9 +76,8 @@ impl EvidenceStore for SqliteStore {
         challenge: &ChallengeRecord,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.transaction().map_err(backend)?;
-            let res = tx.execute(
+        self.write_audited(audit, |tx| {
+            sql(tx.execute(
                 "INSERT INTO liveness_challenges
                      (challenge_id, key_id, challenge_json, expires_ms, issued_ms, used_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
@@ -89,14 +88,8 @@ impl EvidenceStore for SqliteStore {
                     challenge.expires_ms.min(MS_MAX) as i64,
                     now_ms() as i64
                 ],
-            );
-            match res {
-                Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict),
-                Err(e) => return Err(backend(e)),
-                Ok(_) => {}
-            }
-            append(&tx, audit)?;
-            tx.commit().map_err(backend)
+            ))
+            .map(|_| ())
         })
     }
 
@@ -137,9 +130,8 @@ impl EvidenceStore for SqliteStore {
         evidence: &EvidenceRecord,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.transaction().map_err(backend)?;
-            let res = tx.execute(
+        self.write_audited(audit, |tx| {
+            sql(tx.execute(
                 "INSERT INTO evidence (challenge_id, key_id, manifest_head, manifest_json, passed,
                                        reason, vendor_name, vendor_reference, id_number_masked,
                                        received_ms)
@@ -156,14 +148,8 @@ impl EvidenceStore for SqliteStore {
                     evidence.id_number_masked,
                     evidence.received_ms.min(MS_MAX) as i64
                 ],
-            );
-            match res {
-                Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict),
-                Err(e) => return Err(backend(e)),
-                Ok(_) => {}
-            }
-            append(&tx, audit)?;
-            tx.commit().map_err(backend)
+            ))
+            .map(|_| ())
         })
     }
 
@@ -223,9 +209,8 @@ impl EvidenceStore for SqliteStore {
         policy: &SigningPolicy,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.transaction().map_err(backend)?;
-            let res = tx.execute(
+        let written = self.write_audited(audit, |tx| {
+            sql(tx.execute(
                 "INSERT INTO signing_policies (key_id, require_liveness, max_evidence_age_secs)
                  VALUES (?1, ?2, ?3)
                  ON CONFLICT (key_id) DO UPDATE SET
@@ -236,16 +221,14 @@ impl EvidenceStore for SqliteStore {
                     i64::from(policy.require_liveness),
                     policy.max_evidence_age_secs.min(MS_MAX) as i64
                 ],
-            );
-            match res {
-                // The only constraint left is the foreign key: no such key.
-                Err(e) if is_unique_violation(&e) => return Err(StoreError::NotFound),
-                Err(e) => return Err(backend(e)),
-                Ok(_) => {}
-            }
-            append(&tx, audit)?;
-            tx.commit().map_err(backend)
-        })
+            ))
+            .map(|_| ())
+        });
+        match written {
+            // The only constraint left is the foreign key: no such key.
+            Err(StoreError::Conflict) => Err(StoreError::NotFound),
+            other => other,
+        }
     }
 
     fn get_signature(
