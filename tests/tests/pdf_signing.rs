@@ -375,6 +375,83 @@ fn lender_prepares_fields_and_certifies_then_each_party_fills_its_own() {
 }
 
 #[test]
+fn filling_a_field_the_certifier_locked_breaks_the_certification() {
+    use inkseal_pdf::sign::{EmptyField, FieldLock};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lender = openssl_p256_pki(dir.path(), "lender");
+    let signer =
+        LocalSigner::from_pem_files(&lender.signer_key, &lender.signer_pem, &[]).expect("signer");
+    // The lender prepares two fields but locks "Witness" against any later change.
+    let mut o = visible(3, [400.0, 250.0, 150.0, 60.0], "Lender", "贷款人（盖章）");
+    o.lock = Some(FieldLock::Include(vec!["Witness".into()]));
+    o.empty_fields = ["Borrower", "Witness"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| EmptyField {
+            name: (*name).into(),
+            page: 3,
+            rect: [150.0, 380.0 - 80.0 * i as f64, 160.0, 60.0],
+        })
+        .collect();
+    let prepared = dir.path().join("prepared.pdf");
+    sign_file(&fixture("loan-contract-zh.pdf"), &prepared, &o, &signer).expect("lender");
+
+    let party = openssl_p256_pki(dir.path(), "party");
+    let s = LocalSigner::from_pem_files(&party.signer_key, &party.signer_pem, &[]).expect("signer");
+    let fill = |field: &str, out: &std::path::Path, input: &std::path::Path| {
+        let mut o = visible(3, [0.0, 0.0, 1.0, 1.0], field, field);
+        o.placement = Placement::Field(field.into());
+        o.field_name = None;
+        sign_file(input, out, &o, &s).expect("fill");
+    };
+    // Filling the unlocked field keeps the lender's signature valid...
+    let borrower = dir.path().join("borrower.pdf");
+    fill("Borrower", &borrower, &prepared);
+    let report = verify(
+        &std::fs::read(&borrower).expect("read"),
+        &VerifyOptions::default(),
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    // ...filling the locked one does not, and pyHanko agrees.
+    let witness = dir.path().join("witness.pdf");
+    fill("Witness", &witness, &borrower);
+    let report = verify(
+        &std::fs::read(&witness).expect("read"),
+        &VerifyOptions::default(),
+    )
+    .expect("verify");
+    let lender_report = report
+        .signatures
+        .iter()
+        .find(|s| s.field == "Lender")
+        .expect("lender");
+    assert!(!lender_report.is_ok());
+    assert!(
+        lender_report
+            .problems
+            .iter()
+            .any(|p| p.contains("'Witness'") && p.contains("FieldMDP")),
+        "{lender_report:#?}"
+    );
+    assert!(
+        report
+            .signatures
+            .iter()
+            .filter(|s| s.field != "Lender")
+            .all(|s| s.is_ok()),
+        "{report:#?}"
+    );
+    let ph = pyhanko_validate(&witness, &lender.ca_pem);
+    let ph_lender = ph
+        .signatures
+        .iter()
+        .find(|s| s.field == "Lender")
+        .expect("pyHanko reports the lender");
+    assert!(!ph_lender.valid, "pyHanko: {}", ph.stdout);
+}
+
+#[test]
 fn each_party_signs_right_after_its_keyword_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut current = fixture("loan-contract-zh.pdf");

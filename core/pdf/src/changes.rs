@@ -13,7 +13,7 @@ use crate::document::Document;
 use crate::error::PdfError;
 use crate::object::{Dictionary, Object, ObjectId};
 use crate::xref::XrefEntry;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The verdict on the revisions after a signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,10 +26,29 @@ pub enum Changes {
     Other(Vec<String>),
 }
 
+/// The verdict plus the form fields whose value or appearance later revisions set (fully
+/// qualified names), which FieldMDP locks are checked against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Analysis {
+    /// The verdict.
+    pub changes: Changes,
+    /// Form fields (text, choice, button, signature) filled or changed afterwards.
+    pub fields_changed: BTreeSet<String>,
+}
+
 /// Classify the revisions newer than `rev` (an index into [`Document::sections`], 0 = newest).
 pub fn changes_after(doc: &Document<'_>, rev: usize) -> Result<Changes, PdfError> {
+    analyse_after(doc, rev).map(|a| a.changes)
+}
+
+/// [`changes_after`] with the names of the form fields that changed.
+pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfError> {
+    let mut fields_changed = BTreeSet::new();
     if rev == 0 {
-        return Ok(Changes::None);
+        return Ok(Analysis {
+            changes: Changes::None,
+            fields_changed,
+        });
     }
     let mut problems = Vec::new();
     // Walk forward in time: from the signed revision to the newest.
@@ -56,27 +75,36 @@ pub fn changes_after(doc: &Document<'_>, rev: usize) -> Result<Changes, PdfError
             if old == new {
                 continue;
             }
-            if let Err(why) = allowed_change(doc, &before, &after, &old, &new) {
-                problems.push(format!("object {num}: {why}"));
+            match allowed_change(doc, &before, &after, &old, &new) {
+                Ok(Some(field)) => {
+                    fields_changed.insert(field);
+                }
+                Ok(None) => {}
+                Err(why) => problems.push(format!("object {num}: {why}")),
             }
         }
     }
-    Ok(if problems.is_empty() {
+    let changes = if problems.is_empty() {
         Changes::SignaturesAndForms
     } else {
         Changes::Other(problems)
+    };
+    Ok(Analysis {
+        changes,
+        fields_changed,
     })
 }
 
 type Xref = HashMap<u32, XrefEntry>;
 
+/// `Ok(Some(name))` when the allowed change fills or changes the form field `name`.
 fn allowed_change(
     doc: &Document<'_>,
     before: &Xref,
     after: &Xref,
     old: &Object,
     new: &Object,
-) -> Result<(), String> {
+) -> Result<Option<String>, String> {
     match (old, new) {
         (Object::Dictionary(o), Object::Dictionary(n)) => {
             let kind = o
@@ -93,33 +121,58 @@ fn allowed_change(
                     if o.get(b"Perms").is_some() && o.get(b"Perms") != n.get(b"Perms") {
                         return Err("catalog /Perms changed after it was set".into());
                     }
-                    Ok(())
+                    Ok(None)
                 }
                 (Some("Page"), _, _) => {
                     only_keys_changed(o, n, &[b"Annots"], "page")?;
                     grows_by_signature_widgets(doc, after, o.get(b"Annots"), n.get(b"Annots"))
+                        .map(|()| None)
                 }
                 (_, Some(b"Sig"), _) | (_, _, Some(b"Widget")) if o.get(b"V").is_none() => {
-                    only_keys_changed(o, n, &[b"V", b"AP", b"AS", b"F"], "signature field")
+                    only_keys_changed(o, n, &[b"V", b"AP", b"AS", b"F"], "signature field")?;
+                    Ok(Some(qualified_name(doc, before, o)))
                 }
                 (_, Some(b"Tx" | b"Ch" | b"Btn"), _) => {
-                    only_keys_changed(o, n, &[b"V", b"AP", b"AS"], "form field")
+                    only_keys_changed(o, n, &[b"V", b"AP", b"AS"], "form field")?;
+                    Ok(Some(qualified_name(doc, before, o)))
                 }
                 _ if o.get(b"Fields").is_some() || n.get(b"Fields").is_some() => {
                     only_keys_changed(o, n, &[b"Fields", b"SigFlags", b"DR", b"DA"], "form")?;
                     grows_by_signature_widgets(doc, after, o.get(b"Fields"), n.get(b"Fields"))
+                        .map(|()| None)
                 }
                 _ => Err(format!("{} changed", describe(o))),
             }
         }
         (Object::Array(_), Object::Array(_)) => {
             // An /Annots or /Fields array kept in its own object.
-            let _ = before;
-            grows_by_signature_widgets(doc, after, Some(old), Some(new))
+            grows_by_signature_widgets(doc, after, Some(old), Some(new)).map(|()| None)
         }
         (Object::Stream(s), _) => Err(format!("stream ({}) changed", describe(&s.dict))),
         _ => Err("object replaced".into()),
     }
+}
+
+/// The fully qualified name of a field (or of the field a widget belongs to): the `/T` of the
+/// object and its `/Parent`s, joined with dots.
+fn qualified_name(doc: &Document<'_>, xref: &Xref, field: &Dictionary) -> String {
+    let mut parts = Vec::new();
+    let mut current = Some(field.clone());
+    for _ in 0..32 {
+        let Some(d) = current.take() else { break };
+        if let Some(Object::String(t, _)) = d.get(b"T") {
+            parts.push(crate::fields::decode_text(t));
+        }
+        current = match d.get(b"Parent").and_then(Object::as_ref_id) {
+            Some(id) => match doc.get_in(xref, id) {
+                Ok(Object::Dictionary(p)) => Some(p),
+                _ => None,
+            },
+            None => None,
+        };
+    }
+    parts.reverse();
+    parts.join(".")
 }
 
 fn describe(d: &Dictionary) -> String {

@@ -107,6 +107,49 @@ pub enum FieldLock {
     Exclude(Vec<String>),
 }
 
+impl FieldLock {
+    /// The lock a `/Lock` or FieldMDP `/TransformParams` dictionary describes (`None` for an
+    /// unknown `/Action`). Field names in `/Fields` are text strings.
+    pub fn from_dict(d: &Dictionary) -> Option<Self> {
+        let names = || -> Vec<String> {
+            match d.get(b"Fields") {
+                Some(Object::Array(a)) => a
+                    .iter()
+                    .filter_map(|n| match n {
+                        Object::String(s, _) => Some(crate::fields::decode_text(s)),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        match d.name(b"Action")? {
+            b"All" => Some(FieldLock::All),
+            b"Include" => Some(FieldLock::Include(names())),
+            b"Exclude" => Some(FieldLock::Exclude(names())),
+            _ => None,
+        }
+    }
+
+    /// Whether the lock covers the field with fully qualified name `field` (a listed name
+    /// also covers its descendants, `parent` covers `parent.child`).
+    pub fn covers(&self, field: &str) -> bool {
+        let listed = |names: &[String]| {
+            names.iter().any(|n| {
+                field == n
+                    || field
+                        .strip_prefix(n.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+        };
+        match self {
+            FieldLock::All => true,
+            FieldLock::Include(names) => listed(names),
+            FieldLock::Exclude(names) => !listed(names),
+        }
+    }
+}
+
 /// How to sign.
 #[derive(Clone, Debug)]
 pub struct SignOptions {
@@ -655,4 +698,41 @@ pub fn sign_file(
 pub fn write_atomically(path: &std::path::Path, parts: &[&[u8]]) -> Result<(), PdfError> {
     inkseal_fs::write_atomically(path, parts, inkseal_fs::Visibility::Default)
         .map_err(|e| PdfError::Io(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_locks_cover_the_listed_fields_and_their_children() {
+        let include = FieldLock::Include(vec!["Borrower".into(), "terms".into()]);
+        assert!(include.covers("Borrower"));
+        assert!(include.covers("terms.amount"));
+        assert!(
+            !include.covers("BorrowerWitness"),
+            "a prefix is not a parent"
+        );
+        assert!(!include.covers("Officer"));
+        let exclude = FieldLock::Exclude(vec!["Borrower".into()]);
+        assert!(!exclude.covers("Borrower"));
+        assert!(exclude.covers("Officer"));
+        assert!(FieldLock::All.covers("anything"));
+    }
+
+    #[test]
+    fn locks_round_trip_through_their_dictionaries() {
+        for lock in [
+            FieldLock::All,
+            FieldLock::Include(vec!["甲方".into(), "b".into()]),
+            FieldLock::Exclude(vec!["c".into()]),
+        ] {
+            for for_field in [true, false] {
+                let d = lock_dictionary(&lock, for_field);
+                assert_eq!(FieldLock::from_dict(&d), Some(lock.clone()));
+            }
+        }
+        let unknown = Dictionary::new().with(b"Action", Object::name("Sometimes"));
+        assert_eq!(FieldLock::from_dict(&unknown), None);
+    }
 }

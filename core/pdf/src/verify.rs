@@ -1,13 +1,14 @@
 //! Verification of every signature in a PDF: coverage, digest, signature, chain, and what
 //! changed afterwards, with the known PDF signature attacks reported by name.
 
-use crate::changes::{Changes, changes_after};
+use crate::changes::{Analysis, Changes, analyse_after};
 use crate::cms;
 use crate::document::Document;
 use crate::error::{Limits, PdfError};
 use crate::fields::{decode_text, signature_fields};
 use crate::object::{Dictionary, Object};
 use crate::parser::Parser;
+use crate::sign::FieldLock;
 use crate::xref::XrefEntry;
 
 /// How to verify.
@@ -124,8 +125,14 @@ pub fn verify(data: &[u8], options: &VerifyOptions) -> Result<VerificationReport
     let mut signatures = Vec::new();
     for field in signature_fields(&doc)?.into_iter().filter(|f| f.signed) {
         let mut report = SignatureReport::new(field.name.clone());
+        // A pre-created field's /Lock applies to the signature that fills it.
+        let field_lock = doc
+            .dict(&Object::Reference(field.field_id), "the field")
+            .ok()
+            .and_then(|f| f.get(b"Lock").cloned())
+            .and_then(|l| doc.dict(&l, "/Lock").ok());
         match field.value {
-            Some(sig_id) => check_signature(&doc, sig_id, options, &mut report),
+            Some(sig_id) => check_signature(&doc, sig_id, field_lock, options, &mut report),
             None => report
                 .problems
                 .push("universal signature forgery: /V is not a reference to a signature".into()),
@@ -141,6 +148,7 @@ pub fn verify(data: &[u8], options: &VerifyOptions) -> Result<VerificationReport
 fn check_signature(
     doc: &Document<'_>,
     sig_id: crate::object::ObjectId,
+    field_lock: Option<Dictionary>,
     options: &VerifyOptions,
     report: &mut SignatureReport,
 ) {
@@ -280,8 +288,23 @@ fn check_signature(
     }
 
     // What came after.
-    match changes_after(doc, rev) {
-        Ok(changes) => {
+    match analyse_after(doc, rev) {
+        Ok(Analysis {
+            changes,
+            fields_changed,
+        }) => {
+            let locks: Vec<FieldLock> = field_lock
+                .iter()
+                .filter_map(FieldLock::from_dict)
+                .chain(fieldmdp_locks(doc, &sig))
+                .collect();
+            for name in fields_changed.iter().filter(|n| **n != report.field) {
+                if locks.iter().any(|l| l.covers(name)) {
+                    report.problems.push(format!(
+                        "form field '{name}' changed after this signature, which locks it (FieldMDP)"
+                    ));
+                }
+            }
             if let Changes::Other(list) = &changes {
                 let level = report.certification;
                 report.problems.push(format!(
@@ -376,6 +399,23 @@ fn string_of(d: &Dictionary, key: &[u8]) -> Option<String> {
         Some(Object::String(s, _)) => Some(decode_text(s)),
         _ => None,
     }
+}
+
+/// The FieldMDP locks in a signature's `/Reference` list.
+fn fieldmdp_locks(doc: &Document<'_>, sig: &Dictionary) -> Vec<FieldLock> {
+    let refs = match sig.get(b"Reference").map(|r| doc.resolve(r)) {
+        Some(Ok(Object::Array(a))) => a,
+        _ => return Vec::new(),
+    };
+    refs.iter()
+        .filter_map(|r| doc.dict(r, "a signature reference").ok())
+        .filter(|r| r.name(b"TransformMethod") == Some(b"FieldMDP"))
+        .filter_map(|r| {
+            r.get(b"TransformParams")
+                .and_then(|t| doc.dict(t, "params").ok())
+        })
+        .filter_map(|t| FieldLock::from_dict(&t))
+        .collect()
 }
 
 fn docmdp_level(doc: &Document<'_>, sig: &Dictionary) -> Option<i64> {
