@@ -605,21 +605,8 @@ fn check_docmdp_allows_signing(doc: &Document<'_>) -> Result<(), PdfError> {
         return Ok(());
     };
     let sig = doc.dict(sig, "the DocMDP signature")?;
-    if let Some(Object::Array(refs)) = sig.get(b"Reference").map(|r| doc.resolve(r)).transpose()? {
-        for r in refs {
-            let r = doc.dict(&r, "a signature reference")?;
-            if r.name(b"TransformMethod") == Some(b"DocMDP") {
-                let p = r
-                    .get(b"TransformParams")
-                    .map(|t| doc.dict(t, "TransformParams"))
-                    .transpose()?
-                    .and_then(|t| t.get(b"P").and_then(Object::as_i64))
-                    .unwrap_or(2);
-                if p == 1 {
-                    return Err(PdfError::Locked);
-                }
-            }
-        }
+    if crate::mdp::docmdp_level(doc, &sig) == Some(1) {
+        return Err(PdfError::Locked);
     }
     Ok(())
 }

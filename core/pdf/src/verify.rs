@@ -6,6 +6,7 @@ use crate::cms;
 use crate::document::Document;
 use crate::error::{Limits, PdfError};
 use crate::fields::{decode_text, signature_fields};
+use crate::mdp::{docmdp_level, fieldmdp_locks};
 use crate::object::{Dictionary, Object};
 use crate::parser::Parser;
 use crate::sign::FieldLock;
@@ -399,40 +400,4 @@ fn string_of(d: &Dictionary, key: &[u8]) -> Option<String> {
         Some(Object::String(s, _)) => Some(decode_text(s)),
         _ => None,
     }
-}
-
-/// The FieldMDP locks in a signature's `/Reference` list.
-fn fieldmdp_locks(doc: &Document<'_>, sig: &Dictionary) -> Vec<FieldLock> {
-    let refs = match sig.get(b"Reference").map(|r| doc.resolve(r)) {
-        Some(Ok(Object::Array(a))) => a,
-        _ => return Vec::new(),
-    };
-    refs.iter()
-        .filter_map(|r| doc.dict(r, "a signature reference").ok())
-        .filter(|r| r.name(b"TransformMethod") == Some(b"FieldMDP"))
-        .filter_map(|r| {
-            r.get(b"TransformParams")
-                .and_then(|t| doc.dict(t, "params").ok())
-        })
-        .filter_map(|t| FieldLock::from_dict(&t))
-        .collect()
-}
-
-fn docmdp_level(doc: &Document<'_>, sig: &Dictionary) -> Option<i64> {
-    let refs = match sig.get(b"Reference").map(|r| doc.resolve(r)) {
-        Some(Ok(Object::Array(a))) => a,
-        _ => return None,
-    };
-    for r in refs {
-        let r = doc.dict(&r, "a signature reference").ok()?;
-        if r.name(b"TransformMethod") == Some(b"DocMDP") {
-            let p = r
-                .get(b"TransformParams")
-                .and_then(|t| doc.dict(t, "TransformParams").ok())
-                .and_then(|t| t.get(b"P").and_then(Object::as_i64))
-                .unwrap_or(2);
-            return Some(p);
-        }
-    }
-    None
 }
