@@ -104,11 +104,14 @@ pub(crate) fn sm2_spki(public_key: &PublicKey) -> Result<SubjectPublicKeyInfoOwn
     })
 }
 
-/// Decode the SM2 public key of a SubjectPublicKeyInfo, rejecting other algorithms and curves.
-pub(crate) fn sm2_public_key(spki: &SubjectPublicKeyInfoOwned) -> Result<PublicKey, PkiError> {
+/// The named curve and the encoded point of an id-ecPublicKey SubjectPublicKeyInfo (RFC 5480);
+/// other algorithms, explicit curve parameters and padded bit strings are refused.
+pub fn ec_public_key_parts(
+    spki: &SubjectPublicKeyInfoOwned,
+) -> Result<(ObjectIdentifier, &[u8]), PkiError> {
     if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
         return Err(PkiError::UnsupportedAlgorithm(format!(
-            "public key algorithm {} (expected id-ecPublicKey with curve sm2)",
+            "public key algorithm {} (expected id-ecPublicKey)",
             spki.algorithm.oid
         )));
     }
@@ -121,15 +124,21 @@ pub(crate) fn sm2_public_key(spki: &SubjectPublicKeyInfoOwned) -> Result<PublicK
         .map_err(|_| {
             PkiError::UnsupportedAlgorithm("EC key with explicit curve parameters".into())
         })?;
+    let point = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| PkiError::Malformed("public key BIT STRING has unused bits".into()))?;
+    Ok((curve, point))
+}
+
+/// Decode the SM2 public key of a SubjectPublicKeyInfo, rejecting other algorithms and curves.
+pub(crate) fn sm2_public_key(spki: &SubjectPublicKeyInfoOwned) -> Result<PublicKey, PkiError> {
+    let (curve, point) = ec_public_key_parts(spki)?;
     if curve != SM2_CURVE {
         return Err(PkiError::UnsupportedAlgorithm(format!(
             "EC curve {curve} (expected sm2 {SM2_CURVE})"
         )));
     }
-    let point = spki
-        .subject_public_key
-        .as_bytes()
-        .ok_or_else(|| PkiError::Malformed("public key BIT STRING has unused bits".into()))?;
     PublicKey::from_sec1_bytes(point)
         .map_err(|_| PkiError::Malformed("public key is not a point on the SM2 curve".into()))
 }

@@ -28,7 +28,8 @@ mod time;
 mod verify;
 
 pub use algorithm::{
-    ID_EC_PUBLIC_KEY, SM2_CURVE, SM2_WITH_SM3, signature_from_der, signature_to_der,
+    ID_EC_PUBLIC_KEY, SM2_CURVE, SM2_WITH_SM3, ec_public_key_parts, signature_from_der,
+    signature_to_der,
 };
 pub use ca::{issue_certificate, self_signed_ca};
 pub use csr::{MAX_CSR_BYTES, VerifiedCsr, assemble_csr, csr_to_be_signed, verify_csr};

@@ -247,25 +247,12 @@ pub(crate) enum PublicKey {
 impl PublicKey {
     /// Decode an id-ecPublicKey SubjectPublicKeyInfo with the SM2 or P-256 named curve.
     pub(crate) fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, CmsError> {
-        if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
-            return Err(CmsError::Unsupported(format!(
-                "public key algorithm {} (expected id-ecPublicKey with curve SM2 or P-256)",
-                spki.algorithm.oid
-            )));
-        }
-        let curve: ObjectIdentifier = spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .ok_or_else(|| CmsError::Malformed("id-ecPublicKey without curve parameters".into()))?
-            .decode_as()
-            .map_err(|_| {
-                CmsError::Unsupported("EC key with explicit (unnamed) curve parameters".into())
-            })?;
-        let point = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or_else(|| CmsError::Malformed("public key BIT STRING has unused bits".into()))?;
+        let (curve, point) = inkseal_pki::ec_public_key_parts(spki).map_err(|e| match e {
+            inkseal_pki::PkiError::UnsupportedAlgorithm(m) => CmsError::Unsupported(format!(
+                "{m} (expected id-ecPublicKey with curve SM2 or P-256)"
+            )),
+            other => CmsError::Malformed(other.to_string()),
+        })?;
         if curve == SM2_CURVE {
             sm2::PublicKey::from_sec1_bytes(point)
                 .map(PublicKey::Sm2)
