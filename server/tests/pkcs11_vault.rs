@@ -96,8 +96,20 @@ fn config(token: &str, pin: &str, key: &str) -> Pkcs11Config {
     }
 }
 
+/// Opens a vault on the shared token. Opening (login, key search, key generation) is serialized:
+/// SoftHSM2's file object store can miss an object that another thread of the same process is
+/// writing at that moment, which made a parallel open fail now and then. A server opens its
+/// vault once at start; concurrent sealing and opening, which servers do, is tested unserialized
+/// in `concurrent_seal_and_open`.
 fn open_vault(key: &str) -> Pkcs11Vault {
-    Pkcs11Vault::open(&config(TOKEN, USER_PIN, key)).expect("open PKCS#11 vault")
+    static OPENING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = OPENING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match Pkcs11Vault::open(&config(TOKEN, USER_PIN, key)) {
+        Ok(v) => v,
+        Err(e) => panic!("open PKCS#11 vault '{key}': {e}"),
+    }
 }
 
 #[test]
