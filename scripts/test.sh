@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need on a fresh Debian machine (as root),
-# then runs formatting, lints, the architecture invariants and every test.
+# then runs formatting, lints, the architecture invariants, every Rust test, the Kotlin tests
+# on the JVM, the desktop sample under Xvfb, fuzz and benchmark smoke runs, and the cdylib size.
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,9 +40,21 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
+step "bindings: API snapshot and committed Kotlin/Swift up to date"
+scripts/bindings.sh check-api
+
+step "bindings: Kotlin on the JVM (kotlinc + JNA) against a real server"
+scripts/bindings.sh test-kotlin
+
+step "desktop sample (Swing) under Xvfb: the whole flow and a screenshot"
+scripts/desktop-sample.sh
+
 step "fuzz smoke run (each target 20 s, seeded with the shared corpus)"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
 scripts/fuzz-smoke.sh 20
 
 step "benchmark smoke run (figures for the README come from a longer run)"
 cargo run --release --locked -q -p inkseal-cli -- bench cosign --clients 4 --seconds 2
+
+step "release cdylib size (x86_64 Linux, mobile profile, fat LTO, stripped; goal under 6 MB)"
+scripts/bindings.sh size

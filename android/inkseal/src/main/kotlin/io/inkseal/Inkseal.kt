@@ -1,0 +1,422 @@
+// The hand-written Kotlin façade over the generated bindings (io.inkseal.ffi): suspend
+// functions that run on Dispatchers.IO, one sealed exception hierarchy, and the helpers an
+// Android app needs (a no-backup file store for wrapped shares, the Android Keystore key).
+//
+// It uses no Android API, so scripts/bindings.sh test-kotlin compiles and runs it on a desktop
+// JVM; the Context-based conveniences live in io/inkseal/android/AndroidInkseal.kt.
+package io.inkseal
+
+import io.inkseal.ffi.HookException
+import io.inkseal.ffi.Logger
+import io.inkseal.ffi.ProgressListener
+import io.inkseal.ffi.ShareStorage
+import java.io.File
+import java.io.IOException
+import java.nio.file.Files
+import java.nio.file.StandardCopyOption
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+import io.inkseal.ffi.Handwriting as FfiHandwriting
+import io.inkseal.ffi.InkPad as FfiInkPad
+import io.inkseal.ffi.InksealClient as FfiClient
+import io.inkseal.ffi.InksealException as FfiException
+import io.inkseal.ffi.PlatformKey as FfiPlatformKey
+
+/** A finished enrollment: the key id to sign with. */
+typealias EnrollmentInfo = io.inkseal.ffi.EnrollmentInfo
+/** A certificate (DER) and its CA's certificate (DER). */
+typealias CertificateInfo = io.inkseal.ffi.CertificateInfo
+/** The server's view of a key: PIN failures, lock, certificate. */
+typealias KeyStatusInfo = io.inkseal.ffi.KeyStatusInfo
+/** How to sign a PDF. */
+typealias PdfSignOptions = io.inkseal.ffi.PdfSignOptions
+/** Where the signature goes; build one with [Placement]. */
+typealias SignaturePlacement = io.inkseal.ffi.SignaturePlacement
+/** The verdict on a PDF. */
+typealias PdfVerification = io.inkseal.ffi.PdfVerification
+/** The verdict on one signature. */
+typealias SignatureVerification = io.inkseal.ffi.SignatureVerification
+/** One touch or stylus sample. */
+typealias InkPoint = io.inkseal.ffi.InkPoint
+/** A smoothed piece of ink to draw. */
+typealias InkSegment = io.inkseal.ffi.InkSegment
+/** What the quality check measured. */
+typealias InkQuality = io.inkseal.ffi.InkQuality
+/** A handwritten signature sealed for the institution, for PdfSignOptions.handwriting. */
+typealias SealedInk = io.inkseal.ffi.SealedInk
+/** Storage for wrapped shares that the app provides. */
+typealias SecureBlobStore = io.inkseal.ffi.SecureBlobStore
+/** Log levels. */
+typealias LogLevel = io.inkseal.ffi.LogLevel
+/** Identity evidence the server judged: its head goes into PdfSignOptions.evidenceHeadHex. */
+typealias EvidenceInfo = io.inkseal.ffi.EvidenceInfo
+/** Face liveness, implemented by the app or a vendor SDK (camera work). */
+typealias FaceLivenessHook = io.inkseal.ffi.FaceLivenessHook
+/** ID-card capture (photos + OCR), implemented by the app or a vendor SDK. */
+typealias IdCardHook = io.inkseal.ffi.IdCardHook
+/** The server's one-time liveness challenge, as a FaceLivenessHook receives it. */
+typealias LivenessChallengeInfo = io.inkseal.ffi.LivenessChallengeInfo
+/** What a FaceLivenessHook returns. */
+typealias LivenessCaptureResult = io.inkseal.ffi.LivenessCaptureResult
+/** What an IdCardHook returns. */
+typealias IdCardCaptureResult = io.inkseal.ffi.IdCardCaptureResult
+
+/** The [SignaturePlacement]s (Kotlin cannot reach a sealed class's cases through a typealias). */
+object Placement {
+    /** No visible widget. */
+    val invisible: SignaturePlacement = io.inkseal.ffi.SignaturePlacement.Invisible
+
+    /** A rectangle on a 1-based [page], in PDF points from the bottom-left corner. */
+    fun rect(page: Int, x: Double, y: Double, width: Double, height: Double): SignaturePlacement =
+        io.inkseal.ffi.SignaturePlacement.Rect(page.toUInt(), x, y, width, height)
+
+    /** Right after the first occurrence of [text] (e.g. 借款人（签字）：), on [page] or any page. */
+    fun keyword(text: String, width: Double, height: Double, page: Int? = null): SignaturePlacement =
+        io.inkseal.ffi.SignaturePlacement.Keyword(text, page?.toUInt(), width, height)
+
+    /** An existing, unsigned signature field, by its full name. */
+    fun field(name: String): SignaturePlacement = io.inkseal.ffi.SignaturePlacement.Field(name)
+}
+
+/**
+ * Everything that can go wrong, as what the app should do about it. Thrown by every call of
+ * this package (cancellation excepted: a cancelled coroutine throws CancellationException).
+ */
+sealed class InksealException(message: String) : Exception(message) {
+    /** Wrong PIN: ask again; the key locks when [attemptsLeft] reaches zero. */
+    class WrongPin(val attemptsLeft: Int) : InksealException("wrong PIN ($attemptsLeft attempt(s) left)")
+    /** Locked after too many wrong PINs: the user must be verified again or enroll anew. */
+    class Locked : InksealException("the key is locked")
+    /** The server or this device does not know the key: enroll again. */
+    class UnknownKey(val detail: String) : InksealException("unknown key: $detail")
+    /** The server could not be reached: retry later. */
+    class Network(val detail: String) : InksealException("network error: $detail")
+    /** The server broke the protocol; nothing was signed. Report it, do not retry blindly. */
+    class ServerMisbehaved(val detail: String) : InksealException("the server misbehaved: $detail")
+    /** The server refused (policy, conflict, internal error). */
+    class Refused(val detail: String) : InksealException("refused: $detail")
+    /** Policy requires fresh evidence (liveness) bound to this signature: capture, then sign. */
+    class EvidenceRequired(val detail: String) : InksealException("evidence required: $detail")
+    /** A capture failed a check: show [reason] and capture again. */
+    class CaptureRejected(val reason: String) : InksealException("capture rejected: $reason")
+    /** The handwriting breaks a quality rule: ask the signer to write again. */
+    class HandwritingRejected(val reason: String) : InksealException("handwriting rejected: $reason")
+    /** The app passed something invalid. */
+    class InvalidInput(val detail: String) : InksealException("invalid input: $detail")
+    /** The document cannot be signed or verified. */
+    class BadDocument(val detail: String) : InksealException("bad document: $detail")
+    /** Local storage failed: the share store (SecureBlobStore, platform key) or the output file. */
+    class Storage(val detail: String) : InksealException("storage: $detail")
+    /** A hook of the app (progress listener, logger) threw. */
+    class Hook(val detail: String) : InksealException("an app hook failed: $detail")
+    /** A hook asked to stop (a progress listener threw HookException.Cancelled()). */
+    class Cancelled : InksealException("cancelled")
+}
+
+internal fun FfiException.toPublic(): InksealException {
+    val mapped = when (this) {
+        is FfiException.WrongPin -> InksealException.WrongPin(attemptsLeft.toInt())
+        is FfiException.Locked -> InksealException.Locked()
+        is FfiException.UnknownKey -> InksealException.UnknownKey(detail)
+        is FfiException.Network -> InksealException.Network(detail)
+        is FfiException.ServerMisbehaved -> InksealException.ServerMisbehaved(detail)
+        is FfiException.Refused -> InksealException.Refused(detail)
+        is FfiException.EvidenceRequired -> InksealException.EvidenceRequired(detail)
+        is FfiException.CaptureRejected -> InksealException.CaptureRejected(reason)
+        is FfiException.HandwritingRejected -> InksealException.HandwritingRejected(reason)
+        is FfiException.InvalidInput -> InksealException.InvalidInput(detail)
+        is FfiException.BadDocument -> InksealException.BadDocument(detail)
+        is FfiException.Storage -> InksealException.Storage(detail)
+        is FfiException.Hook -> InksealException.Hook(detail)
+        is FfiException.Cancelled -> InksealException.Cancelled()
+    }
+    mapped.initCause(this)
+    return mapped
+}
+
+internal inline fun <T> mapErrors(block: () -> T): T =
+    try {
+        block()
+    } catch (e: FfiException) {
+        throw e.toPublic()
+    }
+
+/** Runs [block] on Dispatchers.IO (the library blocks while it reads files and stores shares). */
+internal suspend fun <T> onIo(block: suspend () -> T): T =
+    withContext(Dispatchers.IO) {
+        try {
+            block()
+        } catch (e: FfiException) {
+            throw e.toPublic()
+        }
+    }
+
+/** Library-wide set-up, logging and verification. */
+object Inkseal {
+    /** The native library's name: libinkseal_ffi.so. */
+    const val LIBRARY: String = "inkseal_ffi"
+
+    @Volatile private var loaded = false
+
+    /**
+     * Loads the native library with System.loadLibrary so that its JNI_OnLoad runs and the
+     * Android Keystore can be used (JNA, which the generated bindings use, loads the same
+     * library without running it). Call once at start-up; later calls do nothing.
+     */
+    @JvmStatic
+    fun init() {
+        synchronized(this) {
+            if (!loaded) {
+                System.loadLibrary(LIBRARY)
+                loaded = true
+            }
+        }
+    }
+
+    /** [init] from an explicit file (desktop JVMs, tests). */
+    @JvmStatic
+    fun init(library: File) {
+        synchronized(this) {
+            if (!loaded) {
+                System.load(library.absolutePath)
+                loaded = true
+            }
+        }
+    }
+
+    /**
+     * Writes a valid sample capture folder (synthetic face frames, a fictitious ID card) for
+     * [InksealClient.captureEvidenceFromFolder]: demos, desktop samples, tests.
+     */
+    fun writeSampleCaptureFolder(folder: File) = mapErrors { io.inkseal.ffi.writeSampleCaptureFolder(folder.path) }
+
+    /** Whether the library knows the JVM, i.e. Java key stores can be used. */
+    val isJavaKeyStoreAvailable: Boolean
+        get() = io.inkseal.ffi.javaVmAvailable()
+
+    /**
+     * Sends the library's log events at [level] and below to [sink] (called on any thread;
+     * what it throws is ignored). Nothing logged contains a PIN or a share.
+     */
+    fun setLogger(level: LogLevel, sink: (level: LogLevel, target: String, message: String) -> Unit) {
+        val logger = object : Logger {
+            override fun log(level: LogLevel, target: String, message: String) = sink(level, target, message)
+        }
+        mapErrors { io.inkseal.ffi.setLogger(logger, level) }
+    }
+
+    /** Stops forwarding log events. */
+    fun clearLogger() = io.inkseal.ffi.clearLogger()
+
+    /** Verifies every signature of [file]; chains are judged against [trustAnchorsPem]. */
+    suspend fun verifyPdf(file: File, trustAnchorsPem: List<String> = emptyList()): PdfVerification =
+        onIo { io.inkseal.ffi.verifyPdf(file.path, trustAnchorsPem) }
+}
+
+/**
+ * A key in the platform's key store that wraps device shares before the [SecureBlobStore]
+ * sees them. Its key material never leaves the key store.
+ */
+class PlatformKey private constructor(internal val ffi: FfiPlatformKey) : AutoCloseable {
+    companion object {
+        /** The default alias of the wrapping key. */
+        const val DEFAULT_ALIAS: String = "inkseal-share-wrap"
+
+        /**
+         * An AES-256 key in the Android Keystore (hardware-backed where available), created on
+         * first use. With [userAuthValiditySeconds], the key works only that long after the
+         * user unlocked the device. Loads the library with [Inkseal.init].
+         */
+        fun androidKeystore(alias: String = DEFAULT_ALIAS, userAuthValiditySeconds: Int? = null): PlatformKey {
+            Inkseal.init()
+            return mapErrors { PlatformKey(FfiPlatformKey.androidKeystore(alias, userAuthValiditySeconds?.toUInt())) }
+        }
+
+        /**
+         * An AES-256 key in a password-protected PKCS12 file, through the same JNI code as the
+         * Android Keystore: desktop JVMs and tests, never phones. Needs [Inkseal.init] first.
+         */
+        fun javaKeystoreFile(file: File, password: String, alias: String = DEFAULT_ALIAS): PlatformKey =
+            mapErrors { PlatformKey(FfiPlatformKey.javaKeystoreFile(file.path, password, alias)) }
+    }
+
+    /** Wraps and unwraps a random probe: a start-up check that the key store works. */
+    fun check() = mapErrors { ffi.check() }
+
+    override fun toString(): String = ffi.describe()
+
+    override fun close() = ffi.close()
+}
+
+/**
+ * A [SecureBlobStore] keeping each wrapped share in its own file under [directory]: on
+ * Android, a directory under Context.getNoBackupFilesDir() so that the blobs are never backed
+ * up (the key that opens them cannot be restored anyway). Writes are atomic.
+ */
+class FileBlobStore(private val directory: File) : SecureBlobStore {
+    private val keyId = Regex("[A-Za-z0-9_-]{1,64}")
+
+    private fun fileOf(keyId: String): File {
+        if (!this.keyId.matches(keyId)) throw HookException.Failed("bad key id")
+        return File(directory, "$keyId.share")
+    }
+
+    override fun put(keyId: String, blob: ByteArray) {
+        val target = fileOf(keyId)
+        if (!directory.isDirectory && !directory.mkdirs()) throw HookException.Failed("cannot create $directory")
+        val tmp = File.createTempFile(".$keyId", ".tmp", directory)
+        try {
+            tmp.writeBytes(blob)
+            Files.move(tmp.toPath(), target.toPath(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)
+        } catch (e: IOException) {
+            tmp.delete()
+            throw HookException.Failed("writing $target: ${e.message}")
+        }
+    }
+
+    override fun get(keyId: String): ByteArray? {
+        val file = fileOf(keyId)
+        return if (file.isFile) file.readBytes() else null
+    }
+
+    override fun delete(keyId: String) {
+        fileOf(keyId).delete()
+    }
+}
+
+/**
+ * Talks to the co-signing server for this device. Every call is a suspend function running on
+ * Dispatchers.IO; cancelling the coroutine abandons the call (nothing is signed or written if
+ * the server had not answered yet; a signed file is either written whole or not at all).
+ *
+ * PINs cross as Strings (UniFFI has no char arrays): do not keep them longer than the call.
+ */
+class InksealClient private constructor(private val ffi: FfiClient) : AutoCloseable {
+    companion object {
+        /** On phones: shares wrapped by [platformKey], stored in [blobStore]. */
+        fun create(
+            serverUrl: String,
+            platformKey: PlatformKey,
+            blobStore: SecureBlobStore,
+            pinnedServerCertsPem: List<String>? = null,
+        ): InksealClient =
+            mapErrors { InksealClient(FfiClient(serverUrl, ShareStorage.Platform(platformKey.ffi, blobStore), pinnedServerCertsPem)) }
+
+        /** Desktop and tests only: shares in owner-only files under [directory], unwrapped. */
+        fun withShareDirectory(
+            serverUrl: String,
+            directory: File,
+            pinnedServerCertsPem: List<String>? = null,
+        ): InksealClient =
+            mapErrors { InksealClient(FfiClient(serverUrl, ShareStorage.Directory(directory.path), pinnedServerCertsPem)) }
+    }
+
+    /** Creates a split key for [userId] protected by [pin] (6 to 32 characters). */
+    suspend fun enroll(userId: String, pin: String): EnrollmentInfo = onIo { ffi.enroll(userId, pin) }
+
+    /**
+     * Obtains the key's certificate (the request is co-signed: one PIN use). When the key's
+     * policy requires liveness, pass fresh evidence's [evidenceHeadHex] (identity proofing
+     * before the certificate).
+     */
+    suspend fun requestCertificate(keyId: String, pin: String, evidenceHeadHex: String? = null): CertificateInfo =
+        onIo { ffi.requestCertificate(keyId, pin, evidenceHeadHex) }
+
+    /**
+     * Identity evidence through the app's hooks: a server challenge, the ID card (when
+     * [idCard] is given), face liveness, local checks, [document]'s digest bound in, and the
+     * server's verdict. Throws [InksealException.CaptureRejected] with the reason to show.
+     * The hooks run on a background thread and may block while the camera UI runs.
+     */
+    suspend fun captureEvidence(
+        keyId: String,
+        liveness: FaceLivenessHook,
+        idCard: IdCardHook? = null,
+        document: File? = null,
+    ): EvidenceInfo = onIo { ffi.captureEvidence(keyId, liveness, idCard, document?.path) }
+
+    /** [captureEvidence] from a folder of captures (see [Inkseal.writeSampleCaptureFolder]). */
+    suspend fun captureEvidenceFromFolder(
+        keyId: String,
+        folder: File,
+        requireIdCard: Boolean = true,
+        document: File? = null,
+    ): EvidenceInfo = onIo { ffi.captureEvidenceFromFolder(keyId, folder.path, requireIdCard, document?.path) }
+
+    /**
+     * Signs [input] into [output] (atomically; they may be the same file). [onProgress] hears
+     * the stages `reading`, `signing`, `writing`, `done`; if it throws, signing stops with
+     * [InksealException.Hook], or [InksealException.Cancelled] for
+     * `io.inkseal.ffi.HookException.Cancelled()`
+     * (a cancel button; cancelling the coroutine works too).
+     */
+    suspend fun signPdf(
+        keyId: String,
+        pin: String,
+        input: File,
+        output: File,
+        options: PdfSignOptions,
+        onProgress: ((stage: String, fraction: Double) -> Unit)? = null,
+    ) {
+        val listener = onProgress?.let { f ->
+            object : ProgressListener {
+                override fun onProgress(stage: String, fraction: Double) = f(stage, fraction)
+            }
+        }
+        onIo { ffi.signPdf(keyId, pin, input.path, output.path, options, listener) }
+    }
+
+    /** The server's view of the key. */
+    suspend fun status(keyId: String): KeyStatusInfo = onIo { ffi.status(keyId) }
+
+    /** The certificate (DER) of a key held on this device, if issued. */
+    fun certificate(keyId: String): ByteArray? = mapErrors { ffi.certificate(keyId) }
+
+    override fun close() = ffi.close()
+}
+
+/** A signature pad: feed it touch samples, draw the segments it returns. Thread-safe. */
+class InkPad(width: Float, height: Float, dpi: Float) : AutoCloseable {
+    private val ffi: FfiInkPad = mapErrors { FfiInkPad(width, height, dpi) }
+
+    /** Pen down. */
+    fun beginStroke() = mapErrors { ffi.beginStroke() }
+
+    /** A batch of samples (e.g. a MotionEvent's history); returns segments to draw now. */
+    fun addPoints(points: List<InkPoint>): List<InkSegment> = mapErrors { ffi.addPoints(points) }
+
+    /** Pen up; returns the stroke's last segments. */
+    fun endStroke(): List<InkSegment> = mapErrors { ffi.endStroke() }
+
+    /** Removes the last stroke; whether there was one. */
+    fun undo(): Boolean = mapErrors { ffi.undo() }
+
+    /** Removes all ink. */
+    fun clear() = mapErrors { ffi.clear() }
+
+    /** Strokes recorded. */
+    val strokeCount: Int
+        get() = mapErrors { ffi.strokeCount().toInt() }
+
+    /** A PNG preview of the ink in colour ([r], [g], [b]), [widthPx] wide. */
+    fun toPng(widthPx: Int, r: Int = 0, g: Int = 0, b: Int = 0x80): ByteArray =
+        mapErrors { ffi.toPng(widthPx.toUInt(), r.toUByte(), g.toUByte(), b.toUByte()) }
+
+    /** Checks the signature's quality and returns it; throws HandwritingRejected otherwise. */
+    fun finish(device: String, capturedAtMs: Long = System.currentTimeMillis()): Handwriting =
+        mapErrors { Handwriting(ffi.finish(device, capturedAtMs.toULong())) }
+
+    override fun close() = ffi.close()
+}
+
+/** A quality-checked handwritten signature; its raw record never leaves the library unencrypted. */
+class Handwriting internal constructor(private val ffi: FfiHandwriting) : AutoCloseable {
+    /** What the quality check measured. */
+    val quality: InkQuality
+        get() = ffi.quality()
+
+    /** Encrypts the biometric record to the institution's public key (SM2 or P-256 PEM). */
+    fun sealForInstitution(publicKeyPem: String): SealedInk = mapErrors { ffi.sealForInstitution(publicKeyPem) }
+
+    override fun close() = ffi.close()
+}

@@ -1,0 +1,395 @@
+//! The co-signing client: enrollment, certificate, PDF signing, key status.
+//!
+//! Every method is `async` (a Kotlin `suspend fun`, a Swift `async` function). Cancellation is
+//! the platform's: cancelling the coroutine or `Task` drops the Rust future at its next
+//! suspension point. Before the co-signing request is answered, nothing was signed and nothing
+//! is written; once the answer is in, the output file is written in the same step, so a
+//! cancelled `signPdf` leaves either the whole signed file or none. The server may still have
+//! counted a PIN attempt or recorded a signature for a request that was already sent.
+//!
+//! Methods block their calling thread while they read or write files and call the
+//! [`SecureBlobStore`](crate::share_store::SecureBlobStore): call them off the main thread (the
+//! Kotlin and Swift façades do).
+
+use crate::capture::evidence_head;
+use crate::errors::{HookError, InksealError};
+use crate::pdf::{PdfSignOptions, now_unix, read_pdf};
+use crate::share_store::ShareStorage;
+use inkseal_cosign::HexPoint;
+use inkseal_sdk::{ClientConfig, CosignClient, Pin};
+use std::sync::Arc;
+
+/// Told how far a long operation got.
+///
+/// Called on the thread running the operation. Throwing `HookError.Cancelled` stops the
+/// operation with `InksealError.Cancelled` (a "cancel" button); throwing anything else stops it
+/// with `InksealError.Hook`. Either way no output is written.
+#[uniffi::export(with_foreign)]
+pub trait ProgressListener: Send + Sync {
+    /// `stage` is one of `reading`, `signing`, `writing`, `done`; `fraction` grows from 0 to 1.
+    fn on_progress(&self, stage: String, fraction: f64) -> Result<(), HookError>;
+}
+
+/// A finished enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EnrollmentInfo {
+    /// The key id to sign with.
+    pub key_id: String,
+    /// The user the key belongs to.
+    pub user_id: String,
+    /// The joint public key, SEC1 compressed, hex.
+    pub public_key_hex: String,
+}
+
+/// A certificate issued for a joint key.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CertificateInfo {
+    /// The user's certificate, DER.
+    pub certificate_der: Vec<u8>,
+    /// The issuing CA's certificate, DER.
+    pub ca_certificate_der: Vec<u8>,
+}
+
+/// The server's view of a key.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KeyStatusInfo {
+    /// Key id.
+    pub key_id: String,
+    /// The user the key belongs to.
+    pub user_id: String,
+    /// The joint public key, SEC1 compressed, hex.
+    pub public_key_hex: String,
+    /// Consecutive wrong PINs so far.
+    pub pin_failures: u32,
+    /// Whether the key is locked.
+    pub locked: bool,
+    /// Whether a certificate was issued.
+    pub has_certificate: bool,
+}
+
+/// Talks to the co-signing server for one device. Holds the device shares' store; share
+/// values never leave Rust.
+#[derive(uniffi::Object)]
+pub struct InksealClient {
+    pub(crate) inner: CosignClient,
+}
+
+impl std::fmt::Debug for InksealClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// The server reports public keys uncompressed; the bindings always show them compressed,
+/// as enrollment does.
+fn compressed_hex(public_key_hex: String) -> String {
+    hex::decode(&public_key_hex)
+        .ok()
+        .and_then(|bytes| HexPoint(bytes).point("public key").ok())
+        .map(|key| hex::encode(HexPoint::from_public_key(&key).0))
+        .unwrap_or(public_key_hex)
+}
+
+fn report(
+    progress: &Option<Arc<dyn ProgressListener>>,
+    stage: &str,
+    fraction: f64,
+) -> Result<(), InksealError> {
+    match progress {
+        Some(listener) => Ok(listener.on_progress(stage.to_owned(), fraction)?),
+        None => Ok(()),
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl InksealClient {
+    /// A client for the server at `server_url` (`https://...`; `http://` for tests on
+    /// loopback), keeping device shares in `share_storage`. With `pinned_server_certs_pem`,
+    /// only those certificates are trusted for HTTPS (certificate pinning); otherwise the
+    /// system's roots are.
+    #[uniffi::constructor(default(pinned_server_certs_pem = None))]
+    pub fn new(
+        server_url: String,
+        share_storage: ShareStorage,
+        pinned_server_certs_pem: Option<Vec<String>>,
+    ) -> Result<Arc<Self>, InksealError> {
+        let mut config = ClientConfig::new(server_url);
+        config.trusted_server_certs_pem = pinned_server_certs_pem
+            .unwrap_or_default()
+            .into_iter()
+            .map(String::into_bytes)
+            .collect();
+        let store = share_storage.into_store()?;
+        Ok(Arc::new(InksealClient {
+            inner: CosignClient::new(config, store)?,
+        }))
+    }
+
+    /// Creates a split key for `user_id` protected by `pin` (6 to 32 characters) and keeps the
+    /// device share. Nothing on the device is derived from the PIN.
+    pub async fn enroll(
+        &self,
+        user_id: String,
+        pin: String,
+    ) -> Result<EnrollmentInfo, InksealError> {
+        let pin = Pin::new(pin);
+        let e = self.inner.enroll(&user_id, &pin).await?;
+        Ok(EnrollmentInfo {
+            key_id: e.key_id,
+            user_id: e.user_id,
+            public_key_hex: hex::encode(HexPoint::from_public_key(&e.public_key).0),
+        })
+    }
+
+    /// Obtains a certificate for the key: the certificate request is co-signed (one PIN use)
+    /// and the issued certificate is checked and kept with the share. When the key's policy
+    /// requires liveness, pass the head of fresh evidence (`EvidenceInfo.headHex`): identity
+    /// proofing comes before the certificate.
+    #[uniffi::method(default(evidence_head_hex = None))]
+    pub async fn request_certificate(
+        &self,
+        key_id: String,
+        pin: String,
+        evidence_head_hex: Option<String>,
+    ) -> Result<CertificateInfo, InksealError> {
+        let pin = Pin::new(pin);
+        let head = evidence_head(evidence_head_hex.as_deref())?;
+        let (certificate_der, ca_certificate_der) = self
+            .inner
+            .request_certificate_with_evidence(&key_id, &pin, head)
+            .await?;
+        Ok(CertificateInfo {
+            certificate_der,
+            ca_certificate_der,
+        })
+    }
+
+    /// Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round trip,
+    /// the signature verified before it is embedded) and writes the signed file to
+    /// `output_path` atomically: a failure or a cancellation never leaves a partial file.
+    /// `output_path` may equal `input_path`. The key needs a certificate.
+    pub async fn sign_pdf(
+        &self,
+        key_id: String,
+        pin: String,
+        input_path: String,
+        output_path: String,
+        options: PdfSignOptions,
+        progress: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<(), InksealError> {
+        let pin = Pin::new(pin);
+        report(&progress, "reading", 0.0)?;
+        let input = read_pdf(&input_path)?;
+        let sign_options = options.to_sign_options(now_unix());
+        report(&progress, "signing", 0.2)?;
+        let head = evidence_head(options.evidence_head_hex.as_deref())?;
+        let tail = self
+            .inner
+            .sign_pdf_with_evidence(&key_id, &pin, &input, &sign_options, head)
+            .await?;
+        // From here to the end there is no suspension point: the write is not interrupted.
+        report(&progress, "writing", 0.8)?;
+        inkseal_fs::write_atomically(
+            std::path::Path::new(&output_path),
+            &[&input, &tail],
+            inkseal_fs::Visibility::Default,
+        )
+        .map_err(|e| InksealError::Storage {
+            detail: format!("{output_path}: {e}"),
+        })?;
+        report(&progress, "done", 1.0)?;
+        Ok(())
+    }
+
+    /// The server's view of a key (lock state, PIN failures, certificate).
+    pub async fn status(&self, key_id: String) -> Result<KeyStatusInfo, InksealError> {
+        let s = self.inner.status(&key_id).await?;
+        Ok(KeyStatusInfo {
+            key_id: s.key_id,
+            user_id: s.user_id,
+            public_key_hex: compressed_hex(s.public_key_hex),
+            pin_failures: s.pin_failures,
+            locked: s.locked,
+            has_certificate: s.has_certificate,
+        })
+    }
+
+    /// The certificate (DER) issued to a key held on this device, if any.
+    pub fn certificate(&self, key_id: String) -> Result<Option<Vec<u8>>, InksealError> {
+        Ok(self.inner.certificate(&key_id)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ink::InkPad;
+    use crate::ink::tests::{institution_pem, write_signature};
+    use crate::pdf::{SignaturePlacement, verify_pdf};
+    use crate::share_store::tests::{MemoryBlobs, TestWrapper};
+    use crate::share_store::{PlatformKey, SecureBlobStore};
+    use inkseal_ink::record::encrypt::{InstitutionSecret, Scheme};
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Stages(Mutex<Vec<String>>);
+
+    impl ProgressListener for Stages {
+        fn on_progress(&self, stage: String, fraction: f64) -> Result<(), HookError> {
+            assert!((0.0..=1.0).contains(&fraction));
+            self.0.lock().expect("lock").push(stage);
+            Ok(())
+        }
+    }
+
+    struct Throwing;
+
+    impl ProgressListener for Throwing {
+        fn on_progress(&self, _: String, _: f64) -> Result<(), HookError> {
+            Err(HookError::Unexpected {
+                reason: "kotlin.IllegalStateException: boom".into(),
+            })
+        }
+    }
+
+    async fn server(dir: &std::path::Path) -> inkseal_server::RunningServer {
+        let mut config = inkseal_server::ServerConfig::new(dir);
+        config.listen = ([127, 0, 0, 1], 0).into();
+        inkseal_server::start(config).await.expect("server")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_whole_flow_through_the_bindings() {
+        let dir = tempfile::tempdir().expect("dir");
+        let server = server(&dir.path().join("server")).await;
+        let blobs = Arc::new(MemoryBlobs::default());
+        let storage = ShareStorage::Platform {
+            key: PlatformKey::for_tests(Arc::new(TestWrapper([9; 32]))),
+            blobs: blobs.clone(),
+        };
+        let client = InksealClient::new(server.url(), storage, None).expect("client");
+        let pin = "246810".to_string();
+        let key = client
+            .enroll("customer-42".into(), pin.clone())
+            .await
+            .expect("enrolled");
+        assert_eq!(key.public_key_hex.len(), 66);
+        assert!(blobs.get(key.key_id.clone()).expect("get").is_some());
+        let cert = client
+            .request_certificate(key.key_id.clone(), pin.clone(), None)
+            .await
+            .expect("certificate");
+        assert_eq!(
+            client.certificate(key.key_id.clone()).expect("cert"),
+            Some(cert.certificate_der.clone())
+        );
+
+        let pad = InkPad::new(500.0, 200.0, 160.0).expect("pad");
+        write_signature(&pad);
+        let institution = InstitutionSecret::generate(Scheme::P256Ecies).expect("key");
+        let sealed = pad
+            .finish("test".into(), 1_790_000_000_000)
+            .expect("good signature")
+            .seal_for_institution(institution_pem(&institution))
+            .expect("sealed");
+        let input = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/data/loan-contract-zh.pdf"
+        );
+        let output = dir.path().join("signed.pdf");
+        let options = PdfSignOptions {
+            field_name: None,
+            placement: SignaturePlacement::Keyword {
+                text: "借款人（签字）：".into(),
+                page: None,
+                width: 120.0,
+                height: 48.0,
+            },
+            reason: Some("借款合同签署".into()),
+            location: None,
+            label_lines: vec!["张三".into()],
+            handwriting: Some(sealed),
+            evidence_head_hex: None,
+        };
+        let stages = Arc::new(Stages::default());
+        client
+            .sign_pdf(
+                key.key_id.clone(),
+                pin.clone(),
+                input.into(),
+                output.display().to_string(),
+                options.clone(),
+                Some(stages.clone()),
+            )
+            .await
+            .expect("signed");
+        assert_eq!(
+            *stages.0.lock().expect("lock"),
+            ["reading", "signing", "writing", "done"]
+        );
+        let ca_pem = inkseal_pki::der_to_pem("CERTIFICATE", &cert.ca_certificate_der);
+        let report = verify_pdf(output.display().to_string(), vec![ca_pem]).expect("report");
+        assert!(report.all_valid, "{report:?}");
+        let sig = &report.signatures[0];
+        assert_eq!(sig.ink_binding, Some(true));
+        assert!(sig.covers_whole_document && sig.trusted == Some(true));
+
+        // A throwing hook is a typed error, and no output appears.
+        let never = dir.path().join("never.pdf");
+        let err = client
+            .sign_pdf(
+                key.key_id.clone(),
+                pin.clone(),
+                input.into(),
+                never.display().to_string(),
+                options,
+                Some(Arc::new(Throwing)),
+            )
+            .await
+            .expect_err("the hook threw");
+        assert!(matches!(&err, InksealError::Hook { detail } if detail.contains("boom")));
+        assert!(!never.exists());
+
+        // Wrong PINs count down; the fifth locks the key, and then even the right PIN fails.
+        let mut left = Vec::new();
+        for _ in 0..4 {
+            match client
+                .request_certificate(key.key_id.clone(), "000000".into(), None)
+                .await
+            {
+                Err(InksealError::WrongPin { attempts_left }) => left.push(attempts_left),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(left, [4, 3, 2, 1]);
+        for attempt in ["000000", pin.as_str()] {
+            assert_eq!(
+                client
+                    .request_certificate(key.key_id.clone(), attempt.into(), None)
+                    .await,
+                Err(InksealError::Locked)
+            );
+        }
+        let status = client.status(key.key_id.clone()).await.expect("status");
+        assert!(status.locked && status.has_certificate);
+        assert_eq!(status.public_key_hex, key.public_key_hex);
+        assert!(matches!(
+            client.status("nope".into()).await,
+            Err(InksealError::UnknownKey { .. })
+        ));
+        server.shutdown().await.expect("shutdown");
+    }
+
+    #[test]
+    fn bad_configuration_is_invalid_input() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = || ShareStorage::Directory {
+            path: dir.path().display().to_string(),
+        };
+        assert!(matches!(
+            InksealClient::new("ftp://x".into(), storage(), None),
+            Err(InksealError::InvalidInput { .. })
+        ));
+        assert!(InksealClient::new("http://127.0.0.1:1".into(), storage(), None).is_ok());
+    }
+}

@@ -1,0 +1,311 @@
+//! PDF signing options and verification.
+
+use crate::errors::InksealError;
+use crate::ink::SealedInk;
+use inkseal_pdf::sign::{Placement, SignOptions};
+use inkseal_pdf::verify::{Coverage, SignatureReport, VerifyOptions, verify};
+use std::sync::Arc;
+
+/// Where the signature goes on the page.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum SignaturePlacement {
+    /// No visible widget.
+    Invisible,
+    /// A rectangle on a page, in PDF points (1/72 inch) from the page's bottom-left corner.
+    Rect {
+        /// 1-based page number.
+        page: u32,
+        /// Left edge.
+        x: f64,
+        /// Bottom edge.
+        y: f64,
+        /// Width.
+        width: f64,
+        /// Height.
+        height: f64,
+    },
+    /// Right after the first occurrence of `text` (e.g. `借款人（签字）：`), vertically centred
+    /// on its line; `page` limits the search to one page.
+    Keyword {
+        /// The text to find (whitespace and full-width/ASCII punctuation differences ignored).
+        text: String,
+        /// Only this 1-based page, or every page in order.
+        page: Option<u32>,
+        /// Width of the signature box in points.
+        width: f64,
+        /// Height of the signature box in points.
+        height: f64,
+    },
+    /// An existing, unsigned signature field of the document, by its full name.
+    Field {
+        /// The field's fully qualified name.
+        name: String,
+    },
+}
+
+impl From<SignaturePlacement> for Placement {
+    fn from(p: SignaturePlacement) -> Self {
+        match p {
+            SignaturePlacement::Invisible => Placement::Invisible,
+            SignaturePlacement::Rect {
+                page,
+                x,
+                y,
+                width,
+                height,
+            } => Placement::Rect {
+                page,
+                rect: [x, y, width, height],
+            },
+            SignaturePlacement::Keyword {
+                text,
+                page,
+                width,
+                height,
+            } => Placement::Keyword {
+                text,
+                page,
+                size: [width, height],
+            },
+            SignaturePlacement::Field { name } => Placement::Field(name),
+        }
+    }
+}
+
+/// How to sign a PDF.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PdfSignOptions {
+    /// Name of the new signature field (default `Signature1`, `Signature2`...).
+    #[uniffi(default = None)]
+    pub field_name: Option<String>,
+    /// Where the signature goes.
+    pub placement: SignaturePlacement,
+    /// `/Reason`, e.g. "借款合同签署".
+    #[uniffi(default = None)]
+    pub reason: Option<String>,
+    /// `/Location`.
+    #[uniffi(default = None)]
+    pub location: Option<String>,
+    /// Lines of text under the ink in the widget (signer name, date...).
+    #[uniffi(default)]
+    pub label_lines: Vec<String>,
+    /// The handwritten signature to draw and to bind into the signature (from
+    /// `Handwriting.sealForInstitution`).
+    #[uniffi(default = None)]
+    pub handwriting: Option<Arc<SealedInk>>,
+    /// The head of fresh identity evidence (`EvidenceInfo.headHex`), required by keys whose
+    /// policy demands a passed liveness check for every signature.
+    #[uniffi(default = None)]
+    pub evidence_head_hex: Option<String>,
+}
+
+impl PdfSignOptions {
+    /// The core's options, signed at `signing_time` (Unix seconds).
+    pub(crate) fn to_sign_options(&self, signing_time: u64) -> SignOptions {
+        let mut options = SignOptions::new(signing_time);
+        options.field_name = self.field_name.clone();
+        options.placement = self.placement.clone().into();
+        options.reason = self.reason.clone();
+        options.location = self.location.clone();
+        options.appearance.label = self.label_lines.clone();
+        if let Some(ink) = &self.handwriting {
+            ink.inner.apply_to(&mut options);
+        }
+        options
+    }
+}
+
+/// The verdict on one signature of a PDF.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SignatureVerification {
+    /// The signature field's name.
+    pub field: String,
+    /// The signer certificate's subject, when it could be read.
+    pub signer: Option<String>,
+    /// The claimed signing time (`/M`), as written in the PDF.
+    pub signing_time: Option<String>,
+    /// Signature algorithm (e.g. "SM2 with SM3").
+    pub algorithm: Option<String>,
+    /// Digest and signature verify, the chain reaches a trust anchor (when anchors were
+    /// given), only allowed changes follow, and no problem was found.
+    pub valid: bool,
+    /// The signature covers the whole file (nothing was appended after it).
+    pub covers_whole_document: bool,
+    /// Whether the chain reaches one of the trust anchors (`null` when none were given).
+    pub trusted: Option<bool>,
+    /// Whether an embedded handwriting record is bound to this signature and document
+    /// (`null` when the signature carries none).
+    pub ink_binding: Option<bool>,
+    /// Every problem found, in words.
+    pub problems: Vec<String>,
+}
+
+impl From<&SignatureReport> for SignatureVerification {
+    fn from(r: &SignatureReport) -> Self {
+        SignatureVerification {
+            field: r.field.clone(),
+            signer: r.signer.clone(),
+            signing_time: r.signing_time.clone(),
+            algorithm: r.algorithm.clone(),
+            valid: r.is_ok(),
+            covers_whole_document: r.coverage == Some(Coverage::WholeFile),
+            trusted: r.trusted,
+            ink_binding: r.ink_binding,
+            problems: r.problems.clone(),
+        }
+    }
+}
+
+/// The verdict on a PDF.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PdfVerification {
+    /// One entry per signed signature field, oldest first.
+    pub signatures: Vec<SignatureVerification>,
+    /// Number of revisions in the file.
+    pub revisions: u32,
+    /// At least one signature, and every signature valid.
+    pub all_valid: bool,
+}
+
+/// Largest PDF read for verification.
+const MAX_PDF: u64 = 1 << 30;
+
+pub(crate) fn read_pdf(path: &str) -> Result<Vec<u8>, InksealError> {
+    let unreadable = |e: std::io::Error| InksealError::InvalidInput {
+        detail: format!("{path}: {e}"),
+    };
+    let len = std::fs::metadata(path).map_err(unreadable)?.len();
+    if len > MAX_PDF {
+        return Err(InksealError::BadDocument {
+            detail: format!("{path} is larger than {MAX_PDF} bytes"),
+        });
+    }
+    std::fs::read(path).map_err(unreadable)
+}
+
+pub(crate) fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Verifies every signature of the PDF at `path`: coverage, digest, signature, certificate
+/// chain (against `trust_anchor_pems`, PEM certificates; chains are not judged when empty, and
+/// validity periods are checked at the current time), what changed afterwards, and the bound
+/// handwriting. Reads the whole file: call it off the main thread.
+#[uniffi::export]
+pub fn verify_pdf(
+    path: String,
+    trust_anchor_pems: Vec<String>,
+) -> Result<PdfVerification, InksealError> {
+    let trust_anchors = trust_anchor_pems
+        .iter()
+        .map(|pem| {
+            inkseal_pki::pem_to_der(pem)
+                .map(|(_, der)| der)
+                .map_err(|e| InksealError::InvalidInput {
+                    detail: format!("trust anchor: {e}"),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let data = read_pdf(&path)?;
+    let options = VerifyOptions {
+        trust_anchors,
+        at_unix: Some(now_unix()),
+        ..VerifyOptions::default()
+    };
+    let report = verify(&data, &options).map_err(|e| InksealError::BadDocument {
+        detail: e.to_string(),
+    })?;
+    Ok(PdfVerification {
+        signatures: report
+            .signatures
+            .iter()
+            .map(SignatureVerification::from)
+            .collect(),
+        revisions: u32::try_from(report.revisions).unwrap_or(u32::MAX),
+        all_valid: report.all_ok(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placements_convert() {
+        let p: Placement = SignaturePlacement::Rect {
+            page: 2,
+            x: 1.0,
+            y: 2.0,
+            width: 3.0,
+            height: 4.0,
+        }
+        .into();
+        assert!(matches!(p, Placement::Rect { page: 2, rect } if rect == [1.0, 2.0, 3.0, 4.0]));
+        let p: Placement = SignaturePlacement::Keyword {
+            text: "借款人（签字）：".into(),
+            page: None,
+            width: 120.0,
+            height: 48.0,
+        }
+        .into();
+        assert!(
+            matches!(p, Placement::Keyword { text, page: None, size } if text == "借款人（签字）：" && size == [120.0, 48.0])
+        );
+        assert!(matches!(
+            Placement::from(SignaturePlacement::Invisible),
+            Placement::Invisible
+        ));
+        assert!(
+            matches!(Placement::from(SignaturePlacement::Field { name: "f".into() }), Placement::Field(n) if n == "f")
+        );
+    }
+
+    #[test]
+    fn options_carry_the_label_and_the_sealed_ink() {
+        let options = PdfSignOptions {
+            field_name: Some("borrower".into()),
+            placement: SignaturePlacement::Invisible,
+            reason: Some("loan".into()),
+            location: Some("Shanghai".into()),
+            label_lines: vec!["张三".into(), "2026-01-01".into()],
+            handwriting: None,
+            evidence_head_hex: None,
+        };
+        let core = options.to_sign_options(1_790_000_000);
+        assert_eq!(core.field_name.as_deref(), Some("borrower"));
+        assert_eq!(core.reason.as_deref(), Some("loan"));
+        assert_eq!(core.location.as_deref(), Some("Shanghai"));
+        assert_eq!(core.appearance.label, vec!["张三", "2026-01-01"]);
+        assert_eq!(core.signing_time, 1_790_000_000);
+        assert!(core.ink_record.is_none());
+    }
+
+    #[test]
+    fn unreadable_and_unsigned_files_are_typed_errors() {
+        assert!(matches!(
+            verify_pdf("/nonexistent/x.pdf".into(), vec![]),
+            Err(InksealError::InvalidInput { .. })
+        ));
+        assert!(matches!(
+            verify_pdf("/nonexistent/x.pdf".into(), vec!["junk".into()]),
+            Err(InksealError::InvalidInput { .. })
+        ));
+        let dir = tempfile::tempdir().expect("dir");
+        let junk = dir.path().join("junk.pdf");
+        std::fs::write(&junk, b"not a pdf").expect("write");
+        assert!(matches!(
+            verify_pdf(junk.display().to_string(), vec![]),
+            Err(InksealError::BadDocument { .. })
+        ));
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/data/loan-contract-zh.pdf"
+        );
+        let report = verify_pdf(fixture.into(), vec![]).expect("unsigned fixture verifies");
+        assert!(report.signatures.is_empty());
+        assert!(!report.all_valid);
+    }
+}

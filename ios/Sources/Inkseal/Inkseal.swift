@@ -1,0 +1,350 @@
+// The hand-written Swift façade over the generated bindings (module InksealFFI): async/await,
+// one error enum, the Keychain-backed share store.
+//
+// NOT COMPILED ON THE PROJECT'S LINUX MACHINES (no Swift toolchain there): kept small and
+// reviewed by hand against the generated InksealFFI.swift; build it on a Mac (ios/README.md).
+
+import Foundation
+import InksealFFI
+import Security
+
+public typealias EnrollmentInfo = InksealFFI.EnrollmentInfo
+public typealias CertificateInfo = InksealFFI.CertificateInfo
+public typealias KeyStatusInfo = InksealFFI.KeyStatusInfo
+public typealias PdfSignOptions = InksealFFI.PdfSignOptions
+public typealias SignaturePlacement = InksealFFI.SignaturePlacement
+public typealias PdfVerification = InksealFFI.PdfVerification
+public typealias SignatureVerification = InksealFFI.SignatureVerification
+public typealias InkPoint = InksealFFI.InkPoint
+public typealias InkSegment = InksealFFI.InkSegment
+public typealias InkQuality = InksealFFI.InkQuality
+public typealias SealedInk = InksealFFI.SealedInk
+public typealias SecureBlobStore = InksealFFI.SecureBlobStore
+public typealias HookError = InksealFFI.HookError
+public typealias LogLevel = InksealFFI.LogLevel
+public typealias EvidenceInfo = InksealFFI.EvidenceInfo
+public typealias FaceLivenessHook = InksealFFI.FaceLivenessHook
+public typealias IdCardHook = InksealFFI.IdCardHook
+public typealias LivenessChallengeInfo = InksealFFI.LivenessChallengeInfo
+public typealias LivenessCaptureResult = InksealFFI.LivenessCaptureResult
+public typealias IdCardCaptureResult = InksealFFI.IdCardCaptureResult
+
+/// Everything that can go wrong, as what the app should do about it.
+public enum InksealError: Error, Equatable, Sendable {
+    /// Wrong PIN: ask again; the key locks when `attemptsLeft` reaches zero.
+    case wrongPin(attemptsLeft: Int)
+    /// Locked after too many wrong PINs: the user must be verified again or enroll anew.
+    case locked
+    /// The server or this device does not know the key: enroll again.
+    case unknownKey(String)
+    /// The server could not be reached: retry later.
+    case network(String)
+    /// The server broke the protocol; nothing was signed. Report it, do not retry blindly.
+    case serverMisbehaved(String)
+    /// The server refused (policy, conflict, internal error).
+    case refused(String)
+    /// Policy requires fresh evidence (liveness) bound to this signature.
+    case evidenceRequired(String)
+    /// A capture failed a check: show the reason and capture again.
+    case captureRejected(reason: String)
+    /// The handwriting breaks a quality rule: ask the signer to write again.
+    case handwritingRejected(reason: String)
+    /// The app passed something invalid.
+    case invalidInput(String)
+    /// The document cannot be signed or verified.
+    case badDocument(String)
+    /// Local storage failed: the Keychain, the blob store, or the output file.
+    case storage(String)
+    /// A hook of the app (progress, logger) threw.
+    case hook(String)
+    /// A hook asked to stop (a progress closure threw `HookError.Cancelled`).
+    case cancelled
+
+    init(_ e: InksealFFI.InksealError) {
+        switch e {
+        case let .WrongPin(attemptsLeft): self = .wrongPin(attemptsLeft: Int(attemptsLeft))
+        case .Locked: self = .locked
+        case let .UnknownKey(detail): self = .unknownKey(detail)
+        case let .Network(detail): self = .network(detail)
+        case let .ServerMisbehaved(detail): self = .serverMisbehaved(detail)
+        case let .Refused(detail): self = .refused(detail)
+        case let .EvidenceRequired(detail): self = .evidenceRequired(detail)
+        case let .CaptureRejected(reason): self = .captureRejected(reason: reason)
+        case let .HandwritingRejected(reason): self = .handwritingRejected(reason: reason)
+        case let .InvalidInput(detail): self = .invalidInput(detail)
+        case let .BadDocument(detail): self = .badDocument(detail)
+        case let .Storage(detail): self = .storage(detail)
+        case let .Hook(detail): self = .hook(detail)
+        case .Cancelled: self = .cancelled
+        }
+    }
+}
+
+@inline(__always)
+func mapped<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as InksealFFI.InksealError {
+        throw InksealError(e)
+    }
+}
+
+/// Set when the calling Task is cancelled; read by hooks running inside a Rust call.
+final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Runs an FFI call (nonisolated, so on the global executor, never the main actor), mapping
+/// errors. The generated Swift bindings do not cancel Rust futures, so a cancelled Task is
+/// honoured where the call reports progress (signing stops there) and at its end
+/// (`CancellationError` instead of the result).
+func ffiCall<T>(
+    _ body: (CancelFlag) async throws -> T
+) async throws -> T {
+    let flag = CancelFlag()
+    return try await withTaskCancellationHandler {
+        try Task.checkCancellation()
+        do {
+            let result = try await body(flag)
+            try Task.checkCancellation()
+            return result
+        } catch let e as InksealFFI.InksealError {
+            if flag.isSet { throw CancellationError() }
+            throw InksealError(e)
+        }
+    } onCancel: {
+        flag.set()
+    }
+}
+
+/// Writes a valid sample capture folder (synthetic face frames, a fictitious ID card) for
+/// `InksealClient.captureEvidenceFromFolder`: demos and tests.
+public func writeSampleCaptureFolder(_ folder: URL) throws {
+    try mapped { try InksealFFI.writeSampleCaptureFolder(folder: folder.path) }
+}
+
+/// A key in the Keychain that wraps device shares before the blob store sees them.
+public enum PlatformKeys {
+    /// An AES-256 key kept as a Keychain item (this device only, when unlocked, never synced).
+    public static func keychain(service: String = "io.inkseal", account: String = "share-wrap") throws -> InksealFFI.PlatformKey {
+        try mapped { try InksealFFI.PlatformKey.appleKeychain(service: service, account: account) }
+    }
+}
+
+/// A `SecureBlobStore` keeping each wrapped share as a generic-password Keychain item
+/// (`kSecAttrAccessibleWhenUnlockedThisDeviceOnly`, not synchronizable).
+public final class KeychainBlobStore: SecureBlobStore, @unchecked Sendable {
+    private let service: String
+
+    public init(service: String = "io.inkseal.shares") {
+        self.service = service
+    }
+
+    private func query(_ keyId: String) -> [String: Any] {
+        [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service,
+            kSecAttrAccount as String: keyId,
+            kSecAttrSynchronizable as String: kCFBooleanFalse as Any,
+            kSecUseDataProtectionKeychain as String: true,
+        ]
+    }
+
+    public func put(keyId: String, blob: Data) throws {
+        let base = query(keyId)
+        let update: [String: Any] = [kSecValueData as String: blob]
+        var status = SecItemUpdate(base as CFDictionary, update as CFDictionary)
+        if status == errSecItemNotFound {
+            var add = base
+            add[kSecValueData as String] = blob
+            add[kSecAttrAccessible as String] = kSecAttrAccessibleWhenUnlockedThisDeviceOnly
+            status = SecItemAdd(add as CFDictionary, nil)
+        }
+        guard status == errSecSuccess else { throw HookError.Failed(reason: "keychain put: \(status)") }
+    }
+
+    public func get(keyId: String) throws -> Data? {
+        var q = query(keyId)
+        q[kSecReturnData as String] = true
+        q[kSecMatchLimit as String] = kSecMatchLimitOne
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(q as CFDictionary, &item)
+        if status == errSecItemNotFound { return nil }
+        guard status == errSecSuccess, let data = item as? Data else {
+            throw HookError.Failed(reason: "keychain get: \(status)")
+        }
+        return data
+    }
+
+    public func delete(keyId: String) throws {
+        let status = SecItemDelete(query(keyId) as CFDictionary)
+        guard status == errSecSuccess || status == errSecItemNotFound else {
+            throw HookError.Failed(reason: "keychain delete: \(status)")
+        }
+    }
+}
+
+final class ProgressAdapter: InksealFFI.ProgressListener, @unchecked Sendable {
+    let report: @Sendable (String, Double) throws -> Void
+    let flag: CancelFlag
+    init(_ report: @escaping @Sendable (String, Double) throws -> Void, _ flag: CancelFlag) {
+        self.report = report
+        self.flag = flag
+    }
+    func onProgress(stage: String, fraction: Double) throws {
+        if flag.isSet { throw HookError.Cancelled }
+        try report(stage, fraction)
+    }
+}
+
+/// Talks to the co-signing server for this device. PINs cross as Strings (UniFFI has no
+/// zeroizable type): do not keep them longer than the call.
+public final class InksealClient: Sendable {
+    private let ffi: InksealFFI.InksealClient
+
+    /// On iPhone: shares wrapped by a Keychain key and stored by `blobStore`.
+    public init(
+        serverURL: URL,
+        platformKey: InksealFFI.PlatformKey,
+        blobStore: SecureBlobStore = KeychainBlobStore(),
+        pinnedServerCertsPEM: [String]? = nil
+    ) throws {
+        ffi = try mapped {
+            try InksealFFI.InksealClient(
+                serverUrl: serverURL.absoluteString,
+                shareStorage: .platform(key: platformKey, blobs: blobStore),
+                pinnedServerCertsPem: pinnedServerCertsPEM
+            )
+        }
+    }
+
+    /// Tests and macOS tools: shares in owner-only files under `directory`, unwrapped.
+    public init(serverURL: URL, shareDirectory directory: URL, pinnedServerCertsPEM: [String]? = nil) throws {
+        ffi = try mapped {
+            try InksealFFI.InksealClient(
+                serverUrl: serverURL.absoluteString,
+                shareStorage: .directory(path: directory.path),
+                pinnedServerCertsPem: pinnedServerCertsPEM
+            )
+        }
+    }
+
+    /// Creates a split key for `userId` protected by `pin` (6 to 32 characters).
+    public func enroll(userId: String, pin: String) async throws -> EnrollmentInfo {
+        let ffi = self.ffi
+        return try await ffiCall { _ in try await ffi.enroll(userId: userId, pin: pin) }
+    }
+
+    /// Obtains the key's certificate (the request is co-signed: one PIN use). When the key's
+    /// policy requires liveness, pass fresh evidence's `headHex` (identity proofing first).
+    public func requestCertificate(keyId: String, pin: String, evidenceHeadHex: String? = nil) async throws -> CertificateInfo {
+        let ffi = self.ffi
+        return try await ffiCall { _ in
+            try await ffi.requestCertificate(keyId: keyId, pin: pin, evidenceHeadHex: evidenceHeadHex)
+        }
+    }
+
+    /// Identity evidence through the app's hooks (camera, vendor SDK): a server challenge, the
+    /// ID card when `idCard` is given, face liveness, local checks, `document`'s digest bound
+    /// in, and the server's verdict (`.captureRejected(reason:)` when it fails). The hooks are
+    /// called on a background thread and may block while the camera UI runs.
+    public func captureEvidence(
+        keyId: String, liveness: FaceLivenessHook, idCard: IdCardHook? = nil, document: URL? = nil
+    ) async throws -> EvidenceInfo {
+        let ffi = self.ffi
+        return try await ffiCall { _ in
+            try await ffi.captureEvidence(
+                keyId: keyId, liveness: liveness, idCard: idCard, documentPath: document?.path
+            )
+        }
+    }
+
+    /// `captureEvidence` from a folder of captures (`writeSampleCaptureFolder`): demos, tests.
+    public func captureEvidenceFromFolder(
+        keyId: String, folder: URL, requireIdCard: Bool = true, document: URL? = nil
+    ) async throws -> EvidenceInfo {
+        let ffi = self.ffi
+        return try await ffiCall { _ in
+            try await ffi.captureEvidenceFromFolder(
+                keyId: keyId, folder: folder.path, requireIdCard: requireIdCard,
+                documentPath: document?.path
+            )
+        }
+    }
+
+    /// Signs `input` into `output` atomically; `progress` hears `reading`, `signing`,
+    /// `writing`, `done` (if it throws, signing stops with `.hook`). Cancelling the Task stops
+    /// at the next stage.
+    public func signPdf(
+        keyId: String, pin: String, input: URL, output: URL, options: PdfSignOptions,
+        progress: (@Sendable (String, Double) throws -> Void)? = nil
+    ) async throws {
+        let ffi = self.ffi
+        try await ffiCall { flag in
+            try await ffi.signPdf(
+                keyId: keyId, pin: pin, inputPath: input.path, outputPath: output.path,
+                options: options, progress: ProgressAdapter(progress ?? { _, _ in }, flag)
+            )
+        }
+    }
+
+    /// The server's view of the key.
+    public func status(keyId: String) async throws -> KeyStatusInfo {
+        let ffi = self.ffi
+        return try await ffiCall { _ in try await ffi.status(keyId: keyId) }
+    }
+
+    /// The certificate (DER) of a key held on this device, if issued.
+    public func certificate(keyId: String) throws -> Data? {
+        try mapped { try ffi.certificate(keyId: keyId) }
+    }
+}
+
+/// Verifies every signature of the PDF at `url`; chains are judged against `trustAnchorsPEM`.
+public func verifyPdf(at url: URL, trustAnchorsPEM: [String] = []) async throws -> PdfVerification {
+    try await ffiCall { _ in try InksealFFI.verifyPdf(path: url.path, trustAnchorPems: trustAnchorsPEM) }
+}
+
+/// A signature pad: feed it touch samples, draw the segments it returns. Thread-safe.
+public final class InkPad: Sendable {
+    private let ffi: InksealFFI.InkPad
+
+    public init(width: Float, height: Float, dpi: Float) throws {
+        ffi = try mapped { try InksealFFI.InkPad(width: width, height: height, dpi: dpi) }
+    }
+
+    public func beginStroke() throws { try mapped { try ffi.beginStroke() } }
+    public func addPoints(_ points: [InkPoint]) throws -> [InkSegment] { try mapped { try ffi.addPoints(points: points) } }
+    public func endStroke() throws -> [InkSegment] { try mapped { try ffi.endStroke() } }
+    public func undo() throws -> Bool { try mapped { try ffi.undo() } }
+    public func clear() throws { try mapped { try ffi.clear() } }
+    public func strokeCount() throws -> Int { try mapped { Int(try ffi.strokeCount()) } }
+
+    /// A PNG preview of the ink, `widthPx` wide.
+    public func png(widthPx: Int, red: UInt8 = 0, green: UInt8 = 0, blue: UInt8 = 0x80) throws -> Data {
+        try mapped { try ffi.toPng(widthPx: UInt32(widthPx), r: red, g: green, b: blue) }
+    }
+
+    /// Checks the signature's quality; throws `.handwritingRejected` otherwise.
+    public func finish(device: String, capturedAt: Date = Date()) throws -> Handwriting {
+        let ms = UInt64(max(0, capturedAt.timeIntervalSince1970 * 1000))
+        return Handwriting(try mapped { try ffi.finish(device: device, capturedAtMs: ms) })
+    }
+}
+
+/// A quality-checked handwritten signature; its raw record never leaves the library unencrypted.
+public final class Handwriting: Sendable {
+    private let ffi: InksealFFI.Handwriting
+
+    init(_ ffi: InksealFFI.Handwriting) { self.ffi = ffi }
+
+    public var quality: InkQuality { ffi.quality() }
+
+    /// Encrypts the biometric record to the institution's public key (SM2 or P-256 PEM).
+    public func sealForInstitution(publicKeyPEM: String) throws -> SealedInk {
+        try mapped { try ffi.sealForInstitution(publicKeyPem: publicKeyPEM) }
+    }
+}

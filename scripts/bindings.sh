@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The Kotlin/Swift bindings (crate bindings/, library libinkseal_ffi.so).
+#
+#   scripts/bindings.sh generate     build the debug cdylib, regenerate the committed Kotlin and
+#                                    Swift (android/inkseal/src/main/kotlin/generated,
+#                                    ios/Sources/InksealFFI) with the crate's own uniffi-bindgen
+#   scripts/bindings.sh check-api    regenerate into a temporary directory; fail with a diff when
+#                                    the exported API differs from bindings/api-snapshot.txt or
+#                                    the committed generated code has drifted
+#   scripts/bindings.sh bless-api    rewrite bindings/api-snapshot.txt (a deliberate API change)
+#   scripts/bindings.sh size [PROF]  release cdylib for x86_64 Linux (fat LTO, stripped), by default
+#                                    with the mobile profile release-mobile: size vs 6 MB
+#   scripts/bindings.sh test-kotlin  install kotlinc/JNA if missing (Debian, as root), generate,
+#                                    compile the bindings + façade + JVM tests, start a real
+#                                    `inkseal serve` on loopback and run the tests against it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KOTLIN_OUT=android/inkseal/src/main/kotlin/generated
+SWIFT_OUT=ios/Sources/InksealFFI
+SNAPSHOT=bindings/api-snapshot.txt
+LIB=target/debug/libinkseal_ffi.so
+BINDGEN=target/debug/uniffi-bindgen
+SIZE_LIMIT=6000000 # bytes (6 MB)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# The cdylib and the generator in one build (the generator is behind the bindgen-cli feature so
+# that the mobile library never links it).
+build_debug() {
+    step "cargo build -p inkseal-bindings (debug cdylib + uniffi-bindgen)"
+    cargo build --locked -q -p inkseal-bindings --features bindgen-cli
+}
+
+# generate_into KOTLIN_DIR SWIFT_DIR
+generate_into() {
+    rm -rf "$1"
+    mkdir -p "$2"
+    rm -f "$2/InksealFFI.swift" "$2/InksealFFIFFI.h" "$2/InksealFFIFFI.modulemap"
+    "$BINDGEN" generate "$LIB" --language kotlin --out-dir "$1" --no-format >/dev/null
+    "$BINDGEN" generate "$LIB" --language swift --out-dir "$2" --no-format >/dev/null
+}
+
+generate() {
+    build_debug
+    step "uniffi-bindgen generate (Kotlin → $KOTLIN_OUT, Swift → $SWIFT_OUT)"
+    generate_into "$KOTLIN_OUT" "$SWIFT_OUT"
+}
+
+check_api() {
+    build_debug
+    local tmp status=0
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' RETURN
+    step "API snapshot vs $SNAPSHOT"
+    "$BINDGEN" api-snapshot "$LIB" >"$tmp/api-snapshot.txt"
+    if ! diff -u "$SNAPSHOT" "$tmp/api-snapshot.txt"; then
+        echo "the exported API changed: if that is deliberate, run scripts/bindings.sh bless-api" >&2
+        status=1
+    else
+        echo "API unchanged ($(grep -vc '^#' "$SNAPSHOT") items)"
+    fi
+    step "committed generated code vs a fresh generation"
+    generate_into "$tmp/kotlin" "$tmp/swift"
+    if ! diff -ru "$KOTLIN_OUT" "$tmp/kotlin" >"$tmp/kotlin.diff" ||
+        ! diff -ru "$SWIFT_OUT" "$tmp/swift" >"$tmp/swift.diff"; then
+        head -n 80 "$tmp/kotlin.diff" "$tmp/swift.diff"
+        echo "the committed bindings drifted: run scripts/bindings.sh generate" >&2
+        status=1
+    else
+        echo "generated Kotlin and Swift are up to date"
+    fi
+    return $status
+}
+
+bless_api() {
+    build_debug
+    "$BINDGEN" api-snapshot "$LIB" >"$SNAPSHOT"
+    echo "wrote $SNAPSHOT ($(grep -vc '^#' "$SNAPSHOT") items)"
+}
+
+# size [PROFILE]: PROFILE defaults to release-mobile, the profile the Android and iOS builds
+# ship (the workspace's release profile, fat LTO, codegen-units 1, stripped, plus
+# opt-level "z"); `size release` measures the plain release profile (opt-level 3).
+size() {
+    local profile=${1:-release-mobile}
+    step "cargo build --profile $profile -p inkseal-bindings --lib (fat LTO, codegen-units 1, stripped)"
+    cargo build --locked --profile "$profile" -p inkseal-bindings --lib
+    local f=target/$profile/libinkseal_ffi.so bytes
+    bytes=$(stat -c %s "$f")
+    awk -v f="$f" -v b="$bytes" -v l="$SIZE_LIMIT" \
+        'BEGIN { printf "%s: %d bytes (%.2f MB, %.2f MiB); limit %d bytes\n", f, b, b / 1e6, b / 1048576, l }'
+    if [ "$bytes" -le "$SIZE_LIMIT" ]; then
+        echo "PASS: under 6 MB"
+    else
+        echo "FAIL: over 6 MB" >&2
+        return 1
+    fi
+}
+
+# --- test-kotlin --------------------------------------------------------------------------------
+
+install_kotlin_tools() {
+    local pkgs=()
+    command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jdk-headless)
+    [ -e /usr/share/java/jna.jar ] || pkgs+=(libjna-java)
+    command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
+    command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+    if [ ${#pkgs[@]} -gt 0 ]; then
+        step "installing Debian packages: ${pkgs[*]}"
+        [ "$(id -u)" -eq 0 ] || { echo "need root to install ${pkgs[*]}" >&2; exit 1; }
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+    fi
+    KOTLIN_HOME="$(npm root -g 2>/dev/null)/kotlin-compiler"
+    if [ ! -x "$KOTLIN_HOME/bin/kotlinc" ]; then
+        step "npm install -g kotlin-compiler"
+        npm install -g --silent kotlin-compiler 2>&1 | grep -v '^npm warn' || true
+        KOTLIN_HOME="$(npm root -g 2>/dev/null)/kotlin-compiler"
+    fi
+    [ -x "$KOTLIN_HOME/bin/kotlinc" ] || { echo "kotlinc not found in $KOTLIN_HOME" >&2; exit 1; }
+}
+
+# The EXIT trap of test-kotlin: keeps the script's exit status.
+stop_server_and_clean() {
+    local status=$?
+    if [ -n "${SERVER_PID:-}" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "${WORK:-}"
+    exit "$status"
+}
+
+test_kotlin() {
+    install_kotlin_tools
+    generate
+    step "cargo build -p inkseal-cli (the server)"
+    cargo build --locked -q -p inkseal-cli
+
+    # Globals, so that the EXIT trap still sees them.
+    WORK=$(mktemp -d)
+    SERVER_PID=""
+    trap stop_server_and_clean EXIT
+    local work=$WORK
+
+    step "institution key (SM2, openssl)"
+    if ! openssl genpkey -algorithm SM2 -out "$work/institution.key" 2>/dev/null; then
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/institution.key"
+    fi
+    openssl pkey -in "$work/institution.key" -pubout -out "$work/institution.pub.pem"
+
+    step "inkseal serve on a free loopback port"
+    mkdir -p "$work/server" "$work/tests"
+    INKSEAL_DATA="$work/server" target/debug/inkseal serve --listen 127.0.0.1:0 \
+        >"$work/server.log" 2>&1 &
+    SERVER_PID=$!
+    local url="" i
+    for i in $(seq 1 300); do
+        url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$work/server.log" | head -n 1)
+        [ -n "$url" ] && curl -fsS "$url/v1/health" >/dev/null 2>&1 && break
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$work/server.log"; echo "the server died" >&2; exit 1; }
+        url=""
+        sleep 0.1
+    done
+    [ -n "$url" ] || { cat "$work/server.log"; echo "the server did not come up" >&2; exit 1; }
+    echo "server at $url"
+
+    step "kotlinc: generated bindings + façade + JVM tests"
+    local libdir="$KOTLIN_HOME/lib"
+    local cp="/usr/share/java/jna.jar:$libdir/kotlinx-coroutines-core-jvm.jar:$libdir/kotlin-test.jar"
+    "$KOTLIN_HOME/bin/kotlinc" -nowarn -jvm-target 17 -cp "$cp" -d "$work/tests.jar" \
+        "$KOTLIN_OUT" android/inkseal/src/main/kotlin/io/inkseal/Inkseal.kt android/jvm-tests/src
+
+    step "JVM tests (Java $(java -version 2>&1 | head -n 1 | cut -d'"' -f2), JNA, target/debug/libinkseal_ffi.so)"
+    java -Djna.library.path=target/debug \
+        -Dinkseal.server="$url" \
+        -Dinkseal.library="$PWD/$LIB" \
+        -Dinkseal.fixture="$PWD/tests/data/loan-contract-zh.pdf" \
+        -Dinkseal.institutionKey="$work/institution.pub.pem" \
+        -Dinkseal.workDir="$work/tests" \
+        -cp "$work/tests.jar:$cp:$libdir/kotlin-stdlib.jar" \
+        io.inkseal.jvmtest.MainKt
+}
+
+case "${1:-}" in
+generate) generate ;;
+check-api) check_api ;;
+bless-api) bless_api ;;
+size) size "${2:-}" ;;
+test-kotlin) test_kotlin ;;
+*)
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    exit 2
+    ;;
+esac
