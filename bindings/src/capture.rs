@@ -355,6 +355,7 @@ mod tests {
                 path: dir.path().join("device").display().to_string(),
             },
             None,
+            None,
         )
         .expect("client");
         let pin = "135790".to_string();

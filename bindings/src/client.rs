@@ -15,6 +15,7 @@ use crate::capture::evidence_head;
 use crate::errors::{HookError, InksealError};
 use crate::pdf::{PdfSignOptions, now_unix, read_pdf};
 use crate::share_store::ShareStorage;
+use crate::transport::{ForeignTransport, HttpTransport};
 use inkseal_cosign::HexPoint;
 use inkseal_sdk::{ClientConfig, CosignClient, Pin};
 use std::sync::Arc;
@@ -107,11 +108,15 @@ impl InksealClient {
     /// loopback), keeping device shares in `share_storage`. With `pinned_server_certs_pem`,
     /// only those certificates are trusted for HTTPS (certificate pinning); otherwise the
     /// system's roots are.
-    #[uniffi::constructor(default(pinned_server_certs_pem = None))]
+    ///
+    /// With `transport`, requests go through the app's own HTTP stack instead (pin
+    /// certificates there).
+    #[uniffi::constructor(default(pinned_server_certs_pem = None, transport = None))]
     pub fn new(
         server_url: String,
         share_storage: ShareStorage,
         pinned_server_certs_pem: Option<Vec<String>>,
+        transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Arc<Self>, InksealError> {
         let mut config = ClientConfig::new(server_url);
         config.trusted_server_certs_pem = pinned_server_certs_pem
@@ -120,9 +125,11 @@ impl InksealClient {
             .map(String::into_bytes)
             .collect();
         let store = share_storage.into_store()?;
-        Ok(Arc::new(InksealClient {
-            inner: CosignClient::new(config, store)?,
-        }))
+        let mut inner = CosignClient::new(config, store)?;
+        if let Some(t) = transport {
+            inner = inner.with_transport(Arc::new(ForeignTransport(t)));
+        }
+        Ok(Arc::new(InksealClient { inner }))
     }
 
     /// Creates a split key for `user_id` protected by `pin` (6 to 32 characters) and keeps the
@@ -267,7 +274,7 @@ mod tests {
             key: PlatformKey::for_tests(Arc::new(TestWrapper([9; 32]))),
             blobs: blobs.clone(),
         };
-        let client = InksealClient::new(server.url(), storage, None).expect("client");
+        let client = InksealClient::new(server.url(), storage, None, None).expect("client");
         let pin = "246810".to_string();
         let key = client
             .enroll("customer-42".into(), pin.clone())
@@ -387,9 +394,9 @@ mod tests {
             path: dir.path().display().to_string(),
         };
         assert!(matches!(
-            InksealClient::new("ftp://x".into(), storage(), None),
+            InksealClient::new("ftp://x".into(), storage(), None, None),
             Err(InksealError::InvalidInput { .. })
         ));
-        assert!(InksealClient::new("http://127.0.0.1:1".into(), storage(), None).is_ok());
+        assert!(InksealClient::new("http://127.0.0.1:1".into(), storage(), None, None).is_ok());
     }
 }

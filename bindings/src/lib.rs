@@ -11,6 +11,7 @@
 //! * [`share_store`]: where device shares live, wrapped by a [`share_store::PlatformKey`]
 //!   (Android Keystore through JNI, the Apple Keychain) before the app's
 //!   [`share_store::SecureBlobStore`] sees them: secrets never cross the FFI as values.
+//! * [`transport::HttpTransport`]: the app's own HTTP stack in place of reqwest.
 //! * [`logging::set_logger`]: the SDK's `tracing` events to the app's logger.
 //! * [`errors::InksealError`]: the one error, saying what the app should do.
 //!
@@ -29,3 +30,4 @@ pub mod keystore;
 pub mod logging;
 pub mod pdf;
 pub mod share_store;
+pub mod transport;

@@ -1,5 +1,6 @@
 //! The co-signing client: enrollment, certificate, signing, over HTTP(S) with reqwest.
 
+use crate::transport::{HttpRequest, MAX_RESPONSE_BYTES, Transport, TransportError};
 use crate::{SdkError, ShareStore, StoredShare};
 use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, EnrollRequest,
@@ -56,6 +57,9 @@ pub struct Enrollment {
 #[derive(Clone)]
 pub struct CosignClient {
     http: reqwest::Client,
+    /// The app's own HTTP stack, used instead of `http` when set.
+    transport: Option<Arc<dyn Transport>>,
+    timeout: Duration,
     base: String,
     store: Arc<dyn ShareStore>,
     retries: u32,
@@ -116,11 +120,20 @@ impl CosignClient {
         }
         Ok(CosignClient {
             http,
+            transport: None,
+            timeout: config.request_timeout,
             base,
             store,
             retries: config.retries,
             shares: Arc::default(),
         })
+    }
+
+    /// Sends requests through the app's own HTTP stack instead of reqwest (the pinned
+    /// certificates of the configuration then do not apply: pin in the app's stack).
+    pub fn with_transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
     }
 
     pub(crate) async fn send<B: Serialize, T: DeserializeOwned>(
@@ -131,19 +144,67 @@ impl CosignClient {
         let url = format!("{}{path}", self.base);
         let mut attempt = 0;
         loop {
-            let req = match body {
-                Some(b) => self.http.post(&url).json(b),
-                None => self.http.get(&url),
+            let result = match &self.transport {
+                None => self.send_reqwest(&url, body).await,
+                Some(t) => self.send_custom(t.clone(), &url, body).await,
             };
-            match req.send().await {
-                Ok(resp) => return decode_response(resp).await,
-                Err(e) if attempt < self.retries && (e.is_connect() || e.is_timeout()) => {
+            match result {
+                Ok((status, bytes)) => return decode_body(status, &bytes),
+                Err(Delivery::Retryable(_)) if attempt < self.retries => {
                     attempt += 1;
                     tracing::warn!(attempt, "request to the co-signing server failed; retrying");
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
                 }
-                Err(e) => return Err(e.into()),
+                Err(Delivery::Retryable(e) | Delivery::Final(e)) => return Err(e),
             }
+        }
+    }
+
+    async fn send_reqwest<B: Serialize>(
+        &self,
+        url: &str,
+        body: Option<&B>,
+    ) -> Result<(u16, Vec<u8>), Delivery> {
+        let req = match body {
+            Some(b) => self.http.post(url).json(b),
+            None => self.http.get(url),
+        };
+        let classify = |e: reqwest::Error| {
+            if e.is_connect() || e.is_timeout() {
+                Delivery::Retryable(e.into())
+            } else {
+                Delivery::Final(e.into())
+            }
+        };
+        let resp = req.send().await.map_err(classify)?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(classify)?;
+        Ok((status, bytes.to_vec()))
+    }
+
+    async fn send_custom<B: Serialize>(
+        &self,
+        transport: Arc<dyn Transport>,
+        url: &str,
+        body: Option<&B>,
+    ) -> Result<(u16, Vec<u8>), Delivery> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Delivery::Final(SdkError::InvalidInput(e.to_string())))?;
+        let request = HttpRequest {
+            method: if body.is_some() { "POST" } else { "GET" }.into(),
+            url: url.to_owned(),
+            body,
+            timeout: self.timeout,
+        };
+        let answer = tokio::task::spawn_blocking(move || transport.send(request))
+            .await
+            .map_err(|e| Delivery::Final(SdkError::Network(format!("transport task: {e}"))))?;
+        match answer {
+            Ok(r) => Ok((r.status, r.body)),
+            Err(TransportError::Unreachable(m)) => Err(Delivery::Retryable(SdkError::Network(m))),
+            Err(TransportError::Failed(m)) => Err(Delivery::Final(SdkError::Network(m))),
         }
     }
 
@@ -324,18 +385,22 @@ impl CosignClient {
     }
 }
 
+/// A failed delivery, and whether sending the same request again may help.
+enum Delivery {
+    Retryable(SdkError),
+    Final(SdkError),
+}
+
 /// Turn an HTTP answer into a value or the matching [`SdkError`].
-async fn decode_response<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, SdkError> {
-    let status = resp.status();
-    let bytes = resp.bytes().await?;
-    if bytes.len() > 1024 * 1024 {
+fn decode_body<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, SdkError> {
+    if bytes.len() > MAX_RESPONSE_BYTES {
         return Err(SdkError::ServerMisbehaved("response too large".into()));
     }
-    if status.is_success() {
-        return serde_json::from_slice(&bytes)
+    if (200..300).contains(&status) {
+        return serde_json::from_slice(bytes)
             .map_err(|e| SdkError::ServerMisbehaved(format!("unexpected response: {e}")));
     }
-    let body: ErrorBody = serde_json::from_slice(&bytes)
+    let body: ErrorBody = serde_json::from_slice(bytes)
         .map_err(|_| SdkError::ServerMisbehaved(format!("HTTP {status} without an error body")))?;
     Err(match body.code {
         ErrorCode::WrongPin => SdkError::WrongPin {

@@ -20,6 +20,7 @@ mod error;
 mod ink_pad;
 mod pdf;
 mod share_store;
+mod transport;
 
 pub use capture::{CaptureHookSet, CaptureRequest, VerifiedEvidence};
 pub use client::{ClientConfig, CosignClient, Enrollment};
@@ -27,3 +28,4 @@ pub use error::SdkError;
 pub use ink_pad::{Handwriting, InkPad, SealedHandwriting};
 pub use inkseal_cosign::api::Pin;
 pub use share_store::{FileShareStore, ShareStore, StoredShare};
+pub use transport::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport, TransportError};

@@ -23,6 +23,9 @@ public typealias SecureBlobStore = InksealFFI.SecureBlobStore
 public typealias HookError = InksealFFI.HookError
 public typealias LogLevel = InksealFFI.LogLevel
 public typealias EvidenceInfo = InksealFFI.EvidenceInfo
+public typealias HttpTransport = InksealFFI.HttpTransport
+public typealias HttpRequestInfo = InksealFFI.HttpRequestInfo
+public typealias HttpResponseInfo = InksealFFI.HttpResponseInfo
 public typealias FaceLivenessHook = InksealFFI.FaceLivenessHook
 public typealias IdCardHook = InksealFFI.IdCardHook
 public typealias LivenessChallengeInfo = InksealFFI.LivenessChallengeInfo
@@ -210,24 +213,30 @@ public final class InksealClient: Sendable {
         serverURL: URL,
         platformKey: InksealFFI.PlatformKey,
         blobStore: SecureBlobStore = KeychainBlobStore(),
-        pinnedServerCertsPEM: [String]? = nil
+        pinnedServerCertsPEM: [String]? = nil,
+        transport: HttpTransport? = nil
     ) throws {
         ffi = try mapped {
             try InksealFFI.InksealClient(
                 serverUrl: serverURL.absoluteString,
                 shareStorage: .platform(key: platformKey, blobs: blobStore),
-                pinnedServerCertsPem: pinnedServerCertsPEM
+                pinnedServerCertsPem: pinnedServerCertsPEM,
+                transport: transport
             )
         }
     }
 
     /// Tests and macOS tools: shares in owner-only files under `directory`, unwrapped.
-    public init(serverURL: URL, shareDirectory directory: URL, pinnedServerCertsPEM: [String]? = nil) throws {
+    public init(
+        serverURL: URL, shareDirectory directory: URL, pinnedServerCertsPEM: [String]? = nil,
+        transport: HttpTransport? = nil
+    ) throws {
         ffi = try mapped {
             try InksealFFI.InksealClient(
                 serverUrl: serverURL.absoluteString,
                 shareStorage: .directory(path: directory.path),
-                pinnedServerCertsPem: pinnedServerCertsPEM
+                pinnedServerCertsPem: pinnedServerCertsPEM,
+                transport: transport
             )
         }
     }

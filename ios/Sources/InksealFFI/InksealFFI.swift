@@ -487,6 +487,22 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -999,6 +1015,224 @@ public func FfiConverterTypeHandwriting_lift(_ handle: UInt64) throws -> Handwri
 #endif
 public func FfiConverterTypeHandwriting_lower(_ value: Handwriting) -> UInt64 {
     return FfiConverterTypeHandwriting.lower(value)
+}
+
+
+
+
+
+
+/**
+ * An HTTP stack the app provides. Called on a background thread: a blocking call is fine.
+ * Return the response for every status (errors included); throw when nothing came back.
+ * `HookError.Failed` means "unreachable, retry" (connect failure, timeout); any other
+ * exception stops the request with `InksealError.Network`.
+ */
+public protocol HttpTransport: AnyObject, Sendable {
+    
+    /**
+     * Sends `request` and returns the status and body.
+     */
+    func send(request: HttpRequestInfo) throws  -> HttpResponseInfo
+    
+}
+/**
+ * An HTTP stack the app provides. Called on a background thread: a blocking call is fine.
+ * Return the response for every status (errors included); throw when nothing came back.
+ * `HookError.Failed` means "unreachable, retry" (connect failure, timeout); any other
+ * exception stops the request with `InksealError.Network`.
+ */
+open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_inkseal_ffi_fn_clone_httptransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_inkseal_ffi_fn_free_httptransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Sends `request` and returns the status and body.
+     */
+open func send(request: HttpRequestInfo)throws  -> HttpResponseInfo  {
+    return try  FfiConverterTypeHttpResponseInfo_lift(try rustCallWithError(FfiConverterTypeHookError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_method_httptransport_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequestInfo_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpTransport = UniffiVTableCallbackInterfaceHttpTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpTransport: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponseInfo in
+                guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequestInfo_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponseInfo_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHookError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpTransport() {
+    uniffi_inkseal_ffi_fn_init_callback_vtable_httptransport(UniffiCallbackInterfaceHttpTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> HttpTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpTransport) -> UInt64 {
+         if let rustImpl = value as? HttpTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lift(_ handle: UInt64) throws -> HttpTransport {
+    return try FfiConverterTypeHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
+    return FfiConverterTypeHttpTransport.lower(value)
 }
 
 
@@ -1606,15 +1840,19 @@ open class InksealClient: InksealClientProtocol, @unchecked Sendable {
      * loopback), keeping device shares in `share_storage`. With `pinned_server_certs_pem`,
      * only those certificates are trusted for HTTPS (certificate pinning); otherwise the
      * system's roots are.
+     *
+     * With `transport`, requests go through the app's own HTTP stack instead (pin
+     * certificates there).
      */
-public convenience init(serverUrl: String, shareStorage: ShareStorage, pinnedServerCertsPem: [String]? = nil)throws  {
+public convenience init(serverUrl: String, shareStorage: ShareStorage, pinnedServerCertsPem: [String]? = nil, transport: HttpTransport? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeInksealError_lift) {
         uniffiCallStatus in
     uniffi_inkseal_ffi_fn_constructor_inksealclient_new(
         FfiConverterString.lower(serverUrl),
         FfiConverterTypeShareStorage_lower(shareStorage),
-        FfiConverterOptionSequenceString.lower(pinnedServerCertsPem),uniffiCallStatus
+        FfiConverterOptionSequenceString.lower(pinnedServerCertsPem),
+        FfiConverterOptionTypeHttpTransport.lower(transport),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -3142,6 +3380,164 @@ public func FfiConverterTypeEvidenceInfo_lift(_ buf: RustBuffer) throws -> Evide
 #endif
 public func FfiConverterTypeEvidenceInfo_lower(_ value: EvidenceInfo) -> RustBuffer {
     return FfiConverterTypeEvidenceInfo.lower(value)
+}
+
+
+/**
+ * One request to the co-signing server (JSON).
+ */
+public struct HttpRequestInfo: Equatable, Hashable {
+    /**
+     * `GET` or `POST`.
+     */
+    public var method: String
+    /**
+     * The whole URL.
+     */
+    public var url: String
+    /**
+     * The JSON body (`POST` only); send it with `Content-Type: application/json`.
+     */
+    public var body: Data?
+    /**
+     * How long the whole exchange may take, in milliseconds.
+     */
+    public var timeoutMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `GET` or `POST`.
+         */method: String, 
+        /**
+         * The whole URL.
+         */url: String, 
+        /**
+         * The JSON body (`POST` only); send it with `Content-Type: application/json`.
+         */body: Data?, 
+        /**
+         * How long the whole exchange may take, in milliseconds.
+         */timeoutMs: UInt64) {
+        self.method = method
+        self.url = url
+        self.body = body
+        self.timeoutMs = timeoutMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpRequestInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequestInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequestInfo {
+        return
+            try HttpRequestInfo(
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                body: FfiConverterOptionData.read(from: &buf), 
+                timeoutMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequestInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterOptionData.write(value.body, into: &buf)
+        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequestInfo_lift(_ buf: RustBuffer) throws -> HttpRequestInfo {
+    return try FfiConverterTypeHttpRequestInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequestInfo_lower(_ value: HttpRequestInfo) -> RustBuffer {
+    return FfiConverterTypeHttpRequestInfo.lower(value)
+}
+
+
+/**
+ * The server's answer, whatever its status.
+ */
+public struct HttpResponseInfo: Equatable, Hashable {
+    /**
+     * HTTP status code.
+     */
+    public var status: UInt16
+    /**
+     * The body.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * HTTP status code.
+         */status: UInt16, 
+        /**
+         * The body.
+         */body: Data) {
+        self.status = status
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponseInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponseInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponseInfo {
+        return
+            try HttpResponseInfo(
+                status: FfiConverterUInt16.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponseInfo, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponseInfo_lift(_ buf: RustBuffer) throws -> HttpResponseInfo {
+    return try FfiConverterTypeHttpResponseInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponseInfo_lower(_ value: HttpResponseInfo) -> RustBuffer {
+    return FfiConverterTypeHttpResponseInfo.lower(value)
 }
 
 
@@ -5054,6 +5450,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeHttpTransport: FfiConverterRustBuffer {
+    typealias SwiftType = HttpTransport?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHttpTransport.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHttpTransport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeIdCardHook: FfiConverterRustBuffer {
     typealias SwiftType = IdCardHook?
 
@@ -5491,7 +5911,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_inkseal_ffi_checksum_method_secureblobstore_delete() != 2700) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_constructor_inksealclient_new() != 23000) {
+    if (uniffi_inkseal_ffi_checksum_method_httptransport_send() != 13882) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_constructor_inksealclient_new() != 49945) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_constructor_inkpad_new() != 6828) {
@@ -5508,6 +5931,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitFaceLivenessHook()
+    uniffiCallbackInitHttpTransport()
     uniffiCallbackInitIdCardHook()
     uniffiCallbackInitLogger()
     uniffiCallbackInitProgressListener()

@@ -292,6 +292,13 @@ typedef void (*UniffiCallbackInterfaceSecureBlobStoreMethod2)(uint64_t, RustBuff
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_FACE_LIVENESS_HOOK
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_FACE_LIVENESS_HOOK
 typedef struct UniffiVTableCallbackInterfaceFaceLivenessHook {
@@ -337,6 +344,15 @@ typedef struct UniffiVTableCallbackInterfaceSecureBlobStore {
     UniffiCallbackInterfaceSecureBlobStoreMethod1 _Nonnull get;
     UniffiCallbackInterfaceSecureBlobStoreMethod2 _Nonnull delete;
 } UniffiVTableCallbackInterfaceSecureBlobStore;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+typedef struct UniffiVTableCallbackInterfaceHttpTransport {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHttpTransportMethod0 _Nonnull send;
+} UniffiVTableCallbackInterfaceHttpTransport;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_FACELIVENESSHOOK
@@ -391,7 +407,7 @@ void uniffi_inkseal_ffi_fn_free_inksealclient(uint64_t handle, RustCallStatus *_
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CONSTRUCTOR_INKSEALCLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CONSTRUCTOR_INKSEALCLIENT_NEW
-uint64_t uniffi_inkseal_ffi_fn_constructor_inksealclient_new(RustBuffer server_url, RustBuffer share_storage, RustBuffer pinned_server_certs_pem, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_inkseal_ffi_fn_constructor_inksealclient_new(RustBuffer server_url, RustBuffer share_storage, RustBuffer pinned_server_certs_pem, RustBuffer transport, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_CAPTURE_EVIDENCE
@@ -622,6 +638,26 @@ RustBuffer uniffi_inkseal_ffi_fn_method_secureblobstore_get(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_SECUREBLOBSTORE_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_SECUREBLOBSTORE_DELETE
 void uniffi_inkseal_ffi_fn_method_secureblobstore_delete(uint64_t ptr, RustBuffer key_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_HTTPTRANSPORT
+uint64_t uniffi_inkseal_ffi_fn_clone_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FREE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FREE_HTTPTRANSPORT
+void uniffi_inkseal_ffi_fn_free_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+void uniffi_inkseal_ffi_fn_init_callback_vtable_httptransport(const UniffiVTableCallbackInterfaceHttpTransport* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_HTTPTRANSPORT_SEND
+RustBuffer uniffi_inkseal_ffi_fn_method_httptransport_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_WRITE_SAMPLE_CAPTURE_FOLDER
@@ -1100,6 +1136,12 @@ uint16_t uniffi_inkseal_ffi_checksum_method_secureblobstore_get(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_SECUREBLOBSTORE_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_SECUREBLOBSTORE_DELETE
 uint16_t uniffi_inkseal_ffi_checksum_method_secureblobstore_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+uint16_t uniffi_inkseal_ffi_checksum_method_httptransport_send(void
     
 );
 #endif

@@ -9,6 +9,9 @@ package io.inkseal.jvmtest
 
 import io.inkseal.FaceLivenessHook
 import io.inkseal.FileBlobStore
+import io.inkseal.HttpRequestInfo
+import io.inkseal.HttpResponseInfo
+import io.inkseal.HttpTransport
 import io.inkseal.IdCardCaptureResult
 import io.inkseal.IdCardHook
 import io.inkseal.InkPad
@@ -218,6 +221,37 @@ fun main() {
             Flow.client.captureEvidence(Flow.keyId, spoofing, badCard)
         }
         assertTrue("check" in card.reason, card.reason)
+    }
+
+    r.test("an app's own HTTP stack carries every request; its failures are typed") {
+        val seen = Collections.synchronizedList(mutableListOf<String>())
+        val plain = object : HttpTransport {
+            override fun send(request: HttpRequestInfo): HttpResponseInfo {
+                seen += "${request.method} ${java.net.URI(request.url).path}"
+                val c = java.net.URI(request.url).toURL().openConnection() as java.net.HttpURLConnection
+                c.requestMethod = request.method
+                c.connectTimeout = request.timeoutMs.toInt()
+                c.readTimeout = request.timeoutMs.toInt()
+                request.body?.let { body ->
+                    c.doOutput = true
+                    c.setRequestProperty("Content-Type", "application/json")
+                    c.outputStream.use { it.write(body) }
+                }
+                val status = c.responseCode
+                val body = (if (status < 400) c.inputStream else c.errorStream)?.use { it.readBytes() } ?: ByteArray(0)
+                return HttpResponseInfo(status.toUShort(), body)
+            }
+        }
+        val viaApp = InksealClient.withShareDirectory(server, File(work, "transport-shares"), transport = plain)
+        val key = viaApp.enroll("customer-okhttp", PIN)
+        assertFalse(viaApp.status(key.keyId).locked)
+        assertEquals(listOf("POST /v1/enroll", "GET /v1/keys/${key.keyId}"), seen.toList())
+        val down = object : HttpTransport {
+            override fun send(request: HttpRequestInfo): HttpResponseInfo = throw java.io.IOException("gateway down")
+        }
+        val failing = InksealClient.withShareDirectory(server, File(work, "transport-down"), transport = down)
+        val e = assertFailsWith<InksealException.Network> { failing.enroll("customer-x", PIN) }
+        assertTrue("gateway down" in e.detail, e.detail)
     }
 
     r.test("the app's store only sees wrapped blobs; a tampered blob is refused") {

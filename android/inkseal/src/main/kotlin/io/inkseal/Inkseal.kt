@@ -48,6 +48,12 @@ typealias SealedInk = io.inkseal.ffi.SealedInk
 typealias SecureBlobStore = io.inkseal.ffi.SecureBlobStore
 /** Log levels. */
 typealias LogLevel = io.inkseal.ffi.LogLevel
+/** The app's own HTTP stack (OkHttp, a gateway...) in place of the built-in client. */
+typealias HttpTransport = io.inkseal.ffi.HttpTransport
+/** A request for an [HttpTransport]. */
+typealias HttpRequestInfo = io.inkseal.ffi.HttpRequestInfo
+/** What an [HttpTransport] returns. */
+typealias HttpResponseInfo = io.inkseal.ffi.HttpResponseInfo
 /** Identity evidence the server judged: its head goes into PdfSignOptions.evidenceHeadHex. */
 typealias EvidenceInfo = io.inkseal.ffi.EvidenceInfo
 /** Face liveness, implemented by the app or a vendor SDK (camera work). */
@@ -299,16 +305,20 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
             platformKey: PlatformKey,
             blobStore: SecureBlobStore,
             pinnedServerCertsPem: List<String>? = null,
+            transport: HttpTransport? = null,
         ): InksealClient =
-            mapErrors { InksealClient(FfiClient(serverUrl, ShareStorage.Platform(platformKey.ffi, blobStore), pinnedServerCertsPem)) }
+            mapErrors {
+                InksealClient(FfiClient(serverUrl, ShareStorage.Platform(platformKey.ffi, blobStore), pinnedServerCertsPem, transport))
+            }
 
         /** Desktop and tests only: shares in owner-only files under [directory], unwrapped. */
         fun withShareDirectory(
             serverUrl: String,
             directory: File,
             pinnedServerCertsPem: List<String>? = null,
+            transport: HttpTransport? = null,
         ): InksealClient =
-            mapErrors { InksealClient(FfiClient(serverUrl, ShareStorage.Directory(directory.path), pinnedServerCertsPem)) }
+            mapErrors { InksealClient(FfiClient(serverUrl, ShareStorage.Directory(directory.path), pinnedServerCertsPem, transport)) }
     }
 
     /** Creates a split key for [userId] protected by [pin] (6 to 32 characters). */
