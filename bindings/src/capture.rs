@@ -212,16 +212,9 @@ impl InksealClient {
             liveness: Arc::new(ForeignLiveness(liveness)),
             intent: None,
         };
-        let request = CaptureRequest {
-            require_id_card: hooks.id_card.is_some(),
-            intent_statement: None,
-            document: document(document_path)?,
-        };
-        Ok(self
-            .inner
-            .capture_evidence(&key_id, hooks, request)
-            .await?
-            .into())
+        let require_id_card = hooks.id_card.is_some();
+        self.run_capture(key_id, hooks, require_id_card, document_path)
+            .await
     }
 
     /// [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
@@ -240,6 +233,19 @@ impl InksealClient {
             liveness: files,
             intent: None,
         };
+        self.run_capture(key_id, hooks, require_id_card, document_path)
+            .await
+    }
+}
+
+impl InksealClient {
+    async fn run_capture(
+        &self,
+        key_id: String,
+        hooks: CaptureHookSet,
+        require_id_card: bool,
+        document_path: Option<String>,
+    ) -> Result<EvidenceInfo, InksealError> {
         let request = CaptureRequest {
             require_id_card,
             intent_statement: None,
