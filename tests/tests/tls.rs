@@ -51,3 +51,22 @@ async fn pinned_https_works_and_unpinned_is_refused() {
     ));
     server.shutdown().await.expect("shutdown");
 }
+
+#[test]
+fn an_unusable_pin_is_a_configuration_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(FileShareStore::new(dir.path()).expect("store"));
+    let key_pem = rcgen::KeyPair::generate().expect("key").serialize_pem();
+    for (pin, why) in [
+        (b"not a certificate".to_vec(), "PEM"),
+        (vec![0xff, 0xfe], "not PEM text"),
+        (key_pem.into_bytes(), "CERTIFICATE"),
+    ] {
+        let mut config = ClientConfig::new("https://127.0.0.1:1");
+        config.trusted_server_certs_pem = vec![pin];
+        match CosignClient::new(config, store.clone()) {
+            Err(SdkError::InvalidInput(m)) => assert!(m.contains(why), "{m}"),
+            other => panic!("expected InvalidInput mentioning {why}, got {other:?}"),
+        }
+    }
+}

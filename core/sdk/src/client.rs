@@ -101,6 +101,18 @@ impl CosignClient {
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("inkseal-sdk/", env!("CARGO_PKG_VERSION")));
         if !config.trusted_server_certs_pem.is_empty() {
+            // reqwest defers parsing: check each pin is a PEM certificate now, so a bad pin is
+            // a configuration error here rather than a network error at the first request.
+            for (i, pem) in config.trusted_server_certs_pem.iter().enumerate() {
+                let bad =
+                    |why: &str| SdkError::InvalidInput(format!("pinned certificate {i}: {why}"));
+                let text = std::str::from_utf8(pem).map_err(|_| bad("not PEM text"))?;
+                let (label, der) =
+                    inkseal_pki::pem_to_der(text).map_err(|e| bad(&e.to_string()))?;
+                if label != "CERTIFICATE" || der.first() != Some(&0x30) {
+                    return Err(bad("not a PEM CERTIFICATE block"));
+                }
+            }
             let certs = config
                 .trusted_server_certs_pem
                 .iter()
