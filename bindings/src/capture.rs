@@ -116,13 +116,6 @@ fn core_hook_error(e: HookError) -> CoreHookError {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
 /// A foreign liveness hook seen as the core's.
 struct ForeignLiveness(Arc<dyn FaceLivenessHook>);
 
@@ -139,7 +132,7 @@ impl CoreLivenessHook for ForeignLiveness {
             expires_at_ms: challenge.expires_at_ms,
         };
         let result = self.0.capture(info).map_err(core_hook_error)?;
-        let at_ms = now_ms();
+        let at_ms = inkseal_capture::Clock::System.now_ms();
         Ok(LivenessCapture {
             frames: result
                 .frames

@@ -8,6 +8,9 @@ use crate::error::DateError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
+/// China Standard Time, minutes east of UTC: the zone of "today" for ID-card validity.
+pub const CHINA_STANDARD_TIME_OFFSET_MINUTES: i32 = 8 * 60;
+
 /// A calendar date. Ordering is chronological.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -69,8 +72,8 @@ impl Date {
     }
 
     /// The date at `unix_ms` milliseconds after 1970-01-01T00:00Z, in a zone `utc_offset_minutes`
-    /// east of UTC (China Standard Time is `480`). This is how the app gets "today" for the
-    /// card-validity check.
+    /// east of UTC (China Standard Time: [`CHINA_STANDARD_TIME_OFFSET_MINUTES`]). This is how the
+    /// app gets "today" for the card-validity check.
     pub fn from_unix_ms(unix_ms: u64, utc_offset_minutes: i32) -> Date {
         let local_ms = i128::from(unix_ms) + i128::from(utc_offset_minutes) * 60_000;
         let days = local_ms.div_euclid(86_400_000);

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use inkseal_capture::challenge::LivenessChallenge;
-use inkseal_capture::date::Date;
+use inkseal_capture::date::{CHINA_STANDARD_TIME_OFFSET_MINUTES, Date};
 use inkseal_capture::digest::DigestAlgorithm;
 use inkseal_capture::hooks::{FaceLivenessHook, IdCardHook, IntentRecordingHook};
 use inkseal_capture::id_card::IdCardReport;
@@ -17,9 +17,6 @@ use inkseal_capture::{CaptureError, RecoveryAction};
 use inkseal_cosign::api::EvidenceReceipt;
 
 use crate::{CosignClient, SdkError};
-
-/// China Standard Time, for "today" in the ID card's validity check.
-const CST_OFFSET_MINUTES: i32 = 8 * 60;
 
 /// The app's capture hooks (shared, so the capture can run on a blocking thread).
 #[derive(Clone)]
@@ -114,7 +111,7 @@ impl CosignClient {
             let now = inkseal_capture::session::Clock::System.now_ms();
             let mut config = CaptureConfig::new(
                 DigestAlgorithm::Sm3,
-                Date::from_unix_ms(now, CST_OFFSET_MINUTES),
+                Date::from_unix_ms(now, CHINA_STANDARD_TIME_OFFSET_MINUTES),
             );
             config.require_id_card = request.require_id_card;
             config.intent_statement = request.intent_statement;

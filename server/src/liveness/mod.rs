@@ -18,7 +18,7 @@ use crate::error::ServiceError;
 use crate::service::CosignService;
 use crate::store::{ChallengeRecord, EvidenceRecord, SigningPolicy, Taken, now_ms};
 use inkseal_capture::challenge::{LivenessAction, LivenessChallenge, NONCE_LEN};
-use inkseal_capture::date::Date;
+use inkseal_capture::date::{CHINA_STANDARD_TIME_OFFSET_MINUTES, Date};
 use inkseal_capture::id_card::check_id_card;
 use inkseal_capture::id_number::mask_id_number;
 use inkseal_capture::quality::check_image;
@@ -34,9 +34,6 @@ const ALL_ACTIONS: [LivenessAction; 5] = [
     LivenessAction::Nod,
     LivenessAction::OpenMouth,
 ];
-
-/// China Standard Time, for "today" in ID-card validity checks.
-const CST_OFFSET_MINUTES: i32 = 8 * 60;
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
     let mut b = [0u8; N];
@@ -220,7 +217,7 @@ impl CosignService {
             }
         }
         if let Some(card) = &submission.id_card {
-            let today = Date::from_unix_ms(now, CST_OFFSET_MINUTES);
+            let today = Date::from_unix_ms(now, CHINA_STANDARD_TIME_OFFSET_MINUTES);
             if let Err(e) = check_id_card(card, today) {
                 return Ok((false, format!("ID card: {e}")));
             }
