@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 forbidden='^(tokio|reqwest|hyper|axum|uniffi|async-std|smol|mio)$'
 status=0
-for crate in inkseal-cosign inkseal-pki inkseal-pdf inkseal-ink inkseal-capture; do
+for crate in inkseal-cosign inkseal-pki inkseal-pdf inkseal-ink inkseal-capture inkseal-httpsig; do
     deps=$(cargo tree -p "$crate" -e normal --prefix none --format '{p}' --locked | awk '{print $1}' | sort -u)
     bad=$(echo "$deps" | grep -E "$forbidden" || true)
     if [ -n "$bad" ]; then

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the independent PDF-signature validators that tests/src/validators.rs runs:
-# poppler's pdfsig, qpdf, a JDK with BouncyCastle (tests/validators/PdfSigCheck.java) and pyHanko.
+# poppler's pdfsig, qpdf, a JDK with BouncyCastle (tests/validators/PdfSigCheck.java) and pyHanko;
+# and the HTTP Message Signatures library core/httpsig/tests/interop.rs checks its headers against.
 # Idempotent: installs only what is missing. Meant for a fresh Debian 12 machine, as root.
 # Usage: scripts/install-validators.sh
 set -euo pipefail
 
 # The version the validator tests were written against; its text output is parsed.
 PYHANKO_CLI_VERSION=0.6.0
+# The version core/httpsig/tests/interop.py was written against (it orders signature params
+# created;keyid;alg;nonce, unlike inkseal, which the interop test relies on).
+HTTP_MESSAGE_SIGNATURES_VERSION=3.0.0
 
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
@@ -41,4 +45,11 @@ if ! command -v pyhanko >/dev/null 2>&1; then
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 else
     echo "install-validators: pyhanko already present: $(pyhanko --version 2>&1 | head -n1)"
+fi
+
+if ! python3 -c 'import http_message_signatures' >/dev/null 2>&1; then
+    echo "install-validators: installing http-message-signatures==$HTTP_MESSAGE_SIGNATURES_VERSION with pip"
+    python3 -m pip install --quiet "http-message-signatures==$HTTP_MESSAGE_SIGNATURES_VERSION"
+else
+    echo "install-validators: http-message-signatures already present: $(python3 -m pip show http-message-signatures 2>/dev/null | sed -n 's/^Version: //p')"
 fi
