@@ -81,6 +81,19 @@ pub fn verify_csr(csr_der: &[u8]) -> Result<VerifiedCsr, PkiError> {
     })
 }
 
+/// Read an (unsigned) CertificationRequestInfo: its SM2 key and single commonName. The
+/// co-signing server reads what it is asked to sign with this before it signs it.
+pub fn read_csr_info(to_be_signed: &[u8]) -> Result<VerifiedCsr, PkiError> {
+    if to_be_signed.len() > MAX_CSR_BYTES {
+        return Err(PkiError::TooLarge(MAX_CSR_BYTES));
+    }
+    let info = parse_info(to_be_signed)?;
+    Ok(VerifiedCsr {
+        public_key: sm2_public_key(&info.public_key)?,
+        common_name: name::single_common_name(&info.subject)?,
+    })
+}
+
 /// Decode CertificationRequestInfo DER, requiring the canonical encoding.
 fn parse_info(der: &[u8]) -> Result<CertReqInfo, PkiError> {
     let info = CertReqInfo::from_der(der).map_err(malformed("CertificationRequestInfo"))?;

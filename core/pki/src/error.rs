@@ -39,6 +39,34 @@ pub enum PkiError {
     /// DER encoding of a structure we built failed.
     #[error("encoding failed: {0}")]
     Encoding(String),
+    /// A CRL or CRL entry carries a critical extension this crate does not implement (RFC 5280
+    /// section 5.2: such a CRL must not be used); the OID is given.
+    #[error("unsupported critical extension {0}")]
+    UnsupportedCriticalExtension(String),
+    /// The CA certificate has a keyUsage extension without cRLSign.
+    #[error("the CA certificate may not sign CRLs (keyUsage lacks cRLSign)")]
+    NotCrlSigner,
+    /// A certificate chain has more certificates than the limit given.
+    #[error("certificate chain longer than {0} certificates")]
+    ChainTooLong(usize),
+    /// Certificate `i` of a chain (0 = leaf) is not signed by certificate `i + 1`'s key.
+    #[error("certificate {0} of the chain is not signed by the next certificate's key")]
+    ChainBroken(usize),
+    /// The last certificate of a chain is not (and has not the key of) a trusted root.
+    #[error("the certificate chain does not end at a trusted root")]
+    UntrustedRoot,
+    /// The leaf has no Android Key Attestation extension (1.3.6.1.4.1.11129.2.1.17).
+    #[error("the leaf certificate has no Android key attestation extension")]
+    MissingAttestationExtension,
+    /// A certificate other than the leaf (index given) carries the Android Key Attestation
+    /// extension: an attested key was used to issue the leaf, so the leaf's claims are forged.
+    #[error(
+        "certificate {0} of the chain carries the key attestation extension; only the leaf may"
+    )]
+    AttestationExtensionNotInLeaf(usize),
+    /// The attestation challenge in the leaf is not the expected challenge.
+    #[error("the attestation challenge is not the expected challenge")]
+    ChallengeMismatch,
 }
 
 /// Map a decoding error to [`PkiError::Malformed`] with context.

@@ -9,7 +9,11 @@
 //!   CSR. When the certificate comes back, [`check_issued_for`] checks it is for the joint key
 //!   and from the CA.
 //! * Server: [`verify_csr`] checks the proof of possession; the embedded CA ([`CaKey`],
-//!   [`self_signed_ca`], [`issue_certificate`]) issues X.509 v3 certificates.
+//!   [`self_signed_ca`], [`issue_certificate`]) issues X.509 v3 certificates and revokes them
+//!   with CRLs ([`build_crl`]; [`certificate_serial`] names what to revoke, [`parse_crl`]
+//!   checks a CRL against the CA certificate). [`verify_android_key_attestation`] checks the
+//!   Android Key Attestation chain of a phone's P-256 device key (ECDSA P-256 / P-384 chains;
+//!   the one place where algorithms other than SM2 are accepted).
 //!
 //! Only SM2 keys (id-ecPublicKey with curve sm2, 1.2.156.10197.1.301) and SM2-with-SM3
 //! signatures (1.2.156.10197.1.501) are produced and accepted; signatures are DER
@@ -18,7 +22,9 @@
 //! `-sigopt distid:1234567812345678` to sign); left to itself it hashes Z_A with an empty ID.
 
 mod algorithm;
+mod attestation;
 mod ca;
+mod crl;
 mod csr;
 mod error;
 mod key;
@@ -31,8 +37,18 @@ pub use algorithm::{
     ID_EC_PUBLIC_KEY, SM2_CURVE, SM2_WITH_SM3, ec_public_key_parts, signature_from_der,
     signature_to_der,
 };
+pub use attestation::{
+    ANDROID_KEY_ATTESTATION_OID, AndroidKeyAttestation, MAX_ATTESTATION_CHAIN_CERTIFICATES,
+    SecurityLevel, verify_android_key_attestation,
+};
 pub use ca::{issue_certificate, self_signed_ca};
-pub use csr::{MAX_CSR_BYTES, VerifiedCsr, assemble_csr, csr_to_be_signed, verify_csr};
+pub use crl::{
+    MAX_CRL_BYTES, ParsedCrl, RevocationReason, RevokedCertificate, build_crl, certificate_serial,
+    parse_crl,
+};
+pub use csr::{
+    MAX_CSR_BYTES, VerifiedCsr, assemble_csr, csr_to_be_signed, read_csr_info, verify_csr,
+};
 pub use error::PkiError;
 pub use key::CaKey;
 pub use name::MAX_COMMON_NAME_CHARS;
