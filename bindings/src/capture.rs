@@ -11,7 +11,6 @@
 
 use crate::client::InksealClient;
 use crate::errors::{HookError, InksealError};
-use crate::pdf::read_pdf;
 use inkseal_capture::challenge::LivenessChallenge;
 use inkseal_capture::hooks::{
     CapturedFrame, FaceLivenessHook as CoreLivenessHook, HookError as CoreHookError, IdCardCapture,
@@ -67,6 +66,8 @@ pub struct IdCardCaptureResult {
 /// Evidence the server judged.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EvidenceInfo {
+    /// The documents (SM3 digests, hex) this evidence may sign.
+    pub document_digests_hex: Vec<String>,
     /// The evidence manifest's head: put it in `PdfSignOptions.evidenceHeadHex`.
     pub head_hex: String,
     /// The server's verdict (always true: a failed verdict is `InksealError.CaptureRejected`).
@@ -82,6 +83,7 @@ pub struct EvidenceInfo {
 impl From<VerifiedEvidence> for EvidenceInfo {
     fn from(e: VerifiedEvidence) -> Self {
         EvidenceInfo {
+            document_digests_hex: e.receipt.document_digests.clone(),
             head_hex: hex::encode(e.head),
             passed: e.receipt.passed,
             reason: e.receipt.reason,
@@ -172,8 +174,20 @@ impl CoreIdCardHook for ForeignIdCard {
     }
 }
 
-fn document(path: Option<String>) -> Result<Option<Vec<u8>>, InksealError> {
-    path.as_deref().map(read_pdf).transpose()
+/// The document digests a capture binds, from their hex form.
+fn documents(digests_hex: &[String]) -> Result<Vec<[u8; 32]>, InksealError> {
+    digests_hex
+        .iter()
+        .map(|h| {
+            let mut d = [0u8; 32];
+            hex::decode_to_slice(h, &mut d)
+                .map(|()| d)
+                .map_err(|_| InksealError::InvalidInput {
+                    detail: "a document digest is 64 hex digits (PreparedPdf.documentDigestHex)"
+                        .into(),
+                })
+        })
+        .collect()
 }
 
 /// Writes a complete, valid sample capture folder (synthetic face frames, both sides of a
@@ -189,16 +203,17 @@ pub fn write_sample_capture_folder(folder: String) -> Result<(), InksealError> {
 #[uniffi::export(async_runtime = "tokio")]
 impl InksealClient {
     /// Runs the capture with the app's hooks: a server challenge, the ID card (when `id_card`
-    /// is given), face liveness, local checks, the SM3 digest of the PDF at `document_path`
-    /// bound into the manifest, and the server's verdict. A failed check or verdict is
-    /// `InksealError.CaptureRejected` with the reason to show.
-    #[uniffi::method(default(id_card = None, document_path = None))]
+    /// is given), face liveness, local checks, the documents about to be signed
+    /// (`document_digests_hex`: each `PreparedPdf.documentDigestHex`) bound into the
+    /// manifest, and the server's verdict. A failed check or verdict is
+    /// `InksealError.CaptureRejected` with the reason to show and the action to take.
+    #[uniffi::method(default(id_card = None, document_digests_hex = []))]
     pub async fn capture_evidence(
         &self,
         key_id: String,
         liveness: Arc<dyn FaceLivenessHook>,
         id_card: Option<Arc<dyn IdCardHook>>,
-        document_path: Option<String>,
+        document_digests_hex: Vec<String>,
     ) -> Result<EvidenceInfo, InksealError> {
         let hooks = CaptureHookSet {
             id_card: id_card.map(|h| Arc::new(ForeignIdCard(h)) as Arc<dyn CoreIdCardHook>),
@@ -206,19 +221,19 @@ impl InksealClient {
             intent: None,
         };
         let require_id_card = hooks.id_card.is_some();
-        self.run_capture(key_id, hooks, require_id_card, document_path)
+        self.run_capture(key_id, hooks, require_id_card, &document_digests_hex)
             .await
     }
 
     /// [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
     /// [`write_sample_capture_folder`]): for demos, desktop samples and tests.
-    #[uniffi::method(default(require_id_card = true, document_path = None))]
+    #[uniffi::method(default(require_id_card = true, document_digests_hex = []))]
     pub async fn capture_evidence_from_folder(
         &self,
         key_id: String,
         folder: String,
         require_id_card: bool,
-        document_path: Option<String>,
+        document_digests_hex: Vec<String>,
     ) -> Result<EvidenceInfo, InksealError> {
         let files = Arc::new(FileHooks::new(&folder));
         let hooks = CaptureHookSet {
@@ -226,7 +241,7 @@ impl InksealClient {
             liveness: files,
             intent: None,
         };
-        self.run_capture(key_id, hooks, require_id_card, document_path)
+        self.run_capture(key_id, hooks, require_id_card, &document_digests_hex)
             .await
     }
 }
@@ -237,12 +252,12 @@ impl InksealClient {
         key_id: String,
         hooks: CaptureHookSet,
         require_id_card: bool,
-        document_path: Option<String>,
+        document_digests_hex: &[String],
     ) -> Result<EvidenceInfo, InksealError> {
         let request = CaptureRequest {
             require_id_card,
             intent_statement: None,
-            document: document(document_path)?,
+            documents: documents(document_digests_hex)?,
         };
         Ok(self
             .inner
@@ -269,6 +284,7 @@ pub(crate) fn evidence_head(head_hex: Option<&str>) -> Result<Option<[u8; 32]>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errors::CaptureAction;
     use crate::pdf::{PdfSignOptions, SignaturePlacement, verify_pdf};
     use crate::share_store::ShareStorage;
 
@@ -347,19 +363,25 @@ mod tests {
         let mut config = inkseal_server::ServerConfig::new(dir.path().join("server"));
         config.listen = ([127, 0, 0, 1], 0).into();
         config.policy.signing.require_liveness = true;
+        config.insecure.test_liveness_vendor = true;
         let server = inkseal_server::start(config).await.expect("server");
+        let device = dir.path().join("device").display().to_string();
         let client = InksealClient::new(
             server.url(),
             ShareStorage::Directory {
-                path: dir.path().join("device").display().to_string(),
+                path: device.clone(),
             },
+            crate::device_keys::DeviceKeys::Directory { path: device },
             None,
             None,
         )
         .expect("client");
         let pin = "135790".to_string();
         let key = client
-            .enroll("insured-7".into(), pin.clone())
+            .enroll(
+                crate::client::tests::ticket(&server, "insured-7"),
+                pin.clone(),
+            )
             .await
             .expect("enroll")
             .key_id;
@@ -382,11 +404,12 @@ mod tests {
         ));
         // A spoofed capture is judged by the server and refused with its reason.
         let err = client
-            .capture_evidence(key.clone(), camera(true, None), None, None)
+            .capture_evidence(key.clone(), camera(true, None), None, vec![])
             .await
             .expect_err("spoof");
         assert!(
-            matches!(&err, InksealError::CaptureRejected { reason } if reason.contains("spoof")),
+            matches!(&err, InksealError::CaptureRejected { reason, action: CaptureAction::RetakeFace }
+                if reason.contains("spoof")),
             "{err:?}"
         );
         // A hook that throws is a typed error; a cancelling one is Cancelled.
@@ -400,12 +423,13 @@ mod tests {
                     }),
                 ),
                 None,
-                None,
+                vec![],
             )
             .await
             .expect_err("thrown");
         assert!(
-            matches!(&err, InksealError::CaptureRejected { reason } if reason.contains("camera busy")),
+            matches!(&err, InksealError::CaptureRejected { reason, action: CaptureAction::Retry }
+                if reason.contains("camera busy")),
             "{err:?}"
         );
         assert_eq!(
@@ -414,12 +438,12 @@ mod tests {
                     key.clone(),
                     camera(false, Some(HookError::Cancelled)),
                     None,
-                    None
+                    vec![]
                 )
                 .await,
             Err(InksealError::Cancelled)
         );
-        // A good capture with the card opens the policy for the certificate and the signature.
+        // A good capture with the card opens the policy for the certificate.
         let contract = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../tests/data/loan-contract-zh.pdf"
@@ -429,7 +453,7 @@ mod tests {
                 key.clone(),
                 camera(false, None),
                 Some(Arc::new(Card(folder.clone()))),
-                Some(contract.into()),
+                vec![],
             )
             .await
             .expect("live");
@@ -472,27 +496,86 @@ mod tests {
                 .await,
             Err(InksealError::InvalidInput { .. })
         ));
-        // The folder hooks work too (the desktop sample's path).
+        // Signing: prepare, capture bound to the prepared digest (the folder hooks, the
+        // desktop sample's path), co-sign with that evidence.
+        let prepared = client
+            .prepare_pdf(key.clone(), contract.into(), options(None))
+            .expect("prepared");
+        let digest = prepared.document_digest_hex();
+        assert!(matches!(
+            client
+                .capture_evidence_from_folder(
+                    key.clone(),
+                    folder.display().to_string(),
+                    true,
+                    vec!["not hex".into()],
+                )
+                .await,
+            Err(InksealError::InvalidInput { .. })
+        ));
         let again = client
             .capture_evidence_from_folder(
                 key.clone(),
                 folder.display().to_string(),
                 true,
-                Some(contract.into()),
+                vec![digest.clone()],
             )
             .await
             .expect("folder capture");
+        assert_eq!(again.document_digests_hex, [digest]);
+        // The proofing evidence does not sign the contract.
+        assert!(matches!(
+            client
+                .sign_prepared_pdf(
+                    pin.clone(),
+                    prepared.clone(),
+                    output.display().to_string(),
+                    Some(evidence.head_hex.clone()),
+                    None,
+                )
+                .await,
+            Err(InksealError::EvidenceRequired { .. })
+        ));
+        // A refused signing consumed the prepared PDF; prepare again (same options, same
+        // second or not) and sign with the evidence bound to its digest.
+        let prepared = client
+            .prepare_pdf(key.clone(), contract.into(), options(None))
+            .expect("prepared");
+        let again = if prepared.document_digest_hex() == again.document_digests_hex[0] {
+            again
+        } else {
+            client
+                .capture_evidence_from_folder(
+                    key.clone(),
+                    folder.display().to_string(),
+                    true,
+                    vec![prepared.document_digest_hex()],
+                )
+                .await
+                .expect("folder capture")
+        };
         client
-            .sign_pdf(
-                key.clone(),
+            .sign_prepared_pdf(
                 pin.clone(),
-                contract.into(),
+                prepared.clone(),
                 output.display().to_string(),
-                options(Some(again.head_hex)),
+                Some(again.head_hex),
                 None,
             )
             .await
             .expect("signed with evidence");
+        assert!(matches!(
+            client
+                .sign_prepared_pdf(
+                    pin.clone(),
+                    prepared,
+                    output.display().to_string(),
+                    None,
+                    None
+                )
+                .await,
+            Err(InksealError::InvalidInput { .. })
+        ));
         let ca = inkseal_pki::der_to_pem("CERTIFICATE", &cert.ca_certificate_der);
         let report = verify_pdf(output.display().to_string(), vec![ca]).expect("verify");
         assert!(report.all_valid, "{report:?}");

@@ -12,7 +12,8 @@
 //! Kotlin and Swift façades do).
 
 use crate::capture::evidence_head;
-use crate::errors::{HookError, InksealError};
+use crate::device_keys::DeviceKeys;
+use crate::errors::{HookError, InksealError, poisoned};
 use crate::pdf::{PdfSignOptions, now_unix, read_pdf};
 use crate::share_store::ShareStorage;
 use crate::transport::{ForeignTransport, HttpTransport};
@@ -34,10 +35,12 @@ pub trait ProgressListener: Send + Sync {
 /// A finished enrollment.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EnrollmentInfo {
-    /// The key id to sign with.
+    /// The key id to sign with (chosen by the server).
     pub key_id: String,
-    /// The user the key belongs to.
+    /// The user the key belongs to (the institution's id, from the ticket).
     pub user_id: String,
+    /// The name the institution asserted for the key's certificate.
+    pub certificate_name: String,
     /// The joint public key, SEC1 compressed, hex.
     pub public_key_hex: String,
 }
@@ -64,12 +67,40 @@ pub struct KeyStatusInfo {
     pub pin_failures: u32,
     /// Whether the key is locked.
     pub locked: bool,
+    /// Whether the key is revoked.
+    pub revoked: bool,
     /// Whether a certificate was issued.
     pub has_certificate: bool,
 }
 
-/// Talks to the co-signing server for one device. Holds the device shares' store; share
-/// values never leave Rust.
+/// Why a user revokes a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RevokeReason {
+    /// The phone or the PIN is compromised (lost, stolen).
+    KeyCompromise,
+    /// Replaced by a new enrollment.
+    Superseded,
+    /// The key is no longer needed.
+    CessationOfOperation,
+    /// No reason given.
+    Unspecified,
+}
+
+impl From<RevokeReason> for inkseal_sdk::RevocationReason {
+    fn from(r: RevokeReason) -> Self {
+        match r {
+            RevokeReason::KeyCompromise => inkseal_sdk::RevocationReason::KeyCompromise,
+            RevokeReason::Superseded => inkseal_sdk::RevocationReason::Superseded,
+            RevokeReason::CessationOfOperation => {
+                inkseal_sdk::RevocationReason::CessationOfOperation
+            }
+            RevokeReason::Unspecified => inkseal_sdk::RevocationReason::Unspecified,
+        }
+    }
+}
+
+/// Talks to the co-signing server for one device. Holds the device shares' store and the
+/// device keys; share values and private keys never leave Rust or the platform key store.
 #[derive(uniffi::Object)]
 pub struct InksealClient {
     pub(crate) inner: CosignClient,
@@ -91,7 +122,7 @@ fn compressed_hex(public_key_hex: String) -> String {
         .unwrap_or(public_key_hex)
 }
 
-fn report(
+pub(crate) fn report(
     progress: &Option<Arc<dyn ProgressListener>>,
     stage: &str,
     fraction: f64,
@@ -105,9 +136,9 @@ fn report(
 #[uniffi::export(async_runtime = "tokio")]
 impl InksealClient {
     /// A client for the server at `server_url` (`https://...`; `http://` for tests on
-    /// loopback), keeping device shares in `share_storage`. With `pinned_server_certs_pem`,
-    /// only those certificates are trusted for HTTPS (certificate pinning); otherwise the
-    /// system's roots are.
+    /// loopback), keeping device shares in `share_storage` and device keys in `device_keys`.
+    /// With `pinned_server_certs_pem`, only those certificates are trusted for HTTPS
+    /// (certificate pinning); otherwise the system's roots are.
     ///
     /// With `transport`, requests go through the app's own HTTP stack instead (pin
     /// certificates there).
@@ -115,6 +146,7 @@ impl InksealClient {
     pub fn new(
         server_url: String,
         share_storage: ShareStorage,
+        device_keys: DeviceKeys,
         pinned_server_certs_pem: Option<Vec<String>>,
         transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Arc<Self>, InksealError> {
@@ -125,33 +157,37 @@ impl InksealClient {
             .map(String::into_bytes)
             .collect();
         let store = share_storage.into_store()?;
-        let mut inner = CosignClient::new(config, store)?;
+        let mut inner = CosignClient::new(config, store, device_keys.into_store()?)?;
         if let Some(t) = transport {
             inner = inner.with_transport(Arc::new(ForeignTransport(t)));
         }
         Ok(Arc::new(InksealClient { inner }))
     }
 
-    /// Creates a split key for `user_id` protected by `pin` (6 to 32 characters) and keeps the
-    /// device share. Nothing on the device is derived from the PIN.
+    /// Creates a split key with the one-time enrollment `ticket` the institution issued
+    /// (`et-...`), protected by `pin`, and keeps the device share. A new device key is made in
+    /// the device key store; it signs every later request about the key. Nothing on the
+    /// device is derived from the PIN.
     pub async fn enroll(
         &self,
-        user_id: String,
+        ticket: String,
         pin: String,
     ) -> Result<EnrollmentInfo, InksealError> {
         let pin = Pin::new(pin);
-        let e = self.inner.enroll(&user_id, &pin).await?;
+        let ticket = zeroize::Zeroizing::new(ticket);
+        let e = self.inner.enroll(&ticket, &pin).await?;
         Ok(EnrollmentInfo {
             key_id: e.key_id,
             user_id: e.user_id,
+            certificate_name: e.certificate_name,
             public_key_hex: hex::encode(HexPoint::from_public_key(&e.public_key).0),
         })
     }
 
     /// Obtains a certificate for the key: the certificate request is co-signed (one PIN use)
     /// and the issued certificate is checked and kept with the share. When the key's policy
-    /// requires liveness, pass the head of fresh evidence (`EvidenceInfo.headHex`): identity
-    /// proofing comes before the certificate.
+    /// requires liveness, pass the head of fresh identity-proofing evidence
+    /// (`EvidenceInfo.headHex`).
     #[uniffi::method(default(evidence_head_hex = None))]
     pub async fn request_certificate(
         &self,
@@ -161,39 +197,47 @@ impl InksealClient {
     ) -> Result<CertificateInfo, InksealError> {
         let pin = Pin::new(pin);
         let head = evidence_head(evidence_head_hex.as_deref())?;
-        let (certificate_der, ca_certificate_der) = self
-            .inner
-            .request_certificate_with_evidence(&key_id, &pin, head)
-            .await?;
+        let (certificate_der, ca_certificate_der) =
+            self.inner.request_certificate(&key_id, &pin, head).await?;
         Ok(CertificateInfo {
             certificate_der,
             ca_certificate_der,
         })
     }
 
-    /// Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round trip,
-    /// the signature verified before it is embedded) and writes the signed file to
-    /// `output_path` atomically: a failure or a cancellation never leaves a partial file.
-    /// `output_path` may equal `input_path`. The key needs a certificate.
-    pub async fn sign_pdf(
+    /// Builds the signature revision of the PDF at `input_path` (no network): its
+    /// `documentDigestHex` is what a liveness capture must bind when the key's policy requires
+    /// liveness; then [`InksealClient::sign_prepared_pdf`] co-signs it.
+    pub fn prepare_pdf(
         &self,
         key_id: String,
-        pin: String,
         input_path: String,
-        output_path: String,
         options: PdfSignOptions,
+    ) -> Result<Arc<PreparedPdf>, InksealError> {
+        let input = read_pdf(&input_path)?;
+        let prepared =
+            self.inner
+                .prepare_pdf(&key_id, &input, &options.to_sign_options(now_unix()))?;
+        Ok(Arc::new(PreparedPdf::new(input, prepared)))
+    }
+
+    /// Co-signs a prepared PDF (one round trip, the signature verified before it is
+    /// embedded) and writes the signed file to `output_path` atomically. `evidence_head_hex`:
+    /// the head of evidence that bound this document's digest. A prepared PDF signs once.
+    #[uniffi::method(default(evidence_head_hex = None, progress = None))]
+    pub async fn sign_prepared_pdf(
+        &self,
+        pin: String,
+        prepared: Arc<PreparedPdf>,
+        output_path: String,
+        evidence_head_hex: Option<String>,
         progress: Option<Arc<dyn ProgressListener>>,
     ) -> Result<(), InksealError> {
         let pin = Pin::new(pin);
-        report(&progress, "reading", 0.0)?;
-        let input = read_pdf(&input_path)?;
-        let sign_options = options.to_sign_options(now_unix());
+        let head = evidence_head(evidence_head_hex.as_deref())?;
         report(&progress, "signing", 0.2)?;
-        let head = evidence_head(options.evidence_head_hex.as_deref())?;
-        let tail = self
-            .inner
-            .sign_pdf_with_evidence(&key_id, &pin, &input, &sign_options, head)
-            .await?;
+        let (input, inner) = prepared.take()?;
+        let tail = self.inner.sign_prepared_pdf(&pin, inner, head).await?;
         // From here to the end there is no suspension point: the write is not interrupted.
         report(&progress, "writing", 0.8)?;
         inkseal_fs::write_atomically(
@@ -208,7 +252,29 @@ impl InksealClient {
         Ok(())
     }
 
-    /// The server's view of a key (lock state, PIN failures, certificate).
+    /// Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round
+    /// trip, the signature verified before it is embedded) and writes the signed file to
+    /// `output_path` atomically: a failure or a cancellation never leaves a partial file.
+    /// `output_path` may equal `input_path`. The key needs a certificate. For keys whose
+    /// policy requires liveness, use `preparePdf`, capture with its digest, then
+    /// `signPreparedPdf`.
+    pub async fn sign_pdf(
+        &self,
+        key_id: String,
+        pin: String,
+        input_path: String,
+        output_path: String,
+        options: PdfSignOptions,
+        progress: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<(), InksealError> {
+        report(&progress, "reading", 0.0)?;
+        let head = options.evidence_head_hex.clone();
+        let prepared = self.prepare_pdf(key_id, input_path, options)?;
+        self.sign_prepared_pdf(pin, prepared, output_path, head, progress)
+            .await
+    }
+
+    /// The server's view of a key (lock state, PIN failures, revocation, certificate).
     pub async fn status(&self, key_id: String) -> Result<KeyStatusInfo, InksealError> {
         let s = self.inner.status(&key_id).await?;
         Ok(KeyStatusInfo {
@@ -217,8 +283,43 @@ impl InksealClient {
             public_key_hex: compressed_hex(s.public_key_hex),
             pin_failures: s.pin_failures,
             locked: s.locked,
+            revoked: s.revoked,
             has_certificate: s.has_certificate,
         })
+    }
+
+    /// Changes the PIN: the old one counts as a PIN attempt, the new one must meet the PIN
+    /// policy (`InksealError.PinRejected` names the rule it breaks).
+    pub async fn change_pin(
+        &self,
+        key_id: String,
+        old_pin: String,
+        new_pin: String,
+    ) -> Result<(), InksealError> {
+        Ok(self
+            .inner
+            .change_pin(&key_id, &Pin::new(old_pin), &Pin::new(new_pin))
+            .await?)
+    }
+
+    /// Revokes the key (PIN required): it never signs again and its certificate is listed in
+    /// the CA's CRL. The share and the device key are forgotten on this device.
+    pub async fn revoke(
+        &self,
+        key_id: String,
+        pin: String,
+        reason: RevokeReason,
+    ) -> Result<(), InksealError> {
+        Ok(self
+            .inner
+            .revoke(&key_id, &Pin::new(pin), reason.into())
+            .await?)
+    }
+
+    /// Forgets a key on this device (its share and device key); the server keeps it until it
+    /// is revoked.
+    pub fn forget(&self, key_id: String) -> Result<(), InksealError> {
+        Ok(self.inner.forget(&key_id)?)
     }
 
     /// The certificate (DER) issued to a key held on this device, if any.
@@ -227,8 +328,51 @@ impl InksealClient {
     }
 }
 
+/// A PDF signature revision built by `preparePdf`, waiting for its co-signature. It signs
+/// once: a second `signPreparedPdf` with it fails.
+#[derive(uniffi::Object)]
+pub struct PreparedPdf {
+    digest_hex: String,
+    state: std::sync::Mutex<Option<(Vec<u8>, inkseal_sdk::PreparedPdf)>>,
+}
+
+impl std::fmt::Debug for PreparedPdf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedPdf")
+            .field("document_digest_hex", &self.digest_hex)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedPdf {
+    fn new(input: Vec<u8>, prepared: inkseal_sdk::PreparedPdf) -> Self {
+        PreparedPdf {
+            digest_hex: hex::encode(prepared.document_digest()),
+            state: std::sync::Mutex::new(Some((input, prepared))),
+        }
+    }
+
+    fn take(&self) -> Result<(Vec<u8>, inkseal_sdk::PreparedPdf), InksealError> {
+        self.state
+            .lock()
+            .map_err(|_| poisoned("the prepared PDF"))?
+            .take()
+            .ok_or_else(|| InksealError::InvalidInput {
+                detail: "this prepared PDF was already signed: prepare it again".into(),
+            })
+    }
+}
+
+#[uniffi::export]
+impl PreparedPdf {
+    /// SM3 of the signed byte ranges (hex): pass it to the capture's `documentDigestsHex`.
+    pub fn document_digest_hex(&self) -> String {
+        self.digest_hex.clone()
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ink::InkPad;
     use crate::ink::tests::{institution_pem, write_signature};
@@ -265,6 +409,67 @@ mod tests {
         inkseal_server::start(config).await.expect("server")
     }
 
+    /// A ticket the server's enrollment desk issues in-process (the operator's job).
+    pub(crate) fn ticket(server: &inkseal_server::RunningServer, user: &str) -> String {
+        server
+            .service()
+            .enrollment()
+            .issue_ticket(
+                &inkseal_server::service::TicketOrder {
+                    user_id: user.into(),
+                    certificate_name: None,
+                    id_number: None,
+                    ttl_secs: None,
+                },
+                &inkseal_server::audit::Caller::system(),
+            )
+            .expect("ticket")
+            .ticket
+    }
+
+    /// Device keys held in memory behind the foreign trait (as a Kotlin or Swift store would).
+    #[derive(Default)]
+    pub(crate) struct MemoryDeviceKeys(
+        Mutex<std::collections::HashMap<String, p256::ecdsa::SigningKey>>,
+    );
+
+    impl crate::device_keys::DeviceKeyStore for MemoryDeviceKeys {
+        fn create(
+            &self,
+            alias: String,
+            _challenge: Vec<u8>,
+        ) -> Result<crate::device_keys::DeviceKeyInfo, HookError> {
+            use p256::pkcs8::EncodePublicKey;
+            let key = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).expect("key");
+            let spki = key
+                .verifying_key()
+                .to_public_key_der()
+                .expect("spki")
+                .as_bytes()
+                .to_vec();
+            self.0.lock().expect("lock").insert(alias, key);
+            Ok(crate::device_keys::DeviceKeyInfo {
+                public_key_spki_der: spki,
+                attestation: None,
+            })
+        }
+
+        fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, HookError> {
+            use p256::ecdsa::signature::Signer;
+            let keys = self.0.lock().expect("lock");
+            let key = keys.get(&alias).ok_or(HookError::Failed {
+                reason: format!("no key {alias}"),
+            })?;
+            let sig: p256::ecdsa::Signature = key.sign(&message);
+            Ok(sig.to_der().as_bytes().to_vec())
+        }
+
+        fn delete(&self, alias: String) -> Result<(), HookError> {
+            self.0.lock().expect("lock").remove(&alias);
+            Ok(())
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_whole_flow_through_the_bindings() {
         let dir = tempfile::tempdir().expect("dir");
@@ -274,12 +479,38 @@ mod tests {
             key: PlatformKey::for_tests(Arc::new(TestWrapper([9; 32]))),
             blobs: blobs.clone(),
         };
-        let client = InksealClient::new(server.url(), storage, None, None).expect("client");
+        let device_keys = Arc::new(MemoryDeviceKeys::default());
+        let client = InksealClient::new(
+            server.url(),
+            storage,
+            DeviceKeys::Platform {
+                store: device_keys.clone(),
+            },
+            None,
+            None,
+        )
+        .expect("client");
         let pin = "246810".to_string();
+        assert!(matches!(
+            client
+                .enroll(ticket(&server, "customer-42"), "123456".into())
+                .await,
+            Err(InksealError::PinRejected { .. })
+        ));
+        let ticket_text = ticket(&server, "customer-42");
         let key = client
-            .enroll("customer-42".into(), pin.clone())
+            .enroll(ticket_text.clone(), pin.clone())
             .await
             .expect("enrolled");
+        assert!(matches!(
+            client.enroll(ticket_text, pin.clone()).await,
+            Err(InksealError::TicketInvalid { .. })
+        ));
+        assert_eq!(
+            device_keys.0.lock().expect("lock").len(),
+            1,
+            "one device key, kept"
+        );
         assert_eq!(key.public_key_hex.len(), 66);
         assert!(blobs.get(key.key_id.clone()).expect("get").is_some());
         let cert = client
@@ -393,10 +624,15 @@ mod tests {
         let storage = || ShareStorage::Directory {
             path: dir.path().display().to_string(),
         };
+        let keys = || DeviceKeys::Directory {
+            path: dir.path().display().to_string(),
+        };
         assert!(matches!(
-            InksealClient::new("ftp://x".into(), storage(), None, None),
+            InksealClient::new("ftp://x".into(), storage(), keys(), None, None),
             Err(InksealError::InvalidInput { .. })
         ));
-        assert!(InksealClient::new("http://127.0.0.1:1".into(), storage(), None, None).is_ok());
+        assert!(
+            InksealClient::new("http://127.0.0.1:1".into(), storage(), keys(), None, None).is_ok()
+        );
     }
 }

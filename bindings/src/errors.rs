@@ -4,7 +4,7 @@
 //! app should do. None of them carries a secret: the SDK's messages never contain PINs or
 //! shares (ARCHITECTURE.md, invariant 3), and the bindings add only paths and names.
 
-use inkseal_sdk::SdkError;
+use inkseal_sdk::{RecoveryAction, SdkError};
 
 /// What went wrong, phrased as what the app should do about it.
 ///
@@ -17,15 +17,52 @@ pub enum InksealError {
         /// Tries left before the key locks.
         attempts_left: u32,
     },
+    /// The new PIN breaks the server's PIN policy (too short, one repeated digit, a straight
+    /// run such as 123456): ask for another; `detail` names the rule.
+    #[error("PIN refused: {detail}")]
+    PinRejected {
+        /// The rule.
+        detail: String,
+    },
     /// The key is locked after too many wrong PINs: the user must be verified again
     /// (unlocked by the institution) or enroll anew.
     #[error("the key is locked")]
     Locked,
-    /// The server does not know this key, or this device holds no share for it: enroll again.
+    /// The key is revoked and never signs again: enroll anew.
+    #[error("the key is revoked")]
+    Revoked,
+    /// This device holds no share for the key: enroll again.
     #[error("unknown key: {detail}")]
     UnknownKey {
         /// Which key, and where it is missing.
         detail: String,
+    },
+    /// The server does not accept this device's signature for the key (the device key was
+    /// lost or replaced, or the key removed): enroll again.
+    #[error("this device is not recognised for the key: {detail}")]
+    Unauthenticated {
+        /// The server's words.
+        detail: String,
+    },
+    /// The device clock is too far from the server's: ask the user to set the clock
+    /// (automatic time), then retry.
+    #[error("the device clock is off (server time {server_time_unix})")]
+    ClockSkew {
+        /// The server's clock, Unix seconds.
+        server_time_unix: u64,
+    },
+    /// The enrollment ticket is unknown, already used or expired: ask the institution for a
+    /// new one.
+    #[error("enrollment ticket refused: {detail}")]
+    TicketInvalid {
+        /// Why.
+        detail: String,
+    },
+    /// Too many requests: wait `retry_after_secs`, then retry.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
     },
     /// The server could not be reached or did not answer in time: retry later.
     #[error("network error: {detail}")]
@@ -54,11 +91,13 @@ pub enum InksealError {
         detail: String,
     },
     /// A capture failed a check (photo too dark, card expired, liveness not passed, challenge
-    /// expired...): show `reason` and capture again.
+    /// expired...): show `reason` and do what `action` says.
     #[error("capture rejected: {reason}")]
     CaptureRejected {
         /// What was wrong, in words.
         reason: String,
+        /// What to do next.
+        action: CaptureAction,
     },
     /// The handwritten signature breaks a quality rule (empty, too short, too small...): ask
     /// the signer to write again.
@@ -101,27 +140,71 @@ pub enum InksealError {
     Cancelled,
 }
 
+/// What the app should do after a rejected capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CaptureAction {
+    /// Take the face capture again (blur, light, distance, liveness not passed).
+    RetakeFace,
+    /// Photograph the ID card again (blur, light, or a field misread).
+    RetakeIdCard,
+    /// The card itself is not acceptable (expired, not yet valid): use another document.
+    UseValidIdCard,
+    /// Start again with a new challenge (the old one expired or was used).
+    NewChallenge,
+    /// Record the intent statement again.
+    RerecordIntent,
+    /// Try again later (a transient failure).
+    Retry,
+}
+
+impl From<RecoveryAction> for CaptureAction {
+    fn from(a: RecoveryAction) -> Self {
+        match a {
+            RecoveryAction::RetakeFace => CaptureAction::RetakeFace,
+            RecoveryAction::RetakeIdCard => CaptureAction::RetakeIdCard,
+            RecoveryAction::UseValidIdCard => CaptureAction::UseValidIdCard,
+            RecoveryAction::NewChallenge => CaptureAction::NewChallenge,
+            RecoveryAction::RerecordIntent => CaptureAction::RerecordIntent,
+            // The SDK turns these two into `Cancelled` and `InvalidInput` before they reach
+            // a `CaptureRejected`; should one arrive, retrying is the safe advice.
+            RecoveryAction::Retry | RecoveryAction::None | RecoveryAction::Abort => {
+                CaptureAction::Retry
+            }
+        }
+    }
+}
+
 impl From<SdkError> for InksealError {
+    /// Every SDK error has its own meaning here: no catch-all arm, so a new `SdkError`
+    /// variant fails to compile until it is mapped.
     fn from(e: SdkError) -> Self {
         match e {
             SdkError::WrongPin { attempts_left } => InksealError::WrongPin { attempts_left },
+            SdkError::PinRejected(detail) => InksealError::PinRejected { detail },
             SdkError::Locked => InksealError::Locked,
+            SdkError::Revoked => InksealError::Revoked,
             SdkError::UnknownKey(detail) => InksealError::UnknownKey { detail },
+            SdkError::Unauthenticated(detail) => InksealError::Unauthenticated { detail },
+            SdkError::ClockSkew { server_time_unix } => {
+                InksealError::ClockSkew { server_time_unix }
+            }
+            SdkError::TicketInvalid(detail) => InksealError::TicketInvalid { detail },
+            SdkError::RateLimited { retry_after_secs } => {
+                InksealError::RateLimited { retry_after_secs }
+            }
             SdkError::Network(detail) => InksealError::Network { detail },
             SdkError::ServerMisbehaved(detail) => InksealError::ServerMisbehaved { detail },
             SdkError::Refused(detail) => InksealError::Refused { detail },
             SdkError::EvidenceRequired(detail) => InksealError::EvidenceRequired { detail },
-            SdkError::CaptureRejected { reason } => InksealError::CaptureRejected { reason },
+            SdkError::CaptureRejected { reason, action } => InksealError::CaptureRejected {
+                reason,
+                action: action.into(),
+            },
             SdkError::InvalidInput(detail) => InksealError::InvalidInput { detail },
             SdkError::BadDocument(detail) => InksealError::BadDocument { detail },
             SdkError::HandwritingRejected(reason) => InksealError::HandwritingRejected { reason },
             SdkError::Storage(detail) => InksealError::Storage { detail },
             SdkError::Cancelled => InksealError::Cancelled,
-            // `SdkError` is non-exhaustive: a variant added later is at least shown, as a
-            // refusal, until it gets its own mapping here.
-            other => InksealError::Refused {
-                detail: other.to_string(),
-            },
         }
     }
 }
@@ -212,9 +295,45 @@ mod tests {
                 InksealError::EvidenceRequired { detail: "e".into() },
             ),
             (
-                SdkError::CaptureRejected { reason: "c".into() },
-                InksealError::CaptureRejected { reason: "c".into() },
+                SdkError::CaptureRejected {
+                    reason: "c".into(),
+                    action: RecoveryAction::RetakeIdCard,
+                },
+                InksealError::CaptureRejected {
+                    reason: "c".into(),
+                    action: CaptureAction::RetakeIdCard,
+                },
             ),
+            (
+                SdkError::PinRejected("p".into()),
+                InksealError::PinRejected { detail: "p".into() },
+            ),
+            (SdkError::Revoked, InksealError::Revoked),
+            (
+                SdkError::Unauthenticated("u".into()),
+                InksealError::Unauthenticated { detail: "u".into() },
+            ),
+            (
+                SdkError::ClockSkew {
+                    server_time_unix: 7,
+                },
+                InksealError::ClockSkew {
+                    server_time_unix: 7,
+                },
+            ),
+            (
+                SdkError::TicketInvalid("t".into()),
+                InksealError::TicketInvalid { detail: "t".into() },
+            ),
+            (
+                SdkError::RateLimited {
+                    retry_after_secs: 9,
+                },
+                InksealError::RateLimited {
+                    retry_after_secs: 9,
+                },
+            ),
+            (SdkError::Cancelled, InksealError::Cancelled),
             (
                 SdkError::InvalidInput("i".into()),
                 InksealError::InvalidInput { detail: "i".into() },

@@ -24,6 +24,7 @@ uniffi::setup_scaffolding!();
 
 pub mod capture;
 pub mod client;
+pub mod device_keys;
 pub mod errors;
 pub mod ink;
 pub mod keystore;

@@ -335,6 +335,8 @@ pub(crate) mod tests {
         StoredShare {
             key_id: key_id.into(),
             user_id: "customer-1".into(),
+            certificate_name: "张三".into(),
+            device_key_alias: "dk-1".into(),
             public_key: vec![2; 33],
             secret: vec![0x5a; 32],
             certificate: None,

@@ -11,10 +11,23 @@ pub struct HttpRequestInfo {
     pub method: String,
     /// The whole URL.
     pub url: String,
-    /// The JSON body (`POST` only); send it with `Content-Type: application/json`.
+    /// Headers to send exactly as given: `content-type` and the device signature
+    /// (`content-digest`, `signature-input`, `signature`). Do not drop or rewrite them, and
+    /// do not compress the body: the signature covers it byte for byte.
+    pub headers: Vec<HttpHeader>,
+    /// The JSON body (`POST` only), byte for byte.
     pub body: Option<Vec<u8>>,
     /// How long the whole exchange may take, in milliseconds.
     pub timeout_ms: u64,
+}
+
+/// One request header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    /// Lower-case name.
+    pub name: String,
+    /// Value.
+    pub value: String,
 }
 
 /// The server's answer, whatever its status.
@@ -47,6 +60,11 @@ impl inkseal_sdk::Transport for ForeignTransport {
         let info = HttpRequestInfo {
             method: request.method,
             url: request.url,
+            headers: request
+                .headers
+                .into_iter()
+                .map(|(name, value)| HttpHeader { name, value })
+                .collect(),
             body: request.body,
             timeout_ms: u64::try_from(request.timeout.as_millis()).unwrap_or(u64::MAX),
         };

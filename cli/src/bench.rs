@@ -4,8 +4,10 @@ use crate::bench_pdf;
 use clap::{Args, Subcommand};
 use inkseal_cosign::sm2::dsa::signature::Signer;
 use inkseal_cosign::sm2::dsa::{Signature, SigningKey};
-use inkseal_sdk::{ClientConfig, CosignClient, FileShareStore, Pin};
+use inkseal_sdk::{ClientConfig, CosignClient, FileDeviceKeyStore, FileShareStore, Pin};
 use inkseal_server::ServerConfig;
+use inkseal_server::audit::Caller;
+use inkseal_server::service::TicketOrder;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,18 +50,35 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut config = ServerConfig::new(dir.path().join("server"));
     config.listen = ([127, 0, 0, 1], 0).into();
+    // A load test is one address hammering the server: the per-address and per-key request
+    // rates are lifted (connection caps stay).
+    config.limits = config.limits.without_rates();
     let server = inkseal_server::start(config)
         .await
         .map_err(|e| e.to_string())?;
-    let store =
-        Arc::new(FileShareStore::new(dir.path().join("device")).map_err(|e| e.to_string())?);
-    let client =
-        CosignClient::new(ClientConfig::new(server.url()), store).map_err(|e| e.to_string())?;
+    let device = dir.path().join("device");
+    let store = Arc::new(FileShareStore::new(&device).map_err(|e| e.to_string())?);
+    let device_keys = Arc::new(FileDeviceKeyStore::new(&device).map_err(|e| e.to_string())?);
+    let client = CosignClient::new(ClientConfig::new(server.url()), store, device_keys)
+        .map_err(|e| e.to_string())?;
     let pin = Pin::new("135790");
     let mut keys = Vec::new();
     for i in 0..args.clients.max(1) {
+        let ticket = server
+            .service()
+            .enrollment()
+            .issue_ticket(
+                &TicketOrder {
+                    user_id: format!("bench-user-{i}"),
+                    certificate_name: None,
+                    id_number: None,
+                    ttl_secs: None,
+                },
+                &Caller::system(),
+            )
+            .map_err(|e| e.to_string())?;
         let enrolled = client
-            .enroll(&format!("bench-user-{i}"), &pin)
+            .enroll(&ticket.ticket, &pin)
             .await
             .map_err(|e| e.to_string())?;
         keys.push(enrolled.key_id);
@@ -67,7 +86,7 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     // Warm-up.
     for k in &keys {
         client
-            .sign_message(k, &pin, b"warm-up")
+            .sign_message(k, &pin, b"warm-up", None)
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -78,11 +97,12 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
         let client = client.clone();
         let pin = pin.clone();
         tasks.push(tokio::spawn(async move {
-            let e = client.digest(&k, b"benchmark message")?;
             let mut lat = Vec::new();
             while Instant::now() < deadline {
                 let t = Instant::now();
-                client.sign_digest(&k, &pin, &e, None).await?;
+                client
+                    .sign_message(&k, &pin, b"benchmark message", None)
+                    .await?;
                 lat.push(t.elapsed());
             }
             Ok::<_, inkseal_sdk::SdkError>(lat)

@@ -1,5 +1,6 @@
 //! `inkseal`: run the co-signing server, the end-to-end demo, and the benchmarks.
 
+mod admin;
 mod bench;
 mod bench_pdf;
 mod demo;
@@ -30,6 +31,12 @@ enum Command {
     Sign(pdf_cmd::SignArgs),
     /// Verify every signature of a PDF (exit 0 valid, 1 invalid, 2 unreadable).
     Verify(pdf_cmd::VerifyArgs),
+    /// Operator credentials against a data directory.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// The audit log: verify the chain against its signed checkpoints.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -46,6 +53,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = match cli.command {
         Command::Verify(args) => return pdf_cmd::verify_cmd(args),
+        Command::Audit(cmd) => return admin::audit(cmd),
+        Command::Admin(cmd) => {
+            return match admin::admin(cmd) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Sign(args) => {
             return match pdf_cmd::sign(args) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -72,7 +89,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(cmd) => bench::run(cmd).await,
-            Command::Sign(_) | Command::Verify(_) => Ok(()),
+            Command::Sign(_) | Command::Verify(_) | Command::Admin(_) | Command::Audit(_) => Ok(()),
         }
     });
     match result {

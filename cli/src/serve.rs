@@ -1,49 +1,137 @@
-//! `inkseal serve`.
+//! `inkseal serve`, and the options every command that opens a data directory shares.
 
 use clap::Args;
-use inkseal_server::vault::Pkcs11Config;
-use inkseal_server::{ServerConfig, TlsFiles, VaultChoice};
+use inkseal_server::attestation::AndroidKeyAttestation;
+use inkseal_server::limits::{Limits, PerMinute};
+use inkseal_server::vault::{DEFAULT_AUDIT_KEY_LABEL, Pkcs11Config};
+use inkseal_server::{Insecure, ServerConfig, TlsFiles, VaultChoice};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the data lives and which vault opens it (serve, admin, audit).
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data directory (database, master key). Default: $INKSEAL_DATA, else
+    /// $XDG_DATA_HOME/inkseal, else ~/.local/share/inkseal.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Wrap shares with an AES key in this PKCS#11 module instead of the master key file
+    /// (token PIN in $INKSEAL_PKCS11_PIN).
+    #[arg(long, requires = "pkcs11_token")]
+    pub pkcs11_module: Option<PathBuf>,
+    /// Label of the PKCS#11 token.
+    #[arg(long)]
+    pub pkcs11_token: Option<String>,
+    /// Label of the wrapping key in the token (created if missing).
+    #[arg(long, default_value = "inkseal-share-wrap")]
+    pub pkcs11_key_label: String,
+    /// Label of the audit checkpoint key pair in the token (created if missing).
+    #[arg(long, default_value = DEFAULT_AUDIT_KEY_LABEL)]
+    pub pkcs11_audit_key_label: String,
+}
+
+impl DataArgs {
+    /// A server configuration for this data directory and vault.
+    pub fn config(&self) -> Result<ServerConfig, String> {
+        let mut config = ServerConfig::new(self.data_dir.clone().unwrap_or_else(default_data_dir));
+        if let Some(module) = &self.pkcs11_module {
+            let pin = std::env::var("INKSEAL_PKCS11_PIN")
+                .map_err(|_| "set the token's user PIN in INKSEAL_PKCS11_PIN".to_string())?;
+            let mut p = Pkcs11Config::new(
+                module.clone(),
+                self.pkcs11_token.clone().unwrap_or_default(),
+                pin.into(),
+                self.pkcs11_key_label.clone(),
+            );
+            p.audit_key_label = self.pkcs11_audit_key_label.clone();
+            config.vault = VaultChoice::Pkcs11(p);
+        }
+        Ok(config)
+    }
+}
 
 /// Options of `inkseal serve`.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Data directory (database, master key). Default: $INKSEAL_DATA, else
-    /// $XDG_DATA_HOME/inkseal, else ~/.local/share/inkseal.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Address to listen on.
+    #[command(flatten)]
+    data: DataArgs,
+    /// Address to listen on. Plain HTTP is refused off loopback (see --tls-cert).
     #[arg(long, default_value = "127.0.0.1:8440")]
     listen: SocketAddr,
     /// TLS certificate chain (PEM); serve HTTPS with --tls-key.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM).
+    /// TLS private key (PEM); a warning when others can read it.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// Wrap shares with an AES key in this PKCS#11 module instead of the master key file.
-    #[arg(long, requires = "pkcs11_token")]
-    pkcs11_module: Option<PathBuf>,
-    /// Label of the PKCS#11 token.
-    #[arg(long)]
-    pkcs11_token: Option<String>,
-    /// Label of the wrapping key in the token (created if missing).
-    #[arg(long, default_value = "inkseal-share-wrap")]
-    pkcs11_key_label: String,
-    /// Consecutive wrong PINs that lock a key.
+    /// CA certificates (PEM) that operator TLS client certificates must chain to.
+    #[arg(long, requires = "tls_cert")]
+    operator_client_ca: Option<PathBuf>,
+    /// Wrong PINs (since the last right one) that lock a key.
     #[arg(long, default_value_t = 5)]
     max_pin_failures: u32,
+    /// Fewest characters of a new PIN (6 to 32).
+    #[arg(long, default_value_t = 6)]
+    pin_min_length: usize,
+    /// New PINs may contain only digits.
+    #[arg(long)]
+    pin_digits_only: bool,
     /// Refuse to co-sign unless the request carries the head of a fresh, passed liveness check
-    /// (the default for keys without their own signing policy).
+    /// that bound the document being signed (the default for keys without their own policy).
+    /// Needs a liveness vendor adapter.
     #[arg(long)]
     require_liveness: bool,
     /// How long a passed liveness check satisfies the signing policy, in seconds.
     #[arg(long, default_value_t = 600)]
     max_evidence_age: u64,
-    /// Lifetime of a liveness challenge, in seconds.
+    /// Lifetime of a liveness challenge, in seconds (1 to 900).
     #[arg(long, default_value_t = 120)]
     challenge_ttl: u64,
+    /// Default lifetime of an enrollment ticket, in seconds (60 to 604800).
+    #[arg(long, default_value_t = 3600)]
+    ticket_ttl: u64,
+    /// How far a device's request time may be from the server's, in seconds.
+    #[arg(long, default_value_t = 120)]
+    max_clock_skew: u64,
+    /// Refuse enrollment without a device-key attestation a configured verifier accepts.
+    #[arg(long)]
+    require_device_attestation: bool,
+    /// A trusted Android Key Attestation root (PEM, repeatable): enables the Android verifier.
+    #[arg(long)]
+    android_attestation_root: Vec<PathBuf>,
+    /// A request-rate limit, `NAME=PER_MINUTE` (repeatable; 0 turns it off). Names:
+    /// enroll-per-address (20), challenge-per-address (60), challenge-per-key (10),
+    /// evidence-per-address (30), evidence-per-key (10), sign-per-address (600),
+    /// sign-per-key (120), device-read-per-address (300), operator-per-address (1200).
+    #[arg(long = "rate-limit", value_name = "NAME=PER_MINUTE")]
+    rate_limits: Vec<String>,
+    /// Evidence uploads (up to 16 MiB each) read at once.
+    #[arg(long, default_value_t = 4)]
+    max_concurrent_evidence: usize,
+    /// Open connections per client address.
+    #[arg(long, default_value_t = 64)]
+    max_connections_per_address: usize,
+    /// Open connections in all.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a connection may stay idle.
+    #[arg(long, default_value_t = 30)]
+    idle_timeout: u64,
+    /// Seconds a request (body included) may take.
+    #[arg(long, default_value_t = 60)]
+    request_timeout: u64,
+    /// INSECURE: serve plain HTTP on an address other than loopback (PINs travel in bodies).
+    #[arg(long)]
+    insecure_plain_http: bool,
+    /// INSECURE: accept the deterministic test liveness vendor, whose verdict anyone can
+    /// forge (the demo and tests only).
+    #[arg(long)]
+    insecure_test_liveness_vendor: bool,
 }
 
 /// The default data directory.
@@ -60,30 +148,102 @@ pub fn default_data_dir() -> PathBuf {
     }
 }
 
-pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let mut config = ServerConfig::new(args.data_dir.unwrap_or_else(default_data_dir));
+/// Apply `NAME=PER_MINUTE` settings to `limits`.
+fn apply_rate_limits(limits: &mut Limits, settings: &[String]) -> Result<(), String> {
+    for setting in settings {
+        let (name, value) = setting
+            .split_once('=')
+            .ok_or_else(|| format!("--rate-limit {setting:?}: expected NAME=PER_MINUTE"))?;
+        let value: u32 = value
+            .parse()
+            .map_err(|_| format!("--rate-limit {setting:?}: {value:?} is not a number"))?;
+        let slot = match name {
+            "enroll-per-address" => &mut limits.enroll_per_address,
+            "challenge-per-address" => &mut limits.challenge_per_address,
+            "challenge-per-key" => &mut limits.challenge_per_key,
+            "evidence-per-address" => &mut limits.evidence_per_address,
+            "evidence-per-key" => &mut limits.evidence_per_key,
+            "sign-per-address" => &mut limits.sign_per_address,
+            "sign-per-key" => &mut limits.sign_per_key,
+            "device-read-per-address" => &mut limits.device_read_per_address,
+            "operator-per-address" => &mut limits.operator_per_address,
+            other => return Err(format!("--rate-limit: unknown limit {other:?}")),
+        };
+        *slot = PerMinute(value);
+    }
+    Ok(())
+}
+
+fn read_pem_certificates(path: &PathBuf) -> Result<Vec<Vec<u8>>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for block in text.split_inclusive("-----END CERTIFICATE-----") {
+        if !block.contains("-----BEGIN CERTIFICATE-----") {
+            continue;
+        }
+        let (_, der) = inkseal_pki::pem_to_der(block.trim())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        out.push(der);
+    }
+    if out.is_empty() {
+        return Err(format!("{}: no certificate", path.display()));
+    }
+    Ok(out)
+}
+
+/// The server configuration `inkseal serve` runs with.
+pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
+    let mut config = args.data.config()?;
     config.listen = args.listen;
     config.policy.max_pin_failures = args.max_pin_failures.max(1);
+    config.policy.pin.min_length = args.pin_min_length;
+    config.policy.pin.digits_only = args.pin_digits_only;
+    config.policy.pin = config.policy.pin.normalised();
     config.policy.signing.require_liveness = args.require_liveness;
     config.policy.signing.max_evidence_age_secs = args.max_evidence_age;
     config.policy.challenge_ttl_secs = args.challenge_ttl.clamp(1, 900);
-    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
-        config.tls = Some(TlsFiles { cert, key });
-    }
-    if let Some(module) = args.pkcs11_module {
-        let pin = std::env::var("INKSEAL_PKCS11_PIN")
-            .map_err(|_| "set the token's user PIN in INKSEAL_PKCS11_PIN".to_string())?;
-        config.vault = VaultChoice::Pkcs11(Pkcs11Config {
-            module,
-            token_label: args.pkcs11_token.unwrap_or_default(),
-            user_pin: pin.into(),
-            key_label: args.pkcs11_key_label,
+    config.policy.ticket_ttl_secs = args.ticket_ttl.clamp(60, 7 * 24 * 3600);
+    config.policy.max_clock_skew_secs = args.max_clock_skew.clamp(5, 3600);
+    config.policy.require_device_attestation = args.require_device_attestation;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            operator_client_ca: args.operator_client_ca.clone(),
         });
     }
+    if !args.android_attestation_root.is_empty() {
+        let mut roots = Vec::new();
+        for path in &args.android_attestation_root {
+            roots.extend(read_pem_certificates(path)?);
+        }
+        config
+            .attestation
+            .push(Arc::new(AndroidKeyAttestation::new(roots)));
+    }
+    apply_rate_limits(&mut config.limits, &args.rate_limits)?;
+    config.limits.max_concurrent_evidence = args.max_concurrent_evidence.max(1);
+    config.limits.max_connections_per_address = args.max_connections_per_address.max(1);
+    config.limits.max_connections = args.max_connections.max(1);
+    config.limits.header_read_timeout = Duration::from_secs(args.header_timeout.max(1));
+    config.limits.idle_timeout = Duration::from_secs(args.idle_timeout.max(1));
+    config.limits.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    config.insecure = Insecure {
+        plain_http_off_loopback: args.insecure_plain_http,
+        test_liveness_vendor: args.insecure_test_liveness_vendor,
+    };
+    Ok(config)
+}
+
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let config = config(&args)?;
     let data_dir = config.data_dir.clone();
     let server = inkseal_server::start(config)
         .await
         .map_err(|e| e.to_string())?;
+    for w in server.warnings() {
+        eprintln!("warning: {w}");
+    }
     println!("inkseal co-signing server listening on {}", server.url());
     println!("data directory: {}", data_dir.display());
     println!(

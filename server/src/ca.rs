@@ -1,9 +1,10 @@
 //! Certificate authority adapter and the embedded SM2 CA.
 //!
-//! In production the server forwards the verified CSR to the institution's CA through this trait;
-//! the embedded CA serves the demo and the tests.
+//! In production the server forwards the verified CSR to the institution's CA through this trait
+//! (and that CA publishes its own revocation data); the embedded CA serves the demo and the
+//! tests, and signs CRLs of the certificates the server revoked.
 
-use crate::store::Store;
+use crate::store::{IssuedCertificate, Store};
 use crate::vault::{ShareVault, associated_data};
 use inkseal_pki::{CaKey, VerifiedCsr};
 
@@ -13,6 +14,27 @@ pub trait CertificateAuthority: Send + Sync {
     fn issue(&self, csr: &VerifiedCsr) -> Result<Vec<u8>, String>;
     /// The issuing CA certificate (DER).
     fn ca_certificate(&self) -> &[u8];
+    /// A CRL (DER) listing `revoked`, number `crl_number`, valid from `this_update_unix` to
+    /// `next_update_unix`, signed by the CA.
+    fn crl(
+        &self,
+        revoked: &[IssuedCertificate],
+        crl_number: u64,
+        this_update_unix: u64,
+        next_update_unix: u64,
+    ) -> Result<Vec<u8>, String>;
+}
+
+/// The CRL reason of a stored revocation reason name.
+fn crl_reason(name: Option<&str>) -> Option<inkseal_pki::RevocationReason> {
+    use inkseal_pki::RevocationReason as R;
+    Some(match name? {
+        "key_compromise" => R::KeyCompromise,
+        "affiliation_changed" => R::AffiliationChanged,
+        "superseded" => R::Superseded,
+        "cessation_of_operation" => R::CessationOfOperation,
+        _ => R::Unspecified,
+    })
 }
 
 /// A CA whose SM2 key is sealed by the vault and kept in the store's settings.
@@ -92,5 +114,31 @@ impl CertificateAuthority for EmbeddedCa {
 
     fn ca_certificate(&self) -> &[u8] {
         &self.cert
+    }
+
+    fn crl(
+        &self,
+        revoked: &[IssuedCertificate],
+        crl_number: u64,
+        this_update_unix: u64,
+        next_update_unix: u64,
+    ) -> Result<Vec<u8>, String> {
+        let entries: Vec<inkseal_pki::RevokedCertificate> = revoked
+            .iter()
+            .map(|c| inkseal_pki::RevokedCertificate {
+                serial: c.serial.clone(),
+                revoked_at_unix: c.revoked_ms.unwrap_or(c.issued_ms) / 1000,
+                reason: crl_reason(c.revocation_reason.as_deref()),
+            })
+            .collect();
+        inkseal_pki::build_crl(
+            &self.key,
+            &self.cert,
+            &entries,
+            crl_number,
+            this_update_unix,
+            next_update_unix,
+        )
+        .map_err(|e| e.to_string())
     }
 }

@@ -1,6 +1,6 @@
 //! The server's error type and its mapping to HTTP answers.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use inkseal_cosign::api::{ErrorBody, ErrorCode};
 
@@ -10,21 +10,59 @@ pub enum ServiceError {
     /// Malformed request.
     #[error("{0}")]
     BadRequest(String),
+    /// The body is not JSON (`Content-Type` is not `application/json`).
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than the route accepts.
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// No valid device signature or operator credential (unknown keys answer alike).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The device's request time is outside the server's window.
+    #[error("the device clock is too far from the server's; set it and retry")]
+    ClockSkew {
+        /// The server's clock, unix seconds.
+        server_time_unix: u64,
+    },
+    /// The operator credential lacks the route's role.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The enrollment ticket is unknown, used or expired.
+    #[error("{0}")]
+    TicketInvalid(String),
     /// Wrong PIN.
     #[error("wrong PIN; {attempts_left} attempt(s) left before the key locks")]
     WrongPin {
         /// Tries left.
         attempts_left: u32,
     },
+    /// A new PIN breaks the PIN policy.
+    #[error("PIN refused: {0}")]
+    PinRejected(String),
     /// Locked key.
-    #[error("the key is locked after too many wrong PINs")]
+    #[error("the key is locked after too many wrong PINs; the institution must unlock it")]
     Locked,
-    /// Unknown key.
+    /// Revoked key.
+    #[error("the key is revoked and never signs again; enroll anew")]
+    Revoked,
+    /// Unknown key (operator routes; device routes answer `Unauthenticated`).
     #[error("no such key")]
     UnknownKey,
+    /// Something else the route names does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// Identity already used.
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests.
+    #[error("too many requests: {why}; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+        /// Which limit.
+        why: String,
+    },
     /// Refused by policy.
     #[error("{0}")]
     PolicyRefused(String),
@@ -44,10 +82,29 @@ impl ServiceError {
     pub fn code(&self) -> (ErrorCode, StatusCode) {
         match self {
             ServiceError::BadRequest(_) => (ErrorCode::BadRequest, StatusCode::BAD_REQUEST),
-            ServiceError::WrongPin { .. } => (ErrorCode::WrongPin, StatusCode::UNAUTHORIZED),
+            ServiceError::UnsupportedMediaType => (
+                ErrorCode::UnsupportedMediaType,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            ServiceError::TooLarge(_) => (ErrorCode::TooLarge, StatusCode::PAYLOAD_TOO_LARGE),
+            ServiceError::Unauthenticated(_) => {
+                (ErrorCode::Unauthenticated, StatusCode::UNAUTHORIZED)
+            }
+            ServiceError::ClockSkew { .. } => (ErrorCode::ClockSkew, StatusCode::UNAUTHORIZED),
+            ServiceError::Forbidden(_) => (ErrorCode::Forbidden, StatusCode::FORBIDDEN),
+            ServiceError::TicketInvalid(_) => (ErrorCode::TicketInvalid, StatusCode::FORBIDDEN),
+            ServiceError::WrongPin { .. } => (ErrorCode::WrongPin, StatusCode::FORBIDDEN),
+            ServiceError::PinRejected(_) => {
+                (ErrorCode::PinRejected, StatusCode::UNPROCESSABLE_ENTITY)
+            }
             ServiceError::Locked => (ErrorCode::Locked, StatusCode::LOCKED),
+            ServiceError::Revoked => (ErrorCode::Revoked, StatusCode::GONE),
             ServiceError::UnknownKey => (ErrorCode::UnknownKey, StatusCode::NOT_FOUND),
+            ServiceError::NotFound(_) => (ErrorCode::NotFound, StatusCode::NOT_FOUND),
             ServiceError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
+            ServiceError::RateLimited { .. } => {
+                (ErrorCode::RateLimited, StatusCode::TOO_MANY_REQUESTS)
+            }
             ServiceError::PolicyRefused(_) => (ErrorCode::PolicyRefused, StatusCode::FORBIDDEN),
             ServiceError::EvidenceRequired(_) => {
                 (ErrorCode::EvidenceRequired, StatusCode::FORBIDDEN)
@@ -59,14 +116,18 @@ impl ServiceError {
 
     /// The JSON body.
     pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            code: self.code().0,
-            message: self.to_string(),
-            attempts_left: match self {
-                ServiceError::WrongPin { attempts_left } => Some(*attempts_left),
-                _ => None,
-            },
+        let mut body = ErrorBody::new(self.code().0, self.to_string());
+        match self {
+            ServiceError::WrongPin { attempts_left } => body.attempts_left = Some(*attempts_left),
+            ServiceError::RateLimited {
+                retry_after_secs, ..
+            } => body.retry_after_secs = Some(*retry_after_secs),
+            ServiceError::ClockSkew { server_time_unix } => {
+                body.server_time_unix = Some(*server_time_unix)
+            }
+            _ => {}
         }
+        body
     }
 }
 
@@ -87,6 +148,15 @@ impl IntoResponse for ServiceError {
         if let ServiceError::Internal(detail) = &self {
             tracing::error!(%detail, "request failed");
         }
-        (self.code().1, axum::Json(self.body())).into_response()
+        let mut response = (self.code().1, axum::Json(self.body())).into_response();
+        if let ServiceError::RateLimited {
+            retry_after_secs, ..
+        } = &self
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
     }
 }

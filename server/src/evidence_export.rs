@@ -8,10 +8,10 @@
 
 use crate::audit::AuditEntry;
 use crate::error::ServiceError;
-use crate::service::CosignService;
+use crate::liveness::Liveness;
 use crate::store::now_ms;
 use inkseal_capture::date::Date;
-use inkseal_capture::manifest::{EvidenceKind, EvidenceManifest};
+use inkseal_capture::manifest::EvidenceManifest;
 use inkseal_pdf::report::{ReportSection, text_report};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -35,12 +35,18 @@ pub struct KeySection {
 }
 
 /// The signing.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct SigningSection {
     /// The client's idempotency key, which names the signing.
     pub idempotency_key: String,
     /// The co-signed digest e = SM3(Z_A || M), hex.
     pub e_hex: String,
+    /// What kind of message was signed (`cms_signed_attributes`, `certification_request`,
+    /// `raw`).
+    pub message_kind: String,
+    /// The document that was signed: the SM3 digest the signed message names, hex (for a PDF,
+    /// the digest of its signed byte ranges).
+    pub document_digest: String,
     /// When the server co-signed (unix ms).
     pub signed_at_ms: u64,
     /// The evidence manifest head the request carried.
@@ -106,36 +112,43 @@ fn utc(ms: u64) -> String {
     )
 }
 
-impl CosignService {
+impl Liveness<'_> {
+    /// The signings of a key, newest first (at most `limit`), for operators looking for one.
+    pub fn signings(&self, key_id: &str, limit: u32) -> Result<Vec<SigningSection>, ServiceError> {
+        self.ctx.key(key_id)?;
+        Ok(self
+            .ctx
+            .store
+            .signatures_of(key_id, limit.min(1000))?
+            .into_iter()
+            .map(signing_section)
+            .collect())
+    }
+
     /// The evidence package of the signing `idempotency_key` by `key_id`.
     pub fn evidence_package(
         &self,
         key_id: &str,
         idempotency_key: &str,
     ) -> Result<EvidencePackage, ServiceError> {
-        let key = self.key(key_id)?;
-        let sig = self
-            .store
+        let store = &self.ctx.store;
+        let key = self.ctx.key(key_id)?;
+        let sig = store
             .get_signature(key_id, idempotency_key)?
-            .ok_or_else(|| ServiceError::BadRequest("no such signing for this key".into()))?;
+            .ok_or_else(|| ServiceError::NotFound("no such signing for this key".into()))?;
         let evidence = match &sig.evidence_head {
             None => None,
-            Some(head) => match self.store.find_evidence(key_id, head)? {
+            Some(head) => match store.find_evidence(key_id, head)? {
                 None => None,
                 Some(e) => {
-                    let challenge = self
-                        .store
+                    let challenge = store
                         .get_challenge(&e.challenge_id)?
-                        .map(|c| serde_json::from_str(&c.challenge_json))
+                        .map(|(c, _)| serde_json::from_str(&c.challenge_json))
                         .transpose()
                         .map_err(|e| ServiceError::Internal(format!("stored challenge: {e}")))?
                         .unwrap_or(serde_json::Value::Null);
                     let manifest: EvidenceManifest = serde_json::from_str(&e.manifest_json)
                         .map_err(|e| ServiceError::Internal(format!("stored manifest: {e}")))?;
-                    let document_digests = manifest
-                        .entries_of(EvidenceKind::DocumentDigest)
-                        .map(|d| d.artefact_digest_hex.clone())
-                        .collect();
                     Some(EvidenceSection {
                         challenge,
                         manifest_verified: manifest.verify().is_ok()
@@ -147,14 +160,12 @@ impl CosignService {
                         vendor_reference: e.vendor_reference,
                         id_number_masked: e.id_number_masked,
                         received_at_ms: e.received_ms,
-                        document_digests,
+                        document_digests: e.document_digests,
                     })
                 }
             },
         };
-        let audit = self
-            .store
-            .audit_entries_for_key(key_id, MAX_AUDIT_ENTRIES)?;
+        let audit = store.audit_entries_for_key(key_id, MAX_AUDIT_ENTRIES)?;
         Ok(EvidencePackage {
             format: PACKAGE_FORMAT.into(),
             generated_at_ms: now_ms(),
@@ -164,19 +175,14 @@ impl CosignService {
                 public_key_hex: hex::encode(&key.public_key),
                 certificate_sha256: key.certificate.map(|c| hex::encode(Sha256::digest(c))),
             },
-            signing: SigningSection {
-                idempotency_key: sig.idempotency_key,
-                e_hex: hex::encode(&sig.e),
-                signed_at_ms: sig.created_ms,
-                evidence_head: sig.evidence_head,
-            },
+            signing: signing_section(sig),
             evidence,
             audit_entries_verified: audit.iter().all(AuditEntry::recomputes),
             audit,
         })
     }
 
-    /// The human-readable PDF report of [`CosignService::evidence_package`].
+    /// The human-readable PDF report of [`Liveness::evidence_package`].
     pub fn evidence_report_pdf(
         &self,
         key_id: &str,
@@ -185,6 +191,17 @@ impl CosignService {
         let p = self.evidence_package(key_id, idempotency_key)?;
         text_report("签署证据报告 Signing evidence report", &report_sections(&p))
             .map_err(|e| ServiceError::Internal(format!("report: {e}")))
+    }
+}
+
+fn signing_section(sig: crate::store::SignatureSummary) -> SigningSection {
+    SigningSection {
+        idempotency_key: sig.idempotency_key,
+        e_hex: hex::encode(&sig.e),
+        message_kind: sig.message_kind,
+        document_digest: sig.document_digest,
+        signed_at_ms: sig.created_ms,
+        evidence_head: sig.evidence_head,
     }
 }
 
@@ -215,6 +232,11 @@ fn report_sections(p: &EvidencePackage) -> Vec<ReportSection> {
             rows: vec![
                 row("时间 Time", utc(p.signing.signed_at_ms)),
                 row("签名摘要 e (SM3)", p.signing.e_hex.clone()),
+                row(
+                    "所签文档 Document signed (SM3)",
+                    p.signing.document_digest.clone(),
+                ),
+                row("报文 Message", p.signing.message_kind.clone()),
                 row("请求 Request", p.signing.idempotency_key.clone()),
                 row(
                     "证据头 Evidence head",

@@ -1,32 +1,42 @@
 //! The inkseal co-signing server.
 //!
 //! Holds the server half (d2) of every user's split SM2 key, sealed by a [`vault`]; checks the
-//! user's PIN and counts failures; answers one co-signing round per signature, idempotently;
-//! issues certificates for joint keys through a [`ca::CertificateAuthority`]; and keeps a
-//! hash-chained audit log. Storage is behind [`store::Store`] (SQLite by default).
-//! [`liveness`] issues one-time liveness challenges, judges capture evidence through a vendor
-//! adapter and enforces each key's signing policy; [`evidence_export`] exports the evidence of
-//! one signing as JSON and as a PDF report.
+//! user's PIN and counts failures exactly; answers one co-signing round per signature,
+//! idempotently, after reading what is signed; issues certificates for joint keys through a
+//! [`ca::CertificateAuthority`] and publishes a CRL; and keeps a hash-chained audit log
+//! anchored by signed checkpoints. Storage is behind [`store::Store`] (SQLite by default).
 //!
-//! [`start`] runs it on a socket (plain HTTP, or TLS with rustls when given a certificate).
+//! Two kinds of callers, both authenticated ([`http`]): the institution's backend (operators:
+//! API keys or TLS client certificates, with roles) and phones (every request signed by the
+//! key's device key; enrollment needs an operator-issued ticket). [`liveness`] issues one-time
+//! challenges, judges capture evidence through a vendor adapter and enforces each key's
+//! signing policy; [`evidence_export`] exports the evidence of one signing; [`limits`] and
+//! [`net`] keep abusive clients from exhausting the server.
+//!
+//! [`start`] runs it on a socket (TLS with rustls; plain HTTP only on loopback unless an
+//! insecure flag says otherwise).
 
+pub mod attestation;
 pub mod audit;
 pub mod ca;
 pub mod error;
 pub mod evidence_export;
+pub mod http;
+pub mod limits;
 pub mod liveness;
-mod pin;
-pub mod routes;
+pub mod net;
 pub mod service;
 pub mod store;
 pub mod vault;
 
+use attestation::AttestationVerifier;
 use ca::{CertificateAuthority, EmbeddedCa};
 use liveness::vendor::{LivenessVendor, TestVendor};
-use service::{CosignService, Policy};
+use service::{CosignService, Parts, Policy};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use store::{SqliteStore, Store};
 use vault::{FileVault, Pkcs11Config, Pkcs11Vault, ShareVault};
 
@@ -47,29 +57,65 @@ pub struct TlsFiles {
     pub cert: PathBuf,
     /// Private key (PEM, PKCS#8 or SEC1).
     pub key: PathBuf,
+    /// CA certificates (PEM) that operator client certificates must chain to; without it no
+    /// client certificate is asked for.
+    pub operator_client_ca: Option<PathBuf>,
+}
+
+/// Conveniences that are insecure, each off by default and named so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Insecure {
+    /// Serve plain HTTP on an address other than loopback (the PIN is in every body).
+    pub plain_http_off_loopback: bool,
+    /// Accept the deterministic test liveness vendor, whose verdict anyone can forge.
+    pub test_liveness_vendor: bool,
 }
 
 /// Everything [`start`] needs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerConfig {
-    /// Directory for `inkseal.db` and `master.key`; created if missing.
+    /// Directory for `inkseal.db` and `master.key`; created (mode 0700) if missing.
     pub data_dir: PathBuf,
     /// Address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
-    /// Serve HTTPS with these files; plain HTTP when `None`.
+    /// Serve HTTPS with these files; plain HTTP when `None` (loopback only, unless
+    /// [`Insecure::plain_http_off_loopback`]).
     pub tls: Option<TlsFiles>,
     /// Share vault.
     pub vault: VaultChoice,
     /// PIN, certificate, liveness and signing rules.
     pub policy: Policy,
-    /// Liveness vendors whose verdicts are accepted. The default is the deterministic
-    /// [`TestVendor`](liveness::vendor::TestVendor) for the demo and tests: replace it with a
-    /// real vendor's adapter in production.
+    /// Liveness vendors whose verdicts count (a deployment's adapters). Empty by default.
     pub liveness_vendors: Vec<Arc<dyn LivenessVendor>>,
+    /// Device-key attestation verifiers (e.g. [`attestation::AndroidKeyAttestation`]).
+    pub attestation: Vec<Arc<dyn AttestationVerifier>>,
+    /// Rate, connection and time limits.
+    pub limits: limits::Limits,
+    /// How often expired rows are purged and the audit head is checkpointed.
+    pub housekeeping_interval: Duration,
+    /// Insecure conveniences (all off by default).
+    pub insecure: Insecure,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("tls", &self.tls)
+            .field("vault", &self.vault)
+            .field("policy", &self.policy)
+            .field("liveness_vendors", &self.liveness_vendors)
+            .field("attestation", &self.attestation)
+            .field("limits", &self.limits)
+            .field("insecure", &self.insecure)
+            .finish()
+    }
 }
 
 impl ServerConfig {
-    /// Defaults: loopback port 8440, file vault, 5 PIN tries.
+    /// Defaults: loopback port 8440, file vault, 5 PIN tries, no liveness vendor, default
+    /// limits, nothing insecure.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         ServerConfig {
             data_dir: data_dir.into(),
@@ -77,8 +123,41 @@ impl ServerConfig {
             tls: None,
             vault: VaultChoice::File,
             policy: Policy::default(),
-            liveness_vendors: vec![Arc::new(TestVendor)],
+            liveness_vendors: Vec::new(),
+            attestation: Vec::new(),
+            limits: limits::Limits::default(),
+            housekeeping_interval: Duration::from_secs(10),
+            insecure: Insecure::default(),
         }
+    }
+
+    /// The liveness vendors that will count: the configured ones, plus the test vendor when
+    /// (and only when) [`Insecure::test_liveness_vendor`] is set.
+    fn vendors(&self) -> Result<Vec<Arc<dyn LivenessVendor>>, StartError> {
+        let test_name = inkseal_capture::test_vendor::TEST_VENDOR_NAME;
+        if !self.insecure.test_liveness_vendor
+            && self.liveness_vendors.iter().any(|v| v.name() == test_name)
+        {
+            return Err(StartError::Config(
+                "the deterministic test liveness vendor is configured, but anyone can forge its \
+                 verdict: start with --insecure-test-liveness-vendor (demo and tests only) or \
+                 configure a real vendor adapter"
+                    .into(),
+            ));
+        }
+        let mut vendors = self.liveness_vendors.clone();
+        if self.insecure.test_liveness_vendor {
+            vendors.push(Arc::new(TestVendor));
+        }
+        if self.policy.signing.require_liveness && vendors.is_empty() {
+            return Err(StartError::Config(
+                "the signing policy requires liveness, but no liveness vendor adapter is \
+                 configured: plug in your vendor's adapter (see ARCHITECTURE.md, \"Liveness \
+                 vendors\"), or for the demo and tests only, --insecure-test-liveness-vendor"
+                    .into(),
+            ));
+        }
+        Ok(vendors)
     }
 }
 
@@ -88,6 +167,9 @@ pub enum StartError {
     /// The data directory or socket failed.
     #[error("{0}")]
     Io(String),
+    /// The configuration is unsafe or inconsistent.
+    #[error("{0}")]
+    Config(String),
     /// The store failed to open.
     #[error("store: {0}")]
     Store(#[from] store::StoreError),
@@ -97,15 +179,70 @@ pub enum StartError {
     /// The CA failed to load.
     #[error("certificate authority: {0}")]
     Ca(String),
+    /// The service failed to assemble.
+    #[error("service: {0}")]
+    Service(String),
     /// TLS files unusable.
     #[error("TLS: {0}")]
     Tls(String),
 }
 
-/// Build the service from a configuration (opens store, vault, CA).
-pub fn build_service(config: &ServerConfig) -> Result<CosignService, StartError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| StartError::Io(format!("{}: {e}", config.data_dir.display())))?;
+/// Create the data directory owner-only, and make what is in it owner-only (warning about
+/// anything that was not).
+fn secure_data_dir(dir: &Path, warnings: &mut Vec<String>) -> Result<(), StartError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |e: std::io::Error| StartError::Io(format!("{}: {e}", dir.display()));
+    let existed = dir.exists();
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mode = std::fs::metadata(dir).map_err(io)?.permissions().mode() & 0o777;
+    if existed && mode & 0o077 != 0 {
+        warnings.push(format!(
+            "data directory {} was readable by others (mode {mode:o}): set to 0700",
+            dir.display()
+        ));
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let meta = entry.metadata().map_err(io)?;
+        if !meta.is_file() {
+            continue;
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            warnings.push(format!(
+                "{} was readable by others (mode {mode:o}): set to 0600",
+                entry.path().display()
+            ));
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+/// Make the database files owner-only (SQLite creates them with the process umask).
+fn restrict_files(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for name in [
+        "inkseal.db",
+        "inkseal.db-wal",
+        "inkseal.db-shm",
+        "master.key",
+    ] {
+        let path = dir.join(name);
+        if path.exists() {
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
+/// Build the service from a configuration (opens store, vault, CA). Returns the service and
+/// the warnings worth showing the operator.
+pub fn build_service(config: &ServerConfig) -> Result<(CosignService, Vec<String>), StartError> {
+    let mut warnings = Vec::new();
+    let vendors = config.vendors()?;
+    secure_data_dir(&config.data_dir, &mut warnings)?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("inkseal.db"))?);
     let vault: Arc<dyn ShareVault> = match &config.vault {
         VaultChoice::File => Arc::new(FileVault::open_or_create(
@@ -113,6 +250,9 @@ pub fn build_service(config: &ServerConfig) -> Result<CosignService, StartError>
         )?),
         VaultChoice::Pkcs11(p) => Arc::new(Pkcs11Vault::open(p)?),
     };
+    restrict_files(&config.data_dir);
+    // The audit key must work before the first entry needs anchoring.
+    vault.audit_public_key()?;
     let ca: Arc<dyn CertificateAuthority> = Arc::new(
         EmbeddedCa::load_or_create(
             store.as_ref(),
@@ -121,24 +261,38 @@ pub fn build_service(config: &ServerConfig) -> Result<CosignService, StartError>
         )
         .map_err(StartError::Ca)?,
     );
-    tracing::info!(vault = %vault.describe(), "co-signing service ready");
-    let mut service = CosignService::new(store, vault, ca, config.policy.clone());
-    for vendor in &config.liveness_vendors {
-        if vendor.name() == inkseal_capture::test_vendor::TEST_VENDOR_NAME {
-            tracing::warn!("the deterministic test liveness vendor is enabled: not for production");
-        }
-        service = service.with_vendor(vendor.clone());
+    if vendors
+        .iter()
+        .any(|v| v.name() == inkseal_capture::test_vendor::TEST_VENDOR_NAME)
+    {
+        warnings.push(
+            "INSECURE: the deterministic test liveness vendor is accepted (demo and tests only)"
+                .into(),
+        );
     }
-    Ok(service)
+    tracing::info!(vault = %vault.describe(), "co-signing service ready");
+    let service = CosignService::new(
+        Parts {
+            store,
+            vault,
+            ca,
+            vendors,
+            attestation: config.attestation.clone(),
+        },
+        config.policy.clone(),
+    )
+    .map_err(|e| StartError::Service(e.to_string()))?;
+    Ok((service, warnings))
 }
 
 /// A server running on a socket.
 pub struct RunningServer {
     addr: SocketAddr,
     tls: bool,
-    handle: axum_server::Handle<SocketAddr>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    listener: net::Listener,
+    housekeeping: tokio::task::JoinHandle<()>,
     service: CosignService,
+    warnings: Vec<String>,
 }
 
 impl RunningServer {
@@ -147,7 +301,7 @@ impl RunningServer {
         self.addr
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:8440`.
+    /// Base URL, e.g. `https://127.0.0.1:8440`.
     pub fn url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
@@ -158,55 +312,160 @@ impl RunningServer {
         &self.service
     }
 
-    /// Stop accepting, let requests in flight finish (up to 5 s), and wait.
+    /// What the operator should know about the configuration (permissions fixed, insecure
+    /// options in force).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Stop accepting, let requests in flight finish (up to 5 s), checkpoint the audit log,
+    /// and wait.
     pub async fn shutdown(self) -> std::io::Result<()> {
-        self.handle
-            .graceful_shutdown(Some(std::time::Duration::from_secs(5)));
-        match self.task.await {
-            Ok(r) => r,
-            Err(e) => Err(std::io::Error::other(e.to_string())),
+        self.housekeeping.abort();
+        let result = self.listener.shutdown().await;
+        let service = self.service.clone();
+        let _ = tokio::task::spawn_blocking(move || service.audit().checkpoint()).await;
+        result
+    }
+}
+
+/// Load the TLS configuration: the server's chain and key, and (for operators) optional
+/// client certificates chaining to the operator CA.
+fn tls_config(
+    files: &TlsFiles,
+    warnings: &mut Vec<String>,
+) -> Result<rustls::ServerConfig, StartError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::os::unix::fs::PermissionsExt;
+    let tls = |what: &Path, e: &dyn std::fmt::Display| {
+        StartError::Tls(format!("{}: {e}", what.display()))
+    };
+    if let Ok(meta) = std::fs::metadata(&files.key) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            warnings.push(format!(
+                "the TLS private key {} is readable by others (mode {mode:o}): chmod 600 it",
+                files.key.display()
+            ));
+            tracing::warn!(path = %files.key.display(), mode = format!("{mode:o}"), "TLS key readable by others");
         }
     }
+    let chain = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| tls(&files.cert, &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| tls(&files.cert, &e))?;
+    if chain.is_empty() {
+        return Err(tls(&files.cert, &"no certificate in the file"));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| tls(&files.key, &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StartError::Tls(e.to_string()))?;
+    let builder = match &files.operator_client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(ca).map_err(|e| tls(ca, &e))? {
+                roots
+                    .add(cert.map_err(|e| tls(ca, &e))?)
+                    .map_err(|e| tls(ca, &e))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| tls(ca, &e))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
+        .with_single_cert(chain, key)
+        .map_err(|e| StartError::Tls(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// Start serving. Returns once the socket is bound.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
-    let service = {
+    if config.tls.is_none()
+        && !config.listen.ip().is_loopback()
+        && !config.insecure.plain_http_off_loopback
+    {
+        return Err(StartError::Config(format!(
+            "refusing plain HTTP on {}: PINs travel in request bodies; give --tls-cert and \
+             --tls-key, listen on loopback behind a TLS proxy, or pass \
+             --insecure-plain-http if you really mean it",
+            config.listen
+        )));
+    }
+    let (service, mut warnings) = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || build_service(&config))
             .await
             .map_err(|e| StartError::Io(e.to_string()))??
     };
-    let listener = std::net::TcpListener::bind(config.listen)
+    if config.tls.is_none() && !config.listen.ip().is_loopback() {
+        warnings.push(format!(
+            "INSECURE: plain HTTP on {}: PINs cross the network unencrypted",
+            config.listen
+        ));
+    }
+    let tls = match &config.tls {
+        None => None,
+        Some(files) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(
+            files,
+            &mut warnings,
+        )?))),
+    };
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
         .map_err(|e| StartError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Io(e.to_string()))?;
-    let app = routes::router(service.clone()).into_make_service();
-    let handle = axum_server::Handle::new();
-    let task = match &config.tls {
-        None => {
-            let server = axum_server::from_tcp(listener)
-                .map_err(|e| StartError::Io(e.to_string()))?
-                .handle(handle.clone());
-            tokio::spawn(server.serve(app))
-        }
-        Some(files) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
-                .await
-                .map_err(|e| StartError::Tls(e.to_string()))?;
-            let server = axum_server::tls_rustls::from_tcp_rustls(listener, tls)
-                .map_err(|e| StartError::Io(e.to_string()))?
-                .handle(handle.clone());
-            tokio::spawn(server.serve(app))
-        }
-    };
+    let limiter = Arc::new(limits::RateLimiter::new(config.limits.clone()));
+    let app = http::router(http::App::new(service.clone(), limiter));
+    let listener = net::serve(
+        listener,
+        tls,
+        app,
+        config.limits.clone(),
+        Duration::from_secs(5),
+    );
+    let housekeeping = tokio::spawn(housekeeping(service.clone(), config.housekeeping_interval));
     Ok(RunningServer {
         addr,
         tls: config.tls.is_some(),
-        handle,
-        task,
+        listener,
+        housekeeping,
         service,
+        warnings,
     })
+}
+
+/// Purge expired rows and checkpoint the audit head, every `interval`.
+async fn housekeeping(service: CosignService, interval: Duration) {
+    let mut tick = tokio::time::interval(interval.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = service.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            s.purge_expired()?;
+            s.audit().checkpoint()
+        })
+        .await;
+        match outcome {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "housekeeping failed"),
+            Err(e) => tracing::error!(error = %e, "housekeeping task failed"),
+        }
+    }
 }

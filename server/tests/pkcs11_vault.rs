@@ -3,8 +3,16 @@
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
-use cryptoki::object::{Attribute, AttributeType};
-use inkseal_server::vault::{MAX_SECRET_LEN, Pkcs11Config, Pkcs11Vault, ShareVault, VaultError};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::Session;
+use inkseal_server::vault::{
+    AuditSigner, DEFAULT_AUDIT_KEY_LABEL, MAX_SECRET_LEN, Pkcs11Config, Pkcs11Vault, ShareVault,
+    VaultError,
+};
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -88,12 +96,16 @@ fn module() -> PathBuf {
 
 fn config(token: &str, pin: &str, key: &str) -> Pkcs11Config {
     hsm();
-    Pkcs11Config {
-        module: module(),
-        token_label: token.into(),
-        user_pin: pin.to_owned().into(),
-        key_label: key.into(),
-    }
+    Pkcs11Config::new(module(), token, pin.to_owned().into(), key)
+}
+
+/// Serializes what creates or searches token objects (vault opens, audit key loads, objects the
+/// tests make themselves); see [`open_vault`].
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static OPENING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    OPENING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Opens a vault on the shared token. Opening (login, key search, key generation) is serialized:
@@ -102,14 +114,86 @@ fn config(token: &str, pin: &str, key: &str) -> Pkcs11Config {
 /// vault once at start; concurrent sealing and opening, which servers do, is tested unserialized
 /// in `concurrent_seal_and_open`.
 fn open_vault(key: &str) -> Pkcs11Vault {
-    static OPENING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = OPENING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one_at_a_time = one_at_a_time();
     match Pkcs11Vault::open(&config(TOKEN, USER_PIN, key)) {
         Ok(v) => v,
         Err(e) => panic!("open PKCS#11 vault '{key}': {e}"),
     }
+}
+
+/// Opens a vault on the shared token whose audit key pair is labelled `audit` (each audit test
+/// uses its own label), without loading the audit key yet.
+fn open_audit_vault(audit: &str) -> Pkcs11Vault {
+    let _one_at_a_time = one_at_a_time();
+    let mut config = config(TOKEN, USER_PIN, "audit-tests-wrap");
+    config.audit_key_label = audit.into();
+    match Pkcs11Vault::open(&config) {
+        Ok(v) => v,
+        Err(e) => panic!("open PKCS#11 vault (audit key '{audit}'): {e}"),
+    }
+}
+
+/// A read-write session on the shared token, opened independently of the vault through cryptoki.
+/// The caller must keep a vault open: PKCS#11 login is per process, so the session is logged in
+/// (and sees private objects) only while some vault is.
+fn inspect_session() -> Session {
+    let ctx = Pkcs11::new(module()).expect("load module");
+    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+        Err(e) => panic!("initialize: {e}"),
+    }
+    let slot = ctx
+        .get_slots_with_token()
+        .expect("slots")
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).expect("token info").label() == TOKEN)
+        .expect("token slot");
+    ctx.open_rw_session(slot).expect("session")
+}
+
+/// The (private, public) EC keys labelled `label` on the shared token.
+fn ec_keys(session: &Session, label: &str) -> (Vec<ObjectHandle>, Vec<ObjectHandle>) {
+    let find = |class| {
+        session
+            .find_objects(&[
+                Attribute::Class(class),
+                Attribute::KeyType(KeyType::EC),
+                Attribute::Label(label.as_bytes().to_vec()),
+            ])
+            .expect("find EC keys")
+    };
+    (
+        find(ObjectClass::PRIVATE_KEY),
+        find(ObjectClass::PUBLIC_KEY),
+    )
+}
+
+/// The DER OID of prime256v1, as `CKA_EC_PARAMS`.
+const P256_PARAMS: [u8; 10] = [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+
+/// Generate an EC key pair labelled `label` outside the vault, with the given curve and
+/// private-key protection.
+fn make_ec_pair(session: &Session, label: &str, params: &[u8], protected: bool) {
+    let label = Attribute::Label(label.as_bytes().to_vec());
+    session
+        .generate_key_pair(
+            &Mechanism::EccKeyPairGen,
+            &[
+                Attribute::EcParams(params.to_vec()),
+                label.clone(),
+                Attribute::Token(true),
+                Attribute::Verify(true),
+            ],
+            &[
+                label,
+                Attribute::Token(true),
+                Attribute::Private(true),
+                Attribute::Sensitive(protected),
+                Attribute::Extractable(!protected),
+                Attribute::Sign(true),
+            ],
+        )
+        .expect("generate EC key pair");
 }
 
 #[test]
@@ -286,4 +370,222 @@ fn concurrent_seal_and_open() {
             });
         }
     });
+}
+
+#[test]
+fn audit_key_pair_is_created_once_and_survives_reopening() {
+    let label = "audit-reopen";
+    let first = open_audit_vault(label);
+    let session = inspect_session();
+    {
+        let _serial = one_at_a_time();
+        assert_eq!(
+            ec_keys(&session, label),
+            (vec![], vec![]),
+            "created before use"
+        );
+    }
+    let key = {
+        let _serial = one_at_a_time();
+        first.audit_public_key().expect("audit key")
+    };
+    // Loaded once: later calls and other vaults (in this process, or after a restart, which
+    // reopens the token the same way) find the same pair instead of generating another.
+    assert_eq!(first.audit_public_key().expect("audit key"), key);
+    let second = open_audit_vault(label);
+    drop(first);
+    let _serial = one_at_a_time();
+    assert_eq!(second.audit_public_key().expect("audit key"), key);
+    let (private, public) = ec_keys(&session, label);
+    assert_eq!((private.len(), public.len()), (1, 1));
+    // The published key is the token's public point (CKA_EC_POINT: a DER OCTET STRING around
+    // the 65-byte uncompressed SEC1 point).
+    let attrs = session
+        .get_attributes(
+            public[0],
+            &[AttributeType::EcPoint, AttributeType::EcParams],
+        )
+        .expect("public key attributes");
+    let mut der = vec![0x04, 65];
+    der.extend_from_slice(key.to_sec1_point(false).as_bytes());
+    assert!(attrs.contains(&Attribute::EcPoint(der)), "{attrs:?}");
+    assert!(
+        attrs.contains(&Attribute::EcParams(P256_PARAMS.to_vec())),
+        "{attrs:?}"
+    );
+    // The default label is used unless the configuration names another.
+    assert_eq!(
+        config(TOKEN, USER_PIN, "k").audit_key_label,
+        DEFAULT_AUDIT_KEY_LABEL
+    );
+}
+
+#[test]
+fn audit_private_key_is_sensitive_and_not_extractable() {
+    let label = "audit-protected";
+    let vault = open_audit_vault(label);
+    {
+        let _serial = one_at_a_time();
+        assert!(
+            vault
+                .audit_key_is_protected()
+                .expect("audit key attributes")
+        );
+    }
+    let session = inspect_session();
+    let (private, _) = {
+        let _serial = one_at_a_time();
+        ec_keys(&session, label)
+    };
+    assert_eq!(private.len(), 1);
+    let attrs = session
+        .get_attributes(
+            private[0],
+            &[
+                AttributeType::Token,
+                AttributeType::Private,
+                AttributeType::Sensitive,
+                AttributeType::Extractable,
+                AttributeType::AlwaysSensitive,
+                AttributeType::NeverExtractable,
+                AttributeType::Sign,
+                AttributeType::EcParams,
+                AttributeType::Value,
+            ],
+        )
+        .expect("attributes");
+    for expected in [
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::AlwaysSensitive(true),
+        Attribute::NeverExtractable(true),
+        Attribute::Sign(true),
+        Attribute::EcParams(P256_PARAMS.to_vec()),
+    ] {
+        assert!(attrs.contains(&expected), "{expected:?} missing: {attrs:?}");
+    }
+    // The private scalar (CKA_VALUE) cannot be read: the token leaves it out...
+    assert!(
+        !attrs.iter().any(|a| matches!(a, Attribute::Value(_))),
+        "the audit private key was readable"
+    );
+    // ...and refuses outright when asked for it alone.
+    match session.get_attributes(private[0], &[AttributeType::Value]) {
+        Ok(only) => assert!(only.is_empty(), "the audit private key was readable"),
+        Err(e) => assert!(
+            matches!(e, CkError::Pkcs11(RvError::AttributeSensitive, _)),
+            "{e}"
+        ),
+    }
+}
+
+#[test]
+fn audit_signatures_verify_with_p256() {
+    let vault = open_audit_vault("audit-sign");
+    let key = {
+        let _serial = one_at_a_time();
+        vault.audit_public_key().expect("audit key")
+    };
+    let message = b"inkseal-checkpoint|seq=7|head=9f86d081|t=1700000000";
+    let signature = vault.sign_audit(message).expect("sign");
+    key.verify(message, &signature).expect("verifies with p256");
+    // ECDSA over SHA-256(message).
+    key.verify_prehash(&Sha256::digest(message), &signature)
+        .expect("prehash verifies");
+    assert!(key.verify(b"inkseal-checkpoint|seq=6", &signature).is_err());
+    // ECDSA is randomized in the token: a second signature differs and verifies too.
+    let again = vault.sign_audit(message).expect("sign");
+    assert_ne!(again, signature);
+    key.verify(message, &again).expect("verifies");
+    // Another audit key (another label) does not verify it.
+    let other = open_audit_vault("audit-sign-other");
+    let other_key = {
+        let _serial = one_at_a_time();
+        other.audit_public_key().expect("audit key")
+    };
+    assert_ne!(other_key, key);
+    assert!(other_key.verify(message, &signature).is_err());
+    // Concurrent signing on the shared sessions.
+    std::thread::scope(|scope| {
+        for t in 0..4u8 {
+            let vault = &vault;
+            scope.spawn(move || {
+                for i in 0..10u8 {
+                    let m = [t, i];
+                    let s = vault.sign_audit(&m).expect("sign");
+                    key.verify(&m, &s).expect("verifies");
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn concurrent_first_use_creates_one_key_pair() {
+    let label = "audit-race";
+    let vaults = [open_audit_vault(label), open_audit_vault(label)];
+    // Held so no other test writes token objects meanwhile (see `open_vault`); the threads
+    // below race each other on first use, through two vaults.
+    let _serial = one_at_a_time();
+    let keys: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let vault = &vaults[i % 2];
+                scope.spawn(move || vault.audit_public_key().expect("audit key"))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(
+        keys.iter().all(|k| *k == keys[0]),
+        "threads got different keys"
+    );
+    let (private, public) = ec_keys(&inspect_session(), label);
+    assert_eq!((private.len(), public.len()), (1, 1));
+}
+
+#[test]
+fn unsuitable_existing_audit_keys_are_refused() {
+    let vault = open_vault("audit-unsuitable-wrap");
+    let session = inspect_session();
+    let _serial = one_at_a_time();
+    // An extractable, non-sensitive pair with the label is not used (and not replaced).
+    make_ec_pair(&session, "audit-weak", &P256_PARAMS, false);
+    // Two pairs under one label: refused rather than picking one.
+    make_ec_pair(&session, "audit-twice", &P256_PARAMS, true);
+    make_ec_pair(&session, "audit-twice", &P256_PARAMS, true);
+    // Another curve (secp384r1).
+    let p384 = [0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22];
+    make_ec_pair(&session, "audit-p384", &p384, true);
+    for (label, expected) in [
+        ("audit-weak", "extractable or not sensitive"),
+        ("audit-twice", "2 private and 2 public"),
+        ("audit-p384", "not a P-256"),
+    ] {
+        let mut config = config(TOKEN, USER_PIN, "audit-unsuitable-wrap");
+        config.audit_key_label = label.into();
+        let other = Pkcs11Vault::open(&config).expect("open");
+        match other.audit_public_key() {
+            Err(VaultError::Unavailable(msg)) => {
+                assert!(msg.contains(expected) && msg.contains(label), "{msg}")
+            }
+            Err(e) => panic!("{label}: expected Unavailable, got {e:?}"),
+            Ok(_) => panic!("{label}: an unsuitable audit key was used"),
+        }
+        assert!(other.sign_audit(b"m").is_err(), "{label}");
+        let (private, public) = ec_keys(&session, label);
+        assert_eq!(
+            private.len(),
+            public.len(),
+            "{label}: keys were added or removed"
+        );
+    }
+    // The share vault itself still works.
+    let sealed = vault.seal(b"aad", b"secret").expect("seal");
+    assert_eq!(&vault.open(b"aad", &sealed).expect("open")[..], b"secret");
 }

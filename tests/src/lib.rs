@@ -1,6 +1,11 @@
-//! Helpers shared by the end-to-end tests: a server on loopback and a client for it.
+//! Helpers shared by the end-to-end tests: a server on loopback, the institution's backend
+//! (an operator API key speaking HTTP), and a phone client for it.
 
-use inkseal_sdk::{ClientConfig, CosignClient, FileShareStore};
+use inkseal_sdk::{
+    ClientConfig, CosignClient, Enrollment, FileDeviceKeyStore, FileShareStore, Pin,
+};
+use inkseal_server::audit::Caller;
+use inkseal_server::service::{CredentialSecret, Role};
 use inkseal_server::{RunningServer, ServerConfig};
 use std::path::Path;
 use std::sync::Arc;
@@ -23,15 +28,280 @@ pub async fn start_server(dir: &Path) -> RunningServer {
     }
 }
 
-/// A client for `server` keeping device shares in `device_dir`.
+/// Start a plain-HTTP server on loopback accepting the (insecure) test liveness vendor.
+pub async fn start_liveness_server(dir: &Path, require_liveness: bool) -> RunningServer {
+    let mut config = loopback_config(dir);
+    config.insecure.test_liveness_vendor = true;
+    config.policy.signing.require_liveness = require_liveness;
+    match inkseal_server::start(config).await {
+        Ok(s) => s,
+        Err(e) => panic!("server failed to start: {e}"),
+    }
+}
+
+/// A client for `server` keeping device shares and device keys in `device_dir`.
 pub fn client_for(server: &RunningServer, device_dir: &Path) -> CosignClient {
     client_at(&server.url(), device_dir)
 }
 
-/// A client for a base URL keeping device shares in `device_dir`.
+/// A client for a base URL keeping device shares and device keys in `device_dir`.
 pub fn client_at(url: &str, device_dir: &Path) -> CosignClient {
+    client_with(ClientConfig::new(url), device_dir)
+}
+
+/// A client with `config`, keeping device shares and device keys in `device_dir`.
+pub fn client_with(config: ClientConfig, device_dir: &Path) -> CosignClient {
     let store = Arc::new(FileShareStore::new(device_dir).expect("share store"));
-    CosignClient::new(ClientConfig::new(url), store).expect("client")
+    let keys = Arc::new(FileDeviceKeyStore::new(device_dir).expect("device key store"));
+    CosignClient::new(config, store, keys).expect("client")
+}
+
+/// The institution's backend: an operator API key and an HTTP client for `/v1/admin/`.
+#[derive(Clone)]
+pub struct Backend {
+    /// The HTTP client.
+    pub http: reqwest::Client,
+    /// The server's base URL.
+    pub base: String,
+    /// The API key (`op-<id>.<secret>`).
+    pub api_key: String,
+    /// The credential id.
+    pub credential_id: String,
+}
+
+impl Backend {
+    /// A credential with `roles`, made the way `inkseal admin credential create` makes one.
+    pub fn with_roles(server: &RunningServer, roles: &[Role]) -> Backend {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let created = server
+            .service()
+            .operators()
+            .create(
+                "test backend",
+                roles,
+                CredentialSecret::ApiKey,
+                &Caller::system(),
+            )
+            .expect("credential");
+        Backend {
+            http: reqwest::Client::new(),
+            base: server.url(),
+            api_key: created.api_key.expect("an API key"),
+            credential_id: created.credential.credential_id,
+        }
+    }
+
+    /// A credential with every role.
+    pub fn new(server: &RunningServer) -> Backend {
+        Backend::with_roles(server, &Role::ALL)
+    }
+
+    /// `GET path` with the API key: status and JSON body (`null` when not JSON).
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.api_key)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// `method path` with a JSON body and the API key: status and JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.api_key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// A ticket for `user_id` (the backend's identity checks are assumed done).
+    pub async fn ticket(&self, user_id: &str) -> String {
+        self.ticket_with(serde_json::json!({ "user_id": user_id }))
+            .await
+    }
+
+    /// A ticket for the order `order` (`user_id`, `certificate_name`, `id_number`,
+    /// `ttl_secs`).
+    pub async fn ticket_with(&self, order: serde_json::Value) -> String {
+        let (status, body) = self.post("/v1/admin/tickets", order).await;
+        assert_eq!(status, 201, "ticket: {body}");
+        body["ticket"].as_str().expect("ticket").to_owned()
+    }
+
+    /// The audit log, as JSON entries.
+    pub async fn audit(&self) -> Vec<serde_json::Value> {
+        let (status, body) = self.get("/v1/admin/audit?limit=10000").await;
+        assert_eq!(status, 200, "audit: {body}");
+        body.as_array().expect("entries").clone()
+    }
+}
+
+/// A ticket for `user_id` issued in-process by the server's own enrollment desk (for servers
+/// whose HTTPS certificate the test backend does not trust).
+pub fn ticket_in_process(server: &RunningServer, user_id: &str) -> String {
+    server
+        .service()
+        .enrollment()
+        .issue_ticket(
+            &inkseal_server::service::TicketOrder {
+                user_id: user_id.to_owned(),
+                certificate_name: None,
+                id_number: None,
+                ttl_secs: None,
+            },
+            &Caller::system(),
+        )
+        .expect("ticket")
+        .ticket
+}
+
+/// Unix seconds now.
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+/// A fresh request nonce.
+pub fn fresh_nonce() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("random");
+    hex::encode(b)
+}
+
+/// A device's files (shares and device keys in one directory), for tests that craft raw
+/// HTTP requests: replays, old timestamps, other keys' signatures.
+pub struct RawDevice {
+    shares: FileShareStore,
+    keys: FileDeviceKeyStore,
+}
+
+impl RawDevice {
+    /// The device whose files are in `dir`.
+    pub fn new(dir: &Path) -> RawDevice {
+        RawDevice {
+            shares: FileShareStore::new(dir).expect("shares"),
+            keys: FileDeviceKeyStore::new(dir).expect("keys"),
+        }
+    }
+
+    /// The device share of `key_id`.
+    pub fn share(&self, key_id: &str) -> inkseal_cosign::ClientKeyShare {
+        use inkseal_sdk::ShareStore;
+        let stored = self.shares.load(key_id).expect("load").expect("present");
+        let secret: [u8; 32] = stored.secret.as_slice().try_into().expect("32 bytes");
+        inkseal_cosign::ClientKeyShare::from_parts(key_id, &secret, &stored.public_key)
+            .expect("share")
+    }
+
+    /// The headers of a request signed by the device key of `signer_key_id`, claiming
+    /// `keyid`, made at `created` with `nonce`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn headers(
+        &self,
+        signer_key_id: &str,
+        keyid: &str,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        created: u64,
+        nonce: &str,
+    ) -> Vec<(String, String)> {
+        use inkseal_sdk::{DeviceKeyStore, ShareStore};
+        let alias = self
+            .shares
+            .load(signer_key_id)
+            .expect("load")
+            .expect("present")
+            .device_key_alias
+            .clone();
+        let params = inkseal_httpsig::SignatureParams::new(keyid, created, nonce).expect("params");
+        let target = inkseal_httpsig::RequestTarget::new(method, path, body).expect("target");
+        let keys = &self.keys;
+        let signer = |m: &[u8]| {
+            let der = keys
+                .sign(&alias, m)
+                .map_err(|e| inkseal_httpsig::SignerError::new(e.to_string()))?;
+            inkseal_httpsig::signature_from_der(&der)
+        };
+        let h = inkseal_httpsig::sign_request(&target, &params, &signer).expect("sign");
+        vec![
+            ("content-type".into(), "application/json".into()),
+            ("content-digest".into(), h.content_digest),
+            ("signature-input".into(), h.signature_input),
+            ("signature".into(), h.signature),
+        ]
+    }
+
+    /// `headers` for `key_id` itself, now, with a fresh nonce.
+    pub fn signed(
+        &self,
+        key_id: &str,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        self.headers(
+            key_id,
+            key_id,
+            method,
+            path,
+            body,
+            now_unix(),
+            &fresh_nonce(),
+        )
+    }
+}
+
+/// Send a raw request with `headers`; status and JSON body (`null` when not JSON).
+pub async fn raw(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> (u16, serde_json::Value) {
+    let mut req = http.request(method.parse().expect("method"), url);
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    if method != "GET" {
+        req = req.body(body);
+    }
+    let resp = req.send().await.expect("send");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Issue a ticket for `user_id` and enroll `client` with it.
+pub async fn enroll(
+    backend: &Backend,
+    client: &CosignClient,
+    user_id: &str,
+    pin: &Pin,
+) -> Enrollment {
+    let ticket = backend.ticket(user_id).await;
+    client.enroll(&ticket, pin).await.expect("enroll")
 }
 
 /// Create a SoftHSM2 token in `dir` and return a vault configuration for it.
@@ -77,12 +347,12 @@ pub fn softhsm_token(
         "init token: {}",
         String::from_utf8_lossy(&status.stderr)
     );
-    inkseal_server::vault::Pkcs11Config {
-        module: inkseal_server::vault::Pkcs11Config::softhsm_default_module(),
-        token_label: label.to_owned(),
-        user_pin: user_pin.to_owned().into(),
-        key_label: "inkseal-share-wrap".to_owned(),
-    }
+    inkseal_server::vault::Pkcs11Config::new(
+        inkseal_server::vault::Pkcs11Config::softhsm_default_module(),
+        label,
+        user_pin.to_owned().into(),
+        "inkseal-share-wrap",
+    )
 }
 
 /// An SM2 test PKI made with inkseal's own CA code: a root and a signer with a local key.

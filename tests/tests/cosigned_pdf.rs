@@ -5,7 +5,7 @@ use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
 use inkseal_pdf::sign::{Placement, SignOptions};
 use inkseal_pdf::verify::{VerifyOptions, verify};
 use inkseal_tests::validators::{bouncycastle_check, qpdf_check};
-use inkseal_tests::{client_for, fixture, start_server};
+use inkseal_tests::{Backend, client_for, fixture, start_server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
@@ -13,13 +13,12 @@ async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
     let server = start_server(&dir.path().join("server")).await;
     let client = client_for(&server, &dir.path().join("device"));
     let pin = Pin::new("271828");
-    let key = client
-        .enroll("borrower-11010519491231002X", &pin)
+    let backend = Backend::new(&server);
+    let key = inkseal_tests::enroll(&backend, &client, "customer-0042", &pin)
         .await
-        .expect("enroll")
         .key_id;
     let (_, ca) = client
-        .request_certificate(&key, &pin)
+        .request_certificate(&key, &pin, None)
         .await
         .expect("certificate");
     let ca_pem = dir.path().join("ca.pem");

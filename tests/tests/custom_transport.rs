@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use inkseal_cosign::api::Pin;
 use inkseal_sdk::{
-    ClientConfig, CosignClient, FileShareStore, HttpRequest, HttpResponse, SdkError, Transport,
-    TransportError,
+    ClientConfig, CosignClient, FileDeviceKeyStore, FileShareStore, HttpRequest, HttpResponse,
+    SdkError, Transport, TransportError,
 };
-use inkseal_tests::start_server;
+use inkseal_tests::{Backend, start_server};
 
 /// A minimal blocking HTTP/1.1 client on std's TcpStream (one request per connection), like an
 /// app's own stack would be; `fail_first` requests are reported unreachable first.
@@ -19,6 +19,8 @@ struct PlainHttp {
     sent: AtomicUsize,
     fail_first: usize,
     broken: bool,
+    /// Drop the device-signature headers (a badly written transport).
+    drop_signature: bool,
 }
 
 impl PlainHttp {
@@ -27,6 +29,7 @@ impl PlainHttp {
             sent: AtomicUsize::new(0),
             fail_first,
             broken,
+            drop_signature: false,
         })
     }
 }
@@ -46,14 +49,18 @@ impl Transport for PlainHttp {
         let mut stream = TcpStream::connect(host).map_err(io)?;
         stream.set_read_timeout(Some(request.timeout)).map_err(io)?;
         let body = request.body.unwrap_or_default();
-        write!(
-            stream,
-            "{} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n",
-            request.method,
+        let mut head = format!("{} {path} HTTP/1.1\r\nHost: {host}\r\n", request.method);
+        for (name, value) in &request.headers {
+            if self.drop_signature && name.starts_with("signature") {
+                continue;
+            }
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
-        )
-        .map_err(io)?;
+        ));
+        stream.write_all(head.as_bytes()).map_err(io)?;
         stream.write_all(&body).map_err(io)?;
         let mut reader = BufReader::new(stream);
         let mut status_line = String::new();
@@ -82,9 +89,10 @@ impl Transport for PlainHttp {
 
 fn client(url: &str, dir: &std::path::Path, transport: Arc<PlainHttp>) -> CosignClient {
     let store = Arc::new(FileShareStore::new(dir).expect("store"));
+    let keys = Arc::new(FileDeviceKeyStore::new(dir).expect("device keys"));
     let mut config = ClientConfig::new(url);
     config.retries = 2;
-    CosignClient::new(config, store)
+    CosignClient::new(config, store, keys)
         .expect("client")
         .with_transport(transport)
 }
@@ -96,23 +104,39 @@ async fn every_request_goes_through_the_apps_transport() {
     let http = PlainHttp::new(0, false);
     let c = client(&server.url(), &dir.path().join("device"), http.clone());
     let pin = Pin::new("314159");
-    let key = c
-        .enroll("transport-user", &pin)
+    let backend = Backend::new(&server);
+    let key = inkseal_tests::enroll(&backend, &c, "transport-user", &pin)
         .await
-        .expect("enroll")
         .key_id;
-    c.request_certificate(&key, &pin)
+    c.request_certificate(&key, &pin, None)
         .await
         .expect("certificate");
-    let sig = c.sign_message(&key, &pin, b"contract").await.expect("sign");
+    let sig = c
+        .sign_message(&key, &pin, b"contract", None)
+        .await
+        .expect("sign");
     assert_eq!(sig.r_bytes().len(), 32);
     // Typed errors come through the app's stack too.
     assert!(matches!(
-        c.sign_message(&key, &Pin::new("000000"), b"x").await,
+        c.sign_message(&key, &Pin::new("000000"), b"x", None).await,
         Err(SdkError::WrongPin { attempts_left: 4 })
     ));
     // enroll, CSR co-signature, certificate, signature, wrong PIN.
     assert_eq!(http.sent.load(Ordering::SeqCst), 5);
+
+    // A transport that drops the signature headers gets nowhere, and costs no PIN attempt.
+    let careless = Arc::new(PlainHttp {
+        sent: AtomicUsize::new(0),
+        fail_first: 0,
+        broken: false,
+        drop_signature: true,
+    });
+    let c2 = client(&server.url(), &dir.path().join("device"), careless);
+    assert!(matches!(
+        c2.sign_message(&key, &Pin::new("000000"), b"x", None).await,
+        Err(SdkError::Unauthenticated(_))
+    ));
+    assert_eq!(c.status(&key).await.expect("status").pin_failures, 1);
     server.shutdown().await.expect("shutdown");
 }
 
@@ -122,7 +146,8 @@ async fn unreachable_is_retried_and_failed_is_not() {
     let server = start_server(&dir.path().join("server")).await;
     let flaky = PlainHttp::new(2, false);
     let c = client(&server.url(), &dir.path().join("device"), flaky.clone());
-    c.enroll("flaky-user", &Pin::new("314159"))
+    let backend = Backend::new(&server);
+    c.enroll(&backend.ticket("flaky-user").await, &Pin::new("314159"))
         .await
         .expect("succeeds on the third try");
     assert_eq!(flaky.sent.load(Ordering::SeqCst), 3);
@@ -130,7 +155,7 @@ async fn unreachable_is_retried_and_failed_is_not() {
     let broken = PlainHttp::new(0, true);
     let c = client(&server.url(), &dir.path().join("device2"), broken.clone());
     let err = c
-        .enroll("broken-user", &Pin::new("314159"))
+        .enroll(&backend.ticket("broken-user").await, &Pin::new("314159"))
         .await
         .expect_err("the proxy refuses");
     assert!(

@@ -14,7 +14,7 @@ use inkseal_pdf::{Document, Limits};
 use inkseal_sdk::{InkPad, SdkError};
 use inkseal_tests::render::{DPI, changed_pixels, render_page};
 use inkseal_tests::validators::bouncycastle_check;
-use inkseal_tests::{client_for, fixture, start_server};
+use inkseal_tests::{Backend, client_for, fixture, start_server};
 
 const PAD: Pad = Pad {
     width: 600.0,
@@ -54,13 +54,12 @@ async fn the_borrower_signs_the_contract_by_hand() {
     let server = start_server(&dir.path().join("server")).await;
     let client = client_for(&server, &dir.path().join("device"));
     let pin = Pin::new("314159");
-    let key = client
-        .enroll("borrower-11010519491231002X", &pin)
+    let backend = Backend::new(&server);
+    let key = inkseal_tests::enroll(&backend, &client, "customer-0042", &pin)
         .await
-        .expect("enroll")
         .key_id;
     let (_, ca) = client
-        .request_certificate(&key, &pin)
+        .request_certificate(&key, &pin, None)
         .await
         .expect("certificate");
     let bank = InstitutionSecret::generate(Scheme::Sm2).expect("bank key");

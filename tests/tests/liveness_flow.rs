@@ -1,7 +1,8 @@
-//! Liveness and ID-card evidence against a real server: the signing policy refuses to co-sign
-//! without a fresh passed liveness result bound to the request, and accepts with one; replayed,
-//! foreign and expired challenges, failed verdicts and stale evidence are refused; the evidence
-//! package and its PDF report describe the signing.
+//! Liveness and ID-card evidence against a real server: the signing policy co-signs only with
+//! fresh passed liveness evidence that bound the very document being signed, once; replayed,
+//! foreign and expired challenges, failed verdicts and stale evidence are refused; a foreign
+//! submission consumes nothing; the ID card must be the one the institution enrolled; the test
+//! vendor counts only behind its insecure flag; the evidence package names the document.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,26 +12,21 @@ use inkseal_capture::{Date, DigestAlgorithm, FileHooks};
 use inkseal_cosign::api::Pin;
 use inkseal_pdf::sign::{Placement, SignOptions};
 use inkseal_pdf::verify::{VerifyOptions, verify};
-use inkseal_sdk::{CaptureHookSet, CaptureRequest, CosignClient, SdkError};
+use inkseal_sdk::{CaptureHookSet, CaptureRequest, CosignClient, RecoveryAction, SdkError};
 use inkseal_server::RunningServer;
-use inkseal_server::store::SigningPolicy;
 use inkseal_tests::render::render_page;
-use inkseal_tests::{client_for, fixture, loopback_config};
+use inkseal_tests::{Backend, client_for, fixture, loopback_config, start_liveness_server};
 
 fn pin() -> Pin {
     Pin::new("246810")
 }
 
-async fn start(dir: &Path, edit: impl FnOnce(&mut inkseal_server::ServerConfig)) -> RunningServer {
-    let mut config = loopback_config(dir);
-    edit(&mut config);
-    inkseal_server::start(config).await.expect("server starts")
-}
-
-async fn enrolled(client: &CosignClient, user: &str) -> String {
-    let key = client.enroll(user, &pin()).await.expect("enroll").key_id;
+async fn enrolled(backend: &Backend, client: &CosignClient, user: &str) -> String {
+    let key = inkseal_tests::enroll(backend, client, user, &pin())
+        .await
+        .key_id;
     client
-        .request_certificate(&key, &pin())
+        .request_certificate(&key, &pin(), None)
         .await
         .expect("certificate");
     key
@@ -46,7 +42,7 @@ fn hooks(dir: &Path) -> CaptureHookSet {
     }
 }
 
-fn sign_options() -> SignOptions {
+fn sign_options(label: &str) -> SignOptions {
     let mut o = SignOptions::new(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -58,7 +54,7 @@ fn sign_options() -> SignOptions {
         page: Some(3),
         size: [150.0, 50.0],
     };
-    o.appearance.label = vec!["借款人 张三".into()];
+    o.appearance.label = vec![label.into()];
     o
 }
 
@@ -66,76 +62,132 @@ fn today() -> Date {
     Date::from_unix_ms(Clock::System.now_ms(), 480)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signing_needs_a_fresh_passed_liveness_check_bound_to_the_request() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start(&dir.path().join("server"), |_| {}).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let key = enrolled(&client, "borrower-110105199003071234").await;
-    server
-        .service()
-        .set_signing_policy(
-            &key,
-            SigningPolicy {
-                require_liveness: true,
-                max_evidence_age_secs: 600,
+/// The operator sets `key`'s signing policy over HTTP.
+async fn set_policy(backend: &Backend, key: &str, policy: serde_json::Value) {
+    let (status, body) = backend
+        .send(
+            reqwest::Method::PUT,
+            &format!("/v1/admin/keys/{key}/policy"),
+            policy,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn capture_for(
+    client: &CosignClient,
+    key: &str,
+    dir: &Path,
+    documents: Vec<[u8; 32]>,
+) -> inkseal_sdk::VerifiedEvidence {
+    client
+        .capture_evidence(
+            key,
+            hooks(dir),
+            CaptureRequest {
+                documents,
+                ..Default::default()
             },
         )
-        .expect("policy");
+        .await
+        .expect("live and valid")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_needs_fresh_liveness_bound_to_the_document_and_signs_it_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_liveness_server(&dir.path().join("server"), false).await;
+    let backend = Backend::new(&server);
+    let client = client_for(&server, &dir.path().join("device"));
+    let key = enrolled(&backend, &client, "customer-1001").await;
+    set_policy(
+        &backend,
+        &key,
+        serde_json::json!({ "require_liveness": true, "max_evidence_age_secs": 600 }),
+    )
+    .await;
     let contract = std::fs::read(fixture("loan-contract-zh.pdf")).expect("fixture");
 
     // Without evidence: refused, typed, and nothing is signed.
     let err = client
-        .sign_pdf(&key, &pin(), &contract, &sign_options())
+        .sign_pdf(&key, &pin(), &contract, &sign_options("借款人 张三"))
         .await
         .expect_err("no liveness, no signature");
     assert!(matches!(err, SdkError::EvidenceRequired(_)), "{err}");
 
-    // Capture through the file hooks, bound to the contract, judged by the server.
-    let request = CaptureRequest {
-        document: Some(contract.clone()),
-        ..Default::default()
-    };
-    let evidence = client
-        .capture_evidence(&key, hooks(&dir.path().join("capture")), request)
-        .await
-        .expect("live and valid");
+    // The capture binds the prepared signature's document digest; the server judges it.
+    let prepared = client
+        .prepare_pdf(&key, &contract, &sign_options("借款人 张三"))
+        .expect("prepared");
+    let document = prepared.document_digest();
+    let evidence = capture_for(&client, &key, &dir.path().join("capture"), vec![document]).await;
     assert!(evidence.receipt.passed);
+    assert_eq!(evidence.receipt.document_digests, [hex::encode(document)]);
     let card = evidence.id_card.as_ref().expect("the card was checked");
     assert_eq!(card.id_number.as_str().len(), 18);
 
+    // The same evidence cannot sign another document (contract B: another label, another
+    // revision, another digest), whatever the age window says.
+    let other_document = client
+        .prepare_pdf(&key, &contract, &sign_options("借款人 李四"))
+        .expect("prepared");
+    assert_ne!(other_document.document_digest(), document);
+    let err = client
+        .sign_prepared_pdf(&pin(), other_document, Some(evidence.head))
+        .await
+        .expect_err("evidence of another document");
+    assert!(
+        matches!(err, SdkError::EvidenceRequired(ref m) if m.contains("another document")),
+        "{err}"
+    );
+    // Nor a raw message.
+    let err = client
+        .sign_message(&key, &pin(), b"transfer 1,000,000", Some(evidence.head))
+        .await
+        .expect_err("evidence of another document");
+    assert!(matches!(err, SdkError::EvidenceRequired(_)), "{err}");
+
     let tail = client
-        .sign_pdf_with_evidence(
-            &key,
-            &pin(),
-            &contract,
-            &sign_options(),
-            Some(evidence.head),
-        )
+        .sign_prepared_pdf(&pin(), prepared, Some(evidence.head))
         .await
         .expect("co-signed with evidence");
     let signed = [contract.as_slice(), tail.as_slice()].concat();
     let report = verify(&signed, &VerifyOptions::default()).expect("verify");
     assert!(report.signatures[0].signature_valid, "{report:#?}");
 
-    // The evidence of a different key does not open this key's policy.
-    let other = enrolled(&client, "officer-0001").await;
-    let other_evidence = client
-        .capture_evidence(
-            &other,
-            hooks(&dir.path().join("capture-other")),
-            CaptureRequest::default(),
-        )
-        .await
-        .expect("the officer is live too");
+    // Once: the same document prepared again (same digest) is not signed a second time.
+    let again = client
+        .prepare_pdf(&key, &contract, &sign_options("借款人 张三"))
+        .expect("prepared");
+    let again_digest = again.document_digest();
     let err = client
-        .sign_pdf_with_evidence(
-            &key,
-            &pin(),
-            &contract,
-            &sign_options(),
-            Some(other_evidence.head),
-        )
+        .sign_prepared_pdf(&pin(), again, Some(evidence.head))
+        .await
+        .expect_err("used evidence");
+    if again_digest == document {
+        assert!(
+            matches!(err, SdkError::EvidenceRequired(ref m) if m.contains("already used")),
+            "{err}"
+        );
+    } else {
+        // The clock moved to the next second between the two preparations.
+        assert!(matches!(err, SdkError::EvidenceRequired(_)), "{err}");
+    }
+
+    // The evidence of a different key does not open this key's policy.
+    let other = enrolled(&backend, &client, "customer-1002").await;
+    let prepared = client
+        .prepare_pdf(&key, &contract, &sign_options("借款人 张三"))
+        .expect("prepared");
+    let other_evidence = capture_for(
+        &client,
+        &other,
+        &dir.path().join("capture-other"),
+        vec![prepared.document_digest()],
+    )
+    .await;
+    let err = client
+        .sign_prepared_pdf(&pin(), prepared, Some(other_evidence.head))
         .await
         .expect_err("someone else's evidence");
     assert!(
@@ -143,33 +195,30 @@ async fn signing_needs_a_fresh_passed_liveness_check_bound_to_the_request() {
         "{err}"
     );
 
-    // The institution exports the signing's evidence: JSON and a PDF report.
-    let audit: Vec<serde_json::Value> = reqwest::get(format!("{}/v1/audit", server.url()))
-        .await
-        .expect("audit")
-        .json()
-        .await
-        .expect("json");
+    // The institution finds the signing and exports its evidence: JSON and a PDF report
+    // naming the document signed.
     let head_hex = hex::encode(evidence.head);
-    let signing = audit
+    let (status, signings) = backend.get(&format!("/v1/admin/keys/{key}/signings")).await;
+    assert_eq!(status, 200);
+    let signing = signings
+        .as_array()
+        .expect("list")
         .iter()
-        .filter(|e| e["kind"] == "signed")
-        .map(|e| serde_json::from_str::<serde_json::Value>(e["detail"].as_str().expect("detail")))
-        .collect::<Result<Vec<_>, _>>()
-        .expect("details")
-        .into_iter()
-        .find(|d| d["evidence_head"] == head_hex.as_str())
-        .expect("the co-signature with evidence is audited");
+        .find(|s| s["evidence_head"] == head_hex.as_str())
+        .expect("the co-signature with evidence is listed")
+        .clone();
+    assert_eq!(signing["document_digest"], hex::encode(document).as_str());
+    assert_eq!(signing["message_kind"], "cms_signed_attributes");
     let idempotency_key = signing["idempotency_key"].as_str().expect("key");
-    let base = format!("{}/v1/keys/{key}/signings/{idempotency_key}", server.url());
-    let package: serde_json::Value = reqwest::get(format!("{base}/evidence"))
-        .await
-        .expect("package")
-        .json()
-        .await
-        .expect("json");
+    let base = format!("/v1/admin/keys/{key}/signings/{idempotency_key}");
+    let (status, package) = backend.get(&format!("{base}/evidence")).await;
+    assert_eq!(status, 200);
     assert_eq!(package["format"], "inkseal-evidence-package/v1");
     assert_eq!(package["signing"]["evidence_head"], head_hex.as_str());
+    assert_eq!(
+        package["signing"]["document_digest"],
+        hex::encode(document).as_str()
+    );
     let ev = &package["evidence"];
     assert_eq!(ev["passed"], true);
     assert_eq!(ev["manifest_verified"], true);
@@ -180,8 +229,7 @@ async fn signing_needs_a_fresh_passed_liveness_check_bound_to_the_request() {
             .expect("masked id")
             .contains('*')
     );
-    let contract_sm3 = hex::encode(DigestAlgorithm::Sm3.digest(&contract));
-    assert_eq!(ev["document_digests"][0], contract_sm3.as_str());
+    assert_eq!(ev["document_digests"][0], hex::encode(document).as_str());
     assert_eq!(package["audit_entries_verified"], true);
     let kinds: Vec<&str> = package["audit"]
         .as_array()
@@ -199,13 +247,20 @@ async fn signing_needs_a_fresh_passed_liveness_check_bound_to_the_request() {
     ] {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
-
-    let pdf = reqwest::get(format!("{base}/evidence.pdf"))
+    let pdf = backend
+        .http
+        .get(format!("{}{base}/evidence.pdf", server.url()))
+        .bearer_auth(&backend.api_key)
+        .send()
         .await
-        .expect("report")
-        .bytes()
-        .await
-        .expect("bytes");
+        .expect("report");
+    assert_eq!(
+        pdf.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let pdf = pdf.bytes().await.expect("bytes");
     assert!(pdf.starts_with(b"%PDF-"));
     let doc = inkseal_pdf::Document::load(&pdf, &inkseal_pdf::Limits::default()).expect("loads");
     let pages = inkseal_pdf::pages::pages(&doc).expect("pages");
@@ -218,8 +273,8 @@ async fn signing_needs_a_fresh_passed_liveness_check_bound_to_the_request() {
     let compact: String = text.split_whitespace().collect();
     assert!(compact.contains("活体检测"), "{compact}");
     assert!(
-        compact.contains(&contract_sm3[..32]),
-        "the document digest is printed"
+        compact.contains(&hex::encode(document)[..32]),
+        "the signed document's digest is printed"
     );
     let out = dir.path().join("evidence-report.pdf");
     std::fs::write(&out, &pdf).expect("write");
@@ -231,15 +286,63 @@ async fn signing_needs_a_fresh_passed_liveness_check_bound_to_the_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replayed_foreign_and_expired_challenges_are_refused() {
+async fn a_batch_policy_signs_each_bound_document_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = start(&dir.path().join("server"), |c| {
-        c.policy.challenge_ttl_secs = 1
-    })
-    .await;
+    let server = start_liveness_server(&dir.path().join("server"), false).await;
+    let backend = Backend::new(&server);
     let client = client_for(&server, &dir.path().join("device"));
-    let key = enrolled(&client, "policyholder-1").await;
-    let other = enrolled(&client, "policyholder-2").await;
+    let key = enrolled(&backend, &client, "customer-2001").await;
+    set_policy(
+        &backend,
+        &key,
+        serde_json::json!({
+            "require_liveness": true, "max_evidence_age_secs": 600, "allow_batch": true
+        }),
+    )
+    .await;
+    let (a, b, c) = (
+        &b"loan agreement"[..],
+        &b"repayment schedule"[..],
+        &b"privacy notice"[..],
+    );
+    let sm3 = |m: &[u8]| DigestAlgorithm::Sm3.digest(m);
+    let evidence = capture_for(
+        &client,
+        &key,
+        &dir.path().join("capture"),
+        vec![sm3(a), sm3(b)],
+    )
+    .await;
+    for m in [a, b] {
+        client
+            .sign_message(&key, &pin(), m, Some(evidence.head))
+            .await
+            .expect("a bound document signs");
+    }
+    for (m, why) in [(a, "already used"), (c, "another document")] {
+        let err = client
+            .sign_message(&key, &pin(), m, Some(evidence.head))
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(err, SdkError::EvidenceRequired(ref e) if e.contains(why)),
+            "{err}"
+        );
+    }
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_foreign_and_expired_challenges_are_refused_and_foreigners_consume_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = loopback_config(&dir.path().join("server"));
+    config.insecure.test_liveness_vendor = true;
+    config.policy.challenge_ttl_secs = 1;
+    let server = inkseal_server::start(config).await.expect("start");
+    let backend = Backend::new(&server);
+    let client = client_for(&server, &dir.path().join("device"));
+    let key = enrolled(&backend, &client, "policyholder-1").await;
+    let other = enrolled(&backend, &client, "policyholder-2").await;
     let capture_dir = dir.path().join("capture");
     FileHooks::write_sample(&capture_dir).expect("sample");
     let files = FileHooks::new(&capture_dir);
@@ -260,14 +363,29 @@ async fn replayed_foreign_and_expired_challenges_are_refused() {
         .expect("capture")
     };
 
-    // A fresh challenge passes once; the identical retry gets the same receipt.
+    // Another key submitting evidence that names this key's challenge is refused, and the
+    // challenge is still there for its owner.
     let challenge = client.liveness_challenge(&key).await.expect("challenge");
     assert!(!challenge.actions.is_empty(), "actions mode by default");
     let outcome = capture(challenge.clone());
+    let err = client
+        .submit_evidence(&other, &outcome.submission)
+        .await
+        .expect_err("foreign");
+    assert!(
+        matches!(err, SdkError::CaptureRejected { ref reason, action: RecoveryAction::NewChallenge }
+            if reason.contains("another key")),
+        "{err}"
+    );
+    // A malformed submission by the owner consumes nothing either.
+    let mut broken = outcome.submission.clone();
+    broken.liveness.frames_hex.clear();
+    let refused = client.submit_evidence(&key, &broken).await;
+    assert!(matches!(refused, Err(SdkError::Refused(_))), "{refused:?}");
     let first = client
         .submit_evidence(&key, &outcome.submission)
         .await
-        .expect("submit");
+        .expect("the owner's submission still counts");
     assert!(first.passed, "{}", first.reason);
     let again = client
         .submit_evidence(&key, &outcome.submission)
@@ -285,18 +403,7 @@ async fn replayed_foreign_and_expired_challenges_are_refused() {
         .await
         .expect_err("replay");
     assert!(
-        matches!(err, SdkError::CaptureRejected { ref reason } if reason.contains("already used")),
-        "{err}"
-    );
-
-    // Another key's challenge is refused (and used up).
-    let foreign = client.liveness_challenge(&other).await.expect("challenge");
-    let err = client
-        .submit_evidence(&key, &capture(foreign).submission)
-        .await
-        .expect_err("foreign");
-    assert!(
-        matches!(err, SdkError::CaptureRejected { ref reason } if reason.contains("another key")),
+        matches!(err, SdkError::CaptureRejected { ref reason, .. } if reason.contains("already used")),
         "{err}"
     );
 
@@ -312,24 +419,41 @@ async fn replayed_foreign_and_expired_challenges_are_refused() {
         .await
         .expect_err("expired");
     assert!(
-        matches!(err, SdkError::CaptureRejected { ref reason } if reason.contains("expired")),
+        matches!(err, SdkError::CaptureRejected { ref reason, .. } if reason.contains("expired")),
         "{err}"
+    );
+
+    // Expired, unanswered challenges are purged (their audit entries stay).
+    let purged = server.service().purge_expired().expect("purge");
+    assert!(purged.challenges >= 1, "{purged:?}");
+    let entries = backend.audit().await;
+    assert!(entries.iter().any(|e| e["kind"] == "purged"));
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e["kind"] == "challenge_issued")
+            .count()
+            >= 2
     );
 
     // A vendor verdict of "spoof" is recorded as failed and opens nothing.
     std::fs::write(capture_dir.join("face/verdict_hint.txt"), "spoof").expect("hint");
-    server
-        .service()
-        .set_signing_policy(
-            &key,
-            SigningPolicy {
-                require_liveness: true,
-                max_evidence_age_secs: 600,
-            },
-        )
-        .expect("policy");
+    set_policy(
+        &backend,
+        &key,
+        serde_json::json!({ "require_liveness": true, "max_evidence_age_secs": 600 }),
+    )
+    .await;
     let challenge = client.liveness_challenge(&key).await.expect("challenge");
-    let spoof = capture(challenge);
+    let mut spoof = capture(challenge);
+    let message = b"spoofed consent";
+    spoof
+        .bind_document(
+            DigestAlgorithm::Sm3,
+            DigestAlgorithm::Sm3.digest(message),
+            1,
+        )
+        .expect("bind");
     let receipt = client
         .submit_evidence(&key, &spoof.submission)
         .await
@@ -339,7 +463,7 @@ async fn replayed_foreign_and_expired_challenges_are_refused() {
     let mut head = [0u8; 32];
     hex::decode_to_slice(&receipt.manifest_head, &mut head).expect("hex");
     let err = client
-        .sign_digest(&key, &pin(), &[1; 32], Some(head))
+        .sign_message(&key, &pin(), message, Some(head))
         .await
         .expect_err("failed liveness");
     assert!(
@@ -352,58 +476,165 @@ async fn replayed_foreign_and_expired_challenges_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_evidence_is_refused_and_the_refusal_is_audited() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = start(&dir.path().join("server"), |c| {
-        c.policy.signing = SigningPolicy {
-            require_liveness: true,
-            max_evidence_age_secs: 1,
-        };
-    })
-    .await;
+    let mut config = loopback_config(&dir.path().join("server"));
+    config.insecure.test_liveness_vendor = true;
+    config.policy.signing.require_liveness = true;
+    config.policy.signing.max_evidence_age_secs = 1;
+    config.policy.signing.allow_batch = true;
+    let server = inkseal_server::start(config).await.expect("start");
+    let backend = Backend::new(&server);
     let client = client_for(&server, &dir.path().join("device"));
     // Identity proofing before the certificate: the CSR's co-signature needs evidence too.
-    let key = client
-        .enroll("consumer-9", &pin())
+    let key = inkseal_tests::enroll(&backend, &client, "consumer-9", &pin())
         .await
-        .expect("enroll")
         .key_id;
     let err = client
-        .request_certificate(&key, &pin())
+        .request_certificate(&key, &pin(), None)
         .await
         .expect_err("no certificate without liveness");
     assert!(matches!(err, SdkError::EvidenceRequired(_)), "{err}");
-    let evidence = client
-        .capture_evidence(
-            &key,
-            hooks(&dir.path().join("capture")),
-            CaptureRequest::default(),
-        )
-        .await
-        .expect("evidence");
+    let (m1, m2) = (&b"first consent"[..], &b"second consent"[..]);
+    let evidence = capture_for(
+        &client,
+        &key,
+        &dir.path().join("capture"),
+        vec![
+            DigestAlgorithm::Sm3.digest(m1),
+            DigestAlgorithm::Sm3.digest(m2),
+        ],
+    )
+    .await;
     client
-        .request_certificate_with_evidence(&key, &pin(), Some(evidence.head))
+        .request_certificate(&key, &pin(), Some(evidence.head))
         .await
         .expect("certificate after proofing");
     client
-        .sign_digest(&key, &pin(), &[2; 32], Some(evidence.head))
+        .sign_message(&key, &pin(), m1, Some(evidence.head))
         .await
         .expect("fresh evidence signs");
     tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
     let err = client
-        .sign_digest(&key, &pin(), &[3; 32], Some(evidence.head))
+        .sign_message(&key, &pin(), m2, Some(evidence.head))
         .await
         .expect_err("stale");
     assert!(
         matches!(err, SdkError::EvidenceRequired(ref m) if m.contains("old")),
         "{err}"
     );
-    let refusals = server
-        .service()
-        .store()
-        .audit_entries(1, 1000)
-        .expect("audit")
+    let refusals = backend
+        .audit()
+        .await
         .into_iter()
-        .filter(|e| e.kind == "refused" && e.detail.contains("old"))
+        .filter(|e| {
+            e["kind"] == "refused" && e["detail"].as_str().is_some_and(|d| d.contains("old"))
+        })
         .count();
     assert_eq!(refusals, 1);
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_id_card_must_be_the_one_the_institution_enrolled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_liveness_server(&dir.path().join("server"), false).await;
+    let backend = Backend::new(&server);
+    let client = client_for(&server, &dir.path().join("device"));
+    let sample = inkseal_capture::samples::sample_id_number();
+    // Another valid number (check character recomputed) for the second user.
+    let other = {
+        let body = format!("{}{}", &sample[..14], "555");
+        let check = inkseal_capture::id_number::check_character(&body).expect("check");
+        format!("{body}{check}")
+    };
+    let mut keys = Vec::new();
+    for (user, number) in [("holder-1", sample.clone()), ("holder-2", other)] {
+        let ticket = backend
+            .ticket_with(serde_json::json!({ "user_id": user, "id_number": number }))
+            .await;
+        keys.push(client.enroll(&ticket, &pin()).await.expect("enroll").key_id);
+    }
+    let passed = client
+        .capture_evidence(
+            &keys[0],
+            hooks(&dir.path().join("capture")),
+            CaptureRequest::default(),
+        )
+        .await
+        .expect("the holder's own card");
+    assert!(passed.receipt.passed);
+    let err = client
+        .capture_evidence(
+            &keys[1],
+            hooks(&dir.path().join("capture")),
+            CaptureRequest::default(),
+        )
+        .await
+        .expect_err("someone else's card");
+    assert!(
+        matches!(err, SdkError::CaptureRejected { ref reason, .. }
+            if reason.contains("not the one the institution enrolled")),
+        "{err}"
+    );
+    // The ID number itself is nowhere in the database.
+    let db = std::fs::read(dir.path().join("server/inkseal.db")).expect("db");
+    let wal = std::fs::read(dir.path().join("server/inkseal.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(
+            !bytes.windows(sample.len()).any(|w| w == sample.as_bytes()),
+            "the full ID number is stored"
+        );
+    }
+    server.shutdown().await.expect("shutdown");
+}
+
+async fn start_default(dir: &Path) -> RunningServer {
+    inkseal_server::start(loopback_config(dir))
+        .await
+        .expect("start")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_vendor_counts_only_behind_its_insecure_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Requiring liveness with no vendor adapter: the server refuses to start.
+    let mut config = loopback_config(&dir.path().join("a"));
+    config.policy.signing.require_liveness = true;
+    let err = inkseal_server::start(config)
+        .await
+        .err()
+        .expect("refuses to start");
+    assert!(err.to_string().contains("no liveness vendor"), "{err}");
+    // Configuring the test vendor by hand without the flag: refused too.
+    let mut config = loopback_config(&dir.path().join("b"));
+    config
+        .liveness_vendors
+        .push(Arc::new(inkseal_server::liveness::vendor::TestVendor));
+    let err = inkseal_server::start(config)
+        .await
+        .err()
+        .expect("refuses to start");
+    assert!(
+        err.to_string().contains("insecure-test-liveness-vendor"),
+        "{err}"
+    );
+
+    // Default flags: the test vendor's package is judged "not accepted", so it opens nothing.
+    let server = start_default(&dir.path().join("c")).await;
+    let backend = Backend::new(&server);
+    let client = client_for(&server, &dir.path().join("device"));
+    let key = enrolled(&backend, &client, "customer-3001").await;
+    let err = client
+        .capture_evidence(
+            &key,
+            hooks(&dir.path().join("capture")),
+            CaptureRequest::default(),
+        )
+        .await
+        .expect_err("the test vendor does not count");
+    assert!(
+        matches!(err, SdkError::CaptureRejected { ref reason, action: RecoveryAction::RetakeFace }
+            if reason.contains("not accepted here")),
+        "{err}"
+    );
     server.shutdown().await.expect("shutdown");
 }

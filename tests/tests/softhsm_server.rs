@@ -6,7 +6,7 @@ use inkseal_cosign::sm2::dsa::VerifyingKey;
 use inkseal_cosign::sm2::dsa::signature::Verifier;
 use inkseal_server::VaultChoice;
 use inkseal_server::vault::{Pkcs11Vault, ShareVault};
-use inkseal_tests::{client_at, loopback_config, softhsm_token};
+use inkseal_tests::{client_at, loopback_config, softhsm_token, ticket_in_process};
 
 #[test]
 fn co_signing_with_an_hsm_vault_survives_a_restart() {
@@ -26,9 +26,10 @@ fn co_signing_with_an_hsm_vault_survives_a_restart() {
             .expect("start with HSM vault");
         let client = client_at(&server.url(), &dir.path().join("device"));
         let pin = Pin::new("505050");
-        let enrolled = client.enroll("hsm-user", &pin).await.expect("enroll");
+        let ticket = ticket_in_process(&server, "hsm-user");
+        let enrolled = client.enroll(&ticket, &pin).await.expect("enroll");
         client
-            .request_certificate(&enrolled.key_id, &pin)
+            .request_certificate(&enrolled.key_id, &pin, None)
             .await
             .expect("certificate");
         server.shutdown().await.expect("shutdown");
@@ -39,11 +40,21 @@ fn co_signing_with_an_hsm_vault_survives_a_restart() {
         let server = inkseal_server::start(config).await.expect("restart");
         let client = client_at(&server.url(), &dir.path().join("device"));
         let sig = client
-            .sign_message(&enrolled.key_id, &pin, b"sealed by the HSM")
+            .sign_message(&enrolled.key_id, &pin, b"sealed by the HSM", None)
             .await
             .expect("sign after restart");
         let vk = VerifyingKey::new(DEFAULT_SIGNER_ID, enrolled.public_key).expect("vk");
         vk.verify(b"sealed by the HSM", &sig).expect("verifies");
+        // The audit log is anchored by checkpoints the token's audit key signed.
+        let service = server.service().clone();
+        let report = tokio::task::spawn_blocking(move || {
+            service.audit().checkpoint().expect("checkpoint");
+            service.audit().verify().expect("verify")
+        })
+        .await
+        .expect("task");
+        assert!(report.is_intact(), "{report:?}");
+        assert!(report.checkpoints >= 1 && report.anchored_through == report.entries);
         server.shutdown().await.expect("shutdown");
     });
 

@@ -30,7 +30,7 @@ pub struct KeygenRequest {
     pub v: u32,
     /// Curve of the key.
     pub curve: Curve,
-    /// Enrollment id chosen by the phone; becomes the key id. Binds both proofs.
+    /// The enrollment ticket's id (one use only): binds both proofs to this enrollment.
     pub enrollment_id: String,
     /// P1 = d1^-1 G.
     pub p1: HexPoint,

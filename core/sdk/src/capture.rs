@@ -36,17 +36,19 @@ pub struct CaptureRequest {
     pub require_id_card: bool,
     /// A statement the signer reads aloud on camera (insurance dual recording).
     pub intent_statement: Option<String>,
-    /// The document about to be signed: its SM3 digest is bound into the manifest.
-    pub document: Option<Vec<u8>>,
+    /// The documents about to be signed, as the SM3 digests the server will see: for a PDF,
+    /// [`PreparedPdf::document_digest`](crate::PreparedPdf::document_digest); for a raw
+    /// message, its SM3. Under a liveness policy the evidence signs only these.
+    pub documents: Vec<[u8; 32]>,
 }
 
 impl Default for CaptureRequest {
-    /// ID card and face; no intent recording; no document.
+    /// ID card and face; no intent recording; no document (identity proofing).
     fn default() -> Self {
         CaptureRequest {
             require_id_card: true,
             intent_statement: None,
-            document: None,
+            documents: Vec::new(),
         }
     }
 }
@@ -64,13 +66,14 @@ pub struct VerifiedEvidence {
     pub id_card: Option<IdCardReport>,
 }
 
-/// A capture failure as the app should see it.
+/// A capture failure as the app should see it, with the capture crate's recovery action.
 fn capture_error(e: CaptureError) -> SdkError {
     match e.action() {
         RecoveryAction::None => SdkError::Cancelled,
         RecoveryAction::Abort => SdkError::InvalidInput(e.to_string()),
-        _ => SdkError::CaptureRejected {
+        action => SdkError::CaptureRejected {
             reason: e.to_string(),
+            action,
         },
     }
 }
@@ -78,7 +81,9 @@ fn capture_error(e: CaptureError) -> SdkError {
 impl CosignClient {
     /// A one-time liveness challenge from the server for `key_id`.
     pub async fn liveness_challenge(&self, key_id: &str) -> Result<LivenessChallenge, SdkError> {
-        self.send(
+        self.send_as(
+            key_id,
+            "POST",
             &format!("/v1/keys/{key_id}/liveness/challenge"),
             Some(&serde_json::json!({})),
         )
@@ -92,8 +97,13 @@ impl CosignClient {
         key_id: &str,
         submission: &EvidenceSubmission,
     ) -> Result<EvidenceReceipt, SdkError> {
-        self.send(&format!("/v1/keys/{key_id}/evidence"), Some(submission))
-            .await
+        self.send_as(
+            key_id,
+            "POST",
+            &format!("/v1/keys/{key_id}/evidence"),
+            Some(submission),
+        )
+        .await
     }
 
     /// The whole capture: challenge, hooks (run on a blocking thread: they may wait for the
@@ -121,9 +131,8 @@ impl CosignClient {
                 intent: hooks.intent.as_deref(),
             };
             let mut outcome = CaptureSession::run(config, challenge, set)?;
-            if let Some(document) = &request.document {
-                let digest = DigestAlgorithm::Sm3.digest(document);
-                outcome.bind_document(DigestAlgorithm::Sm3, digest, now)?;
+            for digest in &request.documents {
+                outcome.bind_document(DigestAlgorithm::Sm3, *digest, now)?;
             }
             Ok::<_, CaptureError>(outcome)
         })
@@ -140,6 +149,7 @@ impl CosignClient {
         if !receipt.passed {
             return Err(SdkError::CaptureRejected {
                 reason: receipt.reason,
+                action: RecoveryAction::RetakeFace,
             });
         }
         let mut head = [0u8; 32];

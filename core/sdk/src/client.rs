@@ -1,13 +1,19 @@
-//! The co-signing client: enrollment, certificate, signing, over HTTP(S) with reqwest.
+//! The co-signing client: enrollment, certificate, signing, key lifecycle, over HTTP(S) with
+//! reqwest (or the app's own transport). Every request about a key is signed by the key's
+//! device key; the enrollment is signed by the new device key it registers.
 
+use crate::device_key::{DeviceKeyStore, signature_from_store};
 use crate::transport::{HttpRequest, MAX_RESPONSE_BYTES, Transport, TransportError};
 use crate::{SdkError, ShareStore, StoredShare};
+use inkseal_capture::RecoveryAction;
 use inkseal_cosign::api::{
-    CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, EnrollRequest,
-    EnrollResponse, ErrorBody, ErrorCode, KeyStatus, Pin,
+    CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, DeviceKeyRegistration,
+    EnrollRequest, EnrollResponse, EnrollmentTicket, ErrorBody, ErrorCode, KeyStatus, MessageKind,
+    Pin, PinChangeRequest, PinPolicy, RevocationReason, RevokeRequest, SignedMessage,
 };
 use inkseal_cosign::sm2::{self, dsa::Signature};
 use inkseal_cosign::{ClientKeyShare, ClientKeygen, CosignError};
+use inkseal_httpsig::{RequestTarget, SignatureParams, SignerError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -25,12 +31,14 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// When non-empty, only these PEM certificates are trusted for HTTPS (pinning).
     pub trusted_server_certs_pem: Vec<Vec<u8>>,
-    /// Retries after a network failure (same request, same idempotency key).
+    /// Retries after a network failure (same request, same idempotency key, signed anew).
     pub retries: u32,
+    /// The PIN rules the app checks before sending a new PIN (the server's decide).
+    pub pin_policy: PinPolicy,
 }
 
 impl ClientConfig {
-    /// Defaults: 10 s per request, 5 s to connect, 2 retries, system roots.
+    /// Defaults: 10 s per request, 5 s to connect, 2 retries, system roots, default PIN rules.
     pub fn new(server_url: impl Into<String>) -> Self {
         ClientConfig {
             server_url: server_url.into(),
@@ -38,6 +46,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             trusted_server_certs_pem: Vec::new(),
             retries: 2,
+            pin_policy: PinPolicy::default(),
         }
     }
 }
@@ -45,12 +54,23 @@ impl ClientConfig {
 /// A finished enrollment.
 #[derive(Clone, Debug)]
 pub struct Enrollment {
-    /// Key id to sign with.
+    /// Key id to sign with (chosen by the server).
     pub key_id: String,
-    /// User the key belongs to.
+    /// User the key belongs to (the institution's id, from the ticket).
     pub user_id: String,
+    /// The name the institution asserted for the key's certificate.
+    pub certificate_name: String,
     /// The joint public key.
     pub public_key: sm2::PublicKey,
+}
+
+/// The device key that signs a request: every request the SDK makes is about a key.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Auth<'a> {
+    /// The `keyid` the server looks the key up by (key id, or the ticket id at enrollment).
+    keyid: &'a str,
+    /// The alias in the device key store.
+    alias: &'a str,
 }
 
 /// Talks to the co-signing server on behalf of one device.
@@ -62,7 +82,9 @@ pub struct CosignClient {
     timeout: Duration,
     base: String,
     store: Arc<dyn ShareStore>,
+    device_keys: Arc<dyn DeviceKeyStore>,
     retries: u32,
+    pin_policy: PinPolicy,
     /// Shares already loaded from the store (with their verification tables), by key id.
     shares: Arc<Mutex<HashMap<String, Arc<ClientKeyShare>>>>,
 }
@@ -75,7 +97,7 @@ impl std::fmt::Debug for CosignClient {
     }
 }
 
-fn random_id(bytes: usize) -> Result<String, SdkError> {
+pub(crate) fn random_id(bytes: usize) -> Result<String, SdkError> {
     let mut b = vec![0u8; bytes];
     getrandom::fill(&mut b).map_err(|e| SdkError::Storage(format!("random: {e}")))?;
     Ok(hex::encode(b))
@@ -93,8 +115,12 @@ fn now_unix() -> u64 {
 }
 
 impl CosignClient {
-    /// Build a client storing shares in `store`.
-    pub fn new(config: ClientConfig, store: Arc<dyn ShareStore>) -> Result<Self, SdkError> {
+    /// Build a client storing shares in `store` and device keys in `device_keys`.
+    pub fn new(
+        config: ClientConfig,
+        store: Arc<dyn ShareStore>,
+        device_keys: Arc<dyn DeviceKeyStore>,
+    ) -> Result<Self, SdkError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .timeout(config.request_timeout)
@@ -136,7 +162,9 @@ impl CosignClient {
             timeout: config.request_timeout,
             base,
             store,
+            device_keys,
             retries: config.retries,
+            pin_policy: config.pin_policy,
             shares: Arc::default(),
         })
     }
@@ -148,17 +176,82 @@ impl CosignClient {
         self
     }
 
+    /// The path part of the base URL (a server mounted under a prefix signs its full path).
+    fn base_path(&self) -> &str {
+        let after_scheme = self.base.split_once("://").map(|(_, r)| r).unwrap_or("");
+        after_scheme
+            .find('/')
+            .map(|i| &after_scheme[i..])
+            .unwrap_or("")
+    }
+
+    /// The headers of one attempt: content type and the device signature (a fresh nonce and
+    /// time per attempt, so a retry is not a replay).
+    async fn headers(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        auth: Auth<'_>,
+    ) -> Result<Vec<(String, String)>, SdkError> {
+        let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        let Auth { keyid, alias } = auth;
+        let full_path = format!("{}{path}", self.base_path());
+        let params = SignatureParams::new(keyid, now_unix(), &random_id(16)?)
+            .map_err(|e| SdkError::InvalidInput(format!("request signature: {e}")))?;
+        let target = RequestTarget::new(method, &full_path, body)
+            .map_err(|e| SdkError::InvalidInput(format!("request signature: {e}")))?;
+        let base = inkseal_httpsig::signature_base(&target, &params);
+        let store = self.device_keys.clone();
+        let alias = alias.to_owned();
+        // A platform key store may block (a biometric prompt): run it off the async threads.
+        let signed = tokio::task::spawn_blocking(move || store.sign(&alias, base.as_bytes()))
+            .await
+            .map_err(|e| SdkError::Storage(format!("device key task: {e}")))??;
+        let signature = signature_from_store(&signed)?;
+        let signer = move |_: &[u8]| Ok::<_, SignerError>(signature);
+        let signed = inkseal_httpsig::sign_request(&target, &params, &signer)
+            .map_err(|e| SdkError::Storage(format!("request signature: {e}")))?;
+        headers.push((
+            inkseal_httpsig::CONTENT_DIGEST_HEADER.to_owned(),
+            signed.content_digest,
+        ));
+        headers.push((
+            inkseal_httpsig::SIGNATURE_INPUT_HEADER.to_owned(),
+            signed.signature_input,
+        ));
+        headers.push((
+            inkseal_httpsig::SIGNATURE_HEADER.to_owned(),
+            signed.signature,
+        ));
+        Ok(headers)
+    }
+
     pub(crate) async fn send<B: Serialize, T: DeserializeOwned>(
         &self,
+        method: &str,
         path: &str,
         body: Option<&B>,
+        auth: Auth<'_>,
     ) -> Result<T, SdkError> {
         let url = format!("{}{path}", self.base);
+        let body = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|e| SdkError::InvalidInput(e.to_string()))?,
+            None => Vec::new(),
+        };
         let mut attempt = 0;
         loop {
+            let headers = self.headers(method, path, &body, auth).await?;
+            let request = HttpRequest {
+                method: method.to_owned(),
+                url: url.clone(),
+                headers,
+                body: (method != "GET").then(|| body.clone()),
+                timeout: self.timeout,
+            };
             let result = match &self.transport {
-                None => self.send_reqwest(&url, body).await,
-                Some(t) => self.send_custom(t.clone(), &url, body).await,
+                None => self.send_reqwest(request).await,
+                Some(t) => self.send_custom(t.clone(), request).await,
             };
             match result {
                 Ok((status, bytes)) => return decode_body(status, &bytes),
@@ -172,15 +265,17 @@ impl CosignClient {
         }
     }
 
-    async fn send_reqwest<B: Serialize>(
-        &self,
-        url: &str,
-        body: Option<&B>,
-    ) -> Result<(u16, Vec<u8>), Delivery> {
-        let req = match body {
-            Some(b) => self.http.post(url).json(b),
-            None => self.http.get(url),
+    async fn send_reqwest(&self, request: HttpRequest) -> Result<(u16, Vec<u8>), Delivery> {
+        let mut req = match request.method.as_str() {
+            "GET" => self.http.get(&request.url),
+            _ => self.http.post(&request.url),
         };
+        for (name, value) in &request.headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = request.body {
+            req = req.body(body);
+        }
         let classify = |e: reqwest::Error| {
             if e.is_connect() || e.is_timeout() {
                 Delivery::Retryable(e.into())
@@ -190,26 +285,23 @@ impl CosignClient {
         };
         let resp = req.send().await.map_err(classify)?;
         let status = resp.status().as_u16();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(Delivery::Final(SdkError::ServerMisbehaved(
+                "response too large".into(),
+            )));
+        }
         let bytes = resp.bytes().await.map_err(classify)?;
         Ok((status, bytes.to_vec()))
     }
 
-    async fn send_custom<B: Serialize>(
+    async fn send_custom(
         &self,
         transport: Arc<dyn Transport>,
-        url: &str,
-        body: Option<&B>,
+        request: HttpRequest,
     ) -> Result<(u16, Vec<u8>), Delivery> {
-        let body = body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|e| Delivery::Final(SdkError::InvalidInput(e.to_string())))?;
-        let request = HttpRequest {
-            method: if body.is_some() { "POST" } else { "GET" }.into(),
-            url: url.to_owned(),
-            body,
-            timeout: self.timeout,
-        };
         let answer = tokio::task::spawn_blocking(move || transport.send(request))
             .await
             .map_err(|e| Delivery::Final(SdkError::Network(format!("transport task: {e}"))))?;
@@ -220,10 +312,26 @@ impl CosignClient {
         }
     }
 
-    fn stored(&self, key_id: &str) -> Result<StoredShare, SdkError> {
+    pub(crate) fn stored(&self, key_id: &str) -> Result<StoredShare, SdkError> {
         self.store
             .load(key_id)?
             .ok_or_else(|| SdkError::UnknownKey(format!("no share for {key_id} on this device")))
+    }
+
+    /// Send a request about `key_id`, signed by its device key.
+    pub(crate) async fn send_as<B: Serialize, T: DeserializeOwned>(
+        &self,
+        key_id: &str,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, SdkError> {
+        let stored = self.stored(key_id)?;
+        let auth = Auth {
+            keyid: key_id,
+            alias: &stored.device_key_alias,
+        };
+        self.send(method, path, body, auth).await
     }
 
     /// The device share for `key_id`, from the cache or the store.
@@ -250,61 +358,115 @@ impl CosignClient {
         Ok(share)
     }
 
-    /// Create a split key for `user_id` protected by `pin`, and keep the device share.
-    pub async fn enroll(&self, user_id: &str, pin: &Pin) -> Result<Enrollment, SdkError> {
-        if !pin.is_acceptable() {
-            return Err(SdkError::InvalidInput(
-                "PIN must be 6-32 characters without control characters".into(),
-            ));
+    /// Check a new PIN against the app's copy of the PIN policy (the server checks again).
+    fn check_new_pin(&self, pin: &Pin) -> Result<(), SdkError> {
+        self.pin_policy
+            .check(pin)
+            .map_err(|e| SdkError::PinRejected(e.to_string()))
+    }
+
+    /// Create a split key with the enrollment `ticket` the institution issued, protected by
+    /// `pin`: a new device key is made (and attested where the platform can), the key is
+    /// generated in one round trip, and the device share is kept.
+    pub async fn enroll(&self, ticket: &str, pin: &Pin) -> Result<Enrollment, SdkError> {
+        self.check_new_pin(pin)?;
+        let ticket = EnrollmentTicket::parse(ticket.trim())
+            .map_err(|e| SdkError::TicketInvalid(e.to_string()))?;
+        let alias = format!("dk-{}", random_id(16)?);
+        let device_keys = self.device_keys.clone();
+        let (alias_for_task, challenge) = (alias.clone(), ticket.id().as_bytes().to_vec());
+        let device =
+            tokio::task::spawn_blocking(move || device_keys.create(&alias_for_task, &challenge))
+                .await
+                .map_err(|e| SdkError::Storage(format!("device key task: {e}")))??;
+        let result = self
+            .enroll_with_device_key(&ticket, pin, &alias, device)
+            .await;
+        if result.is_err() {
+            // The server never knew this device key, or refused it: do not leave it behind.
+            let _ = self.device_keys.delete(&alias);
         }
-        let enrollment_id = random_id(16)?;
-        let (keygen, request) = ClientKeygen::start(&enrollment_id).map_err(misbehaved)?;
+        result
+    }
+
+    async fn enroll_with_device_key(
+        &self,
+        ticket: &EnrollmentTicket,
+        pin: &Pin,
+        alias: &str,
+        device: crate::DeviceKeyInfo,
+    ) -> Result<Enrollment, SdkError> {
+        let (keygen, request) = ClientKeygen::start(ticket.id()).map_err(misbehaved)?;
         let body = EnrollRequest {
-            user_id: user_id.to_owned(),
+            ticket: ticket.clone(),
             pin: pin.clone(),
+            device_key: DeviceKeyRegistration {
+                public_key_spki_hex: hex::encode(&device.public_key_spki_der),
+                attestation: device.attestation,
+            },
             keygen: request,
         };
-        let resp: EnrollResponse = self.send("/v1/enroll", Some(&body)).await?;
-        if resp.key_id != enrollment_id {
-            return Err(SdkError::ServerMisbehaved("server renamed the key".into()));
+        let auth = Auth {
+            keyid: ticket.id(),
+            alias,
+        };
+        let resp: EnrollResponse = self.send("POST", "/v1/enroll", Some(&body), auth).await?;
+        if !inkseal_cosign::valid_id(&resp.key_id) {
+            return Err(SdkError::ServerMisbehaved("the key id is malformed".into()));
         }
         let share = keygen.finish(&resp.keygen).map_err(misbehaved)?;
+        // The proofs were bound to the ticket id; the key lives under the server's key id.
+        let share = ClientKeyShare::from_parts(
+            &resp.key_id,
+            &share.secret_bytes(),
+            &share.public_key().to_sec1_bytes(),
+        )
+        .map_err(misbehaved)?;
         self.store.save(&StoredShare {
-            key_id: share.key_id().to_owned(),
-            user_id: user_id.to_owned(),
+            key_id: resp.key_id.clone(),
+            user_id: resp.user_id.clone(),
+            certificate_name: resp.certificate_name.clone(),
+            device_key_alias: alias.to_owned(),
             public_key: share.public_key().to_sec1_bytes().to_vec(),
             secret: share.secret_bytes().to_vec(),
             certificate: None,
         })?;
         Ok(Enrollment {
-            key_id: share.key_id().to_owned(),
-            user_id: user_id.to_owned(),
+            key_id: resp.key_id,
+            user_id: resp.user_id,
+            certificate_name: resp.certificate_name,
             public_key: *share.public_key(),
         })
     }
 
-    /// Co-sign the digest `e` (= SM3(Z_A || M)); the signature is verified before it is returned.
-    ///
-    /// `evidence_head` binds an evidence manifest to this signature on the server.
-    pub async fn sign_digest(
+    /// Co-sign `message` (read by the server as `kind`); the signature is verified before it
+    /// is returned. `evidence_head` binds an evidence manifest to this signature.
+    pub(crate) async fn sign_signed_message(
         &self,
         key_id: &str,
         pin: &Pin,
-        e: &[u8; 32],
+        message: SignedMessage,
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Signature, SdkError> {
         let share = self.share(key_id)?;
+        let e = share.digest(message.bytes());
         // s == 0 has probability ~2^-256; a bounded retry keeps the API total anyway.
         for _ in 0..3 {
-            let (session, sign) = share.start_sign(e).map_err(misbehaved)?;
+            let (session, sign) = share.start_sign(&e).map_err(misbehaved)?;
             let body = CosignRequest {
                 idempotency_key: random_id(16)?,
                 pin: pin.clone(),
                 evidence_head: evidence_head.map(hex::encode),
+                message: message.clone(),
                 sign,
             };
             let resp: CosignResponse = self
-                .send(&format!("/v1/keys/{key_id}/sign"), Some(&body))
+                .send_as(
+                    key_id,
+                    "POST",
+                    &format!("/v1/keys/{key_id}/sign"),
+                    Some(&body),
+                )
                 .await?;
             match session.finish(&resp.sign) {
                 Ok(sig) => return Ok(sig),
@@ -317,34 +479,29 @@ impl CosignClient {
         ))
     }
 
-    /// Co-sign a message: e = SM3(Z_A || message) with the default signer ID.
+    /// Co-sign a short message (at most 8 KiB): e = SM3(Z_A || message) with the default
+    /// signer ID. With a liveness policy, `evidence_head` must name evidence that bound
+    /// SM3(message) as its document.
     pub async fn sign_message(
         &self,
         key_id: &str,
         pin: &Pin,
         message: &[u8],
+        evidence_head: Option<[u8; 32]>,
     ) -> Result<Signature, SdkError> {
-        let e = self.share(key_id)?.digest(message);
-        self.sign_digest(key_id, pin, &e, None).await
-    }
-
-    /// Obtain a certificate for the joint key: build a CSR, co-sign it (proof of possession),
-    /// have the server's CA issue, and check the certificate is for our key and from that CA.
-    ///
-    /// Returns `(certificate DER, CA certificate DER)`; the certificate is kept with the share.
-    pub async fn request_certificate(
-        &self,
-        key_id: &str,
-        pin: &Pin,
-    ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
-        self.request_certificate_with_evidence(key_id, pin, None)
+        let message = SignedMessage::new(MessageKind::Raw, message.to_vec())
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        self.sign_signed_message(key_id, pin, message, evidence_head)
             .await
     }
 
-    /// [`CosignClient::request_certificate`] for a key whose signing policy requires liveness:
-    /// the CSR's co-signature presents the evidence with head `evidence_head` (identity
-    /// proofing before the certificate is issued).
-    pub async fn request_certificate_with_evidence(
+    /// Obtain a certificate for the joint key: build a CSR with the name the institution
+    /// asserted, co-sign it (proof of possession), have the server's CA issue, and check the
+    /// certificate is for our key and from that CA. When the key's policy requires liveness,
+    /// `evidence_head` names the identity proofing's evidence.
+    ///
+    /// Returns `(certificate DER, CA certificate DER)`; the certificate is kept with the share.
+    pub async fn request_certificate(
         &self,
         key_id: &str,
         pin: &Pin,
@@ -352,17 +509,30 @@ impl CosignClient {
     ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
         let share = self.share(key_id)?;
         let mut stored = self.stored(key_id)?;
-        let tbs = inkseal_pki::csr_to_be_signed(share.public_key(), &stored.user_id)
+        let name = if stored.certificate_name.is_empty() {
+            stored.user_id.clone()
+        } else {
+            stored.certificate_name.clone()
+        };
+        let tbs = inkseal_pki::csr_to_be_signed(share.public_key(), &name)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let e = share.digest(&tbs);
-        let sig = self.sign_digest(key_id, pin, &e, evidence_head).await?;
+        let message = SignedMessage::new(MessageKind::CertificationRequest, tbs.clone())
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let sig = self
+            .sign_signed_message(key_id, pin, message, evidence_head)
+            .await?;
         let csr = inkseal_pki::assemble_csr(&tbs, &sig)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
         let body = CertificateRequest {
             csr_der_hex: hex::encode(csr),
         };
         let resp: CertificateResponse = self
-            .send(&format!("/v1/keys/{key_id}/certificate"), Some(&body))
+            .send_as(
+                key_id,
+                "POST",
+                &format!("/v1/keys/{key_id}/certificate"),
+                Some(&body),
+            )
             .await?;
         let cert = hex::decode(&resp.certificate_der_hex)
             .map_err(|_| SdkError::ServerMisbehaved("certificate is not hex".into()))?;
@@ -375,10 +545,68 @@ impl CosignClient {
         Ok((cert, ca))
     }
 
-    /// The server's view of a key (lock state, failures, certificate).
+    /// The server's view of a key (lock state, failures, revocation, certificate).
     pub async fn status(&self, key_id: &str) -> Result<KeyStatus, SdkError> {
-        self.send::<(), _>(&format!("/v1/keys/{key_id}"), None)
+        self.send_as::<(), _>(key_id, "GET", &format!("/v1/keys/{key_id}"), None)
             .await
+    }
+
+    /// Change the PIN (the old one counts as a PIN attempt; the new one must meet the PIN
+    /// policy).
+    pub async fn change_pin(&self, key_id: &str, old: &Pin, new: &Pin) -> Result<(), SdkError> {
+        self.check_new_pin(new)?;
+        let body = PinChangeRequest {
+            old_pin: old.clone(),
+            new_pin: new.clone(),
+        };
+        let _: serde_json::Value = self
+            .send_as(
+                key_id,
+                "POST",
+                &format!("/v1/keys/{key_id}/pin"),
+                Some(&body),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Revoke the key (PIN required): it never signs again and its certificate is listed in
+    /// the CA's CRL. The device share and device key are forgotten.
+    pub async fn revoke(
+        &self,
+        key_id: &str,
+        pin: &Pin,
+        reason: RevocationReason,
+    ) -> Result<(), SdkError> {
+        let body = RevokeRequest {
+            pin: pin.clone(),
+            reason,
+        };
+        let _: serde_json::Value = self
+            .send_as(
+                key_id,
+                "POST",
+                &format!("/v1/keys/{key_id}/revoke"),
+                Some(&body),
+            )
+            .await?;
+        self.forget(key_id)
+    }
+
+    /// Forget a key on this device: its share and its device key (the server keeps the key
+    /// until it is revoked).
+    pub fn forget(&self, key_id: &str) -> Result<(), SdkError> {
+        if let Some(stored) = self.store.load(key_id)? {
+            if !stored.device_key_alias.is_empty() {
+                self.device_keys.delete(&stored.device_key_alias)?;
+            }
+        }
+        self.store.delete(key_id)?;
+        self.shares
+            .lock()
+            .map_err(|_| SdkError::Storage("share cache poisoned".into()))?
+            .remove(key_id);
+        Ok(())
     }
 
     /// The certificate issued to a key held on this device, if any.
@@ -414,16 +642,40 @@ fn decode_body<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, SdkE
     }
     let body: ErrorBody = serde_json::from_slice(bytes)
         .map_err(|_| SdkError::ServerMisbehaved(format!("HTTP {status} without an error body")))?;
-    Err(match body.code {
+    Err(error_from_body(body))
+}
+
+/// The typed error of an error body (every code has its own meaning: no catch-all).
+pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
+    match body.code {
         ErrorCode::WrongPin => SdkError::WrongPin {
             attempts_left: body.attempts_left.unwrap_or(0),
         },
+        ErrorCode::PinRejected => SdkError::PinRejected(body.message),
         ErrorCode::Locked => SdkError::Locked,
+        ErrorCode::Revoked => SdkError::Revoked,
         ErrorCode::UnknownKey => SdkError::UnknownKey(body.message),
+        ErrorCode::Unauthenticated => SdkError::Unauthenticated(body.message),
+        ErrorCode::ClockSkew => SdkError::ClockSkew {
+            server_time_unix: body.server_time_unix.unwrap_or(0),
+        },
+        ErrorCode::TicketInvalid => SdkError::TicketInvalid(body.message),
+        ErrorCode::RateLimited => SdkError::RateLimited {
+            retry_after_secs: body.retry_after_secs.unwrap_or(1),
+        },
         ErrorCode::EvidenceRequired => SdkError::EvidenceRequired(body.message),
         ErrorCode::ChallengeInvalid => SdkError::CaptureRejected {
             reason: body.message,
+            action: RecoveryAction::NewChallenge,
         },
-        _ => SdkError::Refused(body.message),
-    })
+        // The SDK sent something the server could not take: a bug to report, not a user error.
+        ErrorCode::BadRequest | ErrorCode::UnsupportedMediaType | ErrorCode::TooLarge => {
+            SdkError::Refused(body.message)
+        }
+        ErrorCode::Conflict
+        | ErrorCode::NotFound
+        | ErrorCode::PolicyRefused
+        | ErrorCode::Forbidden
+        | ErrorCode::Internal => SdkError::Refused(body.message),
+    }
 }

@@ -1,8 +1,10 @@
 //! The inkseal SDK façade: what an app (through the bindings) or a desktop tool calls.
 //!
-//! * [`CosignClient`] enrolls a user's split key with the co-signing server, obtains its
-//!   certificate (the CSR is itself co-signed, proving possession), and signs messages or
-//!   digests in one round trip each, verifying every signature before returning it.
+//! * [`CosignClient`] enrolls a user's split key with an enrollment ticket the institution
+//!   issued, registering a [`DeviceKeyStore`] key that signs every later request; obtains the
+//!   key's certificate (the CSR is itself co-signed, proving possession); signs messages and
+//!   PDFs in one round trip each, verifying every signature before returning it; changes the
+//!   PIN and revokes the key.
 //! * [`CosignClient::capture_evidence`] drives face liveness and ID-card capture through the
 //!   app's hooks against a one-time server challenge; the server's verdict decides, and the
 //!   returned manifest head binds the evidence to the signing request.
@@ -16,6 +18,7 @@
 
 mod capture;
 mod client;
+mod device_key;
 mod error;
 mod ink_pad;
 mod pdf;
@@ -24,8 +27,12 @@ mod transport;
 
 pub use capture::{CaptureHookSet, CaptureRequest, VerifiedEvidence};
 pub use client::{ClientConfig, CosignClient, Enrollment};
+pub use device_key::{DeviceKeyInfo, DeviceKeyStore, FileDeviceKeyStore};
 pub use error::SdkError;
 pub use ink_pad::{Handwriting, InkPad, SealedHandwriting};
+pub use inkseal_capture::RecoveryAction;
 pub use inkseal_cosign::api::Pin;
+pub use inkseal_cosign::api::{AttestationFormat, DeviceAttestation, PinPolicy, RevocationReason};
+pub use pdf::PreparedPdf;
 pub use share_store::{FileShareStore, ShareStore, StoredShare};
 pub use transport::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport, TransportError};

@@ -10,9 +10,15 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 pub struct StoredShare {
     /// Key id on the server.
     pub key_id: String,
-    /// User the key belongs to.
+    /// User the key belongs to (the institution's opaque id).
     pub user_id: String,
-    /// Joint public key, SEC1 compressed.
+    /// The common name the institution asserted: what the certificate request must carry.
+    #[serde(default)]
+    pub certificate_name: String,
+    /// The alias of this key's device key in the [`DeviceKeyStore`](crate::DeviceKeyStore).
+    #[serde(default)]
+    pub device_key_alias: String,
+    /// Joint public key, SEC1.
     #[serde(with = "hex_bytes")]
     pub public_key: Vec<u8>,
     /// The share d1 (32 bytes). A platform store wraps it before it touches disk.

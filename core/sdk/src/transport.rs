@@ -12,6 +12,10 @@ pub struct HttpRequest {
     pub method: String,
     /// The whole URL.
     pub url: String,
+    /// Headers to send exactly as given (`Content-Type`, and the device signature:
+    /// `Content-Digest`, `Signature-Input`, `Signature`). A transport must not drop or change
+    /// them, and must not add a body encoding the signature does not cover.
+    pub headers: Vec<(String, String)>,
     /// The JSON body (`POST` only).
     pub body: Option<Vec<u8>>,
     /// How long the whole exchange may take.

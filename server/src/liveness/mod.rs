@@ -1,29 +1,37 @@
 //! Liveness challenges, evidence verdicts and the signing policy that consumes them.
 //!
-//! 1. [`CosignService::issue_challenge`]: a random nonce and action order, a short expiry,
-//!    stored and audited.
-//! 2. [`CosignService::submit_evidence`]: the challenge is consumed (single use, even when the
-//!    check fails), must be this key's and unexpired by the server's clock; the manifest must
-//!    verify and record exactly the submitted artefacts and the issued challenge; the server
-//!    re-checks frame quality and the ID card itself, then asks the vendor adapter. The verdict
-//!    and the manifest are stored append-only and audited, passed or not.
-//! 3. [`CosignService::check_signing_policy`] (inside every co-signing request): a key whose
-//!    policy requires liveness is co-signed only with the head of a passed manifest of this key,
-//!    received less than `max_evidence_age_secs` ago. Refusals are typed and audited.
+//! 1. [`Liveness::issue_challenge`]: a random nonce and action order, a short expiry, stored
+//!    and audited; a key holds at most `max_open_challenges` unanswered ones.
+//! 2. [`Liveness::submit_evidence`]: the challenge must be this key's, unused and unexpired by
+//!    the server's clock; the manifest must verify and record exactly the submitted artefacts
+//!    and the issued challenge. Only then is the challenge consumed, together with the stored
+//!    verdict (so a malformed or foreign submission consumes nothing). The server re-checks
+//!    frame quality and the ID card itself (and, when the institution bound an ID number to
+//!    the key, that the card is the holder's), then asks the vendor adapter. The verdict, the
+//!    manifest and the documents it binds are stored append-only and audited, passed or not.
+//! 3. `check_signing_policy` (inside every co-signing request): a key whose policy requires
+//!    liveness is co-signed only with the head of a passed manifest of this key, received less
+//!    than `max_evidence_age_secs` ago, that binds the very document being signed; the
+//!    evidence signs once (or, with `allow_batch`, each bound document once). Refusals are
+//!    typed and audited.
 
 pub mod vendor;
 
-use crate::audit::{AuditEvent, AuditKind};
+use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
-use crate::service::CosignService;
-use crate::store::{ChallengeRecord, EvidenceRecord, SigningPolicy, Taken, now_ms};
+use crate::service::Context;
+use crate::store::{
+    ChallengeRecord, EvidenceRecord, EvidenceUse, KeyRecord, SigningPolicy, StoreError, now_ms,
+};
 use inkseal_capture::challenge::{LivenessAction, LivenessChallenge, NONCE_LEN};
 use inkseal_capture::date::{CHINA_STANDARD_TIME_OFFSET_MINUTES, Date};
 use inkseal_capture::id_card::check_id_card;
-use inkseal_capture::id_number::mask_id_number;
+use inkseal_capture::id_number::{IdNumber, mask_id_number};
+use inkseal_capture::manifest::EvidenceKind;
 use inkseal_capture::quality::check_image;
 use inkseal_capture::submission::EvidenceSubmission;
 use inkseal_cosign::api::EvidenceReceipt;
+use inkseal_cosign::api::MessageKind;
 use serde_json::json;
 
 /// Every action a challenge may ask for.
@@ -35,11 +43,7 @@ const ALL_ACTIONS: [LivenessAction; 5] = [
     LivenessAction::OpenMouth,
 ];
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
-    let mut b = [0u8; N];
-    getrandom::fill(&mut b).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(b)
-}
+use crate::service::random_bytes;
 
 /// `count` distinct actions in a uniformly random order (Fisher-Yates on random bytes).
 fn random_actions(count: usize) -> Result<Vec<LivenessAction>, ServiceError> {
@@ -53,76 +57,105 @@ fn random_actions(count: usize) -> Result<Vec<LivenessAction>, ServiceError> {
     Ok(actions[..count.min(actions.len())].to_vec())
 }
 
-impl CosignService {
-    /// Issue a one-time liveness challenge for `key_id`.
-    pub fn issue_challenge(&self, key_id: &str) -> Result<LivenessChallenge, ServiceError> {
-        let key = self.key(key_id)?;
-        if key.locked {
-            return Err(ServiceError::Locked);
+/// Liveness challenges, evidence, signing policies (see the module documentation).
+pub struct Liveness<'a> {
+    pub(crate) ctx: &'a Context,
+}
+
+impl Liveness<'_> {
+    /// Issue a one-time liveness challenge for an authenticated device's key (a locked key
+    /// may still prove liveness, for its re-verification; a revoked one may not).
+    pub fn issue_challenge(
+        &self,
+        key: &KeyRecord,
+        caller: &Caller,
+    ) -> Result<LivenessChallenge, ServiceError> {
+        let ctx = self.ctx;
+        if key.revoked {
+            return Err(ServiceError::Revoked);
+        }
+        let now = now_ms();
+        if ctx.store.open_challenges(&key.key_id, now)? >= ctx.policy.max_open_challenges {
+            return Err(ServiceError::RateLimited {
+                retry_after_secs: ctx.policy.challenge_ttl_secs.max(1),
+                why: "this key already holds the most unanswered challenges allowed".into(),
+            });
         }
         let id: [u8; 16] = random_bytes()?;
         let nonce: [u8; NONCE_LEN] = random_bytes()?;
         let challenge = LivenessChallenge::new(
             format!("lc-{}", hex::encode(id)),
             &nonce,
-            random_actions(self.policy.liveness_actions)?,
+            random_actions(ctx.policy.liveness_actions)?,
             inkseal_capture::quality::QualityThresholds::face(),
-            now_ms(),
-            self.policy.challenge_ttl_secs.saturating_mul(1000),
+            now,
+            ctx.policy.challenge_ttl_secs.saturating_mul(1000),
         )
         .map_err(|e| ServiceError::Internal(format!("challenge: {e}")))?;
         let record = ChallengeRecord {
             challenge_id: challenge.challenge_id.clone(),
-            key_id: key_id.to_owned(),
+            key_id: key.key_id.clone(),
             challenge_json: serde_json::to_string(&challenge)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?,
             expires_ms: challenge.expires_at_ms,
         };
         let audit = AuditEvent::new(
             AuditKind::ChallengeIssued,
-            key_id,
+            &key.key_id,
             json!({
                 "challenge_id": challenge.challenge_id,
                 "mode": challenge.mode.as_str(),
                 "actions": challenge.actions.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
                 "expires_at_ms": challenge.expires_at_ms,
             }),
-        );
-        self.store.insert_challenge(&record, &audit)?;
+        )
+        .by(caller);
+        ctx.store.insert_challenge(&record, &audit)?;
         Ok(challenge)
     }
 
-    /// Judge an evidence submission for `key_id` (see the module documentation). A failed
-    /// liveness check is a receipt with `passed: false`, not an error; errors are malformed,
-    /// inconsistent or replayed submissions.
+    /// Judge an evidence submission for an authenticated device's key (see the module
+    /// documentation). A failed liveness check is a receipt with `passed: false`, not an
+    /// error; errors are malformed, inconsistent or replayed submissions, which consume
+    /// nothing.
     pub fn submit_evidence(
         &self,
-        key_id: &str,
+        key: &KeyRecord,
         submission: &EvidenceSubmission,
+        caller: &Caller,
     ) -> Result<EvidenceReceipt, ServiceError> {
-        let key = self.key(key_id)?;
-        if key.locked {
-            return Err(ServiceError::Locked);
+        let ctx = self.ctx;
+        let key_id = key.key_id.as_str();
+        if key.revoked {
+            return Err(ServiceError::Revoked);
         }
-        let record = match self.store.take_challenge(&submission.challenge_id)? {
-            Taken::Fresh(record) => record,
-            Taken::AlreadyUsed => {
+        let record = match ctx.store.get_challenge(&submission.challenge_id)? {
+            None => return Err(self.refuse_challenge(key_id, "unknown challenge", caller)),
+            Some((record, _)) if record.key_id != key_id => {
+                return Err(self.refuse_challenge(
+                    key_id,
+                    "the challenge belongs to another key",
+                    caller,
+                ));
+            }
+            Some((_, true)) => {
                 // A retried submission (same manifest) gets the verdict it already has.
-                if let Some(done) = self.store.find_evidence(key_id, &submission.head_hex())? {
+                if let Some(done) = ctx.store.find_evidence(key_id, &submission.head_hex())? {
                     if done.challenge_id == submission.challenge_id {
                         return self.receipt(key_id, done);
                     }
                 }
-                return Err(self.refuse_challenge(key_id, "the challenge was already used"));
+                return Err(self.refuse_challenge(
+                    key_id,
+                    "the challenge was already used",
+                    caller,
+                ));
             }
-            Taken::Unknown => return Err(self.refuse_challenge(key_id, "unknown challenge")),
+            Some((record, false)) => record,
         };
-        if record.key_id != key_id {
-            return Err(self.refuse_challenge(key_id, "the challenge belongs to another key"));
-        }
         let now = now_ms();
         if now > record.expires_ms {
-            return Err(self.refuse_challenge(key_id, "the challenge has expired"));
+            return Err(self.refuse_challenge(key_id, "the challenge has expired", caller));
         }
         let challenge: LivenessChallenge = serde_json::from_str(&record.challenge_json)
             .map_err(|e| ServiceError::Internal(format!("stored challenge: {e}")))?;
@@ -136,8 +169,9 @@ impl CosignService {
         let package = submission
             .vendor_package()
             .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let document_digests = bound_documents(submission)?;
 
-        let (passed, reason) = self.judge(&challenge, submission, &package, &frames, now)?;
+        let (passed, reason) = self.judge(key, &challenge, submission, &package, &frames, now)?;
         let head = submission.head_hex();
         let evidence = EvidenceRecord {
             challenge_id: challenge.challenge_id.clone(),
@@ -154,6 +188,7 @@ impl CosignService {
                 .as_ref()
                 .map(|c| mask_id_number(&c.id_number)),
             received_ms: now,
+            document_digests,
         };
         let kind = if passed {
             AuditKind::EvidenceAccepted
@@ -168,13 +203,17 @@ impl CosignService {
                 "manifest_head": head,
                 "vendor": evidence.vendor_name,
                 "vendor_reference": evidence.vendor_reference,
+                "document_digests": evidence.document_digests,
                 "reason": reason,
             }),
-        );
-        match self.store.insert_evidence(&evidence, &audit) {
-            Err(crate::store::StoreError::Conflict) => {
-                return Err(ServiceError::Conflict(
-                    "this manifest was already submitted".into(),
+        )
+        .by(caller);
+        match ctx.store.insert_evidence(&evidence, &audit) {
+            Err(StoreError::Conflict) => {
+                return Err(self.refuse_challenge(
+                    key_id,
+                    "the challenge was used meanwhile",
+                    caller,
                 ));
             }
             other => other?,
@@ -196,12 +235,14 @@ impl CosignService {
             valid_until_ms: evidence
                 .received_ms
                 .saturating_add(policy.max_evidence_age_secs.saturating_mul(1000)),
+            document_digests: evidence.document_digests,
         })
     }
 
     /// The server's own checks, then the vendor's verdict: `(passed, reason)`.
     fn judge(
         &self,
+        key: &KeyRecord,
         challenge: &LivenessChallenge,
         submission: &EvidenceSubmission,
         package: &[u8],
@@ -221,9 +262,20 @@ impl CosignService {
             if let Err(e) = check_id_card(card, today) {
                 return Ok((false, format!("ID card: {e}")));
             }
+            if let Some(binding) = &key.id_binding {
+                let number = IdNumber::parse(&card.id_number, today)
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default();
+                if !crate::service::id_matches(&self.ctx.id_pepper, binding, &number) {
+                    return Ok((
+                        false,
+                        "the ID card is not the one the institution enrolled this key for".into(),
+                    ));
+                }
+            }
         }
         let name = submission.liveness.vendor_name.as_str();
-        let Some(vendor) = self.vendors.iter().find(|v| v.name() == name) else {
+        let Some(vendor) = self.ctx.vendors.iter().find(|v| v.name() == name) else {
             return Ok((
                 false,
                 format!("liveness vendor {name:?} is not accepted here"),
@@ -235,13 +287,14 @@ impl CosignService {
         Ok((verdict.passed, verdict.reason))
     }
 
-    fn refuse_challenge(&self, key_id: &str, why: &str) -> ServiceError {
+    fn refuse_challenge(&self, key_id: &str, why: &str, caller: &Caller) -> ServiceError {
         let audit = AuditEvent::new(
             AuditKind::Refused,
             key_id,
             json!({ "reason": format!("evidence: {why}") }),
-        );
-        match self.store.append_audit(&audit) {
+        )
+        .by(caller);
+        match self.ctx.store.append_audit(&audit) {
             Ok(()) => ServiceError::ChallengeInvalid(format!("{why}; request a new challenge")),
             Err(e) => e.into(),
         }
@@ -249,72 +302,169 @@ impl CosignService {
 
     /// The signing policy in force for `key_id`: its own, or the server's default.
     pub fn signing_policy(&self, key_id: &str) -> Result<SigningPolicy, ServiceError> {
-        Ok(self
-            .store
-            .get_policy(key_id)?
-            .unwrap_or(self.policy.signing))
+        self.ctx.signing_policy(key_id)
     }
 
-    /// Give `key_id` its own signing policy (an administrative action: not exposed over the
-    /// public HTTP API, which has no caller authentication yet). Audited.
+    /// Give `key_id` its own signing policy (operator with `policy:write`). Audited.
     pub fn set_signing_policy(
         &self,
         key_id: &str,
         policy: SigningPolicy,
+        caller: &Caller,
     ) -> Result<(), ServiceError> {
-        self.key(key_id)?;
+        self.ctx.key(key_id)?;
         let audit = AuditEvent::new(
             AuditKind::PolicyChanged,
             key_id,
             json!({
                 "require_liveness": policy.require_liveness,
                 "max_evidence_age_secs": policy.max_evidence_age_secs,
+                "allow_batch": policy.allow_batch,
             }),
-        );
-        Ok(self.store.set_policy(key_id, &policy, &audit)?)
+        )
+        .by(caller);
+        Ok(self.ctx.store.set_policy(key_id, &policy, &audit)?)
+    }
+}
+
+/// The SM3 document digests a submission's manifest binds.
+fn bound_documents(submission: &EvidenceSubmission) -> Result<Vec<String>, ServiceError> {
+    submission
+        .manifest
+        .entries_of(EvidenceKind::DocumentDigest)
+        .map(|e| {
+            let algorithm = e.meta.get("document_digest_algorithm").map(String::as_str);
+            if algorithm != Some("sm3") {
+                return Err(ServiceError::BadRequest(
+                    "documents must be bound by their SM3 digest".into(),
+                ));
+            }
+            Ok(e.artefact_digest_hex.clone())
+        })
+        .collect()
+}
+
+impl Context {
+    /// The signing policy in force for `key_id`: its own, or the server's default.
+    pub(crate) fn signing_policy(&self, key_id: &str) -> Result<SigningPolicy, ServiceError> {
+        Ok(self
+            .store
+            .get_policy(key_id)?
+            .unwrap_or(self.policy.signing))
     }
 
-    /// Refuses (typed, audited) a co-signing request that the key's policy does not allow.
+    /// Passed evidence of `key_id` with this head, younger than the policy's age, or why not.
+    fn fresh_evidence(
+        &self,
+        key_id: &str,
+        head: &str,
+        policy: &SigningPolicy,
+    ) -> Result<Result<EvidenceRecord, String>, ServiceError> {
+        Ok(match self.store.find_evidence(key_id, head)? {
+            None => Err("the presented evidence is unknown for this key".into()),
+            Some(e) if !e.passed => {
+                Err(format!("the presented liveness check failed: {}", e.reason))
+            }
+            Some(e) => {
+                let age_ms = now_ms().saturating_sub(e.received_ms);
+                let max_ms = policy.max_evidence_age_secs.saturating_mul(1000);
+                if age_ms > max_ms {
+                    Err(format!(
+                        "the liveness check is {} s old; at most {} s is accepted",
+                        age_ms / 1000,
+                        policy.max_evidence_age_secs
+                    ))
+                } else {
+                    Ok(e)
+                }
+            }
+        })
+    }
+
+    /// Refuse unless `head` names fresh passed evidence of `key_id` (an operator's unlock).
+    pub(crate) fn require_fresh_evidence(
+        &self,
+        key_id: &str,
+        head: &str,
+    ) -> Result<(), ServiceError> {
+        let policy = self.signing_policy(key_id)?;
+        match self.fresh_evidence(key_id, head, &policy)? {
+            Ok(_) => Ok(()),
+            Err(why) => Err(ServiceError::EvidenceRequired(why)),
+        }
+    }
+
+    /// Audit and build the refusal of a co-signing request for its evidence.
+    pub(crate) fn refuse_evidence(
+        &self,
+        key_id: &str,
+        evidence_head: Option<&str>,
+        why: &str,
+        caller: &Caller,
+    ) -> Result<ServiceError, ServiceError> {
+        self.store.append_audit(
+            &AuditEvent::new(
+                AuditKind::Refused,
+                key_id,
+                json!({ "reason": why, "evidence_head": evidence_head }),
+            )
+            .by(caller),
+        )?;
+        Ok(ServiceError::EvidenceRequired(format!(
+            "{why}; run the liveness check again for this document"
+        )))
+    }
+
+    /// Refuses (typed, audited) a co-signing request that the key's policy does not allow;
+    /// otherwise returns the evidence use the signature takes.
     pub(crate) fn check_signing_policy(
         &self,
         key_id: &str,
         evidence_head: Option<&str>,
-    ) -> Result<(), ServiceError> {
+        kind: MessageKind,
+        document_digest: &[u8; 32],
+        caller: &Caller,
+    ) -> Result<Option<EvidenceUse>, ServiceError> {
         let policy = self.signing_policy(key_id)?;
         if !policy.require_liveness {
-            return Ok(());
+            return Ok(None);
         }
-        let why = match evidence_head {
-            None => Some("this key requires a passed liveness check; none was presented".into()),
-            Some(head) => match self.store.find_evidence(key_id, head)? {
-                None => Some("the presented evidence is unknown for this key".into()),
-                Some(e) if !e.passed => {
-                    Some(format!("the presented liveness check failed: {}", e.reason))
-                }
-                Some(e) => {
-                    let age_ms = now_ms().saturating_sub(e.received_ms);
-                    let max_ms = policy.max_evidence_age_secs.saturating_mul(1000);
-                    (age_ms > max_ms).then(|| {
-                        format!(
-                            "the liveness check is {} s old; at most {} s is accepted",
-                            age_ms / 1000,
-                            policy.max_evidence_age_secs
-                        )
-                    })
-                }
-            },
+        let Some(head) = evidence_head else {
+            return Err(self.refuse_evidence(
+                key_id,
+                None,
+                "this key requires a passed liveness check; none was presented",
+                caller,
+            )?);
         };
-        let Some(why) = why else {
-            return Ok(());
+        let evidence = match self.fresh_evidence(key_id, head, &policy)? {
+            Ok(e) => e,
+            Err(why) => return Err(self.refuse_evidence(key_id, Some(head), &why, caller)?),
         };
-        self.store.append_audit(&AuditEvent::new(
-            AuditKind::Refused,
-            key_id,
-            json!({ "reason": why, "evidence_head": evidence_head }),
-        ))?;
-        Err(ServiceError::EvidenceRequired(format!(
-            "{why}; run the liveness check again"
-        )))
+        let document = hex::encode(document_digest);
+        let slot = match kind {
+            // Identity proofing before the certificate: the CSR names the key, not a document.
+            MessageKind::CertificationRequest => "certification".to_owned(),
+            MessageKind::CmsSignedAttributes | MessageKind::Raw => {
+                if !evidence.document_digests.contains(&document) {
+                    return Err(self.refuse_evidence(
+                        key_id,
+                        Some(head),
+                        "the presented evidence was captured for another document",
+                        caller,
+                    )?);
+                }
+                if policy.allow_batch {
+                    document
+                } else {
+                    String::new()
+                }
+            }
+        };
+        Ok(Some(EvidenceUse {
+            manifest_head: head.to_owned(),
+            slot,
+        }))
     }
 }
 

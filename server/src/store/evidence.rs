@@ -1,8 +1,10 @@
 //! Storage of liveness challenges, evidence and per-key signing policies.
 //!
-//! Challenges are single use: taking one is a single conditional UPDATE, so two concurrent
-//! submissions cannot both consume it. Evidence rows are append-only (the SQLite store refuses
-//! UPDATE and DELETE with triggers), like the audit log.
+//! Challenges are single use: taking one is a single conditional UPDATE (on the challenge, its
+//! key, and its being unused), so two concurrent submissions cannot both consume it, and a
+//! stranger's submission naming someone else's challenge consumes nothing. Evidence rows are
+//! append-only (the SQLite store refuses UPDATE and DELETE with triggers), like the audit log;
+//! expired challenges that no evidence answered may be purged.
 
 use super::StoreError;
 use crate::audit::{AuditEntry, AuditEvent};
@@ -43,6 +45,8 @@ pub struct EvidenceRecord {
     pub id_number_masked: Option<String>,
     /// When the server received it (unix ms).
     pub received_ms: u64,
+    /// The documents the manifest binds (SM3 digests, lower-case hex), in manifest order.
+    pub document_digests: Vec<String>,
 }
 
 /// Signing rules of one key.
@@ -52,14 +56,19 @@ pub struct SigningPolicy {
     pub require_liveness: bool,
     /// How old (seconds since the server received it) that result may be.
     pub max_evidence_age_secs: u64,
+    /// One piece of evidence may sign each document it binds once (a loan package signed
+    /// after one liveness check); otherwise it signs exactly one document, once.
+    #[serde(default)]
+    pub allow_batch: bool,
 }
 
 impl Default for SigningPolicy {
-    /// No liveness required; evidence, when presented, valid for 10 minutes.
+    /// No liveness required; evidence, when presented, valid for 10 minutes, one signature.
     fn default() -> Self {
         SigningPolicy {
             require_liveness: false,
             max_evidence_age_secs: 600,
+            allow_batch: false,
         }
     }
 }
@@ -71,21 +80,14 @@ pub struct SignatureSummary {
     pub idempotency_key: String,
     /// The digest signed.
     pub e: Vec<u8>,
+    /// What kind of message was signed.
+    pub message_kind: String,
+    /// The document the message names (hex).
+    pub document_digest: String,
     /// The evidence manifest head the request carried.
     pub evidence_head: Option<String>,
     /// When it was produced (unix ms).
     pub created_ms: u64,
-}
-
-/// Outcome of [`EvidenceStore::take_challenge`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Taken {
-    /// This call consumed the challenge.
-    Fresh(ChallengeRecord),
-    /// The challenge had been used before.
-    AlreadyUsed,
-    /// No such challenge.
-    Unknown,
 }
 
 /// Evidence storage; part of every [`Store`](super::Store).
@@ -96,10 +98,9 @@ pub trait EvidenceStore {
         challenge: &ChallengeRecord,
         audit: &AuditEvent,
     ) -> Result<(), StoreError>;
-    /// Consume a challenge (single use), whatever the outcome of the check that follows.
-    fn take_challenge(&self, challenge_id: &str) -> Result<Taken, StoreError>;
-    /// Store a verdict and its audit entry atomically; `Conflict` if the challenge already
-    /// has evidence or the manifest head is already known.
+    /// Consume the challenge with its verdict, atomically: the challenge must be `key_id`'s
+    /// and unused; the evidence and its audit entry are stored with it. `Conflict` if the
+    /// challenge was used meanwhile (or the manifest head is known).
     fn insert_evidence(
         &self,
         evidence: &EvidenceRecord,
@@ -111,8 +112,13 @@ pub trait EvidenceStore {
         key_id: &str,
         manifest_head: &str,
     ) -> Result<Option<EvidenceRecord>, StoreError>;
-    /// The challenge as issued.
-    fn get_challenge(&self, challenge_id: &str) -> Result<Option<ChallengeRecord>, StoreError>;
+    /// The challenge as issued, and whether it was used.
+    fn get_challenge(
+        &self,
+        challenge_id: &str,
+    ) -> Result<Option<(ChallengeRecord, bool)>, StoreError>;
+    /// Challenges of `key_id` issued and not yet answered nor expired.
+    fn open_challenges(&self, key_id: &str, now_ms: u64) -> Result<u64, StoreError>;
     /// The key's own signing policy, if one was set.
     fn get_policy(&self, key_id: &str) -> Result<Option<SigningPolicy>, StoreError>;
     /// Set the key's signing policy (audited).
@@ -122,6 +128,8 @@ pub trait EvidenceStore {
         policy: &SigningPolicy,
         audit: &AuditEvent,
     ) -> Result<(), StoreError>;
+    /// The signings of a key, newest first, at most `limit`.
+    fn signatures_of(&self, key_id: &str, limit: u32) -> Result<Vec<SignatureSummary>, StoreError>;
     /// One produced signature.
     fn get_signature(
         &self,

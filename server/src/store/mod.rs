@@ -1,24 +1,30 @@
-//! Storage behind a trait: keys, PIN counters, signatures (idempotency), audit log, settings,
-//! and (in [`EvidenceStore`]) liveness challenges, evidence and signing policies.
+//! Storage behind traits, one per concern: keys, PIN counters, signatures, certificates, the
+//! audit log and settings ([`Store`]); liveness challenges, evidence and signing policies
+//! ([`EvidenceStore`]); operator credentials, enrollment tickets and request nonces
+//! ([`AccessStore`]).
 //!
-//! The trait is synchronous; the server calls it from blocking tasks. [`SqliteStore`] is the
-//! default (embedded, zero set-up). A PostgreSQL store implements the same trait for deployments
-//! with several server replicas: every rule that matters for correctness (unique key ids, one
-//! signature per idempotency key, atomic PIN counters, append-only audit) is expressed as a
-//! constraint or a single statement so it holds across replicas.
+//! The traits are synchronous; the server calls them from blocking tasks. [`SqliteStore`] is
+//! the default (embedded, zero set-up). Every rule that matters for correctness (unique key
+//! ids, one signature per idempotency key, single-use tickets, challenges, nonces and
+//! evidence, PIN attempts reserved before they are compared, append-only audit) is a
+//! constraint or a single conditional statement, so a PostgreSQL implementation of the same
+//! traits keeps it across replicas.
 
+mod access;
 mod evidence;
 mod sqlite;
+mod sqlite_access;
 mod sqlite_evidence;
 
 pub(crate) use sqlite::now_ms;
 
+pub use access::{AccessStore, CredentialKind, CredentialRecord, PurgeCounts, TicketRecord};
 pub use evidence::{
-    ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy, Taken,
+    ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
 };
 pub use sqlite::SqliteStore;
 
-use crate::audit::{AuditEntry, AuditEvent};
+use crate::audit::{AuditEntry, AuditEvent, Checkpoint};
 use thiserror::Error;
 
 /// Storage failures.
@@ -30,6 +36,9 @@ pub enum StoreError {
     /// No such row.
     #[error("not found")]
     NotFound,
+    /// The database was made by an incompatible version.
+    #[error("{0}")]
+    Incompatible(String),
     /// The database failed.
     #[error("database error: {0}")]
     Backend(String),
@@ -38,22 +47,35 @@ pub enum StoreError {
 /// A key as enrolled (every secret in it is sealed by the vault).
 #[derive(Clone, Debug)]
 pub struct KeyRecord {
-    /// Key id (the enrollment id).
+    /// Key id (chosen by the server).
     pub key_id: String,
-    /// User the key belongs to.
+    /// User the key belongs to (the institution's opaque id, from the ticket).
     pub user_id: String,
-    /// Joint public key, SEC1 compressed.
+    /// Common name the institution asserted for certificates.
+    pub certificate_name: String,
+    /// The enrollment ticket that created the key.
+    pub ticket_id: String,
+    /// Joint public key, SEC1 uncompressed.
     pub public_key: Vec<u8>,
+    /// The phone's device key (P-256 SubjectPublicKeyInfo DER) that signs every request.
+    pub device_public_key: Vec<u8>,
+    /// The device key's attestation format, when one was verified at enrollment.
+    pub device_attestation: Option<String>,
+    /// The keyed hash binding the key to the holder's ID number (salt || MAC), when the
+    /// institution supplied the number with the ticket.
+    pub id_binding: Option<Vec<u8>>,
     /// d2 sealed by the vault.
     pub sealed_share: Vec<u8>,
     /// PIN verifier sealed by the vault.
     pub sealed_pin: Vec<u8>,
     /// Salt of the PIN verifier.
     pub pin_salt: Vec<u8>,
-    /// Consecutive wrong PINs.
+    /// Wrong PINs since the last right one, including attempts being compared right now.
     pub pin_failures: u32,
     /// Locked after too many wrong PINs.
     pub locked: bool,
+    /// Revoked: never signs again.
+    pub revoked: bool,
     /// Issued certificate (DER), if any.
     pub certificate: Option<Vec<u8>>,
 }
@@ -80,8 +102,25 @@ pub struct NewSignature {
     pub response: String,
     /// The digest signed.
     pub e: Vec<u8>,
+    /// What kind of message was signed.
+    pub message_kind: String,
+    /// The document the message names (the CMS message-digest, or SM3 of a raw message).
+    pub document_digest: Vec<u8>,
     /// Evidence manifest head, if any.
     pub evidence_head: Option<String>,
+    /// The use of the evidence this signature takes, when the policy makes evidence count.
+    pub evidence_use: Option<EvidenceUse>,
+}
+
+/// One use of a piece of evidence: `(manifest head, slot)` is unique, so the evidence signs
+/// once per slot. A single-use policy has one slot (`""`); a batch policy one per bound
+/// document (the document digest, hex).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceUse {
+    /// Manifest head.
+    pub manifest_head: String,
+    /// The slot.
+    pub slot: String,
 }
 
 /// Outcome of [`Store::record_signature`].
@@ -91,53 +130,139 @@ pub enum Recorded {
     Inserted,
     /// Another request with the same idempotency key won; return (or refuse) this one instead.
     Existing(StoredSignature),
+    /// The evidence's use was already taken by another signature: nothing was recorded.
+    EvidenceUsed,
+}
+
+/// Outcome of [`Store::reserve_pin_attempt`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinReservation {
+    /// An attempt is reserved (counted as a failure until [`Store::pin_attempt_succeeded`]).
+    Reserved,
+    /// The key is locked.
+    Locked,
+    /// The key is revoked.
+    Revoked,
+    /// Every remaining attempt is being compared right now by concurrent requests.
+    Busy,
+    /// No such key.
+    NotFound,
 }
 
 /// Outcome of a wrong PIN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PinFailure {
-    /// Consecutive failures including this one.
+    /// Wrong PINs since the last right one (including attempts still being compared).
     pub failures: u32,
     /// Whether the key is now locked.
     pub locked: bool,
 }
 
-/// The server's storage.
-pub trait Store: EvidenceStore + Send + Sync {
-    /// Insert a new key and its enrollment audit entry atomically. `Conflict` if the id exists.
-    fn insert_key(&self, key: &KeyRecord, audit: &AuditEvent) -> Result<(), StoreError>;
+/// A certificate the CA issued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCertificate {
+    /// Serial number (big-endian).
+    pub serial: Vec<u8>,
+    /// The key it was issued to.
+    pub key_id: String,
+    /// When (unix ms).
+    pub issued_ms: u64,
+    /// When it was revoked (unix ms), if it was.
+    pub revoked_ms: Option<u64>,
+    /// Why (a `RevocationReason` name).
+    pub revocation_reason: Option<String>,
+}
+
+/// The server's storage of keys, signatures, certificates, audit log and settings.
+pub trait Store: EvidenceStore + AccessStore + Send + Sync {
+    /// Insert a new key, consuming its enrollment ticket, with the audit entry, atomically.
+    /// `Conflict` if the ticket was used (or expired) meanwhile or the key id exists.
+    fn insert_key(
+        &self,
+        key: &KeyRecord,
+        now_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
     /// Fetch a key.
     fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
-    /// Count a wrong PIN atomically; lock at `max_failures`. Audited.
-    fn record_pin_failure(&self, key_id: &str, max_failures: u32)
-    -> Result<PinFailure, StoreError>;
-    /// Reset the consecutive-failure counter after a right PIN.
-    fn reset_pin_failures(&self, key_id: &str) -> Result<(), StoreError>;
+    /// Reserve one PIN attempt before comparing, in the statement that checks the lock: at
+    /// most `max_failures` attempts are ever outstanding or failed since the last success.
+    fn reserve_pin_attempt(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+    ) -> Result<PinReservation, StoreError>;
+    /// The reserved attempt compared wrong: lock at `max_failures`. `audit` is the
+    /// `pin_failure` entry; a `locked` entry follows when this attempt locked the key.
+    fn pin_attempt_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        audit: &AuditEvent,
+    ) -> Result<PinFailure, StoreError>;
+    /// The reserved attempt compared right: the count starts again.
+    fn pin_attempt_succeeded(&self, key_id: &str) -> Result<(), StoreError>;
+    /// The reserved attempt was never compared (the vault failed): give it back.
+    fn release_pin_attempt(&self, key_id: &str) -> Result<(), StoreError>;
+    /// Replace the PIN verifier (PIN change), audited.
+    fn set_pin(
+        &self,
+        key_id: &str,
+        sealed_pin: &[u8],
+        pin_salt: &[u8],
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
+    /// Unlock a locked key and reset its count, audited. `NotFound` if it is not locked (or
+    /// revoked).
+    fn unlock(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// Revoke a key and its certificates, audited. `NotFound` if it is already revoked.
+    fn revoke(
+        &self,
+        key_id: &str,
+        reason: &str,
+        now_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
     /// Look up a signature by idempotency key.
     fn find_signature(
         &self,
         key_id: &str,
         idempotency_key: &str,
     ) -> Result<Option<StoredSignature>, StoreError>;
-    /// Record a signature and its audit entry atomically, unless the idempotency key is taken.
+    /// Record a signature, the evidence use it takes and its audit entry atomically, unless
+    /// the idempotency key or the evidence use is taken.
     fn record_signature(
         &self,
         sig: &NewSignature,
         audit: &AuditEvent,
     ) -> Result<Recorded, StoreError>;
-    /// Store an issued certificate and its audit entry.
-    fn set_certificate(
+    /// Store an issued certificate (the key's current one, and the CA's register) with its
+    /// audit entry.
+    fn record_certificate(
         &self,
         key_id: &str,
+        serial: &[u8],
         certificate: &[u8],
         audit: &AuditEvent,
     ) -> Result<(), StoreError>;
+    /// Every revoked certificate, for the CRL.
+    fn revoked_certificates(&self) -> Result<Vec<IssuedCertificate>, StoreError>;
     /// Append an audit entry on its own.
     fn append_audit(&self, audit: &AuditEvent) -> Result<(), StoreError>;
     /// Read audit entries with `seq >= from`, at most `limit`.
     fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The last entry's sequence number and hash, if the log is not empty.
+    fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
+    /// Store a signed checkpoint. `Conflict` if one exists for that sequence number.
+    fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// Every checkpoint, oldest first.
+    fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
     /// Read a setting.
     fn get_setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Write a setting unless present; returns the value now stored.
     fn put_setting_if_absent(&self, name: &str, value: &[u8]) -> Result<Vec<u8>, StoreError>;
+    /// Write (or replace) a setting.
+    fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Add one to a counter setting and return the new value (1 the first time).
+    fn next_counter(&self, name: &str) -> Result<u64, StoreError>;
 }

@@ -1,48 +1,101 @@
-//! SQLite store: one connection in WAL mode behind a mutex.
+//! SQLite store: one connection in WAL mode behind a mutex, `synchronous=FULL` so that an
+//! answered request (a signature, a PIN failure, an audit entry) survives a power loss.
+//!
+//! Three kinds of writes commit with `synchronous=NORMAL` instead (durable against a crash of
+//! the process, not of the machine), because losing them on a power loss is safe and syncing
+//! them would triple the cost of a signature: a request nonce (a replay after a power loss
+//! still has to be a captured TLS request, and the signature it would ask for is answered from
+//! the durable idempotency record), a PIN attempt's reservation, and the reset after a right
+//! PIN (a lost reset leaves the count higher, never lower). A wrong PIN's confirmation, which
+//! the answer reports, is synced like everything else.
 
-use super::{KeyRecord, NewSignature, PinFailure, Recorded, Store, StoreError, StoredSignature};
-use crate::audit::{AuditEntry, AuditEvent, AuditKind, GENESIS, entry_hash};
+use super::{
+    IssuedCertificate, KeyRecord, NewSignature, PinFailure, PinReservation, Recorded, Store,
+    StoreError, StoredSignature,
+};
+use crate::audit::{
+    AuditEntry, AuditEvent, AuditKind, Checkpoint, EntryFields, GENESIS, entry_hash,
+};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::path::Path;
 use std::sync::Mutex;
 
+/// The schema version this build writes (`PRAGMA user_version`).
+pub(super) const SCHEMA_VERSION: i64 = 2;
+
 const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS keys (
-    key_id        TEXT PRIMARY KEY,
-    user_id       TEXT NOT NULL,
-    public_key    BLOB NOT NULL,
-    sealed_share  BLOB NOT NULL,
-    sealed_pin    BLOB NOT NULL,
-    pin_salt      BLOB NOT NULL,
-    pin_failures  INTEGER NOT NULL DEFAULT 0,
-    locked        INTEGER NOT NULL DEFAULT 0,
-    certificate   BLOB,
-    created_ms    INTEGER NOT NULL
+CREATE TABLE keys (
+    key_id             TEXT PRIMARY KEY,
+    user_id            TEXT NOT NULL,
+    certificate_name   TEXT NOT NULL,
+    ticket_id          TEXT NOT NULL UNIQUE,
+    public_key         BLOB NOT NULL,
+    device_public_key  BLOB NOT NULL,
+    device_attestation TEXT,
+    id_binding         BLOB,
+    sealed_share       BLOB NOT NULL,
+    sealed_pin         BLOB NOT NULL,
+    pin_salt           BLOB NOT NULL,
+    pin_failures       INTEGER NOT NULL DEFAULT 0,
+    locked             INTEGER NOT NULL DEFAULT 0,
+    revoked_ms         INTEGER,
+    certificate        BLOB,
+    created_ms         INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS signatures (
+CREATE TABLE signatures (
     key_id          TEXT NOT NULL REFERENCES keys(key_id),
     idempotency_key TEXT NOT NULL,
     request_hash    BLOB NOT NULL,
     response        TEXT NOT NULL,
     e               BLOB NOT NULL,
+    message_kind    TEXT NOT NULL,
+    document_digest BLOB NOT NULL,
     evidence_head   TEXT,
     created_ms      INTEGER NOT NULL,
     PRIMARY KEY (key_id, idempotency_key)
 );
-CREATE TABLE IF NOT EXISTS audit (
+CREATE TABLE evidence_uses (
+    manifest_head   TEXT NOT NULL,
+    slot            TEXT NOT NULL,
+    key_id          TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    PRIMARY KEY (manifest_head, slot)
+);
+CREATE TABLE certificates (
+    serial            BLOB PRIMARY KEY,
+    key_id            TEXT NOT NULL REFERENCES keys(key_id),
+    certificate       BLOB NOT NULL,
+    issued_ms         INTEGER NOT NULL,
+    revoked_ms        INTEGER,
+    revocation_reason TEXT
+);
+CREATE TABLE audit (
     seq       INTEGER PRIMARY KEY,
     at_ms     INTEGER NOT NULL,
     kind      TEXT NOT NULL,
     key_id    TEXT,
+    actor     TEXT NOT NULL,
+    client    TEXT NOT NULL,
     detail    TEXT NOT NULL,
     prev_hash BLOB NOT NULL,
     hash      BLOB NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-CREATE TABLE IF NOT EXISTS settings (
+CREATE INDEX audit_by_key ON audit (key_id, seq);
+CREATE TABLE audit_checkpoints (
+    seq       INTEGER PRIMARY KEY,
+    head_hash TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TABLE settings (
     name  TEXT PRIMARY KEY,
     value BLOB NOT NULL
 );
@@ -80,6 +133,11 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// A time or count as SQLite's signed integer.
+pub(super) fn int(v: u64) -> i64 {
+    v.min(i64::MAX as u64) as i64
+}
+
 impl SqliteStore {
     /// Open (or create) the database file and apply the schema.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -95,15 +153,55 @@ impl SqliteStore {
     fn init(conn: Connection) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
+        // FULL: the WAL is synced at every commit, so what a client was told is on disk.
+        conn.pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(backend)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
-        conn.execute_batch(SCHEMA).map_err(backend)?;
-        conn.execute_batch(super::sqlite_evidence::EVIDENCE_SCHEMA)
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(backend)?;
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        match (version, tables) {
+            (SCHEMA_VERSION, _) => {}
+            (0, 0) => {
+                let mut conn = conn;
+                let tx = conn.transaction().map_err(backend)?;
+                tx.execute_batch(SCHEMA).map_err(backend)?;
+                tx.execute_batch(super::sqlite_evidence::EVIDENCE_SCHEMA)
+                    .map_err(backend)?;
+                tx.execute_batch(super::sqlite_access::ACCESS_SCHEMA)
+                    .map_err(backend)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+                    .map_err(backend)?;
+                tx.commit().map_err(backend)?;
+                return Ok(SqliteStore {
+                    conn: Mutex::new(conn),
+                });
+            }
+            (0, _) => {
+                return Err(StoreError::Incompatible(
+                    "this database was made by inkseal 0.1, whose keys have no device keys and \
+                     whose audit entries use the v1 format; start the server with a new data \
+                     directory and enroll the users again"
+                        .into(),
+                ));
+            }
+            (other, _) => {
+                return Err(StoreError::Incompatible(format!(
+                    "database schema version {other} is not {SCHEMA_VERSION}: use the inkseal \
+                     version that made it"
+                )));
+            }
+        }
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -125,6 +223,25 @@ impl SqliteStore {
         })
     }
 
+    /// [`SqliteStore::with`] whose commits are not synced to disk (see the module
+    /// documentation for which writes may).
+    pub(super) fn relaxed<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with(|c| {
+            c.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(backend)?;
+            let result = f(c);
+            let restored = c
+                .pragma_update(None, "synchronous", "FULL")
+                .map_err(backend);
+            let value = result?;
+            restored?;
+            Ok(value)
+        })
+    }
+
     pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
@@ -139,33 +256,37 @@ impl SqliteStore {
 
 /// Append one audit entry inside a transaction, chaining it to the last one.
 pub(super) fn append(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
-    let last: Option<(i64, Vec<u8>)> = tx
-        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(backend)?;
-    let (seq, prev) = match last {
-        Some((seq, hash)) => {
-            let prev: [u8; 32] = hash
-                .try_into()
-                .map_err(|_| StoreError::Backend("corrupt audit hash".into()))?;
-            (seq as u64 + 1, prev)
-        }
+    let (seq, prev) = match head(tx)? {
+        Some((seq, hash)) => (seq + 1, hash),
         None => (1u64, GENESIS),
     };
     let at = now_ms();
     let detail = event.detail.to_string();
     let kind = event.kind.as_str();
-    let hash = entry_hash(&prev, seq, at, kind, event.key_id.as_deref(), &detail);
+    let hash = entry_hash(
+        &prev,
+        seq,
+        at,
+        EntryFields {
+            kind,
+            key_id: event.key_id.as_deref(),
+            actor: &event.actor,
+            client: &event.client,
+            detail: &detail,
+        },
+    );
     tx.prepare_cached(
-        "INSERT INTO audit (seq, at_ms, kind, key_id, detail, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO audit (seq, at_ms, kind, key_id, actor, client, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut st| {
         st.execute(params![
-            seq as i64,
-            at as i64,
+            int(seq),
+            int(at),
             kind,
             event.key_id,
+            event.actor,
+            event.client,
             detail,
             &prev[..],
             &hash[..]
@@ -175,48 +296,108 @@ pub(super) fn append(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), Sto
     Ok(())
 }
 
-/// An audit row (`seq, at_ms, kind, key_id, detail, prev_hash, hash`).
+fn head(c: &Connection) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+    let last: Option<(i64, Vec<u8>)> = c
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(backend)?;
+    match last {
+        None => Ok(None),
+        Some((seq, hash)) => {
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| StoreError::Backend("corrupt audit hash".into()))?;
+            Ok(Some((seq as u64, hash)))
+        }
+    }
+}
+
+/// The columns [`audit_from_row`] reads.
+pub(super) const AUDIT_COLUMNS: &str =
+    "seq, at_ms, kind, key_id, actor, client, detail, prev_hash, hash";
+
+/// An audit row ([`AUDIT_COLUMNS`]).
 pub(super) fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         seq: r.get::<_, i64>(0)? as u64,
         at_ms: r.get::<_, i64>(1)? as u64,
         kind: r.get(2)?,
         key_id: r.get(3)?,
-        detail: r.get(4)?,
-        prev_hash: hex::encode(r.get::<_, Vec<u8>>(5)?),
-        hash: hex::encode(r.get::<_, Vec<u8>>(6)?),
+        actor: r.get(4)?,
+        client: r.get(5)?,
+        detail: r.get(6)?,
+        prev_hash: hex::encode(r.get::<_, Vec<u8>>(7)?),
+        hash: hex::encode(r.get::<_, Vec<u8>>(8)?),
     })
 }
+
+const KEY_COLUMNS: &str = "key_id, user_id, certificate_name, ticket_id, public_key, \
+    device_public_key, device_attestation, id_binding, sealed_share, sealed_pin, pin_salt, \
+    pin_failures, locked, revoked_ms, certificate";
 
 fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
         key_id: r.get(0)?,
         user_id: r.get(1)?,
-        public_key: r.get(2)?,
-        sealed_share: r.get(3)?,
-        sealed_pin: r.get(4)?,
-        pin_salt: r.get(5)?,
-        pin_failures: r.get(6)?,
-        locked: r.get::<_, i64>(7)? != 0,
-        certificate: r.get(8)?,
+        certificate_name: r.get(2)?,
+        ticket_id: r.get(3)?,
+        public_key: r.get(4)?,
+        device_public_key: r.get(5)?,
+        device_attestation: r.get(6)?,
+        id_binding: r.get(7)?,
+        sealed_share: r.get(8)?,
+        sealed_pin: r.get(9)?,
+        pin_salt: r.get(10)?,
+        pin_failures: r.get(11)?,
+        locked: r.get::<_, i64>(12)? != 0,
+        revoked: r.get::<_, Option<i64>>(13)?.is_some(),
+        certificate: r.get(14)?,
+    })
+}
+
+fn stored_signature(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSignature> {
+    Ok(StoredSignature {
+        request_hash: r.get(0)?,
+        response: r.get(1)?,
     })
 }
 
 impl Store for SqliteStore {
-    fn insert_key(&self, key: &KeyRecord, audit: &AuditEvent) -> Result<(), StoreError> {
+    fn insert_key(
+        &self,
+        key: &KeyRecord,
+        now_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         self.write_audited(audit, |tx| {
+            // The ticket is consumed in the same transaction: one key per ticket, ever.
+            let used = sql(tx.execute(
+                "UPDATE tickets SET used_ms = ?2, key_id = ?3
+                 WHERE ticket_id = ?1 AND used_ms IS NULL AND expires_ms >= ?2",
+                params![key.ticket_id, int(now_ms), key.key_id],
+            ))?;
+            if used != 1 {
+                return Err(StoreError::Conflict);
+            }
             sql(tx.execute(
-                "INSERT INTO keys (key_id, user_id, public_key, sealed_share, sealed_pin,
-                                   pin_salt, pin_failures, locked, certificate, created_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, NULL, ?7)",
+                "INSERT INTO keys (key_id, user_id, certificate_name, ticket_id, public_key,
+                                   device_public_key, device_attestation, id_binding,
+                                   sealed_share, sealed_pin, pin_salt, pin_failures, locked,
+                                   revoked_ms, certificate, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, NULL, NULL, ?12)",
                 params![
                     key.key_id,
                     key.user_id,
+                    key.certificate_name,
+                    key.ticket_id,
                     key.public_key,
+                    key.device_public_key,
+                    key.device_attestation,
+                    key.id_binding,
                     key.sealed_share,
                     key.sealed_pin,
                     key.pin_salt,
-                    now_ms() as i64
+                    int(now_ms)
                 ],
             ))
             .map(|_| ())
@@ -225,64 +406,164 @@ impl Store for SqliteStore {
 
     fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
         self.with(|c| {
-            c.prepare_cached(
-                "SELECT key_id, user_id, public_key, sealed_share, sealed_pin, pin_salt,
-                        pin_failures, locked, certificate FROM keys WHERE key_id = ?1",
-            )
-            .and_then(|mut st| st.query_row([key_id], key_from_row).optional())
-            .map_err(backend)
+            c.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1"))
+                .and_then(|mut st| st.query_row([key_id], key_from_row).optional())
+                .map_err(backend)
         })
     }
 
-    fn record_pin_failure(
+    fn reserve_pin_attempt(
         &self,
         key_id: &str,
         max_failures: u32,
+    ) -> Result<PinReservation, StoreError> {
+        self.relaxed(|c| {
+            let reserved = c
+                .prepare_cached(
+                    "UPDATE keys SET pin_failures = pin_failures + 1
+                     WHERE key_id = ?1 AND locked = 0 AND revoked_ms IS NULL
+                       AND pin_failures < ?2",
+                )
+                .and_then(|mut st| st.execute(params![key_id, max_failures]))
+                .map_err(backend)?;
+            if reserved == 1 {
+                return Ok(PinReservation::Reserved);
+            }
+            let state: Option<(bool, bool)> = c
+                .query_row(
+                    "SELECT locked, revoked_ms IS NOT NULL FROM keys WHERE key_id = ?1",
+                    [key_id],
+                    |r| Ok((r.get::<_, i64>(0)? != 0, r.get::<_, i64>(1)? != 0)),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(match state {
+                None => PinReservation::NotFound,
+                Some((_, true)) => PinReservation::Revoked,
+                Some((true, false)) => PinReservation::Locked,
+                Some((false, false)) => PinReservation::Busy,
+            })
+        })
+    }
+
+    fn pin_attempt_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        audit: &AuditEvent,
     ) -> Result<PinFailure, StoreError> {
         self.with(|c| {
             let tx = c.transaction().map_err(backend)?;
+            // Exactly one failing attempt makes the lock happen: the one whose UPDATE flips it.
+            let newly_locked = tx
+                .execute(
+                    "UPDATE keys SET locked = 1
+                     WHERE key_id = ?1 AND locked = 0 AND pin_failures >= ?2",
+                    params![key_id, max_failures],
+                )
+                .map_err(backend)?
+                == 1;
             let (failures, locked): (u32, bool) = tx
                 .query_row(
-                    "UPDATE keys SET pin_failures = pin_failures + 1,
-                            locked = CASE WHEN pin_failures + 1 >= ?2 THEN 1 ELSE locked END
-                     WHERE key_id = ?1 RETURNING pin_failures, locked",
-                    params![key_id, max_failures],
+                    "SELECT pin_failures, locked FROM keys WHERE key_id = ?1",
+                    [key_id],
                     |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
                 )
                 .optional()
                 .map_err(backend)?
                 .ok_or(StoreError::NotFound)?;
-            append(
-                &tx,
-                &AuditEvent::new(
-                    AuditKind::PinFailure,
-                    key_id,
-                    serde_json::json!({ "consecutive_failures": failures }),
-                ),
-            )?;
-            if locked && failures == max_failures {
-                append(
-                    &tx,
-                    &AuditEvent::new(
-                        AuditKind::Locked,
-                        key_id,
-                        serde_json::json!({ "after_failures": failures }),
-                    ),
-                )?;
+            let mut failure = audit.clone();
+            if let Some(detail) = failure.detail.as_object_mut() {
+                detail.insert("failures".into(), failures.into());
+            }
+            append(&tx, &failure)?;
+            if newly_locked {
+                let mut lock = audit.clone();
+                lock.kind = AuditKind::Locked;
+                lock.detail = serde_json::json!({ "after_failures": failures });
+                append(&tx, &lock)?;
             }
             tx.commit().map_err(backend)?;
             Ok(PinFailure { failures, locked })
         })
     }
 
-    fn reset_pin_failures(&self, key_id: &str) -> Result<(), StoreError> {
-        self.with(|c| {
+    fn pin_attempt_succeeded(&self, key_id: &str) -> Result<(), StoreError> {
+        self.relaxed(|c| {
+            c.prepare_cached("UPDATE keys SET pin_failures = 0 WHERE key_id = ?1 AND locked = 0")
+                .and_then(|mut st| st.execute([key_id]))
+                .map(|_| ())
+                .map_err(backend)
+        })
+    }
+
+    fn release_pin_attempt(&self, key_id: &str) -> Result<(), StoreError> {
+        self.relaxed(|c| {
             c.execute(
-                "UPDATE keys SET pin_failures = 0 WHERE key_id = ?1 AND locked = 0",
+                "UPDATE keys SET pin_failures = pin_failures - 1
+                 WHERE key_id = ?1 AND locked = 0 AND pin_failures > 0",
                 [key_id],
             )
             .map(|_| ())
             .map_err(backend)
+        })
+    }
+
+    fn set_pin(
+        &self,
+        key_id: &str,
+        sealed_pin: &[u8],
+        pin_salt: &[u8],
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let changed = sql(tx.execute(
+                "UPDATE keys SET sealed_pin = ?2, pin_salt = ?3
+                 WHERE key_id = ?1 AND revoked_ms IS NULL",
+                params![key_id, sealed_pin, pin_salt],
+            ))?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn unlock(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let changed = sql(tx.execute(
+                "UPDATE keys SET locked = 0, pin_failures = 0
+                 WHERE key_id = ?1 AND locked = 1 AND revoked_ms IS NULL",
+                [key_id],
+            ))?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn revoke(
+        &self,
+        key_id: &str,
+        reason: &str,
+        now_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let changed = sql(tx.execute(
+                "UPDATE keys SET revoked_ms = ?2 WHERE key_id = ?1 AND revoked_ms IS NULL",
+                params![key_id, int(now_ms)],
+            ))?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sql(tx.execute(
+                "UPDATE certificates SET revoked_ms = ?2, revocation_reason = ?3
+                 WHERE key_id = ?1 AND revoked_ms IS NULL",
+                params![key_id, int(now_ms), reason],
+            ))?;
+            Ok(())
         })
     }
 
@@ -297,13 +578,8 @@ impl Store for SqliteStore {
                  WHERE key_id = ?1 AND idempotency_key = ?2",
             )
             .and_then(|mut st| {
-                st.query_row([key_id, idempotency_key], |r| {
-                    Ok(StoredSignature {
-                        request_hash: r.get(0)?,
-                        response: r.get(1)?,
-                    })
-                })
-                .optional()
+                st.query_row([key_id, idempotency_key], stored_signature)
+                    .optional()
             })
             .map_err(backend)
         })
@@ -319,8 +595,9 @@ impl Store for SqliteStore {
             let res = tx
                 .prepare_cached(
                     "INSERT INTO signatures (key_id, idempotency_key, request_hash, response, e,
-                                             evidence_head, created_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                             message_kind, document_digest, evidence_head,
+                                             created_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -329,8 +606,10 @@ impl Store for SqliteStore {
                         sig.request_hash,
                         sig.response,
                         sig.e,
+                        sig.message_kind,
+                        sig.document_digest,
                         sig.evidence_head,
-                        now_ms() as i64
+                        int(now_ms())
                     ])
                 });
             match res {
@@ -340,12 +619,7 @@ impl Store for SqliteStore {
                             "SELECT request_hash, response FROM signatures
                              WHERE key_id = ?1 AND idempotency_key = ?2",
                             [&sig.key_id, &sig.idempotency_key],
-                            |r| {
-                                Ok(StoredSignature {
-                                    request_hash: r.get(0)?,
-                                    response: r.get(1)?,
-                                })
-                            },
+                            stored_signature,
                         )
                         .map_err(backend)?;
                     return Ok(Recorded::Existing(existing));
@@ -353,27 +627,68 @@ impl Store for SqliteStore {
                 Err(e) => return Err(backend(e)),
                 Ok(_) => {}
             }
+            if let Some(u) = &sig.evidence_use {
+                let taken = tx.execute(
+                    "INSERT INTO evidence_uses (manifest_head, slot, key_id, idempotency_key)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![u.manifest_head, u.slot, sig.key_id, sig.idempotency_key],
+                );
+                match taken {
+                    Err(e) if is_unique_violation(&e) => return Ok(Recorded::EvidenceUsed),
+                    Err(e) => return Err(backend(e)),
+                    Ok(_) => {}
+                }
+            }
             append(&tx, audit)?;
             tx.commit().map_err(backend)?;
             Ok(Recorded::Inserted)
         })
     }
 
-    fn set_certificate(
+    fn record_certificate(
         &self,
         key_id: &str,
+        serial: &[u8],
         certificate: &[u8],
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         self.write_audited(audit, |tx| {
             let changed = sql(tx.execute(
-                "UPDATE keys SET certificate = ?2 WHERE key_id = ?1",
+                "UPDATE keys SET certificate = ?2 WHERE key_id = ?1 AND revoked_ms IS NULL",
                 params![key_id, certificate],
             ))?;
             if changed == 0 {
                 return Err(StoreError::NotFound);
             }
+            sql(tx.execute(
+                "INSERT INTO certificates (serial, key_id, certificate, issued_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![serial, key_id, certificate, int(now_ms())],
+            ))?;
             Ok(())
+        })
+    }
+
+    fn revoked_certificates(&self) -> Result<Vec<IssuedCertificate>, StoreError> {
+        self.with(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT serial, key_id, issued_ms, revoked_ms, revocation_reason
+                     FROM certificates WHERE revoked_ms IS NOT NULL ORDER BY revoked_ms, serial",
+                )
+                .map_err(backend)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok(IssuedCertificate {
+                        serial: r.get(0)?,
+                        key_id: r.get(1)?,
+                        issued_ms: r.get::<_, i64>(2)? as u64,
+                        revoked_ms: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
+                        revocation_reason: r.get(4)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
     }
 
@@ -388,16 +703,53 @@ impl Store for SqliteStore {
     fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         self.with(|c| {
             let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit WHERE seq >= ?1 ORDER BY seq LIMIT ?2"
+                ))
+                .map_err(backend)?;
+            let rows = st
+                .query_map(params![int(from), limit], audit_from_row)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+    }
+
+    fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        self.with(|c| head(c))
+    }
+
+    fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        self.with(|c| {
+            sql(c.execute(
+                "INSERT INTO audit_checkpoints (seq, head_hash, at_ms, signature)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    int(checkpoint.seq),
+                    checkpoint.head_hash,
+                    int(checkpoint.at_ms),
+                    checkpoint.signature_hex
+                ],
+            ))
+            .map(|_| ())
+        })
+    }
+
+    fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        self.with(|c| {
+            let mut st = c
                 .prepare_cached(
-                    "SELECT seq, at_ms, kind, key_id, detail, prev_hash, hash FROM audit
-                     WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+                    "SELECT seq, head_hash, at_ms, signature FROM audit_checkpoints ORDER BY seq",
                 )
                 .map_err(backend)?;
             let rows = st
-                .query_map(
-                    params![from.min(i64::MAX as u64) as i64, limit],
-                    audit_from_row,
-                )
+                .query_map([], |r| {
+                    Ok(Checkpoint {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        head_hash: r.get(1)?,
+                        at_ms: r.get::<_, i64>(2)? as u64,
+                        signature_hex: r.get(3)?,
+                    })
+                })
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
@@ -424,6 +776,37 @@ impl Store for SqliteStore {
                 r.get(0)
             })
             .map_err(backend)
+        })
+    }
+
+    fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )
+            .map(|_| ())
+            .map_err(backend)
+        })
+    }
+
+    fn next_counter(&self, name: &str) -> Result<u64, StoreError> {
+        self.with(|c| {
+            let value: Vec<u8> = c
+                .query_row(
+                    "INSERT INTO settings (name, value) VALUES (?1, CAST('1' AS BLOB))
+                     ON CONFLICT (name) DO UPDATE
+                         SET value = CAST(CAST(CAST(value AS TEXT) AS INTEGER) + 1 AS TEXT)
+                     RETURNING CAST(value AS BLOB)",
+                    [name],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            std::str::from_utf8(&value)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| StoreError::Backend(format!("counter {name} is corrupt")))
         })
     }
 }

@@ -1,15 +1,59 @@
-//! The default vault: AES-256-GCM under a 32-byte master key kept in a file (mode 0600).
+//! The default vault: AES-256-GCM under a 32-byte master key kept in a file (mode 0600), and a
+//! P-256 audit key derived from that master key.
 
-use super::{ShareVault, VaultError, seal_framed, split_sealed};
+use super::{
+    AuditSigner, ShareVault, VaultError, check_audit_signature, seal_framed, split_sealed,
+};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use hmac::{Hmac, Mac};
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey, signature::Signer};
+use sha2::Sha256;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
+
+/// Domain label of the audit key derivation: the key is the first P-256 scalar in
+/// `HMAC-SHA256(master key, label || counter)` for the one-byte counter 0, 1, ... that is in
+/// range (nonzero and below the group order; counter 0 is out of range with probability ~2^-32).
+pub const AUDIT_KEY_DERIVATION_LABEL: &[u8] = b"inkseal/audit-key/v1";
 
 /// A vault whose wrapping key is a local master key file.
 pub struct FileVault {
     cipher: Aes256Gcm,
+    /// Derived from the master key at open; `SigningKey` wipes its scalar on drop.
+    audit: SigningKey,
     path: PathBuf,
+}
+
+/// The audit signing key derived from `master` (see [`AUDIT_KEY_DERIVATION_LABEL`]).
+///
+/// HMAC-SHA256 is a PRF keyed by the master key, so the audit key is independent of the AES key
+/// use of the same master key and reveals nothing about it; the label keeps the derivation apart
+/// from any later one.
+fn derive_audit_key(master: &[u8]) -> Result<SigningKey, VaultError> {
+    let mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(master)
+        .map_err(|_| VaultError::Unavailable("bad master key".into()))?;
+    first_valid_key(|counter, candidate| {
+        let mut mac = mac.clone();
+        mac.update(AUDIT_KEY_DERIVATION_LABEL);
+        mac.update(&[counter]);
+        candidate.copy_from_slice(&mac.finalize().into_bytes());
+    })
+}
+
+/// The first candidate (counter 0, 1, ...) that is a valid P-256 private key.
+fn first_valid_key(candidate_for: impl Fn(u8, &mut [u8; 32])) -> Result<SigningKey, VaultError> {
+    let mut candidate = Zeroizing::new([0u8; 32]);
+    for counter in 0..=u8::MAX {
+        candidate_for(counter, &mut candidate);
+        // Rejects zero and values at or above the group order: try the next counter.
+        if let Ok(key) = SigningKey::from_slice(&candidate[..]) {
+            return Ok(key);
+        }
+    }
+    Err(VaultError::Unavailable(
+        "cannot derive the audit key from the master key".into(),
+    ))
 }
 
 impl FileVault {
@@ -38,8 +82,10 @@ impl FileVault {
         }
         let cipher = Aes256Gcm::new_from_slice(&key)
             .map_err(|_| VaultError::Unavailable("bad master key".into()))?;
+        let audit = derive_audit_key(&key)?;
         Ok(FileVault {
             cipher,
+            audit,
             path: path.to_owned(),
         })
     }
@@ -67,6 +113,22 @@ impl ShareVault for FileVault {
 
     fn describe(&self) -> String {
         format!("file vault ({})", self.path.display())
+    }
+}
+
+impl AuditSigner for FileVault {
+    fn audit_public_key(&self) -> Result<VerifyingKey, VaultError> {
+        Ok(*self.audit.verifying_key())
+    }
+
+    fn sign_audit(&self, message: &[u8]) -> Result<Signature, VaultError> {
+        // Deterministic (RFC 6979) ECDSA over SHA-256(message); checked before it leaves.
+        let signature: Signature = self
+            .audit
+            .try_sign(message)
+            .map_err(|_| VaultError::Unavailable("audit signing failed".into()))?;
+        check_audit_signature(self.audit.verifying_key(), message, &signature)?;
+        Ok(signature)
     }
 }
 
@@ -126,6 +188,95 @@ mod tests {
         std::fs::write(&path, b"short").expect("write");
         assert!(matches!(
             FileVault::open_or_create(&path),
+            Err(VaultError::Unavailable(_))
+        ));
+    }
+
+    fn vault_with_master(dir: &Path, name: &str, master: &[u8; 32]) -> FileVault {
+        let path = dir.join(name);
+        std::fs::write(&path, master).expect("write master key");
+        FileVault::open_or_create(&path).expect("open")
+    }
+
+    #[test]
+    fn audit_key_is_derived_from_the_master_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = vault_with_master(dir.path(), "a.key", &[0x42; 32]);
+        let a_again = vault_with_master(dir.path(), "a-copy.key", &[0x42; 32]);
+        let b = vault_with_master(dir.path(), "b.key", &[0x43; 32]);
+        let key_a = a.audit_public_key().expect("audit key");
+        // Same master key, same audit key, whatever the file; another master key, another key.
+        assert_eq!(key_a, a_again.audit_public_key().expect("audit key"));
+        assert_ne!(key_a, b.audit_public_key().expect("audit key"));
+        // Known answer, computed independently (Python: hmac + cryptography), pins the
+        // derivation: changing it would change every published checkpoint key.
+        assert_eq!(
+            hex::encode(key_a.to_sec1_point(true).as_bytes()),
+            "0372d3b35407269dbf6abf23b15298742eb3ffdeb4d54cfbf6253d6bf424784efd"
+        );
+        // A freshly created master key gets an audit key too, stable across reopening.
+        let path = dir.path().join("fresh.key");
+        let fresh = FileVault::open_or_create(&path).expect("create");
+        let reopened = FileVault::open_or_create(&path).expect("reopen");
+        assert_eq!(
+            fresh.audit_public_key().expect("audit key"),
+            reopened.audit_public_key().expect("audit key")
+        );
+        assert_ne!(fresh.audit_public_key().expect("audit key"), key_a);
+    }
+
+    #[test]
+    fn audit_signatures_verify_with_p256() {
+        use p256::ecdsa::signature::Verifier;
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        use sha2::Digest;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vault = vault_with_master(dir.path(), "m.key", &[7; 32]);
+        let key = vault.audit_public_key().expect("audit key");
+        let message = b"checkpoint|seq=42|head=00ff|t=1700000000";
+        let signature = vault.sign_audit(message).expect("sign");
+        key.verify(message, &signature).expect("signature verifies");
+        // It is ECDSA over SHA-256(message).
+        key.verify_prehash(&Sha256::digest(message), &signature)
+            .expect("prehash verifies");
+        assert!(key.verify(b"checkpoint|seq=41", &signature).is_err());
+        // Another vault's key does not verify it.
+        let other = vault_with_master(dir.path(), "o.key", &[8; 32]);
+        assert!(
+            other
+                .audit_public_key()
+                .expect("audit key")
+                .verify(message, &signature)
+                .is_err()
+        );
+        // Reachable through the share vault trait object the server holds.
+        let shared: std::sync::Arc<dyn ShareVault> = std::sync::Arc::new(vault);
+        let via_dyn = shared.sign_audit(message).expect("sign");
+        // RFC 6979: deterministic, so the same message gives the same signature.
+        assert_eq!(via_dyn, signature);
+        let vault = &*shared;
+        // The key signs empty and long messages alike.
+        for m in [&b""[..], &[0xA5; 10_000][..]] {
+            let s = vault.sign_audit(m).expect("sign");
+            key.verify(m, &s).expect("verifies");
+        }
+    }
+
+    #[test]
+    fn audit_key_derivation_retries_out_of_range_candidates() {
+        // Zero and the all-ones value (above the group order) are skipped; the counter moves on.
+        let key = first_valid_key(|counter, c| {
+            *c = match counter {
+                0 => [0; 32],
+                1 => [0xFF; 32],
+                _ => [counter; 32],
+            }
+        })
+        .expect("derive");
+        assert_eq!(key.to_bytes().as_slice(), &[2u8; 32]);
+        // No valid candidate at all is an error, not a panic or a weak key.
+        assert!(matches!(
+            first_valid_key(|_, c| *c = [0xFF; 32]),
             Err(VaultError::Unavailable(_))
         ));
     }

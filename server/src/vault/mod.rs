@@ -1,16 +1,27 @@
-//! Share vaults: where the server's key shares and PIN verifiers are kept encrypted.
+//! Share vaults: where the server's key shares and PIN verifiers are kept encrypted, and where
+//! the audit log's checkpoint signing key lives.
 //!
 //! A vault seals a short secret under a wrapping key with AES-256-GCM and associated data that
 //! names what the secret belongs to (user, key id, public key), so a sealed blob moved to another
 //! record fails to open. The database only ever holds sealed blobs. Two vaults exist:
 //! [`FileVault`] (a master key file, the zero-configuration default) and
 //! [`Pkcs11Vault`] (a non-extractable AES key inside a PKCS#11 token, e.g. an HSM or SoftHSM2).
+//!
+//! Every vault also holds an *audit key*, a P-256 ECDSA key pair ([`AuditSigner`]): the server
+//! signs checkpoints of its hash-chained audit log (sequence number, head hash, time) with it, so
+//! someone with write access to the database alone cannot delete an entry and re-hash the rest
+//! without the published checkpoints exposing it. [`FileVault`] derives the audit key from its
+//! master key (HMAC-SHA256, label [`AUDIT_KEY_DERIVATION_LABEL`]), so no extra file exists and the
+//! same master key always gives the same audit key. [`Pkcs11Vault`] keeps it in the token as a
+//! sensitive, non-extractable EC key pair (label [`Pkcs11Config::audit_key_label`], default
+//! [`DEFAULT_AUDIT_KEY_LABEL`]), generated there on first use; its signatures are computed
+//! by the token and checked in this process against the public key before they are returned.
 
 mod file;
 mod pkcs11;
 
-pub use file::FileVault;
-pub use pkcs11::{Pkcs11Config, Pkcs11Vault};
+pub use file::{AUDIT_KEY_DERIVATION_LABEL, FileVault};
+pub use pkcs11::{DEFAULT_AUDIT_KEY_LABEL, Pkcs11Config, Pkcs11Vault};
 
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -36,16 +47,50 @@ pub enum VaultError {
     Unavailable(String),
 }
 
-/// Seals and opens small secrets (key shares, PIN verifiers) with associated data.
+/// Signs audit log checkpoints with the vault's P-256 audit key.
+///
+/// A sibling of [`ShareVault`] rather than more methods on it, and a supertrait of it so every
+/// vault has an audit key: code that only signs or publishes checkpoints can be handed an
+/// `&dyn AuditSigner` and gets no way to open shares (least authority), while a server holding an
+/// `Arc<dyn ShareVault>` calls both methods directly on it. The audit key is a different key from
+/// the wrapping key, with one purpose: it signs nothing but checkpoints.
 ///
 /// Implementations must be safe to call from several threads at once.
-pub trait ShareVault: Send + Sync {
+pub trait AuditSigner: Send + Sync {
+    /// The checkpoint verification key (P-256). The server publishes it; verifiers pin it.
+    ///
+    /// The first call may create the key (the PKCS#11 vault generates it in the token), so a
+    /// server should call this once at start: a token that cannot hold the key then fails there.
+    fn audit_public_key(&self) -> Result<p256::ecdsa::VerifyingKey, VaultError>;
+    /// ECDSA P-256 signature over SHA-256(`message`), verifiable with
+    /// [`AuditSigner::audit_public_key`] (e.g. `p256::ecdsa::signature::Verifier::verify`).
+    fn sign_audit(&self, message: &[u8]) -> Result<p256::ecdsa::Signature, VaultError>;
+}
+
+/// Seals and opens small secrets (key shares, PIN verifiers) with associated data; also signs
+/// audit checkpoints (see [`AuditSigner`] for why that is a separate trait).
+///
+/// Implementations must be safe to call from several threads at once.
+pub trait ShareVault: AuditSigner + Send + Sync {
     /// Encrypt `secret`, binding it to `aad`. Output: `SEALED_V1 || nonce || ciphertext+tag`.
     fn seal(&self, aad: &[u8], secret: &[u8]) -> Result<Vec<u8>, VaultError>;
     /// Decrypt a blob made by [`ShareVault::seal`] with the same `aad`. Wiped on drop.
     fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError>;
     /// A short human-readable description (no secrets), e.g. for the startup banner.
     fn describe(&self) -> String;
+}
+
+/// Check an audit signature in this process before it leaves the vault: catches a wrong key,
+/// mechanism or a faulty signer (a token, or a fault during signing) before anyone relies on it.
+pub(crate) fn check_audit_signature(
+    key: &p256::ecdsa::VerifyingKey,
+    message: &[u8],
+    signature: &p256::ecdsa::Signature,
+) -> Result<(), VaultError> {
+    use p256::ecdsa::signature::Verifier;
+    key.verify(message, signature).map_err(|_| {
+        VaultError::Unavailable("audit signature does not verify under the audit public key".into())
+    })
 }
 
 /// Split a sealed blob into (nonce, ciphertext) after checking version and length.

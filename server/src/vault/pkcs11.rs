@@ -2,8 +2,22 @@
 //!
 //! Sealing and opening run inside the token (`CKM_AES_GCM`); the key value never reaches this
 //! process. The sealed format is the same as [`super::FileVault`]'s.
+//!
+//! The audit key is a P-256 key pair in the same token (`CKM_EC_KEY_PAIR_GEN`, private half
+//! sensitive and non-extractable). Checkpoints are hashed with SHA-256 here and signed by the
+//! token (`CKM_ECDSA`); every signature is checked against the public key before it is returned.
+//!
+//! Finding or generating a key (the AES key at open, the audit key pair on first use) is
+//! serialized within the process, so two threads or two vaults cannot both generate one.
+//! PKCS#11 has no create-if-absent across processes: when a freshly generated audit pair is not
+//! the only one with its label, the process that generated it destroys it again and fails (a
+//! retry then finds the survivor), and a token holding several pairs under the label is refused,
+//! never resolved by picking one.
 
-use super::{NONCE_LEN, ShareVault, VaultError, seal_framed, split_sealed};
+use super::{
+    AuditSigner, NONCE_LEN, ShareVault, VaultError, check_audit_signature, seal_framed,
+    split_sealed,
+};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
@@ -12,8 +26,10 @@ use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHan
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::{AuthPin, Ulong};
+use p256::ecdsa::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use zeroize::Zeroizing;
 
 /// GCM tag length in bits.
@@ -22,6 +38,17 @@ const TAG_BITS: Ulong = Ulong::new(128);
 const KEY_LEN: Ulong = Ulong::new(32);
 /// Idle sessions kept for reuse; more can be open while calls run concurrently.
 const MAX_IDLE_SESSIONS: usize = 8;
+/// Label of the audit key pair unless the configuration names another.
+pub const DEFAULT_AUDIT_KEY_LABEL: &str = "inkseal-audit";
+/// `CKA_EC_PARAMS` of the audit key: the DER-encoded OID of prime256v1 (P-256).
+const P256_EC_PARAMS: [u8; 10] = [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+/// Signed by the token and verified here when the audit key is loaded.
+const AUDIT_SELF_TEST_MESSAGE: &[u8] = b"inkseal/audit-key/self-test/v1";
+
+/// Held while searching for or generating a key, by every vault of this process: two threads
+/// must not both find no key and both generate one. (SoftHSM2's file store can also miss an
+/// object another thread of the process is writing at that moment.)
+static KEY_SETUP: Mutex<()> = Mutex::new(());
 
 /// Where the PKCS#11 vault finds its token and key.
 #[derive(Clone)]
@@ -34,9 +61,28 @@ pub struct Pkcs11Config {
     pub user_pin: Zeroizing<String>,
     /// Label of the AES key; the key is generated on first use if the token has none.
     pub key_label: String,
+    /// Label of the P-256 audit key pair that signs audit checkpoints; the pair is generated on
+    /// first use if the token has none. Usually [`DEFAULT_AUDIT_KEY_LABEL`].
+    pub audit_key_label: String,
 }
 
 impl Pkcs11Config {
+    /// A configuration with the audit key labelled [`DEFAULT_AUDIT_KEY_LABEL`].
+    pub fn new(
+        module: PathBuf,
+        token_label: impl Into<String>,
+        user_pin: Zeroizing<String>,
+        key_label: impl Into<String>,
+    ) -> Self {
+        Pkcs11Config {
+            module,
+            token_label: token_label.into(),
+            user_pin,
+            key_label: key_label.into(),
+            audit_key_label: DEFAULT_AUDIT_KEY_LABEL.to_owned(),
+        }
+    }
+
     /// Where Debian and Ubuntu install the SoftHSM2 module.
     pub fn softhsm_default_module() -> PathBuf {
         PathBuf::from("/usr/lib/softhsm/libsofthsm2.so")
@@ -50,6 +96,7 @@ impl std::fmt::Debug for Pkcs11Config {
             .field("token_label", &self.token_label)
             .field("user_pin", &"<redacted>")
             .field("key_label", &self.key_label)
+            .field("audit_key_label", &self.audit_key_label)
             .finish()
     }
 }
@@ -61,8 +108,12 @@ pub struct Pkcs11Vault {
     key: ObjectHandle,
     token_label: String,
     key_label: String,
-    /// Never used for operations: PKCS#11 keeps the user logged in while a session is open.
-    _login: Mutex<Session>,
+    audit_key_label: String,
+    /// The audit key pair, found or generated on first use (see [`Pkcs11Vault::audit_key`]).
+    audit: OnceLock<AuditKey>,
+    /// Keeps the user logged in (PKCS#11 does while a session is open); read-write, so it is
+    /// also the session that generates the audit key pair. Cryptographic calls use `idle`.
+    login: Mutex<Session>,
     /// Idle sessions; a call takes one (or opens a new one) and puts it back when done.
     idle: Mutex<Vec<Session>>,
 }
@@ -89,7 +140,10 @@ impl Pkcs11Vault {
             Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
             Err(e) => return Err(unavailable(&format!("cannot log in to token '{token}'"), e)),
         }
-        let key = find_or_generate_key(&login, &config.key_label)?;
+        let key = {
+            let _setup = KEY_SETUP.lock().unwrap_or_else(PoisonError::into_inner);
+            find_or_generate_key(&login, &config.key_label)?
+        };
         let [sensitive, extractable, ..] = key_flags(&login, key)?;
         if !sensitive || extractable {
             return Err(VaultError::Unavailable(format!(
@@ -103,7 +157,9 @@ impl Pkcs11Vault {
             key,
             token_label: token.clone(),
             key_label: config.key_label.clone(),
-            _login: Mutex::new(login),
+            audit_key_label: config.audit_key_label.clone(),
+            audit: OnceLock::new(),
+            login: Mutex::new(login),
             idle: Mutex::new(Vec::new()),
         })
     }
@@ -116,6 +172,48 @@ impl Pkcs11Vault {
                 key_flags(s, self.key)?;
             Ok(sensitive && !extractable && always_sensitive && never_extractable)
         })
+    }
+
+    /// True if the audit private key is sensitive and non-extractable, and always has been.
+    /// Loads (or generates) the audit key pair if it is not loaded yet.
+    pub fn audit_key_is_protected(&self) -> Result<bool, VaultError> {
+        let private = self.audit_key()?.private;
+        self.with_session(|s| {
+            let [sensitive, extractable, always_sensitive, never_extractable] =
+                key_flags(s, private)?;
+            Ok(sensitive && !extractable && always_sensitive && never_extractable)
+        })
+    }
+
+    /// The audit key pair: loaded once, on first use, under [`KEY_SETUP`].
+    ///
+    /// Loading finds the pair labelled `audit_key_label` or generates it, refuses an extractable
+    /// or non-sensitive private key or a curve other than P-256, and has the token sign a test
+    /// message that must verify here under the public key (a wrong key, pairing or mechanism
+    /// fails now rather than in the first checkpoint).
+    fn audit_key(&self) -> Result<&AuditKey, VaultError> {
+        if let Some(key) = self.audit.get() {
+            return Ok(key);
+        }
+        let _setup = KEY_SETUP.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(key) = self.audit.get() {
+            return Ok(key);
+        }
+        let label = &self.audit_key_label;
+        let key = {
+            let login = self.login.lock().unwrap_or_else(PoisonError::into_inner);
+            find_or_generate_audit_key(&login, label)?
+        };
+        let signature =
+            self.with_session(|s| token_sign(s, key.private, AUDIT_SELF_TEST_MESSAGE))?;
+        check_audit_signature(&key.public, AUDIT_SELF_TEST_MESSAGE, &signature).map_err(|_| {
+            VaultError::Unavailable(format!(
+                "audit key '{label}' on token '{}' failed its self-test: the token's signature \
+                 does not verify under the key's public point",
+                self.token_label
+            ))
+        })?;
+        Ok(self.audit.get_or_init(|| key))
     }
 
     /// Run `f` on an idle session (or a new one). The session is reused only if `f` succeeds.
@@ -175,6 +273,193 @@ impl ShareVault for Pkcs11Vault {
             self.token_label, self.key_label
         )
     }
+}
+
+impl AuditSigner for Pkcs11Vault {
+    fn audit_public_key(&self) -> Result<VerifyingKey, VaultError> {
+        Ok(self.audit_key()?.public)
+    }
+
+    fn sign_audit(&self, message: &[u8]) -> Result<Signature, VaultError> {
+        let key = self.audit_key()?;
+        let signature = self.with_session(|s| token_sign(s, key.private, message))?;
+        check_audit_signature(&key.public, message, &signature)?;
+        Ok(signature)
+    }
+}
+
+/// The audit key pair of a token: the private key's handle and the public key read from it.
+struct AuditKey {
+    private: ObjectHandle,
+    public: VerifyingKey,
+}
+
+/// ECDSA signature by `key` in the token over SHA-256(`message`), hashed here (`CKM_ECDSA`).
+fn token_sign(
+    session: &Session,
+    key: ObjectHandle,
+    message: &[u8],
+) -> Result<Signature, VaultError> {
+    let digest = Sha256::digest(message);
+    let raw = session
+        .sign(&Mechanism::Ecdsa, key, &digest)
+        .map_err(|e| unavailable("token audit signing failed", e))?;
+    // PKCS#11 returns r || s, each as long as the order (32 bytes for P-256).
+    Signature::from_slice(&raw).map_err(|_| {
+        VaultError::Unavailable(format!(
+            "token returned a malformed ECDSA signature ({} bytes)",
+            raw.len()
+        ))
+    })
+}
+
+/// The EC private and public keys labelled `label` (all of them).
+fn find_audit_pair(
+    session: &Session,
+    label: &str,
+) -> Result<(Vec<ObjectHandle>, Vec<ObjectHandle>), VaultError> {
+    let find = |class| {
+        session
+            .find_objects(&[
+                Attribute::Class(class),
+                Attribute::KeyType(KeyType::EC),
+                Attribute::Label(label.as_bytes().to_vec()),
+            ])
+            .map_err(|e| unavailable(&format!("cannot search for audit key '{label}'"), e))
+    };
+    Ok((
+        find(ObjectClass::PRIVATE_KEY)?,
+        find(ObjectClass::PUBLIC_KEY)?,
+    ))
+}
+
+/// The audit key pair labelled `label`, generated in the token if there is none. Call with
+/// [`KEY_SETUP`] held, on a read-write session.
+fn find_or_generate_audit_key(session: &Session, label: &str) -> Result<AuditKey, VaultError> {
+    let (private, public) = match find_audit_pair(session, label)? {
+        (private, public) if private.is_empty() && public.is_empty() => {
+            let (public, private) = generate_audit_pair(session, label)?;
+            // Another process may have generated one at the same time (PKCS#11 cannot prevent
+            // it): then this one goes again, so no two processes keep different keys.
+            match find_audit_pair(session, label)? {
+                (p, q) if p == [private] && q == [public] => {}
+                (p, q) => {
+                    let destroyed = session
+                        .destroy_object(private)
+                        .and_then(|()| session.destroy_object(public));
+                    return Err(VaultError::Unavailable(format!(
+                        "audit key '{label}' was generated by another process at the same time \
+                         ({} private and {} public keys now); {}",
+                        p.len(),
+                        q.len(),
+                        match destroyed {
+                            Ok(()) => "this one was removed again: retry".to_owned(),
+                            Err(e) => format!("removing this one failed ({e}): keep one pair"),
+                        }
+                    )));
+                }
+            }
+            (private, public)
+        }
+        (private, public) => match (private.as_slice(), public.as_slice()) {
+            ([private], [public]) => (*private, *public),
+            _ => {
+                return Err(VaultError::Unavailable(format!(
+                    "the token has {} private and {} public EC keys labelled '{label}'; the \
+                     audit key needs exactly one pair",
+                    private.len(),
+                    public.len()
+                )));
+            }
+        },
+    };
+    let [sensitive, extractable, ..] = key_flags(session, private)?;
+    if !sensitive || extractable {
+        return Err(VaultError::Unavailable(format!(
+            "audit key '{label}' is extractable or not sensitive"
+        )));
+    }
+    Ok(AuditKey {
+        private,
+        public: read_p256_public_key(session, public, label)?,
+    })
+}
+
+/// Generate a P-256 key pair labelled `label`: `(public, private)`.
+fn generate_audit_pair(
+    session: &Session,
+    label: &str,
+) -> Result<(ObjectHandle, ObjectHandle), VaultError> {
+    let label_attr = Attribute::Label(label.as_bytes().to_vec());
+    session
+        .generate_key_pair(
+            &Mechanism::EccKeyPairGen,
+            &[
+                Attribute::Class(ObjectClass::PUBLIC_KEY),
+                Attribute::KeyType(KeyType::EC),
+                Attribute::EcParams(P256_EC_PARAMS.to_vec()),
+                label_attr.clone(),
+                Attribute::Token(true),
+                Attribute::Private(false),
+                Attribute::Verify(true),
+            ],
+            &[
+                Attribute::Class(ObjectClass::PRIVATE_KEY),
+                Attribute::KeyType(KeyType::EC),
+                label_attr,
+                Attribute::Token(true),
+                Attribute::Private(true),
+                Attribute::Sensitive(true),
+                Attribute::Extractable(false),
+                Attribute::Sign(true),
+                Attribute::Derive(false),
+            ],
+        )
+        .map_err(|e| unavailable(&format!("cannot generate audit key '{label}'"), e))
+}
+
+/// The P-256 public key of the EC public key object `public`.
+fn read_p256_public_key(
+    session: &Session,
+    public: ObjectHandle,
+    label: &str,
+) -> Result<VerifyingKey, VaultError> {
+    let attrs = session
+        .get_attributes(public, &[AttributeType::EcParams, AttributeType::EcPoint])
+        .map_err(|e| unavailable(&format!("cannot read audit public key '{label}'"), e))?;
+    let (mut params, mut point) = (None, None);
+    for attr in attrs {
+        match attr {
+            Attribute::EcParams(p) => params = Some(p),
+            Attribute::EcPoint(p) => point = Some(p),
+            _ => {}
+        }
+    }
+    if params.as_deref() != Some(&P256_EC_PARAMS[..]) {
+        return Err(VaultError::Unavailable(format!(
+            "audit key '{label}' is not a P-256 (prime256v1) key"
+        )));
+    }
+    point.as_deref().and_then(parse_ec_point).ok_or_else(|| {
+        VaultError::Unavailable(format!(
+            "audit key '{label}' has no valid P-256 public point"
+        ))
+    })
+}
+
+/// The point in a `CKA_EC_POINT` value: a DER OCTET STRING holding the SEC1 encoding (PKCS#11
+/// 2.20 onwards), or, as some older tokens return it, the bare SEC1 encoding.
+fn parse_ec_point(value: &[u8]) -> Option<VerifyingKey> {
+    let wrapped = match value {
+        [0x04, len, rest @ ..] if *len < 0x80 && usize::from(*len) == rest.len() => Some(rest),
+        [0x04, 0x81, len, rest @ ..] if *len >= 0x80 && usize::from(*len) == rest.len() => {
+            Some(rest)
+        }
+        _ => None,
+    };
+    wrapped
+        .and_then(|inner| VerifyingKey::from_sec1_bytes(inner).ok())
+        .or_else(|| VerifyingKey::from_sec1_bytes(value).ok())
 }
 
 /// A [`VaultError::Unavailable`] naming what failed. Token errors never contain the PIN.
@@ -281,4 +566,31 @@ fn key_flags(session: &Session, key: ObjectHandle) -> Result<[bool; 4], VaultErr
         }
     }
     Ok(flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ec_point_is_unwrapped_from_its_octet_string() {
+        let key = *p256::ecdsa::SigningKey::from_slice(&[3u8; 32])
+            .expect("key")
+            .verifying_key();
+        for compress in [false, true] {
+            let sec1 = key.to_sec1_point(compress).as_bytes().to_vec();
+            let mut der = vec![0x04, u8::try_from(sec1.len()).expect("short")];
+            der.extend_from_slice(&sec1);
+            assert_eq!(parse_ec_point(&der), Some(key));
+            // Bare SEC1, as some older tokens return it.
+            assert_eq!(parse_ec_point(&sec1), Some(key));
+            // A wrong length or a truncated point is no key.
+            let mut bad = der.clone();
+            bad[1] += 1;
+            assert_eq!(parse_ec_point(&bad), None);
+            assert_eq!(parse_ec_point(&der[..der.len() - 1]), None);
+        }
+        assert_eq!(parse_ec_point(&[]), None);
+        assert_eq!(parse_ec_point(&[0x04, 0x00]), None);
+    }
 }

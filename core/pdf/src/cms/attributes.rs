@@ -300,6 +300,27 @@ pub(crate) fn read_signed_attributes(attrs: &Attributes) -> Result<ReadAttribute
     })
 }
 
+/// Largest signed-attributes DER [`message_digest_of_signed_attributes`] reads.
+pub const MAX_SIGNED_ATTRIBUTES_BYTES: usize = 8 * 1024;
+
+/// The message-digest of DER-encoded signed attributes (the bytes a CMS signer signs), after
+/// the same checks the verifier makes (each type once, content-type id-data, one
+/// message-digest value). The co-signing server reads what document a request signs with it.
+pub fn message_digest_of_signed_attributes(der: &[u8]) -> Result<Vec<u8>, CmsError> {
+    if der.len() > MAX_SIGNED_ATTRIBUTES_BYTES {
+        return Err(CmsError::Malformed(format!(
+            "signed attributes larger than {MAX_SIGNED_ATTRIBUTES_BYTES} bytes"
+        )));
+    }
+    let attrs = Attributes::from_der(der).map_err(malformed("signed attributes"))?;
+    if attrs.to_der().map_err(malformed("signed attributes"))? != der {
+        return Err(CmsError::Malformed(
+            "signed attributes are not canonical DER".into(),
+        ));
+    }
+    Ok(read_signed_attributes(&attrs)?.message_digest)
+}
+
 /// The single value of an attribute that must have exactly one.
 fn only_value<'a>(attr: &'a Attribute, name: &str) -> Result<&'a Any, CmsError> {
     let mut values = attr.values.iter();

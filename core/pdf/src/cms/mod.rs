@@ -31,7 +31,8 @@ pub use algorithm::{
 pub use assemble::{assemble, assemble_with_unsigned};
 pub use attributes::{
     ExtraAttribute, ID_AA_SIGNING_CERTIFICATE, ID_AA_SIGNING_CERTIFICATE_V2, ID_CONTENT_TYPE,
-    ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME, signed_attributes,
+    ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME, MAX_SIGNED_ATTRIBUTES_BYTES,
+    message_digest_of_signed_attributes, signed_attributes,
 };
 pub use cert::MAX_CERTIFICATE_BYTES;
 pub use chain::{MAX_CHAIN_LENGTH, MAX_SIGNATURE_CHECKS, verify_chain};

@@ -1,0 +1,220 @@
+//! Routes a phone calls: each request is signed by a device key, checked before its body is
+//! even decoded.
+
+use super::{App, Body, blocking, decode};
+use crate::audit::Caller;
+use crate::error::ServiceError;
+use crate::limits::Class;
+use crate::net::PeerInfo;
+use crate::service::DeviceRequest;
+use crate::store::KeyRecord;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use inkseal_capture::submission::EvidenceSubmission;
+use inkseal_cosign::api::{
+    CertificateRequest, CosignRequest, EnrollRequest, PinChangeRequest, RevokeRequest,
+};
+use serde::Serialize;
+
+/// A request as its device signature covers it.
+struct Signed {
+    method: String,
+    path: String,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+    peer: PeerInfo,
+}
+
+impl Signed {
+    fn new(
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Body,
+        peer: Option<Extension<PeerInfo>>,
+    ) -> Self {
+        Signed {
+            method: method.as_str().to_owned(),
+            // With its query, if any: the signature covers `@path` only, so a query is refused.
+            path: uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| uri.path().to_owned()),
+            headers,
+            body: body.0,
+            peer: super::peer(peer),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn request(&self) -> DeviceRequest<'_> {
+        DeviceRequest {
+            method: &self.method,
+            path: &self.path,
+            body: &self.body,
+            content_digest: self.header(inkseal_httpsig::CONTENT_DIGEST_HEADER),
+            signature_input: self.header(inkseal_httpsig::SIGNATURE_INPUT_HEADER),
+            signature: self.header(inkseal_httpsig::SIGNATURE_HEADER),
+            address: self.peer.ip(),
+        }
+    }
+}
+
+/// Rate-limit by address, authenticate the device, rate-limit by key, then run `f` on a
+/// blocking thread.
+async fn device_call<T: Serialize + Send + 'static>(
+    app: App,
+    key_id: String,
+    signed: Signed,
+    class: Class,
+    status: StatusCode,
+    f: impl FnOnce(&App, &KeyRecord, &Caller, &[u8]) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<Response, ServiceError> {
+    // Evidence uploads were counted by the middleware that guards their bodies.
+    if class != Class::Evidence {
+        app.limiter.check_address(class, signed.peer.ip())?;
+    }
+    let value = blocking(move || {
+        let (key, caller) = app
+            .service
+            .device_auth()
+            .authenticate(&key_id, &signed.request())?;
+        app.limiter.check_key(class, &key.key_id)?;
+        f(&app, &key, &caller, &signed.body)
+    })
+    .await?;
+    Ok((status, Json(value)).into_response())
+}
+
+pub(super) async fn enroll(
+    State(app): State<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    peer: Option<Extension<PeerInfo>>,
+    body: Body,
+) -> Result<Response, ServiceError> {
+    let signed = Signed::new(method, uri, headers, body, peer);
+    app.limiter.check_address(Class::Enroll, signed.peer.ip())?;
+    let resp = blocking(move || {
+        let req: EnrollRequest = decode(&signed.body)?;
+        let device_key = req
+            .device_key
+            .public_key_spki()
+            .map_err(ServiceError::BadRequest)?;
+        let caller = app.service.device_auth().authenticate_enrollment(
+            req.ticket.id(),
+            &device_key,
+            &signed.request(),
+        )?;
+        app.service.enrollment().enroll(&req, &caller)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(resp)).into_response())
+}
+
+macro_rules! device_route {
+    ($name:ident, $class:expr, $status:expr, |$app:ident, $key:ident, $caller:ident, $body:ident| $run:expr) => {
+        pub(super) async fn $name(
+            State(app): State<App>,
+            Path(key_id): Path<String>,
+            method: Method,
+            uri: Uri,
+            headers: HeaderMap,
+            peer: Option<Extension<PeerInfo>>,
+            body: Body,
+        ) -> Result<Response, ServiceError> {
+            let signed = Signed::new(method, uri, headers, body, peer);
+            device_call(
+                app,
+                key_id,
+                signed,
+                $class,
+                $status,
+                |$app: &App, $key: &KeyRecord, $caller: &Caller, $body: &[u8]| $run,
+            )
+            .await
+        }
+    };
+}
+
+device_route!(
+    status,
+    Class::DeviceRead,
+    StatusCode::OK,
+    |app, key, _caller, _body| { Ok(app.service.signing().status(key)) }
+);
+
+device_route!(
+    certificate,
+    Class::DeviceRead,
+    StatusCode::OK,
+    |app, key, _caller, _body| { app.service.signing().certificate(key) }
+);
+
+device_route!(
+    certify,
+    Class::Sign,
+    StatusCode::OK,
+    |app, key, caller, body| {
+        let req: CertificateRequest = decode(body)?;
+        app.service.signing().certify(key, &req, caller)
+    }
+);
+
+device_route!(
+    sign,
+    Class::Sign,
+    StatusCode::OK,
+    |app, key, caller, body| {
+        let req: CosignRequest = decode(body)?;
+        app.service.signing().sign(key, &req, caller)
+    }
+);
+
+device_route!(
+    change_pin,
+    Class::Sign,
+    StatusCode::OK,
+    |app, key, caller, body| {
+        let req: PinChangeRequest = decode(body)?;
+        app.service.lifecycle().change_pin(key, &req, caller)?;
+        Ok(serde_json::json!({ "changed": true }))
+    }
+);
+
+device_route!(
+    revoke,
+    Class::Sign,
+    StatusCode::OK,
+    |app, key, caller, body| {
+        let req: RevokeRequest = decode(body)?;
+        app.service.lifecycle().revoke_by_user(key, &req, caller)?;
+        Ok(serde_json::json!({ "revoked": true }))
+    }
+);
+
+device_route!(
+    challenge,
+    Class::Challenge,
+    StatusCode::CREATED,
+    |app, key, caller, _body| { app.service.liveness().issue_challenge(key, caller) }
+);
+
+device_route!(
+    evidence,
+    Class::Evidence,
+    StatusCode::OK,
+    |app, key, caller, body| {
+        let submission = EvidenceSubmission::from_json(body)
+            .map_err(|e| ServiceError::BadRequest(format!("evidence: {e}")))?;
+        app.service
+            .liveness()
+            .submit_evidence(key, &submission, caller)
+    }
+);

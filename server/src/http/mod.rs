@@ -1,0 +1,314 @@
+//! HTTP: thin JSON handlers over the service views, run on blocking threads.
+//!
+//! Three kinds of routes, each with the one credential it needs ([`ROUTES`] lists them all;
+//! the OpenAPI document is checked against it):
+//!
+//! * public (`/v1/health`, `/openapi.json`, `/v1/ca`, `/v1/ca/crl`): nothing about any key;
+//! * device (`/v1/enroll`, `/v1/keys/{key_id}/...`): signed by the key's device key (see
+//!   [`crate::service::DeviceAuth`]), checked before anything else;
+//! * operator (`/v1/admin/...`): an API key or a TLS client certificate with the route's role.
+//!
+//! Every answer is `Cache-Control: no-store` (most carry personal data) and
+//! `X-Content-Type-Options: nosniff`; every body a route reads must be `application/json`
+//! (so a cross-site form post is refused before it is read); bodies have a size limit per
+//! route, evidence uploads a cap on how many are read at once, and requests a time limit.
+
+mod admin;
+mod device;
+mod public;
+
+use crate::error::ServiceError;
+use crate::limits::{Class, RateLimiter};
+use crate::net::PeerInfo;
+use crate::service::CosignService;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use inkseal_capture::submission::MAX_SUBMISSION_BYTES;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Largest request body accepted on any route but evidence.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The OpenAPI description served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// Which credential a route needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// None.
+    Public,
+    /// A request signed by the new device key (enrollment; `keyid` = the ticket id).
+    EnrollmentDevice,
+    /// A request signed by the key's device key.
+    Device,
+    /// An operator credential with this role.
+    Operator(crate::service::Role),
+}
+
+/// Every route: method, path (OpenAPI template syntax) and credential.
+pub const ROUTES: &[(&str, &str, Credential)] = {
+    use crate::service::Role::*;
+    use Credential::*;
+    &[
+        ("get", "/v1/health", Public),
+        ("get", "/openapi.json", Public),
+        ("get", "/v1/ca", Public),
+        ("get", "/v1/ca/crl", Public),
+        ("post", "/v1/enroll", EnrollmentDevice),
+        ("get", "/v1/keys/{key_id}", Device),
+        ("post", "/v1/keys/{key_id}/certificate", Device),
+        ("get", "/v1/keys/{key_id}/certificate", Device),
+        ("post", "/v1/keys/{key_id}/sign", Device),
+        ("post", "/v1/keys/{key_id}/pin", Device),
+        ("post", "/v1/keys/{key_id}/revoke", Device),
+        ("post", "/v1/keys/{key_id}/liveness/challenge", Device),
+        ("post", "/v1/keys/{key_id}/evidence", Device),
+        ("post", "/v1/admin/tickets", Operator(Enroll)),
+        ("get", "/v1/admin/audit", Operator(AuditRead)),
+        ("get", "/v1/admin/audit/verify", Operator(AuditRead)),
+        ("get", "/v1/admin/audit/key", Operator(AuditRead)),
+        ("get", "/v1/admin/metrics", Operator(AuditRead)),
+        ("get", "/v1/admin/keys/{key_id}", Operator(KeysRead)),
+        (
+            "put",
+            "/v1/admin/keys/{key_id}/policy",
+            Operator(PolicyWrite),
+        ),
+        (
+            "post",
+            "/v1/admin/keys/{key_id}/unlock",
+            Operator(KeysManage),
+        ),
+        (
+            "post",
+            "/v1/admin/keys/{key_id}/revoke",
+            Operator(KeysManage),
+        ),
+        (
+            "get",
+            "/v1/admin/keys/{key_id}/signings",
+            Operator(EvidenceRead),
+        ),
+        (
+            "get",
+            "/v1/admin/keys/{key_id}/signings/{idempotency_key}/evidence",
+            Operator(EvidenceRead),
+        ),
+        (
+            "get",
+            "/v1/admin/keys/{key_id}/signings/{idempotency_key}/evidence.pdf",
+            Operator(EvidenceRead),
+        ),
+        ("get", "/v1/admin/credentials", Operator(CredentialsManage)),
+        ("post", "/v1/admin/credentials", Operator(CredentialsManage)),
+        (
+            "delete",
+            "/v1/admin/credentials/{credential_id}",
+            Operator(CredentialsManage),
+        ),
+    ]
+};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) service: CosignService,
+    pub(crate) limiter: Arc<RateLimiter>,
+    evidence_slots: Arc<Semaphore>,
+}
+
+impl App {
+    /// Handlers' state for `service` under `limiter`.
+    pub fn new(service: CosignService, limiter: Arc<RateLimiter>) -> Self {
+        let slots = limiter.limits().max_concurrent_evidence.max(1);
+        App {
+            service,
+            limiter,
+            evidence_slots: Arc::new(Semaphore::new(slots)),
+        }
+    }
+}
+
+/// Build the router.
+pub fn router(app: App) -> Router {
+    let timeout = app.limiter.limits().request_timeout;
+    let evidence = Router::new()
+        .route("/v1/keys/{key_id}/evidence", post(device::evidence))
+        .layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES))
+        .route_layer(middleware::from_fn_with_state(app.clone(), evidence_slot));
+    Router::new()
+        .route("/v1/health", get(|| async { "ok" }))
+        .route("/openapi.json", get(public::openapi))
+        .route("/v1/ca", get(public::ca))
+        .route("/v1/ca/crl", get(public::crl))
+        .route("/v1/enroll", post(device::enroll))
+        .route("/v1/keys/{key_id}", get(device::status))
+        .route(
+            "/v1/keys/{key_id}/certificate",
+            post(device::certify).get(device::certificate),
+        )
+        .route("/v1/keys/{key_id}/sign", post(device::sign))
+        .route("/v1/keys/{key_id}/pin", post(device::change_pin))
+        .route("/v1/keys/{key_id}/revoke", post(device::revoke))
+        .route(
+            "/v1/keys/{key_id}/liveness/challenge",
+            post(device::challenge),
+        )
+        .route("/v1/admin/tickets", post(admin::ticket))
+        .route("/v1/admin/audit", get(admin::audit))
+        .route("/v1/admin/audit/verify", get(admin::audit_verify))
+        .route("/v1/admin/audit/key", get(admin::audit_key))
+        .route("/v1/admin/metrics", get(admin::metrics))
+        .route("/v1/admin/keys/{key_id}", get(admin::key_status))
+        .route("/v1/admin/keys/{key_id}/policy", put(admin::set_policy))
+        .route("/v1/admin/keys/{key_id}/unlock", post(admin::unlock))
+        .route("/v1/admin/keys/{key_id}/revoke", post(admin::revoke))
+        .route("/v1/admin/keys/{key_id}/signings", get(admin::signings))
+        .route(
+            "/v1/admin/keys/{key_id}/signings/{idempotency_key}/evidence",
+            get(admin::evidence_package),
+        )
+        .route(
+            "/v1/admin/keys/{key_id}/signings/{idempotency_key}/evidence.pdf",
+            get(admin::evidence_report),
+        )
+        .route(
+            "/v1/admin/credentials",
+            get(admin::list_credentials).post(admin::create_credential),
+        )
+        .route(
+            "/v1/admin/credentials/{credential_id}",
+            delete(admin::revoke_credential),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(evidence)
+        .layer(middleware::from_fn(json_only))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            request_timeout(req, next, timeout)
+        }))
+        .layer(middleware::from_fn(hygiene_headers))
+        .with_state(app)
+}
+
+/// `Cache-Control: no-store` and `X-Content-Type-Options: nosniff` on every answer.
+async fn hygiene_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Bodies are JSON: a POST or PUT whose `Content-Type` is not `application/json` is refused
+/// before its body is read (a cross-site form or `text/plain` post never reaches a route).
+async fn json_only(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH)
+        && !is_json(req.headers())
+    {
+        return ServiceError::UnsupportedMediaType.into_response();
+    }
+    next.run(req).await
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A request (body included) that takes longer than the limit is answered 408.
+async fn request_timeout(req: Request, next: Next, limit: std::time::Duration) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => (
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            axum::Json(inkseal_cosign::api::ErrorBody::new(
+                inkseal_cosign::api::ErrorCode::BadRequest,
+                "the request took too long",
+            )),
+        )
+            .into_response(),
+    }
+}
+
+/// At most `max_concurrent_evidence` evidence bodies are read at once.
+async fn evidence_slot(
+    axum::extract::State(app): axum::extract::State<App>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<PeerInfo>()
+        .cloned()
+        .unwrap_or_default();
+    if let Err(e) = app.limiter.check_address(Class::Evidence, peer.ip()) {
+        return e.into_response();
+    }
+    match app.evidence_slots.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let response = next.run(req).await;
+            drop(permit);
+            response
+        }
+        Err(_) => ServiceError::RateLimited {
+            retry_after_secs: 2,
+            why: "the server is reading as many evidence uploads as it allows at once".into(),
+        }
+        .into_response(),
+    }
+}
+
+/// The body as bytes, with the size limit's refusal typed.
+pub(crate) struct Body(pub(crate) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ServiceError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ServiceError> {
+        let limit = if req.uri().path().ends_with("/evidence") {
+            MAX_SUBMISSION_BYTES
+        } else {
+            MAX_BODY_BYTES
+        };
+        Bytes::from_request(req, state)
+            .await
+            .map(Body)
+            .map_err(|e| match e {
+                axum::extract::rejection::BytesRejection::FailedToBufferBody(_) => {
+                    ServiceError::TooLarge(limit)
+                }
+                other => ServiceError::BadRequest(other.to_string()),
+            })
+    }
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
+    serde_json::from_slice(body).map_err(|e| ServiceError::BadRequest(format!("invalid JSON: {e}")))
+}
+
+/// Run a service call on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("task failed: {e}")))?
+}
+
+/// The peer of a request (absent when the router is called in-process).
+pub(crate) fn peer(req_extensions: Option<axum::Extension<PeerInfo>>) -> PeerInfo {
+    req_extensions.map(|e| e.0).unwrap_or_default()
+}

@@ -1,0 +1,320 @@
+//! The server's business logic, independent of HTTP, split by concern.
+//!
+//! [`CosignService`] is a cheap handle on one shared [`Context`] (store, vault, CA, policy,
+//! vendors, attestation verifiers, metrics). Each concern is its own small type borrowed from
+//! it:
+//!
+//! | view | concern |
+//! | --- | --- |
+//! | [`Operators`] (`operators()`) | operator credentials: API keys, client certificates, roles |
+//! | [`Enrollment`] (`enrollment()`) | enrollment tickets, two-party key generation, device keys |
+//! | [`DeviceAuth`] (`device_auth()`) | checking the device signature on every phone request |
+//! | [`Signing`] (`signing()`) | co-signing what a request carries, certificates, key status |
+//! | [`KeyLifecycle`] (`lifecycle()`) | PIN change, operator unlock, revocation, the CRL |
+//! | [`Liveness`](crate::liveness::Liveness) (`liveness()`) | challenges, evidence, signing policy |
+//! | [`AuditLog`] (`audit()`) | reading the log, signed checkpoints, verification |
+//!
+//! Everything here is synchronous and is called from blocking tasks. A share is unsealed only
+//! inside [`Signing::sign`], after the PIN check, and is wiped when the step ends. Every call
+//! that changes state takes the [`Caller`](crate::audit::Caller), which its audit entry
+//! records.
+
+mod audit_log;
+mod device_auth;
+mod enroll;
+mod lifecycle;
+mod operators;
+mod pin;
+pub(crate) mod pin_verifier;
+mod signing;
+
+pub use audit_log::AuditLog;
+pub use device_auth::{DeviceAuth, DeviceRequest};
+pub(crate) use enroll::id_matches;
+pub use enroll::{Enrollment, IssuedTicket, TicketOrder};
+pub use lifecycle::{AdminRevokeRequest, KeyLifecycle, UnlockRequest};
+pub use operators::{CredentialInfo, CredentialSecret, NewCredential, Operator, Operators, Role};
+pub use signing::Signing;
+
+use crate::attestation::AttestationVerifier;
+use crate::ca::CertificateAuthority;
+use crate::error::ServiceError;
+use crate::liveness::vendor::LivenessVendor;
+use crate::store::{KeyRecord, SigningPolicy, Store};
+use crate::vault::ShareVault;
+use inkseal_cosign::api::PinPolicy;
+use inkseal_cosign::valid_id;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Tunable rules.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Wrong PINs (since the last right one) that lock a key: the 5th by default.
+    pub max_pin_failures: u32,
+    /// Rules for new PINs (enrollment, PIN change).
+    pub pin: PinPolicy,
+    /// Validity of issued certificates.
+    pub certificate_validity_days: u32,
+    /// Signing policy of keys without their own (operators set one per key).
+    pub signing: SigningPolicy,
+    /// Lifetime of a liveness challenge, seconds (2 minutes by default).
+    pub challenge_ttl_secs: u64,
+    /// Actions a liveness challenge asks for (0: silent liveness); 2 by default.
+    pub liveness_actions: usize,
+    /// Unanswered, unexpired challenges a key may hold at once (5 by default).
+    pub max_open_challenges: u64,
+    /// Lifetime of an enrollment ticket when the operator does not say, seconds (1 hour).
+    pub ticket_ttl_secs: u64,
+    /// How far a device's request time may be from the server's, seconds (2 minutes): the
+    /// replay window.
+    pub max_clock_skew_secs: u64,
+    /// Enrollment needs a device-key attestation that a configured verifier accepts.
+    pub require_device_attestation: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_pin_failures: 5,
+            pin: PinPolicy::default(),
+            certificate_validity_days: 365,
+            signing: SigningPolicy::default(),
+            challenge_ttl_secs: 120,
+            liveness_actions: 2,
+            max_open_challenges: 5,
+            ticket_ttl_secs: 3600,
+            max_clock_skew_secs: 120,
+            require_device_attestation: false,
+        }
+    }
+}
+
+/// Counters the tests and `/v1/admin/metrics` read.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pin_comparisons: AtomicU64,
+    signatures: AtomicU64,
+    device_auth_failures: AtomicU64,
+}
+
+/// A copy of [`Metrics`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MetricsSnapshot {
+    /// PINs compared against a verifier since start.
+    pub pin_comparisons: u64,
+    /// Co-signatures produced since start.
+    pub signatures: u64,
+    /// Device requests refused for their signature since start.
+    pub device_auth_failures: u64,
+}
+
+impl Metrics {
+    pub(crate) fn pin_compared(&self) {
+        self.pin_comparisons.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn signed(&self) {
+        self.signatures.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn device_auth_failed(&self) {
+        self.device_auth_failures.fetch_add(1, Ordering::Relaxed);
+    }
+    /// The counters now.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            pin_comparisons: self.pin_comparisons.load(Ordering::Relaxed),
+            signatures: self.signatures.load(Ordering::Relaxed),
+            device_auth_failures: self.device_auth_failures.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What every concern shares.
+pub(crate) struct Context {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) vault: Arc<dyn ShareVault>,
+    pub(crate) ca: Arc<dyn CertificateAuthority>,
+    pub(crate) policy: Policy,
+    pub(crate) vendors: Vec<Arc<dyn LivenessVendor>>,
+    pub(crate) attestation: Vec<Arc<dyn AttestationVerifier>>,
+    pub(crate) metrics: Metrics,
+    /// Key of the keyed hash that binds a key to its holder's ID number (sealed in the store).
+    pub(crate) id_pepper: zeroize::Zeroizing<[u8; 32]>,
+}
+
+/// The co-signing service (a cheap, cloneable handle).
+#[derive(Clone)]
+pub struct CosignService {
+    pub(crate) ctx: Arc<Context>,
+}
+
+/// Everything [`CosignService::new`] needs besides the policy.
+pub struct Parts {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Share vault (also holds the audit key).
+    pub vault: Arc<dyn ShareVault>,
+    /// Certificate authority.
+    pub ca: Arc<dyn CertificateAuthority>,
+    /// Liveness vendors whose verdicts count.
+    pub vendors: Vec<Arc<dyn LivenessVendor>>,
+    /// Device-key attestation verifiers.
+    pub attestation: Vec<Arc<dyn AttestationVerifier>>,
+}
+
+const ID_PEPPER_SETTING: &str = "id-binding.pepper.sealed";
+
+impl CosignService {
+    /// Assemble the service; loads (or creates) the sealed ID-binding key.
+    pub fn new(parts: Parts, policy: Policy) -> Result<Self, ServiceError> {
+        let aad = crate::vault::associated_data("inkseal/id-pepper/v1", &[]);
+        let sealed = match parts.store.get_setting(ID_PEPPER_SETTING)? {
+            Some(s) => s,
+            None => {
+                let fresh: [u8; 32] = random_bytes()?;
+                let sealed = parts.vault.seal(&aad, &fresh)?;
+                parts
+                    .store
+                    .put_setting_if_absent(ID_PEPPER_SETTING, &sealed)?
+            }
+        };
+        let opened = parts.vault.open(&aad, &sealed)?;
+        let id_pepper =
+            zeroize::Zeroizing::new(<[u8; 32]>::try_from(opened.as_slice()).map_err(|_| {
+                ServiceError::Internal("sealed ID-binding key has a bad length".into())
+            })?);
+        Ok(CosignService {
+            ctx: Arc::new(Context {
+                store: parts.store,
+                vault: parts.vault,
+                ca: parts.ca,
+                policy: policy.clone(),
+                vendors: dedup_vendors(parts.vendors),
+                attestation: parts.attestation,
+                metrics: Metrics::default(),
+                id_pepper,
+            }),
+        })
+    }
+
+    /// Operator credentials.
+    pub fn operators(&self) -> Operators<'_> {
+        Operators { ctx: &self.ctx }
+    }
+
+    /// Tickets and enrollment.
+    pub fn enrollment(&self) -> Enrollment<'_> {
+        Enrollment { ctx: &self.ctx }
+    }
+
+    /// Device request signatures.
+    pub fn device_auth(&self) -> DeviceAuth<'_> {
+        DeviceAuth { ctx: &self.ctx }
+    }
+
+    /// Co-signing, certificates, status.
+    pub fn signing(&self) -> Signing<'_> {
+        Signing { ctx: &self.ctx }
+    }
+
+    /// PIN change, unlock, revocation, CRL.
+    pub fn lifecycle(&self) -> KeyLifecycle<'_> {
+        KeyLifecycle { ctx: &self.ctx }
+    }
+
+    /// Liveness challenges, evidence, signing policies.
+    pub fn liveness(&self) -> crate::liveness::Liveness<'_> {
+        crate::liveness::Liveness { ctx: &self.ctx }
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> AuditLog<'_> {
+        AuditLog { ctx: &self.ctx }
+    }
+
+    /// The store (for audit export, tools and tests).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.ctx.store
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.ctx.policy
+    }
+
+    /// The CA certificate (DER).
+    pub fn ca_certificate(&self) -> &[u8] {
+        self.ctx.ca.ca_certificate()
+    }
+
+    /// Counters since start.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.ctx.metrics.snapshot()
+    }
+
+    /// Delete expired request nonces, unanswered challenges and unused tickets (their audit
+    /// entries stay; removing challenges or tickets is itself audited).
+    pub fn purge_expired(&self) -> Result<crate::store::PurgeCounts, ServiceError> {
+        use crate::audit::{AuditEvent, AuditKind};
+        Ok(self.ctx.store.purge(crate::store::now_ms(), &|counts| {
+            AuditEvent::global(
+                AuditKind::Purged,
+                serde_json::json!({
+                    "expired_challenges": counts.challenges,
+                    "expired_tickets": counts.tickets,
+                }),
+            )
+        })?)
+    }
+
+    /// Names of the liveness vendors whose verdicts count.
+    pub fn vendor_names(&self) -> Vec<String> {
+        self.ctx
+            .vendors
+            .iter()
+            .map(|v| v.name().to_owned())
+            .collect()
+    }
+}
+
+fn dedup_vendors(vendors: Vec<Arc<dyn LivenessVendor>>) -> Vec<Arc<dyn LivenessVendor>> {
+    let mut out: Vec<Arc<dyn LivenessVendor>> = Vec::new();
+    for v in vendors {
+        out.retain(|o| o.name() != v.name());
+        out.push(v);
+    }
+    out
+}
+
+impl Context {
+    /// A key by id (an id that cannot exist is simply unknown).
+    pub(crate) fn key(&self, key_id: &str) -> Result<KeyRecord, ServiceError> {
+        if !valid_id(key_id) {
+            return Err(ServiceError::UnknownKey);
+        }
+        self.store.get_key(key_id)?.ok_or(ServiceError::UnknownKey)
+    }
+}
+
+/// `N` random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| ServiceError::Internal(format!("rng: {e}")))?;
+    Ok(b)
+}
+
+/// Associated data for a key's sealed share.
+pub(crate) fn share_aad(user_id: &str, key_id: &str, public_key: &[u8]) -> Vec<u8> {
+    crate::vault::associated_data(
+        "inkseal/share/v1",
+        &[user_id.as_bytes(), key_id.as_bytes(), public_key],
+    )
+}
+
+/// Associated data for a key's sealed PIN verifier.
+pub(crate) fn pin_aad(user_id: &str, key_id: &str, public_key: &[u8]) -> Vec<u8> {
+    crate::vault::associated_data(
+        "inkseal/pin/v1",
+        &[user_id.as_bytes(), key_id.as_bytes(), public_key],
+    )
+}

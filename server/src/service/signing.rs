@@ -1,0 +1,297 @@
+//! Co-signing, certificates and key status, for an authenticated device.
+//!
+//! A co-signing request carries the message itself ([`SignedMessage`]): the server reads which
+//! document it names (the CMS message-digest attribute, the certification request's key and
+//! name, or the SM3 of a raw message), computes `e = SM3(Z_A || M)` itself and refuses a
+//! request whose `e` differs, records the document in the audit log, and lets the key's
+//! signing policy hold the signature to the document its liveness evidence bound.
+
+use super::{Context, share_aad};
+use crate::audit::{AuditEvent, AuditKind, Caller};
+use crate::error::ServiceError;
+use crate::store::{KeyRecord, NewSignature, Recorded, StoredSignature};
+use inkseal_cosign::ServerKeyShare;
+use inkseal_cosign::api::{
+    CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, KeyStatus, MessageKind,
+    SignedMessage, valid_idempotency_key,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+/// Largest accepted CSR, in hex digits.
+const MAX_CSR_HEX: usize = 32 * 1024;
+
+/// Co-signing, certificates, status (see the module documentation).
+pub struct Signing<'a> {
+    pub(crate) ctx: &'a Context,
+}
+
+/// The document a message names, as the server reads it.
+pub(crate) struct ReadMessage {
+    /// SM3 digest of the document (the CMS message-digest, or of the raw message).
+    pub(crate) document_digest: [u8; 32],
+}
+
+fn refused_message(why: impl std::fmt::Display) -> ServiceError {
+    ServiceError::BadRequest(format!("the message to sign is refused: {why}"))
+}
+
+/// Read what `message` signs for `key` (see the module documentation).
+pub(crate) fn read_message(
+    key: &KeyRecord,
+    message: &SignedMessage,
+) -> Result<ReadMessage, ServiceError> {
+    let document_digest: [u8; 32] = match message.kind() {
+        MessageKind::CmsSignedAttributes => {
+            let md = inkseal_pdf::cms::message_digest_of_signed_attributes(message.bytes())
+                .map_err(refused_message)?;
+            md.as_slice()
+                .try_into()
+                .map_err(|_| refused_message("the message-digest is not a 32-byte SM3 digest"))?
+        }
+        MessageKind::CertificationRequest => {
+            let info = inkseal_pki::read_csr_info(message.bytes()).map_err(refused_message)?;
+            if *info.public_key.to_sec1_bytes() != key.public_key[..] {
+                return Err(refused_message("the request is for another key"));
+            }
+            if info.common_name != key.certificate_name {
+                return Err(refused_message(format!(
+                    "the request's common name must be {:?}, the name the institution asserted",
+                    key.certificate_name
+                )));
+            }
+            sm3_digest(message.bytes())
+        }
+        MessageKind::Raw => sm3_digest(message.bytes()),
+    };
+    Ok(ReadMessage { document_digest })
+}
+
+fn sm3_digest(bytes: &[u8]) -> [u8; 32] {
+    use sm3::Digest as _;
+    sm3::Sm3::digest(bytes).into()
+}
+
+impl Signing<'_> {
+    /// One co-signing round (idempotent per idempotency key) for an authenticated device.
+    pub fn sign(
+        &self,
+        key: &KeyRecord,
+        req: &CosignRequest,
+        caller: &Caller,
+    ) -> Result<CosignResponse, ServiceError> {
+        let ctx = self.ctx;
+        if req.sign.key_id != key.key_id {
+            return Err(ServiceError::BadRequest(
+                "key id in the path and in the message differ".into(),
+            ));
+        }
+        if !valid_idempotency_key(&req.idempotency_key) {
+            return Err(ServiceError::BadRequest(
+                "idempotency_key must be 8-64 characters of [A-Za-z0-9_-]".into(),
+            ));
+        }
+        if let Some(head) = &req.evidence_head {
+            if head.len() != 64 || !head.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return Err(ServiceError::BadRequest(
+                    "evidence_head must be 64 lower-case hex digits".into(),
+                ));
+            }
+        }
+        if key.revoked {
+            return Err(ServiceError::Revoked);
+        }
+        ctx.authorise_pin(key, &req.pin, caller)?;
+        let request_hash = request_hash(req);
+        if let Some(done) = ctx
+            .store
+            .find_signature(&key.key_id, &req.idempotency_key)?
+        {
+            return replay(done, &request_hash);
+        }
+        let read = read_message(key, &req.message)?;
+        let share_key = inkseal_cosign::sm2::PublicKey::from_sec1_bytes(&key.public_key)
+            .map_err(|_| ServiceError::Internal("stored public key is invalid".into()))?;
+        let e = inkseal_cosign::message_digest(&share_key, req.message.bytes());
+        if e != req.sign.e.0 {
+            return Err(ServiceError::BadRequest(
+                "sign.e is not SM3(Z_A || message) for this key".into(),
+            ));
+        }
+        let evidence_use = ctx.check_signing_policy(
+            &key.key_id,
+            req.evidence_head.as_deref(),
+            req.message.kind(),
+            &read.document_digest,
+            caller,
+        )?;
+        let response = self.cosign(key, req)?;
+        let response_json =
+            serde_json::to_string(&response).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let record = NewSignature {
+            key_id: key.key_id.clone(),
+            idempotency_key: req.idempotency_key.clone(),
+            request_hash: request_hash.clone(),
+            response: response_json,
+            e: e.to_vec(),
+            message_kind: req.message.kind().as_str().to_owned(),
+            document_digest: read.document_digest.to_vec(),
+            evidence_head: req.evidence_head.clone(),
+            evidence_use,
+        };
+        let audit = AuditEvent::new(
+            AuditKind::Signed,
+            &key.key_id,
+            json!({
+                "e": hex::encode(e),
+                "message_kind": req.message.kind().as_str(),
+                "document_digest": hex::encode(read.document_digest),
+                "idempotency_key": req.idempotency_key,
+                "evidence_head": req.evidence_head,
+            }),
+        )
+        .by(caller);
+        match ctx.store.record_signature(&record, &audit)? {
+            Recorded::Inserted => {
+                ctx.metrics.signed();
+                Ok(response)
+            }
+            // A concurrent twin won the race: its answer is the one; ours is dropped unsent.
+            Recorded::Existing(done) => replay(done, &request_hash),
+            Recorded::EvidenceUsed => Err(ctx.refuse_evidence(
+                &key.key_id,
+                req.evidence_head.as_deref(),
+                "the presented evidence was already used for another signature",
+                caller,
+            )?),
+        }
+    }
+
+    /// Unseal d2 for this one step, co-sign, wipe.
+    fn cosign(&self, key: &KeyRecord, req: &CosignRequest) -> Result<CosignResponse, ServiceError> {
+        let share_bytes = self.ctx.vault.open(
+            &share_aad(&key.user_id, &key.key_id, &key.public_key),
+            &key.sealed_share,
+        )?;
+        let secret: Zeroizing<[u8; 64]> = Zeroizing::new(
+            share_bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| ServiceError::Internal("sealed share has wrong length".into()))?,
+        );
+        drop(share_bytes);
+        let share = ServerKeyShare::from_sealable(&secret, &key.public_key)
+            .map_err(|e| ServiceError::Internal(format!("stored share: {e}")))?;
+        drop(secret);
+        Ok(CosignResponse {
+            sign: share
+                .cosign(&req.sign)
+                .map_err(|e| ServiceError::BadRequest(e.to_string()))?,
+        })
+    }
+
+    /// Verify a CSR co-signed by the joint key and issue its certificate, with the name the
+    /// institution asserted.
+    pub fn certify(
+        &self,
+        key: &KeyRecord,
+        req: &CertificateRequest,
+        caller: &Caller,
+    ) -> Result<CertificateResponse, ServiceError> {
+        if key.revoked {
+            return Err(ServiceError::Revoked);
+        }
+        if key.locked {
+            return Err(ServiceError::Locked);
+        }
+        if req.csr_der_hex.len() > MAX_CSR_HEX {
+            return Err(ServiceError::BadRequest("CSR too large".into()));
+        }
+        let der = hex::decode(&req.csr_der_hex)
+            .map_err(|_| ServiceError::BadRequest("csr_der_hex is not hex".into()))?;
+        let csr = inkseal_pki::verify_csr(&der)
+            .map_err(|e| ServiceError::BadRequest(format!("CSR rejected: {e}")))?;
+        if *csr.public_key.to_sec1_bytes() != key.public_key[..] {
+            return Err(ServiceError::BadRequest(
+                "the CSR's key is not this enrollment's joint key".into(),
+            ));
+        }
+        if csr.common_name != key.certificate_name {
+            return Err(ServiceError::BadRequest(format!(
+                "the CSR's common name must be {:?}, the name the institution asserted",
+                key.certificate_name
+            )));
+        }
+        let cert = self.ctx.ca.issue(&csr).map_err(ServiceError::Internal)?;
+        let serial = inkseal_pki::certificate_serial(&cert)
+            .map_err(|e| ServiceError::Internal(format!("issued certificate: {e}")))?;
+        self.ctx.store.record_certificate(
+            &key.key_id,
+            &serial,
+            &cert,
+            &AuditEvent::new(
+                AuditKind::CertificateIssued,
+                &key.key_id,
+                json!({
+                    "sha256": hex::encode(Sha256::digest(&cert)),
+                    "serial": hex::encode(&serial),
+                    "subject_cn": key.certificate_name,
+                }),
+            )
+            .by(caller),
+        )?;
+        Ok(CertificateResponse {
+            certificate_der_hex: hex::encode(&cert),
+            ca_certificate_der_hex: hex::encode(self.ctx.ca.ca_certificate()),
+        })
+    }
+
+    /// The issued certificate, if any.
+    pub fn certificate(&self, key: &KeyRecord) -> Result<CertificateResponse, ServiceError> {
+        let cert = key
+            .certificate
+            .as_ref()
+            .ok_or_else(|| ServiceError::NotFound("no certificate issued yet".into()))?;
+        Ok(CertificateResponse {
+            certificate_der_hex: hex::encode(cert),
+            ca_certificate_der_hex: hex::encode(self.ctx.ca.ca_certificate()),
+        })
+    }
+
+    /// What the server knows about a key (nothing secret).
+    pub fn status(&self, key: &KeyRecord) -> KeyStatus {
+        KeyStatus {
+            key_id: key.key_id.clone(),
+            user_id: key.user_id.clone(),
+            public_key_hex: hex::encode(&key.public_key),
+            pin_failures: key.pin_failures,
+            locked: key.locked,
+            revoked: key.revoked,
+            has_certificate: key.certificate.is_some(),
+            device_attestation: super::enroll::verified_attestation(
+                key.device_attestation.as_deref(),
+            ),
+        }
+    }
+}
+
+/// SHA-256 of everything in the request except the PIN.
+fn request_hash(req: &CosignRequest) -> Vec<u8> {
+    let canonical = json!({
+        "idempotency_key": req.idempotency_key,
+        "evidence_head": req.evidence_head,
+        "message": req.message,
+        "sign": req.sign,
+    });
+    Sha256::digest(canonical.to_string().as_bytes()).to_vec()
+}
+
+fn replay(done: StoredSignature, request_hash: &[u8]) -> Result<CosignResponse, ServiceError> {
+    if done.request_hash != request_hash {
+        return Err(ServiceError::Conflict(
+            "idempotency key already used for a different request".into(),
+        ));
+    }
+    serde_json::from_str(&done.response).map_err(|e| ServiceError::Internal(e.to_string()))
+}
