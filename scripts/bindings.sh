@@ -12,15 +12,24 @@
 #                                    with the mobile profile release-mobile: size vs 6 MB
 #   scripts/bindings.sh test-kotlin  install kotlinc/JNA if missing (Debian, as root), generate,
 #                                    compile the bindings + façade + JVM tests, start a real
-#                                    `inkseal serve` on loopback and run the tests against it
+#                                    `inkseal serve --insecure-test-liveness-vendor` on loopback,
+#                                    create an operator API key for it, run the tests against it
+#
+# Cargo's outputs are read from $CARGO_TARGET_DIR when it is set (default: target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 KOTLIN_OUT=android/inkseal/src/main/kotlin/generated
 SWIFT_OUT=ios/Sources/InksealFFI
 SNAPSHOT=bindings/api-snapshot.txt
-LIB=target/debug/libinkseal_ffi.so
-BINDGEN=target/debug/uniffi-bindgen
+# Cargo's output directory: $CARGO_TARGET_DIR when set (e.g. a second checkout's own), else target.
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+LIB=$TARGET_DIR/debug/libinkseal_ffi.so
+BINDGEN=$TARGET_DIR/debug/uniffi-bindgen
+INKSEAL=$TARGET_DIR/debug/inkseal
+case "$TARGET_DIR" in /*) LIB_ABS=$LIB ;; *) LIB_ABS=$PWD/$LIB ;; esac
+# The Kotlin façade as the desktop JVM compiles it: io/inkseal/*.kt, not io/inkseal/android/.
+FACADE=(android/inkseal/src/main/kotlin/io/inkseal/*.kt)
 SIZE_LIMIT=6000000 # bytes (6 MB)
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -86,7 +95,7 @@ size() {
     local profile=${1:-release-mobile}
     step "cargo build --profile $profile -p inkseal-bindings --lib (fat LTO, codegen-units 1, stripped)"
     cargo build --locked --profile "$profile" -p inkseal-bindings --lib
-    local f=target/$profile/libinkseal_ffi.so bytes
+    local f=$TARGET_DIR/$profile/libinkseal_ffi.so bytes
     bytes=$(stat -c %s "$f")
     awk -v f="$f" -v b="$bytes" -v l="$SIZE_LIMIT" \
         'BEGIN { printf "%s: %d bytes (%.2f MB, %.2f MiB); limit %d bytes\n", f, b, b / 1e6, b / 1048576, l }'
@@ -152,10 +161,18 @@ test_kotlin() {
     fi
     openssl pkey -in "$work/institution.key" -pubout -out "$work/institution.pub.pem"
 
-    step "inkseal serve on a free loopback port"
+    # The test liveness vendor (its verdicts are forgeable: tests only) judges the sample
+    # captures; the per-key and per-address rate limits are off because the tests make many
+    # enrollments and captures in a few seconds from one address.
+    step "inkseal serve on a free loopback port (--insecure-test-liveness-vendor)"
     mkdir -p "$work/server" "$work/tests"
-    INKSEAL_DATA="$work/server" target/debug/inkseal serve --listen 127.0.0.1:0 \
-        >"$work/server.log" 2>&1 &
+    local limit limits=()
+    for limit in enroll-per-address challenge-per-address challenge-per-key evidence-per-address \
+        evidence-per-key sign-per-address sign-per-key device-read-per-address operator-per-address; do
+        limits+=(--rate-limit "$limit=0")
+    done
+    INKSEAL_DATA="$work/server" "$INKSEAL" serve --listen 127.0.0.1:0 --insecure-test-liveness-vendor \
+        "${limits[@]}" >"$work/server.log" 2>&1 &
     SERVER_PID=$!
     local url="" i
     for i in $(seq 1 300); do
@@ -168,16 +185,28 @@ test_kotlin() {
     [ -n "$url" ] || { cat "$work/server.log"; echo "the server did not come up" >&2; exit 1; }
     echo "server at $url"
 
+    # The institution's backend: an operator API key (enroll, policy, key management), created
+    # offline against the running server's data directory; the tests get tickets with it.
+    step "operator credential (inkseal admin credential create)"
+    local api_key
+    api_key=$("$INKSEAL" admin credential create --data-dir "$work/server" --name "kotlin tests backend" \
+        --role enroll,policy:write,keys:manage,keys:read --json |
+        sed -n 's/^ *"api_key": *"\([^"]*\)".*/\1/p')
+    [ -n "$api_key" ] || { echo "no API key from inkseal admin credential create" >&2; exit 1; }
+    echo "API key ${api_key%%.*}.… (roles enroll, policy:write, keys:manage, keys:read)"
+
     step "kotlinc: generated bindings + façade + JVM tests"
     local libdir="$KOTLIN_HOME/lib"
     local cp="/usr/share/java/jna.jar:$libdir/kotlinx-coroutines-core-jvm.jar:$libdir/kotlin-test.jar"
+    # The façade's files in io/inkseal/ (plain JVM); io/inkseal/android/ needs the Android SDK.
     "$KOTLIN_HOME/bin/kotlinc" -nowarn -jvm-target 17 -cp "$cp" -d "$work/tests.jar" \
-        "$KOTLIN_OUT" android/inkseal/src/main/kotlin/io/inkseal/Inkseal.kt android/jvm-tests/src
+        "$KOTLIN_OUT" "${FACADE[@]}" android/jvm-tests/src
 
-    step "JVM tests (Java $(java -version 2>&1 | head -n 1 | cut -d'"' -f2), JNA, target/debug/libinkseal_ffi.so)"
-    java -Djna.library.path=target/debug \
+    step "JVM tests (Java $(java -version 2>&1 | head -n 1 | cut -d'"' -f2), JNA, $LIB)"
+    INKSEAL_TEST_SERVER="$url" INKSEAL_TEST_API_KEY="$api_key" \
+        java -Djna.library.path="$(dirname "$LIB_ABS")" \
         -Dinkseal.server="$url" \
-        -Dinkseal.library="$PWD/$LIB" \
+        -Dinkseal.library="$LIB_ABS" \
         -Dinkseal.fixture="$PWD/tests/data/loan-contract-zh.pdf" \
         -Dinkseal.institutionKey="$work/institution.pub.pem" \
         -Dinkseal.workDir="$work/tests" \

@@ -7,14 +7,18 @@
 #     a JDK with AWT, a CJK font, JNA, npm and the kotlin-compiler npm package
 #  2. scripts/bindings.sh generate: the debug cdylib and the generated Kotlin
 #  3. cargo build -p inkseal-cli (the server)
-#  4. kotlinc: generated bindings + façade (Inkseal.kt) + the sample into one jar (reused while
-#     no source changed)
+#  4. kotlinc: generated bindings + façade (io/inkseal/*.kt) + the sample into one jar (reused
+#     while no source changed)
 #  5. an institution key pair (openssl, SM2, else P-256)
-#  6. inkseal serve --require-liveness on a free loopback port with a temporary INKSEAL_DATA
-#  7. the sample in --scripted mode under xvfb-run: enroll, verify identity (ID card + face
-#     liveness from a sample capture folder, the evidence presented with the certificate request
-#     and the signature), replay sample-apps/desktop/strokes/zhangsan.json through the pad, sign
-#     the loan contract at 借款人（签字）： on page 3, verify, render the page with pdftoppm,
+#  6. inkseal serve --require-liveness --insecure-test-liveness-vendor on a free loopback port
+#     with a temporary INKSEAL_DATA; the bank's backend: an operator API key
+#     (inkseal admin credential create) and an enrollment ticket for customer-zhangsan (POST
+#     /v1/admin/tickets, the sample card's ID number bound), handed to the sample
+#  7. the sample in --scripted mode under xvfb-run: enroll with the ticket (device key in a
+#     PKCS12 file), verify identity (ID card + face liveness from a sample capture folder,
+#     presented with the certificate request), replay sample-apps/desktop/strokes/zhangsan.json
+#     through the pad, prepare the loan contract's signature at 借款人（签字）： on page 3,
+#     capture liveness bound to its digest, co-sign it, verify, render the page with pdftoppm,
 #     screenshot the window
 #  8. checks: the screenshot (a 1360x860 PNG, not blank, ink on the pad and on the page, the
 #     green "valid" banner) and the signed PDF with `inkseal verify`
@@ -25,14 +29,21 @@
 #   scripts/desktop-sample.sh --interactive
 #
 # does steps 1-6, then opens the window on $DISPLAY for you to use with the mouse (the server
-# stops when the window closes).
+# stops when the window closes; the ticket is filled in, and valid for an hour).
+#
+# Cargo's outputs are read from $CARGO_TARGET_DIR when it is set (default: target); the
+# sample's outputs stay under target/desktop-sample.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
+INKSEAL=$TARGET_DIR/debug/inkseal
 OUT=target/desktop-sample
 BUILD=$OUT/.build
-FACADE=android/inkseal/src/main/kotlin/io/inkseal/Inkseal.kt
+# The façade's plain-JVM files (io/inkseal/android/ needs the Android SDK).
+FACADE=android/inkseal/src/main/kotlin/io/inkseal
 GENERATED=android/inkseal/src/main/kotlin/generated
 SAMPLE=sample-apps/desktop
 STROKES=$SAMPLE/strokes/zhangsan.json
@@ -98,7 +109,8 @@ install_tools() {
 
 compile_sample() {
     local sources hash jar
-    sources=$(find "$GENERATED" "$SAMPLE/src/main" -name '*.kt' | LC_ALL=C sort; echo "$FACADE")
+    sources=$(find "$GENERATED" "$SAMPLE/src/main" -name '*.kt'; find "$FACADE" -maxdepth 1 -name '*.kt')
+    sources=$(echo "$sources" | LC_ALL=C sort)
     hash=$({
         # shellcheck disable=SC2086
         sha256sum $sources
@@ -134,9 +146,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_server() {
-    local args=(serve --listen 127.0.0.1:0 --require-liveness) i
+    # The test liveness vendor judges the sample capture folder (its verdicts are forgeable:
+    # demos and tests only).
+    local args=(serve --listen 127.0.0.1:0 --require-liveness --insecure-test-liveness-vendor) i
     mkdir -p "$WORK/server"
-    INKSEAL_DATA="$WORK/server" target/debug/inkseal "${args[@]}" >"$WORK/server.log" 2>&1 &
+    INKSEAL_DATA="$WORK/server" "$INKSEAL" "${args[@]}" >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     SERVER_URL=""
     for i in $(seq 1 300); do
@@ -148,6 +162,30 @@ start_server() {
     done
     [ -n "$SERVER_URL" ] || { cat "$WORK/server.log"; die "the server did not come up"; }
     echo "inkseal serve ${args[*]:1} → $SERVER_URL (pid $SERVER_PID, data in $WORK/server)"
+}
+
+# --- the bank's backend: an operator key and an enrollment ticket -------------------------------
+
+# The GB 11643 check character of the sample ID card's number (FileHooks::write_sample).
+sample_id_number() {
+    local first17=11010119900307123 weights=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2) sum=0 i
+    for i in $(seq 0 16); do sum=$((sum + ${first17:i:1} * weights[i])); done
+    local checks=10X98765432
+    echo "$first17${checks:sum % 11:1}"
+}
+
+issue_ticket() {
+    local api_key answer
+    api_key=$("$INKSEAL" admin credential create --data-dir "$WORK/server" --name "desktop sample bank backend" \
+        --role enroll --json | sed -n 's/^ *"api_key": *"\([^"]*\)".*/\1/p')
+    [ -n "$api_key" ] || die "inkseal admin credential create gave no API key"
+    answer=$(curl -fsS -X POST "$SERVER_URL/v1/admin/tickets" -H "Authorization: Bearer $api_key" \
+        -H 'Content-Type: application/json' \
+        -d "{\"user_id\": \"customer-zhangsan\", \"certificate_name\": \"张三\", \"id_number\": \"$(sample_id_number)\"}") ||
+        die "POST /v1/admin/tickets failed"
+    TICKET=$(printf '%s' "$answer" | sed -n 's/.*"ticket":"\([^"]*\)".*/\1/p')
+    [ -n "$TICKET" ] || die "no ticket in $answer"
+    echo "operator ${api_key%%.*} issued ticket ${TICKET%%.*} for customer-zhangsan (张三, ID number bound)"
 }
 
 # --- main ---------------------------------------------------------------------------------------
@@ -176,12 +214,15 @@ openssl pkey -pubin -in "$WORK/institution.pub.pem" -noout -text 2>/dev/null | s
 step "inkseal serve"
 start_server
 
+step "the bank's backend: operator API key, enrollment ticket"
+issue_ticket
+
 if [ "$INTERACTIVE" = yes ]; then
     step "the sample, interactive, on DISPLAY=${DISPLAY:-}"
     [ -n "${DISPLAY:-}" ] || die "--interactive needs a display (DISPLAY is not set)"
     mkdir -p "$OUT/interactive"
-    java -Djna.library.path="$ROOT/target/debug" -Dawt.useSystemAAFontSettings=on -Dfile.encoding=UTF-8 \
-        -cp "$ROOT/$JAR:$CP:$LIBDIR/kotlin-stdlib.jar" io.inkseal.sample.desktop.MainKt \
+    INKSEAL_TICKET="$TICKET" java -Djna.library.path="$TARGET_DIR/debug" -Dawt.useSystemAAFontSettings=on \
+        -Dfile.encoding=UTF-8 -cp "$ROOT/$JAR:$CP:$LIBDIR/kotlin-stdlib.jar" io.inkseal.sample.desktop.MainKt \
         --server "$SERVER_URL" --institution-key "$WORK/institution.pub.pem" --contract "$ROOT/$CONTRACT" \
         --out "$ROOT/$OUT/interactive"
     exit 0
@@ -194,11 +235,11 @@ mkdir -p "$OUT"
 sample_args=(--scripted "$ROOT/$STROKES" --out "$ROOT/$OUT" --screenshot "$ROOT/$OUT/screenshot.png"
     --server "$SERVER_URL" --institution-key "$WORK/institution.pub.pem" --contract "$ROOT/$CONTRACT"
     --keyword '借款人（签字）：' --page 3)
-JAVA_OPTS=(-Djna.library.path="$ROOT/target/debug" -Dawt.useSystemAAFontSettings=on
+JAVA_OPTS=(-Djna.library.path="$TARGET_DIR/debug" -Dawt.useSystemAAFontSettings=on
     -Dfile.encoding=UTF-8 -Dsun.stdout.encoding=UTF-8 -Dsun.stderr.encoding=UTF-8)
 RUN_CP="$ROOT/$JAR:$CP:$LIBDIR/kotlin-stdlib.jar"
 status=0
-timeout --kill-after=10 300 xvfb-run -a -s "-screen 0 1400x900x24" \
+INKSEAL_TICKET="$TICKET" timeout --kill-after=10 300 xvfb-run -a -s "-screen 0 1400x900x24" \
     java "${JAVA_OPTS[@]}" -cp "$RUN_CP" io.inkseal.sample.desktop.MainKt "${sample_args[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- server log (tail) ---" >&2
@@ -211,7 +252,7 @@ java -Djava.awt.headless=true "${JAVA_OPTS[@]}" -cp "$RUN_CP" io.inkseal.sample.
     --check-screenshot "$OUT/screenshot.png" --expect-size "$WINDOW_SIZE" ||
     die "the screenshot check failed"
 [ -s "$OUT/contract-signed.pdf" ] || die "no signed PDF"
-target/debug/inkseal verify "$OUT/contract-signed.pdf" >"$WORK/verify.txt" 2>&1 ||
+"$INKSEAL" verify "$OUT/contract-signed.pdf" >"$WORK/verify.txt" 2>&1 ||
     { cat "$WORK/verify.txt"; die "inkseal verify does not accept $OUT/contract-signed.pdf"; }
 echo "inkseal verify $OUT/contract-signed.pdf: $(grep -m1 -i 'valid' "$WORK/verify.txt" || head -n 1 "$WORK/verify.txt")"
 

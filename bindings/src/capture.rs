@@ -536,24 +536,8 @@ mod tests {
                 .await,
             Err(InksealError::EvidenceRequired { .. })
         ));
-        // A refused signing consumed the prepared PDF; prepare again (same options, same
-        // second or not) and sign with the evidence bound to its digest.
-        let prepared = client
-            .prepare_pdf(key.clone(), contract.into(), options(None))
-            .expect("prepared");
-        let again = if prepared.document_digest_hex() == again.document_digests_hex[0] {
-            again
-        } else {
-            client
-                .capture_evidence_from_folder(
-                    key.clone(),
-                    folder.display().to_string(),
-                    true,
-                    vec![prepared.document_digest_hex()],
-                )
-                .await
-                .expect("folder capture")
-        };
+        // The refusal left the prepared PDF usable: sign it with the evidence bound to its
+        // digest, without proving liveness again.
         client
             .sign_prepared_pdf(
                 pin.clone(),

@@ -236,8 +236,12 @@ impl InksealClient {
         let pin = Pin::new(pin);
         let head = evidence_head(evidence_head_hex.as_deref())?;
         report(&progress, "signing", 0.2)?;
-        let (input, inner) = prepared.take()?;
-        let tail = self.inner.sign_prepared_pdf(&pin, inner, head).await?;
+        let current = prepared.current()?;
+        let tail = self
+            .inner
+            .sign_prepared_pdf(&pin, &current.prepared, head)
+            .await?;
+        let input = &current.input;
         // From here to the end there is no suspension point: the write is not interrupted.
         report(&progress, "writing", 0.8)?;
         inkseal_fs::write_atomically(
@@ -248,6 +252,7 @@ impl InksealClient {
         .map_err(|e| InksealError::Storage {
             detail: format!("{output_path}: {e}"),
         })?;
+        prepared.consume()?;
         report(&progress, "done", 1.0)?;
         Ok(())
     }
@@ -258,6 +263,7 @@ impl InksealClient {
     /// `output_path` may equal `input_path`. The key needs a certificate. For keys whose
     /// policy requires liveness, use `preparePdf`, capture with its digest, then
     /// `signPreparedPdf`.
+    #[uniffi::method(default(progress = None))]
     pub async fn sign_pdf(
         &self,
         key_id: String,
@@ -329,11 +335,19 @@ impl InksealClient {
 }
 
 /// A PDF signature revision built by `preparePdf`, waiting for its co-signature. It signs
-/// once: a second `signPreparedPdf` with it fails.
+/// once: after a signed file was written, a second `signPreparedPdf` with it fails; after a
+/// refusal (a wrong PIN, evidence required) it can be signed again, so the user does not
+/// prove liveness again for the same document.
 #[derive(uniffi::Object)]
 pub struct PreparedPdf {
     digest_hex: String,
-    state: std::sync::Mutex<Option<(Vec<u8>, inkseal_sdk::PreparedPdf)>>,
+    state: std::sync::Mutex<Option<Arc<PreparedParts>>>,
+}
+
+/// The input PDF and the prepared signature of a [`PreparedPdf`].
+struct PreparedParts {
+    input: Vec<u8>,
+    prepared: inkseal_sdk::PreparedPdf,
 }
 
 impl std::fmt::Debug for PreparedPdf {
@@ -348,18 +362,26 @@ impl PreparedPdf {
     fn new(input: Vec<u8>, prepared: inkseal_sdk::PreparedPdf) -> Self {
         PreparedPdf {
             digest_hex: hex::encode(prepared.document_digest()),
-            state: std::sync::Mutex::new(Some((input, prepared))),
+            state: std::sync::Mutex::new(Some(Arc::new(PreparedParts { input, prepared }))),
         }
     }
 
-    fn take(&self) -> Result<(Vec<u8>, inkseal_sdk::PreparedPdf), InksealError> {
+    fn current(&self) -> Result<Arc<PreparedParts>, InksealError> {
         self.state
             .lock()
             .map_err(|_| poisoned("the prepared PDF"))?
-            .take()
+            .clone()
             .ok_or_else(|| InksealError::InvalidInput {
                 detail: "this prepared PDF was already signed: prepare it again".into(),
             })
+    }
+
+    fn consume(&self) -> Result<(), InksealError> {
+        self.state
+            .lock()
+            .map_err(|_| poisoned("the prepared PDF"))?
+            .take();
+        Ok(())
     }
 }
 

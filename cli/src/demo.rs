@@ -282,7 +282,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     sealed.apply_to(&mut options);
     let prepared = client.prepare_pdf(&key, CONTRACT, &options).map_err(err)?;
     match client
-        .sign_prepared_pdf(&pin, prepared, Some(proofing.head))
+        .sign_prepared_pdf(&pin, &prepared, Some(proofing.head))
         .await
     {
         Err(SdkError::EvidenceRequired(why)) => println!(
@@ -290,9 +290,8 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         ),
         other => return Err(format!("expected a policy refusal, got {other:?}")),
     }
-    // The customer reads the contract; the tablet prepares the signature revision and the
+    // The customer reads the contract; the tablet prepared the signature revision, and the
     // liveness capture binds its digest, so the evidence can sign this document and no other.
-    let prepared = client.prepare_pdf(&key, CONTRACT, &options).map_err(err)?;
     let document = prepared.document_digest();
     let evidence = client
         .capture_evidence(
@@ -306,7 +305,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .await
         .map_err(err)?;
     let tail = client
-        .sign_prepared_pdf(&pin, prepared, Some(evidence.head))
+        .sign_prepared_pdf(&pin, &prepared, Some(evidence.head))
         .await
         .map_err(err)?;
     let signed = [CONTRACT, tail.as_slice()].concat();

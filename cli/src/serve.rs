@@ -241,9 +241,6 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let server = inkseal_server::start(config)
         .await
         .map_err(|e| e.to_string())?;
-    for w in server.warnings() {
-        eprintln!("warning: {w}");
-    }
     println!("inkseal co-signing server listening on {}", server.url());
     println!("data directory: {}", data_dir.display());
     println!(

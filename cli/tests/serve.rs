@@ -61,3 +61,149 @@ fn serve_prints_its_address_and_stops_cleanly_on_ctrl_c() {
     }
     assert!(rest.contains("stopped cleanly"), "output: {rest}");
 }
+
+#[test]
+fn serve_refuses_unsafe_configurations_with_a_clear_message() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_inkseal"))
+            .arg("serve")
+            .args([
+                "--data-dir",
+                &home.path().join("data").display().to_string(),
+            ])
+            .args(args)
+            .output()
+            .expect("run inkseal serve");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Liveness required but no vendor adapter: refused (the test vendor needs its flag).
+    let (ok, err) = run(&["--listen", "127.0.0.1:0", "--require-liveness"]);
+    assert!(!ok);
+    assert!(err.contains("no liveness vendor adapter"), "{err}");
+    assert!(err.contains("--insecure-test-liveness-vendor"), "{err}");
+    // Plain HTTP off loopback: refused.
+    let (ok, err) = run(&["--listen", "0.0.0.0:0"]);
+    assert!(!ok);
+    assert!(err.contains("refusing plain HTTP"), "{err}");
+    // Unknown rate limit names are a usage error, not a silent default.
+    let (ok, err) = run(&["--listen", "127.0.0.1:0", "--rate-limit", "sign-per-hour=5"]);
+    assert!(!ok);
+    assert!(err.contains("unknown limit"), "{err}");
+}
+
+/// `inkseal serve` (with the given flags) on a free loopback port: the child and its URL.
+fn spawn_serve(data: &std::path::Path, flags: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inkseal"))
+        .arg("serve")
+        .args([
+            "--data-dir",
+            &data.display().to_string(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn inkseal serve");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    out.read_line(&mut banner).expect("banner");
+    // Keep reading what the server prints, so it never writes to a closed pipe.
+    std::thread::spawn(move || for _ in out.lines() {});
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {banner:?}"))
+        .to_owned();
+    (child, url)
+}
+
+/// An operator API key made with `inkseal admin credential create`.
+fn admin_key(data: &std::path::Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_inkseal"))
+        .args(["admin", "credential", "create", "--data-dir"])
+        .arg(data)
+        .args([
+            "--name",
+            "test backend",
+            "--role",
+            "enroll,keys:read",
+            "--json",
+        ])
+        .output()
+        .expect("admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    created["api_key"].as_str().expect("api key").to_owned()
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_default_flags_does_not_accept_the_test_vendor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    for (flags, accepted) in [
+        (&[][..], false),
+        (&["--insecure-test-liveness-vendor"][..], true),
+    ] {
+        let (child, url) = spawn_serve(&data, flags);
+        let key = admin_key(&data);
+        let device = dir.path().join(format!("device-{accepted}"));
+        // (The SDK client installs the TLS crypto provider reqwest needs.)
+        let client = inkseal_tests::client_at(&url, &device);
+        let resp = reqwest::Client::new()
+            .post(format!("{url}/v1/admin/tickets"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "user_id": "customer-1" }))
+            .send()
+            .await
+            .expect("ticket");
+        assert_eq!(resp.status(), 201);
+        let ticket: serde_json::Value = resp.json().await.expect("json");
+        let key_id = client
+            .enroll(
+                ticket["ticket"].as_str().expect("ticket"),
+                &inkseal_sdk::Pin::new("802461"),
+            )
+            .await
+            .expect("enroll")
+            .key_id;
+        let capture = device.join("capture");
+        inkseal_capture::FileHooks::write_sample(&capture).expect("sample");
+        let files = std::sync::Arc::new(inkseal_capture::FileHooks::new(&capture));
+        let outcome = client
+            .capture_evidence(
+                &key_id,
+                inkseal_sdk::CaptureHookSet {
+                    id_card: Some(files.clone()),
+                    liveness: files,
+                    intent: None,
+                },
+                inkseal_sdk::CaptureRequest::default(),
+            )
+            .await;
+        match (accepted, outcome) {
+            (true, Ok(evidence)) => assert!(evidence.receipt.passed),
+            (false, Err(inkseal_sdk::SdkError::CaptureRejected { reason, .. })) => {
+                assert!(reason.contains("not accepted here"), "{reason}")
+            }
+            (accepted, other) => panic!("test vendor accepted={accepted}: {other:?}"),
+        }
+        stop(child);
+    }
+}

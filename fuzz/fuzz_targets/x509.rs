@@ -10,4 +10,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = inkseal_pki::verify_certificate_signature(data, data);
     let _ = inkseal_pki::signature_from_der(data);
+    let _ = inkseal_pki::read_csr_info(data);
+    let _ = inkseal_pki::certificate_serial(data);
+    let _ = inkseal_pki::parse_crl(data, data);
+    // An attestation chain: the input cut in two certificates, trusting the second.
+    let (a, b) = data.split_at(data.len() / 2);
+    let chain = [a.to_vec(), b.to_vec()];
+    let _ = inkseal_pki::verify_android_key_attestation(&chain, &chain[1..], b"challenge", a, 1_800_000_000);
 });

@@ -110,6 +110,25 @@ pub fn bouncycastle_check(pdf: &Path, trust_anchors: &[&Path]) -> BcReport {
     }
 }
 
+/// Checks a CRL (DER file) against a CA certificate (DER file) with BouncyCastle
+/// (`core/pki/tests/CrlCheck.java`): exit code and its `key: value` report.
+pub fn bouncycastle_crl_check(ca_der: &Path, crl_der: &Path) -> (i32, String) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/pki/tests/CrlCheck.java");
+    let out = run(
+        Command::new("java")
+            .arg("-cp")
+            .arg(bc_classpath())
+            .arg(source)
+            .arg(ca_der)
+            .arg(crl_der),
+        "openjdk-17-jdk-headless",
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        format!("{}{}", text(&out.stdout), text(&out.stderr)),
+    )
+}
+
 fn bc_signature(v: &Value) -> BcSignature {
     let s = |k: &str| v[k].as_str().map(str::to_owned);
     let byte_range = v["byte_range"].as_array().and_then(|a| {

@@ -331,13 +331,14 @@ async fn hostile_http_input_gets_typed_errors() {
             .body(body)
             .send()
     };
+    // An unsigned enrollment is refused before its body is read.
     let resp = post("/v1/enroll", b"{not json".to_vec())
         .await
         .expect("send");
-    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.status(), 401);
     assert_eq!(
         resp.json::<ErrorBody>().await.expect("body").code,
-        ErrorCode::BadRequest
+        ErrorCode::Unauthenticated
     );
     let resp = post("/v1/enroll", vec![b' '; 200 * 1024])
         .await

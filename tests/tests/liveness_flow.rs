@@ -133,7 +133,7 @@ async fn signing_needs_fresh_liveness_bound_to_the_document_and_signs_it_once() 
         .expect("prepared");
     assert_ne!(other_document.document_digest(), document);
     let err = client
-        .sign_prepared_pdf(&pin(), other_document, Some(evidence.head))
+        .sign_prepared_pdf(&pin(), &other_document, Some(evidence.head))
         .await
         .expect_err("evidence of another document");
     assert!(
@@ -148,7 +148,7 @@ async fn signing_needs_fresh_liveness_bound_to_the_document_and_signs_it_once() 
     assert!(matches!(err, SdkError::EvidenceRequired(_)), "{err}");
 
     let tail = client
-        .sign_prepared_pdf(&pin(), prepared, Some(evidence.head))
+        .sign_prepared_pdf(&pin(), &prepared, Some(evidence.head))
         .await
         .expect("co-signed with evidence");
     let signed = [contract.as_slice(), tail.as_slice()].concat();
@@ -161,7 +161,7 @@ async fn signing_needs_fresh_liveness_bound_to_the_document_and_signs_it_once() 
         .expect("prepared");
     let again_digest = again.document_digest();
     let err = client
-        .sign_prepared_pdf(&pin(), again, Some(evidence.head))
+        .sign_prepared_pdf(&pin(), &again, Some(evidence.head))
         .await
         .expect_err("used evidence");
     if again_digest == document {
@@ -187,7 +187,7 @@ async fn signing_needs_fresh_liveness_bound_to_the_document_and_signs_it_once() 
     )
     .await;
     let err = client
-        .sign_prepared_pdf(&pin(), prepared, Some(other_evidence.head))
+        .sign_prepared_pdf(&pin(), &prepared, Some(other_evidence.head))
         .await
         .expect_err("someone else's evidence");
     assert!(

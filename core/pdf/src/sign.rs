@@ -206,7 +206,7 @@ impl SignOptions {
 }
 
 /// A revision ready for its signature.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PreparedSignature {
     tail: Vec<u8>,
     /// The `<...>` hole within `tail`.

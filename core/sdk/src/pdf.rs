@@ -68,11 +68,13 @@ impl CosignClient {
     }
 
     /// Co-sign a prepared signature and return the bytes to append to the input. One
-    /// co-signing round trip; the signature is verified before it is embedded.
+    /// co-signing round trip; the signature is verified before it is embedded. The prepared
+    /// signature stays usable after a refusal (a wrong PIN, evidence required), so the user
+    /// neither prepares nor proves liveness again for the same document.
     pub async fn sign_prepared_pdf(
         &self,
         pin: &Pin,
-        prepared: PreparedPdf,
+        prepared: &PreparedPdf,
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Vec<u8>, SdkError> {
         let message = SignedMessage::new(
@@ -85,6 +87,7 @@ impl CosignClient {
             .await?;
         prepared
             .prepared
+            .clone()
             .finish(&inkseal_pki::signature_to_der(&signature))
             .map_err(|e| SdkError::BadDocument(e.to_string()))
     }
@@ -99,6 +102,6 @@ impl CosignClient {
         options: &SignOptions,
     ) -> Result<Vec<u8>, SdkError> {
         let prepared = self.prepare_pdf(key_id, input, options)?;
-        self.sign_prepared_pdf(pin, prepared, None).await
+        self.sign_prepared_pdf(pin, &prepared, None).await
     }
 }

@@ -1,5 +1,6 @@
 // The hand-written Swift façade over the generated bindings (module InksealFFI): async/await,
-// one error enum, the Keychain-backed share store.
+// one error enum, the Keychain-backed share store (the Secure Enclave device key store is in
+// DeviceKeys.swift).
 //
 // NOT COMPILED ON THE PROJECT'S LINUX MACHINES (no Swift toolchain there): kept small and
 // reviewed by hand against the generated InksealFFI.swift; build it on a Mac (ios/README.md).
@@ -26,6 +27,13 @@ public typealias EvidenceInfo = InksealFFI.EvidenceInfo
 public typealias HttpTransport = InksealFFI.HttpTransport
 public typealias HttpRequestInfo = InksealFFI.HttpRequestInfo
 public typealias HttpResponseInfo = InksealFFI.HttpResponseInfo
+public typealias HttpHeader = InksealFFI.HttpHeader
+public typealias DeviceKeyStore = InksealFFI.DeviceKeyStore
+public typealias DeviceKeyInfo = InksealFFI.DeviceKeyInfo
+public typealias DeviceAttestationInfo = InksealFFI.DeviceAttestationInfo
+public typealias AttestationKind = InksealFFI.AttestationKind
+public typealias CaptureAction = InksealFFI.CaptureAction
+public typealias RevokeReason = InksealFFI.RevokeReason
 public typealias FaceLivenessHook = InksealFFI.FaceLivenessHook
 public typealias IdCardHook = InksealFFI.IdCardHook
 public typealias LivenessChallengeInfo = InksealFFI.LivenessChallengeInfo
@@ -36,10 +44,23 @@ public typealias IdCardCaptureResult = InksealFFI.IdCardCaptureResult
 public enum InksealError: Error, Equatable, Sendable {
     /// Wrong PIN: ask again; the key locks when `attemptsLeft` reaches zero.
     case wrongPin(attemptsLeft: Int)
+    /// The new PIN breaks the PIN policy (too short, 123456, 000000...): ask for another.
+    case pinRejected(String)
     /// Locked after too many wrong PINs: the user must be verified again or enroll anew.
     case locked
+    /// The key is revoked and never signs again: enroll anew (with a new ticket).
+    case revoked
     /// The server or this device does not know the key: enroll again.
     case unknownKey(String)
+    /// The server does not accept this device's signature for the key (device key lost or
+    /// replaced, or an HTTP stack that dropped the signature headers): enroll again.
+    case unauthenticated(String)
+    /// The device clock is too far from the server's: ask the user to turn on automatic time.
+    case clockSkew(serverTimeUnix: UInt64)
+    /// The enrollment ticket is unknown, already used or expired: ask the institution for a new one.
+    case ticketInvalid(String)
+    /// Too many requests: wait `retryAfterSecs` seconds, then retry.
+    case rateLimited(retryAfterSecs: UInt64)
     /// The server could not be reached: retry later.
     case network(String)
     /// The server broke the protocol; nothing was signed. Report it, do not retry blindly.
@@ -48,8 +69,8 @@ public enum InksealError: Error, Equatable, Sendable {
     case refused(String)
     /// Policy requires fresh evidence (liveness) bound to this signature.
     case evidenceRequired(String)
-    /// A capture failed a check: show the reason and capture again.
-    case captureRejected(reason: String)
+    /// A capture failed a check: show `reason` and do what `action` says.
+    case captureRejected(reason: String, action: CaptureAction)
     /// The handwriting breaks a quality rule: ask the signer to write again.
     case handwritingRejected(reason: String)
     /// The app passed something invalid.
@@ -66,13 +87,19 @@ public enum InksealError: Error, Equatable, Sendable {
     init(_ e: InksealFFI.InksealError) {
         switch e {
         case let .WrongPin(attemptsLeft): self = .wrongPin(attemptsLeft: Int(attemptsLeft))
+        case let .PinRejected(detail): self = .pinRejected(detail)
         case .Locked: self = .locked
+        case .Revoked: self = .revoked
         case let .UnknownKey(detail): self = .unknownKey(detail)
+        case let .Unauthenticated(detail): self = .unauthenticated(detail)
+        case let .ClockSkew(serverTimeUnix): self = .clockSkew(serverTimeUnix: serverTimeUnix)
+        case let .TicketInvalid(detail): self = .ticketInvalid(detail)
+        case let .RateLimited(retryAfterSecs): self = .rateLimited(retryAfterSecs: retryAfterSecs)
         case let .Network(detail): self = .network(detail)
         case let .ServerMisbehaved(detail): self = .serverMisbehaved(detail)
         case let .Refused(detail): self = .refused(detail)
         case let .EvidenceRequired(detail): self = .evidenceRequired(detail)
-        case let .CaptureRejected(reason): self = .captureRejected(reason: reason)
+        case let .CaptureRejected(reason, action): self = .captureRejected(reason: reason, action: action)
         case let .HandwritingRejected(reason): self = .handwritingRejected(reason: reason)
         case let .InvalidInput(detail): self = .invalidInput(detail)
         case let .BadDocument(detail): self = .badDocument(detail)
@@ -203,16 +230,19 @@ final class ProgressAdapter: InksealFFI.ProgressListener, @unchecked Sendable {
     }
 }
 
-/// Talks to the co-signing server for this device. PINs cross as Strings (UniFFI has no
+/// Talks to the co-signing server for this device. Every request about a key is signed by the
+/// key's device key (`SecureEnclaveDeviceKeys` on iPhone). PINs cross as Strings (UniFFI has no
 /// zeroizable type): do not keep them longer than the call.
 public final class InksealClient: Sendable {
     private let ffi: InksealFFI.InksealClient
 
-    /// On iPhone: shares wrapped by a Keychain key and stored by `blobStore`.
+    /// On iPhone: shares wrapped by a Keychain key and stored by `blobStore`; device keys in
+    /// the Secure Enclave.
     public init(
         serverURL: URL,
         platformKey: InksealFFI.PlatformKey,
         blobStore: SecureBlobStore = KeychainBlobStore(),
+        deviceKeys: DeviceKeyStore = SecureEnclaveDeviceKeys(),
         pinnedServerCertsPEM: [String]? = nil,
         transport: HttpTransport? = nil
     ) throws {
@@ -220,35 +250,43 @@ public final class InksealClient: Sendable {
             try InksealFFI.InksealClient(
                 serverUrl: serverURL.absoluteString,
                 shareStorage: .platform(key: platformKey, blobs: blobStore),
+                deviceKeys: .platform(store: deviceKeys),
                 pinnedServerCertsPem: pinnedServerCertsPEM,
                 transport: transport
             )
         }
     }
 
-    /// Tests and macOS tools: shares in owner-only files under `directory`, unwrapped.
+    /// Tests and macOS tools: shares in owner-only files under `directory`, unwrapped; device
+    /// keys in `deviceKeys` (a software Keychain key with `SecureEnclaveDeviceKeys(secureEnclave:
+    /// false)` where there is no Secure Enclave, e.g. the simulator).
     public init(
-        serverURL: URL, shareDirectory directory: URL, pinnedServerCertsPEM: [String]? = nil,
-        transport: HttpTransport? = nil
+        serverURL: URL, shareDirectory directory: URL, deviceKeys: DeviceKeyStore,
+        pinnedServerCertsPEM: [String]? = nil, transport: HttpTransport? = nil
     ) throws {
         ffi = try mapped {
             try InksealFFI.InksealClient(
                 serverUrl: serverURL.absoluteString,
                 shareStorage: .directory(path: directory.path),
+                deviceKeys: .platform(store: deviceKeys),
                 pinnedServerCertsPem: pinnedServerCertsPEM,
                 transport: transport
             )
         }
     }
 
-    /// Creates a split key for `userId` protected by `pin` (6 to 32 characters).
-    public func enroll(userId: String, pin: String) async throws -> EnrollmentInfo {
+    /// Creates a split key with the one-time enrollment `ticket` the institution's backend
+    /// issued (`et-...`, e.g. from a universal link or a QR code), protected by `pin` (6 to 32
+    /// characters, not a weak one: `.pinRejected`). A used or expired ticket is
+    /// `.ticketInvalid`. The server chooses the key id.
+    public func enroll(ticket: String, pin: String) async throws -> EnrollmentInfo {
         let ffi = self.ffi
-        return try await ffiCall { _ in try await ffi.enroll(userId: userId, pin: pin) }
+        return try await ffiCall { _ in try await ffi.enroll(ticket: ticket, pin: pin) }
     }
 
     /// Obtains the key's certificate (the request is co-signed: one PIN use). When the key's
-    /// policy requires liveness, pass fresh evidence's `headHex` (identity proofing first).
+    /// policy requires liveness, pass the `headHex` of a fresh identity-proofing capture (one
+    /// without documents).
     public func requestCertificate(keyId: String, pin: String, evidenceHeadHex: String? = nil) async throws -> CertificateInfo {
         let ffi = self.ffi
         return try await ffiCall { _ in
@@ -257,36 +295,64 @@ public final class InksealClient: Sendable {
     }
 
     /// Identity evidence through the app's hooks (camera, vendor SDK): a server challenge, the
-    /// ID card when `idCard` is given, face liveness, local checks, `document`'s digest bound
-    /// in, and the server's verdict (`.captureRejected(reason:)` when it fails). The hooks are
-    /// called on a background thread and may block while the camera UI runs.
+    /// ID card when `idCard` is given, face liveness, local checks, the documents about to be
+    /// signed (`documentDigestsHex`: each `PreparedPdf.documentDigestHex`; none for identity
+    /// proofing) bound in, and the server's verdict (`.captureRejected(reason:action:)` when
+    /// it fails). The hooks are called on a background thread and may block while the camera
+    /// UI runs.
     public func captureEvidence(
-        keyId: String, liveness: FaceLivenessHook, idCard: IdCardHook? = nil, document: URL? = nil
+        keyId: String, liveness: FaceLivenessHook, idCard: IdCardHook? = nil,
+        documentDigestsHex: [String] = []
     ) async throws -> EvidenceInfo {
         let ffi = self.ffi
         return try await ffiCall { _ in
             try await ffi.captureEvidence(
-                keyId: keyId, liveness: liveness, idCard: idCard, documentPath: document?.path
+                keyId: keyId, liveness: liveness, idCard: idCard, documentDigestsHex: documentDigestsHex
             )
         }
     }
 
     /// `captureEvidence` from a folder of captures (`writeSampleCaptureFolder`): demos, tests.
     public func captureEvidenceFromFolder(
-        keyId: String, folder: URL, requireIdCard: Bool = true, document: URL? = nil
+        keyId: String, folder: URL, requireIdCard: Bool = true, documentDigestsHex: [String] = []
     ) async throws -> EvidenceInfo {
         let ffi = self.ffi
         return try await ffiCall { _ in
             try await ffi.captureEvidenceFromFolder(
                 keyId: keyId, folder: folder.path, requireIdCard: requireIdCard,
-                documentPath: document?.path
+                documentDigestsHex: documentDigestsHex
             )
         }
     }
 
-    /// Signs `input` into `output` atomically; `progress` hears `reading`, `signing`,
-    /// `writing`, `done` (if it throws, signing stops with `.hook`). Cancelling the Task stops
-    /// at the next stage.
+    /// Step 1 of signing under a liveness policy: builds the signature revision of `input`
+    /// (no network). Capture with `documentDigestsHex: [prepared.documentDigestHex()]`, then
+    /// `signPreparedPdf` with that evidence's head.
+    public func preparePdf(keyId: String, input: URL, options: PdfSignOptions) async throws -> PreparedPdf {
+        let ffi = self.ffi
+        return try await ffiCall { _ in
+            try ffi.preparePdf(keyId: keyId, inputPath: input.path, options: options)
+        }
+    }
+
+    /// Step 2: co-signs `prepared` (once) and writes the signed file to `output` atomically;
+    /// `evidenceHeadHex` is the head of the evidence that bound its digest.
+    public func signPreparedPdf(
+        pin: String, prepared: PreparedPdf, output: URL, evidenceHeadHex: String?,
+        progress: (@Sendable (String, Double) throws -> Void)? = nil
+    ) async throws {
+        let ffi = self.ffi
+        try await ffiCall { flag in
+            try await ffi.signPreparedPdf(
+                pin: pin, prepared: prepared, outputPath: output.path, evidenceHeadHex: evidenceHeadHex,
+                progress: ProgressAdapter(progress ?? { _, _ in }, flag)
+            )
+        }
+    }
+
+    /// Signs `input` into `output` in one step, atomically, for keys without a liveness
+    /// policy; `progress` hears `reading`, `signing`, `writing`, `done` (if it throws, signing
+    /// stops with `.hook`). Cancelling the Task stops at the next stage.
     public func signPdf(
         keyId: String, pin: String, input: URL, output: URL, options: PdfSignOptions,
         progress: (@Sendable (String, Double) throws -> Void)? = nil
@@ -306,11 +372,33 @@ public final class InksealClient: Sendable {
         return try await ffiCall { _ in try await ffi.status(keyId: keyId) }
     }
 
+    /// Changes the PIN: `oldPin` counts as a PIN attempt, `newPin` must meet the PIN policy.
+    public func changePin(keyId: String, oldPin: String, newPin: String) async throws {
+        let ffi = self.ffi
+        try await ffiCall { _ in try await ffi.changePin(keyId: keyId, oldPin: oldPin, newPin: newPin) }
+    }
+
+    /// Revokes the key (PIN required): it never signs again and its certificate goes on the
+    /// CA's CRL; the share and device key are forgotten on this device.
+    public func revoke(keyId: String, pin: String, reason: RevokeReason = .unspecified) async throws {
+        let ffi = self.ffi
+        try await ffiCall { _ in try await ffi.revoke(keyId: keyId, pin: pin, reason: reason) }
+    }
+
+    /// Forgets the key on this device (share and device key); the server keeps it until revoked.
+    public func forget(keyId: String) throws {
+        try mapped { try ffi.forget(keyId: keyId) }
+    }
+
     /// The certificate (DER) of a key held on this device, if issued.
     public func certificate(keyId: String) throws -> Data? {
         try mapped { try ffi.certificate(keyId: keyId) }
     }
 }
+
+/// A PDF signature revision waiting for its co-signature (`InksealClient.preparePdf`); it
+/// signs once. `documentDigestHex()` is what the liveness capture binds.
+public typealias PreparedPdf = InksealFFI.PreparedPdf
 
 /// Verifies every signature of the PDF at `url`; chains are judged against `trustAnchorsPEM`.
 public func verifyPdf(at url: URL, trustAnchorsPEM: [String] = []) async throws -> PdfVerification {

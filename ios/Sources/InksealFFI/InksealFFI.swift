@@ -656,6 +656,313 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Device keys in the platform's key store, implemented by the app. Private keys never leave
+ * the store; methods may block (a biometric prompt) and run on a background thread.
+ */
+public protocol DeviceKeyStore: AnyObject, Sendable {
+    
+    /**
+     * Creates a P-256 signing key named `alias` (replacing one of that name), attested with
+     * `attestation_challenge` where the platform can.
+     */
+    func create(alias: String, attestationChallenge: Data) throws  -> DeviceKeyInfo
+    
+    /**
+     * Signs `message` with ECDSA P-256 over SHA-256; returns DER (or 64 bytes r || s).
+     */
+    func sign(alias: String, message: Data) throws  -> Data
+    
+    /**
+     * Deletes the key `alias` (nothing to do when there is none).
+     */
+    func delete(alias: String) throws 
+    
+}
+/**
+ * Device keys in the platform's key store, implemented by the app. Private keys never leave
+ * the store; methods may block (a biometric prompt) and run on a background thread.
+ */
+open class DeviceKeyStoreImpl: DeviceKeyStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_inkseal_ffi_fn_clone_devicekeystore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_inkseal_ffi_fn_free_devicekeystore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Creates a P-256 signing key named `alias` (replacing one of that name), attested with
+     * `attestation_challenge` where the platform can.
+     */
+open func create(alias: String, attestationChallenge: Data)throws  -> DeviceKeyInfo  {
+    return try  FfiConverterTypeDeviceKeyInfo_lift(try rustCallWithError(FfiConverterTypeHookError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_method_devicekeystore_create(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),
+        FfiConverterData.lower(attestationChallenge),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Signs `message` with ECDSA P-256 over SHA-256; returns DER (or 64 bytes r || s).
+     */
+open func sign(alias: String, message: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHookError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_method_devicekeystore_sign(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),
+        FfiConverterData.lower(message),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Deletes the key `alias` (nothing to do when there is none).
+     */
+open func delete(alias: String)throws   {try rustCallWithError(FfiConverterTypeHookError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_method_devicekeystore_delete(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(alias),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceDeviceKeyStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceDeviceKeyStore = UniffiVTableCallbackInterfaceDeviceKeyStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeDeviceKeyStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface DeviceKeyStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeDeviceKeyStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface DeviceKeyStore: handle missing in uniffiClone")
+            }
+        },
+        create: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            attestationChallenge: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> DeviceKeyInfo in
+                guard let uniffiObj = try? FfiConverterTypeDeviceKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.create(
+                     alias: try FfiConverterString.lift(alias),
+                     attestationChallenge: try FfiConverterData.lift(attestationChallenge)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeDeviceKeyInfo_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHookError_lower
+            )
+        },
+        sign: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            message: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeDeviceKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.sign(
+                     alias: try FfiConverterString.lift(alias),
+                     message: try FfiConverterData.lift(message)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHookError_lower
+            )
+        },
+        delete: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeDeviceKeyStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.delete(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHookError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceDeviceKeyStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceDeviceKeyStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitDeviceKeyStore() {
+    uniffi_inkseal_ffi_fn_init_callback_vtable_devicekeystore(UniffiCallbackInterfaceDeviceKeyStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceKeyStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<DeviceKeyStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = DeviceKeyStore
+
+    public static func lift(_ handle: UInt64) throws -> DeviceKeyStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DeviceKeyStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: DeviceKeyStore) -> UInt64 {
+         if let rustImpl = value as? DeviceKeyStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceKeyStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: DeviceKeyStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceKeyStore_lift(_ handle: UInt64) throws -> DeviceKeyStore {
+    return try FfiConverterTypeDeviceKeyStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceKeyStore_lower(_ value: DeviceKeyStore) -> UInt64 {
+    return FfiConverterTypeDeviceKeyStore.lower(value)
+}
+
+
+
+
+
+
+/**
  * Face liveness, implemented by the app or a vendor SDK.
  */
 public protocol FaceLivenessHook: AnyObject, Sendable {
@@ -1740,24 +2047,25 @@ public func FfiConverterTypeInkPad_lower(_ value: InkPad) -> UInt64 {
 
 
 /**
- * Talks to the co-signing server for one device. Holds the device shares' store; share
- * values never leave Rust.
+ * Talks to the co-signing server for one device. Holds the device shares' store and the
+ * device keys; share values and private keys never leave Rust or the platform key store.
  */
 public protocol InksealClientProtocol: AnyObject, Sendable {
     
     /**
      * Runs the capture with the app's hooks: a server challenge, the ID card (when `id_card`
-     * is given), face liveness, local checks, the SM3 digest of the PDF at `document_path`
-     * bound into the manifest, and the server's verdict. A failed check or verdict is
-     * `InksealError.CaptureRejected` with the reason to show.
+     * is given), face liveness, local checks, the documents about to be signed
+     * (`document_digests_hex`: each `PreparedPdf.documentDigestHex`) bound into the
+     * manifest, and the server's verdict. A failed check or verdict is
+     * `InksealError.CaptureRejected` with the reason to show and the action to take.
      */
-    func captureEvidence(keyId: String, liveness: FaceLivenessHook, idCard: IdCardHook?, documentPath: String?) async throws  -> EvidenceInfo
+    func captureEvidence(keyId: String, liveness: FaceLivenessHook, idCard: IdCardHook?, documentDigestsHex: [String]) async throws  -> EvidenceInfo
     
     /**
      * [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
      * [`write_sample_capture_folder`]): for demos, desktop samples and tests.
      */
-    func captureEvidenceFromFolder(keyId: String, folder: String, requireIdCard: Bool, documentPath: String?) async throws  -> EvidenceInfo
+    func captureEvidenceFromFolder(keyId: String, folder: String, requireIdCard: Bool, documentDigestsHex: [String]) async throws  -> EvidenceInfo
     
     /**
      * The certificate (DER) issued to a key held on this device, if any.
@@ -1765,36 +2073,72 @@ public protocol InksealClientProtocol: AnyObject, Sendable {
     func certificate(keyId: String) throws  -> Data?
     
     /**
-     * Creates a split key for `user_id` protected by `pin` (6 to 32 characters) and keeps the
-     * device share. Nothing on the device is derived from the PIN.
+     * Changes the PIN: the old one counts as a PIN attempt, the new one must meet the PIN
+     * policy (`InksealError.PinRejected` names the rule it breaks).
      */
-    func enroll(userId: String, pin: String) async throws  -> EnrollmentInfo
+    func changePin(keyId: String, oldPin: String, newPin: String) async throws 
+    
+    /**
+     * Creates a split key with the one-time enrollment `ticket` the institution issued
+     * (`et-...`), protected by `pin`, and keeps the device share. A new device key is made in
+     * the device key store; it signs every later request about the key. Nothing on the
+     * device is derived from the PIN.
+     */
+    func enroll(ticket: String, pin: String) async throws  -> EnrollmentInfo
+    
+    /**
+     * Forgets a key on this device (its share and device key); the server keeps it until it
+     * is revoked.
+     */
+    func forget(keyId: String) throws 
+    
+    /**
+     * Builds the signature revision of the PDF at `input_path` (no network): its
+     * `documentDigestHex` is what a liveness capture must bind when the key's policy requires
+     * liveness; then [`InksealClient::sign_prepared_pdf`] co-signs it.
+     */
+    func preparePdf(keyId: String, inputPath: String, options: PdfSignOptions) throws  -> PreparedPdf
     
     /**
      * Obtains a certificate for the key: the certificate request is co-signed (one PIN use)
      * and the issued certificate is checked and kept with the share. When the key's policy
-     * requires liveness, pass the head of fresh evidence (`EvidenceInfo.headHex`): identity
-     * proofing comes before the certificate.
+     * requires liveness, pass the head of fresh identity-proofing evidence
+     * (`EvidenceInfo.headHex`).
      */
     func requestCertificate(keyId: String, pin: String, evidenceHeadHex: String?) async throws  -> CertificateInfo
     
     /**
-     * Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round trip,
-     * the signature verified before it is embedded) and writes the signed file to
+     * Revokes the key (PIN required): it never signs again and its certificate is listed in
+     * the CA's CRL. The share and the device key are forgotten on this device.
+     */
+    func revoke(keyId: String, pin: String, reason: RevokeReason) async throws 
+    
+    /**
+     * Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round
+     * trip, the signature verified before it is embedded) and writes the signed file to
      * `output_path` atomically: a failure or a cancellation never leaves a partial file.
-     * `output_path` may equal `input_path`. The key needs a certificate.
+     * `output_path` may equal `input_path`. The key needs a certificate. For keys whose
+     * policy requires liveness, use `preparePdf`, capture with its digest, then
+     * `signPreparedPdf`.
      */
     func signPdf(keyId: String, pin: String, inputPath: String, outputPath: String, options: PdfSignOptions, progress: ProgressListener?) async throws 
     
     /**
-     * The server's view of a key (lock state, PIN failures, certificate).
+     * Co-signs a prepared PDF (one round trip, the signature verified before it is
+     * embedded) and writes the signed file to `output_path` atomically. `evidence_head_hex`:
+     * the head of evidence that bound this document's digest. A prepared PDF signs once.
+     */
+    func signPreparedPdf(pin: String, prepared: PreparedPdf, outputPath: String, evidenceHeadHex: String?, progress: ProgressListener?) async throws 
+    
+    /**
+     * The server's view of a key (lock state, PIN failures, revocation, certificate).
      */
     func status(keyId: String) async throws  -> KeyStatusInfo
     
 }
 /**
- * Talks to the co-signing server for one device. Holds the device shares' store; share
- * values never leave Rust.
+ * Talks to the co-signing server for one device. Holds the device shares' store and the
+ * device keys; share values and private keys never leave Rust or the platform key store.
  */
 open class InksealClient: InksealClientProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1837,20 +2181,21 @@ open class InksealClient: InksealClientProtocol, @unchecked Sendable {
     }
     /**
      * A client for the server at `server_url` (`https://...`; `http://` for tests on
-     * loopback), keeping device shares in `share_storage`. With `pinned_server_certs_pem`,
-     * only those certificates are trusted for HTTPS (certificate pinning); otherwise the
-     * system's roots are.
+     * loopback), keeping device shares in `share_storage` and device keys in `device_keys`.
+     * With `pinned_server_certs_pem`, only those certificates are trusted for HTTPS
+     * (certificate pinning); otherwise the system's roots are.
      *
      * With `transport`, requests go through the app's own HTTP stack instead (pin
      * certificates there).
      */
-public convenience init(serverUrl: String, shareStorage: ShareStorage, pinnedServerCertsPem: [String]? = nil, transport: HttpTransport? = nil)throws  {
+public convenience init(serverUrl: String, shareStorage: ShareStorage, deviceKeys: DeviceKeys, pinnedServerCertsPem: [String]? = nil, transport: HttpTransport? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeInksealError_lift) {
         uniffiCallStatus in
     uniffi_inkseal_ffi_fn_constructor_inksealclient_new(
         FfiConverterString.lower(serverUrl),
         FfiConverterTypeShareStorage_lower(shareStorage),
+        FfiConverterTypeDeviceKeys_lower(deviceKeys),
         FfiConverterOptionSequenceString.lower(pinnedServerCertsPem),
         FfiConverterOptionTypeHttpTransport.lower(transport),uniffiCallStatus
     )
@@ -1872,16 +2217,17 @@ public convenience init(serverUrl: String, shareStorage: ShareStorage, pinnedSer
     
     /**
      * Runs the capture with the app's hooks: a server challenge, the ID card (when `id_card`
-     * is given), face liveness, local checks, the SM3 digest of the PDF at `document_path`
-     * bound into the manifest, and the server's verdict. A failed check or verdict is
-     * `InksealError.CaptureRejected` with the reason to show.
+     * is given), face liveness, local checks, the documents about to be signed
+     * (`document_digests_hex`: each `PreparedPdf.documentDigestHex`) bound into the
+     * manifest, and the server's verdict. A failed check or verdict is
+     * `InksealError.CaptureRejected` with the reason to show and the action to take.
      */
-open func captureEvidence(keyId: String, liveness: FaceLivenessHook, idCard: IdCardHook? = nil, documentPath: String? = nil)async throws  -> EvidenceInfo  {
+open func captureEvidence(keyId: String, liveness: FaceLivenessHook, idCard: IdCardHook? = nil, documentDigestsHex: [String] = [])async throws  -> EvidenceInfo  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterTypeFaceLivenessHook_lower(liveness),FfiConverterOptionTypeIdCardHook.lower(idCard),FfiConverterOptionString.lower(documentPath)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterTypeFaceLivenessHook_lower(liveness),FfiConverterOptionTypeIdCardHook.lower(idCard),FfiConverterSequenceString.lower(documentDigestsHex)
                 )
             },
             pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
@@ -1896,12 +2242,12 @@ open func captureEvidence(keyId: String, liveness: FaceLivenessHook, idCard: IdC
      * [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
      * [`write_sample_capture_folder`]): for demos, desktop samples and tests.
      */
-open func captureEvidenceFromFolder(keyId: String, folder: String, requireIdCard: Bool = true, documentPath: String? = nil)async throws  -> EvidenceInfo  {
+open func captureEvidenceFromFolder(keyId: String, folder: String, requireIdCard: Bool = true, documentDigestsHex: [String] = [])async throws  -> EvidenceInfo  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence_from_folder(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(folder),FfiConverterBool.lower(requireIdCard),FfiConverterOptionString.lower(documentPath)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(folder),FfiConverterBool.lower(requireIdCard),FfiConverterSequenceString.lower(documentDigestsHex)
                 )
             },
             pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
@@ -1926,15 +2272,37 @@ open func certificate(keyId: String)throws  -> Data?  {
 }
     
     /**
-     * Creates a split key for `user_id` protected by `pin` (6 to 32 characters) and keeps the
-     * device share. Nothing on the device is derived from the PIN.
+     * Changes the PIN: the old one counts as a PIN attempt, the new one must meet the PIN
+     * policy (`InksealError.PinRejected` names the rule it breaks).
      */
-open func enroll(userId: String, pin: String)async throws  -> EnrollmentInfo  {
+open func changePin(keyId: String, oldPin: String, newPin: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_change_pin(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(oldPin),FfiConverterString.lower(newPin)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_void,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_void,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
+     * Creates a split key with the one-time enrollment `ticket` the institution issued
+     * (`et-...`), protected by `pin`, and keeps the device share. A new device key is made in
+     * the device key store; it signs every later request about the key. Nothing on the
+     * device is derived from the PIN.
+     */
+open func enroll(ticket: String, pin: String)async throws  -> EnrollmentInfo  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_inkseal_ffi_fn_method_inksealclient_enroll(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(pin)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ticket),FfiConverterString.lower(pin)
                 )
             },
             pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
@@ -1946,10 +2314,40 @@ open func enroll(userId: String, pin: String)async throws  -> EnrollmentInfo  {
 }
     
     /**
+     * Forgets a key on this device (its share and device key); the server keeps it until it
+     * is revoked.
+     */
+open func forget(keyId: String)throws   {try rustCallWithError(FfiConverterTypeInksealError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_method_inksealclient_forget(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(keyId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Builds the signature revision of the PDF at `input_path` (no network): its
+     * `documentDigestHex` is what a liveness capture must bind when the key's policy requires
+     * liveness; then [`InksealClient::sign_prepared_pdf`] co-signs it.
+     */
+open func preparePdf(keyId: String, inputPath: String, options: PdfSignOptions)throws  -> PreparedPdf  {
+    return try  FfiConverterTypePreparedPdf_lift(try rustCallWithError(FfiConverterTypeInksealError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_method_inksealclient_prepare_pdf(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(keyId),
+        FfiConverterString.lower(inputPath),
+        FfiConverterTypePdfSignOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Obtains a certificate for the key: the certificate request is co-signed (one PIN use)
      * and the issued certificate is checked and kept with the share. When the key's policy
-     * requires liveness, pass the head of fresh evidence (`EvidenceInfo.headHex`): identity
-     * proofing comes before the certificate.
+     * requires liveness, pass the head of fresh identity-proofing evidence
+     * (`EvidenceInfo.headHex`).
      */
 open func requestCertificate(keyId: String, pin: String, evidenceHeadHex: String? = nil)async throws  -> CertificateInfo  {
     return
@@ -1968,12 +2366,34 @@ open func requestCertificate(keyId: String, pin: String, evidenceHeadHex: String
 }
     
     /**
-     * Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round trip,
-     * the signature verified before it is embedded) and writes the signed file to
-     * `output_path` atomically: a failure or a cancellation never leaves a partial file.
-     * `output_path` may equal `input_path`. The key needs a certificate.
+     * Revokes the key (PIN required): it never signs again and its certificate is listed in
+     * the CA's CRL. The share and the device key are forgotten on this device.
      */
-open func signPdf(keyId: String, pin: String, inputPath: String, outputPath: String, options: PdfSignOptions, progress: ProgressListener?)async throws   {
+open func revoke(keyId: String, pin: String, reason: RevokeReason)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_revoke(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(pin),FfiConverterTypeRevokeReason_lower(reason)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_void,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_void,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
+     * Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round
+     * trip, the signature verified before it is embedded) and writes the signed file to
+     * `output_path` atomically: a failure or a cancellation never leaves a partial file.
+     * `output_path` may equal `input_path`. The key needs a certificate. For keys whose
+     * policy requires liveness, use `preparePdf`, capture with its digest, then
+     * `signPreparedPdf`.
+     */
+open func signPdf(keyId: String, pin: String, inputPath: String, outputPath: String, options: PdfSignOptions, progress: ProgressListener? = nil)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1990,7 +2410,28 @@ open func signPdf(keyId: String, pin: String, inputPath: String, outputPath: Str
 }
     
     /**
-     * The server's view of a key (lock state, PIN failures, certificate).
+     * Co-signs a prepared PDF (one round trip, the signature verified before it is
+     * embedded) and writes the signed file to `output_path` atomically. `evidence_head_hex`:
+     * the head of evidence that bound this document's digest. A prepared PDF signs once.
+     */
+open func signPreparedPdf(pin: String, prepared: PreparedPdf, outputPath: String, evidenceHeadHex: String? = nil, progress: ProgressListener? = nil)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_sign_prepared_pdf(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(pin),FfiConverterTypePreparedPdf_lower(prepared),FfiConverterString.lower(outputPath),FfiConverterOptionString.lower(evidenceHeadHex),FfiConverterOptionTypeProgressListener.lower(progress)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_void,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_void,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
+     * The server's view of a key (lock state, PIN failures, revocation, certificate).
      */
 open func status(keyId: String)async throws  -> KeyStatusInfo  {
     return
@@ -2469,6 +2910,141 @@ public func FfiConverterTypePlatformKey_lift(_ handle: UInt64) throws -> Platfor
 #endif
 public func FfiConverterTypePlatformKey_lower(_ value: PlatformKey) -> UInt64 {
     return FfiConverterTypePlatformKey.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A PDF signature revision built by `preparePdf`, waiting for its co-signature. It signs
+ * once: after a signed file was written, a second `signPreparedPdf` with it fails; after a
+ * refusal (a wrong PIN, evidence required) it can be signed again, so the user does not
+ * prove liveness again for the same document.
+ */
+public protocol PreparedPdfProtocol: AnyObject, Sendable {
+    
+    /**
+     * SM3 of the signed byte ranges (hex): pass it to the capture's `documentDigestsHex`.
+     */
+    func documentDigestHex()  -> String
+    
+}
+/**
+ * A PDF signature revision built by `preparePdf`, waiting for its co-signature. It signs
+ * once: after a signed file was written, a second `signPreparedPdf` with it fails; after a
+ * refusal (a wrong PIN, evidence required) it can be signed again, so the user does not
+ * prove liveness again for the same document.
+ */
+open class PreparedPdf: PreparedPdfProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_inkseal_ffi_fn_clone_preparedpdf(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_inkseal_ffi_fn_free_preparedpdf(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * SM3 of the signed byte ranges (hex): pass it to the capture's `documentDigestsHex`.
+     */
+open func documentDigestHex() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_method_preparedpdf_document_digest_hex(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreparedPdf: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PreparedPdf
+
+    public static func lift(_ handle: UInt64) throws -> PreparedPdf {
+        return PreparedPdf(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PreparedPdf) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PreparedPdf {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PreparedPdf, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreparedPdf_lift(_ handle: UInt64) throws -> PreparedPdf {
+    return try FfiConverterTypePreparedPdf.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreparedPdf_lower(_ value: PreparedPdf) -> UInt64 {
+    return FfiConverterTypePreparedPdf.lower(value)
 }
 
 
@@ -3206,17 +3782,161 @@ public func FfiConverterTypeCertificateInfo_lower(_ value: CertificateInfo) -> R
 
 
 /**
+ * A platform's attestation of a new device key.
+ */
+public struct DeviceAttestationInfo: Equatable, Hashable {
+    /**
+     * Which kind.
+     */
+    public var kind: AttestationKind
+    /**
+     * Its parts: DER certificates (Android), or one CBOR object (Apple).
+     */
+    public var parts: [Data]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Which kind.
+         */kind: AttestationKind, 
+        /**
+         * Its parts: DER certificates (Android), or one CBOR object (Apple).
+         */parts: [Data]) {
+        self.kind = kind
+        self.parts = parts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceAttestationInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceAttestationInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceAttestationInfo {
+        return
+            try DeviceAttestationInfo(
+                kind: FfiConverterTypeAttestationKind.read(from: &buf), 
+                parts: FfiConverterSequenceData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceAttestationInfo, into buf: inout [UInt8]) {
+        FfiConverterTypeAttestationKind.write(value.kind, into: &buf)
+        FfiConverterSequenceData.write(value.parts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceAttestationInfo_lift(_ buf: RustBuffer) throws -> DeviceAttestationInfo {
+    return try FfiConverterTypeDeviceAttestationInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceAttestationInfo_lower(_ value: DeviceAttestationInfo) -> RustBuffer {
+    return FfiConverterTypeDeviceAttestationInfo.lower(value)
+}
+
+
+/**
+ * A new device key's public half.
+ */
+public struct DeviceKeyInfo: Equatable, Hashable {
+    /**
+     * SubjectPublicKeyInfo DER of the P-256 public key (`PublicKey.getEncoded()` on the JVM;
+     * `SecKeyCopyExternalRepresentation` plus the P-256 SPKI header on iOS).
+     */
+    public var publicKeySpkiDer: Data
+    /**
+     * The attestation, where the platform gives one.
+     */
+    public var attestation: DeviceAttestationInfo?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SubjectPublicKeyInfo DER of the P-256 public key (`PublicKey.getEncoded()` on the JVM;
+         * `SecKeyCopyExternalRepresentation` plus the P-256 SPKI header on iOS).
+         */publicKeySpkiDer: Data, 
+        /**
+         * The attestation, where the platform gives one.
+         */attestation: DeviceAttestationInfo? = nil) {
+        self.publicKeySpkiDer = publicKeySpkiDer
+        self.attestation = attestation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceKeyInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceKeyInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceKeyInfo {
+        return
+            try DeviceKeyInfo(
+                publicKeySpkiDer: FfiConverterData.read(from: &buf), 
+                attestation: FfiConverterOptionTypeDeviceAttestationInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceKeyInfo, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.publicKeySpkiDer, into: &buf)
+        FfiConverterOptionTypeDeviceAttestationInfo.write(value.attestation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceKeyInfo_lift(_ buf: RustBuffer) throws -> DeviceKeyInfo {
+    return try FfiConverterTypeDeviceKeyInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceKeyInfo_lower(_ value: DeviceKeyInfo) -> RustBuffer {
+    return FfiConverterTypeDeviceKeyInfo.lower(value)
+}
+
+
+/**
  * A finished enrollment.
  */
 public struct EnrollmentInfo: Equatable, Hashable {
     /**
-     * The key id to sign with.
+     * The key id to sign with (chosen by the server).
      */
     public var keyId: String
     /**
-     * The user the key belongs to.
+     * The user the key belongs to (the institution's id, from the ticket).
      */
     public var userId: String
+    /**
+     * The name the institution asserted for the key's certificate.
+     */
+    public var certificateName: String
     /**
      * The joint public key, SEC1 compressed, hex.
      */
@@ -3226,16 +3946,20 @@ public struct EnrollmentInfo: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The key id to sign with.
+         * The key id to sign with (chosen by the server).
          */keyId: String, 
         /**
-         * The user the key belongs to.
+         * The user the key belongs to (the institution's id, from the ticket).
          */userId: String, 
+        /**
+         * The name the institution asserted for the key's certificate.
+         */certificateName: String, 
         /**
          * The joint public key, SEC1 compressed, hex.
          */publicKeyHex: String) {
         self.keyId = keyId
         self.userId = userId
+        self.certificateName = certificateName
         self.publicKeyHex = publicKeyHex
     }
 
@@ -3257,6 +3981,7 @@ public struct FfiConverterTypeEnrollmentInfo: FfiConverterRustBuffer {
             try EnrollmentInfo(
                 keyId: FfiConverterString.read(from: &buf), 
                 userId: FfiConverterString.read(from: &buf), 
+                certificateName: FfiConverterString.read(from: &buf), 
                 publicKeyHex: FfiConverterString.read(from: &buf)
         )
     }
@@ -3264,6 +3989,7 @@ public struct FfiConverterTypeEnrollmentInfo: FfiConverterRustBuffer {
     public static func write(_ value: EnrollmentInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.keyId, into: &buf)
         FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.certificateName, into: &buf)
         FfiConverterString.write(value.publicKeyHex, into: &buf)
     }
 }
@@ -3289,6 +4015,10 @@ public func FfiConverterTypeEnrollmentInfo_lower(_ value: EnrollmentInfo) -> Rus
  */
 public struct EvidenceInfo: Equatable, Hashable {
     /**
+     * The documents (SM3 digests, hex) this evidence may sign.
+     */
+    public var documentDigestsHex: [String]
+    /**
      * The evidence manifest's head: put it in `PdfSignOptions.evidenceHeadHex`.
      */
     public var headHex: String
@@ -3313,6 +4043,9 @@ public struct EvidenceInfo: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
+         * The documents (SM3 digests, hex) this evidence may sign.
+         */documentDigestsHex: [String], 
+        /**
          * The evidence manifest's head: put it in `PdfSignOptions.evidenceHeadHex`.
          */headHex: String, 
         /**
@@ -3327,6 +4060,7 @@ public struct EvidenceInfo: Equatable, Hashable {
         /**
          * The ID number with its middle masked, when the card was captured.
          */idNumberMasked: String?) {
+        self.documentDigestsHex = documentDigestsHex
         self.headHex = headHex
         self.passed = passed
         self.reason = reason
@@ -3350,6 +4084,7 @@ public struct FfiConverterTypeEvidenceInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EvidenceInfo {
         return
             try EvidenceInfo(
+                documentDigestsHex: FfiConverterSequenceString.read(from: &buf), 
                 headHex: FfiConverterString.read(from: &buf), 
                 passed: FfiConverterBool.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
@@ -3359,6 +4094,7 @@ public struct FfiConverterTypeEvidenceInfo: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: EvidenceInfo, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.documentDigestsHex, into: &buf)
         FfiConverterString.write(value.headHex, into: &buf)
         FfiConverterBool.write(value.passed, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
@@ -3384,6 +4120,75 @@ public func FfiConverterTypeEvidenceInfo_lower(_ value: EvidenceInfo) -> RustBuf
 
 
 /**
+ * One request header.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * Lower-case name.
+     */
+    public var name: String
+    /**
+     * Value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lower-case name.
+         */name: String, 
+        /**
+         * Value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
  * One request to the co-signing server (JSON).
  */
 public struct HttpRequestInfo: Equatable, Hashable {
@@ -3396,7 +4201,13 @@ public struct HttpRequestInfo: Equatable, Hashable {
      */
     public var url: String
     /**
-     * The JSON body (`POST` only); send it with `Content-Type: application/json`.
+     * Headers to send exactly as given: `content-type` and the device signature
+     * (`content-digest`, `signature-input`, `signature`). Do not drop or rewrite them, and
+     * do not compress the body: the signature covers it byte for byte.
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The JSON body (`POST` only), byte for byte.
      */
     public var body: Data?
     /**
@@ -3414,13 +4225,19 @@ public struct HttpRequestInfo: Equatable, Hashable {
          * The whole URL.
          */url: String, 
         /**
-         * The JSON body (`POST` only); send it with `Content-Type: application/json`.
+         * Headers to send exactly as given: `content-type` and the device signature
+         * (`content-digest`, `signature-input`, `signature`). Do not drop or rewrite them, and
+         * do not compress the body: the signature covers it byte for byte.
+         */headers: [HttpHeader], 
+        /**
+         * The JSON body (`POST` only), byte for byte.
          */body: Data?, 
         /**
          * How long the whole exchange may take, in milliseconds.
          */timeoutMs: UInt64) {
         self.method = method
         self.url = url
+        self.headers = headers
         self.body = body
         self.timeoutMs = timeoutMs
     }
@@ -3443,6 +4260,7 @@ public struct FfiConverterTypeHttpRequestInfo: FfiConverterRustBuffer {
             try HttpRequestInfo(
                 method: FfiConverterString.read(from: &buf), 
                 url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterOptionData.read(from: &buf), 
                 timeoutMs: FfiConverterUInt64.read(from: &buf)
         )
@@ -3451,6 +4269,7 @@ public struct FfiConverterTypeHttpRequestInfo: FfiConverterRustBuffer {
     public static func write(_ value: HttpRequestInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.method, into: &buf)
         FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterOptionData.write(value.body, into: &buf)
         FfiConverterUInt64.write(value.timeoutMs, into: &buf)
     }
@@ -3977,6 +4796,10 @@ public struct KeyStatusInfo: Equatable, Hashable {
      */
     public var locked: Bool
     /**
+     * Whether the key is revoked.
+     */
+    public var revoked: Bool
+    /**
      * Whether a certificate was issued.
      */
     public var hasCertificate: Bool
@@ -4000,6 +4823,9 @@ public struct KeyStatusInfo: Equatable, Hashable {
          * Whether the key is locked.
          */locked: Bool, 
         /**
+         * Whether the key is revoked.
+         */revoked: Bool, 
+        /**
          * Whether a certificate was issued.
          */hasCertificate: Bool) {
         self.keyId = keyId
@@ -4007,6 +4833,7 @@ public struct KeyStatusInfo: Equatable, Hashable {
         self.publicKeyHex = publicKeyHex
         self.pinFailures = pinFailures
         self.locked = locked
+        self.revoked = revoked
         self.hasCertificate = hasCertificate
     }
 
@@ -4031,6 +4858,7 @@ public struct FfiConverterTypeKeyStatusInfo: FfiConverterRustBuffer {
                 publicKeyHex: FfiConverterString.read(from: &buf), 
                 pinFailures: FfiConverterUInt32.read(from: &buf), 
                 locked: FfiConverterBool.read(from: &buf), 
+                revoked: FfiConverterBool.read(from: &buf), 
                 hasCertificate: FfiConverterBool.read(from: &buf)
         )
     }
@@ -4041,6 +4869,7 @@ public struct FfiConverterTypeKeyStatusInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.publicKeyHex, into: &buf)
         FfiConverterUInt32.write(value.pinFailures, into: &buf)
         FfiConverterBool.write(value.locked, into: &buf)
+        FfiConverterBool.write(value.revoked, into: &buf)
         FfiConverterBool.write(value.hasCertificate, into: &buf)
     }
 }
@@ -4587,6 +5416,283 @@ public func FfiConverterTypeSignatureVerification_lower(_ value: SignatureVerifi
 
 
 /**
+ * Which platform attestation a device key carries.
+ */
+
+public enum AttestationKind: Equatable, Hashable {
+    
+    /**
+     * Android Key Attestation: the key's certificate chain, leaf first.
+     */
+    case androidKey
+    /**
+     * An Apple App Attest attestation object.
+     */
+    case appleAppAttest
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AttestationKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttestationKind: FfiConverterRustBuffer {
+    typealias SwiftType = AttestationKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttestationKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .androidKey
+        
+        case 2: return .appleAppAttest
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AttestationKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .androidKey:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .appleAppAttest:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttestationKind_lift(_ buf: RustBuffer) throws -> AttestationKind {
+    return try FfiConverterTypeAttestationKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttestationKind_lower(_ value: AttestationKind) -> RustBuffer {
+    return FfiConverterTypeAttestationKind.lower(value)
+}
+
+
+
+/**
+ * What the app should do after a rejected capture.
+ */
+
+public enum CaptureAction: Equatable, Hashable {
+    
+    /**
+     * Take the face capture again (blur, light, distance, liveness not passed).
+     */
+    case retakeFace
+    /**
+     * Photograph the ID card again (blur, light, or a field misread).
+     */
+    case retakeIdCard
+    /**
+     * The card itself is not acceptable (expired, not yet valid): use another document.
+     */
+    case useValidIdCard
+    /**
+     * Start again with a new challenge (the old one expired or was used).
+     */
+    case newChallenge
+    /**
+     * Record the intent statement again.
+     */
+    case rerecordIntent
+    /**
+     * Try again later (a transient failure).
+     */
+    case retry
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CaptureAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCaptureAction: FfiConverterRustBuffer {
+    typealias SwiftType = CaptureAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CaptureAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .retakeFace
+        
+        case 2: return .retakeIdCard
+        
+        case 3: return .useValidIdCard
+        
+        case 4: return .newChallenge
+        
+        case 5: return .rerecordIntent
+        
+        case 6: return .retry
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CaptureAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .retakeFace:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .retakeIdCard:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .useValidIdCard:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .newChallenge:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .rerecordIntent:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .retry:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCaptureAction_lift(_ buf: RustBuffer) throws -> CaptureAction {
+    return try FfiConverterTypeCaptureAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCaptureAction_lower(_ value: CaptureAction) -> RustBuffer {
+    return FfiConverterTypeCaptureAction.lower(value)
+}
+
+
+
+/**
+ * Where the client keeps device keys.
+ */
+
+public enum DeviceKeys {
+    
+    /**
+     * Owner-only files in a directory (desktop JVMs and tests; not for phones).
+     */
+    case directory(
+        /**
+         * The directory.
+         */path: String
+    )
+    /**
+     * The app's platform key store.
+     */
+    case platform(
+        /**
+         * The store.
+         */store: DeviceKeyStore
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DeviceKeys: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceKeys: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceKeys
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceKeys {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .directory(path: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .platform(store: try FfiConverterTypeDeviceKeyStore.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DeviceKeys, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .directory(path):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(path, into: &buf)
+            
+        
+        case let .platform(store):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeDeviceKeyStore.write(store, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceKeys_lift(_ buf: RustBuffer) throws -> DeviceKeys {
+    return try FfiConverterTypeDeviceKeys.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceKeys_lower(_ value: DeviceKeys) -> RustBuffer {
+    return FfiConverterTypeDeviceKeys.lower(value)
+}
+
+
+
+/**
  * The error an app's hook (`SecureBlobStore`, `ProgressListener`, `Logger`) reports.
  *
  * A hook may throw it on purpose (`HookException.Failed` in Kotlin); any other exception
@@ -4718,17 +5824,65 @@ enum InksealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attemptsLeft: UInt32
     )
     /**
+     * The new PIN breaks the server's PIN policy (too short, one repeated digit, a straight
+     * run such as 123456): ask for another; `detail` names the rule.
+     */
+    case PinRejected(
+        /**
+         * The rule.
+         */detail: String
+    )
+    /**
      * The key is locked after too many wrong PINs: the user must be verified again
      * (unlocked by the institution) or enroll anew.
      */
     case Locked
     /**
-     * The server does not know this key, or this device holds no share for it: enroll again.
+     * The key is revoked and never signs again: enroll anew.
+     */
+    case Revoked
+    /**
+     * This device holds no share for the key: enroll again.
      */
     case UnknownKey(
         /**
          * Which key, and where it is missing.
          */detail: String
+    )
+    /**
+     * The server does not accept this device's signature for the key (the device key was
+     * lost or replaced, or the key removed): enroll again.
+     */
+    case Unauthenticated(
+        /**
+         * The server's words.
+         */detail: String
+    )
+    /**
+     * The device clock is too far from the server's: ask the user to set the clock
+     * (automatic time), then retry.
+     */
+    case ClockSkew(
+        /**
+         * The server's clock, Unix seconds.
+         */serverTimeUnix: UInt64
+    )
+    /**
+     * The enrollment ticket is unknown, already used or expired: ask the institution for a
+     * new one.
+     */
+    case TicketInvalid(
+        /**
+         * Why.
+         */detail: String
+    )
+    /**
+     * Too many requests: wait `retry_after_secs`, then retry.
+     */
+    case RateLimited(
+        /**
+         * Seconds to wait.
+         */retryAfterSecs: UInt64
     )
     /**
      * The server could not be reached or did not answer in time: retry later.
@@ -4766,12 +5920,15 @@ enum InksealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
     /**
      * A capture failed a check (photo too dark, card expired, liveness not passed, challenge
-     * expired...): show `reason` and capture again.
+     * expired...): show `reason` and do what `action` says.
      */
     case CaptureRejected(
         /**
          * What was wrong, in words.
-         */reason: String
+         */reason: String, 
+        /**
+         * What to do next.
+         */action: CaptureAction
     )
     /**
      * The handwritten signature breaks a quality rule (empty, too short, too small...): ask
@@ -4855,41 +6012,58 @@ public struct FfiConverterTypeInksealError: FfiConverterRustBuffer {
         case 1: return .WrongPin(
             attemptsLeft: try FfiConverterUInt32.read(from: &buf)
             )
-        case 2: return .Locked
-        case 3: return .UnknownKey(
+        case 2: return .PinRejected(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .Network(
+        case 3: return .Locked
+        case 4: return .Revoked
+        case 5: return .UnknownKey(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .ServerMisbehaved(
+        case 6: return .Unauthenticated(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Refused(
+        case 7: return .ClockSkew(
+            serverTimeUnix: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 8: return .TicketInvalid(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .EvidenceRequired(
+        case 9: return .RateLimited(
+            retryAfterSecs: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 10: return .Network(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .CaptureRejected(
+        case 11: return .ServerMisbehaved(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .Refused(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .EvidenceRequired(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .CaptureRejected(
+            reason: try FfiConverterString.read(from: &buf), 
+            action: try FfiConverterTypeCaptureAction.read(from: &buf)
+            )
+        case 15: return .HandwritingRejected(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .HandwritingRejected(
-            reason: try FfiConverterString.read(from: &buf)
-            )
-        case 10: return .InvalidInput(
+        case 16: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .BadDocument(
+        case 17: return .BadDocument(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Storage(
+        case 18: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Hook(
+        case 19: return .Hook(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Cancelled
+        case 20: return .Cancelled
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4907,67 +6081,97 @@ public struct FfiConverterTypeInksealError: FfiConverterRustBuffer {
             FfiConverterUInt32.write(attemptsLeft, into: &buf)
             
         
-        case .Locked:
+        case let .PinRejected(detail):
             writeInt(&buf, Int32(2))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case .Locked:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .Revoked:
+            writeInt(&buf, Int32(4))
         
         
         case let .UnknownKey(detail):
-            writeInt(&buf, Int32(3))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Network(detail):
-            writeInt(&buf, Int32(4))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .ServerMisbehaved(detail):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Refused(detail):
+        case let .Unauthenticated(detail):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .EvidenceRequired(detail):
+        case let .ClockSkew(serverTimeUnix):
             writeInt(&buf, Int32(7))
+            FfiConverterUInt64.write(serverTimeUnix, into: &buf)
+            
+        
+        case let .TicketInvalid(detail):
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .CaptureRejected(reason):
-            writeInt(&buf, Int32(8))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .HandwritingRejected(reason):
+        case let .RateLimited(retryAfterSecs):
             writeInt(&buf, Int32(9))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterUInt64.write(retryAfterSecs, into: &buf)
             
         
-        case let .InvalidInput(detail):
+        case let .Network(detail):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .BadDocument(detail):
+        case let .ServerMisbehaved(detail):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Storage(detail):
+        case let .Refused(detail):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Hook(detail):
+        case let .EvidenceRequired(detail):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case .Cancelled:
+        case let .CaptureRejected(reason,action):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeCaptureAction.write(action, into: &buf)
+            
+        
+        case let .HandwritingRejected(reason):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidInput(detail):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .BadDocument(detail):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Storage(detail):
+            writeInt(&buf, Int32(18))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Hook(detail):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(20))
         
         }
     }
@@ -5090,6 +6294,101 @@ public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel 
 #endif
 public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
     return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
+ * Why a user revokes a key.
+ */
+
+public enum RevokeReason: Equatable, Hashable {
+    
+    /**
+     * The phone or the PIN is compromised (lost, stolen).
+     */
+    case keyCompromise
+    /**
+     * Replaced by a new enrollment.
+     */
+    case superseded
+    /**
+     * The key is no longer needed.
+     */
+    case cessationOfOperation
+    /**
+     * No reason given.
+     */
+    case unspecified
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RevokeReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRevokeReason: FfiConverterRustBuffer {
+    typealias SwiftType = RevokeReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RevokeReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .keyCompromise
+        
+        case 2: return .superseded
+        
+        case 3: return .cessationOfOperation
+        
+        case 4: return .unspecified
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RevokeReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .keyCompromise:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .cessationOfOperation:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unspecified:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevokeReason_lift(_ buf: RustBuffer) throws -> RevokeReason {
+    return try FfiConverterTypeRevokeReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevokeReason_lower(_ value: RevokeReason) -> RustBuffer {
+    return FfiConverterTypeRevokeReason.lower(value)
 }
 
 
@@ -5546,6 +6845,30 @@ fileprivate struct FfiConverterOptionTypeSealedInk: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDeviceAttestationInfo: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceAttestationInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeviceAttestationInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeviceAttestationInfo.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]?
 
@@ -5612,6 +6935,31 @@ fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterData.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
         }
         return seq
     }
@@ -5836,28 +7184,55 @@ private let initializationResult: InitializationResult = {
     if (uniffi_inkseal_ffi_checksum_method_idcardhook_capture() != 41455) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence() != 28285) {
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence() != 23094) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence_from_folder() != 9191) {
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence_from_folder() != 28154) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_certificate() != 34140) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_method_inksealclient_enroll() != 4487) {
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_change_pin() != 1733) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate() != 10973) {
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_enroll() != 58839) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_method_inksealclient_sign_pdf() != 19559) {
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_forget() != 36055) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_method_inksealclient_status() != 43919) {
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_prepare_pdf() != 41059) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate() != 65233) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_revoke() != 59716) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_sign_pdf() != 60214) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_sign_prepared_pdf() != 58095) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_status() != 31439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_preparedpdf_document_digest_hex() != 8193) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_progresslistener_on_progress() != 30774) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_devicekeystore_create() != 17041) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_devicekeystore_sign() != 31062) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_devicekeystore_delete() != 15799) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_handwriting_quality() != 13101) {
@@ -5914,7 +7289,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_inkseal_ffi_checksum_method_httptransport_send() != 13882) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_constructor_inksealclient_new() != 49945) {
+    if (uniffi_inkseal_ffi_checksum_constructor_inksealclient_new() != 3540) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_constructor_inkpad_new() != 6828) {
@@ -5930,6 +7305,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitDeviceKeyStore()
     uniffiCallbackInitFaceLivenessHook()
     uniffiCallbackInitHttpTransport()
     uniffiCallbackInitIdCardHook()

@@ -264,6 +264,27 @@ typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, RustBuf
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_KEY_STORE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_KEY_STORE_METHOD0
+typedef void (*UniffiCallbackInterfaceDeviceKeyStoreMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_KEY_STORE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_KEY_STORE_METHOD1
+typedef void (*UniffiCallbackInterfaceDeviceKeyStoreMethod1)(uint64_t, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_KEY_STORE_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_KEY_STORE_METHOD2
+typedef void (*UniffiCallbackInterfaceDeviceKeyStoreMethod2)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOGGER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOGGER_METHOD0
 typedef void (*UniffiCallbackInterfaceLoggerMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
@@ -324,6 +345,17 @@ typedef struct UniffiVTableCallbackInterfaceProgressListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceProgressListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DEVICE_KEY_STORE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DEVICE_KEY_STORE
+typedef struct UniffiVTableCallbackInterfaceDeviceKeyStore {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceDeviceKeyStoreMethod0 _Nonnull create;
+    UniffiCallbackInterfaceDeviceKeyStoreMethod1 _Nonnull sign;
+    UniffiCallbackInterfaceDeviceKeyStoreMethod2 _Nonnull delete;
+} UniffiVTableCallbackInterfaceDeviceKeyStore;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOGGER
@@ -407,17 +439,17 @@ void uniffi_inkseal_ffi_fn_free_inksealclient(uint64_t handle, RustCallStatus *_
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CONSTRUCTOR_INKSEALCLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CONSTRUCTOR_INKSEALCLIENT_NEW
-uint64_t uniffi_inkseal_ffi_fn_constructor_inksealclient_new(RustBuffer server_url, RustBuffer share_storage, RustBuffer pinned_server_certs_pem, RustBuffer transport, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_inkseal_ffi_fn_constructor_inksealclient_new(RustBuffer server_url, RustBuffer share_storage, RustBuffer device_keys, RustBuffer pinned_server_certs_pem, RustBuffer transport, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_CAPTURE_EVIDENCE
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_CAPTURE_EVIDENCE
-uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence(uint64_t ptr, RustBuffer key_id, uint64_t liveness, RustBuffer id_card, RustBuffer document_path
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence(uint64_t ptr, RustBuffer key_id, uint64_t liveness, RustBuffer id_card, RustBuffer document_digests_hex
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_CAPTURE_EVIDENCE_FROM_FOLDER
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_CAPTURE_EVIDENCE_FROM_FOLDER
-uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence_from_folder(uint64_t ptr, RustBuffer key_id, RustBuffer folder, int8_t require_id_card, RustBuffer document_path
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence_from_folder(uint64_t ptr, RustBuffer key_id, RustBuffer folder, int8_t require_id_card, RustBuffer document_digests_hex
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_CERTIFICATE
@@ -425,9 +457,24 @@ uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence_from_folder
 RustBuffer uniffi_inkseal_ffi_fn_method_inksealclient_certificate(uint64_t ptr, RustBuffer key_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_CHANGE_PIN
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_CHANGE_PIN
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_change_pin(uint64_t ptr, RustBuffer key_id, RustBuffer old_pin, RustBuffer new_pin
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_ENROLL
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_ENROLL
-uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_enroll(uint64_t ptr, RustBuffer user_id, RustBuffer pin
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_enroll(uint64_t ptr, RustBuffer ticket, RustBuffer pin
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_FORGET
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_FORGET
+void uniffi_inkseal_ffi_fn_method_inksealclient_forget(uint64_t ptr, RustBuffer key_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_PREPARE_PDF
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_PREPARE_PDF
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_prepare_pdf(uint64_t ptr, RustBuffer key_id, RustBuffer input_path, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE
@@ -435,14 +482,39 @@ uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_enroll(uint64_t ptr, RustBuf
 uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate(uint64_t ptr, RustBuffer key_id, RustBuffer pin, RustBuffer evidence_head_hex
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_REVOKE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_REVOKE
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_revoke(uint64_t ptr, RustBuffer key_id, RustBuffer pin, RustBuffer reason
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_SIGN_PDF
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_SIGN_PDF
 uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_sign_pdf(uint64_t ptr, RustBuffer key_id, RustBuffer pin, RustBuffer input_path, RustBuffer output_path, RustBuffer options, RustBuffer progress
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_SIGN_PREPARED_PDF
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_SIGN_PREPARED_PDF
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_sign_prepared_pdf(uint64_t ptr, RustBuffer pin, uint64_t prepared, RustBuffer output_path, RustBuffer evidence_head_hex, RustBuffer progress
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_STATUS
 uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_status(uint64_t ptr, RustBuffer key_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_PREPAREDPDF
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_PREPAREDPDF
+uint64_t uniffi_inkseal_ffi_fn_clone_preparedpdf(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FREE_PREPAREDPDF
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FREE_PREPAREDPDF
+void uniffi_inkseal_ffi_fn_free_preparedpdf(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_PREPAREDPDF_DOCUMENT_DIGEST_HEX
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_PREPAREDPDF_DOCUMENT_DIGEST_HEX
+RustBuffer uniffi_inkseal_ffi_fn_method_preparedpdf_document_digest_hex(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_PROGRESSLISTENER
@@ -463,6 +535,36 @@ void uniffi_inkseal_ffi_fn_init_callback_vtable_progresslistener(const UniffiVTa
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
 void uniffi_inkseal_ffi_fn_method_progresslistener_on_progress(uint64_t ptr, RustBuffer stage, double fraction, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_DEVICEKEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_DEVICEKEYSTORE
+uint64_t uniffi_inkseal_ffi_fn_clone_devicekeystore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FREE_DEVICEKEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FREE_DEVICEKEYSTORE
+void uniffi_inkseal_ffi_fn_free_devicekeystore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_INIT_CALLBACK_VTABLE_DEVICEKEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_INIT_CALLBACK_VTABLE_DEVICEKEYSTORE
+void uniffi_inkseal_ffi_fn_init_callback_vtable_devicekeystore(const UniffiVTableCallbackInterfaceDeviceKeyStore* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_DEVICEKEYSTORE_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_DEVICEKEYSTORE_CREATE
+RustBuffer uniffi_inkseal_ffi_fn_method_devicekeystore_create(uint64_t ptr, RustBuffer alias, RustBuffer attestation_challenge, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_DEVICEKEYSTORE_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_DEVICEKEYSTORE_SIGN
+RustBuffer uniffi_inkseal_ffi_fn_method_devicekeystore_sign(uint64_t ptr, RustBuffer alias, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_DEVICEKEYSTORE_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_DEVICEKEYSTORE_DELETE
+void uniffi_inkseal_ffi_fn_method_devicekeystore_delete(uint64_t ptr, RustBuffer alias, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_HANDWRITING
@@ -1007,9 +1109,27 @@ uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_certificate(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_CHANGE_PIN
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_CHANGE_PIN
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_change_pin(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_ENROLL
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_ENROLL
 uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_enroll(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_FORGET
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_FORGET
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_forget(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_PREPARE_PDF
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_PREPARE_PDF
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_prepare_pdf(void
     
 );
 #endif
@@ -1019,9 +1139,21 @@ uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate(vo
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_REVOKE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_REVOKE
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_revoke(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_SIGN_PDF
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_SIGN_PDF
 uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_sign_pdf(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_SIGN_PREPARED_PDF
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_SIGN_PREPARED_PDF
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_sign_prepared_pdf(void
     
 );
 #endif
@@ -1031,9 +1163,33 @@ uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_status(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_PREPAREDPDF_DOCUMENT_DIGEST_HEX
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_PREPAREDPDF_DOCUMENT_DIGEST_HEX
+uint16_t uniffi_inkseal_ffi_checksum_method_preparedpdf_document_digest_hex(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 uint16_t uniffi_inkseal_ffi_checksum_method_progresslistener_on_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYSTORE_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYSTORE_CREATE
+uint16_t uniffi_inkseal_ffi_checksum_method_devicekeystore_create(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYSTORE_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYSTORE_SIGN
+uint16_t uniffi_inkseal_ffi_checksum_method_devicekeystore_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYSTORE_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYSTORE_DELETE
+uint16_t uniffi_inkseal_ffi_checksum_method_devicekeystore_delete(void
     
 );
 #endif

@@ -13,11 +13,14 @@ struct ContentView: View {
                 case .enroll: PinView(title: "设置 6 位签名 PIN", confirmTwice: true, busy: flow.busy) { flow.enroll(pin: $0) }
                 case .face: FaceView(flow: flow)
                 case .sign: SignView(flow: flow)
+                case .confirm: FaceView(flow: flow, boundToPolicy: true)
                 case let .done(verification, signed): DoneView(verification: verification, signed: signed) { flow.restart() }
                 }
             }
             .padding()
             .navigationTitle("电子保单签署")
+            // The insurer's link: inkseal-consumer://enroll?ticket=et-...
+            .onOpenURL { flow.open($0) }
             .overlay(alignment: .bottom) {
                 if let problem = flow.problem {
                     Text(problem.message)
@@ -38,9 +41,10 @@ struct WelcomeView: View {
     var body: some View {
         Form {
             TextField("签名服务器 URL", text: $flow.serverUrl).textInputAutocapitalization(.never).keyboardType(.URL)
-            TextField("用户号", text: $flow.userId).textInputAutocapitalization(.never)
-            TextField("投保人姓名", text: $flow.name)
-            Button("开始") { flow.start() }.disabled(flow.busy || flow.userId.isEmpty || flow.name.isEmpty)
+            // Filled in by the insurer's link; pasting the ticket works too.
+            TextField("开通票据（et-…）", text: $flow.ticket).textInputAutocapitalization(.never).autocorrectionDisabled()
+            Text("请从保险公司的投保页面打开本应用：链接中带有一次性开通票据。").font(.footnote)
+            Button("开始") { flow.start() }.disabled(flow.busy || !flow.ticket.hasPrefix("et-"))
         }
     }
 }
@@ -76,10 +80,13 @@ struct PinView: View {
 struct FaceView: View {
     @ObservedObject var flow: PolicyFlow
     @ObservedObject var face: FaceCaptureModel
+    /// The check that lets the prepared policy be signed (started by signing, no button).
+    let boundToPolicy: Bool
 
-    init(flow: PolicyFlow) {
+    init(flow: PolicyFlow, boundToPolicy: Bool = false) {
         self.flow = flow
         self.face = flow.face
+        self.boundToPolicy = boundToPolicy
     }
 
     var body: some View {
@@ -89,9 +96,13 @@ struct FaceView: View {
                     CameraPreview(session: face.session).clipShape(RoundedRectangle(cornerRadius: 16))
                     Text(face.prompt).font(.largeTitle.bold()).foregroundStyle(.white).padding().shadow(radius: 4)
                 }
+            } else if boundToPolicy {
+                Text("签署确认").font(.title)
+                Text("请再次完成人脸核验：结果与本保单的摘要绑定，仅可用于本次签署。")
+                ProgressView()
             } else {
                 Text("人脸核验").font(.title)
-                Text("请按屏幕提示完成动作。核验结果由签名服务器判定，并与本保单绑定。")
+                Text("请按屏幕提示完成动作。核验结果由签名服务器判定，用于申请您的签名证书。")
                 Button(flow.busy ? "核验中…" : "开始核验") { flow.verifyFace() }.disabled(flow.busy)
             }
         }

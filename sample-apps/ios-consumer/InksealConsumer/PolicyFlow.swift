@@ -1,5 +1,6 @@
-// The consumer's e-policy flow: open the app with the server, enroll (PIN), face check bound to
-// the policy, sign with the finger or Apple Pencil, see the verified policy.
+// The consumer's e-policy flow: the insurer's link brings a one-time enrollment ticket; enroll
+// (PIN, a Secure Enclave device key), face check (identity proofing, for the certificate), sign
+// with the finger or Apple Pencil, a face check bound to the prepared policy, the verified policy.
 import Foundation
 import Inkseal
 
@@ -10,21 +11,39 @@ final class PolicyFlow: ObservableObject {
         case enroll
         case face
         case sign
+        /// The face check bound to the prepared policy's digest, then the co-signature.
+        case confirm
         case done(verification: PdfVerification, signed: URL)
     }
 
     @Published var step: Step = .welcome
     @Published var problem: FlowProblem?
     @Published private(set) var busy = false
-    @Published private(set) var evidence: Evidence?
+    @Published private(set) var proofing: Evidence?
     @Published var serverUrl = "https://cosign.example.com"
-    @Published var userId = ""
-    @Published var name = ""
+    /// The enrollment ticket (et-...): the insurer's backend issued it after its own checks
+    /// and put it in the link that opened the app.
+    @Published var ticket = ""
+    @Published private(set) var name = ""
 
     let face = FaceCaptureModel()
     let pad = SignaturePadModel()
     private var service: InksealService?
     private var keyId: String?
+
+    /// `inkseal-consumer://enroll?ticket=et-...&server=https://...` (the insurer's page or a
+    /// QR code opens it; register the scheme under URL Types, or use a universal link).
+    func open(_ url: URL) {
+        guard url.scheme == "inkseal-consumer", url.host == "enroll",
+              let items = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems,
+              let ticket = items.first(where: { $0.name == "ticket" })?.value, ticket.hasPrefix("et-")
+        else { return }
+        self.ticket = ticket
+        if let server = items.first(where: { $0.name == "server" })?.value, server.hasPrefix("https://") {
+            serverUrl = server
+        }
+        step = .welcome
+    }
 
     func start() {
         run {
@@ -36,36 +55,46 @@ final class PolicyFlow: ObservableObject {
     func enroll(pin: String) {
         run {
             guard let service = self.service else { return }
-            self.keyId = try await service.enroll(userId: self.userId, pin: pin)
+            let info = try await service.enroll(ticket: self.ticket, pin: pin)
+            self.ticket = "" // used: a ticket enrolls once
+            self.keyId = info.keyId
+            self.name = info.certificateName
             self.step = .face
         }
     }
 
+    /// Identity proofing: the face check the certificate request presents.
     func verifyFace() {
         run {
             guard let service = self.service, let keyId = self.keyId else { return }
             let hook = CameraFaceLivenessHook(model: self.face)
-            self.evidence = try await service.captureEvidence(keyId: keyId, liveness: hook, document: try InksealService.policyDocument())
+            self.proofing = try await service.captureEvidence(keyId: keyId, liveness: hook)
             self.step = .sign
         }
     }
 
+    /// Prepare the policy's signature, film the customer bound to its digest, co-sign it.
     func sign(pin: String) {
         run {
             guard let service = self.service, let keyId = self.keyId else { return }
             let handwriting = try self.pad.finish()
+            let prepared = try await service.prepare(
+                keyId: keyId, pin: pin, handwriting: handwriting, signerName: self.name,
+                proofing: self.proofing, policy: try InksealService.policyDocument())
+            self.step = .confirm // FaceView shows the camera while the hook runs
+            let bound = try await service.captureEvidence(
+                keyId: keyId, liveness: CameraFaceLivenessHook(model: self.face),
+                documentDigestsHex: [prepared.digestHex])
             let output = FileManager.default.urls(for: .documentDirectory, in: .userDomainMask)[0]
                 .appendingPathComponent("e-policy-signed-\(Int(Date().timeIntervalSince1970)).pdf")
-            let verification = try await service.sign(
-                keyId: keyId, pin: pin, handwriting: handwriting, signerName: self.name,
-                evidence: self.evidence, policy: try InksealService.policyDocument(), output: output)
+            let verification = try await service.sign(pin: pin, prepared: prepared, evidence: bound, output: output)
             self.pad.clear()
             self.step = .done(verification: verification, signed: output)
         }
     }
 
     func restart() {
-        evidence = nil
+        proofing = nil
         keyId = nil
         step = .welcome
     }
@@ -83,10 +112,11 @@ final class PolicyFlow: ObservableObject {
                 let problem = FlowProblem(error)
                 self.problem = problem
                 switch problem {
-                case .locked: step = .welcome
-                case .captureRejected: step = .face
-                case .evidenceRequired: evidence = nil; step = .face // back to capture
-                default: break // wrong PIN (attempts left shown), handwriting, network: stay
+                case .locked, .revoked, .unauthenticated, .ticketInvalid: keyId = nil; step = .welcome
+                case .captureRejected: if case .confirm = step { step = .sign } else { step = .face }
+                case .evidenceRequired: proofing = nil; step = .face // back to identity proofing
+                case .wrongPin: if case .confirm = step { step = .sign }
+                default: break // weak PIN (enroll again), handwriting, network: stay
                 }
             }
         }

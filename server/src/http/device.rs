@@ -102,6 +102,8 @@ pub(super) async fn enroll(
     let signed = Signed::new(method, uri, headers, body, peer);
     app.limiter.check_address(Class::Enroll, signed.peer.ip())?;
     let resp = blocking(move || {
+        // The signature's form and time first; the key it must verify under is in the body.
+        app.service.device_auth().parse_fresh(&signed.request())?;
         let req: EnrollRequest = decode(&signed.body)?;
         let device_key = req
             .device_key

@@ -65,8 +65,13 @@ fn malformed(e: HttpSigError) -> ServiceError {
 }
 
 impl DeviceAuth<'_> {
-    /// Parse the headers and check the time window; returns the parsed signature.
-    fn parse_fresh(&self, req: &DeviceRequest<'_>) -> Result<ParsedSignature, ServiceError> {
+    /// Parse the headers and check the time window; returns the parsed signature. An
+    /// enrollment runs this before decoding its body (whose device key the signature is
+    /// then checked against).
+    pub(crate) fn parse_fresh(
+        &self,
+        req: &DeviceRequest<'_>,
+    ) -> Result<ParsedSignature, ServiceError> {
         let parsed = ParsedSignature::parse(req.content_digest, req.signature_input, req.signature)
             .map_err(malformed)?;
         let now = now_ms() / 1000;

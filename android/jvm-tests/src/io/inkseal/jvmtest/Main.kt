@@ -1,12 +1,16 @@
 // The Kotlin flow against a real co-signing server, on the desktop JVM with JNA and the Linux
 // libinkseal_ffi.so: the same generated bindings and façade an Android app uses.
 //
-// Run by scripts/bindings.sh test-kotlin, which starts `inkseal serve` and passes:
+// Run by scripts/bindings.sh test-kotlin, which starts `inkseal serve
+// --insecure-test-liveness-vendor`, creates an operator API key and passes:
 //   -Dinkseal.server=http://127.0.0.1:PORT   -Dinkseal.library=.../libinkseal_ffi.so
 //   -Dinkseal.fixture=tests/data/loan-contract-zh.pdf   -Dinkseal.institutionKey=inst.pub.pem
 //   -Dinkseal.workDir=<empty temp dir>
+//   INKSEAL_TEST_API_KEY=<operator API key> (environment), INKSEAL_TEST_SERVER=<the same URL>
 package io.inkseal.jvmtest
 
+import io.inkseal.CaptureAction
+import io.inkseal.DeviceKeyStore
 import io.inkseal.FaceLivenessHook
 import io.inkseal.FileBlobStore
 import io.inkseal.HttpRequestInfo
@@ -19,24 +23,37 @@ import io.inkseal.InkPoint
 import io.inkseal.Inkseal
 import io.inkseal.InksealClient
 import io.inkseal.InksealException
+import io.inkseal.JvmDeviceKeys
 import io.inkseal.LivenessCaptureResult
 import io.inkseal.LivenessChallengeInfo
 import io.inkseal.LogLevel
 import io.inkseal.PdfSignOptions
 import io.inkseal.Placement
 import io.inkseal.PlatformKey
+import io.inkseal.RevokeReason
 import io.inkseal.SealedInk
 import io.inkseal.SecureBlobStore
 import io.inkseal.ffi.HookException
 import java.io.File
 import java.io.IOException
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.security.KeyFactory
+import java.security.Signature
+import java.security.interfaces.ECPublicKey
+import java.security.spec.X509EncodedKeySpec
+import java.time.Duration
 import java.util.Base64
 import java.util.Collections
 import kotlin.test.assertContentEquals
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
+import kotlin.test.assertNotEquals
 import kotlin.test.assertNotNull
+import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.cancelAndJoin
@@ -45,26 +62,38 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 
 const val PIN = "246810"
+const val NEW_PIN = "583920"
 const val KEYWORD = "借款人（签字）："
+const val DEVICE_KEYS_PASSWORD = "device-keys-password"
 
 val server = property("inkseal.server")
 val library = File(property("inkseal.library"))
 val fixture = File(property("inkseal.fixture"))
 val institutionPem: String = File(property("inkseal.institutionKey")).readText()
 val work = File(property("inkseal.workDir"))
+val apiKey: String = System.getenv("INKSEAL_TEST_API_KEY") ?: error("set INKSEAL_TEST_API_KEY (scripts/bindings.sh test-kotlin does)")
+val operator = Operator(System.getenv("INKSEAL_TEST_SERVER") ?: server, apiKey)
 
 val logLines: MutableList<String> = Collections.synchronizedList(mutableListOf<String>())
+/** Every ticket secret handed out, to check that none reaches the log. */
+val ticketSecrets: MutableList<String> = Collections.synchronizedList(mutableListOf<String>())
 
 /** State the flow builds up for the later tests. */
 object Flow {
     lateinit var blobDir: File
     lateinit var keyStore: File
     lateinit var platformKey: PlatformKey
+    lateinit var deviceKeys: JvmDeviceKeys
     lateinit var client: InksealClient
     lateinit var keyId: String
     lateinit var caPem: String
     lateinit var sealed: SealedInk
+    lateinit var captureFolder: File
 }
+
+/** A fresh ticket for [userId] from the backend; its secret is remembered for the log check. */
+fun ticket(userId: String, idNumber: String? = null): String =
+    operator.ticket(userId, idNumber = idNumber).ticket.also { ticketSecrets += it.substringAfter('.') }
 
 fun pem(der: ByteArray): String =
     "-----BEGIN CERTIFICATE-----\n" +
@@ -98,6 +127,38 @@ fun options(sealed: SealedInk? = null) = PdfSignOptions(
     handwriting = sealed,
 )
 
+/** The aliases [store] gained while [block] ran. */
+suspend fun <T> newAliases(store: JvmDeviceKeys, block: suspend () -> T): Pair<T, Set<String>> {
+    val before = store.aliases()
+    val result = block()
+    return result to (store.aliases() - before)
+}
+
+/** A client on its own share directory and device key store (a second phone). */
+fun phone(name: String, deviceKeys: DeviceKeyStore, transport: HttpTransport? = null): InksealClient =
+    InksealClient.withShareDirectory(server, File(work, "$name-shares"), deviceKeys, transport = transport)
+
+/** An app's own HTTP stack (java.net.http): every header as given, the body byte for byte. */
+class JavaHttpTransport(private val keep: (name: String) -> Boolean = { true }) : HttpTransport {
+    private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
+    val seen: MutableList<String> = Collections.synchronizedList(mutableListOf<String>())
+    val headerNames: MutableList<Set<String>> = Collections.synchronizedList(mutableListOf<Set<String>>())
+
+    override fun send(request: HttpRequestInfo): HttpResponseInfo {
+        seen += "${request.method} ${URI(request.url).path}"
+        headerNames += request.headers.map { it.name }.toSet()
+        val builder = HttpRequest.newBuilder(URI(request.url)).timeout(Duration.ofMillis(request.timeoutMs.toLong()))
+        for (h in request.headers) if (keep(h.name)) builder.header(h.name, h.value)
+        val body = request.body?.let { HttpRequest.BodyPublishers.ofByteArray(it) } ?: HttpRequest.BodyPublishers.noBody()
+        val response = try {
+            http.send(builder.method(request.method, body).build(), HttpResponse.BodyHandlers.ofByteArray())
+        } catch (e: IOException) {
+            throw HookException.Failed("unreachable: ${e.message}")
+        }
+        return HttpResponseInfo(response.statusCode().toUShort(), response.body())
+    }
+}
+
 fun main() {
     val r = Runner()
 
@@ -127,15 +188,65 @@ fun main() {
         Flow.platformKey.check() // JNI still healthy after the caught exceptions
     }
 
-    r.test("enroll, certificate, draw, seal, sign under the keyword, verify") {
+    r.test("the JVM device key store: P-256 SPKI, SHA256withECDSA, persisted in PKCS12, deletable") {
+        val file = File(work, "device-keys-unit.p12")
+        val store = JvmDeviceKeys.pkcs12File(file, DEVICE_KEYS_PASSWORD)
+        val info = store.create("dk-unit", "challenge".toByteArray())
+        assertNull(info.attestation, "a desktop JVM does not attest")
+        val public = KeyFactory.getInstance("EC").generatePublic(X509EncodedKeySpec(info.publicKeySpkiDer)) as ECPublicKey
+        assertEquals(256, public.params.order.bitLength())
+        fun verifies(signature: ByteArray, message: String) = Signature.getInstance("SHA256withECDSA").run {
+            initVerify(public); update(message.toByteArray()); verify(signature)
+        }
+        assertTrue(verifies(store.sign("dk-unit", "hello".toByteArray()), "hello"))
+        assertFalse(verifies(store.sign("dk-unit", "hello".toByteArray()), "other"))
+        // Reopened from the file, the same key signs.
+        val reopened = JvmDeviceKeys.pkcs12File(file, DEVICE_KEYS_PASSWORD)
+        assertEquals(setOf("dk-unit"), reopened.aliases())
+        assertTrue(verifies(reopened.sign("dk-unit", "again".toByteArray()), "again"))
+        assertFailsWith<IllegalArgumentException> { JvmDeviceKeys.pkcs12File(file, "wrong password") }
+        store.delete("dk-unit")
+        store.delete("dk-unit") // nothing to do the second time
+        assertFailsWith<HookException.Failed> { store.sign("dk-unit", ByteArray(1)) }
+        assertFailsWith<HookException.Failed> { store.create("../escape", ByteArray(0)) }
+        assertEquals(emptySet(), JvmDeviceKeys.pkcs12File(file, DEVICE_KEYS_PASSWORD).aliases())
+    }
+
+    r.test("enroll with a ticket and a Kotlin device key; weak PINs and a reused ticket are refused") {
         Flow.blobDir = File(work, "blobs")
-        Flow.client = InksealClient.create(server, Flow.platformKey, FileBlobStore(Flow.blobDir))
-        val key = Flow.client.enroll("customer-kotlin", PIN)
+        Flow.deviceKeys = JvmDeviceKeys.pkcs12File(File(work, "device-keys.p12"), DEVICE_KEYS_PASSWORD)
+        Flow.client = InksealClient.create(server, Flow.platformKey, FileBlobStore(Flow.blobDir), Flow.deviceKeys)
+        val issued = operator.ticket("customer-kotlin", certificateName = "张三")
+        ticketSecrets += issued.ticket.substringAfter('.')
+        assertTrue(issued.ticket.startsWith("${issued.ticketId}."), issued.ticketId)
+        // Weak PINs: refused before anything is sent, the ticket stays usable.
+        for (weak in listOf("123456", "000000", "      ", "135")) {
+            assertFailsWith<InksealException.PinRejected>("PIN \"$weak\"") { Flow.client.enroll(issued.ticket, weak) }
+        }
+        val (key, created) = newAliases(Flow.deviceKeys) { Flow.client.enroll(issued.ticket, PIN) }
         Flow.keyId = key.keyId
+        assertEquals(1, created.size, "one device key made in the Kotlin store: $created")
+        assertEquals("customer-kotlin", key.userId)
+        assertEquals("张三", key.certificateName)
         assertEquals(66, key.publicKeyHex.length)
-        val cert = Flow.client.requestCertificate(key.keyId, PIN)
+        assertFalse(issued.ticketId.removePrefix("et-") in key.keyId, "the server chose the key id")
+        // A ticket is single use; the refused attempt leaves no device key behind.
+        val (reused, leftover) = newAliases(Flow.deviceKeys) {
+            assertFailsWith<InksealException.TicketInvalid> { Flow.client.enroll(issued.ticket, PIN) }
+        }
+        assertTrue(reused.detail.isNotEmpty())
+        assertEquals(emptySet(), leftover, "the refused enrollment's device key was deleted")
+        assertFailsWith<InksealException.TicketInvalid> { Flow.client.enroll("et-00000000000000000000000000000000.00", PIN) }
+        assertFailsWith<InksealException.TicketInvalid> { Flow.client.enroll("not a ticket", PIN) }
+        // The operator API itself wants the API key.
+        assertEquals(401, operator.call("POST", "/v1/admin/tickets", "{\"user_id\":\"x\"}", bearer = null).first)
+        assertEquals(401, operator.call("POST", "/v1/admin/tickets", "{\"user_id\":\"x\"}", bearer = "op-nope.00").first)
+    }
+
+    r.test("certificate, draw, seal, sign under the keyword, verify VALID") {
+        val cert = Flow.client.requestCertificate(Flow.keyId, PIN)
         Flow.caPem = pem(cert.caCertificateDer)
-        assertContentEquals(cert.certificateDer, Flow.client.certificate(key.keyId))
+        assertContentEquals(cert.certificateDer, Flow.client.certificate(Flow.keyId))
 
         val pad = InkPad(500f, 200f, 160f)
         assertTrue(writeSignature(pad) > 50, "live segments to draw")
@@ -149,7 +260,7 @@ fun main() {
 
         val out = File(work, "signed.pdf")
         val stages = mutableListOf<String>()
-        Flow.client.signPdf(key.keyId, PIN, fixture, out, options(Flow.sealed)) { stage, _ -> stages += stage }
+        Flow.client.signPdf(Flow.keyId, PIN, fixture, out, options(Flow.sealed)) { stage, _ -> stages += stage }
         assertEquals(listOf("reading", "signing", "writing", "done"), stages)
         val report = Inkseal.verifyPdf(out, listOf(Flow.caPem))
         assertTrue(report.allValid, "report: $report")
@@ -158,21 +269,54 @@ fun main() {
         assertEquals(true, sig.trusted)
         assertTrue(sig.coversWholeDocument)
         assertTrue(sig.problems.isEmpty())
-        val status = Flow.client.status(key.keyId)
-        assertTrue(status.hasCertificate && !status.locked)
+        val status = Flow.client.status(Flow.keyId)
+        assertTrue(status.hasCertificate && !status.locked && !status.revoked)
     }
 
-    r.test("identity evidence: folder capture signs; Kotlin hooks that throw or spoof are typed refusals") {
-        val folder = File(work, "capture")
-        Inkseal.writeSampleCaptureFolder(folder)
-        val evidence = Flow.client.captureEvidenceFromFolder(Flow.keyId, folder, document = fixture)
-        assertTrue(evidence.passed, evidence.reason)
-        assertEquals(64, evidence.headHex.length)
-        assertTrue(evidence.idNumberMasked!!.contains('*'))
-        val out = File(work, "signed-with-evidence.pdf")
-        Flow.client.signPdf(Flow.keyId, PIN, fixture, out, options().copy(evidenceHeadHex = evidence.headHex))
-        assertTrue(Inkseal.verifyPdf(out, listOf(Flow.caPem)).allValid)
+    r.test("liveness policy: proofing for the certificate, prepare → capture the digest → signPreparedPdf VALID") {
+        Flow.captureFolder = File(work, "capture")
+        Inkseal.writeSampleCaptureFolder(Flow.captureFolder)
+        val fields = File(Flow.captureFolder, "id_fields.json").readText()
+        val idNumber = Regex("\"id_number\"\\s*:\\s*\"([0-9Xx]{18})\"").find(fields)!!.groupValues[1]
+        // The backend binds the customer's ID number to the ticket and requires liveness.
+        val client = InksealClient.create(server, Flow.platformKey, FileBlobStore(Flow.blobDir), Flow.deviceKeys)
+        val key = client.enroll(ticket("customer-liveness", idNumber = idNumber), PIN).keyId
+        operator.requireLiveness(key)
+        assertFailsWith<InksealException.EvidenceRequired> { client.requestCertificate(key, PIN) }
+        val proofing = client.captureEvidenceFromFolder(key, Flow.captureFolder)
+        assertTrue(proofing.passed, proofing.reason)
+        assertEquals(emptyList(), proofing.documentDigestsHex)
+        assertTrue(proofing.idNumberMasked!!.contains('*'))
+        val ca = pem(client.requestCertificate(key, PIN, evidenceHeadHex = proofing.headHex).caCertificateDer)
 
+        // One step, or with evidence that did not bind this document: refused.
+        assertFailsWith<InksealException.EvidenceRequired> { client.signPdf(key, PIN, fixture, File(work, "no.pdf"), options()) }
+        val unbound = client.preparePdf(key, fixture, options())
+        assertFailsWith<InksealException.EvidenceRequired> {
+            client.signPreparedPdf(PIN, unbound, File(work, "no.pdf"), evidenceHeadHex = proofing.headHex)
+        }
+        assertFalse(File(work, "no.pdf").exists())
+
+        val prepared = client.preparePdf(key, fixture, options())
+        assertEquals(64, prepared.documentDigestHex.length)
+        val evidence = client.captureEvidenceFromFolder(key, Flow.captureFolder, documentDigestsHex = listOf(prepared.documentDigestHex))
+        assertEquals(listOf(prepared.documentDigestHex), evidence.documentDigestsHex)
+        assertNotEquals(proofing.headHex, evidence.headHex)
+        val out = File(work, "signed-with-evidence.pdf")
+        val stages = mutableListOf<String>()
+        client.signPreparedPdf(PIN, prepared, out, evidence.headHex) { stage, _ -> stages += stage }
+        assertEquals(listOf("signing", "writing", "done"), stages)
+        val report = Inkseal.verifyPdf(out, listOf(ca))
+        assertTrue(report.allValid && report.signatures.single().trusted == true, "report: $report")
+        // A prepared PDF signs once.
+        assertFailsWith<InksealException.InvalidInput> { client.signPreparedPdf(PIN, prepared, File(work, "twice.pdf"), evidence.headHex) }
+        assertFailsWith<InksealException.InvalidInput> {
+            client.captureEvidenceFromFolder(key, Flow.captureFolder, documentDigestsHex = listOf("not hex"))
+        }
+    }
+
+    r.test("rejected captures carry a CaptureAction; Kotlin hooks that throw or spoof are typed refusals") {
+        val folder = Flow.captureFolder
         val frames = File(folder, "face").listFiles()!!.filter { it.name.endsWith(".jpg") }.sortedBy { it.name }
         val challenges = mutableListOf<LivenessChallengeInfo>()
         val spoofing = object : FaceLivenessHook {
@@ -190,6 +334,7 @@ fun main() {
             Flow.client.captureEvidence(Flow.keyId, spoofing)
         }
         assertTrue("vendor package" in spoofed.reason, spoofed.reason)
+        assertEquals(CaptureAction.RETAKE_FACE, spoofed.action)
         val challenge = challenges.single()
         assertEquals(64, challenge.nonceHex.length)
         assertTrue(challenge.actions.isNotEmpty() && challenge.expiresAtMs > 0u)
@@ -200,6 +345,7 @@ fun main() {
         }
         val thrown = assertFailsWith<InksealException.CaptureRejected> { Flow.client.captureEvidence(Flow.keyId, broken) }
         assertTrue("camera busy" in thrown.reason, thrown.reason)
+        assertEquals(CaptureAction.RETRY, thrown.action)
         val cancelling = object : FaceLivenessHook {
             override fun capture(challenge: LivenessChallengeInfo): LivenessCaptureResult =
                 throw HookException.Cancelled()
@@ -221,37 +367,58 @@ fun main() {
             Flow.client.captureEvidence(Flow.keyId, spoofing, badCard)
         }
         assertTrue("check" in card.reason, card.reason)
+        assertEquals(CaptureAction.RETAKE_ID_CARD, card.action)
     }
 
-    r.test("an app's own HTTP stack carries every request; its failures are typed") {
-        val seen = Collections.synchronizedList(mutableListOf<String>())
-        val plain = object : HttpTransport {
-            override fun send(request: HttpRequestInfo): HttpResponseInfo {
-                seen += "${request.method} ${java.net.URI(request.url).path}"
-                val c = java.net.URI(request.url).toURL().openConnection() as java.net.HttpURLConnection
-                c.requestMethod = request.method
-                c.connectTimeout = request.timeoutMs.toInt()
-                c.readTimeout = request.timeoutMs.toInt()
-                request.body?.let { body ->
-                    c.doOutput = true
-                    c.setRequestProperty("Content-Type", "application/json")
-                    c.outputStream.use { it.write(body) }
-                }
-                val status = c.responseCode
-                val body = (if (status < 400) c.inputStream else c.errorStream)?.use { it.readBytes() } ?: ByteArray(0)
-                return HttpResponseInfo(status.toUShort(), body)
-            }
+    r.test("an app's own HTTP stack sends the signature headers exactly; one that drops them is Unauthenticated") {
+        val deviceKeys = JvmDeviceKeys.inMemory()
+        val plain = JavaHttpTransport()
+        val viaApp = phone("transport", deviceKeys, plain)
+        val t = ticket("customer-own-http")
+        // Without the signature headers the server does not know who is asking.
+        val dropping = JavaHttpTransport(keep = { it == "content-type" })
+        val (refused, leftover) = newAliases(deviceKeys) {
+            assertFailsWith<InksealException.Unauthenticated> { phone("transport", deviceKeys, dropping).enroll(t, PIN) }
         }
-        val viaApp = InksealClient.withShareDirectory(server, File(work, "transport-shares"), transport = plain)
-        val key = viaApp.enroll("customer-okhttp", PIN)
+        assertEquals(emptySet(), leftover)
+        // The same ticket then enrolls through the faithful transport (nothing was consumed).
+        val key = viaApp.enroll(t, PIN)
         assertFalse(viaApp.status(key.keyId).locked)
-        assertEquals(listOf("POST /v1/enroll", "GET /v1/keys/${key.keyId}"), seen.toList())
+        assertEquals(listOf("POST /v1/enroll", "GET /v1/keys/${key.keyId}"), plain.seen.toList())
+        val required = setOf("content-type", "content-digest", "signature-input", "signature")
+        assertTrue(plain.headerNames.all { it.containsAll(required) }, "headers: ${plain.headerNames}")
+        assertTrue(refused.detail.isNotEmpty())
+        // Known key, dropped headers: Unauthenticated again.
+        assertFailsWith<InksealException.Unauthenticated> { phone("transport", deviceKeys, dropping).status(key.keyId) }
         val down = object : HttpTransport {
             override fun send(request: HttpRequestInfo): HttpResponseInfo = throw java.io.IOException("gateway down")
         }
-        val failing = InksealClient.withShareDirectory(server, File(work, "transport-down"), transport = down)
-        val e = assertFailsWith<InksealException.Network> { failing.enroll("customer-x", PIN) }
+        val e = assertFailsWith<InksealException.Network> { phone("transport-down", deviceKeys, down).enroll(ticket("customer-x"), PIN) }
         assertTrue("gateway down" in e.detail, e.detail)
+    }
+
+    r.test("a deleted device key fails with Storage; another phone's device key is Unauthenticated") {
+        val deviceKeys = JvmDeviceKeys.pkcs12File(File(work, "phone-a-keys.p12"), DEVICE_KEYS_PASSWORD)
+        val phoneA = phone("phone-a", deviceKeys)
+        val (key, aliases) = newAliases(deviceKeys) { phoneA.enroll(ticket("customer-two-phones"), PIN) }
+        val alias = aliases.single()
+        assertFalse(phoneA.status(key.keyId).locked)
+
+        // A second phone holding a copy of the share but its own device key (same alias, other
+        // key): the server does not accept its signatures.
+        File(work, "phone-a-shares").copyRecursively(File(work, "phone-b-shares"))
+        val otherKeys = JvmDeviceKeys.inMemory()
+        otherKeys.create(alias, ByteArray(0))
+        val phoneB = phone("phone-b", otherKeys)
+        assertNull(phoneB.certificate(key.keyId), "the copied share opens there (no certificate yet)")
+        val stranger = assertFailsWith<InksealException.Unauthenticated> { phoneB.status(key.keyId) }
+        assertTrue(stranger.detail.isNotEmpty())
+        assertFailsWith<InksealException.Unauthenticated> { phoneB.requestCertificate(key.keyId, PIN) }
+        assertEquals(0u, phoneA.status(key.keyId).pinFailures, "the stranger's PIN never reached the PIN check")
+        // Without its device key, phone A can no longer sign a request.
+        deviceKeys.delete(alias)
+        val gone = assertFailsWith<InksealException.Storage> { phoneA.status(key.keyId) }
+        assertTrue("device key store (sign)" in gone.detail && "no device key" in gone.detail, gone.detail)
     }
 
     r.test("the app's store only sees wrapped blobs; a tampered blob is refused") {
@@ -260,11 +427,13 @@ fun main() {
         val text = String(bytes, Charsets.ISO_8859_1)
         assertFalse("secret" in text || Flow.keyId in text || "customer-kotlin" in text, "the blob is not plaintext")
         // A fresh client (no cached share) unwraps it through the JNI key store.
-        val fresh = InksealClient.create(server, PlatformKey.javaKeystoreFile(Flow.keyStore, "test-store-password"), FileBlobStore(Flow.blobDir))
+        val fresh = InksealClient.create(
+            server, PlatformKey.javaKeystoreFile(Flow.keyStore, "test-store-password"), FileBlobStore(Flow.blobDir), Flow.deviceKeys,
+        )
         assertNotNull(fresh.certificate(Flow.keyId))
         val tampered = bytes.copyOf().also { it[bytes.size / 2] = (it[bytes.size / 2].toInt() xor 1).toByte() }
         blob.writeBytes(tampered)
-        val again = InksealClient.create(server, Flow.platformKey, FileBlobStore(Flow.blobDir))
+        val again = InksealClient.create(server, Flow.platformKey, FileBlobStore(Flow.blobDir), Flow.deviceKeys)
         val e = assertFailsWith<InksealException.Storage> { again.certificate(Flow.keyId) }
         assertTrue("authentication" in e.detail, e.detail)
         // Moved to another key id, the blob does not open either.
@@ -280,8 +449,8 @@ fun main() {
             override fun get(keyId: String): ByteArray? = throw IllegalStateException("store closed")
             override fun delete(keyId: String) = Unit
         }
-        val client = InksealClient.create(server, Flow.platformKey, failing)
-        val e = assertFailsWith<InksealException.Storage> { client.enroll("customer-broken-store", PIN) }
+        val client = InksealClient.create(server, Flow.platformKey, failing, Flow.deviceKeys)
+        val e = assertFailsWith<InksealException.Storage> { client.enroll(ticket("customer-broken-store"), PIN) }
         assertTrue("disk full" in e.detail, e.detail)
         val e2 = assertFailsWith<InksealException.Storage> { client.certificate(Flow.keyId) }
         assertTrue("store closed" in e2.detail, e2.detail)
@@ -365,23 +534,77 @@ fun main() {
     }
 
     r.test("wrong PINs count down in WrongPin, the fifth locks the key") {
-        val client = InksealClient.create(server, Flow.platformKey, FileBlobStore(Flow.blobDir))
-        val key = client.enroll("customer-forgetful", PIN)
+        val client = InksealClient.create(server, Flow.platformKey, FileBlobStore(Flow.blobDir), Flow.deviceKeys)
+        val key = client.enroll(ticket("customer-forgetful"), PIN)
         val left = (1..4).map {
             assertFailsWith<InksealException.WrongPin> { client.requestCertificate(key.keyId, "000000") }.attemptsLeft
         }
         assertEquals(listOf(4, 3, 2, 1), left)
         assertFailsWith<InksealException.Locked> { client.requestCertificate(key.keyId, "000000") }
         assertFailsWith<InksealException.Locked> { client.requestCertificate(key.keyId, PIN) }
-        assertTrue(client.status(key.keyId).locked)
+        val status = client.status(key.keyId)
+        assertTrue(status.locked && !status.revoked)
         assertFailsWith<InksealException.UnknownKey> { client.status("no-such-key") }
-        assertFailsWith<InksealException.InvalidInput> { client.enroll("customer-short-pin", "123") }
     }
 
-    r.test("the logger heard the library and never a PIN") {
+    r.test("changePin: the old PIN counts, weak new PINs are refused, then only the new PIN signs") {
+        val client = phone("pin-change", Flow.deviceKeys)
+        val key = client.enroll(ticket("customer-new-pin"), PIN).keyId
+        val caPem = pem(client.requestCertificate(key, PIN).caCertificateDer)
+        assertEquals(4, assertFailsWith<InksealException.WrongPin> { client.changePin(key, "975310", NEW_PIN) }.attemptsLeft)
+        assertFailsWith<InksealException.PinRejected> { client.changePin(key, PIN, "123456") }
+        client.changePin(key, PIN, NEW_PIN)
+        assertEquals(0u, client.status(key).pinFailures, "the right old PIN reset the count")
+        assertEquals(4, assertFailsWith<InksealException.WrongPin> { client.signPdf(key, PIN, fixture, File(work, "old-pin.pdf"), options()) }.attemptsLeft)
+        assertFalse(File(work, "old-pin.pdf").exists())
+        val out = File(work, "new-pin.pdf")
+        client.signPdf(key, NEW_PIN, fixture, out, options())
+        assertTrue(Inkseal.verifyPdf(out, listOf(caPem)).allValid)
+    }
+
+    r.test("revoke: the key is forgotten here, a copy elsewhere gets Revoked, so does a key the bank revoked") {
+        val deviceKeysFile = File(work, "revoke-keys.p12")
+        val deviceKeys = JvmDeviceKeys.pkcs12File(deviceKeysFile, DEVICE_KEYS_PASSWORD)
+        val client = phone("revoke", deviceKeys)
+        val (key, aliases) = newAliases(deviceKeys) { client.enroll(ticket("customer-revoke"), PIN) }
+        client.requestCertificate(key.keyId, PIN)
+        // A backup of the phone's state (shares and device keys), taken before revocation.
+        File(work, "revoke-shares").copyRecursively(File(work, "revoke-backup-shares"))
+        deviceKeysFile.copyTo(File(work, "revoke-backup-keys.p12"))
+        assertFailsWith<InksealException.WrongPin> { client.revoke(key.keyId, "975310", RevokeReason.KEY_COMPROMISE) }
+        client.revoke(key.keyId, PIN, RevokeReason.KEY_COMPROMISE)
+        assertTrue(aliases.none { it in deviceKeys.aliases() }, "the device key was deleted")
+        assertFailsWith<InksealException.UnknownKey> { client.status(key.keyId) }
+        assertTrue(Operator.flag(operator.keyStatus(key.keyId), "revoked"), "the server marked it revoked")
+        val backup = phone("revoke-backup", JvmDeviceKeys.pkcs12File(File(work, "revoke-backup-keys.p12"), DEVICE_KEYS_PASSWORD))
+        assertFailsWith<InksealException.Revoked> { backup.signPdf(key.keyId, PIN, fixture, File(work, "revoked.pdf"), options()) }
+        assertFalse(File(work, "revoked.pdf").exists())
+
+        // Revoked by the bank (operator API) while the phone still holds the key.
+        val other = client.enroll(ticket("customer-bank-revokes"), PIN).keyId
+        client.requestCertificate(other, PIN)
+        operator.revoke(other)
+        assertFailsWith<InksealException.Revoked> { client.signPdf(other, PIN, fixture, File(work, "revoked.pdf"), options()) }
+        assertFailsWith<InksealException.Revoked> { client.changePin(other, PIN, NEW_PIN) }
+    }
+
+    r.test("forget removes the share and the device key from this device only") {
+        val deviceKeys = JvmDeviceKeys.inMemory()
+        val client = phone("forget", deviceKeys)
+        val (key, aliases) = newAliases(deviceKeys) { client.enroll(ticket("customer-forget"), PIN) }
+        assertEquals(1, aliases.size)
+        client.forget(key.keyId)
+        assertEquals(emptySet(), deviceKeys.aliases())
+        assertFailsWith<InksealException.UnknownKey> { client.status(key.keyId) }
+        assertFalse(Operator.flag(operator.keyStatus(key.keyId), "revoked"), "the server still has the key")
+    }
+
+    r.test("the logger heard the library and never a PIN, a ticket secret or the API key") {
         Inkseal.clearLogger()
         assertTrue(logLines.isNotEmpty())
-        assertTrue(logLines.none { PIN in it || "test-store-password" in it }, "no secret in the logs")
+        val secrets = listOf(PIN, NEW_PIN, "test-store-password", DEVICE_KEYS_PASSWORD, apiKey.substringAfter('.')) + ticketSecrets
+        assertTrue(ticketSecrets.size >= 10, "tickets were issued: ${ticketSecrets.size}")
+        for (secret in secrets) assertTrue(logLines.none { secret in it }, "a secret reached the log")
     }
 
     r.runAll()

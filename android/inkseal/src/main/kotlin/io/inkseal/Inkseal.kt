@@ -2,10 +2,13 @@
 // functions that run on Dispatchers.IO, one sealed exception hierarchy, and the helpers an
 // Android app needs (a no-backup file store for wrapped shares, the Android Keystore key).
 //
-// It uses no Android API, so scripts/bindings.sh test-kotlin compiles and runs it on a desktop
-// JVM; the Context-based conveniences live in io/inkseal/android/AndroidInkseal.kt.
+// The files directly in io/inkseal/ use no Android API, so scripts/bindings.sh test-kotlin and
+// scripts/desktop-sample.sh compile and run them on a desktop JVM (JvmDeviceKeys.kt is the
+// desktop device key store); what needs the Android SDK (Context, KeyGenParameterSpec) lives
+// in io/inkseal/android/, which only Gradle compiles.
 package io.inkseal
 
+import io.inkseal.ffi.DeviceKeys
 import io.inkseal.ffi.HookException
 import io.inkseal.ffi.Logger
 import io.inkseal.ffi.ProgressListener
@@ -21,12 +24,13 @@ import io.inkseal.ffi.InkPad as FfiInkPad
 import io.inkseal.ffi.InksealClient as FfiClient
 import io.inkseal.ffi.InksealException as FfiException
 import io.inkseal.ffi.PlatformKey as FfiPlatformKey
+import io.inkseal.ffi.PreparedPdf as FfiPreparedPdf
 
-/** A finished enrollment: the key id to sign with. */
+/** A finished enrollment: the key id (chosen by the server), user id and certificate name. */
 typealias EnrollmentInfo = io.inkseal.ffi.EnrollmentInfo
 /** A certificate (DER) and its CA's certificate (DER). */
 typealias CertificateInfo = io.inkseal.ffi.CertificateInfo
-/** The server's view of a key: PIN failures, lock, certificate. */
+/** The server's view of a key: PIN failures, lock, revocation, certificate. */
 typealias KeyStatusInfo = io.inkseal.ffi.KeyStatusInfo
 /** How to sign a PDF. */
 typealias PdfSignOptions = io.inkseal.ffi.PdfSignOptions
@@ -52,8 +56,25 @@ typealias LogLevel = io.inkseal.ffi.LogLevel
 typealias HttpTransport = io.inkseal.ffi.HttpTransport
 /** A request for an [HttpTransport]. */
 typealias HttpRequestInfo = io.inkseal.ffi.HttpRequestInfo
+/** One header of an [HttpRequestInfo]: send it exactly as given. */
+typealias HttpHeader = io.inkseal.ffi.HttpHeader
 /** What an [HttpTransport] returns. */
 typealias HttpResponseInfo = io.inkseal.ffi.HttpResponseInfo
+/**
+ * The device key store: P-256 keys that sign every request about a key. Implemented by
+ * [JvmDeviceKeys] (desktop, tests) and io.inkseal.android.AndroidKeystoreDeviceKeys (phones).
+ */
+typealias DeviceKeyStore = io.inkseal.ffi.DeviceKeyStore
+/** A new device key's public half (SPKI DER) and its attestation. */
+typealias DeviceKeyInfo = io.inkseal.ffi.DeviceKeyInfo
+/** A platform attestation of a device key. */
+typealias DeviceAttestationInfo = io.inkseal.ffi.DeviceAttestationInfo
+/** Which platform attestation a device key carries. */
+typealias AttestationKind = io.inkseal.ffi.AttestationKind
+/** What to do after [InksealException.CaptureRejected]. */
+typealias CaptureAction = io.inkseal.ffi.CaptureAction
+/** Why a key is revoked. */
+typealias RevokeReason = io.inkseal.ffi.RevokeReason
 /** Identity evidence the server judged: its head goes into PdfSignOptions.evidenceHeadHex. */
 typealias EvidenceInfo = io.inkseal.ffi.EvidenceInfo
 /** Face liveness, implemented by the app or a vendor SDK (camera work). */
@@ -91,10 +112,25 @@ object Placement {
 sealed class InksealException(message: String) : Exception(message) {
     /** Wrong PIN: ask again; the key locks when [attemptsLeft] reaches zero. */
     class WrongPin(val attemptsLeft: Int) : InksealException("wrong PIN ($attemptsLeft attempt(s) left)")
+    /** The new PIN breaks the PIN policy (too short, 123456, 000000...): ask for another. */
+    class PinRejected(val detail: String) : InksealException("PIN refused: $detail")
     /** Locked after too many wrong PINs: the user must be verified again or enroll anew. */
     class Locked : InksealException("the key is locked")
+    /** The key is revoked and never signs again: enroll anew (with a new ticket). */
+    class Revoked : InksealException("the key is revoked")
     /** The server or this device does not know the key: enroll again. */
     class UnknownKey(val detail: String) : InksealException("unknown key: $detail")
+    /**
+     * The server does not accept this device's signature for the key (device key lost or
+     * replaced, the key removed, or an HTTP stack that dropped the signature headers).
+     */
+    class Unauthenticated(val detail: String) : InksealException("this device is not recognised for the key: $detail")
+    /** The device clock is too far from the server's ([serverTimeUnix]): set the clock, retry. */
+    class ClockSkew(val serverTimeUnix: Long) : InksealException("the device clock is off (server time $serverTimeUnix)")
+    /** The enrollment ticket is unknown, already used or expired: get a new one from the institution. */
+    class TicketInvalid(val detail: String) : InksealException("enrollment ticket refused: $detail")
+    /** Too many requests: wait [retryAfterSecs] seconds, then retry. */
+    class RateLimited(val retryAfterSecs: Long) : InksealException("too many requests; retry in $retryAfterSecs s")
     /** The server could not be reached: retry later. */
     class Network(val detail: String) : InksealException("network error: $detail")
     /** The server broke the protocol; nothing was signed. Report it, do not retry blindly. */
@@ -103,8 +139,8 @@ sealed class InksealException(message: String) : Exception(message) {
     class Refused(val detail: String) : InksealException("refused: $detail")
     /** Policy requires fresh evidence (liveness) bound to this signature: capture, then sign. */
     class EvidenceRequired(val detail: String) : InksealException("evidence required: $detail")
-    /** A capture failed a check: show [reason] and capture again. */
-    class CaptureRejected(val reason: String) : InksealException("capture rejected: $reason")
+    /** A capture failed a check: show [reason] and do what [action] says. */
+    class CaptureRejected(val reason: String, val action: CaptureAction) : InksealException("capture rejected: $reason")
     /** The handwriting breaks a quality rule: ask the signer to write again. */
     class HandwritingRejected(val reason: String) : InksealException("handwriting rejected: $reason")
     /** The app passed something invalid. */
@@ -113,7 +149,7 @@ sealed class InksealException(message: String) : Exception(message) {
     class BadDocument(val detail: String) : InksealException("bad document: $detail")
     /** Local storage failed: the share store (SecureBlobStore, platform key) or the output file. */
     class Storage(val detail: String) : InksealException("storage: $detail")
-    /** A hook of the app (progress listener, logger) threw. */
+    /** A hook of the app (progress listener, logger, capture hook) threw. */
     class Hook(val detail: String) : InksealException("an app hook failed: $detail")
     /** A hook asked to stop (a progress listener threw HookException.Cancelled()). */
     class Cancelled : InksealException("cancelled")
@@ -122,13 +158,19 @@ sealed class InksealException(message: String) : Exception(message) {
 internal fun FfiException.toPublic(): InksealException {
     val mapped = when (this) {
         is FfiException.WrongPin -> InksealException.WrongPin(attemptsLeft.toInt())
+        is FfiException.PinRejected -> InksealException.PinRejected(detail)
         is FfiException.Locked -> InksealException.Locked()
+        is FfiException.Revoked -> InksealException.Revoked()
         is FfiException.UnknownKey -> InksealException.UnknownKey(detail)
+        is FfiException.Unauthenticated -> InksealException.Unauthenticated(detail)
+        is FfiException.ClockSkew -> InksealException.ClockSkew(serverTimeUnix.toLong())
+        is FfiException.TicketInvalid -> InksealException.TicketInvalid(detail)
+        is FfiException.RateLimited -> InksealException.RateLimited(retryAfterSecs.toLong())
         is FfiException.Network -> InksealException.Network(detail)
         is FfiException.ServerMisbehaved -> InksealException.ServerMisbehaved(detail)
         is FfiException.Refused -> InksealException.Refused(detail)
         is FfiException.EvidenceRequired -> InksealException.EvidenceRequired(detail)
-        is FfiException.CaptureRejected -> InksealException.CaptureRejected(reason)
+        is FfiException.CaptureRejected -> InksealException.CaptureRejected(reason, action)
         is FfiException.HandwritingRejected -> InksealException.HandwritingRejected(reason)
         is FfiException.InvalidInput -> InksealException.InvalidInput(detail)
         is FfiException.BadDocument -> InksealException.BadDocument(detail)
@@ -291,73 +333,150 @@ class FileBlobStore(private val directory: File) : SecureBlobStore {
 }
 
 /**
- * Talks to the co-signing server for this device. Every call is a suspend function running on
- * Dispatchers.IO; cancelling the coroutine abandons the call (nothing is signed or written if
- * the server had not answered yet; a signed file is either written whole or not at all).
+ * Talks to the co-signing server for this device. Every network call is a suspend function
+ * running on Dispatchers.IO; cancelling the coroutine abandons the call (nothing is signed or
+ * written if the server had not answered yet; a signed file is either written whole or not at
+ * all).
+ *
+ * Every request about a key is signed by the key's device key, kept in the [DeviceKeyStore]
+ * the client was made with: the Android Keystore on phones
+ * (io.inkseal.android.AndroidKeystoreDeviceKeys), [JvmDeviceKeys] on desktops.
  *
  * PINs cross as Strings (UniFFI has no char arrays): do not keep them longer than the call.
  */
 class InksealClient private constructor(private val ffi: FfiClient) : AutoCloseable {
     companion object {
-        /** On phones: shares wrapped by [platformKey], stored in [blobStore]. */
+        /** On phones: shares wrapped by [platformKey], stored in [blobStore]; device keys in [deviceKeys]. */
         fun create(
             serverUrl: String,
             platformKey: PlatformKey,
             blobStore: SecureBlobStore,
+            deviceKeys: DeviceKeyStore,
             pinnedServerCertsPem: List<String>? = null,
             transport: HttpTransport? = null,
         ): InksealClient =
             mapErrors {
-                InksealClient(FfiClient(serverUrl, ShareStorage.Platform(platformKey.ffi, blobStore), pinnedServerCertsPem, transport))
+                InksealClient(
+                    FfiClient(
+                        serverUrl,
+                        ShareStorage.Platform(platformKey.ffi, blobStore),
+                        DeviceKeys.Platform(deviceKeys),
+                        pinnedServerCertsPem,
+                        transport,
+                    ),
+                )
             }
 
-        /** Desktop and tests only: shares in owner-only files under [directory], unwrapped. */
+        /**
+         * Desktop and tests only: shares in owner-only files under [directory], unwrapped;
+         * device keys in [deviceKeys] (e.g. [JvmDeviceKeys]).
+         */
         fun withShareDirectory(
             serverUrl: String,
             directory: File,
+            deviceKeys: DeviceKeyStore,
             pinnedServerCertsPem: List<String>? = null,
             transport: HttpTransport? = null,
         ): InksealClient =
-            mapErrors { InksealClient(FfiClient(serverUrl, ShareStorage.Directory(directory.path), pinnedServerCertsPem, transport)) }
+            mapErrors {
+                InksealClient(
+                    FfiClient(serverUrl, ShareStorage.Directory(directory.path), DeviceKeys.Platform(deviceKeys), pinnedServerCertsPem, transport),
+                )
+            }
+
+        /**
+         * Desktop and tests only: shares and device keys both as owner-only files (under
+         * [shareDirectory] and [deviceKeyDirectory]), kept by the library itself.
+         */
+        fun withDirectories(
+            serverUrl: String,
+            shareDirectory: File,
+            deviceKeyDirectory: File,
+            pinnedServerCertsPem: List<String>? = null,
+            transport: HttpTransport? = null,
+        ): InksealClient =
+            mapErrors {
+                InksealClient(
+                    FfiClient(
+                        serverUrl,
+                        ShareStorage.Directory(shareDirectory.path),
+                        DeviceKeys.Directory(deviceKeyDirectory.path),
+                        pinnedServerCertsPem,
+                        transport,
+                    ),
+                )
+            }
     }
 
-    /** Creates a split key for [userId] protected by [pin] (6 to 32 characters). */
-    suspend fun enroll(userId: String, pin: String): EnrollmentInfo = onIo { ffi.enroll(userId, pin) }
+    /**
+     * Creates a split key with the one-time enrollment [ticket] the institution's backend
+     * issued (`et-...`, e.g. from a deep link or a QR code), protected by [pin] (6 to 32
+     * characters, not a weak one such as 123456: [InksealException.PinRejected]). A new device
+     * key is made in the device key store. A used or expired ticket is
+     * [InksealException.TicketInvalid]. The server chooses the key id.
+     */
+    suspend fun enroll(ticket: String, pin: String): EnrollmentInfo = onIo { ffi.enroll(ticket, pin) }
 
     /**
      * Obtains the key's certificate (the request is co-signed: one PIN use). When the key's
-     * policy requires liveness, pass fresh evidence's [evidenceHeadHex] (identity proofing
-     * before the certificate).
+     * policy requires liveness, pass the [EvidenceInfo.headHex] of a fresh identity-proofing
+     * capture (one without documents).
      */
     suspend fun requestCertificate(keyId: String, pin: String, evidenceHeadHex: String? = null): CertificateInfo =
         onIo { ffi.requestCertificate(keyId, pin, evidenceHeadHex) }
 
     /**
      * Identity evidence through the app's hooks: a server challenge, the ID card (when
-     * [idCard] is given), face liveness, local checks, [document]'s digest bound in, and the
-     * server's verdict. Throws [InksealException.CaptureRejected] with the reason to show.
-     * The hooks run on a background thread and may block while the camera UI runs.
+     * [idCard] is given), face liveness, local checks, the documents about to be signed
+     * ([documentDigestsHex]: each [PreparedPdf.documentDigestHex]; none for identity proofing)
+     * bound in, and the server's verdict. Throws [InksealException.CaptureRejected] with the
+     * reason to show and the [CaptureAction] to take. The hooks run on a background thread and
+     * may block while the camera UI runs.
      */
     suspend fun captureEvidence(
         keyId: String,
         liveness: FaceLivenessHook,
         idCard: IdCardHook? = null,
-        document: File? = null,
-    ): EvidenceInfo = onIo { ffi.captureEvidence(keyId, liveness, idCard, document?.path) }
+        documentDigestsHex: List<String> = emptyList(),
+    ): EvidenceInfo = onIo { ffi.captureEvidence(keyId, liveness, idCard, documentDigestsHex) }
 
     /** [captureEvidence] from a folder of captures (see [Inkseal.writeSampleCaptureFolder]). */
     suspend fun captureEvidenceFromFolder(
         keyId: String,
         folder: File,
         requireIdCard: Boolean = true,
-        document: File? = null,
-    ): EvidenceInfo = onIo { ffi.captureEvidenceFromFolder(keyId, folder.path, requireIdCard, document?.path) }
+        documentDigestsHex: List<String> = emptyList(),
+    ): EvidenceInfo = onIo { ffi.captureEvidenceFromFolder(keyId, folder.path, requireIdCard, documentDigestsHex) }
 
     /**
-     * Signs [input] into [output] (atomically; they may be the same file). [onProgress] hears
-     * the stages `reading`, `signing`, `writing`, `done`; if it throws, signing stops with
-     * [InksealException.Hook], or [InksealException.Cancelled] for
-     * `io.inkseal.ffi.HookException.Cancelled()`
+     * Step 1 of signing under a liveness policy: builds the signature revision of [input] (no
+     * network). Capture with `documentDigestsHex = listOf(prepared.documentDigestHex)`, then
+     * [signPreparedPdf] with that evidence's head.
+     */
+    suspend fun preparePdf(keyId: String, input: File, options: PdfSignOptions): PreparedPdf =
+        onIo { PreparedPdf(ffi.preparePdf(keyId, input.path, options)) }
+
+    /**
+     * Step 2: co-signs [prepared] (once) and writes the signed file to [output] atomically.
+     * [evidenceHeadHex]: the head of the evidence that bound [PreparedPdf.documentDigestHex].
+     * [onProgress] hears `signing`, `writing`, `done`, as for [signPdf].
+     */
+    suspend fun signPreparedPdf(
+        pin: String,
+        prepared: PreparedPdf,
+        output: File,
+        evidenceHeadHex: String? = null,
+        onProgress: ((stage: String, fraction: Double) -> Unit)? = null,
+    ) {
+        val listener = onProgress?.let(::progressListener)
+        onIo { ffi.signPreparedPdf(pin, prepared.ffi, output.path, evidenceHeadHex, listener) }
+    }
+
+    /**
+     * Signs [input] into [output] in one step (atomically; they may be the same file), for
+     * keys without a liveness policy. [onProgress] hears the stages `reading`, `signing`,
+     * `writing`, `done`; if it throws, signing stops with [InksealException.Hook], or
+     * [InksealException.Cancelled] for `io.inkseal.ffi.HookException.Cancelled()`
      * (a cancel button; cancelling the coroutine works too).
      */
     suspend fun signPdf(
@@ -368,19 +487,47 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
         options: PdfSignOptions,
         onProgress: ((stage: String, fraction: Double) -> Unit)? = null,
     ) {
-        val listener = onProgress?.let { f ->
-            object : ProgressListener {
-                override fun onProgress(stage: String, fraction: Double) = f(stage, fraction)
-            }
-        }
+        val listener = onProgress?.let(::progressListener)
         onIo { ffi.signPdf(keyId, pin, input.path, output.path, options, listener) }
     }
 
     /** The server's view of the key. */
     suspend fun status(keyId: String): KeyStatusInfo = onIo { ffi.status(keyId) }
 
+    /**
+     * Changes the PIN: [oldPin] counts as a PIN attempt ([InksealException.WrongPin]);
+     * [newPin] must meet the PIN policy ([InksealException.PinRejected]).
+     */
+    suspend fun changePin(keyId: String, oldPin: String, newPin: String) = onIo { ffi.changePin(keyId, oldPin, newPin) }
+
+    /**
+     * Revokes the key (PIN required): it never signs again ([InksealException.Revoked]) and
+     * its certificate goes on the CA's CRL. The share and device key are forgotten here.
+     */
+    suspend fun revoke(keyId: String, pin: String, reason: RevokeReason = RevokeReason.UNSPECIFIED) =
+        onIo { ffi.revoke(keyId, pin, reason) }
+
+    /** Forgets the key on this device (share and device key); the server keeps it until revoked. */
+    suspend fun forget(keyId: String) = onIo { ffi.forget(keyId) }
+
     /** The certificate (DER) of a key held on this device, if issued. */
     fun certificate(keyId: String): ByteArray? = mapErrors { ffi.certificate(keyId) }
+
+    override fun close() = ffi.close()
+}
+
+private fun progressListener(f: (stage: String, fraction: Double) -> Unit): ProgressListener =
+    object : ProgressListener {
+        override fun onProgress(stage: String, fraction: Double) = f(stage, fraction)
+    }
+
+/**
+ * A PDF signature revision built by [InksealClient.preparePdf], waiting for its co-signature:
+ * it signs once.
+ */
+class PreparedPdf internal constructor(internal val ffi: FfiPreparedPdf) : AutoCloseable {
+    /** SM3 of the signed byte ranges, hex: what a liveness capture must bind. */
+    val documentDigestHex: String = ffi.documentDigestHex()
 
     override fun close() = ffi.close()
 }

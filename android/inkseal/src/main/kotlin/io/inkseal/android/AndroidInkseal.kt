@@ -11,7 +11,8 @@ import java.io.File
 
 /**
  * The client an Android app normally wants: shares wrapped by an Android Keystore key and
- * stored as files under the app's no-backup directory.
+ * stored as files under the app's no-backup directory; device keys (which sign every request)
+ * in the Android Keystore, attested at enrollment ([AndroidKeystoreDeviceKeys]).
  *
  * Loads the native library (so that JNI_OnLoad gives the library the JVM).
  */
@@ -20,9 +21,11 @@ fun Inkseal.androidClient(
     serverUrl: String,
     pinnedServerCertsPem: List<String>? = null,
     userAuthValiditySeconds: Int? = null,
+    preferStrongBox: Boolean = false,
 ): InksealClient {
     Inkseal.init()
     val key = PlatformKey.androidKeystore(userAuthValiditySeconds = userAuthValiditySeconds)
     val blobs = FileBlobStore(File(context.noBackupFilesDir, "inkseal-shares"))
-    return InksealClient.create(serverUrl, key, blobs, pinnedServerCertsPem)
+    val deviceKeys = AndroidKeystoreDeviceKeys(preferStrongBox = preferStrongBox)
+    return InksealClient.create(serverUrl, key, blobs, deviceKeys, pinnedServerCertsPem)
 }

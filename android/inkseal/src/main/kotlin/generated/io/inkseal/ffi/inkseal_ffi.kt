@@ -666,6 +666,15 @@ internal interface UniffiCallbackInterfaceIdCardHookMethod0 : com.sun.jna.Callba
 internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`stage`: RustBuffer.ByValue,`fraction`: Double,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceDeviceKeyStoreMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`attestationChallenge`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceDeviceKeyStoreMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceDeviceKeyStoreMethod2 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceLoggerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -735,6 +744,31 @@ internal open class UniffiVTableCallbackInterfaceProgressListener(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onProgress` = other.`onProgress`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "create", "sign", "delete")
+internal open class UniffiVTableCallbackInterfaceDeviceKeyStore(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `create`: UniffiCallbackInterfaceDeviceKeyStoreMethod0? = null,
+    @JvmField internal var `sign`: UniffiCallbackInterfaceDeviceKeyStoreMethod1? = null,
+    @JvmField internal var `delete`: UniffiCallbackInterfaceDeviceKeyStoreMethod2? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `create`: UniffiCallbackInterfaceDeviceKeyStoreMethod0? = null,
+        `sign`: UniffiCallbackInterfaceDeviceKeyStoreMethod1? = null,
+        `delete`: UniffiCallbackInterfaceDeviceKeyStoreMethod2? = null,
+    ): UniffiVTableCallbackInterfaceDeviceKeyStore(`uniffiFree`,`uniffiClone`,`create`,`sign`,`delete`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceDeviceKeyStore) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `create` = other.`create`
+        `sign` = other.`sign`
+        `delete` = other.`delete`
     }
 
 }
@@ -846,15 +880,33 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_certificate(
     ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_change_pin(
+    ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_enroll(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_forget(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_prepare_pdf(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate(
     ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_revoke(
+    ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_sign_pdf(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_sign_prepared_pdf(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_status(
     ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_preparedpdf_document_digest_hex(
+    ): Int
     external fun uniffi_inkseal_ffi_checksum_method_progresslistener_on_progress(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_devicekeystore_create(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_devicekeystore_sign(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_devicekeystore_delete(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_handwriting_quality(
     ): Int
@@ -918,6 +970,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "inkseal_ffi"))
+        uniffiCallbackInterfaceDeviceKeyStore.register(this)
         uniffiCallbackInterfaceFaceLivenessHook.register(this)
         uniffiCallbackInterfaceHttpTransport.register(this)
         uniffiCallbackInterfaceIdCardHook.register(this)
@@ -948,22 +1001,38 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_inkseal_ffi_fn_free_inksealclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_inkseal_ffi_fn_constructor_inksealclient_new(`serverUrl`: RustBuffer.ByValue,`shareStorage`: RustBuffer.ByValue,`pinnedServerCertsPem`: RustBuffer.ByValue,`transport`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_inkseal_ffi_fn_constructor_inksealclient_new(`serverUrl`: RustBuffer.ByValue,`shareStorage`: RustBuffer.ByValue,`deviceKeys`: RustBuffer.ByValue,`pinnedServerCertsPem`: RustBuffer.ByValue,`transport`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence(`ptr`: Long,`keyId`: RustBuffer.ByValue,`liveness`: Long,`idCard`: RustBuffer.ByValue,`documentPath`: RustBuffer.ByValue,
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence(`ptr`: Long,`keyId`: RustBuffer.ByValue,`liveness`: Long,`idCard`: RustBuffer.ByValue,`documentDigestsHex`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence_from_folder(`ptr`: Long,`keyId`: RustBuffer.ByValue,`folder`: RustBuffer.ByValue,`requireIdCard`: Byte,`documentPath`: RustBuffer.ByValue,
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence_from_folder(`ptr`: Long,`keyId`: RustBuffer.ByValue,`folder`: RustBuffer.ByValue,`requireIdCard`: Byte,`documentDigestsHex`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_certificate(`ptr`: Long,`keyId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_inkseal_ffi_fn_method_inksealclient_enroll(`ptr`: Long,`userId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_change_pin(`ptr`: Long,`keyId`: RustBuffer.ByValue,`oldPin`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_enroll(`ptr`: Long,`ticket`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_forget(`ptr`: Long,`keyId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_prepare_pdf(`ptr`: Long,`keyId`: RustBuffer.ByValue,`inputPath`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_revoke(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_sign_pdf(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`inputPath`: RustBuffer.ByValue,`outputPath`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_sign_prepared_pdf(`ptr`: Long,`pin`: RustBuffer.ByValue,`prepared`: Long,`outputPath`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_status(`ptr`: Long,`keyId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_inkseal_ffi_fn_clone_preparedpdf(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_free_preparedpdf(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_inkseal_ffi_fn_method_preparedpdf_document_digest_hex(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_inkseal_ffi_fn_clone_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_inkseal_ffi_fn_free_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -971,6 +1040,18 @@ internal object UniffiLib {
     external fun uniffi_inkseal_ffi_fn_init_callback_vtable_progresslistener(`vtable`: UniffiVTableCallbackInterfaceProgressListener,
     ): Unit
     external fun uniffi_inkseal_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`stage`: RustBuffer.ByValue,`fraction`: Double,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_inkseal_ffi_fn_clone_devicekeystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_free_devicekeystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_inkseal_ffi_fn_init_callback_vtable_devicekeystore(`vtable`: UniffiVTableCallbackInterfaceDeviceKeyStore,
+    ): Unit
+    external fun uniffi_inkseal_ffi_fn_method_devicekeystore_create(`ptr`: Long,`alias`: RustBuffer.ByValue,`attestationChallenge`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_inkseal_ffi_fn_method_devicekeystore_sign(`ptr`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_inkseal_ffi_fn_method_devicekeystore_delete(`ptr`: Long,`alias`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_inkseal_ffi_fn_clone_handwriting(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1200,28 +1281,55 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_inkseal_ffi_checksum_method_idcardhook_capture() and 0xFFFF) != 41455) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence() and 0xFFFF) != 28285) {
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence() and 0xFFFF) != 23094) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence_from_folder() and 0xFFFF) != 9191) {
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence_from_folder() and 0xFFFF) != 28154) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_certificate() and 0xFFFF) != 34140) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_enroll() and 0xFFFF) != 4487) {
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_change_pin() and 0xFFFF) != 1733) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate() and 0xFFFF) != 10973) {
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_enroll() and 0xFFFF) != 58839) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_sign_pdf() and 0xFFFF) != 19559) {
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_forget() and 0xFFFF) != 36055) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_status() and 0xFFFF) != 43919) {
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_prepare_pdf() and 0xFFFF) != 41059) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate() and 0xFFFF) != 65233) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_revoke() and 0xFFFF) != 59716) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_sign_pdf() and 0xFFFF) != 60214) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_sign_prepared_pdf() and 0xFFFF) != 58095) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_status() and 0xFFFF) != 31439) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_preparedpdf_document_digest_hex() and 0xFFFF) != 8193) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_progresslistener_on_progress() and 0xFFFF) != 30774) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_devicekeystore_create() and 0xFFFF) != 17041) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_devicekeystore_sign() and 0xFFFF) != 31062) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_devicekeystore_delete() and 0xFFFF) != 15799) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_handwriting_quality() and 0xFFFF) != 13101) {
@@ -1278,7 +1386,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_inkseal_ffi_checksum_method_httptransport_send() and 0xFFFF) != 13882) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_constructor_inksealclient_new() and 0xFFFF) != 49945) {
+    if ((lib.uniffi_inkseal_ffi_checksum_constructor_inksealclient_new() and 0xFFFF) != 3540) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_constructor_inkpad_new() and 0xFFFF) != 6828) {
@@ -1763,6 +1871,425 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Device keys in the platform's key store, implemented by the app. Private keys never leave
+ * the store; methods may block (a biometric prompt) and run on a background thread.
+ */
+public interface DeviceKeyStore {
+    
+    /**
+     * Creates a P-256 signing key named `alias` (replacing one of that name), attested with
+     * `attestation_challenge` where the platform can.
+     */
+    fun `create`(`alias`: kotlin.String, `attestationChallenge`: kotlin.ByteArray): DeviceKeyInfo
+    
+    /**
+     * Signs `message` with ECDSA P-256 over SHA-256; returns DER (or 64 bytes r || s).
+     */
+    fun `sign`(`alias`: kotlin.String, `message`: kotlin.ByteArray): kotlin.ByteArray
+    
+    /**
+     * Deletes the key `alias` (nothing to do when there is none).
+     */
+    fun `delete`(`alias`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * Device keys in the platform's key store, implemented by the app. Private keys never leave
+ * the store; methods may block (a biometric prompt) and run on a background thread.
+ */
+open class DeviceKeyStoreImpl: Disposable, AutoCloseable, DeviceKeyStore
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_inkseal_ffi_fn_free_devicekeystore(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_inkseal_ffi_fn_clone_devicekeystore(handle, status)
+        }
+    }
+
+    
+    /**
+     * Creates a P-256 signing key named `alias` (replacing one of that name), attested with
+     * `attestation_challenge` where the platform can.
+     */
+    @Throws(HookException::class)override fun `create`(`alias`: kotlin.String, `attestationChallenge`: kotlin.ByteArray): DeviceKeyInfo {
+            return FfiConverterTypeDeviceKeyInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HookException) { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_method_devicekeystore_create(
+        it,
+        
+        FfiConverterString.lower(`alias`),
+        FfiConverterByteArray.lower(`attestationChallenge`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Signs `message` with ECDSA P-256 over SHA-256; returns DER (or 64 bytes r || s).
+     */
+    @Throws(HookException::class)override fun `sign`(`alias`: kotlin.String, `message`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HookException) { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_method_devicekeystore_sign(
+        it,
+        
+        FfiConverterString.lower(`alias`),
+        FfiConverterByteArray.lower(`message`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Deletes the key `alias` (nothing to do when there is none).
+     */
+    @Throws(HookException::class)override fun `delete`(`alias`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(HookException) { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_method_devicekeystore_delete(
+        it,
+        
+        FfiConverterString.lower(`alias`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceDeviceKeyStore {
+    internal object `create`: UniffiCallbackInterfaceDeviceKeyStoreMethod0 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`attestationChallenge`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDeviceKeyStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`create`(
+                    FfiConverterString.lift(`alias`),
+                    FfiConverterByteArray.lift(`attestationChallenge`),
+                )
+            }
+            val writeReturn = { value: DeviceKeyInfo -> uniffiOutReturn.setValue(FfiConverterTypeDeviceKeyInfo.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HookException -> FfiConverterTypeHookError.lower(e) }
+            )
+        }
+    }
+    internal object `sign`: UniffiCallbackInterfaceDeviceKeyStoreMethod1 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDeviceKeyStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`sign`(
+                    FfiConverterString.lift(`alias`),
+                    FfiConverterByteArray.lift(`message`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HookException -> FfiConverterTypeHookError.lower(e) }
+            )
+        }
+    }
+    internal object `delete`: UniffiCallbackInterfaceDeviceKeyStoreMethod2 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDeviceKeyStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`delete`(
+                    FfiConverterString.lift(`alias`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HookException -> FfiConverterTypeHookError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeDeviceKeyStore.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeDeviceKeyStore.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceDeviceKeyStore.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `create`,
+        `sign`,
+        `delete`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_inkseal_ffi_fn_init_callback_vtable_devicekeystore(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceKeyStore: FfiConverter<DeviceKeyStore, Long> {
+    internal val handleMap = UniffiHandleMap<DeviceKeyStore>()
+
+    override fun lower(value: DeviceKeyStore): Long {
+        if (value is DeviceKeyStoreImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): DeviceKeyStore {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DeviceKeyStoreImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): DeviceKeyStore {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DeviceKeyStore) = 8UL
+
+    override fun write(value: DeviceKeyStore, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -3619,24 +4146,25 @@ public object FfiConverterTypeInkPad: FfiConverter<InkPad, Long> {
 
 
 /**
- * Talks to the co-signing server for one device. Holds the device shares' store; share
- * values never leave Rust.
+ * Talks to the co-signing server for one device. Holds the device shares' store and the
+ * device keys; share values and private keys never leave Rust or the platform key store.
  */
 public interface InksealClientInterface {
     
     /**
      * Runs the capture with the app's hooks: a server challenge, the ID card (when `id_card`
-     * is given), face liveness, local checks, the SM3 digest of the PDF at `document_path`
-     * bound into the manifest, and the server's verdict. A failed check or verdict is
-     * `InksealError.CaptureRejected` with the reason to show.
+     * is given), face liveness, local checks, the documents about to be signed
+     * (`document_digests_hex`: each `PreparedPdf.documentDigestHex`) bound into the
+     * manifest, and the server's verdict. A failed check or verdict is
+     * `InksealError.CaptureRejected` with the reason to show and the action to take.
      */
-    suspend fun `captureEvidence`(`keyId`: kotlin.String, `liveness`: FaceLivenessHook, `idCard`: IdCardHook? = null, `documentPath`: kotlin.String? = null): EvidenceInfo
+    suspend fun `captureEvidence`(`keyId`: kotlin.String, `liveness`: FaceLivenessHook, `idCard`: IdCardHook? = null, `documentDigestsHex`: List<kotlin.String> = listOf()): EvidenceInfo
     
     /**
      * [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
      * [`write_sample_capture_folder`]): for demos, desktop samples and tests.
      */
-    suspend fun `captureEvidenceFromFolder`(`keyId`: kotlin.String, `folder`: kotlin.String, `requireIdCard`: kotlin.Boolean = true, `documentPath`: kotlin.String? = null): EvidenceInfo
+    suspend fun `captureEvidenceFromFolder`(`keyId`: kotlin.String, `folder`: kotlin.String, `requireIdCard`: kotlin.Boolean = true, `documentDigestsHex`: List<kotlin.String> = listOf()): EvidenceInfo
     
     /**
      * The certificate (DER) issued to a key held on this device, if any.
@@ -3644,29 +4172,65 @@ public interface InksealClientInterface {
     fun `certificate`(`keyId`: kotlin.String): kotlin.ByteArray?
     
     /**
-     * Creates a split key for `user_id` protected by `pin` (6 to 32 characters) and keeps the
-     * device share. Nothing on the device is derived from the PIN.
+     * Changes the PIN: the old one counts as a PIN attempt, the new one must meet the PIN
+     * policy (`InksealError.PinRejected` names the rule it breaks).
      */
-    suspend fun `enroll`(`userId`: kotlin.String, `pin`: kotlin.String): EnrollmentInfo
+    suspend fun `changePin`(`keyId`: kotlin.String, `oldPin`: kotlin.String, `newPin`: kotlin.String)
+    
+    /**
+     * Creates a split key with the one-time enrollment `ticket` the institution issued
+     * (`et-...`), protected by `pin`, and keeps the device share. A new device key is made in
+     * the device key store; it signs every later request about the key. Nothing on the
+     * device is derived from the PIN.
+     */
+    suspend fun `enroll`(`ticket`: kotlin.String, `pin`: kotlin.String): EnrollmentInfo
+    
+    /**
+     * Forgets a key on this device (its share and device key); the server keeps it until it
+     * is revoked.
+     */
+    fun `forget`(`keyId`: kotlin.String)
+    
+    /**
+     * Builds the signature revision of the PDF at `input_path` (no network): its
+     * `documentDigestHex` is what a liveness capture must bind when the key's policy requires
+     * liveness; then [`InksealClient::sign_prepared_pdf`] co-signs it.
+     */
+    fun `preparePdf`(`keyId`: kotlin.String, `inputPath`: kotlin.String, `options`: PdfSignOptions): PreparedPdf
     
     /**
      * Obtains a certificate for the key: the certificate request is co-signed (one PIN use)
      * and the issued certificate is checked and kept with the share. When the key's policy
-     * requires liveness, pass the head of fresh evidence (`EvidenceInfo.headHex`): identity
-     * proofing comes before the certificate.
+     * requires liveness, pass the head of fresh identity-proofing evidence
+     * (`EvidenceInfo.headHex`).
      */
     suspend fun `requestCertificate`(`keyId`: kotlin.String, `pin`: kotlin.String, `evidenceHeadHex`: kotlin.String? = null): CertificateInfo
     
     /**
-     * Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round trip,
-     * the signature verified before it is embedded) and writes the signed file to
-     * `output_path` atomically: a failure or a cancellation never leaves a partial file.
-     * `output_path` may equal `input_path`. The key needs a certificate.
+     * Revokes the key (PIN required): it never signs again and its certificate is listed in
+     * the CA's CRL. The share and the device key are forgotten on this device.
      */
-    suspend fun `signPdf`(`keyId`: kotlin.String, `pin`: kotlin.String, `inputPath`: kotlin.String, `outputPath`: kotlin.String, `options`: PdfSignOptions, `progress`: ProgressListener?)
+    suspend fun `revoke`(`keyId`: kotlin.String, `pin`: kotlin.String, `reason`: RevokeReason)
     
     /**
-     * The server's view of a key (lock state, PIN failures, certificate).
+     * Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round
+     * trip, the signature verified before it is embedded) and writes the signed file to
+     * `output_path` atomically: a failure or a cancellation never leaves a partial file.
+     * `output_path` may equal `input_path`. The key needs a certificate. For keys whose
+     * policy requires liveness, use `preparePdf`, capture with its digest, then
+     * `signPreparedPdf`.
+     */
+    suspend fun `signPdf`(`keyId`: kotlin.String, `pin`: kotlin.String, `inputPath`: kotlin.String, `outputPath`: kotlin.String, `options`: PdfSignOptions, `progress`: ProgressListener? = null)
+    
+    /**
+     * Co-signs a prepared PDF (one round trip, the signature verified before it is
+     * embedded) and writes the signed file to `output_path` atomically. `evidence_head_hex`:
+     * the head of evidence that bound this document's digest. A prepared PDF signs once.
+     */
+    suspend fun `signPreparedPdf`(`pin`: kotlin.String, `prepared`: PreparedPdf, `outputPath`: kotlin.String, `evidenceHeadHex`: kotlin.String? = null, `progress`: ProgressListener? = null)
+    
+    /**
+     * The server's view of a key (lock state, PIN failures, revocation, certificate).
      */
     suspend fun `status`(`keyId`: kotlin.String): KeyStatusInfo
     
@@ -3674,8 +4238,8 @@ public interface InksealClientInterface {
 }
 
 /**
- * Talks to the co-signing server for one device. Holds the device shares' store; share
- * values never leave Rust.
+ * Talks to the co-signing server for one device. Holds the device shares' store and the
+ * device keys; share values and private keys never leave Rust or the platform key store.
  */
 open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
 {
@@ -3703,14 +4267,14 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
     }
     /**
      * A client for the server at `server_url` (`https://...`; `http://` for tests on
-     * loopback), keeping device shares in `share_storage`. With `pinned_server_certs_pem`,
-     * only those certificates are trusted for HTTPS (certificate pinning); otherwise the
-     * system's roots are.
+     * loopback), keeping device shares in `share_storage` and device keys in `device_keys`.
+     * With `pinned_server_certs_pem`, only those certificates are trusted for HTTPS
+     * (certificate pinning); otherwise the system's roots are.
      *
      * With `transport`, requests go through the app's own HTTP stack instead (pin
      * certificates there).
      */
-    constructor(`serverUrl`: kotlin.String, `shareStorage`: ShareStorage, `pinnedServerCertsPem`: List<kotlin.String>? = null, `transport`: HttpTransport? = null) :
+    constructor(`serverUrl`: kotlin.String, `shareStorage`: ShareStorage, `deviceKeys`: DeviceKeys, `pinnedServerCertsPem`: List<kotlin.String>? = null, `transport`: HttpTransport? = null) :
         this(UniffiWithHandle, 
     uniffiRustCallWithError(InksealException) { _status ->
     UniffiLib.uniffi_inkseal_ffi_fn_constructor_inksealclient_new(
@@ -3718,6 +4282,7 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
         
         FfiConverterString.lower(`serverUrl`),
         FfiConverterTypeShareStorage.lower(`shareStorage`),
+        FfiConverterTypeDeviceKeys.lower(`deviceKeys`),
         FfiConverterOptionalSequenceString.lower(`pinnedServerCertsPem`),
         FfiConverterOptionalTypeHttpTransport.lower(`transport`),_status)
 }
@@ -3802,13 +4367,14 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
     
     /**
      * Runs the capture with the app's hooks: a server challenge, the ID card (when `id_card`
-     * is given), face liveness, local checks, the SM3 digest of the PDF at `document_path`
-     * bound into the manifest, and the server's verdict. A failed check or verdict is
-     * `InksealError.CaptureRejected` with the reason to show.
+     * is given), face liveness, local checks, the documents about to be signed
+     * (`document_digests_hex`: each `PreparedPdf.documentDigestHex`) bound into the
+     * manifest, and the server's verdict. A failed check or verdict is
+     * `InksealError.CaptureRejected` with the reason to show and the action to take.
      */
     @Throws(InksealException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `captureEvidence`(`keyId`: kotlin.String, `liveness`: FaceLivenessHook, `idCard`: IdCardHook?, `documentPath`: kotlin.String?) : EvidenceInfo {
+    override suspend fun `captureEvidence`(`keyId`: kotlin.String, `liveness`: FaceLivenessHook, `idCard`: IdCardHook?, `documentDigestsHex`: List<kotlin.String>) : EvidenceInfo {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence(
@@ -3817,7 +4383,7 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
         FfiConverterString.lower(`keyId`),
         FfiConverterTypeFaceLivenessHook.lower(`liveness`),
         FfiConverterOptionalTypeIdCardHook.lower(`idCard`),
-        FfiConverterOptionalString.lower(`documentPath`),
+        FfiConverterSequenceString.lower(`documentDigestsHex`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -3837,7 +4403,7 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
      */
     @Throws(InksealException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `captureEvidenceFromFolder`(`keyId`: kotlin.String, `folder`: kotlin.String, `requireIdCard`: kotlin.Boolean, `documentPath`: kotlin.String?) : EvidenceInfo {
+    override suspend fun `captureEvidenceFromFolder`(`keyId`: kotlin.String, `folder`: kotlin.String, `requireIdCard`: kotlin.Boolean, `documentDigestsHex`: List<kotlin.String>) : EvidenceInfo {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_capture_evidence_from_folder(
@@ -3846,7 +4412,7 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
         FfiConverterString.lower(`keyId`),
         FfiConverterString.lower(`folder`),
         FfiConverterBoolean.lower(`requireIdCard`),
-        FfiConverterOptionalString.lower(`documentPath`),
+        FfiConverterSequenceString.lower(`documentDigestsHex`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -3879,18 +4445,49 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
 
     
     /**
-     * Creates a split key for `user_id` protected by `pin` (6 to 32 characters) and keeps the
-     * device share. Nothing on the device is derived from the PIN.
+     * Changes the PIN: the old one counts as a PIN attempt, the new one must meet the PIN
+     * policy (`InksealError.PinRejected` names the rule it breaks).
      */
     @Throws(InksealException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `enroll`(`userId`: kotlin.String, `pin`: kotlin.String) : EnrollmentInfo {
+    override suspend fun `changePin`(`keyId`: kotlin.String, `oldPin`: kotlin.String, `newPin`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_change_pin(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`keyId`),
+        FfiConverterString.lower(`oldPin`),
+        FfiConverterString.lower(`newPin`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Creates a split key with the one-time enrollment `ticket` the institution issued
+     * (`et-...`), protected by `pin`, and keeps the device share. A new device key is made in
+     * the device key store; it signs every later request about the key. Nothing on the
+     * device is derived from the PIN.
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enroll`(`ticket`: kotlin.String, `pin`: kotlin.String) : EnrollmentInfo {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_enroll(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`userId`),
+        FfiConverterString.lower(`ticket`),
         FfiConverterString.lower(`pin`),
             )
         },
@@ -3906,10 +4503,50 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
 
     
     /**
+     * Forgets a key on this device (its share and device key); the server keeps it until it
+     * is revoked.
+     */
+    @Throws(InksealException::class)override fun `forget`(`keyId`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(InksealException) { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_forget(
+        it,
+        
+        FfiConverterString.lower(`keyId`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Builds the signature revision of the PDF at `input_path` (no network): its
+     * `documentDigestHex` is what a liveness capture must bind when the key's policy requires
+     * liveness; then [`InksealClient::sign_prepared_pdf`] co-signs it.
+     */
+    @Throws(InksealException::class)override fun `preparePdf`(`keyId`: kotlin.String, `inputPath`: kotlin.String, `options`: PdfSignOptions): PreparedPdf {
+            return FfiConverterTypePreparedPdf.lift(
+    callWithHandle {
+    uniffiRustCallWithError(InksealException) { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_prepare_pdf(
+        it,
+        
+        FfiConverterString.lower(`keyId`),
+        FfiConverterString.lower(`inputPath`),
+        FfiConverterTypePdfSignOptions.lower(`options`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Obtains a certificate for the key: the certificate request is co-signed (one PIN use)
      * and the issued certificate is checked and kept with the share. When the key's policy
-     * requires liveness, pass the head of fresh evidence (`EvidenceInfo.headHex`): identity
-     * proofing comes before the certificate.
+     * requires liveness, pass the head of fresh identity-proofing evidence
+     * (`EvidenceInfo.headHex`).
      */
     @Throws(InksealException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3936,10 +4573,41 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
 
     
     /**
-     * Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round trip,
-     * the signature verified before it is embedded) and writes the signed file to
+     * Revokes the key (PIN required): it never signs again and its certificate is listed in
+     * the CA's CRL. The share and the device key are forgotten on this device.
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `revoke`(`keyId`: kotlin.String, `pin`: kotlin.String, `reason`: RevokeReason) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_revoke(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`keyId`),
+        FfiConverterString.lower(`pin`),
+        FfiConverterTypeRevokeReason.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Signs the PDF at `input_path` as the key's user (PAdES, SM2, one co-signing round
+     * trip, the signature verified before it is embedded) and writes the signed file to
      * `output_path` atomically: a failure or a cancellation never leaves a partial file.
-     * `output_path` may equal `input_path`. The key needs a certificate.
+     * `output_path` may equal `input_path`. The key needs a certificate. For keys whose
+     * policy requires liveness, use `preparePdf`, capture with its digest, then
+     * `signPreparedPdf`.
      */
     @Throws(InksealException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3970,7 +4638,39 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
 
     
     /**
-     * The server's view of a key (lock state, PIN failures, certificate).
+     * Co-signs a prepared PDF (one round trip, the signature verified before it is
+     * embedded) and writes the signed file to `output_path` atomically. `evidence_head_hex`:
+     * the head of evidence that bound this document's digest. A prepared PDF signs once.
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `signPreparedPdf`(`pin`: kotlin.String, `prepared`: PreparedPdf, `outputPath`: kotlin.String, `evidenceHeadHex`: kotlin.String?, `progress`: ProgressListener?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_sign_prepared_pdf(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`pin`),
+        FfiConverterTypePreparedPdf.lower(`prepared`),
+        FfiConverterString.lower(`outputPath`),
+        FfiConverterOptionalString.lower(`evidenceHeadHex`),
+        FfiConverterOptionalTypeProgressListener.lower(`progress`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The server's view of a key (lock state, PIN failures, revocation, certificate).
      */
     @Throws(InksealException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4714,6 +5414,279 @@ public object FfiConverterTypePlatformKey: FfiConverter<PlatformKey, Long> {
     override fun allocationSize(value: PlatformKey) = 8UL
 
     override fun write(value: PlatformKey, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A PDF signature revision built by `preparePdf`, waiting for its co-signature. It signs
+ * once: after a signed file was written, a second `signPreparedPdf` with it fails; after a
+ * refusal (a wrong PIN, evidence required) it can be signed again, so the user does not
+ * prove liveness again for the same document.
+ */
+public interface PreparedPdfInterface {
+    
+    /**
+     * SM3 of the signed byte ranges (hex): pass it to the capture's `documentDigestsHex`.
+     */
+    fun `documentDigestHex`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * A PDF signature revision built by `preparePdf`, waiting for its co-signature. It signs
+ * once: after a signed file was written, a second `signPreparedPdf` with it fails; after a
+ * refusal (a wrong PIN, evidence required) it can be signed again, so the user does not
+ * prove liveness again for the same document.
+ */
+open class PreparedPdf: Disposable, AutoCloseable, PreparedPdfInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_inkseal_ffi_fn_free_preparedpdf(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_inkseal_ffi_fn_clone_preparedpdf(handle, status)
+        }
+    }
+
+    
+    /**
+     * SM3 of the signed byte ranges (hex): pass it to the capture's `documentDigestsHex`.
+     */override fun `documentDigestHex`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_method_preparedpdf_document_digest_hex(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePreparedPdf: FfiConverter<PreparedPdf, Long> {
+    override fun lower(value: PreparedPdf): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): PreparedPdf {
+        return PreparedPdf(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): PreparedPdf {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PreparedPdf) = 8UL
+
+    override fun write(value: PreparedPdf, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -5798,18 +6771,118 @@ public object FfiConverterTypeCertificateInfo: FfiConverterRustBuffer<Certificat
 
 
 /**
+ * A platform's attestation of a new device key.
+ */
+data class DeviceAttestationInfo (
+    /**
+     * Which kind.
+     */
+    var `kind`: AttestationKind
+    , 
+    /**
+     * Its parts: DER certificates (Android), or one CBOR object (Apple).
+     */
+    var `parts`: List<kotlin.ByteArray>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceAttestationInfo: FfiConverterRustBuffer<DeviceAttestationInfo> {
+    override fun read(buf: ByteBuffer): DeviceAttestationInfo {
+        return DeviceAttestationInfo(
+            FfiConverterTypeAttestationKind.read(buf),
+            FfiConverterSequenceByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeviceAttestationInfo) = (
+            FfiConverterTypeAttestationKind.allocationSize(value.`kind`) +
+            FfiConverterSequenceByteArray.allocationSize(value.`parts`)
+    )
+
+    override fun write(value: DeviceAttestationInfo, buf: ByteBuffer) {
+            FfiConverterTypeAttestationKind.write(value.`kind`, buf)
+            FfiConverterSequenceByteArray.write(value.`parts`, buf)
+    }
+}
+
+
+
+/**
+ * A new device key's public half.
+ */
+data class DeviceKeyInfo (
+    /**
+     * SubjectPublicKeyInfo DER of the P-256 public key (`PublicKey.getEncoded()` on the JVM;
+     * `SecKeyCopyExternalRepresentation` plus the P-256 SPKI header on iOS).
+     */
+    var `publicKeySpkiDer`: kotlin.ByteArray
+    , 
+    /**
+     * The attestation, where the platform gives one.
+     */
+    var `attestation`: DeviceAttestationInfo? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceKeyInfo: FfiConverterRustBuffer<DeviceKeyInfo> {
+    override fun read(buf: ByteBuffer): DeviceKeyInfo {
+        return DeviceKeyInfo(
+            FfiConverterByteArray.read(buf),
+            FfiConverterOptionalTypeDeviceAttestationInfo.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeviceKeyInfo) = (
+            FfiConverterByteArray.allocationSize(value.`publicKeySpkiDer`) +
+            FfiConverterOptionalTypeDeviceAttestationInfo.allocationSize(value.`attestation`)
+    )
+
+    override fun write(value: DeviceKeyInfo, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`publicKeySpkiDer`, buf)
+            FfiConverterOptionalTypeDeviceAttestationInfo.write(value.`attestation`, buf)
+    }
+}
+
+
+
+/**
  * A finished enrollment.
  */
 data class EnrollmentInfo (
     /**
-     * The key id to sign with.
+     * The key id to sign with (chosen by the server).
      */
     var `keyId`: kotlin.String
     , 
     /**
-     * The user the key belongs to.
+     * The user the key belongs to (the institution's id, from the ticket).
      */
     var `userId`: kotlin.String
+    , 
+    /**
+     * The name the institution asserted for the key's certificate.
+     */
+    var `certificateName`: kotlin.String
     , 
     /**
      * The joint public key, SEC1 compressed, hex.
@@ -5834,18 +6907,21 @@ public object FfiConverterTypeEnrollmentInfo: FfiConverterRustBuffer<EnrollmentI
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: EnrollmentInfo) = (
             FfiConverterString.allocationSize(value.`keyId`) +
             FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterString.allocationSize(value.`certificateName`) +
             FfiConverterString.allocationSize(value.`publicKeyHex`)
     )
 
     override fun write(value: EnrollmentInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`keyId`, buf)
             FfiConverterString.write(value.`userId`, buf)
+            FfiConverterString.write(value.`certificateName`, buf)
             FfiConverterString.write(value.`publicKeyHex`, buf)
     }
 }
@@ -5856,6 +6932,11 @@ public object FfiConverterTypeEnrollmentInfo: FfiConverterRustBuffer<EnrollmentI
  * Evidence the server judged.
  */
 data class EvidenceInfo (
+    /**
+     * The documents (SM3 digests, hex) this evidence may sign.
+     */
+    var `documentDigestsHex`: List<kotlin.String>
+    , 
     /**
      * The evidence manifest's head: put it in `PdfSignOptions.evidenceHeadHex`.
      */
@@ -5896,6 +6977,7 @@ data class EvidenceInfo (
 public object FfiConverterTypeEvidenceInfo: FfiConverterRustBuffer<EvidenceInfo> {
     override fun read(buf: ByteBuffer): EvidenceInfo {
         return EvidenceInfo(
+            FfiConverterSequenceString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterString.read(buf),
@@ -5905,6 +6987,7 @@ public object FfiConverterTypeEvidenceInfo: FfiConverterRustBuffer<EvidenceInfo>
     }
 
     override fun allocationSize(value: EvidenceInfo) = (
+            FfiConverterSequenceString.allocationSize(value.`documentDigestsHex`) +
             FfiConverterString.allocationSize(value.`headHex`) +
             FfiConverterBoolean.allocationSize(value.`passed`) +
             FfiConverterString.allocationSize(value.`reason`) +
@@ -5913,11 +6996,59 @@ public object FfiConverterTypeEvidenceInfo: FfiConverterRustBuffer<EvidenceInfo>
     )
 
     override fun write(value: EvidenceInfo, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`documentDigestsHex`, buf)
             FfiConverterString.write(value.`headHex`, buf)
             FfiConverterBoolean.write(value.`passed`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterULong.write(value.`validUntilMs`, buf)
             FfiConverterOptionalString.write(value.`idNumberMasked`, buf)
+    }
+}
+
+
+
+/**
+ * One request header.
+ */
+data class HttpHeader (
+    /**
+     * Lower-case name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Value.
+     */
+    var `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
+    override fun read(buf: ByteBuffer): HttpHeader {
+        return HttpHeader(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpHeader) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: HttpHeader, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
     }
 }
 
@@ -5938,7 +7069,14 @@ data class HttpRequestInfo (
     var `url`: kotlin.String
     , 
     /**
-     * The JSON body (`POST` only); send it with `Content-Type: application/json`.
+     * Headers to send exactly as given: `content-type` and the device signature
+     * (`content-digest`, `signature-input`, `signature`). Do not drop or rewrite them, and
+     * do not compress the body: the signature covers it byte for byte.
+     */
+    var `headers`: List<HttpHeader>
+    , 
+    /**
+     * The JSON body (`POST` only), byte for byte.
      */
     var `body`: kotlin.ByteArray?
     , 
@@ -5964,6 +7102,7 @@ public object FfiConverterTypeHttpRequestInfo: FfiConverterRustBuffer<HttpReques
         return HttpRequestInfo(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterOptionalByteArray.read(buf),
             FfiConverterULong.read(buf),
         )
@@ -5972,6 +7111,7 @@ public object FfiConverterTypeHttpRequestInfo: FfiConverterRustBuffer<HttpReques
     override fun allocationSize(value: HttpRequestInfo) = (
             FfiConverterString.allocationSize(value.`method`) +
             FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
             FfiConverterOptionalByteArray.allocationSize(value.`body`) +
             FfiConverterULong.allocationSize(value.`timeoutMs`)
     )
@@ -5979,6 +7119,7 @@ public object FfiConverterTypeHttpRequestInfo: FfiConverterRustBuffer<HttpReques
     override fun write(value: HttpRequestInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`method`, buf)
             FfiConverterString.write(value.`url`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterOptionalByteArray.write(value.`body`, buf)
             FfiConverterULong.write(value.`timeoutMs`, buf)
     }
@@ -6358,6 +7499,11 @@ data class KeyStatusInfo (
     var `locked`: kotlin.Boolean
     , 
     /**
+     * Whether the key is revoked.
+     */
+    var `revoked`: kotlin.Boolean
+    , 
+    /**
      * Whether a certificate was issued.
      */
     var `hasCertificate`: kotlin.Boolean
@@ -6383,6 +7529,7 @@ public object FfiConverterTypeKeyStatusInfo: FfiConverterRustBuffer<KeyStatusInf
             FfiConverterUInt.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6392,6 +7539,7 @@ public object FfiConverterTypeKeyStatusInfo: FfiConverterRustBuffer<KeyStatusInf
             FfiConverterString.allocationSize(value.`publicKeyHex`) +
             FfiConverterUInt.allocationSize(value.`pinFailures`) +
             FfiConverterBoolean.allocationSize(value.`locked`) +
+            FfiConverterBoolean.allocationSize(value.`revoked`) +
             FfiConverterBoolean.allocationSize(value.`hasCertificate`)
     )
 
@@ -6401,6 +7549,7 @@ public object FfiConverterTypeKeyStatusInfo: FfiConverterRustBuffer<KeyStatusInf
             FfiConverterString.write(value.`publicKeyHex`, buf)
             FfiConverterUInt.write(value.`pinFailures`, buf)
             FfiConverterBoolean.write(value.`locked`, buf)
+            FfiConverterBoolean.write(value.`revoked`, buf)
             FfiConverterBoolean.write(value.`hasCertificate`, buf)
     }
 }
@@ -6797,6 +7946,226 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
 
 
 
+/**
+ * Which platform attestation a device key carries.
+ */
+
+enum class AttestationKind {
+    
+    /**
+     * Android Key Attestation: the key's certificate chain, leaf first.
+     */
+    ANDROID_KEY,
+    /**
+     * An Apple App Attest attestation object.
+     */
+    APPLE_APP_ATTEST;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttestationKind: FfiConverterRustBuffer<AttestationKind> {
+    override fun read(buf: ByteBuffer) = try {
+        AttestationKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AttestationKind) = 4UL
+
+    override fun write(value: AttestationKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What the app should do after a rejected capture.
+ */
+
+enum class CaptureAction {
+    
+    /**
+     * Take the face capture again (blur, light, distance, liveness not passed).
+     */
+    RETAKE_FACE,
+    /**
+     * Photograph the ID card again (blur, light, or a field misread).
+     */
+    RETAKE_ID_CARD,
+    /**
+     * The card itself is not acceptable (expired, not yet valid): use another document.
+     */
+    USE_VALID_ID_CARD,
+    /**
+     * Start again with a new challenge (the old one expired or was used).
+     */
+    NEW_CHALLENGE,
+    /**
+     * Record the intent statement again.
+     */
+    RERECORD_INTENT,
+    /**
+     * Try again later (a transient failure).
+     */
+    RETRY;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCaptureAction: FfiConverterRustBuffer<CaptureAction> {
+    override fun read(buf: ByteBuffer) = try {
+        CaptureAction.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: CaptureAction) = 4UL
+
+    override fun write(value: CaptureAction, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where the client keeps device keys.
+ */
+sealed class DeviceKeys: Disposable  {
+    
+    /**
+     * Owner-only files in a directory (desktop JVMs and tests; not for phones).
+     */
+    data class Directory(
+        /**
+         * The directory.
+         */
+        val `path`: kotlin.String) : DeviceKeys()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The app's platform key store.
+     */
+    data class Platform(
+        /**
+         * The store.
+         */
+        val `store`: io.inkseal.ffi.DeviceKeyStore) : DeviceKeys()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
+    override fun destroy() {
+        when(this) {
+            is DeviceKeys.Directory -> {
+                
+    Disposable.destroy(
+        this.`path`
+    )
+                
+            }
+            is DeviceKeys.Platform -> {
+                
+    Disposable.destroy(
+        this.`store`
+    )
+                
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceKeys : FfiConverterRustBuffer<DeviceKeys>{
+    override fun read(buf: ByteBuffer): DeviceKeys {
+        return when(buf.getInt()) {
+            1 -> DeviceKeys.Directory(
+                FfiConverterString.read(buf),
+                )
+            2 -> DeviceKeys.Platform(
+                FfiConverterTypeDeviceKeyStore.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: DeviceKeys): ULong = when(value) {
+        is DeviceKeys.Directory -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`path`)
+            )
+        }
+        is DeviceKeys.Platform -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeDeviceKeyStore.allocationSize(value.`store`)
+            )
+        }
+    }
+
+    override fun write(value: DeviceKeys, buf: ByteBuffer) {
+        when(value) {
+            is DeviceKeys.Directory -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`path`, buf)
+                Unit
+            }
+            is DeviceKeys.Platform -> {
+                buf.putInt(2)
+                FfiConverterTypeDeviceKeyStore.write(value.`store`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -6941,6 +8310,21 @@ sealed class InksealException: kotlin.Exception() {
     }
     
     /**
+     * The new PIN breaks the server's PIN policy (too short, one repeated digit, a straight
+     * run such as 123456): ask for another; `detail` names the rule.
+     */
+    class PinRejected(
+        
+        /**
+         * The rule.
+         */
+        val `detail`: kotlin.String
+        ) : InksealException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
      * The key is locked after too many wrong PINs: the user must be verified again
      * (unlocked by the institution) or enroll anew.
      */
@@ -6951,7 +8335,16 @@ sealed class InksealException: kotlin.Exception() {
     }
     
     /**
-     * The server does not know this key, or this device holds no share for it: enroll again.
+     * The key is revoked and never signs again: enroll anew.
+     */
+    class Revoked(
+        ) : InksealException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * This device holds no share for the key: enroll again.
      */
     class UnknownKey(
         
@@ -6962,6 +8355,65 @@ sealed class InksealException: kotlin.Exception() {
         ) : InksealException() {
         override val message
             get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The server does not accept this device's signature for the key (the device key was
+     * lost or replaced, or the key removed): enroll again.
+     */
+    class Unauthenticated(
+        
+        /**
+         * The server's words.
+         */
+        val `detail`: kotlin.String
+        ) : InksealException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The device clock is too far from the server's: ask the user to set the clock
+     * (automatic time), then retry.
+     */
+    class ClockSkew(
+        
+        /**
+         * The server's clock, Unix seconds.
+         */
+        val `serverTimeUnix`: kotlin.ULong
+        ) : InksealException() {
+        override val message
+            get() = "serverTimeUnix=${ `serverTimeUnix` }"
+    }
+    
+    /**
+     * The enrollment ticket is unknown, already used or expired: ask the institution for a
+     * new one.
+     */
+    class TicketInvalid(
+        
+        /**
+         * Why.
+         */
+        val `detail`: kotlin.String
+        ) : InksealException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * Too many requests: wait `retry_after_secs`, then retry.
+     */
+    class RateLimited(
+        
+        /**
+         * Seconds to wait.
+         */
+        val `retryAfterSecs`: kotlin.ULong
+        ) : InksealException() {
+        override val message
+            get() = "retryAfterSecs=${ `retryAfterSecs` }"
     }
     
     /**
@@ -7024,17 +8476,22 @@ sealed class InksealException: kotlin.Exception() {
     
     /**
      * A capture failed a check (photo too dark, card expired, liveness not passed, challenge
-     * expired...): show `reason` and capture again.
+     * expired...): show `reason` and do what `action` says.
      */
     class CaptureRejected(
         
         /**
          * What was wrong, in words.
          */
-        val `reason`: kotlin.String
+        val `reason`: kotlin.String, 
+        
+        /**
+         * What to do next.
+         */
+        val `action`: CaptureAction
         ) : InksealException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "reason=${ `reason` }, action=${ `action` }"
     }
     
     /**
@@ -7144,41 +8601,58 @@ public object FfiConverterTypeInksealError : FfiConverterRustBuffer<InksealExcep
             1 -> InksealException.WrongPin(
                 FfiConverterUInt.read(buf),
                 )
-            2 -> InksealException.Locked()
-            3 -> InksealException.UnknownKey(
+            2 -> InksealException.PinRejected(
                 FfiConverterString.read(buf),
                 )
-            4 -> InksealException.Network(
+            3 -> InksealException.Locked()
+            4 -> InksealException.Revoked()
+            5 -> InksealException.UnknownKey(
                 FfiConverterString.read(buf),
                 )
-            5 -> InksealException.ServerMisbehaved(
+            6 -> InksealException.Unauthenticated(
                 FfiConverterString.read(buf),
                 )
-            6 -> InksealException.Refused(
+            7 -> InksealException.ClockSkew(
+                FfiConverterULong.read(buf),
+                )
+            8 -> InksealException.TicketInvalid(
                 FfiConverterString.read(buf),
                 )
-            7 -> InksealException.EvidenceRequired(
+            9 -> InksealException.RateLimited(
+                FfiConverterULong.read(buf),
+                )
+            10 -> InksealException.Network(
                 FfiConverterString.read(buf),
                 )
-            8 -> InksealException.CaptureRejected(
+            11 -> InksealException.ServerMisbehaved(
                 FfiConverterString.read(buf),
                 )
-            9 -> InksealException.HandwritingRejected(
+            12 -> InksealException.Refused(
                 FfiConverterString.read(buf),
                 )
-            10 -> InksealException.InvalidInput(
+            13 -> InksealException.EvidenceRequired(
                 FfiConverterString.read(buf),
                 )
-            11 -> InksealException.BadDocument(
+            14 -> InksealException.CaptureRejected(
+                FfiConverterString.read(buf),
+                FfiConverterTypeCaptureAction.read(buf),
+                )
+            15 -> InksealException.HandwritingRejected(
                 FfiConverterString.read(buf),
                 )
-            12 -> InksealException.Storage(
+            16 -> InksealException.InvalidInput(
                 FfiConverterString.read(buf),
                 )
-            13 -> InksealException.Hook(
+            17 -> InksealException.BadDocument(
                 FfiConverterString.read(buf),
                 )
-            14 -> InksealException.Cancelled()
+            18 -> InksealException.Storage(
+                FfiConverterString.read(buf),
+                )
+            19 -> InksealException.Hook(
+                FfiConverterString.read(buf),
+                )
+            20 -> InksealException.Cancelled()
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
     }
@@ -7190,7 +8664,16 @@ public object FfiConverterTypeInksealError : FfiConverterRustBuffer<InksealExcep
                 4UL
                 + FfiConverterUInt.allocationSize(value.`attemptsLeft`)
             )
+            is InksealException.PinRejected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
             is InksealException.Locked -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is InksealException.Revoked -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -7198,6 +8681,26 @@ public object FfiConverterTypeInksealError : FfiConverterRustBuffer<InksealExcep
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is InksealException.Unauthenticated -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is InksealException.ClockSkew -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`serverTimeUnix`)
+            )
+            is InksealException.TicketInvalid -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is InksealException.RateLimited -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`retryAfterSecs`)
             )
             is InksealException.Network -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7223,6 +8726,7 @@ public object FfiConverterTypeInksealError : FfiConverterRustBuffer<InksealExcep
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeCaptureAction.allocationSize(value.`action`)
             )
             is InksealException.HandwritingRejected -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7263,67 +8767,97 @@ public object FfiConverterTypeInksealError : FfiConverterRustBuffer<InksealExcep
                 FfiConverterUInt.write(value.`attemptsLeft`, buf)
                 Unit
             }
-            is InksealException.Locked -> {
+            is InksealException.PinRejected -> {
                 buf.putInt(2)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is InksealException.Locked -> {
+                buf.putInt(3)
+                Unit
+            }
+            is InksealException.Revoked -> {
+                buf.putInt(4)
                 Unit
             }
             is InksealException.UnknownKey -> {
-                buf.putInt(3)
-                FfiConverterString.write(value.`detail`, buf)
-                Unit
-            }
-            is InksealException.Network -> {
-                buf.putInt(4)
-                FfiConverterString.write(value.`detail`, buf)
-                Unit
-            }
-            is InksealException.ServerMisbehaved -> {
                 buf.putInt(5)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is InksealException.Refused -> {
+            is InksealException.Unauthenticated -> {
                 buf.putInt(6)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is InksealException.EvidenceRequired -> {
+            is InksealException.ClockSkew -> {
                 buf.putInt(7)
+                FfiConverterULong.write(value.`serverTimeUnix`, buf)
+                Unit
+            }
+            is InksealException.TicketInvalid -> {
+                buf.putInt(8)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is InksealException.CaptureRejected -> {
-                buf.putInt(8)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is InksealException.HandwritingRejected -> {
+            is InksealException.RateLimited -> {
                 buf.putInt(9)
-                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterULong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
-            is InksealException.InvalidInput -> {
+            is InksealException.Network -> {
                 buf.putInt(10)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is InksealException.BadDocument -> {
+            is InksealException.ServerMisbehaved -> {
                 buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is InksealException.Storage -> {
+            is InksealException.Refused -> {
                 buf.putInt(12)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is InksealException.Hook -> {
+            is InksealException.EvidenceRequired -> {
                 buf.putInt(13)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is InksealException.Cancelled -> {
+            is InksealException.CaptureRejected -> {
                 buf.putInt(14)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeCaptureAction.write(value.`action`, buf)
+                Unit
+            }
+            is InksealException.HandwritingRejected -> {
+                buf.putInt(15)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is InksealException.InvalidInput -> {
+                buf.putInt(16)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is InksealException.BadDocument -> {
+                buf.putInt(17)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is InksealException.Storage -> {
+                buf.putInt(18)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is InksealException.Hook -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is InksealException.Cancelled -> {
+                buf.putInt(20)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -7380,6 +8914,57 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
     override fun allocationSize(value: LogLevel) = 4UL
 
     override fun write(value: LogLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why a user revokes a key.
+ */
+
+enum class RevokeReason {
+    
+    /**
+     * The phone or the PIN is compromised (lost, stolen).
+     */
+    KEY_COMPROMISE,
+    /**
+     * Replaced by a new enrollment.
+     */
+    SUPERSEDED,
+    /**
+     * The key is no longer needed.
+     */
+    CESSATION_OF_OPERATION,
+    /**
+     * No reason given.
+     */
+    UNSPECIFIED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRevokeReason: FfiConverterRustBuffer<RevokeReason> {
+    override fun read(buf: ByteBuffer) = try {
+        RevokeReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RevokeReason) = 4UL
+
+    override fun write(value: RevokeReason, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -8002,6 +9587,38 @@ public object FfiConverterOptionalTypeSealedInk: FfiConverterRustBuffer<SealedIn
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDeviceAttestationInfo: FfiConverterRustBuffer<DeviceAttestationInfo?> {
+    override fun read(buf: ByteBuffer): DeviceAttestationInfo? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDeviceAttestationInfo.read(buf)
+    }
+
+    override fun allocationSize(value: DeviceAttestationInfo?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDeviceAttestationInfo.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DeviceAttestationInfo?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDeviceAttestationInfo.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalSequenceString: FfiConverterRustBuffer<List<kotlin.String>?> {
     override fun read(buf: ByteBuffer): List<kotlin.String>? {
         if (buf.get().toInt() == 0) {
@@ -8080,6 +9697,34 @@ public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterByteArray.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<HttpHeader>> {
+    override fun read(buf: ByteBuffer): List<HttpHeader> {
+        val len = buf.getInt()
+        return List<HttpHeader>(len) {
+            FfiConverterTypeHttpHeader.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<HttpHeader>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeHttpHeader.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<HttpHeader>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeHttpHeader.write(it, buf)
         }
     }
 }

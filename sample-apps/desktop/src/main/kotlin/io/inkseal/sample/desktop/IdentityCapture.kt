@@ -21,12 +21,18 @@ data class CaptureOutcome(
 fun writeSampleCaptureFolder(folder: File) = Inkseal.writeSampleCaptureFolder(folder)
 
 /**
- * Identity proofing from a capture folder: the server's one-time challenge, the hooks reading
- * [folder] (ID card required), [document]'s digest bound in, the server's verdict. A failed
- * verdict throws InksealException.CaptureRejected.
+ * A capture from a folder: the server's one-time challenge, the hooks reading [folder] (ID card
+ * required), the [documentDigestsHex] bound in (none for identity proofing before the
+ * certificate; the prepared contract's digest before signing), the server's verdict. A failed
+ * verdict throws InksealException.CaptureRejected (with the CaptureAction to take).
  */
-suspend fun captureIdentity(client: InksealClient, keyId: String, folder: File, document: File): CaptureOutcome {
-    val info: EvidenceInfo = client.captureEvidenceFromFolder(keyId, folder, requireIdCard = true, document = document)
+suspend fun captureIdentity(
+    client: InksealClient,
+    keyId: String,
+    folder: File,
+    documentDigestsHex: List<String> = emptyList(),
+): CaptureOutcome {
+    val info: EvidenceInfo = client.captureEvidenceFromFolder(keyId, folder, requireIdCard = true, documentDigestsHex = documentDigestsHex)
     return CaptureOutcome(
         headHex = info.headHex,
         passed = info.passed,

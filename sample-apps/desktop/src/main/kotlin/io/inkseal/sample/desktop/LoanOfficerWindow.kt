@@ -3,7 +3,9 @@ package io.inkseal.sample.desktop
 import io.inkseal.CertificateInfo
 import io.inkseal.Inkseal
 import io.inkseal.InksealClient
+import io.inkseal.CaptureAction
 import io.inkseal.InksealException
+import io.inkseal.JvmDeviceKeys
 import io.inkseal.PdfSignOptions
 import io.inkseal.PdfVerification
 import io.inkseal.Placement
@@ -64,7 +66,9 @@ class LoanOfficerWindow(
     private val institutionPem = config.institutionKey.readText()
 
     private val serverField = JTextField(config.serverUrl, 28)
-    private val userField = JTextField(config.userId, 28)
+    // The one-time enrollment ticket from the bank's backend (on a phone: a deep link or QR
+    // code). A secret until used: shown masked.
+    private val ticketField = JPasswordField(config.ticket.orEmpty(), 28)
     private val nameField = JTextField(config.customerName, 28)
     private val pinField = JPasswordField(config.pin, 28)
     private val enrollButton = JButton("① 开户  Enroll")
@@ -81,7 +85,10 @@ class LoanOfficerWindow(
 
     private var client: InksealClient? = null
     private var keyId: String? = null
+    /** Identity proofing (no document): presented with the certificate request. */
     private var evidence: CaptureOutcome? = null
+    /** The liveness capture bound to the prepared contract: presented with its signature. */
+    private var signingEvidence: CaptureOutcome? = null
     private var caPem: String? = null
     private var certifiedKey: String? = null
 
@@ -96,7 +103,7 @@ class LoanOfficerWindow(
 
         val form = section("开户 · enrollment", GridBagLayout())
         formRow(form, 0, "Server URL", serverField)
-        formRow(form, 1, "客户号 user id", userField)
+        formRow(form, 1, "开户票据 ticket", ticketField)
         formRow(form, 2, "姓名 name", nameField)
         formRow(form, 3, "PIN", pinField)
         form.add(
@@ -138,38 +145,49 @@ class LoanOfficerWindow(
 
     // --- the steps ------------------------------------------------------------------------
 
-    /** Creates the customer's split key (device share under OUT/device-shares). */
+    /**
+     * Creates the customer's split key with the bank's enrollment ticket: the device share
+     * under OUT/device-shares, the device key (which signs every request) in the PKCS12 file
+     * OUT/device-keys.p12. A used or expired ticket is InksealException.TicketInvalid.
+     */
     suspend fun enroll() = withContext(Edt) {
         val pin = String(pinField.password)
+        val ticket = String(ticketField.password).trim()
+        if (ticket.isEmpty()) throw SampleFailure("paste the enrollment ticket the bank's backend issued (et-…)")
         client?.close()
-        val c = InksealClient.withShareDirectory(serverField.text.trim(), File(config.outDir, "device-shares"))
+        // A desktop JVM has no hardware key store: the sample's device keys sit in a PKCS12
+        // file (a real desktop app would keep its password in the OS keychain).
+        val deviceKeys = withContext(Dispatchers.IO) {
+            JvmDeviceKeys.pkcs12File(File(config.outDir, "device-keys.p12"), DEVICE_KEYS_PASSWORD)
+        }
+        val c = InksealClient.withShareDirectory(serverField.text.trim(), File(config.outDir, "device-shares"), deviceKeys)
         client = c
         keyId = null
         evidence = null
+        signingEvidence = null
         caPem = null
-        log("enrolling ${userField.text.trim()} …")
-        val info = c.enroll(userField.text.trim(), pin)
+        log("enrolling with ticket ${ticket.substringBefore('.')} …")
+        val info = c.enroll(ticket, pin)
         keyId = info.keyId
-        keyLabel.text = "key ${info.keyId.take(12)}…"
+        ticketField.text = ""
+        if (nameField.text.isBlank()) nameField.text = info.certificateName
+        keyLabel.text = "key ${info.keyId.take(12)}… · ${info.userId}"
         evidenceLabel.text = "identity not verified"
-        log("enrolled: key ${info.keyId}, joint SM2 public key ${info.publicKeyHex.take(18)}…")
+        log("enrolled ${info.userId} (${info.certificateName}): key ${info.keyId} chosen by the server, " +
+            "joint SM2 public key ${info.publicKeyHex.take(18)}…, device key in device-keys.p12")
     }
 
     /**
-     * Identity proofing: the server's one-time challenge, the file-based hooks reading a
-     * sample folder (ID card front/back/fields, face frames), the contract's digest bound in,
-     * the server's verdict.
+     * Identity proofing (before the certificate): the server's one-time challenge, the
+     * file-based hooks reading a sample folder (ID card front/back/fields, face frames), the
+     * server's verdict (the card's number checked against the one the bank bound to the ticket).
      */
     suspend fun verifyIdentity() = withContext(Edt) {
         val c = client ?: throw SampleFailure("enroll the customer first")
         val key = keyId ?: throw SampleFailure("enroll the customer first")
-        val folder = File(config.outDir, "capture-sample")
-        if (!File(folder, "id_fields.json").isFile) {
-            withContext(Dispatchers.IO) { writeSampleCaptureFolder(folder) }
-            log("wrote the sample capture folder $folder")
-        }
+        val folder = captureFolder()
         log("identity capture: challenge → ID card → face liveness → server verdict …")
-        val outcome = captureIdentity(c, key, folder, config.contract)
+        val outcome = captureIdentity(c, key, folder)
         if (!outcome.passed) {
             evidenceLabel.text = "rejected: ${outcome.reason}"
             throw SampleFailure("identity capture rejected: ${outcome.reason}")
@@ -180,10 +198,21 @@ class LoanOfficerWindow(
         log("identity verified: ID ${outcome.idNumberMasked ?: "-"}, evidence head ${outcome.headHex.take(16)}…, valid until $until")
     }
 
+    /** The sample capture folder (the file-based hooks' camera), written on first use. */
+    private suspend fun captureFolder(): File {
+        val folder = File(config.outDir, "capture-sample")
+        if (!File(folder, "id_fields.json").isFile) {
+            withContext(Dispatchers.IO) { writeSampleCaptureFolder(folder) }
+            log("wrote the sample capture folder $folder")
+        }
+        return folder
+    }
+
     /**
-     * Seals the handwriting to the institution, gets the certificate if needed, signs the
-     * contract at the keyword (bound to the evidence), verifies it, renders the page and shows
-     * the verdict.
+     * Seals the handwriting to the institution, gets the certificate if needed (presenting the
+     * identity proofing), prepares the contract's signature at the keyword, captures liveness
+     * bound to its digest, co-signs it with that evidence, verifies it, renders the page and
+     * shows the verdict.
      */
     suspend fun signContract(): SignedContract = withContext(Edt) {
         val c = client ?: throw SampleFailure("enroll the customer first")
@@ -209,12 +238,21 @@ class LoanOfficerWindow(
             location = "上海",
             labelLines = listOf(nameField.text.trim(), LocalDate.now(ZoneId.of("Asia/Shanghai")).toString()),
             handwriting = sealed,
-            evidenceHeadHex = evidence?.headHex,
         )
         val out = File(config.outDir, "contract-signed.pdf")
-        log("co-signing ${config.contract.name} at “${config.keyword}” on page ${config.page}" +
-            (evidence?.let { " with evidence ${it.headHex.take(12)}…" } ?: " without evidence"))
-        c.signPdf(key, pin, config.contract, out, options) { stage, _ -> SwingUtilities.invokeLater { log("  signPdf: $stage") } }
+        // Two steps so that the liveness evidence binds this exact signature revision: prepare
+        // (no network), capture with its digest, co-sign the prepared revision.
+        c.preparePdf(key, config.contract, options).use { prepared ->
+            log("prepared the signature of ${config.contract.name} at “${config.keyword}” on page ${config.page}: " +
+                "document digest ${prepared.documentDigestHex.take(16)}…")
+            log("liveness capture bound to the contract: challenge → ID card → face → server verdict …")
+            val bound = captureIdentity(c, key, captureFolder(), listOf(prepared.documentDigestHex))
+            signingEvidence = bound
+            log("co-signing with evidence ${bound.headHex.take(12)}…")
+            c.signPreparedPdf(pin, prepared, out, bound.headHex) { stage, _ ->
+                SwingUtilities.invokeLater { log("  signPreparedPdf: $stage") }
+            }
+        }
 
         val report = Inkseal.verifyPdf(out, listOf(anchor))
         val png = File(config.outDir, "contract-signed-page${config.page}.png")
@@ -237,8 +275,9 @@ class LoanOfficerWindow(
                 add("problems: ${if (sig.problems.isEmpty()) "none" else sig.problems.joinToString("; ")}")
             }
             add("")
-            add(evidence?.let { "identity evidence: ${it.headHex.take(24)}… (ID ${it.idNumberMasked ?: "-"})" }
-                ?: "identity evidence: none")
+            add(evidence?.let { "identity proofing: ${it.headHex.take(24)}… (ID ${it.idNumberMasked ?: "-"})" }
+                ?: "identity proofing: none")
+            add(signingEvidence?.let { "liveness bound to the contract: ${it.headHex.take(24)}…" } ?: "liveness for the contract: none")
             add("handwriting: ${quality.strokes} strokes, ${quality.points} points, ${quality.durationMs} ms")
             add("page image: ${png.name} (pdftoppm)")
         }
@@ -272,7 +311,20 @@ class LoanOfficerWindow(
         is InksealException.Locked -> "密钥已锁定 · the key is locked after too many wrong PINs: verify the customer and enroll again"
         is InksealException.EvidenceRequired -> "需要身份核验 · the server requires a fresh identity check bound to this signature: " +
             "press “Verify identity”, then sign again (${e.detail})"
-        is InksealException.CaptureRejected -> "身份核验未通过 · capture rejected: ${e.reason}. Capture again."
+        is InksealException.CaptureRejected -> "身份核验未通过 · capture rejected: ${e.reason}. " + when (e.action) {
+            CaptureAction.RETAKE_FACE -> "Film the face again."
+            CaptureAction.RETAKE_ID_CARD -> "Photograph the ID card again."
+            CaptureAction.USE_VALID_ID_CARD -> "This card is not valid: use another document."
+            CaptureAction.NEW_CHALLENGE -> "Start the capture again."
+            CaptureAction.RERECORD_INTENT -> "Record the statement again."
+            CaptureAction.RETRY -> "Try again in a moment."
+        }
+        is InksealException.TicketInvalid -> "开户票据无效 · the enrollment ticket is used or expired: ask the bank for a new one (${e.detail})"
+        is InksealException.PinRejected -> "PIN 过于简单 · choose another PIN: ${e.detail}"
+        is InksealException.Unauthenticated -> "设备未被识别 · this device is not recognised for the key: enroll again (${e.detail})"
+        is InksealException.Revoked -> "密钥已吊销 · the key is revoked: enroll again with a new ticket"
+        is InksealException.ClockSkew -> "设备时间不准 · set this computer's clock (automatic time), then retry"
+        is InksealException.RateLimited -> "请求过于频繁 · too many requests: retry in ${e.retryAfterSecs} s"
         is InksealException.HandwritingRejected -> "请重新签名 · please sign again: ${e.reason}"
         is InksealException.Network -> "无法连接服务器 · the server cannot be reached: ${e.detail}"
         is InksealException.UnknownKey -> "unknown key: enroll again (${e.detail})"
@@ -337,6 +389,9 @@ class LoanOfficerWindow(
 }
 
 private fun yes(b: Boolean) = if (b) "yes" else "NO"
+
+/** The sample's PKCS12 device key file password ($INKSEAL_DEVICE_KEYS_PASSWORD, else a fixed demo one). */
+private val DEVICE_KEYS_PASSWORD: String = System.getenv("INKSEAL_DEVICE_KEYS_PASSWORD") ?: "inkseal-desktop-sample"
 
 fun pem(der: ByteArray): String =
     "-----BEGIN CERTIFICATE-----\n" +

@@ -68,8 +68,9 @@ private fun runInteractive(config: SampleConfig) {
 }
 
 /**
- * The unattended flow: enroll, verify identity, replay the strokes
- * through the pad, sign, verify, show the page, screenshot, check it. Returns the exit code.
+ * The unattended flow: enroll with the ticket, verify identity, replay the strokes through the
+ * pad, prepare, capture liveness bound to the contract, sign, verify, show the page,
+ * screenshot, check it. Returns the exit code.
  */
 private fun runScripted(config: SampleConfig): Int {
     val strokes = StrokesFile.load(config.scripted!!)
@@ -156,7 +157,7 @@ private suspend fun settle() {
 }
 
 private val VALUED = setOf(
-    "server", "institution-key", "contract", "keyword", "page", "out", "user-id", "name", "pin",
+    "server", "institution-key", "contract", "keyword", "page", "out", "ticket", "name", "pin",
     "library", "scripted", "screenshot", "check-screenshot", "expect-size",
 )
 
@@ -202,7 +203,7 @@ private fun configOf(o: Map<String, String>): SampleConfig {
         keyword = o["keyword"] ?: "借款人（签字）：",
         page = o["page"]?.toIntOrNull()?.takeIf { it >= 1 } ?: if (o["page"] == null) 3 else throw IllegalArgumentException("--page N (1-based)"),
         outDir = out,
-        userId = o["user-id"] ?: "customer-zhangsan",
+        ticket = o["ticket"] ?: System.getenv("INKSEAL_TICKET")?.takeIf { it.isNotBlank() },
         customerName = o["name"] ?: signer ?: "张三",
         pin = o["pin"] ?: "246810",
         scripted = scripted,

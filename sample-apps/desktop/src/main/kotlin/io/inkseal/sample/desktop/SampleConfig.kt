@@ -10,7 +10,8 @@ data class SampleConfig(
     val keyword: String,
     val page: Int,
     val outDir: File,
-    val userId: String,
+    /** The enrollment ticket the bank's backend issued (--ticket, else $INKSEAL_TICKET). */
+    val ticket: String?,
     val customerName: String,
     val pin: String,
     val scripted: File?,
@@ -30,8 +31,9 @@ const val USAGE = """inkseal desktop sample: the loan officer's flow (enroll, ve
   --contract PDF            the contract (default tests/data/loan-contract-zh.pdf)
   --keyword TEXT            where the signature goes (default 借款人（签字）：)
   --page N                  the keyword's page, also the page shown (default 3)
-  --out DIR                 device shares, capture sample folder, signed PDF, page image (default: a new temp dir)
-  --user-id ID              the customer's user id (default customer-zhangsan)
+  --out DIR                 device shares and keys, capture sample folder, signed PDF, page image (default: a new temp dir)
+  --ticket TICKET           the enrollment ticket (et-...) the bank's backend issued for the customer
+                            (default: the environment variable INKSEAL_TICKET, which keeps it out of `ps`)
   --name NAME               the customer's name under the ink (default 张三, or the strokes file's "signer")
   --pin PIN                 the customer's PIN (default 246810)
   --library FILE            libinkseal_ffi.so to load with System.load (default: JNA finds it on jna.library.path)

@@ -59,19 +59,26 @@ import kotlinx.coroutines.suspendCancellableCoroutine
 /**
  * Identity capture: a start button while nothing is asked, then whatever the library's hooks
  * ask for (the ID card first, then the face), then the server's verdict moves the flow on.
+ * Without [onStart] (the liveness check bound to the contract, started by signing) it only
+ * shows what the hooks ask for.
  */
 @Composable
-fun CaptureScreen(state: UiState, coordinator: CaptureCoordinator, onStart: () -> Unit) {
+fun CaptureScreen(state: UiState, coordinator: CaptureCoordinator, onStart: (() -> Unit)?) {
     val request by coordinator.request.collectAsStateWithLifecycle()
     CameraPermission {
         when (val r = request) {
             is CaptureCoordinator.Request.IdCard -> IdCardCapture(r, onCancel = coordinator::cancel)
             is CaptureCoordinator.Request.Liveness -> LivenessCapture(r, onCancel = coordinator::cancel)
             null -> Column(Modifier.fillMaxSize().padding(48.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
-                Text("身份核验", style = MaterialTheme.typography.headlineMedium)
-                Text("先拍摄客户身份证正反面并由柜员确认信息，再进行人脸活体检测。结果由签名服务器判定，并与本合同绑定。")
-                state.captureError?.let { Text("未通过：$it", color = MaterialTheme.colorScheme.error) }
-                Button(onClick = onStart, enabled = !state.busy) { Text(if (state.captureError == null) "开始核验" else "重新核验") }
+                if (onStart == null) {
+                    Text("签署确认", style = MaterialTheme.typography.headlineMedium)
+                    Text("请客户正对屏幕完成活体检测：结果与本合同的摘要绑定，仅可用于本次签署。")
+                } else {
+                    Text("身份核验", style = MaterialTheme.typography.headlineMedium)
+                    Text("先拍摄客户身份证正反面并由柜员确认信息，再进行人脸活体检测。结果由签名服务器判定（身份证号与开户票据核对）。")
+                    state.captureError?.let { Text("未通过：$it", color = MaterialTheme.colorScheme.error) }
+                    Button(onClick = onStart, enabled = !state.busy) { Text(if (state.captureError == null) "开始核验" else "重新核验") }
+                }
                 if (state.busy) Text("等待服务器判定…")
             }
         }

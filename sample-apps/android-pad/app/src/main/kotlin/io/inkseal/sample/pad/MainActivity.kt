@@ -1,5 +1,6 @@
 package io.inkseal.sample.pad
 
+import android.content.Intent
 import android.os.Bundle
 import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
@@ -29,11 +30,29 @@ class MainActivity : ComponentActivity() {
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
+        if (savedInstanceState == null) receiveTicket(intent)
         setContent {
             MaterialTheme {
                 Surface(Modifier.fillMaxSize()) { LoanFlowApp(flow) }
             }
         }
+    }
+
+    override fun onNewIntent(intent: Intent) {
+        super.onNewIntent(intent)
+        receiveTicket(intent)
+    }
+
+    /**
+     * inkseal://enroll?ticket=et-…[&server=https://…]: the bank's teller system hands over the
+     * enrollment ticket it obtained from POST /v1/admin/tickets (a QR code carrying the same
+     * link works through the camera app).
+     */
+    private fun receiveTicket(intent: Intent?) {
+        val uri = intent?.data ?: return
+        if (uri.scheme != "inkseal" || uri.host != "enroll") return
+        val ticket = uri.getQueryParameter("ticket")?.takeIf { it.startsWith("et-") } ?: return
+        flow.receiveTicket(ticket, uri.getQueryParameter("server")?.takeIf { it.startsWith("https://") })
     }
 }
 
@@ -46,7 +65,7 @@ fun LoanFlowApp(flow: LoanFlowViewModel) {
         Step.Login -> 0
         Step.Enroll -> 1
         Step.Capture -> 2
-        Step.Sign -> 3
+        Step.Sign, Step.Confirm -> 3
         is Step.Done -> 4
     }
     Column(Modifier.fillMaxSize()) {
@@ -63,6 +82,8 @@ fun LoanFlowApp(flow: LoanFlowViewModel) {
                 Step.Enroll -> EnrollScreen(state, flow::enroll)
                 Step.Capture -> CaptureScreen(state, flow.capture, flow::captureIdentity)
                 Step.Sign -> SignScreen(state, flow)
+                // The liveness capture bound to the prepared contract runs inside sign().
+                Step.Confirm -> CaptureScreen(state, flow.capture, onStart = null)
                 is Step.Done -> ResultScreen(step, flow::restart)
             }
         }

@@ -31,7 +31,6 @@ import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
-import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
@@ -42,17 +41,21 @@ import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.unit.sp
 
+/**
+ * The server and the customer's enrollment ticket. The bank's backend issues the ticket (after
+ * its own KYC) and the teller system opens inkseal://enroll?ticket=et-… on this tablet, which
+ * fills the field (MainActivity); pasting it, or the text of a scanned QR code, works too.
+ */
 @Composable
-fun LoginScreen(state: UiState, onLogin: (serverUrl: String, userId: String, name: String) -> Unit) {
-    var server by rememberSaveable { mutableStateOf(state.serverUrl) }
-    var user by rememberSaveable { mutableStateOf("") }
-    var name by rememberSaveable { mutableStateOf("") }
+fun LoginScreen(state: UiState, onLogin: (serverUrl: String, ticket: String) -> Unit) {
+    var server by remember(state.serverUrl) { mutableStateOf(state.serverUrl) }
+    var ticket by remember(state.ticket) { mutableStateOf(state.ticket) }
     Column(Modifier.padding(48.dp).width(520.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
-        Text("柜员登录", style = MaterialTheme.typography.headlineMedium)
+        Text("开户", style = MaterialTheme.typography.headlineMedium)
         OutlinedTextField(server, { server = it }, label = { Text("签名服务器 URL") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(user, { user = it }, label = { Text("客户号") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(name, { name = it }, label = { Text("客户姓名") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-        Button(onClick = { onLogin(server.trim(), user.trim(), name.trim()) }, enabled = !state.busy && server.isNotBlank() && user.isNotBlank() && name.isNotBlank()) {
+        OutlinedTextField(ticket, { ticket = it }, label = { Text("开户票据（后台下发，et-…）") }, singleLine = true, modifier = Modifier.fillMaxWidth())
+        Text("票据由银行后台在核实客户后签发，只能使用一次。", style = MaterialTheme.typography.bodySmall)
+        Button(onClick = { onLogin(server.trim(), ticket.trim()) }, enabled = !state.busy && server.isNotBlank() && ticket.startsWith("et-")) {
             Text("开始办理")
         }
     }
@@ -67,6 +70,7 @@ fun EnrollScreen(state: UiState, onEnroll: (pin: String) -> Unit) {
         Text("请客户设置 6 位签名 PIN", style = MaterialTheme.typography.headlineMedium)
         Text(if (first == null) "请输入 PIN" else "请再次输入 PIN")
         if (mismatch) Text("两次输入不一致，请重新设置", color = MaterialTheme.colorScheme.error)
+        state.enrollError?.let { Text(it, color = MaterialTheme.colorScheme.error) }
         PinPad(enabled = !state.busy) { pin ->
             val chosen = first
             when {
@@ -122,7 +126,7 @@ fun SignScreen(state: UiState, flow: LoanFlowViewModel) {
             }
         }
         Column(Modifier.weight(1f), verticalArrangement = Arrangement.spacedBy(12.dp)) {
-            Text("借款人签名", style = MaterialTheme.typography.headlineSmall)
+            Text("借款人签名：${state.customerName}", style = MaterialTheme.typography.headlineSmall)
             state.evidence?.let { Text("身份核验通过：${it.idNumberMasked ?: ""}", color = Color(0xFF1E7D32)) }
             SignaturePad(
                 flow.pad,
