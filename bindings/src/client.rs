@@ -246,7 +246,7 @@ impl InksealClient {
         report(&progress, "writing", 0.8)?;
         inkseal_fs::write_atomically(
             std::path::Path::new(&output_path),
-            &[&input, &tail],
+            &[input, &tail],
             inkseal_fs::Visibility::Default,
         )
         .map_err(|e| InksealError::Storage {

@@ -29,6 +29,10 @@ pub struct CosignArgs {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// INSECURE, to measure what durability costs: the server skips the fsync that makes an
+    /// answered signature survive a power failure.
+    #[arg(long)]
+    insecure_no_fsync: bool,
 }
 
 pub async fn run(cmd: BenchCommand) -> Result<(), String> {
@@ -53,6 +57,7 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     // A load test is one address hammering the server: the per-address and per-key request
     // rates are lifted (connection caps stay).
     config.limits = config.limits.without_rates();
+    config.insecure.no_fsync = args.insecure_no_fsync;
     let server = inkseal_server::start(config)
         .await
         .map_err(|e| e.to_string())?;
@@ -126,8 +131,15 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     let openssl_rate = openssl_sm2_rate();
 
     println!(
-        "co-signing benchmark ({} clients, {} s, loopback HTTP, SQLite, file vault)",
-        args.clients, args.seconds
+        "co-signing benchmark ({} clients, {} s, loopback HTTP, device-signed requests, SQLite {}, \
+         file vault)",
+        args.clients,
+        args.seconds,
+        if args.insecure_no_fsync {
+            "WITHOUT fsync (INSECURE, measurement only)"
+        } else {
+            "synced to disk before each answer"
+        }
     );
     println!(
         "  co-signatures:            {:>9.0} /s  ({} signatures)",

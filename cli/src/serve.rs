@@ -231,6 +231,7 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
     config.insecure = Insecure {
         plain_http_off_loopback: args.insecure_plain_http,
         test_liveness_vendor: args.insecure_test_liveness_vendor,
+        no_fsync: false,
     };
     Ok(config)
 }

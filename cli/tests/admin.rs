@@ -91,6 +91,9 @@ fn credentials_are_made_listed_and_revoked_from_the_command_line() {
     assert!(!out.status.success(), "revoking twice is an error");
 }
 
+/// One audit row as stored: seq, time, kind, key, actor, client, detail.
+type Row = (u64, u64, String, Option<String>, String, String, String);
+
 /// Delete entry `victim` and renumber and re-hash every entry after it, as someone with full
 /// access to the database (but not to the vault) would.
 fn delete_and_rehash(db: &Path, victim: u64) {
@@ -100,7 +103,7 @@ fn delete_and_rehash(db: &Path, victim: u64) {
     let mut st = conn
         .prepare("SELECT seq, at_ms, kind, key_id, actor, client, detail FROM audit ORDER BY seq")
         .expect("prepare");
-    let rows: Vec<(u64, u64, String, Option<String>, String, String, String)> = st
+    let rows: Vec<Row> = st
         .query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)? as u64,

@@ -24,7 +24,9 @@ fn per_second(label: &str, n: u64, elapsed: Duration) {
 
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (service, _) = build_service(&ServerConfig::new(dir.path())).expect("service");
+    let mut config = ServerConfig::new(dir.path());
+    config.insecure.no_fsync = std::env::var_os("INKSEAL_BENCH_NO_FSYNC").is_some();
+    let (service, _) = build_service(&config).expect("service");
     let system = Caller::system();
     let ticket = service
         .enrollment()

@@ -69,6 +69,9 @@ pub struct Insecure {
     pub plain_http_off_loopback: bool,
     /// Accept the deterministic test liveness vendor, whose verdict anyone can forge.
     pub test_liveness_vendor: bool,
+    /// Skip the fsync after durable writes (only `inkseal bench cosign --insecure-no-fsync`,
+    /// to measure what durability costs): an answered request may be lost on a power failure.
+    pub no_fsync: bool,
 }
 
 /// Everything [`start`] needs.
@@ -243,7 +246,13 @@ pub fn build_service(config: &ServerConfig) -> Result<(CosignService, Vec<String
     let mut warnings = Vec::new();
     let vendors = config.vendors()?;
     secure_data_dir(&config.data_dir, &mut warnings)?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("inkseal.db"))?);
+    let db = config.data_dir.join("inkseal.db");
+    let store: Arc<dyn Store> = Arc::new(if config.insecure.no_fsync {
+        warnings.push("INSECURE: writes are not synced to disk (benchmark only)".into());
+        SqliteStore::open_without_fsync_insecure(&db)?
+    } else {
+        SqliteStore::open(&db)?
+    });
     let vault: Arc<dyn ShareVault> = match &config.vault {
         VaultChoice::File => Arc::new(FileVault::open_or_create(
             &config.data_dir.join("master.key"),

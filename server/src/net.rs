@@ -88,10 +88,12 @@ fn take_slot(counts: &Arc<Mutex<ConnectionCounts>>, ip: IpAddr, limits: &Limits)
 }
 
 /// A stream that fails with `TimedOut` once no byte was read or written for `timeout` while
-/// the other side is waited on.
+/// the other side is waited on. Activity only stamps the time; the one timer is re-armed when
+/// it fires early, so a busy connection costs no timer operations per read.
 struct IdleTimeout<S> {
     inner: S,
     timeout: Duration,
+    last: tokio::time::Instant,
     deadline: Pin<Box<tokio::time::Sleep>>,
 }
 
@@ -100,22 +102,31 @@ impl<S> IdleTimeout<S> {
         IdleTimeout {
             inner,
             timeout,
+            last: tokio::time::Instant::now(),
             deadline: Box::pin(tokio::time::sleep(timeout)),
         }
     }
 
     fn moved(&mut self) {
-        let next = tokio::time::Instant::now() + self.timeout;
-        self.deadline.as_mut().reset(next);
+        self.last = tokio::time::Instant::now();
     }
 
     fn check(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Error> {
-        match self.deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "connection idle for too long",
-            )),
-            Poll::Pending => Poll::Pending,
+        loop {
+            match self.deadline.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) => {
+                    let due = self.last + self.timeout;
+                    if tokio::time::Instant::now() >= due {
+                        return Poll::Ready(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "connection idle for too long",
+                        ));
+                    }
+                    // Bytes moved since the timer was armed: wait until the new due time.
+                    self.deadline.as_mut().reset(due);
+                }
+            }
         }
     }
 }

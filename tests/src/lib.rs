@@ -239,10 +239,14 @@ impl RawDevice {
         let target = inkseal_httpsig::RequestTarget::new(method, path, body).expect("target");
         let keys = &self.keys;
         let signer = |m: &[u8]| {
-            let der = keys
+            let bytes = keys
                 .sign(&alias, m)
                 .map_err(|e| inkseal_httpsig::SignerError::new(e.to_string()))?;
-            inkseal_httpsig::signature_from_der(&der)
+            // The file store answers r || s; platform stores answer DER.
+            match p256::ecdsa::Signature::from_slice(&bytes) {
+                Ok(sig) if bytes.len() == 64 => Ok(sig),
+                _ => inkseal_httpsig::signature_from_der(&bytes),
+            }
         };
         let h = inkseal_httpsig::sign_request(&target, &params, &signer).expect("sign");
         vec![

@@ -79,13 +79,15 @@ async fn never_more_than_five_wrong_pins_are_compared_under_any_concurrency() {
             .entry(body["code"].as_str().unwrap_or("?").to_owned())
             .or_default() += 1;
     }
-    // Exactly five PINs were compared: four answered "wrong", the fifth locked the key; every
-    // other request was told the key is locked or that the last attempts were being checked.
+    // Exactly five PINs were compared; every other request was told the key is locked or that
+    // the last attempts were being checked. (A compared PIN is answered "wrong" while the key
+    // is open, "locked" once the attempts still in flight have used up the count.)
     assert_eq!(server.service().metrics().pin_comparisons, 5, "{codes:?}");
-    assert_eq!(codes.get("wrong_pin"), Some(&4), "{codes:?}");
+    let count = |c: &str| codes.get(c).copied().unwrap_or(0);
+    assert!((1..=4).contains(&count("wrong_pin")), "{codes:?}");
     assert_eq!(
-        codes.get("locked").copied().unwrap_or(0) + codes.get("rate_limited").copied().unwrap_or(0),
-        124,
+        count("wrong_pin") + count("locked") + count("rate_limited"),
+        128,
         "{codes:?}"
     );
     let audit = backend.audit().await;

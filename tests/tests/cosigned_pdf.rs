@@ -77,7 +77,7 @@ async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
             .signer
             .as_deref()
             .unwrap_or("")
-            .contains("borrower-11010519491231002X")
+            .contains("customer-0042")
     );
 
     // The wrong PIN never produces a PDF signature.

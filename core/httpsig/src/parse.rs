@@ -1,7 +1,6 @@
 //! The server's side: strict parsing of the three headers and verification.
 
 use base64ct::{Base64, Encoding};
-use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
@@ -91,8 +90,13 @@ impl ParsedSignature {
             return Err(HttpSigError::DigestMismatch);
         }
         let base = build_base(target, &self.content_digest, &self.signature_params);
-        key.verify(base.as_bytes(), &self.signature)
-            .map_err(|_| HttpSigError::BadSignature)
+        let point = key.to_sec1_point(false);
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            point.as_bytes(),
+        )
+        .verify(base.as_bytes(), &self.signature.to_bytes())
+        .map_err(|_| HttpSigError::BadSignature)
     }
 }
 

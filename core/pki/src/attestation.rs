@@ -28,10 +28,10 @@
 //! The caller decides what a security level is worth: `Software` means the key is not in
 //! hardware at all.
 
-use crate::algorithm::{Signed, ec_public_key_parts};
+use crate::algorithm::ec_public_key_parts;
 use crate::error::{PkiError, malformed};
 use crate::time;
-use crate::verify::MAX_CERTIFICATE_BYTES;
+use crate::verify::{MAX_CERTIFICATE_BYTES, ParsedCertificate};
 use der::asn1::{Any, ObjectIdentifier, OctetString};
 use der::{Decode, Encode, Enumerated, Sequence, Tag, Tagged};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
@@ -95,11 +95,7 @@ struct KeyDescription {
 }
 
 /// A parsed certificate with the exact bytes its signature covers.
-struct ChainCertificate<'a> {
-    certificate: Certificate,
-    signed: Signed<'a>,
-    tbs: Vec<u8>,
-}
+type ChainCertificate<'a> = ParsedCertificate<'a>;
 
 /// Verify an Android Key Attestation chain for the device key and return what it attests.
 ///
@@ -217,26 +213,6 @@ pub fn verify_android_key_attestation(
         keymint_security_level: description.keymint_security_level,
         chain_length: chain.len(),
     })
-}
-
-impl<'a> ChainCertificate<'a> {
-    fn parse(der: &'a [u8]) -> Result<Self, PkiError> {
-        if der.len() > MAX_CERTIFICATE_BYTES {
-            return Err(PkiError::TooLarge(MAX_CERTIFICATE_BYTES));
-        }
-        let (signed, tbs) = Signed::parse(der, "certificate")?;
-        let certificate = Certificate::from_der(der).map_err(malformed("certificate"))?;
-        if certificate.signature_algorithm() != certificate.tbs_certificate().signature() {
-            return Err(PkiError::Malformed(
-                "signatureAlgorithm differs from the TBSCertificate's signature field".into(),
-            ));
-        }
-        Ok(ChainCertificate {
-            certificate,
-            signed,
-            tbs,
-        })
-    }
 }
 
 /// The DER SubjectPublicKeyInfo of each trusted root certificate.

@@ -12,7 +12,7 @@
 use crate::algorithm::{Signed, key_identifier, sm2_with_sm3, verify_sm2};
 use crate::error::{PkiError, encoding, malformed};
 use crate::key::CaKey;
-use crate::verify::ParsedCertificate;
+use crate::verify::{ParsedCertificate, require_ca_usage};
 use const_oid::AssociatedOid;
 use const_oid::db::rfc5280::{ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_CRL_NUMBER, ID_CE_CRL_REASONS};
 use der::asn1::OctetString;
@@ -22,9 +22,7 @@ use std::time::Duration;
 use x509_cert::Version;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::ext::pkix::crl::CrlReason;
-use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CrlNumber, KeyUsage, KeyUsages, SubjectKeyIdentifier,
-};
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, KeyUsages, SubjectKeyIdentifier};
 use x509_cert::ext::{Extension, Extensions};
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Time;
@@ -367,23 +365,7 @@ fn uint_to_u64(bytes: &[u8]) -> Option<u64> {
 
 /// Require basicConstraints CA:true and, when keyUsage is present, cRLSign.
 fn require_crl_signer(ca: &ParsedCertificate<'_>) -> Result<(), PkiError> {
-    let tbs = ca.certificate.tbs_certificate();
-    let is_ca = tbs
-        .get_extension::<BasicConstraints>()
-        .map_err(malformed("basicConstraints"))?
-        .is_some_and(|(_, bc)| bc.ca);
-    if !is_ca {
-        return Err(PkiError::NotCa);
-    }
-    if let Some((_, usage)) = tbs
-        .get_extension::<KeyUsage>()
-        .map_err(malformed("keyUsage"))?
-    {
-        if !usage.0.contains(KeyUsages::CRLSign) {
-            return Err(PkiError::NotCrlSigner);
-        }
-    }
-    Ok(())
+    require_ca_usage(ca, KeyUsages::CRLSign, PkiError::NotCrlSigner)
 }
 
 /// Refuse repeated extensions and critical extensions not in `understood`.

@@ -14,8 +14,8 @@ pub const MAX_CERTIFICATE_BYTES: usize = 16 * 1024;
 /// A parsed certificate together with the exact bytes its signature covers.
 pub(crate) struct ParsedCertificate<'a> {
     pub(crate) certificate: Certificate,
-    signed: Signed<'a>,
-    tbs: Vec<u8>,
+    pub(crate) signed: Signed<'a>,
+    pub(crate) tbs: Vec<u8>,
 }
 
 impl<'a> ParsedCertificate<'a> {
@@ -44,6 +44,15 @@ impl<'a> ParsedCertificate<'a> {
 
 /// Require basicConstraints CA:true and, when keyUsage is present, keyCertSign.
 pub(crate) fn require_ca(issuer: &ParsedCertificate<'_>) -> Result<(), PkiError> {
+    require_ca_usage(issuer, KeyUsages::KeyCertSign, PkiError::NotCa)
+}
+
+/// Require basicConstraints CA:true and, when keyUsage is present, `usage` (else `missing`).
+pub(crate) fn require_ca_usage(
+    issuer: &ParsedCertificate<'_>,
+    usage: KeyUsages,
+    missing: PkiError,
+) -> Result<(), PkiError> {
     let tbs = issuer.certificate.tbs_certificate();
     let is_ca = tbs
         .get_extension::<BasicConstraints>()
@@ -52,12 +61,12 @@ pub(crate) fn require_ca(issuer: &ParsedCertificate<'_>) -> Result<(), PkiError>
     if !is_ca {
         return Err(PkiError::NotCa);
     }
-    if let Some((_, usage)) = tbs
+    if let Some((_, present)) = tbs
         .get_extension::<KeyUsage>()
         .map_err(malformed("keyUsage"))?
     {
-        if !usage.0.contains(KeyUsages::KeyCertSign) {
-            return Err(PkiError::NotCa);
+        if !present.0.contains(usage) {
+            return Err(missing);
         }
     }
     Ok(())

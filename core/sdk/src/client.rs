@@ -87,6 +87,8 @@ pub struct CosignClient {
     pin_policy: PinPolicy,
     /// Shares already loaded from the store (with their verification tables), by key id.
     shares: Arc<Mutex<HashMap<String, Arc<ClientKeyShare>>>>,
+    /// Device key aliases already read from the store, by key id.
+    aliases: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl std::fmt::Debug for CosignClient {
@@ -166,6 +168,7 @@ impl CosignClient {
             retries: config.retries,
             pin_policy: config.pin_policy,
             shares: Arc::default(),
+            aliases: Arc::default(),
         })
     }
 
@@ -202,12 +205,16 @@ impl CosignClient {
         let target = RequestTarget::new(method, &full_path, body)
             .map_err(|e| SdkError::InvalidInput(format!("request signature: {e}")))?;
         let base = inkseal_httpsig::signature_base(&target, &params);
-        let store = self.device_keys.clone();
-        let alias = alias.to_owned();
-        // A platform key store may block (a biometric prompt): run it off the async threads.
-        let signed = tokio::task::spawn_blocking(move || store.sign(&alias, base.as_bytes()))
-            .await
-            .map_err(|e| SdkError::Storage(format!("device key task: {e}")))??;
+        let signed = if self.device_keys.may_block() {
+            // A platform key store may block (a biometric prompt): off the async threads.
+            let store = self.device_keys.clone();
+            let alias = alias.to_owned();
+            tokio::task::spawn_blocking(move || store.sign(&alias, base.as_bytes()))
+                .await
+                .map_err(|e| SdkError::Storage(format!("device key task: {e}")))??
+        } else {
+            self.device_keys.sign(alias, base.as_bytes())?
+        };
         let signature = signature_from_store(&signed)?;
         let signer = move |_: &[u8]| Ok::<_, SignerError>(signature);
         let signed = inkseal_httpsig::sign_request(&target, &params, &signer)
@@ -326,12 +333,26 @@ impl CosignClient {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, SdkError> {
-        let stored = self.stored(key_id)?;
+        let alias = self.device_key_alias(key_id)?;
         let auth = Auth {
             keyid: key_id,
-            alias: &stored.device_key_alias,
+            alias: &alias,
         };
         self.send(method, path, body, auth).await
+    }
+
+    /// The alias of `key_id`'s device key, from the cache or the store.
+    fn device_key_alias(&self, key_id: &str) -> Result<String, SdkError> {
+        let lock_err = || SdkError::Storage("alias cache poisoned".into());
+        if let Some(a) = self.aliases.lock().map_err(|_| lock_err())?.get(key_id) {
+            return Ok(a.clone());
+        }
+        let alias = self.stored(key_id)?.device_key_alias.clone();
+        self.aliases
+            .lock()
+            .map_err(|_| lock_err())?
+            .insert(key_id.to_owned(), alias.clone());
+        Ok(alias)
     }
 
     /// The device share for `key_id`, from the cache or the store.
@@ -605,6 +626,10 @@ impl CosignClient {
         self.shares
             .lock()
             .map_err(|_| SdkError::Storage("share cache poisoned".into()))?
+            .remove(key_id);
+        self.aliases
+            .lock()
+            .map_err(|_| SdkError::Storage("alias cache poisoned".into()))?
             .remove(key_id);
         Ok(())
     }

@@ -36,6 +36,11 @@ pub trait DeviceKeyStore: Send + Sync {
     fn sign(&self, alias: &str, message: &[u8]) -> Result<Vec<u8>, SdkError>;
     /// Forget the key `alias` (nothing to do when there is none).
     fn delete(&self, alias: &str) -> Result<(), SdkError>;
+    /// Whether `sign` may block (a user-authentication prompt, a hardware round trip): the
+    /// client then calls it on a blocking thread. Platform stores keep the default.
+    fn may_block(&self) -> bool {
+        true
+    }
 }
 
 /// Turn what a [`DeviceKeyStore`] returned into a P-256 signature.
@@ -50,14 +55,43 @@ pub(crate) fn signature_from_store(bytes: &[u8]) -> Result<p256::ecdsa::Signatur
     })
 }
 
+/// A device key ready to sign (ring's ECDSA signs about five times faster than p256's).
+#[derive(Clone)]
+struct Loaded(std::sync::Arc<ring::signature::EcdsaKeyPair>);
+
+impl Loaded {
+    fn new(key: &SigningKey) -> Result<Self, SdkError> {
+        let secret = zeroize::Zeroizing::new(key.to_bytes());
+        let public = key.verifying_key().to_sec1_point(false);
+        ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            secret.as_slice(),
+            public.as_bytes(),
+            &ring::rand::SystemRandom::new(),
+        )
+        .map(|k| Loaded(std::sync::Arc::new(k)))
+        .map_err(|_| SdkError::Storage("device key: unusable key".into()))
+    }
+}
+
 /// Largest key file accepted on load.
 const MAX_KEY_FILE: u64 = 16 * 1024;
 
 /// Device keys as owner-only PKCS#8 files in a directory (desktops and tests: protected by
-/// file permissions only; on phones use the platform's key store).
-#[derive(Debug, Clone)]
+/// file permissions only; on phones use the platform's key store). Keys read once stay in
+/// memory (wiped on drop) for the life of the store.
+#[derive(Clone)]
 pub struct FileDeviceKeyStore {
     dir: PathBuf,
+    loaded: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Loaded>>>,
+}
+
+impl std::fmt::Debug for FileDeviceKeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileDeviceKeyStore")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FileDeviceKeyStore {
@@ -66,7 +100,19 @@ impl FileDeviceKeyStore {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)
             .map_err(|e| SdkError::Storage(format!("{}: {e}", dir.display())))?;
-        Ok(FileDeviceKeyStore { dir })
+        Ok(FileDeviceKeyStore {
+            dir,
+            loaded: Default::default(),
+        })
+    }
+
+    fn cache(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, std::collections::HashMap<String, Loaded>>, SdkError>
+    {
+        self.loaded
+            .lock()
+            .map_err(|_| SdkError::Storage("device key cache poisoned".into()))
     }
 
     fn path(&self, alias: &str) -> Result<PathBuf, SdkError> {
@@ -78,7 +124,10 @@ impl FileDeviceKeyStore {
         Ok(self.dir.join(format!("{alias}.device-key.der")))
     }
 
-    fn load(&self, alias: &str) -> Result<SigningKey, SdkError> {
+    fn load(&self, alias: &str) -> Result<Loaded, SdkError> {
+        if let Some(key) = self.cache()?.get(alias) {
+            return Ok(key.clone());
+        }
         let path = self.path(alias)?;
         let storage =
             |e: &dyn std::fmt::Display| SdkError::Storage(format!("{}: {e}", path.display()));
@@ -92,7 +141,10 @@ impl FileDeviceKeyStore {
             return Err(storage(&"file too large"));
         }
         let der = zeroize::Zeroizing::new(std::fs::read(&path).map_err(|e| storage(&e))?);
-        SigningKey::from_pkcs8_der(&der).map_err(|e| storage(&e))
+        let key = SigningKey::from_pkcs8_der(&der).map_err(|e| storage(&e))?;
+        let loaded = Loaded::new(&key)?;
+        self.cache()?.insert(alias.to_owned(), loaded.clone());
+        Ok(loaded)
     }
 }
 
@@ -112,6 +164,7 @@ impl DeviceKeyStore for FileDeviceKeyStore {
             .map_err(|e| SdkError::Storage(format!("device key: {e}")))?;
         inkseal_fs::write_atomically(&path, &[der.as_bytes()], inkseal_fs::Visibility::Private)
             .map_err(|e| SdkError::Storage(format!("{}: {e}", path.display())))?;
+        self.cache()?.insert(alias.to_owned(), Loaded::new(&key)?);
         let spki = key
             .verifying_key()
             .to_public_key_der()
@@ -124,14 +177,20 @@ impl DeviceKeyStore for FileDeviceKeyStore {
 
     fn sign(&self, alias: &str, message: &[u8]) -> Result<Vec<u8>, SdkError> {
         let key = self.load(alias)?;
-        let signature: p256::ecdsa::Signature =
-            p256::ecdsa::signature::Signer::try_sign(&key, message)
-                .map_err(|e| SdkError::Storage(format!("device key: {e}")))?;
-        Ok(signature.to_der().as_bytes().to_vec())
+        key.0
+            .sign(&ring::rand::SystemRandom::new(), message)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| SdkError::Storage("device key: signing failed".into()))
+    }
+
+    fn may_block(&self) -> bool {
+        // A key in memory after its first use: signing takes tens of microseconds.
+        false
     }
 
     fn delete(&self, alias: &str) -> Result<(), SdkError> {
         let path = self.path(alias)?;
+        self.cache()?.remove(alias);
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

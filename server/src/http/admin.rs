@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// The credential a request presents: a bearer API key, else the TLS client certificate.
 fn operator_caller(
@@ -69,23 +69,26 @@ async fn operator_call<T: Send + 'static>(
     .await
 }
 
-fn json<T: Serialize>(value: T) -> Response {
-    Json(value).into_response()
+/// An operator route: the listed extractors, the role, and a body run on a blocking thread
+/// whose value is answered as JSON with `status`.
+macro_rules! operator_route {
+    ($name:ident($($arg:tt : $ty:ty),*) $role:ident, $status:expr, |$app:ident, $caller:ident| $run:expr) => {
+        pub(super) async fn $name(
+            State(app): State<App>,
+            headers: HeaderMap,
+            peer: Option<Extension<PeerInfo>>,
+            $($arg: $ty),*
+        ) -> Result<Response, ServiceError> {
+            let value = operator_call(app, headers, peer, Role::$role, move |$app: &App, $caller: &Caller| $run).await?;
+            Ok(($status, Json(value)).into_response())
+        }
+    };
 }
 
-pub(super) async fn ticket(
-    State(app): State<App>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-    body: Body,
-) -> Result<Response, ServiceError> {
-    let issued = operator_call(app, headers, peer, Role::Enroll, move |app, caller| {
-        let order: TicketOrder = decode(&body.0)?;
-        app.service.enrollment().issue_ticket(&order, caller)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(issued)).into_response())
-}
+operator_route!(ticket(body: Body) Enroll, StatusCode::CREATED, |app, caller| {
+    let order: TicketOrder = decode(&body.0)?;
+    app.service.enrollment().issue_ticket(&order, caller)
+});
 
 #[derive(Deserialize)]
 pub(super) struct AuditQuery {
@@ -95,123 +98,53 @@ pub(super) struct AuditQuery {
     limit: Option<u32>,
 }
 
-pub(super) async fn audit(
-    State(app): State<App>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-    Query(q): Query<AuditQuery>,
-) -> Result<Response, ServiceError> {
-    let entries = operator_call(app, headers, peer, Role::AuditRead, move |app, _| {
-        app.service
-            .audit()
-            .entries(q.from.unwrap_or(1), q.limit.unwrap_or(1000))
-    })
-    .await?;
-    Ok(json(entries))
-}
+operator_route!(audit(q: Query<AuditQuery>) AuditRead, StatusCode::OK, |app, _caller| {
+    app.service
+        .audit()
+        .entries(q.from.unwrap_or(1), q.limit.unwrap_or(1000))
+});
 
-pub(super) async fn audit_verify(
-    State(app): State<App>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-) -> Result<Response, ServiceError> {
-    let report = operator_call(app, headers, peer, Role::AuditRead, |app, _| {
-        app.service.audit().verify()
-    })
-    .await?;
-    Ok(json(report))
-}
+operator_route!(audit_verify() AuditRead, StatusCode::OK, |app, _caller| {
+    app.service.audit().verify()
+});
 
-pub(super) async fn audit_key(
-    State(app): State<App>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-) -> Result<Response, ServiceError> {
-    let key = operator_call(app, headers, peer, Role::AuditRead, |app, _| {
-        app.service.audit().public_key_hex()
-    })
-    .await?;
-    Ok(json(serde_json::json!({
+operator_route!(audit_key() AuditRead, StatusCode::OK, |app, _caller| {
+    Ok(serde_json::json!({
         "algorithm": "ecdsa-p256-sha256",
-        "public_key_sec1_hex": key,
-    })))
-}
+        "public_key_sec1_hex": app.service.audit().public_key_hex()?,
+    }))
+});
 
-pub(super) async fn metrics(
-    State(app): State<App>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-) -> Result<Response, ServiceError> {
-    let m = operator_call(app, headers, peer, Role::AuditRead, |app, _| {
-        Ok(app.service.metrics())
-    })
-    .await?;
-    Ok(json(m))
-}
+operator_route!(metrics() AuditRead, StatusCode::OK, |app, _caller| {
+    Ok(app.service.metrics())
+});
 
-pub(super) async fn key_status(
-    State(app): State<App>,
-    Path(key_id): Path<String>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-) -> Result<Response, ServiceError> {
-    let status = operator_call(app, headers, peer, Role::KeysRead, move |app, _| {
-        let key = app.service.ctx.key(&key_id)?;
-        Ok(app.service.signing().status(&key))
-    })
-    .await?;
-    Ok(json(status))
-}
+operator_route!(key_status(key_id: Path<String>) KeysRead, StatusCode::OK, |app, _caller| {
+    let key = app.service.ctx.key(&key_id)?;
+    Ok(app.service.signing().status(&key))
+});
 
-pub(super) async fn set_policy(
-    State(app): State<App>,
-    Path(key_id): Path<String>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-    body: Body,
-) -> Result<Response, ServiceError> {
-    let policy = operator_call(app, headers, peer, Role::PolicyWrite, move |app, caller| {
-        let policy: SigningPolicy = decode(&body.0)?;
-        app.service
-            .liveness()
-            .set_signing_policy(&key_id, policy, caller)?;
-        Ok(policy)
-    })
-    .await?;
-    Ok(json(policy))
-}
+operator_route!(set_policy(key_id: Path<String>, body: Body) PolicyWrite, StatusCode::OK, |app, caller| {
+    let policy: SigningPolicy = decode(&body.0)?;
+    app.service
+        .liveness()
+        .set_signing_policy(&key_id, policy, caller)?;
+    Ok(policy)
+});
 
-pub(super) async fn unlock(
-    State(app): State<App>,
-    Path(key_id): Path<String>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-    body: Body,
-) -> Result<Response, ServiceError> {
-    operator_call(app, headers, peer, Role::KeysManage, move |app, caller| {
-        let req: UnlockRequest = decode(&body.0)?;
-        app.service.lifecycle().unlock(&key_id, &req, caller)
-    })
-    .await?;
-    Ok(json(serde_json::json!({ "unlocked": true })))
-}
+operator_route!(unlock(key_id: Path<String>, body: Body) KeysManage, StatusCode::OK, |app, caller| {
+    let req: UnlockRequest = decode(&body.0)?;
+    app.service.lifecycle().unlock(&key_id, &req, caller)?;
+    Ok(serde_json::json!({ "unlocked": true }))
+});
 
-pub(super) async fn revoke(
-    State(app): State<App>,
-    Path(key_id): Path<String>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-    body: Body,
-) -> Result<Response, ServiceError> {
-    operator_call(app, headers, peer, Role::KeysManage, move |app, caller| {
-        let req: AdminRevokeRequest = decode(&body.0)?;
-        app.service
-            .lifecycle()
-            .revoke_by_operator(&key_id, &req, caller)
-    })
-    .await?;
-    Ok(json(serde_json::json!({ "revoked": true })))
-}
+operator_route!(revoke(key_id: Path<String>, body: Body) KeysManage, StatusCode::OK, |app, caller| {
+    let req: AdminRevokeRequest = decode(&body.0)?;
+    app.service
+        .lifecycle()
+        .revoke_by_operator(&key_id, &req, caller)?;
+    Ok(serde_json::json!({ "revoked": true }))
+});
 
 #[derive(Deserialize)]
 pub(super) struct LimitQuery {
@@ -219,42 +152,21 @@ pub(super) struct LimitQuery {
     limit: Option<u32>,
 }
 
-pub(super) async fn signings(
-    State(app): State<App>,
-    Path(key_id): Path<String>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-    Query(q): Query<LimitQuery>,
-) -> Result<Response, ServiceError> {
-    let list = operator_call(app, headers, peer, Role::EvidenceRead, move |app, _| {
-        app.service
-            .liveness()
-            .signings(&key_id, q.limit.unwrap_or(100))
-    })
-    .await?;
-    Ok(json(list))
-}
+operator_route!(signings(key_id: Path<String>, q: Query<LimitQuery>) EvidenceRead, StatusCode::OK, |app, _caller| {
+    app.service
+        .liveness()
+        .signings(&key_id, q.limit.unwrap_or(100))
+});
 
-pub(super) async fn evidence_package(
-    State(app): State<App>,
-    Path((key_id, idempotency_key)): Path<(String, String)>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-) -> Result<Response, ServiceError> {
-    let package = operator_call(app, headers, peer, Role::EvidenceRead, move |app, _| {
-        app.service
-            .liveness()
-            .evidence_package(&key_id, &idempotency_key)
-    })
-    .await?;
-    Ok(json(package))
-}
+operator_route!(evidence_package(ids: Path<(String, String)>) EvidenceRead, StatusCode::OK, |app, _caller| {
+    app.service.liveness().evidence_package(&ids.0.0, &ids.0.1)
+});
 
 pub(super) async fn evidence_report(
     State(app): State<App>,
-    Path((key_id, idempotency_key)): Path<(String, String)>,
     headers: HeaderMap,
     peer: Option<Extension<PeerInfo>>,
+    Path((key_id, idempotency_key)): Path<(String, String)>,
 ) -> Result<Response, ServiceError> {
     let pdf = operator_call(app, headers, peer, Role::EvidenceRead, move |app, _| {
         app.service
@@ -265,17 +177,14 @@ pub(super) async fn evidence_report(
     Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
-pub(super) async fn list_credentials(
-    State(app): State<App>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-) -> Result<Response, ServiceError> {
-    let list = operator_call(app, headers, peer, Role::CredentialsManage, |app, _| {
-        app.service.operators().list()
-    })
-    .await?;
-    Ok(json(list))
-}
+operator_route!(list_credentials() CredentialsManage, StatusCode::OK, |app, _caller| {
+    app.service.operators().list()
+});
+
+operator_route!(revoke_credential(credential_id: Path<String>) CredentialsManage, StatusCode::OK, |app, caller| {
+    app.service.operators().revoke(&credential_id, caller)?;
+    Ok(serde_json::json!({ "revoked": true }))
+});
 
 /// `POST /v1/admin/credentials`.
 #[derive(Deserialize)]
@@ -288,54 +197,22 @@ pub(super) struct CreateCredential {
     client_certificate_pem: Option<String>,
 }
 
-pub(super) async fn create_credential(
-    State(app): State<App>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-    body: Body,
-) -> Result<Response, ServiceError> {
-    let created = operator_call(
-        app,
-        headers,
-        peer,
-        Role::CredentialsManage,
-        move |app, caller| {
-            let req: CreateCredential = decode(&body.0)?;
-            let secret = match &req.client_certificate_pem {
-                None => CredentialSecret::ApiKey,
-                Some(pem) => {
-                    let (label, der) = inkseal_pki::pem_to_der(pem)
-                        .map_err(|e| ServiceError::BadRequest(format!("certificate: {e}")))?;
-                    if label != "CERTIFICATE" {
-                        return Err(ServiceError::BadRequest(
-                            "client_certificate_pem must be a PEM CERTIFICATE".into(),
-                        ));
-                    }
-                    CredentialSecret::ClientCertificate(der)
-                }
-            };
-            app.service
-                .operators()
-                .create(&req.name, &req.roles, secret, caller)
-        },
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
-}
-
-pub(super) async fn revoke_credential(
-    State(app): State<App>,
-    Path(credential_id): Path<String>,
-    headers: HeaderMap,
-    peer: Option<Extension<PeerInfo>>,
-) -> Result<Response, ServiceError> {
-    operator_call(
-        app,
-        headers,
-        peer,
-        Role::CredentialsManage,
-        move |app, caller| app.service.operators().revoke(&credential_id, caller),
-    )
-    .await?;
-    Ok(json(serde_json::json!({ "revoked": true })))
-}
+operator_route!(create_credential(body: Body) CredentialsManage, StatusCode::CREATED, |app, caller| {
+    let req: CreateCredential = decode(&body.0)?;
+    let secret = match &req.client_certificate_pem {
+        None => CredentialSecret::ApiKey,
+        Some(pem) => {
+            let (label, der) = inkseal_pki::pem_to_der(pem)
+                .map_err(|e| ServiceError::BadRequest(format!("certificate: {e}")))?;
+            if label != "CERTIFICATE" {
+                return Err(ServiceError::BadRequest(
+                    "client_certificate_pem must be a PEM CERTIFICATE".into(),
+                ));
+            }
+            CredentialSecret::ClientCertificate(der)
+        }
+    };
+    app.service
+        .operators()
+        .create(&req.name, &req.roles, secret, caller)
+});

@@ -97,11 +97,12 @@ impl DeviceAuth<'_> {
             .created()
             .saturating_mul(1000)
             .saturating_add(window_ms);
-        if self
-            .ctx
-            .store
-            .remember_nonce(signer, parsed.params().nonce(), expires)?
-        {
+        if self.ctx.store.remember_nonce(
+            signer,
+            parsed.params().nonce(),
+            parsed.params().created().saturating_mul(1000),
+            expires,
+        )? {
             return Ok(());
         }
         self.refuse(signer, "replayed request", req)?;

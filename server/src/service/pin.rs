@@ -16,6 +16,9 @@ use crate::store::{KeyRecord, PinReservation};
 use inkseal_cosign::api::Pin;
 use serde_json::json;
 
+/// How many times a request whose attempts are all in flight waits 2 ms for one to clear.
+const BUSY_RETRIES: usize = 25;
+
 /// A new PIN's sealed verifier and salt.
 pub(crate) struct SealedPin {
     pub(crate) sealed: Vec<u8>,
@@ -37,7 +40,17 @@ impl Context {
             ));
         }
         let max = self.policy.max_pin_failures.max(1);
-        match self.store.reserve_pin_attempt(&key.key_id, max)? {
+        // Every remaining attempt in flight (concurrent requests on one key) clears within
+        // microseconds: wait a little before answering "busy".
+        let mut reservation = self.store.reserve_pin_attempt(&key.key_id, max)?;
+        for _ in 0..BUSY_RETRIES {
+            if reservation != PinReservation::Busy {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            reservation = self.store.reserve_pin_attempt(&key.key_id, max)?;
+        }
+        match reservation {
             PinReservation::Reserved => {}
             PinReservation::Locked => {
                 self.store.append_audit(

@@ -123,12 +123,13 @@ pub trait AccessStore {
     fn insert_ticket(&self, ticket: &TicketRecord, audit: &AuditEvent) -> Result<(), StoreError>;
     /// A ticket by id.
     fn get_ticket(&self, ticket_id: &str) -> Result<Option<TicketRecord>, StoreError>;
-    /// Remember a request nonce of `signer` until `expires_ms`; `false` if it was seen before
-    /// (a replay).
+    /// Remember a request nonce of `signer`, made at `created_ms`, until `expires_ms`; `false`
+    /// if it was seen before (a replay) or cannot be told apart from one.
     fn remember_nonce(
         &self,
         signer: &str,
         nonce: &str,
+        created_ms: u64,
         expires_ms: u64,
     ) -> Result<bool, StoreError>;
     /// Delete expired nonces, expired unanswered challenges and expired unused tickets (their

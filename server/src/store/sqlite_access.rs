@@ -6,7 +6,27 @@ use super::{SqliteStore, StoreError};
 use crate::audit::AuditEvent;
 use rusqlite::{OptionalExtension, params};
 
-/// Tables for credentials, tickets and nonces (applied with the main schema).
+/// Nonces kept before a prune of the expired ones.
+const NONCE_PRUNE_AT: usize = 100_000;
+
+/// The request nonces a SQLite-backed server has seen (see `remember_nonce`).
+#[derive(Debug)]
+pub(super) struct NonceMemory {
+    started_ms: u64,
+    seen: std::collections::HashMap<(String, String), u64>,
+}
+
+impl NonceMemory {
+    pub(super) fn new() -> Self {
+        NonceMemory {
+            // `created` has whole seconds: a request of the starting second is accepted.
+            started_ms: super::sqlite::now_ms() / 1000 * 1000,
+            seen: std::collections::HashMap::new(),
+        }
+    }
+}
+
+/// Tables for credentials and tickets (applied with the main schema).
 pub(super) const ACCESS_SCHEMA: &str = r#"
 CREATE TABLE operator_credentials (
     credential_id TEXT PRIMARY KEY,
@@ -30,13 +50,6 @@ CREATE TABLE tickets (
     key_id           TEXT
 );
 CREATE INDEX tickets_by_expiry ON tickets (expires_ms);
-CREATE TABLE request_nonces (
-    signer     TEXT NOT NULL,
-    nonce      TEXT NOT NULL,
-    expires_ms INTEGER NOT NULL,
-    PRIMARY KEY (signer, nonce)
-);
-CREATE INDEX nonces_by_expiry ON request_nonces (expires_ms);
 "#;
 
 const CREDENTIAL_COLUMNS: &str =
@@ -204,18 +217,27 @@ impl AccessStore for SqliteStore {
         &self,
         signer: &str,
         nonce: &str,
+        created_ms: u64,
         expires_ms: u64,
     ) -> Result<bool, StoreError> {
-        self.relaxed(|c| {
-            let fresh = c
-                .prepare_cached(
-                    "INSERT INTO request_nonces (signer, nonce, expires_ms) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (signer, nonce) DO NOTHING",
-                )
-                .and_then(|mut st| st.execute(params![signer, nonce, int(expires_ms)]))
-                .map_err(backend)?;
-            Ok(fresh == 1)
-        })
+        // A SQLite database has one server process, so the nonces live in its memory: exact
+        // while it runs, and no write per request. A request made before this process started
+        // is refused, so a restart opens no replay window.
+        let mut nonces = self
+            .nonces
+            .lock()
+            .map_err(|_| StoreError::Backend("nonce memory poisoned".into()))?;
+        if created_ms < nonces.started_ms {
+            return Ok(false);
+        }
+        if nonces.seen.len() >= NONCE_PRUNE_AT {
+            let now = super::sqlite::now_ms();
+            nonces.seen.retain(|_, expires| *expires >= now);
+        }
+        Ok(nonces
+            .seen
+            .insert((signer.to_owned(), nonce.to_owned()), expires_ms)
+            .is_none())
     }
 
     fn purge(
@@ -225,12 +247,15 @@ impl AccessStore for SqliteStore {
     ) -> Result<PurgeCounts, StoreError> {
         self.with(|c| {
             let tx = c.transaction().map_err(backend)?;
-            let nonces = tx
-                .execute(
-                    "DELETE FROM request_nonces WHERE expires_ms < ?1",
-                    [int(now_ms)],
-                )
-                .map_err(backend)? as u64;
+            let nonces = {
+                let mut memory = self
+                    .nonces
+                    .lock()
+                    .map_err(|_| StoreError::Backend("nonce memory poisoned".into()))?;
+                let before = memory.seen.len();
+                memory.seen.retain(|_, expires| *expires >= now_ms);
+                (before - memory.seen.len()) as u64
+            };
             let challenges = tx
                 .execute(
                     "DELETE FROM liveness_challenges WHERE expires_ms < ?1
