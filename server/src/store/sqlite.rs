@@ -11,12 +11,11 @@
 //! file are synced by the checkpoint itself (SQLite syncs the WAL before and the database
 //! after a checkpoint in NORMAL mode). `inkseal bench cosign` measures the cost.
 //!
-//! Three kinds of writes skip the fsync, because losing them on a power loss is safe: a request
-//! nonce (a replay after a power loss still has to be a captured TLS request, and the signature
-//! it would ask for is answered from the durable idempotency record), a PIN attempt's
-//! reservation, and the reset after a right PIN (a lost reset leaves the count higher, never
-//! lower). A wrong PIN's confirmation, which the answer reports, is synced like everything
-//! else.
+//! Two kinds of writes skip the fsync, because losing them on a power loss is safe: a PIN
+//! attempt's reservation, and the reset after a right PIN (a lost reset leaves the count higher,
+//! never lower). A wrong PIN's confirmation, which the answer reports, is synced like everything
+//! else. Request nonces are not written at all: one process serves a SQLite database, so they
+//! live in its memory (`sqlite_access.rs`).
 
 use super::{
     IssuedCertificate, KeyRecord, NewSignature, PinFailure, PinReservation, Recorded, Store,
