@@ -50,6 +50,9 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // The demo's backend calls use reqwest, which takes rustls' process-wide provider (the
+    // SDK configures its own connections and installs nothing).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let command = match cli.command {
         Command::Verify(args) => return pdf_cmd::verify_cmd(args),

@@ -166,7 +166,7 @@ async fn serve_with_default_flags_does_not_accept_the_test_vendor() {
         let device = dir.path().join(format!("device-{accepted}"));
         // (The SDK client installs the TLS crypto provider reqwest needs.)
         let client = inkseal_tests::client_at(&url, &device);
-        let resp = reqwest::Client::new()
+        let resp = inkseal_tests::http_client()
             .post(format!("{url}/v1/admin/tickets"))
             .bearer_auth(&key)
             .json(&serde_json::json!({ "user_id": "customer-1" }))

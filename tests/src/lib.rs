@@ -69,10 +69,21 @@ pub struct Backend {
     pub credential_id: String,
 }
 
+/// A reqwest builder for tests that call the server directly. reqwest takes rustls' process-wide
+/// crypto provider, which the SDK deliberately leaves alone, so tests install ring's here.
+pub fn http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
+/// A plain reqwest client for tests that call the server directly (see [`http_builder`]).
+pub fn http_client() -> reqwest::Client {
+    http_builder().build().expect("an HTTP client")
+}
+
 impl Backend {
     /// A credential with `roles`, made the way `inkseal admin credential create` makes one.
     pub fn with_roles(server: &RunningServer, roles: &[Role]) -> Backend {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let created = server
             .service()
             .operators()
@@ -84,7 +95,7 @@ impl Backend {
             )
             .expect("credential");
         Backend {
-            http: reqwest::Client::new(),
+            http: http_client(),
             base: server.url(),
             api_key: created.api_key.expect("an API key"),
             credential_id: created.credential.credential_id,

@@ -62,7 +62,7 @@ async fn never_more_than_five_wrong_pins_are_compared_under_any_concurrency() {
         let headers = raw_device.signed(&key, "POST", &path, &body);
         requests.push((headers, body));
     }
-    let http = reqwest::Client::new();
+    let http = inkseal_tests::http_client();
     let gate = std::sync::Arc::new(tokio::sync::Barrier::new(requests.len()));
     let mut tasks = Vec::new();
     for (headers, body) in requests {
@@ -127,7 +127,7 @@ async fn weak_pins_are_refused_and_the_pin_can_be_changed() {
     let body = serde_json::to_vec(&serde_json::json!({ "old_pin": "271828", "new_pin": "111111" }))
         .expect("json");
     let (status, json) = raw(
-        &reqwest::Client::new(),
+        &inkseal_tests::http_client(),
         "POST",
         &format!("{}{path}", server.url()),
         &raw_device.signed(&key, "POST", &path, &body),
@@ -362,7 +362,7 @@ async fn rate_limits_answer_429_with_retry_after() {
     }
     // Enrollment attempts per address (one used above): the fourth is refused before its body
     // is even read, with a Retry-After header.
-    let http = reqwest::Client::new();
+    let http = inkseal_tests::http_client();
     let url = format!("{}/v1/enroll", server.url());
     let mut last = None;
     for _ in 0..3 {
@@ -485,7 +485,7 @@ async fn idle_slow_and_excess_connections_are_closed() {
     .await
     .expect("task");
     assert!(fifth, "the fifth connection from one address is closed");
-    let other = reqwest::Client::builder()
+    let other = inkseal_tests::http_builder()
         .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
         .build()
         .expect("client");
@@ -518,7 +518,7 @@ async fn large_bodies_are_read_a_few_at_a_time() {
         .expect("write");
     tokio::time::sleep(Duration::from_millis(300)).await;
     // ...and the next one is turned away until it is done.
-    let resp = reqwest::Client::new()
+    let resp = inkseal_tests::http_client()
         .post(format!("{}/v1/keys/k-2/evidence", server.url()))
         .header("content-type", "application/json")
         .body(vec![b' '; 1024])
@@ -529,7 +529,7 @@ async fn large_bodies_are_read_a_few_at_a_time() {
     assert!(resp.headers().get("retry-after").is_some());
     drop(upload);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let resp = reqwest::Client::new()
+    let resp = inkseal_tests::http_client()
         .post(format!("{}/v1/keys/k-2/evidence", server.url()))
         .header("content-type", "application/json")
         .body("{}")
@@ -589,7 +589,7 @@ async fn http_hygiene() {
 
     // Bodies are JSON: a cross-site form or text post is refused before it is read.
     let backend = Backend::new(&server);
-    let http = reqwest::Client::new();
+    let http = inkseal_tests::http_client();
     for (path, auth) in [("/v1/enroll", false), ("/v1/admin/tickets", true)] {
         let mut req = http
             .post(format!("{}{path}", server.url()))

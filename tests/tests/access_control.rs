@@ -30,7 +30,7 @@ async fn anonymous_callers_reach_only_the_public_routes() {
         .sign_message(&key, &pin(), b"something to find", None)
         .await
         .expect("sign");
-    let http = reqwest::Client::new();
+    let http = inkseal_tests::http_client();
     let base = server.url();
 
     for path in ["/v1/health", "/openapi.json", "/v1/ca", "/v1/ca/crl"] {
@@ -119,7 +119,7 @@ async fn post_enroll(
         ("signature".to_owned(), h.signature),
     ];
     raw(
-        &reqwest::Client::new(),
+        &inkseal_tests::http_client(),
         "POST",
         &format!("{base}/v1/enroll"),
         &headers,
@@ -269,7 +269,7 @@ async fn requests_need_the_keys_device_signature_and_strangers_burn_no_pin() {
         .key_id;
     let victim_device = RawDevice::new(&victim_dir);
     let attacker_device = RawDevice::new(&attacker_dir);
-    let http = reqwest::Client::new();
+    let http = inkseal_tests::http_client();
     let base = server.url();
 
     // A wrong-PIN signing request about the victim's key, as bytes.

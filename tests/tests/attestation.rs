@@ -3,8 +3,6 @@
 //! certificate carrying the KeyDescription with the ticket's id as challenge) is verified by the
 //! configured adapter; no attestation, a wrong challenge or a foreign root is refused.
 
-use der::asn1::{Any, OctetString};
-use der::{Decode, Encode, Sequence};
 use inkseal_cosign::api::{AttestationFormat, DeviceAttestation, Pin};
 use inkseal_pki::{ANDROID_KEY_ATTESTATION_OID, SecurityLevel};
 use inkseal_sdk::{
@@ -19,18 +17,6 @@ use rcgen::{
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-#[derive(Sequence)]
-struct KeyDescription {
-    attestation_version: u32,
-    attestation_security_level: SecurityLevel,
-    keymint_version: u32,
-    keymint_security_level: SecurityLevel,
-    attestation_challenge: OctetString,
-    unique_id: OctetString,
-    software_enforced: Any,
-    hardware_enforced: Any,
-}
 
 fn ca_params(cn: &str) -> CertificateParams {
     let mut params = CertificateParams::default();
@@ -80,18 +66,9 @@ impl Maker {
 
     /// The device key's certificate chain, leaf first, attesting `challenge`.
     fn chain(&self, device: &KeyPair, challenge: &[u8]) -> Vec<Vec<u8>> {
-        let description = KeyDescription {
-            attestation_version: 300,
-            attestation_security_level: SecurityLevel::TrustedEnvironment,
-            keymint_version: 300,
-            keymint_security_level: SecurityLevel::TrustedEnvironment,
-            attestation_challenge: OctetString::new(challenge).expect("challenge"),
-            unique_id: OctetString::new(Vec::new()).expect("id"),
-            software_enforced: Any::from_der(&[0x30, 0x00]).expect("any"),
-            hardware_enforced: Any::from_der(&[0x30, 0x00]).expect("any"),
-        }
-        .to_der()
-        .expect("KeyDescription");
+        let description =
+            inkseal_pki::key_description_der(challenge, SecurityLevel::TrustedEnvironment)
+                .expect("KeyDescription");
         let mut params = CertificateParams::default();
         params.distinguished_name = rcgen::DistinguishedName::new();
         params

@@ -240,7 +240,7 @@ async fn retried_requests_are_answered_once() {
         sign,
     };
     let body = serde_json::to_vec(&request).expect("json");
-    let http = reqwest::Client::new();
+    let http = inkseal_tests::http_client();
     let path = format!("/v1/keys/{key}/sign");
     let url = format!("{}{path}", server.url());
     // Ten concurrent copies of the same request (a flaky network retrying; each attempt is
@@ -323,7 +323,7 @@ fn share_finish_ok(session: inkseal_cosign::SignSession, resp: &CosignResponse) 
 async fn hostile_http_input_gets_typed_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_server(&dir.path().join("server")).await;
-    let http = reqwest::Client::new();
+    let http = inkseal_tests::http_client();
     let base = server.url();
     let post = |path: &str, body: Vec<u8>| {
         http.post(format!("{base}{path}"))

@@ -126,7 +126,6 @@ fn client_certificate(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_authenticate_with_client_certificates_from_the_operator_ca() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("tempdir");
     let files = server_certificate(dir.path());
     let (ca, ca_pem) = operator_ca("bank");
@@ -153,7 +152,7 @@ async fn operators_authenticate_with_client_certificates_from_the_operator_ca() 
         .expect("credential");
     let server_root = reqwest::Certificate::from_pem(files.cert_pem.as_bytes()).expect("root");
     let http = |identity: Option<reqwest::Identity>| {
-        let mut b = reqwest::Client::builder().tls_certs_only([server_root.clone()]);
+        let mut b = inkseal_tests::http_builder().tls_certs_only([server_root.clone()]);
         if let Some(id) = identity {
             b = b.identity(id);
         }

@@ -94,6 +94,26 @@ struct KeyDescription {
     hardware_enforced: Any,
 }
 
+/// The KeyDescription extension value (DER) a device at `level` writes for `challenge`,
+/// attestation version 300, no unique id, empty authorization lists: what test chains and
+/// tools put in a leaf certificate. The verifier reads the same structure.
+pub fn key_description_der(challenge: &[u8], level: SecurityLevel) -> Result<Vec<u8>, PkiError> {
+    let empty = Any::from_der(&[0x30, 0x00]).map_err(malformed("AuthorizationList"))?;
+    let octets = |b: &[u8]| OctetString::new(b).map_err(malformed("KeyDescription"));
+    KeyDescription {
+        attestation_version: 300,
+        attestation_security_level: level,
+        keymint_version: 300,
+        keymint_security_level: level,
+        attestation_challenge: octets(challenge)?,
+        unique_id: octets(&[])?,
+        software_enforced: empty.clone(),
+        hardware_enforced: empty,
+    }
+    .to_der()
+    .map_err(malformed("KeyDescription"))
+}
+
 /// A parsed certificate with the exact bytes its signature covers.
 type ChainCertificate<'a> = ParsedCertificate<'a>;
 

@@ -101,14 +101,6 @@ pub fn issue_certificate(
     }
     require_ca(&ca)?;
     let ca_tbs = ca.certificate.tbs_certificate();
-    let authority_key_id = match ca_tbs
-        .get_extension::<SubjectKeyIdentifier>()
-        .map_err(malformed("CA subjectKeyIdentifier"))?
-    {
-        Some((_, ski)) => ski.0,
-        None => OctetString::new(key_identifier(ca_key.public_key()).to_vec())
-            .map_err(encoding("key identifier"))?,
-    };
     let (_, ca_not_after) = time::bounds(ca_tbs.validity());
     let extensions = vec![
         extension(
@@ -122,14 +114,7 @@ pub fn issue_certificate(
             &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
             true,
         )?,
-        extension(
-            &AuthorityKeyIdentifier {
-                key_identifier: Some(authority_key_id),
-                authority_cert_issuer: None,
-                authority_cert_serial_number: None,
-            },
-            false,
-        )?,
+        authority_key_identifier(&ca, ca_key)?,
         extension(
             &subject_key_identifier(&key_identifier(&csr.public_key))?,
             false,
@@ -149,6 +134,32 @@ pub fn issue_certificate(
     sign_certificate(ca_key, &tbs)
 }
 
+/// The authorityKeyIdentifier extension naming `ca`: its subjectKeyIdentifier, or the
+/// identifier of `ca_key` when the certificate has none (certificates and CRLs alike).
+pub(crate) fn authority_key_identifier(
+    ca: &ParsedCertificate<'_>,
+    ca_key: &CaKey,
+) -> Result<Extension, PkiError> {
+    let key_id = match ca
+        .certificate
+        .tbs_certificate()
+        .get_extension::<SubjectKeyIdentifier>()
+        .map_err(malformed("CA subjectKeyIdentifier"))?
+    {
+        Some((_, ski)) => ski.0,
+        None => OctetString::new(key_identifier(ca_key.public_key()).to_vec())
+            .map_err(encoding("key identifier"))?,
+    };
+    extension(
+        &AuthorityKeyIdentifier {
+            key_identifier: Some(key_id),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        },
+        false,
+    )
+}
+
 /// DER-encode the TBSCertificate, sign it and wrap it into a Certificate.
 fn sign_certificate(key: &CaKey, tbs: &TbsCertificate) -> Result<Vec<u8>, PkiError> {
     let tbs_der = tbs.to_der().map_err(encoding("TBSCertificate"))?;
@@ -157,7 +168,10 @@ fn sign_certificate(key: &CaKey, tbs: &TbsCertificate) -> Result<Vec<u8>, PkiErr
 }
 
 /// An extension carrying the DER of `value`.
-fn extension<T: Encode + AssociatedOid>(value: &T, critical: bool) -> Result<Extension, PkiError> {
+pub(crate) fn extension<T: Encode + AssociatedOid>(
+    value: &T,
+    critical: bool,
+) -> Result<Extension, PkiError> {
     let der = value.to_der().map_err(encoding("extension"))?;
     Ok(Extension {
         extn_id: T::OID,

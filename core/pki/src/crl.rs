@@ -9,13 +9,13 @@
 //! Serial numbers cross this API as big-endian unsigned magnitudes without leading zero octets
 //! (the DER sign octet of a serial with its top bit set is not part of it).
 
-use crate::algorithm::{Signed, key_identifier, sm2_with_sm3, verify_sm2};
+use crate::algorithm::{Signed, sm2_with_sm3, verify_sm2};
+use crate::ca::{authority_key_identifier, extension};
 use crate::error::{PkiError, encoding, malformed};
 use crate::key::CaKey;
 use crate::verify::{ParsedCertificate, require_ca_usage};
 use const_oid::AssociatedOid;
 use const_oid::db::rfc5280::{ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_CRL_NUMBER, ID_CE_CRL_REASONS};
-use der::asn1::OctetString;
 use der::{DateTime, Decode, Encode};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -161,14 +161,6 @@ pub fn build_crl(
         ));
     }
     let ca_tbs = ca.certificate.tbs_certificate();
-    let authority_key_id = match ca_tbs
-        .get_extension::<SubjectKeyIdentifier>()
-        .map_err(malformed("CA subjectKeyIdentifier"))?
-    {
-        Some((_, ski)) => ski.0,
-        None => OctetString::new(key_identifier(ca_key.public_key()).to_vec())
-            .map_err(encoding("key identifier"))?,
-    };
 
     let mut entries: Vec<RevokedCert> = Vec::with_capacity(revoked.len());
     let mut seen: HashSet<&[u8]> = HashSet::with_capacity(revoked.len());
@@ -204,14 +196,7 @@ pub fn build_crl(
     }
 
     let crl_extensions: Extensions = vec![
-        extension(
-            &AuthorityKeyIdentifier {
-                key_identifier: Some(authority_key_id),
-                authority_cert_issuer: None,
-                authority_cert_serial_number: None,
-            },
-            false,
-        )?,
+        authority_key_identifier(&ca, ca_key)?,
         extension(
             &CrlNumber::try_from(crl_number).map_err(encoding("cRLNumber"))?,
             false,
@@ -401,16 +386,6 @@ fn find_extension<'a, T: AssociatedOid + Decode<'a>>(
                 .map_err(|err| PkiError::Malformed(format!("extension {}: {err}", T::OID)))
         })
         .transpose()
-}
-
-/// An extension carrying the DER of `value`.
-fn extension<T: Encode + AssociatedOid>(value: &T, critical: bool) -> Result<Extension, PkiError> {
-    let der = value.to_der().map_err(encoding("extension"))?;
-    Ok(Extension {
-        extn_id: T::OID,
-        critical,
-        extn_value: OctetString::new(der).map_err(encoding("extension"))?,
-    })
 }
 
 /// An X.509 time for a Unix timestamp: UTCTime through 2049, GeneralizedTime from 2050.

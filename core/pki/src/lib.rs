@@ -39,7 +39,7 @@ pub use algorithm::{
 };
 pub use attestation::{
     ANDROID_KEY_ATTESTATION_OID, AndroidKeyAttestation, MAX_ATTESTATION_CHAIN_CERTIFICATES,
-    SecurityLevel, verify_android_key_attestation,
+    SecurityLevel, key_description_der, verify_android_key_attestation,
 };
 pub use ca::{issue_certificate, self_signed_ca};
 pub use crl::{

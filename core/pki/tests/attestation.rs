@@ -6,8 +6,8 @@
 mod common;
 
 use common::NOW;
-use der::asn1::{Any, OctetString};
-use der::{Decode, Encode, Sequence};
+
+use der::{Decode, Encode};
 use inkseal_pki::{
     ANDROID_KEY_ATTESTATION_OID, AndroidKeyAttestation, MAX_ATTESTATION_CHAIN_CERTIFICATES,
     MAX_CERTIFICATE_BYTES, PkiError, SecurityLevel, verify_android_key_attestation,
@@ -22,36 +22,8 @@ use std::sync::OnceLock;
 
 const CHALLENGE: &[u8] = b"server challenge 0123456789abcdef";
 
-/// KeyDescription as Android defines it (attestation version 100 and later field names).
-#[derive(Sequence)]
-struct KeyDescription {
-    attestation_version: u32,
-    attestation_security_level: SecurityLevel,
-    keymint_version: u32,
-    keymint_security_level: SecurityLevel,
-    attestation_challenge: OctetString,
-    unique_id: OctetString,
-    software_enforced: Any,
-    hardware_enforced: Any,
-}
-
 fn key_description(challenge: &[u8], level: SecurityLevel) -> Vec<u8> {
-    // softwareEnforced: empty; hardwareEnforced: { [1] purpose SET OF { SIGN (2) } }.
-    let software = Any::from_der(&[0x30, 0x00]).expect("any");
-    let hardware =
-        Any::from_der(&[0x30, 0x07, 0xa1, 0x05, 0x31, 0x03, 0x02, 0x01, 0x02]).expect("any");
-    KeyDescription {
-        attestation_version: 300,
-        attestation_security_level: level,
-        keymint_version: 300,
-        keymint_security_level: level,
-        attestation_challenge: OctetString::new(challenge).expect("challenge"),
-        unique_id: OctetString::new(Vec::new()).expect("unique id"),
-        software_enforced: software,
-        hardware_enforced: hardware,
-    }
-    .to_der()
-    .expect("KeyDescription")
+    inkseal_pki::key_description_der(challenge, level).expect("KeyDescription")
 }
 
 fn attestation_extension(value: Vec<u8>) -> CustomExtension {

@@ -25,25 +25,13 @@ use inkseal_pki::{
     issue_certificate, parse_crl,
 };
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-const DISTID: &str = "distid:1234567812345678";
 const BC_JARS: [&str; 3] = [
     "/usr/share/java/bcprov.jar",
     "/usr/share/java/bcpkix.jar",
     "/usr/share/java/bcutil.jar",
 ];
-
-fn openssl_available() -> bool {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("openssl not found: skipping the OpenSSL CRL check");
-    }
-    ok
-}
 
 fn bouncycastle_available() -> bool {
     let java = Command::new("java")
@@ -59,24 +47,6 @@ fn bouncycastle_available() -> bool {
         return false;
     }
     true
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run openssl");
-    eprintln!("$ openssl {}\n{}", args.join(" "), text(&out));
-    out
 }
 
 /// Run `CrlCheck.java` on DER files in `dir`; returns (exit code, output).

@@ -13,43 +13,6 @@ use inkseal_pki::{
     pem_to_der, verify_certificate_signature, verify_csr,
 };
 use std::path::Path;
-use std::process::{Command, Output};
-
-const DISTID: &str = "distid:1234567812345678";
-
-fn openssl_available() -> bool {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("openssl not found: skipping the OpenSSL cross-check");
-    }
-    ok
-}
-
-fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run openssl");
-    eprintln!(
-        "$ openssl {}\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) {
     std::fs::write(dir.join(name), contents).expect("write");

@@ -123,32 +123,23 @@ impl CosignClient {
         store: Arc<dyn ShareStore>,
         device_keys: Arc<dyn DeviceKeyStore>,
     ) -> Result<Self, SdkError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("inkseal-sdk/", env!("CARGO_PKG_VERSION")));
-        if !config.trusted_server_certs_pem.is_empty() {
-            // reqwest defers parsing: check each pin is a PEM certificate now, so a bad pin is
-            // a configuration error here rather than a network error at the first request.
-            for (i, pem) in config.trusted_server_certs_pem.iter().enumerate() {
-                let bad =
-                    |why: &str| SdkError::InvalidInput(format!("pinned certificate {i}: {why}"));
-                let text = std::str::from_utf8(pem).map_err(|_| bad("not PEM text"))?;
-                let (label, der) =
-                    inkseal_pki::pem_to_der(text).map_err(|e| bad(&e.to_string()))?;
-                if label != "CERTIFICATE" || der.first() != Some(&0x30) {
-                    return Err(bad("not a PEM CERTIFICATE block"));
-                }
+        // Check each pin is a PEM certificate now, so a bad pin is a configuration error here
+        // rather than a network error at the first request.
+        let mut pinned = Vec::with_capacity(config.trusted_server_certs_pem.len());
+        for (i, pem) in config.trusted_server_certs_pem.iter().enumerate() {
+            let bad = |why: &str| SdkError::InvalidInput(format!("pinned certificate {i}: {why}"));
+            let text = std::str::from_utf8(pem).map_err(|_| bad("not PEM text"))?;
+            let (label, der) = inkseal_pki::pem_to_der(text).map_err(|e| bad(&e.to_string()))?;
+            if label != "CERTIFICATE" || der.first() != Some(&0x30) {
+                return Err(bad("not a PEM CERTIFICATE block"));
             }
-            let certs = config
-                .trusted_server_certs_pem
-                .iter()
-                .map(|pem| reqwest::Certificate::from_pem(pem))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| SdkError::InvalidInput(format!("pinned certificate: {e}")))?;
-            builder = builder.tls_certs_only(certs);
+            pinned.push(rustls::pki_types::CertificateDer::from(der));
         }
+        builder = builder.tls_backend_preconfigured(crate::tls::client_config(pinned)?);
         let http = builder
             .build()
             .map_err(|e| SdkError::InvalidInput(format!("HTTP client: {e}")))?;

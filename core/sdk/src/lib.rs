@@ -23,6 +23,7 @@ mod error;
 mod ink_pad;
 mod pdf;
 mod share_store;
+mod tls;
 mod transport;
 
 pub use capture::{CaptureHookSet, CaptureRequest, VerifiedEvidence};

@@ -40,3 +40,38 @@ pub fn test_ca(cn: &str) -> (CaKey, Vec<u8>) {
     let cert = inkseal_pki::self_signed_ca(&key, cn, 3650, NOW).expect("ca cert");
     (key, cert)
 }
+
+/// The GB/T 32918 default signer ID, as OpenSSL 3.0 must be told it.
+pub const DISTID: &str = "distid:1234567812345678";
+
+/// Whether `openssl` runs (the OpenSSL cross-checks skip, saying so, when it does not).
+pub fn openssl_available() -> bool {
+    let ok = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("openssl not found: skipping the OpenSSL cross-check");
+    }
+    ok
+}
+
+/// stdout and stderr of a finished command, as text.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Run `openssl ARGS` in `dir`, echoing the command and its output.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    eprintln!("$ openssl {}\n{}", args.join(" "), text(&out));
+    out
+}
