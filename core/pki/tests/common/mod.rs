@@ -75,3 +75,44 @@ pub fn openssl(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     eprintln!("$ openssl {}\n{}", args.join(" "), text(&out));
     out
 }
+
+/// Whether OpenSSL accepts `sig` (DER SM2 signature) over `tbs` under the public key of the
+/// certificate in `dir/ca_pem`: SM2 with SM3 and the default signer ID, via `pkeyutl`
+/// (`openssl verify` and `openssl crl -verify` cannot be given the ID for a trust anchor).
+pub fn openssl_sm2_verifies(dir: &std::path::Path, ca_pem: &str, tbs: &[u8], sig: &[u8]) -> bool {
+    std::fs::write(dir.join("sm2-check.tbs"), tbs).expect("write");
+    std::fs::write(dir.join("sm2-check.sig"), sig).expect("write");
+    let key = openssl(
+        dir,
+        &[
+            "x509",
+            "-in",
+            ca_pem,
+            "-pubkey",
+            "-noout",
+            "-out",
+            "sm2-check.pub",
+        ],
+    );
+    assert!(key.status.success(), "the public key of {ca_pem}");
+    let out = openssl(
+        dir,
+        &[
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            "sm2-check.pub",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            DISTID,
+            "-in",
+            "sm2-check.tbs",
+            "-sigfile",
+            "sm2-check.sig",
+        ],
+    );
+    out.status.success() && text(&out).contains("Signature Verified Successfully")
+}
