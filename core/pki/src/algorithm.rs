@@ -14,6 +14,11 @@ pub const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2
 pub const SM2_CURVE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301");
 /// SM2-with-SM3 signature algorithm (GM/T 0006), used without parameters.
 pub const SM2_WITH_SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.501");
+/// ecdsa-with-SHA256 (RFC 5758), used without parameters: the embedded CA's P-256 root signs
+/// with it.
+pub const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+/// The NIST P-256 curve (prime256v1): the id-ecPublicKey parameter of a P-256 key.
+pub const PRIME256V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 
 /// The signed envelope shared by PKCS#10 and X.509: `SEQUENCE { tbs, algorithm, BIT STRING }`.
 ///
@@ -46,11 +51,19 @@ impl<'a> Signed<'a> {
         tbs: &[u8],
         signature: &sm2::dsa::Signature,
     ) -> Result<Vec<u8>, PkiError> {
-        let sig = signature_to_der(signature);
+        Self::assemble_with(tbs, sm2_with_sm3(), &signature_to_der(signature))
+    }
+
+    /// Wrap `tbs` (one DER TLV) with `algorithm` and the DER signature `signature`.
+    pub(crate) fn assemble_with(
+        tbs: &[u8],
+        algorithm: AlgorithmIdentifierOwned,
+        signature: &[u8],
+    ) -> Result<Vec<u8>, PkiError> {
         let signed = Signed {
             tbs: AnyRef::from_der(tbs).map_err(malformed("to-be-signed bytes"))?,
-            algorithm: sm2_with_sm3(),
-            signature: BitStringRef::from_bytes(&sig).map_err(encoding("signature"))?,
+            algorithm,
+            signature: BitStringRef::from_bytes(signature).map_err(encoding("signature"))?,
         };
         signed.to_der().map_err(encoding("signed structure"))
     }
@@ -93,14 +106,24 @@ pub(crate) fn check_sm2_with_sm3(alg: &AlgorithmIdentifierOwned) -> Result<(), P
 
 /// SubjectPublicKeyInfo of an SM2 key: id-ecPublicKey, curve sm2, uncompressed SEC1 point.
 pub(crate) fn sm2_spki(public_key: &PublicKey) -> Result<SubjectPublicKeyInfoOwned, PkiError> {
-    let point = public_key.to_sec1_point(false);
+    ec_spki(SM2_CURVE, public_key.to_sec1_point(false).as_bytes())
+}
+
+/// SubjectPublicKeyInfo of a P-256 key: id-ecPublicKey, curve prime256v1, uncompressed point.
+pub(crate) fn p256_spki(
+    public_key: &p256::PublicKey,
+) -> Result<SubjectPublicKeyInfoOwned, PkiError> {
+    use p256::elliptic_curve::sec1::ToSec1Point as _;
+    ec_spki(PRIME256V1, public_key.to_sec1_point(false).as_bytes())
+}
+
+fn ec_spki(curve: ObjectIdentifier, point: &[u8]) -> Result<SubjectPublicKeyInfoOwned, PkiError> {
     Ok(SubjectPublicKeyInfoOwned {
         algorithm: AlgorithmIdentifierOwned {
             oid: ID_EC_PUBLIC_KEY,
-            parameters: Some(Any::encode_from(&SM2_CURVE).map_err(encoding("curve OID"))?),
+            parameters: Some(Any::encode_from(&curve).map_err(encoding("curve OID"))?),
         },
-        subject_public_key: BitString::from_bytes(point.as_bytes())
-            .map_err(encoding("public key"))?,
+        subject_public_key: BitString::from_bytes(point).map_err(encoding("public key"))?,
     })
 }
 
@@ -143,14 +166,18 @@ pub(crate) fn sm2_public_key(spki: &SubjectPublicKeyInfoOwned) -> Result<PublicK
         .map_err(|_| PkiError::Malformed("public key is not a point on the SM2 curve".into()))
 }
 
-/// Key identifier for a public key: the leftmost 160 bits of SM3 over the subjectPublicKey bits
-/// (RFC 7093 section 2 method 1, with SM3 in place of SHA-256).
-pub(crate) fn key_identifier(public_key: &PublicKey) -> [u8; 20] {
-    let point = public_key.to_sec1_point(false);
-    let digest = Sm3::digest(point.as_bytes());
+/// Key identifier of an SM2 or P-256 SubjectPublicKeyInfo: the leftmost 160 bits of SM3 (SM2
+/// keys) or SHA-256 (other curves) over the subjectPublicKey bits
+/// (RFC 7093 section 2 method 1).
+pub(crate) fn spki_key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Result<[u8; 20], PkiError> {
+    let (curve, point) = ec_public_key_parts(spki)?;
     let mut out = [0u8; 20];
-    out.copy_from_slice(&digest[..20]);
-    out
+    if curve == SM2_CURVE {
+        out.copy_from_slice(&Sm3::digest(point)[..20]);
+    } else {
+        out.copy_from_slice(&sha2::Sha256::digest(point)[..20]);
+    }
+    Ok(out)
 }
 
 /// Verify a standard SM2 signature (default signer ID) over `message`.

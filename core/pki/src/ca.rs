@@ -1,19 +1,25 @@
-//! The embedded CA: a self-signed SM2 root and end-entity certificates for verified CSRs.
+//! The embedded CA: self-signed SM2 and P-256 roots, end-entity certificates for verified CSRs,
+//! and time-stamping and OCSP-signing certificates.
 
-use crate::algorithm::{Signed, key_identifier, sm2_spki, sm2_with_sm3};
+use crate::algorithm::{
+    PRIME256V1, SM2_CURVE, Signed, ec_public_key_parts, sm2_spki, spki_key_identifier,
+};
 use crate::csr::VerifiedCsr;
 use crate::error::{PkiError, encoding, malformed};
-use crate::key::CaKey;
+use crate::key::IssuerKey;
 use crate::verify::{ParsedCertificate, require_ca};
 use crate::{name, time};
 use const_oid::AssociatedOid;
+use const_oid::db::rfc5280::{ID_KP_OCSP_SIGNING, ID_KP_TIME_STAMPING};
+use const_oid::db::rfc6960::ID_PKIX_OCSP_NOCHECK;
 use der::asn1::OctetString;
 use der::{Encode, Sequence};
 use sm3::{Digest, Sm3};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::Version;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectKeyIdentifier,
 };
 use x509_cert::ext::{Extension, Extensions};
 use x509_cert::name::Name;
@@ -42,16 +48,19 @@ struct TbsCertificate {
 ///
 /// Extensions: basicConstraints (critical) CA:true, pathLen:0; keyUsage (critical)
 /// keyCertSign, cRLSign; subjectKeyIdentifier. Valid from `now_unix` (backdated by
-/// [`crate::NOT_BEFORE_BACKDATE_SECS`]) for `validity_days` days; signed SM2-with-SM3. The serial
-/// number is derived from the key and `now_unix`, so the function is deterministic.
+/// [`crate::NOT_BEFORE_BACKDATE_SECS`]) for `validity_days` days; signed with the key's own
+/// algorithm (SM2-with-SM3 for a [`crate::CaKey`], ecdsa-with-SHA256 for a
+/// [`crate::P256CaKey`]). The serial number is derived from the key and `now_unix`, so the
+/// function is deterministic for SM2 (ECDSA signatures are randomized).
 pub fn self_signed_ca(
-    key: &CaKey,
+    key: &impl IssuerKey,
     common_name: &str,
     validity_days: u32,
     now_unix: u64,
 ) -> Result<Vec<u8>, PkiError> {
     let subject = name::common_name(common_name)?;
-    let key_id = key_identifier(key.public_key());
+    let spki = key.subject_public_key_info()?;
+    let key_id = spki_key_identifier(&spki)?;
     let serial = SerialNumber::new(&positive_serial(derived_serial(&key_id, now_unix))?)
         .map_err(encoding("serial number"))?;
     let extensions = vec![
@@ -68,14 +77,27 @@ pub fn self_signed_ca(
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: serial,
-        signature: sm2_with_sm3(),
+        signature: key.signature_algorithm(),
         issuer: subject.clone(),
         validity: time::validity(now_unix, validity_days, None)?,
         subject,
-        subject_public_key_info: sm2_spki(key.public_key())?,
+        subject_public_key_info: spki,
         extensions: Some(extensions),
     };
     sign_certificate(key, &tbs)
+}
+
+/// What an end-entity certificate from the embedded CA is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificatePurpose {
+    /// Signing documents: keyUsage digitalSignature and nonRepudiation, no extended key usage.
+    DocumentSigning,
+    /// A time-stamping authority (RFC 3161 section 2.3): keyUsage digitalSignature and
+    /// nonRepudiation, and a critical extendedKeyUsage with id-kp-timeStamping only.
+    TimeStamping,
+    /// An OCSP responder delegated by the CA (RFC 6960 section 4.2.2.2): keyUsage
+    /// digitalSignature, extendedKeyUsage id-kp-OCSPSigning, and id-pkix-ocsp-nocheck.
+    OcspSigning,
 }
 
 /// An end-entity v3 certificate (DER) for a verified CSR, issued by the CA certificate
@@ -86,23 +108,69 @@ pub fn self_signed_ca(
 /// CA:false; keyUsage (critical) digitalSignature, nonRepudiation; authorityKeyIdentifier (the
 /// CA's subjectKeyIdentifier); subjectKeyIdentifier. Valid from `now_unix` (backdated by
 /// [`crate::NOT_BEFORE_BACKDATE_SECS`]) for `validity_days` days, but not beyond the CA
-/// certificate's notAfter. Signed SM2-with-SM3.
+/// certificate's notAfter. Signed with the CA key's algorithm.
 pub fn issue_certificate(
-    ca_key: &CaKey,
+    ca_key: &impl IssuerKey,
     ca_cert_der: &[u8],
     csr: &VerifiedCsr,
     serial: &[u8; 16],
     validity_days: u32,
     now_unix: u64,
 ) -> Result<Vec<u8>, PkiError> {
+    issue_end_entity(
+        ca_key,
+        ca_cert_der,
+        &EndEntity {
+            subject_public_key_info: sm2_spki(&csr.public_key)?,
+            common_name: &csr.common_name,
+            purpose: CertificatePurpose::DocumentSigning,
+        },
+        serial,
+        validity_days,
+        now_unix,
+    )
+}
+
+/// The subject of an end-entity certificate: its key, name and purpose.
+#[derive(Debug, Clone)]
+pub struct EndEntity<'a> {
+    /// The certified key (SM2 or P-256, id-ecPublicKey).
+    pub subject_public_key_info: SubjectPublicKeyInfoOwned,
+    /// The subject's common name (`CN=<common_name>`).
+    pub common_name: &'a str,
+    /// What the certificate allows.
+    pub purpose: CertificatePurpose,
+}
+
+/// An end-entity v3 certificate (DER) for `subject`, issued by the CA certificate
+/// `ca_cert_der` whose key is `ca_key`: as [`issue_certificate`], with the key usage and
+/// extended key usage of `subject.purpose`.
+///
+/// The CA certificate must be for `ca_key` ([`PkiError::KeyMismatch`]) and a CA
+/// ([`PkiError::NotCa`]); the subject key must be an SM2 or P-256 key.
+pub fn issue_end_entity(
+    ca_key: &impl IssuerKey,
+    ca_cert_der: &[u8],
+    subject: &EndEntity<'_>,
+    serial: &[u8; 16],
+    validity_days: u32,
+    now_unix: u64,
+) -> Result<Vec<u8>, PkiError> {
     let ca = ParsedCertificate::parse(ca_cert_der)?;
-    if ca.public_key()? != *ca_key.public_key() {
+    let ca_spki = ca_key.subject_public_key_info()?;
+    if *ca.certificate.tbs_certificate().subject_public_key_info() != ca_spki {
         return Err(PkiError::KeyMismatch);
     }
     require_ca(&ca)?;
+    let (curve, _) = ec_public_key_parts(&subject.subject_public_key_info)?;
+    if curve != SM2_CURVE && curve != PRIME256V1 {
+        return Err(PkiError::UnsupportedAlgorithm(format!(
+            "EC curve {curve} (expected sm2 or prime256v1)"
+        )));
+    }
     let ca_tbs = ca.certificate.tbs_certificate();
     let (_, ca_not_after) = time::bounds(ca_tbs.validity());
-    let extensions = vec![
+    let mut extensions = vec![
         extension(
             &BasicConstraints {
                 ca: false,
@@ -110,35 +178,60 @@ pub fn issue_certificate(
             },
             true,
         )?,
-        extension(
-            &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
-            true,
-        )?,
+        extension(&KeyUsage(purpose_key_usage(subject.purpose)), true)?,
         authority_key_identifier(&ca, ca_key)?,
         extension(
-            &subject_key_identifier(&key_identifier(&csr.public_key))?,
+            &subject_key_identifier(&spki_key_identifier(&subject.subject_public_key_info)?)?,
             false,
         )?,
     ];
+    match subject.purpose {
+        CertificatePurpose::DocumentSigning => {}
+        CertificatePurpose::TimeStamping => extensions.push(extension(
+            &ExtendedKeyUsage(vec![ID_KP_TIME_STAMPING]),
+            true,
+        )?),
+        CertificatePurpose::OcspSigning => {
+            extensions.push(extension(
+                &ExtendedKeyUsage(vec![ID_KP_OCSP_SIGNING]),
+                false,
+            )?);
+            extensions.push(Extension {
+                extn_id: ID_PKIX_OCSP_NOCHECK,
+                critical: false,
+                extn_value: OctetString::new(der::asn1::Null.to_der().map_err(encoding("NULL"))?)
+                    .map_err(encoding("ocsp-nocheck"))?,
+            });
+        }
+    }
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: SerialNumber::new(&positive_serial(*serial)?)
             .map_err(encoding("serial number"))?,
-        signature: sm2_with_sm3(),
+        signature: ca_key.signature_algorithm(),
         issuer: ca_tbs.subject().clone(),
         validity: time::validity(now_unix, validity_days, Some(ca_not_after))?,
-        subject: name::common_name(&csr.common_name)?,
-        subject_public_key_info: sm2_spki(&csr.public_key)?,
+        subject: name::common_name(subject.common_name)?,
+        subject_public_key_info: subject.subject_public_key_info.clone(),
         extensions: Some(extensions),
     };
     sign_certificate(ca_key, &tbs)
+}
+
+fn purpose_key_usage(purpose: CertificatePurpose) -> der::flagset::FlagSet<KeyUsages> {
+    match purpose {
+        CertificatePurpose::DocumentSigning | CertificatePurpose::TimeStamping => {
+            KeyUsages::DigitalSignature | KeyUsages::NonRepudiation
+        }
+        CertificatePurpose::OcspSigning => KeyUsages::DigitalSignature.into(),
+    }
 }
 
 /// The authorityKeyIdentifier extension naming `ca`: its subjectKeyIdentifier, or the
 /// identifier of `ca_key` when the certificate has none (certificates and CRLs alike).
 pub(crate) fn authority_key_identifier(
     ca: &ParsedCertificate<'_>,
-    ca_key: &CaKey,
+    ca_key: &impl IssuerKey,
 ) -> Result<Extension, PkiError> {
     let key_id = match ca
         .certificate
@@ -147,7 +240,7 @@ pub(crate) fn authority_key_identifier(
         .map_err(malformed("CA subjectKeyIdentifier"))?
     {
         Some((_, ski)) => ski.0,
-        None => OctetString::new(key_identifier(ca_key.public_key()).to_vec())
+        None => OctetString::new(spki_key_identifier(&ca_key.subject_public_key_info()?)?.to_vec())
             .map_err(encoding("key identifier"))?,
     };
     extension(
@@ -161,10 +254,10 @@ pub(crate) fn authority_key_identifier(
 }
 
 /// DER-encode the TBSCertificate, sign it and wrap it into a Certificate.
-fn sign_certificate(key: &CaKey, tbs: &TbsCertificate) -> Result<Vec<u8>, PkiError> {
+fn sign_certificate(key: &impl IssuerKey, tbs: &TbsCertificate) -> Result<Vec<u8>, PkiError> {
     let tbs_der = tbs.to_der().map_err(encoding("TBSCertificate"))?;
-    let signature = key.sign(&tbs_der)?;
-    Signed::assemble(&tbs_der, &signature)
+    let signature = key.sign_to_der(&tbs_der)?;
+    Signed::assemble_with(&tbs_der, key.signature_algorithm(), &signature)
 }
 
 /// An extension carrying the DER of `value`.

@@ -9,10 +9,10 @@
 //! Serial numbers cross this API as big-endian unsigned magnitudes without leading zero octets
 //! (the DER sign octet of a serial with its top bit set is not part of it).
 
-use crate::algorithm::{Signed, sm2_with_sm3, verify_sm2};
+use crate::algorithm::{Signed, verify_sm2};
 use crate::ca::{authority_key_identifier, extension};
 use crate::error::{PkiError, encoding, malformed};
-use crate::key::CaKey;
+use crate::key::IssuerKey;
 use crate::verify::{ParsedCertificate, require_ca_usage};
 use const_oid::AssociatedOid;
 use const_oid::db::rfc5280::{ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_CRL_NUMBER, ID_CE_CRL_REASONS};
@@ -129,7 +129,8 @@ impl ParsedCrl {
 }
 
 /// A DER X.509 v2 CRL (RFC 5280 section 5) issued by the CA certificate `ca_cert_der`, whose
-/// key is `ca_key`, signed SM2-with-SM3 (default signer ID).
+/// key is `ca_key`, signed with that key's algorithm (SM2-with-SM3 with the default signer ID,
+/// or ecdsa-with-SHA256).
 ///
 /// issuer = the CA certificate's subject; thisUpdate / nextUpdate as UTCTime through 2049 and
 /// GeneralizedTime from 2050 (RFC 5280 section 5.1.2.4); revokedCertificates in the order
@@ -143,7 +144,7 @@ impl ParsedCrl {
 /// nextUpdate not after thisUpdate, a zero, empty, over-long (more than 20 octets) or repeated
 /// serial, and a CRL larger than [`MAX_CRL_BYTES`] ([`PkiError::InvalidInput`]).
 pub fn build_crl(
-    ca_key: &CaKey,
+    ca_key: &impl IssuerKey,
     ca_cert_der: &[u8],
     revoked: &[RevokedCertificate],
     crl_number: u64,
@@ -151,7 +152,9 @@ pub fn build_crl(
     next_update_unix: u64,
 ) -> Result<Vec<u8>, PkiError> {
     let ca = ParsedCertificate::parse(ca_cert_der)?;
-    if ca.public_key()? != *ca_key.public_key() {
+    if *ca.certificate.tbs_certificate().subject_public_key_info()
+        != ca_key.subject_public_key_info()?
+    {
         return Err(PkiError::KeyMismatch);
     }
     require_crl_signer(&ca)?;
@@ -204,7 +207,7 @@ pub fn build_crl(
     ];
     let tbs = TbsCertList {
         version: Version::V2,
-        signature: sm2_with_sm3(),
+        signature: ca_key.signature_algorithm(),
         issuer: ca_tbs.subject().clone(),
         this_update: time_at(this_update_unix)?,
         next_update: Some(time_at(next_update_unix)?),
@@ -218,8 +221,8 @@ pub fn build_crl(
             "the CRL would be larger than {MAX_CRL_BYTES} bytes"
         )));
     }
-    let signature = ca_key.sign(&tbs_der)?;
-    Signed::assemble(&tbs_der, &signature)
+    let signature = ca_key.sign_to_der(&tbs_der)?;
+    Signed::assemble_with(&tbs_der, ca_key.signature_algorithm(), &signature)
 }
 
 /// Check a DER CRL against the CA certificate `ca_cert_der` and return its contents.

@@ -15,7 +15,11 @@
 //!   Android Key Attestation chain of a phone's P-256 device key (ECDSA P-256 / P-384 chains;
 //!   the one place where algorithms other than SM2 are accepted).
 //!
-//! Only SM2 keys (id-ecPublicKey with curve sm2, 1.2.156.10197.1.301) and SM2-with-SM3
+//! The embedded CA also keeps a P-256 root ([`P256CaKey`]) beside its SM2 root, so validators
+//! without SM2 can check P-256 time-stamping, OCSP and signing certificates
+//! ([`issue_end_entity`] with a [`CertificatePurpose`]); both keys sign through [`IssuerKey`].
+//!
+//! Otherwise only SM2 keys (id-ecPublicKey with curve sm2, 1.2.156.10197.1.301) and SM2-with-SM3
 //! signatures (1.2.156.10197.1.501) are produced and accepted; signatures are DER
 //! `SEQUENCE { r, s }` with the GB/T 32918 / GM/T 0009 default signer ID "1234567812345678".
 //! OpenSSL 3.0 interoperates when told that ID (`-vfyopt distid:1234567812345678` to verify,
@@ -34,14 +38,14 @@ mod time;
 mod verify;
 
 pub use algorithm::{
-    ID_EC_PUBLIC_KEY, SM2_CURVE, SM2_WITH_SM3, ec_public_key_parts, signature_from_der,
-    signature_to_der,
+    ECDSA_WITH_SHA256, ID_EC_PUBLIC_KEY, PRIME256V1, SM2_CURVE, SM2_WITH_SM3, ec_public_key_parts,
+    signature_from_der, signature_to_der,
 };
 pub use attestation::{
     ANDROID_KEY_ATTESTATION_OID, AndroidKeyAttestation, MAX_ATTESTATION_CHAIN_CERTIFICATES,
     SecurityLevel, key_description_der, verify_android_key_attestation,
 };
-pub use ca::{issue_certificate, self_signed_ca};
+pub use ca::{CertificatePurpose, EndEntity, issue_certificate, issue_end_entity, self_signed_ca};
 pub use crl::{
     MAX_CRL_BYTES, ParsedCrl, RevocationReason, RevokedCertificate, build_crl, certificate_serial,
     parse_crl,
@@ -50,7 +54,7 @@ pub use csr::{
     MAX_CSR_BYTES, VerifiedCsr, assemble_csr, csr_to_be_signed, read_csr_info, verify_csr,
 };
 pub use error::PkiError;
-pub use key::CaKey;
+pub use key::{CaKey, IssuerKey, P256CaKey};
 pub use name::MAX_COMMON_NAME_CHARS;
 pub use pem::{der_to_pem, pem_to_der};
 pub use time::NOT_BEFORE_BACKDATE_SECS;

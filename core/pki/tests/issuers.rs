@@ -1,0 +1,248 @@
+//! The embedded CA's two roots (SM2 and P-256) and the end-entity purposes: time-stamping and
+//! OCSP-signing certificates, checked by decoding them and, for P-256, by OpenSSL.
+
+mod common;
+
+use common::{DAY, NOW, openssl, openssl_available, test_ca};
+use der::Decode;
+use inkseal_pki::{
+    CertificatePurpose, EndEntity, IssuerKey, P256CaKey, PkiError, der_to_pem, issue_end_entity,
+    self_signed_ca,
+};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages};
+
+const ID_KP_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+const ID_KP_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+const ID_PKIX_OCSP_NOCHECK: &str = "1.3.6.1.5.5.7.48.1.5";
+
+fn p256_root() -> (P256CaKey, Vec<u8>) {
+    let key = P256CaKey::try_generate().expect("key");
+    let cert = self_signed_ca(&key, "inkseal test P-256 root", 3650, NOW).expect("root");
+    (key, cert)
+}
+
+fn issue(
+    ca_key: &impl IssuerKey,
+    ca_cert: &[u8],
+    subject: &impl IssuerKey,
+    purpose: CertificatePurpose,
+) -> Result<Vec<u8>, PkiError> {
+    issue_end_entity(
+        ca_key,
+        ca_cert,
+        &EndEntity {
+            subject_public_key_info: subject.subject_public_key_info()?,
+            common_name: "inkseal TSA",
+            purpose,
+        },
+        &[0x42; 16],
+        365,
+        NOW,
+    )
+}
+
+/// (critical, OIDs) of the certificate's extendedKeyUsage, if any.
+fn eku(cert: &Certificate) -> Option<(bool, Vec<String>)> {
+    cert.tbs_certificate()
+        .get_extension::<ExtendedKeyUsage>()
+        .expect("eku decodes")
+        .map(|(critical, eku)| (critical, eku.0.iter().map(|o| o.to_string()).collect()))
+}
+
+#[test]
+fn p256_root_and_time_stamping_certificate_carry_the_right_extensions() {
+    let (ca_key, ca_cert) = p256_root();
+    let root = Certificate::from_der(&ca_cert).expect("root decodes");
+    assert_eq!(
+        root.signature_algorithm().oid.to_string(),
+        "1.2.840.10045.4.3.2"
+    );
+    let tsa_key = P256CaKey::try_generate().expect("tsa key");
+    let tsa = issue(
+        &ca_key,
+        &ca_cert,
+        &tsa_key,
+        CertificatePurpose::TimeStamping,
+    )
+    .expect("tsa");
+    let tsa = Certificate::from_der(&tsa).expect("tsa decodes");
+    assert_eq!(
+        eku(&tsa),
+        Some((true, vec![ID_KP_TIME_STAMPING.to_string()])),
+        "RFC 3161 2.3: exactly id-kp-timeStamping, critical"
+    );
+    let (critical, usage) = tsa
+        .tbs_certificate()
+        .get_extension::<KeyUsage>()
+        .expect("ku")
+        .expect("ku present");
+    assert!(critical);
+    assert!(usage.0.contains(KeyUsages::DigitalSignature));
+    assert!(!usage.0.contains(KeyUsages::KeyCertSign));
+    assert_eq!(
+        tsa.tbs_certificate().issuer(),
+        root.tbs_certificate().subject()
+    );
+}
+
+#[test]
+fn sm2_root_issues_an_sm2_time_stamping_certificate_and_a_p256_one() {
+    let (ca_key, ca_cert) = test_ca("inkseal test SM2 root");
+    for subject_der in [
+        issue(
+            &ca_key,
+            &ca_cert,
+            &inkseal_pki::CaKey::generate(),
+            CertificatePurpose::TimeStamping,
+        ),
+        issue(
+            &ca_key,
+            &ca_cert,
+            &P256CaKey::try_generate().expect("key"),
+            CertificatePurpose::TimeStamping,
+        ),
+    ] {
+        let der = subject_der.expect("issued");
+        let cert = Certificate::from_der(&der).expect("decodes");
+        assert_eq!(
+            cert.signature_algorithm().oid.to_string(),
+            "1.2.156.10197.1.501"
+        );
+        assert_eq!(eku(&cert).map(|(c, _)| c), Some(true));
+        inkseal_pki::verify_certificate_signature(&der, &ca_cert).expect("SM2 root signed it");
+    }
+}
+
+#[test]
+fn ocsp_signing_certificate_has_its_usage_and_no_check() {
+    let (ca_key, ca_cert) = p256_root();
+    let responder = P256CaKey::try_generate().expect("key");
+    let der = issue(
+        &ca_key,
+        &ca_cert,
+        &responder,
+        CertificatePurpose::OcspSigning,
+    )
+    .expect("ocsp");
+    let cert = Certificate::from_der(&der).expect("decodes");
+    assert_eq!(
+        eku(&cert),
+        Some((false, vec![ID_KP_OCSP_SIGNING.to_string()]))
+    );
+    let has_nocheck = cert.tbs_certificate().extensions().is_some_and(|exts| {
+        exts.iter()
+            .any(|e| e.extn_id.to_string() == ID_PKIX_OCSP_NOCHECK)
+    });
+    assert!(has_nocheck);
+}
+
+#[test]
+fn document_signing_certificate_has_no_extended_key_usage() {
+    let (ca_key, ca_cert) = p256_root();
+    let subject = P256CaKey::try_generate().expect("key");
+    let der = issue(
+        &ca_key,
+        &ca_cert,
+        &subject,
+        CertificatePurpose::DocumentSigning,
+    )
+    .expect("issued");
+    assert_eq!(eku(&Certificate::from_der(&der).expect("decodes")), None);
+}
+
+#[test]
+fn issuing_with_a_key_that_is_not_the_ca_certificates_is_refused() {
+    let (_, ca_cert) = p256_root();
+    let other = P256CaKey::try_generate().expect("key");
+    assert_eq!(
+        issue(&other, &ca_cert, &other, CertificatePurpose::TimeStamping),
+        Err(PkiError::KeyMismatch)
+    );
+    // An end-entity certificate cannot act as the CA.
+    let (ca_key, ca_cert) = p256_root();
+    let ee_key = P256CaKey::try_generate().expect("key");
+    let ee = issue(&ca_key, &ca_cert, &ee_key, CertificatePurpose::TimeStamping).expect("ee");
+    assert_eq!(
+        issue(&ee_key, &ee, &other, CertificatePurpose::TimeStamping),
+        Err(PkiError::NotCa)
+    );
+}
+
+#[test]
+fn p256_key_survives_pkcs8_and_debug_hides_the_secret() {
+    let key = P256CaKey::try_generate().expect("key");
+    let der = key.to_pkcs8_der().expect("pkcs8");
+    let back = P256CaKey::from_pkcs8_der(&der).expect("decode");
+    assert_eq!(back.public_key(), key.public_key());
+    assert!(P256CaKey::from_pkcs8_der(&der[..der.len() - 1]).is_err());
+    let shown = format!("{key:?}");
+    assert!(shown.starts_with("P256CaKey"), "{shown}");
+    assert!(!shown.contains(&hex::encode(&der[der.len() - 32..])));
+}
+
+#[test]
+fn openssl_verifies_the_p256_time_stamping_chain() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let (ca_key, ca_cert) = p256_root();
+    let tsa_key = P256CaKey::try_generate().expect("key");
+    let tsa = issue(
+        &ca_key,
+        &ca_cert,
+        &tsa_key,
+        CertificatePurpose::TimeStamping,
+    )
+    .expect("tsa");
+    std::fs::write(
+        dir.path().join("root.pem"),
+        der_to_pem("CERTIFICATE", &ca_cert),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("tsa.pem"), der_to_pem("CERTIFICATE", &tsa)).unwrap();
+    let at = (NOW + DAY).to_string();
+    let out = openssl(
+        dir.path(),
+        &[
+            "verify",
+            "-x509_strict",
+            "-attime",
+            &at,
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "timestampsign",
+            "tsa.pem",
+        ],
+    );
+    assert!(out.status.success(), "openssl verify failed");
+    // A document-signing certificate is not a time-stamping one.
+    let ee = issue(
+        &ca_key,
+        &ca_cert,
+        &tsa_key,
+        CertificatePurpose::DocumentSigning,
+    )
+    .expect("ee");
+    std::fs::write(dir.path().join("ee.pem"), der_to_pem("CERTIFICATE", &ee)).unwrap();
+    let out = openssl(
+        dir.path(),
+        &[
+            "verify",
+            "-x509_strict",
+            "-attime",
+            &at,
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "timestampsign",
+            "ee.pem",
+        ],
+    );
+    assert!(
+        !out.status.success(),
+        "openssl accepted a signing certificate as a TSA"
+    );
+}
