@@ -200,8 +200,8 @@ fn openssl_verifies_the_p256_time_stamping_chain() {
         dir.path().join("root.pem"),
         der_to_pem("CERTIFICATE", &ca_cert),
     )
-    .unwrap();
-    std::fs::write(dir.path().join("tsa.pem"), der_to_pem("CERTIFICATE", &tsa)).unwrap();
+    .expect("write");
+    std::fs::write(dir.path().join("tsa.pem"), der_to_pem("CERTIFICATE", &tsa)).expect("write");
     let at = (NOW + DAY).to_string();
     let out = openssl(
         dir.path(),
@@ -226,7 +226,7 @@ fn openssl_verifies_the_p256_time_stamping_chain() {
         CertificatePurpose::DocumentSigning,
     )
     .expect("ee");
-    std::fs::write(dir.path().join("ee.pem"), der_to_pem("CERTIFICATE", &ee)).unwrap();
+    std::fs::write(dir.path().join("ee.pem"), der_to_pem("CERTIFICATE", &ee)).expect("write");
     let out = openssl(
         dir.path(),
         &[
