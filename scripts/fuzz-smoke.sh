@@ -11,6 +11,7 @@ for target in $(cargo fuzz list); do
     seeds=()
     case "$target" in
         pdf_verify) seeds=("$shared/corpus/pyhanko-test-pdfs" "$shared/fixtures") ;;
+        tsp) seeds=("seeds/tsp") ;;
     esac
     work="$(mktemp -d)"
     echo "fuzz: $target for ${secs}s"

@@ -30,5 +30,6 @@ pub mod sign;
 #[doc(hidden)]
 pub mod testing;
 pub mod text;
+pub mod tsp;
 pub mod verify;
 pub mod writer;

@@ -12,7 +12,7 @@ use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
-use der::asn1::{Any, OctetString, SetOfVec};
+use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec};
 use der::{Decode, Encode};
 use x509_cert::attr::Attributes;
 
@@ -53,7 +53,50 @@ pub fn assemble_with_unsigned(
     chain: &[Vec<u8>],
     unsigned: &[ExtraAttribute],
 ) -> Result<Vec<u8>, CmsError> {
-    let total = signed_attrs_der.len()
+    assemble_content(
+        Content::Detached,
+        alg,
+        signed_attrs_der,
+        signature,
+        chain,
+        unsigned,
+    )
+}
+
+/// What a SignedData carries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Content<'a> {
+    /// Detached id-data: the PDF's byte ranges, hashed by the caller.
+    Detached,
+    /// Encapsulated content of the given type (id-ct-TSTInfo for a time-stamp token).
+    Encapsulated(ObjectIdentifier, &'a [u8]),
+}
+
+impl Content<'_> {
+    pub(crate) fn content_type(&self) -> ObjectIdentifier {
+        match self {
+            Content::Detached => ID_DATA,
+            Content::Encapsulated(oid, _) => *oid,
+        }
+    }
+}
+
+/// [`assemble_with_unsigned`] for either kind of content. Encapsulated content makes
+/// SignedData version 3 (RFC 5652 section 5.1) and its digest must be the message-digest.
+pub(crate) fn assemble_content(
+    content: Content<'_>,
+    alg: SignatureAlgorithm,
+    signed_attrs_der: &[u8],
+    signature: &[u8],
+    chain: &[Vec<u8>],
+    unsigned: &[ExtraAttribute],
+) -> Result<Vec<u8>, CmsError> {
+    let econtent_len = match content {
+        Content::Detached => 0,
+        Content::Encapsulated(_, bytes) => bytes.len(),
+    };
+    let total = econtent_len
+        + signed_attrs_der.len()
         + signature.len()
         + chain.iter().map(Vec::len).sum::<usize>()
         + unsigned
@@ -89,7 +132,12 @@ pub fn assemble_with_unsigned(
             "signed attributes are not canonical DER (SET OF must be sorted)".into(),
         ));
     }
-    let read = read_signed_attributes(&attrs)?;
+    let read = read_signed_attributes(&attrs, content.content_type())?;
+    if let Content::Encapsulated(_, bytes) = content {
+        if read.message_digest != alg.digest(&[bytes]) {
+            return Err(CmsError::DigestMismatch);
+        }
+    }
     if read.message_digest.len() != alg.digest_len() {
         return Err(CmsError::InvalidInput(format!(
             "message-digest attribute is {} bytes, {} produces {}",
@@ -139,13 +187,23 @@ pub fn assemble_with_unsigned(
         signature: OctetString::new(signature).map_err(encoding("signature"))?,
         unsigned_attrs,
     };
+    let (version, econtent) = match content {
+        Content::Detached => (CmsVersion::V1, None),
+        Content::Encapsulated(_, bytes) => (
+            CmsVersion::V3,
+            Some(
+                Any::encode_from(&OctetString::new(bytes).map_err(encoding("eContent"))?)
+                    .map_err(encoding("eContent"))?,
+            ),
+        ),
+    };
     let signed_data = SignedData {
-        version: CmsVersion::V1,
+        version,
         digest_algorithms: SetOfVec::try_from(vec![alg.digest_identifier()])
             .map_err(encoding("digest algorithms"))?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: None,
+            econtent_type: content.content_type(),
+            econtent,
         },
         certificates: Some(
             CertificateSet::try_from(certificates).map_err(encoding("certificates"))?,

@@ -152,6 +152,18 @@ pub fn signed_attributes(
     signer_cert_der: &[u8],
     extra: &[ExtraAttribute],
 ) -> Result<Vec<u8>, CmsError> {
+    signed_attributes_for(ID_DATA, alg, message_digest, signer_cert_der, extra)
+}
+
+/// [`signed_attributes`] with content-type `content_type` (id-ct-TSTInfo for a time-stamp
+/// token).
+pub(crate) fn signed_attributes_for(
+    content_type: ObjectIdentifier,
+    alg: SignatureAlgorithm,
+    message_digest: &[u8],
+    signer_cert_der: &[u8],
+    extra: &[ExtraAttribute],
+) -> Result<Vec<u8>, CmsError> {
     if message_digest.len() != alg.digest_len() {
         return Err(CmsError::InvalidInput(format!(
             "message digest is {} bytes, {} produces {}",
@@ -171,7 +183,7 @@ pub fn signed_attributes(
     }
 
     let mut attributes = vec![
-        single(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA))?,
+        single(ID_CONTENT_TYPE, Any::encode_from(&content_type))?,
         single(
             ID_MESSAGE_DIGEST,
             OctetString::new(message_digest).and_then(|md| Any::encode_from(&md)),
@@ -243,10 +255,13 @@ pub(crate) struct ReadAttributes {
     pub(crate) others: Vec<ExtraAttribute>,
 }
 
-/// Read the signed attributes: each type at most once, content-type present and id-data,
-/// message-digest present with one OCTET STRING value, signing-certificate-v2 decoded if
-/// present.
-pub(crate) fn read_signed_attributes(attrs: &Attributes) -> Result<ReadAttributes, CmsError> {
+/// Read the signed attributes: each type at most once, content-type present and
+/// `content_type`, message-digest present with one OCTET STRING value, signing-certificate-v2
+/// decoded if present.
+pub(crate) fn read_signed_attributes(
+    attrs: &Attributes,
+    expected_content_type: ObjectIdentifier,
+) -> Result<ReadAttributes, CmsError> {
     let list: Vec<&Attribute> = attrs.iter().collect();
     for (i, a) in list.iter().enumerate() {
         if list[..i].iter().any(|prev| prev.oid == a.oid) {
@@ -262,7 +277,7 @@ pub(crate) fn read_signed_attributes(attrs: &Attributes) -> Result<ReadAttribute
     let content_type: ObjectIdentifier = only_value(content_type, "content-type")?
         .decode_as()
         .map_err(malformed("content-type attribute"))?;
-    if content_type != ID_DATA {
+    if content_type != expected_content_type {
         return Err(CmsError::ContentTypeMismatch(content_type.to_string()));
     }
 
@@ -318,7 +333,7 @@ pub fn message_digest_of_signed_attributes(der: &[u8]) -> Result<Vec<u8>, CmsErr
             "signed attributes are not canonical DER".into(),
         ));
     }
-    Ok(read_signed_attributes(&attrs)?.message_digest)
+    Ok(read_signed_attributes(&attrs, ID_DATA)?.message_digest)
 }
 
 /// The single value of an attribute that must have exactly one.

@@ -34,8 +34,9 @@ pub enum CmsError {
     /// A mandatory signed attribute is absent.
     #[error("signed attribute {0} is missing")]
     MissingAttribute(&'static str),
-    /// The content-type attribute (or the encapsulated content type) is not id-data.
-    #[error("content type is {0}, expected id-data (1.2.840.113549.1.7.1)")]
+    /// The content-type attribute (or the encapsulated content type) is not the one expected
+    /// (id-data for a PAdES signature, id-ct-TSTInfo for a time-stamp token).
+    #[error("content type is {0}, not the expected one")]
     ContentTypeMismatch(String),
     /// The message-digest attribute is not the digest of the signed content.
     #[error("the message-digest attribute does not match the digest of the signed content")]

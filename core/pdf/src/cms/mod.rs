@@ -28,7 +28,9 @@ pub use algorithm::{
     Digester, ECDSA_WITH_SHA256, ID_EC_PUBLIC_KEY, ID_SHA256, ID_SM3, PRIME256V1, SM2_CURVE,
     SM2_WITH_SM3, SignatureAlgorithm,
 };
+pub(crate) use assemble::{Content, assemble_content};
 pub use assemble::{assemble, assemble_with_unsigned};
+pub(crate) use attributes::signed_attributes_for;
 pub use attributes::{
     ExtraAttribute, ID_AA_SIGNING_CERTIFICATE, ID_AA_SIGNING_CERTIFICATE_V2, ID_CONTENT_TYPE,
     ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME, MAX_SIGNED_ATTRIBUTES_BYTES,

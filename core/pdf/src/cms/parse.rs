@@ -219,6 +219,24 @@ impl ParsedSignedData {
     ///
     /// The certificate chain is not checked here; see [`super::verify_chain`].
     pub fn verify(&self, content_digest: &[u8]) -> Result<CmsVerification, CmsError> {
+        self.verify_content(Expected::Detached(content_digest))
+            .map(|(verification, _)| verification)
+    }
+
+    /// [`ParsedSignedData::verify`] for a SignedData that encapsulates content of type
+    /// `content_type` (a time-stamp token's TSTInfo): the message-digest must be the digest of
+    /// the eContent, which is returned with the verification.
+    pub(crate) fn verify_encapsulated(
+        &self,
+        content_type: ObjectIdentifier,
+    ) -> Result<(CmsVerification, Vec<u8>), CmsError> {
+        self.verify_content(Expected::Encapsulated(content_type))
+    }
+
+    fn verify_content(
+        &self,
+        expected: Expected<'_>,
+    ) -> Result<(CmsVerification, Vec<u8>), CmsError> {
         let info = self.signer_info()?;
         let sd = &self.signed_data;
         if !matches!(sd.version, CmsVersion::V1 | CmsVersion::V3) {
@@ -233,16 +251,34 @@ impl ParsedSignedData {
                 info.version
             )));
         }
-        if sd.encap_content_info.econtent_type != ID_DATA {
+        let content_type = match expected {
+            Expected::Detached(_) => ID_DATA,
+            Expected::Encapsulated(oid) => oid,
+        };
+        if sd.encap_content_info.econtent_type != content_type {
             return Err(CmsError::ContentTypeMismatch(
                 sd.encap_content_info.econtent_type.to_string(),
             ));
         }
-        if sd.encap_content_info.econtent.is_some() {
-            return Err(CmsError::Unsupported(
-                "the SignedData encapsulates its content (expected a detached signature)".into(),
-            ));
-        }
+        let econtent = match (&expected, &sd.encap_content_info.econtent) {
+            (Expected::Detached(_), None) => Vec::new(),
+            (Expected::Detached(_), Some(_)) => {
+                return Err(CmsError::Unsupported(
+                    "the SignedData encapsulates its content (expected a detached signature)"
+                        .into(),
+                ));
+            }
+            (Expected::Encapsulated(_), None) => {
+                return Err(CmsError::Malformed(
+                    "the SignedData has no encapsulated content".into(),
+                ));
+            }
+            (Expected::Encapsulated(_), Some(any)) => any
+                .decode_as::<der::asn1::OctetString>()
+                .map_err(malformed("eContent"))?
+                .as_bytes()
+                .to_vec(),
+        };
 
         let certs = self
             .certificates
@@ -278,8 +314,16 @@ impl ParsedSignedData {
                 "signed attributes are not canonical DER (SET OF not sorted)".into(),
             ));
         }
-        let read = read_signed_attributes(attrs)?;
+        let read = read_signed_attributes(attrs, content_type)?;
 
+        let econtent_digest;
+        let content_digest = match expected {
+            Expected::Detached(digest) => digest,
+            Expected::Encapsulated(_) => {
+                econtent_digest = alg.digest(&[&econtent]);
+                &econtent_digest
+            }
+        };
         if content_digest.len() != alg.digest_len() {
             return Err(CmsError::InvalidInput(format!(
                 "content digest is {} bytes, {} produces {}",
@@ -308,7 +352,7 @@ impl ParsedSignedData {
                 .map(ExtraAttribute::from_attribute)
                 .collect::<Result<Vec<_>, _>>()?,
         };
-        Ok(CmsVerification {
+        let verification = CmsVerification {
             algorithm: alg,
             signer_cert_der: signer.der.clone(),
             certificates: self.certificates.clone(),
@@ -318,8 +362,17 @@ impl ParsedSignedData {
             has_signing_certificate_v2: read.signing_certificate_v2.is_some(),
             signed_attributes: read.others,
             unsigned_attributes,
-        })
+        };
+        Ok((verification, econtent))
     }
+}
+
+/// What [`ParsedSignedData::verify_content`] checks the content against.
+enum Expected<'a> {
+    /// Detached id-data with this digest.
+    Detached(&'a [u8]),
+    /// Encapsulated content of this type.
+    Encapsulated(ObjectIdentifier),
 }
 
 /// The embedded certificate a SignerIdentifier names.
