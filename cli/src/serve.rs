@@ -104,9 +104,14 @@ pub struct ServeArgs {
     /// A request-rate limit, `NAME=PER_MINUTE` (repeatable; 0 turns it off). Names:
     /// enroll-per-address (20), challenge-per-address (60), challenge-per-key (10),
     /// evidence-per-address (30), evidence-per-key (10), sign-per-address (600),
-    /// sign-per-key (120), device-read-per-address (300), operator-per-address (1200).
+    /// sign-per-key (120), device-read-per-address (300), operator-per-address (1200),
+    /// timestamp-per-address (600).
     #[arg(long = "rate-limit", value_name = "NAME=PER_MINUTE")]
     rate_limits: Vec<String>,
+    /// The policy OID of the time-stamping authority's tokens (the institution's registered
+    /// TSA policy; the default lies under IANA's documentation enterprise number 32473).
+    #[arg(long, default_value = "1.3.6.1.4.1.32473.3161.1")]
+    tsa_policy: String,
     /// Evidence uploads (up to 16 MiB each) read at once.
     #[arg(long, default_value_t = 4)]
     max_concurrent_evidence: usize,
@@ -167,6 +172,7 @@ fn apply_rate_limits(limits: &mut Limits, settings: &[String]) -> Result<(), Str
             "sign-per-key" => &mut limits.sign_per_key,
             "device-read-per-address" => &mut limits.device_read_per_address,
             "operator-per-address" => &mut limits.operator_per_address,
+            "timestamp-per-address" => &mut limits.timestamp_per_address,
             other => return Err(format!("--rate-limit: unknown limit {other:?}")),
         };
         *slot = PerMinute(value);
@@ -221,6 +227,10 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
             .attestation
             .push(Arc::new(AndroidKeyAttestation::new(roots)));
     }
+    config.tsa_policy = args
+        .tsa_policy
+        .parse()
+        .map_err(|e| format!("--tsa-policy {:?}: not an OID: {e}", args.tsa_policy))?;
     apply_rate_limits(&mut config.limits, &args.rate_limits)?;
     config.limits.max_concurrent_evidence = args.max_concurrent_evidence.max(1);
     config.limits.max_connections_per_address = args.max_connections_per_address.max(1);

@@ -1,4 +1,4 @@
-//! Certificate authority adapter and the embedded SM2 CA.
+//! Certificate authority adapter and the embedded CA (an SM2 root and a P-256 root).
 //!
 //! In production the server forwards the verified CSR to the institution's CA through this trait
 //! (and that CA publishes its own revocation data); the embedded CA serves the demo and the
@@ -6,7 +6,7 @@
 
 use crate::store::{IssuedCertificate, Store};
 use crate::vault::{ShareVault, associated_data};
-use inkseal_pki::{CaKey, VerifiedCsr};
+use inkseal_pki::{CaKey, EndEntity, P256CaKey, VerifiedCsr};
 
 /// Issues certificates for verified CSRs.
 pub trait CertificateAuthority: Send + Sync {
@@ -14,6 +14,11 @@ pub trait CertificateAuthority: Send + Sync {
     fn issue(&self, csr: &VerifiedCsr) -> Result<Vec<u8>, String>;
     /// The issuing CA certificate (DER).
     fn ca_certificate(&self) -> &[u8];
+    /// Every root this CA publishes (DER), the issuing one first: the embedded CA has an SM2
+    /// root and a P-256 root.
+    fn root_certificates(&self) -> Vec<&[u8]> {
+        vec![self.ca_certificate()]
+    }
     /// A CRL (DER) listing `revoked`, number `crl_number`, valid from `this_update_unix` to
     /// `next_update_unix`, signed by the CA.
     fn crl(
@@ -37,70 +42,167 @@ fn crl_reason(name: Option<&str>) -> Option<inkseal_pki::RevocationReason> {
     })
 }
 
-/// A CA whose SM2 key is sealed by the vault and kept in the store's settings.
+/// A CA whose SM2 key is sealed by the vault and kept in the store's settings, with a P-256
+/// root beside it (sealed the same way) for validators without SM2: P-256 time-stamping and
+/// OCSP certificates chain to it.
 pub struct EmbeddedCa {
     key: CaKey,
     cert: Vec<u8>,
+    p256_key: P256CaKey,
+    p256_cert: Vec<u8>,
     validity_days: u32,
 }
 
 const CA_KEY_SETTING: &str = "ca.key.sealed";
 const CA_CERT_SETTING: &str = "ca.cert";
+const P256_CA_KEY_SETTING: &str = "ca.p256.key.sealed";
+const P256_CA_CERT_SETTING: &str = "ca.p256.cert";
+/// Validity of the roots, in days.
+const ROOT_VALIDITY_DAYS: u32 = 3650;
+
+/// Which of the embedded CA's roots issues a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    /// The SM2 root (SM2-with-SM3 signatures).
+    Sm2,
+    /// The P-256 root (ecdsa-with-SHA256 signatures).
+    P256,
+}
+
+/// A key sealed by the vault in the store's settings, created on first use; with its
+/// certificate, also created on first use (both with "insert if absent", so replicas starting
+/// together agree on one).
+pub(crate) fn load_or_create_sealed<K>(
+    store: &dyn Store,
+    vault: &dyn ShareVault,
+    names: (&str, &str, &str),
+    generate: impl FnOnce() -> Result<K, String>,
+    to_der: impl Fn(&K) -> Result<zeroize::Zeroizing<Vec<u8>>, String>,
+    from_der: impl Fn(&[u8]) -> Result<K, String>,
+    certify: impl FnOnce(&K) -> Result<Vec<u8>, String>,
+) -> Result<(K, Vec<u8>), String> {
+    let (aad_label, key_setting, cert_setting) = names;
+    let aad = associated_data(aad_label, &[]);
+    let sealed = match store.get_setting(key_setting).map_err(|e| e.to_string())? {
+        Some(s) => s,
+        None => {
+            let key = generate()?;
+            let sealed = vault
+                .seal(&aad, &to_der(&key)?)
+                .map_err(|e| e.to_string())?;
+            store
+                .put_setting_if_absent(key_setting, &sealed)
+                .map_err(|e| e.to_string())?
+        }
+    };
+    let der = zeroize::Zeroizing::new(vault.open(&aad, &sealed).map_err(|e| e.to_string())?);
+    let key = from_der(&der)?;
+    let cert = match store.get_setting(cert_setting).map_err(|e| e.to_string())? {
+        Some(c) => c,
+        None => {
+            let cert = certify(&key)?;
+            store
+                .put_setting_if_absent(cert_setting, &cert)
+                .map_err(|e| e.to_string())?
+        }
+    };
+    Ok((key, cert))
+}
 
 impl EmbeddedCa {
-    /// Load the CA, creating its key and self-signed certificate on first start.
+    /// Load the CA, creating its keys and self-signed certificates on first start.
     pub fn load_or_create(
         store: &dyn Store,
         vault: &dyn ShareVault,
         validity_days: u32,
     ) -> Result<Self, String> {
-        let aad = associated_data("inkseal/ca-key/v1", &[]);
-        let sealed = match store
-            .get_setting(CA_KEY_SETTING)
-            .map_err(|e| e.to_string())?
-        {
-            Some(s) => s,
-            None => {
-                let key = CaKey::generate();
-                let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
-                let sealed = vault.seal(&aad, &der).map_err(|e| e.to_string())?;
-                store
-                    .put_setting_if_absent(CA_KEY_SETTING, &sealed)
-                    .map_err(|e| e.to_string())?
-            }
-        };
-        let der = vault.open(&aad, &sealed).map_err(|e| e.to_string())?;
-        let key = CaKey::from_pkcs8_der(&der).map_err(|e| e.to_string())?;
-        let cert = match store
-            .get_setting(CA_CERT_SETTING)
-            .map_err(|e| e.to_string())?
-        {
-            Some(c) => c,
-            None => {
-                let cert = inkseal_pki::self_signed_ca(
-                    &key,
-                    "inkseal embedded CA",
-                    3650,
-                    crate::store::now_ms() / 1000,
-                )
-                .map_err(|e| e.to_string())?;
-                store
-                    .put_setting_if_absent(CA_CERT_SETTING, &cert)
-                    .map_err(|e| e.to_string())?
-            }
-        };
+        let now = crate::store::now_ms() / 1000;
+        let (key, cert) = load_or_create_sealed(
+            store,
+            vault,
+            ("inkseal/ca-key/v1", CA_KEY_SETTING, CA_CERT_SETTING),
+            || CaKey::try_generate().map_err(|e| e.to_string()),
+            |k| k.to_pkcs8_der().map_err(|e| e.to_string()),
+            |der| CaKey::from_pkcs8_der(der).map_err(|e| e.to_string()),
+            |k| {
+                inkseal_pki::self_signed_ca(k, "inkseal embedded CA", ROOT_VALIDITY_DAYS, now)
+                    .map_err(|e| e.to_string())
+            },
+        )?;
+        let (p256_key, p256_cert) = load_or_create_sealed(
+            store,
+            vault,
+            (
+                "inkseal/ca-p256-key/v1",
+                P256_CA_KEY_SETTING,
+                P256_CA_CERT_SETTING,
+            ),
+            || P256CaKey::try_generate().map_err(|e| e.to_string()),
+            |k| k.to_pkcs8_der().map_err(|e| e.to_string()),
+            |der| P256CaKey::from_pkcs8_der(der).map_err(|e| e.to_string()),
+            |k| {
+                inkseal_pki::self_signed_ca(k, "inkseal embedded CA P-256", ROOT_VALIDITY_DAYS, now)
+                    .map_err(|e| e.to_string())
+            },
+        )?;
         Ok(EmbeddedCa {
             key,
             cert,
+            p256_key,
+            p256_cert,
             validity_days,
         })
     }
+
+    /// A certificate for one of the server's own services (time-stamping, OCSP) from `root`,
+    /// valid for `validity_days` (capped by the root's validity).
+    pub fn issue_service_certificate(
+        &self,
+        root: Root,
+        subject: &EndEntity<'_>,
+        validity_days: u32,
+    ) -> Result<Vec<u8>, String> {
+        let serial: [u8; 16] = random_serial()?;
+        let now = crate::store::now_ms() / 1000;
+        match root {
+            Root::Sm2 => inkseal_pki::issue_end_entity(
+                &self.key,
+                &self.cert,
+                subject,
+                &serial,
+                validity_days,
+                now,
+            ),
+            Root::P256 => inkseal_pki::issue_end_entity(
+                &self.p256_key,
+                &self.p256_cert,
+                subject,
+                &serial,
+                validity_days,
+                now,
+            ),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    /// The root certificate (DER) of `root`.
+    pub fn root(&self, root: Root) -> &[u8] {
+        match root {
+            Root::Sm2 => &self.cert,
+            Root::P256 => &self.p256_cert,
+        }
+    }
+}
+
+fn random_serial() -> Result<[u8; 16], String> {
+    let mut serial = [0u8; 16];
+    getrandom::fill(&mut serial).map_err(|e| e.to_string())?;
+    Ok(serial)
 }
 
 impl CertificateAuthority for EmbeddedCa {
     fn issue(&self, csr: &VerifiedCsr) -> Result<Vec<u8>, String> {
-        let mut serial = [0u8; 16];
-        getrandom::fill(&mut serial).map_err(|e| e.to_string())?;
+        let serial = random_serial()?;
         inkseal_pki::issue_certificate(
             &self.key,
             &self.cert,
@@ -114,6 +216,10 @@ impl CertificateAuthority for EmbeddedCa {
 
     fn ca_certificate(&self) -> &[u8] {
         &self.cert
+    }
+
+    fn root_certificates(&self) -> Vec<&[u8]> {
+        vec![&self.cert, &self.p256_cert]
     }
 
     fn crl(

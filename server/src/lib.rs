@@ -27,6 +27,7 @@ pub mod liveness;
 pub mod net;
 pub mod service;
 pub mod store;
+pub mod tsa;
 pub mod vault;
 
 use attestation::AttestationVerifier;
@@ -98,6 +99,8 @@ pub struct ServerConfig {
     pub housekeeping_interval: Duration,
     /// Insecure conveniences (all off by default).
     pub insecure: Insecure,
+    /// The policy OID of the time-stamping authority's tokens.
+    pub tsa_policy: const_oid::ObjectIdentifier,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -112,6 +115,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("attestation", &self.attestation)
             .field("limits", &self.limits)
             .field("insecure", &self.insecure)
+            .field("tsa_policy", &self.tsa_policy)
             .finish()
     }
 }
@@ -131,6 +135,7 @@ impl ServerConfig {
             limits: limits::Limits::default(),
             housekeeping_interval: Duration::from_secs(10),
             insecure: Insecure::default(),
+            tsa_policy: tsa::DEFAULT_POLICY,
         }
     }
 
@@ -262,14 +267,20 @@ pub fn build_service(config: &ServerConfig) -> Result<(CosignService, Vec<String
     restrict_files(&config.data_dir);
     // The audit key must work before the first entry needs anchoring.
     vault.audit_public_key()?;
-    let ca: Arc<dyn CertificateAuthority> = Arc::new(
-        EmbeddedCa::load_or_create(
-            store.as_ref(),
-            vault.as_ref(),
-            config.policy.certificate_validity_days,
-        )
-        .map_err(StartError::Ca)?,
-    );
+    let embedded = EmbeddedCa::load_or_create(
+        store.as_ref(),
+        vault.as_ref(),
+        config.policy.certificate_validity_days,
+    )
+    .map_err(StartError::Ca)?;
+    let tsa = tsa::TimeStampAuthority::load_or_create(
+        store.as_ref(),
+        vault.as_ref(),
+        &embedded,
+        config.tsa_policy,
+    )
+    .map_err(StartError::Ca)?;
+    let ca: Arc<dyn CertificateAuthority> = Arc::new(embedded);
     if vendors
         .iter()
         .any(|v| v.name() == inkseal_capture::test_vendor::TEST_VENDOR_NAME)
@@ -285,6 +296,7 @@ pub fn build_service(config: &ServerConfig) -> Result<(CosignService, Vec<String
             store,
             vault,
             ca,
+            tsa: Some(Arc::new(tsa)),
             vendors,
             attestation: config.attestation.clone(),
         },

@@ -28,6 +28,8 @@ pub enum Class {
     DeviceRead,
     /// Operator routes.
     Operator,
+    /// RFC 3161 time-stamp requests (`POST /v1/tsa`).
+    TimeStamp,
 }
 
 impl Class {
@@ -39,6 +41,7 @@ impl Class {
             Class::Sign => "signing",
             Class::DeviceRead => "key reads",
             Class::Operator => "operator requests",
+            Class::TimeStamp => "time-stamp requests",
         }
     }
 }
@@ -70,6 +73,8 @@ pub struct Limits {
     pub device_read_per_address: PerMinute,
     /// Operator requests per client address.
     pub operator_per_address: PerMinute,
+    /// Time-stamp requests per client address.
+    pub timestamp_per_address: PerMinute,
     /// Evidence uploads (up to 16 MiB each) read at once; more wait for a 429.
     pub max_concurrent_evidence: usize,
     /// Open connections per client address.
@@ -96,6 +101,7 @@ impl Default for Limits {
             sign_per_key: PerMinute(120),
             device_read_per_address: PerMinute(300),
             operator_per_address: PerMinute(1200),
+            timestamp_per_address: PerMinute(600),
             max_concurrent_evidence: 4,
             max_connections_per_address: 64,
             max_connections: 4096,
@@ -119,6 +125,7 @@ impl Limits {
             &mut self.sign_per_key,
             &mut self.device_read_per_address,
             &mut self.operator_per_address,
+            &mut self.timestamp_per_address,
         ] {
             *rate = PerMinute(0);
         }
@@ -133,6 +140,7 @@ impl Limits {
             Class::Sign => self.sign_per_address,
             Class::DeviceRead => self.device_read_per_address,
             Class::Operator => self.operator_per_address,
+            Class::TimeStamp => self.timestamp_per_address,
         }
     }
 
@@ -141,7 +149,7 @@ impl Limits {
             Class::Challenge => self.challenge_per_key,
             Class::Evidence => self.evidence_per_key,
             Class::Sign => self.sign_per_key,
-            Class::Enroll | Class::DeviceRead | Class::Operator => PerMinute(0),
+            Class::Enroll | Class::DeviceRead | Class::Operator | Class::TimeStamp => PerMinute(0),
         }
     }
 }

@@ -178,6 +178,51 @@ pub fn make_sm2_sample(dir: &Path) -> Sm2Sample {
     }
 }
 
+/// What BouncyCastle's `TimeStampToken.validate` says of a token (DER file) under the TSA
+/// certificate (DER file).
+#[derive(Debug, Clone)]
+pub struct BcTimeStamp {
+    /// Whether `validate` passed.
+    pub valid: bool,
+    /// genTime, milliseconds since the Unix epoch.
+    pub gen_time_ms: u64,
+    /// The serial number, lower-case hex without leading zeros.
+    pub serial: String,
+    /// The policy OID.
+    pub policy: String,
+    /// The imprint's hash algorithm OID.
+    pub imprint_algorithm: String,
+    /// The imprint, lower-case hex.
+    pub imprint: String,
+    /// BouncyCastle's exception, when not valid.
+    pub error: Option<String>,
+}
+
+/// Run `TstCheck` (BouncyCastle `TimeStampToken.validate`) on `token` with `tsa_cert`.
+pub fn bouncycastle_tst_check(token: &Path, tsa_cert: &Path) -> BcTimeStamp {
+    let out = run(
+        java_command("TstCheck").arg(token).arg(tsa_cert),
+        "openjdk-17-jdk-headless",
+    );
+    let stdout = text(&out.stdout);
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "TstCheck printed no JSON ({e}): {stdout}\n{}",
+            text(&out.stderr)
+        )
+    });
+    let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    BcTimeStamp {
+        valid: v["valid"].as_bool() == Some(true) && out.status.success(),
+        gen_time_ms: v["gen_time_ms"].as_u64().unwrap_or_default(),
+        serial: s("serial"),
+        policy: s("policy"),
+        imprint_algorithm: s("imprint_algorithm"),
+        imprint: s("imprint"),
+        error: v["error"].as_str().map(str::to_owned),
+    }
+}
+
 fn java_command(main_class: &str) -> Command {
     let mut cmd = Command::new("java");
     cmd.arg("-cp")
@@ -203,7 +248,8 @@ fn java_classes() -> &'static Path {
     static CLASSES: OnceLock<PathBuf> = OnceLock::new();
     CLASSES.get_or_init(|| {
         let src_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("validators");
-        let sources = ["PdfSigCheck.java", "MakeSm2Sample.java"].map(|f| src_dir.join(f));
+        let sources =
+            ["PdfSigCheck.java", "MakeSm2Sample.java", "TstCheck.java"].map(|f| src_dir.join(f));
         let mut hasher = DefaultHasher::new();
         for src in &sources {
             match std::fs::read(src) {

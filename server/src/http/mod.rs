@@ -3,7 +3,8 @@
 //! Three kinds of routes, each with the one credential it needs ([`ROUTES`] lists them all;
 //! the OpenAPI document is checked against it):
 //!
-//! * public (`/v1/health`, `/openapi.json`, `/v1/ca`, `/v1/ca/crl`): nothing about any key;
+//! * public (`/v1/health`, `/openapi.json`, `/v1/ca`, `/v1/ca/crl`, `/v1/tsa`): nothing about
+//!   any key;
 //! * device (`/v1/enroll`, `/v1/keys/{key_id}/...`): signed by the key's device key (see
 //!   [`crate::service::DeviceAuth`]), checked before anything else;
 //! * operator (`/v1/admin/...`): an API key or a TLS client certificate with the route's role.
@@ -61,6 +62,7 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
         ("get", "/openapi.json", Public),
         ("get", "/v1/ca", Public),
         ("get", "/v1/ca/crl", Public),
+        ("post", "/v1/tsa", Public),
         ("post", "/v1/enroll", EnrollmentDevice),
         ("get", "/v1/keys/{key_id}", Device),
         ("post", "/v1/keys/{key_id}/certificate", Device),
@@ -148,6 +150,7 @@ pub fn router(app: App) -> Router {
         .route("/openapi.json", get(public::openapi))
         .route("/v1/ca", get(public::ca))
         .route("/v1/ca/crl", get(public::crl))
+        .route("/v1/tsa", post(public::tsa))
         .route("/v1/enroll", post(device::enroll))
         .route("/v1/keys/{key_id}", get(device::status))
         .route(
@@ -211,21 +214,29 @@ async fn hygiene_headers(req: Request, next: Next) -> Response {
 
 /// Bodies are JSON: a POST or PUT whose `Content-Type` is not `application/json` is refused
 /// before its body is read (a cross-site form or `text/plain` post never reaches a route).
+/// The one exception is `/v1/tsa`, which takes `application/timestamp-query` (a media type a
+/// cross-site form cannot send either).
 async fn json_only(req: Request, next: Next) -> Response {
+    let expected = if req.uri().path() == "/v1/tsa" {
+        public::TIMESTAMP_QUERY
+    } else {
+        "application/json"
+    };
     if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH)
-        && !is_json(req.headers())
+        && !content_type_is(req.headers(), expected)
     {
         return ServiceError::UnsupportedMediaType.into_response();
     }
     next.run(req).await
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+/// Whether the request's `Content-Type` (parameters ignored) is `expected`.
+pub(crate) fn content_type_is(headers: &HeaderMap, expected: &str) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(expected))
 }
 
 /// A request (body included) that takes longer than the limit is answered 408.

@@ -1,6 +1,6 @@
 //! Routes anyone may call: they say nothing about any key.
 
-use super::{App, OPENAPI, blocking};
+use super::{App, Body, OPENAPI, blocking};
 use crate::error::ServiceError;
 use axum::extract::State;
 use axum::http::header;
@@ -10,9 +10,47 @@ pub(super) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
+/// Every root of the CA, PEM, the issuing (SM2) root first, then the P-256 root.
 pub(super) async fn ca(State(app): State<App>) -> Response {
-    let pem = inkseal_pki::der_to_pem("CERTIFICATE", app.service.ca_certificate());
+    let pem: String = app
+        .service
+        .root_certificates()
+        .into_iter()
+        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
+        .collect();
     ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response()
+}
+
+/// The time-stamp request media type (RFC 3161 section 3.4).
+pub(super) const TIMESTAMP_QUERY: &str = "application/timestamp-query";
+
+/// RFC 3161 over HTTP: a DER `TimeStampReq` in, a DER `TimeStampResp` out (a rejection is a
+/// 200 with a rejection inside, as the RFC has it). Limited per client address.
+pub(super) async fn tsa(
+    State(app): State<App>,
+    peer: Option<axum::Extension<crate::net::PeerInfo>>,
+    headers: axum::http::HeaderMap,
+    Body(body): Body,
+) -> Result<Response, ServiceError> {
+    let peer = super::peer(peer);
+    app.limiter
+        .check_address(crate::limits::Class::TimeStamp, peer.ip())?;
+    if !super::content_type_is(&headers, TIMESTAMP_QUERY) {
+        return Err(ServiceError::UnsupportedMediaType);
+    }
+    let reply = blocking(move || {
+        app.service.time_stamp(&body).unwrap_or_else(|| {
+            Err(ServiceError::NotFound(
+                "this server runs no time-stamping authority".into(),
+            ))
+        })
+    })
+    .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/timestamp-reply")],
+        reply.der,
+    )
+        .into_response())
 }
 
 /// The embedded CA's CRL (DER, `application/pkix-crl`, RFC 5280 section 4.2.1.13).

@@ -96,6 +96,7 @@ pub struct Metrics {
     pin_comparisons: AtomicU64,
     signatures: AtomicU64,
     device_auth_failures: AtomicU64,
+    time_stamps: AtomicU64,
 }
 
 /// A copy of [`Metrics`].
@@ -107,6 +108,8 @@ pub struct MetricsSnapshot {
     pub signatures: u64,
     /// Device requests refused for their signature since start.
     pub device_auth_failures: u64,
+    /// Time-stamp tokens issued since start.
+    pub time_stamps: u64,
 }
 
 impl Metrics {
@@ -119,12 +122,16 @@ impl Metrics {
     pub(crate) fn device_auth_failed(&self) {
         self.device_auth_failures.fetch_add(1, Ordering::Relaxed);
     }
+    pub(crate) fn time_stamp(&self) {
+        self.time_stamps.fetch_add(1, Ordering::Relaxed);
+    }
     /// The counters now.
     pub fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             pin_comparisons: self.pin_comparisons.load(Ordering::Relaxed),
             signatures: self.signatures.load(Ordering::Relaxed),
             device_auth_failures: self.device_auth_failures.load(Ordering::Relaxed),
+            time_stamps: self.time_stamps.load(Ordering::Relaxed),
         }
     }
 }
@@ -134,6 +141,7 @@ pub(crate) struct Context {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) vault: Arc<dyn ShareVault>,
     pub(crate) ca: Arc<dyn CertificateAuthority>,
+    pub(crate) tsa: Option<Arc<crate::tsa::TimeStampAuthority>>,
     pub(crate) policy: Policy,
     pub(crate) vendors: Vec<Arc<dyn LivenessVendor>>,
     pub(crate) attestation: Vec<Arc<dyn AttestationVerifier>>,
@@ -156,6 +164,8 @@ pub struct Parts {
     pub vault: Arc<dyn ShareVault>,
     /// Certificate authority.
     pub ca: Arc<dyn CertificateAuthority>,
+    /// The time-stamping authority, if this server runs one.
+    pub tsa: Option<Arc<crate::tsa::TimeStampAuthority>>,
     /// Liveness vendors whose verdicts count.
     pub vendors: Vec<Arc<dyn LivenessVendor>>,
     /// Device-key attestation verifiers.
@@ -188,6 +198,7 @@ impl CosignService {
                 store: parts.store,
                 vault: parts.vault,
                 ca: parts.ca,
+                tsa: parts.tsa,
                 policy: policy.clone(),
                 vendors: dedup_vendors(parts.vendors),
                 attestation: parts.attestation,
@@ -245,6 +256,31 @@ impl CosignService {
     /// The CA certificate (DER).
     pub fn ca_certificate(&self) -> &[u8] {
         self.ctx.ca.ca_certificate()
+    }
+
+    /// Every root the CA publishes (DER), the issuing one first.
+    pub fn root_certificates(&self) -> Vec<&[u8]> {
+        self.ctx.ca.root_certificates()
+    }
+
+    /// The time-stamping authority, if this server runs one.
+    pub fn tsa(&self) -> Option<&crate::tsa::TimeStampAuthority> {
+        self.ctx.tsa.as_deref()
+    }
+
+    /// Answer a DER time-stamp request (`None`: no TSA here).
+    pub fn time_stamp(
+        &self,
+        request_der: &[u8],
+    ) -> Option<Result<crate::tsa::Reply, ServiceError>> {
+        let tsa = self.ctx.tsa.as_ref()?;
+        let reply = tsa
+            .respond(self.ctx.store.as_ref(), request_der)
+            .map_err(ServiceError::Internal);
+        if matches!(&reply, Ok(r) if r.granted) {
+            self.ctx.metrics.time_stamp();
+        }
+        Some(reply)
     }
 
     /// Counters since start.
