@@ -55,6 +55,14 @@ pub struct SignArgs {
     /// Make it a certification signature (DocMDP P=2: form filling and signing allowed).
     #[arg(long)]
     certify: bool,
+    /// PAdES level: B-B (the signature alone) or B-T (with a signature time-stamp from
+    /// --timestamp). B-T is the default when --timestamp is given.
+    #[arg(long, value_enum)]
+    level: Option<Level>,
+    /// An RFC 3161 time-stamping authority's URL (e.g. `https://host:8440/v1/tsa`, or any
+    /// public TSA) for the signature time-stamp (PAdES B-T).
+    #[arg(long)]
+    timestamp: Option<String>,
     /// `/Reason`.
     #[arg(long)]
     reason: Option<String>,
@@ -145,11 +153,34 @@ fn read_ink(path: &PathBuf) -> Result<InkStrokes, String> {
     Ok(InkStrokes { pad, strokes })
 }
 
+/// A PAdES baseline level `inkseal sign` produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    /// B-B: the signature alone; its time is only the signer's claim (`/M`).
+    #[value(name = "B-B")]
+    BB,
+    /// B-T: with a signature time-stamp token from a TSA.
+    #[value(name = "B-T")]
+    BT,
+}
+
 pub fn sign(args: SignArgs) -> Result<(), String> {
     let signer = LocalSigner::from_pem_files(&args.key, &args.cert, &args.chain)
         .map_err(|e| e.to_string())?;
+    let level = args.level.unwrap_or(if args.timestamp.is_some() {
+        Level::BT
+    } else {
+        Level::BB
+    });
+    let tsa_url = match (level, &args.timestamp) {
+        (Level::BB, None) => None,
+        (Level::BB, Some(_)) => return Err("--timestamp makes a B-T signature, not B-B".into()),
+        (Level::BT, None) => return Err("--level B-T needs --timestamp URL".into()),
+        (Level::BT, Some(url)) => Some(url.clone()),
+    };
     let time = now();
     let mut options = SignOptions::new(time);
+    options.time_stamped = tsa_url.is_some();
     options.field_name = args.field_name;
     options.reason = args.reason;
     options.location = args.location;
@@ -186,8 +217,11 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
         label: vec![args.label.unwrap_or(name), human_time(time)],
         ..Default::default()
     };
-    inkseal_pdf::sign::sign_file(&args.input, &args.output, &options, &signer)
-        .map_err(|e| e.to_string())?;
+    match tsa_url {
+        None => inkseal_pdf::sign::sign_file(&args.input, &args.output, &options, &signer)
+            .map_err(|e| e.to_string())?,
+        Some(url) => sign_time_stamped(&args.input, &args.output, &options, &signer, &url)?,
+    }
     println!(
         "signed {} -> {}",
         args.input.display(),
@@ -196,12 +230,87 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Sign with a signature time-stamp from the TSA at `url` (PAdES B-T), writing atomically.
+fn sign_time_stamped(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    options: &SignOptions,
+    signer: &LocalSigner,
+    url: &str,
+) -> Result<(), String> {
+    use inkseal_pdf::signer::Signer as _;
+    let data = std::fs::read(input).map_err(|e| format!("{}: {e}", input.display()))?;
+    let prepared = inkseal_pdf::sign::prepare(
+        &data,
+        options,
+        signer.algorithm(),
+        signer.certificate_chain(),
+    )
+    .map_err(|e| e.to_string())?;
+    let signature = signer
+        .sign(prepared.to_be_signed())
+        .map_err(|e| e.to_string())?;
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map_err(|e| format!("random generator: {e}"))?;
+    let request = prepared
+        .time_stamp_request(&signature, &nonce)
+        .map_err(|e| e.to_string())?;
+    let reply = fetch_time_stamp(url, request.to_der().map_err(|e| e.to_string())?)?;
+    let token = inkseal_pdf::tsp::check_reply(&request, &reply)
+        .map_err(|e| format!("time-stamp from {url}: {e}"))?;
+    let tail = prepared
+        .finish_with_time_stamp(&signature, &token)
+        .map_err(|e| e.to_string())?;
+    inkseal_pdf::sign::write_atomically(output, &[&data, &tail]).map_err(|e| e.to_string())
+}
+
+/// POST an RFC 3161 request (`application/timestamp-query`) and read the reply, at most
+/// [`inkseal_pdf::tsp::MAX_REPLY_BYTES`], within 30 seconds.
+fn fetch_time_stamp(url: &str, request: Vec<u8>) -> Result<Vec<u8>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        let mut response = client
+            .post(url)
+            .header("content-type", "application/timestamp-query")
+            .body(request)
+            .send()
+            .await
+            .map_err(|e| format!("time-stamp request to {url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered HTTP {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("reading the reply from {url}: {e}"))?
+        {
+            if body.len() + chunk.len() > inkseal_pdf::tsp::MAX_REPLY_BYTES {
+                return Err(format!(
+                    "the reply from {url} is larger than {} bytes",
+                    inkseal_pdf::tsp::MAX_REPLY_BYTES
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    })
+}
+
 /// Options of `inkseal verify`.
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
     /// PDF to verify.
     file: PathBuf,
-    /// Trust anchor certificates (PEM); chains are judged only when given.
+    /// Trust anchor certificates (PEM, every certificate in each file); chains are judged only
+    /// when given.
     #[arg(long)]
     trust: Vec<PathBuf>,
     /// Print JSON instead of a summary.
@@ -214,11 +323,10 @@ pub struct VerifyArgs {
 pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
     let mut anchors = Vec::new();
     for t in &args.trust {
-        match std::fs::read_to_string(t)
-            .map_err(|e| e.to_string())
-            .and_then(|pem| inkseal_pki::pem_to_der(&pem).map_err(|e| e.to_string()))
-        {
-            Ok((_, der)) => anchors.push(der),
+        match std::fs::read(t).map_err(|e| e.to_string()).and_then(|pem| {
+            inkseal_pdf::signer::parse_certificate_chain(&pem).map_err(|e| e.to_string())
+        }) {
+            Ok(ders) => anchors.extend(ders),
             Err(e) => {
                 eprintln!("error: trust anchor {}: {e}", t.display());
                 return ExitCode::from(2);
@@ -262,6 +370,14 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     "digest_valid": s.digest_valid,
                     "signature_valid": s.signature_valid,
                     "trusted": s.trusted,
+                    "chain_checked_at": s.chain_checked_at,
+                    "time_stamp": s.time_stamp.as_ref().map(|t| serde_json::json!({
+                        "time_unix_millis": t.time_unix_millis,
+                        "time": human_time(t.time_unix_millis / 1000),
+                        "tsa": t.tsa,
+                        "valid": t.valid,
+                        "trusted": t.trusted,
+                    })),
                     "certification_level": s.certification,
                     "changes_after": s.changes.as_ref().map(|c| format!("{c:?}")),
                     "problems": s.problems,
@@ -307,6 +423,19 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     None => "unknown".to_string(),
                 }
             );
+            if let Some(t) = &s.time_stamp {
+                println!(
+                    "  time-stamped {} by {} ({})",
+                    human_time(t.time_unix_millis / 1000),
+                    t.tsa,
+                    match (t.valid, t.trusted) {
+                        (false, _) => "INVALID",
+                        (true, Some(true)) => "valid, TSA trusted",
+                        (true, Some(false)) => "valid, TSA NOT trusted",
+                        (true, None) => "valid, TSA not checked",
+                    }
+                );
+            }
             for p in &s.problems {
                 println!("  problem: {p}");
             }

@@ -138,3 +138,101 @@ fn sign_errors_are_clear_and_leave_no_file() {
     );
     assert!(!out.exists());
 }
+
+/// `inkseal sign --timestamp` against a running `inkseal serve`'s TSA: B-T, and every
+/// validator sees the time-stamp.
+#[test]
+fn b_t_signature_with_the_servers_time_stamping_authority() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (ca, key, cert) = openssl_pki(d);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let server = runtime.block_on(inkseal_tests::start_server(&d.join("server")));
+    let roots = d.join("inkseal-roots.pem");
+    let pem: String = server
+        .service()
+        .root_certificates()
+        .into_iter()
+        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
+        .collect();
+    std::fs::write(&roots, pem).expect("roots");
+    let tsa = format!("{}/v1/tsa", server.url());
+    let out = d.join("b-t.pdf");
+    let sign = |extra: &[&str], output: &Path| {
+        inkseal()
+            .arg("sign")
+            .args([fixture().as_path(), output])
+            .args([
+                "--key".as_ref(),
+                key.as_os_str(),
+                "--cert".as_ref(),
+                cert.as_os_str(),
+            ])
+            .args(extra)
+            .output()
+            .expect("run sign")
+    };
+    let signed = sign(&["--level", "B-T", "--timestamp", &tsa], &out);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+
+    let verify = inkseal()
+        .arg("verify")
+        .arg(&out)
+        .args([
+            "--trust".as_ref(),
+            ca.as_os_str(),
+            "--trust".as_ref(),
+            roots.as_os_str(),
+        ])
+        .arg("--json")
+        .output()
+        .expect("verify");
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&verify.stdout).expect("json");
+    let ts = &json["signatures"][0]["time_stamp"];
+    assert_eq!(ts["valid"], true, "{json:#}");
+    assert_eq!(ts["trusted"], true, "{json:#}");
+    assert_eq!(ts["tsa"], "CN=inkseal time-stamping authority P-256");
+    let stamped = ts["time_unix_millis"].as_u64().expect("time");
+    assert!(stamped.abs_diff(inkseal_tests::now_unix() * 1000) < 60_000);
+
+    let ph = inkseal_tests::validators::pyhanko_validate_with_roots(&out, &[&ca, &roots]);
+    assert!(ph.all_valid(), "{}", ph.stdout);
+    let pts = ph.signatures[0]
+        .time_stamp
+        .as_ref()
+        .expect("pyHanko sees the time-stamp");
+    assert!(pts.sound && pts.tsa_trusted, "{}", ph.stdout);
+    // Without the TSA's root pyHanko still finds the token sound, but not its TSA trusted.
+    let ph = inkseal_tests::validators::pyhanko_validate_with_roots(&out, &[&ca]);
+    let pts = ph.signatures[0].time_stamp.as_ref().expect("time-stamp");
+    assert!(pts.sound && !pts.tsa_trusted, "{}", ph.stdout);
+
+    let ps = inkseal_tests::validators::pdfsig(&out);
+    assert!(ps.all_signatures_valid(), "{ps:?}");
+    inkseal_tests::validators::qpdf_check(&out).expect("qpdf finds no problem");
+
+    // B-T needs a TSA; a TSA URL makes B-T; a URL that is not a TSA fails without output.
+    let none = d.join("none.pdf");
+    let refused = sign(&["--level", "B-T"], &none);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--timestamp"));
+    let refused = sign(&["--level", "B-B", "--timestamp", &tsa], &none);
+    assert!(!refused.status.success());
+    let refused = sign(
+        &["--timestamp", &format!("{}/v1/health", server.url())],
+        &none,
+    );
+    assert!(!refused.status.success());
+    assert!(!none.exists(), "no partial output");
+    runtime.block_on(server.shutdown()).expect("shutdown");
+}

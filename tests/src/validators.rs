@@ -329,6 +329,19 @@ pub struct PyhankoSignature {
     pub valid: bool,
     /// "An error occurred while validating this signature: ..." when pyHanko gave up.
     pub error: Option<String>,
+    /// The signature time-stamp, when pyHanko found one.
+    pub time_stamp: Option<PyhankoTimeStamp>,
+}
+
+/// What pyHanko says of a signature time-stamp token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PyhankoTimeStamp {
+    /// The time as pyHanko prints it (ISO 8601).
+    pub time: String,
+    /// "The timestamp token is cryptographically sound."
+    pub sound: bool,
+    /// "The TSA certificate is trusted."
+    pub tsa_trusted: bool,
 }
 
 /// Everything `pyhanko sign validate` said about a file.
@@ -355,19 +368,18 @@ impl PyhankoReport {
 
 /// Validates every signature in `pdf` with pyHanko, trusting only `trust_root_pem`.
 pub fn pyhanko_validate(pdf: &Path, trust_root_pem: &Path) -> PyhankoReport {
-    let out = run(
-        Command::new("pyhanko")
-            .args([
-                "sign",
-                "validate",
-                "--pretty-print",
-                "--trust-replace",
-                "--trust",
-            ])
-            .arg(trust_root_pem)
-            .arg(pdf),
-        "the pip package pyhanko-cli",
-    );
+    pyhanko_validate_with_roots(pdf, &[trust_root_pem])
+}
+
+/// [`pyhanko_validate`] trusting every root in `trust_roots_pem` (e.g. the signer's root and
+/// the time-stamping authority's).
+pub fn pyhanko_validate_with_roots(pdf: &Path, trust_roots_pem: &[&Path]) -> PyhankoReport {
+    let mut cmd = Command::new("pyhanko");
+    cmd.args(["sign", "validate", "--pretty-print", "--trust-replace"]);
+    for root in trust_roots_pem {
+        cmd.arg("--trust").arg(root);
+    }
+    let out = run(cmd.arg(pdf), "the pip package pyhanko-cli");
     let stdout = text(&out.stdout);
     PyhankoReport {
         signatures: parse_pyhanko(&stdout),
@@ -436,6 +448,14 @@ fn pyhanko_signature(field: &str, body: &[&str]) -> PyhankoSignature {
             .iter()
             .find(|l| l.starts_with("An error occurred while validating"))
             .map(|l| (*l).to_owned()),
+        time_stamp: body
+            .iter()
+            .find_map(|l| l.strip_prefix("Signature timestamp token: "))
+            .map(|time| PyhankoTimeStamp {
+                time: time.trim().to_owned(),
+                sound: has("The timestamp token is cryptographically sound."),
+                tsa_trusted: has("The TSA certificate is trusted."),
+            }),
     }
 }
 

@@ -79,6 +79,9 @@ pub enum PdfError {
     /// Building or checking the CMS failed.
     #[error("signature container: {0}")]
     Cms(String),
+    /// A time-stamp request could not be built, or a token does not fit the signature.
+    #[error("time-stamp: {0}")]
+    TimeStamp(#[from] crate::tsp::TspError),
     /// The signer failed.
     #[error("signer: {0}")]
     Signer(String),

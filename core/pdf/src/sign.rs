@@ -13,6 +13,7 @@ use crate::error::{Limits, PdfError};
 use crate::fields::{add_annotations, form_for_update, new_field, page, signature_fields};
 use crate::object::{Dictionary, Object, ObjectId, text_string};
 use crate::signer::Signer;
+use crate::tsp::{ID_AA_SIGNATURE_TIME_STAMP_TOKEN, TimeStampRequest, TimeStampToken};
 use crate::writer::IncrementalUpdate;
 use std::ops::Range;
 
@@ -173,8 +174,12 @@ pub struct SignOptions {
     pub empty_fields: Vec<EmptyField>,
     /// Form fields this signature locks (FieldMDP).
     pub lock: Option<FieldLock>,
-    /// Bytes reserved for the CMS (default: certificates plus 8 KiB).
+    /// Bytes reserved for the CMS (default: certificates plus 8 KiB, plus
+    /// [`TIME_STAMP_RESERVE`] when [`SignOptions::time_stamped`]).
     pub contents_reserve: Option<usize>,
+    /// A signature time-stamp will be added ([`PreparedSignature::finish_with_time_stamp`],
+    /// PAdES B-T): reserve room for the token in the default `/Contents` size.
+    pub time_stamped: bool,
     /// Extra signed attributes.
     pub extra_attributes: Vec<ExtraAttribute>,
     /// The sealed handwriting record to embed and bind (see [`crate::ink_binding`]).
@@ -198,6 +203,7 @@ impl SignOptions {
             empty_fields: Vec::new(),
             lock: None,
             contents_reserve: None,
+            time_stamped: false,
             extra_attributes: Vec::new(),
             ink_record: None,
             limits: Limits::default(),
@@ -232,6 +238,11 @@ pub fn pdf_date(unix: u64) -> String {
         Err(_) => "D:19700101000000+00'00'".into(),
     }
 }
+
+/// Extra `/Contents` bytes reserved for a signature time-stamp token when
+/// [`SignOptions::time_stamped`] is set (a token with a short chain takes about 2 KiB; RSA
+/// chains from public TSAs up to about 8 KiB).
+pub const TIME_STAMP_RESERVE: usize = 10 * 1024;
 
 const BYTE_RANGE_PLACEHOLDER: &str = "[0 0000000000 0000000000 0000000000]";
 
@@ -388,9 +399,15 @@ pub fn prepare(
     }
 
     // The signature dictionary, serialized by hand so the placeholders are at known places.
-    let reserve = options
-        .contents_reserve
-        .unwrap_or_else(|| chain.iter().map(Vec::len).sum::<usize>() + 8192);
+    let reserve = options.contents_reserve.unwrap_or_else(|| {
+        chain.iter().map(Vec::len).sum::<usize>()
+            + 8192
+            + if options.time_stamped {
+                TIME_STAMP_RESERVE
+            } else {
+                0
+            }
+    });
     let mut extra = options.extra_attributes.clone();
     let record_id = match &options.ink_record {
         Some(record) => {
@@ -623,9 +640,55 @@ impl PreparedSignature {
     }
 
     /// Embed the signature and return the bytes to append to the input.
-    pub fn finish(mut self, signature: &[u8]) -> Result<Vec<u8>, PdfError> {
-        let cms = cms::assemble(self.algorithm, &self.signed_attrs, signature, &self.chain)
-            .map_err(|e| PdfError::Cms(e.to_string()))?;
+    pub fn finish(self, signature: &[u8]) -> Result<Vec<u8>, PdfError> {
+        self.embed(signature, &[])
+    }
+
+    /// The request for a signature time-stamp over `signature` (PAdES B-T): the imprint is the
+    /// suite's digest (SM3 or SHA-256) of the signature value, with `nonce` (drawn by the
+    /// caller, 8 to 32 bytes advised) and the TSA certificate asked for. Send it to any
+    /// RFC 3161 TSA, check the reply with [`crate::tsp::check_reply`], then
+    /// [`PreparedSignature::finish_with_time_stamp`].
+    pub fn time_stamp_request(
+        &self,
+        signature: &[u8],
+        nonce: &[u8],
+    ) -> Result<TimeStampRequest, PdfError> {
+        TimeStampRequest::new(
+            self.algorithm,
+            &self.algorithm.digest(&[signature]),
+            Some(nonce),
+            None,
+        )
+        .map_err(PdfError::TimeStamp)
+    }
+
+    /// Embed the signature with `token` as its signature time-stamp (the unsigned attribute
+    /// id-aa-signatureTimeStampToken), after checking the token covers `signature`.
+    pub fn finish_with_time_stamp(
+        self,
+        signature: &[u8],
+        token: &TimeStampToken,
+    ) -> Result<Vec<u8>, PdfError> {
+        if !token.covers(&[signature]) {
+            return Err(PdfError::TimeStamp(crate::tsp::TspError::ImprintMismatch));
+        }
+        let attribute = ExtraAttribute::new(
+            ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+            vec![token.to_der().to_vec()],
+        );
+        self.embed(signature, &[attribute])
+    }
+
+    fn embed(mut self, signature: &[u8], unsigned: &[ExtraAttribute]) -> Result<Vec<u8>, PdfError> {
+        let cms = cms::assemble_with_unsigned(
+            self.algorithm,
+            &self.signed_attrs,
+            signature,
+            &self.chain,
+            unsigned,
+        )
+        .map_err(|e| PdfError::Cms(e.to_string()))?;
         let room = (self.hole.len() - 2) / 2;
         if cms.len() > room {
             return Err(PdfError::ContentsTooSmall {

@@ -66,8 +66,29 @@ pub struct SignatureReport {
     /// Whether an embedded handwriting record is bound to this signature and document
     /// (`None` when the signature carries no record).
     pub ink_binding: Option<bool>,
+    /// The signature time-stamp (PAdES B-T), when the signature carries one.
+    pub time_stamp: Option<TimeStampReport>,
+    /// The time the signer's certificate chain was checked at: the trusted time-stamp's time
+    /// when there is one and [`VerifyOptions::at_unix`] was given (the signature provably
+    /// existed then), else [`VerifyOptions::at_unix`].
+    pub chain_checked_at: Option<u64>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
+}
+
+/// A signature time-stamp token as verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeStampReport {
+    /// The time the TSA vouches for, milliseconds since the Unix epoch.
+    pub time_unix_millis: u64,
+    /// The TSA certificate's subject.
+    pub tsa: String,
+    /// The token verifies, its TSA certificate is a time-stamping certificate, and its imprint
+    /// is the digest of this signature's value.
+    pub valid: bool,
+    /// The TSA's chain reaches a trust anchor, valid at the time stamped (`None` when no
+    /// anchors were given or the token is not valid).
+    pub trusted: Option<bool>,
 }
 
 impl SignatureReport {
@@ -87,6 +108,8 @@ impl SignatureReport {
             certification: None,
             changes: None,
             ink_binding: None,
+            time_stamp: None,
+            chain_checked_at: None,
             problems: Vec::new(),
         }
     }
@@ -118,6 +141,60 @@ impl VerificationReport {
     pub fn all_ok(&self) -> bool {
         !self.signatures.is_empty() && self.signatures.iter().all(SignatureReport::is_ok)
     }
+}
+
+/// Check the signature time-stamp token(s) in the unsigned attributes, if any: exactly one
+/// token, valid, covering the signature value, its TSA chained to the trust anchors at the
+/// time it states.
+fn check_time_stamp(
+    v: &cms::CmsVerification,
+    options: &VerifyOptions,
+    report: &mut SignatureReport,
+) {
+    let Some(attribute) = v.unsigned_attribute(&crate::tsp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
+    else {
+        return;
+    };
+    let [token_der] = attribute.values_der.as_slice() else {
+        report.problems.push(format!(
+            "signature time-stamp: {} tokens in one attribute (expected one)",
+            attribute.values_der.len()
+        ));
+        return;
+    };
+    let token = match crate::tsp::TimeStampToken::parse(token_der) {
+        Ok(t) => t,
+        Err(e) => {
+            report.problems.push(format!("signature time-stamp: {e}"));
+            return;
+        }
+    };
+    let valid = token.covers(&[&v.signature]);
+    if !valid {
+        report
+            .problems
+            .push("signature time-stamp: it covers another signature value".into());
+    }
+    let trusted = (valid && !options.trust_anchors.is_empty()).then(|| {
+        let chain = cms::verify_chain(
+            token.tsa_certificate(),
+            token.certificates(),
+            &options.trust_anchors,
+            Some(token.gen_time_unix()),
+        );
+        if let Err(e) = &chain {
+            report
+                .problems
+                .push(format!("signature time-stamp: TSA certificate chain: {e}"));
+        }
+        chain.is_ok()
+    });
+    report.time_stamp = Some(TimeStampReport {
+        time_unix_millis: token.gen_time_unix_millis(),
+        tsa: token.tsa_subject().to_owned(),
+        valid,
+        trusted,
+    });
 }
 
 /// Verify every signature of `data`.
@@ -267,12 +344,19 @@ fn check_signature(
                     report.signature_valid = true;
                     report.signer = Some(v.signer_subject.clone());
                     check_ink_binding(doc, &sig, &v, rev, algorithm, report);
+                    check_time_stamp(&v, options, report);
+                    let trusted_time = report
+                        .time_stamp
+                        .as_ref()
+                        .filter(|t| t.valid && t.trusted == Some(true))
+                        .map(|t| t.time_unix_millis / 1000);
+                    report.chain_checked_at = options.at_unix.map(|at| trusted_time.unwrap_or(at));
                     if !options.trust_anchors.is_empty() {
                         let trusted = cms::verify_chain(
                             &v.signer_cert_der,
                             &v.certificates,
                             &options.trust_anchors,
-                            options.at_unix,
+                            report.chain_checked_at,
                         );
                         if let Err(e) = &trusted {
                             report.problems.push(format!("certificate chain: {e}"));
