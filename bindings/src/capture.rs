@@ -482,6 +482,7 @@ mod tests {
             label_lines: vec![],
             handwriting: None,
             evidence_head_hex: head,
+            time_stamped: false,
         };
         assert!(matches!(
             client

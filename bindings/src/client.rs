@@ -570,6 +570,7 @@ pub(crate) mod tests {
             label_lines: vec!["张三".into()],
             handwriting: Some(sealed),
             evidence_head_hex: None,
+            time_stamped: true,
         };
         let stages = Arc::new(Stages::default());
         client
@@ -593,6 +594,11 @@ pub(crate) mod tests {
         let sig = &report.signatures[0];
         assert_eq!(sig.ink_binding, Some(true));
         assert!(sig.covers_whole_document && sig.trusted == Some(true));
+        let stamp = sig
+            .time_stamp
+            .as_ref()
+            .expect("B-T: a signature time-stamp");
+        assert!(stamp.valid && stamp.trusted == Some(true), "{stamp:?}");
 
         // A throwing hook is a typed error, and no output appears.
         let never = dir.path().join("never.pdf");

@@ -97,6 +97,11 @@ pub struct PdfSignOptions {
     /// policy demands a passed liveness check for every signature.
     #[uniffi(default = None)]
     pub evidence_head_hex: Option<String>,
+    /// PAdES B-T: after the co-signature, get a signature time-stamp from the server's
+    /// time-stamping authority (one more round trip), so the signing time is the TSA's, not
+    /// the device clock's.
+    #[uniffi(default = false)]
+    pub time_stamped: bool,
 }
 
 impl PdfSignOptions {
@@ -108,6 +113,7 @@ impl PdfSignOptions {
         options.reason = self.reason.clone();
         options.location = self.location.clone();
         options.appearance.label = self.label_lines.clone();
+        options.time_stamped = self.time_stamped;
         if let Some(ink) = &self.handwriting {
             ink.inner.apply_to(&mut options);
         }
@@ -136,8 +142,24 @@ pub struct SignatureVerification {
     /// Whether an embedded handwriting record is bound to this signature and document
     /// (`null` when the signature carries none).
     pub ink_binding: Option<bool>,
+    /// The signature time-stamp (PAdES B-T), when the signature carries one.
+    pub time_stamp: Option<TimeStampVerification>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
+}
+
+/// A signature time-stamp as verified.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TimeStampVerification {
+    /// The time the time-stamping authority vouches for, milliseconds since the Unix epoch:
+    /// the trusted signing time (`/M` is only the device's claim).
+    pub time_unix_millis: u64,
+    /// The time-stamping authority's certificate subject.
+    pub tsa: String,
+    /// The token verifies and covers this signature.
+    pub valid: bool,
+    /// The authority chains to a trust anchor (`null` when none was given).
+    pub trusted: Option<bool>,
 }
 
 impl From<&SignatureReport> for SignatureVerification {
@@ -151,6 +173,12 @@ impl From<&SignatureReport> for SignatureVerification {
             covers_whole_document: r.coverage == Some(Coverage::WholeFile),
             trusted: r.trusted,
             ink_binding: r.ink_binding,
+            time_stamp: r.time_stamp.as_ref().map(|t| TimeStampVerification {
+                time_unix_millis: t.time_unix_millis,
+                tsa: t.tsa.clone(),
+                valid: t.valid,
+                trusted: t.trusted,
+            }),
             problems: r.problems.clone(),
         }
     }
@@ -273,6 +301,7 @@ mod tests {
             label_lines: vec!["张三".into(), "2026-01-01".into()],
             handwriting: None,
             evidence_head_hex: None,
+            time_stamped: false,
         };
         let core = options.to_sign_options(1_790_000_000);
         assert_eq!(core.field_name.as_deref(), Some("borrower"));

@@ -63,6 +63,13 @@ pub struct BcSignature {
     pub signer: Option<String>,
     /// Why the signature is invalid or untrusted, if it is.
     pub error: Option<String>,
+    /// The signature time-stamp: `TimeStampToken.validate` passed and its imprint is the digest
+    /// of the signature value (`None` when the signature has no time-stamp).
+    pub timestamp_valid: Option<bool>,
+    /// The time-stamp's genTime, milliseconds since the Unix epoch.
+    pub timestamp_time_ms: Option<u64>,
+    /// Why the time-stamp is not valid.
+    pub timestamp_error: Option<String>,
 }
 
 /// Everything `PdfSigCheck` said about a file.
@@ -145,6 +152,9 @@ fn bc_signature(v: &Value) -> BcSignature {
         chain_trusted: v["chain_trusted"].as_bool(),
         signer: s("signer"),
         error: s("error"),
+        timestamp_valid: v["timestamp_valid"].as_bool(),
+        timestamp_time_ms: v["timestamp_time_ms"].as_u64(),
+        timestamp_error: s("timestamp_error"),
     }
 }
 
@@ -475,9 +485,22 @@ fn section(body: &[&str], title: &str) -> Option<String> {
 /// Signs `input` into `output` with pyHanko as a PAdES B-B signature in field `field`
 /// (created on page 1 with no appearance when the document lacks it).
 pub fn pyhanko_sign(input: &Path, output: &Path, key_pem: &Path, cert_pem: &Path, field: &str) {
+    pyhanko_sign_with(input, output, key_pem, cert_pem, field, &[]);
+}
+
+/// [`pyhanko_sign`] with more `addsig` options (e.g. `--timestamp-url URL`).
+pub fn pyhanko_sign_with(
+    input: &Path,
+    output: &Path,
+    key_pem: &Path,
+    cert_pem: &Path,
+    field: &str,
+    addsig_options: &[&str],
+) {
     let out = run(
         Command::new("pyhanko")
             .args(["sign", "addsig", "--use-pades", "--field", field])
+            .args(addsig_options)
             .args(["pemder", "--no-pass", "--key"])
             .arg(key_pem)
             .arg("--cert")

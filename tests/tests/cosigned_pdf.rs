@@ -91,3 +91,70 @@ async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
     );
     server.shutdown().await.expect("shutdown");
 }
+
+/// PAdES B-T in the co-signed flow: the co-signature, then a signature time-stamp from the
+/// same server's TSA (one more round trip); our verifier and BouncyCastle (its
+/// `TimeStampToken.validate` on the SM2 token inside the signature) accept it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cosigned_sm2_signature_gets_the_servers_time_stamp() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let client = client_for(&server, &dir.path().join("device"));
+    let pin = Pin::new("314159");
+    let backend = Backend::new(&server);
+    let key = inkseal_tests::enroll(&backend, &client, "customer-0043", &pin)
+        .await
+        .key_id;
+    let (_, ca) = client
+        .request_certificate(&key, &pin, None)
+        .await
+        .expect("certificate");
+    let ca_pem = dir.path().join("ca.pem");
+    std::fs::write(&ca_pem, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).expect("write");
+
+    let input = std::fs::read(fixture("loan-contract-zh.pdf")).expect("fixture");
+    let now = inkseal_tests::now_unix();
+    let mut options = SignOptions::new(now);
+    options.time_stamped = true;
+    let tail = client
+        .sign_pdf(&key, &pin, &input, &options)
+        .await
+        .expect("co-signed B-T PDF");
+    let out = dir.path().join("b-t.pdf");
+    let data = [input.as_slice(), tail.as_slice()].concat();
+    std::fs::write(&out, &data).expect("write");
+
+    let report = verify(
+        &data,
+        &VerifyOptions {
+            trust_anchors: vec![ca.clone()],
+            at_unix: Some(now),
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    let ts = report.signatures[0]
+        .time_stamp
+        .as_ref()
+        .expect("time-stamp");
+    assert!(ts.valid && ts.trusted == Some(true), "{ts:?}");
+    assert_eq!(ts.tsa, "CN=inkseal time-stamping authority SM2");
+    assert!(ts.time_unix_millis / 1000 >= now - 1 && ts.time_unix_millis / 1000 <= now + 60);
+
+    let bc = bouncycastle_check(&out, &[&ca_pem]);
+    assert!(bc.all_valid(), "BouncyCastle: {}", bc.stdout);
+    assert_eq!(
+        bc.signatures[0].timestamp_valid,
+        Some(true),
+        "{}",
+        bc.stdout
+    );
+    assert_eq!(
+        bc.signatures[0].timestamp_time_ms,
+        Some(ts.time_unix_millis)
+    );
+    qpdf_check(&out).expect("qpdf --check");
+    assert_eq!(server.service().metrics().time_stamps, 1);
+    server.shutdown().await.expect("shutdown");
+}

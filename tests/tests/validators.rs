@@ -3,7 +3,7 @@
 
 use inkseal_tests::validators::{
     Modifications, bouncycastle_check, make_sm2_sample, openssl_p256_pki, pdfsig, pyhanko_sign,
-    pyhanko_validate, qpdf_check, tamper_signed_bytes,
+    pyhanko_sign_with, pyhanko_validate, qpdf_check, tamper_signed_bytes,
 };
 use std::path::{Path, PathBuf};
 
@@ -239,4 +239,97 @@ fn unsigned_or_broken_files_are_not_passed() {
         err.contains("exited Some(3)") && err.contains("WARNING"),
         "{err}"
     );
+}
+
+/// pyHanko time-stamps its signature at the inkseal server's TSA: BouncyCastle validates the
+/// token inside the signature, our verifier reads pyHanko's token as trusted, and a token
+/// whose bytes changed is refused by both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyhanko_time_stamps_at_our_tsa_and_both_verifiers_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = openssl_p256_pki(dir.path(), "p256");
+    let server = inkseal_tests::start_server(&dir.path().join("server")).await;
+    let signed = dir.path().join("signed.pdf");
+    let tsa = format!("{}/v1/tsa", server.url());
+    pyhanko_sign_with(
+        &fixture(),
+        &signed,
+        &pki.signer_key,
+        &pki.signer_pem,
+        "Sig1",
+        &["--timestamp-url", &tsa],
+    );
+    let bc = bouncycastle_check(&signed, &[&pki.ca_pem]);
+    assert!(bc.all_valid(), "{}", bc.stdout);
+    assert_eq!(
+        bc.signatures[0].timestamp_valid,
+        Some(true),
+        "{}",
+        bc.stdout
+    );
+
+    let mut anchors = vec![
+        inkseal_pdf::signer::parse_certificate_chain(&std::fs::read(&pki.ca_pem).expect("ca"))
+            .expect("pem")
+            .remove(0),
+    ];
+    anchors.extend(
+        server
+            .service()
+            .root_certificates()
+            .into_iter()
+            .map(<[u8]>::to_vec),
+    );
+    let data = std::fs::read(&signed).expect("read");
+    let options = inkseal_pdf::verify::VerifyOptions {
+        trust_anchors: anchors,
+        at_unix: Some(inkseal_tests::now_unix()),
+        ..Default::default()
+    };
+    let report = inkseal_pdf::verify::verify(&data, &options).expect("verify");
+    let sig = &report.signatures[0];
+    assert!(sig.is_ok(), "{:?}", sig.problems);
+    let ts = sig.time_stamp.as_ref().expect("pyHanko's time-stamp");
+    assert!(ts.valid && ts.trusted == Some(true), "{ts:?}");
+    assert_eq!(
+        bc.signatures[0].timestamp_time_ms,
+        Some(ts.time_unix_millis)
+    );
+
+    // Change one byte of the token's TSTInfo (its policy OID, in the hex /Contents).
+    let policy = "2B0601040181FD5998";
+    let hex_policy = {
+        // 1.3.6.1.4.1.32473.3161.1 as DER content bytes, upper-case hex as in /Contents.
+        let der = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.3161.1");
+        hex::encode_upper(der.as_bytes())
+    };
+    assert!(hex_policy.starts_with(policy), "{hex_policy}");
+    let at = data
+        .windows(hex_policy.len())
+        .position(|w| w == hex_policy.as_bytes())
+        .expect("the policy OID in /Contents");
+    let mut tampered = data.clone();
+    let last = at + hex_policy.len() - 1;
+    tampered[last] = if tampered[last] == b'2' { b'3' } else { b'2' };
+    let tampered_path = dir.path().join("tampered.pdf");
+    std::fs::write(&tampered_path, &tampered).expect("write");
+    let bc = bouncycastle_check(&tampered_path, &[&pki.ca_pem]);
+    assert_eq!(
+        bc.signatures[0].timestamp_valid,
+        Some(false),
+        "{}",
+        bc.stdout
+    );
+    let sig = &inkseal_pdf::verify::verify(&tampered, &options)
+        .expect("verify")
+        .signatures[0];
+    assert!(!sig.is_ok());
+    assert!(
+        sig.problems
+            .iter()
+            .any(|p| p.starts_with("signature time-stamp")),
+        "{:?}",
+        sig.problems
+    );
+    server.shutdown().await.expect("shutdown");
 }

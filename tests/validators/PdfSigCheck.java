@@ -62,6 +62,12 @@ public final class PdfSigCheck {
         Boolean chainTrusted;
         String signer;
         String error;
+        // The signature time-stamp (unsigned attribute id-aa-signatureTimeStampToken), if any:
+        // TimeStampToken.validate under the TSA certificate in the token, and its imprint is
+        // the digest of this SignerInfo's signature value.
+        Boolean timestampValid;
+        Long timestampTimeMs;
+        String timestampError;
     }
 
     public static void main(String[] args) {
@@ -195,12 +201,49 @@ public final class PdfSigCheck {
             r.signatureValid = false;
             r.error = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
+        checkTimestamp(si, r);
         if (!anchors.isEmpty()) {
             String why = chainProblem(signerCert, store.getMatches(null), anchors);
             r.chainTrusted = why == null;
             if (why != null && r.error == null) {
                 r.error = "untrusted: " + why;
             }
+        }
+    }
+
+    private static final org.bouncycastle.asn1.ASN1ObjectIdentifier SIGNATURE_TIME_STAMP =
+            new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.2.840.113549.1.9.16.2.14");
+
+    private static void checkTimestamp(SignerInformation si, Result r) {
+        org.bouncycastle.asn1.cms.AttributeTable unsigned = si.getUnsignedAttributes();
+        if (unsigned == null || unsigned.get(SIGNATURE_TIME_STAMP) == null) {
+            return;
+        }
+        try {
+            org.bouncycastle.asn1.cms.Attribute a = unsigned.get(SIGNATURE_TIME_STAMP);
+            org.bouncycastle.tsp.TimeStampToken token = new org.bouncycastle.tsp.TimeStampToken(
+                    ContentInfo.getInstance(a.getAttrValues().getObjectAt(0)));
+            @SuppressWarnings("unchecked")
+            Collection<X509CertificateHolder> tsa = token.getCertificates().getMatches(token.getSID());
+            if (tsa.isEmpty()) {
+                throw new IllegalArgumentException("the TSA certificate is not in the token");
+            }
+            token.validate(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC")
+                    .build(tsa.iterator().next()));
+            org.bouncycastle.tsp.TimeStampTokenInfo info = token.getTimeStampInfo();
+            String alg = DIGESTS.get(info.getMessageImprintAlgOID().getId());
+            if (alg == null) {
+                throw new IllegalArgumentException("imprint algorithm " + info.getMessageImprintAlgOID());
+            }
+            byte[] expected = java.security.MessageDigest.getInstance(alg, "BC").digest(si.getSignature());
+            r.timestampTimeMs = info.getGenTime().getTime();
+            r.timestampValid = java.util.Arrays.equals(expected, info.getMessageImprintDigest());
+            if (!r.timestampValid) {
+                r.timestampError = "the time-stamp imprint is not the digest of the signature value";
+            }
+        } catch (Exception e) {
+            r.timestampValid = false;
+            r.timestampError = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
     }
 
@@ -302,6 +345,9 @@ public final class PdfSigCheck {
                 .append(",\"signature_valid\":").append(r.signatureValid)
                 .append(",\"chain_trusted\":").append(r.chainTrusted)
                 .append(",\"signer\":").append(str(r.signer))
+                .append(",\"timestamp_valid\":").append(r.timestampValid)
+                .append(",\"timestamp_time_ms\":").append(r.timestampTimeMs)
+                .append(",\"timestamp_error\":").append(str(r.timestampError))
                 .append(",\"error\":").append(str(r.error)).append('}');
         return s.toString();
     }

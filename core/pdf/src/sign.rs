@@ -221,6 +221,7 @@ pub struct PreparedSignature {
     algorithm: SignatureAlgorithm,
     chain: Vec<Vec<u8>>,
     byte_range: [usize; 4],
+    time_stamped: bool,
 }
 
 /// `D:YYYYMMDDHHmmSS+00'00'` for a Unix time.
@@ -467,6 +468,7 @@ pub fn prepare(
         algorithm,
         chain: chain.to_vec(),
         byte_range,
+        time_stamped: options.time_stamped,
     })
 }
 
@@ -637,6 +639,11 @@ impl PreparedSignature {
     /// The `/ByteRange` of the new signature.
     pub fn byte_range(&self) -> [usize; 4] {
         self.byte_range
+    }
+
+    /// Whether it was prepared for a signature time-stamp ([`SignOptions::time_stamped`]).
+    pub fn time_stamped(&self) -> bool {
+        self.time_stamped
     }
 
     /// Embed the signature and return the bytes to append to the input.

@@ -105,6 +105,13 @@ pub(crate) fn random_id(bytes: usize) -> Result<String, SdkError> {
     Ok(hex::encode(b))
 }
 
+/// `N` random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], SdkError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| SdkError::Storage(format!("random: {e}")))?;
+    Ok(b)
+}
+
 fn misbehaved(e: CosignError) -> SdkError {
     SdkError::ServerMisbehaved(e.to_string())
 }
@@ -237,14 +244,60 @@ impl CosignClient {
             Some(b) => serde_json::to_vec(b).map_err(|e| SdkError::InvalidInput(e.to_string()))?,
             None => Vec::new(),
         };
+        let (status, bytes) = self
+            .deliver(method, &url, &body, || {
+                self.headers(method, path, &body, auth)
+            })
+            .await?;
+        decode_body(status, &bytes)
+    }
+
+    /// POST `body` of `content_type` to `path` without a device signature (the public RFC 3161
+    /// time-stamping authority) and return the body of a 200 answer.
+    pub(crate) async fn send_bytes(
+        &self,
+        path: &str,
+        content_type: &'static str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, SdkError> {
+        let url = format!("{}{path}", self.base);
+        let (status, bytes) = self
+            .deliver("POST", &url, &body, || async {
+                Ok(vec![("content-type".to_owned(), content_type.to_owned())])
+            })
+            .await?;
+        if bytes.len() > MAX_RESPONSE_BYTES {
+            return Err(SdkError::ServerMisbehaved("response too large".into()));
+        }
+        if status == 200 {
+            return Ok(bytes);
+        }
+        let body: ErrorBody = serde_json::from_slice(&bytes).map_err(|_| {
+            SdkError::ServerMisbehaved(format!("HTTP {status} without an error body"))
+        })?;
+        Err(error_from_body(body))
+    }
+
+    /// Send one request through the transport, retrying what may be retried; `headers` makes
+    /// each attempt's headers (a fresh device signature per attempt).
+    async fn deliver<F, Fut>(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        headers: F,
+    ) -> Result<(u16, Vec<u8>), SdkError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<(String, String)>, SdkError>>,
+    {
         let mut attempt = 0;
         loop {
-            let headers = self.headers(method, path, &body, auth).await?;
             let request = HttpRequest {
                 method: method.to_owned(),
-                url: url.clone(),
-                headers,
-                body: (method != "GET").then(|| body.clone()),
+                url: url.to_owned(),
+                headers: headers().await?,
+                body: (method != "GET").then(|| body.to_vec()),
                 timeout: self.timeout,
             };
             let result = match &self.transport {
@@ -252,7 +305,7 @@ impl CosignClient {
                 Some(t) => self.send_custom(t.clone(), request).await,
             };
             match result {
-                Ok((status, bytes)) => return decode_body(status, &bytes),
+                Ok(answer) => return Ok(answer),
                 Err(Delivery::Retryable(_)) if attempt < self.retries => {
                     attempt += 1;
                     tracing::warn!(attempt, "request to the co-signing server failed; retrying");

@@ -6,11 +6,15 @@
 //! binds, and [`CosignClient::sign_prepared_pdf`] co-signs those attributes. The server reads
 //! the message-digest from the attributes it co-signs and, under a liveness policy, refuses
 //! unless the evidence bound that digest.
+//!
+//! With [`SignOptions::time_stamped`] the signature also gets a signature time-stamp from the
+//! server's time-stamping authority (PAdES B-T): one more round trip, after the co-signature.
 
 use crate::{CosignClient, Pin, SdkError};
 use inkseal_cosign::api::{MessageKind, SignedMessage};
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::sign::{PreparedSignature, SignOptions, prepare};
+use inkseal_pdf::tsp::{TimeStampToken, TspError, check_reply};
 
 /// A PDF signature built and waiting for its co-signature.
 pub struct PreparedPdf {
@@ -85,11 +89,41 @@ impl CosignClient {
         let signature = self
             .sign_signed_message(&prepared.key_id, pin, message, evidence_head)
             .await?;
-        prepared
-            .prepared
-            .clone()
-            .finish(&inkseal_pki::signature_to_der(&signature))
-            .map_err(|e| SdkError::BadDocument(e.to_string()))
+        let signature = inkseal_pki::signature_to_der(&signature);
+        let finished = if prepared.prepared.time_stamped() {
+            let token = self.time_stamp(&prepared.prepared, &signature).await?;
+            prepared
+                .prepared
+                .clone()
+                .finish_with_time_stamp(&signature, &token)
+        } else {
+            prepared.prepared.clone().finish(&signature)
+        };
+        finished.map_err(|e| SdkError::BadDocument(e.to_string()))
+    }
+
+    /// A signature time-stamp over `signature` from the server's time-stamping authority
+    /// (`/v1/tsa`, RFC 3161; one round trip), checked: status, imprint, nonce, signature and
+    /// the TSA certificate's usage. Whether the TSA is trusted is the verifier's question.
+    async fn time_stamp(
+        &self,
+        prepared: &PreparedSignature,
+        signature: &[u8],
+    ) -> Result<TimeStampToken, SdkError> {
+        let nonce: [u8; 16] = crate::client::random_bytes()?;
+        let request = prepared
+            .time_stamp_request(signature, &nonce)
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let body = request
+            .to_der()
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let reply = self
+            .send_bytes("/v1/tsa", "application/timestamp-query", body)
+            .await?;
+        check_reply(&request, &reply).map_err(|e| match e {
+            TspError::Refused { .. } => SdkError::Refused(format!("time-stamping authority: {e}")),
+            other => SdkError::ServerMisbehaved(format!("time-stamp: {other}")),
+        })
     }
 
     /// Prepare and co-sign in one call, for keys whose policy needs no evidence; returns the

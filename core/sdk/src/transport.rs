@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-/// One request to the server: always JSON, always to a URL under the configured base.
+/// One request to the server, always to a URL under the configured base: JSON, or (for a
+/// signature time-stamp) a DER `application/timestamp-query` to `/v1/tsa`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
     /// `GET` or `POST`.
@@ -16,7 +17,7 @@ pub struct HttpRequest {
     /// `Content-Digest`, `Signature-Input`, `Signature`). A transport must not drop or change
     /// them, and must not add a body encoding the signature does not cover.
     pub headers: Vec<(String, String)>,
-    /// The JSON body (`POST` only).
+    /// The body (`POST` only): JSON, or a DER time-stamp query.
     pub body: Option<Vec<u8>>,
     /// How long the whole exchange may take.
     pub timeout: Duration,
@@ -27,7 +28,8 @@ pub struct HttpRequest {
 pub struct HttpResponse {
     /// HTTP status code.
     pub status: u16,
-    /// The body (JSON), at most [`MAX_RESPONSE_BYTES`] are read by the client.
+    /// The body (JSON, or a DER time-stamp reply), at most [`MAX_RESPONSE_BYTES`] are read by
+    /// the client.
     pub body: Vec<u8>,
 }
 

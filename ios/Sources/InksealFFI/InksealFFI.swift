@@ -5104,6 +5104,12 @@ public struct PdfSignOptions {
      * policy demands a passed liveness check for every signature.
      */
     public var evidenceHeadHex: String?
+    /**
+     * PAdES B-T: after the co-signature, get a signature time-stamp from the server's
+     * time-stamping authority (one more round trip), so the signing time is the TSA's, not
+     * the device clock's.
+     */
+    public var timeStamped: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5130,7 +5136,12 @@ public struct PdfSignOptions {
         /**
          * The head of fresh identity evidence (`EvidenceInfo.headHex`), required by keys whose
          * policy demands a passed liveness check for every signature.
-         */evidenceHeadHex: String? = nil) {
+         */evidenceHeadHex: String? = nil, 
+        /**
+         * PAdES B-T: after the co-signature, get a signature time-stamp from the server's
+         * time-stamping authority (one more round trip), so the signing time is the TSA's, not
+         * the device clock's.
+         */timeStamped: Bool = false) {
         self.fieldName = fieldName
         self.placement = placement
         self.reason = reason
@@ -5138,6 +5149,7 @@ public struct PdfSignOptions {
         self.labelLines = labelLines
         self.handwriting = handwriting
         self.evidenceHeadHex = evidenceHeadHex
+        self.timeStamped = timeStamped
     }
 
     
@@ -5162,7 +5174,8 @@ public struct FfiConverterTypePdfSignOptions: FfiConverterRustBuffer {
                 location: FfiConverterOptionString.read(from: &buf), 
                 labelLines: FfiConverterSequenceString.read(from: &buf), 
                 handwriting: FfiConverterOptionTypeSealedInk.read(from: &buf), 
-                evidenceHeadHex: FfiConverterOptionString.read(from: &buf)
+                evidenceHeadHex: FfiConverterOptionString.read(from: &buf), 
+                timeStamped: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5174,6 +5187,7 @@ public struct FfiConverterTypePdfSignOptions: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.labelLines, into: &buf)
         FfiConverterOptionTypeSealedInk.write(value.handwriting, into: &buf)
         FfiConverterOptionString.write(value.evidenceHeadHex, into: &buf)
+        FfiConverterBool.write(value.timeStamped, into: &buf)
     }
 }
 
@@ -5311,6 +5325,10 @@ public struct SignatureVerification: Equatable, Hashable {
      */
     public var inkBinding: Bool?
     /**
+     * The signature time-stamp (PAdES B-T), when the signature carries one.
+     */
+    public var timeStamp: TimeStampVerification?
+    /**
      * Every problem found, in words.
      */
     public var problems: [String]
@@ -5345,6 +5363,9 @@ public struct SignatureVerification: Equatable, Hashable {
          * (`null` when the signature carries none).
          */inkBinding: Bool?, 
         /**
+         * The signature time-stamp (PAdES B-T), when the signature carries one.
+         */timeStamp: TimeStampVerification?, 
+        /**
          * Every problem found, in words.
          */problems: [String]) {
         self.field = field
@@ -5355,6 +5376,7 @@ public struct SignatureVerification: Equatable, Hashable {
         self.coversWholeDocument = coversWholeDocument
         self.trusted = trusted
         self.inkBinding = inkBinding
+        self.timeStamp = timeStamp
         self.problems = problems
     }
 
@@ -5382,6 +5404,7 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
                 coversWholeDocument: FfiConverterBool.read(from: &buf), 
                 trusted: FfiConverterOptionBool.read(from: &buf), 
                 inkBinding: FfiConverterOptionBool.read(from: &buf), 
+                timeStamp: FfiConverterOptionTypeTimeStampVerification.read(from: &buf), 
                 problems: FfiConverterSequenceString.read(from: &buf)
         )
     }
@@ -5395,6 +5418,7 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
         FfiConverterBool.write(value.coversWholeDocument, into: &buf)
         FfiConverterOptionBool.write(value.trusted, into: &buf)
         FfiConverterOptionBool.write(value.inkBinding, into: &buf)
+        FfiConverterOptionTypeTimeStampVerification.write(value.timeStamp, into: &buf)
         FfiConverterSequenceString.write(value.problems, into: &buf)
     }
 }
@@ -5412,6 +5436,97 @@ public func FfiConverterTypeSignatureVerification_lift(_ buf: RustBuffer) throws
 #endif
 public func FfiConverterTypeSignatureVerification_lower(_ value: SignatureVerification) -> RustBuffer {
     return FfiConverterTypeSignatureVerification.lower(value)
+}
+
+
+/**
+ * A signature time-stamp as verified.
+ */
+public struct TimeStampVerification: Equatable, Hashable {
+    /**
+     * The time the time-stamping authority vouches for, milliseconds since the Unix epoch:
+     * the trusted signing time (`/M` is only the device's claim).
+     */
+    public var timeUnixMillis: UInt64
+    /**
+     * The time-stamping authority's certificate subject.
+     */
+    public var tsa: String
+    /**
+     * The token verifies and covers this signature.
+     */
+    public var valid: Bool
+    /**
+     * The authority chains to a trust anchor (`null` when none was given).
+     */
+    public var trusted: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The time the time-stamping authority vouches for, milliseconds since the Unix epoch:
+         * the trusted signing time (`/M` is only the device's claim).
+         */timeUnixMillis: UInt64, 
+        /**
+         * The time-stamping authority's certificate subject.
+         */tsa: String, 
+        /**
+         * The token verifies and covers this signature.
+         */valid: Bool, 
+        /**
+         * The authority chains to a trust anchor (`null` when none was given).
+         */trusted: Bool?) {
+        self.timeUnixMillis = timeUnixMillis
+        self.tsa = tsa
+        self.valid = valid
+        self.trusted = trusted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TimeStampVerification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimeStampVerification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeStampVerification {
+        return
+            try TimeStampVerification(
+                timeUnixMillis: FfiConverterUInt64.read(from: &buf), 
+                tsa: FfiConverterString.read(from: &buf), 
+                valid: FfiConverterBool.read(from: &buf), 
+                trusted: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TimeStampVerification, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.timeUnixMillis, into: &buf)
+        FfiConverterString.write(value.tsa, into: &buf)
+        FfiConverterBool.write(value.valid, into: &buf)
+        FfiConverterOptionBool.write(value.trusted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeStampVerification_lift(_ buf: RustBuffer) throws -> TimeStampVerification {
+    return try FfiConverterTypeTimeStampVerification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeStampVerification_lower(_ value: TimeStampVerification) -> RustBuffer {
+    return FfiConverterTypeTimeStampVerification.lower(value)
 }
 
 
@@ -6861,6 +6976,30 @@ fileprivate struct FfiConverterOptionTypeDeviceAttestationInfo: FfiConverterRust
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeDeviceAttestationInfo.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTimeStampVerification: FfiConverterRustBuffer {
+    typealias SwiftType = TimeStampVerification?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTimeStampVerification.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTimeStampVerification.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

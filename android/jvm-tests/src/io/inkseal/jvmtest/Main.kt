@@ -119,12 +119,13 @@ fun writeSignature(pad: InkPad): Int {
     return drawn
 }
 
-fun options(sealed: SealedInk? = null) = PdfSignOptions(
+fun options(sealed: SealedInk? = null, timeStamped: Boolean = false) = PdfSignOptions(
     placement = Placement.keyword(KEYWORD, width = 120.0, height = 48.0),
     reason = "借款合同签署",
     location = "上海",
     labelLines = listOf("张三"),
     handwriting = sealed,
+    timeStamped = timeStamped,
 )
 
 /** The aliases [store] gained while [block] ran. */
@@ -260,11 +261,15 @@ fun main() {
 
         val out = File(work, "signed.pdf")
         val stages = mutableListOf<String>()
-        Flow.client.signPdf(Flow.keyId, PIN, fixture, out, options(Flow.sealed)) { stage, _ -> stages += stage }
+        Flow.client.signPdf(Flow.keyId, PIN, fixture, out, options(Flow.sealed, timeStamped = true)) { stage, _ -> stages += stage }
         assertEquals(listOf("reading", "signing", "writing", "done"), stages)
         val report = Inkseal.verifyPdf(out, listOf(Flow.caPem))
         assertTrue(report.allValid, "report: $report")
         val sig = report.signatures.single()
+        // PAdES B-T: the server's time-stamping authority vouches for the signing time.
+        val stamp = assertNotNull(sig.timeStamp, "a signature time-stamp")
+        assertTrue(stamp.valid && stamp.trusted == true, "time-stamp: $stamp")
+        assertTrue(Math.abs(stamp.timeUnixMillis.toLong() - System.currentTimeMillis()) < 120_000)
         assertEquals(true, sig.inkBinding)
         assertEquals(true, sig.trusted)
         assertTrue(sig.coversWholeDocument)

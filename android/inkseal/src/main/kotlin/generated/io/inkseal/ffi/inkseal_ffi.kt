@@ -7723,6 +7723,13 @@ data class PdfSignOptions (
      * policy demands a passed liveness check for every signature.
      */
     var `evidenceHeadHex`: kotlin.String? = null 
+    , 
+    /**
+     * PAdES B-T: after the co-signature, get a signature time-stamp from the server's
+     * time-stamping authority (one more round trip), so the signing time is the TSA's, not
+     * the device clock's.
+     */
+    var `timeStamped`: kotlin.Boolean = false 
     
 ): Disposable{
     
@@ -7740,7 +7747,8 @@ data class PdfSignOptions (
         this.`location`,
         this.`labelLines`,
         this.`handwriting`,
-        this.`evidenceHeadHex`
+        this.`evidenceHeadHex`,
+        this.`timeStamped`
     )
     }
     
@@ -7760,6 +7768,7 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterSequenceString.read(buf),
             FfiConverterOptionalTypeSealedInk.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -7770,7 +7779,8 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterOptionalString.allocationSize(value.`location`) +
             FfiConverterSequenceString.allocationSize(value.`labelLines`) +
             FfiConverterOptionalTypeSealedInk.allocationSize(value.`handwriting`) +
-            FfiConverterOptionalString.allocationSize(value.`evidenceHeadHex`)
+            FfiConverterOptionalString.allocationSize(value.`evidenceHeadHex`) +
+            FfiConverterBoolean.allocationSize(value.`timeStamped`)
     )
 
     override fun write(value: PdfSignOptions, buf: ByteBuffer) {
@@ -7781,6 +7791,7 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterSequenceString.write(value.`labelLines`, buf)
             FfiConverterOptionalTypeSealedInk.write(value.`handwriting`, buf)
             FfiConverterOptionalString.write(value.`evidenceHeadHex`, buf)
+            FfiConverterBoolean.write(value.`timeStamped`, buf)
     }
 }
 
@@ -7888,6 +7899,11 @@ data class SignatureVerification (
     var `inkBinding`: kotlin.Boolean?
     , 
     /**
+     * The signature time-stamp (PAdES B-T), when the signature carries one.
+     */
+    var `timeStamp`: TimeStampVerification?
+    , 
+    /**
      * Every problem found, in words.
      */
     var `problems`: List<kotlin.String>
@@ -7915,6 +7931,7 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalTypeTimeStampVerification.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
@@ -7928,6 +7945,7 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterBoolean.allocationSize(value.`coversWholeDocument`) +
             FfiConverterOptionalBoolean.allocationSize(value.`trusted`) +
             FfiConverterOptionalBoolean.allocationSize(value.`inkBinding`) +
+            FfiConverterOptionalTypeTimeStampVerification.allocationSize(value.`timeStamp`) +
             FfiConverterSequenceString.allocationSize(value.`problems`)
     )
 
@@ -7940,7 +7958,72 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterBoolean.write(value.`coversWholeDocument`, buf)
             FfiConverterOptionalBoolean.write(value.`trusted`, buf)
             FfiConverterOptionalBoolean.write(value.`inkBinding`, buf)
+            FfiConverterOptionalTypeTimeStampVerification.write(value.`timeStamp`, buf)
             FfiConverterSequenceString.write(value.`problems`, buf)
+    }
+}
+
+
+
+/**
+ * A signature time-stamp as verified.
+ */
+data class TimeStampVerification (
+    /**
+     * The time the time-stamping authority vouches for, milliseconds since the Unix epoch:
+     * the trusted signing time (`/M` is only the device's claim).
+     */
+    var `timeUnixMillis`: kotlin.ULong
+    , 
+    /**
+     * The time-stamping authority's certificate subject.
+     */
+    var `tsa`: kotlin.String
+    , 
+    /**
+     * The token verifies and covers this signature.
+     */
+    var `valid`: kotlin.Boolean
+    , 
+    /**
+     * The authority chains to a trust anchor (`null` when none was given).
+     */
+    var `trusted`: kotlin.Boolean?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTimeStampVerification: FfiConverterRustBuffer<TimeStampVerification> {
+    override fun read(buf: ByteBuffer): TimeStampVerification {
+        return TimeStampVerification(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TimeStampVerification) = (
+            FfiConverterULong.allocationSize(value.`timeUnixMillis`) +
+            FfiConverterString.allocationSize(value.`tsa`) +
+            FfiConverterBoolean.allocationSize(value.`valid`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`trusted`)
+    )
+
+    override fun write(value: TimeStampVerification, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`timeUnixMillis`, buf)
+            FfiConverterString.write(value.`tsa`, buf)
+            FfiConverterBoolean.write(value.`valid`, buf)
+            FfiConverterOptionalBoolean.write(value.`trusted`, buf)
     }
 }
 
@@ -9609,6 +9692,38 @@ public object FfiConverterOptionalTypeDeviceAttestationInfo: FfiConverterRustBuf
         } else {
             buf.put(1)
             FfiConverterTypeDeviceAttestationInfo.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTimeStampVerification: FfiConverterRustBuffer<TimeStampVerification?> {
+    override fun read(buf: ByteBuffer): TimeStampVerification? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTimeStampVerification.read(buf)
+    }
+
+    override fun allocationSize(value: TimeStampVerification?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTimeStampVerification.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TimeStampVerification?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTimeStampVerification.write(value, buf)
         }
     }
 }
