@@ -1,4 +1,5 @@
-//! CSRs the server receives and certificates the phone receives.
+//! CSRs the server receives, certificates the phone receives, OCSP requests the responder
+//! reads and OCSP responses a verifier reads from a PDF.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,6 +14,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = inkseal_pki::read_csr_info(data);
     let _ = inkseal_pki::certificate_serial(data);
     let _ = inkseal_pki::parse_crl(data, data);
+    let _ = inkseal_pki::parse_ocsp_request(data);
+    if let Ok(response) = inkseal_pki::parse_ocsp_response(data) {
+        let _ = response.status_of(data, data);
+        let _ = response.responder_is(data);
+    }
     // An attestation chain: the input cut in two certificates, trusting the second.
     let (a, b) = data.split_at(data.len() / 2);
     let chain = [a.to_vec(), b.to_vec()];

@@ -60,7 +60,7 @@ pub enum RevocationReason {
 }
 
 impl RevocationReason {
-    fn to_x509(self) -> CrlReason {
+    pub(crate) fn to_x509(self) -> CrlReason {
         match self {
             Self::Unspecified => CrlReason::Unspecified,
             Self::KeyCompromise => CrlReason::KeyCompromise,
@@ -74,7 +74,7 @@ impl RevocationReason {
         }
     }
 
-    fn from_x509(reason: CrlReason) -> Result<Self, PkiError> {
+    pub(crate) fn from_x509(reason: CrlReason) -> Result<Self, PkiError> {
         Ok(match reason {
             CrlReason::Unspecified => Self::Unspecified,
             CrlReason::KeyCompromise => Self::KeyCompromise,

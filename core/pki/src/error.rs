@@ -64,6 +64,9 @@ pub enum PkiError {
         "certificate {0} of the chain carries the key attestation extension; only the leaf may"
     )]
     AttestationExtensionNotInLeaf(usize),
+    /// An OCSP response's status is not successful.
+    #[error("the OCSP responder answered {0:?}")]
+    OcspStatus(crate::OcspResponseStatus),
     /// The attestation challenge in the leaf is not the expected challenge.
     #[error("the attestation challenge is not the expected challenge")]
     ChallengeMismatch,

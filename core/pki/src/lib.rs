@@ -33,6 +33,7 @@ mod csr;
 mod error;
 mod key;
 mod name;
+mod ocsp;
 mod pem;
 mod time;
 mod verify;
@@ -56,6 +57,12 @@ pub use csr::{
 pub use error::PkiError;
 pub use key::{CaKey, IssuerKey, P256CaKey};
 pub use name::MAX_COMMON_NAME_CHARS;
+pub use ocsp::{
+    CertId, CertIdHash, CertificateStatus, MAX_OCSP_REQUEST_BYTES, MAX_OCSP_REQUESTS,
+    MAX_OCSP_RESPONSE_BYTES, OcspQuery, OcspResponseStatus, ParsedOcspResponse, SingleStatus,
+    build_ocsp_response, ocsp_error_response, ocsp_request, parse_ocsp_request,
+    parse_ocsp_response,
+};
 pub use pem::{der_to_pem, pem_to_der};
 pub use time::NOT_BEFORE_BACKDATE_SECS;
 pub use verify::{
