@@ -105,7 +105,7 @@ pub struct ServeArgs {
     /// enroll-per-address (20), challenge-per-address (60), challenge-per-key (10),
     /// evidence-per-address (30), evidence-per-key (10), sign-per-address (600),
     /// sign-per-key (120), device-read-per-address (300), operator-per-address (1200),
-    /// timestamp-per-address (600).
+    /// timestamp-per-address (600), ocsp-per-address (600).
     #[arg(long = "rate-limit", value_name = "NAME=PER_MINUTE")]
     rate_limits: Vec<String>,
     /// The policy OID of the time-stamping authority's tokens (the institution's registered
@@ -173,6 +173,7 @@ fn apply_rate_limits(limits: &mut Limits, settings: &[String]) -> Result<(), Str
             "device-read-per-address" => &mut limits.device_read_per_address,
             "operator-per-address" => &mut limits.operator_per_address,
             "timestamp-per-address" => &mut limits.timestamp_per_address,
+            "ocsp-per-address" => &mut limits.ocsp_per_address,
             other => return Err(format!("--rate-limit: unknown limit {other:?}")),
         };
         *slot = PerMinute(value);

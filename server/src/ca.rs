@@ -6,7 +6,9 @@
 
 use crate::store::{IssuedCertificate, Store};
 use crate::vault::{ShareVault, associated_data};
-use inkseal_pki::{CaKey, EndEntity, P256CaKey, VerifiedCsr};
+use inkseal_pki::{
+    CaKey, CertificateStatus, EndEntity, OcspQuery, OcspResponseStatus, P256CaKey, VerifiedCsr,
+};
 
 /// Issues certificates for verified CSRs.
 pub trait CertificateAuthority: Send + Sync {
@@ -28,10 +30,25 @@ pub trait CertificateAuthority: Send + Sync {
         this_update_unix: u64,
         next_update_unix: u64,
     ) -> Result<Vec<u8>, String>;
+    /// An OCSP response (DER) for `query`, each certificate's status from `status_of` (by
+    /// serial). A CA that runs no responder answers `unauthorized`.
+    fn ocsp(
+        &self,
+        query: &OcspQuery,
+        status_of: &dyn Fn(&[u8]) -> Result<CertificateStatus, String>,
+        now_unix: u64,
+    ) -> Result<Vec<u8>, String> {
+        let _ = (query, status_of, now_unix);
+        inkseal_pki::ocsp_error_response(OcspResponseStatus::Unauthorized)
+            .map_err(|e| e.to_string())
+    }
 }
 
+/// How long an OCSP response is good for (its nextUpdate), in seconds.
+pub const OCSP_VALIDITY_SECS: u64 = 24 * 3600;
+
 /// The CRL reason of a stored revocation reason name.
-fn crl_reason(name: Option<&str>) -> Option<inkseal_pki::RevocationReason> {
+pub(crate) fn crl_reason(name: Option<&str>) -> Option<inkseal_pki::RevocationReason> {
     use inkseal_pki::RevocationReason as R;
     Some(match name? {
         "key_compromise" => R::KeyCompromise,
@@ -220,6 +237,45 @@ impl CertificateAuthority for EmbeddedCa {
 
     fn root_certificates(&self) -> Vec<&[u8]> {
         vec![&self.cert, &self.p256_cert]
+    }
+
+    /// The root that issued every certificate asked about signs the answer (responderID by
+    /// key); a request about another issuer, or about both roots' certificates at once, is
+    /// `unauthorized`.
+    fn ocsp(
+        &self,
+        query: &OcspQuery,
+        status_of: &dyn Fn(&[u8]) -> Result<CertificateStatus, String>,
+        now_unix: u64,
+    ) -> Result<Vec<u8>, String> {
+        let issued_by = |root: &[u8]| query.cert_ids.iter().all(|id| id.is_issued_by(root));
+        let answers = query
+            .cert_ids
+            .iter()
+            .map(|id| Ok((id.clone(), status_of(id.serial())?)))
+            .collect::<Result<Vec<_>, String>>();
+        let response = if issued_by(&self.cert) {
+            inkseal_pki::build_ocsp_response(
+                &self.key,
+                &self.cert,
+                &answers?,
+                now_unix,
+                OCSP_VALIDITY_SECS,
+                query.nonce.as_deref(),
+            )
+        } else if issued_by(&self.p256_cert) {
+            inkseal_pki::build_ocsp_response(
+                &self.p256_key,
+                &self.p256_cert,
+                &answers?,
+                now_unix,
+                OCSP_VALIDITY_SECS,
+                query.nonce.as_deref(),
+            )
+        } else {
+            inkseal_pki::ocsp_error_response(OcspResponseStatus::Unauthorized)
+        };
+        response.map_err(|e| e.to_string())
     }
 
     fn crl(

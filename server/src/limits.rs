@@ -30,6 +30,8 @@ pub enum Class {
     Operator,
     /// RFC 3161 time-stamp requests (`POST /v1/tsa`).
     TimeStamp,
+    /// OCSP requests (`POST /v1/ocsp`).
+    Ocsp,
 }
 
 impl Class {
@@ -42,6 +44,7 @@ impl Class {
             Class::DeviceRead => "key reads",
             Class::Operator => "operator requests",
             Class::TimeStamp => "time-stamp requests",
+            Class::Ocsp => "OCSP requests",
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct Limits {
     pub operator_per_address: PerMinute,
     /// Time-stamp requests per client address.
     pub timestamp_per_address: PerMinute,
+    /// OCSP requests per client address.
+    pub ocsp_per_address: PerMinute,
     /// Evidence uploads (up to 16 MiB each) read at once; more wait for a 429.
     pub max_concurrent_evidence: usize,
     /// Open connections per client address.
@@ -102,6 +107,7 @@ impl Default for Limits {
             device_read_per_address: PerMinute(300),
             operator_per_address: PerMinute(1200),
             timestamp_per_address: PerMinute(600),
+            ocsp_per_address: PerMinute(600),
             max_concurrent_evidence: 4,
             max_connections_per_address: 64,
             max_connections: 4096,
@@ -126,6 +132,7 @@ impl Limits {
             &mut self.device_read_per_address,
             &mut self.operator_per_address,
             &mut self.timestamp_per_address,
+            &mut self.ocsp_per_address,
         ] {
             *rate = PerMinute(0);
         }
@@ -141,6 +148,7 @@ impl Limits {
             Class::DeviceRead => self.device_read_per_address,
             Class::Operator => self.operator_per_address,
             Class::TimeStamp => self.timestamp_per_address,
+            Class::Ocsp => self.ocsp_per_address,
         }
     }
 
@@ -149,7 +157,11 @@ impl Limits {
             Class::Challenge => self.challenge_per_key,
             Class::Evidence => self.evidence_per_key,
             Class::Sign => self.sign_per_key,
-            Class::Enroll | Class::DeviceRead | Class::Operator | Class::TimeStamp => PerMinute(0),
+            Class::Enroll
+            | Class::DeviceRead
+            | Class::Operator
+            | Class::TimeStamp
+            | Class::Ocsp => PerMinute(0),
         }
     }
 }

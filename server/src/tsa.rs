@@ -121,6 +121,11 @@ impl TimeStampAuthority {
         })
     }
 
+    /// The TSA certificates (DER), SM2 unit first: the OCSP responder answers good for them.
+    pub fn certificates(&self) -> [&[u8]; 2] {
+        [&self.sm2.chain[0], &self.p256.chain[0]]
+    }
+
     /// The policy every token is issued under.
     pub fn policy(&self) -> ObjectIdentifier {
         self.policy

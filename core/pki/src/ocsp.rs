@@ -223,6 +223,35 @@ impl CertId {
         })
     }
 
+    /// The identifier of the certificate with serial `serial` (a big-endian magnitude)
+    /// issued by `issuer_der`.
+    pub fn for_serial(
+        issuer_der: &[u8],
+        serial: &[u8],
+        hash: CertIdHash,
+    ) -> Result<Self, PkiError> {
+        let (name_hash, key_hash) = issuer_hashes(issuer_der, hash)?;
+        let start = serial.iter().position(|b| *b != 0).unwrap_or(serial.len());
+        let magnitude = &serial[start..];
+        if magnitude.is_empty() || magnitude.len() > 20 {
+            return Err(PkiError::InvalidInput(
+                "a serial number is 1 to 20 octets and not zero".into(),
+            ));
+        }
+        Ok(CertId {
+            asn1: CertIdAsn1 {
+                hash_algorithm: AlgorithmIdentifierOwned {
+                    oid: hash.oid(),
+                    parameters: Some(Any::from(Null)),
+                },
+                issuer_name_hash: OctetString::new(name_hash).map_err(encoding("name hash"))?,
+                issuer_key_hash: OctetString::new(key_hash).map_err(encoding("key hash"))?,
+                serial_number: SerialNumber::new(magnitude).map_err(encoding("serial number"))?,
+            },
+            hash,
+        })
+    }
+
     fn from_asn1(asn1: CertIdAsn1) -> Result<Self, PkiError> {
         let hash = if asn1.hash_algorithm.oid == ID_SHA1 {
             CertIdHash::Sha1

@@ -242,3 +242,22 @@ fn inkseal_tests_now() -> u64 {
         .expect("clock")
         .as_secs()
 }
+
+#[test]
+fn an_identifier_by_serial_equals_the_one_from_the_certificate() {
+    let pki = p256_pki(0x81);
+    let serial = inkseal_pki::certificate_serial(&pki.leaf).expect("serial");
+    assert_eq!(
+        serial[0], 0x01,
+        "the top bit of the requested serial is cleared"
+    );
+    for hash in [CertIdHash::Sha1, CertIdHash::Sha256] {
+        let by_serial = CertId::for_serial(&pki.root, &serial, hash).expect("by serial");
+        let by_cert = CertId::for_certificate(&pki.leaf, &pki.root, hash).expect("by cert");
+        assert_eq!(by_serial, by_cert);
+        assert_eq!(by_serial.serial(), serial.as_slice());
+    }
+    let high = CertId::for_serial(&pki.root, &[0xff, 1], CertIdHash::Sha1).expect("high bit");
+    assert_eq!(high.serial(), &[0xff, 1]);
+    assert!(CertId::for_serial(&pki.root, &[0, 0], CertIdHash::Sha1).is_err());
+}

@@ -3,8 +3,8 @@
 //! Three kinds of routes, each with the one credential it needs ([`ROUTES`] lists them all;
 //! the OpenAPI document is checked against it):
 //!
-//! * public (`/v1/health`, `/openapi.json`, `/v1/ca`, `/v1/ca/crl`, `/v1/tsa`): nothing about
-//!   any key;
+//! * public (`/v1/health`, `/openapi.json`, `/v1/ca`, `/v1/ca/crl`, `/v1/tsa`, `/v1/ocsp`):
+//!   nothing about any key;
 //! * device (`/v1/enroll`, `/v1/keys/{key_id}/...`): signed by the key's device key (see
 //!   [`crate::service::DeviceAuth`]), checked before anything else;
 //! * operator (`/v1/admin/...`): an API key or a TLS client certificate with the route's role.
@@ -63,6 +63,7 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
         ("get", "/v1/ca", Public),
         ("get", "/v1/ca/crl", Public),
         ("post", "/v1/tsa", Public),
+        ("post", "/v1/ocsp", Public),
         ("post", "/v1/enroll", EnrollmentDevice),
         ("get", "/v1/keys/{key_id}", Device),
         ("post", "/v1/keys/{key_id}/certificate", Device),
@@ -151,6 +152,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/ca", get(public::ca))
         .route("/v1/ca/crl", get(public::crl))
         .route("/v1/tsa", post(public::tsa))
+        .route("/v1/ocsp", post(public::ocsp))
         .route("/v1/enroll", post(device::enroll))
         .route("/v1/keys/{key_id}", get(device::status))
         .route(
@@ -214,13 +216,13 @@ async fn hygiene_headers(req: Request, next: Next) -> Response {
 
 /// Bodies are JSON: a POST or PUT whose `Content-Type` is not `application/json` is refused
 /// before its body is read (a cross-site form or `text/plain` post never reaches a route).
-/// The one exception is `/v1/tsa`, which takes `application/timestamp-query` (a media type a
-/// cross-site form cannot send either).
+/// The exceptions are `/v1/tsa` and `/v1/ocsp`, which take `application/timestamp-query` and
+/// `application/ocsp-request` (media types a cross-site form cannot send either).
 async fn json_only(req: Request, next: Next) -> Response {
-    let expected = if req.uri().path() == "/v1/tsa" {
-        public::TIMESTAMP_QUERY
-    } else {
-        "application/json"
+    let expected = match req.uri().path() {
+        "/v1/tsa" => public::TIMESTAMP_QUERY,
+        "/v1/ocsp" => public::OCSP_REQUEST,
+        _ => "application/json",
     };
     if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH)
         && !content_type_is(req.headers(), expected)

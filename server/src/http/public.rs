@@ -21,6 +21,23 @@ pub(super) async fn ca(State(app): State<App>) -> Response {
     ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response()
 }
 
+/// The OCSP request media type (RFC 6960 appendix A.1).
+pub(super) const OCSP_REQUEST: &str = "application/ocsp-request";
+
+/// OCSP over HTTP POST (RFC 6960 appendix A): a DER OCSPRequest in, a DER OCSPResponse out,
+/// signed by the root that issued the certificates asked about. Limited per client address.
+pub(super) async fn ocsp(
+    State(app): State<App>,
+    peer: Option<axum::Extension<crate::net::PeerInfo>>,
+    Body(body): Body,
+) -> Result<Response, ServiceError> {
+    let peer = super::peer(peer);
+    app.limiter
+        .check_address(crate::limits::Class::Ocsp, peer.ip())?;
+    let der = blocking(move || app.service.ocsp(&body)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/ocsp-response")], der).into_response())
+}
+
 /// The time-stamp request media type (RFC 3161 section 3.4).
 pub(super) const TIMESTAMP_QUERY: &str = "application/timestamp-query";
 
@@ -29,15 +46,11 @@ pub(super) const TIMESTAMP_QUERY: &str = "application/timestamp-query";
 pub(super) async fn tsa(
     State(app): State<App>,
     peer: Option<axum::Extension<crate::net::PeerInfo>>,
-    headers: axum::http::HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ServiceError> {
     let peer = super::peer(peer);
     app.limiter
         .check_address(crate::limits::Class::TimeStamp, peer.ip())?;
-    if !super::content_type_is(&headers, TIMESTAMP_QUERY) {
-        return Err(ServiceError::UnsupportedMediaType);
-    }
     let reply = blocking(move || {
         app.service.time_stamp(&body).unwrap_or_else(|| {
             Err(ServiceError::NotFound(

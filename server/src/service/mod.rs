@@ -283,6 +283,54 @@ impl CosignService {
         Some(reply)
     }
 
+    /// Answer a DER OCSP request with a DER OCSP response: good, revoked (with time and
+    /// reason) or unknown for each certificate, from the certificates register and the
+    /// server's own service certificates; a request that does not parse is answered
+    /// `malformedRequest`.
+    pub fn ocsp(&self, request_der: &[u8]) -> Result<Vec<u8>, ServiceError> {
+        use inkseal_pki::{CertificateStatus, OcspResponseStatus};
+        let internal = |e: inkseal_pki::PkiError| ServiceError::Internal(format!("OCSP: {e}"));
+        let query = match inkseal_pki::parse_ocsp_request(request_der) {
+            Ok(q) => q,
+            Err(_) => {
+                return inkseal_pki::ocsp_error_response(OcspResponseStatus::MalformedRequest)
+                    .map_err(internal);
+            }
+        };
+        let service_serials: Vec<Vec<u8>> = self
+            .tsa()
+            .map(|t| t.certificates().to_vec())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|der| inkseal_pki::certificate_serial(der).ok())
+            .collect();
+        let store = &self.ctx.store;
+        let status_of = |serial: &[u8]| -> Result<CertificateStatus, String> {
+            if service_serials.iter().any(|s| s == serial) {
+                return Ok(CertificateStatus::Good);
+            }
+            Ok(
+                match store
+                    .issued_certificate(serial)
+                    .map_err(|e| e.to_string())?
+                {
+                    None => CertificateStatus::Unknown,
+                    Some(c) => match c.revoked_ms {
+                        None => CertificateStatus::Good,
+                        Some(ms) => CertificateStatus::Revoked {
+                            at_unix: ms / 1000,
+                            reason: crate::ca::crl_reason(c.revocation_reason.as_deref()),
+                        },
+                    },
+                },
+            )
+        };
+        self.ctx
+            .ca
+            .ocsp(&query, &status_of, crate::store::now_ms() / 1000)
+            .map_err(ServiceError::Internal)
+    }
+
     /// Counters since start.
     pub fn metrics(&self) -> MetricsSnapshot {
         self.ctx.metrics.snapshot()

@@ -247,6 +247,9 @@ pub trait Store: EvidenceStore + AccessStore + Send + Sync {
     ) -> Result<(), StoreError>;
     /// Every revoked certificate, for the CRL.
     fn revoked_certificates(&self) -> Result<Vec<IssuedCertificate>, StoreError>;
+    /// The certificate with serial `serial` (big-endian magnitude), if this CA issued it, for
+    /// the OCSP responder.
+    fn issued_certificate(&self, serial: &[u8]) -> Result<Option<IssuedCertificate>, StoreError>;
     /// Append an audit entry on its own.
     fn append_audit(&self, audit: &AuditEvent) -> Result<(), StoreError>;
     /// Read audit entries with `seq >= from`, at most `limit`.

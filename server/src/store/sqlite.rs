@@ -153,6 +153,17 @@ pub(super) fn sql<T>(r: rusqlite::Result<T>) -> Result<T, StoreError> {
     })
 }
 
+/// An `IssuedCertificate` from `serial, key_id, issued_ms, revoked_ms, revocation_reason`.
+fn issued_certificate_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssuedCertificate> {
+    Ok(IssuedCertificate {
+        serial: r.get(0)?,
+        key_id: r.get(1)?,
+        issued_ms: r.get::<_, i64>(2)? as u64,
+        revoked_ms: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
+        revocation_reason: r.get(4)?,
+    })
+}
+
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -783,18 +794,21 @@ impl Store for SqliteStore {
                      FROM certificates WHERE revoked_ms IS NOT NULL ORDER BY revoked_ms, serial",
                 )
                 .map_err(backend)?;
-            let rows = st
-                .query_map([], |r| {
-                    Ok(IssuedCertificate {
-                        serial: r.get(0)?,
-                        key_id: r.get(1)?,
-                        issued_ms: r.get::<_, i64>(2)? as u64,
-                        revoked_ms: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
-                        revocation_reason: r.get(4)?,
-                    })
-                })
-                .map_err(backend)?;
+            let rows = st.query_map([], issued_certificate_row).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+    }
+
+    fn issued_certificate(&self, serial: &[u8]) -> Result<Option<IssuedCertificate>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT serial, key_id, issued_ms, revoked_ms, revocation_reason
+                 FROM certificates WHERE serial = ?1",
+            )
+            .map_err(backend)?
+            .query_row([serial], issued_certificate_row)
+            .optional()
+            .map_err(backend)
         })
     }
 
