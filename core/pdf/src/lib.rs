@@ -24,6 +24,7 @@ pub mod changes;
 pub mod cjk_font;
 pub mod fields;
 pub mod ink_binding;
+pub mod ltv;
 pub mod mdp;
 pub mod report;
 pub mod sign;

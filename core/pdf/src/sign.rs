@@ -257,6 +257,60 @@ pub fn prepare(
     let signer_cert = chain
         .first()
         .ok_or_else(|| PdfError::Signer("no signer certificate".into()))?;
+    let revision = write_revision(input, options, Kind::Signature { algorithm, chain })?;
+    let signed_attrs =
+        cms::signed_attributes(algorithm, &revision.digest, signer_cert, &revision.extra)
+            .map_err(|e| PdfError::Cms(e.to_string()))?;
+    Ok(PreparedSignature {
+        tail: revision.tail,
+        hole: revision.hole,
+        signed_attrs,
+        algorithm,
+        chain: chain.to_vec(),
+        byte_range: revision.byte_range,
+        time_stamped: options.time_stamped,
+    })
+}
+
+/// What the new signature dictionary holds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind<'a> {
+    /// A PAdES signature (ETSI.CAdES.detached) by the holder of `chain[0]`.
+    Signature {
+        algorithm: SignatureAlgorithm,
+        chain: &'a [Vec<u8>],
+    },
+    /// A document time-stamp (ETSI.RFC3161, PAdES B-LTA) whose imprint uses `digest`'s hash.
+    DocumentTimeStamp { digest: SignatureAlgorithm },
+}
+
+impl Kind<'_> {
+    fn digest_suite(self) -> SignatureAlgorithm {
+        match self {
+            Kind::Signature { algorithm, .. } => algorithm,
+            Kind::DocumentTimeStamp { digest } => digest,
+        }
+    }
+}
+
+/// The written revision: the bytes to append with the `/Contents` hole, the byte range, the
+/// digest of the covered bytes, and the signed attributes it adds (the ink binding).
+pub(crate) struct Revision {
+    pub(crate) tail: Vec<u8>,
+    pub(crate) hole: Range<usize>,
+    pub(crate) byte_range: [usize; 4],
+    pub(crate) digest: Vec<u8>,
+    extra: Vec<ExtraAttribute>,
+}
+
+/// The field, widget, appearance and signature dictionary of a new signature or document
+/// time-stamp, written as an incremental update with a zeroed `/Contents` hole.
+pub(crate) fn write_revision(
+    input: &[u8],
+    options: &SignOptions,
+    kind: Kind<'_>,
+) -> Result<Revision, PdfError> {
+    let algorithm = kind.digest_suite();
     let doc = Document::load(input, &options.limits)?;
     let existing = signature_fields(&doc)?;
     check_docmdp_allows_signing(&doc)?;
@@ -400,14 +454,17 @@ pub fn prepare(
     }
 
     // The signature dictionary, serialized by hand so the placeholders are at known places.
-    let reserve = options.contents_reserve.unwrap_or_else(|| {
-        chain.iter().map(Vec::len).sum::<usize>()
-            + 8192
-            + if options.time_stamped {
-                TIME_STAMP_RESERVE
-            } else {
-                0
-            }
+    let reserve = options.contents_reserve.unwrap_or_else(|| match kind {
+        Kind::Signature { chain, .. } => {
+            chain.iter().map(Vec::len).sum::<usize>()
+                + 8192
+                + if options.time_stamped {
+                    TIME_STAMP_RESERVE
+                } else {
+                    0
+                }
+        }
+        Kind::DocumentTimeStamp { .. } => TIME_STAMP_RESERVE,
     });
     let mut extra = options.extra_attributes.clone();
     let record_id = match &options.ink_record {
@@ -430,7 +487,7 @@ pub fn prepare(
         }
         None => None,
     };
-    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, record_id);
+    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, record_id, kind);
     update.put_raw(sig_id, sig_body);
     let written = update.write(&doc);
     let mut tail = written.bytes;
@@ -459,16 +516,12 @@ pub fn prepare(
     tail[br_slot].copy_from_slice(&padded);
 
     let digest = algorithm.digest(&[input, &tail[..hole.start], &tail[hole.end..]]);
-    let signed_attrs = cms::signed_attributes(algorithm, &digest, signer_cert, &extra)
-        .map_err(|e| PdfError::Cms(e.to_string()))?;
-    Ok(PreparedSignature {
+    Ok(Revision {
         tail,
         hole,
-        signed_attrs,
-        algorithm,
-        chain: chain.to_vec(),
         byte_range,
-        time_stamped: options.time_stamped,
+        digest,
+        extra,
     })
 }
 
@@ -495,12 +548,20 @@ fn signature_dictionary(
     options: &SignOptions,
     reserve: usize,
     ink_record: Option<ObjectId>,
+    kind: Kind<'_>,
 ) -> (Vec<u8>, Range<usize>, Range<usize>) {
-    let mut head = Dictionary::new()
-        .with(b"Type", Object::name("Sig"))
-        .with(b"Filter", Object::name("Adobe.PPKLite"))
-        .with(b"SubFilter", Object::name("ETSI.CAdES.detached"))
-        .with(b"M", Object::string(&pdf_date(options.signing_time)));
+    let mut head = match kind {
+        Kind::Signature { .. } => Dictionary::new()
+            .with(b"Type", Object::name("Sig"))
+            .with(b"Filter", Object::name("Adobe.PPKLite"))
+            .with(b"SubFilter", Object::name("ETSI.CAdES.detached"))
+            .with(b"M", Object::string(&pdf_date(options.signing_time))),
+        // ISO 32000-2 12.8.5: no /M, /Name or /Reason: the token says when, and who.
+        Kind::DocumentTimeStamp { .. } => Dictionary::new()
+            .with(b"Type", Object::name("DocTimeStamp"))
+            .with(b"Filter", Object::name("Adobe.PPKLite"))
+            .with(b"SubFilter", Object::name("ETSI.RFC3161")),
+    };
     if let Some(n) = &options.signer_name {
         head.set(b"Name", text_string(n));
     }
@@ -696,18 +757,28 @@ impl PreparedSignature {
             unsigned,
         )
         .map_err(|e| PdfError::Cms(e.to_string()))?;
-        let room = (self.hole.len() - 2) / 2;
-        if cms.len() > room {
-            return Err(PdfError::ContentsTooSmall {
-                needed: cms.len(),
-                reserved: room,
-            });
-        }
-        let hex = hex::encode_upper(&cms);
-        let start = self.hole.start + 1;
-        self.tail[start..start + hex.len()].copy_from_slice(hex.as_bytes());
+        fill_contents(&mut self.tail, &self.hole, &cms)?;
         Ok(self.tail)
     }
+}
+
+/// Write `der` as upper-case hex into the zero-filled `/Contents` hole `<...>` of `tail`.
+pub(crate) fn fill_contents(
+    tail: &mut [u8],
+    hole: &Range<usize>,
+    der: &[u8],
+) -> Result<(), PdfError> {
+    let room = (hole.len() - 2) / 2;
+    if der.len() > room {
+        return Err(PdfError::ContentsTooSmall {
+            needed: der.len(),
+            reserved: room,
+        });
+    }
+    let hex = hex::encode_upper(der);
+    let start = hole.start + 1;
+    tail[start..start + hex.len()].copy_from_slice(hex.as_bytes());
+    Ok(())
 }
 
 /// Sign in one call with a synchronous signer; returns the bytes to append to `input`.

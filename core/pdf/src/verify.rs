@@ -66,14 +66,34 @@ pub struct SignatureReport {
     /// Whether an embedded handwriting record is bound to this signature and document
     /// (`None` when the signature carries no record).
     pub ink_binding: Option<bool>,
-    /// The signature time-stamp (PAdES B-T), when the signature carries one.
+    /// The signature time-stamp (PAdES B-T), when the signature carries one; for a document
+    /// time-stamp, the token itself.
     pub time_stamp: Option<TimeStampReport>,
+    /// This is a document time-stamp (`/SubFilter /ETSI.RFC3161`, PAdES B-LTA), not a signature:
+    /// [`SignatureReport::signer`] is the TSA and the digest is the token's imprint.
+    pub document_time_stamp: bool,
+    /// What the document's own validation data (its DSS) says about revocation of the
+    /// certificates on the trusted paths (`None` when no path was trusted or no time judged).
+    pub revocation: Option<RevocationReport>,
     /// The time the signer's certificate chain was checked at: the trusted time-stamp's time
     /// when there is one and [`VerifyOptions::at_unix`] was given (the signature provably
     /// existed then), else [`VerifyOptions::at_unix`].
     pub chain_checked_at: Option<u64>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
+}
+
+/// Revocation, judged offline from the document's DSS (PAdES B-LT).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevocationReport {
+    /// The time judged (seconds): the trusted time-stamp's, else [`VerifyOptions::at_unix`].
+    pub at_unix: u64,
+    /// Long-term validation data is complete: a trusted time-stamp, and an OCSP response or
+    /// CRL for every certificate on the signer's and the time-stamping authority's paths, so the
+    /// signature stays provable offline after the certificates expire.
+    pub ltv: bool,
+    /// Certificates without usable revocation data in the document, with the reason.
+    pub missing: Vec<String>,
 }
 
 /// A signature time-stamp token as verified.
@@ -109,6 +129,8 @@ impl SignatureReport {
             changes: None,
             ink_binding: None,
             time_stamp: None,
+            document_time_stamp: false,
+            revocation: None,
             chain_checked_at: None,
             problems: Vec::new(),
         }
@@ -143,30 +165,197 @@ impl VerificationReport {
     }
 }
 
+/// The CMS signature: digest, signature, ink binding, signature time-stamp, chain and
+/// revocation.
+#[allow(clippy::too_many_arguments)]
+fn check_cms(
+    doc: &Document<'_>,
+    sig: &Dictionary,
+    contents: &[u8],
+    [a, b, c, end]: [usize; 4],
+    rev: usize,
+    options: &VerifyOptions,
+    dss: &crate::ltv::ValidationData,
+    report: &mut SignatureReport,
+) {
+    let data = doc.data();
+    // /Contents is zero-padded after the DER; the CMS parser accepts trailing zeros.
+    match cms::parse(contents) {
+        Err(e) => report.problems.push(format!("signature container: {e}")),
+        Ok(parsed) => {
+            let algorithm = parsed.algorithm();
+            report.algorithm = Some(format!("{algorithm:?}"));
+            let digest = algorithm.digest(&[&data[a..b], &data[c..end]]);
+            match parsed.verify(&digest) {
+                Ok(v) => {
+                    report.digest_valid = true;
+                    report.signature_valid = true;
+                    report.signer = Some(v.signer_subject.clone());
+                    check_ink_binding(doc, sig, &v, rev, algorithm, report);
+                    let tsa_path = check_time_stamp(&v, options, report);
+                    let trusted_time = report
+                        .time_stamp
+                        .as_ref()
+                        .filter(|t| t.valid && t.trusted == Some(true))
+                        .map(|t| t.time_unix_millis / 1000);
+                    report.chain_checked_at = options.at_unix.map(|at| trusted_time.unwrap_or(at));
+                    if !options.trust_anchors.is_empty() {
+                        let trusted = cms::verify_chain(
+                            &v.signer_cert_der,
+                            &v.certificates,
+                            &options.trust_anchors,
+                            report.chain_checked_at,
+                        );
+                        match &trusted {
+                            Err(e) => report.problems.push(format!("certificate chain: {e}")),
+                            Ok(path) => {
+                                let mut paths = vec![path.as_slice()];
+                                paths.extend(tsa_path.as_deref());
+                                check_revocation(&paths, dss, report);
+                            }
+                        }
+                        report.trusted = Some(trusted.is_ok());
+                    }
+                }
+                Err(e) => {
+                    report.digest_valid = !matches!(e, cms::CmsError::DigestMismatch);
+                    report.problems.push(format!("signature: {e}"));
+                }
+            }
+        }
+    }
+}
+
+/// A document time-stamp (PAdES B-LTA): the token verifies, its imprint is the digest of the
+/// byte range, its TSA chains to a trust anchor at the time it states.
+fn check_document_time_stamp(
+    contents: &[u8],
+    covered: &[&[u8]],
+    options: &VerifyOptions,
+    dss: &crate::ltv::ValidationData,
+    report: &mut SignatureReport,
+) {
+    report.document_time_stamp = true;
+    let token = match crate::tsp::TimeStampToken::parse(contents) {
+        Ok(t) => t,
+        Err(e) => {
+            report.problems.push(format!("document time-stamp: {e}"));
+            return;
+        }
+    };
+    report.algorithm = Some(format!("{:?}", token.signature_suite()));
+    report.signer = Some(token.tsa_subject().to_owned());
+    report.signature_valid = true;
+    report.digest_valid = token.covers(covered);
+    if !report.digest_valid {
+        report
+            .problems
+            .push("document time-stamp: the token does not cover these bytes".into());
+    }
+    let trusted = (!options.trust_anchors.is_empty()).then(|| {
+        cms::verify_chain(
+            token.tsa_certificate(),
+            token.certificates(),
+            &options.trust_anchors,
+            Some(token.gen_time_unix()),
+        )
+    });
+    match &trusted {
+        Some(Err(e)) => report
+            .problems
+            .push(format!("document time-stamp: TSA certificate chain: {e}")),
+        Some(Ok(path)) => {
+            report.chain_checked_at = Some(token.gen_time_unix());
+            check_revocation_at(
+                &[path.as_slice()],
+                dss,
+                token.gen_time_unix(),
+                false,
+                report,
+            );
+        }
+        None => {}
+    }
+    report.trusted = trusted.as_ref().map(Result::is_ok);
+    report.time_stamp = Some(TimeStampReport {
+        time_unix_millis: token.gen_time_unix_millis(),
+        tsa: token.tsa_subject().to_owned(),
+        valid: report.digest_valid,
+        trusted: report.trusted,
+    });
+}
+
+/// Judge revocation of every link of `paths` at the trusted time-stamp's time (else the
+/// verification time), from the DSS.
+fn check_revocation(
+    paths: &[&[Vec<u8>]],
+    dss: &crate::ltv::ValidationData,
+    report: &mut SignatureReport,
+) {
+    let stamped = report
+        .time_stamp
+        .as_ref()
+        .filter(|t| t.valid && t.trusted == Some(true))
+        .map(|t| t.time_unix_millis / 1000);
+    let Some(at) = stamped.or(report.chain_checked_at) else {
+        return;
+    };
+    check_revocation_at(paths, dss, at, stamped.is_some(), report);
+}
+
+fn check_revocation_at(
+    paths: &[&[Vec<u8>]],
+    dss: &crate::ltv::ValidationData,
+    at: u64,
+    time_stamped: bool,
+    report: &mut SignatureReport,
+) {
+    use crate::ltv::Finding;
+    let mut missing = Vec::new();
+    for path in paths {
+        for pair in path.windows(2) {
+            let subject = cms::cert::Cert::parse(&pair[0])
+                .map(|c| c.subject_string())
+                .unwrap_or_default();
+            match crate::ltv::revocation_finding(&pair[0], &pair[1], dss, at) {
+                Finding::Good => {}
+                Finding::RevokedAt(when) if when <= at => report.problems.push(format!(
+                    "certificate \"{subject}\" was revoked at {} (Unix), not after the time judged {at}",
+                    when
+                )),
+                Finding::RevokedAt(_) => {}
+                Finding::NoData(why) => missing.push(format!("{subject}: {why}")),
+            }
+        }
+    }
+    report.revocation = Some(RevocationReport {
+        at_unix: at,
+        ltv: missing.is_empty() && (time_stamped || report.document_time_stamp),
+        missing,
+    });
+}
+
 /// Check the signature time-stamp token(s) in the unsigned attributes, if any: exactly one
 /// token, valid, covering the signature value, its TSA chained to the trust anchors at the
-/// time it states.
+/// time it states. Returns the TSA's trusted path.
 fn check_time_stamp(
     v: &cms::CmsVerification,
     options: &VerifyOptions,
     report: &mut SignatureReport,
-) {
-    let Some(attribute) = v.unsigned_attribute(&crate::tsp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
-    else {
-        return;
-    };
+) -> Option<Vec<Vec<u8>>> {
+    let attribute = v.unsigned_attribute(&crate::tsp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN)?;
     let [token_der] = attribute.values_der.as_slice() else {
         report.problems.push(format!(
             "signature time-stamp: {} tokens in one attribute (expected one)",
             attribute.values_der.len()
         ));
-        return;
+        return None;
     };
     let token = match crate::tsp::TimeStampToken::parse(token_der) {
         Ok(t) => t,
         Err(e) => {
             report.problems.push(format!("signature time-stamp: {e}"));
-            return;
+            return None;
         }
     };
     let valid = token.covers(&[&v.signature]);
@@ -175,31 +364,35 @@ fn check_time_stamp(
             .problems
             .push("signature time-stamp: it covers another signature value".into());
     }
-    let trusted = (valid && !options.trust_anchors.is_empty()).then(|| {
-        let chain = cms::verify_chain(
+    let chain = (valid && !options.trust_anchors.is_empty()).then(|| {
+        cms::verify_chain(
             token.tsa_certificate(),
             token.certificates(),
             &options.trust_anchors,
             Some(token.gen_time_unix()),
-        );
-        if let Err(e) = &chain {
-            report
-                .problems
-                .push(format!("signature time-stamp: TSA certificate chain: {e}"));
-        }
-        chain.is_ok()
+        )
     });
+    if let Some(Err(e)) = &chain {
+        report
+            .problems
+            .push(format!("signature time-stamp: TSA certificate chain: {e}"));
+    }
     report.time_stamp = Some(TimeStampReport {
         time_unix_millis: token.gen_time_unix_millis(),
         tsa: token.tsa_subject().to_owned(),
         valid,
-        trusted,
+        trusted: chain.as_ref().map(Result::is_ok),
     });
+    chain.and_then(Result::ok)
 }
 
 /// Verify every signature of `data`.
 pub fn verify(data: &[u8], options: &VerifyOptions) -> Result<VerificationReport, PdfError> {
     let doc = Document::load(data, &options.limits)?;
+    let (dss, dss_problem) = match crate::ltv::read_dss(&doc) {
+        Ok(d) => (d, None),
+        Err(e) => (crate::ltv::ValidationData::default(), Some(e.to_string())),
+    };
     let mut signatures = Vec::new();
     for field in signature_fields(&doc)?.into_iter().filter(|f| f.signed) {
         let mut report = SignatureReport::new(field.name.clone());
@@ -209,8 +402,13 @@ pub fn verify(data: &[u8], options: &VerifyOptions) -> Result<VerificationReport
             .ok()
             .and_then(|f| f.get(b"Lock").cloned())
             .and_then(|l| doc.dict(&l, "/Lock").ok());
+        if let Some(problem) = &dss_problem {
+            report
+                .problems
+                .push(format!("the DSS cannot be read: {problem}"));
+        }
         match field.value {
-            Some(sig_id) => check_signature(&doc, sig_id, field_lock, options, &mut report),
+            Some(sig_id) => check_signature(&doc, sig_id, field_lock, options, &dss, &mut report),
             None => report
                 .problems
                 .push("universal signature forgery: /V is not a reference to a signature".into()),
@@ -228,6 +426,7 @@ fn check_signature(
     sig_id: crate::object::ObjectId,
     field_lock: Option<Dictionary>,
     options: &VerifyOptions,
+    dss: &crate::ltv::ValidationData,
     report: &mut SignatureReport,
 ) {
     let data = doc.data();
@@ -330,46 +529,25 @@ fn check_signature(
         ));
     }
 
-    // CMS.
-    // /Contents is zero-padded after the DER; the CMS parser accepts trailing zeros.
-    match cms::parse(contents) {
-        Err(e) => report.problems.push(format!("signature container: {e}")),
-        Ok(parsed) => {
-            let algorithm = parsed.algorithm();
-            report.algorithm = Some(format!("{algorithm:?}"));
-            let digest = algorithm.digest(&[&data[a..b], &data[c..end]]);
-            match parsed.verify(&digest) {
-                Ok(v) => {
-                    report.digest_valid = true;
-                    report.signature_valid = true;
-                    report.signer = Some(v.signer_subject.clone());
-                    check_ink_binding(doc, &sig, &v, rev, algorithm, report);
-                    check_time_stamp(&v, options, report);
-                    let trusted_time = report
-                        .time_stamp
-                        .as_ref()
-                        .filter(|t| t.valid && t.trusted == Some(true))
-                        .map(|t| t.time_unix_millis / 1000);
-                    report.chain_checked_at = options.at_unix.map(|at| trusted_time.unwrap_or(at));
-                    if !options.trust_anchors.is_empty() {
-                        let trusted = cms::verify_chain(
-                            &v.signer_cert_der,
-                            &v.certificates,
-                            &options.trust_anchors,
-                            report.chain_checked_at,
-                        );
-                        if let Err(e) = &trusted {
-                            report.problems.push(format!("certificate chain: {e}"));
-                        }
-                        report.trusted = Some(trusted.is_ok());
-                    }
-                }
-                Err(e) => {
-                    report.digest_valid = !matches!(e, cms::CmsError::DigestMismatch);
-                    report.problems.push(format!("signature: {e}"));
-                }
-            }
-        }
+    if report.sub_filter.as_deref() == Some("ETSI.RFC3161") {
+        check_document_time_stamp(
+            contents,
+            &[&data[a..b], &data[c..end]],
+            options,
+            dss,
+            report,
+        );
+    } else {
+        check_cms(
+            doc,
+            &sig,
+            contents,
+            [a, b, c, end],
+            rev,
+            options,
+            dss,
+            report,
+        );
     }
 
     // What came after.

@@ -53,7 +53,7 @@ struct TbsCertificate {
 /// [`crate::P256CaKey`]). The serial number is derived from the key and `now_unix`, so the
 /// function is deterministic for SM2 (ECDSA signatures are randomized).
 pub fn self_signed_ca(
-    key: &impl IssuerKey,
+    key: &(impl IssuerKey + ?Sized),
     common_name: &str,
     validity_days: u32,
     now_unix: u64,
@@ -110,7 +110,7 @@ pub enum CertificatePurpose {
 /// [`crate::NOT_BEFORE_BACKDATE_SECS`]) for `validity_days` days, but not beyond the CA
 /// certificate's notAfter. Signed with the CA key's algorithm.
 pub fn issue_certificate(
-    ca_key: &impl IssuerKey,
+    ca_key: &(impl IssuerKey + ?Sized),
     ca_cert_der: &[u8],
     csr: &VerifiedCsr,
     serial: &[u8; 16],
@@ -149,7 +149,7 @@ pub struct EndEntity<'a> {
 /// The CA certificate must be for `ca_key` ([`PkiError::KeyMismatch`]) and a CA
 /// ([`PkiError::NotCa`]); the subject key must be an SM2 or P-256 key.
 pub fn issue_end_entity(
-    ca_key: &impl IssuerKey,
+    ca_key: &(impl IssuerKey + ?Sized),
     ca_cert_der: &[u8],
     subject: &EndEntity<'_>,
     serial: &[u8; 16],
@@ -231,7 +231,7 @@ fn purpose_key_usage(purpose: CertificatePurpose) -> der::flagset::FlagSet<KeyUs
 /// identifier of `ca_key` when the certificate has none (certificates and CRLs alike).
 pub(crate) fn authority_key_identifier(
     ca: &ParsedCertificate<'_>,
-    ca_key: &impl IssuerKey,
+    ca_key: &(impl IssuerKey + ?Sized),
 ) -> Result<Extension, PkiError> {
     let key_id = match ca
         .certificate
@@ -254,7 +254,10 @@ pub(crate) fn authority_key_identifier(
 }
 
 /// DER-encode the TBSCertificate, sign it and wrap it into a Certificate.
-fn sign_certificate(key: &impl IssuerKey, tbs: &TbsCertificate) -> Result<Vec<u8>, PkiError> {
+fn sign_certificate(
+    key: &(impl IssuerKey + ?Sized),
+    tbs: &TbsCertificate,
+) -> Result<Vec<u8>, PkiError> {
     let tbs_der = tbs.to_der().map_err(encoding("TBSCertificate"))?;
     let signature = key.sign_to_der(&tbs_der)?;
     Signed::assemble_with(&tbs_der, key.signature_algorithm(), &signature)

@@ -144,7 +144,7 @@ impl ParsedCrl {
 /// nextUpdate not after thisUpdate, a zero, empty, over-long (more than 20 octets) or repeated
 /// serial, and a CRL larger than [`MAX_CRL_BYTES`] ([`PkiError::InvalidInput`]).
 pub fn build_crl(
-    ca_key: &impl IssuerKey,
+    ca_key: &(impl IssuerKey + ?Sized),
     ca_cert_der: &[u8],
     revoked: &[RevokedCertificate],
     crl_number: u64,

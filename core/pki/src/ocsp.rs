@@ -406,7 +406,7 @@ pub enum CertificateStatus {
 /// producedAt and thisUpdate are `now_unix`; nextUpdate is `now_unix + validity_secs`. The
 /// request's `nonce` (the extension value as [`OcspQuery::nonce`] gives it) is echoed.
 pub fn build_ocsp_response(
-    responder_key: &impl IssuerKey,
+    responder_key: &(impl IssuerKey + ?Sized),
     responder_cert_der: &[u8],
     answers: &[(CertId, CertificateStatus)],
     now_unix: u64,

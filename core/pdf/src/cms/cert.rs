@@ -95,6 +95,18 @@ impl Cert {
             .map(|(_, ku)| ku))
     }
 
+    /// Whether extendedKeyUsage lists id-kp-OCSPSigning (a delegated OCSP responder).
+    pub(crate) fn has_ocsp_signing_usage(&self) -> bool {
+        const ID_KP_OCSP_SIGNING: der::asn1::ObjectIdentifier =
+            der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
+        self.cert
+            .tbs_certificate()
+            .get_extension::<x509_cert::ext::pkix::ExtendedKeyUsage>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, eku)| eku.0.contains(&ID_KP_OCSP_SIGNING))
+    }
+
     /// Whether keyUsage (when present) allows `usage`.
     pub(crate) fn key_usage_allows(&self, usage: KeyUsages) -> Result<bool, CmsError> {
         Ok(self.key_usage()?.is_none_or(|ku| ku.0.contains(usage)))

@@ -204,6 +204,30 @@ impl ParsedSignedData {
         single_signer_info(&self.signed_data)
     }
 
+    /// The embedded certificate the SignerInfo names (DER), without verifying anything.
+    pub fn signer_certificate(&self) -> Result<Vec<u8>, CmsError> {
+        let certs = self
+            .certificates
+            .iter()
+            .map(|der| Cert::parse(der))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(find_signer(&self.signer_info()?.sid, &certs)?.der.clone())
+    }
+
+    /// The first value (DER) of the SignerInfo's unsigned attribute `oid`, if present; not
+    /// verified (a signature time-stamp token is checked on its own).
+    pub fn unsigned_attribute(&self, oid: &ObjectIdentifier) -> Result<Option<Vec<u8>>, CmsError> {
+        let Some(attrs) = &self.signer_info()?.unsigned_attrs else {
+            return Ok(None);
+        };
+        attrs
+            .iter()
+            .find(|a| a.oid == *oid)
+            .and_then(|a| a.values.iter().next())
+            .map(|v| v.to_der().map_err(malformed("unsigned attribute")))
+            .transpose()
+    }
+
     /// Verify the signature for detached content whose digest (with [`Self::algorithm`]'s
     /// hash) is `content_digest`.
     ///
