@@ -93,8 +93,8 @@ bless_api() {
 # opt-level "z"); `size release` measures the plain release profile (opt-level 3).
 size() {
     local profile=${1:-release-mobile}
-    step "cargo build --profile $profile -p inkseal-bindings --lib (fat LTO, codegen-units 1, stripped)"
-    cargo build --locked --profile "$profile" -p inkseal-bindings --lib
+    step "cargo build --profile $profile -p inkseal-bindings --lib --no-default-features (fat LTO, codegen-units 1, stripped; no demo sample captures)"
+    cargo build --locked --profile "$profile" -p inkseal-bindings --lib --no-default-features
     local f=$TARGET_DIR/$profile/libinkseal_ffi.so bytes
     bytes=$(stat -c %s "$f")
     awk -v f="$f" -v b="$bytes" -v l="$SIZE_LIMIT" \

@@ -193,11 +193,29 @@ fn documents(digests_hex: &[String]) -> Result<Vec<[u8; 32]>, InksealError> {
 /// Writes a complete, valid sample capture folder (synthetic face frames, both sides of a
 /// fictitious ID card and its fields) for [`InksealClient::capture_evidence_from_folder`]:
 /// demos, desktop samples and tests. The server's test liveness vendor accepts its captures.
+///
+/// Only in builds with the `sample-capture` feature (the default; the production mobile
+/// library is built without it and answers `InvalidInput`): the synthetic images and the JPEG
+/// encoder they need have no place on a phone.
 #[uniffi::export]
 pub fn write_sample_capture_folder(folder: String) -> Result<(), InksealError> {
-    FileHooks::write_sample(std::path::Path::new(&folder)).map_err(|e| InksealError::Storage {
-        detail: format!("{folder}: {e}"),
-    })
+    #[cfg(feature = "sample-capture")]
+    {
+        FileHooks::write_sample(std::path::Path::new(&folder)).map_err(|e| {
+            InksealError::Storage {
+                detail: format!("{folder}: {e}"),
+            }
+        })
+    }
+    #[cfg(not(feature = "sample-capture"))]
+    {
+        Err(InksealError::InvalidInput {
+            detail: format!(
+                "this library was built without sample captures (feature sample-capture); \
+                 cannot write {folder}"
+            ),
+        })
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]

@@ -317,6 +317,7 @@ pub fn validation_needs(
 }
 
 /// What the document's own validation data says of one certificate.
+#[cfg(feature = "offline-revocation")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Finding {
     /// A signed OCSP response or CRL from after `at` says it was not revoked.
@@ -329,12 +330,14 @@ pub(crate) enum Finding {
 
 /// How long before the time judged an OCSP response or CRL may have been produced and still
 /// count (the signer fetches it right after the time-stamp; clocks differ a little).
+#[cfg(feature = "offline-revocation")]
 const FRESHNESS_GRACE_SECS: u64 = 300;
 
 /// The revocation status of `cert_der` (issued by `issuer_der`) at `at_unix`, from the OCSP
 /// responses and CRLs in `data`: a response must be signed by the issuer or by a responder
 /// certificate the issuer gave id-kp-OCSPSigning, and produced no earlier than
 /// `at_unix` minus a small grace, to prove the status at that time.
+#[cfg(feature = "offline-revocation")]
 pub(crate) fn revocation_finding(
     cert_der: &[u8],
     issuer_der: &[u8],
@@ -390,6 +393,7 @@ pub(crate) fn revocation_finding(
 
 /// The response is signed by the issuer itself, or by a responder certificate (embedded in
 /// the response) that the issuer signed with id-kp-OCSPSigning.
+#[cfg(feature = "offline-revocation")]
 fn check_ocsp_signature(
     response: &inkseal_pki::ParsedOcspResponse,
     issuer: &cms::cert::Cert,

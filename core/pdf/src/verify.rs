@@ -73,7 +73,8 @@ pub struct SignatureReport {
     /// [`SignatureReport::signer`] is the TSA and the digest is the token's imprint.
     pub document_time_stamp: bool,
     /// What the document's own validation data (its DSS) says about revocation of the
-    /// certificates on the trusted paths (`None` when no path was trusted or no time judged).
+    /// certificates on the trusted paths (`None` when no path was trusted, no time judged, or
+    /// the crate was built without its `offline-revocation` feature, as the mobile library is).
     pub revocation: Option<RevocationReport>,
     /// The time the signer's certificate chain was checked at: the trusted time-stamp's time
     /// when there is one and [`VerifyOptions::at_unix`] was given (the signature provably
@@ -303,6 +304,19 @@ fn check_revocation(
     check_revocation_at(paths, dss, at, stamped.is_some(), report);
 }
 
+/// Without the `offline-revocation` feature revocation is not judged
+/// ([`SignatureReport::revocation`] stays `None`).
+#[cfg(not(feature = "offline-revocation"))]
+fn check_revocation_at(
+    _paths: &[&[Vec<u8>]],
+    _dss: &crate::ltv::ValidationData,
+    _at: u64,
+    _time_stamped: bool,
+    _report: &mut SignatureReport,
+) {
+}
+
+#[cfg(feature = "offline-revocation")]
 fn check_revocation_at(
     paths: &[&[Vec<u8>]],
     dss: &crate::ltv::ValidationData,
@@ -389,9 +403,13 @@ fn check_time_stamp(
 /// Verify every signature of `data`.
 pub fn verify(data: &[u8], options: &VerifyOptions) -> Result<VerificationReport, PdfError> {
     let doc = Document::load(data, &options.limits)?;
-    let (dss, dss_problem) = match crate::ltv::read_dss(&doc) {
-        Ok(d) => (d, None),
-        Err(e) => (crate::ltv::ValidationData::default(), Some(e.to_string())),
+    let (dss, dss_problem) = if cfg!(feature = "offline-revocation") {
+        match crate::ltv::read_dss(&doc) {
+            Ok(d) => (d, None),
+            Err(e) => (crate::ltv::ValidationData::default(), Some(e.to_string())),
+        }
+    } else {
+        (crate::ltv::ValidationData::default(), None)
     };
     let mut signatures = Vec::new();
     for field in signature_fields(&doc)?.into_iter().filter(|f| f.signed) {

@@ -96,6 +96,7 @@ impl Cert {
     }
 
     /// Whether extendedKeyUsage lists id-kp-OCSPSigning (a delegated OCSP responder).
+    #[cfg(feature = "offline-revocation")]
     pub(crate) fn has_ocsp_signing_usage(&self) -> bool {
         const ID_KP_OCSP_SIGNING: der::asn1::ObjectIdentifier =
             der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");

@@ -10,7 +10,6 @@ use der::{
 };
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extensions;
-use x509_cert::ext::pkix::name::GeneralName;
 
 /// `MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING }`
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
@@ -79,8 +78,10 @@ pub(crate) struct TstInfo {
     pub(crate) ordering: bool,
     #[asn1(optional = "true")]
     pub(crate) nonce: Option<Int>,
+    /// `tsa [0] GeneralName OPTIONAL`: kept as the encoded GeneralName (never interpreted;
+    /// the TSA is identified by its certificate).
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
-    pub(crate) tsa: Option<GeneralName>,
+    pub(crate) tsa: Option<Any>,
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
     pub(crate) extensions: Option<Extensions>,
 }
