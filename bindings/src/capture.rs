@@ -11,12 +11,14 @@
 
 use crate::client::InksealClient;
 use crate::errors::{HookError, InksealError};
+#[cfg(feature = "sample-capture")]
+use inkseal_capture::FileHooks;
+use inkseal_capture::IdCardFields;
 use inkseal_capture::challenge::LivenessChallenge;
 use inkseal_capture::hooks::{
     CapturedFrame, FaceLivenessHook as CoreLivenessHook, HookError as CoreHookError, IdCardCapture,
     IdCardHook as CoreIdCardHook, LivenessCapture,
 };
-use inkseal_capture::{FileHooks, IdCardFields};
 use inkseal_sdk::{CaptureHookSet, CaptureRequest, VerifiedEvidence};
 use std::sync::Arc;
 
@@ -201,10 +203,8 @@ fn documents(digests_hex: &[String]) -> Result<Vec<[u8; 32]>, InksealError> {
 pub fn write_sample_capture_folder(folder: String) -> Result<(), InksealError> {
     #[cfg(feature = "sample-capture")]
     {
-        FileHooks::write_sample(std::path::Path::new(&folder)).map_err(|e| {
-            InksealError::Storage {
-                detail: format!("{folder}: {e}"),
-            }
+        FileHooks::write_sample(std::path::Path::new(&folder)).map_err(|e| InksealError::Storage {
+            detail: format!("{folder}: {e}"),
         })
     }
     #[cfg(not(feature = "sample-capture"))]
@@ -244,7 +244,9 @@ impl InksealClient {
     }
 
     /// [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
-    /// [`write_sample_capture_folder`]): for demos, desktop samples and tests.
+    /// [`write_sample_capture_folder`]): for demos, desktop samples and tests. Like the sample
+    /// writer, only in builds with the `sample-capture` feature (not the production mobile
+    /// library, which answers `InvalidInput`: a phone captures with its camera hooks).
     #[uniffi::method(default(require_id_card = true, document_digests_hex = []))]
     pub async fn capture_evidence_from_folder(
         &self,
@@ -253,14 +255,27 @@ impl InksealClient {
         require_id_card: bool,
         document_digests_hex: Vec<String>,
     ) -> Result<EvidenceInfo, InksealError> {
-        let files = Arc::new(FileHooks::new(&folder));
-        let hooks = CaptureHookSet {
-            id_card: Some(files.clone()),
-            liveness: files,
-            intent: None,
-        };
-        self.run_capture(key_id, hooks, require_id_card, &document_digests_hex)
-            .await
+        #[cfg(feature = "sample-capture")]
+        {
+            let files = Arc::new(FileHooks::new(&folder));
+            let hooks = CaptureHookSet {
+                id_card: Some(files.clone()),
+                liveness: files,
+                intent: None,
+            };
+            self.run_capture(key_id, hooks, require_id_card, &document_digests_hex)
+                .await
+        }
+        #[cfg(not(feature = "sample-capture"))]
+        {
+            let _ = (key_id, require_id_card, document_digests_hex);
+            Err(InksealError::InvalidInput {
+                detail: format!(
+                    "this library was built without file-based capture (feature \
+                     sample-capture); cannot read {folder}"
+                ),
+            })
+        }
     }
 }
 
@@ -500,7 +515,7 @@ mod tests {
             label_lines: vec![],
             handwriting: None,
             evidence_head_hex: head,
-            time_stamped: false,
+            level: None,
         };
         assert!(matches!(
             client

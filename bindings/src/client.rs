@@ -14,7 +14,7 @@
 use crate::capture::evidence_head;
 use crate::device_keys::DeviceKeys;
 use crate::errors::{HookError, InksealError, poisoned};
-use crate::pdf::{PdfSignOptions, now_unix, read_pdf};
+use crate::pdf::{PadesLevel, PdfSignOptions, now_unix, read_pdf};
 use crate::share_store::ShareStorage;
 use crate::transport::{ForeignTransport, HttpTransport};
 use inkseal_cosign::HexPoint;
@@ -218,7 +218,7 @@ impl InksealClient {
         let prepared =
             self.inner
                 .prepare_pdf(&key_id, &input, &options.to_sign_options(now_unix()))?;
-        Ok(Arc::new(PreparedPdf::new(input, prepared)))
+        Ok(Arc::new(PreparedPdf::new(input, prepared, options.level())))
     }
 
     /// Co-signs a prepared PDF (one round trip, the signature verified before it is
@@ -242,11 +242,25 @@ impl InksealClient {
             .sign_prepared_pdf(&pin, &current.prepared, head)
             .await?;
         let input = &current.input;
+        let long_term = match current.level {
+            PadesLevel::Basic | PadesLevel::TimeStamped => Vec::new(),
+            level @ (PadesLevel::LongTerm | PadesLevel::LongTermArchive) => {
+                report(&progress, "long-term validation", 0.6)?;
+                let signed = [input.as_slice(), tail.as_slice()].concat();
+                self.inner
+                    .add_long_term_validation(
+                        current.prepared.key_id(),
+                        &signed,
+                        level == PadesLevel::LongTermArchive,
+                    )
+                    .await?
+            }
+        };
         // From here to the end there is no suspension point: the write is not interrupted.
         report(&progress, "writing", 0.8)?;
         inkseal_fs::write_atomically(
             std::path::Path::new(&output_path),
-            &[input, &tail],
+            &[input, &tail, &long_term],
             inkseal_fs::Visibility::Default,
         )
         .map_err(|e| InksealError::Storage {
@@ -344,10 +358,11 @@ pub struct PreparedPdf {
     state: std::sync::Mutex<Option<Arc<PreparedParts>>>,
 }
 
-/// The input PDF and the prepared signature of a [`PreparedPdf`].
+/// The input PDF, the prepared signature and the level asked for of a [`PreparedPdf`].
 struct PreparedParts {
     input: Vec<u8>,
     prepared: inkseal_sdk::PreparedPdf,
+    level: PadesLevel,
 }
 
 impl std::fmt::Debug for PreparedPdf {
@@ -359,10 +374,14 @@ impl std::fmt::Debug for PreparedPdf {
 }
 
 impl PreparedPdf {
-    fn new(input: Vec<u8>, prepared: inkseal_sdk::PreparedPdf) -> Self {
+    fn new(input: Vec<u8>, prepared: inkseal_sdk::PreparedPdf, level: PadesLevel) -> Self {
         PreparedPdf {
             digest_hex: hex::encode(prepared.document_digest()),
-            state: std::sync::Mutex::new(Some(Arc::new(PreparedParts { input, prepared }))),
+            state: std::sync::Mutex::new(Some(Arc::new(PreparedParts {
+                input,
+                prepared,
+                level,
+            }))),
         }
     }
 
@@ -570,7 +589,7 @@ pub(crate) mod tests {
             label_lines: vec!["张三".into()],
             handwriting: Some(sealed),
             evidence_head_hex: None,
-            time_stamped: true,
+            level: Some(PadesLevel::LongTermArchive),
         };
         let stages = Arc::new(Stages::default());
         client
@@ -586,14 +605,21 @@ pub(crate) mod tests {
             .expect("signed");
         assert_eq!(
             *stages.0.lock().expect("lock"),
-            ["reading", "signing", "writing", "done"]
+            [
+                "reading",
+                "signing",
+                "long-term validation",
+                "writing",
+                "done"
+            ]
         );
         let ca_pem = inkseal_pki::der_to_pem("CERTIFICATE", &cert.ca_certificate_der);
         let report = verify_pdf(output.display().to_string(), vec![ca_pem]).expect("report");
         assert!(report.all_valid, "{report:?}");
         let sig = &report.signatures[0];
         assert_eq!(sig.ink_binding, Some(true));
-        assert!(sig.covers_whole_document && sig.trusted == Some(true));
+        // Later revisions (the DSS, the document time-stamp) follow the signature.
+        assert!(!sig.covers_whole_document && sig.trusted == Some(true));
         let stamp = sig
             .time_stamp
             .as_ref()

@@ -97,14 +97,36 @@ pub struct PdfSignOptions {
     /// policy demands a passed liveness check for every signature.
     #[uniffi(default = None)]
     pub evidence_head_hex: Option<String>,
-    /// PAdES B-T: after the co-signature, get a signature time-stamp from the server's
-    /// time-stamping authority (one more round trip), so the signing time is the TSA's, not
-    /// the device clock's.
-    #[uniffi(default = false)]
-    pub time_stamped: bool,
+    /// The PAdES baseline level: how much proof of time and validity goes into the file
+    /// (`null`: [`PadesLevel::Basic`]).
+    #[uniffi(default = None)]
+    pub level: Option<PadesLevel>,
+}
+
+/// PAdES baseline levels (ETSI EN 319 142-1) a co-signed PDF can reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
+pub enum PadesLevel {
+    /// B-B: the signature; its time is only the device's claim.
+    #[default]
+    Basic,
+    /// B-T: plus a signature time-stamp from the server's time-stamping authority (one more
+    /// round trip), so the signing time is the authority's.
+    TimeStamped,
+    /// B-LT: plus the certificates and the server's OCSP responses for the signer and the
+    /// authority in the document's DSS (one more round trip), so the signature can be
+    /// validated offline after the certificates expire.
+    LongTerm,
+    /// B-LTA: plus a document time-stamp over it all (one more round trip), so the
+    /// validation data is itself dated and protected.
+    LongTermArchive,
 }
 
 impl PdfSignOptions {
+    /// The level asked for (B-B when none).
+    pub(crate) fn level(&self) -> PadesLevel {
+        self.level.unwrap_or_default()
+    }
+
     /// The core's options, signed at `signing_time` (Unix seconds).
     pub(crate) fn to_sign_options(&self, signing_time: u64) -> SignOptions {
         let mut options = SignOptions::new(signing_time);
@@ -113,7 +135,7 @@ impl PdfSignOptions {
         options.reason = self.reason.clone();
         options.location = self.location.clone();
         options.appearance.label = self.label_lines.clone();
-        options.time_stamped = self.time_stamped;
+        options.time_stamped = self.level() != PadesLevel::Basic;
         if let Some(ink) = &self.handwriting {
             ink.inner.apply_to(&mut options);
         }
@@ -142,8 +164,12 @@ pub struct SignatureVerification {
     /// Whether an embedded handwriting record is bound to this signature and document
     /// (`null` when the signature carries none).
     pub ink_binding: Option<bool>,
-    /// The signature time-stamp (PAdES B-T), when the signature carries one.
+    /// The signature time-stamp (PAdES B-T), when the signature carries one; for a document
+    /// time-stamp, its token.
     pub time_stamp: Option<TimeStampVerification>,
+    /// This entry is a document time-stamp (PAdES B-LTA), not a signature: `signer` is the
+    /// time-stamping authority.
+    pub document_time_stamp: bool,
     /// Every problem found, in words.
     pub problems: Vec<String>,
 }
@@ -173,6 +199,7 @@ impl From<&SignatureReport> for SignatureVerification {
             covers_whole_document: r.coverage == Some(Coverage::WholeFile),
             trusted: r.trusted,
             ink_binding: r.ink_binding,
+            document_time_stamp: r.document_time_stamp,
             time_stamp: r.time_stamp.as_ref().map(|t| TimeStampVerification {
                 time_unix_millis: t.time_unix_millis,
                 tsa: t.tsa.clone(),
@@ -301,7 +328,7 @@ mod tests {
             label_lines: vec!["张三".into(), "2026-01-01".into()],
             handwriting: None,
             evidence_head_hex: None,
-            time_stamped: false,
+            level: None,
         };
         let core = options.to_sign_options(1_790_000_000);
         assert_eq!(core.field_name.as_deref(), Some("borrower"));

@@ -340,6 +340,7 @@ pub(crate) mod tests {
             public_key: vec![2; 33],
             secret: vec![0x5a; 32],
             certificate: None,
+            ca_certificate: None,
         }
     }
 

@@ -70,6 +70,9 @@ pub struct BcSignature {
     pub timestamp_time_ms: Option<u64>,
     /// Why the time-stamp is not valid.
     pub timestamp_error: Option<String>,
+    /// This `/ByteRange` belongs to a document time-stamp (checked as a time-stamp token whose
+    /// imprint is the digest of the byte ranges).
+    pub document_timestamp: bool,
 }
 
 /// Everything `PdfSigCheck` said about a file.
@@ -155,6 +158,7 @@ fn bc_signature(v: &Value) -> BcSignature {
         timestamp_valid: v["timestamp_valid"].as_bool(),
         timestamp_time_ms: v["timestamp_time_ms"].as_u64(),
         timestamp_error: s("timestamp_error"),
+        document_timestamp: v["document_timestamp"].as_bool().unwrap_or(false),
     }
 }
 

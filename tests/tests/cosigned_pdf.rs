@@ -158,3 +158,113 @@ async fn a_cosigned_sm2_signature_gets_the_servers_time_stamp() {
     assert_eq!(server.service().metrics().time_stamps, 1);
     server.shutdown().await.expect("shutdown");
 }
+
+/// PAdES B-LTA in the co-signed flow, all from the server: co-signature, signature
+/// time-stamp, OCSP responses for the signer's and the TSA's certificates in the DSS, a
+/// document time-stamp. Our verifier judges it long-term valid offline; BouncyCastle checks the
+/// signature, its time-stamp and the document time-stamp; qpdf is content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cosigned_sm2_signature_reaches_b_lta_with_the_servers_tsa_and_responder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let client = client_for(&server, &dir.path().join("device"));
+    let pin = Pin::new("161803");
+    let backend = Backend::new(&server);
+    let key = inkseal_tests::enroll(&backend, &client, "customer-0044", &pin)
+        .await
+        .key_id;
+    let (_, ca) = client
+        .request_certificate(&key, &pin, None)
+        .await
+        .expect("certificate");
+    let ca_pem = dir.path().join("ca.pem");
+    std::fs::write(&ca_pem, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).expect("write");
+
+    let input = std::fs::read(fixture("loan-contract-zh.pdf")).expect("fixture");
+    let now = inkseal_tests::now_unix();
+    let mut options = SignOptions::new(now);
+    options.time_stamped = true;
+    let tail = client
+        .sign_pdf(&key, &pin, &input, &options)
+        .await
+        .expect("B-T");
+    let signed = [input.as_slice(), tail.as_slice()].concat();
+    let long_term = client
+        .add_long_term_validation(&key, &signed, true)
+        .await
+        .expect("B-LTA");
+    let data = [signed.as_slice(), long_term.as_slice()].concat();
+    let out = dir.path().join("b-lta.pdf");
+    std::fs::write(&out, &data).expect("write");
+
+    // Judged a minute later; the certificates are still valid, what matters here is that the
+    // file's own data proves it (tests in core/pdf let certificates expire).
+    let report = verify(
+        &data,
+        &VerifyOptions {
+            trust_anchors: vec![ca.clone()],
+            at_unix: Some(now + 60),
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.signatures.len(), 2);
+    let revocation = report.signatures[0].revocation.as_ref().expect("judged");
+    assert!(revocation.ltv, "{revocation:?}");
+    assert!(report.signatures[1].document_time_stamp);
+
+    let bc = bouncycastle_check(&out, &[&ca_pem]);
+    assert!(bc.all_valid(), "BouncyCastle: {}", bc.stdout);
+    assert_eq!(bc.signatures.len(), 2);
+    assert_eq!(bc.signatures[0].timestamp_valid, Some(true));
+    assert!(bc.signatures[1].document_timestamp, "{}", bc.stdout);
+    qpdf_check(&out).expect("qpdf --check");
+
+    // The key's certificate revoked now: the file's own data still proves it was good when
+    // time-stamped, so the signature stays valid; and long-term data gathered after the
+    // revocation says so too: revoked after the time-stamp, which does not undo the signature.
+    let (status, _) = backend
+        .post(
+            &format!("/v1/admin/keys/{key}/revoke"),
+            serde_json::json!({ "reason": "superseded" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let report = verify(
+        &data,
+        &VerifyOptions {
+            trust_anchors: vec![ca],
+            at_unix: Some(now + 3600),
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    let after = client
+        .add_long_term_validation(&key, &signed, false)
+        .await
+        .expect("B-LT after the revocation");
+    let data = [signed.as_slice(), after.as_slice()].concat();
+    let report = verify(
+        &data,
+        &VerifyOptions {
+            trust_anchors: vec![
+                inkseal_pki::pem_to_der(&std::fs::read_to_string(&ca_pem).expect("ca"))
+                    .expect("pem")
+                    .1,
+            ],
+            at_unix: Some(now + 3600),
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    assert!(
+        report.signatures[0]
+            .revocation
+            .as_ref()
+            .is_some_and(|r| r.ltv)
+    );
+    server.shutdown().await.expect("shutdown");
+}

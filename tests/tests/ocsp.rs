@@ -189,3 +189,64 @@ async fn openssl_asks_about_the_p256_tsa_certificate_over_http() {
     assert!(text.contains("tsa.pem: good"), "{text}");
     server.shutdown().await.expect("shutdown");
 }
+
+/// `POST /v1/revocation`: the JSON route the SDK uses for B-LT answers the same OCSP
+/// responses, and refuses certificates of other issuers and bad input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_route_answers_like_ocsp_and_refuses_strangers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let tsa = server.service().tsa().expect("tsa").certificates();
+    let post = |body: serde_json::Value| {
+        let url = format!("{}/v1/revocation", server.url());
+        async move {
+            let resp = http_client()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            let status = resp.status().as_u16();
+            (
+                status,
+                resp.json::<serde_json::Value>().await.expect("json"),
+            )
+        }
+    };
+    let (status, body) = post(serde_json::json!({
+        "certificates_der_hex": [hex::encode(tsa[0]), hex::encode(tsa[1])]
+    }))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let responses = body["ocsp_responses_der_hex"].as_array().expect("array");
+    assert_eq!(responses.len(), 2);
+    let roots = server.service().root_certificates();
+    for (i, response) in responses.iter().enumerate() {
+        let der = hex::decode(response.as_str().expect("hex")).expect("hex");
+        let parsed = parse_ocsp_response(&der).expect("successful");
+        assert!(parsed.responder_is(roots[i]), "each from its own root");
+        let single = parsed.status_of(tsa[i], roots[i]).expect("status");
+        assert_eq!(single.status, CertificateStatus::Good);
+    }
+    // A certificate of another CA, a root itself, garbage, too many, none.
+    let pki = inkseal_tests::sm2_pki(dir.path(), "other");
+    let read = |p: &std::path::Path| {
+        inkseal_pki::pem_to_der(&std::fs::read_to_string(p).expect("pem"))
+            .expect("der")
+            .1
+    };
+    let (other, other_root) = (read(&pki.signer_pem), read(&pki.ca_pem));
+    for body in [
+        serde_json::json!({ "certificates_der_hex": [hex::encode(&other)] }),
+        serde_json::json!({ "certificates_der_hex": [hex::encode(&other_root)] }),
+        serde_json::json!({ "certificates_der_hex": ["zz"] }),
+        serde_json::json!({ "certificates_der_hex": vec![hex::encode(tsa[0]); 9] }),
+        serde_json::json!({ "certificates_der_hex": [] }),
+        serde_json::json!({ "certificates": [] }),
+    ] {
+        let (status, answer) = post(body.clone()).await;
+        assert_eq!(status, 400, "{body} -> {answer}");
+        assert_eq!(answer["code"], "bad_request", "{answer}");
+    }
+    server.shutdown().await.expect("shutdown");
+}

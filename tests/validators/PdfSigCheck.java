@@ -68,6 +68,8 @@ public final class PdfSigCheck {
         Boolean timestampValid;
         Long timestampTimeMs;
         String timestampError;
+        // The /ByteRange belongs to a document time-stamp (/SubFilter /ETSI.RFC3161).
+        boolean documentTimestamp;
     }
 
     public static void main(String[] args) {
@@ -171,6 +173,10 @@ public final class PdfSigCheck {
                 throw new IllegalArgumentException("non-zero bytes after the CMS object in /Contents");
             }
         }
+        if (text.substring(objStart, objEnd).contains("/ETSI.RFC3161")) {
+            checkDocumentTimestamp(contentInfo, signed.toByteArray(), anchors, r);
+            return;
+        }
         CMSSignedData sd = new CMSSignedData(new CMSProcessableByteArray(signed.toByteArray()), contentInfo);
         Collection<SignerInformation> signers = sd.getSignerInfos().getSigners();
         if (signers.size() != 1) {
@@ -204,6 +210,45 @@ public final class PdfSigCheck {
         checkTimestamp(si, r);
         if (!anchors.isEmpty()) {
             String why = chainProblem(signerCert, store.getMatches(null), anchors);
+            r.chainTrusted = why == null;
+            if (why != null && r.error == null) {
+                r.error = "untrusted: " + why;
+            }
+        }
+    }
+
+    /**
+     * A document time-stamp (/SubFilter /ETSI.RFC3161): the token validates under the TSA
+     * certificate it carries and its imprint is the digest of the signed byte ranges.
+     */
+    private static void checkDocumentTimestamp(ContentInfo contentInfo, byte[] signed,
+            List<X509CertificateHolder> anchors, Result r) throws Exception {
+        org.bouncycastle.tsp.TimeStampToken token = new org.bouncycastle.tsp.TimeStampToken(contentInfo);
+        @SuppressWarnings("unchecked")
+        Collection<X509CertificateHolder> tsa = token.getCertificates().getMatches(token.getSID());
+        if (tsa.isEmpty()) {
+            throw new IllegalArgumentException("the TSA certificate is not in the token");
+        }
+        X509CertificateHolder tsaCert = tsa.iterator().next();
+        r.signer = tsaCert.getSubject().toString();
+        token.validate(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(tsaCert));
+        org.bouncycastle.tsp.TimeStampTokenInfo info = token.getTimeStampInfo();
+        String alg = DIGESTS.get(info.getMessageImprintAlgOID().getId());
+        r.digestAlgorithm = alg;
+        r.signatureAlgorithm = SIGNATURES.getOrDefault(
+                token.toCMSSignedData().getSignerInfos().getSigners().iterator().next().getEncryptionAlgOID(), "?");
+        byte[] expected = java.security.MessageDigest.getInstance(alg, "BC").digest(signed);
+        r.documentTimestamp = true;
+        r.timestampTimeMs = info.getGenTime().getTime();
+        r.timestampValid = java.util.Arrays.equals(expected, info.getMessageImprintDigest());
+        r.signatureValid = r.timestampValid;
+        if (!r.signatureValid) {
+            r.error = "the document time-stamp does not cover the signed bytes";
+        }
+        if (!anchors.isEmpty()) {
+            @SuppressWarnings("unchecked")
+            Collection<X509CertificateHolder> pool = token.getCertificates().getMatches(null);
+            String why = chainProblem(tsaCert, pool, anchors);
             r.chainTrusted = why == null;
             if (why != null && r.error == null) {
                 r.error = "untrusted: " + why;
@@ -348,6 +393,7 @@ public final class PdfSigCheck {
                 .append(",\"timestamp_valid\":").append(r.timestampValid)
                 .append(",\"timestamp_time_ms\":").append(r.timestampTimeMs)
                 .append(",\"timestamp_error\":").append(str(r.timestampError))
+                .append(",\"document_timestamp\":").append(r.documentTimestamp)
                 .append(",\"error\":").append(str(r.error)).append('}');
         return s.toString();
     }

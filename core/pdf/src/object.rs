@@ -182,8 +182,22 @@ pub fn format_real(r: f64) -> String {
     if !r.is_finite() {
         return "0".into();
     }
-    let mut s = String::new();
-    let _ = write!(s, "{r:.6}");
+    // A number read from a file (at most 15 significant digits) is written back exactly, so
+    // rewriting an object never changes it (a /MediaBox of 595.303937007874 must stay that);
+    // a computed one (16-17 digits) is rounded to 6 decimals.
+    let exact = format!("{r}");
+    let digits = exact
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|b| *b == b'0')
+        .count();
+    let mut s = if digits <= 15 {
+        exact
+    } else {
+        let mut s = String::new();
+        let _ = write!(s, "{r:.6}");
+        s
+    };
     if s.contains('.') {
         while s.ends_with('0') {
             s.pop();
@@ -239,4 +253,28 @@ pub fn text_string(s: &str) -> Object {
         bytes.extend_from_slice(&unit.to_be_bytes());
     }
     Object::String(bytes, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_real;
+
+    #[test]
+    fn reals_read_from_a_file_are_written_back_exactly() {
+        for (value, text) in [
+            (595.303937007874, "595.303937007874"),
+            (841.889763779528, "841.889763779528"),
+            (1.5, "1.5"),
+            (612.0, "612"),
+            (-0.0, "0"),
+            (0.1 + 0.2, "0.3"),
+            (2.0 / 3.0, "0.666667"),
+            (f64::NAN, "0"),
+        ] {
+            assert_eq!(format_real(value), text, "{value}");
+        }
+        // What is written parses back to the same value when it had 15 digits or fewer.
+        let v = 123.456789012345;
+        assert_eq!(format_real(v).parse::<f64>().expect("number"), v);
+    }
 }

@@ -495,6 +495,7 @@ impl CosignClient {
             public_key: share.public_key().to_sec1_bytes().to_vec(),
             secret: share.secret_bytes().to_vec(),
             certificate: None,
+            ca_certificate: None,
         })?;
         Ok(Enrollment {
             key_id: resp.key_id,
@@ -606,6 +607,7 @@ impl CosignClient {
         inkseal_pki::check_issued_for(&cert, &ca, share.public_key(), now_unix())
             .map_err(|e| SdkError::ServerMisbehaved(format!("issued certificate: {e}")))?;
         stored.certificate = Some(cert.clone());
+        stored.ca_certificate = Some(ca.clone());
         self.store.save(&stored)?;
         Ok((cert, ca))
     }

@@ -9,12 +9,16 @@
 //!
 //! With [`SignOptions::time_stamped`] the signature also gets a signature time-stamp from the
 //! server's time-stamping authority (PAdES B-T): one more round trip, after the co-signature.
+//! [`CosignClient::add_long_term_validation`] then adds the DSS with the server's OCSP
+//! responses (B-LT, one round trip) and a document time-stamp (B-LTA, one more).
 
 use crate::{CosignClient, Pin, SdkError};
 use inkseal_cosign::api::{MessageKind, SignedMessage};
+use inkseal_cosign::api::{RevocationRequest, RevocationResponse};
 use inkseal_pdf::cms::SignatureAlgorithm;
+use inkseal_pdf::ltv::{ValidationData, add_dss, prepare_document_time_stamp, validation_needs};
 use inkseal_pdf::sign::{PreparedSignature, SignOptions, prepare};
-use inkseal_pdf::tsp::{TimeStampToken, TspError, check_reply};
+use inkseal_pdf::tsp::{TimeStampRequest, TimeStampToken, TspError, check_reply};
 
 /// A PDF signature built and waiting for its co-signature.
 pub struct PreparedPdf {
@@ -114,13 +118,21 @@ impl CosignClient {
         let request = prepared
             .time_stamp_request(signature, &nonce)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        self.fetch_time_stamp(&request).await
+    }
+
+    /// Send `request` to the server's TSA and check the reply.
+    async fn fetch_time_stamp(
+        &self,
+        request: &TimeStampRequest,
+    ) -> Result<TimeStampToken, SdkError> {
         let body = request
             .to_der()
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
         let reply = self
             .send_bytes("/v1/tsa", "application/timestamp-query", body)
             .await?;
-        check_reply(&request, &reply).map_err(|e| match e {
+        check_reply(request, &reply).map_err(|e| match e {
             TspError::Refused { .. } => SdkError::Refused(format!("time-stamping authority: {e}")),
             other => SdkError::ServerMisbehaved(format!("time-stamp: {other}")),
         })
@@ -137,5 +149,101 @@ impl CosignClient {
     ) -> Result<Vec<u8>, SdkError> {
         let prepared = self.prepare_pdf(key_id, input, options)?;
         self.sign_prepared_pdf(pin, &prepared, None).await
+    }
+}
+
+impl CosignClient {
+    /// Make a signed PDF long-term verifiable (PAdES B-LT, and B-LTA when `archive`): the
+    /// server's OCSP responses for every certificate on the signatures' and time-stamps' paths
+    /// to the key's CA (one round trip, `/v1/revocation`), written with the certificates into
+    /// the DSS; then, for B-LTA, a document time-stamp from the server's TSA over it all (one
+    /// more). Returns the bytes to append to `signed_pdf`. The document must carry at least
+    /// one signature whose path leads to the key's CA.
+    pub async fn add_long_term_validation(
+        &self,
+        key_id: &str,
+        signed_pdf: &[u8],
+        archive: bool,
+    ) -> Result<Vec<u8>, SdkError> {
+        let limits = inkseal_pdf::Limits::default();
+        let ca = self.stored(key_id)?.ca_certificate.clone().ok_or_else(|| {
+            SdkError::InvalidInput("the key has no certificate on this device yet".into())
+        })?;
+        let paths = validation_needs(signed_pdf, std::slice::from_ref(&ca), &limits)
+            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        let mut data = ValidationData::default();
+        let mut pairs: Vec<(&[u8], &[u8])> = Vec::new();
+        for path in &paths {
+            for cert in &path.certificates {
+                if !data.certificates.contains(cert) {
+                    data.certificates.push(cert.clone());
+                }
+            }
+            for pair in path.revocation_pairs() {
+                if !pairs.contains(&pair) {
+                    pairs.push(pair);
+                }
+            }
+        }
+        if pairs.is_empty() {
+            return Err(SdkError::BadDocument(
+                "the document has no signature to gather long-term data for".into(),
+            ));
+        }
+        let certificates: Vec<&[u8]> = pairs.iter().map(|(cert, _)| *cert).collect();
+        data.ocsp_responses = self.fetch_revocation_data(&certificates).await?;
+        let dss = add_dss(signed_pdf, &data, &limits)
+            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        if !archive {
+            return Ok(dss);
+        }
+        let with_dss = [signed_pdf, dss.as_slice()].concat();
+        let prepared =
+            prepare_document_time_stamp(&with_dss, SignatureAlgorithm::Sm2Sm3, None, &limits)
+                .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        let nonce: [u8; 16] = crate::client::random_bytes()?;
+        let request = prepared
+            .time_stamp_request(&nonce)
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let token = self.fetch_time_stamp(&request).await?;
+        let archive_tail = prepared
+            .finish(&token)
+            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        Ok([dss, archive_tail].concat())
+    }
+
+    /// The server's OCSP responses for `certificates` (one JSON round trip: the phone builds
+    /// no OCSP request of its own); one per certificate, each a DER OCSPResponse. Whether they
+    /// say good and are signed by the issuer is for the verifier to judge from the file.
+    async fn fetch_revocation_data(
+        &self,
+        certificates: &[&[u8]],
+    ) -> Result<Vec<Vec<u8>>, SdkError> {
+        let request = RevocationRequest {
+            certificates_der_hex: certificates.iter().map(hex::encode).collect(),
+        };
+        let body =
+            serde_json::to_vec(&request).map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let answer = self
+            .send_bytes("/v1/revocation", "application/json", body)
+            .await?;
+        let response: RevocationResponse = serde_json::from_slice(&answer)
+            .map_err(|e| SdkError::ServerMisbehaved(format!("revocation data: {e}")))?;
+        if response.ocsp_responses_der_hex.len() != certificates.len() {
+            return Err(SdkError::ServerMisbehaved(
+                "revocation data: not one OCSP response per certificate".into(),
+            ));
+        }
+        response
+            .ocsp_responses_der_hex
+            .iter()
+            .map(|h| {
+                hex::decode(h).map_err(|_| {
+                    SdkError::ServerMisbehaved(
+                        "revocation data: an OCSP response is not hex".into(),
+                    )
+                })
+            })
+            .collect()
     }
 }

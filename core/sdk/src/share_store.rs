@@ -31,6 +31,14 @@ pub struct StoredShare {
         skip_serializing_if = "Option::is_none"
     )]
     pub certificate: Option<Vec<u8>>,
+    /// The CA certificate that issued it (DER): the trust anchor for gathering long-term
+    /// validation data.
+    #[serde(
+        default,
+        with = "opt_hex_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ca_certificate: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for StoredShare {

@@ -13,6 +13,8 @@ public typealias EnrollmentInfo = InksealFFI.EnrollmentInfo
 public typealias CertificateInfo = InksealFFI.CertificateInfo
 public typealias KeyStatusInfo = InksealFFI.KeyStatusInfo
 public typealias PdfSignOptions = InksealFFI.PdfSignOptions
+/// PAdES baseline level of a co-signed PDF: `.basic` (B-B), `.timeStamped` (B-T), `.longTerm` (B-LT), `.longTermArchive` (B-LTA).
+public typealias PadesLevel = InksealFFI.PadesLevel
 public typealias SignaturePlacement = InksealFFI.SignaturePlacement
 public typealias PdfVerification = InksealFFI.PdfVerification
 public typealias SignatureVerification = InksealFFI.SignatureVerification

@@ -2063,7 +2063,9 @@ public protocol InksealClientProtocol: AnyObject, Sendable {
     
     /**
      * [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
-     * [`write_sample_capture_folder`]): for demos, desktop samples and tests.
+     * [`write_sample_capture_folder`]): for demos, desktop samples and tests. Like the sample
+     * writer, only in builds with the `sample-capture` feature (not the production mobile
+     * library, which answers `InvalidInput`: a phone captures with its camera hooks).
      */
     func captureEvidenceFromFolder(keyId: String, folder: String, requireIdCard: Bool, documentDigestsHex: [String]) async throws  -> EvidenceInfo
     
@@ -2240,7 +2242,9 @@ open func captureEvidence(keyId: String, liveness: FaceLivenessHook, idCard: IdC
     
     /**
      * [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
-     * [`write_sample_capture_folder`]): for demos, desktop samples and tests.
+     * [`write_sample_capture_folder`]): for demos, desktop samples and tests. Like the sample
+     * writer, only in builds with the `sample-capture` feature (not the production mobile
+     * library, which answers `InvalidInput`: a phone captures with its camera hooks).
      */
 open func captureEvidenceFromFolder(keyId: String, folder: String, requireIdCard: Bool = true, documentDigestsHex: [String] = [])async throws  -> EvidenceInfo  {
     return
@@ -5105,11 +5109,10 @@ public struct PdfSignOptions {
      */
     public var evidenceHeadHex: String?
     /**
-     * PAdES B-T: after the co-signature, get a signature time-stamp from the server's
-     * time-stamping authority (one more round trip), so the signing time is the TSA's, not
-     * the device clock's.
+     * The PAdES baseline level: how much proof of time and validity goes into the file
+     * (`null`: [`PadesLevel::Basic`]).
      */
-    public var timeStamped: Bool
+    public var level: PadesLevel?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5138,10 +5141,9 @@ public struct PdfSignOptions {
          * policy demands a passed liveness check for every signature.
          */evidenceHeadHex: String? = nil, 
         /**
-         * PAdES B-T: after the co-signature, get a signature time-stamp from the server's
-         * time-stamping authority (one more round trip), so the signing time is the TSA's, not
-         * the device clock's.
-         */timeStamped: Bool = false) {
+         * The PAdES baseline level: how much proof of time and validity goes into the file
+         * (`null`: [`PadesLevel::Basic`]).
+         */level: PadesLevel? = nil) {
         self.fieldName = fieldName
         self.placement = placement
         self.reason = reason
@@ -5149,7 +5151,7 @@ public struct PdfSignOptions {
         self.labelLines = labelLines
         self.handwriting = handwriting
         self.evidenceHeadHex = evidenceHeadHex
-        self.timeStamped = timeStamped
+        self.level = level
     }
 
     
@@ -5175,7 +5177,7 @@ public struct FfiConverterTypePdfSignOptions: FfiConverterRustBuffer {
                 labelLines: FfiConverterSequenceString.read(from: &buf), 
                 handwriting: FfiConverterOptionTypeSealedInk.read(from: &buf), 
                 evidenceHeadHex: FfiConverterOptionString.read(from: &buf), 
-                timeStamped: FfiConverterBool.read(from: &buf)
+                level: FfiConverterOptionTypePadesLevel.read(from: &buf)
         )
     }
 
@@ -5187,7 +5189,7 @@ public struct FfiConverterTypePdfSignOptions: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.labelLines, into: &buf)
         FfiConverterOptionTypeSealedInk.write(value.handwriting, into: &buf)
         FfiConverterOptionString.write(value.evidenceHeadHex, into: &buf)
-        FfiConverterBool.write(value.timeStamped, into: &buf)
+        FfiConverterOptionTypePadesLevel.write(value.level, into: &buf)
     }
 }
 
@@ -5325,9 +5327,15 @@ public struct SignatureVerification: Equatable, Hashable {
      */
     public var inkBinding: Bool?
     /**
-     * The signature time-stamp (PAdES B-T), when the signature carries one.
+     * The signature time-stamp (PAdES B-T), when the signature carries one; for a document
+     * time-stamp, its token.
      */
     public var timeStamp: TimeStampVerification?
+    /**
+     * This entry is a document time-stamp (PAdES B-LTA), not a signature: `signer` is the
+     * time-stamping authority.
+     */
+    public var documentTimeStamp: Bool
     /**
      * Every problem found, in words.
      */
@@ -5363,8 +5371,13 @@ public struct SignatureVerification: Equatable, Hashable {
          * (`null` when the signature carries none).
          */inkBinding: Bool?, 
         /**
-         * The signature time-stamp (PAdES B-T), when the signature carries one.
+         * The signature time-stamp (PAdES B-T), when the signature carries one; for a document
+         * time-stamp, its token.
          */timeStamp: TimeStampVerification?, 
+        /**
+         * This entry is a document time-stamp (PAdES B-LTA), not a signature: `signer` is the
+         * time-stamping authority.
+         */documentTimeStamp: Bool, 
         /**
          * Every problem found, in words.
          */problems: [String]) {
@@ -5377,6 +5390,7 @@ public struct SignatureVerification: Equatable, Hashable {
         self.trusted = trusted
         self.inkBinding = inkBinding
         self.timeStamp = timeStamp
+        self.documentTimeStamp = documentTimeStamp
         self.problems = problems
     }
 
@@ -5405,6 +5419,7 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
                 trusted: FfiConverterOptionBool.read(from: &buf), 
                 inkBinding: FfiConverterOptionBool.read(from: &buf), 
                 timeStamp: FfiConverterOptionTypeTimeStampVerification.read(from: &buf), 
+                documentTimeStamp: FfiConverterBool.read(from: &buf), 
                 problems: FfiConverterSequenceString.read(from: &buf)
         )
     }
@@ -5419,6 +5434,7 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
         FfiConverterOptionBool.write(value.trusted, into: &buf)
         FfiConverterOptionBool.write(value.inkBinding, into: &buf)
         FfiConverterOptionTypeTimeStampVerification.write(value.timeStamp, into: &buf)
+        FfiConverterBool.write(value.documentTimeStamp, into: &buf)
         FfiConverterSequenceString.write(value.problems, into: &buf)
     }
 }
@@ -6414,6 +6430,105 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
+ * PAdES baseline levels (ETSI EN 319 142-1) a co-signed PDF can reach.
+ */
+
+public enum PadesLevel: Equatable, Hashable {
+    
+    /**
+     * B-B: the signature; its time is only the device's claim.
+     */
+    case basic
+    /**
+     * B-T: plus a signature time-stamp from the server's time-stamping authority (one more
+     * round trip), so the signing time is the authority's.
+     */
+    case timeStamped
+    /**
+     * B-LT: plus the certificates and the server's OCSP responses for the signer and the
+     * authority in the document's DSS (one more round trip), so the signature can be
+     * validated offline after the certificates expire.
+     */
+    case longTerm
+    /**
+     * B-LTA: plus a document time-stamp over it all (one more round trip), so the
+     * validation data is itself dated and protected.
+     */
+    case longTermArchive
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PadesLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePadesLevel: FfiConverterRustBuffer {
+    typealias SwiftType = PadesLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PadesLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .basic
+        
+        case 2: return .timeStamped
+        
+        case 3: return .longTerm
+        
+        case 4: return .longTermArchive
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PadesLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .basic:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .timeStamped:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .longTerm:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .longTermArchive:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePadesLevel_lift(_ buf: RustBuffer) throws -> PadesLevel {
+    return try FfiConverterTypePadesLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePadesLevel_lower(_ value: PadesLevel) -> RustBuffer {
+    return FfiConverterTypePadesLevel.lower(value)
+}
+
+
+
+/**
  * Why a user revokes a key.
  */
 
@@ -7008,6 +7123,30 @@ fileprivate struct FfiConverterOptionTypeTimeStampVerification: FfiConverterRust
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePadesLevel: FfiConverterRustBuffer {
+    typealias SwiftType = PadesLevel?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePadesLevel.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePadesLevel.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]?
 
@@ -7230,6 +7369,10 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
  * Writes a complete, valid sample capture folder (synthetic face frames, both sides of a
  * fictitious ID card and its fields) for [`InksealClient::capture_evidence_from_folder`]:
  * demos, desktop samples and tests. The server's test liveness vendor accepts its captures.
+ *
+ * Only in builds with the `sample-capture` feature (the default; the production mobile
+ * library is built without it and answers `InvalidInput`): the synthetic images and the JPEG
+ * encoder they need have no place on a phone.
  */
 public func writeSampleCaptureFolder(folder: String)throws   {try rustCallWithError(FfiConverterTypeInksealError_lift) {
         uniffiCallStatus in
@@ -7302,7 +7445,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_func_write_sample_capture_folder() != 32037) {
+    if (uniffi_inkseal_ffi_checksum_func_write_sample_capture_folder() != 20864) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_func_clear_logger() != 52530) {
@@ -7326,7 +7469,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence() != 23094) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence_from_folder() != 28154) {
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence_from_folder() != 19145) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_certificate() != 34140) {

@@ -3,8 +3,8 @@
 //! Three kinds of routes, each with the one credential it needs ([`ROUTES`] lists them all;
 //! the OpenAPI document is checked against it):
 //!
-//! * public (`/v1/health`, `/openapi.json`, `/v1/ca`, `/v1/ca/crl`, `/v1/tsa`, `/v1/ocsp`):
-//!   nothing about any key;
+//! * public (`/v1/health`, `/openapi.json`, `/v1/ca`, `/v1/ca/crl`, `/v1/tsa`, `/v1/ocsp`,
+//!   `/v1/revocation`): nothing about any key;
 //! * device (`/v1/enroll`, `/v1/keys/{key_id}/...`): signed by the key's device key (see
 //!   [`crate::service::DeviceAuth`]), checked before anything else;
 //! * operator (`/v1/admin/...`): an API key or a TLS client certificate with the route's role.
@@ -64,6 +64,7 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
         ("get", "/v1/ca/crl", Public),
         ("post", "/v1/tsa", Public),
         ("post", "/v1/ocsp", Public),
+        ("post", "/v1/revocation", Public),
         ("post", "/v1/enroll", EnrollmentDevice),
         ("get", "/v1/keys/{key_id}", Device),
         ("post", "/v1/keys/{key_id}/certificate", Device),
@@ -153,6 +154,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/ca/crl", get(public::crl))
         .route("/v1/tsa", post(public::tsa))
         .route("/v1/ocsp", post(public::ocsp))
+        .route("/v1/revocation", post(public::revocation))
         .route("/v1/enroll", post(device::enroll))
         .route("/v1/keys/{key_id}", get(device::status))
         .route(

@@ -38,6 +38,32 @@ pub(super) async fn ocsp(
     Ok(([(header::CONTENT_TYPE, "application/ocsp-response")], der).into_response())
 }
 
+/// OCSP responses for a PDF's DSS, asked in JSON (a phone needs no OCSP encoding): one per
+/// certificate, from the root that issued it. Limited per client address like OCSP.
+pub(super) async fn revocation(
+    State(app): State<App>,
+    peer: Option<axum::Extension<crate::net::PeerInfo>>,
+    Body(body): Body,
+) -> Result<Response, ServiceError> {
+    use inkseal_cosign::api::{RevocationRequest, RevocationResponse};
+    let peer = super::peer(peer);
+    app.limiter
+        .check_address(crate::limits::Class::Ocsp, peer.ip())?;
+    let request: RevocationRequest = super::decode(&body)?;
+    let certificates = request
+        .certificates_der_hex
+        .iter()
+        .map(|h| {
+            hex::decode(h).map_err(|_| ServiceError::BadRequest("a certificate is not hex".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let responses = blocking(move || app.service.revocation_data(&certificates)).await?;
+    Ok(axum::Json(RevocationResponse {
+        ocsp_responses_der_hex: responses.iter().map(hex::encode).collect(),
+    })
+    .into_response())
+}
+
 /// The time-stamp request media type (RFC 3161 section 3.4).
 pub(super) const TIMESTAMP_QUERY: &str = "application/timestamp-query";
 

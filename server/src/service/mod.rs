@@ -331,6 +331,39 @@ impl CosignService {
             .map_err(ServiceError::Internal)
     }
 
+    /// OCSP responses (DER) for certificates this CA issued, one per certificate, each from
+    /// the root that issued it (a certificate no root issued is a bad request).
+    pub fn revocation_data(&self, certificates: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, ServiceError> {
+        use inkseal_pki::{CertId, CertIdHash, ocsp_request};
+        let max = inkseal_cosign::api::MAX_REVOCATION_CERTIFICATES;
+        if certificates.is_empty() || certificates.len() > max {
+            return Err(ServiceError::BadRequest(format!(
+                "name 1 to {max} certificates"
+            )));
+        }
+        let roots = self.root_certificates();
+        certificates
+            .iter()
+            .map(|cert| {
+                let issuer = roots
+                    .iter()
+                    .find(|root| {
+                        inkseal_pdf::cms::verify_chain(cert, &[], &[root.to_vec()], None).is_ok()
+                    })
+                    .ok_or_else(|| {
+                        ServiceError::BadRequest(
+                            "a certificate was not issued by this CA's roots".into(),
+                        )
+                    })?;
+                let id = CertId::for_certificate(cert, issuer, CertIdHash::Sha256)
+                    .map_err(|e| ServiceError::BadRequest(format!("certificate: {e}")))?;
+                let request = ocsp_request(&[id], None)
+                    .map_err(|e| ServiceError::Internal(format!("OCSP: {e}")))?;
+                self.ocsp(&request)
+            })
+            .collect()
+    }
+
     /// Counters since start.
     pub fn metrics(&self) -> MetricsSnapshot {
         self.ctx.metrics.snapshot()

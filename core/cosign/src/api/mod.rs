@@ -145,6 +145,27 @@ pub struct CertificateResponse {
     pub ca_certificate_der_hex: String,
 }
 
+/// Most certificates one [`RevocationRequest`] may name.
+pub const MAX_REVOCATION_CERTIFICATES: usize = 8;
+
+/// `POST /v1/revocation`: OCSP responses for certificates the CA issued, for a PDF's DSS
+/// (PAdES B-LT), asked in JSON so a phone needs no OCSP encoding of its own.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationRequest {
+    /// DER of each certificate, hex (1 to [`MAX_REVOCATION_CERTIFICATES`]).
+    pub certificates_der_hex: Vec<String>,
+}
+
+/// Answer to [`RevocationRequest`]: one DER OCSPResponse per certificate, in request order,
+/// each signed by the root that issued the certificate.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationResponse {
+    /// DER OCSPResponse for each certificate, hex.
+    pub ocsp_responses_der_hex: Vec<String>,
+}
+
 /// `POST /v1/keys/{key_id}/sign`: one co-signing round.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

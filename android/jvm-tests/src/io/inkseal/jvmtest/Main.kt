@@ -27,6 +27,7 @@ import io.inkseal.JvmDeviceKeys
 import io.inkseal.LivenessCaptureResult
 import io.inkseal.LivenessChallengeInfo
 import io.inkseal.LogLevel
+import io.inkseal.PadesLevel
 import io.inkseal.PdfSignOptions
 import io.inkseal.Placement
 import io.inkseal.PlatformKey
@@ -119,13 +120,13 @@ fun writeSignature(pad: InkPad): Int {
     return drawn
 }
 
-fun options(sealed: SealedInk? = null, timeStamped: Boolean = false) = PdfSignOptions(
+fun options(sealed: SealedInk? = null, level: PadesLevel = PadesLevel.BASIC) = PdfSignOptions(
     placement = Placement.keyword(KEYWORD, width = 120.0, height = 48.0),
     reason = "借款合同签署",
     location = "上海",
     labelLines = listOf("张三"),
     handwriting = sealed,
-    timeStamped = timeStamped,
+    level = level,
 )
 
 /** The aliases [store] gained while [block] ran. */
@@ -261,18 +262,22 @@ fun main() {
 
         val out = File(work, "signed.pdf")
         val stages = mutableListOf<String>()
-        Flow.client.signPdf(Flow.keyId, PIN, fixture, out, options(Flow.sealed, timeStamped = true)) { stage, _ -> stages += stage }
-        assertEquals(listOf("reading", "signing", "writing", "done"), stages)
+        Flow.client.signPdf(Flow.keyId, PIN, fixture, out, options(Flow.sealed, PadesLevel.LONG_TERM_ARCHIVE)) { stage, _ -> stages += stage }
+        assertEquals(listOf("reading", "signing", "long-term validation", "writing", "done"), stages)
         val report = Inkseal.verifyPdf(out, listOf(Flow.caPem))
         assertTrue(report.allValid, "report: $report")
-        val sig = report.signatures.single()
+        // PAdES B-LTA: the signature, then (after the DSS) a document time-stamp over it all.
+        assertEquals(2, report.signatures.size)
+        val archive = report.signatures[1]
+        assertTrue(archive.documentTimeStamp && archive.valid && archive.coversWholeDocument, "archive: $archive")
+        val sig = report.signatures[0]
         // PAdES B-T: the server's time-stamping authority vouches for the signing time.
         val stamp = assertNotNull(sig.timeStamp, "a signature time-stamp")
         assertTrue(stamp.valid && stamp.trusted == true, "time-stamp: $stamp")
         assertTrue(Math.abs(stamp.timeUnixMillis.toLong() - System.currentTimeMillis()) < 120_000)
         assertEquals(true, sig.inkBinding)
         assertEquals(true, sig.trusted)
-        assertTrue(sig.coversWholeDocument)
+        assertFalse(sig.coversWholeDocument, "the DSS and the document time-stamp follow it")
         assertTrue(sig.problems.isEmpty())
         val status = Flow.client.status(Flow.keyId)
         assertTrue(status.hasCertificate && !status.locked && !status.revoked)

@@ -34,6 +34,8 @@ typealias CertificateInfo = io.inkseal.ffi.CertificateInfo
 typealias KeyStatusInfo = io.inkseal.ffi.KeyStatusInfo
 /** How to sign a PDF. */
 typealias PdfSignOptions = io.inkseal.ffi.PdfSignOptions
+/** PAdES baseline level of a co-signed PDF: BASIC (B-B), TIME_STAMPED (B-T), LONG_TERM (B-LT), LONG_TERM_ARCHIVE (B-LTA). */
+typealias PadesLevel = io.inkseal.ffi.PadesLevel
 /** Where the signature goes; build one with [Placement]. */
 typealias SignaturePlacement = io.inkseal.ffi.SignaturePlacement
 /** The verdict on a PDF. */

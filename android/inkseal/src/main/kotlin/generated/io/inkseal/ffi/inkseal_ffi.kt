@@ -1260,7 +1260,7 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_inkseal_ffi_checksum_func_write_sample_capture_folder() and 0xFFFF) != 32037) {
+    if ((lib.uniffi_inkseal_ffi_checksum_func_write_sample_capture_folder() and 0xFFFF) != 20864) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_func_clear_logger() and 0xFFFF) != 52530) {
@@ -1284,7 +1284,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence() and 0xFFFF) != 23094) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence_from_folder() and 0xFFFF) != 28154) {
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_capture_evidence_from_folder() and 0xFFFF) != 19145) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_certificate() and 0xFFFF) != 34140) {
@@ -4162,7 +4162,9 @@ public interface InksealClientInterface {
     
     /**
      * [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
-     * [`write_sample_capture_folder`]): for demos, desktop samples and tests.
+     * [`write_sample_capture_folder`]): for demos, desktop samples and tests. Like the sample
+     * writer, only in builds with the `sample-capture` feature (not the production mobile
+     * library, which answers `InvalidInput`: a phone captures with its camera hooks).
      */
     suspend fun `captureEvidenceFromFolder`(`keyId`: kotlin.String, `folder`: kotlin.String, `requireIdCard`: kotlin.Boolean = true, `documentDigestsHex`: List<kotlin.String> = listOf()): EvidenceInfo
     
@@ -4399,7 +4401,9 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
     
     /**
      * [`InksealClient::capture_evidence`] with file-based hooks reading `folder` (see
-     * [`write_sample_capture_folder`]): for demos, desktop samples and tests.
+     * [`write_sample_capture_folder`]): for demos, desktop samples and tests. Like the sample
+     * writer, only in builds with the `sample-capture` feature (not the production mobile
+     * library, which answers `InvalidInput`: a phone captures with its camera hooks).
      */
     @Throws(InksealException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -7725,11 +7729,10 @@ data class PdfSignOptions (
     var `evidenceHeadHex`: kotlin.String? = null 
     , 
     /**
-     * PAdES B-T: after the co-signature, get a signature time-stamp from the server's
-     * time-stamping authority (one more round trip), so the signing time is the TSA's, not
-     * the device clock's.
+     * The PAdES baseline level: how much proof of time and validity goes into the file
+     * (`null`: [`PadesLevel::Basic`]).
      */
-    var `timeStamped`: kotlin.Boolean = false 
+    var `level`: PadesLevel? = null 
     
 ): Disposable{
     
@@ -7748,7 +7751,7 @@ data class PdfSignOptions (
         this.`labelLines`,
         this.`handwriting`,
         this.`evidenceHeadHex`,
-        this.`timeStamped`
+        this.`level`
     )
     }
     
@@ -7768,7 +7771,7 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterSequenceString.read(buf),
             FfiConverterOptionalTypeSealedInk.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalTypePadesLevel.read(buf),
         )
     }
 
@@ -7780,7 +7783,7 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterSequenceString.allocationSize(value.`labelLines`) +
             FfiConverterOptionalTypeSealedInk.allocationSize(value.`handwriting`) +
             FfiConverterOptionalString.allocationSize(value.`evidenceHeadHex`) +
-            FfiConverterBoolean.allocationSize(value.`timeStamped`)
+            FfiConverterOptionalTypePadesLevel.allocationSize(value.`level`)
     )
 
     override fun write(value: PdfSignOptions, buf: ByteBuffer) {
@@ -7791,7 +7794,7 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterSequenceString.write(value.`labelLines`, buf)
             FfiConverterOptionalTypeSealedInk.write(value.`handwriting`, buf)
             FfiConverterOptionalString.write(value.`evidenceHeadHex`, buf)
-            FfiConverterBoolean.write(value.`timeStamped`, buf)
+            FfiConverterOptionalTypePadesLevel.write(value.`level`, buf)
     }
 }
 
@@ -7899,9 +7902,16 @@ data class SignatureVerification (
     var `inkBinding`: kotlin.Boolean?
     , 
     /**
-     * The signature time-stamp (PAdES B-T), when the signature carries one.
+     * The signature time-stamp (PAdES B-T), when the signature carries one; for a document
+     * time-stamp, its token.
      */
     var `timeStamp`: TimeStampVerification?
+    , 
+    /**
+     * This entry is a document time-stamp (PAdES B-LTA), not a signature: `signer` is the
+     * time-stamping authority.
+     */
+    var `documentTimeStamp`: kotlin.Boolean
     , 
     /**
      * Every problem found, in words.
@@ -7932,6 +7942,7 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalTypeTimeStampVerification.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
@@ -7946,6 +7957,7 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalBoolean.allocationSize(value.`trusted`) +
             FfiConverterOptionalBoolean.allocationSize(value.`inkBinding`) +
             FfiConverterOptionalTypeTimeStampVerification.allocationSize(value.`timeStamp`) +
+            FfiConverterBoolean.allocationSize(value.`documentTimeStamp`) +
             FfiConverterSequenceString.allocationSize(value.`problems`)
     )
 
@@ -7959,6 +7971,7 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalBoolean.write(value.`trusted`, buf)
             FfiConverterOptionalBoolean.write(value.`inkBinding`, buf)
             FfiConverterOptionalTypeTimeStampVerification.write(value.`timeStamp`, buf)
+            FfiConverterBoolean.write(value.`documentTimeStamp`, buf)
             FfiConverterSequenceString.write(value.`problems`, buf)
     }
 }
@@ -9006,6 +9019,61 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
 
 
 /**
+ * PAdES baseline levels (ETSI EN 319 142-1) a co-signed PDF can reach.
+ */
+
+enum class PadesLevel {
+    
+    /**
+     * B-B: the signature; its time is only the device's claim.
+     */
+    BASIC,
+    /**
+     * B-T: plus a signature time-stamp from the server's time-stamping authority (one more
+     * round trip), so the signing time is the authority's.
+     */
+    TIME_STAMPED,
+    /**
+     * B-LT: plus the certificates and the server's OCSP responses for the signer and the
+     * authority in the document's DSS (one more round trip), so the signature can be
+     * validated offline after the certificates expire.
+     */
+    LONG_TERM,
+    /**
+     * B-LTA: plus a document time-stamp over it all (one more round trip), so the
+     * validation data is itself dated and protected.
+     */
+    LONG_TERM_ARCHIVE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePadesLevel: FfiConverterRustBuffer<PadesLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        PadesLevel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PadesLevel) = 4UL
+
+    override fun write(value: PadesLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Why a user revokes a key.
  */
 
@@ -9734,6 +9802,38 @@ public object FfiConverterOptionalTypeTimeStampVerification: FfiConverterRustBuf
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypePadesLevel: FfiConverterRustBuffer<PadesLevel?> {
+    override fun read(buf: ByteBuffer): PadesLevel? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePadesLevel.read(buf)
+    }
+
+    override fun allocationSize(value: PadesLevel?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePadesLevel.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PadesLevel?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePadesLevel.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalSequenceString: FfiConverterRustBuffer<List<kotlin.String>?> {
     override fun read(buf: ByteBuffer): List<kotlin.String>? {
         if (buf.get().toInt() == 0) {
@@ -9939,6 +10039,10 @@ public object FfiConverterSequenceTypeSignatureVerification: FfiConverterRustBuf
          * Writes a complete, valid sample capture folder (synthetic face frames, both sides of a
          * fictitious ID card and its fields) for [`InksealClient::capture_evidence_from_folder`]:
          * demos, desktop samples and tests. The server's test liveness vendor accepts its captures.
+         *
+         * Only in builds with the `sample-capture` feature (the default; the production mobile
+         * library is built without it and answers `InvalidInput`): the synthetic images and the JPEG
+         * encoder they need have no place on a phone.
          */
     @Throws(InksealException::class) fun `writeSampleCaptureFolder`(`folder`: kotlin.String)
         = 
