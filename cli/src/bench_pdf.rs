@@ -43,6 +43,11 @@ pub struct PdfArgs {
     /// Keep the test PDFs, key, certificate and signed outputs in this directory.
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// PAdES B-T: start an inkseal server on loopback in this process and have both tools get
+    /// a signature time-stamp from its TSA (`inkseal sign --timestamp`, `pyhanko addsig
+    /// --timestamp-url`).
+    #[arg(long)]
+    time_stamped: bool,
 }
 
 /// One generated test PDF.
@@ -198,6 +203,14 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
         });
     }
 
+    // --- The time-stamping authority (B-T): a server on loopback, kept for the whole run. ---
+    let tsa = if args.time_stamped {
+        Some(start_tsa(&dir)?)
+    } else {
+        None
+    };
+    let tsa_url = tsa.as_ref().map(|t| t.url.clone());
+
     let mut tools = vec![Tool::Inkseal, Tool::InksealVisible];
     match &pyhanko {
         Some(_) => tools.push(Tool::PyHanko),
@@ -240,15 +253,23 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
                                 ["--page", "1", "--rect", "100,100,200,80"].map(OsString::from),
                             );
                         }
+                        if let Some(url) = &tsa_url {
+                            a.extend(["--timestamp".into(), url.into()]);
+                        }
                         (inkseal.clone().into(), a)
                     }
                     Tool::PyHanko => {
-                        let a: Vec<OsString> = vec![
+                        let mut a: Vec<OsString> = vec![
                             "sign".into(),
                             "addsig".into(),
                             "--use-pades".into(),
                             "--field".into(),
                             "Sig1".into(),
+                        ];
+                        if let Some(url) = &tsa_url {
+                            a.extend(["--timestamp-url".into(), url.into()]);
+                        }
+                        a.extend([
                             "pemder".into(),
                             "--no-pass".into(),
                             "--key".into(),
@@ -257,7 +278,7 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
                             cert.clone().into(),
                             file.path.clone().into(),
                             out.clone().into(),
-                        ];
+                        ]);
                         (pyhanko.clone().unwrap_or_default().into(), a)
                     }
                     Tool::Sha256sum => ("sha256sum".into(), vec![file.path.clone().into()]),
@@ -272,9 +293,16 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
                 results[fi][ti].push(sample);
                 if run == 0 && matches!(tool, Tool::Inkseal | Tool::InksealVisible) {
                     verify_with_inkseal(&inkseal, &out, &cert)?;
+                    if tsa_url.is_some() {
+                        check_time_stamped(&out)?;
+                    }
                 }
             }
         }
+    }
+
+    if let Some(tsa) = tsa {
+        tsa.stop();
     }
 
     // --- Report. ---
@@ -308,6 +336,12 @@ fn print_report(
         args.runs
     );
     println!("  inkseal: {}", inkseal.display());
+    if args.time_stamped {
+        println!(
+            "  PAdES B-T: both tools time-stamp at an inkseal server's TSA on loopback \
+             (one more HTTP round trip each)"
+        );
+    }
     match pyhanko {
         Some(p) => println!("  pyHanko: {} ({})", p.display(), pyhanko_version(p)),
         None => println!("  pyHanko: not installed (pyhanko not on PATH): not measured"),
@@ -418,6 +452,84 @@ fn print_report(
             }
         }
         None => println!("goals 2 and 3 (100 MB): not evaluated, 100 is not in --sizes"),
+    }
+}
+
+/// An inkseal server on loopback (its data in `dir/tsa-server`), with no request-rate
+/// limits, on a thread and runtime of its own (the benchmark itself runs inside the CLI's
+/// runtime) that live until [`Tsa::stop`].
+struct Tsa {
+    url: String,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Tsa {
+    fn stop(mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn start_tsa(dir: &Path) -> Result<Tsa, String> {
+    let data = dir.join("tsa-server");
+    let (url_tx, url_rx) = std::sync::mpsc::channel::<Result<String, String>>();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = url_tx.send(Err(format!("runtime: {e}")));
+                return;
+            }
+        };
+        let mut config = inkseal_server::ServerConfig::new(data);
+        config.listen = ([127, 0, 0, 1], 0).into();
+        config.limits = config.limits.clone().without_rates();
+        match runtime.block_on(inkseal_server::start(config)) {
+            Ok(server) => {
+                let _ = url_tx.send(Ok(format!("{}/v1/tsa", server.url())));
+                // Serve until the benchmark drops the sender.
+                let _ = stop_rx.recv();
+                let _ = runtime.block_on(server.shutdown());
+            }
+            Err(e) => {
+                let _ = url_tx.send(Err(format!("starting the time-stamping server: {e}")));
+            }
+        }
+    });
+    let url = url_rx
+        .recv()
+        .map_err(|_| "the time-stamping server thread ended".to_string())??;
+    eprintln!("time-stamping authority at {url}");
+    Ok(Tsa {
+        url,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}
+
+/// The signature in `signed` carries a valid signature time-stamp.
+fn check_time_stamped(signed: &Path) -> Result<(), String> {
+    let data = std::fs::read(signed).map_err(|e| format!("{}: {e}", signed.display()))?;
+    let report = inkseal_pdf::verify::verify(&data, &inkseal_pdf::verify::VerifyOptions::default())
+        .map_err(|e| format!("{}: {e}", signed.display()))?;
+    match report
+        .signatures
+        .first()
+        .and_then(|s| s.time_stamp.as_ref())
+    {
+        Some(t) if t.valid => Ok(()),
+        _ => Err(format!(
+            "{}: no valid signature time-stamp",
+            signed.display()
+        )),
     }
 }
 

@@ -7,7 +7,8 @@
 use crate::store::{IssuedCertificate, Store};
 use crate::vault::{ShareVault, associated_data};
 use inkseal_pki::{
-    CaKey, CertificateStatus, EndEntity, OcspQuery, OcspResponseStatus, P256CaKey, VerifiedCsr,
+    CaKey, CertificateStatus, EndEntity, IssuerKey, OcspQuery, OcspResponseStatus, P256CaKey,
+    VerifiedCsr,
 };
 
 /// Issues certificates for verified CSRs.
@@ -180,26 +181,24 @@ impl EmbeddedCa {
         validity_days: u32,
     ) -> Result<Vec<u8>, String> {
         let serial: [u8; 16] = random_serial()?;
-        let now = crate::store::now_ms() / 1000;
-        match root {
-            Root::Sm2 => inkseal_pki::issue_end_entity(
-                &self.key,
-                &self.cert,
-                subject,
-                &serial,
-                validity_days,
-                now,
-            ),
-            Root::P256 => inkseal_pki::issue_end_entity(
-                &self.p256_key,
-                &self.p256_cert,
-                subject,
-                &serial,
-                validity_days,
-                now,
-            ),
-        }
+        let (key, cert) = self.issuer(root);
+        inkseal_pki::issue_end_entity(
+            key,
+            cert,
+            subject,
+            &serial,
+            validity_days,
+            crate::store::now_ms() / 1000,
+        )
         .map_err(|e| e.to_string())
+    }
+
+    /// The key and certificate of `root`.
+    fn issuer(&self, root: Root) -> (&dyn IssuerKey, &[u8]) {
+        match root {
+            Root::Sm2 => (&self.key, &self.cert),
+            Root::P256 => (&self.p256_key, &self.p256_cert),
+        }
     }
 
     /// The root certificate (DER) of `root`.
@@ -254,26 +253,22 @@ impl CertificateAuthority for EmbeddedCa {
             .iter()
             .map(|id| Ok((id.clone(), status_of(id.serial())?)))
             .collect::<Result<Vec<_>, String>>();
-        let response = if issued_by(&self.cert) {
-            inkseal_pki::build_ocsp_response(
-                &self.key,
-                &self.cert,
-                &answers?,
-                now_unix,
-                OCSP_VALIDITY_SECS,
-                query.nonce.as_deref(),
-            )
-        } else if issued_by(&self.p256_cert) {
-            inkseal_pki::build_ocsp_response(
-                &self.p256_key,
-                &self.p256_cert,
-                &answers?,
-                now_unix,
-                OCSP_VALIDITY_SECS,
-                query.nonce.as_deref(),
-            )
-        } else {
-            inkseal_pki::ocsp_error_response(OcspResponseStatus::Unauthorized)
+        let root = [Root::Sm2, Root::P256]
+            .into_iter()
+            .find(|r| issued_by(self.root(*r)));
+        let response = match root {
+            Some(root) => {
+                let (key, cert) = self.issuer(root);
+                inkseal_pki::build_ocsp_response(
+                    key,
+                    cert,
+                    &answers?,
+                    now_unix,
+                    OCSP_VALIDITY_SECS,
+                    query.nonce.as_deref(),
+                )
+            }
+            None => inkseal_pki::ocsp_error_response(OcspResponseStatus::Unauthorized),
         };
         response.map_err(|e| e.to_string())
     }

@@ -13,6 +13,35 @@ use std::sync::Arc;
 pub mod render;
 pub mod validators;
 
+/// POST `body` as `content_type` to `path` of `server` (no credentials: the public DER routes);
+/// a 200 must come back as `answer_type`. Returns the status and the body.
+pub async fn post_der(
+    server: &RunningServer,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    answer_type: &str,
+) -> (u16, Vec<u8>) {
+    let resp = http_client()
+        .post(format!("{}{path}", server.url()))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    let status = resp.status().as_u16();
+    if status == 200 {
+        assert_eq!(
+            resp.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some(answer_type),
+            "{path}"
+        );
+    }
+    (status, resp.bytes().await.expect("body").to_vec())
+}
+
 /// A server configuration on a free loopback port with its data in `dir`.
 pub fn loopback_config(dir: &Path) -> ServerConfig {
     let mut config = ServerConfig::new(dir);

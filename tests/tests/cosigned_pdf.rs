@@ -7,14 +7,25 @@ use inkseal_pdf::verify::{VerifyOptions, verify};
 use inkseal_tests::validators::{bouncycastle_check, qpdf_check};
 use inkseal_tests::{Backend, client_for, fixture, start_server};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
+/// A server, a phone client with an enrolled key that has its certificate, and the CA.
+struct Setup {
+    dir: tempfile::TempDir,
+    server: inkseal_server::RunningServer,
+    client: inkseal_sdk::CosignClient,
+    backend: Backend,
+    key: String,
+    pin: Pin,
+    ca: Vec<u8>,
+    ca_pem: std::path::PathBuf,
+}
+
+async fn setup(user: &str, pin: &str) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = start_server(&dir.path().join("server")).await;
     let client = client_for(&server, &dir.path().join("device"));
-    let pin = Pin::new("271828");
+    let pin = Pin::new(pin);
     let backend = Backend::new(&server);
-    let key = inkseal_tests::enroll(&backend, &client, "customer-0042", &pin)
+    let key = inkseal_tests::enroll(&backend, &client, user, &pin)
         .await
         .key_id;
     let (_, ca) = client
@@ -23,6 +34,30 @@ async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
         .expect("certificate");
     let ca_pem = dir.path().join("ca.pem");
     std::fs::write(&ca_pem, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).expect("write");
+    Setup {
+        dir,
+        server,
+        client,
+        backend,
+        key,
+        pin,
+        ca,
+        ca_pem,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
+    let Setup {
+        dir,
+        server,
+        client,
+        backend: _,
+        key,
+        pin,
+        ca,
+        ca_pem,
+    } = setup("customer-0042", "271828").await;
 
     let input = std::fs::read(fixture("loan-contract-zh.pdf")).expect("fixture");
     let now = std::time::SystemTime::now()
@@ -97,20 +132,16 @@ async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
 /// `TimeStampToken.validate` on the SM2 token inside the signature) accept it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cosigned_sm2_signature_gets_the_servers_time_stamp() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let pin = Pin::new("314159");
-    let backend = Backend::new(&server);
-    let key = inkseal_tests::enroll(&backend, &client, "customer-0043", &pin)
-        .await
-        .key_id;
-    let (_, ca) = client
-        .request_certificate(&key, &pin, None)
-        .await
-        .expect("certificate");
-    let ca_pem = dir.path().join("ca.pem");
-    std::fs::write(&ca_pem, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).expect("write");
+    let Setup {
+        dir,
+        server,
+        client,
+        backend: _,
+        key,
+        pin,
+        ca,
+        ca_pem,
+    } = setup("customer-0043", "314159").await;
 
     let input = std::fs::read(fixture("loan-contract-zh.pdf")).expect("fixture");
     let now = inkseal_tests::now_unix();
@@ -165,20 +196,16 @@ async fn a_cosigned_sm2_signature_gets_the_servers_time_stamp() {
 /// signature, its time-stamp and the document time-stamp; qpdf is content.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cosigned_sm2_signature_reaches_b_lta_with_the_servers_tsa_and_responder() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let pin = Pin::new("161803");
-    let backend = Backend::new(&server);
-    let key = inkseal_tests::enroll(&backend, &client, "customer-0044", &pin)
-        .await
-        .key_id;
-    let (_, ca) = client
-        .request_certificate(&key, &pin, None)
-        .await
-        .expect("certificate");
-    let ca_pem = dir.path().join("ca.pem");
-    std::fs::write(&ca_pem, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).expect("write");
+    let Setup {
+        dir,
+        server,
+        client,
+        backend,
+        key,
+        pin,
+        ca,
+        ca_pem,
+    } = setup("customer-0044", "161803").await;
 
     let input = std::fs::read(fixture("loan-contract-zh.pdf")).expect("fixture");
     let now = inkseal_tests::now_unix();

@@ -18,18 +18,17 @@ use inkseal_server::RunningServer;
 use inkseal_tests::validators::{
     Modifications, bouncycastle_check, pdfsig, pyhanko_validate_with_roots, qpdf_check,
 };
-use inkseal_tests::{fixture, http_client, now_unix, start_server};
+use inkseal_tests::{fixture, now_unix, post_der, start_server};
 
 async fn post(server: &RunningServer, path: &str, content_type: &str, body: Vec<u8>) -> Vec<u8> {
-    let resp = http_client()
-        .post(format!("{}{path}", server.url()))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status(), 200, "{path}");
-    resp.bytes().await.expect("body").to_vec()
+    let answer_type = if path == "/v1/tsa" {
+        "application/timestamp-reply"
+    } else {
+        "application/ocsp-response"
+    };
+    let (status, body) = post_der(server, path, content_type, body, answer_type).await;
+    assert_eq!(status, 200, "{path}");
+    body
 }
 
 async fn stamp(server: &RunningServer, request: &TimeStampRequest) -> TimeStampToken {

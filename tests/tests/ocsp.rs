@@ -8,27 +8,18 @@ use inkseal_pki::{
     der_to_pem, ocsp_request, parse_ocsp_response,
 };
 use inkseal_server::RunningServer;
-use inkseal_tests::{Backend, client_for, enroll, http_client, start_server};
+use inkseal_tests::{Backend, client_for, enroll, http_client, post_der, start_server};
 use std::process::Command;
 
 async fn ask(server: &RunningServer, body: Vec<u8>, content_type: &str) -> (u16, Vec<u8>) {
-    let resp = http_client()
-        .post(format!("{}/v1/ocsp", server.url()))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("post");
-    let status = resp.status().as_u16();
-    if status == 200 {
-        assert_eq!(
-            resp.headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some("application/ocsp-response")
-        );
-    }
-    (status, resp.bytes().await.expect("body").to_vec())
+    post_der(
+        server,
+        "/v1/ocsp",
+        content_type,
+        body,
+        "application/ocsp-response",
+    )
+    .await
 }
 
 async fn status_of(server: &RunningServer, id: &CertId) -> CertificateStatus {

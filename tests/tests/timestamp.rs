@@ -7,28 +7,19 @@ use inkseal_pdf::tsp::{FailureInfo, PkiStatus, TimeStampRequest, TspError, check
 use inkseal_pki::{der_to_pem, pem_to_der};
 use inkseal_server::RunningServer;
 use inkseal_tests::validators::bouncycastle_tst_check;
-use inkseal_tests::{http_client, start_server};
+use inkseal_tests::{http_client, post_der, start_server};
 
 use std::process::Command;
 
 async fn post_query(server: &RunningServer, body: Vec<u8>, content_type: &str) -> (u16, Vec<u8>) {
-    let resp = http_client()
-        .post(format!("{}/v1/tsa", server.url()))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("post");
-    let status = resp.status().as_u16();
-    if status == 200 {
-        assert_eq!(
-            resp.headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some("application/timestamp-reply")
-        );
-    }
-    (status, resp.bytes().await.expect("body").to_vec())
+    post_der(
+        server,
+        "/v1/tsa",
+        content_type,
+        body,
+        "application/timestamp-reply",
+    )
+    .await
 }
 
 async fn stamp(server: &RunningServer, request: &TimeStampRequest) -> Result<Vec<u8>, TspError> {

@@ -68,11 +68,7 @@ impl CaKey {
 
     /// Encode as PKCS#8 DER. The returned buffer is wiped when dropped.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, PkiError> {
-        let document = self
-            .secret
-            .to_pkcs8_der()
-            .map_err(|e| PkiError::Key(format!("PKCS#8 encoding: {e}")))?;
-        Ok(Zeroizing::new(document.as_bytes().to_vec()))
+        pkcs8_document(self.secret.to_pkcs8_der())
     }
 
     /// The CA's public key.
@@ -93,6 +89,15 @@ impl CaKey {
         let public_key = secret.public_key();
         CaKey { secret, public_key }
     }
+}
+
+/// The bytes of an encoded PKCS#8 document, in a buffer wiped when dropped.
+fn pkcs8_document<E: std::fmt::Display>(
+    encoded: Result<der::SecretDocument, E>,
+) -> Result<Zeroizing<Vec<u8>>, PkiError> {
+    encoded
+        .map(|document| Zeroizing::new(document.as_bytes().to_vec()))
+        .map_err(|e| PkiError::Key(format!("PKCS#8 encoding: {e}")))
 }
 
 /// A key that signs certificates, CRLs and time-stamp tokens.
@@ -163,11 +168,7 @@ impl P256CaKey {
     /// Encode as PKCS#8 DER. The returned buffer is wiped when dropped.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, PkiError> {
         use p256::pkcs8::EncodePrivateKey;
-        let document = self
-            .secret
-            .to_pkcs8_der()
-            .map_err(|e| PkiError::Key(format!("PKCS#8 encoding: {e}")))?;
-        Ok(Zeroizing::new(document.as_bytes().to_vec()))
+        pkcs8_document(self.secret.to_pkcs8_der())
     }
 
     /// The public key.

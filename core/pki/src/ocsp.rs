@@ -208,19 +208,11 @@ impl CertId {
         hash: CertIdHash,
     ) -> Result<Self, PkiError> {
         let cert = Certificate::from_der(cert_der).map_err(malformed("certificate"))?;
-        let (name_hash, key_hash) = issuer_hashes(issuer_der, hash)?;
-        Ok(CertId {
-            asn1: CertIdAsn1 {
-                hash_algorithm: AlgorithmIdentifierOwned {
-                    oid: hash.oid(),
-                    parameters: Some(Any::from(Null)),
-                },
-                issuer_name_hash: OctetString::new(name_hash).map_err(encoding("name hash"))?,
-                issuer_key_hash: OctetString::new(key_hash).map_err(encoding("key hash"))?,
-                serial_number: cert.tbs_certificate().serial_number().clone(),
-            },
+        Self::new(
+            issuer_der,
+            cert.tbs_certificate().serial_number().clone(),
             hash,
-        })
+        )
     }
 
     /// The identifier of the certificate with serial `serial` (a big-endian magnitude)
@@ -230,7 +222,6 @@ impl CertId {
         serial: &[u8],
         hash: CertIdHash,
     ) -> Result<Self, PkiError> {
-        let (name_hash, key_hash) = issuer_hashes(issuer_der, hash)?;
         let start = serial.iter().position(|b| *b != 0).unwrap_or(serial.len());
         let magnitude = &serial[start..];
         if magnitude.is_empty() || magnitude.len() > 20 {
@@ -238,6 +229,12 @@ impl CertId {
                 "a serial number is 1 to 20 octets and not zero".into(),
             ));
         }
+        let serial = SerialNumber::new(magnitude).map_err(encoding("serial number"))?;
+        Self::new(issuer_der, serial, hash)
+    }
+
+    fn new(issuer_der: &[u8], serial: SerialNumber, hash: CertIdHash) -> Result<Self, PkiError> {
+        let (name_hash, key_hash) = issuer_hashes(issuer_der, hash)?;
         Ok(CertId {
             asn1: CertIdAsn1 {
                 hash_algorithm: AlgorithmIdentifierOwned {
@@ -246,7 +243,7 @@ impl CertId {
                 },
                 issuer_name_hash: OctetString::new(name_hash).map_err(encoding("name hash"))?,
                 issuer_key_hash: OctetString::new(key_hash).map_err(encoding("key hash"))?,
-                serial_number: SerialNumber::new(magnitude).map_err(encoding("serial number"))?,
+                serial_number: serial,
             },
             hash,
         })
