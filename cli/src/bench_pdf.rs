@@ -292,7 +292,12 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
                 let sample = measure(&program, &cmd_args, &dir)?;
                 results[fi][ti].push(sample);
                 if run == 0 && matches!(tool, Tool::Inkseal | Tool::InksealVisible) {
-                    verify_with_inkseal(&inkseal, &out, &cert)?;
+                    verify_with_inkseal(
+                        &inkseal,
+                        &out,
+                        &cert,
+                        tsa.as_ref().map(|t| t.roots.as_path()),
+                    )?;
                     if tsa_url.is_some() {
                         check_time_stamped(&out)?;
                     }
@@ -460,6 +465,8 @@ fn print_report(
 /// runtime) that live until [`Tsa::stop`].
 struct Tsa {
     url: String,
+    /// The server's roots (PEM), to trust its time-stamps.
+    roots: PathBuf,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -475,6 +482,8 @@ impl Tsa {
 
 fn start_tsa(dir: &Path) -> Result<Tsa, String> {
     let data = dir.join("tsa-server");
+    let roots = dir.join("tsa-roots.pem");
+    let roots_file = roots.clone();
     let (url_tx, url_rx) = std::sync::mpsc::channel::<Result<String, String>>();
     let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -494,7 +503,17 @@ fn start_tsa(dir: &Path) -> Result<Tsa, String> {
         config.limits = config.limits.clone().without_rates();
         match runtime.block_on(inkseal_server::start(config)) {
             Ok(server) => {
-                let _ = url_tx.send(Ok(format!("{}/v1/tsa", server.url())));
+                let pem: String = server
+                    .service()
+                    .root_certificates()
+                    .into_iter()
+                    .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
+                    .collect();
+                let sent = match std::fs::write(&roots_file, pem) {
+                    Ok(()) => Ok(format!("{}/v1/tsa", server.url())),
+                    Err(e) => Err(format!("{}: {e}", roots_file.display())),
+                };
+                let _ = url_tx.send(sent);
                 // Serve until the benchmark drops the sender.
                 let _ = stop_rx.recv();
                 let _ = runtime.block_on(server.shutdown());
@@ -510,6 +529,7 @@ fn start_tsa(dir: &Path) -> Result<Tsa, String> {
     eprintln!("time-stamping authority at {url}");
     Ok(Tsa {
         url,
+        roots,
         stop: Some(stop_tx),
         thread: Some(thread),
     })
@@ -641,14 +661,18 @@ fn sync_filesystems() {
     let _ = Command::new("sync").status();
 }
 
-fn verify_with_inkseal(inkseal: &Path, signed: &Path, cert: &Path) -> Result<(), String> {
-    let out = Command::new(inkseal)
-        .arg("verify")
-        .arg(signed)
-        .arg("--trust")
-        .arg(cert)
-        .output()
-        .map_err(|e| format!("inkseal verify: {e}"))?;
+fn verify_with_inkseal(
+    inkseal: &Path,
+    signed: &Path,
+    cert: &Path,
+    tsa_roots: Option<&Path>,
+) -> Result<(), String> {
+    let mut cmd = Command::new(inkseal);
+    cmd.arg("verify").arg(signed).arg("--trust").arg(cert);
+    if let Some(roots) = tsa_roots {
+        cmd.arg("--trust").arg(roots);
+    }
+    let out = cmd.output().map_err(|e| format!("inkseal verify: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {

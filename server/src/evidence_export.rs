@@ -182,16 +182,53 @@ impl Liveness<'_> {
         })
     }
 
-    /// The human-readable PDF report of [`Liveness::evidence_package`].
+    /// The human-readable PDF report of [`Liveness::evidence_package`], with a document
+    /// time-stamp from the server's TSA (P-256, SHA-256 imprint: any PDF validator can check
+    /// it) when the server runs one, so the report itself is dated and sealed.
     pub fn evidence_report_pdf(
         &self,
         key_id: &str,
         idempotency_key: &str,
     ) -> Result<Vec<u8>, ServiceError> {
         let p = self.evidence_package(key_id, idempotency_key)?;
-        text_report("签署证据报告 Signing evidence report", &report_sections(&p))
-            .map_err(|e| ServiceError::Internal(format!("report: {e}")))
+        let report = text_report("签署证据报告 Signing evidence report", &report_sections(&p))
+            .map_err(|e| ServiceError::Internal(format!("report: {e}")))?;
+        match &self.ctx.tsa {
+            None => Ok(report),
+            Some(tsa) => time_stamp_document(tsa, self.ctx.store.as_ref(), report),
+        }
     }
+}
+
+/// `pdf` with a document time-stamp from `tsa` appended.
+fn time_stamp_document(
+    tsa: &crate::tsa::TimeStampAuthority,
+    store: &dyn crate::store::Store,
+    pdf: Vec<u8>,
+) -> Result<Vec<u8>, ServiceError> {
+    use inkseal_pdf::cms::SignatureAlgorithm;
+    let internal = |what: &str, e: &dyn std::fmt::Display| {
+        ServiceError::Internal(format!("time-stamping the report: {what}: {e}"))
+    };
+    let prepared = inkseal_pdf::ltv::prepare_document_time_stamp(
+        &pdf,
+        SignatureAlgorithm::EcdsaP256Sha256,
+        Some("EvidenceTimeStamp".into()),
+        &inkseal_pdf::Limits::default(),
+    )
+    .map_err(|e| internal("prepare", &e))?;
+    let nonce: [u8; 16] = crate::service::random_bytes()?;
+    let request = prepared
+        .time_stamp_request(&nonce)
+        .map_err(|e| internal("request", &e))?;
+    let der = request.to_der().map_err(|e| internal("request", &e))?;
+    let reply = tsa
+        .respond(store, &der)
+        .map_err(|e| internal("reply", &e))?;
+    let token =
+        inkseal_pdf::tsp::check_reply(&request, &reply.der).map_err(|e| internal("token", &e))?;
+    let tail = prepared.finish(&token).map_err(|e| internal("embed", &e))?;
+    Ok([pdf, tail].concat())
 }
 
 fn signing_section(sig: crate::store::SignatureSummary) -> SigningSection {

@@ -276,6 +276,29 @@ async fn signing_needs_fresh_liveness_bound_to_the_document_and_signs_it_once() 
         compact.contains(&hex::encode(document)[..32]),
         "the signed document's digest is printed"
     );
+    // The report is sealed by a document time-stamp of the server's P-256 TSA.
+    let roots: Vec<Vec<u8>> = server
+        .service()
+        .root_certificates()
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    let report = inkseal_pdf::verify::verify(
+        &pdf,
+        &inkseal_pdf::verify::VerifyOptions {
+            trust_anchors: roots,
+            at_unix: Some(inkseal_tests::now_unix()),
+            ..Default::default()
+        },
+    )
+    .expect("verify the report");
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.signatures.len(), 1);
+    assert!(report.signatures[0].document_time_stamp);
+    assert_eq!(
+        report.signatures[0].signer.as_deref(),
+        Some("CN=inkseal time-stamping authority P-256")
+    );
     let out = dir.path().join("evidence-report.pdf");
     std::fs::write(&out, &pdf).expect("write");
     let page = render_page(&out, 1, &dir.path().join("report"));
@@ -337,7 +360,7 @@ async fn replayed_foreign_and_expired_challenges_are_refused_and_foreigners_cons
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = loopback_config(&dir.path().join("server"));
     config.insecure.test_liveness_vendor = true;
-    config.policy.challenge_ttl_secs = 1;
+    config.policy.challenge_ttl_secs = 3; // short, but room for a loaded machine
     let server = inkseal_server::start(config).await.expect("start");
     let backend = Backend::new(&server);
     let client = client_for(&server, &dir.path().join("device"));
