@@ -60,9 +60,21 @@ pub struct SignArgs {
     #[arg(long, value_enum)]
     level: Option<Level>,
     /// An RFC 3161 time-stamping authority's URL (e.g. `https://host:8440/v1/tsa`, or any
-    /// public TSA) for the signature time-stamp (PAdES B-T).
+    /// public TSA) for the signature time-stamp (PAdES B-T) and, for B-LTA, the document
+    /// time-stamp.
     #[arg(long)]
     timestamp: Option<String>,
+    /// B-LT/B-LTA: trust anchors (PEM, every certificate in each file) for the paths of the
+    /// signer and the TSA whose revocation data goes into the DSS.
+    #[arg(long)]
+    trust: Vec<PathBuf>,
+    /// B-LT/B-LTA: an OCSP responder (e.g. `https://host:8440/v1/ocsp`) for every certificate
+    /// no --revocation file covers.
+    #[arg(long)]
+    ocsp: Option<String>,
+    /// B-LT/B-LTA: revocation data gathered elsewhere (a DER OCSP response or CRL), repeatable.
+    #[arg(long)]
+    revocation: Vec<PathBuf>,
     /// `/Reason`.
     #[arg(long)]
     reason: Option<String>,
@@ -162,6 +174,13 @@ pub enum Level {
     /// B-T: with a signature time-stamp token from a TSA.
     #[value(name = "B-T")]
     BT,
+    /// B-LT: B-T, then the certificates and revocation data of the signer's and the TSA's
+    /// paths in the DSS.
+    #[value(name = "B-LT")]
+    BLt,
+    /// B-LTA: B-LT, then a document time-stamp over it all.
+    #[value(name = "B-LTA")]
+    BLta,
 }
 
 pub fn sign(args: SignArgs) -> Result<(), String> {
@@ -175,8 +194,19 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
     let tsa_url = match (level, &args.timestamp) {
         (Level::BB, None) => None,
         (Level::BB, Some(_)) => return Err("--timestamp makes a B-T signature, not B-B".into()),
-        (Level::BT, None) => return Err("--level B-T needs --timestamp URL".into()),
-        (Level::BT, Some(url)) => Some(url.clone()),
+        (_, None) => return Err("--level B-T, B-LT and B-LTA need --timestamp URL".into()),
+        (_, Some(url)) => Some(url.clone()),
+    };
+    if matches!(level, Level::BLt | Level::BLta) && args.trust.is_empty() {
+        return Err(
+            "--level B-LT and B-LTA need --trust (the roots of the signer and the TSA)".into(),
+        );
+    }
+    let long_term = LongTerm {
+        archive: level == Level::BLta,
+        trust: args.trust.clone(),
+        ocsp: args.ocsp.clone(),
+        revocation: args.revocation.clone(),
     };
     let time = now();
     let mut options = SignOptions::new(time);
@@ -220,7 +250,17 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
     match tsa_url {
         None => inkseal_pdf::sign::sign_file(&args.input, &args.output, &options, &signer)
             .map_err(|e| e.to_string())?,
-        Some(url) => sign_time_stamped(&args.input, &args.output, &options, &signer, &url)?,
+        Some(url) => {
+            let long_term = matches!(level, Level::BLt | Level::BLta).then_some(&long_term);
+            sign_time_stamped(
+                &args.input,
+                &args.output,
+                &options,
+                &signer,
+                &url,
+                long_term,
+            )?
+        }
     }
     println!(
         "signed {} -> {}",
@@ -231,12 +271,21 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
 }
 
 /// Sign with a signature time-stamp from the TSA at `url` (PAdES B-T), writing atomically.
+/// What B-LT and B-LTA add after the signature time-stamp.
+struct LongTerm {
+    archive: bool,
+    trust: Vec<PathBuf>,
+    ocsp: Option<String>,
+    revocation: Vec<PathBuf>,
+}
+
 fn sign_time_stamped(
     input: &std::path::Path,
     output: &std::path::Path,
     options: &SignOptions,
     signer: &LocalSigner,
     url: &str,
+    long_term: Option<&LongTerm>,
 ) -> Result<(), String> {
     use inkseal_pdf::signer::Signer as _;
     let data = std::fs::read(input).map_err(|e| format!("{}: {e}", input.display()))?;
@@ -261,12 +310,150 @@ fn sign_time_stamped(
     let tail = prepared
         .finish_with_time_stamp(&signature, &token)
         .map_err(|e| e.to_string())?;
-    inkseal_pdf::sign::write_atomically(output, &[&data, &tail]).map_err(|e| e.to_string())
+    let extra = match long_term {
+        None => Vec::new(),
+        Some(lt) => add_long_term(&[data.as_slice(), &tail].concat(), lt, url)?,
+    };
+    inkseal_pdf::sign::write_atomically(output, &[&data, &tail, &extra]).map_err(|e| e.to_string())
+}
+
+/// The DSS revision (and, for B-LTA, the document time-stamp) for the signed `pdf`: every
+/// certificate on the signer's and the TSA's paths to `--trust`, and revocation data for each
+/// link from the `--revocation` files or, where none covers it, from `--ocsp` (which must say
+/// good).
+fn add_long_term(pdf: &[u8], lt: &LongTerm, tsa_url: &str) -> Result<Vec<u8>, String> {
+    use inkseal_pdf::ltv::{
+        ValidationData, add_dss, prepare_document_time_stamp, validation_needs,
+    };
+    let limits = inkseal_pdf::Limits::default();
+    let mut anchors = Vec::new();
+    for t in &lt.trust {
+        let pem = std::fs::read(t).map_err(|e| format!("{}: {e}", t.display()))?;
+        anchors.extend(
+            inkseal_pdf::signer::parse_certificate_chain(&pem)
+                .map_err(|e| format!("{}: {e}", t.display()))?,
+        );
+    }
+    let paths = validation_needs(pdf, &anchors, &limits).map_err(|e| e.to_string())?;
+    let mut data = ValidationData::default();
+    for file in &lt.revocation {
+        let der = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        if inkseal_pki::parse_ocsp_response(&der).is_ok() {
+            data.ocsp_responses.push(der);
+        } else if <x509_cert::crl::CertificateList as der::Decode>::from_der(&der).is_ok() {
+            data.crls.push(der);
+        } else {
+            return Err(format!(
+                "{}: neither a DER OCSP response nor a DER CRL",
+                file.display()
+            ));
+        }
+    }
+    for path in &paths {
+        for cert in &path.certificates {
+            if !data.certificates.contains(cert) {
+                data.certificates.push(cert.clone());
+            }
+        }
+        for (cert, issuer) in path.revocation_pairs() {
+            if covered(&data, cert, issuer) {
+                continue;
+            }
+            let url = lt.ocsp.as_deref().ok_or_else(|| {
+                format!(
+                    "{}: no revocation data for a certificate on its path; give --ocsp URL or \
+                     --revocation FILE",
+                    path.context
+                )
+            })?;
+            data.ocsp_responses.push(fetch_ocsp(url, cert, issuer)?);
+        }
+    }
+    let dss = add_dss(pdf, &data, &limits).map_err(|e| e.to_string())?;
+    if !lt.archive {
+        return Ok(dss);
+    }
+    let with_dss = [pdf, dss.as_slice()].concat();
+    let suite = inkseal_pdf::cms::SignatureAlgorithm::EcdsaP256Sha256;
+    let prepared =
+        prepare_document_time_stamp(&with_dss, suite, None, &limits).map_err(|e| e.to_string())?;
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map_err(|e| format!("random generator: {e}"))?;
+    let request = prepared
+        .time_stamp_request(&nonce)
+        .map_err(|e| e.to_string())?;
+    let reply = fetch_time_stamp(tsa_url, request.to_der().map_err(|e| e.to_string())?)?;
+    let token = inkseal_pdf::tsp::check_reply(&request, &reply)
+        .map_err(|e| format!("document time-stamp from {tsa_url}: {e}"))?;
+    let archive = prepared.finish(&token).map_err(|e| e.to_string())?;
+    Ok([dss, archive].concat())
+}
+
+/// Whether the revocation data already holds an OCSP status for `cert`, or a CRL from its
+/// issuer.
+fn covered(data: &inkseal_pdf::ltv::ValidationData, cert: &[u8], issuer: &[u8]) -> bool {
+    let by_ocsp = data.ocsp_responses.iter().any(|der| {
+        inkseal_pki::parse_ocsp_response(der).is_ok_and(|r| r.status_of(cert, issuer).is_some())
+    });
+    let issuer_name = <x509_cert::Certificate as der::Decode>::from_der(issuer)
+        .map(|c| c.tbs_certificate().subject().clone());
+    let by_crl = data.crls.iter().any(|der| {
+        <x509_cert::crl::CertificateList as der::Decode>::from_der(der).is_ok_and(|crl| {
+            issuer_name
+                .as_ref()
+                .is_ok_and(|n| crl.tbs_cert_list.issuer == *n)
+        })
+    });
+    by_ocsp || by_crl
+}
+
+/// Ask the OCSP responder at `url` about `cert` (issued by `issuer`); it must answer good for
+/// it and echo the nonce.
+fn fetch_ocsp(url: &str, cert: &[u8], issuer: &[u8]) -> Result<Vec<u8>, String> {
+    use inkseal_pki::{CertId, CertIdHash, CertificateStatus};
+    let id =
+        CertId::for_certificate(cert, issuer, CertIdHash::Sha256).map_err(|e| e.to_string())?;
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map_err(|e| format!("random generator: {e}"))?;
+    let request = inkseal_pki::ocsp_request(&[id], Some(&nonce)).map_err(|e| e.to_string())?;
+    let der = post_der(url, "application/ocsp-request", request, 64 * 1024)?;
+    let response =
+        inkseal_pki::parse_ocsp_response(&der).map_err(|e| format!("OCSP from {url}: {e}"))?;
+    if !response
+        .nonce
+        .as_deref()
+        .is_some_and(|n| n.ends_with(&nonce))
+    {
+        return Err(format!(
+            "OCSP from {url}: the response does not carry our nonce"
+        ));
+    }
+    match response.status_of(cert, issuer).map(|s| s.status) {
+        Some(CertificateStatus::Good) => Ok(der),
+        Some(CertificateStatus::Revoked { at_unix, .. }) => Err(format!(
+            "OCSP from {url}: a certificate on the path was revoked at {} (Unix)",
+            at_unix
+        )),
+        _ => Err(format!(
+            "OCSP from {url}: no good status for a certificate on the path"
+        )),
+    }
 }
 
 /// POST an RFC 3161 request (`application/timestamp-query`) and read the reply, at most
 /// [`inkseal_pdf::tsp::MAX_REPLY_BYTES`], within 30 seconds.
 fn fetch_time_stamp(url: &str, request: Vec<u8>) -> Result<Vec<u8>, String> {
+    post_der(
+        url,
+        "application/timestamp-query",
+        request,
+        inkseal_pdf::tsp::MAX_REPLY_BYTES,
+    )
+}
+
+/// POST `body` as `content_type` and read a 200 answer of at most `limit` bytes, within 30
+/// seconds.
+fn post_der(url: &str, content_type: &str, body: Vec<u8>, limit: usize) -> Result<Vec<u8>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -278,29 +465,26 @@ fn fetch_time_stamp(url: &str, request: Vec<u8>) -> Result<Vec<u8>, String> {
             .map_err(|e| format!("HTTP client: {e}"))?;
         let mut response = client
             .post(url)
-            .header("content-type", "application/timestamp-query")
-            .body(request)
+            .header("content-type", content_type)
+            .body(body)
             .send()
             .await
-            .map_err(|e| format!("time-stamp request to {url}: {e}"))?;
+            .map_err(|e| format!("request to {url}: {e}"))?;
         if !response.status().is_success() {
             return Err(format!("{url} answered HTTP {}", response.status()));
         }
-        let mut body = Vec::new();
+        let mut answer = Vec::new();
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| format!("reading the reply from {url}: {e}"))?
         {
-            if body.len() + chunk.len() > inkseal_pdf::tsp::MAX_REPLY_BYTES {
-                return Err(format!(
-                    "the reply from {url} is larger than {} bytes",
-                    inkseal_pdf::tsp::MAX_REPLY_BYTES
-                ));
+            if answer.len() + chunk.len() > limit {
+                return Err(format!("the reply from {url} is larger than {limit} bytes"));
             }
-            body.extend_from_slice(&chunk);
+            answer.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok(answer)
     })
 }
 
@@ -371,6 +555,12 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     "signature_valid": s.signature_valid,
                     "trusted": s.trusted,
                     "chain_checked_at": s.chain_checked_at,
+                    "document_time_stamp": s.document_time_stamp,
+                    "revocation": s.revocation.as_ref().map(|r| serde_json::json!({
+                        "at_unix": r.at_unix,
+                        "ltv": r.ltv,
+                        "missing": r.missing,
+                    })),
                     "time_stamp": s.time_stamp.as_ref().map(|t| serde_json::json!({
                         "time_unix_millis": t.time_unix_millis,
                         "time": human_time(t.time_unix_millis / 1000),

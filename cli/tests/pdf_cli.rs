@@ -236,3 +236,147 @@ fn b_t_signature_with_the_servers_time_stamping_authority() {
     assert!(!none.exists(), "no partial output");
     runtime.block_on(server.shutdown()).expect("shutdown");
 }
+
+/// `inkseal sign --level B-LTA`: the signer's CA answers OCSP through `openssl ocsp` (its
+/// response given with --revocation), the TSA's through the server (--ocsp); the result is
+/// long-term valid for `inkseal verify` and pyHanko sees signature maintenance after the
+/// signature.
+#[test]
+fn b_lta_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let pki = inkseal_tests::validators::openssl_p256_pki(d, "lta");
+    let ca_key = d.join("lta-ca.key");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let server = runtime.block_on(inkseal_tests::start_server(&d.join("server")));
+    let roots = d.join("inkseal-roots.pem");
+    let pem: String = server
+        .service()
+        .root_certificates()
+        .into_iter()
+        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
+        .collect();
+    std::fs::write(&roots, pem).expect("roots");
+
+    // The signer's OCSP response, from OpenSSL as its CA's responder.
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(d)
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let s = |p: &Path| p.display().to_string();
+    let serial = openssl(&["x509", "-in", &s(&pki.signer_pem), "-noout", "-serial"]);
+    let serial = serial.trim_start_matches("serial=");
+    let index = format!("V\t991231235959Z\t\t{serial}\tunknown\t/CN=signer\n");
+    std::fs::write(d.join("index.txt"), index).expect("index");
+    openssl(&[
+        "ocsp",
+        "-issuer",
+        &s(&pki.ca_pem),
+        "-cert",
+        &s(&pki.signer_pem),
+        "-no_nonce",
+        "-reqout",
+        "req.der",
+    ]);
+    openssl(&[
+        "ocsp",
+        "-index",
+        "index.txt",
+        "-CA",
+        &s(&pki.ca_pem),
+        "-rsigner",
+        &s(&pki.ca_pem),
+        "-rkey",
+        &s(&ca_key),
+        "-reqin",
+        "req.der",
+        "-respout",
+        "signer-ocsp.der",
+        "-ndays",
+        "1",
+    ]);
+
+    let out = d.join("b-lta.pdf");
+    let tsa = format!("{}/v1/tsa", server.url());
+    let ocsp = format!("{}/v1/ocsp", server.url());
+    let sign = |extra: &[&str]| {
+        inkseal()
+            .arg("sign")
+            .args([fixture().as_path(), out.as_path()])
+            .args(["--key".as_ref(), pki.signer_key.as_os_str()])
+            .args(["--cert".as_ref(), pki.signer_pem.as_os_str()])
+            .args(extra)
+            .output()
+            .expect("run sign")
+    };
+    // B-LT without anchors, or without a source for the signer's status, is refused.
+    let refused = sign(&["--level", "B-LT", "--timestamp", &tsa]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--trust"));
+    let refused = sign(&[
+        "--level",
+        "B-LT",
+        "--timestamp",
+        &tsa,
+        "--trust",
+        &s(&pki.ca_pem),
+        "--trust",
+        &s(&roots),
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--ocsp"));
+    assert!(!out.exists(), "no partial output");
+
+    let signed = sign(&[
+        "--level",
+        "B-LTA",
+        "--timestamp",
+        &tsa,
+        "--trust",
+        &s(&pki.ca_pem),
+        "--trust",
+        &s(&roots),
+        "--ocsp",
+        &ocsp,
+        "--revocation",
+        &s(&d.join("signer-ocsp.der")),
+    ]);
+    let signed_text = String::from_utf8_lossy(&signed.stderr).to_string();
+    assert!(signed.status.success(), "{signed_text}");
+
+    let verify = inkseal()
+        .arg("verify")
+        .arg(&out)
+        .args(["--trust".as_ref(), pki.ca_pem.as_os_str()])
+        .args(["--trust".as_ref(), roots.as_os_str()])
+        .arg("--json")
+        .output()
+        .expect("verify");
+    let json: serde_json::Value = serde_json::from_slice(&verify.stdout).expect("json");
+    assert_eq!(verify.status.code(), Some(0), "{json:#}");
+    let sig = &json["signatures"][0];
+    assert_eq!(sig["revocation"]["ltv"], true, "{json:#}");
+    assert_eq!(
+        json["signatures"][1]["document_time_stamp"], true,
+        "{json:#}"
+    );
+
+    let ph = inkseal_tests::validators::pyhanko_validate_with_roots(&out, &[&pki.ca_pem, &roots]);
+    assert!(ph.all_valid(), "{}", ph.stdout);
+    assert_eq!(
+        ph.signatures[0].modifications,
+        Some(inkseal_tests::validators::Modifications::LtaUpdates),
+        "{}",
+        ph.stdout
+    );
+    runtime.block_on(server.shutdown()).expect("shutdown");
+}
