@@ -273,3 +273,63 @@ fn a_document_time_stamp_over_other_bytes_is_refused_and_tampering_is_found() {
     let report = verify(&tampered, &options(&pki, LATER)).unwrap();
     assert!(!report.signatures[1].is_ok());
 }
+
+/// The shared e-policy, certified (form filling and signing allowed) by an SM2 signer, signed
+/// again by a P-256 signer, both B-T; then one DSS for both signatures and both TSAs, then a
+/// document time-stamp: every signature stays valid and long-term verifiable.
+#[test]
+fn a_certified_e_policy_with_two_signers_reaches_b_lta() {
+    use inkseal_pdf::sign::{Certification, SignOptions};
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/e-policy-zh.pdf");
+    let input = std::fs::read(fixture).expect("the shared e-policy");
+    let sm2 = pki(SignatureAlgorithm::Sm2Sm3);
+    let p256 = pki(SignatureAlgorithm::EcdsaP256Sha256);
+    let mut insurer = SignOptions::new(SIGNED);
+    insurer.certify = Some(Certification::FormFillingAndSigning);
+    insurer.field_name = Some("Insurer".into());
+    let pdf = ltv_support::sign_b_t_with(&sm2, input, insurer, STAMPED);
+    let mut holder = SignOptions::new(SIGNED + 60);
+    holder.field_name = Some("PolicyHolder".into());
+    let pdf = ltv_support::sign_b_t_with(&p256, pdf, holder, STAMPED + 60);
+
+    let anchors = [sm2.anchors.clone(), p256.anchors.clone()].concat();
+    let paths = validation_needs(&pdf, &anchors, &Limits::default()).unwrap();
+    assert_eq!(paths.len(), 4, "two signatures, two signature time-stamps");
+    let mut data = ValidationData::default();
+    for path in &paths {
+        let owner = if path.certificates.last() == sm2.anchors.first() {
+            &sm2
+        } else {
+            &p256
+        };
+        data.certificates.extend(path.certificates.iter().cloned());
+        for (cert, issuer) in path.revocation_pairs() {
+            let id = CertId::for_certificate(cert, issuer, CertIdHash::Sha1).unwrap();
+            data.ocsp_responses.push(
+                build_ocsp_response(
+                    &*owner.ca_key,
+                    issuer,
+                    &[(id, CertificateStatus::Good)],
+                    FETCHED + 120,
+                    7 * DAY,
+                    None,
+                )
+                .unwrap(),
+            );
+        }
+    }
+    let tail = add_dss(&pdf, &data, &Limits::default()).unwrap();
+    let lta = b_lta(&p256, [pdf, tail].concat(), FETCHED + 180);
+    let mut opts = options(&sm2, LATER);
+    opts.trust_anchors = anchors;
+    let report = verify(&lta, &opts).unwrap();
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.signatures.len(), 3);
+    assert_eq!(report.signatures[0].certification, Some(2));
+    for sig in &report.signatures[..2] {
+        let revocation = sig.revocation.as_ref().expect("judged");
+        assert!(revocation.ltv, "{}: {revocation:?}", sig.field);
+    }
+    assert!(report.signatures[2].document_time_stamp);
+}

@@ -132,8 +132,22 @@ pub fn stamp(pki: &Pki, request: &TimeStampRequest, stamped_at: u64) -> TimeStam
 
 /// Sign the minimal PDF at `signed_at` with a signature time-stamp at `stamped_at`.
 pub fn sign_b_t(pki: &Pki, signed_at: u64, stamped_at: u64) -> Vec<u8> {
-    let input = inkseal_pdf::testing::minimal_pdf();
-    let mut options = SignOptions::new(signed_at);
+    sign_b_t_with(
+        pki,
+        inkseal_pdf::testing::minimal_pdf(),
+        SignOptions::new(signed_at),
+        stamped_at,
+    )
+}
+
+/// `input` signed with `options` (made B-T) by the PKI's signer, stamped at `stamped_at`;
+/// the whole file.
+pub fn sign_b_t_with(
+    pki: &Pki,
+    input: Vec<u8>,
+    mut options: SignOptions,
+    stamped_at: u64,
+) -> Vec<u8> {
     options.time_stamped = true;
     let prepared = prepare(
         &input,
