@@ -350,11 +350,8 @@ fn add_long_term(pdf: &[u8], lt: &LongTerm, tsa_url: &str) -> Result<Vec<u8>, St
         }
     }
     for path in &paths {
-        for cert in &path.certificates {
-            if !data.certificates.contains(cert) {
-                data.certificates.push(cert.clone());
-            }
-        }
+        // add_dss writes each certificate once.
+        data.certificates.extend(path.certificates.iter().cloned());
         for (cert, issuer) in path.revocation_pairs() {
             if covered(&data, cert, issuer) {
                 continue;

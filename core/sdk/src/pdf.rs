@@ -174,11 +174,8 @@ impl CosignClient {
         let mut data = ValidationData::default();
         let mut pairs: Vec<(&[u8], &[u8])> = Vec::new();
         for path in &paths {
-            for cert in &path.certificates {
-                if !data.certificates.contains(cert) {
-                    data.certificates.push(cert.clone());
-                }
-            }
+            // add_dss writes each certificate once.
+            data.certificates.extend(path.certificates.iter().cloned());
             for pair in path.revocation_pairs() {
                 if !pairs.contains(&pair) {
                     pairs.push(pair);

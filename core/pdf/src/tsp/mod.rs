@@ -54,7 +54,10 @@ pub enum TspError {
     /// The input is not the DER structure RFC 3161 defines (or not strict DER).
     #[error("malformed time-stamp data: {0}")]
     Malformed(String),
-    /// A hash algorithm, version or extension this implementation does not handle.
+    /// The request carries extensions; this TSA accepts none (answered unacceptedExtension).
+    #[error("unsupported: request extensions (none is supported)")]
+    UnsupportedExtension,
+    /// A hash algorithm or version this implementation does not handle.
     #[error("unsupported: {0}")]
     Unsupported(String),
     /// The TSA answered with a status other than granted.

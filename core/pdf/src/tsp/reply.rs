@@ -77,9 +77,7 @@ impl FailureInfo {
     /// The failure a TSA reports for a request that failed to parse with `error`.
     pub fn for_request_error(error: &TspError) -> Self {
         match error {
-            TspError::Unsupported(what) if what.contains("extension") => {
-                FailureInfo::UnacceptedExtension
-            }
+            TspError::UnsupportedExtension => FailureInfo::UnacceptedExtension,
             TspError::Unsupported(_) => FailureInfo::BadAlg,
             TspError::PolicyMismatch => FailureInfo::UnacceptedPolicy,
             _ => FailureInfo::BadDataFormat,

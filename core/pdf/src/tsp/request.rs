@@ -70,7 +70,7 @@ impl TimeStampRequest {
 
     /// Parse a DER request (at most [`MAX_REQUEST_BYTES`]): version 1, an SM3 or SHA-256
     /// imprint of the right length (else [`TspError::Unsupported`], which a TSA answers with
-    /// badAlg), no extensions ([`TspError::Unsupported`]: unacceptedExtension).
+    /// badAlg), no extensions ([`TspError::UnsupportedExtension`]: unacceptedExtension).
     pub fn parse(der: &[u8]) -> Result<Self, TspError> {
         if der.len() > MAX_REQUEST_BYTES {
             return Err(TspError::TooLarge {
@@ -87,9 +87,7 @@ impl TimeStampRequest {
         }
         let digest_suite = imprint_suite(&req.message_imprint)?;
         if req.extensions.is_some() {
-            return Err(TspError::Unsupported(
-                "request extensions (none is supported)".into(),
-            ));
+            return Err(TspError::UnsupportedExtension);
         }
         Ok(TimeStampRequest { req, digest_suite })
     }
