@@ -3,7 +3,7 @@
 # wall time and peak memory, on generated 2 MiB (20-page contract), 1, 10 and 100 MiB PDFs.
 # Needs /usr/bin/time (Debian package `time`, installed here when missing and running as root),
 # openssl and qpdf; pyHanko is measured when `pyhanko` is on PATH.
-# Usage: scripts/bench-pdf.sh [--sizes 1,10,100] [--runs 3] [--keep DIR]
+# Usage: scripts/bench-pdf.sh [--sizes 1,10,100] [--runs 3] [--keep DIR] [--time-stamped | --long-term]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

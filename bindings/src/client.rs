@@ -237,22 +237,21 @@ impl InksealClient {
         let head = evidence_head(evidence_head_hex.as_deref())?;
         report(&progress, "signing", 0.2)?;
         let current = prepared.current()?;
-        let tail = self
-            .inner
-            .sign_prepared_pdf(&pin, &current.prepared, head)
-            .await?;
         let input = &current.input;
         let long_term = match current.level {
-            PadesLevel::Basic | PadesLevel::TimeStamped => Vec::new(),
-            level @ (PadesLevel::LongTerm | PadesLevel::LongTermArchive) => {
-                report(&progress, "long-term validation", 0.6)?;
-                let signed = [input.as_slice(), tail.as_slice()].concat();
+            PadesLevel::Basic | PadesLevel::TimeStamped => None,
+            PadesLevel::LongTerm => Some(inkseal_sdk::LongTermLevel::LongTerm),
+            PadesLevel::LongTermArchive => Some(inkseal_sdk::LongTermLevel::Archive),
+        };
+        let tail = match long_term {
+            None => {
                 self.inner
-                    .add_long_term_validation(
-                        current.prepared.key_id(),
-                        &signed,
-                        level == PadesLevel::LongTermArchive,
-                    )
+                    .sign_prepared_pdf(&pin, &current.prepared, head)
+                    .await?
+            }
+            Some(level) => {
+                self.inner
+                    .sign_prepared_pdf_long_term(&pin, &current.prepared, input, head, level)
                     .await?
             }
         };
@@ -260,7 +259,7 @@ impl InksealClient {
         report(&progress, "writing", 0.8)?;
         inkseal_fs::write_atomically(
             std::path::Path::new(&output_path),
-            &[input, &tail, &long_term],
+            &[input, &tail],
             inkseal_fs::Visibility::Default,
         )
         .map_err(|e| InksealError::Storage {
@@ -605,13 +604,7 @@ pub(crate) mod tests {
             .expect("signed");
         assert_eq!(
             *stages.0.lock().expect("lock"),
-            [
-                "reading",
-                "signing",
-                "long-term validation",
-                "writing",
-                "done"
-            ]
+            ["reading", "signing", "writing", "done"]
         );
         let ca_pem = inkseal_pki::der_to_pem("CERTIFICATE", &cert.ca_certificate_der);
         let report = verify_pdf(output.display().to_string(), vec![ca_pem]).expect("report");

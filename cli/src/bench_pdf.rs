@@ -48,6 +48,13 @@ pub struct PdfArgs {
     /// --timestamp-url`).
     #[arg(long)]
     time_stamped: bool,
+    /// PAdES B-LTA with validation data (implies --time-stamped): the signer's certificate
+    /// from a CA made here whose OCSP responder (`openssl ocsp`, on loopback) it names; both
+    /// tools gather OCSP responses for the signer and the TSA into a DSS and add a document
+    /// time-stamp (`inkseal sign --level B-LTA`, `pyhanko addsig --use-pades-lta
+    /// --with-validation-info`).
+    #[arg(long)]
+    long_term: bool,
 }
 
 /// One generated test PDF.
@@ -159,7 +166,14 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
     // --- Setup: key, certificate, test files (each checked once with qpdf). ---
     let key = dir.join("key.pem");
     let cert = dir.join("cert.pem");
-    make_key_and_cert(&key, &cert)?;
+    let time_stamped = args.time_stamped || args.long_term;
+    // B-LTA: a CA and its OCSP responder; the signer's certificate names the responder.
+    let responder = if args.long_term {
+        Some(start_ocsp_responder(&dir, &key, &cert)?)
+    } else {
+        make_key_and_cert(&key, &cert)?;
+        None
+    };
     let mut files = Vec::new();
     let mut plan = vec![(true, CONTRACT_MIB)];
     plan.extend(args.sizes.iter().map(|s| (false, *s)));
@@ -204,7 +218,7 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
     }
 
     // --- The time-stamping authority (B-T): a server on loopback, kept for the whole run. ---
-    let tsa = if args.time_stamped {
+    let tsa = if time_stamped {
         Some(start_tsa(&dir)?)
     } else {
         None
@@ -256,6 +270,16 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
                         if let Some(url) = &tsa_url {
                             a.extend(["--timestamp".into(), url.into()]);
                         }
+                        if let (Some(r), Some(t)) = (&responder, &tsa) {
+                            a.extend([
+                                "--level".into(),
+                                "B-LTA".into(),
+                                "--trust".into(),
+                                r.ca.clone().into(),
+                                "--trust".into(),
+                                t.roots.clone().into(),
+                            ]);
+                        }
                         (inkseal.clone().into(), a)
                     }
                     Tool::PyHanko => {
@@ -269,6 +293,17 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
                         if let Some(url) = &tsa_url {
                             a.extend(["--timestamp-url".into(), url.into()]);
                         }
+                        if let (Some(r), Some(t)) = (&responder, &tsa) {
+                            a.extend([
+                                "--use-pades-lta".into(),
+                                "--with-validation-info".into(),
+                                "--trust-replace".into(),
+                                "--trust".into(),
+                                r.ca.clone().into(),
+                                "--trust".into(),
+                                t.roots.clone().into(),
+                            ]);
+                        }
                         a.extend([
                             "pemder".into(),
                             "--no-pass".into(),
@@ -276,9 +311,11 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
                             key.clone().into(),
                             "--cert".into(),
                             cert.clone().into(),
-                            file.path.clone().into(),
-                            out.clone().into(),
                         ]);
+                        if let Some(r) = &responder {
+                            a.extend(["--chain".into(), r.ca.clone().into()]);
+                        }
+                        a.extend([file.path.clone().into(), out.clone().into()]);
                         (pyhanko.clone().unwrap_or_default().into(), a)
                     }
                     Tool::Sha256sum => ("sha256sum".into(), vec![file.path.clone().into()]),
@@ -292,14 +329,15 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
                 let sample = measure(&program, &cmd_args, &dir)?;
                 results[fi][ti].push(sample);
                 if run == 0 && matches!(tool, Tool::Inkseal | Tool::InksealVisible) {
+                    let anchor = responder.as_ref().map_or(&cert, |r| &r.ca);
                     verify_with_inkseal(
                         &inkseal,
                         &out,
-                        &cert,
+                        anchor,
                         tsa.as_ref().map(|t| t.roots.as_path()),
                     )?;
                     if tsa_url.is_some() {
-                        check_time_stamped(&out)?;
+                        check_time_stamped(&out, responder.is_some())?;
                     }
                 }
             }
@@ -309,6 +347,7 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
     if let Some(tsa) = tsa {
         tsa.stop();
     }
+    drop(responder);
 
     // --- Report. ---
     print_report(
@@ -341,7 +380,13 @@ fn print_report(
         args.runs
     );
     println!("  inkseal: {}", inkseal.display());
-    if args.time_stamped {
+    if args.long_term {
+        println!(
+            "  PAdES B-LTA: both tools time-stamp at an inkseal server's TSA on loopback, fetch \
+             OCSP for the signer (openssl ocsp on loopback) and the TSA (the server), write a \
+             DSS and add a document time-stamp"
+        );
+    } else if args.time_stamped {
         println!(
             "  PAdES B-T: both tools time-stamp at an inkseal server's TSA on loopback \
              (one more HTTP round trip each)"
@@ -535,8 +580,9 @@ fn start_tsa(dir: &Path) -> Result<Tsa, String> {
     })
 }
 
-/// The signature in `signed` carries a valid signature time-stamp.
-fn check_time_stamped(signed: &Path) -> Result<(), String> {
+/// The signature in `signed` carries a valid signature time-stamp and, for B-LTA, a document
+/// time-stamp follows it.
+fn check_time_stamped(signed: &Path, archive: bool) -> Result<(), String> {
     let data = std::fs::read(signed).map_err(|e| format!("{}: {e}", signed.display()))?;
     let report = inkseal_pdf::verify::verify(&data, &inkseal_pdf::verify::VerifyOptions::default())
         .map_err(|e| format!("{}: {e}", signed.display()))?;
@@ -545,12 +591,167 @@ fn check_time_stamped(signed: &Path) -> Result<(), String> {
         .first()
         .and_then(|s| s.time_stamp.as_ref())
     {
-        Some(t) if t.valid => Ok(()),
-        _ => Err(format!(
-            "{}: no valid signature time-stamp",
-            signed.display()
-        )),
+        Some(t) if t.valid => {}
+        _ => {
+            return Err(format!(
+                "{}: no valid signature time-stamp",
+                signed.display()
+            ));
+        }
     }
+    if archive && !report.signatures.iter().any(|s| s.document_time_stamp) {
+        return Err(format!("{}: no document time-stamp", signed.display()));
+    }
+    Ok(())
+}
+
+/// `openssl ocsp` answering for the benchmark's CA on a loopback port, until dropped.
+struct OcspResponder {
+    /// The CA's certificate (PEM), the trust anchor of the signer.
+    ca: PathBuf,
+    child: std::process::Child,
+}
+
+impl Drop for OcspResponder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A P-256 CA, the signer's key and a certificate from it naming an OCSP responder on
+/// loopback, and that responder (`openssl ocsp`, signing with the CA key).
+fn start_ocsp_responder(dir: &Path, key: &Path, cert: &Path) -> Result<OcspResponder, String> {
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("a free port: {e}"))?
+        .port();
+    let ca_key = dir.join("ca-key.pem");
+    let ca = dir.join("ca.pem");
+    let ext = dir.join("signer.ext");
+    let csr = dir.join("signer.csr");
+    let index = dir.join("ocsp-index.txt");
+    std::fs::write(
+        &ext,
+        format!(
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n\
+             authorityInfoAccess=OCSP;URI:http://127.0.0.1:{port}\n"
+        ),
+    )
+    .map_err(|e| format!("{}: {e}", ext.display()))?;
+    let openssl = |args: &[&str], what: &str| {
+        run_checked(Command::new("openssl").current_dir(dir).args(args), what)
+    };
+    for k in [&ca_key, &key.to_path_buf()] {
+        run_checked(
+            Command::new("openssl")
+                .args([
+                    "ecparam",
+                    "-name",
+                    "prime256v1",
+                    "-genkey",
+                    "-noout",
+                    "-out",
+                ])
+                .arg(k),
+            "openssl ecparam",
+        )?;
+    }
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca-key.pem",
+            "-subj",
+            "/CN=bench CA",
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+            "-out",
+            "ca.pem",
+        ],
+        "openssl req (CA)",
+    )?;
+    run_checked(
+        Command::new("openssl")
+            .args(["req", "-new", "-key"])
+            .arg(key)
+            .args(["-subj", "/CN=bench", "-out"])
+            .arg(&csr),
+        "openssl req (signer)",
+    )?;
+    run_checked(
+        Command::new("openssl")
+            .current_dir(dir)
+            .args([
+                "x509",
+                "-req",
+                "-in",
+                "signer.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+            ])
+            .arg("ca-key.pem")
+            .args([
+                "-set_serial",
+                "0x1001",
+                "-days",
+                "2",
+                "-extfile",
+                "signer.ext",
+                "-out",
+            ])
+            .arg(cert),
+        "openssl x509 -req (signer)",
+    )?;
+    // The responder's database: the signer, valid.
+    std::fs::write(&index, "V\t991231235959Z\t\t1001\tunknown\t/CN=bench\n")
+        .map_err(|e| format!("{}: {e}", index.display()))?;
+    let mut child = Command::new("openssl")
+        .current_dir(dir)
+        .args([
+            "ocsp",
+            "-index",
+            "ocsp-index.txt",
+            "-port",
+            &port.to_string(),
+            "-rsigner",
+            "ca.pem",
+            "-rkey",
+            "ca-key.pem",
+            "-CA",
+            "ca.pem",
+            "-nmin",
+            "60",
+            "-ignore_err",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("openssl ocsp: {e}"))?;
+    // Ready when it says so (a probing connection would wedge it); its log is then drained
+    // on a thread of its own.
+    let stderr = child.stderr.take();
+    let responder = OcspResponder { ca, child };
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+        stderr.ok_or("openssl ocsp: no stderr")?,
+    ));
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("waiting for OCSP client connections") => break,
+            Some(Ok(_)) => {}
+            _ => return Err(format!("openssl ocsp did not start on port {port}")),
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    eprintln!("OCSP responder (openssl) at http://127.0.0.1:{port}");
+    Ok(responder)
 }
 
 /// The `pyhanko` on PATH; a pyenv shim is resolved to the real script so the shim's own start-up

@@ -366,21 +366,45 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .ok_or("the backend does not find the signing")?
         .to_owned();
     let evidence_path = format!("/v1/admin/keys/{key}/signings/{idempotency_key}/evidence");
-    let package = backend
-        .json(reqwest::Method::GET, &evidence_path, None)
+    // The package exactly as time-stamped by the server's TSA, and the token beside it.
+    let sealed = backend
+        .json(
+            reqwest::Method::GET,
+            &format!("{evidence_path}.sealed"),
+            None,
+        )
         .await?;
+    let package_text = sealed["package"]
+        .as_str()
+        .ok_or("the sealed evidence has no package")?;
+    let package: serde_json::Value = serde_json::from_str(package_text).map_err(err)?;
+    let token = hex::decode(
+        sealed["time_stamp_token_der_hex"]
+            .as_str()
+            .ok_or("the sealed evidence has no time-stamp")?,
+    )
+    .map_err(err)?;
     let pdf_report = backend
         .call(reqwest::Method::GET, &format!("{evidence_path}.pdf"), None)
         .await?
         .bytes()
         .await
         .map_err(err)?;
-    let json = serde_json::to_vec_pretty(&package).map_err(err)?;
-    std::fs::write(dir.join("evidence.json"), json).map_err(err)?;
+    std::fs::write(dir.join("evidence.json"), package_text).map_err(err)?;
+    std::fs::write(dir.join("evidence.json.tsr"), &token).map_err(err)?;
+    // Every root of the server's CA (SM2, P-256): the time-stamp chains to the P-256 one.
+    let roots: String = server
+        .service()
+        .root_certificates()
+        .into_iter()
+        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
+        .collect();
+    std::fs::write(dir.join("ca-roots.pem"), roots).map_err(err)?;
     std::fs::write(dir.join("evidence-report.pdf"), &pdf_report).map_err(err)?;
     println!(
-        "10. the backend exports the evidence of the signing: {} and {} (document {}…, {} audit entries)",
+        "10. the backend exports the evidence of the signing: {} (time-stamped: {}) and {} (document {}…, {} audit entries)",
         dir.join("evidence.json").display(),
+        dir.join("evidence.json.tsr").display(),
         dir.join("evidence-report.pdf").display(),
         &package["signing"]["document_digest"]
             .as_str()

@@ -69,7 +69,7 @@ pub struct SignArgs {
     #[arg(long)]
     trust: Vec<PathBuf>,
     /// B-LT/B-LTA: an OCSP responder (e.g. `https://host:8440/v1/ocsp`) for every certificate
-    /// no --revocation file covers.
+    /// no --revocation file covers. Without it, each certificate's own (authorityInfoAccess).
     #[arg(long)]
     ocsp: Option<String>,
     /// B-LT/B-LTA: revocation data gathered elsewhere (a DER OCSP response or CRL), repeatable.
@@ -319,8 +319,8 @@ fn sign_time_stamped(
 
 /// The DSS revision (and, for B-LTA, the document time-stamp) for the signed `pdf`: every
 /// certificate on the signer's and the TSA's paths to `--trust`, and revocation data for each
-/// link from the `--revocation` files or, where none covers it, from `--ocsp` (which must say
-/// good).
+/// link from the `--revocation` files or, where none covers it, from `--ocsp` or else the OCSP
+/// responder the certificate names (which must say good).
 fn add_long_term(pdf: &[u8], lt: &LongTerm, tsa_url: &str) -> Result<Vec<u8>, String> {
     use inkseal_pdf::ltv::{
         ValidationData, add_dss, prepare_document_time_stamp, validation_needs,
@@ -356,14 +356,15 @@ fn add_long_term(pdf: &[u8], lt: &LongTerm, tsa_url: &str) -> Result<Vec<u8>, St
             if covered(&data, cert, issuer) {
                 continue;
             }
-            let url = lt.ocsp.as_deref().ok_or_else(|| {
+            let named = inkseal_pki::certificate_ocsp_url(cert).map_err(|e| e.to_string())?;
+            let url = lt.ocsp.clone().or(named).ok_or_else(|| {
                 format!(
-                    "{}: no revocation data for a certificate on its path; give --ocsp URL or \
-                     --revocation FILE",
+                    "{}: no revocation data for a certificate on its path, and it names no OCSP \
+                     responder; give --ocsp URL or --revocation FILE",
                     path.context
                 )
             })?;
-            data.ocsp_responses.push(fetch_ocsp(url, cert, issuer)?);
+            data.ocsp_responses.push(fetch_ocsp(&url, cert, issuer)?);
         }
     }
     let dss = add_dss(pdf, &data, &limits).map_err(|e| e.to_string())?;

@@ -112,6 +112,11 @@ pub struct ServeArgs {
     /// TSA policy; the default lies under IANA's documentation enterprise number 32473).
     #[arg(long, default_value = "1.3.6.1.4.1.32473.3161.1")]
     tsa_policy: String,
+    /// The base URL relying parties reach this server at (e.g. https://sign.bank.example):
+    /// issued certificates name its OCSP responder and CRL under it. Default: the address
+    /// the server listens on.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
     /// Evidence uploads (up to 16 MiB each) read at once.
     #[arg(long, default_value_t = 4)]
     max_concurrent_evidence: usize,
@@ -232,6 +237,12 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
         .tsa_policy
         .parse()
         .map_err(|e| format!("--tsa-policy {:?}: not an OID: {e}", args.tsa_policy))?;
+    if let Some(url) = &args.public_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) || !url.is_ascii() {
+            return Err(format!("--public-url {url:?}: an http(s) URL in ASCII"));
+        }
+        config.public_url = Some(url.clone());
+    }
     apply_rate_limits(&mut config.limits, &args.rate_limits)?;
     config.limits.max_concurrent_evidence = args.max_concurrent_evidence.max(1);
     config.limits.max_connections_per_address = args.max_connections_per_address.max(1);

@@ -48,6 +48,28 @@ fn the_demo_signs_the_contract_and_leaves_evidence() {
     .expect("json");
     assert_eq!(package["evidence"]["passed"], true);
     assert_eq!(package["evidence"]["manifest_verified"], true);
+    // The package's time-stamp, checked by OpenSSL against the server's roots.
+    let ts = std::process::Command::new("openssl")
+        .current_dir(dir.path())
+        .args([
+            "ts",
+            "-verify",
+            "-data",
+            "evidence.json",
+            "-in",
+            "evidence.json.tsr",
+            "-token_in",
+            "-CAfile",
+            "ca-roots.pem",
+        ])
+        .output()
+        .expect("openssl");
+    assert!(
+        ts.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ts.stdout),
+        String::from_utf8_lossy(&ts.stderr)
+    );
     let report = std::fs::read(dir.path().join("evidence-report.pdf")).expect("report");
     assert!(report.starts_with(b"%PDF-"));
 

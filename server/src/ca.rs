@@ -7,8 +7,8 @@
 use crate::store::{IssuedCertificate, Store};
 use crate::vault::{ShareVault, associated_data};
 use inkseal_pki::{
-    CaKey, CertificateStatus, EndEntity, IssuerKey, OcspQuery, OcspResponseStatus, P256CaKey,
-    VerifiedCsr,
+    CaKey, CertificatePurpose, CertificateStatus, EndEntity, IssuerKey, OcspQuery,
+    OcspResponseStatus, P256CaKey, VerifiedCsr,
 };
 
 /// Issues certificates for verified CSRs.
@@ -63,13 +63,34 @@ pub(crate) fn crl_reason(name: Option<&str>) -> Option<inkseal_pki::RevocationRe
 /// A CA whose SM2 key is sealed by the vault and kept in the store's settings, with a P-256
 /// root beside it (sealed the same way) for validators without SM2: P-256 time-stamping and
 /// OCSP certificates chain to it.
+///
+/// OCSP responses are signed by a delegated responder per root (id-kp-OCSPSigning with
+/// id-pkix-ocsp-nocheck, RFC 6960 §4.2.2.2), not by the root itself: long-term validators
+/// (pyHanko's past validation, ETSI EN 319 102-1) would otherwise ask for revocation data
+/// about the root to trust its own response, and the root key signs only certificates and
+/// CRLs. The responder certificates live [`OCSP_RESPONDER_VALIDITY_DAYS`] and are issued again
+/// at start when less than [`SERVICE_CERT_RENEW_DAYS`] remain.
 pub struct EmbeddedCa {
     key: CaKey,
     cert: Vec<u8>,
     p256_key: P256CaKey,
     p256_cert: Vec<u8>,
+    ocsp_sm2: Responder<CaKey>,
+    ocsp_p256: Responder<P256CaKey>,
     validity_days: u32,
+    /// `(OCSP URL, CRL URL)` named in the certificates it issues.
+    revocation_urls: Option<(String, String)>,
 }
+
+/// A delegated OCSP responder: its key and its certificate (DER).
+struct Responder<K> {
+    key: K,
+    cert: Vec<u8>,
+}
+
+/// Validity of a delegated OCSP responder certificate, in days. The certificate carries
+/// ocsp-nocheck (it cannot be revoked), so it is kept short.
+pub const OCSP_RESPONDER_VALIDITY_DAYS: u32 = 90;
 
 const CA_KEY_SETTING: &str = "ca.key.sealed";
 const CA_CERT_SETTING: &str = "ca.cert";
@@ -87,26 +108,85 @@ pub enum Root {
     P256,
 }
 
+/// A kind of key the vault seals in the store's settings (the roots, the TSA units, the OCSP
+/// responders).
+pub(crate) trait SealedKey: IssuerKey + Sized {
+    fn generate() -> Result<Self, String>;
+    fn to_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, String>;
+    fn from_der(der: &[u8]) -> Result<Self, String>;
+}
+
+impl SealedKey for CaKey {
+    fn generate() -> Result<Self, String> {
+        CaKey::try_generate().map_err(|e| e.to_string())
+    }
+    fn to_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+        self.to_pkcs8_der().map_err(|e| e.to_string())
+    }
+    fn from_der(der: &[u8]) -> Result<Self, String> {
+        CaKey::from_pkcs8_der(der).map_err(|e| e.to_string())
+    }
+}
+
+impl SealedKey for P256CaKey {
+    fn generate() -> Result<Self, String> {
+        P256CaKey::try_generate().map_err(|e| e.to_string())
+    }
+    fn to_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+        self.to_pkcs8_der().map_err(|e| e.to_string())
+    }
+    fn from_der(der: &[u8]) -> Result<Self, String> {
+        P256CaKey::from_pkcs8_der(der).map_err(|e| e.to_string())
+    }
+}
+
+/// When a stored certificate is issued again at start (same key).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Renewal<'a> {
+    /// Never (the self-signed roots).
+    Never,
+    /// A service certificate: when it expires within [`SERVICE_CERT_RENEW_DAYS`], or names
+    /// another OCSP responder than `ocsp_url` (the server's public URL changed).
+    Service { ocsp_url: Option<&'a str> },
+}
+
+/// A service certificate with fewer days left than this is issued again at start.
+pub const SERVICE_CERT_RENEW_DAYS: u64 = 30;
+
+impl Renewal<'_> {
+    fn due(&self, cert: &[u8]) -> Result<bool, String> {
+        match self {
+            Renewal::Never => Ok(false),
+            Renewal::Service { ocsp_url } => {
+                let (_, not_after) =
+                    inkseal_pki::certificate_validity(cert).map_err(|e| e.to_string())?;
+                let soon = crate::store::now_ms() / 1000 + SERVICE_CERT_RENEW_DAYS * 86_400;
+                let named = inkseal_pki::certificate_ocsp_url(cert).map_err(|e| e.to_string())?;
+                Ok(not_after < soon || named.as_deref() != *ocsp_url)
+            }
+        }
+    }
+}
+
 /// A key sealed by the vault in the store's settings, created on first use; with its
 /// certificate, also created on first use (both with "insert if absent", so replicas starting
-/// together agree on one).
-pub(crate) fn load_or_create_sealed<K>(
+/// together agree on one) and issued again when `renewal` says so. `names`: the sealing's
+/// associated-data label, the key's setting and the certificate's.
+pub(crate) fn load_or_create_sealed<K: SealedKey>(
     store: &dyn Store,
     vault: &dyn ShareVault,
     names: (&str, &str, &str),
-    generate: impl FnOnce() -> Result<K, String>,
-    to_der: impl Fn(&K) -> Result<zeroize::Zeroizing<Vec<u8>>, String>,
-    from_der: impl Fn(&[u8]) -> Result<K, String>,
-    certify: impl FnOnce(&K) -> Result<Vec<u8>, String>,
+    certify: impl Fn(&K) -> Result<Vec<u8>, String>,
+    renewal: Renewal<'_>,
 ) -> Result<(K, Vec<u8>), String> {
     let (aad_label, key_setting, cert_setting) = names;
     let aad = associated_data(aad_label, &[]);
     let sealed = match store.get_setting(key_setting).map_err(|e| e.to_string())? {
         Some(s) => s,
         None => {
-            let key = generate()?;
+            let key = K::generate()?;
             let sealed = vault
-                .seal(&aad, &to_der(&key)?)
+                .seal(&aad, &key.to_der()?)
                 .map_err(|e| e.to_string())?;
             store
                 .put_setting_if_absent(key_setting, &sealed)
@@ -114,8 +194,8 @@ pub(crate) fn load_or_create_sealed<K>(
         }
     };
     let der = zeroize::Zeroizing::new(vault.open(&aad, &sealed).map_err(|e| e.to_string())?);
-    let key = from_der(&der)?;
-    let cert = match store.get_setting(cert_setting).map_err(|e| e.to_string())? {
+    let key = K::from_der(&der)?;
+    let mut cert = match store.get_setting(cert_setting).map_err(|e| e.to_string())? {
         Some(c) => c,
         None => {
             let cert = certify(&key)?;
@@ -124,28 +204,41 @@ pub(crate) fn load_or_create_sealed<K>(
                 .map_err(|e| e.to_string())?
         }
     };
+    if renewal.due(&cert)? {
+        cert = certify(&key)?;
+        store
+            .put_setting(cert_setting, &cert)
+            .map_err(|e| e.to_string())?;
+        tracing::info!(
+            certificate = cert_setting,
+            "service certificate issued again"
+        );
+    }
     Ok((key, cert))
 }
 
 impl EmbeddedCa {
     /// Load the CA, creating its keys and self-signed certificates on first start.
+    ///
+    /// With `public_url` (where relying parties reach this server), the certificates it issues
+    /// (but the OCSP responders') name its OCSP responder (`{public_url}/v1/ocsp`) and, for
+    /// the SM2 root's, its CRL (`{public_url}/v1/crl`).
     pub fn load_or_create(
         store: &dyn Store,
         vault: &dyn ShareVault,
         validity_days: u32,
+        public_url: Option<&str>,
     ) -> Result<Self, String> {
         let now = crate::store::now_ms() / 1000;
         let (key, cert) = load_or_create_sealed(
             store,
             vault,
             ("inkseal/ca-key/v1", CA_KEY_SETTING, CA_CERT_SETTING),
-            || CaKey::try_generate().map_err(|e| e.to_string()),
-            |k| k.to_pkcs8_der().map_err(|e| e.to_string()),
-            |der| CaKey::from_pkcs8_der(der).map_err(|e| e.to_string()),
-            |k| {
+            |k: &CaKey| {
                 inkseal_pki::self_signed_ca(k, "inkseal embedded CA", ROOT_VALIDITY_DAYS, now)
                     .map_err(|e| e.to_string())
             },
+            Renewal::Never,
         )?;
         let (p256_key, p256_cert) = load_or_create_sealed(
             store,
@@ -155,21 +248,53 @@ impl EmbeddedCa {
                 P256_CA_KEY_SETTING,
                 P256_CA_CERT_SETTING,
             ),
-            || P256CaKey::try_generate().map_err(|e| e.to_string()),
-            |k| k.to_pkcs8_der().map_err(|e| e.to_string()),
-            |der| P256CaKey::from_pkcs8_der(der).map_err(|e| e.to_string()),
-            |k| {
+            |k: &P256CaKey| {
                 inkseal_pki::self_signed_ca(k, "inkseal embedded CA P-256", ROOT_VALIDITY_DAYS, now)
                     .map_err(|e| e.to_string())
             },
+            Renewal::Never,
+        )?;
+        let ocsp_sm2 = load_responder(
+            store,
+            vault,
+            (
+                "inkseal/ocsp-sm2-key/v1",
+                "ocsp.sm2.key.sealed",
+                "ocsp.sm2.cert",
+            ),
+            (&key, &cert, "inkseal OCSP responder SM2"),
+        )?;
+        let ocsp_p256 = load_responder(
+            store,
+            vault,
+            (
+                "inkseal/ocsp-p256-key/v1",
+                "ocsp.p256.key.sealed",
+                "ocsp.p256.cert",
+            ),
+            (&p256_key, &p256_cert, "inkseal OCSP responder P-256"),
         )?;
         Ok(EmbeddedCa {
             key,
             cert,
             p256_key,
             p256_cert,
+            ocsp_sm2,
+            ocsp_p256,
             validity_days,
+            revocation_urls: public_url.map(|u| {
+                let base = u.trim_end_matches('/');
+                (format!("{base}/v1/ocsp"), format!("{base}/v1/crl"))
+            }),
         })
+    }
+
+    /// The delegated OCSP responder certificate (DER) of `root`.
+    pub fn ocsp_responder_certificate(&self, root: Root) -> &[u8] {
+        match root {
+            Root::Sm2 => &self.ocsp_sm2.cert,
+            Root::P256 => &self.ocsp_p256.cert,
+        }
     }
 
     /// A certificate for one of the server's own services (time-stamping, OCSP) from `root`,
@@ -180,17 +305,29 @@ impl EmbeddedCa {
         subject: &EndEntity<'_>,
         validity_days: u32,
     ) -> Result<Vec<u8>, String> {
-        let serial: [u8; 16] = random_serial()?;
         let (key, cert) = self.issuer(root);
-        inkseal_pki::issue_end_entity(
-            key,
-            cert,
-            subject,
-            &serial,
-            validity_days,
-            crate::store::now_ms() / 1000,
-        )
-        .map_err(|e| e.to_string())
+        let subject = EndEntity {
+            revocation: match subject.purpose {
+                CertificatePurpose::OcspSigning => None,
+                _ => self.revocation_pointers(root),
+            },
+            ..subject.clone()
+        };
+        issue_service(key, cert, &subject, validity_days)
+    }
+
+    /// What certificates from `root` name as their revocation sources.
+    pub(crate) fn revocation_pointers(
+        &self,
+        root: Root,
+    ) -> Option<inkseal_pki::RevocationPointers<'_>> {
+        self.revocation_urls
+            .as_ref()
+            .map(|(ocsp, crl)| inkseal_pki::RevocationPointers {
+                ocsp_url: ocsp,
+                // The CRL is the SM2 root's.
+                crl_url: (root == Root::Sm2).then_some(crl.as_str()),
+            })
     }
 
     /// The key and certificate of `root`.
@@ -210,6 +347,56 @@ impl EmbeddedCa {
     }
 }
 
+fn issue_service(
+    root_key: &dyn IssuerKey,
+    root_cert: &[u8],
+    subject: &EndEntity<'_>,
+    validity_days: u32,
+) -> Result<Vec<u8>, String> {
+    let serial: [u8; 16] = random_serial()?;
+    inkseal_pki::issue_end_entity(
+        root_key,
+        root_cert,
+        subject,
+        &serial,
+        validity_days,
+        crate::store::now_ms() / 1000,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Load (or create) a delegated OCSP responder of the root `(root_key, root_cert)`, issuing
+/// its certificate again when it is about to expire.
+fn load_responder<K: SealedKey>(
+    store: &dyn Store,
+    vault: &dyn ShareVault,
+    names: (&str, &str, &str),
+    issuer: (&dyn IssuerKey, &[u8], &str),
+) -> Result<Responder<K>, String> {
+    let (root_key, root_cert, common_name) = issuer;
+    let certify = |k: &K| {
+        issue_service(
+            root_key,
+            root_cert,
+            &EndEntity {
+                subject_public_key_info: k.subject_public_key_info().map_err(|e| e.to_string())?,
+                common_name,
+                purpose: CertificatePurpose::OcspSigning,
+                revocation: None,
+            },
+            OCSP_RESPONDER_VALIDITY_DAYS,
+        )
+    };
+    let (key, cert) = load_or_create_sealed(
+        store,
+        vault,
+        names,
+        certify,
+        Renewal::Service { ocsp_url: None },
+    )?;
+    Ok(Responder { key, cert })
+}
+
 fn random_serial() -> Result<[u8; 16], String> {
     let mut serial = [0u8; 16];
     getrandom::fill(&mut serial).map_err(|e| e.to_string())?;
@@ -219,10 +406,11 @@ fn random_serial() -> Result<[u8; 16], String> {
 impl CertificateAuthority for EmbeddedCa {
     fn issue(&self, csr: &VerifiedCsr) -> Result<Vec<u8>, String> {
         let serial = random_serial()?;
-        inkseal_pki::issue_certificate(
+        inkseal_pki::issue_end_entity(
             &self.key,
             &self.cert,
-            csr,
+            &csr.end_entity(self.revocation_pointers(Root::Sm2))
+                .map_err(|e| e.to_string())?,
             &serial,
             self.validity_days,
             crate::store::now_ms() / 1000,
@@ -238,9 +426,9 @@ impl CertificateAuthority for EmbeddedCa {
         vec![&self.cert, &self.p256_cert]
     }
 
-    /// The root that issued every certificate asked about signs the answer (responderID by
-    /// key); a request about another issuer, or about both roots' certificates at once, is
-    /// `unauthorized`.
+    /// The delegated responder of the root that issued every certificate asked about signs
+    /// the answer (responderID by key, its certificate embedded); a request about another
+    /// issuer, or about both roots' certificates at once, is `unauthorized`.
     fn ocsp(
         &self,
         query: &OcspQuery,
@@ -258,7 +446,10 @@ impl CertificateAuthority for EmbeddedCa {
             .find(|r| issued_by(self.root(*r)));
         let response = match root {
             Some(root) => {
-                let (key, cert) = self.issuer(root);
+                let (key, cert): (&dyn IssuerKey, &[u8]) = match root {
+                    Root::Sm2 => (&self.ocsp_sm2.key, &self.ocsp_sm2.cert),
+                    Root::P256 => (&self.ocsp_p256.key, &self.ocsp_p256.cert),
+                };
                 inkseal_pki::build_ocsp_response(
                     key,
                     cert,

@@ -97,6 +97,23 @@ pub struct EvidencePackage {
     pub audit_entries_verified: bool,
 }
 
+/// An evidence package with a time-stamp over its exact bytes: what a dispute needs to show
+/// the package existed, unchanged, at the time-stamp's time.
+#[derive(Clone, Debug, Serialize)]
+pub struct SealedEvidencePackage {
+    /// The [`EvidencePackage`] as JSON text: the bytes the time-stamp covers are exactly its
+    /// UTF-8 encoding.
+    pub package: String,
+    /// SHA-256 of `package`, hex: the time-stamp's message imprint.
+    pub package_sha256: String,
+    /// An RFC 3161 `TimeStampToken` (DER, hex) from the server's P-256 TSA unit over
+    /// `package_sha256`: `openssl ts -verify -data package.json -in token.der -token_in
+    /// -CAfile roots.pem` checks it.
+    pub time_stamp_token_der_hex: String,
+    /// The token's time (unix ms).
+    pub time_stamped_at_ms: u64,
+}
+
 /// "YYYY-MM-DD HH:MM:SS UTC".
 fn utc(ms: u64) -> String {
     let d = Date::from_unix_ms(ms, 0);
@@ -182,6 +199,33 @@ impl Liveness<'_> {
         })
     }
 
+    /// [`Liveness::evidence_package`] as JSON text with a time-stamp from the server's TSA over
+    /// its bytes (`NotFound` when the server runs no TSA).
+    pub fn sealed_evidence_package(
+        &self,
+        key_id: &str,
+        idempotency_key: &str,
+    ) -> Result<SealedEvidencePackage, ServiceError> {
+        use inkseal_pdf::cms::SignatureAlgorithm;
+        let tsa = self.ctx.tsa.as_ref().ok_or_else(|| {
+            ServiceError::NotFound("this server runs no time-stamping authority".into())
+        })?;
+        let package = serde_json::to_string(&self.evidence_package(key_id, idempotency_key)?)
+            .map_err(|e| ServiceError::Internal(format!("evidence package: {e}")))?;
+        let suite = SignatureAlgorithm::EcdsaP256Sha256;
+        let digest = suite.digest(&[package.as_bytes()]);
+        let nonce: [u8; 16] = crate::service::random_bytes()?;
+        let request = inkseal_pdf::tsp::TimeStampRequest::new(suite, &digest, Some(&nonce), None)
+            .map_err(|e| ServiceError::Internal(format!("time-stamp request: {e}")))?;
+        let token = own_time_stamp(tsa, self.ctx.store.as_ref(), &request)?;
+        Ok(SealedEvidencePackage {
+            package_sha256: hex::encode(&digest),
+            time_stamp_token_der_hex: hex::encode(token.to_der()),
+            time_stamped_at_ms: token.gen_time_unix_millis(),
+            package,
+        })
+    }
+
     /// The human-readable PDF report of [`Liveness::evidence_package`], with a document
     /// time-stamp from the server's TSA (P-256, SHA-256 imprint: any PDF validator can check
     /// it) when the server runs one, so the report itself is dated and sealed.
@@ -221,14 +265,25 @@ fn time_stamp_document(
     let request = prepared
         .time_stamp_request(&nonce)
         .map_err(|e| internal("request", &e))?;
+    let token = own_time_stamp(tsa, store, &request)?;
+    let tail = prepared.finish(&token).map_err(|e| internal("embed", &e))?;
+    Ok([pdf, tail].concat())
+}
+
+/// A token for `request` from the server's own TSA, checked like any client checks one.
+fn own_time_stamp(
+    tsa: &crate::tsa::TimeStampAuthority,
+    store: &dyn crate::store::Store,
+    request: &inkseal_pdf::tsp::TimeStampRequest,
+) -> Result<inkseal_pdf::tsp::TimeStampToken, ServiceError> {
+    let internal = |what: &str, e: &dyn std::fmt::Display| {
+        ServiceError::Internal(format!("time-stamp: {what}: {e}"))
+    };
     let der = request.to_der().map_err(|e| internal("request", &e))?;
     let reply = tsa
         .respond(store, &der)
         .map_err(|e| internal("reply", &e))?;
-    let token =
-        inkseal_pdf::tsp::check_reply(&request, &reply.der).map_err(|e| internal("token", &e))?;
-    let tail = prepared.finish(&token).map_err(|e| internal("embed", &e))?;
-    Ok([pdf, tail].concat())
+    inkseal_pdf::tsp::check_reply(request, &reply.der).map_err(|e| internal("token", &e))
 }
 
 fn signing_section(sig: crate::store::SignatureSummary) -> SigningSection {

@@ -101,6 +101,11 @@ pub struct ServerConfig {
     pub insecure: Insecure,
     /// The policy OID of the time-stamping authority's tokens.
     pub tsa_policy: const_oid::ObjectIdentifier,
+    /// The base URL relying parties reach this server at (`https://sign.bank.example`):
+    /// certificates the embedded CA issues name its OCSP responder and CRL under it. `None`:
+    /// [`start`] uses the address it listens on (right for a demo on loopback, not behind a
+    /// proxy: say so with `--public-url`).
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -116,6 +121,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("limits", &self.limits)
             .field("insecure", &self.insecure)
             .field("tsa_policy", &self.tsa_policy)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -136,6 +142,7 @@ impl ServerConfig {
             housekeeping_interval: Duration::from_secs(10),
             insecure: Insecure::default(),
             tsa_policy: tsa::DEFAULT_POLICY,
+            public_url: None,
         }
     }
 
@@ -271,6 +278,7 @@ pub fn build_service(config: &ServerConfig) -> Result<(CosignService, Vec<String
         store.as_ref(),
         vault.as_ref(),
         config.policy.certificate_validity_days,
+        config.public_url.as_deref(),
     )
     .map_err(StartError::Ca)?;
     let tsa = tsa::TimeStampAuthority::load_or_create(
@@ -423,12 +431,36 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             config.listen
         )));
     }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Io(e.to_string()))?;
+    let mut config = config;
+    let mut public_url_warning = None;
+    if config.public_url.is_none() {
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let url = format!("{scheme}://{addr}");
+        if !addr.ip().is_loopback() {
+            public_url_warning = Some(format!(
+                "certificates will name revocation services at {url}; give --public-url with \
+                 the address relying parties use"
+            ));
+        }
+        config.public_url = Some(url);
+    }
     let (service, mut warnings) = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || build_service(&config))
             .await
             .map_err(|e| StartError::Io(e.to_string()))??
     };
+    warnings.extend(public_url_warning);
     if config.tls.is_none() && !config.listen.ip().is_loopback() {
         warnings.push(format!(
             "INSECURE: plain HTTP on {}: PINs cross the network unencrypted",
@@ -445,12 +477,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     for w in &warnings {
         tracing::warn!("{w}");
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| StartError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| StartError::Io(e.to_string()))?;
     let limiter = Arc::new(limits::RateLimiter::new(config.limits.clone()));
     let app = http::router(http::App::new(service.clone(), limiter));
     let listener = net::serve(

@@ -13,7 +13,7 @@
 //! algorithms (badAlg), request extensions (unacceptedExtension) and malformed requests
 //! (badDataFormat). Every refusal is a well-formed rejection reply, never an HTTP error.
 
-use crate::ca::{EmbeddedCa, Root, load_or_create_sealed};
+use crate::ca::{EmbeddedCa, Renewal, Root, SealedKey, load_or_create_sealed};
 use crate::store::Store;
 use crate::vault::ShareVault;
 use const_oid::ObjectIdentifier;
@@ -59,54 +59,54 @@ impl TimeStampAuthority {
         ca: &EmbeddedCa,
         policy: ObjectIdentifier,
     ) -> Result<Self, String> {
-        let certify = |root: Root, spki: spki::SubjectPublicKeyInfoOwned, cn: &str| {
-            ca.issue_service_certificate(
-                root,
-                &EndEntity {
-                    subject_public_key_info: spki,
-                    common_name: cn,
-                    purpose: CertificatePurpose::TimeStamping,
-                },
-                TSA_CERT_VALIDITY_DAYS,
-            )
-        };
-        let (sm2_key, sm2_cert) = load_or_create_sealed(
+        fn unit<K: SealedKey>(
+            store: &dyn Store,
+            vault: &dyn ShareVault,
+            ca: &EmbeddedCa,
+            root: Root,
+            names: (&str, &str, &str),
+            common_name: &str,
+        ) -> Result<(K, Vec<u8>), String> {
+            let certify = |k: &K| {
+                ca.issue_service_certificate(
+                    root,
+                    &EndEntity {
+                        subject_public_key_info: k
+                            .subject_public_key_info()
+                            .map_err(|e| e.to_string())?,
+                        common_name,
+                        purpose: CertificatePurpose::TimeStamping,
+                        revocation: None,
+                    },
+                    TSA_CERT_VALIDITY_DAYS,
+                )
+            };
+            let ocsp_url = ca.revocation_pointers(root).map(|p| p.ocsp_url);
+            load_or_create_sealed(store, vault, names, certify, Renewal::Service { ocsp_url })
+        }
+        let (sm2_key, sm2_cert) = unit::<CaKey>(
             store,
             vault,
+            ca,
+            Root::Sm2,
             (
                 "inkseal/tsa-sm2-key/v1",
                 "tsa.sm2.key.sealed",
                 "tsa.sm2.cert",
             ),
-            || CaKey::try_generate().map_err(|e| e.to_string()),
-            |k| k.to_pkcs8_der().map_err(|e| e.to_string()),
-            |der| CaKey::from_pkcs8_der(der).map_err(|e| e.to_string()),
-            |k| {
-                certify(
-                    Root::Sm2,
-                    k.subject_public_key_info().map_err(|e| e.to_string())?,
-                    "inkseal time-stamping authority SM2",
-                )
-            },
+            "inkseal time-stamping authority SM2",
         )?;
-        let (p256_key, p256_cert) = load_or_create_sealed(
+        let (p256_key, p256_cert) = unit::<P256CaKey>(
             store,
             vault,
+            ca,
+            Root::P256,
             (
                 "inkseal/tsa-p256-key/v1",
                 "tsa.p256.key.sealed",
                 "tsa.p256.cert",
             ),
-            || P256CaKey::try_generate().map_err(|e| e.to_string()),
-            |k| k.to_pkcs8_der().map_err(|e| e.to_string()),
-            |der| P256CaKey::from_pkcs8_der(der).map_err(|e| e.to_string()),
-            |k| {
-                certify(
-                    Root::P256,
-                    k.subject_public_key_info().map_err(|e| e.to_string())?,
-                    "inkseal time-stamping authority P-256",
-                )
-            },
+            "inkseal time-stamping authority P-256",
         )?;
         Ok(TimeStampAuthority {
             sm2: Unit {

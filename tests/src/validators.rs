@@ -388,8 +388,20 @@ pub fn pyhanko_validate(pdf: &Path, trust_root_pem: &Path) -> PyhankoReport {
 /// [`pyhanko_validate`] trusting every root in `trust_roots_pem` (e.g. the signer's root and
 /// the time-stamping authority's).
 pub fn pyhanko_validate_with_roots(pdf: &Path, trust_roots_pem: &[&Path]) -> PyhankoReport {
+    pyhanko_validate_args(pdf, trust_roots_pem, &[])
+}
+
+/// [`pyhanko_validate_with_roots`] where revocation services the certificates name cannot
+/// be reached (`--soft-revocation-check`: a failed fetch does not count; revocation data in
+/// the file is [`pyhanko_lta_validate`]'s to judge).
+pub fn pyhanko_validate_offline(pdf: &Path, trust_roots_pem: &[&Path]) -> PyhankoReport {
+    pyhanko_validate_args(pdf, trust_roots_pem, &["--soft-revocation-check"])
+}
+
+fn pyhanko_validate_args(pdf: &Path, trust_roots_pem: &[&Path], args: &[&str]) -> PyhankoReport {
     let mut cmd = Command::new("pyhanko");
     cmd.args(["sign", "validate", "--pretty-print", "--trust-replace"]);
+    cmd.args(args);
     for root in trust_roots_pem {
         cmd.arg("--trust").arg(root);
     }
@@ -401,6 +413,80 @@ pub fn pyhanko_validate_with_roots(pdf: &Path, trust_roots_pem: &[&Path]) -> Pyh
         stdout,
         stderr: text(&out.stderr),
     }
+}
+
+/// One signature as pyHanko's long-term validation (ETSI EN 319 102-1 §5.6.3, offline) judged
+/// it (`tests/validators/pyhanko_lta.py`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PyhankoAdes {
+    /// The signature field.
+    pub field: String,
+    /// PASSED, INDETERMINATE or FAILED.
+    pub indication: String,
+    /// The AdES sub-indication, e.g. `NO_POE`, when not passed.
+    pub subindication: Option<String>,
+    /// Passed: indication PASSED and pyHanko's bottom line valid (the bottom line alone can
+    /// say valid beside INDETERMINATE/NO_POE).
+    pub valid: bool,
+    /// Why not, when not.
+    pub failure: Option<String>,
+    /// The time of the oldest document time-stamp after the signature, if one was used
+    /// ([`AdesProcess::LongTerm`]).
+    pub oldest_evidence_record: Option<String>,
+}
+
+/// Which ETSI EN 319 102-1 validation process pyHanko runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdesProcess {
+    /// §5.6.3, long-term availability and integrity (PAdES B-LTA: document time-stamps as
+    /// proof of existence, past validation).
+    LongTerm,
+    /// §5.5, signatures with time, with the DSS's revocation data (what B-LT proves now).
+    WithTime,
+}
+
+/// PAdES validation of every signature in `pdf` by pyHanko's library, offline (revocation
+/// data from the file only, and required for every certificate that declares where its
+/// status lives), trusting `trust_roots_pem`, at `at` (ISO 8601; now when `None`).
+/// Returns the judgements and pyHanko's log.
+pub fn pyhanko_ades_validate(
+    pdf: &Path,
+    trust_roots_pem: &[&Path],
+    at: Option<&str>,
+    process: AdesProcess,
+) -> (Vec<PyhankoAdes>, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("validators/pyhanko_lta.py");
+    let mut cmd = Command::new("python3");
+    cmd.arg(script).arg(pdf);
+    if let Some(at) = at {
+        cmd.args(["--at", at]);
+    }
+    if process == AdesProcess::WithTime {
+        cmd.arg("--with-time");
+    }
+    cmd.args(trust_roots_pem);
+    let out = run(&mut cmd, "python3 with the pip package pyhanko-cli");
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "pyhanko_lta.py failed:\n{stderr}");
+    let field = |v: &Value, k: &str| v[k].as_str().map(str::to_owned);
+    let judged = stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("pyhanko_lta.py printed {l:?}: {e}"));
+            PyhankoAdes {
+                field: field(&v, "field").unwrap_or_default(),
+                indication: field(&v, "indication").unwrap_or_default(),
+                subindication: field(&v, "subindication"),
+                valid: v["bottom_line"].as_bool().unwrap_or(false)
+                    && v["indication"].as_str() == Some("PASSED"),
+                failure: field(&v, "failure"),
+                oldest_evidence_record: field(&v, "oldest_evidence_record"),
+            }
+        })
+        .collect();
+    (judged, stderr)
 }
 
 /// Splits the report at its "Field N: NAME" headers (each framed by lines of '=').

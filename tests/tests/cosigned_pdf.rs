@@ -211,16 +211,24 @@ async fn a_cosigned_sm2_signature_reaches_b_lta_with_the_servers_tsa_and_respond
     let now = inkseal_tests::now_unix();
     let mut options = SignOptions::new(now);
     options.time_stamped = true;
+    let prepared = client.prepare_pdf(&key, &input, &options).expect("prepare");
     let tail = client
-        .sign_pdf(&key, &pin, &input, &options)
-        .await
-        .expect("B-T");
-    let signed = [input.as_slice(), tail.as_slice()].concat();
-    let long_term = client
-        .add_long_term_validation(&key, &signed, true)
+        .sign_prepared_pdf_long_term(
+            &pin,
+            &prepared,
+            &input,
+            None,
+            inkseal_sdk::LongTermLevel::Archive,
+        )
         .await
         .expect("B-LTA");
-    let data = [signed.as_slice(), long_term.as_slice()].concat();
+    let data = [input.as_slice(), tail.as_slice()].concat();
+    // The signed revision alone (B-T), for the B-LT gathered again after the revocation.
+    let signed = {
+        let report = verify(&data, &VerifyOptions::default()).expect("verify");
+        let range = report.signatures[0].byte_range.expect("byte range");
+        data[..range[2] + range[3]].to_vec()
+    };
     let out = dir.path().join("b-lta.pdf");
     std::fs::write(&out, &data).expect("write");
 

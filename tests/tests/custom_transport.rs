@@ -17,6 +17,8 @@ use inkseal_tests::{Backend, start_server};
 /// app's own stack would be; `fail_first` requests are reported unreachable first.
 struct PlainHttp {
     sent: AtomicUsize,
+    /// The method and path of every request, in order.
+    log: std::sync::Mutex<Vec<String>>,
     fail_first: usize,
     broken: bool,
     /// Drop the device-signature headers (a badly written transport).
@@ -27,6 +29,7 @@ impl PlainHttp {
     fn new(fail_first: usize, broken: bool) -> Arc<Self> {
         Arc::new(PlainHttp {
             sent: AtomicUsize::new(0),
+            log: Default::default(),
             fail_first,
             broken,
             drop_signature: false,
@@ -45,6 +48,10 @@ impl Transport for PlainHttp {
         }
         let rest = request.url.strip_prefix("http://").expect("http URL");
         let (host, path) = rest.split_at(rest.find('/').expect("path"));
+        self.log
+            .lock()
+            .expect("log")
+            .push(format!("{} {path}", request.method));
         let io = |e: std::io::Error| TransportError::Unreachable(e.to_string());
         let mut stream = TcpStream::connect(host).map_err(io)?;
         stream.set_read_timeout(Some(request.timeout)).map_err(io)?;
@@ -127,6 +134,7 @@ async fn every_request_goes_through_the_apps_transport() {
     // A transport that drops the signature headers gets nowhere, and costs no PIN attempt.
     let careless = Arc::new(PlainHttp {
         sent: AtomicUsize::new(0),
+        log: Default::default(),
         fail_first: 0,
         broken: false,
         drop_signature: true,
@@ -163,5 +171,99 @@ async fn unreachable_is_retried_and_failed_is_not() {
         "{err}"
     );
     assert_eq!(broken.sent.load(Ordering::SeqCst), 1, "not retried");
+    server.shutdown().await.expect("shutdown");
+}
+
+/// A co-signed PAdES B-LTA costs the co-signature and two more round trips: the signature
+/// time-stamp with every OCSP response, then the document time-stamp.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cosigned_b_lta_takes_two_round_trips_after_the_co_signature() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let http = PlainHttp::new(0, false);
+    let c = client(&server.url(), &dir.path().join("device"), http.clone());
+    let pin = Pin::new("314159");
+    let backend = Backend::new(&server);
+    let key = inkseal_tests::enroll(&backend, &c, "lta-user", &pin)
+        .await
+        .key_id;
+    let (_, ca) = c
+        .request_certificate(&key, &pin, None)
+        .await
+        .expect("certificate");
+    let input = std::fs::read(inkseal_tests::fixture("e-policy-zh.pdf")).expect("fixture");
+    let mut options = inkseal_pdf::sign::SignOptions::new(inkseal_tests::now_unix());
+    options.time_stamped = true;
+    let prepared = c.prepare_pdf(&key, &input, &options).expect("prepare");
+    http.log.lock().expect("log").clear();
+    let tail = c
+        .sign_prepared_pdf_long_term(
+            &pin,
+            &prepared,
+            &input,
+            None,
+            inkseal_sdk::LongTermLevel::Archive,
+        )
+        .await
+        .expect("B-LTA");
+    assert_eq!(
+        *http.log.lock().expect("log"),
+        [
+            format!("POST /v1/keys/{key}/sign"),
+            "POST /v1/revocation".to_owned(),
+            "POST /v1/tsa".to_owned(),
+        ]
+    );
+    let signed = [input.as_slice(), tail.as_slice()].concat();
+    let report = inkseal_pdf::verify::verify(
+        &signed,
+        &inkseal_pdf::verify::VerifyOptions {
+            trust_anchors: vec![ca],
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    assert!(
+        report.signatures[0]
+            .revocation
+            .as_ref()
+            .is_some_and(|r| r.ltv)
+    );
+    assert!(report.signatures[1].document_time_stamp);
+
+    // A signature prepared without a time-stamp cannot go long-term, and costs nothing.
+    let plain = c
+        .prepare_pdf(
+            &key,
+            &input,
+            &inkseal_pdf::sign::SignOptions::new(inkseal_tests::now_unix()),
+        )
+        .expect("prepare");
+    http.log.lock().expect("log").clear();
+    let err = c
+        .sign_prepared_pdf_long_term(
+            &pin,
+            &plain,
+            &input,
+            None,
+            inkseal_sdk::LongTermLevel::LongTerm,
+        )
+        .await
+        .expect_err("no time-stamp");
+    assert!(matches!(err, SdkError::InvalidInput(_)), "{err}");
+    // Nor can a prepared signature go onto another document.
+    let err = c
+        .sign_prepared_pdf_long_term(
+            &pin,
+            &prepared,
+            &input[..input.len() - 1],
+            None,
+            inkseal_sdk::LongTermLevel::LongTerm,
+        )
+        .await
+        .expect_err("another document");
+    assert!(matches!(err, SdkError::InvalidInput(_)), "{err}");
+    assert!(http.log.lock().expect("log").is_empty());
     server.shutdown().await.expect("shutdown");
 }

@@ -247,6 +247,64 @@ async fn signing_needs_fresh_liveness_bound_to_the_document_and_signs_it_once() 
     ] {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
+    // The sealed package: its exact bytes under a time-stamp that OpenSSL accepts.
+    let (status, sealed) = backend.get(&format!("{base}/evidence.sealed")).await;
+    assert_eq!(status, 200, "{sealed}");
+    let text = sealed["package"].as_str().expect("package text");
+    let inner: serde_json::Value = serde_json::from_str(text).expect("package JSON");
+    assert_eq!(inner["format"], "inkseal-evidence-package/v1");
+    assert_eq!(inner["signing"], package["signing"]);
+    use sha2::Digest;
+    assert_eq!(
+        sealed["package_sha256"].as_str(),
+        Some(hex::encode(sha2::Sha256::digest(text.as_bytes())).as_str())
+    );
+    let sealed_dir = dir.path().join("sealed");
+    std::fs::create_dir_all(&sealed_dir).expect("dir");
+    std::fs::write(sealed_dir.join("package.json"), text).expect("write");
+    std::fs::write(
+        sealed_dir.join("token.der"),
+        hex::decode(sealed["time_stamp_token_der_hex"].as_str().expect("token")).expect("hex"),
+    )
+    .expect("write");
+    let roots: String = server
+        .service()
+        .root_certificates()
+        .into_iter()
+        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
+        .collect();
+    std::fs::write(sealed_dir.join("roots.pem"), roots).expect("write");
+    let verify_with_openssl = |data: &str| {
+        std::process::Command::new("openssl")
+            .current_dir(&sealed_dir)
+            .args([
+                "ts",
+                "-verify",
+                "-data",
+                data,
+                "-in",
+                "token.der",
+                "-token_in",
+                "-CAfile",
+                "roots.pem",
+            ])
+            .output()
+            .expect("openssl")
+    };
+    let out = verify_with_openssl("package.json");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        sealed_dir.join("changed.json"),
+        text.replace("true", "false"),
+    )
+    .expect("write");
+    assert!(!verify_with_openssl("changed.json").status.success());
+
     let pdf = backend
         .http
         .get(format!("{}{base}/evidence.pdf", server.url()))

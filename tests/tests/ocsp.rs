@@ -22,6 +22,67 @@ async fn ask(server: &RunningServer, body: Vec<u8>, content_type: &str) -> (u16,
     .await
 }
 
+/// The response's signer: not `root` itself but a certificate embedded in the response that
+/// `root` issued for OCSP signing alone (id-kp-OCSPSigning, id-pkix-ocsp-nocheck).
+fn delegated_responder(parsed: &inkseal_pki::ParsedOcspResponse, root: &[u8]) -> Vec<u8> {
+    use der::Decode;
+    use x509_cert::ext::pkix::ExtendedKeyUsage;
+    assert!(
+        !parsed.responder_is(root),
+        "the root signs no OCSP response"
+    );
+    let responder = parsed
+        .certificates
+        .iter()
+        .find(|c| parsed.responder_is(c))
+        .expect("the responder's certificate is embedded")
+        .clone();
+    inkseal_pdf::cms::verify_chain(&responder, &[], &[root.to_vec()], None)
+        .expect("the root issued the responder's certificate");
+    let cert = x509_cert::Certificate::from_der(&responder).expect("certificate");
+    let (_, eku) = cert
+        .tbs_certificate()
+        .get_extension::<ExtendedKeyUsage>()
+        .expect("extensions")
+        .expect("extended key usage");
+    assert_eq!(eku.0, [const_oid::db::rfc5280::ID_KP_OCSP_SIGNING]);
+    let nocheck = cert
+        .tbs_certificate()
+        .extensions()
+        .into_iter()
+        .flatten()
+        .any(|e| e.extn_id == const_oid::db::rfc6960::ID_PKIX_OCSP_NOCHECK);
+    assert!(nocheck, "ocsp-nocheck");
+    responder
+}
+
+/// The OCSP URL (authorityInfoAccess) and CRL URL (cRLDistributionPoints) a certificate names.
+fn revocation_pointers(cert_der: &[u8]) -> (Option<String>, Option<String>) {
+    use der::Decode;
+    use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+    use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints};
+    let cert = x509_cert::Certificate::from_der(cert_der).expect("certificate");
+    let tbs = cert.tbs_certificate();
+    let uri = |n: &GeneralName| match n {
+        GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+        _ => None,
+    };
+    let ocsp = tbs
+        .get_extension::<AuthorityInfoAccessSyntax>()
+        .expect("aia")
+        .and_then(|(_, aia)| aia.0.first().and_then(|a| uri(&a.access_location)));
+    let crl = tbs
+        .get_extension::<CrlDistributionPoints>()
+        .expect("crldp")
+        .and_then(
+            |(_, dps)| match dps.0.first()?.distribution_point.as_ref()? {
+                DistributionPointName::FullName(names) => names.first().and_then(uri),
+                _ => None,
+            },
+        );
+    (ocsp, crl)
+}
+
 async fn status_of(server: &RunningServer, id: &CertId) -> CertificateStatus {
     let nonce = [0x42; 16];
     let (status, der) = ask(
@@ -33,14 +94,14 @@ async fn status_of(server: &RunningServer, id: &CertId) -> CertificateStatus {
     assert_eq!(status, 200);
     let parsed = parse_ocsp_response(&der).expect("successful response");
     assert!(parsed.nonce.as_deref().is_some_and(|n| n.ends_with(&nonce)));
-    // Signed by the SM2 root, named by its key.
+    // Signed by the SM2 root's delegated responder, named by its key.
     let root = server.service().ca_certificate().to_vec();
-    assert!(parsed.responder_is(&root));
+    let responder = delegated_responder(&parsed, &root);
     let (tbs, _, signature) = parsed.signed_data();
-    let key = inkseal_pki::certificate_public_key(&root).expect("root key");
+    let key = inkseal_pki::certificate_public_key(&responder).expect("responder key");
     let sig = inkseal_pki::signature_from_der(signature).expect("signature");
     inkseal_cosign::verify_digest(&key, &inkseal_cosign::message_digest(&key, tbs), &sig)
-        .expect("the response is signed by the SM2 root");
+        .expect("the response is signed by the SM2 root's responder");
     assert_eq!(parsed.responses.len(), 1);
     parsed.responses[0].status
 }
@@ -59,6 +120,15 @@ async fn good_then_revoked_then_unknown() {
         .request_certificate(&key, &pin, None)
         .await
         .expect("certificate");
+    // The certificate says where its status lives: this server's responder and CRL.
+    let pointers = revocation_pointers(&cert);
+    assert_eq!(
+        pointers,
+        (
+            Some(format!("{}/v1/ocsp", server.url())),
+            Some(format!("{}/v1/crl", server.url()))
+        )
+    );
     let id = CertId::for_certificate(&cert, &root, CertIdHash::Sha1).expect("id");
     assert_eq!(status_of(&server, &id).await, CertificateStatus::Good);
     let id256 = CertId::for_certificate(&cert, &root, CertIdHash::Sha256).expect("id");
@@ -212,13 +282,78 @@ async fn the_json_route_answers_like_ocsp_and_refuses_strangers() {
     let responses = body["ocsp_responses_der_hex"].as_array().expect("array");
     assert_eq!(responses.len(), 2);
     let roots = server.service().root_certificates();
+    // The P-256 TSA names the responder only: the CRL is the SM2 root's.
+    assert_eq!(
+        revocation_pointers(tsa[1]),
+        (Some(format!("{}/v1/ocsp", server.url())), None)
+    );
     for (i, response) in responses.iter().enumerate() {
         let der = hex::decode(response.as_str().expect("hex")).expect("hex");
         let parsed = parse_ocsp_response(&der).expect("successful");
-        assert!(parsed.responder_is(roots[i]), "each from its own root");
+        delegated_responder(&parsed, roots[i]);
         let single = parsed.status_of(tsa[i], roots[i]).expect("status");
         assert_eq!(single.status, CertificateStatus::Good);
     }
+    // With a time-stamp request inside: the reply, the OCSP responses asked for, then one for
+    // the TSA unit that signed the token; a time-stamp alone needs no certificate named.
+    use inkseal_pdf::cms::SignatureAlgorithm;
+    use inkseal_pdf::tsp::{TimeStampRequest, check_reply};
+    for (suite, named) in [
+        (SignatureAlgorithm::Sm2Sm3, vec![hex::encode(tsa[1])]),
+        (SignatureAlgorithm::EcdsaP256Sha256, vec![]),
+    ] {
+        let request =
+            TimeStampRequest::new(suite, &suite.digest(&[b"signature"]), Some(&[7; 16]), None)
+                .expect("request");
+        let (status, body) = post(serde_json::json!({
+            "certificates_der_hex": named,
+            "time_stamp_request_der_hex": hex::encode(request.to_der().expect("der")),
+        }))
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let reply =
+            hex::decode(body["time_stamp_reply_der_hex"].as_str().expect("reply")).expect("hex");
+        let token = check_reply(&request, &reply).expect("granted");
+        let unit = token.tsa_certificate();
+        let responses = body["ocsp_responses_der_hex"].as_array().expect("array");
+        assert_eq!(responses.len(), named.len() + 1, "{body}");
+        let last =
+            hex::decode(responses.last().and_then(|r| r.as_str()).expect("hex")).expect("hex");
+        let root = roots[usize::from(suite == SignatureAlgorithm::EcdsaP256Sha256)];
+        let parsed = parse_ocsp_response(&last).expect("successful");
+        assert_eq!(
+            parsed
+                .status_of(unit, root)
+                .expect("about the TSA unit")
+                .status,
+            CertificateStatus::Good
+        );
+    }
+    // A refused time-stamp request: the rejection, and no response for any TSA unit.
+    let (status, body) = post(serde_json::json!({
+        "certificates_der_hex": [hex::encode(tsa[0])],
+        "time_stamp_request_der_hex": "3000",
+    }))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["ocsp_responses_der_hex"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let reply =
+        hex::decode(body["time_stamp_reply_der_hex"].as_str().expect("reply")).expect("hex");
+    let request = TimeStampRequest::new(
+        SignatureAlgorithm::Sm2Sm3,
+        &SignatureAlgorithm::Sm2Sm3.digest(&[b"x"]),
+        None,
+        None,
+    )
+    .expect("request");
+    assert!(matches!(
+        check_reply(&request, &reply),
+        Err(inkseal_pdf::tsp::TspError::Refused { .. })
+    ));
+
     // A certificate of another CA, a root itself, garbage, too many, none.
     let pki = inkseal_tests::sm2_pki(dir.path(), "other");
     let read = |p: &std::path::Path| {
@@ -238,6 +373,61 @@ async fn the_json_route_answers_like_ocsp_and_refuses_strangers() {
         let (status, answer) = post(body.clone()).await;
         assert_eq!(status, 400, "{body} -> {answer}");
         assert_eq!(answer["code"], "bad_request", "{answer}");
+    }
+    server.shutdown().await.expect("shutdown");
+}
+
+/// The public URL named in certificates follows the configuration: a restart with another
+/// `public_url` issues the TSA units' certificates again (same keys) naming the new responder;
+/// the roots and the responders' certificates stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_certificates_follow_the_public_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = |url: &str| {
+        let mut config = inkseal_tests::loopback_config(&dir.path().join("server"));
+        config.public_url = Some(url.to_owned());
+        inkseal_server::start(config)
+    };
+    let snapshot = |server: &RunningServer| {
+        let tsa = server.service().tsa().expect("TSA").certificates();
+        (
+            tsa.map(<[u8]>::to_vec),
+            server
+                .service()
+                .root_certificates()
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let server = start("https://a.example").await.expect("start");
+    let (tsa_a, roots_a) = snapshot(&server);
+    for cert in &tsa_a {
+        assert_eq!(
+            revocation_pointers(cert).0.as_deref(),
+            Some("https://a.example/v1/ocsp")
+        );
+    }
+    server.shutdown().await.expect("shutdown");
+
+    let server = start("https://b.example/").await.expect("restart");
+    let (tsa_b, roots_b) = snapshot(&server);
+    assert_eq!(roots_a, roots_b, "the roots stay");
+    for (a, b) in tsa_a.iter().zip(&tsa_b) {
+        assert_ne!(a, b, "issued again");
+        assert_eq!(
+            revocation_pointers(b).0.as_deref(),
+            Some("https://b.example/v1/ocsp")
+        );
+        let spki = |der: &[u8]| {
+            use der::Decode;
+            x509_cert::Certificate::from_der(der)
+                .expect("certificate")
+                .tbs_certificate()
+                .subject_public_key_info()
+                .clone()
+        };
+        assert_eq!(spki(a), spki(b), "the same key");
     }
     server.shutdown().await.expect("shutdown");
 }

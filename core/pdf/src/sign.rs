@@ -702,6 +702,12 @@ impl PreparedSignature {
         self.byte_range
     }
 
+    /// Whether an input of `input_len` bytes is as long as the one this signature was
+    /// prepared from (a cheap guard against appending the signature to another document).
+    pub fn prepared_for_length(&self, input_len: usize) -> bool {
+        input_len + self.tail.len() == self.byte_range[2] + self.byte_range[3]
+    }
+
     /// Whether it was prepared for a signature time-stamp ([`SignOptions::time_stamped`]).
     pub fn time_stamped(&self) -> bool {
         self.time_stamped

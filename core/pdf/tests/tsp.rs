@@ -35,6 +35,7 @@ fn tsa<K: IssuerKey>(root_key: &impl IssuerKey, key: K, purpose: CertificatePurp
             subject_public_key_info: key.subject_public_key_info().unwrap(),
             common_name: "inkseal test TSA",
             purpose,
+            revocation: None,
         },
         &[0x21; 16],
         365,

@@ -12,14 +12,17 @@ use crate::{name, time};
 use const_oid::AssociatedOid;
 use const_oid::db::rfc5280::{ID_KP_OCSP_SIGNING, ID_KP_TIME_STAMPING};
 use const_oid::db::rfc6960::ID_PKIX_OCSP_NOCHECK;
+use der::asn1::Ia5String;
 use der::asn1::OctetString;
 use der::{Encode, Sequence};
 use sm3::{Digest, Sm3};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::Version;
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectKeyIdentifier,
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
+    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
 use x509_cert::ext::{Extension, Extensions};
 use x509_cert::name::Name;
@@ -120,15 +123,26 @@ pub fn issue_certificate(
     issue_end_entity(
         ca_key,
         ca_cert_der,
-        &EndEntity {
-            subject_public_key_info: sm2_spki(&csr.public_key)?,
-            common_name: &csr.common_name,
-            purpose: CertificatePurpose::DocumentSigning,
-        },
+        &csr.end_entity(None)?,
         serial,
         validity_days,
         now_unix,
     )
+}
+
+impl VerifiedCsr {
+    /// The document-signing end entity this CSR asks for, with `revocation` pointers.
+    pub fn end_entity<'a>(
+        &'a self,
+        revocation: Option<RevocationPointers<'a>>,
+    ) -> Result<EndEntity<'a>, PkiError> {
+        Ok(EndEntity {
+            subject_public_key_info: sm2_spki(&self.public_key)?,
+            common_name: &self.common_name,
+            purpose: CertificatePurpose::DocumentSigning,
+            revocation,
+        })
+    }
 }
 
 /// The subject of an end-entity certificate: its key, name and purpose.
@@ -140,6 +154,75 @@ pub struct EndEntity<'a> {
     pub common_name: &'a str,
     /// What the certificate allows.
     pub purpose: CertificatePurpose,
+    /// Where relying parties find its revocation status (not for an
+    /// [`CertificatePurpose::OcspSigning`] certificate, which carries ocsp-nocheck).
+    pub revocation: Option<RevocationPointers<'a>>,
+}
+
+/// Where the CA publishes revocation status: written into the certificates it issues as
+/// authorityInfoAccess (id-ad-ocsp) and cRLDistributionPoints, so that validators (and
+/// long-term validators deciding what revocation data a signature needs, such as pyHanko's
+/// and Adobe's) know that status exists and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevocationPointers<'a> {
+    /// The OCSP responder's URL (RFC 6960 appendix A, HTTP POST or GET).
+    pub ocsp_url: &'a str,
+    /// The URL of the issuer's CRL (DER, `application/pkix-crl`), if it publishes one.
+    pub crl_url: Option<&'a str>,
+}
+
+/// The OCSP responder URL a certificate names (its authorityInfoAccess id-ad-ocsp entry, the
+/// first one with a URI), if any.
+pub fn certificate_ocsp_url(cert_der: &[u8]) -> Result<Option<String>, PkiError> {
+    let cert = ParsedCertificate::parse(cert_der)?;
+    let aia = cert
+        .certificate
+        .tbs_certificate()
+        .get_extension::<AuthorityInfoAccessSyntax>()
+        .map_err(malformed("authorityInfoAccess"))?;
+    Ok(aia.and_then(|(_, aia)| {
+        aia.0.into_iter().find_map(|a| match a.access_location {
+            GeneralName::UniformResourceIdentifier(u) if a.access_method == ID_AD_OCSP => {
+                Some(u.to_string())
+            }
+            _ => None,
+        })
+    }))
+}
+
+const ID_AD_OCSP: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+
+fn uri(url: &str) -> Result<GeneralName, PkiError> {
+    if url.is_empty() || !url.is_ascii() || url.len() > 512 {
+        return Err(PkiError::InvalidInput(format!(
+            "revocation URL {url:?}: 1 to 512 ASCII characters"
+        )));
+    }
+    Ok(GeneralName::UniformResourceIdentifier(
+        Ia5String::new(url).map_err(encoding("URL"))?,
+    ))
+}
+
+fn revocation_extensions(pointers: &RevocationPointers<'_>) -> Result<Vec<Extension>, PkiError> {
+    let mut out = vec![extension(
+        &AuthorityInfoAccessSyntax(vec![AccessDescription {
+            access_method: ID_AD_OCSP,
+            access_location: uri(pointers.ocsp_url)?,
+        }]),
+        false,
+    )?];
+    if let Some(crl_url) = pointers.crl_url {
+        out.push(extension(
+            &CrlDistributionPoints(vec![DistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(vec![uri(crl_url)?])),
+                reasons: None,
+                crl_issuer: None,
+            }]),
+            false,
+        )?);
+    }
+    Ok(out)
 }
 
 /// An end-entity v3 certificate (DER) for `subject`, issued by the CA certificate
@@ -185,6 +268,16 @@ pub fn issue_end_entity(
             false,
         )?,
     ];
+    match (subject.purpose, &subject.revocation) {
+        (CertificatePurpose::OcspSigning, Some(_)) => {
+            return Err(PkiError::InvalidInput(
+                "an OCSP responder certificate carries ocsp-nocheck, not revocation pointers"
+                    .into(),
+            ));
+        }
+        (_, Some(pointers)) => extensions.extend(revocation_extensions(pointers)?),
+        (_, None) => {}
+    }
     match subject.purpose {
         CertificatePurpose::DocumentSigning => {}
         CertificatePurpose::TimeStamping => extensions.push(extension(

@@ -46,7 +46,10 @@ pub use attestation::{
     ANDROID_KEY_ATTESTATION_OID, AndroidKeyAttestation, MAX_ATTESTATION_CHAIN_CERTIFICATES,
     SecurityLevel, key_description_der, verify_android_key_attestation,
 };
-pub use ca::{CertificatePurpose, EndEntity, issue_certificate, issue_end_entity, self_signed_ca};
+pub use ca::{
+    CertificatePurpose, EndEntity, RevocationPointers, certificate_ocsp_url, issue_certificate,
+    issue_end_entity, self_signed_ca,
+};
 pub use crl::{
     MAX_CRL_BYTES, ParsedCrl, RevocationReason, RevokedCertificate, build_crl, certificate_serial,
     parse_crl,
@@ -64,7 +67,7 @@ pub use ocsp::{
     parse_ocsp_response,
 };
 pub use pem::{der_to_pem, pem_to_der};
-pub use time::NOT_BEFORE_BACKDATE_SECS;
+pub use time::{NOT_BEFORE_BACKDATE_SECS, certificate_validity};
 pub use verify::{
     MAX_CERTIFICATE_BYTES, certificate_public_key, check_issued_for, verify_certificate_signature,
 };

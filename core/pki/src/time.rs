@@ -50,6 +50,14 @@ pub(crate) fn bounds(validity: &Validity) -> (u64, u64) {
     )
 }
 
+/// `(notBefore, notAfter)` of a DER certificate, in Unix seconds.
+pub fn certificate_validity(cert_der: &[u8]) -> Result<(u64, u64), PkiError> {
+    use der::Decode;
+    let cert = x509_cert::Certificate::from_der(cert_der)
+        .map_err(|e| PkiError::Malformed(format!("certificate: {e}")))?;
+    Ok(bounds(cert.tbs_certificate().validity()))
+}
+
 /// Check `now_unix` lies within the validity period (both ends inclusive).
 pub(crate) fn check_within(validity: &Validity, now_unix: u64) -> Result<(), PkiError> {
     let (not_before, not_after) = bounds(validity);

@@ -6,8 +6,8 @@ mod common;
 use common::{DAY, NOW, openssl, openssl_available, test_ca};
 use der::Decode;
 use inkseal_pki::{
-    CertificatePurpose, EndEntity, IssuerKey, P256CaKey, PkiError, der_to_pem, issue_end_entity,
-    self_signed_ca,
+    CertificatePurpose, EndEntity, IssuerKey, P256CaKey, PkiError, RevocationPointers, der_to_pem,
+    issue_end_entity, self_signed_ca,
 };
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages};
@@ -35,6 +35,7 @@ fn issue(
             subject_public_key_info: subject.subject_public_key_info()?,
             common_name: "inkseal TSA",
             purpose,
+            revocation: None,
         },
         &[0x42; 16],
         365,
@@ -245,4 +246,84 @@ fn openssl_verifies_the_p256_time_stamping_chain() {
         !out.status.success(),
         "openssl accepted a signing certificate as a TSA"
     );
+}
+
+#[test]
+fn revocation_pointers_name_the_ocsp_responder_and_the_crl() {
+    use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+    use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints};
+    let (ca_key, ca_cert) = p256_root();
+    let subject = P256CaKey::try_generate().expect("key");
+    let entity = |purpose, crl_url| EndEntity {
+        subject_public_key_info: subject.subject_public_key_info().expect("spki"),
+        common_name: "inkseal signer",
+        purpose,
+        revocation: Some(RevocationPointers {
+            ocsp_url: "https://sign.bank.example/v1/ocsp",
+            crl_url,
+        }),
+    };
+    let issue_for =
+        |e: &EndEntity<'_>| issue_end_entity(&ca_key, &ca_cert, e, &[0x43; 16], 365, NOW);
+    let der = issue_for(&entity(
+        CertificatePurpose::DocumentSigning,
+        Some("https://sign.bank.example/v1/crl"),
+    ))
+    .expect("certificate");
+    let cert = Certificate::from_der(&der).expect("decodes");
+    let (critical, aia) = cert
+        .tbs_certificate()
+        .get_extension::<AuthorityInfoAccessSyntax>()
+        .expect("aia decodes")
+        .expect("aia present");
+    assert!(!critical);
+    assert_eq!(aia.0.len(), 1);
+    assert_eq!(aia.0[0].access_method.to_string(), "1.3.6.1.5.5.7.48.1");
+    assert!(matches!(
+        &aia.0[0].access_location,
+        GeneralName::UniformResourceIdentifier(u) if u.as_str() == "https://sign.bank.example/v1/ocsp"
+    ));
+    let (_, dps) = cert
+        .tbs_certificate()
+        .get_extension::<CrlDistributionPoints>()
+        .expect("crldp decodes")
+        .expect("crldp present");
+    assert!(matches!(
+        &dps.0[0].distribution_point,
+        Some(DistributionPointName::FullName(names)) if matches!(
+            &names[0],
+            GeneralName::UniformResourceIdentifier(u) if u.as_str() == "https://sign.bank.example/v1/crl"
+        )
+    ));
+    if openssl_available() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.pem");
+        std::fs::write(&path, der_to_pem("CERTIFICATE", &der)).expect("write");
+        let out = openssl(dir.path(), &["x509", "-noout", "-ocsp_uri", "-in", "c.pem"]);
+        assert_eq!(
+            common::text(&out).trim(),
+            "https://sign.bank.example/v1/ocsp"
+        );
+    }
+
+    // Without a CRL: the OCSP pointer alone.
+    let der = issue_for(&entity(CertificatePurpose::TimeStamping, None)).expect("certificate");
+    let cert = Certificate::from_der(&der).expect("decodes");
+    assert!(
+        cert.tbs_certificate()
+            .get_extension::<CrlDistributionPoints>()
+            .expect("decodes")
+            .is_none()
+    );
+    // A responder certificate carries ocsp-nocheck instead; a URL that is not ASCII is refused.
+    assert!(matches!(
+        issue_for(&entity(CertificatePurpose::OcspSigning, None)),
+        Err(PkiError::InvalidInput(_))
+    ));
+    let mut bad = entity(CertificatePurpose::DocumentSigning, None);
+    bad.revocation = Some(RevocationPointers {
+        ocsp_url: "https://签名.example/ocsp",
+        crl_url: None,
+    });
+    assert!(matches!(issue_for(&bad), Err(PkiError::InvalidInput(_))));
 }

@@ -28,6 +28,7 @@ fn p256_pki(serial: u8) -> P256Pki {
             subject_public_key_info: subject.subject_public_key_info().expect("spki"),
             common_name: "OCSP test leaf",
             purpose: CertificatePurpose::DocumentSigning,
+            revocation: None,
         },
         &[serial; 16],
         365,

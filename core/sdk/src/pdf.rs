@@ -9,8 +9,10 @@
 //!
 //! With [`SignOptions::time_stamped`] the signature also gets a signature time-stamp from the
 //! server's time-stamping authority (PAdES B-T): one more round trip, after the co-signature.
-//! [`CosignClient::add_long_term_validation`] then adds the DSS with the server's OCSP
-//! responses (B-LT, one round trip) and a document time-stamp (B-LTA, one more).
+//! [`CosignClient::sign_prepared_pdf_long_term`] goes on to B-LT (the time-stamp and every
+//! OCSP response in that same one round trip, then the DSS) or B-LTA (one more, for the
+//! document time-stamp): at most two round trips after the co-signature.
+//! [`CosignClient::add_long_term_validation`] brings an already signed PDF to B-LT or B-LTA.
 
 use crate::{CosignClient, Pin, SdkError};
 use inkseal_cosign::api::{MessageKind, SignedMessage};
@@ -85,15 +87,7 @@ impl CosignClient {
         prepared: &PreparedPdf,
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Vec<u8>, SdkError> {
-        let message = SignedMessage::new(
-            MessageKind::CmsSignedAttributes,
-            prepared.prepared.to_be_signed().to_vec(),
-        )
-        .map_err(|e| SdkError::BadDocument(e.to_string()))?;
-        let signature = self
-            .sign_signed_message(&prepared.key_id, pin, message, evidence_head)
-            .await?;
-        let signature = inkseal_pki::signature_to_der(&signature);
+        let signature = self.co_sign_prepared(pin, prepared, evidence_head).await?;
         let finished = if prepared.prepared.time_stamped() {
             let token = self.time_stamp(&prepared.prepared, &signature).await?;
             prepared
@@ -104,6 +98,24 @@ impl CosignClient {
             prepared.prepared.clone().finish(&signature)
         };
         finished.map_err(|e| SdkError::BadDocument(e.to_string()))
+    }
+
+    /// The co-signature (DER) over the prepared signed attributes: one round trip.
+    async fn co_sign_prepared(
+        &self,
+        pin: &Pin,
+        prepared: &PreparedPdf,
+        evidence_head: Option<[u8; 32]>,
+    ) -> Result<Vec<u8>, SdkError> {
+        let message = SignedMessage::new(
+            MessageKind::CmsSignedAttributes,
+            prepared.prepared.to_be_signed().to_vec(),
+        )
+        .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        let signature = self
+            .sign_signed_message(&prepared.key_id, pin, message, evidence_head)
+            .await?;
+        Ok(inkseal_pki::signature_to_der(&signature))
     }
 
     /// A signature time-stamp over `signature` from the server's time-stamping authority
@@ -132,10 +144,7 @@ impl CosignClient {
         let reply = self
             .send_bytes("/v1/tsa", "application/timestamp-query", body)
             .await?;
-        check_reply(request, &reply).map_err(|e| match e {
-            TspError::Refused { .. } => SdkError::Refused(format!("time-stamping authority: {e}")),
-            other => SdkError::ServerMisbehaved(format!("time-stamp: {other}")),
-        })
+        check_time_stamp_reply(request, &reply)
     }
 
     /// Prepare and co-sign in one call, for keys whose policy needs no evidence; returns the
@@ -152,7 +161,110 @@ impl CosignClient {
     }
 }
 
+/// The level a co-signed signature is brought to after the co-signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongTermLevel {
+    /// PAdES B-LT: a DSS with the certificates and OCSP responses of every path.
+    LongTerm,
+    /// PAdES B-LTA: B-LT and a document time-stamp over it all.
+    Archive,
+}
+
+/// Certificates, with their issuers, whose revocation status a DSS must carry.
+#[derive(Default)]
+struct Needs {
+    /// Every certificate of every path (each once; add_dss also de-duplicates).
+    certificates: Vec<Vec<u8>>,
+    /// The certificates to ask OCSP responses for, each once.
+    revocation: Vec<Vec<u8>>,
+}
+
+impl Needs {
+    fn of(paths: &[inkseal_pdf::ltv::CertificatePath]) -> Self {
+        let mut needs = Needs::default();
+        for path in paths {
+            needs.certificates.extend(path.certificates.iter().cloned());
+            for (cert, _) in path.revocation_pairs() {
+                needs.add_revocation(cert);
+            }
+        }
+        needs
+    }
+
+    fn add_revocation(&mut self, cert: &[u8]) {
+        if !self.revocation.iter().any(|c| c == cert) {
+            self.revocation.push(cert.to_vec());
+        }
+    }
+}
+
 impl CosignClient {
+    /// Co-sign a prepared, time-stamped signature and bring it to B-LT or B-LTA with the
+    /// server's TSA and OCSP responder: the co-signature, then one round trip
+    /// (`/v1/revocation` with the time-stamp request inside) for the signature time-stamp and
+    /// the OCSP responses of every path (earlier signatures', this signer's and the TSA's),
+    /// then for B-LTA one more for the document time-stamp. Returns the bytes to append to
+    /// `input`, the document the signature was prepared from.
+    pub async fn sign_prepared_pdf_long_term(
+        &self,
+        pin: &Pin,
+        prepared: &PreparedPdf,
+        input: &[u8],
+        evidence_head: Option<[u8; 32]>,
+        level: LongTermLevel,
+    ) -> Result<Vec<u8>, SdkError> {
+        if !prepared.prepared.time_stamped() {
+            return Err(SdkError::InvalidInput(
+                "long-term validation needs a time-stamped signature (SignOptions::time_stamped)"
+                    .into(),
+            ));
+        }
+        if !prepared.prepared.prepared_for_length(input.len()) {
+            return Err(SdkError::InvalidInput(
+                "the input is not the document this signature was prepared from".into(),
+            ));
+        }
+        let limits = inkseal_pdf::Limits::default();
+        let ca = self.key_ca(&prepared.key_id)?;
+        let anchors = std::slice::from_ref(&ca);
+        let certificate = self
+            .certificate(&prepared.key_id)?
+            .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
+        // Before any round trip: the earlier signatures' paths must lead to the key's CA.
+        let mut needs = Needs::of(
+            &validation_needs(input, anchors, &limits)
+                .map_err(|e| SdkError::BadDocument(e.to_string()))?,
+        );
+        needs.add_revocation(&certificate);
+
+        let signature = self.co_sign_prepared(pin, prepared, evidence_head).await?;
+        let nonce: [u8; 16] = crate::client::random_bytes()?;
+        let request = prepared
+            .prepared
+            .time_stamp_request(&signature, &nonce)
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let (token, ocsp_responses) = self
+            .fetch_time_stamp_with_revocation_data(&needs.revocation, &request)
+            .await?;
+        let tail = prepared
+            .prepared
+            .clone()
+            .finish_with_time_stamp(&signature, &token)
+            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        let signed = [input, tail.as_slice()].concat();
+        let after = Needs::of(
+            &validation_needs(&signed, anchors, &limits)
+                .map_err(|e| SdkError::BadDocument(e.to_string()))?,
+        );
+        let data = ValidationData {
+            certificates: after.certificates,
+            ocsp_responses,
+            crls: Vec::new(),
+        };
+        let long_term = self.finish_long_term(&signed, &data, level).await?;
+        Ok([tail, long_term].concat())
+    }
+
     /// Make a signed PDF long-term verifiable (PAdES B-LT, and B-LTA when `archive`): the
     /// server's OCSP responses for every certificate on the signatures' and time-stamps' paths
     /// to the key's CA (one round trip, `/v1/revocation`), written with the certificates into
@@ -166,32 +278,48 @@ impl CosignClient {
         archive: bool,
     ) -> Result<Vec<u8>, SdkError> {
         let limits = inkseal_pdf::Limits::default();
-        let ca = self.stored(key_id)?.ca_certificate.clone().ok_or_else(|| {
-            SdkError::InvalidInput("the key has no certificate on this device yet".into())
-        })?;
-        let paths = validation_needs(signed_pdf, std::slice::from_ref(&ca), &limits)
-            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
-        let mut data = ValidationData::default();
-        let mut pairs: Vec<(&[u8], &[u8])> = Vec::new();
-        for path in &paths {
-            // add_dss writes each certificate once.
-            data.certificates.extend(path.certificates.iter().cloned());
-            for pair in path.revocation_pairs() {
-                if !pairs.contains(&pair) {
-                    pairs.push(pair);
-                }
-            }
-        }
-        if pairs.is_empty() {
+        let ca = self.key_ca(key_id)?;
+        let needs = Needs::of(
+            &validation_needs(signed_pdf, std::slice::from_ref(&ca), &limits)
+                .map_err(|e| SdkError::BadDocument(e.to_string()))?,
+        );
+        if needs.revocation.is_empty() {
             return Err(SdkError::BadDocument(
                 "the document has no signature to gather long-term data for".into(),
             ));
         }
-        let certificates: Vec<&[u8]> = pairs.iter().map(|(cert, _)| *cert).collect();
-        data.ocsp_responses = self.fetch_revocation_data(&certificates).await?;
-        let dss = add_dss(signed_pdf, &data, &limits)
-            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
-        if !archive {
+        let data = ValidationData {
+            ocsp_responses: self.fetch_revocation_data(&needs.revocation).await?,
+            certificates: needs.certificates,
+            crls: Vec::new(),
+        };
+        let level = if archive {
+            LongTermLevel::Archive
+        } else {
+            LongTermLevel::LongTerm
+        };
+        self.finish_long_term(signed_pdf, &data, level).await
+    }
+
+    /// The certificate (DER) of the CA that issued the key's certificate.
+    fn key_ca(&self, key_id: &str) -> Result<Vec<u8>, SdkError> {
+        self.stored(key_id)?.ca_certificate.clone().ok_or_else(|| {
+            SdkError::InvalidInput("the key has no certificate on this device yet".into())
+        })
+    }
+
+    /// The DSS update with `data`, and for B-LTA a document time-stamp from the server's TSA
+    /// over it (one round trip): the bytes to append to `signed_pdf`.
+    async fn finish_long_term(
+        &self,
+        signed_pdf: &[u8],
+        data: &ValidationData,
+        level: LongTermLevel,
+    ) -> Result<Vec<u8>, SdkError> {
+        let limits = inkseal_pdf::Limits::default();
+        let dss =
+            add_dss(signed_pdf, data, &limits).map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        if level == LongTermLevel::LongTerm {
             return Ok(dss);
         }
         let with_dss = [signed_pdf, dss.as_slice()].concat();
@@ -209,38 +337,92 @@ impl CosignClient {
         Ok([dss, archive_tail].concat())
     }
 
+    /// A signature time-stamp for `request` and the OCSP responses for `certificates` and
+    /// the TSA's certificate, in one round trip; the reply checked like [`Self::fetch_time_stamp`].
+    async fn fetch_time_stamp_with_revocation_data(
+        &self,
+        certificates: &[Vec<u8>],
+        request: &TimeStampRequest,
+    ) -> Result<(TimeStampToken, Vec<Vec<u8>>), SdkError> {
+        let der = request
+            .to_der()
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let response = self
+            .post_revocation(RevocationRequest {
+                certificates_der_hex: certificates.iter().map(hex::encode).collect(),
+                time_stamp_request_der_hex: Some(hex::encode(der)),
+            })
+            .await?;
+        let reply = response
+            .time_stamp_reply_der_hex
+            .as_deref()
+            .ok_or_else(|| {
+                SdkError::ServerMisbehaved("revocation data: no time-stamp reply".into())
+            })
+            .and_then(|h| decode_hex(h, "the time-stamp reply"))?;
+        let token = check_time_stamp_reply(request, &reply)?;
+        let responses = decode_responses(&response, certificates.len() + 1)?;
+        Ok((token, responses))
+    }
+
     /// The server's OCSP responses for `certificates` (one JSON round trip: the phone builds
     /// no OCSP request of its own); one per certificate, each a DER OCSPResponse. Whether they
     /// say good and are signed by the issuer is for the verifier to judge from the file.
     async fn fetch_revocation_data(
         &self,
-        certificates: &[&[u8]],
+        certificates: &[Vec<u8>],
     ) -> Result<Vec<Vec<u8>>, SdkError> {
-        let request = RevocationRequest {
-            certificates_der_hex: certificates.iter().map(hex::encode).collect(),
-        };
+        let response = self
+            .post_revocation(RevocationRequest {
+                certificates_der_hex: certificates.iter().map(hex::encode).collect(),
+                time_stamp_request_der_hex: None,
+            })
+            .await?;
+        decode_responses(&response, certificates.len())
+    }
+
+    async fn post_revocation(
+        &self,
+        request: RevocationRequest,
+    ) -> Result<RevocationResponse, SdkError> {
         let body =
             serde_json::to_vec(&request).map_err(|e| SdkError::InvalidInput(e.to_string()))?;
         let answer = self
             .send_bytes("/v1/revocation", "application/json", body)
             .await?;
-        let response: RevocationResponse = serde_json::from_slice(&answer)
-            .map_err(|e| SdkError::ServerMisbehaved(format!("revocation data: {e}")))?;
-        if response.ocsp_responses_der_hex.len() != certificates.len() {
-            return Err(SdkError::ServerMisbehaved(
-                "revocation data: not one OCSP response per certificate".into(),
-            ));
-        }
-        response
-            .ocsp_responses_der_hex
-            .iter()
-            .map(|h| {
-                hex::decode(h).map_err(|_| {
-                    SdkError::ServerMisbehaved(
-                        "revocation data: an OCSP response is not hex".into(),
-                    )
-                })
-            })
-            .collect()
+        serde_json::from_slice(&answer)
+            .map_err(|e| SdkError::ServerMisbehaved(format!("revocation data: {e}")))
     }
+}
+
+fn check_time_stamp_reply(
+    request: &TimeStampRequest,
+    reply: &[u8],
+) -> Result<TimeStampToken, SdkError> {
+    check_reply(request, reply).map_err(|e| match e {
+        TspError::Refused { .. } => SdkError::Refused(format!("time-stamping authority: {e}")),
+        other => SdkError::ServerMisbehaved(format!("time-stamp: {other}")),
+    })
+}
+
+fn decode_hex(h: &str, what: &str) -> Result<Vec<u8>, SdkError> {
+    hex::decode(h)
+        .map_err(|_| SdkError::ServerMisbehaved(format!("revocation data: {what} is not hex")))
+}
+
+/// Exactly `expected` DER OCSP responses.
+fn decode_responses(
+    response: &RevocationResponse,
+    expected: usize,
+) -> Result<Vec<Vec<u8>>, SdkError> {
+    if response.ocsp_responses_der_hex.len() != expected {
+        return Err(SdkError::ServerMisbehaved(
+            "revocation data: not one OCSP response per certificate".into(),
+        ));
+    }
+    response
+        .ocsp_responses_der_hex
+        .iter()
+        .map(|h| decode_hex(h, "an OCSP response"))
+        .collect()
 }

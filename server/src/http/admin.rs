@@ -162,6 +162,10 @@ operator_route!(evidence_package(ids: Path<(String, String)>) EvidenceRead, Stat
     app.service.liveness().evidence_package(&ids.0.0, &ids.0.1)
 });
 
+operator_route!(sealed_evidence_package(ids: Path<(String, String)>) EvidenceRead, StatusCode::OK, |app, _caller| {
+    app.service.liveness().sealed_evidence_package(&ids.0.0, &ids.0.1)
+});
+
 pub(super) async fn evidence_report(
     State(app): State<App>,
     headers: HeaderMap,

@@ -110,6 +110,11 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
             "/v1/admin/keys/{key_id}/signings/{idempotency_key}/evidence.pdf",
             Operator(EvidenceRead),
         ),
+        (
+            "get",
+            "/v1/admin/keys/{key_id}/signings/{idempotency_key}/evidence.sealed",
+            Operator(EvidenceRead),
+        ),
         ("get", "/v1/admin/credentials", Operator(CredentialsManage)),
         ("post", "/v1/admin/credentials", Operator(CredentialsManage)),
         (
@@ -185,6 +190,10 @@ pub fn router(app: App) -> Router {
         .route(
             "/v1/admin/keys/{key_id}/signings/{idempotency_key}/evidence.pdf",
             get(admin::evidence_report),
+        )
+        .route(
+            "/v1/admin/keys/{key_id}/signings/{idempotency_key}/evidence.sealed",
+            get(admin::sealed_evidence_package),
         )
         .route(
             "/v1/admin/credentials",

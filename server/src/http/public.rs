@@ -39,27 +39,51 @@ pub(super) async fn ocsp(
 }
 
 /// OCSP responses for a PDF's DSS, asked in JSON (a phone needs no OCSP encoding): one per
-/// certificate, from the root that issued it. Limited per client address like OCSP.
+/// certificate, from the delegated responder of the root that issued it; with a time-stamp
+/// request inside, also the time-stamp and the response for its TSA's certificate (the
+/// co-signed B-LT/B-LTA flow's one round trip after the co-signature). Limited per client
+/// address like OCSP, and like the TSA when it carries a time-stamp request.
 pub(super) async fn revocation(
     State(app): State<App>,
     peer: Option<axum::Extension<crate::net::PeerInfo>>,
     Body(body): Body,
 ) -> Result<Response, ServiceError> {
-    use inkseal_cosign::api::{RevocationRequest, RevocationResponse};
+    use inkseal_cosign::api::{MAX_REVOCATION_CERTIFICATES, RevocationRequest, RevocationResponse};
     let peer = super::peer(peer);
     app.limiter
         .check_address(crate::limits::Class::Ocsp, peer.ip())?;
     let request: RevocationRequest = super::decode(&body)?;
+    let n = request.certificates_der_hex.len();
+    if n > MAX_REVOCATION_CERTIFICATES || (n == 0 && request.time_stamp_request_der_hex.is_none()) {
+        return Err(ServiceError::BadRequest(format!(
+            "name 1 to {MAX_REVOCATION_CERTIFICATES} certificates"
+        )));
+    }
+    let not_hex = |what: &str| ServiceError::BadRequest(format!("{what} is not hex"));
     let certificates = request
         .certificates_der_hex
         .iter()
-        .map(|h| {
-            hex::decode(h).map_err(|_| ServiceError::BadRequest("a certificate is not hex".into()))
-        })
+        .map(|h| hex::decode(h).map_err(|_| not_hex("a certificate")))
         .collect::<Result<Vec<_>, _>>()?;
-    let responses = blocking(move || app.service.revocation_data(&certificates)).await?;
+    let time_stamp_request = match &request.time_stamp_request_der_hex {
+        None => None,
+        Some(h) => {
+            app.limiter
+                .check_address(crate::limits::Class::TimeStamp, peer.ip())?;
+            Some(hex::decode(h).map_err(|_| not_hex("the time-stamp request"))?)
+        }
+    };
+    let (reply, responses) = blocking(move || match time_stamp_request {
+        None => Ok((None, app.service.revocation_data(&certificates)?)),
+        Some(ts) => app
+            .service
+            .time_stamp_with_revocation_data(&certificates, &ts)
+            .map(|(reply, responses)| (Some(reply), responses)),
+    })
+    .await?;
     Ok(axum::Json(RevocationResponse {
         ocsp_responses_der_hex: responses.iter().map(hex::encode).collect(),
+        time_stamp_reply_der_hex: reply.map(|r| hex::encode(r.der)),
     })
     .into_response())
 }

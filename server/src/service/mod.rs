@@ -331,11 +331,41 @@ impl CosignService {
             .map_err(ServiceError::Internal)
     }
 
+    /// A signature time-stamp and the long-term data around it in one call: the reply to
+    /// `time_stamp_request` and the OCSP responses for `certificates` followed, when the reply
+    /// grants a token, by the response for the certificate of the TSA unit that signed it.
+    pub fn time_stamp_with_revocation_data(
+        &self,
+        certificates: &[Vec<u8>],
+        time_stamp_request: &[u8],
+    ) -> Result<(crate::tsa::Reply, Vec<Vec<u8>>), ServiceError> {
+        let tsa = self.tsa().ok_or_else(|| {
+            ServiceError::NotFound("this server runs no time-stamping authority".into())
+        })?;
+        let reply = self
+            .time_stamp(time_stamp_request)
+            .ok_or_else(|| ServiceError::Internal("the TSA went away".into()))??;
+        let mut all = certificates.to_vec();
+        if reply.granted {
+            let suite = inkseal_pdf::tsp::TimeStampRequest::parse(time_stamp_request)
+                .map_err(|e| ServiceError::Internal(format!("granted an unreadable request: {e}")))?
+                .digest_suite();
+            all.push(tsa.chain(suite)[0].clone());
+        }
+        let responses = if all.is_empty() {
+            Vec::new()
+        } else {
+            self.revocation_data(&all)?
+        };
+        Ok((reply, responses))
+    }
+
     /// OCSP responses (DER) for certificates this CA issued, one per certificate, each from
     /// the root that issued it (a certificate no root issued is a bad request).
     pub fn revocation_data(&self, certificates: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, ServiceError> {
         use inkseal_pki::{CertId, CertIdHash, ocsp_request};
-        let max = inkseal_cosign::api::MAX_REVOCATION_CERTIFICATES;
+        // One more than a request may name: the TSA's own certificate joins them.
+        let max = inkseal_cosign::api::MAX_REVOCATION_CERTIFICATES + 1;
         if certificates.is_empty() || certificates.len() > max {
             return Err(ServiceError::BadRequest(format!(
                 "name 1 to {max} certificates"

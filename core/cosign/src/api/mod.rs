@@ -149,21 +149,31 @@ pub struct CertificateResponse {
 pub const MAX_REVOCATION_CERTIFICATES: usize = 8;
 
 /// `POST /v1/revocation`: OCSP responses for certificates the CA issued, for a PDF's DSS
-/// (PAdES B-LT), asked in JSON so a phone needs no OCSP encoding of its own.
+/// (PAdES B-LT), asked in JSON so a phone needs no OCSP encoding of its own; optionally with
+/// the signature's time-stamp request, so that a co-signed signature gets its time-stamp and
+/// all its long-term data in one round trip.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevocationRequest {
     /// DER of each certificate, hex (1 to [`MAX_REVOCATION_CERTIFICATES`]).
     pub certificates_der_hex: Vec<String>,
+    /// A DER RFC 3161 `TimeStampReq`, hex, for the server's time-stamping authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_stamp_request_der_hex: Option<String>,
 }
 
 /// Answer to [`RevocationRequest`]: one DER OCSPResponse per certificate, in request order,
-/// each signed by the root that issued the certificate.
+/// each signed by the delegated responder of the root that issued the certificate; when a
+/// time-stamp was asked for, its reply, and (when it grants a token) one more OCSP response,
+/// last, for the certificate of the TSA unit that signed it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevocationResponse {
     /// DER OCSPResponse for each certificate, hex.
     pub ocsp_responses_der_hex: Vec<String>,
+    /// The DER `TimeStampResp`, hex (a token or a rejection), when one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_stamp_reply_der_hex: Option<String>,
 }
 
 /// `POST /v1/keys/{key_id}/sign`: one co-signing round.

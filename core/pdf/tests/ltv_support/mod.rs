@@ -41,6 +41,7 @@ fn certify(
             subject_public_key_info: key.subject_public_key_info().unwrap(),
             common_name: cn,
             purpose,
+            revocation: None,
         },
         &[0x33; 16],
         days,
