@@ -43,12 +43,22 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `inkseal serve` logs its start and one access line per request by default; every other
+    // command only warnings. RUST_LOG overrides both.
+    let serving = std::env::args().nth(1).as_deref() == Some("serve");
+    let default_filter = if serving {
+        "warn,inkseal_server=info,inkseal::access=info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: log files and journald get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     // The demo's backend calls use reqwest, which takes rustls' process-wide provider (the
     // SDK configures its own connections and installs nothing).

@@ -270,9 +270,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         "API description: {}/openapi.json  (Ctrl-C to stop)",
         server.url()
     );
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    // Ctrl-C, or SIGTERM from a service manager (systemd, Kubernetes).
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot wait for SIGTERM: {e}"))?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?,
+        _ = term.recv() => {}
+    }
     println!("shutting down...");
     server.shutdown().await.map_err(|e| e.to_string())?;
     println!("stopped cleanly");

@@ -1,5 +1,5 @@
-//! `inkseal serve` starts with zero configuration, says where it listens, answers, and stops
-//! cleanly on Ctrl-C (SIGINT).
+//! `inkseal serve` starts with zero configuration, says where it listens, answers, logs each
+//! request, and stops cleanly on Ctrl-C (SIGINT) and on SIGTERM.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -7,6 +7,15 @@ use std::time::Duration;
 
 #[test]
 fn serve_prints_its_address_and_stops_cleanly_on_ctrl_c() {
+    serve_then_stop_with("-INT");
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    serve_then_stop_with("-TERM");
+}
+
+fn serve_then_stop_with(signal: &str) {
     let home = tempfile::tempdir().expect("tempdir");
     // A free port: bind, read it, release it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -48,12 +57,25 @@ fn serve_prints_its_address_and_stops_cleanly_on_ctrl_c() {
     assert!(reply.starts_with("HTTP/1.1 200"), "reply: {reply}");
 
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
-        .expect("kill -INT");
+        .expect("kill");
     assert!(kill.success());
     let status = child.wait().expect("wait");
-    assert!(status.success(), "exit status after Ctrl-C: {status}");
+    assert!(status.success(), "exit status after {signal}: {status}");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut log)
+        .expect("log");
+    assert!(
+        log.contains("inkseal::access")
+            && log.contains("route=\"/v1/health\"")
+            && log.contains("status=200"),
+        "access log: {log}"
+    );
     let mut rest = String::new();
     for line in out.lines() {
         rest.push_str(&line.expect("line"));

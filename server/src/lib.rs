@@ -24,6 +24,7 @@ pub mod evidence_export;
 pub mod http;
 pub mod limits;
 pub mod liveness;
+pub mod metrics;
 pub mod net;
 pub mod service;
 pub mod store;

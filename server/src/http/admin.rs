@@ -166,6 +166,27 @@ operator_route!(sealed_evidence_package(ids: Path<(String, String)>) EvidenceRea
     app.service.liveness().sealed_evidence_package(&ids.0.0, &ids.0.1)
 });
 
+/// The metrics in the Prometheus text format (scrape with the operator API key as a bearer
+/// token).
+pub(super) async fn metrics_prometheus(
+    State(app): State<App>,
+    headers: HeaderMap,
+    peer: Option<Extension<PeerInfo>>,
+) -> Result<Response, ServiceError> {
+    let text = operator_call(app, headers, peer, Role::AuditRead, |app, _| {
+        Ok(app.service.prometheus_metrics())
+    })
+    .await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
 pub(super) async fn evidence_report(
     State(app): State<App>,
     headers: HeaderMap,

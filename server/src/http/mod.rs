@@ -59,6 +59,7 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
     use Credential::*;
     &[
         ("get", "/v1/health", Public),
+        ("get", "/v1/ready", Public),
         ("get", "/openapi.json", Public),
         ("get", "/v1/ca", Public),
         ("get", "/v1/ca/crl", Public),
@@ -79,6 +80,7 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
         ("get", "/v1/admin/audit/verify", Operator(AuditRead)),
         ("get", "/v1/admin/audit/key", Operator(AuditRead)),
         ("get", "/v1/admin/metrics", Operator(AuditRead)),
+        ("get", "/v1/admin/metrics/prometheus", Operator(AuditRead)),
         ("get", "/v1/admin/keys/{key_id}", Operator(KeysRead)),
         (
             "put",
@@ -154,6 +156,7 @@ pub fn router(app: App) -> Router {
         .route_layer(middleware::from_fn_with_state(app.clone(), evidence_slot));
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
+        .route("/v1/ready", get(public::ready))
         .route("/openapi.json", get(public::openapi))
         .route("/v1/ca", get(public::ca))
         .route("/v1/ca/crl", get(public::crl))
@@ -178,6 +181,10 @@ pub fn router(app: App) -> Router {
         .route("/v1/admin/audit/verify", get(admin::audit_verify))
         .route("/v1/admin/audit/key", get(admin::audit_key))
         .route("/v1/admin/metrics", get(admin::metrics))
+        .route(
+            "/v1/admin/metrics/prometheus",
+            get(admin::metrics_prometheus),
+        )
         .route("/v1/admin/keys/{key_id}", get(admin::key_status))
         .route("/v1/admin/keys/{key_id}/policy", put(admin::set_policy))
         .route("/v1/admin/keys/{key_id}/unlock", post(admin::unlock))
@@ -210,7 +217,51 @@ pub fn router(app: App) -> Router {
             request_timeout(req, next, timeout)
         }))
         .layer(middleware::from_fn(hygiene_headers))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
+}
+
+/// The route template (from [`ROUTES`]) a request's path matches, `"other"` when none does.
+pub fn route_template(method: &Method, path: &str) -> &'static str {
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES
+        .iter()
+        .find(|(m, template, _)| {
+            m.eq_ignore_ascii_case(method.as_str()) && {
+                let t: Vec<&str> = template.split('/').collect();
+                t.len() == segments.len()
+                    && t.iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+            }
+        })
+        .map_or("other", |(_, template, _)| *template)
+}
+
+/// Counts every answer by route template and status with its duration, and writes one access
+/// log line (target `inkseal::access`): method, route template, status, milliseconds. No
+/// path parameters (key ids), no query, no body, no address: nothing about anyone.
+async fn observe(
+    axum::extract::State(app): axum::extract::State<App>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let start = std::time::Instant::now();
+    let method = req.method().clone();
+    let route = route_template(&method, req.uri().path());
+    let response = next.run(req).await;
+    let took = start.elapsed();
+    let status = response.status().as_u16();
+    app.service.observe_request(route, status, took);
+    tracing::info!(
+        target: "inkseal::access",
+        method = %method,
+        route,
+        status,
+        ms = %format_args!("{:.3}", took.as_secs_f64() * 1000.0),
+        "request"
+    );
+    response
 }
 
 /// `Cache-Control: no-store` and `X-Content-Type-Options: nosniff` on every answer.

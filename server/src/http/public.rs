@@ -10,6 +10,26 @@ pub(super) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
+/// Readiness: 200 when the database answers, 503 when it does not (liveness is `/v1/health`).
+pub(super) async fn ready(State(app): State<App>) -> Response {
+    use axum::http::StatusCode;
+    match blocking(move || app.service.ready()).await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "ready": true })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "ready": false })),
+            )
+                .into_response()
+        }
+    }
+}
+
 /// Every root of the CA, PEM, the issuing (SM2) root first, then the P-256 root.
 pub(super) async fn ca(State(app): State<App>) -> Response {
     let pem: String = app

@@ -45,7 +45,6 @@ use crate::vault::ShareVault;
 use inkseal_cosign::api::PinPolicy;
 use inkseal_cosign::valid_id;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Tunable rules.
 #[derive(Clone, Debug)]
@@ -90,51 +89,7 @@ impl Default for Policy {
     }
 }
 
-/// Counters the tests and `/v1/admin/metrics` read.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pin_comparisons: AtomicU64,
-    signatures: AtomicU64,
-    device_auth_failures: AtomicU64,
-    time_stamps: AtomicU64,
-}
-
-/// A copy of [`Metrics`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct MetricsSnapshot {
-    /// PINs compared against a verifier since start.
-    pub pin_comparisons: u64,
-    /// Co-signatures produced since start.
-    pub signatures: u64,
-    /// Device requests refused for their signature since start.
-    pub device_auth_failures: u64,
-    /// Time-stamp tokens issued since start.
-    pub time_stamps: u64,
-}
-
-impl Metrics {
-    pub(crate) fn pin_compared(&self) {
-        self.pin_comparisons.fetch_add(1, Ordering::Relaxed);
-    }
-    pub(crate) fn signed(&self) {
-        self.signatures.fetch_add(1, Ordering::Relaxed);
-    }
-    pub(crate) fn device_auth_failed(&self) {
-        self.device_auth_failures.fetch_add(1, Ordering::Relaxed);
-    }
-    pub(crate) fn time_stamp(&self) {
-        self.time_stamps.fetch_add(1, Ordering::Relaxed);
-    }
-    /// The counters now.
-    pub fn snapshot(&self) -> MetricsSnapshot {
-        MetricsSnapshot {
-            pin_comparisons: self.pin_comparisons.load(Ordering::Relaxed),
-            signatures: self.signatures.load(Ordering::Relaxed),
-            device_auth_failures: self.device_auth_failures.load(Ordering::Relaxed),
-            time_stamps: self.time_stamps.load(Ordering::Relaxed),
-        }
-    }
-}
+pub use crate::metrics::{Metrics, MetricsSnapshot};
 
 /// What every concern shares.
 pub(crate) struct Context {
@@ -397,6 +352,22 @@ impl CosignService {
     /// Counters since start.
     pub fn metrics(&self) -> MetricsSnapshot {
         self.ctx.metrics.snapshot()
+    }
+
+    /// Counters and request histograms since start, in the Prometheus text format.
+    pub fn prometheus_metrics(&self) -> String {
+        self.ctx.metrics.prometheus()
+    }
+
+    /// Count an answered request (the HTTP layer's part of the metrics).
+    pub fn observe_request(&self, route: &'static str, status: u16, took: std::time::Duration) {
+        self.ctx.metrics.request(route, status, took);
+    }
+
+    /// Whether the service can answer: its database reads (readiness, `/v1/ready`).
+    pub fn ready(&self) -> Result<(), ServiceError> {
+        self.ctx.store.get_setting("ca.cert")?;
+        Ok(())
     }
 
     /// Delete expired request nonces, unanswered challenges and unused tickets (their audit

@@ -93,6 +93,7 @@ impl Context {
             max,
             &AuditEvent::new(AuditKind::PinFailure, &key.key_id, json!({})).by(caller),
         )?;
+        self.metrics.pin_failed(failure.locked);
         if failure.locked {
             Err(ServiceError::Locked)
         } else {
