@@ -5,9 +5,8 @@ use clap::{Args, Subcommand};
 use inkseal_cosign::sm2::dsa::signature::Signer;
 use inkseal_cosign::sm2::dsa::{Signature, SigningKey};
 use inkseal_sdk::{ClientConfig, CosignClient, FileDeviceKeyStore, FileShareStore, Pin};
-use inkseal_server::ServerConfig;
-use inkseal_server::audit::Caller;
-use inkseal_server::service::TicketOrder;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,14 +22,27 @@ pub enum BenchCommand {
 /// Options of `inkseal bench cosign`.
 #[derive(Args, Debug)]
 pub struct CosignArgs {
-    /// Concurrent clients (each with its own key).
+    /// Concurrent clients.
     #[arg(long, default_value_t = 8)]
     clients: usize,
+    /// Enrolled users (keys), shared out among the clients. Default: one per client.
+    #[arg(long)]
+    users: Option<usize>,
     /// Seconds per measurement.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
-    /// INSECURE, to measure what durability costs: the server skips the fsync that makes an
-    /// answered signature survive a power failure.
+    /// Running servers to load instead of starting one (base URLs, comma-separated; client i
+    /// uses target i mod n, so every target must share one store). Needs --api-key.
+    #[arg(long, value_delimiter = ',')]
+    target: Vec<String>,
+    /// With --target: an operator API key with the `enroll` role (or $INKSEAL_API_KEY).
+    #[arg(long)]
+    api_key: Option<String>,
+    /// With --target on this machine: server process ids whose CPU time to report.
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
+    /// INSECURE, to measure what durability costs: the server started here skips the fsync
+    /// that makes an answered signature survive a power failure.
     #[arg(long)]
     insecure_no_fsync: bool,
 }
@@ -50,108 +62,311 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// `inkseal serve` as a child process on a free loopback port (its CPU time is then the
+/// server's alone), with an operator credential made beforehand.
+struct ChildServer {
+    child: std::process::Child,
+    url: String,
+    api_key: String,
+}
+
+impl ChildServer {
+    fn start(data: &Path, no_fsync: bool) -> Result<Self, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let mut cmd = Command::new(&exe);
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"]);
+        // A load test is one address hammering the server: its rates are lifted.
+        for limit in [
+            "enroll-per-address",
+            "sign-per-address",
+            "sign-per-key",
+            "operator-per-address",
+        ] {
+            cmd.args(["--rate-limit", &format!("{limit}={}", u32::MAX)]);
+        }
+        if no_fsync {
+            cmd.arg("--insecure-no-fsync");
+        }
+        let child = cmd
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("inkseal serve: {e}"))?;
+        // From here on, an error stops it (Drop).
+        let mut server = ChildServer {
+            child,
+            url: String::new(),
+            api_key: String::new(),
+        };
+        let stdout = server
+            .child
+            .stdout
+            .take()
+            .ok_or("inkseal serve: no stdout")?;
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        let banner = lines
+            .next()
+            .and_then(Result::ok)
+            .ok_or("inkseal serve printed nothing")?;
+        // Keep reading what it prints (it says when it stops), so it never writes to a
+        // closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        // The credential, now that the database exists (the server keeps running: SQLite in
+        // WAL mode takes a second writer).
+        let created = Command::new(&exe)
+            .args([
+                "admin",
+                "credential",
+                "create",
+                "--name",
+                "bench",
+                "--role",
+                "enroll",
+            ])
+            .arg("--json")
+            .arg("--data-dir")
+            .arg(data)
+            .output()
+            .map_err(|e| format!("inkseal admin credential create: {e}"))?;
+        if !created.status.success() {
+            return Err(format!(
+                "inkseal admin credential create: {}",
+                String::from_utf8_lossy(&created.stderr)
+            ));
+        }
+        let created: serde_json::Value =
+            serde_json::from_slice(&created.stdout).map_err(|e| format!("credential JSON: {e}"))?;
+        server.api_key = created["api_key"]
+            .as_str()
+            .ok_or("the credential has no API key")?
+            .to_owned();
+
+        server.url = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .ok_or_else(|| format!("inkseal serve said {banner:?}"))?
+            .to_owned();
+        Ok(server)
+    }
+
+    fn stop(&mut self) -> Result<(), String> {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("inkseal serve exited with {status}"))
+        }
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// User plus system CPU time of process `pid` so far (from /proc).
+fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(") ")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm)".
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_secs_f64(
+        ticks as f64 / clock_ticks_per_second(),
+    ))
+}
+
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// An enrollment ticket for `user` from the operator API at `url`.
+async fn ticket(
+    http: &reqwest::Client,
+    url: &str,
+    api_key: &str,
+    user: &str,
+) -> Result<String, String> {
+    let answer = http
+        .post(format!("{url}/v1/admin/tickets"))
+        .bearer_auth(api_key)
+        .json(&serde_json::json!({ "user_id": user }))
+        .send()
+        .await
+        .map_err(|e| format!("ticket: {e}"))?;
+    let status = answer.status();
+    let body: serde_json::Value = answer.json().await.map_err(|e| format!("ticket: {e}"))?;
+    if status != reqwest::StatusCode::CREATED {
+        return Err(format!("ticket: {status}: {body}"));
+    }
+    body["ticket"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("ticket: {body}"))
+}
+
 async fn cosign(args: CosignArgs) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let mut config = ServerConfig::new(dir.path().join("server"));
-    config.listen = ([127, 0, 0, 1], 0).into();
-    // A load test is one address hammering the server: the per-address and per-key request
-    // rates are lifted (connection caps stay).
-    config.limits = config.limits.without_rates();
-    config.insecure.no_fsync = args.insecure_no_fsync;
-    let server = inkseal_server::start(config)
-        .await
-        .map_err(|e| e.to_string())?;
+    let clients_n = args.clients.max(1);
+    let users_n = args.users.unwrap_or(clients_n).max(1);
+    let (server, targets, api_key) = if args.target.is_empty() {
+        let server = ChildServer::start(&dir.path().join("server"), args.insecure_no_fsync)?;
+        let (url, key) = (server.url.clone(), server.api_key.clone());
+        (Some(server), vec![url], key)
+    } else {
+        let key = args
+            .api_key
+            .clone()
+            .or_else(|| std::env::var("INKSEAL_API_KEY").ok())
+            .ok_or("--target needs --api-key (or $INKSEAL_API_KEY) with the enroll role")?;
+        (None, args.target.clone(), key)
+    };
+    let pids: Vec<u32> = match &server {
+        Some(s) => vec![s.child.id()],
+        None => args.server_pid.clone(),
+    };
     let device = dir.path().join("device");
     let store = Arc::new(FileShareStore::new(&device).map_err(|e| e.to_string())?);
     let device_keys = Arc::new(FileDeviceKeyStore::new(&device).map_err(|e| e.to_string())?);
-    let client = CosignClient::new(ClientConfig::new(server.url()), store, device_keys)
-        .map_err(|e| e.to_string())?;
+    let clients = targets
+        .iter()
+        .map(|url| {
+            CosignClient::new(ClientConfig::new(url), store.clone(), device_keys.clone())
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let http = reqwest::Client::new();
     let pin = Pin::new("135790");
+    // User names of this run, distinct from earlier runs against the same --target.
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id());
     let mut keys = Vec::new();
-    for i in 0..args.clients.max(1) {
-        let ticket = server
-            .service()
-            .enrollment()
-            .issue_ticket(
-                &TicketOrder {
-                    user_id: format!("bench-user-{i}"),
-                    certificate_name: None,
-                    id_number: None,
-                    ttl_secs: None,
-                },
-                &Caller::system(),
-            )
+    for i in 0..users_n {
+        let ticket = ticket(
+            &http,
+            &targets[0],
+            &api_key,
+            &format!("bench-{run_id:x}-{i}"),
+        )
+        .await?;
+        let enrolled = clients[0]
+            .enroll(&ticket, &pin)
+            .await
             .map_err(|e| e.to_string())?;
-        let enrolled = client
-            .enroll(&ticket.ticket, &pin)
+        // Warm-up, through the target this key's client will use.
+        clients[i % clients_n % clients.len()]
+            .sign_message(&enrolled.key_id, &pin, b"warm-up", None)
             .await
             .map_err(|e| e.to_string())?;
         keys.push(enrolled.key_id);
     }
-    // Warm-up.
-    for k in &keys {
-        client
-            .sign_message(k, &pin, b"warm-up", None)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
+    let cpu_before: Vec<Option<Duration>> = pids.iter().map(|p| process_cpu(*p)).collect();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for k in keys {
-        let client = client.clone();
+    for c in 0..clients_n {
+        let client = clients[c % clients.len()].clone();
+        let mine: Vec<String> = keys.iter().skip(c).step_by(clients_n).cloned().collect();
         let pin = pin.clone();
         tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            while Instant::now() < deadline {
+            let (mut lat, mut errors) = (Vec::new(), Vec::new());
+            let mut n = 0usize;
+            while Instant::now() < deadline && !mine.is_empty() {
+                let key = &mine[n % mine.len()];
+                n += 1;
                 let t = Instant::now();
-                client
-                    .sign_message(&k, &pin, b"benchmark message", None)
-                    .await?;
-                lat.push(t.elapsed());
+                match client
+                    .sign_message(key, &pin, b"benchmark message", None)
+                    .await
+                {
+                    Ok(_) => lat.push(t.elapsed()),
+                    Err(e) => errors.push(e.to_string()),
+                }
             }
-            Ok::<_, inkseal_sdk::SdkError>(lat)
+            (lat, errors)
         }));
     }
-    let mut latencies = Vec::new();
+    let (mut latencies, mut errors) = (Vec::new(), Vec::new());
     for t in tasks {
-        latencies.extend(
-            t.await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?,
-        );
+        let (lat, err) = t.await.map_err(|e| e.to_string())?;
+        latencies.extend(lat);
+        errors.extend(err);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let server_cpu: Option<Duration> = pids
+        .iter()
+        .zip(&cpu_before)
+        .map(|(p, before)| Some(process_cpu(*p)?.saturating_sub((*before)?)))
+        .sum();
     latencies.sort();
     let cosign_rate = latencies.len() as f64 / elapsed;
-    server.shutdown().await.map_err(|e| e.to_string())?;
+    if let Some(mut server) = server {
+        server.stop()?;
+    }
 
     let local_rate = local_sm2_rate(Duration::from_secs(args.seconds.clamp(1, 3)))?;
     let maths_rate = protocol_maths_rate(Duration::from_secs(args.seconds.clamp(1, 3)))?;
     let openssl_rate = openssl_sm2_rate();
 
     println!(
-        "co-signing benchmark ({} clients, {} s, loopback HTTP, device-signed requests, SQLite {}, \
-         file vault)",
-        args.clients,
+        "co-signing benchmark ({clients_n} clients, {users_n} users, {} s, {} target(s), \
+         device-signed requests, {})",
         args.seconds,
-        if args.insecure_no_fsync {
-            "WITHOUT fsync (INSECURE, measurement only)"
+        targets.len(),
+        if !args.target.is_empty() {
+            "servers given by --target"
+        } else if args.insecure_no_fsync {
+            "inkseal serve on loopback, SQLite WITHOUT fsync (INSECURE, measurement only), file vault"
         } else {
-            "synced to disk before each answer"
+            "inkseal serve on loopback, SQLite synced to disk before each answer, file vault"
         }
     );
     println!(
-        "  co-signatures:            {:>9.0} /s  ({} signatures)",
+        "  co-signatures:            {:>9.0} /s  ({} signatures, {} errors)",
         cosign_rate,
-        latencies.len()
+        latencies.len(),
+        errors.len()
     );
+    if let Some(first) = errors.first() {
+        println!("  first error: {first}");
+    }
     println!(
         "  latency p50 / p99 / max:  {:>6.2} / {:.2} / {:.2} ms",
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
+    match server_cpu {
+        Some(cpu) if !latencies.is_empty() => println!(
+            "  server CPU per co-signature: {:>6.0} µs  ({:.2} s of CPU over {:.2} s: {:.2} cores; /proc/PID/stat)",
+            cpu.as_secs_f64() * 1e6 / latencies.len() as f64,
+            cpu.as_secs_f64(),
+            elapsed,
+            cpu.as_secs_f64() / elapsed
+        ),
+        _ => println!(
+            "  server CPU per co-signature: not measured (give --server-pid with --target)"
+        ),
+    }
     println!("  two-party maths only, no I/O (1 thread):    {maths_rate:>9.0} signatures/s");
     println!("  local single-key SM2 (sm2 crate, 1 thread): {local_rate:>9.0} signatures/s");
     match openssl_rate {
@@ -168,7 +383,11 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     if let Some(r) = openssl_rate {
         println!("  ratio co-sign / openssl:         {:.2}", cosign_rate / r);
     }
-    Ok(())
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} co-signatures failed", errors.len()))
+    }
 }
 
 fn local_sm2_rate(duration: Duration) -> Result<f64, String> {

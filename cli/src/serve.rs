@@ -142,6 +142,10 @@ pub struct ServeArgs {
     /// forge (the demo and tests only).
     #[arg(long)]
     insecure_test_liveness_vendor: bool,
+    /// INSECURE, benchmarks only: do not sync writes to disk before answering (an answered
+    /// signature may be lost in a power failure).
+    #[arg(long)]
+    insecure_no_fsync: bool,
 }
 
 /// The default data directory.
@@ -253,7 +257,7 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
     config.insecure = Insecure {
         plain_http_off_loopback: args.insecure_plain_http,
         test_liveness_vendor: args.insecure_test_liveness_vendor,
-        no_fsync: false,
+        no_fsync: args.insecure_no_fsync,
     };
     Ok(config)
 }

@@ -1,0 +1,99 @@
+//! `inkseal bench cosign` against a running server (`--target`): it enrolls its users through
+//! the operator API with the given key, shares them among its clients, signs without an
+//! error and reports the server's CPU time per co-signature from the server's process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn inkseal() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_inkseal"))
+}
+
+#[test]
+fn bench_cosign_loads_a_running_server_and_reports_its_cpu_per_signature() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("server");
+    let mut server = inkseal()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .args(["--rate-limit", "sign-per-key=100000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("inkseal serve");
+    let mut out = BufReader::new(server.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    out.read_line(&mut banner).expect("banner");
+    std::thread::spawn(move || out.lines().for_each(drop));
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("URL")
+        .to_owned();
+    let created = inkseal()
+        .args([
+            "admin",
+            "credential",
+            "create",
+            "--name",
+            "load",
+            "--role",
+            "enroll",
+            "--json",
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .expect("credential");
+    assert!(created.status.success());
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).expect("json");
+    let key = created["api_key"].as_str().expect("API key");
+
+    let bench = inkseal()
+        .args([
+            "bench",
+            "cosign",
+            "--clients",
+            "2",
+            "--users",
+            "3",
+            "--seconds",
+            "1",
+        ])
+        .args(["--target", &url, "--api-key", key])
+        .args(["--server-pid", &server.id().to_string()])
+        .output()
+        .expect("bench");
+    let report = String::from_utf8_lossy(&bench.stdout);
+    assert!(
+        bench.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    assert!(report.contains("2 clients, 3 users"), "{report}");
+    assert!(report.contains(" 0 errors)"), "{report}");
+    let cpu_line = report
+        .lines()
+        .find(|l| l.contains("server CPU per co-signature"))
+        .expect("CPU line");
+    let micros: f64 = cpu_line
+        .split_once(':')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{cpu_line}"));
+    assert!(micros > 0.0, "{cpu_line}");
+
+    // Without a key it says what it needs.
+    let refused = inkseal()
+        .args(["bench", "cosign", "--seconds", "1", "--target", &url])
+        .env_remove("INKSEAL_API_KEY")
+        .output()
+        .expect("bench");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--api-key"));
+
+    let _ = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status();
+    assert!(server.wait().expect("wait").success());
+}
