@@ -138,7 +138,14 @@ async fn openssl_ts_verifies_a_p256_token_and_serials_survive_a_restart() {
         .output()
         .expect("openssl");
     assert!(out.status.success());
-    let server = start_server(&data_dir).await;
+    // One public URL across the restart (with port 0 and no URL, the listening address would
+    // change it, and the TSA certificates would be issued again).
+    let start = || {
+        let mut config = inkseal_tests::loopback_config(&data_dir);
+        config.public_url = Some("https://tsa.example".into());
+        async move { inkseal_server::start(config).await.expect("start") }
+    };
+    let server = start().await;
     let roots = roots(&server).await;
     std::fs::write(
         d.join("p256-root.pem"),
@@ -183,7 +190,7 @@ async fn openssl_ts_verifies_a_p256_token_and_serials_survive_a_restart() {
     let tsa_cert = first.tsa_certificate().to_vec();
     server.shutdown().await.expect("shutdown");
 
-    let server = start_server(&data_dir).await;
+    let server = start().await;
     let req = request(SignatureAlgorithm::EcdsaP256Sha256, b"second", 2);
     let second = inkseal_pdf::tsp::TimeStampToken::parse(&stamp(&server, &req).await.expect("ok"))
         .expect("parse");
