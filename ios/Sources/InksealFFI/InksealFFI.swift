@@ -6446,13 +6446,13 @@ public enum PadesLevel: Equatable, Hashable {
     case timeStamped
     /**
      * B-LT: plus the certificates and the server's OCSP responses for the signer and the
-     * authority in the document's DSS (one more round trip), so the signature can be
-     * validated offline after the certificates expire.
+     * authority in the document's DSS (fetched in the time-stamp's round trip), so the
+     * signature can be validated offline after the certificates expire.
      */
     case longTerm
     /**
-     * B-LTA: plus a document time-stamp over it all (one more round trip), so the
-     * validation data is itself dated and protected.
+     * B-LTA: plus a document time-stamp over it all (one more round trip: two after the
+     * co-signature in all), so the validation data is itself dated and protected.
      */
     case longTermArchive
 

@@ -9035,13 +9035,13 @@ enum class PadesLevel {
     TIME_STAMPED,
     /**
      * B-LT: plus the certificates and the server's OCSP responses for the signer and the
-     * authority in the document's DSS (one more round trip), so the signature can be
-     * validated offline after the certificates expire.
+     * authority in the document's DSS (fetched in the time-stamp's round trip), so the
+     * signature can be validated offline after the certificates expire.
      */
     LONG_TERM,
     /**
-     * B-LTA: plus a document time-stamp over it all (one more round trip), so the
-     * validation data is itself dated and protected.
+     * B-LTA: plus a document time-stamp over it all (one more round trip: two after the
+     * co-signature in all), so the validation data is itself dated and protected.
      */
     LONG_TERM_ARCHIVE;
 
