@@ -16,11 +16,14 @@ need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 command -v pdfsig >/dev/null 2>&1 || need_pkgs+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need_pkgs+=(qpdf)
+# Ghostscript: the second renderer the seal golden images are checked with.
+command -v gs >/dev/null 2>&1 || need_pkgs+=(ghostscript)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # javac 17 on Debian 12 comes from openjdk-17-jdk-headless (default-jdk-headless depends on it).
 command -v javac >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
 # poppler-data lets pdftoppm render the Adobe CJK fonts (STSong-Light) of signature labels.
-# fonts-wqy-microhei gives poppler a font to substitute for STSong-Light on Linux.
+# fonts-wqy-microhei gives poppler a font to substitute for STSong-Light on Linux, and is the
+# font seal text is drawn from (Apache-2.0: its outlines may be embedded as paths).
 for p in libbcprov-java libbcpkix-java libbcutil-java poppler-data fonts-wqy-microhei; do
     have_pkg "$p" || need_pkgs+=("$p")
 done

@@ -541,6 +541,7 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
             .map(|s| {
                 serde_json::json!({
                     "field": s.field,
+                    "pages": s.pages,
                     "ok": s.is_ok(),
                     "byte_range": s.byte_range,
                     "coverage": s.coverage.map(|c| format!("{c:?}")),
@@ -599,6 +600,9 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     None => "chain not checked (no --trust)",
                 }
             );
+            if s.pages.len() > 1 {
+                println!("  shown on pages {:?}", s.pages);
+            }
             println!(
                 "  covers: {:?} of revision {}; after it: {}",
                 s.coverage,

@@ -52,6 +52,39 @@ pub struct AppearanceSpec {
     pub ink_rgb: Option<[f32; 3]>,
     /// A PNG or JPEG image of the handwriting, drawn instead of `ink` when given.
     pub image: Option<Vec<u8>>,
+    /// Vector art (an institution seal, see `crate::seal`), fitted into the box above the
+    /// label, drawn over the handwriting or image.
+    pub art: Option<VectorArt>,
+}
+
+/// Paths drawn in their own box `[0 0 width height]`, needing no resources: made by this
+/// crate (a generated seal), never parsed from outside input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VectorArt {
+    content: Vec<u8>,
+    width: f64,
+    height: f64,
+}
+
+impl VectorArt {
+    #[cfg_attr(not(feature = "seals"), allow(dead_code))]
+    pub(crate) fn new(content: Vec<u8>, width: f64, height: f64) -> Self {
+        VectorArt {
+            content,
+            width,
+            height,
+        }
+    }
+
+    /// The content stream operators (paths only).
+    pub fn content(&self) -> &[u8] {
+        &self.content
+    }
+
+    /// Natural size `[width, height]` in points (the size on paper).
+    pub fn size(&self) -> [f64; 2] {
+        [self.width, self.height]
+    }
 }
 
 /// Largest image accepted for an appearance (encoded bytes, and pixels on either side).
@@ -149,6 +182,20 @@ pub fn content(spec: &AppearanceSpec, w: f64, h: f64, image: Option<(u32, u32)>)
                 format_real(label_h + margin)
             ));
         }
+    }
+    if let Some(art) = spec.art.as_ref() {
+        let (aw, ah) = (w.max(1.0), (h - label_h).max(1.0));
+        let [nw, nh] = art.size();
+        let scale = (aw / nw.max(1e-3)).min(ah / nh.max(1e-3));
+        c.push_str(&format!(
+            "q {} 0 0 {} {} {} cm\n",
+            format_real(scale),
+            format_real(scale),
+            format_real((aw - nw * scale) / 2.0),
+            format_real(label_h + (ah - nh * scale) / 2.0)
+        ));
+        c.push_str(&String::from_utf8_lossy(art.content()));
+        c.push_str("Q\n");
     }
     if !spec.label.is_empty() {
         c.push_str("q 0.2 0.2 0.2 rg BT\n");

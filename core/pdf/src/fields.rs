@@ -13,8 +13,10 @@ pub struct SigField {
     pub name: String,
     /// The field object.
     pub field_id: ObjectId,
-    /// The widget annotation (the field itself when merged).
+    /// The widget annotation (the field itself when merged; the first when there are several).
     pub widget_id: ObjectId,
+    /// Every widget of the field (a paging seal has one per page).
+    pub widgets: Vec<ObjectId>,
     /// Whether the field already holds a signature (`/V`).
     pub signed: bool,
     /// The widget's rectangle.
@@ -89,7 +91,12 @@ fn collect(
     if ft.as_deref() != Some(b"Sig") {
         return Ok(());
     }
-    let widget_id = if kids_are_widgets { kid_fields[0] } else { id };
+    let widgets = if kids_are_widgets {
+        kid_fields
+    } else {
+        vec![id]
+    };
+    let widget_id = widgets[0];
     let widget = doc.dict(&Object::Reference(widget_id), "a widget")?;
     let rect = match widget.get(b"Rect").map(|r| doc.resolve(r)).transpose()? {
         Some(Object::Array(a)) if a.len() == 4 => {
@@ -103,6 +110,7 @@ fn collect(
         name,
         field_id: id,
         widget_id,
+        widgets,
         signed: dict.get(b"V").is_some_and(|v| !matches!(v, Object::Null)),
         rect,
         value,
@@ -165,6 +173,29 @@ pub fn page(doc: &Document<'_>, number: u32) -> Result<PageRef, PdfError> {
         })
 }
 
+/// The 1-based numbers of the pages showing any of `widgets` (by the widget's `/P`, else by
+/// the pages' `/Annots`), ascending.
+pub fn widget_pages(doc: &Document<'_>, widgets: &[ObjectId]) -> Result<Vec<u32>, PdfError> {
+    let all = pages(doc)?;
+    let mut out = Vec::new();
+    for (i, pg) in all.iter().enumerate() {
+        let annots = match pg.dict.get(b"Annots").map(|a| doc.resolve(a)).transpose()? {
+            Some(Object::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        let shows = widgets.iter().any(|w| {
+            annots.iter().any(|a| a.as_ref_id() == Some(*w))
+                || doc
+                    .dict(&Object::Reference(*w), "a widget")
+                    .is_ok_and(|d| d.get(b"P").and_then(Object::as_ref_id) == Some(pg.id))
+        });
+        if shows {
+            out.push(i as u32 + 1);
+        }
+    }
+    Ok(out)
+}
+
 /// Add widget references to a page's /Annots (modifying the page or its annotation array).
 pub fn add_annotations(
     doc: &Document<'_>,
@@ -194,6 +225,20 @@ pub fn add_annotations(
         }
     }
     Ok(())
+}
+
+/// A widget of a signature field with several widgets (its parent holds `/FT`, `/T`, `/V`).
+pub fn new_widget(rect: [f64; 4], page: ObjectId, parent: ObjectId) -> Dictionary {
+    Dictionary::new()
+        .with(b"Type", Object::name("Annot"))
+        .with(b"Subtype", Object::name("Widget"))
+        .with(b"F", Object::Integer(132))
+        .with(
+            b"Rect",
+            Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
+        )
+        .with(b"P", Object::Reference(page))
+        .with(b"Parent", Object::Reference(parent))
 }
 
 /// A new merged signature field + widget dictionary.

@@ -27,7 +27,10 @@ pub mod ink_binding;
 pub mod ltv;
 pub mod mdp;
 pub mod report;
+#[cfg(feature = "seals")]
+pub mod seal;
 pub mod sign;
+pub mod stamp;
 #[doc(hidden)]
 pub mod testing;
 pub mod text;

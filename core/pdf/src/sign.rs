@@ -10,7 +10,9 @@ use crate::appearance::{AppearanceSpec, add_form_xobject};
 use crate::cms::{self, ExtraAttribute, SignatureAlgorithm};
 use crate::document::Document;
 use crate::error::{Limits, PdfError};
-use crate::fields::{add_annotations, form_for_update, new_field, page, signature_fields};
+use crate::fields::{
+    add_annotations, form_for_update, new_field, new_widget, page, signature_fields,
+};
 use crate::object::{Dictionary, Object, ObjectId, text_string};
 use crate::signer::Signer;
 use crate::tsp::{ID_AA_SIGNATURE_TIME_STAMP_TOKEN, TimeStampRequest, TimeStampToken};
@@ -97,6 +99,25 @@ pub struct EmptyField {
     pub rect: [f64; 4],
 }
 
+/// A paging seal (骑缝章): the seal split into vertical slices, one on the right edge of every
+/// page, all widgets of the signature's one field, so that the seal is whole when the pages
+/// are fanned and no page can be swapped unseen. Page 1 shows the left-most slice.
+///
+/// The seal's whole appearance is one Form XObject that every slice draws, clipped and
+/// shifted, so the file grows by one small form per page. Slices follow each page's crop box
+/// (a page's `/Rotate` is not compensated: put the edge where the page is read).
+#[derive(Clone, Debug)]
+pub struct PagingSeal {
+    /// What the whole seal shows (usually [`AppearanceSpec::art`], a generated seal, or
+    /// [`AppearanceSpec::image`], the registered seal image).
+    pub appearance: AppearanceSpec,
+    /// The seal's size on paper, `[width, height]` points.
+    pub size: [f64; 2],
+    /// The height of the seal's centre on every page, points from the crop box's bottom
+    /// (default: the middle of each page).
+    pub center_y: Option<f64>,
+}
+
 /// Which form fields this signature locks (FieldMDP).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldLock {
@@ -172,6 +193,8 @@ pub struct SignOptions {
     pub certify: Option<Certification>,
     /// Empty signature fields to create for later signers.
     pub empty_fields: Vec<EmptyField>,
+    /// Also show the signature as a paging seal on every page (a new field only).
+    pub paging_seal: Option<PagingSeal>,
     /// Form fields this signature locks (FieldMDP).
     pub lock: Option<FieldLock>,
     /// Bytes reserved for the CMS (default: certificates plus 8 KiB, plus
@@ -201,6 +224,7 @@ impl SignOptions {
             signer_name: None,
             certify: None,
             empty_fields: Vec::new(),
+            paging_seal: None,
             lock: None,
             contents_reserve: None,
             time_stamped: false,
@@ -326,10 +350,19 @@ pub(crate) fn write_revision(
     let sig_id = update.allocate();
     // Widgets added in this revision, with their pages: written to /Annots and /Fields at once.
     let mut new_widgets: Vec<(crate::pages::PageRef, ObjectId)> = Vec::new();
+    // Fields added in this revision (for /Fields): a widget, or a parent of widgets.
+    let mut new_fields: Vec<ObjectId> = Vec::new();
 
     // The widget: an existing field, or a new one.
     match &options.placement {
         Placement::Field(name) => {
+            if options.paging_seal.is_some() {
+                return Err(PdfError::Field(
+                    name.clone(),
+                    "a paging seal needs a new field: its widgets on every page are added with it"
+                        .into(),
+                ));
+            }
             let f = existing
                 .iter()
                 .find(|f| &f.name == name)
@@ -380,19 +413,53 @@ pub(crate) fn write_revision(
                     .unwrap_or_else(|| "Signature".into()),
             };
             let widget_id = update.allocate();
-            let mut widget = new_field(&name, pdf_rect, pg.id);
-            widget.set(b"V", Object::Reference(sig_id));
-            if rect.is_some() {
-                let (w, h) = (pdf_rect[2] - pdf_rect[0], pdf_rect[3] - pdf_rect[1]);
-                add_appearance(&mut update, &mut widget, &options.appearance, w, h)?;
+            if let Some(paging) = &options.paging_seal {
+                // A parent field whose kids are the widgets: the one on the signature line
+                // (when placed) and a slice on every page.
+                let field_id = widget_id;
+                let mut field = Dictionary::new()
+                    .with(b"FT", Object::name("Sig"))
+                    .with(b"T", text_string(&name))
+                    .with(b"V", Object::Reference(sig_id));
+                if let Some(lock) = &options.lock {
+                    field.set(b"Lock", Object::Dictionary(lock_dictionary(lock, true)));
+                }
+                let mut kids = Vec::new();
+                if rect.is_some() {
+                    let kid = update.allocate();
+                    let mut widget = new_widget(pdf_rect, pg.id, field_id);
+                    let (w, h) = (pdf_rect[2] - pdf_rect[0], pdf_rect[3] - pdf_rect[1]);
+                    add_appearance(&mut update, &mut widget, &options.appearance, w, h)?;
+                    update.put(kid, &Object::Dictionary(widget));
+                    kids.push(kid);
+                    new_widgets.push((pg, kid));
+                }
+                for (slice_page, kid) in paging_slices(&doc, &mut update, paging, field_id)? {
+                    kids.push(kid);
+                    new_widgets.push((slice_page, kid));
+                }
+                field.set(
+                    b"Kids",
+                    Object::Array(kids.into_iter().map(Object::Reference).collect()),
+                );
+                update.put(field_id, &Object::Dictionary(field));
+                new_fields.push(field_id);
             } else {
-                widget.set(b"F", Object::Integer(132 | 2)); // hidden
+                let mut widget = new_field(&name, pdf_rect, pg.id);
+                widget.set(b"V", Object::Reference(sig_id));
+                if rect.is_some() {
+                    let (w, h) = (pdf_rect[2] - pdf_rect[0], pdf_rect[3] - pdf_rect[1]);
+                    add_appearance(&mut update, &mut widget, &options.appearance, w, h)?;
+                } else {
+                    widget.set(b"F", Object::Integer(132 | 2)); // hidden
+                }
+                if let Some(lock) = &options.lock {
+                    widget.set(b"Lock", Object::Dictionary(lock_dictionary(lock, true)));
+                }
+                update.put(widget_id, &Object::Dictionary(widget));
+                new_widgets.push((pg, widget_id));
+                new_fields.push(widget_id);
             }
-            if let Some(lock) = &options.lock {
-                widget.set(b"Lock", Object::Dictionary(lock_dictionary(lock, true)));
-            }
-            update.put(widget_id, &Object::Dictionary(widget));
-            new_widgets.push((pg, widget_id));
         }
     }
     for f in &options.empty_fields {
@@ -409,6 +476,7 @@ pub(crate) fn write_revision(
         let id = update.allocate();
         update.put(id, &Object::Dictionary(new_field(&f.name, r, pg.id)));
         new_widgets.push((pg, id));
+        new_fields.push(id);
     }
     if !new_widgets.is_empty() {
         let mut by_page: Vec<(crate::pages::PageRef, Vec<ObjectId>)> = Vec::new();
@@ -425,12 +493,12 @@ pub(crate) fn write_revision(
     // The form lists the new fields and says it holds signatures; written only when it changed.
     let plan = form_for_update(&doc)?;
     let mut form = plan.form.clone();
-    if !new_widgets.is_empty() {
+    if !new_fields.is_empty() {
         let mut fields = match form.get(b"Fields").map(|f| doc.resolve(f)).transpose()? {
             Some(Object::Array(a)) => a,
             _ => Vec::new(),
         };
-        fields.extend(new_widgets.iter().map(|(_, id)| Object::Reference(*id)));
+        fields.extend(new_fields.iter().map(|id| Object::Reference(*id)));
         form.set(b"Fields", Object::Array(fields));
     }
     form.set(b"SigFlags", Object::Integer(3));
@@ -523,6 +591,89 @@ pub(crate) fn write_revision(
         digest,
         extra,
     })
+}
+
+/// The paging seal's widgets: the whole seal as one form, and on every page a widget at the
+/// right edge whose appearance draws that form clipped to the page's slice.
+fn paging_slices(
+    doc: &Document<'_>,
+    update: &mut IncrementalUpdate,
+    paging: &PagingSeal,
+    parent: ObjectId,
+) -> Result<Vec<(crate::pages::PageRef, ObjectId)>, PdfError> {
+    let all = crate::pages::pages(doc)?;
+    let [sw, sh] = paging.size;
+    if !(sw.is_finite() && sh.is_finite() && sw > 0.0 && sh > 0.0) {
+        return Err(PdfError::Appearance(format!(
+            "the paging seal's size {sw} x {sh} is not a positive size"
+        )));
+    }
+    if all.len() < 2 {
+        return Err(PdfError::Appearance(
+            "a paging seal spans the edges of at least two pages; this document has one".into(),
+        ));
+    }
+    let n = all.len() as f64;
+    let slice = sw / n;
+    let whole =
+        add_form_xobject(update, &paging.appearance, sw, sh).map_err(PdfError::Appearance)?;
+    let mut out = Vec::with_capacity(all.len());
+    for (i, pg) in all.into_iter().enumerate() {
+        let b = pg.crop_box;
+        if sh > b[3] - b[1] || slice > b[2] - b[0] {
+            return Err(PdfError::Appearance(format!(
+                "the paging seal ({sw} x {sh} points) does not fit page {}",
+                i + 1
+            )));
+        }
+        let cy = paging
+            .center_y
+            .map_or((b[1] + b[3]) / 2.0, |y| b[1] + y)
+            .clamp(b[1] + sh / 2.0, b[3] - sh / 2.0);
+        let rect = [b[2] - slice, cy - sh / 2.0, b[2], cy + sh / 2.0];
+        let form = update.allocate();
+        let content = format!(
+            "q 0 0 {w} {h} re W n 1 0 0 1 {dx} 0 cm /Seal Do Q\n",
+            w = crate::object::format_real(slice),
+            h = crate::object::format_real(sh),
+            dx = crate::object::format_real(-(i as f64) * slice),
+        );
+        update.put(
+            form,
+            &Object::Stream(crate::object::Stream {
+                dict: Dictionary::new()
+                    .with(b"Type", Object::name("XObject"))
+                    .with(b"Subtype", Object::name("Form"))
+                    .with(
+                        b"BBox",
+                        Object::Array(vec![
+                            Object::Integer(0),
+                            Object::Integer(0),
+                            Object::Real(slice),
+                            Object::Real(sh),
+                        ]),
+                    )
+                    .with(
+                        b"Resources",
+                        Object::Dictionary(Dictionary::new().with(
+                            b"XObject",
+                            Object::Dictionary(
+                                Dictionary::new().with(b"Seal", Object::Reference(whole)),
+                            ),
+                        )),
+                    ),
+                data: content.into_bytes(),
+            }),
+        );
+        let widget = new_widget(rect, pg.id, parent).with(
+            b"AP",
+            Object::Dictionary(Dictionary::new().with(b"N", Object::Reference(form))),
+        );
+        let id = update.allocate();
+        update.put(id, &Object::Dictionary(widget));
+        out.push((pg, id));
+    }
+    Ok(out)
 }
 
 fn add_appearance(

@@ -39,6 +39,9 @@ pub enum Coverage {
 pub struct SignatureReport {
     /// Field name.
     pub field: String,
+    /// The pages showing the signature's widgets, 1-based (empty for an invisible signature
+    /// whose widget is on no page; every page for a paging seal).
+    pub pages: Vec<u32>,
     /// `/ByteRange`, if it could be read.
     pub byte_range: Option<[usize; 4]>,
     /// Coverage of the byte range.
@@ -116,6 +119,7 @@ impl SignatureReport {
     fn new(field: String) -> Self {
         SignatureReport {
             field,
+            pages: Vec::new(),
             byte_range: None,
             coverage: None,
             revision: None,
@@ -414,6 +418,7 @@ pub fn verify(data: &[u8], options: &VerifyOptions) -> Result<VerificationReport
     let mut signatures = Vec::new();
     for field in signature_fields(&doc)?.into_iter().filter(|f| f.signed) {
         let mut report = SignatureReport::new(field.name.clone());
+        report.pages = crate::fields::widget_pages(&doc, &field.widgets)?;
         // A pre-created field's /Lock applies to the signature that fills it.
         let field_lock = doc
             .dict(&Object::Reference(field.field_id), "the field")
