@@ -54,11 +54,11 @@ pub async fn run(cmd: BenchCommand) -> Result<(), String> {
     match cmd {
         BenchCommand::Cosign(args) => cosign(args).await,
         BenchCommand::Pdf(args) => bench_pdf::run(args),
-        BenchCommand::Seal(args) => tokio::task::spawn_blocking(move || {
-            crate::bench_seal::run(args)
-        })
-        .await
-        .map_err(|e| format!("bench seal: {e}"))?,
+        BenchCommand::Seal(args) => {
+            tokio::task::spawn_blocking(move || crate::bench_seal::run(args))
+                .await
+                .map_err(|e| format!("bench seal: {e}"))?
+        }
     }
 }
 

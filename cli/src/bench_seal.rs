@@ -41,11 +41,10 @@ pub fn run(args: SealArgs) -> Result<(), String> {
     let input_path = args.input.clone().unwrap_or_else(|| {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/e-policy-zh.pdf")
     });
-    let input =
-        std::fs::read(&input_path).map_err(|e| format!("{}: {e}", input_path.display()))?;
+    let input = std::fs::read(&input_path).map_err(|e| format!("{}: {e}", input_path.display()))?;
     let pages = {
-        let doc = inkseal_pdf::Document::load(&input, &Default::default())
-            .map_err(|e| e.to_string())?;
+        let doc =
+            inkseal_pdf::Document::load(&input, &Default::default()).map_err(|e| e.to_string())?;
         inkseal_pdf::pages::pages(&doc)
             .map_err(|e| e.to_string())?
             .len()
@@ -196,7 +195,9 @@ fn row(
         .map(|p| seal_digest(suite, &chain[0], p.to_be_signed()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
-    let labels: Vec<String> = (0..documents).map(|i| format!("policy-{i:05}.pdf")).collect();
+    let labels: Vec<String> = (0..documents)
+        .map(|i| format!("policy-{i:05}.pdf"))
+        .collect();
     let prepare = start.elapsed();
     let cpu_before = process_cpu(pid);
     let call = Instant::now();
@@ -204,7 +205,9 @@ fn row(
         .sign_hashes(&seal, &digests, &labels)
         .map_err(|e| e.to_string())?;
     let server_wall = call.elapsed();
-    let server_cpu = process_cpu(pid).zip(cpu_before).map(|(a, b)| a.saturating_sub(b));
+    let server_cpu = process_cpu(pid)
+        .zip(cpu_before)
+        .map(|(a, b)| a.saturating_sub(b));
     let finishing = Instant::now();
     let mut last = Vec::new();
     for (p, s) in prepared.into_iter().zip(&signatures) {

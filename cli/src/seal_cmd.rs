@@ -43,9 +43,10 @@ impl ServerArgs {
             Some(path) => zeroize::Zeroizing::new(
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
             ),
-            None => zeroize::Zeroizing::new(std::env::var("INKSEAL_API_KEY").map_err(|_| {
-                "give --api-key-file or set INKSEAL_API_KEY".to_string()
-            })?),
+            None => zeroize::Zeroizing::new(
+                std::env::var("INKSEAL_API_KEY")
+                    .map_err(|_| "give --api-key-file or set INKSEAL_API_KEY".to_string())?,
+            ),
         };
         SealClient::new(&self.server, key.trim()).map_err(|e| e.to_string())
     }
@@ -145,7 +146,11 @@ pub fn run(cmd: SealCommand) -> Result<(), String> {
             Ok(())
         }
         SealCommand::Show(a) => {
-            let seal = a.server.client()?.get(&a.seal_id).map_err(|e| e.to_string())?;
+            let seal = a
+                .server
+                .client()?
+                .get(&a.seal_id)
+                .map_err(|e| e.to_string())?;
             print(&seal);
             for der in seal.chain().map_err(|e| e.to_string())? {
                 print!("{}", inkseal_pki::der_to_pem("CERTIFICATE", &der));

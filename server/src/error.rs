@@ -160,16 +160,18 @@ impl ServiceError {
             ServiceError::Seal(refusal) => match refusal {
                 SealRefusal::UnknownSeal => (ErrorCode::UnknownSeal, StatusCode::NOT_FOUND),
                 SealRefusal::Disabled => (ErrorCode::SealDisabled, StatusCode::GONE),
-                SealRefusal::AlgorithmMismatch { .. } => {
-                    (ErrorCode::AlgorithmMismatch, StatusCode::UNPROCESSABLE_ENTITY)
-                }
+                SealRefusal::AlgorithmMismatch { .. } => (
+                    ErrorCode::AlgorithmMismatch,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
                 SealRefusal::BadHash { .. } => (ErrorCode::BadHash, StatusCode::BAD_REQUEST),
                 SealRefusal::BatchTooLarge { .. } => {
                     (ErrorCode::BatchTooLarge, StatusCode::PAYLOAD_TOO_LARGE)
                 }
-                SealRefusal::InvalidCreditCode(_) => {
-                    (ErrorCode::InvalidCreditCode, StatusCode::UNPROCESSABLE_ENTITY)
-                }
+                SealRefusal::InvalidCreditCode(_) => (
+                    ErrorCode::InvalidCreditCode,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
             },
             ServiceError::Internal(_) => (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         }

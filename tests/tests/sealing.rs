@@ -5,22 +5,23 @@
 
 use base64_helpers::{b64, unb64};
 use inkseal_cosign::sm2::dsa::signature::Verifier as _;
-use inkseal_sdk::seal::{
-    SealClient, SealDescription, seal_digest, seal_sign_options, sm2_digest,
-};
+use inkseal_sdk::seal::{SealClient, SealDescription, seal_digest, seal_sign_options, sm2_digest};
 use inkseal_server::service::Role;
 use inkseal_tests::{Backend, start_server};
 use serde_json::json;
 
 /// Minimal base64 for request bodies built by hand (standard alphabet, padded).
 mod base64_helpers {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn b64(data: &[u8]) -> String {
         let mut out = String::new();
         for chunk in data.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..4 {
                 if i <= chunk.len() {
@@ -86,7 +87,9 @@ async fn the_sealing_service_end_to_end() {
         .post("/v1/admin/seals", order("sm2", CREDIT_CODE))
         .await;
     assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
-    let (status, _) = user.post("/v1/admin/seals", order("sm2", CREDIT_CODE)).await;
+    let (status, _) = user
+        .post("/v1/admin/seals", order("sm2", CREDIT_CODE))
+        .await;
     assert_eq!(status, 403, "seal:use cannot create seals");
     let (status, _) = outsider.get("/v1/admin/seals").await;
     assert_eq!(status, 403);
@@ -100,7 +103,12 @@ async fn the_sealing_service_end_to_end() {
         (422, Some("invalid_credit_code")),
         "{body}"
     );
-    assert!(body["message"].as_str().unwrap_or("").contains("check character"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("check character")
+    );
 
     // An SM2 seal: organisation certificate from the SM2 root with the code.
     let (status, sm2_seal) = manager
@@ -174,7 +182,11 @@ async fn the_sealing_service_end_to_end() {
     ];
     for (body, status, code) in refusals {
         let (s, answer) = user.post(&sign_path, body).await;
-        assert_eq!((s, answer["code"].as_str()), (status, Some(code)), "{answer}");
+        assert_eq!(
+            (s, answer["code"].as_str()),
+            (status, Some(code)),
+            "{answer}"
+        );
     }
     let (s, answer) = user
         .post(
@@ -319,7 +331,10 @@ async fn the_sealing_service_end_to_end() {
     // The chain still verifies with the new entries.
     let (status, verified) = auditor.get("/v1/admin/audit/verify").await;
     assert_eq!(status, 200);
-    assert!(verified["problems"].as_array().is_some_and(Vec::is_empty), "{verified}");
+    assert!(
+        verified["problems"].as_array().is_some_and(Vec::is_empty),
+        "{verified}"
+    );
 
     // The seal's certificate is known to the OCSP responder (good, even when disabled).
     let sm2_cert = chain[0].clone();

@@ -49,12 +49,15 @@ fn a_p256_seal_lives_and_signs_in_the_token() {
 
     // The token signs (through the HTTP API); p256 verifies against the certificate.
     let message = b"DER signed attributes of a policy".to_vec();
-    let signer = RemoteSeal::from_description(&client, seal.clone(), "policy-1.pdf")
-        .expect("remote seal");
+    let signer =
+        RemoteSeal::from_description(&client, seal.clone(), "policy-1.pdf").expect("remote seal");
     let der = inkseal_pdf::signer::Signer::sign(&signer, &message).expect("sign");
     let chain = seal.chain().expect("chain");
     let public = inkseal_pki::certificate_public_key(&chain[0]);
-    assert!(public.is_err(), "certificate_public_key reads SM2 keys only");
+    assert!(
+        public.is_err(),
+        "certificate_public_key reads SM2 keys only"
+    );
     let spki = {
         use der::Decode;
         let cert = x509_cert::Certificate::from_der(&chain[0]).expect("certificate");
@@ -65,7 +68,10 @@ fn a_p256_seal_lives_and_signs_in_the_token() {
             .to_vec()
     };
     let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&spki).expect("P-256 key");
-    assert_eq!(key, token.p256_public_key(&label).expect("token public key"));
+    assert_eq!(
+        key,
+        token.p256_public_key(&label).expect("token public key")
+    );
     let signature = p256::ecdsa::Signature::from_der(&der).expect("DER signature");
     use p256::ecdsa::signature::Verifier;
     key.verify(&message, &signature)

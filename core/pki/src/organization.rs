@@ -136,7 +136,11 @@ fn text(what: &str, value: &str, max: usize) -> Result<(), PkiError> {
     Ok(())
 }
 
-fn rdn(oid: ObjectIdentifier, tag: Tag, value: &str) -> Result<RelativeDistinguishedName, PkiError> {
+fn rdn(
+    oid: ObjectIdentifier,
+    tag: Tag,
+    value: &str,
+) -> Result<RelativeDistinguishedName, PkiError> {
     let atv = AttributeTypeAndValue {
         oid,
         value: Any::new(tag, value.as_bytes()).map_err(encoding("name attribute"))?,
@@ -244,8 +248,16 @@ mod tests {
     #[test]
     fn credit_codes_are_checked() {
         // Published example codes with valid check characters.
-        for ok in ["91350100M000100Y43", "911100001000044477", "91110000802100433B"] {
-            assert_eq!(CreditCode::parse(ok).map(|c| c.0), Ok(ok.to_owned()), "{ok}");
+        for ok in [
+            "91350100M000100Y43",
+            "911100001000044477",
+            "91110000802100433B",
+        ] {
+            assert_eq!(
+                CreditCode::parse(ok).map(|c| c.0),
+                Ok(ok.to_owned()),
+                "{ok}"
+            );
         }
         assert_eq!(
             CreditCode::parse("91350100M000100Y44"),

@@ -293,9 +293,11 @@ impl SealClient {
                 )));
             }
             for s in answer.signatures {
-                out.push(Base64::decode_vec(&s).map_err(|_| {
-                    SealClientError::Misbehaved("signature is not base64".into())
-                })?);
+                out.push(
+                    Base64::decode_vec(&s).map_err(|_| {
+                        SealClientError::Misbehaved("signature is not base64".into())
+                    })?,
+                );
             }
         }
         Ok(out)
@@ -397,10 +399,7 @@ impl Signer for RemoteSeal<'_> {
 
     fn sign(&self, to_be_signed: &[u8]) -> Result<Vec<u8>, SignerError> {
         let remote = |e: SealClientError| SignerError::Remote(e.to_string());
-        let leaf = self
-            .chain
-            .first()
-            .ok_or_else(|| SignerError::EmptyChain)?;
+        let leaf = self.chain.first().ok_or(SignerError::EmptyChain)?;
         let digest = seal_digest(self.algorithm, leaf, to_be_signed).map_err(remote)?;
         let mut signatures = self
             .client

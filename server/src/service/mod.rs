@@ -36,9 +36,7 @@ pub(crate) use enroll::id_matches;
 pub use enroll::{Enrollment, IssuedTicket, TicketOrder};
 pub use lifecycle::{AdminRevokeRequest, KeyLifecycle, UnlockRequest};
 pub use operators::{CredentialInfo, CredentialSecret, NewCredential, Operator, Operators, Role};
-pub use sealing::{
-    NewSeal, SealAlgorithm, SealInfo, Sealing, SignHashRequest, SignHashResponse,
-};
+pub use sealing::{NewSeal, SealAlgorithm, SealInfo, Sealing, SignHashRequest, SignHashResponse};
 pub use signing::Signing;
 
 use crate::attestation::AttestationVerifier;

@@ -176,7 +176,10 @@ pub struct Sealing<'a> {
 
 fn info(s: &SealRecord) -> Result<SealInfo, ServiceError> {
     let algorithm = SealAlgorithm::parse(&s.algorithm).ok_or_else(|| {
-        ServiceError::Internal(format!("seal {} has algorithm {:?}", s.seal_id, s.algorithm))
+        ServiceError::Internal(format!(
+            "seal {} has algorithm {:?}",
+            s.seal_id, s.algorithm
+        ))
     })?;
     Ok(SealInfo {
         seal_id: s.seal_id.clone(),
@@ -541,11 +544,10 @@ impl Sealing<'_> {
         let bad = |what: &str| ServiceError::Internal(format!("seal {}: {what}", seal.seal_id));
         match (seal.key_kind, algorithm) {
             (SealKeyKind::Token, SealAlgorithm::EcdsaP256) => {
-                let token = self
-                    .ctx
-                    .vault
-                    .token_keys()
-                    .ok_or_else(|| bad("its key is in a PKCS#11 token, but the vault has none"))?;
+                let token =
+                    self.ctx.vault.token_keys().ok_or_else(|| {
+                        bad("its key is in a PKCS#11 token, but the vault has none")
+                    })?;
                 digests
                     .iter()
                     .map(|d| {

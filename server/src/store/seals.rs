@@ -81,8 +81,12 @@ pub trait SealStore {
     /// The seal whose certificate has serial `serial`, for the OCSP responder.
     fn seal_by_serial(&self, serial: &[u8]) -> Result<Option<SealRecord>, StoreError>;
     /// Disable a seal, audited. `NotFound` if unknown or already disabled.
-    fn disable_seal(&self, seal_id: &str, now_ms: u64, audit: &AuditEvent)
-    -> Result<(), StoreError>;
+    fn disable_seal(
+        &self,
+        seal_id: &str,
+        now_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
     /// Append one audit entry per sealed document, in one durable transaction that first
     /// checks the seal is still enabled (`NotFound` otherwise, and nothing is written).
     fn record_seal_uses(&self, seal_id: &str, audit: &[AuditEvent]) -> Result<(), StoreError>;

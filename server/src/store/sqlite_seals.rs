@@ -60,7 +60,11 @@ fn seal_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SealRecord> {
 }
 
 impl SqliteStore {
-    fn one_seal(&self, column: &str, value: &dyn rusqlite::ToSql) -> Result<Option<SealRecord>, StoreError> {
+    fn one_seal(
+        &self,
+        column: &str,
+        value: &dyn rusqlite::ToSql,
+    ) -> Result<Option<SealRecord>, StoreError> {
         self.with(|c| {
             c.prepare_cached(&format!(
                 "SELECT {SEAL_COLUMNS} FROM seals WHERE {column} = ?1"

@@ -15,8 +15,8 @@
 //! never resolved by picking one.
 
 use super::{
-    AuditSigner, NONCE_LEN, ShareVault, TokenKeys, VaultError, check_audit_signature,
-    seal_framed, split_sealed,
+    AuditSigner, NONCE_LEN, ShareVault, TokenKeys, VaultError, check_audit_signature, seal_framed,
+    split_sealed,
 };
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
@@ -389,9 +389,8 @@ fn check_prehash(
     signature: &Signature,
 ) -> Result<(), VaultError> {
     use p256::ecdsa::signature::hazmat::PrehashVerifier;
-    key.verify_prehash(digest, signature).map_err(|_| {
-        VaultError::Unavailable("the token's seal signature does not verify".into())
-    })
+    key.verify_prehash(digest, signature)
+        .map_err(|_| VaultError::Unavailable("the token's seal signature does not verify".into()))
 }
 
 impl AuditSigner for Pkcs11Vault {
