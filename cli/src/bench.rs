@@ -17,6 +17,9 @@ pub enum BenchCommand {
     Cosign(CosignArgs),
     /// Whole-process PDF signing time and peak memory vs. pyHanko and sha256sum (1-100 MB).
     Pdf(bench_pdf::PdfArgs),
+    /// Sealing N e-policies through the batch sign-hash service: P-256 in SoftHSM2, SM2 in
+    /// the vault.
+    Seal(crate::bench_seal::SealArgs),
 }
 
 /// Options of `inkseal bench cosign`.
@@ -51,6 +54,11 @@ pub async fn run(cmd: BenchCommand) -> Result<(), String> {
     match cmd {
         BenchCommand::Cosign(args) => cosign(args).await,
         BenchCommand::Pdf(args) => bench_pdf::run(args),
+        BenchCommand::Seal(args) => {
+            tokio::task::spawn_blocking(move || crate::bench_seal::run(args))
+                .await
+                .map_err(|e| format!("bench seal: {e}"))?
+        }
     }
 }
 
@@ -64,19 +72,33 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// `inkseal serve` as a child process on a free loopback port (its CPU time is then the
 /// server's alone), with an operator credential made beforehand.
-struct ChildServer {
-    child: std::process::Child,
-    url: String,
-    api_key: String,
+pub(crate) struct ChildServer {
+    pub(crate) child: std::process::Child,
+    pub(crate) url: String,
+    pub(crate) api_key: String,
 }
 
 impl ChildServer {
     fn start(data: &Path, no_fsync: bool) -> Result<Self, String> {
+        Self::start_with(data, no_fsync, &[], &[], "enroll")
+    }
+
+    /// [`ChildServer::start`] with extra data-directory arguments (a PKCS#11 vault) and
+    /// environment for both `serve` and `admin`, and a credential with `roles`.
+    pub(crate) fn start_with(
+        data: &Path,
+        no_fsync: bool,
+        data_args: &[String],
+        env: &[(String, String)],
+        roles: &str,
+    ) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let mut cmd = Command::new(&exe);
         cmd.arg("serve")
             .arg("--data-dir")
             .arg(data)
+            .args(data_args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .args(["--listen", "127.0.0.1:0"]);
         // A load test is one address hammering the server: its rates are lifted.
         for limit in [
@@ -125,11 +147,13 @@ impl ChildServer {
                 "--name",
                 "bench",
                 "--role",
-                "enroll",
+                roles,
             ])
             .arg("--json")
             .arg("--data-dir")
             .arg(data)
+            .args(data_args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .map_err(|e| format!("inkseal admin credential create: {e}"))?;
         if !created.status.success() {
@@ -153,7 +177,7 @@ impl ChildServer {
         Ok(server)
     }
 
-    fn stop(&mut self) -> Result<(), String> {
+    pub(crate) fn stop(&mut self) -> Result<(), String> {
         let _ = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status();
@@ -176,7 +200,7 @@ impl Drop for ChildServer {
 }
 
 /// User plus system CPU time of process `pid` so far (from /proc).
-fn process_cpu(pid: u32) -> Option<Duration> {
+pub(crate) fn process_cpu(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) in parentheses.
     let rest = stat.rsplit_once(") ")?.1;

@@ -3,8 +3,10 @@
 mod admin;
 mod bench;
 mod bench_pdf;
+mod bench_seal;
 mod demo;
 mod pdf_cmd;
+mod seal_cmd;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +33,9 @@ enum Command {
     Sign(pdf_cmd::SignArgs),
     /// Verify every signature of a PDF (exit 0 valid, 1 invalid, 2 unreadable).
     Verify(pdf_cmd::VerifyArgs),
+    /// The institution's seals on a running server: create, list, show, disable, sign PDFs.
+    #[command(subcommand)]
+    Seal(seal_cmd::SealCommand),
     /// Operator credentials against a data directory.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -76,6 +81,15 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Seal(cmd) => {
+            return match seal_cmd::run(cmd) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Sign(args) => {
             return match pdf_cmd::sign(args) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -102,7 +116,11 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Bench(cmd) => bench::run(cmd).await,
-            Command::Sign(_) | Command::Verify(_) | Command::Admin(_) | Command::Audit(_) => Ok(()),
+            Command::Sign(_)
+            | Command::Verify(_)
+            | Command::Admin(_)
+            | Command::Audit(_)
+            | Command::Seal(_) => Ok(()),
         }
     });
     match result {

@@ -83,7 +83,7 @@ pub struct SignArgs {
     location: Option<String>,
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -117,7 +117,7 @@ fn parse_numbers(s: &str, count: usize, what: &str) -> Result<Vec<f64>, String> 
     }
 }
 
-fn parse_rect(s: &str) -> Result<[f64; 4], String> {
+pub(crate) fn parse_rect(s: &str) -> Result<[f64; 4], String> {
     let v = parse_numbers(s, 4, "--rect must be x,y,w,h numbers")?;
     Ok([v[0], v[1], v[2], v[3]])
 }

@@ -55,6 +55,12 @@ pub enum AuditKind {
     CredentialRevoked,
     /// Housekeeping removed expired rows (their audit entries stay).
     Purged,
+    /// An institution seal was created (key generated, organisation certificate issued).
+    SealCreated,
+    /// An institution seal was disabled.
+    SealDisabled,
+    /// A document was sealed (one entry per document of a batch: seal, label, digest).
+    Sealed,
 }
 
 impl AuditKind {
@@ -78,6 +84,9 @@ impl AuditKind {
             AuditKind::CredentialCreated => "credential_created",
             AuditKind::CredentialRevoked => "credential_revoked",
             AuditKind::Purged => "purged",
+            AuditKind::SealCreated => "seal_created",
+            AuditKind::SealDisabled => "seal_disabled",
+            AuditKind::Sealed => "sealed",
         }
     }
 }

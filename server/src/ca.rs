@@ -31,6 +31,20 @@ pub trait CertificateAuthority: Send + Sync {
         this_update_unix: u64,
         next_update_unix: u64,
     ) -> Result<Vec<u8>, String>;
+    /// An organisation (e-seal) certificate (DER) for the key `spki`, issued by `root`
+    /// (the SM2 root for SM2 seals, the P-256 root for P-256 seals), with the subject
+    /// `C=CN, O, organizationIdentifier=NTRCN-<credit code>, CN`, key usage digitalSignature
+    /// and nonRepudiation, and the revocation pointers of other issued certificates; returned
+    /// with the issuing root (DER). A CA that issues none refuses.
+    fn issue_organization_certificate(
+        &self,
+        root: Root,
+        spki: &spki::SubjectPublicKeyInfoOwned,
+        org: &inkseal_pki::Organization<'_>,
+    ) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let _ = (root, spki, org);
+        Err("this certificate authority issues no organisation certificates".into())
+    }
     /// An OCSP response (DER) for `query`, each certificate's status from `status_of` (by
     /// serial). A CA that runs no responder answers `unauthorized`.
     fn ocsp(
@@ -420,6 +434,33 @@ impl CertificateAuthority for EmbeddedCa {
 
     fn ca_certificate(&self) -> &[u8] {
         &self.cert
+    }
+
+    fn issue_organization_certificate(
+        &self,
+        root: Root,
+        spki: &spki::SubjectPublicKeyInfoOwned,
+        org: &inkseal_pki::Organization<'_>,
+    ) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let (key, cert) = self.issuer(root);
+        let serial = random_serial()?;
+        let subject = EndEntity {
+            subject_public_key_info: spki.clone(),
+            common_name: org.common_name,
+            purpose: CertificatePurpose::DocumentSigning,
+            revocation: self.revocation_pointers(root),
+        };
+        let issued = inkseal_pki::issue_organization_certificate(
+            key,
+            cert,
+            &subject,
+            org,
+            &serial,
+            self.validity_days,
+            crate::store::now_ms() / 1000,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((issued, cert.to_vec()))
     }
 
     fn root_certificates(&self) -> Vec<&[u8]> {

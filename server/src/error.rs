@@ -72,9 +72,56 @@ pub enum ServiceError {
     /// The liveness challenge is unknown, used or expired.
     #[error("{0}")]
     ChallengeInvalid(String),
+    /// The sealing service refused (unknown or disabled seal, wrong algorithm, bad hash,
+    /// batch too large, invalid credit code).
+    #[error(transparent)]
+    Seal(#[from] SealRefusal),
     /// Internal failure (details are logged, not returned).
     #[error("internal error")]
     Internal(String),
+}
+
+/// Why the sealing service refused a request (each has its own [`ErrorCode`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealRefusal {
+    /// No seal has this id.
+    #[error("no such seal")]
+    UnknownSeal,
+    /// The seal is disabled.
+    #[error("the seal is disabled and signs nothing more")]
+    Disabled,
+    /// The request's hash or signature algorithm is not the seal's.
+    #[error(
+        "the seal signs with hash {expected_hash} and signature {expected_sign}; the request \
+         names {found_hash} and {found_sign}"
+    )]
+    AlgorithmMismatch {
+        /// The seal's hash algorithm OID.
+        expected_hash: &'static str,
+        /// The seal's signature algorithm OID.
+        expected_sign: &'static str,
+        /// The request's hash algorithm OID.
+        found_hash: String,
+        /// The request's signature algorithm OID.
+        found_sign: String,
+    },
+    /// Hash `index` (0-based) is not base64 of 32 bytes.
+    #[error("hash {index} is not base64 of a 32-byte digest")]
+    BadHash {
+        /// Which.
+        index: usize,
+    },
+    /// More hashes than one call takes.
+    #[error("{found} hashes in one call; at most {max}")]
+    BatchTooLarge {
+        /// The limit.
+        max: usize,
+        /// How many came.
+        found: usize,
+    },
+    /// The unified social credit code is invalid.
+    #[error("unified social credit code: {0}")]
+    InvalidCreditCode(#[from] inkseal_pki::CreditCodeError),
 }
 
 impl ServiceError {
@@ -110,6 +157,22 @@ impl ServiceError {
                 (ErrorCode::EvidenceRequired, StatusCode::FORBIDDEN)
             }
             ServiceError::ChallengeInvalid(_) => (ErrorCode::ChallengeInvalid, StatusCode::GONE),
+            ServiceError::Seal(refusal) => match refusal {
+                SealRefusal::UnknownSeal => (ErrorCode::UnknownSeal, StatusCode::NOT_FOUND),
+                SealRefusal::Disabled => (ErrorCode::SealDisabled, StatusCode::GONE),
+                SealRefusal::AlgorithmMismatch { .. } => (
+                    ErrorCode::AlgorithmMismatch,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+                SealRefusal::BadHash { .. } => (ErrorCode::BadHash, StatusCode::BAD_REQUEST),
+                SealRefusal::BatchTooLarge { .. } => {
+                    (ErrorCode::BatchTooLarge, StatusCode::PAYLOAD_TOO_LARGE)
+                }
+                SealRefusal::InvalidCreditCode(_) => (
+                    ErrorCode::InvalidCreditCode,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+            },
             ServiceError::Internal(_) => (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         }
     }

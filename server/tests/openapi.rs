@@ -79,6 +79,7 @@ async fn every_documented_route_is_routed() {
             path.replace("{key_id}", "k-1")
                 .replace("{idempotency_key}", "idem-0001")
                 .replace("{credential_id}", "op-1")
+                .replace("{seal_id}", "s-1")
         );
         let req = match *method {
             "get" => http.get(&url),

@@ -239,6 +239,30 @@ pub fn issue_end_entity(
     validity_days: u32,
     now_unix: u64,
 ) -> Result<Vec<u8>, PkiError> {
+    let name = name::common_name(subject.common_name)?;
+    issue_end_entity_named(
+        ca_key,
+        ca_cert_der,
+        subject,
+        name,
+        serial,
+        validity_days,
+        now_unix,
+    )
+}
+
+/// [`issue_end_entity`] with the subject name `subject_name` instead of
+/// `CN=<subject.common_name>` (organisation certificates carry O, CN and
+/// organizationIdentifier).
+pub(crate) fn issue_end_entity_named(
+    ca_key: &(impl IssuerKey + ?Sized),
+    ca_cert_der: &[u8],
+    subject: &EndEntity<'_>,
+    subject_name: Name,
+    serial: &[u8; 16],
+    validity_days: u32,
+    now_unix: u64,
+) -> Result<Vec<u8>, PkiError> {
     let ca = ParsedCertificate::parse(ca_cert_der)?;
     let ca_spki = ca_key.subject_public_key_info()?;
     if *ca.certificate.tbs_certificate().subject_public_key_info() != ca_spki {
@@ -304,7 +328,7 @@ pub fn issue_end_entity(
         signature: ca_key.signature_algorithm(),
         issuer: ca_tbs.subject().clone(),
         validity: time::validity(now_unix, validity_days, Some(ca_not_after))?,
-        subject: name::common_name(subject.common_name)?,
+        subject: subject_name,
         subject_public_key_info: subject.subject_public_key_info.clone(),
         extensions: Some(extensions),
     };

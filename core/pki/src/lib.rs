@@ -34,6 +34,7 @@ mod error;
 mod key;
 mod name;
 mod ocsp;
+mod organization;
 mod pem;
 mod time;
 mod verify;
@@ -65,6 +66,11 @@ pub use ocsp::{
     MAX_OCSP_RESPONSE_BYTES, OcspQuery, OcspResponseStatus, ParsedOcspResponse, SingleStatus,
     build_ocsp_response, ocsp_error_response, ocsp_request, parse_ocsp_request,
     parse_ocsp_response,
+};
+pub use organization::{
+    CreditCode, CreditCodeError, MAX_ORGANIZATION_NAME_CHARS, ORGANIZATION_IDENTIFIER,
+    ORGANIZATION_IDENTIFIER_PREFIX, Organization, SubjectOrganization, certificate_organization,
+    issue_organization_certificate, organization_name,
 };
 pub use pem::{der_to_pem, pem_to_der};
 pub use time::{NOT_BEFORE_BACKDATE_SECS, certificate_validity};

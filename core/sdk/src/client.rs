@@ -748,5 +748,12 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
         | ErrorCode::PolicyRefused
         | ErrorCode::Forbidden
         | ErrorCode::Internal => SdkError::Refused(body.message),
+        // The sealing service's codes; the phone never calls it.
+        ErrorCode::UnknownSeal
+        | ErrorCode::SealDisabled
+        | ErrorCode::AlgorithmMismatch
+        | ErrorCode::BadHash
+        | ErrorCode::BatchTooLarge
+        | ErrorCode::InvalidCreditCode => SdkError::Refused(body.message),
     }
 }

@@ -13,6 +13,9 @@
 //! * [`ShareStore`] is where the phone's share d1 lives between runs: [`FileShareStore`] for
 //!   desktop and tests; Android Keystore and Apple Keychain stores come with the bindings.
 //!
+//! * [`seal`] (feature `seal-client`): the institution's backend seals PDFs through the
+//!   server's sealing service ([`seal::SealClient`], [`seal::RemoteSeal`]).
+//!
 //! Nothing here stores or derives anything from the PIN: it goes to the server, which alone can
 //! check it and which counts failures, so a stolen phone gives a thief no offline PIN test.
 
@@ -22,6 +25,8 @@ mod device_key;
 mod error;
 mod ink_pad;
 mod pdf;
+#[cfg(feature = "seal-client")]
+pub mod seal;
 mod share_store;
 mod tls;
 mod transport;

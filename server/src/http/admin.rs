@@ -6,7 +6,10 @@ use crate::audit::Caller;
 use crate::error::ServiceError;
 use crate::limits::Class;
 use crate::net::PeerInfo;
-use crate::service::{AdminRevokeRequest, CredentialSecret, Role, TicketOrder, UnlockRequest};
+use crate::service::{
+    AdminRevokeRequest, CredentialSecret, NewSeal, Role, SignHashRequest, TicketOrder,
+    UnlockRequest,
+};
 use crate::store::SigningPolicy;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -240,4 +243,26 @@ operator_route!(create_credential(body: Body) CredentialsManage, StatusCode::CRE
     app.service
         .operators()
         .create(&req.name, &req.roles, secret, caller)
+});
+
+operator_route!(create_seal(body: Body) SealManage, StatusCode::CREATED, |app, caller| {
+    let new: NewSeal = decode(&body.0)?;
+    app.service.sealing().create(&new, caller)
+});
+
+operator_route!(list_seals() SealUse, StatusCode::OK, |app, _caller| {
+    app.service.sealing().list()
+});
+
+operator_route!(get_seal(seal_id: Path<String>) SealUse, StatusCode::OK, |app, _caller| {
+    app.service.sealing().get(&seal_id)
+});
+
+operator_route!(disable_seal(seal_id: Path<String>) SealManage, StatusCode::OK, |app, caller| {
+    app.service.sealing().disable(&seal_id, caller)
+});
+
+operator_route!(sign_hash(seal_id: Path<String>, body: Body) SealUse, StatusCode::OK, |app, caller| {
+    let request: SignHashRequest = decode(&body.0)?;
+    app.service.sealing().sign_hashes(&seal_id, &request, caller)
 });

@@ -12,7 +12,9 @@
 //! Every answer is `Cache-Control: no-store` (most carry personal data) and
 //! `X-Content-Type-Options: nosniff`; every body a route reads must be `application/json`
 //! (so a cross-site form post is refused before it is read); bodies have a size limit per
-//! route, evidence uploads a cap on how many are read at once, and requests a time limit.
+//! route (64 KiB; evidence uploads and seal sign-hash batches more, see
+//! [`MAX_SIGN_HASH_BODY_BYTES`]), evidence uploads a cap on how many are read at once, and
+//! requests a time limit.
 
 mod admin;
 mod device;
@@ -22,6 +24,7 @@ use crate::error::ServiceError;
 use crate::limits::{Class, RateLimiter};
 use crate::net::PeerInfo;
 use crate::service::CosignService;
+use crate::service::sealing::MAX_SIGN_HASH_BODY_BYTES;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
@@ -124,6 +127,19 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
             "/v1/admin/credentials/{credential_id}",
             Operator(CredentialsManage),
         ),
+        ("post", "/v1/admin/seals", Operator(SealManage)),
+        ("get", "/v1/admin/seals", Operator(SealUse)),
+        ("get", "/v1/admin/seals/{seal_id}", Operator(SealUse)),
+        (
+            "post",
+            "/v1/admin/seals/{seal_id}/disable",
+            Operator(SealManage),
+        ),
+        (
+            "post",
+            "/v1/admin/seals/{seal_id}/sign-hash",
+            Operator(SealUse),
+        ),
     ]
 };
 
@@ -154,6 +170,12 @@ pub fn router(app: App) -> Router {
         .route("/v1/keys/{key_id}/evidence", post(device::evidence))
         .layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES))
         .route_layer(middleware::from_fn_with_state(app.clone(), evidence_slot));
+    let sign_hash = Router::new()
+        .route(
+            "/v1/admin/seals/{seal_id}/sign-hash",
+            post(admin::sign_hash),
+        )
+        .layer(DefaultBodyLimit::max(MAX_SIGN_HASH_BODY_BYTES));
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
         .route("/v1/ready", get(public::ready))
@@ -210,8 +232,18 @@ pub fn router(app: App) -> Router {
             "/v1/admin/credentials/{credential_id}",
             delete(admin::revoke_credential),
         )
+        .route(
+            "/v1/admin/seals",
+            get(admin::list_seals).post(admin::create_seal),
+        )
+        .route("/v1/admin/seals/{seal_id}", get(admin::get_seal))
+        .route(
+            "/v1/admin/seals/{seal_id}/disable",
+            post(admin::disable_seal),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .merge(evidence)
+        .merge(sign_hash)
         .layer(middleware::from_fn(json_only))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             request_timeout(req, next, timeout)
@@ -353,8 +385,11 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ServiceError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ServiceError> {
-        let limit = if req.uri().path().ends_with("/evidence") {
+        let path = req.uri().path();
+        let limit = if path.ends_with("/evidence") {
             MAX_SUBMISSION_BYTES
+        } else if path.ends_with("/sign-hash") {
+            MAX_SIGN_HASH_BODY_BYTES
         } else {
             MAX_BODY_BYTES
         };

@@ -13,6 +13,7 @@
 //! | [`KeyLifecycle`] (`lifecycle()`) | PIN change, operator unlock, revocation, the CRL |
 //! | [`Liveness`](crate::liveness::Liveness) (`liveness()`) | challenges, evidence, signing policy |
 //! | [`AuditLog`] (`audit()`) | reading the log, signed checkpoints, verification |
+//! | [`Sealing`] (`sealing()`) | the institution's seals: keys, organisation certificates, sign-hash |
 //!
 //! Everything here is synchronous and is called from blocking tasks. A share is unsealed only
 //! inside [`Signing::sign`], after the PIN check, and is wiped when the step ends. Every call
@@ -26,6 +27,7 @@ mod lifecycle;
 mod operators;
 mod pin;
 pub(crate) mod pin_verifier;
+pub mod sealing;
 mod signing;
 
 pub use audit_log::AuditLog;
@@ -34,6 +36,7 @@ pub(crate) use enroll::id_matches;
 pub use enroll::{Enrollment, IssuedTicket, TicketOrder};
 pub use lifecycle::{AdminRevokeRequest, KeyLifecycle, UnlockRequest};
 pub use operators::{CredentialInfo, CredentialSecret, NewCredential, Operator, Operators, Role};
+pub use sealing::{NewSeal, SealAlgorithm, SealInfo, Sealing, SignHashRequest, SignHashResponse};
 pub use signing::Signing;
 
 use crate::attestation::AttestationVerifier;
@@ -193,6 +196,11 @@ impl CosignService {
         crate::liveness::Liveness { ctx: &self.ctx }
     }
 
+    /// The institution's seals.
+    pub fn sealing(&self) -> Sealing<'_> {
+        Sealing { ctx: &self.ctx }
+    }
+
     /// The audit log.
     pub fn audit(&self) -> AuditLog<'_> {
         AuditLog { ctx: &self.ctx }
@@ -269,6 +277,15 @@ impl CosignService {
                     .issued_certificate(serial)
                     .map_err(|e| e.to_string())?
                 {
+                    // A seal's certificate stays good after the seal is disabled: documents
+                    // sealed before stay valid.
+                    None if store
+                        .seal_by_serial(serial)
+                        .map_err(|e| e.to_string())?
+                        .is_some() =>
+                    {
+                        CertificateStatus::Good
+                    }
                     None => CertificateStatus::Unknown,
                     Some(c) => match c.revoked_ms {
                         None => CertificateStatus::Good,

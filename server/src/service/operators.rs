@@ -40,11 +40,17 @@ pub enum Role {
     /// Create, list and revoke operator credentials.
     #[serde(rename = "credentials:manage")]
     CredentialsManage,
+    /// Create and disable the institution's seals.
+    #[serde(rename = "seal:manage")]
+    SealManage,
+    /// Sign with the institution's seals (sign-hash).
+    #[serde(rename = "seal:use")]
+    SealUse,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 9] = [
         Role::Enroll,
         Role::AuditRead,
         Role::EvidenceRead,
@@ -52,6 +58,8 @@ impl Role {
         Role::KeysRead,
         Role::KeysManage,
         Role::CredentialsManage,
+        Role::SealManage,
+        Role::SealUse,
     ];
 
     /// The stable name (`enroll`, `audit:read`, ...).
@@ -64,6 +72,8 @@ impl Role {
             Role::KeysRead => "keys:read",
             Role::KeysManage => "keys:manage",
             Role::CredentialsManage => "credentials:manage",
+            Role::SealManage => "seal:manage",
+            Role::SealUse => "seal:use",
         }
     }
 

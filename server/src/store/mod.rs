@@ -1,7 +1,7 @@
 //! Storage behind traits, one per concern: keys, PIN counters, signatures, certificates, the
 //! audit log and settings ([`Store`]); liveness challenges, evidence and signing policies
 //! ([`EvidenceStore`]); operator credentials, enrollment tickets and request nonces
-//! ([`AccessStore`]).
+//! ([`AccessStore`]); the institution's seals ([`SealStore`]).
 //!
 //! The traits are synchronous; the server calls them from blocking tasks. [`SqliteStore`] is
 //! the default (embedded, zero set-up). Every rule that matters for correctness (unique key
@@ -12,9 +12,11 @@
 
 mod access;
 mod evidence;
+mod seals;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_evidence;
+mod sqlite_seals;
 
 pub(crate) use sqlite::now_ms;
 
@@ -22,6 +24,7 @@ pub use access::{AccessStore, CredentialKind, CredentialRecord, PurgeCounts, Tic
 pub use evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
 };
+pub use seals::{SealKeyKind, SealRecord, SealStore};
 pub use sqlite::SqliteStore;
 
 use crate::audit::{AuditEntry, AuditEvent, Checkpoint};
@@ -174,7 +177,7 @@ pub struct IssuedCertificate {
 }
 
 /// The server's storage of keys, signatures, certificates, audit log and settings.
-pub trait Store: EvidenceStore + AccessStore + Send + Sync {
+pub trait Store: EvidenceStore + AccessStore + SealStore + Send + Sync {
     /// Insert a new key, consuming its enrollment ticket, with the audit entry, atomically.
     /// `Conflict` if the ticket was used (or expired) meanwhile or the key id exists.
     fn insert_key(

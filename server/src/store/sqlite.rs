@@ -219,7 +219,11 @@ impl SqliteStore {
             )
             .map_err(backend)?;
         match (version, tables) {
-            (SCHEMA_VERSION, _) => {}
+            (SCHEMA_VERSION, _) => {
+                // Additive: seals came after schema version 2.
+                conn.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
+                    .map_err(backend)?;
+            }
             (0, 0) => {
                 let mut conn = conn;
                 let tx = conn.transaction().map_err(backend)?;
@@ -227,6 +231,8 @@ impl SqliteStore {
                 tx.execute_batch(super::sqlite_evidence::EVIDENCE_SCHEMA)
                     .map_err(backend)?;
                 tx.execute_batch(super::sqlite_access::ACCESS_SCHEMA)
+                    .map_err(backend)?;
+                tx.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
                     .map_err(backend)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                     .map_err(backend)?;

@@ -78,6 +78,31 @@ pub trait ShareVault: AuditSigner + Send + Sync {
     fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError>;
     /// A short human-readable description (no secrets), e.g. for the startup banner.
     fn describe(&self) -> String;
+    /// Key pairs generated and used inside the vault's token, if it has one (the PKCS#11
+    /// vault); `None` for a vault that only seals (the file vault).
+    fn token_keys(&self) -> Option<&dyn TokenKeys> {
+        None
+    }
+}
+
+/// P-256 key pairs that live in a token (the PKCS#11 vault): generated there with the
+/// private half sensitive and non-extractable, used there (`CKM_ECDSA` over a digest the
+/// caller computed). Every signature is checked against the public key before it is returned.
+/// Used for institution seal keys ([`crate::service::Sealing`]).
+pub trait TokenKeys: Send + Sync {
+    /// Generate a key pair labelled `label`; refused if the token already holds that label.
+    fn generate_p256(&self, label: &str) -> Result<p256::ecdsa::VerifyingKey, VaultError>;
+    /// ECDSA signature by the key labelled `label` over the SHA-256 `digest`.
+    fn sign_p256_digest(
+        &self,
+        label: &str,
+        digest: &[u8; 32],
+    ) -> Result<p256::ecdsa::Signature, VaultError>;
+    /// The public key of the pair labelled `label`.
+    fn p256_public_key(&self, label: &str) -> Result<p256::ecdsa::VerifyingKey, VaultError>;
+    /// True if the private key labelled `label` is sensitive and non-extractable, and always
+    /// has been.
+    fn p256_key_is_protected(&self, label: &str) -> Result<bool, VaultError>;
 }
 
 /// Check an audit signature in this process before it leaves the vault: catches a wrong key,

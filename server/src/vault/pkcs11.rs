@@ -15,7 +15,7 @@
 //! never resolved by picking one.
 
 use super::{
-    AuditSigner, NONCE_LEN, ShareVault, VaultError, check_audit_signature, seal_framed,
+    AuditSigner, NONCE_LEN, ShareVault, TokenKeys, VaultError, check_audit_signature, seal_framed,
     split_sealed,
 };
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -116,6 +116,8 @@ pub struct Pkcs11Vault {
     login: Mutex<Session>,
     /// Idle sessions; a call takes one (or opens a new one) and puts it back when done.
     idle: Mutex<Vec<Session>>,
+    /// Seal keys found so far, by label (handles stay valid while the module is loaded).
+    seal_keys: Mutex<std::collections::HashMap<String, AuditKey>>,
 }
 
 impl Pkcs11Vault {
@@ -161,6 +163,7 @@ impl Pkcs11Vault {
             audit: OnceLock::new(),
             login: Mutex::new(login),
             idle: Mutex::new(Vec::new()),
+            seal_keys: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -273,6 +276,121 @@ impl ShareVault for Pkcs11Vault {
             self.token_label, self.key_label
         )
     }
+
+    fn token_keys(&self) -> Option<&dyn TokenKeys> {
+        Some(self)
+    }
+}
+
+impl Pkcs11Vault {
+    /// The seal key pair labelled `label` (cached after the first search).
+    fn seal_key(&self, label: &str) -> Result<(ObjectHandle, VerifyingKey), VaultError> {
+        if let Some(k) = self
+            .seal_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(label)
+        {
+            return Ok((k.private, k.public));
+        }
+        let key = self.with_session(|s| {
+            let (private, public) = find_audit_pair(s, label)?;
+            match (private.as_slice(), public.as_slice()) {
+                ([private], [public]) => {
+                    let [sensitive, extractable, ..] = key_flags(s, *private)?;
+                    if !sensitive || extractable {
+                        return Err(VaultError::Unavailable(format!(
+                            "seal key '{label}' is extractable or not sensitive"
+                        )));
+                    }
+                    Ok(AuditKey {
+                        private: *private,
+                        public: read_p256_public_key(s, *public, label)?,
+                    })
+                }
+                (p, q) => Err(VaultError::Unavailable(format!(
+                    "the token has {} private and {} public EC keys labelled '{label}'; a seal \
+                     key needs exactly one pair",
+                    p.len(),
+                    q.len()
+                ))),
+            }
+        })?;
+        let out = (key.private, key.public);
+        self.seal_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(label.to_owned(), key);
+        Ok(out)
+    }
+}
+
+impl TokenKeys for Pkcs11Vault {
+    fn generate_p256(&self, label: &str) -> Result<VerifyingKey, VaultError> {
+        let _setup = KEY_SETUP.lock().unwrap_or_else(PoisonError::into_inner);
+        let login = self.login.lock().unwrap_or_else(PoisonError::into_inner);
+        let (private, public) = find_audit_pair(&login, label)?;
+        if !private.is_empty() || !public.is_empty() {
+            return Err(VaultError::Unavailable(format!(
+                "the token already holds a key labelled '{label}'"
+            )));
+        }
+        let (public, private) = generate_p256_pair(&login, label)?;
+        let public = read_p256_public_key(&login, public, label)?;
+        // Self-test: the token's signature must verify under the point it reported.
+        let digest: [u8; 32] = Sha256::digest(AUDIT_SELF_TEST_MESSAGE).into();
+        let raw = login
+            .sign(&Mechanism::Ecdsa, private, &digest)
+            .map_err(|e| unavailable("token seal signing failed", e))?;
+        let signature = raw_signature(&raw)?;
+        check_prehash(&public, &digest, &signature)?;
+        Ok(public)
+    }
+
+    fn sign_p256_digest(&self, label: &str, digest: &[u8; 32]) -> Result<Signature, VaultError> {
+        let (private, public) = self.seal_key(label)?;
+        let raw = self.with_session(|s| {
+            s.sign(&Mechanism::Ecdsa, private, digest)
+                .map_err(|e| unavailable("token seal signing failed", e))
+        })?;
+        let signature = raw_signature(&raw)?;
+        check_prehash(&public, digest, &signature)?;
+        Ok(signature)
+    }
+
+    fn p256_public_key(&self, label: &str) -> Result<VerifyingKey, VaultError> {
+        Ok(self.seal_key(label)?.1)
+    }
+
+    fn p256_key_is_protected(&self, label: &str) -> Result<bool, VaultError> {
+        let (private, _) = self.seal_key(label)?;
+        self.with_session(|s| {
+            let [sensitive, extractable, always_sensitive, never_extractable] =
+                key_flags(s, private)?;
+            Ok(sensitive && !extractable && always_sensitive && never_extractable)
+        })
+    }
+}
+
+/// A PKCS#11 `r || s` ECDSA signature (32 bytes each for P-256).
+fn raw_signature(raw: &[u8]) -> Result<Signature, VaultError> {
+    Signature::from_slice(raw).map_err(|_| {
+        VaultError::Unavailable(format!(
+            "token returned a malformed ECDSA signature ({} bytes)",
+            raw.len()
+        ))
+    })
+}
+
+/// Check a token's signature over a digest before it leaves the vault.
+fn check_prehash(
+    key: &VerifyingKey,
+    digest: &[u8; 32],
+    signature: &Signature,
+) -> Result<(), VaultError> {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    key.verify_prehash(digest, signature)
+        .map_err(|_| VaultError::Unavailable("the token's seal signature does not verify".into()))
 }
 
 impl AuditSigner for Pkcs11Vault {
@@ -338,7 +456,7 @@ fn find_audit_pair(
 fn find_or_generate_audit_key(session: &Session, label: &str) -> Result<AuditKey, VaultError> {
     let (private, public) = match find_audit_pair(session, label)? {
         (private, public) if private.is_empty() && public.is_empty() => {
-            let (public, private) = generate_audit_pair(session, label)?;
+            let (public, private) = generate_p256_pair(session, label)?;
             // Another process may have generated one at the same time (PKCS#11 cannot prevent
             // it): then this one goes again, so no two processes keep different keys.
             match find_audit_pair(session, label)? {
@@ -385,8 +503,9 @@ fn find_or_generate_audit_key(session: &Session, label: &str) -> Result<AuditKey
     })
 }
 
-/// Generate a P-256 key pair labelled `label`: `(public, private)`.
-fn generate_audit_pair(
+/// Generate a P-256 key pair labelled `label` in the token (the private half sensitive,
+/// non-extractable, sign only): `(public, private)`.
+fn generate_p256_pair(
     session: &Session,
     label: &str,
 ) -> Result<(ObjectHandle, ObjectHandle), VaultError> {
@@ -415,7 +534,7 @@ fn generate_audit_pair(
                 Attribute::Derive(false),
             ],
         )
-        .map_err(|e| unavailable(&format!("cannot generate audit key '{label}'"), e))
+        .map_err(|e| unavailable(&format!("cannot generate EC key '{label}'"), e))
 }
 
 /// The P-256 public key of the EC public key object `public`.

@@ -337,6 +337,19 @@ pub enum ErrorCode {
     ChallengeInvalid,
     /// The server failed; retry later.
     Internal,
+    /// No such seal (the institution's sealing service).
+    UnknownSeal,
+    /// The seal is disabled and signs nothing more.
+    SealDisabled,
+    /// The hash or signature algorithm OID is not the seal's.
+    AlgorithmMismatch,
+    /// A hash is not base64 of exactly the digest length (32 bytes); the message names which.
+    BadHash,
+    /// More hashes in one sign-hash call than the server takes (the message says how many).
+    BatchTooLarge,
+    /// The unified social credit code (统一社会信用代码) is malformed or its check character
+    /// is wrong.
+    InvalidCreditCode,
 }
 
 /// Body of every non-2xx answer.
