@@ -7,7 +7,9 @@
 use crate::bench::{ChildServer, process_cpu};
 use clap::Args;
 use inkseal_pdf::sign::Placement;
-use inkseal_sdk::seal::{SealClient, SealOrder, seal_digest, seal_sign_options};
+use inkseal_sdk::seal::{
+    SealClient, SealLook, SealOrder, seal_appearance, seal_digest, seal_sign_options,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -172,6 +174,15 @@ fn row(
         .map_err(|e| e.to_string())?;
     let suite = seal.signature_algorithm().map_err(|e| e.to_string())?;
     let chain = seal.chain().map_err(|e| e.to_string())?;
+    let font = crate::fonts::seal_font(None)?;
+    let appearance = seal_appearance(
+        &seal,
+        &SealLook::Drawn {
+            font: &font,
+            number: None,
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let pid = server.child.id();
     let start = Instant::now();
     let now = crate::pdf_cmd::now();
@@ -182,9 +193,10 @@ fn row(
                 now,
                 Placement::Rect {
                     page: 1,
-                    rect: [380.0, 60.0, 160.0, 80.0],
+                    rect: [420.0, 60.0, 120.0, 120.0],
                 },
                 Some(inkseal_pdf::sign::Certification::FormFillingAndSigning),
+                appearance.clone(),
             );
             inkseal_pdf::sign::prepare(input, &options, suite, &chain)
                 .map_err(|e| format!("document {i}: {e}"))

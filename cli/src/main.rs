@@ -5,6 +5,7 @@ mod bench;
 mod bench_pdf;
 mod bench_seal;
 mod demo;
+mod fonts;
 mod pdf_cmd;
 mod seal_cmd;
 mod serve;

@@ -5,8 +5,11 @@
 //! output directory; the PDFs never reach the server.
 
 use clap::{Args, Subcommand};
-use inkseal_pdf::sign::{Certification, Placement};
-use inkseal_sdk::seal::{SealClient, SealDescription, SealOrder, seal_sign_options};
+use inkseal_pdf::sign::{Certification, PagingSeal, Placement};
+use inkseal_sdk::seal::{
+    ROUND_SEAL_POINTS, SealClient, SealDescription, SealLook, SealOrder, seal_appearance,
+    seal_sign_options,
+};
 use std::path::PathBuf;
 
 /// `inkseal seal`.
@@ -101,8 +104,25 @@ pub struct SignArgs {
     #[arg(long, requires = "rect")]
     page: Option<u32>,
     /// The seal's rectangle x,y,w,h in points from the bottom-left; invisible without it.
-    #[arg(long, requires = "page")]
+    #[arg(long, requires = "page", conflicts_with = "keyword")]
     rect: Option<String>,
+    /// Put the seal (42 mm) right after this text, e.g. 贷款人（盖章）：
+    #[arg(long)]
+    keyword: Option<String>,
+    /// Also stamp a paging seal (骑缝章): a slice of the seal on the right edge of every page.
+    #[arg(long)]
+    paging: bool,
+    /// Draw the seal's text from this font (TrueType/OpenType with Chinese glyphs); default
+    /// $INKSEAL_SEAL_FONT or Debian's fonts-wqy-microhei.
+    #[arg(long, conflicts_with = "seal_image")]
+    seal_font: Option<PathBuf>,
+    /// Show the institution's registered seal image (PNG with transparency) instead of a
+    /// drawn seal.
+    #[arg(long)]
+    seal_image: Option<PathBuf>,
+    /// The seal number printed along the drawn seal's lower arc.
+    #[arg(long, conflicts_with = "seal_image")]
+    seal_number: Option<String>,
 }
 
 fn print(seal: &SealDescription) {
@@ -181,13 +201,35 @@ fn certification(level: Option<u8>) -> Option<Certification> {
 fn sign(a: SignArgs) -> Result<(), String> {
     let client = a.server.client()?;
     let seal = client.get(&a.seal).map_err(|e| e.to_string())?;
-    let placement = match (a.page, &a.rect) {
-        (Some(page), Some(rect)) => Placement::Rect {
+    let placement = match (a.page, &a.rect, &a.keyword) {
+        (Some(page), Some(rect), _) => Placement::Rect {
             page,
             rect: crate::pdf_cmd::parse_rect(rect)?,
         },
+        (page, None, Some(text)) => Placement::Keyword {
+            text: text.clone(),
+            page,
+            size: [ROUND_SEAL_POINTS, ROUND_SEAL_POINTS],
+        },
         _ => Placement::Invisible,
     };
+    let appearance = match &a.seal_image {
+        Some(path) => seal_appearance(
+            &seal,
+            &SealLook::Image(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        ),
+        None => {
+            let font = crate::fonts::seal_font(a.seal_font.as_deref())?;
+            seal_appearance(
+                &seal,
+                &SealLook::Drawn {
+                    font: &font,
+                    number: a.seal_number.clone(),
+                },
+            )
+        }
+    }
+    .map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&a.out_dir).map_err(|e| format!("{}: {e}", a.out_dir.display()))?;
     let algorithm = seal.signature_algorithm().map_err(|e| e.to_string())?;
     let chain = seal.chain().map_err(|e| e.to_string())?;
@@ -205,7 +247,20 @@ fn sign(a: SignArgs) -> Result<(), String> {
             return Err(format!("two inputs are named {}", name.to_string_lossy()));
         }
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let options = seal_sign_options(&seal, time, placement.clone(), certification(a.certify));
+        let mut options = seal_sign_options(
+            &seal,
+            time,
+            placement.clone(),
+            certification(a.certify),
+            appearance.clone(),
+        );
+        if a.paging {
+            options.paging_seal = Some(PagingSeal {
+                appearance: appearance.clone(),
+                size: [ROUND_SEAL_POINTS, ROUND_SEAL_POINTS],
+                center_y: None,
+            });
+        }
         prepared.push(
             inkseal_pdf::sign::prepare(&bytes, &options, algorithm, &chain)
                 .map_err(|e| format!("{}: {e}", path.display()))?,

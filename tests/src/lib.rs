@@ -467,3 +467,17 @@ pub fn corpus(rel: &str) -> std::path::PathBuf {
         .join("../../shared/corpus")
         .join(rel)
 }
+
+/// The font seal text is drawn from in tests: WenQuanYi Micro Hei (Debian
+/// `fonts-wqy-microhei`, Apache-2.0, installed by scripts/install-validators.sh), or
+/// `INKSEAL_SEAL_FONT`.
+pub fn seal_font() -> inkseal_pdf::seal::OutlineFont {
+    let path = std::env::var_os("INKSEAL_SEAL_FONT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc".into());
+    inkseal_pdf::seal::OutlineFont::from_file(&path).unwrap_or_else(|e| {
+        panic!(
+            "{e}: install fonts-wqy-microhei (scripts/install-validators.sh) or set INKSEAL_SEAL_FONT"
+        )
+    })
+}

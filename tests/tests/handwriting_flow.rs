@@ -157,15 +157,10 @@ async fn the_borrower_signs_the_contract_by_hand() {
     let sig = doc
         .dict(&Object::Reference(field.value.expect("signed")), "sig")
         .expect("sig dict");
-    let record_id = sig
-        .get(inkseal_pdf::ink_binding::RECORD_KEY)
-        .and_then(Object::as_ref_id)
-        .expect("record reference");
-    let Some(Object::Stream(embedded)) = doc.get(record_id).ok() else {
-        panic!("the record is a stream")
-    };
-    assert_eq!(embedded.data, sealed.sealed_record());
-    let record = decode(&open(&embedded.data, &bank).expect("the bank opens it")).expect("parse");
+    let embedded = inkseal_pdf::ink_binding::embedded_record(&doc, &doc.xref_at(0), &sig)
+        .expect("the record is embedded in the signature dictionary");
+    assert_eq!(embedded, sealed.sealed_record());
+    let record = decode(&open(&embedded, &bank).expect("the bank opens it")).expect("parse");
     assert_eq!(record.device, "PAD-9 tablet / Android 15");
     assert_eq!(record.strokes.len(), 3);
     let raw: Vec<_> = pad

@@ -5,7 +5,10 @@
 
 use base64_helpers::{b64, unb64};
 use inkseal_cosign::sm2::dsa::signature::Verifier as _;
-use inkseal_sdk::seal::{SealClient, SealDescription, seal_digest, seal_sign_options, sm2_digest};
+use inkseal_sdk::seal::{
+    SealClient, SealDescription, SealLook, seal_appearance, seal_digest, seal_sign_options,
+    sm2_digest,
+};
 use inkseal_server::service::Role;
 use inkseal_tests::{Backend, start_server};
 use serde_json::json;
@@ -222,6 +225,15 @@ async fn the_sealing_service_end_to_end() {
         let client = SealClient::new(&client_base, &key).expect("client");
         let now = inkseal_tests::now_unix();
         let algorithm = seal.signature_algorithm().expect("algorithm");
+        let font = inkseal_tests::seal_font();
+        let appearance = seal_appearance(
+            &seal,
+            &SealLook::Drawn {
+                font: &font,
+                number: Some("3101150012345".into()),
+            },
+        )
+        .expect("appearance");
         let prepared: Vec<_> = (0..100)
             .map(|i| {
                 let options = seal_sign_options(
@@ -229,9 +241,10 @@ async fn the_sealing_service_end_to_end() {
                     now + i,
                     inkseal_pdf::sign::Placement::Rect {
                         page: 1,
-                        rect: [380.0, 60.0, 160.0, 80.0],
+                        rect: [420.0, 60.0, 120.0, 120.0],
                     },
                     Some(inkseal_pdf::sign::Certification::FormFillingAndSigning),
+                    appearance.clone(),
                 );
                 inkseal_pdf::sign::prepare(&input, &options, algorithm, &seal.chain().expect("c"))
                     .expect("prepare")

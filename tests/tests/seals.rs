@@ -15,18 +15,7 @@ use inkseal_tests::{fixture, sm2_pki};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The font seal text is drawn from: WenQuanYi Micro Hei (Debian `fonts-wqy-microhei`,
-/// Apache-2.0), or `INKSEAL_SEAL_FONT`.
-fn seal_font() -> OutlineFont {
-    let path = std::env::var_os("INKSEAL_SEAL_FONT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"));
-    OutlineFont::from_file(&path).unwrap_or_else(|e| {
-        panic!(
-            "{e}: install fonts-wqy-microhei (scripts/install-validators.sh) or set INKSEAL_SEAL_FONT"
-        )
-    })
-}
+use inkseal_tests::seal_font;
 
 const RED_DPI: u32 = 144;
 
@@ -517,4 +506,64 @@ fn a_paging_seal_is_refused_where_it_cannot_go() {
     }
     let e = sign(&contract, &o, &signer).expect_err("too tall");
     assert!(e.to_string().contains("does not fit"), "{e}");
+}
+
+#[test]
+fn an_earlier_signature_stays_valid_under_a_later_paging_seal() {
+    // The borrower signs first; the lender's paging seal adds widgets on every page after it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let borrower = inkseal_tests::validators::openssl_p256_pki(dir.path(), "borrower");
+    let lender = inkseal_tests::validators::openssl_p256_pki(dir.path(), "lender");
+    let signer_of = |pki: &inkseal_tests::validators::P256Pki| {
+        LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer")
+    };
+    let original = std::fs::read(fixture("loan-contract-zh.pdf")).expect("read");
+    let mut o = SignOptions::new(1_790_000_000);
+    o.placement = Placement::Keyword {
+        text: "借款人（签字）：".into(),
+        page: None,
+        size: [120.0, 40.0],
+    };
+    o.appearance.label = vec!["借款人 张三".into()];
+    let signed = [
+        original.as_slice(),
+        &sign(&original, &o, &signer_of(&borrower)).expect("sign"),
+    ]
+    .concat();
+    let seal = seal_art(&SealSpec::contract_seal("上海浦江商业银行股份有限公司"));
+    let mut o = SignOptions::new(1_790_000_100);
+    o.field_name = Some("LenderSeal".into());
+    o.placement = Placement::Keyword {
+        text: "贷款人（盖章）：".into(),
+        page: None,
+        size: [CONTRACT_SEAL_SIZE, CONTRACT_SEAL_SIZE],
+    };
+    o.appearance = seal.clone();
+    o.paging_seal = Some(PagingSeal {
+        appearance: seal,
+        size: [CONTRACT_SEAL_SIZE, CONTRACT_SEAL_SIZE],
+        center_y: None,
+    });
+    let both = [
+        signed.as_slice(),
+        &sign(&signed, &o, &signer_of(&lender)).expect("seal"),
+    ]
+    .concat();
+    let report = verify(
+        &both,
+        &VerifyOptions {
+            trust_anchors: vec![der_of(&borrower.ca_pem), der_of(&lender.ca_pem)],
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert_eq!(report.signatures.len(), 2);
+    for s in &report.signatures {
+        assert!(s.is_ok(), "{}: {:?} {:?}", s.field, s.problems, s.changes);
+    }
+    let out = dir.path().join("both.pdf");
+    std::fs::write(&out, &both).expect("write");
+    let roots = [borrower.ca_pem.as_path(), lender.ca_pem.as_path()];
+    let py = inkseal_tests::validators::pyhanko_validate_with_roots(&out, &roots);
+    assert!(py.all_valid(), "pyHanko: {}\n{}", py.stdout, py.stderr);
 }

@@ -234,7 +234,15 @@ fn grows_by_signature_widgets(
             Ok(Object::Dictionary(d)) => d,
             _ => return Err(format!("added object {} is not a dictionary", id.0)),
         };
-        if d.name(b"FT") != Some(b"Sig") {
+        // A signature field, or a widget of one (a field with several widgets, such as a
+        // paging seal, keeps /FT on the parent).
+        let is_signature = |d: &Dictionary| d.name(b"FT") == Some(b"Sig");
+        let widget_of_signature = d.name(b"Subtype") == Some(b"Widget")
+            && d.get(b"FT").is_none()
+            && d.get(b"Parent").and_then(Object::as_ref_id).is_some_and(
+                |p| matches!(doc.get_in(after, p), Ok(Object::Dictionary(p)) if is_signature(&p)),
+            );
+        if !is_signature(&d) && !widget_of_signature {
             return Err(format!("added object {} is not a signature field", id.0));
         }
     }

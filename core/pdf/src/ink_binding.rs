@@ -1,8 +1,11 @@
 //! Binding an encrypted handwriting record to a signature and to the document it was made for.
 //!
-//! The sealed record (see `inkseal-ink`) is embedded in the signed revision as a stream that the
-//! signature dictionary references under `/InksealInkRecord`, so the signature's byte range covers
-//! it. A signed attribute of the CMS, [`INK_BINDING_OID`], carries
+//! The sealed record (see `inkseal-ink`) is embedded in the signature dictionary itself, as the
+//! string `/InksealInkRecord`, so the signature's byte range covers it and the revision adds
+//! no object beyond those of a plain signature (validators such as pyHanko judge a later
+//! signature's revision against DocMDP by explaining every new object; a stream of unknown
+//! purpose would count as a suspicious modification of a certified document). Files from
+//! before this version reference a stream there instead; [`embedded_record`] reads both. A signed attribute of the CMS, [`INK_BINDING_OID`], carries
 //!
 //! ```text
 //! InkBinding ::= SEQUENCE {
@@ -30,8 +33,26 @@ use sha2::{Digest, Sha256};
 /// the ASN.1 library used here).
 pub const INK_BINDING_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.1");
 
-/// Key of the signature dictionary entry that references the embedded record.
+/// Key of the signature dictionary entry that holds the embedded record.
 pub const RECORD_KEY: &[u8] = b"InksealInkRecord";
+
+/// The sealed record embedded in signature dictionary `sig`, if any: a string, or (files from
+/// before the record moved into the dictionary) a reference to a stream, read as of
+/// `xref`.
+pub fn embedded_record(
+    doc: &crate::document::Document<'_>,
+    xref: &std::collections::HashMap<u32, crate::xref::XrefEntry>,
+    sig: &crate::object::Dictionary,
+) -> Option<Vec<u8>> {
+    match sig.get(RECORD_KEY)? {
+        crate::object::Object::String(bytes, _) => Some(bytes.clone()),
+        crate::object::Object::Reference(id) => match doc.get_in(xref, *id) {
+            Ok(crate::object::Object::Stream(s)) => Some(s.data),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 #[derive(Sequence)]
 struct InkBindingDer {

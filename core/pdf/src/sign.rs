@@ -535,27 +535,13 @@ pub(crate) fn write_revision(
         Kind::DocumentTimeStamp { .. } => TIME_STAMP_RESERVE,
     });
     let mut extra = options.extra_attributes.clone();
-    let record_id = match &options.ink_record {
-        Some(record) => {
-            let id = update.allocate();
-            update.put(
-                id,
-                &Object::Stream(crate::object::Stream {
-                    dict: Dictionary::new()
-                        .with(b"Type", Object::name("EmbeddedFile"))
-                        .with(b"Subtype", Object::name("application/x-inkseal-ink")),
-                    data: record.clone(),
-                }),
-            );
-            extra.push(
-                crate::ink_binding::binding_attribute(record, algorithm, input)
-                    .map_err(|e| PdfError::Cms(e.to_string()))?,
-            );
-            Some(id)
-        }
-        None => None,
-    };
-    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, record_id, kind);
+    if let Some(record) = &options.ink_record {
+        extra.push(
+            crate::ink_binding::binding_attribute(record, algorithm, input)
+                .map_err(|e| PdfError::Cms(e.to_string()))?,
+        );
+    }
+    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, kind);
     update.put_raw(sig_id, sig_body);
     let written = update.write(&doc);
     let mut tail = written.bytes;
@@ -698,7 +684,6 @@ fn add_appearance(
 fn signature_dictionary(
     options: &SignOptions,
     reserve: usize,
-    ink_record: Option<ObjectId>,
     kind: Kind<'_>,
 ) -> (Vec<u8>, Range<usize>, Range<usize>) {
     let mut head = match kind {
@@ -741,8 +726,13 @@ fn signature_dictionary(
             Object::Array(vec![Object::Dictionary(reference)]),
         );
     }
-    if let Some(id) = ink_record {
-        head.set(crate::ink_binding::RECORD_KEY, Object::Reference(id));
+    if let (Some(record), Kind::Signature { .. }) = (&options.ink_record, kind) {
+        // A direct string in the signature dictionary: covered by the byte range, and no
+        // object of its own that a validator's change analysis would have to explain.
+        head.set(
+            crate::ink_binding::RECORD_KEY,
+            Object::String(record.clone(), true),
+        );
     }
     if let Some(lock) = &options.lock {
         let reference = Dictionary::new()

@@ -626,11 +626,11 @@ fn check_ink_binding(
     report: &mut SignatureReport,
 ) {
     use crate::ink_binding::{INK_BINDING_OID, RECORD_KEY, parse_binding, record_digest};
-    let record_ref = sig.get(RECORD_KEY).and_then(Object::as_ref_id);
+    let record_ref = sig.get(RECORD_KEY);
     let attr = cms.signed_attribute(&INK_BINDING_OID);
-    let (attr, record_ref) = match (attr, record_ref) {
+    let attr = match (attr, record_ref) {
         (None, None) => return,
-        (Some(a), Some(r)) => (a, r),
+        (Some(a), Some(_)) => a,
         (Some(_), None) => {
             report.ink_binding = Some(false);
             report
@@ -654,10 +654,7 @@ fn check_ink_binding(
         Err(e) => problem(e),
         Ok(binding) => {
             let data = doc.data();
-            let record = match doc.get_in(&doc.xref_at(rev), record_ref) {
-                Ok(Object::Stream(s)) => Some(s.data),
-                _ => None,
-            };
+            let record = crate::ink_binding::embedded_record(doc, &doc.xref_at(rev), sig);
             let prev_end = doc.sections.get(rev + 1).map_or(0, |s| s.end);
             let len = usize::try_from(binding.document_length).unwrap_or(usize::MAX);
             let len_ok = len == prev_end || (len + 1 == prev_end && data.get(len) == Some(&b'\n'));

@@ -261,7 +261,9 @@ impl CosignClient {
             ocsp_responses,
             crls: Vec::new(),
         };
-        let long_term = self.finish_long_term(&signed, &data, level).await?;
+        let long_term = self
+            .finish_long_term(&signed, &data, level, SignatureAlgorithm::Sm2Sm3)
+            .await?;
         Ok([tail, long_term].concat())
     }
 
@@ -277,10 +279,36 @@ impl CosignClient {
         signed_pdf: &[u8],
         archive: bool,
     ) -> Result<Vec<u8>, SdkError> {
-        let limits = inkseal_pdf::Limits::default();
         let ca = self.key_ca(key_id)?;
+        let level = if archive {
+            LongTermLevel::Archive
+        } else {
+            LongTermLevel::LongTerm
+        };
+        self.add_long_term_validation_under(
+            std::slice::from_ref(&ca),
+            signed_pdf,
+            level,
+            SignatureAlgorithm::Sm2Sm3,
+        )
+        .await
+    }
+
+    /// [`Self::add_long_term_validation`] for every signature of `signed_pdf` that chains to
+    /// one of `roots` (e.g. all of the server's roots, `GET /v1/ca`: a document with SM2
+    /// co-signatures and a P-256 institution seal), with the document time-stamp for B-LTA
+    /// over a `time_stamp_suite` imprint (P-256 for a document that validators without SM2
+    /// must check).
+    pub async fn add_long_term_validation_under(
+        &self,
+        roots: &[Vec<u8>],
+        signed_pdf: &[u8],
+        level: LongTermLevel,
+        time_stamp_suite: SignatureAlgorithm,
+    ) -> Result<Vec<u8>, SdkError> {
+        let limits = inkseal_pdf::Limits::default();
         let needs = Needs::of(
-            &validation_needs(signed_pdf, std::slice::from_ref(&ca), &limits)
+            &validation_needs(signed_pdf, roots, &limits)
                 .map_err(|e| SdkError::BadDocument(e.to_string()))?,
         );
         if needs.revocation.is_empty() {
@@ -293,12 +321,8 @@ impl CosignClient {
             certificates: needs.certificates,
             crls: Vec::new(),
         };
-        let level = if archive {
-            LongTermLevel::Archive
-        } else {
-            LongTermLevel::LongTerm
-        };
-        self.finish_long_term(signed_pdf, &data, level).await
+        self.finish_long_term(signed_pdf, &data, level, time_stamp_suite)
+            .await
     }
 
     /// The certificate (DER) of the CA that issued the key's certificate.
@@ -315,6 +339,7 @@ impl CosignClient {
         signed_pdf: &[u8],
         data: &ValidationData,
         level: LongTermLevel,
+        time_stamp_suite: SignatureAlgorithm,
     ) -> Result<Vec<u8>, SdkError> {
         let limits = inkseal_pdf::Limits::default();
         let dss =
@@ -323,9 +348,8 @@ impl CosignClient {
             return Ok(dss);
         }
         let with_dss = [signed_pdf, dss.as_slice()].concat();
-        let prepared =
-            prepare_document_time_stamp(&with_dss, SignatureAlgorithm::Sm2Sm3, None, &limits)
-                .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        let prepared = prepare_document_time_stamp(&with_dss, time_stamp_suite, None, &limits)
+            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
         let nonce: [u8; 16] = crate::client::random_bytes()?;
         let request = prepared
             .time_stamp_request(&nonce)

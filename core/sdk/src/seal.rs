@@ -411,28 +411,60 @@ impl Signer for RemoteSeal<'_> {
     }
 }
 
-/// The visible appearance of a seal: for now a label with the institution's name and the
-/// seal's purpose. Kept in this one function so a drawn seal (the red round seal, the paging
-/// seal) can replace it.
-pub fn seal_appearance(seal: &SealDescription) -> inkseal_pdf::appearance::AppearanceSpec {
-    inkseal_pdf::appearance::AppearanceSpec {
-        label: vec![seal.institution.clone(), seal.purpose.clone()],
-        ink_rgb: Some([0.8, 0.0, 0.0]),
-        ..Default::default()
-    }
+/// How a seal looks on the page.
+#[derive(Clone, Debug)]
+pub enum SealLook<'a> {
+    /// Drawn: a red round seal with the institution's name along the arc, the star, the
+    /// seal's purpose across the middle and an optional seal number along the lower arc, its
+    /// text from `font`'s glyph outlines (the same in every viewer, no font in the PDF).
+    Drawn {
+        /// The font the text is drawn from.
+        font: &'a inkseal_pdf::seal::OutlineFont,
+        /// The seal number on the lower arc, if the institution prints one.
+        number: Option<String>,
+    },
+    /// The institution's registered seal image (PNG with transparency, kept as a soft mask).
+    Image(Vec<u8>),
 }
 
-/// Sign options for sealing with `seal` at `signing_time`: `placement`, the
-/// [`seal_appearance`], the institution as signer name, and `certify` (DocMDP) if given.
+/// The visible appearance of `seal` drawn as `look` says.
+pub fn seal_appearance(
+    seal: &SealDescription,
+    look: &SealLook<'_>,
+) -> Result<inkseal_pdf::appearance::AppearanceSpec, SealClientError> {
+    let mut spec = inkseal_pdf::appearance::AppearanceSpec::default();
+    match look {
+        SealLook::Drawn { font, number } => {
+            let mut drawn = inkseal_pdf::seal::SealSpec::contract_seal(&seal.institution);
+            drawn.purpose = Some(seal.purpose.clone());
+            drawn.number = number.clone();
+            spec.art = Some(
+                drawn
+                    .draw(font)
+                    .map_err(|e| SealClientError::InvalidInput(e.to_string()))?,
+            );
+        }
+        SealLook::Image(png) => spec.image = Some(png.clone()),
+    }
+    Ok(spec)
+}
+
+/// The size of a round seal on paper (42 mm), points: the usual box for a seal's widget.
+pub const ROUND_SEAL_POINTS: f64 = 42.0 * 72.0 / 25.4;
+
+/// Sign options for sealing with `seal` at `signing_time`: `placement`, `appearance` (see
+/// [`seal_appearance`]), the institution as signer name, the purpose as reason, and
+/// `certify` (DocMDP) if given.
 pub fn seal_sign_options(
     seal: &SealDescription,
     signing_time: u64,
     placement: inkseal_pdf::sign::Placement,
     certify: Option<inkseal_pdf::sign::Certification>,
+    appearance: inkseal_pdf::appearance::AppearanceSpec,
 ) -> inkseal_pdf::sign::SignOptions {
     let mut options = inkseal_pdf::sign::SignOptions::new(signing_time);
     options.placement = placement;
-    options.appearance = seal_appearance(seal);
+    options.appearance = appearance;
     options.signer_name = Some(seal.institution.clone());
     options.reason = Some(seal.purpose.clone());
     options.certify = certify;
