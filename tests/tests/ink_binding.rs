@@ -5,7 +5,7 @@ use inkseal_ink::record::encrypt::{InstitutionSecret, Scheme, open, seal_for_ins
 use inkseal_ink::record::format::{BiometricRecord, RecordPoint, decode, encode};
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::ink_binding::binding_attribute;
-use inkseal_pdf::object::{Object, Stream};
+use inkseal_pdf::object::Object;
 use inkseal_pdf::sign::{Placement, SignOptions, sign};
 use inkseal_pdf::signer::LocalSigner;
 use inkseal_pdf::verify::{VerifyOptions, verify};
@@ -82,15 +82,10 @@ fn the_record_is_embedded_bound_and_recoverable_by_the_institution() {
     let sig = doc
         .dict(&Object::Reference(field.value.expect("sig")), "sig")
         .expect("sig");
-    let rec_id = sig
-        .get(inkseal_pdf::ink_binding::RECORD_KEY)
-        .and_then(Object::as_ref_id)
-        .expect("record ref");
-    let Object::Stream(embedded) = doc.get(rec_id).expect("record") else {
-        panic!("not a stream")
-    };
-    assert_eq!(embedded.data, sealed);
-    let plain = open(&embedded.data, &institution).expect("institution opens it");
+    let embedded = inkseal_pdf::ink_binding::embedded_record(&doc, &doc.xref_at(0), &sig)
+        .expect("the record is in the signature dictionary");
+    assert_eq!(embedded, sealed);
+    let plain = open(&embedded, &institution).expect("institution opens it");
     assert_eq!(decode(&plain).expect("decode").strokes[0].len(), 200);
 }
 
@@ -119,19 +114,17 @@ fn swapping_or_lifting_the_record_fails() {
     let sig = doc
         .dict(&Object::Reference(field.value.expect("sig")), "sig")
         .expect("sig");
-    let rec_id = sig
-        .get(inkseal_pdf::ink_binding::RECORD_KEY)
-        .and_then(Object::as_ref_id)
-        .expect("ref");
     let mut update = IncrementalUpdate::new(&doc);
     let other = seal_for_institution(b"someone else's handwriting", &institution.public_key())
         .expect("seal");
+    let mut swapped_sig = sig.clone();
+    swapped_sig.set(
+        inkseal_pdf::ink_binding::RECORD_KEY,
+        Object::String(other, true),
+    );
     update.put(
-        rec_id,
-        &Object::Stream(Stream {
-            dict: Default::default(),
-            data: other,
-        }),
+        field.value.expect("sig"),
+        &Object::Dictionary(swapped_sig),
     );
     let swapped = [signed.as_slice(), update.write(&doc).bytes.as_slice()].concat();
     let report = verify(&swapped, &VerifyOptions::default()).expect("verify");
