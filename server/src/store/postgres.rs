@@ -435,7 +435,27 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 /// The PostgreSQL store (see the module documentation).
 pub struct PostgresStore {
-    pool: Pool,
+    pool: Option<Pool>,
+}
+
+impl Drop for PostgresStore {
+    /// Closing a connection of the synchronous client blocks on its own runtime, which panics
+    /// on an async worker (the server drops its service at the end of `shutdown().await`): close
+    /// them on a plain thread.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let closer = std::thread::Builder::new()
+                    .name("inkseal-pg-close".into())
+                    .spawn(move || drop(pool));
+                if let Ok(closer) = closer {
+                    let _ = closer.join();
+                }
+            } else {
+                drop(pool);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -480,7 +500,7 @@ impl PostgresStore {
                     config.redacted_url()
                 ))
             })?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool: Some(pool) })
     }
 
     /// Apply every migration not yet applied, each once, in its own transaction. Safe to run
@@ -545,14 +565,21 @@ impl PostgresStore {
 
     /// Connections in the pool now and idle among them.
     pub fn pool_state(&self) -> (u32, u32) {
-        let s = self.pool.state();
-        (s.connections, s.idle_connections)
+        match &self.pool {
+            Some(pool) => {
+                let s = pool.state();
+                (s.connections, s.idle_connections)
+            }
+            None => (0, 0),
+        }
     }
 
     pub(super) fn conn(
         &self,
     ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
         self.pool
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store is closed".into()))?
             .get()
             .map_err(|e| StoreError::Backend(format!("database unavailable: {e}")))
     }
