@@ -1101,7 +1101,7 @@ impl Store for PostgresStore {
     }
 
     fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        self.read(|c| head(c))
+        self.read(head)
     }
 
     fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
