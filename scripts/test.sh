@@ -8,12 +8,15 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# --- System packages (Debian). SoftHSM2 is the real PKCS#11 token the vault tests use. ---
+# --- System packages (Debian). SoftHSM2 is the real PKCS#11 token the vault tests use;
+# PostgreSQL the real database of the PostgreSQL store tests. ---
 need_pkgs=()
 command -v softhsm2-util >/dev/null 2>&1 || need_pkgs+=(softhsm2)
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || need_pkgs+=(libsofthsm2)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v sqlite3 >/dev/null 2>&1 || need_pkgs+=(sqlite3)
+# PostgreSQL: the store tests start throwaway clusters with its initdb and pg_ctl.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_pkgs+=(postgresql)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     step "installing Debian packages: ${need_pkgs[*]}"
     if [ "$(id -u)" -ne 0 ]; then

@@ -85,7 +85,9 @@ pub struct VerifyArgs {
 
 fn open(data: &DataArgs) -> Result<CosignService, String> {
     let config = data.config()?;
-    if !config.data_dir.join("inkseal.db").exists() {
+    if matches!(config.database, inkseal_server::DatabaseChoice::Sqlite)
+        && !config.data_dir.join("inkseal.db").exists()
+    {
         return Err(format!(
             "{} holds no inkseal database (start `inkseal serve` once, or pass --data-dir)",
             config.data_dir.display()

@@ -40,6 +40,8 @@ enum Command {
     /// Operator credentials against a data directory.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Apply the PostgreSQL schema migrations this build needs (each once, in a transaction).
+    Migrate(serve::MigrateArgs),
     /// The audit log: verify the chain against its signed checkpoints.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
@@ -73,6 +75,15 @@ fn main() -> ExitCode {
     let command = match cli.command {
         Command::Verify(args) => return pdf_cmd::verify_cmd(args),
         Command::Audit(cmd) => return admin::audit(cmd),
+        Command::Migrate(args) => {
+            return match serve::migrate(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Admin(cmd) => {
             return match admin::admin(cmd) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -121,6 +132,7 @@ fn main() -> ExitCode {
             | Command::Verify(_)
             | Command::Admin(_)
             | Command::Audit(_)
+            | Command::Migrate(_)
             | Command::Seal(_) => Ok(()),
         }
     });

@@ -3,8 +3,9 @@
 use clap::Args;
 use inkseal_server::attestation::AndroidKeyAttestation;
 use inkseal_server::limits::{Limits, PerMinute};
+use inkseal_server::store::PostgresConfig;
 use inkseal_server::vault::{DEFAULT_AUDIT_KEY_LABEL, Pkcs11Config};
-use inkseal_server::{Insecure, ServerConfig, TlsFiles, VaultChoice};
+use inkseal_server::{DatabaseChoice, Insecure, ServerConfig, TlsFiles, VaultChoice};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,12 +31,55 @@ pub struct DataArgs {
     /// Label of the audit checkpoint key pair in the token (created if missing).
     #[arg(long, default_value = DEFAULT_AUDIT_KEY_LABEL)]
     pub pkcs11_audit_key_label: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Which database holds the server's state.
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// PostgreSQL database shared by every replica, `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`
+    /// (or the key=value form; a Unix socket with `host=/path`). Without it: SQLite in the
+    /// data directory. The password is never logged.
+    #[arg(
+        long = "database",
+        env = "INKSEAL_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+    /// Database connections in this process's pool.
+    #[arg(long, default_value_t = 16)]
+    pub database_pool_size: u32,
+    /// Seconds to wait for a database connection (requests and /v1/ready).
+    #[arg(long, default_value_t = 5)]
+    pub database_timeout: u64,
+    /// INSECURE: connect to a database host off loopback without TLS (this build speaks no TLS
+    /// to PostgreSQL; use a Unix socket, loopback, or a TLS tunnel instead).
+    #[arg(long)]
+    pub insecure_database_without_tls: bool,
+}
+
+impl DatabaseArgs {
+    /// The database choice these options make.
+    pub fn choice(&self) -> DatabaseChoice {
+        match &self.url {
+            None => DatabaseChoice::Sqlite,
+            Some(url) => {
+                let mut pg = PostgresConfig::new(url.clone());
+                pg.pool_size = self.database_pool_size.max(1);
+                pg.connect_timeout = Duration::from_secs(self.database_timeout.max(1));
+                pg.insecure_without_tls = self.insecure_database_without_tls;
+                DatabaseChoice::Postgres(pg)
+            }
+        }
+    }
 }
 
 impl DataArgs {
     /// A server configuration for this data directory and vault.
     pub fn config(&self) -> Result<ServerConfig, String> {
         let mut config = ServerConfig::new(self.data_dir.clone().unwrap_or_else(default_data_dir));
+        config.database = self.database.choice();
         if let Some(module) = &self.pkcs11_module {
             let pin = std::env::var("INKSEAL_PKCS11_PIN")
                 .map_err(|_| "set the token's user PIN in INKSEAL_PKCS11_PIN".to_string())?;
@@ -265,11 +309,15 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let config = config(&args)?;
     let data_dir = config.data_dir.clone();
+    let database = config.database.clone();
     let server = inkseal_server::start(config)
         .await
         .map_err(|e| e.to_string())?;
     println!("inkseal co-signing server listening on {}", server.url());
     println!("data directory: {}", data_dir.display());
+    if let DatabaseChoice::Postgres(pg) = &database {
+        println!("database: {}", pg.redacted_url());
+    }
     println!(
         "API description: {}/openapi.json  (Ctrl-C to stop)",
         server.url()
@@ -284,5 +332,37 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     println!("shutting down...");
     server.shutdown().await.map_err(|e| e.to_string())?;
     println!("stopped cleanly");
+    Ok(())
+}
+
+/// Options of `inkseal migrate`.
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// The PostgreSQL database to migrate (see `inkseal serve --database`).
+    #[arg(
+        long = "database",
+        env = "INKSEAL_DATABASE_URL",
+        hide_env_values = true
+    )]
+    url: String,
+    /// INSECURE: connect to a database host off loopback without TLS.
+    #[arg(long)]
+    insecure_database_without_tls: bool,
+}
+
+/// `inkseal migrate`: apply pending migrations and say what was done.
+pub fn migrate(args: MigrateArgs) -> Result<(), String> {
+    let mut pg = PostgresConfig::new(args.url);
+    pg.pool_size = 1;
+    pg.insecure_without_tls = args.insecure_database_without_tls;
+    let store = inkseal_server::store::PostgresStore::connect(&pg).map_err(|e| e.to_string())?;
+    let report = store.migrate().map_err(|e| e.to_string())?;
+    for (version, name) in &report.applied {
+        println!("applied migration {version}: {name}");
+    }
+    if report.applied.is_empty() {
+        println!("nothing to apply");
+    }
+    println!("{}: schema version {}", pg.redacted_url(), report.version);
     Ok(())
 }

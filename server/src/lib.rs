@@ -39,7 +39,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use store::{SqliteStore, Store};
+use store::{PostgresStore, SqliteStore, Store};
 use vault::{FileVault, Pkcs11Config, Pkcs11Vault, ShareVault};
 
 /// Which vault wraps the shares.
@@ -50,6 +50,16 @@ pub enum VaultChoice {
     File,
     /// A PKCS#11 token (HSM, SoftHSM2).
     Pkcs11(Pkcs11Config),
+}
+
+/// Where the server keeps its state.
+#[derive(Clone, Debug, Default)]
+pub enum DatabaseChoice {
+    /// `inkseal.db` in the data directory: one server process.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database shared by any number of replicas (migrated at start).
+    Postgres(store::PostgresConfig),
 }
 
 /// TLS certificate chain and private key, PEM files.
@@ -81,6 +91,8 @@ pub struct Insecure {
 pub struct ServerConfig {
     /// Directory for `inkseal.db` and `master.key`; created (mode 0700) if missing.
     pub data_dir: PathBuf,
+    /// SQLite in the data directory (default) or PostgreSQL.
+    pub database: DatabaseChoice,
     /// Address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
     /// Serve HTTPS with these files; plain HTTP when `None` (loopback only, unless
@@ -113,6 +125,7 @@ impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")
             .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
             .field("listen", &self.listen)
             .field("tls", &self.tls)
             .field("vault", &self.vault)
@@ -133,6 +146,7 @@ impl ServerConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         ServerConfig {
             data_dir: data_dir.into(),
+            database: DatabaseChoice::Sqlite,
             listen: SocketAddr::from(([127, 0, 0, 1], 8440)),
             tls: None,
             vault: VaultChoice::File,
@@ -253,19 +267,49 @@ fn restrict_files(dir: &Path) {
     }
 }
 
+/// Open the configured store (PostgreSQL: connect and apply pending migrations).
+pub fn open_store(
+    config: &ServerConfig,
+    warnings: &mut Vec<String>,
+) -> Result<Arc<dyn Store>, StartError> {
+    Ok(match &config.database {
+        DatabaseChoice::Sqlite => {
+            let db = config.data_dir.join("inkseal.db");
+            Arc::new(if config.insecure.no_fsync {
+                warnings.push("INSECURE: writes are not synced to disk (benchmark only)".into());
+                SqliteStore::open_without_fsync_insecure(&db)?
+            } else {
+                SqliteStore::open(&db)?
+            })
+        }
+        DatabaseChoice::Postgres(pg) => {
+            if config.insecure.no_fsync {
+                warnings.push(
+                    "--insecure-no-fsync applies to SQLite only: PostgreSQL commits as its \
+                     server is configured"
+                        .into(),
+                );
+            }
+            if pg.insecure_without_tls {
+                warnings.push(format!(
+                    "INSECURE: the database connection to {} is not encrypted",
+                    pg.redacted_url()
+                ));
+            }
+            let store = PostgresStore::open(pg)?;
+            tracing::info!(database = %pg.redacted_url(), pool = pg.pool_size, "PostgreSQL store");
+            Arc::new(store)
+        }
+    })
+}
+
 /// Build the service from a configuration (opens store, vault, CA). Returns the service and
 /// the warnings worth showing the operator.
 pub fn build_service(config: &ServerConfig) -> Result<(CosignService, Vec<String>), StartError> {
     let mut warnings = Vec::new();
     let vendors = config.vendors()?;
     secure_data_dir(&config.data_dir, &mut warnings)?;
-    let db = config.data_dir.join("inkseal.db");
-    let store: Arc<dyn Store> = Arc::new(if config.insecure.no_fsync {
-        warnings.push("INSECURE: writes are not synced to disk (benchmark only)".into());
-        SqliteStore::open_without_fsync_insecure(&db)?
-    } else {
-        SqliteStore::open(&db)?
-    });
+    let store = open_store(config, &mut warnings)?;
     let vault: Arc<dyn ShareVault> = match &config.vault {
         VaultChoice::File => Arc::new(FileVault::open_or_create(
             &config.data_dir.join("master.key"),

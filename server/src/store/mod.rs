@@ -4,14 +4,18 @@
 //! ([`AccessStore`]); the institution's seals ([`SealStore`]).
 //!
 //! The traits are synchronous; the server calls them from blocking tasks. [`SqliteStore`] is
-//! the default (embedded, zero set-up). Every rule that matters for correctness (unique key
-//! ids, one signature per idempotency key, single-use tickets, challenges, nonces and
-//! evidence, PIN attempts reserved before they are compared, append-only audit) is a
-//! constraint or a single conditional statement, so a PostgreSQL implementation of the same
-//! traits keeps it across replicas.
+//! the default (embedded, zero set-up, one server process); [`PostgresStore`] serves any number
+//! of replicas on one database. Every rule that matters for correctness (unique key ids, one
+//! signature per idempotency key, single-use tickets, challenges, nonces and evidence, PIN
+//! attempts reserved before they are compared, append-only audit, one audit chain) is a
+//! constraint or a single conditional statement, so both keep it, the PostgreSQL store across
+//! replicas. The conformance suite (`tests/tests/store_conformance.rs`) runs the same tests
+//! against both.
 
 mod access;
 mod evidence;
+mod postgres;
+mod postgres_more;
 mod seals;
 mod sqlite;
 mod sqlite_access;
@@ -24,6 +28,7 @@ pub use access::{AccessStore, CredentialKind, CredentialRecord, PurgeCounts, Tic
 pub use evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
 };
+pub use postgres::{MigrationReport, PostgresConfig, PostgresStore};
 pub use seals::{SealKeyKind, SealRecord, SealStore};
 pub use sqlite::SqliteStore;
 

@@ -24,7 +24,7 @@ use super::{
 use crate::audit::{
     AuditEntry, AuditEvent, AuditKind, Checkpoint, EntryFields, GENESIS, entry_hash,
 };
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -279,7 +279,9 @@ impl SqliteStore {
         write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.durable(|c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let value = write(&tx)?;
             append(&tx, audit)?;
             tx.commit().map_err(backend)?;
@@ -377,7 +379,11 @@ impl SqliteStore {
     }
 }
 
-/// Append one audit entry inside a transaction, chaining it to the last one.
+/// Append one audit entry inside a transaction, chaining it to the last one: `seq = head.seq +
+/// 1`, `prev_hash = head.hash` under the `seq` primary key, the shape the PostgreSQL store uses.
+/// Every write transaction is `BEGIN IMMEDIATE`, so SQLite's own write lock (not this process's
+/// mutex) orders appends: a second process on the same file waits (busy timeout) and then reads
+/// the new head.
 pub(super) fn append(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
     let (seq, prev) = match head(tx)? {
         Some((seq, hash)) => (seq + 1, hash),
@@ -576,7 +582,9 @@ impl Store for SqliteStore {
         audit: &AuditEvent,
     ) -> Result<PinFailure, StoreError> {
         self.durable(|c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
             // Exactly one failing attempt makes the lock happen: the one whose UPDATE flips it.
             let newly_locked = tx
                 .execute(
@@ -714,7 +722,9 @@ impl Store for SqliteStore {
         audit: &AuditEvent,
     ) -> Result<Recorded, StoreError> {
         self.durable(|c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let res = tx
                 .prepare_cached(
                     "INSERT INTO signatures (key_id, idempotency_key, request_hash, response, e,
@@ -820,7 +830,9 @@ impl Store for SqliteStore {
 
     fn append_audit(&self, audit: &AuditEvent) -> Result<(), StoreError> {
         self.durable(|c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
             append(&tx, audit)?;
             tx.commit().map_err(backend)
         })

@@ -4,7 +4,7 @@ use super::access::{AccessStore, CredentialKind, CredentialRecord, PurgeCounts, 
 use super::sqlite::{append, backend, int, sql};
 use super::{SqliteStore, StoreError};
 use crate::audit::AuditEvent;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 /// Nonces kept before a prune of the expired ones.
 const NONCE_PRUNE_AT: usize = 100_000;
@@ -246,7 +246,7 @@ impl AccessStore for SqliteStore {
         audit: &dyn Fn(PurgeCounts) -> AuditEvent,
     ) -> Result<PurgeCounts, StoreError> {
         self.with(|c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
             let nonces = {
                 let mut memory = self
                     .nonces

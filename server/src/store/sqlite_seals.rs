@@ -4,7 +4,7 @@ use super::seals::{SealKeyKind, SealRecord, SealStore};
 use super::sqlite::{append, backend, int, sql};
 use super::{SqliteStore, StoreError};
 use crate::audit::AuditEvent;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 /// The seals table. Applied to every database at open (`IF NOT EXISTS`): it only adds, so a
 /// database made before seals existed keeps its schema version.
@@ -143,7 +143,9 @@ impl SealStore for SqliteStore {
 
     fn record_seal_uses(&self, seal_id: &str, audit: &[AuditEvent]) -> Result<(), StoreError> {
         self.durable(|c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let enabled: Option<i64> = tx
                 .query_row(
                     "SELECT 1 FROM seals WHERE seal_id = ?1 AND disabled_ms IS NULL",

@@ -1,0 +1,1236 @@
+//! PostgreSQL store: any number of server replicas on one database.
+//!
+//! A pool of synchronous connections (`postgres` + `r2d2`); the traits are called from blocking
+//! tasks, never from an async worker (the sync client runs its own small runtime per
+//! connection). Every correctness rule is a constraint or a single conditional statement, as in
+//! the SQLite store, so it holds across replicas:
+//!
+//! - unique key ids, one signature per idempotency key, one use per evidence slot: primary keys,
+//!   written with `INSERT ... ON CONFLICT DO NOTHING` and the affected-row count;
+//! - PIN attempts reserved in the `UPDATE` that checks the lock and the count;
+//! - single-use tickets, challenges and request nonces: a conditional `UPDATE` or an
+//!   `INSERT ... ON CONFLICT DO NOTHING`;
+//! - the audit chain: each append reads the head and inserts `seq = head.seq + 1`,
+//!   `prev_hash = head.hash` in the transaction of the change it records. `seq` is the primary
+//!   key and `prev_hash` is unique, so two replicas that read the same head cannot both commit:
+//!   the loser's whole transaction fails on the constraint and is run again from the start
+//!   (optimistic; no lock outlives a transaction, no advisory lock, no process-local mutex).
+//!
+//! Append-only tables (audit, checkpoints, evidence) and kept rows (answered challenges, seals)
+//! are guarded by triggers.
+//!
+//! Plain SQL only (see ARCHITECTURE.md, "Storage engines"): read-committed transactions,
+//! primary and unique keys, `INSERT ... ON CONFLICT`, `RETURNING`, row triggers in PL/pgSQL.
+//! TLS to the database is not implemented yet: [`PostgresConfig`] refuses a host off loopback
+//! unless told it is insecure.
+
+use super::{
+    IssuedCertificate, KeyRecord, NewSignature, PinFailure, PinReservation, Recorded, Store,
+    StoreError, StoredSignature,
+};
+use crate::audit::{
+    AuditEntry, AuditEvent, AuditKind, Checkpoint, EntryFields, GENESIS, entry_hash,
+};
+use postgres::error::SqlState;
+use postgres::{Client, NoTls, Row, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+use std::time::Duration;
+
+/// The primary key of the audit chain's sequence numbers.
+const AUDIT_SEQ_CONSTRAINT: &str = "audit_chain_seq";
+/// The unique constraint on the previous hash (no two entries follow the same entry).
+const AUDIT_LINK_CONSTRAINT: &str = "audit_chain_link";
+/// Times a transaction is run before a contended audit append gives up.
+const MAX_ATTEMPTS: u32 = 200;
+
+/// How to reach the database. The URL may hold a password: `Debug` never shows it.
+#[derive(Clone)]
+pub struct PostgresConfig {
+    /// `postgres://user:password@host:port/database` (or the key=value form).
+    pub url: String,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// How long a request waits for a connection (and a readiness check for the database).
+    pub connect_timeout: Duration,
+    /// INSECURE: connect to a host off loopback without TLS (the store speaks no TLS yet).
+    pub insecure_without_tls: bool,
+}
+
+impl PostgresConfig {
+    /// Defaults: 16 connections, 5 s to get one, loopback only.
+    pub fn new(url: impl Into<String>) -> Self {
+        PostgresConfig {
+            url: url.into(),
+            pool_size: 16,
+            connect_timeout: Duration::from_secs(5),
+            insecure_without_tls: false,
+        }
+    }
+
+    /// The URL with any password replaced by `***`, for logs and messages.
+    pub fn redacted_url(&self) -> String {
+        redact(&self.url)
+    }
+
+    fn parse(&self) -> Result<postgres::Config, StoreError> {
+        let mut config: postgres::Config = self.url.parse().map_err(|e| {
+            StoreError::Backend(format!("database URL {}: {e}", self.redacted_url()))
+        })?;
+        if config.get_hosts().is_empty() {
+            config.host("localhost");
+        }
+        config.connect_timeout(self.connect_timeout);
+        config.application_name("inkseal");
+        if !self.insecure_without_tls {
+            for host in config.get_hosts() {
+                let local = match host {
+                    postgres::config::Host::Unix(_) => true,
+                    postgres::config::Host::Tcp(name) => is_loopback_host(name),
+                };
+                if !local {
+                    return Err(StoreError::Backend(format!(
+                        "database host in {} is not on loopback, and this build speaks no TLS \
+                         to PostgreSQL: use a Unix socket or a loopback address (e.g. a local \
+                         TLS tunnel), or pass --insecure-database-without-tls if the network \
+                         path is trusted",
+                        self.redacted_url()
+                    )));
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("url", &self.redacted_url())
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("insecure_without_tls", &self.insecure_without_tls)
+            .finish()
+    }
+}
+
+fn is_loopback_host(name: &str) -> bool {
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    bare == "localhost"
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `scheme://user:secret@host/...` → `scheme://user:***@host/...`; `password=secret` (key=value
+/// form) → `password=***`.
+pub(crate) fn redact(url: &str) -> String {
+    if let Some(rest) = url
+        .strip_prefix("postgres://")
+        .map(|r| ("postgres://", r))
+        .or_else(|| {
+            url.strip_prefix("postgresql://")
+                .map(|r| ("postgresql://", r))
+        })
+    {
+        let (scheme, rest) = rest;
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let tail = redact_query(tail);
+        if let Some(at) = authority.rfind('@') {
+            let (userinfo, host) = authority.split_at(at);
+            if let Some(colon) = userinfo.find(':') {
+                return format!("{scheme}{}:***{host}{tail}", &userinfo[..colon]);
+            }
+        }
+        return format!("{scheme}{authority}{tail}");
+    }
+    url.split_whitespace()
+        .map(|part| {
+            if part.to_ascii_lowercase().starts_with("password=") {
+                "password=***".to_owned()
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn redact_query(tail: &str) -> String {
+    let Some((path, query)) = tail.split_once('?') else {
+        return tail.to_owned();
+    };
+    let query = query
+        .split('&')
+        .map(|kv| {
+            if kv.to_ascii_lowercase().starts_with("password=") {
+                "password=***"
+            } else {
+                kv
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{path}?{query}")
+}
+
+/// The versioned schema: each migration is applied once, in its own transaction, and recorded
+/// in `inkseal_migrations`. Never edit one that shipped: add the next.
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial schema", SCHEMA_V1)];
+
+const SCHEMA_V1: &str = r#"
+CREATE TABLE keys (
+    key_id             TEXT PRIMARY KEY,
+    user_id            TEXT NOT NULL,
+    certificate_name   TEXT NOT NULL,
+    ticket_id          TEXT NOT NULL UNIQUE,
+    public_key         BYTEA NOT NULL,
+    device_public_key  BYTEA NOT NULL,
+    device_attestation TEXT,
+    id_binding         BYTEA,
+    sealed_share       BYTEA NOT NULL,
+    sealed_pin         BYTEA NOT NULL,
+    pin_salt           BYTEA NOT NULL,
+    pin_failures       BIGINT NOT NULL DEFAULT 0 CHECK (pin_failures >= 0),
+    locked             BOOLEAN NOT NULL DEFAULT FALSE,
+    revoked_ms         BIGINT,
+    certificate        BYTEA,
+    created_ms         BIGINT NOT NULL
+);
+CREATE TABLE signatures (
+    key_id          TEXT NOT NULL REFERENCES keys(key_id),
+    idempotency_key TEXT NOT NULL,
+    request_hash    BYTEA NOT NULL,
+    response        TEXT NOT NULL,
+    e               BYTEA NOT NULL,
+    message_kind    TEXT NOT NULL,
+    document_digest BYTEA NOT NULL,
+    evidence_head   TEXT,
+    created_ms      BIGINT NOT NULL,
+    PRIMARY KEY (key_id, idempotency_key)
+);
+CREATE INDEX signatures_by_time ON signatures (key_id, created_ms);
+CREATE TABLE evidence_uses (
+    manifest_head   TEXT NOT NULL,
+    slot            TEXT NOT NULL,
+    key_id          TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    PRIMARY KEY (manifest_head, slot)
+);
+CREATE TABLE certificates (
+    serial            BYTEA PRIMARY KEY,
+    key_id            TEXT NOT NULL REFERENCES keys(key_id),
+    certificate       BYTEA NOT NULL,
+    issued_ms         BIGINT NOT NULL,
+    revoked_ms        BIGINT,
+    revocation_reason TEXT
+);
+CREATE INDEX certificates_by_key ON certificates (key_id);
+CREATE TABLE audit (
+    seq       BIGINT NOT NULL CHECK (seq >= 1),
+    at_ms     BIGINT NOT NULL,
+    kind      TEXT NOT NULL,
+    key_id    TEXT,
+    actor     TEXT NOT NULL,
+    client    TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    prev_hash BYTEA NOT NULL,
+    hash      BYTEA NOT NULL,
+    CONSTRAINT audit_chain_seq PRIMARY KEY (seq),
+    CONSTRAINT audit_chain_link UNIQUE (prev_hash)
+);
+CREATE INDEX audit_by_key ON audit (key_id, seq);
+CREATE TABLE audit_checkpoints (
+    seq       BIGINT PRIMARY KEY,
+    head_hash TEXT NOT NULL,
+    at_ms     BIGINT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+CREATE TABLE liveness_challenges (
+    challenge_id   TEXT PRIMARY KEY,
+    key_id         TEXT NOT NULL REFERENCES keys(key_id),
+    challenge_json TEXT NOT NULL,
+    expires_ms     BIGINT NOT NULL,
+    issued_ms      BIGINT NOT NULL,
+    used_ms        BIGINT
+);
+CREATE INDEX challenges_by_key ON liveness_challenges (key_id, expires_ms);
+CREATE INDEX challenges_by_expiry ON liveness_challenges (expires_ms);
+CREATE TABLE evidence (
+    challenge_id     TEXT PRIMARY KEY REFERENCES liveness_challenges(challenge_id),
+    key_id           TEXT NOT NULL REFERENCES keys(key_id),
+    manifest_head    TEXT NOT NULL UNIQUE,
+    manifest_json    TEXT NOT NULL,
+    passed           BOOLEAN NOT NULL,
+    reason           TEXT NOT NULL,
+    vendor_name      TEXT NOT NULL,
+    vendor_reference TEXT NOT NULL,
+    id_number_masked TEXT,
+    received_ms      BIGINT NOT NULL,
+    document_digests TEXT NOT NULL
+);
+CREATE TABLE signing_policies (
+    key_id                TEXT PRIMARY KEY REFERENCES keys(key_id),
+    require_liveness      BOOLEAN NOT NULL,
+    max_evidence_age_secs BIGINT NOT NULL,
+    allow_batch           BOOLEAN NOT NULL
+);
+CREATE TABLE operator_credentials (
+    credential_id TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    fingerprint   BYTEA NOT NULL UNIQUE,
+    roles         TEXT NOT NULL,
+    created_ms    BIGINT NOT NULL,
+    revoked_ms    BIGINT
+);
+CREATE TABLE tickets (
+    ticket_id        TEXT PRIMARY KEY,
+    secret_hash      BYTEA NOT NULL,
+    user_id          TEXT NOT NULL,
+    certificate_name TEXT NOT NULL,
+    id_binding       BYTEA,
+    issued_by        TEXT NOT NULL,
+    issued_ms        BIGINT NOT NULL,
+    expires_ms       BIGINT NOT NULL,
+    used_ms          BIGINT,
+    key_id           TEXT
+);
+CREATE INDEX tickets_by_expiry ON tickets (expires_ms);
+CREATE TABLE request_nonces (
+    signer     TEXT NOT NULL,
+    nonce      TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    PRIMARY KEY (signer, nonce)
+);
+CREATE INDEX request_nonces_by_expiry ON request_nonces (expires_ms);
+CREATE TABLE seals (
+    seal_id            TEXT PRIMARY KEY,
+    institution        TEXT NOT NULL,
+    credit_code        TEXT NOT NULL,
+    purpose            TEXT NOT NULL,
+    algorithm          TEXT NOT NULL,
+    key_kind           TEXT NOT NULL,
+    key_ref            TEXT NOT NULL,
+    sealed_key         BYTEA,
+    public_key         BYTEA NOT NULL,
+    certificate        BYTEA NOT NULL,
+    issuer_certificate BYTEA NOT NULL,
+    serial             BYTEA NOT NULL UNIQUE,
+    created_ms         BIGINT NOT NULL,
+    disabled_ms        BIGINT
+);
+
+CREATE FUNCTION inkseal_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'inkseal: % is append-only (% refused)', TG_TABLE_NAME, TG_OP;
+END
+$$;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION inkseal_refuse_change();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION inkseal_refuse_change();
+CREATE TRIGGER checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION inkseal_refuse_change();
+CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION inkseal_refuse_change();
+CREATE TRIGGER evidence_append_only BEFORE UPDATE OR DELETE ON evidence
+    FOR EACH ROW EXECUTE FUNCTION inkseal_refuse_change();
+CREATE TRIGGER evidence_no_truncate BEFORE TRUNCATE ON evidence
+    FOR EACH STATEMENT EXECUTE FUNCTION inkseal_refuse_change();
+CREATE TRIGGER seals_kept BEFORE DELETE ON seals
+    FOR EACH ROW EXECUTE FUNCTION inkseal_refuse_change();
+
+CREATE FUNCTION inkseal_keep_answered_challenge() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM evidence WHERE challenge_id = OLD.challenge_id) THEN
+        RAISE EXCEPTION 'inkseal: answered challenges are kept as evidence';
+    END IF;
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER challenges_keep_answered BEFORE DELETE ON liveness_challenges
+    FOR EACH ROW EXECUTE FUNCTION inkseal_keep_answered_challenge();
+"#;
+
+/// What went wrong inside a transaction: a database error (perhaps worth a retry) or a
+/// decision of the store's own.
+pub(super) enum Fail {
+    Db(postgres::Error),
+    Store(StoreError),
+    /// Roll back: the signature's evidence use was taken.
+    EvidenceUsed,
+}
+
+impl From<postgres::Error> for Fail {
+    fn from(e: postgres::Error) -> Self {
+        Fail::Db(e)
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Fail::Store(e)
+    }
+}
+
+/// Whether running the transaction again may succeed: another replica appended to the audit
+/// chain first, or the engine asks for a retry (serialization failure, deadlock).
+fn retryable(e: &postgres::Error) -> bool {
+    let Some(db) = e.as_db_error() else {
+        return false;
+    };
+    let code = db.code();
+    *code == SqlState::T_R_SERIALIZATION_FAILURE
+        || *code == SqlState::T_R_DEADLOCK_DETECTED
+        || (*code == SqlState::UNIQUE_VIOLATION
+            && matches!(
+                db.constraint(),
+                Some(AUDIT_SEQ_CONSTRAINT) | Some(AUDIT_LINK_CONSTRAINT)
+            ))
+}
+
+/// A database error as a [`StoreError`]: an integrity constraint is a `Conflict`.
+pub(super) fn db(e: postgres::Error) -> StoreError {
+    match e.code() {
+        Some(code) if code.code().starts_with("23") => StoreError::Conflict,
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+fn fail(f: Fail) -> StoreError {
+    match f {
+        Fail::Db(e) => db(e),
+        Fail::Store(e) => e,
+        Fail::EvidenceUsed => StoreError::Conflict,
+    }
+}
+
+/// A short random pause before running a contended transaction again.
+fn backoff(attempt: u32) {
+    let mut b = [0u8; 2];
+    let jitter = match getrandom::fill(&mut b) {
+        Ok(()) => u64::from(u16::from_le_bytes(b)),
+        Err(_) => 0,
+    };
+    let ceiling_us = 50u64 << attempt.min(6);
+    std::thread::sleep(Duration::from_micros(jitter % ceiling_us));
+}
+
+/// A time or count as PostgreSQL's BIGINT.
+pub(super) fn int(v: u64) -> i64 {
+    v.min(i64::MAX as u64) as i64
+}
+
+/// A BIGINT read back as a time or count.
+pub(super) fn uint(v: i64) -> u64 {
+    v.max(0) as u64
+}
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The PostgreSQL store (see the module documentation).
+pub struct PostgresStore {
+    pool: Option<Pool>,
+}
+
+impl Drop for PostgresStore {
+    /// Closing a connection of the synchronous client blocks on its own runtime, which panics
+    /// on an async worker (the server drops its service at the end of `shutdown().await`): close
+    /// them on a plain thread.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let closer = std::thread::Builder::new()
+                    .name("inkseal-pg-close".into())
+                    .spawn(move || drop(pool));
+                if let Ok(closer) = closer {
+                    let _ = closer.join();
+                }
+            } else {
+                drop(pool);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+/// The outcome of [`PostgresStore::migrate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// Migrations applied by this call (version, name).
+    pub applied: Vec<(i64, String)>,
+    /// The schema version now.
+    pub version: i64,
+}
+
+impl PostgresStore {
+    /// Connect, apply pending migrations, and keep a pool.
+    pub fn open(config: &PostgresConfig) -> Result<Self, StoreError> {
+        let store = Self::connect(config)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Connect without migrating (`inkseal migrate` migrates; the server checks the version).
+    pub fn connect(config: &PostgresConfig) -> Result<Self, StoreError> {
+        let pg = config.parse()?;
+        let manager = PostgresConnectionManager::new(pg, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(config.connect_timeout)
+            // A broken connection shows itself on its next statement; no round trip per
+            // checkout.
+            .test_on_check_out(false)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build(manager)
+            .map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot connect to the database {}: {e}",
+                    config.redacted_url()
+                ))
+            })?;
+        Ok(PostgresStore { pool: Some(pool) })
+    }
+
+    /// Apply every migration not yet applied, each once, in its own transaction. Safe to run
+    /// from several replicas at once: the migration's row is inserted first, so a second
+    /// runner waits for the first and then skips it.
+    pub fn migrate(&self) -> Result<MigrationReport, StoreError> {
+        let mut conn = self.conn()?;
+        let create = "CREATE TABLE IF NOT EXISTS inkseal_migrations (
+                          version    BIGINT PRIMARY KEY,
+                          name       TEXT NOT NULL,
+                          applied_ms BIGINT NOT NULL
+                      )";
+        // Two first starts racing on CREATE TABLE IF NOT EXISTS: one may fail; the second
+        // try sees the table.
+        if conn.batch_execute(create).is_err() {
+            conn.batch_execute(create).map_err(db)?;
+        }
+        let mut applied = Vec::new();
+        for (version, name, sql) in MIGRATIONS {
+            let mut tx = conn.transaction().map_err(db)?;
+            let claimed = tx
+                .execute(
+                    "INSERT INTO inkseal_migrations (version, name, applied_ms)
+                     VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
+                    &[version, name, &int(super::now_ms())],
+                )
+                .map_err(db)?;
+            if claimed == 1 {
+                tx.batch_execute(sql).map_err(|e| {
+                    StoreError::Backend(format!("migration {version} ({name}) failed: {e}"))
+                })?;
+                tx.commit().map_err(db)?;
+                applied.push((*version, (*name).to_owned()));
+            }
+        }
+        let version = self.schema_version_on(&mut conn)?;
+        let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        if version > latest {
+            return Err(StoreError::Incompatible(format!(
+                "database schema version {version} is newer than this build's {latest}: use the \
+                 inkseal version that migrated it"
+            )));
+        }
+        Ok(MigrationReport { applied, version })
+    }
+
+    /// The highest migration applied (0 before any).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        let mut conn = self.conn()?;
+        self.schema_version_on(&mut conn)
+    }
+
+    fn schema_version_on(&self, c: &mut Client) -> Result<i64, StoreError> {
+        let row = c
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM inkseal_migrations",
+                &[],
+            )
+            .map_err(db)?;
+        row.try_get(0).map_err(db)
+    }
+
+    /// Connections in the pool now and idle among them.
+    pub fn pool_state(&self) -> (u32, u32) {
+        match &self.pool {
+            Some(pool) => {
+                let s = pool.state();
+                (s.connections, s.idle_connections)
+            }
+            None => (0, 0),
+        }
+    }
+
+    pub(super) fn conn(
+        &self,
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+        self.pool
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store is closed".into()))?
+            .get()
+            .map_err(|e| StoreError::Backend(format!("database unavailable: {e}")))
+    }
+
+    /// Run `f` on a pooled connection (reads; single statements).
+    pub(super) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        f(&mut conn).map_err(fail)
+    }
+
+    /// Run `f` in a read-committed transaction, committed when it returns `Ok`; run again from
+    /// the start when another replica won the audit chain's next entry (or the engine asks for
+    /// a retry).
+    pub(super) fn transact<T>(
+        &self,
+        f: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        self.transact_raw(f).map_err(fail)
+    }
+
+    /// [`PostgresStore::transact`], leaving the caller the failure as it was.
+    fn transact_raw<T>(
+        &self,
+        mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
+    ) -> Result<T, Fail> {
+        let mut conn = self.conn()?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let outcome = (|| {
+                let mut tx = conn.transaction()?;
+                let value = f(&mut tx)?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            match outcome {
+                Ok(value) => return Ok(value),
+                Err(Fail::Db(e)) if retryable(&e) => backoff(attempt),
+                Err(other) => return Err(other),
+            }
+        }
+        Err(Fail::Store(StoreError::Backend(format!(
+            "the audit chain stayed contended through {MAX_ATTEMPTS} attempts"
+        ))))
+    }
+
+    /// [`PostgresStore::transact`] with `audit` appended after `write`.
+    pub(super) fn write_audited<T>(
+        &self,
+        audit: &AuditEvent,
+        mut write: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        self.transact(|tx| {
+            let value = write(tx)?;
+            append(tx, audit)?;
+            Ok(value)
+        })
+    }
+}
+
+/// Append one audit entry inside a transaction, chained to the head as this transaction reads
+/// it. A concurrent append from another replica makes the insert fail on `audit_chain_seq`
+/// (or `audit_chain_link`), and [`PostgresStore::transact`] runs the transaction again.
+pub(super) fn append(tx: &mut Transaction<'_>, event: &AuditEvent) -> Result<(), Fail> {
+    let (seq, prev) = match head(tx)? {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1u64, GENESIS),
+    };
+    let at = super::now_ms();
+    let detail = event.detail.to_string();
+    let kind = event.kind.as_str();
+    let hash = entry_hash(
+        &prev,
+        seq,
+        at,
+        EntryFields {
+            kind,
+            key_id: event.key_id.as_deref(),
+            actor: &event.actor,
+            client: &event.client,
+            detail: &detail,
+        },
+    );
+    tx.execute(
+        "INSERT INTO audit (seq, at_ms, kind, key_id, actor, client, detail, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            &int(seq),
+            &int(at),
+            &kind,
+            &event.key_id,
+            &event.actor,
+            &event.client,
+            &detail,
+            &&prev[..],
+            &&hash[..],
+        ],
+    )?;
+    Ok(())
+}
+
+fn head(c: &mut impl postgres::GenericClient) -> Result<Option<(u64, [u8; 32])>, Fail> {
+    let Some(row) = c.query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])?
+    else {
+        return Ok(None);
+    };
+    let seq: i64 = row.try_get(0)?;
+    let hash: Vec<u8> = row.try_get(1)?;
+    let hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|_| StoreError::Backend("corrupt audit hash".into()))?;
+    Ok(Some((uint(seq), hash)))
+}
+
+/// The columns [`audit_from_row`] reads.
+pub(super) const AUDIT_COLUMNS: &str =
+    "seq, at_ms, kind, key_id, actor, client, detail, prev_hash, hash";
+
+/// An audit row ([`AUDIT_COLUMNS`]).
+pub(super) fn audit_from_row(r: &Row) -> Result<AuditEntry, Fail> {
+    Ok(AuditEntry {
+        seq: uint(r.try_get(0)?),
+        at_ms: uint(r.try_get(1)?),
+        kind: r.try_get(2)?,
+        key_id: r.try_get(3)?,
+        actor: r.try_get(4)?,
+        client: r.try_get(5)?,
+        detail: r.try_get(6)?,
+        prev_hash: hex::encode(r.try_get::<_, Vec<u8>>(7)?),
+        hash: hex::encode(r.try_get::<_, Vec<u8>>(8)?),
+    })
+}
+
+pub(super) fn rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T, Fail>) -> Result<Vec<T>, Fail> {
+    rows.iter().map(f).collect()
+}
+
+const KEY_COLUMNS: &str = "key_id, user_id, certificate_name, ticket_id, public_key, \
+    device_public_key, device_attestation, id_binding, sealed_share, sealed_pin, pin_salt, \
+    pin_failures, locked, revoked_ms, certificate";
+
+fn key_from_row(r: &Row) -> Result<KeyRecord, Fail> {
+    Ok(KeyRecord {
+        key_id: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        certificate_name: r.try_get(2)?,
+        ticket_id: r.try_get(3)?,
+        public_key: r.try_get(4)?,
+        device_public_key: r.try_get(5)?,
+        device_attestation: r.try_get(6)?,
+        id_binding: r.try_get(7)?,
+        sealed_share: r.try_get(8)?,
+        sealed_pin: r.try_get(9)?,
+        pin_salt: r.try_get(10)?,
+        pin_failures: u32::try_from(r.try_get::<_, i64>(11)?).unwrap_or(u32::MAX),
+        locked: r.try_get(12)?,
+        revoked: r.try_get::<_, Option<i64>>(13)?.is_some(),
+        certificate: r.try_get(14)?,
+    })
+}
+
+fn stored_signature(r: &Row) -> Result<StoredSignature, Fail> {
+    Ok(StoredSignature {
+        request_hash: r.try_get(0)?,
+        response: r.try_get(1)?,
+    })
+}
+
+fn issued_certificate_row(r: &Row) -> Result<IssuedCertificate, Fail> {
+    Ok(IssuedCertificate {
+        serial: r.try_get(0)?,
+        key_id: r.try_get(1)?,
+        issued_ms: uint(r.try_get(2)?),
+        revoked_ms: r.try_get::<_, Option<i64>>(3)?.map(uint),
+        revocation_reason: r.try_get(4)?,
+    })
+}
+
+fn counter_value(name: &str, value: &[u8]) -> Result<u64, StoreError> {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| StoreError::Backend(format!("counter {name} is corrupt")))
+}
+
+impl Store for PostgresStore {
+    fn insert_key(
+        &self,
+        key: &KeyRecord,
+        now_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            // The ticket is consumed in the same transaction: one key per ticket, ever.
+            let used = tx.execute(
+                "UPDATE tickets SET used_ms = $2, key_id = $3
+                 WHERE ticket_id = $1 AND used_ms IS NULL AND expires_ms >= $2",
+                &[&key.ticket_id, &int(now_ms), &key.key_id],
+            )?;
+            if used != 1 {
+                return Err(StoreError::Conflict.into());
+            }
+            tx.execute(
+                "INSERT INTO keys (key_id, user_id, certificate_name, ticket_id, public_key,
+                                   device_public_key, device_attestation, id_binding,
+                                   sealed_share, sealed_pin, pin_salt, created_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[
+                    &key.key_id,
+                    &key.user_id,
+                    &key.certificate_name,
+                    &key.ticket_id,
+                    &key.public_key,
+                    &key.device_public_key,
+                    &key.device_attestation,
+                    &key.id_binding,
+                    &key.sealed_share,
+                    &key.sealed_pin,
+                    &key.pin_salt,
+                    &int(now_ms),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        self.read(|c| {
+            c.query_opt(
+                &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1"),
+                &[&key_id],
+            )?
+            .map(|r| key_from_row(&r))
+            .transpose()
+        })
+    }
+
+    fn reserve_pin_attempt(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+    ) -> Result<PinReservation, StoreError> {
+        self.read(|c| {
+            let reserved = c.execute(
+                "UPDATE keys SET pin_failures = pin_failures + 1
+                 WHERE key_id = $1 AND NOT locked AND revoked_ms IS NULL
+                   AND pin_failures < $2",
+                &[&key_id, &i64::from(max_failures)],
+            )?;
+            if reserved == 1 {
+                return Ok(PinReservation::Reserved);
+            }
+            let state = c.query_opt(
+                "SELECT locked, revoked_ms IS NOT NULL FROM keys WHERE key_id = $1",
+                &[&key_id],
+            )?;
+            Ok(match state {
+                None => PinReservation::NotFound,
+                Some(r) => match (r.try_get::<_, bool>(0)?, r.try_get::<_, bool>(1)?) {
+                    (_, true) => PinReservation::Revoked,
+                    (true, false) => PinReservation::Locked,
+                    (false, false) => PinReservation::Busy,
+                },
+            })
+        })
+    }
+
+    fn pin_attempt_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        audit: &AuditEvent,
+    ) -> Result<PinFailure, StoreError> {
+        self.transact(|tx| {
+            // Exactly one failing attempt makes the lock happen: the one whose UPDATE flips it.
+            let newly_locked = tx.execute(
+                "UPDATE keys SET locked = TRUE
+                 WHERE key_id = $1 AND NOT locked AND pin_failures >= $2",
+                &[&key_id, &i64::from(max_failures)],
+            )? == 1;
+            let row = tx
+                .query_opt(
+                    "SELECT pin_failures, locked FROM keys WHERE key_id = $1",
+                    &[&key_id],
+                )?
+                .ok_or(StoreError::NotFound)?;
+            let failures = u32::try_from(row.try_get::<_, i64>(0)?).unwrap_or(u32::MAX);
+            let locked: bool = row.try_get(1)?;
+            let mut failure = audit.clone();
+            if let Some(detail) = failure.detail.as_object_mut() {
+                detail.insert("failures".into(), failures.into());
+            }
+            append(tx, &failure)?;
+            if newly_locked {
+                let mut lock = audit.clone();
+                lock.kind = AuditKind::Locked;
+                lock.detail = serde_json::json!({ "after_failures": failures });
+                append(tx, &lock)?;
+            }
+            Ok(PinFailure { failures, locked })
+        })
+    }
+
+    fn pin_attempt_succeeded(&self, key_id: &str) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.execute(
+                "UPDATE keys SET pin_failures = 0 WHERE key_id = $1 AND NOT locked",
+                &[&key_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn release_pin_attempt(&self, key_id: &str) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.execute(
+                "UPDATE keys SET pin_failures = pin_failures - 1
+                 WHERE key_id = $1 AND NOT locked AND pin_failures > 0",
+                &[&key_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn set_pin(
+        &self,
+        key_id: &str,
+        sealed_pin: &[u8],
+        pin_salt: &[u8],
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE keys SET sealed_pin = $2, pin_salt = $3
+                 WHERE key_id = $1 AND revoked_ms IS NULL",
+                &[&key_id, &sealed_pin, &pin_salt],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound.into());
+            }
+            Ok(())
+        })
+    }
+
+    fn unlock(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE keys SET locked = FALSE, pin_failures = 0
+                 WHERE key_id = $1 AND locked AND revoked_ms IS NULL",
+                &[&key_id],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound.into());
+            }
+            Ok(())
+        })
+    }
+
+    fn revoke(
+        &self,
+        key_id: &str,
+        reason: &str,
+        now_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE keys SET revoked_ms = $2 WHERE key_id = $1 AND revoked_ms IS NULL",
+                &[&key_id, &int(now_ms)],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound.into());
+            }
+            tx.execute(
+                "UPDATE certificates SET revoked_ms = $2, revocation_reason = $3
+                 WHERE key_id = $1 AND revoked_ms IS NULL",
+                &[&key_id, &int(now_ms), &reason],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_signature(
+        &self,
+        key_id: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<StoredSignature>, StoreError> {
+        self.read(|c| {
+            c.query_opt(
+                "SELECT request_hash, response FROM signatures
+                 WHERE key_id = $1 AND idempotency_key = $2",
+                &[&key_id, &idempotency_key],
+            )?
+            .map(|r| stored_signature(&r))
+            .transpose()
+        })
+    }
+
+    fn record_signature(
+        &self,
+        sig: &NewSignature,
+        audit: &AuditEvent,
+    ) -> Result<Recorded, StoreError> {
+        let outcome = self.transact_raw(|tx| {
+            // A twin in flight on another replica: this INSERT waits for its transaction, then
+            // inserts nothing when it committed.
+            let inserted = tx.execute(
+                "INSERT INTO signatures (key_id, idempotency_key, request_hash, response, e,
+                                         message_kind, document_digest, evidence_head,
+                                         created_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (key_id, idempotency_key) DO NOTHING",
+                &[
+                    &sig.key_id,
+                    &sig.idempotency_key,
+                    &sig.request_hash,
+                    &sig.response,
+                    &sig.e,
+                    &sig.message_kind,
+                    &sig.document_digest,
+                    &sig.evidence_head,
+                    &int(super::now_ms()),
+                ],
+            )?;
+            if inserted == 0 {
+                let existing = tx.query_one(
+                    "SELECT request_hash, response FROM signatures
+                     WHERE key_id = $1 AND idempotency_key = $2",
+                    &[&sig.key_id, &sig.idempotency_key],
+                )?;
+                return Ok(Recorded::Existing(stored_signature(&existing)?));
+            }
+            if let Some(u) = &sig.evidence_use {
+                let taken = tx.execute(
+                    "INSERT INTO evidence_uses (manifest_head, slot, key_id, idempotency_key)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (manifest_head, slot) DO NOTHING",
+                    &[&u.manifest_head, &u.slot, &sig.key_id, &sig.idempotency_key],
+                )?;
+                if taken == 0 {
+                    // Nothing is recorded: the transaction rolls back with this answer.
+                    return Err(Fail::EvidenceUsed);
+                }
+            }
+            append(tx, audit)?;
+            Ok(Recorded::Inserted)
+        });
+        match outcome {
+            Err(Fail::EvidenceUsed) => Ok(Recorded::EvidenceUsed),
+            other => other.map_err(fail),
+        }
+    }
+
+    fn record_certificate(
+        &self,
+        key_id: &str,
+        serial: &[u8],
+        certificate: &[u8],
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let changed = tx.execute(
+                "UPDATE keys SET certificate = $2 WHERE key_id = $1 AND revoked_ms IS NULL",
+                &[&key_id, &certificate],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound.into());
+            }
+            tx.execute(
+                "INSERT INTO certificates (serial, key_id, certificate, issued_ms)
+                 VALUES ($1, $2, $3, $4)",
+                &[&serial, &key_id, &certificate, &int(super::now_ms())],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn revoked_certificates(&self) -> Result<Vec<IssuedCertificate>, StoreError> {
+        self.read(|c| {
+            rows(
+                c.query(
+                    "SELECT serial, key_id, issued_ms, revoked_ms, revocation_reason
+                     FROM certificates WHERE revoked_ms IS NOT NULL ORDER BY revoked_ms, serial",
+                    &[],
+                )?,
+                issued_certificate_row,
+            )
+        })
+    }
+
+    fn issued_certificate(&self, serial: &[u8]) -> Result<Option<IssuedCertificate>, StoreError> {
+        self.read(|c| {
+            c.query_opt(
+                "SELECT serial, key_id, issued_ms, revoked_ms, revocation_reason
+                 FROM certificates WHERE serial = $1",
+                &[&serial],
+            )?
+            .map(|r| issued_certificate_row(&r))
+            .transpose()
+        })
+    }
+
+    fn append_audit(&self, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.transact(|tx| append(tx, audit))
+    }
+
+    fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        self.read(|c| {
+            rows(
+                c.query(
+                    &format!(
+                        "SELECT {AUDIT_COLUMNS} FROM audit WHERE seq >= $1 ORDER BY seq LIMIT $2"
+                    ),
+                    &[&int(from), &i64::from(limit)],
+                )?,
+                audit_from_row,
+            )
+        })
+    }
+
+    fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        self.read(head)
+    }
+
+    fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.execute(
+                "INSERT INTO audit_checkpoints (seq, head_hash, at_ms, signature)
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    &int(checkpoint.seq),
+                    &checkpoint.head_hash,
+                    &int(checkpoint.at_ms),
+                    &checkpoint.signature_hex,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        self.read(|c| {
+            rows(
+                c.query(
+                    "SELECT seq, head_hash, at_ms, signature FROM audit_checkpoints ORDER BY seq",
+                    &[],
+                )?,
+                |r| {
+                    Ok(Checkpoint {
+                        seq: uint(r.try_get(0)?),
+                        head_hash: r.try_get(1)?,
+                        at_ms: uint(r.try_get(2)?),
+                        signature_hex: r.try_get(3)?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn get_setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_opt("SELECT value FROM settings WHERE name = $1", &[&name])?
+                    .map(|r| r.try_get(0))
+                    .transpose()?,
+            )
+        })
+    }
+
+    fn put_setting_if_absent(&self, name: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.read(|c| {
+            c.execute(
+                "INSERT INTO settings (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&name, &value],
+            )?;
+            Ok(
+                c.query_one("SELECT value FROM settings WHERE name = $1", &[&name])?
+                    .try_get(0)?,
+            )
+        })
+    }
+
+    fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.execute(
+                "INSERT INTO settings (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                &[&name, &value],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn next_counter(&self, name: &str) -> Result<u64, StoreError> {
+        let value: Vec<u8> = self.read(|c| {
+            Ok(c.query_one(
+                "INSERT INTO settings (name, value) VALUES ($1, convert_to('1', 'UTF8'))
+                 ON CONFLICT (name) DO UPDATE
+                     SET value = convert_to(
+                         (convert_from(settings.value, 'UTF8')::BIGINT + 1)::TEXT, 'UTF8')
+                 RETURNING value",
+                &[&name],
+            )?
+            .try_get(0)?)
+        })?;
+        counter_value(name, &value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact("postgres://inkseal:s3cret@db.example:5432/inkseal"),
+            "postgres://inkseal:***@db.example:5432/inkseal"
+        );
+        assert_eq!(
+            redact("postgresql://u@localhost/x?password=p&sslmode=disable"),
+            "postgresql://u@localhost/x?password=***&sslmode=disable"
+        );
+        assert_eq!(
+            redact("host=/tmp user=u password=p dbname=x"),
+            "host=/tmp user=u password=*** dbname=x"
+        );
+        let config = PostgresConfig::new("postgres://u:topsecret@127.0.0.1/x");
+        assert!(!format!("{config:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn off_loopback_needs_the_insecure_flag() {
+        let mut config = PostgresConfig::new("postgres://u:pw@db.example/x");
+        let err = config
+            .parse()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("not on loopback"), "{err}");
+        assert!(!err.contains("pw@"), "{err}");
+        config.insecure_without_tls = true;
+        assert!(config.parse().is_ok());
+        for local in [
+            "postgres://u@127.0.0.1/x",
+            "postgres://u@localhost/x",
+            "postgres://u@[::1]/x",
+            "host=/var/run/postgresql dbname=x",
+        ] {
+            assert!(PostgresConfig::new(local).parse().is_ok(), "{local}");
+        }
+    }
+}

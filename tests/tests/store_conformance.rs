@@ -1,0 +1,769 @@
+//! One conformance suite for every store: each test is written once as a function of a
+//! [`Backend`] (a database that can be opened several times, as separate replicas would), and
+//! `conformance!` instantiates it for SQLite (a file in a temporary directory) and PostgreSQL (a
+//! fresh database in a throwaway cluster). Real databases only.
+
+use inkseal_server::audit::{AuditEvent, AuditKind, verify_chain};
+use inkseal_server::store::{
+    ChallengeRecord, EvidenceRecord, EvidenceUse, KeyRecord, NewSignature, PinReservation,
+    PostgresConfig, PostgresStore, PurgeCounts, Recorded, SealKeyKind, SealRecord, SqliteStore,
+    Store, StoreError, TicketRecord,
+};
+use inkseal_tests::postgres::PgCluster;
+use std::collections::HashSet;
+use std::sync::{Arc, Barrier};
+
+/// A database under test.
+trait Backend: Sync {
+    /// A new handle (connection or pool) on the same database: another "replica".
+    fn open(&self) -> Arc<dyn Store>;
+    /// Run one SQL statement outside the store (to try what the store must refuse).
+    fn raw(&self, sql: &str) -> Result<(), String>;
+}
+
+struct Sqlite {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Backend for Sqlite {
+    fn open(&self) -> Arc<dyn Store> {
+        Arc::new(SqliteStore::open(&self.path).expect("open sqlite"))
+    }
+    fn raw(&self, sql: &str) -> Result<(), String> {
+        let c = rusqlite::Connection::open(&self.path).map_err(|e| e.to_string())?;
+        c.execute_batch(sql).map_err(|e| e.to_string())
+    }
+}
+
+fn sqlite() -> Sqlite {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("inkseal.db");
+    let s = Sqlite { _dir: dir, path };
+    drop(s.open());
+    s
+}
+
+struct Postgres {
+    url: String,
+}
+
+impl Backend for Postgres {
+    fn open(&self) -> Arc<dyn Store> {
+        let mut config = PostgresConfig::new(self.url.clone());
+        config.pool_size = 8;
+        Arc::new(PostgresStore::open(&config).expect("open postgres"))
+    }
+    fn raw(&self, sql: &str) -> Result<(), String> {
+        let db = self.url.rsplit('/').next().unwrap_or_default().to_owned();
+        PgCluster::shared().psql(&db, sql).map(|_| ())
+    }
+}
+
+fn postgres() -> Postgres {
+    let p = Postgres {
+        url: PgCluster::shared().create_database(),
+    };
+    drop(p.open());
+    p
+}
+
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $test() { super::$test(&super::sqlite()) } )*
+        }
+        mod postgres {
+            $( #[test] fn $test() { super::$test(&super::postgres()) } )*
+        }
+    };
+}
+
+conformance!(
+    unique_key_ids_and_single_use_tickets,
+    one_signature_per_idempotency_key_under_concurrent_twins,
+    evidence_signs_once_per_slot,
+    exact_pin_counters_under_concurrency,
+    single_use_challenges,
+    single_use_nonces,
+    append_only_audit_and_evidence,
+    concurrent_audit_appends_keep_one_chain,
+    settings_and_counters,
+    seals,
+    purge_keeps_what_evidence_answered,
+);
+
+fn event(kind: AuditKind, key: &str) -> AuditEvent {
+    AuditEvent::new(kind, key, serde_json::json!({ "test": true }))
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+}
+
+fn ticket(store: &dyn Store, id: &str) {
+    let t = TicketRecord {
+        ticket_id: id.into(),
+        secret_hash: vec![7; 32],
+        user_id: format!("user-{id}"),
+        certificate_name: "Test User".into(),
+        id_binding: None,
+        issued_by: "system".into(),
+        issued_ms: now(),
+        expires_ms: now() + 3_600_000,
+        used_ms: None,
+        key_id: None,
+    };
+    store
+        .insert_ticket(
+            &t,
+            &AuditEvent::global(AuditKind::TicketIssued, serde_json::json!({})),
+        )
+        .expect("ticket");
+}
+
+fn key_record(key_id: &str, ticket_id: &str) -> KeyRecord {
+    KeyRecord {
+        key_id: key_id.into(),
+        user_id: "u".into(),
+        certificate_name: "Test User".into(),
+        ticket_id: ticket_id.into(),
+        public_key: vec![4; 65],
+        device_public_key: vec![1; 91],
+        device_attestation: None,
+        id_binding: None,
+        sealed_share: vec![2; 60],
+        sealed_pin: vec![3; 60],
+        pin_salt: vec![5; 16],
+        pin_failures: 0,
+        locked: false,
+        revoked: false,
+        certificate: None,
+    }
+}
+
+/// A ticket and an enrolled key `key_id`.
+fn enrolled(store: &dyn Store, key_id: &str) {
+    let t = format!("et-{key_id}");
+    ticket(store, &t);
+    store
+        .insert_key(
+            &key_record(key_id, &t),
+            now(),
+            &event(AuditKind::Enrolled, key_id),
+        )
+        .expect("key");
+}
+
+fn whole_log(store: &dyn Store) -> Vec<inkseal_server::audit::AuditEntry> {
+    let mut all = Vec::new();
+    loop {
+        let page = store
+            .audit_entries(all.len() as u64 + 1, 10_000)
+            .expect("audit");
+        if page.is_empty() {
+            return all;
+        }
+        all.extend(page);
+    }
+}
+
+fn assert_chain(store: &dyn Store) -> usize {
+    let log = whole_log(store);
+    verify_chain(&log).unwrap_or_else(|i| panic!("the chain breaks at index {i}"));
+    log.len()
+}
+
+fn count(store: &dyn Store, kind: &str) -> usize {
+    whole_log(store).iter().filter(|e| e.kind == kind).count()
+}
+
+fn unique_key_ids_and_single_use_tickets(b: &dyn Backend) {
+    let s = b.open();
+    enrolled(s.as_ref(), "k-1");
+    // The same key id under another ticket: refused.
+    ticket(s.as_ref(), "et-2");
+    assert!(matches!(
+        s.insert_key(
+            &key_record("k-1", "et-2"),
+            now(),
+            &event(AuditKind::Enrolled, "k-1")
+        ),
+        Err(StoreError::Conflict)
+    ));
+    // A used ticket enrolls nothing more, even raced from two replicas.
+    let stores = [b.open(), b.open()];
+    ticket(s.as_ref(), "et-race");
+    let barrier = Barrier::new(8);
+    let wins: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let store = stores[i % 2].clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    let id = format!("k-race-{i}");
+                    store
+                        .insert_key(
+                            &key_record(&id, "et-race"),
+                            now(),
+                            &event(AuditKind::Enrolled, &id),
+                        )
+                        .is_ok() as usize
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    assert_eq!(wins, 1, "one key per ticket");
+    let t = s.get_ticket("et-race").expect("get").expect("ticket");
+    assert!(t.used_ms.is_some() && t.key_id.is_some());
+    // The rejected attempts left no audit entry.
+    assert_eq!(count(s.as_ref(), "enrolled"), 2);
+    assert!(s.get_key("k-1").expect("get").is_some());
+    assert!(s.get_key("k-none").expect("get").is_none());
+    assert_chain(s.as_ref());
+}
+
+fn signature(key: &str, idem: &str, response: &str, evidence: Option<EvidenceUse>) -> NewSignature {
+    NewSignature {
+        key_id: key.into(),
+        idempotency_key: idem.into(),
+        request_hash: vec![9; 32],
+        response: response.into(),
+        e: vec![1; 32],
+        message_kind: "raw".into(),
+        document_digest: vec![2; 32],
+        evidence_head: evidence.as_ref().map(|u| u.manifest_head.clone()),
+        evidence_use: evidence,
+    }
+}
+
+fn one_signature_per_idempotency_key_under_concurrent_twins(b: &dyn Backend) {
+    let stores = [b.open(), b.open(), b.open()];
+    enrolled(stores[0].as_ref(), "k-sig");
+    let twins = 12;
+    let barrier = Barrier::new(twins);
+    let outcomes: Vec<(String, Recorded)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..twins)
+            .map(|i| {
+                let store = stores[i % 3].clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let response = format!("answer-{i}");
+                    barrier.wait();
+                    let r = store
+                        .record_signature(
+                            &signature("k-sig", "idem-1", &response, None),
+                            &event(AuditKind::Signed, "k-sig"),
+                        )
+                        .expect("record");
+                    (response, r)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let winners: Vec<&String> = outcomes
+        .iter()
+        .filter(|(_, r)| *r == Recorded::Inserted)
+        .map(|(resp, _)| resp)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one twin signs");
+    for (_, r) in &outcomes {
+        if let Recorded::Existing(stored) = r {
+            assert_eq!(
+                &stored.response, winners[0],
+                "every loser sees the winner's answer"
+            );
+        }
+    }
+    let stored = stores[1]
+        .find_signature("k-sig", "idem-1")
+        .expect("find")
+        .expect("stored");
+    assert_eq!(&stored.response, winners[0]);
+    assert_eq!(count(stores[0].as_ref(), "signed"), 1);
+    assert_chain(stores[2].as_ref());
+}
+
+fn evidence_signs_once_per_slot(b: &dyn Backend) {
+    let s = b.open();
+    enrolled(s.as_ref(), "k-ev");
+    let slot = || EvidenceUse {
+        manifest_head: "head-1".into(),
+        slot: String::new(),
+    };
+    let first = s
+        .record_signature(
+            &signature("k-ev", "a", "ra", Some(slot())),
+            &event(AuditKind::Signed, "k-ev"),
+        )
+        .expect("first");
+    assert_eq!(first, Recorded::Inserted);
+    let second = b
+        .open()
+        .record_signature(
+            &signature("k-ev", "b", "rb", Some(slot())),
+            &event(AuditKind::Signed, "k-ev"),
+        )
+        .expect("second");
+    assert_eq!(second, Recorded::EvidenceUsed);
+    // Nothing of the refused signature was recorded.
+    assert!(s.find_signature("k-ev", "b").expect("find").is_none());
+    assert_eq!(count(s.as_ref(), "signed"), 1);
+    assert_chain(s.as_ref());
+}
+
+fn exact_pin_counters_under_concurrency(b: &dyn Backend) {
+    let stores = [b.open(), b.open()];
+    enrolled(stores[0].as_ref(), "k-pin");
+    let max = 5;
+    let attempts = 16;
+    let barrier = Barrier::new(attempts);
+    let results: Vec<PinReservation> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..attempts)
+            .map(|i| {
+                let store = stores[i % 2].clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    let r = store.reserve_pin_attempt("k-pin", max).expect("reserve");
+                    if r == PinReservation::Reserved {
+                        store
+                            .pin_attempt_failed(
+                                "k-pin",
+                                max,
+                                &event(AuditKind::PinFailure, "k-pin"),
+                            )
+                            .expect("failed");
+                    }
+                    r
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let reserved = results
+        .iter()
+        .filter(|r| **r == PinReservation::Reserved)
+        .count();
+    assert_eq!(
+        reserved, max as usize,
+        "exactly max attempts compared: {results:?}"
+    );
+    let key = stores[1].get_key("k-pin").expect("get").expect("key");
+    assert!(key.locked);
+    assert_eq!(key.pin_failures, max);
+    assert_eq!(
+        stores[0]
+            .reserve_pin_attempt("k-pin", max)
+            .expect("reserve"),
+        PinReservation::Locked
+    );
+    assert_eq!(count(stores[0].as_ref(), "pin_failure"), max as usize);
+    assert_eq!(count(stores[0].as_ref(), "locked"), 1, "one lock entry");
+    // Unlock; a right PIN resets; a released attempt is given back.
+    stores[1]
+        .unlock("k-pin", &event(AuditKind::Unlocked, "k-pin"))
+        .expect("unlock");
+    assert!(matches!(
+        stores[1].unlock("k-pin", &event(AuditKind::Unlocked, "k-pin")),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        stores[0]
+            .reserve_pin_attempt("k-pin", max)
+            .expect("reserve"),
+        PinReservation::Reserved
+    );
+    stores[0].release_pin_attempt("k-pin").expect("release");
+    assert_eq!(
+        stores[0]
+            .get_key("k-pin")
+            .expect("get")
+            .expect("key")
+            .pin_failures,
+        0
+    );
+    for _ in 0..max {
+        assert_eq!(
+            stores[1]
+                .reserve_pin_attempt("k-pin", max)
+                .expect("reserve"),
+            PinReservation::Reserved
+        );
+    }
+    assert_eq!(
+        stores[1]
+            .reserve_pin_attempt("k-pin", max)
+            .expect("reserve"),
+        PinReservation::Busy,
+        "every attempt is being compared"
+    );
+    stores[0].pin_attempt_succeeded("k-pin").expect("success");
+    assert_eq!(
+        stores[0]
+            .get_key("k-pin")
+            .expect("get")
+            .expect("key")
+            .pin_failures,
+        0
+    );
+    assert_eq!(
+        stores[0]
+            .reserve_pin_attempt("k-none", max)
+            .expect("reserve"),
+        PinReservation::NotFound
+    );
+    stores[0]
+        .revoke(
+            "k-pin",
+            "keyCompromise",
+            now(),
+            &event(AuditKind::Revoked, "k-pin"),
+        )
+        .expect("revoke");
+    assert_eq!(
+        stores[1]
+            .reserve_pin_attempt("k-pin", max)
+            .expect("reserve"),
+        PinReservation::Revoked
+    );
+    assert_chain(stores[0].as_ref());
+}
+
+fn challenge(store: &dyn Store, id: &str, key: &str, expires_ms: u64) {
+    store
+        .insert_challenge(
+            &ChallengeRecord {
+                challenge_id: id.into(),
+                key_id: key.into(),
+                challenge_json: "{}".into(),
+                expires_ms,
+            },
+            &event(AuditKind::ChallengeIssued, key),
+        )
+        .expect("challenge");
+}
+
+fn evidence(challenge_id: &str, key: &str, head: &str) -> EvidenceRecord {
+    EvidenceRecord {
+        challenge_id: challenge_id.into(),
+        key_id: key.into(),
+        manifest_head: head.into(),
+        manifest_json: "{}".into(),
+        passed: true,
+        reason: "ok".into(),
+        vendor_name: "test".into(),
+        vendor_reference: "ref".into(),
+        id_number_masked: None,
+        received_ms: now(),
+        document_digests: vec!["ab".repeat(32)],
+    }
+}
+
+fn single_use_challenges(b: &dyn Backend) {
+    let stores = [b.open(), b.open()];
+    enrolled(stores[0].as_ref(), "k-ch");
+    enrolled(stores[0].as_ref(), "k-other");
+    challenge(stores[0].as_ref(), "c-1", "k-ch", now() + 60_000);
+    // A stranger's submission consumes nothing.
+    assert!(matches!(
+        stores[0].insert_evidence(
+            &evidence("c-1", "k-other", "h-stranger"),
+            &event(AuditKind::EvidenceAccepted, "k-other")
+        ),
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(stores[0].open_challenges("k-ch", now()).expect("open"), 1);
+    let barrier = Barrier::new(8);
+    let wins: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let store = stores[i % 2].clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    store
+                        .insert_evidence(
+                            &evidence("c-1", "k-ch", &format!("h-{i}")),
+                            &event(AuditKind::EvidenceAccepted, "k-ch"),
+                        )
+                        .is_ok() as usize
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    assert_eq!(wins, 1, "one evidence per challenge");
+    let (_, used) = stores[1]
+        .get_challenge("c-1")
+        .expect("get")
+        .expect("challenge");
+    assert!(used);
+    assert_eq!(stores[1].open_challenges("k-ch", now()).expect("open"), 0);
+    assert_eq!(count(stores[0].as_ref(), "evidence_accepted"), 1);
+    assert_chain(stores[0].as_ref());
+}
+
+fn single_use_nonces(b: &dyn Backend) {
+    // One handle: a SQLite database has one server process (its nonces live in that
+    // process); the PostgreSQL store shares them, tested across handles below.
+    let s = b.open();
+    let t = now();
+    assert!(s.remember_nonce("k", "n-1", t, t + 60_000).expect("nonce"));
+    assert!(!s.remember_nonce("k", "n-1", t, t + 60_000).expect("nonce"));
+    assert!(
+        s.remember_nonce("other", "n-1", t, t + 60_000)
+            .expect("nonce")
+    );
+    let barrier = Barrier::new(8);
+    let fresh: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let s = s.clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    s.remember_nonce("k", "n-race", t, t + 60_000)
+                        .expect("nonce") as usize
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    assert_eq!(fresh, 1, "a nonce is accepted once");
+}
+
+fn append_only_audit_and_evidence(b: &dyn Backend) {
+    let s = b.open();
+    enrolled(s.as_ref(), "k-ao");
+    challenge(s.as_ref(), "c-ao", "k-ao", now() + 60_000);
+    s.insert_evidence(
+        &evidence("c-ao", "k-ao", "h-ao"),
+        &event(AuditKind::EvidenceAccepted, "k-ao"),
+    )
+    .expect("evidence");
+    for sql in [
+        "UPDATE audit SET detail = '{}' WHERE seq = 1",
+        "DELETE FROM audit WHERE seq = 1",
+        "UPDATE evidence SET passed = NOT passed",
+        "DELETE FROM evidence",
+        "DELETE FROM liveness_challenges WHERE challenge_id = 'c-ao'",
+    ] {
+        let err = b
+            .raw(sql)
+            .err()
+            .unwrap_or_else(|| panic!("{sql} was allowed"));
+        assert!(
+            err.contains("append-only") || err.contains("kept"),
+            "{sql}: {err}"
+        );
+    }
+    assert_eq!(assert_chain(s.as_ref()), 4);
+    assert!(s.find_evidence("k-ao", "h-ao").expect("find").is_some());
+}
+
+fn concurrent_audit_appends_keep_one_chain(b: &dyn Backend) {
+    let replicas: Vec<Arc<dyn Store>> = (0..3).map(|_| b.open()).collect();
+    enrolled(replicas[0].as_ref(), "k-chain");
+    let before = assert_chain(replicas[0].as_ref());
+    let threads = 6;
+    let per_thread = 40;
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let store = replicas[t % replicas.len()].clone();
+            scope.spawn(move || {
+                for i in 0..per_thread {
+                    if i % 2 == 0 {
+                        store
+                            .append_audit(&event(AuditKind::Refused, "k-chain"))
+                            .expect("append");
+                    } else {
+                        // An entry in the transaction of the change it records.
+                        store
+                            .record_signature(
+                                &signature("k-chain", &format!("t{t}-{i}"), "r", None),
+                                &event(AuditKind::Signed, "k-chain"),
+                            )
+                            .expect("record");
+                    }
+                }
+            });
+        }
+    });
+    let after = assert_chain(replicas[1].as_ref());
+    assert_eq!(
+        after,
+        before + threads * per_thread,
+        "every append is in the one chain"
+    );
+    let head = replicas[2].audit_head().expect("head").expect("not empty");
+    assert_eq!(head.0, after as u64);
+}
+
+fn settings_and_counters(b: &dyn Backend) {
+    let stores = [b.open(), b.open()];
+    assert!(stores[0].get_setting("s").expect("get").is_none());
+    assert_eq!(
+        stores[0].put_setting_if_absent("s", b"one").expect("put"),
+        b"one"
+    );
+    assert_eq!(
+        stores[1].put_setting_if_absent("s", b"two").expect("put"),
+        b"one"
+    );
+    stores[1].put_setting("s", b"three").expect("put");
+    assert_eq!(
+        stores[0].get_setting("s").expect("get").as_deref(),
+        Some(&b"three"[..])
+    );
+    let values: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let store = stores[i % 2].clone();
+                scope.spawn(move || {
+                    (0..20)
+                        .map(|_| store.next_counter("serial").expect("counter"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let unique: HashSet<u64> = values.iter().copied().collect();
+    assert_eq!(unique.len(), 120, "no counter value twice");
+    assert_eq!(unique.iter().max(), Some(&120));
+}
+
+fn seals(b: &dyn Backend) {
+    let s = b.open();
+    let seal = SealRecord {
+        seal_id: "s-1".into(),
+        institution: "Bank".into(),
+        credit_code: "91350100M000100Y43".into(),
+        purpose: "合同专用章".into(),
+        algorithm: "ecdsa-p256".into(),
+        key_kind: SealKeyKind::VaultSealed,
+        key_ref: String::new(),
+        sealed_key: Some(vec![1; 48]),
+        public_key: vec![4; 65],
+        certificate: vec![0x30; 10],
+        issuer_certificate: vec![0x30; 12],
+        serial: vec![1, 2, 3],
+        created_ms: now(),
+        disabled_ms: None,
+    };
+    let created = AuditEvent::global(AuditKind::SealCreated, serde_json::json!({}));
+    s.insert_seal(&seal, &created).expect("seal");
+    assert!(matches!(
+        s.insert_seal(&seal, &created),
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(s.get_seal("s-1").expect("get").as_ref(), Some(&seal));
+    assert_eq!(
+        s.seal_by_serial(&[1, 2, 3]).expect("by serial").as_ref(),
+        Some(&seal)
+    );
+    assert_eq!(s.list_seals().expect("list").len(), 1);
+    let uses: Vec<AuditEvent> = (0..3)
+        .map(|i| AuditEvent::global(AuditKind::Sealed, serde_json::json!({ "doc": i })))
+        .collect();
+    s.record_seal_uses("s-1", &uses).expect("uses");
+    let disabled = AuditEvent::global(AuditKind::SealDisabled, serde_json::json!({}));
+    s.disable_seal("s-1", now(), &disabled).expect("disable");
+    assert!(matches!(
+        s.disable_seal("s-1", now(), &disabled),
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.record_seal_uses("s-1", &uses),
+        Err(StoreError::NotFound)
+    ));
+    assert!(b.raw("DELETE FROM seals").is_err(), "seals are kept");
+    assert_eq!(count(s.as_ref(), "sealed"), 3);
+    assert_chain(s.as_ref());
+}
+
+fn purge_keeps_what_evidence_answered(b: &dyn Backend) {
+    let s = b.open();
+    enrolled(s.as_ref(), "k-pu");
+    challenge(s.as_ref(), "c-old", "k-pu", now() - 1);
+    challenge(s.as_ref(), "c-answered", "k-pu", now() + 60_000);
+    s.insert_evidence(
+        &evidence("c-answered", "k-pu", "h-pu"),
+        &event(AuditKind::EvidenceAccepted, "k-pu"),
+    )
+    .expect("evidence");
+    let counts = s
+        .purge(now() + 120_000, &|c: PurgeCounts| {
+            AuditEvent::global(AuditKind::Purged, serde_json::json!({ "c": c.challenges }))
+        })
+        .expect("purge");
+    assert_eq!(counts.challenges, 1);
+    assert!(s.get_challenge("c-old").expect("get").is_none());
+    assert!(s.get_challenge("c-answered").expect("get").is_some());
+    assert_eq!(count(s.as_ref(), "purged"), 1);
+    assert_chain(s.as_ref());
+}
+
+/// PostgreSQL only: replicas share request nonces (a replay through another replica is one).
+#[test]
+fn postgres_nonces_are_shared_by_replicas() {
+    let b = postgres();
+    let (one, two) = (b.open(), b.open());
+    let t = now();
+    assert!(one.remember_nonce("k", "n", t, t + 60_000).expect("nonce"));
+    assert!(!two.remember_nonce("k", "n", t, t + 60_000).expect("nonce"));
+    // Expired nonces are purged.
+    let counts = two
+        .purge(t + 120_000, &|_| {
+            AuditEvent::global(AuditKind::Purged, serde_json::json!({}))
+        })
+        .expect("purge");
+    assert_eq!(counts.nonces, 1);
+}
+
+/// PostgreSQL only: migrations are versioned and applied once, also when replicas start at
+/// once.
+#[test]
+fn postgres_migrations_apply_once() {
+    let url = PgCluster::shared().create_database();
+    let config = PostgresConfig::new(url);
+    let reports: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                let config = config.clone();
+                scope.spawn(move || {
+                    PostgresStore::connect(&config)
+                        .expect("connect")
+                        .migrate()
+                        .expect("migrate")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
+    assert_eq!(applied, 1, "each migration once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 1));
+    let again = PostgresStore::open(&config).expect("open");
+    assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
+    assert_eq!(again.schema_version().expect("version"), 1);
+}
