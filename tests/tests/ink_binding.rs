@@ -122,10 +122,7 @@ fn swapping_or_lifting_the_record_fails() {
         inkseal_pdf::ink_binding::RECORD_KEY,
         Object::String(other, true),
     );
-    update.put(
-        field.value.expect("sig"),
-        &Object::Dictionary(swapped_sig),
-    );
+    update.put(field.value.expect("sig"), &Object::Dictionary(swapped_sig));
     let swapped = [signed.as_slice(), update.write(&doc).bytes.as_slice()].concat();
     let report = verify(&swapped, &VerifyOptions::default()).expect("verify");
     assert!(!report.all_ok(), "{report:#?}");
