@@ -548,12 +548,7 @@ fn start_tsa(dir: &Path) -> Result<Tsa, String> {
         config.limits = config.limits.clone().without_rates();
         match runtime.block_on(inkseal_server::start(config)) {
             Ok(server) => {
-                let pem: String = server
-                    .service()
-                    .root_certificates()
-                    .into_iter()
-                    .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
-                    .collect();
+                let pem = server.service().root_certificates_pem();
                 let sent = match std::fs::write(&roots_file, pem) {
                     Ok(()) => Ok(format!("{}/v1/tsa", server.url())),
                     Err(e) => Err(format!("{}: {e}", roots_file.display())),

@@ -149,12 +149,7 @@ fn b_t_signature_with_the_servers_time_stamping_authority() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let server = runtime.block_on(inkseal_tests::start_server(&d.join("server")));
     let roots = d.join("inkseal-roots.pem");
-    let pem: String = server
-        .service()
-        .root_certificates()
-        .into_iter()
-        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
-        .collect();
+    let pem = server.service().root_certificates_pem();
     std::fs::write(&roots, pem).expect("roots");
     let tsa = format!("{}/v1/tsa", server.url());
     let out = d.join("b-t.pdf");
@@ -250,12 +245,7 @@ fn b_lta_from_the_command_line() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let server = runtime.block_on(inkseal_tests::start_server(&d.join("server")));
     let roots = d.join("inkseal-roots.pem");
-    let pem: String = server
-        .service()
-        .root_certificates()
-        .into_iter()
-        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
-        .collect();
+    let pem = server.service().root_certificates_pem();
     std::fs::write(&roots, pem).expect("roots");
 
     // The signer's OCSP response, from OpenSSL as its CA's responder.

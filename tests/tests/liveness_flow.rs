@@ -267,12 +267,7 @@ async fn signing_needs_fresh_liveness_bound_to_the_document_and_signs_it_once() 
         hex::decode(sealed["time_stamp_token_der_hex"].as_str().expect("token")).expect("hex"),
     )
     .expect("write");
-    let roots: String = server
-        .service()
-        .root_certificates()
-        .into_iter()
-        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
-        .collect();
+    let roots = server.service().root_certificates_pem();
     std::fs::write(sealed_dir.join("roots.pem"), roots).expect("write");
     let verify_with_openssl = |data: &str| {
         std::process::Command::new("openssl")

@@ -181,6 +181,16 @@ async fn two_replicas_share_one_postgres() {
     let signed = entries.iter().filter(|e| e.kind == "signed").count();
     assert_eq!(signed, 2 + 4 * per_user, "every signature has its entry");
 
+    // The operator sees each replica's database pool in its metrics.
+    let metrics = a.service().prometheus_metrics();
+    let open: u32 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("inkseal_db_pool_connections{state=\"open\"} "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no pool gauge in\n{metrics}"));
+    assert!(open >= 1, "{metrics}");
+    assert!(metrics.contains("inkseal_db_pool_connections{state=\"in_use\"}"));
+
     // Readiness follows the database.
     assert_eq!(ready(&a).await, 200);
     cluster.stop();

@@ -243,11 +243,7 @@ async fn export_evidence(demo: &Demo, key: &str, evidence_head: [u8; 32]) -> Res
     std::fs::write(demo.dir.join("evidence.json"), package_text).map_err(err)?;
     std::fs::write(demo.dir.join("evidence.json.tsr"), &token).map_err(err)?;
     // Every root of the server's CA (SM2, P-256): the time-stamp chains to the P-256 one.
-    let roots: String = demo
-        .roots
-        .iter()
-        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
-        .collect();
+    let roots = demo.server.service().root_certificates_pem();
     std::fs::write(demo.dir.join("ca-roots.pem"), roots).map_err(err)?;
     std::fs::write(demo.dir.join("evidence-report.pdf"), &pdf_report).map_err(err)?;
     println!(

@@ -187,11 +187,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
         println!("    {:<12} {}", s.field, s.signer.as_deref().unwrap_or("?"));
     }
     super::render_page_png(&path, 1, &dir.join("policy-page1.png"));
-    let roots: String = demo
-        .roots
-        .iter()
-        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
-        .collect();
+    let roots = demo.server.service().root_certificates_pem();
     std::fs::write(dir.join("ca-roots.pem"), roots).map_err(err)?;
     println!(
         "6. the roots to check it with: {}",

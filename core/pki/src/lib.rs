@@ -72,7 +72,7 @@ pub use organization::{
     ORGANIZATION_IDENTIFIER_PREFIX, Organization, SubjectOrganization, certificate_organization,
     issue_organization_certificate, organization_name,
 };
-pub use pem::{der_to_pem, pem_to_der};
+pub use pem::{certificates_to_pem, der_to_pem, pem_to_der};
 pub use time::{NOT_BEFORE_BACKDATE_SECS, certificate_validity};
 pub use verify::{
     MAX_CERTIFICATE_BYTES, certificate_public_key, check_issued_for, verify_certificate_signature,

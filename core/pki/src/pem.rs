@@ -4,6 +4,15 @@ use crate::error::PkiError;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// Certificates (DER) as one text of PEM blocks, in order: a CA's roots for a verifier's
+/// `--trust` or OpenSSL's `-CAfile`.
+pub fn certificates_to_pem<'a>(certificates: impl IntoIterator<Item = &'a [u8]>) -> String {
+    certificates
+        .into_iter()
+        .map(|der| der_to_pem("CERTIFICATE", der))
+        .collect()
+}
+
 /// Wrap DER in PEM armour: `-----BEGIN <label>-----`, base64 in 64-column lines, `-----END
 /// <label>-----`, with `\n` line endings. `label` is e.g. `"CERTIFICATE"` or
 /// `"CERTIFICATE REQUEST"`.

@@ -32,12 +32,7 @@ pub(super) async fn ready(State(app): State<App>) -> Response {
 
 /// Every root of the CA, PEM, the issuing (SM2) root first, then the P-256 root.
 pub(super) async fn ca(State(app): State<App>) -> Response {
-    let pem: String = app
-        .service
-        .root_certificates()
-        .into_iter()
-        .map(|der| inkseal_pki::der_to_pem("CERTIFICATE", der))
-        .collect();
+    let pem = app.service.root_certificates_pem();
     ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response()
 }
 

@@ -226,6 +226,12 @@ impl CosignService {
         self.ctx.ca.root_certificates()
     }
 
+    /// Every root of the CA as PEM, in the order of [`Self::root_certificates`] (what
+    /// `GET /v1/ca` serves, and what a verifier trusts).
+    pub fn root_certificates_pem(&self) -> String {
+        inkseal_pki::certificates_to_pem(self.root_certificates())
+    }
+
     /// The time-stamping authority, if this server runs one.
     pub fn tsa(&self) -> Option<&crate::tsa::TimeStampAuthority> {
         self.ctx.tsa.as_deref()
@@ -373,7 +379,18 @@ impl CosignService {
 
     /// Counters and request histograms since start, in the Prometheus text format.
     pub fn prometheus_metrics(&self) -> String {
-        self.ctx.metrics.prometheus()
+        let mut text = self.ctx.metrics.prometheus();
+        if let Some((open, idle)) = self.ctx.store.pool_state() {
+            text.push_str(&format!(
+                "# HELP inkseal_db_pool_connections Database connections of this replica's pool, by state.\n\
+                 # TYPE inkseal_db_pool_connections gauge\n\
+                 inkseal_db_pool_connections{{state=\"open\"}} {open}\n\
+                 inkseal_db_pool_connections{{state=\"idle\"}} {idle}\n\
+                 inkseal_db_pool_connections{{state=\"in_use\"}} {}\n",
+                open.saturating_sub(idle)
+            ));
+        }
+        text
     }
 
     /// Count an answered request (the HTTP layer's part of the metrics).

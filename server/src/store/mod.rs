@@ -183,6 +183,12 @@ pub struct IssuedCertificate {
 
 /// The server's storage of keys, signatures, certificates, audit log and settings.
 pub trait Store: EvidenceStore + AccessStore + SealStore + Send + Sync {
+    /// Connections of the store's pool, `(open, idle)`, for the operator's metrics; `None`
+    /// for a store without a pool (SQLite: one connection in this process).
+    fn pool_state(&self) -> Option<(u32, u32)> {
+        None
+    }
+
     /// Insert a new key, consuming its enrollment ticket, with the audit entry, atomically.
     /// `Conflict` if the ticket was used (or expired) meanwhile or the key id exists.
     fn insert_key(

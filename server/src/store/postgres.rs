@@ -563,17 +563,6 @@ impl PostgresStore {
         row.try_get(0).map_err(db)
     }
 
-    /// Connections in the pool now and idle among them.
-    pub fn pool_state(&self) -> (u32, u32) {
-        match &self.pool {
-            Some(pool) => {
-                let s = pool.state();
-                (s.connections, s.idle_connections)
-            }
-            None => (0, 0),
-        }
-    }
-
     pub(super) fn conn(
         &self,
     ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
@@ -767,6 +756,13 @@ fn counter_value(name: &str, value: &[u8]) -> Result<u64, StoreError> {
 }
 
 impl Store for PostgresStore {
+    fn pool_state(&self) -> Option<(u32, u32)> {
+        self.pool.as_ref().map(|pool| {
+            let s = pool.state();
+            (s.connections, s.idle_connections)
+        })
+    }
+
     fn insert_key(
         &self,
         key: &KeyRecord,
