@@ -513,6 +513,7 @@ mod tests {
             reason: None,
             location: None,
             label_lines: vec![],
+            label_font: None,
             handwriting: None,
             evidence_head_hex: head,
             level: None,

@@ -586,6 +586,7 @@ pub(crate) mod tests {
             reason: Some("借款合同签署".into()),
             location: None,
             label_lines: vec!["张三".into()],
+            label_font: Some(Arc::new(crate::pdf::tests::Boxes)),
             handwriting: Some(sealed),
             evidence_head_hex: None,
             level: Some(PadesLevel::LongTermArchive),

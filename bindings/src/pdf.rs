@@ -1,7 +1,8 @@
 //! PDF signing options and verification.
 
-use crate::errors::InksealError;
+use crate::errors::{HookError, InksealError};
 use crate::ink::SealedInk;
+use inkseal_pdf::outline::{self, OutlineError, TextOutliner};
 use inkseal_pdf::sign::{Placement, SignOptions};
 use inkseal_pdf::verify::{Coverage, SignatureReport, VerifyOptions, verify};
 use std::sync::Arc;
@@ -72,8 +73,117 @@ impl From<SignaturePlacement> for Placement {
     }
 }
 
+/// One piece of a text outline, in ems (1.0 = the font size), the origin on the baseline where
+/// the text starts, **y pointing up** (Android's `Path` and Java's AWT point down: negate y).
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Enum)]
+pub enum OutlineSegment {
+    /// Start a new contour.
+    MoveTo {
+        /// x in ems.
+        x: f64,
+        /// y in ems, up.
+        y: f64,
+    },
+    /// A straight line.
+    LineTo {
+        /// x in ems.
+        x: f64,
+        /// y in ems, up.
+        y: f64,
+    },
+    /// A quadratic Bézier through a control point.
+    QuadTo {
+        /// Control point x.
+        x1: f64,
+        /// Control point y.
+        y1: f64,
+        /// End x.
+        x: f64,
+        /// End y.
+        y: f64,
+    },
+    /// A cubic Bézier through two control points.
+    CubicTo {
+        /// First control point x.
+        x1: f64,
+        /// First control point y.
+        y1: f64,
+        /// Second control point x.
+        x2: f64,
+        /// Second control point y.
+        y2: f64,
+        /// End x.
+        x: f64,
+        /// End y.
+        y: f64,
+    },
+    /// Close the contour.
+    Close,
+}
+
+/// A line of text as filled contours (nonzero winding) and its advance width, in ems.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TextOutline {
+    /// The advance width of the whole line, in ems.
+    pub advance: f64,
+    /// The contours.
+    pub segments: Vec<OutlineSegment>,
+}
+
+/// The app's font engine, which draws the label under a handwritten signature (signer name,
+/// date) as outlines: Android `Paint.getTextPath`, iOS `CTFontCreatePathForGlyph`, the JVM's
+/// `Font.createGlyphVector(...).getOutline()`. The PDF then holds paths, not text in a font
+/// the reader may lack, so every viewer shows the same label (and the file can be PDF/A).
+/// Called on the signing thread; the library checks what it returns (finite, bounded, at
+/// most 100,000 segments).
+#[uniffi::export(with_foreign)]
+pub trait LabelFont: Send + Sync {
+    /// `text` set as one line, or `null` when the font cannot draw all of it.
+    fn outline(&self, text: String) -> Result<Option<TextOutline>, HookError>;
+}
+
+/// The app's [`LabelFont`] as the core's outliner.
+struct ForeignLabelFont(Arc<dyn LabelFont>);
+
+impl std::fmt::Debug for ForeignLabelFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LabelFont(app)")
+    }
+}
+
+impl TextOutliner for ForeignLabelFont {
+    fn outline(&self, text: &str) -> Result<outline::TextOutline, OutlineError> {
+        let drawn = self
+            .0
+            .outline(text.to_owned())
+            .map_err(|e| OutlineError::Invalid(format!("the app's label font failed: {e}")))?
+            .ok_or_else(|| OutlineError::Unsupported(text.to_owned()))?;
+        let segments = drawn
+            .segments
+            .iter()
+            .map(|s| match *s {
+                OutlineSegment::MoveTo { x, y } => outline::OutlineSegment::MoveTo([x, y]),
+                OutlineSegment::LineTo { x, y } => outline::OutlineSegment::LineTo([x, y]),
+                OutlineSegment::QuadTo { x1, y1, x, y } => {
+                    outline::OutlineSegment::QuadTo([x1, y1], [x, y])
+                }
+                OutlineSegment::CubicTo {
+                    x1,
+                    y1,
+                    x2,
+                    y2,
+                    x,
+                    y,
+                } => outline::OutlineSegment::CubicTo([x1, y1], [x2, y2], [x, y]),
+                OutlineSegment::Close => outline::OutlineSegment::Close,
+            })
+            .collect();
+        outline::TextOutline::new(drawn.advance, segments)
+    }
+}
+
 /// How to sign a PDF.
-#[derive(Debug, Clone, uniffi::Record)]
+#[derive(Clone, uniffi::Record)]
 pub struct PdfSignOptions {
     /// Name of the new signature field (default `Signature1`, `Signature2`...).
     #[uniffi(default = None)]
@@ -86,9 +196,13 @@ pub struct PdfSignOptions {
     /// `/Location`.
     #[uniffi(default = None)]
     pub location: Option<String>,
-    /// Lines of text under the ink in the widget (signer name, date...).
+    /// Lines of text under the ink in the widget (signer name, date...); drawn by
+    /// `label_font`, which a visible signature with a label needs.
     #[uniffi(default)]
     pub label_lines: Vec<String>,
+    /// The app's font engine that draws `label_lines` as outlines.
+    #[uniffi(default = None)]
+    pub label_font: Option<Arc<dyn LabelFont>>,
     /// The handwritten signature to draw and to bind into the signature (from
     /// `Handwriting.sealForInstitution`).
     #[uniffi(default = None)]
@@ -121,6 +235,22 @@ pub enum PadesLevel {
     LongTermArchive,
 }
 
+impl std::fmt::Debug for PdfSignOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PdfSignOptions")
+            .field("field_name", &self.field_name)
+            .field("placement", &self.placement)
+            .field("reason", &self.reason)
+            .field("location", &self.location)
+            .field("label_lines", &self.label_lines)
+            .field("label_font", &self.label_font.as_ref().map(|_| "app"))
+            .field("handwriting", &self.handwriting)
+            .field("evidence_head_hex", &self.evidence_head_hex)
+            .field("level", &self.level)
+            .finish()
+    }
+}
+
 impl PdfSignOptions {
     /// The level asked for (B-B when none).
     pub(crate) fn level(&self) -> PadesLevel {
@@ -135,6 +265,10 @@ impl PdfSignOptions {
         options.reason = self.reason.clone();
         options.location = self.location.clone();
         options.appearance.label = self.label_lines.clone();
+        options.appearance.label_font = self
+            .label_font
+            .clone()
+            .map(|f| Arc::new(ForeignLabelFont(f)) as Arc<dyn TextOutliner>);
         options.time_stamped = self.level() != PadesLevel::Basic;
         if let Some(ink) = &self.handwriting {
             ink.inner.apply_to(&mut options);
@@ -285,7 +419,7 @@ pub fn verify_pdf(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -318,6 +452,36 @@ mod tests {
         );
     }
 
+    /// A test font: a triangle per character; refuses '?', draws "nan" with a NaN, throws
+    /// for "throw".
+    pub(crate) struct Boxes;
+
+    impl LabelFont for Boxes {
+        fn outline(&self, text: String) -> Result<Option<TextOutline>, HookError> {
+            match text.as_str() {
+                "?" => return Ok(None),
+                "throw" => {
+                    return Err(HookError::Failed {
+                        reason: "no".into(),
+                    });
+                }
+                _ => {}
+            }
+            let y = if text == "nan" { f64::NAN } else { 0.7 };
+            let mut segments = Vec::new();
+            for i in 0..text.chars().count() {
+                let x = i as f64;
+                segments.push(OutlineSegment::MoveTo { x, y: 0.0 });
+                segments.push(OutlineSegment::LineTo { x: x + 0.8, y });
+                segments.push(OutlineSegment::Close);
+            }
+            Ok(Some(TextOutline {
+                advance: text.chars().count() as f64,
+                segments,
+            }))
+        }
+    }
+
     #[test]
     fn options_carry_the_label_and_the_sealed_ink() {
         let options = PdfSignOptions {
@@ -326,6 +490,7 @@ mod tests {
             reason: Some("loan".into()),
             location: Some("Shanghai".into()),
             label_lines: vec!["张三".into(), "2026-01-01".into()],
+            label_font: Some(Arc::new(Boxes)),
             handwriting: None,
             evidence_head_hex: None,
             level: None,
@@ -335,6 +500,22 @@ mod tests {
         assert_eq!(core.reason.as_deref(), Some("loan"));
         assert_eq!(core.location.as_deref(), Some("Shanghai"));
         assert_eq!(core.appearance.label, vec!["张三", "2026-01-01"]);
+        let font = core
+            .appearance
+            .label_font
+            .expect("the app's font is passed on");
+        let line = font.outline("张三").expect("drawn");
+        assert_eq!(line.advance(), 2.0);
+        assert_eq!(line.segments().len(), 6);
+        let e = font.outline("?").expect_err("the app cannot draw it");
+        assert_eq!(e, OutlineError::Unsupported("?".into()));
+        let e = font.outline("nan").expect_err("a NaN from the app");
+        assert!(e.to_string().contains("coordinate NaN"), "{e}");
+        let e = font.outline("throw").expect_err("the app threw");
+        assert!(
+            e.to_string().contains("the app's label font failed: no"),
+            "{e}"
+        );
         assert_eq!(core.signing_time, 1_790_000_000);
         assert!(core.ink_record.is_none());
     }

@@ -1,4 +1,5 @@
-//! `inkseal bench seal`: seal N copies of the two-party e-policy through the batch sign-hash
+//! `inkseal bench seal`: seal N copies of a two-page e-policy (a seal on page 1 and a paging
+//! seal across both pages, certified) through the batch sign-hash
 //! service of a server running as a child process, once with a P-256 seal key in a SoftHSM2
 //! token (skipped when SoftHSM2 is absent) and once with an SM2 seal key sealed by the file
 //! vault. Reports documents per second end to end (prepare here, one sign-hash call per 1000
@@ -6,9 +7,10 @@
 
 use crate::bench::{ChildServer, process_cpu};
 use clap::Args;
-use inkseal_pdf::sign::Placement;
+use inkseal_pdf::sign::{PagingSeal, Placement};
 use inkseal_sdk::seal::{
-    SealClient, SealLook, SealOrder, seal_appearance, seal_digest, seal_sign_options,
+    ROUND_SEAL_POINTS, SealClient, SealLook, SealOrder, seal_appearance, seal_digest,
+    seal_sign_options,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,12 +22,21 @@ pub struct SealArgs {
     /// Documents to seal per row.
     #[arg(long, default_value_t = 1000)]
     documents: usize,
-    /// The PDF to seal (default: the e-policy of tests/data).
+    /// The PDF to seal (default: the two-page e-policy of tests/data). Documents of two or
+    /// more pages also get a paging seal.
     #[arg(long)]
     input: Option<PathBuf>,
     /// The SoftHSM2 PKCS#11 module.
     #[arg(long, default_value = "/usr/lib/softhsm/libsofthsm2.so")]
     softhsm_module: PathBuf,
+}
+
+/// What each row seals: `documents` copies of `input` (`pages` pages).
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    input: &'a [u8],
+    pages: usize,
+    documents: usize,
 }
 
 struct Row {
@@ -41,7 +52,7 @@ struct Row {
 /// Run the benchmark (blocking).
 pub fn run(args: SealArgs) -> Result<(), String> {
     let input_path = args.input.clone().unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/e-policy-zh.pdf")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/e-policy-2p-zh.pdf")
     });
     let input = std::fs::read(&input_path).map_err(|e| format!("{}: {e}", input_path.display()))?;
     let pages = {
@@ -58,6 +69,11 @@ pub fn run(args: SealArgs) -> Result<(), String> {
         pages,
         input.len()
     );
+    let batch = Batch {
+        input: &input,
+        pages,
+        documents: args.documents,
+    };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     match softhsm_setup(dir.path(), &args.softhsm_module) {
@@ -67,8 +83,7 @@ pub fn run(args: SealArgs) -> Result<(), String> {
             &data_args,
             &env,
             "ecdsa-p256",
-            &input,
-            args.documents,
+            &batch,
         )?),
         Err(why) => println!("P-256 in SoftHSM2: skipped ({why})"),
     }
@@ -78,8 +93,7 @@ pub fn run(args: SealArgs) -> Result<(), String> {
         &[],
         &[],
         "sm2",
-        &input,
-        args.documents,
+        &batch,
     )?);
     println!(
         "\n{:<36} {:>6} {:>9} {:>9} {:>11} {:>11} {:>9} {:>9}",
@@ -159,9 +173,13 @@ fn row(
     data_args: &[String],
     env: &[(String, String)],
     algorithm: &str,
-    input: &[u8],
-    documents: usize,
+    batch: &Batch<'_>,
 ) -> Result<Row, String> {
+    let Batch {
+        input,
+        pages,
+        documents,
+    } = *batch;
     let mut server = ChildServer::start_with(data, false, data_args, env, "seal:manage,seal:use")?;
     let client = SealClient::new(&server.url, &server.api_key).map_err(|e| e.to_string())?;
     let seal = client
@@ -188,7 +206,7 @@ fn row(
     let now = crate::pdf_cmd::now();
     let prepared = (0..documents)
         .map(|i| {
-            let options = seal_sign_options(
+            let mut options = seal_sign_options(
                 &seal,
                 now,
                 Placement::Rect {
@@ -198,6 +216,13 @@ fn row(
                 Some(inkseal_pdf::sign::Certification::FormFillingAndSigning),
                 appearance.clone(),
             );
+            if pages >= 2 {
+                options.paging_seal = Some(PagingSeal {
+                    appearance: appearance.clone(),
+                    size: [ROUND_SEAL_POINTS, ROUND_SEAL_POINTS],
+                    center_y: None,
+                });
+            }
             inkseal_pdf::sign::prepare(input, &options, suite, &chain)
                 .map_err(|e| format!("document {i}: {e}"))
         })
@@ -239,6 +264,12 @@ fn row(
     .map_err(|e| e.to_string())?;
     if !report.all_ok() {
         return Err(format!("{name}: a sealed document does not verify"));
+    }
+    let shown = report.signatures.first().map_or(0, |s| s.pages.len());
+    if pages >= 2 && shown != pages {
+        return Err(format!(
+            "{name}: the paging seal shows on {shown} of {pages} pages"
+        ));
     }
     server.stop()?;
     Ok(Row {

@@ -52,6 +52,10 @@ pub struct SignArgs {
     /// Text under the handwriting (default: the certificate's common name and the time).
     #[arg(long)]
     label: Option<String>,
+    /// The font the label is drawn from as outlines (default: $INKSEAL_SEAL_FONT, else
+    /// Debian's fonts-wqy-microhei). Needed only for a visible signature.
+    #[arg(long)]
+    label_font: Option<PathBuf>,
     /// Make it a certification signature (DocMDP P=2: form filling and signing allowed).
     #[arg(long)]
     certify: bool,
@@ -244,9 +248,12 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
             .as_ref()
             .map(|p| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())))
             .transpose()?,
-        label: vec![args.label.unwrap_or(name), human_time(time)],
         ..Default::default()
     };
+    if !matches!(options.placement, Placement::Invisible) {
+        options.appearance.label = vec![args.label.unwrap_or(name), human_time(time)];
+        options.appearance.label_font = Some(crate::fonts::label_font(args.label_font.as_deref())?);
+    }
     match tsa_url {
         None => inkseal_pdf::sign::sign_file(&args.input, &args.output, &options, &signer)
             .map_err(|e| e.to_string())?,
@@ -301,15 +308,13 @@ fn sign_time_stamped(
         .map_err(|e| e.to_string())?;
     let mut nonce = [0u8; 16];
     getrandom::fill(&mut nonce).map_err(|e| format!("random generator: {e}"))?;
-    let request = prepared
-        .time_stamp_request(&signature, &nonce)
+    let step = prepared
+        .await_time_stamp(&signature, &nonce)
         .map_err(|e| e.to_string())?;
-    let reply = fetch_time_stamp(url, request.to_der().map_err(|e| e.to_string())?)?;
-    let token = inkseal_pdf::tsp::check_reply(&request, &reply)
+    let reply = fetch_time_stamp(url, step.request_der().map_err(|e| e.to_string())?)?;
+    let tail = step
+        .finish(&reply)
         .map_err(|e| format!("time-stamp from {url}: {e}"))?;
-    let tail = prepared
-        .finish_with_time_stamp(&signature, &token)
-        .map_err(|e| e.to_string())?;
     let extra = match long_term {
         None => Vec::new(),
         Some(lt) => add_long_term(&[data.as_slice(), &tail].concat(), lt, url)?,

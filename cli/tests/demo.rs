@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use inkseal_tests::render::{DPI, render_page};
+use inkseal_tests::render::{DPI, count_ink, ink_mask, is_seal_red, render_page};
 use inkseal_tests::validators::{bouncycastle_check, pyhanko_validate_offline, qpdf_check};
 
 /// Run `inkseal demo` with `args` into `dir`; returns its output.
@@ -44,20 +44,7 @@ fn inkseal_verify(pdf: &Path, roots: &Path) -> serde_json::Value {
 
 /// Seal-red pixels of a page rendering inside the PDF rectangle `[x0, y0, x1, y1]`.
 fn red_pixels(img: &image::RgbImage, [x0, y0, x1, y1]: [f64; 4]) -> usize {
-    let page_h = f64::from(img.height()) * 72.0 / DPI;
-    img.enumerate_pixels()
-        .filter(|(x, y, p)| {
-            let (px, py) = (
-                f64::from(*x) * 72.0 / DPI,
-                page_h - f64::from(*y) * 72.0 / DPI,
-            );
-            (x0..=x1).contains(&px)
-                && (y0..=y1).contains(&py)
-                && p[0] > 150
-                && p[1] < 110
-                && p[2] < 110
-        })
-        .count()
+    count_ink(&ink_mask(img, DPI, [x0, y0, x1 - x0, y1 - y0], is_seal_red))
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Font files from outside (an institution's chosen seal font): parsing and drawing a seal's
-//! text from its glyph outlines must never panic, whatever the tables say.
+//! text (and a signature label) from its glyph outlines must never panic, whatever the tables
+//! say.
 #![no_main]
 
+use inkseal_pdf::outline::TextOutliner;
 use inkseal_pdf::seal::{OutlineFont, SealShape, SealSpec};
 use libfuzzer_sys::fuzz_target;
 
@@ -18,5 +20,8 @@ fuzz_target!(|data: &[u8]| {
             rgb: [1.0, 0.0, 0.0],
         };
         let _ = spec.draw(&font);
+    }
+    if let Ok(line) = font.outline("Ab 1 张") {
+        let _ = line.to_art(7.0, [0.0; 3]);
     }
 });

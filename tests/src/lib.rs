@@ -469,16 +469,19 @@ pub fn corpus(rel: &str) -> std::path::PathBuf {
         .join(rel)
 }
 
-/// The font seal text is drawn from in tests: WenQuanYi Micro Hei (Debian
+/// The font seal and label text is drawn from in tests: WenQuanYi Micro Hei (Debian
 /// `fonts-wqy-microhei`, Apache-2.0, installed by scripts/install-validators.sh), or
-/// `INKSEAL_SEAL_FONT`.
+/// `INKSEAL_SEAL_FONT`. Parsed once per test binary.
 pub fn seal_font() -> inkseal_pdf::seal::OutlineFont {
-    let path = std::env::var_os("INKSEAL_SEAL_FONT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc".into());
-    inkseal_pdf::seal::OutlineFont::from_file(&path).unwrap_or_else(|e| {
-        panic!(
-            "{e}: install fonts-wqy-microhei (scripts/install-validators.sh) or set INKSEAL_SEAL_FONT"
-        )
+    static FONT: std::sync::OnceLock<inkseal_pdf::seal::OutlineFont> = std::sync::OnceLock::new();
+    FONT.get_or_init(|| {
+        inkseal_pdf::seal::OutlineFont::locate(None)
+            .unwrap_or_else(|e| panic!("{e} (scripts/install-validators.sh installs it)"))
     })
+    .clone()
+}
+
+/// The seal font as the drawer of signature labels.
+pub fn label_font() -> std::sync::Arc<dyn inkseal_pdf::outline::TextOutliner> {
+    std::sync::Arc::new(seal_font())
 }

@@ -58,6 +58,7 @@ fn vector_ink_is_drawn_inside_the_box_only() {
                 ],
             )),
             label: vec!["投保人 李四".into()],
+            label_font: Some(inkseal_tests::label_font()),
             ..Default::default()
         },
         "vector",
@@ -81,6 +82,7 @@ fn a_png_of_the_handwriting_is_drawn_inside_the_box_only() {
         AppearanceSpec {
             image: Some(png),
             label: vec!["投保人 李四".into()],
+            label_font: Some(inkseal_tests::label_font()),
             ..Default::default()
         },
         "png",

@@ -80,6 +80,7 @@ async fn a_cosigned_sm2_signature_lands_in_the_loan_contract() {
             &[vec![[5.0, 30.0], [30.0, 5.0], [60.0, 35.0], [95.0, 10.0]]],
         )),
         label: vec!["借款人".into()],
+        label_font: Some(inkseal_tests::label_font()),
         ..Default::default()
     };
     let tail = client

@@ -106,6 +106,7 @@ async fn the_borrower_signs_the_contract_by_hand() {
         size: [150.0, 60.0],
     };
     options.appearance.label = vec!["借款人 张三".into()];
+    options.appearance.label_font = Some(inkseal_tests::label_font());
     sealed.apply_to(&mut options);
     let tail = client
         .sign_pdf(&key, &pin, &input, &options)

@@ -55,6 +55,7 @@ fn sign_options(label: &str) -> SignOptions {
         size: [150.0, 50.0],
     };
     o.appearance.label = vec![label.into()];
+    o.appearance.label_font = Some(inkseal_tests::label_font());
     o
 }
 
@@ -558,7 +559,9 @@ async fn stale_evidence_is_refused_and_the_refusal_is_audited() {
     let mut config = loopback_config(&dir.path().join("server"));
     config.insecure.test_liveness_vendor = true;
     config.policy.signing.require_liveness = true;
-    config.policy.signing.max_evidence_age_secs = 1;
+    // Generous while the fresh steps run (however loaded the machine); the operator shortens
+    // it to one second below, so only evidence captured before the pause is judged stale.
+    config.policy.signing.max_evidence_age_secs = 600;
     config.policy.signing.allow_batch = true;
     let server = inkseal_server::start(config).await.expect("start");
     let backend = Backend::new(&server);
@@ -591,6 +594,17 @@ async fn stale_evidence_is_refused_and_the_refusal_is_audited() {
         .sign_message(&key, &pin(), m1, Some(evidence.head))
         .await
         .expect("fresh evidence signs");
+    set_policy(
+        &backend,
+        &key,
+        serde_json::json!({
+            "require_liveness": true,
+            "max_evidence_age_secs": 1,
+            "allow_batch": true
+        }),
+    )
+    .await;
+    // The evidence was captured before this pause, so it is older than a second after it.
     tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
     let err = client
         .sign_message(&key, &pin(), m2, Some(evidence.head))

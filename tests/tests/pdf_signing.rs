@@ -54,6 +54,7 @@ fn visible(page: u32, rect: [f64; 4], name: &str, label: &str) -> SignOptions {
     o.appearance = AppearanceSpec {
         ink: Some(signature_ink()),
         label: vec![label.to_string(), "2026-11-24 10:30 UTC".into()],
+        label_font: Some(inkseal_tests::label_font()),
         ..Default::default()
     };
     o

@@ -97,14 +97,12 @@ impl Backend {
             .await?;
         let mut nonce = [0u8; 16];
         getrandom::fill(&mut nonce).map_err(err)?;
-        let request = prepared
-            .time_stamp_request(&signature, &nonce)
-            .map_err(err)?;
+        let step = prepared.await_time_stamp(&signature, &nonce).map_err(err)?;
         let reply = self
             .http
             .post(format!("{}/v1/tsa", self.base))
             .header("content-type", "application/timestamp-query")
-            .body(request.to_der().map_err(err)?)
+            .body(step.request_der().map_err(err)?)
             .send()
             .await
             .map_err(err)?
@@ -113,9 +111,6 @@ impl Backend {
             .bytes()
             .await
             .map_err(err)?;
-        let token = inkseal_pdf::tsp::check_reply(&request, &reply).map_err(err)?;
-        prepared
-            .finish_with_time_stamp(&signature, &token)
-            .map_err(err)
+        step.finish(&reply).map_err(err)
     }
 }

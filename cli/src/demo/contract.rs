@@ -154,6 +154,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
     };
     options.reason = Some("借款人签署 / borrower signs".into());
     options.appearance.label = vec![format!("借款人 {}", enrollment.certificate_name)];
+    options.appearance.label_font = Some(std::sync::Arc::new(demo.font.clone()));
     borrower_ink.sealed.apply_to(&mut options);
     let prepared = client.prepare_pdf(&key, &dated, &options).map_err(err)?;
     match client
@@ -219,6 +220,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
     };
     options.reason = Some("贷款经办人签署 / loan officer signs".into());
     options.appearance.label = vec![format!("经办人 {}", officer.certificate_name)];
+    options.appearance.label_font = Some(std::sync::Arc::new(demo.font.clone()));
     officer_ink.sealed.apply_to(&mut options);
     let (tail, _) = cosign_time_stamped(
         client,

@@ -45,8 +45,8 @@ pub struct DemoArgs {
     /// Which document to sign.
     #[arg(long, value_enum, default_value_t = Flow::Contract)]
     flow: Flow,
-    /// The font seal text and the date are drawn from (default: $INKSEAL_SEAL_FONT or
-    /// Debian's fonts-wqy-microhei).
+    /// The font seal text, the date and the signature labels are drawn from (default:
+    /// $INKSEAL_SEAL_FONT or Debian's fonts-wqy-microhei).
     #[arg(long)]
     seal_font: Option<PathBuf>,
 }

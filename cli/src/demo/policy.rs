@@ -125,6 +125,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
     options.placement = Placement::Field("PolicyHolder".into());
     options.reason = Some("投保人签署 / policy-holder signs".into());
     options.appearance.label = vec![format!("投保人 {}", holder.certificate_name)];
+    options.appearance.label_font = Some(std::sync::Arc::new(demo.font.clone()));
     ink.sealed.apply_to(&mut options);
     let (tail, head) = cosign_time_stamped(
         client,

@@ -1,11 +1,13 @@
 //! Visible signature appearances: handwriting as vector paths plus a label (signer, time).
 //!
-//! The label uses the non-embedded Adobe CJK font STSong-Light with the UniGB-UCS2-H encoding,
-//! which every conforming reader provides, so Chinese names render without embedding a font.
+//! The label is drawn as glyph outlines from the appearance's [`AppearanceSpec::label_font`]
+//! (see [`crate::outline`]): no font is embedded or referenced, so every viewer (Ghostscript
+//! included) shows the same name and date, and the appearance suits PDF/A. A label without a
+//! font to draw it is refused rather than left to a font the viewer may lack.
 
-use crate::cjk_font;
 use crate::filters::deflate;
 use crate::object::{Dictionary, Object, ObjectId, Stream, format_real};
+use crate::outline::TextOutliner;
 use crate::writer::IncrementalUpdate;
 use inkseal_ink::{Pad, Point, Stroke, to_pdf_path};
 
@@ -46,8 +48,12 @@ impl InkStrokes {
 pub struct AppearanceSpec {
     /// The handwriting, drawn as vector paths.
     pub ink: Option<InkStrokes>,
-    /// Text under the ink (signer name, time...), possibly several lines.
+    /// Text under the ink (signer name, time...), possibly several lines; needs
+    /// `label_font`.
     pub label: Vec<String>,
+    /// What draws the label as outlines: the seal font (`crate::seal::OutlineFont`) on a
+    /// server or desktop, the platform's font engine on a phone.
+    pub label_font: Option<std::sync::Arc<dyn TextOutliner>>,
     /// Ink colour, RGB 0..1 (default dark blue).
     pub ink_rgb: Option<[f32; 3]>,
     /// A PNG or JPEG image of the handwriting, drawn instead of `ink` when given.
@@ -136,21 +142,49 @@ fn decode_image(bytes: &[u8]) -> Result<DecodedImage, String> {
 }
 
 const LABEL_SIZE: f64 = 7.0;
+/// Label text colour (dark grey).
+const LABEL_RGB: [f32; 3] = [0.2, 0.2, 0.2];
 
-fn label_height(spec: &AppearanceSpec) -> f64 {
-    if spec.label.is_empty() {
+fn label_height(lines: usize) -> f64 {
+    if lines == 0 {
         0.0
     } else {
-        spec.label.len() as f64 * (LABEL_SIZE + 1.5) + 2.0
+        lines as f64 * (LABEL_SIZE + 1.5) + 2.0
     }
 }
 
-/// Build the appearance stream's content for a box of `w` x `h` points.
+/// The label's lines drawn as outlines by the spec's label font.
+fn label_art(spec: &AppearanceSpec) -> Result<Vec<VectorArt>, String> {
+    if spec.label.is_empty() {
+        return Ok(Vec::new());
+    }
+    let font = spec.label_font.as_ref().ok_or(
+        "a label needs a label font to draw it as outlines (AppearanceSpec::label_font; \
+         on a phone, the app's platform font engine)",
+    )?;
+    spec.label
+        .iter()
+        .map(|line| {
+            font.outline(line)
+                .map(|o| o.to_art(LABEL_SIZE, LABEL_RGB))
+                .map_err(|e| format!("label {line:?}: {e}"))
+        })
+        .collect()
+}
+
+/// Build the appearance stream's content for a box of `w` x `h` points, the label lines
+/// already drawn (`labels`, from top to bottom).
 ///
 /// `image` is the pixel size of the handwriting image (named `/Im1`) when one is drawn.
-pub fn content(spec: &AppearanceSpec, w: f64, h: f64, image: Option<(u32, u32)>) -> Vec<u8> {
+fn content(
+    spec: &AppearanceSpec,
+    labels: &[VectorArt],
+    w: f64,
+    h: f64,
+    image: Option<(u32, u32)>,
+) -> Vec<u8> {
     let mut c = String::new();
-    let label_h = label_height(spec);
+    let label_h = label_height(labels.len());
     if let Some((iw, ih)) = image {
         // Fit the image above the label, keeping its aspect ratio.
         let (aw, ah) = (w.max(1.0), (h - label_h).max(1.0));
@@ -197,18 +231,23 @@ pub fn content(spec: &AppearanceSpec, w: f64, h: f64, image: Option<(u32, u32)>)
         c.push_str(&String::from_utf8_lossy(art.content()));
         c.push_str("Q\n");
     }
-    if !spec.label.is_empty() {
-        c.push_str("q 0.2 0.2 0.2 rg BT\n");
-        for (i, line) in spec.label.iter().enumerate() {
-            let y = label_h - 1.0 - (i as f64 + 1.0) * (LABEL_SIZE + 1.5) + 1.5;
-            let hex = cjk_font::ucs2_hex(line);
-            c.push_str(&format!(
-                "/F1 {} Tf 1 0 0 1 2 {} Tm <{hex}> Tj\n",
-                format_real(LABEL_SIZE),
-                format_real(y.max(0.0))
-            ));
-        }
-        c.push_str("ET Q\n");
+    for (i, line) in labels.iter().enumerate() {
+        // The baseline where the text font's would be; a line wider than the box shrinks.
+        let baseline = (label_h - 1.0 - (i as f64 + 1.0) * (LABEL_SIZE + 1.5) + 1.5).max(0.0);
+        let [lw, _] = line.size();
+        let scale = if lw > w - 4.0 && lw > 0.0 {
+            ((w - 4.0) / lw).max(0.01)
+        } else {
+            1.0
+        };
+        c.push_str(&format!(
+            "q {} 0 0 {} 2 {} cm\n",
+            format_real(scale),
+            format_real(scale),
+            format_real(baseline - 0.15 * LABEL_SIZE * scale)
+        ));
+        c.push_str(&String::from_utf8_lossy(line.content()));
+        c.push_str("Q\n");
     }
     c.into_bytes()
 }
@@ -222,11 +261,8 @@ pub fn add_form_xobject(
     h: f64,
 ) -> Result<ObjectId, String> {
     let image = spec.image.as_deref().map(decode_image).transpose()?;
-    let font = cjk_font::dictionary();
-    let mut resources = Dictionary::new().with(
-        b"Font",
-        Object::Dictionary(Dictionary::new().with(b"F1", Object::Dictionary(font))),
-    );
+    let labels = label_art(spec)?;
+    let mut resources = Dictionary::new();
     if let Some(img) = &image {
         let image_dict = |cs: &str| {
             Dictionary::new()
@@ -280,6 +316,7 @@ pub fn add_form_xobject(
             dict,
             data: deflate(&content(
                 spec,
+                &labels,
                 w,
                 h,
                 image.as_ref().map(|i| (i.width, i.height)),
@@ -292,9 +329,34 @@ pub fn add_form_xobject(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outline::{OutlineError, OutlineSegment, TextOutline};
+    use std::sync::Arc;
+
+    /// Draws each character as a 0.8 em square; refuses '?'.
+    #[derive(Debug)]
+    struct Squares;
+
+    impl TextOutliner for Squares {
+        fn outline(&self, text: &str) -> Result<TextOutline, OutlineError> {
+            let mut segments = Vec::new();
+            for (i, c) in text.chars().enumerate() {
+                if c == '?' {
+                    return Err(OutlineError::Unsupported(c.into()));
+                }
+                let x = i as f64;
+                segments.extend([
+                    OutlineSegment::MoveTo([x, 0.0]),
+                    OutlineSegment::LineTo([x + 0.8, 0.0]),
+                    OutlineSegment::LineTo([x + 0.8, 0.8]),
+                    OutlineSegment::Close,
+                ]);
+            }
+            TextOutline::new(text.chars().count() as f64, segments)
+        }
+    }
 
     #[test]
-    fn ink_is_fitted_inside_the_box_and_never_nan() {
+    fn ink_and_label_are_fitted_inside_the_box_and_never_nan() {
         let spec = AppearanceSpec {
             ink: Some(InkStrokes::from_polylines(
                 Pad {
@@ -307,16 +369,45 @@ mod tests {
                     vec![[200.0, 50.0]],
                 ],
             )),
-            label: vec!["张三 2026-11-24 10:00 UTC".into()],
+            // 40 characters at 7 points: 280 points, wider than the box, so it shrinks.
+            label: vec!["x".repeat(40), "张三 2026-11-24".into()],
+            label_font: Some(Arc::new(Squares)),
             ..Default::default()
         };
-        let text = String::from_utf8(content(&spec, 150.0, 60.0, None)).expect("ascii");
+        let labels = label_art(&spec).expect("drawn");
+        assert_eq!(labels.len(), 2);
+        let text = String::from_utf8(content(&spec, &labels, 150.0, 60.0, None)).expect("ascii");
         assert!(!text.contains("NaN") && !text.contains("inf"));
+        assert!(
+            !text.contains("Tf") && !text.contains("Tj"),
+            "no font text: {text}"
+        );
         for tok in text.split_whitespace() {
             if let Ok(v) = tok.parse::<f64>() {
-                assert!((-1.0..=151.0).contains(&v) || tok.len() <= 2, "{tok}");
+                assert!((-1.0..=281.0).contains(&v) || tok.len() <= 2, "{tok}");
             }
         }
-        assert!(text.contains("<5F204E09"), "label as UCS-2: {text}");
+        // The long line is scaled to the box's width less the margins: 146 / 280.
+        assert!(text.contains("q 0.521429 0 0 0.521429 2 "), "{text}");
+        // The second line is drawn at its natural size, in the label's grey.
+        assert!(text.contains("q 1 0 0 1 2 "), "{text}");
+        assert!(text.contains("q 0.2 0.2 0.2 rg"), "{text}");
+    }
+
+    #[test]
+    fn a_label_needs_a_font_that_can_draw_it() {
+        let mut spec = AppearanceSpec {
+            label: vec!["张三".into()],
+            ..Default::default()
+        };
+        let e = label_art(&spec).expect_err("no font");
+        assert!(e.contains("needs a label font"), "{e}");
+        spec.label_font = Some(Arc::new(Squares));
+        spec.label = vec!["ok".into(), "who?".into()];
+        let e = label_art(&spec).expect_err("unsupported");
+        assert_eq!(e, "label \"who?\": the font cannot draw \"?\"");
+        spec.label.clear();
+        spec.label_font = None;
+        assert!(label_art(&spec).expect("no label").is_empty());
     }
 }

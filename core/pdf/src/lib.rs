@@ -26,6 +26,8 @@ pub mod fields;
 pub mod ink_binding;
 pub mod ltv;
 pub mod mdp;
+pub mod outline;
+pub(crate) mod path;
 pub mod report;
 #[cfg(feature = "seals")]
 pub mod seal;

@@ -878,6 +878,23 @@ impl PreparedSignature {
         .map_err(PdfError::TimeStamp)
     }
 
+    /// The next step towards PAdES B-T: hold `signature` while its time-stamp is fetched.
+    /// Send [`AwaitingTimeStamp::request_der`] to any RFC 3161 TSA (over any transport, sync or
+    /// async) and hand the reply to [`AwaitingTimeStamp::finish`]. `nonce` is drawn by the
+    /// caller (8 to 32 bytes advised).
+    pub fn await_time_stamp(
+        self,
+        signature: &[u8],
+        nonce: &[u8],
+    ) -> Result<AwaitingTimeStamp, PdfError> {
+        let request = self.time_stamp_request(signature, nonce)?;
+        Ok(AwaitingTimeStamp {
+            prepared: self,
+            signature: signature.to_vec(),
+            request,
+        })
+    }
+
     /// Embed the signature with `token` as its signature time-stamp (the unsigned attribute
     /// id-aa-signatureTimeStampToken), after checking the token covers `signature`.
     pub fn finish_with_time_stamp(
@@ -973,6 +990,37 @@ pub fn sign_file(
 pub fn write_atomically(path: &std::path::Path, parts: &[&[u8]]) -> Result<(), PdfError> {
     inkseal_fs::write_atomically(path, parts, inkseal_fs::Visibility::Default)
         .map_err(|e| PdfError::Io(format!("{}: {e}", path.display())))
+}
+
+/// A signature waiting for its signature time-stamp (from
+/// [`PreparedSignature::await_time_stamp`]): the request to send, and the step that checks the
+/// TSA's reply and embeds its token.
+#[derive(Clone, Debug)]
+pub struct AwaitingTimeStamp {
+    prepared: PreparedSignature,
+    signature: Vec<u8>,
+    request: TimeStampRequest,
+}
+
+impl AwaitingTimeStamp {
+    /// The RFC 3161 request.
+    pub fn request(&self) -> &TimeStampRequest {
+        &self.request
+    }
+
+    /// The request's DER, the body of an `application/timestamp-query` POST.
+    pub fn request_der(&self) -> Result<Vec<u8>, PdfError> {
+        self.request.to_der().map_err(PdfError::TimeStamp)
+    }
+
+    /// Check the TSA's DER reply (status, imprint, nonce, the TSA's signature and the usage of
+    /// its certificate; [`crate::tsp::check_reply`]) and embed its token; returns the bytes to
+    /// append to the input. A refusal or a bad reply is [`PdfError::TimeStamp`].
+    pub fn finish(self, reply: &[u8]) -> Result<Vec<u8>, PdfError> {
+        let token = crate::tsp::check_reply(&self.request, reply).map_err(PdfError::TimeStamp)?;
+        self.prepared
+            .finish_with_time_stamp(&self.signature, &token)
+    }
 }
 
 #[cfg(test)]

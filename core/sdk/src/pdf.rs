@@ -63,7 +63,13 @@ impl CosignClient {
             .certificate(key_id)?
             .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
         let prepared = prepare(input, options, SignatureAlgorithm::Sm2Sm3, &[certificate])
-            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+            .map_err(|e| match e {
+                // The appearance is the app's input (its image, its label and label font).
+                inkseal_pdf::PdfError::Appearance(why) => {
+                    SdkError::InvalidInput(format!("signature appearance: {why}"))
+                }
+                document => SdkError::BadDocument(document.to_string()),
+            })?;
         let digest = inkseal_pdf::cms::message_digest_of_signed_attributes(prepared.to_be_signed())
             .map_err(|e| SdkError::BadDocument(e.to_string()))?;
         let document_digest = digest
@@ -88,16 +94,28 @@ impl CosignClient {
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Vec<u8>, SdkError> {
         let signature = self.co_sign_prepared(pin, prepared, evidence_head).await?;
-        let finished = if prepared.prepared.time_stamped() {
-            let token = self.time_stamp(&prepared.prepared, &signature).await?;
-            prepared
+        if !prepared.prepared.time_stamped() {
+            return prepared
                 .prepared
                 .clone()
-                .finish_with_time_stamp(&signature, &token)
-        } else {
-            prepared.prepared.clone().finish(&signature)
-        };
-        finished.map_err(|e| SdkError::BadDocument(e.to_string()))
+                .finish(&signature)
+                .map_err(|e| SdkError::BadDocument(e.to_string()));
+        }
+        // PAdES B-T: a signature time-stamp from the server's TSA (`/v1/tsa`, RFC 3161; one
+        // round trip), checked. Whether the TSA is trusted is the verifier's question.
+        let nonce: [u8; 16] = crate::client::random_bytes()?;
+        let step = prepared
+            .prepared
+            .clone()
+            .await_time_stamp(&signature, &nonce)
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let body = step
+            .request_der()
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let reply = self
+            .send_bytes("/v1/tsa", "application/timestamp-query", body)
+            .await?;
+        step.finish(&reply).map_err(time_stamped_error)
     }
 
     /// The co-signature (DER) over the prepared signed attributes: one round trip.
@@ -116,21 +134,6 @@ impl CosignClient {
             .sign_signed_message(&prepared.key_id, pin, message, evidence_head)
             .await?;
         Ok(inkseal_pki::signature_to_der(&signature))
-    }
-
-    /// A signature time-stamp over `signature` from the server's time-stamping authority
-    /// (`/v1/tsa`, RFC 3161; one round trip), checked: status, imprint, nonce, signature and
-    /// the TSA certificate's usage. Whether the TSA is trusted is the verifier's question.
-    async fn time_stamp(
-        &self,
-        prepared: &PreparedSignature,
-        signature: &[u8],
-    ) -> Result<TimeStampToken, SdkError> {
-        let nonce: [u8; 16] = crate::client::random_bytes()?;
-        let request = prepared
-            .time_stamp_request(signature, &nonce)
-            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        self.fetch_time_stamp(&request).await
     }
 
     /// Send `request` to the server's TSA and check the reply.
@@ -239,18 +242,15 @@ impl CosignClient {
 
         let signature = self.co_sign_prepared(pin, prepared, evidence_head).await?;
         let nonce: [u8; 16] = crate::client::random_bytes()?;
-        let request = prepared
-            .prepared
-            .time_stamp_request(&signature, &nonce)
-            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let (token, ocsp_responses) = self
-            .fetch_time_stamp_with_revocation_data(&needs.revocation, &request)
-            .await?;
-        let tail = prepared
+        let step = prepared
             .prepared
             .clone()
-            .finish_with_time_stamp(&signature, &token)
-            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+            .await_time_stamp(&signature, &nonce)
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let (reply, ocsp_responses) = self
+            .fetch_time_stamp_with_revocation_data(&needs.revocation, step.request())
+            .await?;
+        let tail = step.finish(&reply).map_err(time_stamped_error)?;
         let signed = [input, tail.as_slice()].concat();
         let after = Needs::of(
             &validation_needs(&signed, anchors, &limits)
@@ -361,13 +361,13 @@ impl CosignClient {
         Ok([dss, archive_tail].concat())
     }
 
-    /// A signature time-stamp for `request` and the OCSP responses for `certificates` and
-    /// the TSA's certificate, in one round trip; the reply checked like [`Self::fetch_time_stamp`].
+    /// The TSA's reply to `request` (a signature time-stamp, still to be checked) and the OCSP
+    /// responses for `certificates` and the TSA's certificate, in one round trip.
     async fn fetch_time_stamp_with_revocation_data(
         &self,
         certificates: &[Vec<u8>],
         request: &TimeStampRequest,
-    ) -> Result<(TimeStampToken, Vec<Vec<u8>>), SdkError> {
+    ) -> Result<(Vec<u8>, Vec<Vec<u8>>), SdkError> {
         let der = request
             .to_der()
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
@@ -384,9 +384,8 @@ impl CosignClient {
                 SdkError::ServerMisbehaved("revocation data: no time-stamp reply".into())
             })
             .and_then(|h| decode_hex(h, "the time-stamp reply"))?;
-        let token = check_time_stamp_reply(request, &reply)?;
         let responses = decode_responses(&response, certificates.len() + 1)?;
-        Ok((token, responses))
+        Ok((reply, responses))
     }
 
     /// The server's OCSP responses for `certificates` (one JSON round trip: the phone builds
@@ -423,10 +422,24 @@ fn check_time_stamp_reply(
     request: &TimeStampRequest,
     reply: &[u8],
 ) -> Result<TimeStampToken, SdkError> {
-    check_reply(request, reply).map_err(|e| match e {
+    check_reply(request, reply).map_err(time_stamp_error)
+}
+
+/// A time-stamp the server's TSA refused or got wrong.
+fn time_stamp_error(e: TspError) -> SdkError {
+    match e {
         TspError::Refused { .. } => SdkError::Refused(format!("time-stamping authority: {e}")),
         other => SdkError::ServerMisbehaved(format!("time-stamp: {other}")),
-    })
+    }
+}
+
+/// Finishing a time-stamped signature: the TSA's errors as [`time_stamp_error`], the rest the
+/// document's.
+fn time_stamped_error(e: inkseal_pdf::PdfError) -> SdkError {
+    match e {
+        inkseal_pdf::PdfError::TimeStamp(tsp) => time_stamp_error(tsp),
+        document => SdkError::BadDocument(document.to_string()),
+    }
 }
 
 fn decode_hex(h: &str, what: &str) -> Result<Vec<u8>, SdkError> {

@@ -13,6 +13,9 @@ public typealias EnrollmentInfo = InksealFFI.EnrollmentInfo
 public typealias CertificateInfo = InksealFFI.CertificateInfo
 public typealias KeyStatusInfo = InksealFFI.KeyStatusInfo
 public typealias PdfSignOptions = InksealFFI.PdfSignOptions
+public typealias LabelFont = InksealFFI.LabelFont
+public typealias TextOutline = InksealFFI.TextOutline
+public typealias OutlineSegment = InksealFFI.OutlineSegment
 /// PAdES baseline level of a co-signed PDF: `.basic` (B-B), `.timeStamped` (B-T), `.longTerm` (B-LT), `.longTermArchive` (B-LTA).
 public typealias PadesLevel = InksealFFI.PadesLevel
 public typealias SignaturePlacement = InksealFFI.SignaturePlacement

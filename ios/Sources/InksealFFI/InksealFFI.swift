@@ -2504,6 +2504,228 @@ public func FfiConverterTypeInksealClient_lower(_ value: InksealClient) -> UInt6
 
 
 /**
+ * The app's font engine, which draws the label under a handwritten signature (signer name,
+ * date) as outlines: Android `Paint.getTextPath`, iOS `CTFontCreatePathForGlyph`, the JVM's
+ * `Font.createGlyphVector(...).getOutline()`. The PDF then holds paths, not text in a font
+ * the reader may lack, so every viewer shows the same label (and the file can be PDF/A).
+ * Called on the signing thread; the library checks what it returns (finite, bounded, at
+ * most 100,000 segments).
+ */
+public protocol LabelFont: AnyObject, Sendable {
+    
+    /**
+     * `text` set as one line, or `null` when the font cannot draw all of it.
+     */
+    func outline(text: String) throws  -> TextOutline?
+    
+}
+/**
+ * The app's font engine, which draws the label under a handwritten signature (signer name,
+ * date) as outlines: Android `Paint.getTextPath`, iOS `CTFontCreatePathForGlyph`, the JVM's
+ * `Font.createGlyphVector(...).getOutline()`. The PDF then holds paths, not text in a font
+ * the reader may lack, so every viewer shows the same label (and the file can be PDF/A).
+ * Called on the signing thread; the library checks what it returns (finite, bounded, at
+ * most 100,000 segments).
+ */
+open class LabelFontImpl: LabelFont, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_inkseal_ffi_fn_clone_labelfont(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_inkseal_ffi_fn_free_labelfont(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * `text` set as one line, or `null` when the font cannot draw all of it.
+     */
+open func outline(text: String)throws  -> TextOutline?  {
+    return try  FfiConverterOptionTypeTextOutline.lift(try rustCallWithError(FfiConverterTypeHookError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_method_labelfont_outline(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceLabelFont {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceLabelFont = UniffiVTableCallbackInterfaceLabelFont(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeLabelFont.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface LabelFont: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeLabelFont.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface LabelFont: handle missing in uniffiClone")
+            }
+        },
+        outline: { (
+            uniffiHandle: UInt64,
+            text: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> TextOutline? in
+                guard let uniffiObj = try? FfiConverterTypeLabelFont.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.outline(
+                     text: try FfiConverterString.lift(text)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionTypeTextOutline.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHookError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLabelFont> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLabelFont>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitLabelFont() {
+    uniffi_inkseal_ffi_fn_init_callback_vtable_labelfont(UniffiCallbackInterfaceLabelFont.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLabelFont: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<LabelFont>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = LabelFont
+
+    public static func lift(_ handle: UInt64) throws -> LabelFont {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LabelFontImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: LabelFont) -> UInt64 {
+         if let rustImpl = value as? LabelFontImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LabelFont {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LabelFont, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLabelFont_lift(_ handle: UInt64) throws -> LabelFont {
+    return try FfiConverterTypeLabelFont.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLabelFont_lower(_ value: LabelFont) -> UInt64 {
+    return FfiConverterTypeLabelFont.lower(value)
+}
+
+
+
+
+
+
+/**
  * The app's logger (Logcat, `os_log`...). Called on whichever thread logged; exceptions it
  * throws are ignored (a log line is never worth failing an operation).
  */
@@ -5095,9 +5317,14 @@ public struct PdfSignOptions {
      */
     public var location: String?
     /**
-     * Lines of text under the ink in the widget (signer name, date...).
+     * Lines of text under the ink in the widget (signer name, date...); drawn by
+     * `label_font`, which a visible signature with a label needs.
      */
     public var labelLines: [String]
+    /**
+     * The app's font engine that draws `label_lines` as outlines.
+     */
+    public var labelFont: LabelFont?
     /**
      * The handwritten signature to draw and to bind into the signature (from
      * `Handwriting.sealForInstitution`).
@@ -5130,8 +5357,12 @@ public struct PdfSignOptions {
          * `/Location`.
          */location: String? = nil, 
         /**
-         * Lines of text under the ink in the widget (signer name, date...).
+         * Lines of text under the ink in the widget (signer name, date...); drawn by
+         * `label_font`, which a visible signature with a label needs.
          */labelLines: [String] = [], 
+        /**
+         * The app's font engine that draws `label_lines` as outlines.
+         */labelFont: LabelFont? = nil, 
         /**
          * The handwritten signature to draw and to bind into the signature (from
          * `Handwriting.sealForInstitution`).
@@ -5149,6 +5380,7 @@ public struct PdfSignOptions {
         self.reason = reason
         self.location = location
         self.labelLines = labelLines
+        self.labelFont = labelFont
         self.handwriting = handwriting
         self.evidenceHeadHex = evidenceHeadHex
         self.level = level
@@ -5175,6 +5407,7 @@ public struct FfiConverterTypePdfSignOptions: FfiConverterRustBuffer {
                 reason: FfiConverterOptionString.read(from: &buf), 
                 location: FfiConverterOptionString.read(from: &buf), 
                 labelLines: FfiConverterSequenceString.read(from: &buf), 
+                labelFont: FfiConverterOptionTypeLabelFont.read(from: &buf), 
                 handwriting: FfiConverterOptionTypeSealedInk.read(from: &buf), 
                 evidenceHeadHex: FfiConverterOptionString.read(from: &buf), 
                 level: FfiConverterOptionTypePadesLevel.read(from: &buf)
@@ -5187,6 +5420,7 @@ public struct FfiConverterTypePdfSignOptions: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.reason, into: &buf)
         FfiConverterOptionString.write(value.location, into: &buf)
         FfiConverterSequenceString.write(value.labelLines, into: &buf)
+        FfiConverterOptionTypeLabelFont.write(value.labelFont, into: &buf)
         FfiConverterOptionTypeSealedInk.write(value.handwriting, into: &buf)
         FfiConverterOptionString.write(value.evidenceHeadHex, into: &buf)
         FfiConverterOptionTypePadesLevel.write(value.level, into: &buf)
@@ -5452,6 +5686,75 @@ public func FfiConverterTypeSignatureVerification_lift(_ buf: RustBuffer) throws
 #endif
 public func FfiConverterTypeSignatureVerification_lower(_ value: SignatureVerification) -> RustBuffer {
     return FfiConverterTypeSignatureVerification.lower(value)
+}
+
+
+/**
+ * A line of text as filled contours (nonzero winding) and its advance width, in ems.
+ */
+public struct TextOutline: Equatable, Hashable {
+    /**
+     * The advance width of the whole line, in ems.
+     */
+    public var advance: Double
+    /**
+     * The contours.
+     */
+    public var segments: [OutlineSegment]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The advance width of the whole line, in ems.
+         */advance: Double, 
+        /**
+         * The contours.
+         */segments: [OutlineSegment]) {
+        self.advance = advance
+        self.segments = segments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TextOutline: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTextOutline: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TextOutline {
+        return
+            try TextOutline(
+                advance: FfiConverterDouble.read(from: &buf), 
+                segments: FfiConverterSequenceTypeOutlineSegment.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TextOutline, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.advance, into: &buf)
+        FfiConverterSequenceTypeOutlineSegment.write(value.segments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTextOutline_lift(_ buf: RustBuffer) throws -> TextOutline {
+    return try FfiConverterTypeTextOutline.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTextOutline_lower(_ value: TextOutline) -> RustBuffer {
+    return FfiConverterTypeTextOutline.lower(value)
 }
 
 
@@ -6430,6 +6733,176 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
+ * One piece of a text outline, in ems (1.0 = the font size), the origin on the baseline where
+ * the text starts, **y pointing up** (Android's `Path` and Java's AWT point down: negate y).
+ */
+
+public enum OutlineSegment: Equatable, Hashable {
+    
+    /**
+     * Start a new contour.
+     */
+    case moveTo(
+        /**
+         * x in ems.
+         */x: Double, 
+        /**
+         * y in ems, up.
+         */y: Double
+    )
+    /**
+     * A straight line.
+     */
+    case lineTo(
+        /**
+         * x in ems.
+         */x: Double, 
+        /**
+         * y in ems, up.
+         */y: Double
+    )
+    /**
+     * A quadratic Bézier through a control point.
+     */
+    case quadTo(
+        /**
+         * Control point x.
+         */x1: Double, 
+        /**
+         * Control point y.
+         */y1: Double, 
+        /**
+         * End x.
+         */x: Double, 
+        /**
+         * End y.
+         */y: Double
+    )
+    /**
+     * A cubic Bézier through two control points.
+     */
+    case cubicTo(
+        /**
+         * First control point x.
+         */x1: Double, 
+        /**
+         * First control point y.
+         */y1: Double, 
+        /**
+         * Second control point x.
+         */x2: Double, 
+        /**
+         * Second control point y.
+         */y2: Double, 
+        /**
+         * End x.
+         */x: Double, 
+        /**
+         * End y.
+         */y: Double
+    )
+    /**
+     * Close the contour.
+     */
+    case close
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OutlineSegment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutlineSegment: FfiConverterRustBuffer {
+    typealias SwiftType = OutlineSegment
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutlineSegment {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .moveTo(x: try FfiConverterDouble.read(from: &buf), y: try FfiConverterDouble.read(from: &buf)
+        )
+        
+        case 2: return .lineTo(x: try FfiConverterDouble.read(from: &buf), y: try FfiConverterDouble.read(from: &buf)
+        )
+        
+        case 3: return .quadTo(x1: try FfiConverterDouble.read(from: &buf), y1: try FfiConverterDouble.read(from: &buf), x: try FfiConverterDouble.read(from: &buf), y: try FfiConverterDouble.read(from: &buf)
+        )
+        
+        case 4: return .cubicTo(x1: try FfiConverterDouble.read(from: &buf), y1: try FfiConverterDouble.read(from: &buf), x2: try FfiConverterDouble.read(from: &buf), y2: try FfiConverterDouble.read(from: &buf), x: try FfiConverterDouble.read(from: &buf), y: try FfiConverterDouble.read(from: &buf)
+        )
+        
+        case 5: return .close
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OutlineSegment, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .moveTo(x,y):
+            writeInt(&buf, Int32(1))
+            FfiConverterDouble.write(x, into: &buf)
+            FfiConverterDouble.write(y, into: &buf)
+            
+        
+        case let .lineTo(x,y):
+            writeInt(&buf, Int32(2))
+            FfiConverterDouble.write(x, into: &buf)
+            FfiConverterDouble.write(y, into: &buf)
+            
+        
+        case let .quadTo(x1,y1,x,y):
+            writeInt(&buf, Int32(3))
+            FfiConverterDouble.write(x1, into: &buf)
+            FfiConverterDouble.write(y1, into: &buf)
+            FfiConverterDouble.write(x, into: &buf)
+            FfiConverterDouble.write(y, into: &buf)
+            
+        
+        case let .cubicTo(x1,y1,x2,y2,x,y):
+            writeInt(&buf, Int32(4))
+            FfiConverterDouble.write(x1, into: &buf)
+            FfiConverterDouble.write(y1, into: &buf)
+            FfiConverterDouble.write(x2, into: &buf)
+            FfiConverterDouble.write(y2, into: &buf)
+            FfiConverterDouble.write(x, into: &buf)
+            FfiConverterDouble.write(y, into: &buf)
+            
+        
+        case .close:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutlineSegment_lift(_ buf: RustBuffer) throws -> OutlineSegment {
+    return try FfiConverterTypeOutlineSegment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutlineSegment_lower(_ value: OutlineSegment) -> RustBuffer {
+    return FfiConverterTypeOutlineSegment.lower(value)
+}
+
+
+
+/**
  * PAdES baseline levels (ETSI EN 319 142-1) a co-signed PDF can reach.
  */
 
@@ -7027,6 +7500,30 @@ fileprivate struct FfiConverterOptionTypeIdCardHook: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLabelFont: FfiConverterRustBuffer {
+    typealias SwiftType = LabelFont?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLabelFont.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLabelFont.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffer {
     typealias SwiftType = ProgressListener?
 
@@ -7091,6 +7588,30 @@ fileprivate struct FfiConverterOptionTypeDeviceAttestationInfo: FfiConverterRust
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeDeviceAttestationInfo.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTextOutline: FfiConverterRustBuffer {
+    typealias SwiftType = TextOutline?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTextOutline.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTextOutline.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7313,6 +7834,31 @@ fileprivate struct FfiConverterSequenceTypeSignatureVerification: FfiConverterRu
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSignatureVerification.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOutlineSegment: FfiConverterRustBuffer {
+    typealias SwiftType = [OutlineSegment]
+
+    public static func write(_ value: [OutlineSegment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOutlineSegment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OutlineSegment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OutlineSegment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOutlineSegment.read(from: &buf))
         }
         return seq
     }
@@ -7553,6 +8099,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_inkseal_ffi_checksum_method_logger_log() != 34571) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_inkseal_ffi_checksum_method_labelfont_outline() != 50264) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_inkseal_ffi_checksum_method_platformkey_check() != 47317) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7591,6 +8140,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitFaceLivenessHook()
     uniffiCallbackInitHttpTransport()
     uniffiCallbackInitIdCardHook()
+    uniffiCallbackInitLabelFont()
     uniffiCallbackInitLogger()
     uniffiCallbackInitProgressListener()
     uniffiCallbackInitSecureBlobStore()

@@ -292,6 +292,13 @@ typedef void (*UniffiCallbackInterfaceLoggerMethod0)(uint64_t, RustBuffer, RustB
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LABEL_FONT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LABEL_FONT_METHOD0
+typedef void (*UniffiCallbackInterfaceLabelFontMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_BLOB_STORE_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_BLOB_STORE_METHOD0
 typedef void (*UniffiCallbackInterfaceSecureBlobStoreMethod0)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
@@ -365,6 +372,15 @@ typedef struct UniffiVTableCallbackInterfaceLogger {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceLoggerMethod0 _Nonnull log;
 } UniffiVTableCallbackInterfaceLogger;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LABEL_FONT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LABEL_FONT
+typedef struct UniffiVTableCallbackInterfaceLabelFont {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceLabelFontMethod0 _Nonnull outline;
+} UniffiVTableCallbackInterfaceLabelFont;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SECURE_BLOB_STORE
@@ -675,6 +691,26 @@ void uniffi_inkseal_ffi_fn_init_callback_vtable_logger(const UniffiVTableCallbac
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_LOGGER_LOG
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_LOGGER_LOG
 void uniffi_inkseal_ffi_fn_method_logger_log(uint64_t ptr, RustBuffer level, RustBuffer target, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_LABELFONT
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_LABELFONT
+uint64_t uniffi_inkseal_ffi_fn_clone_labelfont(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FREE_LABELFONT
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FREE_LABELFONT
+void uniffi_inkseal_ffi_fn_free_labelfont(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_INIT_CALLBACK_VTABLE_LABELFONT
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_INIT_CALLBACK_VTABLE_LABELFONT
+void uniffi_inkseal_ffi_fn_init_callback_vtable_labelfont(const UniffiVTableCallbackInterfaceLabelFont* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_LABELFONT_OUTLINE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_LABELFONT_OUTLINE
+RustBuffer uniffi_inkseal_ffi_fn_method_labelfont_outline(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_PLATFORMKEY
@@ -1262,6 +1298,12 @@ uint16_t uniffi_inkseal_ffi_checksum_method_sealedink_sealed_record(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_LOGGER_LOG
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_LOGGER_LOG
 uint16_t uniffi_inkseal_ffi_checksum_method_logger_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_LABELFONT_OUTLINE
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_LABELFONT_OUTLINE
+uint16_t uniffi_inkseal_ffi_checksum_method_labelfont_outline(void
     
 );
 #endif

@@ -70,7 +70,7 @@ final class InksealFlowTests: XCTestCase {
 
     func options(_ sealed: SealedInk? = nil) -> PdfSignOptions {
         PdfSignOptions(fieldName: nil, placement: .keyword(text: "借款人（签字）：", page: nil, width: 120, height: 48),
-                       reason: "借款合同签署", location: "上海", labelLines: ["张三"], handwriting: sealed)
+                       reason: "借款合同签署", location: "上海", labelLines: ["张三"], labelFont: CoreTextLabelFont(), handwriting: sealed)
     }
 
     func testEnrollWithATicketCertifyDrawSignVerify() async throws {

@@ -69,6 +69,7 @@ actor InksealService {
             reason: "电子保单投保确认",
             location: "移动端",
             labelLines: [signerName, Self.today()],
+            labelFont: CoreTextLabelFont(),
             handwriting: sealed
         )
         return PreparedPolicy(pdf: try await client.preparePdf(keyId: keyId, input: policy, options: options), anchorPem: anchor)

@@ -7,15 +7,31 @@
 //! is a typed error, never an empty gap in a seal.
 
 use super::SealError;
-use super::path::{Affine, PathWriter};
+use crate::outline::{OutlineError, OutlineSegment, TextOutline, TextOutliner};
+use crate::path::{Affine, PathWriter};
 
 /// Largest font file accepted (the CJK collections Debian ships are 5-25 MB).
 pub const MAX_FONT_BYTES: usize = 48 << 20;
 
+/// Where Debian's CJK font packages put their files, in order of preference: WenQuanYi Micro
+/// Hei (`fonts-wqy-microhei`, Apache-2.0) first. Every one's licence allows its outlines in a
+/// document.
+pub const DEBIAN_CJK_FONTS: &[&str] = &[
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+];
+
+/// The environment variable naming the font file to use instead of the Debian ones.
+pub const FONT_ENV: &str = "INKSEAL_SEAL_FONT";
+
 /// A parsed font whose glyph outlines seal text is drawn from.
 #[derive(Clone)]
 pub struct OutlineFont {
-    data: Vec<u8>,
+    /// Shared: a font is cloned into every appearance that draws with it.
+    data: std::sync::Arc<[u8]>,
     index: u32,
     units_per_em: f64,
 }
@@ -54,7 +70,7 @@ impl OutlineFont {
             return Err(SealError::Font("the font has no units per em".into()));
         }
         Ok(OutlineFont {
-            data,
+            data: data.into(),
             index,
             units_per_em,
         })
@@ -74,6 +90,28 @@ impl OutlineFont {
         let data = std::fs::read(path)
             .map_err(|e| SealError::Font(format!("cannot read {}: {e}", path.display())))?;
         Self::parse(data, 0)
+    }
+
+    /// The font to draw seal and label text from: `explicit`, else `$INKSEAL_SEAL_FONT`, else
+    /// the first of [`DEBIAN_CJK_FONTS`] installed; the error says how to get one.
+    pub fn locate(explicit: Option<&std::path::Path>) -> Result<Self, SealError> {
+        let chosen = explicit
+            .map(std::path::Path::to_path_buf)
+            .or_else(|| std::env::var_os(FONT_ENV).map(std::path::PathBuf::from))
+            .or_else(|| {
+                DEBIAN_CJK_FONTS
+                    .iter()
+                    .map(std::path::PathBuf::from)
+                    .find(|p| p.is_file())
+            });
+        let path = chosen.ok_or_else(|| {
+            SealError::Font(format!(
+                "no font to draw Chinese text from: install Debian's fonts-wqy-microhei \
+                 (apt-get install fonts-wqy-microhei), or name a TrueType or OpenType font with \
+                 Chinese glyphs whose licence allows embedding (--seal-font FILE or ${FONT_ENV})"
+            ))
+        })?;
+        Self::from_file(&path).map_err(|e| SealError::Font(format!("{}: {e}", path.display())))
     }
 
     fn face(&self) -> Result<ttf_parser::Face<'_>, SealError> {
@@ -109,6 +147,24 @@ impl OutlineFont {
         Ok(GlyphBox { advance, bounds })
     }
 
+    /// The outline of `c` in ems (a blank glyph such as a space has none, only its advance).
+    pub(crate) fn glyph(&self, c: char) -> Result<TextOutline, SealError> {
+        let face = self.face()?;
+        let id = face.glyph_index(c).ok_or(SealError::MissingGlyph(c))?;
+        let em = self.units_per_em;
+        let advance = f64::from(face.glyph_hor_advance(id).unwrap_or(0)) / em;
+        let mut sink = OutlineSink {
+            em,
+            segments: Vec::new(),
+        };
+        if !c.is_whitespace() {
+            // A glyph with no contours (e.g. an unusual blank) draws nothing, which is right.
+            let _ = face.outline_glyph(id, &mut sink);
+        }
+        TextOutline::new(advance, sink.segments)
+            .map_err(|e| SealError::Font(format!("the glyph for {c:?}: {e}")))
+    }
+
     /// Append the outline of `c` to `out`, mapped from em units by `to_page`.
     pub(crate) fn draw(
         &self,
@@ -116,72 +172,70 @@ impl OutlineFont {
         to_page: Affine,
         out: &mut PathWriter,
     ) -> Result<(), SealError> {
-        if c.is_whitespace() {
-            return Ok(());
-        }
-        let face = self.face()?;
-        let id = face.glyph_index(c).ok_or(SealError::MissingGlyph(c))?;
-        let em = self.units_per_em;
-        let mut sink = OutlineSink {
-            out,
-            map: to_page.then_scale(1.0 / em),
-            start: (0.0, 0.0),
-            current: (0.0, 0.0),
-        };
-        // A glyph with no contours (e.g. an unusual blank) draws nothing, which is right.
-        let _ = face.outline_glyph(id, &mut sink);
+        self.glyph(c)?.draw(to_page, out);
         Ok(())
     }
 }
 
-/// Turns `ttf-parser` outline callbacks into PDF path operators; quadratic segments (TrueType)
-/// become the cubic Béziers PDF draws exactly.
-struct OutlineSink<'a> {
-    out: &'a mut PathWriter,
-    map: Affine,
-    start: (f64, f64),
-    current: (f64, f64),
+impl TextOutliner for OutlineFont {
+    /// The glyphs of `text` side by side at their advances (no kerning or shaping: enough for
+    /// Chinese, digits and Latin names; a character the font lacks is refused).
+    fn outline(&self, text: &str) -> Result<TextOutline, OutlineError> {
+        let mut line = TextOutline::default();
+        for c in text.chars() {
+            let glyph = match self.glyph(c) {
+                Ok(g) => g,
+                Err(SealError::MissingGlyph(c)) => {
+                    return Err(OutlineError::Unsupported(c.to_string()));
+                }
+                Err(e) => return Err(OutlineError::Invalid(e.to_string())),
+            };
+            line.push_shifted(&glyph, line.advance());
+        }
+        if line.segments().len() > crate::outline::MAX_OUTLINE_SEGMENTS {
+            return Err(OutlineError::Invalid(format!(
+                "{text:?} needs more than {} segments",
+                crate::outline::MAX_OUTLINE_SEGMENTS
+            )));
+        }
+        Ok(line)
+    }
 }
 
-impl ttf_parser::OutlineBuilder for OutlineSink<'_> {
+/// Collects `ttf-parser` outline callbacks as segments in ems.
+struct OutlineSink {
+    em: f64,
+    segments: Vec<OutlineSegment>,
+}
+
+impl OutlineSink {
+    fn p(&self, x: f32, y: f32) -> [f64; 2] {
+        [f64::from(x) / self.em, f64::from(y) / self.em]
+    }
+}
+
+impl ttf_parser::OutlineBuilder for OutlineSink {
     fn move_to(&mut self, x: f32, y: f32) {
-        let p = (f64::from(x), f64::from(y));
-        self.out.move_to(self.map.apply(p));
-        self.start = p;
-        self.current = p;
+        let p = self.p(x, y);
+        self.segments.push(OutlineSegment::MoveTo(p));
     }
 
     fn line_to(&mut self, x: f32, y: f32) {
-        let p = (f64::from(x), f64::from(y));
-        self.out.line_to(self.map.apply(p));
-        self.current = p;
+        let p = self.p(x, y);
+        self.segments.push(OutlineSegment::LineTo(p));
     }
 
     fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
-        let (q, p) = ((f64::from(x1), f64::from(y1)), (f64::from(x), f64::from(y)));
-        let c0 = self.current;
-        let c1 = (
-            c0.0 + 2.0 / 3.0 * (q.0 - c0.0),
-            c0.1 + 2.0 / 3.0 * (q.1 - c0.1),
-        );
-        let c2 = (p.0 + 2.0 / 3.0 * (q.0 - p.0), p.1 + 2.0 / 3.0 * (q.1 - p.1));
-        self.out
-            .curve_to(self.map.apply(c1), self.map.apply(c2), self.map.apply(p));
-        self.current = p;
+        let (c, p) = (self.p(x1, y1), self.p(x, y));
+        self.segments.push(OutlineSegment::QuadTo(c, p));
     }
 
     fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
-        let p = (f64::from(x), f64::from(y));
-        self.out.curve_to(
-            self.map.apply((f64::from(x1), f64::from(y1))),
-            self.map.apply((f64::from(x2), f64::from(y2))),
-            self.map.apply(p),
-        );
-        self.current = p;
+        let (c1, c2, p) = (self.p(x1, y1), self.p(x2, y2), self.p(x, y));
+        self.segments.push(OutlineSegment::CubicTo(c1, c2, p));
     }
 
     fn close(&mut self) {
-        self.out.close();
-        self.current = self.start;
+        self.segments.push(OutlineSegment::Close);
     }
 }

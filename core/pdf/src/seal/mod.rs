@@ -14,12 +14,12 @@
 //! soft mask).
 
 mod font;
-mod path;
 
-pub use font::{MAX_FONT_BYTES, OutlineFont};
+pub use font::{DEBIAN_CJK_FONTS, FONT_ENV, MAX_FONT_BYTES, OutlineFont};
 
 use crate::appearance::VectorArt;
-use path::{Affine, PathWriter};
+use crate::outline::TextOutliner;
+use crate::path::{Affine, PathWriter};
 use std::f64::consts::PI;
 use thiserror::Error;
 
@@ -159,24 +159,14 @@ pub fn text_line(
             reason: format!("font size {size} is not between 0 and 720 points"),
         });
     }
-    let width: f64 = chars
-        .iter()
-        .map(|c| font.glyph_box(*c).map(|b| b.advance * size))
-        .sum::<Result<f64, SealError>>()?;
-    let descent = 0.15 * size;
-    let mut out = PathWriter::default();
-    let line = move |t: f64| (width * t, descent);
-    text_on_curve(font, &chars, size, 0.0, &Curve { point: &line }, &mut out)?;
-    out.paint("f");
-    let [r, g, b] = rgb.map(|v| f64::from(v.clamp(0.0, 1.0)));
-    let content = format!(
-        "q {} {} {} rg\n{}Q\n",
-        short(r),
-        short(g),
-        short(b),
-        out.into_string()
-    );
-    Ok(VectorArt::new(content.into_bytes(), width, size * 1.1))
+    let text: String = chars.iter().collect();
+    let line = font.outline(&text).map_err(|e| match e {
+        crate::outline::OutlineError::Unsupported(c) => {
+            SealError::MissingGlyph(c.chars().next().unwrap_or('\u{fffd}'))
+        }
+        crate::outline::OutlineError::Invalid(why) => SealError::Font(why),
+    })?;
+    Ok(line.to_art(size, rgb))
 }
 
 fn short(v: f64) -> String {

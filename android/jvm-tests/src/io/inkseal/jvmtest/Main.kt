@@ -24,6 +24,10 @@ import io.inkseal.Inkseal
 import io.inkseal.InksealClient
 import io.inkseal.InksealException
 import io.inkseal.JvmDeviceKeys
+import io.inkseal.JvmLabelFont
+import io.inkseal.LabelFont
+import io.inkseal.ffi.OutlineSegment
+import io.inkseal.TextOutline
 import io.inkseal.LivenessCaptureResult
 import io.inkseal.LivenessChallengeInfo
 import io.inkseal.LogLevel
@@ -120,11 +124,15 @@ fun writeSignature(pad: InkPad): Int {
     return drawn
 }
 
+/** The label font: java.awt with Debian's WenQuanYi Micro Hei (or $INKSEAL_SEAL_FONT). */
+val labelFont: JvmLabelFont by lazy { JvmLabelFont.system() }
+
 fun options(sealed: SealedInk? = null, level: PadesLevel = PadesLevel.BASIC) = PdfSignOptions(
     placement = Placement.keyword(KEYWORD, width = 120.0, height = 48.0),
     reason = "借款合同签署",
     location = "上海",
     labelLines = listOf("张三"),
+    labelFont = labelFont,
     handwriting = sealed,
     level = level,
 )
@@ -281,6 +289,35 @@ fun main() {
         assertTrue(sig.problems.isEmpty())
         val status = Flow.client.status(Flow.keyId)
         assertTrue(status.hasCertificate && !status.locked && !status.revoked)
+        // The label is outlines from java.awt, not text in a font the reader may lack.
+        val appended = String(out.readBytes().copyOfRange(fixture.length().toInt(), out.length().toInt()), Charsets.ISO_8859_1)
+        assertFalse("/Font" in appended || "STSong" in appended, "no font in the signature's revision")
+    }
+
+    r.test("labels are drawn by the app's font engine: outlines in ems, refused without a font or a glyph") {
+        val line = assertNotNull(labelFont.outline("借款人 张三"))
+        assertTrue(line.advance > 4.0 && line.advance < 8.0, "six characters about an em each: ${line.advance}")
+        assertTrue(line.segments.size > 50, "CJK glyphs have many segments: ${line.segments.size}")
+        val moves = line.segments.filterIsInstance<OutlineSegment.MoveTo>()
+        // Glyphs stand on the baseline: y up, mostly between 0 and 1 em.
+        assertTrue(moves.all { it.y > -0.3 && it.y < 1.1 }, "y in ems, up")
+        assertNull(labelFont.outline("\uE000"), "a private-use character the font lacks")
+        val noFont = assertFailsWith<InksealException.InvalidInput> {
+            Flow.client.signPdf(Flow.keyId, PIN, fixture, File(work, "no-font.pdf"), options().copy(labelFont = null))
+        }
+        assertTrue("label font" in noFont.detail, noFont.detail)
+        assertFalse(File(work, "no-font.pdf").exists(), "no partial file")
+        val noGlyph = assertFailsWith<InksealException.InvalidInput> {
+            Flow.client.signPdf(Flow.keyId, PIN, fixture, File(work, "no-glyph.pdf"), options().copy(labelLines = listOf("\uE000")))
+        }
+        assertTrue("cannot draw" in noGlyph.detail, noGlyph.detail)
+        // A font engine that throws is a typed error too.
+        val throwing = object : LabelFont {
+            override fun outline(text: String): TextOutline? = throw IllegalStateException("font engine down")
+        }
+        assertFailsWith<InksealException> {
+            Flow.client.signPdf(Flow.keyId, PIN, fixture, File(work, "throws.pdf"), options().copy(labelFont = throwing))
+        }
     }
 
     r.test("liveness policy: proofing for the certificate, prepare → capture the digest → signPreparedPdf VALID") {

@@ -34,6 +34,12 @@ typealias CertificateInfo = io.inkseal.ffi.CertificateInfo
 typealias KeyStatusInfo = io.inkseal.ffi.KeyStatusInfo
 /** How to sign a PDF. */
 typealias PdfSignOptions = io.inkseal.ffi.PdfSignOptions
+/** The app's font engine, drawing signature labels as outlines ([JvmLabelFont], io.inkseal.android.AndroidLabelFont). */
+typealias LabelFont = io.inkseal.ffi.LabelFont
+/** A line of text as outlines, in ems, y up. */
+typealias TextOutline = io.inkseal.ffi.TextOutline
+/** One piece of a [TextOutline] (build one with io.inkseal.ffi.OutlineSegment.MoveTo etc.: a typealias cannot name nested classes). */
+typealias OutlineSegment = io.inkseal.ffi.OutlineSegment
 /** PAdES baseline level of a co-signed PDF: BASIC (B-B), TIME_STAMPED (B-T), LONG_TERM (B-LT), LONG_TERM_ARCHIVE (B-LTA). */
 typealias PadesLevel = io.inkseal.ffi.PadesLevel
 /** Where the signature goes; build one with [Placement]. */

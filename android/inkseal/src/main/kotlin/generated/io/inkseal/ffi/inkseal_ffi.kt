@@ -678,6 +678,9 @@ internal interface UniffiCallbackInterfaceDeviceKeyStoreMethod2 : com.sun.jna.Ca
 internal interface UniffiCallbackInterfaceLoggerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceLabelFontMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`text`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceSecureBlobStoreMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`keyId`: RustBuffer.ByValue,`blob`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -788,6 +791,25 @@ internal open class UniffiVTableCallbackInterfaceLogger(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `log` = other.`log`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "outline")
+internal open class UniffiVTableCallbackInterfaceLabelFont(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `outline`: UniffiCallbackInterfaceLabelFontMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `outline`: UniffiCallbackInterfaceLabelFontMethod0? = null,
+    ): UniffiVTableCallbackInterfaceLabelFont(`uniffiFree`,`uniffiClone`,`outline`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceLabelFont) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `outline` = other.`outline`
     }
 
 }
@@ -932,6 +954,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_logger_log(
     ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_labelfont_outline(
+    ): Int
     external fun uniffi_inkseal_ffi_checksum_method_platformkey_check(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_platformkey_describe(
@@ -974,6 +998,7 @@ internal object UniffiLib {
         uniffiCallbackInterfaceFaceLivenessHook.register(this)
         uniffiCallbackInterfaceHttpTransport.register(this)
         uniffiCallbackInterfaceIdCardHook.register(this)
+        uniffiCallbackInterfaceLabelFont.register(this)
         uniffiCallbackInterfaceLogger.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
         uniffiCallbackInterfaceSecureBlobStore.register(this)
@@ -1097,6 +1122,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_inkseal_ffi_fn_method_logger_log(`ptr`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_inkseal_ffi_fn_clone_labelfont(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_free_labelfont(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_inkseal_ffi_fn_init_callback_vtable_labelfont(`vtable`: UniffiVTableCallbackInterfaceLabelFont,
+    ): Unit
+    external fun uniffi_inkseal_ffi_fn_method_labelfont_outline(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_inkseal_ffi_fn_clone_platformkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_inkseal_ffi_fn_free_platformkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1366,6 +1399,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_logger_log() and 0xFFFF) != 34571) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_labelfont_outline() and 0xFFFF) != 50264) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_platformkey_check() and 0xFFFF) != 47317) {
@@ -4832,6 +4868,346 @@ public object FfiConverterTypeInksealClient: FfiConverter<InksealClient, Long> {
 
 
 /**
+ * The app's font engine, which draws the label under a handwritten signature (signer name,
+ * date) as outlines: Android `Paint.getTextPath`, iOS `CTFontCreatePathForGlyph`, the JVM's
+ * `Font.createGlyphVector(...).getOutline()`. The PDF then holds paths, not text in a font
+ * the reader may lack, so every viewer shows the same label (and the file can be PDF/A).
+ * Called on the signing thread; the library checks what it returns (finite, bounded, at
+ * most 100,000 segments).
+ */
+public interface LabelFont {
+    
+    /**
+     * `text` set as one line, or `null` when the font cannot draw all of it.
+     */
+    fun `outline`(`text`: kotlin.String): TextOutline?
+    
+    companion object
+}
+
+/**
+ * The app's font engine, which draws the label under a handwritten signature (signer name,
+ * date) as outlines: Android `Paint.getTextPath`, iOS `CTFontCreatePathForGlyph`, the JVM's
+ * `Font.createGlyphVector(...).getOutline()`. The PDF then holds paths, not text in a font
+ * the reader may lack, so every viewer shows the same label (and the file can be PDF/A).
+ * Called on the signing thread; the library checks what it returns (finite, bounded, at
+ * most 100,000 segments).
+ */
+open class LabelFontImpl: Disposable, AutoCloseable, LabelFont
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_inkseal_ffi_fn_free_labelfont(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_inkseal_ffi_fn_clone_labelfont(handle, status)
+        }
+    }
+
+    
+    /**
+     * `text` set as one line, or `null` when the font cannot draw all of it.
+     */
+    @Throws(HookException::class)override fun `outline`(`text`: kotlin.String): TextOutline? {
+            return FfiConverterOptionalTypeTextOutline.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HookException) { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_method_labelfont_outline(
+        it,
+        
+        FfiConverterString.lower(`text`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceLabelFont {
+    internal object `outline`: UniffiCallbackInterfaceLabelFontMethod0 {
+        override fun callback(`uniffiHandle`: Long,`text`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeLabelFont.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`outline`(
+                    FfiConverterString.lift(`text`),
+                )
+            }
+            val writeReturn = { value: TextOutline? -> uniffiOutReturn.setValue(FfiConverterOptionalTypeTextOutline.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HookException -> FfiConverterTypeHookError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeLabelFont.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeLabelFont.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceLabelFont.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `outline`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_inkseal_ffi_fn_init_callback_vtable_labelfont(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLabelFont: FfiConverter<LabelFont, Long> {
+    internal val handleMap = UniffiHandleMap<LabelFont>()
+
+    override fun lower(value: LabelFont): Long {
+        if (value is LabelFontImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): LabelFont {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LabelFontImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): LabelFont {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: LabelFont) = 8UL
+
+    override fun write(value: LabelFont, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * The app's logger (Logcat, `os_log`...). Called on whichever thread logged; exceptions it
  * throws are ignored (a log line is never worth failing an operation).
  */
@@ -7712,9 +8088,15 @@ data class PdfSignOptions (
     var `location`: kotlin.String? = null 
     , 
     /**
-     * Lines of text under the ink in the widget (signer name, date...).
+     * Lines of text under the ink in the widget (signer name, date...); drawn by
+     * `label_font`, which a visible signature with a label needs.
      */
     var `labelLines`: List<kotlin.String> = listOf() 
+    , 
+    /**
+     * The app's font engine that draws `label_lines` as outlines.
+     */
+    var `labelFont`: LabelFont? = null 
     , 
     /**
      * The handwritten signature to draw and to bind into the signature (from
@@ -7749,6 +8131,7 @@ data class PdfSignOptions (
         this.`reason`,
         this.`location`,
         this.`labelLines`,
+        this.`labelFont`,
         this.`handwriting`,
         this.`evidenceHeadHex`,
         this.`level`
@@ -7769,6 +8152,7 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalTypeLabelFont.read(buf),
             FfiConverterOptionalTypeSealedInk.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypePadesLevel.read(buf),
@@ -7781,6 +8165,7 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterOptionalString.allocationSize(value.`reason`) +
             FfiConverterOptionalString.allocationSize(value.`location`) +
             FfiConverterSequenceString.allocationSize(value.`labelLines`) +
+            FfiConverterOptionalTypeLabelFont.allocationSize(value.`labelFont`) +
             FfiConverterOptionalTypeSealedInk.allocationSize(value.`handwriting`) +
             FfiConverterOptionalString.allocationSize(value.`evidenceHeadHex`) +
             FfiConverterOptionalTypePadesLevel.allocationSize(value.`level`)
@@ -7792,6 +8177,7 @@ public object FfiConverterTypePdfSignOptions: FfiConverterRustBuffer<PdfSignOpti
             FfiConverterOptionalString.write(value.`reason`, buf)
             FfiConverterOptionalString.write(value.`location`, buf)
             FfiConverterSequenceString.write(value.`labelLines`, buf)
+            FfiConverterOptionalTypeLabelFont.write(value.`labelFont`, buf)
             FfiConverterOptionalTypeSealedInk.write(value.`handwriting`, buf)
             FfiConverterOptionalString.write(value.`evidenceHeadHex`, buf)
             FfiConverterOptionalTypePadesLevel.write(value.`level`, buf)
@@ -7973,6 +8359,53 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalTypeTimeStampVerification.write(value.`timeStamp`, buf)
             FfiConverterBoolean.write(value.`documentTimeStamp`, buf)
             FfiConverterSequenceString.write(value.`problems`, buf)
+    }
+}
+
+
+
+/**
+ * A line of text as filled contours (nonzero winding) and its advance width, in ems.
+ */
+data class TextOutline (
+    /**
+     * The advance width of the whole line, in ems.
+     */
+    var `advance`: kotlin.Double
+    , 
+    /**
+     * The contours.
+     */
+    var `segments`: List<OutlineSegment>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTextOutline: FfiConverterRustBuffer<TextOutline> {
+    override fun read(buf: ByteBuffer): TextOutline {
+        return TextOutline(
+            FfiConverterDouble.read(buf),
+            FfiConverterSequenceTypeOutlineSegment.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TextOutline) = (
+            FfiConverterDouble.allocationSize(value.`advance`) +
+            FfiConverterSequenceTypeOutlineSegment.allocationSize(value.`segments`)
+    )
+
+    override fun write(value: TextOutline, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`advance`, buf)
+            FfiConverterSequenceTypeOutlineSegment.write(value.`segments`, buf)
     }
 }
 
@@ -9019,6 +9452,252 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
 
 
 /**
+ * One piece of a text outline, in ems (1.0 = the font size), the origin on the baseline where
+ * the text starts, **y pointing up** (Android's `Path` and Java's AWT point down: negate y).
+ */
+sealed class OutlineSegment {
+    
+    /**
+     * Start a new contour.
+     */
+    data class MoveTo(
+        /**
+         * x in ems.
+         */
+        val `x`: kotlin.Double, 
+        /**
+         * y in ems, up.
+         */
+        val `y`: kotlin.Double) : OutlineSegment()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A straight line.
+     */
+    data class LineTo(
+        /**
+         * x in ems.
+         */
+        val `x`: kotlin.Double, 
+        /**
+         * y in ems, up.
+         */
+        val `y`: kotlin.Double) : OutlineSegment()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A quadratic Bézier through a control point.
+     */
+    data class QuadTo(
+        /**
+         * Control point x.
+         */
+        val `x1`: kotlin.Double, 
+        /**
+         * Control point y.
+         */
+        val `y1`: kotlin.Double, 
+        /**
+         * End x.
+         */
+        val `x`: kotlin.Double, 
+        /**
+         * End y.
+         */
+        val `y`: kotlin.Double) : OutlineSegment()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A cubic Bézier through two control points.
+     */
+    data class CubicTo(
+        /**
+         * First control point x.
+         */
+        val `x1`: kotlin.Double, 
+        /**
+         * First control point y.
+         */
+        val `y1`: kotlin.Double, 
+        /**
+         * Second control point x.
+         */
+        val `x2`: kotlin.Double, 
+        /**
+         * Second control point y.
+         */
+        val `y2`: kotlin.Double, 
+        /**
+         * End x.
+         */
+        val `x`: kotlin.Double, 
+        /**
+         * End y.
+         */
+        val `y`: kotlin.Double) : OutlineSegment()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Close the contour.
+     */
+    object Close : OutlineSegment()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOutlineSegment : FfiConverterRustBuffer<OutlineSegment>{
+    override fun read(buf: ByteBuffer): OutlineSegment {
+        return when(buf.getInt()) {
+            1 -> OutlineSegment.MoveTo(
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                )
+            2 -> OutlineSegment.LineTo(
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                )
+            3 -> OutlineSegment.QuadTo(
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                )
+            4 -> OutlineSegment.CubicTo(
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                FfiConverterDouble.read(buf),
+                )
+            5 -> OutlineSegment.Close
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: OutlineSegment): ULong = when(value) {
+        is OutlineSegment.MoveTo -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterDouble.allocationSize(value.`x`)
+                + FfiConverterDouble.allocationSize(value.`y`)
+            )
+        }
+        is OutlineSegment.LineTo -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterDouble.allocationSize(value.`x`)
+                + FfiConverterDouble.allocationSize(value.`y`)
+            )
+        }
+        is OutlineSegment.QuadTo -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterDouble.allocationSize(value.`x1`)
+                + FfiConverterDouble.allocationSize(value.`y1`)
+                + FfiConverterDouble.allocationSize(value.`x`)
+                + FfiConverterDouble.allocationSize(value.`y`)
+            )
+        }
+        is OutlineSegment.CubicTo -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterDouble.allocationSize(value.`x1`)
+                + FfiConverterDouble.allocationSize(value.`y1`)
+                + FfiConverterDouble.allocationSize(value.`x2`)
+                + FfiConverterDouble.allocationSize(value.`y2`)
+                + FfiConverterDouble.allocationSize(value.`x`)
+                + FfiConverterDouble.allocationSize(value.`y`)
+            )
+        }
+        is OutlineSegment.Close -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: OutlineSegment, buf: ByteBuffer) {
+        when(value) {
+            is OutlineSegment.MoveTo -> {
+                buf.putInt(1)
+                FfiConverterDouble.write(value.`x`, buf)
+                FfiConverterDouble.write(value.`y`, buf)
+                Unit
+            }
+            is OutlineSegment.LineTo -> {
+                buf.putInt(2)
+                FfiConverterDouble.write(value.`x`, buf)
+                FfiConverterDouble.write(value.`y`, buf)
+                Unit
+            }
+            is OutlineSegment.QuadTo -> {
+                buf.putInt(3)
+                FfiConverterDouble.write(value.`x1`, buf)
+                FfiConverterDouble.write(value.`y1`, buf)
+                FfiConverterDouble.write(value.`x`, buf)
+                FfiConverterDouble.write(value.`y`, buf)
+                Unit
+            }
+            is OutlineSegment.CubicTo -> {
+                buf.putInt(4)
+                FfiConverterDouble.write(value.`x1`, buf)
+                FfiConverterDouble.write(value.`y1`, buf)
+                FfiConverterDouble.write(value.`x2`, buf)
+                FfiConverterDouble.write(value.`y2`, buf)
+                FfiConverterDouble.write(value.`x`, buf)
+                FfiConverterDouble.write(value.`y`, buf)
+                Unit
+            }
+            is OutlineSegment.Close -> {
+                buf.putInt(5)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * PAdES baseline levels (ETSI EN 319 142-1) a co-signed PDF can reach.
  */
 
@@ -9674,6 +10353,38 @@ public object FfiConverterOptionalTypeIdCardHook: FfiConverterRustBuffer<IdCardH
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeLabelFont: FfiConverterRustBuffer<LabelFont?> {
+    override fun read(buf: ByteBuffer): LabelFont? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLabelFont.read(buf)
+    }
+
+    override fun allocationSize(value: LabelFont?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLabelFont.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LabelFont?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLabelFont.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeProgressListener: FfiConverterRustBuffer<ProgressListener?> {
     override fun read(buf: ByteBuffer): ProgressListener? {
         if (buf.get().toInt() == 0) {
@@ -9760,6 +10471,38 @@ public object FfiConverterOptionalTypeDeviceAttestationInfo: FfiConverterRustBuf
         } else {
             buf.put(1)
             FfiConverterTypeDeviceAttestationInfo.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTextOutline: FfiConverterRustBuffer<TextOutline?> {
+    override fun read(buf: ByteBuffer): TextOutline? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTextOutline.read(buf)
+    }
+
+    override fun allocationSize(value: TextOutline?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTextOutline.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TextOutline?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTextOutline.write(value, buf)
         }
     }
 }
@@ -10024,6 +10767,34 @@ public object FfiConverterSequenceTypeSignatureVerification: FfiConverterRustBuf
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeSignatureVerification.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOutlineSegment: FfiConverterRustBuffer<List<OutlineSegment>> {
+    override fun read(buf: ByteBuffer): List<OutlineSegment> {
+        val len = buf.getInt()
+        return List<OutlineSegment>(len) {
+            FfiConverterTypeOutlineSegment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OutlineSegment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOutlineSegment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OutlineSegment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOutlineSegment.write(it, buf)
         }
     }
 }

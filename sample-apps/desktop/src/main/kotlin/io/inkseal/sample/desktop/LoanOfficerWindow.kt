@@ -1,5 +1,6 @@
 package io.inkseal.sample.desktop
 
+import io.inkseal.JvmLabelFont
 import io.inkseal.CertificateInfo
 import io.inkseal.Inkseal
 import io.inkseal.InksealClient
@@ -237,6 +238,7 @@ class LoanOfficerWindow(
             reason = "借款合同签署",
             location = "上海",
             labelLines = listOf(nameField.text.trim(), LocalDate.now(ZoneId.of("Asia/Shanghai")).toString()),
+            labelFont = JvmLabelFont.system(),
             handwriting = sealed,
         )
         val out = File(config.outDir, "contract-signed.pdf")

@@ -5,6 +5,7 @@ import android.graphics.Bitmap
 import android.os.Build
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
+import io.inkseal.android.AndroidLabelFont
 import io.inkseal.CaptureAction
 import io.inkseal.EvidenceInfo
 import io.inkseal.FileBlobStore
@@ -160,6 +161,7 @@ class LoanFlowViewModel(app: Application) : AndroidViewModel(app) {
             reason = "借款合同签署",
             location = "网点柜面",
             labelLines = listOf(state.value.customerName, LocalDate.now(ZoneId.of("Asia/Shanghai")).toString()),
+            labelFont = AndroidLabelFont(),
             handwriting = sealed,
         )
         val out = File(getApplication<Application>().filesDir, "signed/contract-${System.currentTimeMillis()}.pdf")

@@ -1,5 +1,7 @@
 //! A small path writer: points mapped by an affine transform, written as PDF path operators
 //! with two decimals (a hundredth of a point is far below what any printer resolves).
+// Seals use every part; without the `seals` feature only labels (move, line, curve) do.
+#![cfg_attr(not(feature = "seals"), allow(dead_code))]
 
 use std::fmt::Write;
 
