@@ -158,6 +158,13 @@ impl TextOutliner for ForeignLabelFont {
             .outline(text.to_owned())
             .map_err(|e| OutlineError::Invalid(format!("the app's label font failed: {e}")))?
             .ok_or_else(|| OutlineError::Unsupported(text.to_owned()))?;
+        if drawn.segments.len() > outline::MAX_OUTLINE_SEGMENTS {
+            return Err(OutlineError::Invalid(format!(
+                "{} segments, more than {}",
+                drawn.segments.len(),
+                outline::MAX_OUTLINE_SEGMENTS
+            )));
+        }
         let segments = drawn
             .segments
             .iter()

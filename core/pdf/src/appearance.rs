@@ -153,10 +153,33 @@ fn label_height(lines: usize) -> f64 {
     }
 }
 
-/// The label's lines drawn as outlines by the spec's label font.
+/// Most label lines under a signature.
+pub const MAX_LABEL_LINES: usize = 6;
+/// Longest label line, in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// The label's lines drawn as outlines by the spec's label font: at most
+/// [`MAX_LABEL_LINES`] lines of [`MAX_LABEL_CHARS`] characters, no control characters.
 fn label_art(spec: &AppearanceSpec) -> Result<Vec<VectorArt>, String> {
     if spec.label.is_empty() {
         return Ok(Vec::new());
+    }
+    if spec.label.len() > MAX_LABEL_LINES {
+        return Err(format!(
+            "{} label lines, more than {MAX_LABEL_LINES}",
+            spec.label.len()
+        ));
+    }
+    for line in &spec.label {
+        if line.chars().count() > MAX_LABEL_CHARS {
+            return Err(format!(
+                "label line of {} characters, more than {MAX_LABEL_CHARS}",
+                line.chars().count()
+            ));
+        }
+        if let Some(c) = line.chars().find(|c| c.is_control()) {
+            return Err(format!("label {line:?} holds the control character {c:?}"));
+        }
     }
     let font = spec.label_font.as_ref().ok_or(
         "a label needs a label font to draw it as outlines (AppearanceSpec::label_font; \
@@ -406,6 +429,15 @@ mod tests {
         spec.label = vec!["ok".into(), "who?".into()];
         let e = label_art(&spec).expect_err("unsupported");
         assert_eq!(e, "label \"who?\": the font cannot draw \"?\"");
+        spec.label = vec!["x".into(); MAX_LABEL_LINES + 1];
+        let e = label_art(&spec).expect_err("too many lines");
+        assert!(e.contains("7 label lines"), "{e}");
+        spec.label = vec!["x".repeat(MAX_LABEL_CHARS + 1)];
+        let e = label_art(&spec).expect_err("too long");
+        assert!(e.contains("201 characters"), "{e}");
+        spec.label = vec!["a\nb".into()];
+        let e = label_art(&spec).expect_err("control character");
+        assert!(e.contains("control character"), "{e}");
         spec.label.clear();
         spec.label_font = None;
         assert!(label_art(&spec).expect("no label").is_empty());

@@ -81,8 +81,9 @@ pub struct TextOutline {
 impl TextOutline {
     /// Check an outline: `advance` and every coordinate finite and within
     /// ±[`MAX_OUTLINE_EMS`], at most [`MAX_OUTLINE_SEGMENTS`] segments, and a contour opened
-    /// (`MoveTo`) before any line or curve.
-    pub fn new(advance: f64, segments: Vec<OutlineSegment>) -> Result<Self, OutlineError> {
+    /// (`MoveTo`) before any line or curve. A `Close` with no contour open (a font engine's
+    /// double close) is dropped: PDF has no current point to close then.
+    pub fn new(advance: f64, mut segments: Vec<OutlineSegment>) -> Result<Self, OutlineError> {
         let bounded = |v: f64| v.is_finite() && v.abs() <= MAX_OUTLINE_EMS;
         if !bounded(advance) || advance < 0.0 {
             return Err(OutlineError::Invalid(format!(
@@ -96,6 +97,7 @@ impl TextOutline {
             )));
         }
         let mut open = false;
+        let mut keep = Vec::with_capacity(segments.len());
         for (i, s) in segments.iter().enumerate() {
             if let Some(v) = s.points().into_iter().flatten().find(|v| !bounded(*v)) {
                 return Err(OutlineError::Invalid(format!(
@@ -103,6 +105,7 @@ impl TextOutline {
                      {MAX_OUTLINE_EMS} ems"
                 )));
             }
+            keep.push(open || !matches!(s, OutlineSegment::Close));
             match s {
                 OutlineSegment::MoveTo { .. } => open = true,
                 OutlineSegment::Close => open = false,
@@ -114,6 +117,8 @@ impl TextOutline {
                 _ => {}
             }
         }
+        let mut kept = keep.into_iter();
+        segments.retain(|_| kept.next().unwrap_or(true));
         Ok(TextOutline { advance, segments })
     }
 
@@ -235,13 +240,25 @@ mod tests {
             (-1.0, vec![], "advance -1"),
             (
                 1.0,
-                vec![OutlineSegment::Close; MAX_OUTLINE_SEGMENTS + 1],
+                vec![OutlineSegment::MoveTo([0.0, 0.0]); MAX_OUTLINE_SEGMENTS + 1],
                 "100001 segments",
             ),
         ] {
             let e = TextOutline::new(advance, segments).expect_err(why);
             assert!(e.to_string().contains(why), "{e} / {why}");
         }
+    }
+
+    #[test]
+    fn a_close_with_no_contour_open_is_dropped() {
+        let doubled = [
+            vec![OutlineSegment::Close],
+            square(0.0),
+            vec![OutlineSegment::Close],
+        ]
+        .concat();
+        let line = TextOutline::new(0.6, doubled).expect("valid");
+        assert_eq!(line.segments(), square(0.0).as_slice());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use inkseal_cosign::api::{MessageKind, SignedMessage};
 use inkseal_cosign::api::{RevocationRequest, RevocationResponse};
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::ltv::{ValidationData, add_dss, prepare_document_time_stamp, validation_needs};
-use inkseal_pdf::sign::{PreparedSignature, SignOptions, prepare};
+use inkseal_pdf::sign::{AwaitingTimeStamp, PreparedSignature, SignOptions, prepare};
 use inkseal_pdf::tsp::{TimeStampRequest, TimeStampToken, TspError, check_reply};
 
 /// A PDF signature built and waiting for its co-signature.
@@ -93,8 +93,8 @@ impl CosignClient {
         prepared: &PreparedPdf,
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Vec<u8>, SdkError> {
-        let signature = self.co_sign_prepared(pin, prepared, evidence_head).await?;
         if !prepared.prepared.time_stamped() {
+            let signature = self.co_sign_prepared(pin, prepared, evidence_head).await?;
             return prepared
                 .prepared
                 .clone()
@@ -103,19 +103,27 @@ impl CosignClient {
         }
         // PAdES B-T: a signature time-stamp from the server's TSA (`/v1/tsa`, RFC 3161; one
         // round trip), checked. Whether the TSA is trusted is the verifier's question.
+        let step = self
+            .co_sign_for_time_stamp(pin, prepared, evidence_head)
+            .await?;
+        let reply = self.tsa_reply(step.request()).await?;
+        step.finish(&reply).map_err(time_stamped_error)
+    }
+
+    /// Co-sign, then hold the signature for its signature time-stamp (PAdES B-T).
+    async fn co_sign_for_time_stamp(
+        &self,
+        pin: &Pin,
+        prepared: &PreparedPdf,
+        evidence_head: Option<[u8; 32]>,
+    ) -> Result<AwaitingTimeStamp, SdkError> {
+        let signature = self.co_sign_prepared(pin, prepared, evidence_head).await?;
         let nonce: [u8; 16] = crate::client::random_bytes()?;
-        let step = prepared
+        prepared
             .prepared
             .clone()
             .await_time_stamp(&signature, &nonce)
-            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let body = step
-            .request_der()
-            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let reply = self
-            .send_bytes("/v1/tsa", "application/timestamp-query", body)
-            .await?;
-        step.finish(&reply).map_err(time_stamped_error)
+            .map_err(|e| SdkError::InvalidInput(e.to_string()))
     }
 
     /// The co-signature (DER) over the prepared signed attributes: one round trip.
@@ -141,13 +149,17 @@ impl CosignClient {
         &self,
         request: &TimeStampRequest,
     ) -> Result<TimeStampToken, SdkError> {
+        let reply = self.tsa_reply(request).await?;
+        check_time_stamp_reply(request, &reply)
+    }
+
+    /// The server's TSA's reply to `request` (`POST /v1/tsa`), not yet checked.
+    async fn tsa_reply(&self, request: &TimeStampRequest) -> Result<Vec<u8>, SdkError> {
         let body = request
             .to_der()
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let reply = self
-            .send_bytes("/v1/tsa", "application/timestamp-query", body)
-            .await?;
-        check_time_stamp_reply(request, &reply)
+        self.send_bytes("/v1/tsa", "application/timestamp-query", body)
+            .await
     }
 
     /// Prepare and co-sign in one call, for keys whose policy needs no evidence; returns the
@@ -240,13 +252,9 @@ impl CosignClient {
         );
         needs.add_revocation(&certificate);
 
-        let signature = self.co_sign_prepared(pin, prepared, evidence_head).await?;
-        let nonce: [u8; 16] = crate::client::random_bytes()?;
-        let step = prepared
-            .prepared
-            .clone()
-            .await_time_stamp(&signature, &nonce)
-            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let step = self
+            .co_sign_for_time_stamp(pin, prepared, evidence_head)
+            .await?;
         let (reply, ocsp_responses) = self
             .fetch_time_stamp_with_revocation_data(&needs.revocation, step.request())
             .await?;

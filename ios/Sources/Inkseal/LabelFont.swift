@@ -11,7 +11,7 @@ import Foundation
 ///
 /// The font is one em (`em` points) large and coordinates are divided by it; Core Text's y
 /// already points up, as the library expects. Returns `nil` when the font and its cascade
-/// cannot draw every character (a glyph id of 0 after layout).
+/// cannot draw every character (a glyph id of 0, the LastResort font, or a bitmap glyph).
 public final class CoreTextLabelFont: LabelFont, @unchecked Sendable {
     private let font: CTFont
     private let em: CGFloat = 100
@@ -35,10 +35,19 @@ public final class CoreTextLabelFont: LabelFont, @unchecked Sendable {
             CTRunGetPositions(run, CFRange(location: 0, length: count), &positions)
             let attributes = CTRunGetAttributes(run) as NSDictionary
             // The cascade may have picked another font for this run (e.g. a CJK fallback).
-            let runFont = attributes[kCTFontAttributeName] as! CTFont
+            let runFont = (attributes[kCTFontAttributeName] as CFTypeRef?)
+                .flatMap { CFGetTypeID($0) == CTFontGetTypeID() ? ($0 as! CTFont) : nil } ?? font
+            // Nothing in the cascade covers it: Core Text draws LastResort's placeholder boxes.
+            if (CTFontCopyPostScriptName(runFont) as String) == "LastResort" { return nil }
             for (glyph, position) in zip(glyphs, positions) {
                 if glyph == 0 { return nil }
-                guard let outline = CTFontCreatePathForGlyph(runFont, glyph, nil) else { continue }
+                guard let outline = CTFontCreatePathForGlyph(runFont, glyph, nil) else {
+                    // No outline: a blank glyph is fine, a bitmap one (emoji) cannot be drawn.
+                    var g = glyph
+                    let ink = CTFontGetBoundingRectsForGlyphs(runFont, .horizontal, &g, nil, 1)
+                    if ink.width > 0 && ink.height > 0 { return nil }
+                    continue
+                }
                 path.addPath(outline, transform: CGAffineTransform(translationX: position.x, y: position.y))
             }
         }

@@ -191,14 +191,15 @@ impl TextOutliner for OutlineFont {
                 Err(e) => return Err(OutlineError::Invalid(e.to_string())),
             };
             line.push_shifted(&glyph, line.advance());
+            if line.segments().len() > crate::outline::MAX_OUTLINE_SEGMENTS {
+                return Err(OutlineError::Invalid(format!(
+                    "{text:?} needs more than {} segments",
+                    crate::outline::MAX_OUTLINE_SEGMENTS
+                )));
+            }
         }
-        if line.segments().len() > crate::outline::MAX_OUTLINE_SEGMENTS {
-            return Err(OutlineError::Invalid(format!(
-                "{text:?} needs more than {} segments",
-                crate::outline::MAX_OUTLINE_SEGMENTS
-            )));
-        }
-        Ok(line)
+        // Checked like any outline from outside (the advance of a long line included).
+        TextOutline::new(line.advance(), line.segments().to_vec())
     }
 }
 

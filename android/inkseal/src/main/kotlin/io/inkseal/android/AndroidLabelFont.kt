@@ -11,6 +11,8 @@ import android.os.Build
 import io.inkseal.LabelFont
 import io.inkseal.ffi.OutlineSegment
 import io.inkseal.TextOutline
+import io.inkseal.ffi.HookException
+import java.text.BreakIterator
 
 /**
  * Draws signature labels (signer name, date) as outlines with the platform's fonts (by
@@ -27,12 +29,28 @@ class AndroidLabelFont(typeface: Typeface = Typeface.DEFAULT) : LabelFont {
         textSize = EM
     }
 
+    @Synchronized // one Paint, and signing may run on any thread
     override fun outline(text: String): TextOutline? {
-        if (!text.all { it.isWhitespace() } && !paint.hasGlyph(text)) return null
+        if (!drawable(text)) return null
         val path = Path()
         paint.getTextPath(text, 0, text.length, 0f, 0f, path)
         val segments = if (Build.VERSION.SDK_INT >= 34) exact(path) else approximated(path)
         return TextOutline(paint.measureText(text).toDouble() / EM, segments)
+    }
+
+    /** Whether the typeface (or its fallback chain) has a glyph for every grapheme cluster:
+     *  `Paint.hasGlyph` answers for one cluster (a character or a ligature), not a line. */
+    private fun drawable(text: String): Boolean {
+        val clusters = BreakIterator.getCharacterInstance().apply { setText(text) }
+        var start = clusters.first()
+        var end = clusters.next()
+        while (end != BreakIterator.DONE) {
+            val cluster = text.substring(start, end)
+            if (!cluster.isBlank() && !paint.hasGlyph(cluster)) return false
+            start = end
+            end = clusters.next()
+        }
+        return true
     }
 
     private fun p(x: Float, y: Float) = doubleArrayOf(x.toDouble() / EM, -y.toDouble() / EM)
@@ -54,14 +72,18 @@ class AndroidLabelFont(typeface: Typeface = Typeface.DEFAULT) : LabelFont {
                     out += OutlineSegment.CubicTo(a[0], a[1], b[0], b[1], e[0], e[1])
                 }
                 PathIterator.VERB_CLOSE -> out += OutlineSegment.Close
-                else -> {} // VERB_CONIC does not occur in glyph outlines; VERB_DONE ends.
+                PathIterator.VERB_DONE -> {}
+                // Glyph outlines hold no conics; one would be drawn wrong, so refuse it.
+                else -> throw HookException.Failed("unexpected path verb in a glyph outline")
             }
         }
         return out
     }
 
     private fun approximated(path: Path): List<OutlineSegment> {
-        // [fraction, x, y] triples; a contour starts where the fraction repeats.
+        // [fraction, x, y] triples; a contour starts where the fraction repeats. A zero-length
+        // piece also repeats it and so starts a needless contour: its extra edges cancel out
+        // under the nonzero winding rule the library fills with, so the shape is unchanged.
         val a = path.approximate(EM / 100f)
         val out = mutableListOf<OutlineSegment>()
         var i = 0
