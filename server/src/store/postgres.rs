@@ -173,6 +173,22 @@ fn tls_client_config(ca_file: &std::path::Path) -> Result<rustls::ClientConfig, 
         .map(|b| b.with_root_certificates(roots).with_no_client_auth())
 }
 
+/// `e` and every error under it, `outer: inner: ...` (the client's errors do not show their
+/// cause).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let shown = cause.to_string();
+        if !text.contains(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        next = cause.source();
+    }
+    text
+}
+
 /// Whether `e` (or an error it wraps) is a TLS failure: a certificate rustls refused, or a
 /// server that would not speak TLS.
 fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
@@ -190,8 +206,8 @@ fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
         }
         next = e.source();
     }
-    let text = e.to_string();
-    text.contains("TLS") || text.contains("server does not support SSL")
+    // tokio-postgres's own TLS kind: the handshake failed, or the server offers no TLS.
+    e.to_string().contains("TLS handshake") || error_chain(e).contains("server does not support")
 }
 
 impl PostgresConfig {
@@ -680,24 +696,25 @@ impl PostgresStore {
             Ok(pool) => Ok(PostgresStore { pool: Some(pool) }),
             Err(e) => {
                 // The pool says only that it timed out: one direct attempt (on a plain thread:
-                // the sync client runs its own runtime) tells a TLS refusal from the rest.
-                if matches!(tls, TlsChoice::VerifyFull(_)) {
-                    let probe = std::thread::scope(|s| {
-                        s.spawn(|| pg.connect(connector).err()).join().ok().flatten()
-                    });
-                    if let Some(probe) = probe
-                        && is_tls_failure(&probe)
-                    {
-                        return Err(StoreError::Tls(format!(
-                            "cannot connect to the database {}: {probe}",
-                            config.redacted_url()
-                        )));
-                    }
+                // the sync client runs its own runtime) says why, and tells a TLS refusal
+                // from the rest.
+                let probe = std::thread::scope(|s| {
+                    s.spawn(|| pg.connect(connector).err()).join().ok().flatten()
+                });
+                let url = config.redacted_url();
+                match probe {
+                    Some(probe) if is_tls_failure(&probe) => Err(StoreError::Tls(format!(
+                        "cannot connect to the database {url}: {}",
+                        error_chain(&probe)
+                    ))),
+                    Some(probe) => Err(StoreError::Backend(format!(
+                        "cannot connect to the database {url}: {}",
+                        error_chain(&probe)
+                    ))),
+                    None => Err(StoreError::Backend(format!(
+                        "cannot connect to the database {url}: {e}"
+                    ))),
                 }
-                Err(StoreError::Backend(format!(
-                    "cannot connect to the database {}: {e}",
-                    config.redacted_url()
-                )))
             }
         }
     }
