@@ -143,12 +143,20 @@ fn nonce_point(
     e: &[u8; 32],
 ) -> Vec<u8> {
     let (r, s): (Scalar, Scalar) = (*sig.r(), *sig.s());
-    let big_r =
-        (ProjectivePoint::GENERATOR * s + public_key.to_projective() * (r + s)).to_affine();
+    let big_r = (ProjectivePoint::GENERATOR * s + public_key.to_projective() * (r + s)).to_affine();
     let encoded = big_r.to_sec1_point(true);
-    let x: [u8; 32] = encoded.x().expect("not the identity").as_slice().try_into().expect("x");
+    let x: [u8; 32] = encoded
+        .x()
+        .expect("not the identity")
+        .as_slice()
+        .try_into()
+        .expect("x");
     let reduce = |b: &[u8; 32]| <Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(*b));
-    assert_eq!(reduce(&x) + reduce(e), r, "R is the signature's nonce point");
+    assert_eq!(
+        reduce(&x) + reduce(e),
+        r,
+        "R is the signature's nonce point"
+    );
     encoded.as_bytes().to_vec()
 }
 
@@ -206,10 +214,7 @@ async fn sigkill_of_a_replica_loses_no_acknowledged_signature() {
     let ports = [free_port(), free_port()];
     let mut a = Some(Replica::start(&data, &database, ports[0]));
     let b = Replica::start(&data, &database, ports[1]);
-    let urls = [
-        a.as_ref().expect("A").url.clone(),
-        b.url.clone(),
-    ];
+    let urls = [a.as_ref().expect("A").url.clone(), b.url.clone()];
     let http = inkseal_tests::http_client();
 
     // An operator credential, and the users enrolled (through A).
@@ -371,8 +376,8 @@ async fn sigkill_of_a_replica_loses_no_acknowledged_signature() {
     let store = tokio::task::block_in_place(|| {
         PostgresStore::open(&PostgresConfig::new(database.clone())).expect("open the store")
     });
-    let entries = tokio::task::block_in_place(|| store.audit_entries(1, 1_000_000))
-        .expect("audit entries");
+    let entries =
+        tokio::task::block_in_place(|| store.audit_entries(1, 1_000_000)).expect("audit entries");
     let mut signed_entries: HashMap<(String, String), usize> = HashMap::new();
     for entry in entries.iter().filter(|e| e.kind == "signed") {
         let detail: serde_json::Value = serde_json::from_str(&entry.detail).expect("detail");
@@ -382,14 +387,17 @@ async fn sigkill_of_a_replica_loses_no_acknowledged_signature() {
             .or_default() += 1;
     }
     for ack in &acked {
-        let stored = tokio::task::block_in_place(|| {
-            store.find_signature(&ack.key, &ack.idempotency_key)
-        })
-        .expect("find_signature")
-        .unwrap_or_else(|| panic!("acknowledged {} is not stored", ack.idempotency_key));
+        let stored =
+            tokio::task::block_in_place(|| store.find_signature(&ack.key, &ack.idempotency_key))
+                .expect("find_signature")
+                .unwrap_or_else(|| panic!("acknowledged {} is not stored", ack.idempotency_key));
         let stored: CosignResponse = serde_json::from_str(&stored.response).expect("stored");
         let answered: CosignResponse = serde_json::from_slice(&ack.answer).expect("answer");
-        assert_eq!(stored, answered, "{}: stored = acknowledged", ack.idempotency_key);
+        assert_eq!(
+            stored, answered,
+            "{}: stored = acknowledged",
+            ack.idempotency_key
+        );
         assert_eq!(
             signed_entries.get(&(ack.key.clone(), ack.idempotency_key.clone())),
             Some(&1),
@@ -435,7 +443,11 @@ async fn sigkill_of_a_replica_loses_no_acknowledged_signature() {
         }
     }
     let distinct: HashSet<&Vec<u8>> = nonce_points.iter().collect();
-    assert_eq!(distinct.len(), nonce_points.len(), "a nonce point R repeats");
+    assert_eq!(
+        distinct.len(),
+        nonce_points.len(),
+        "a nonce point R repeats"
+    );
     drop(store);
 
     // Both stop cleanly; the chain verifies against the database with the CLI.

@@ -167,8 +167,7 @@ impl PgCluster {
         let write = |name: &str, text: &str, mode: u32| {
             let path = data.join(name);
             std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
-                .expect("chmod");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
             if let Some(user) = &self.run_as {
                 let ok = Command::new("chown")
                     .arg(format!("{user}:"))
@@ -183,9 +182,7 @@ impl PgCluster {
         write("server.key", &tls.key_pem, 0o600);
         let conf = data.join("postgresql.conf");
         let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
-        text.push_str(
-            "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
-        );
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
         std::fs::write(&conf, text).expect("postgresql.conf");
         if tls.hostssl_only {
             let hba = "local all all trust\n\

@@ -44,8 +44,20 @@ fn make_ca(dir: &Path, name: &str) -> PathBuf {
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", &key, "-out", &pem, "-days", "2", "-config",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-config",
             &cnf.display().to_string(),
         ],
     );
@@ -64,16 +76,39 @@ fn make_server_cert(dir: &Path, ca: &str) -> (String, String) {
     openssl(
         dir,
         &[
-            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
         ],
     );
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", &format!("{ca}.pem"), "-CAkey",
-            &format!("{ca}.key"), "-CAcreateserial", "-out", "server.crt", "-days", "2",
-            "-extfile", "leaf.cnf",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.cnf",
         ],
     );
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("PEM");
@@ -113,8 +148,8 @@ async fn postgres_over_tls_is_verified_and_plaintext_is_refused() {
     // writes and reads; by address with --database-ca, by name with sslrootcert in the URL.
     tokio::task::block_in_place(|| {
         for pg in [config(&url, Some(&ca)), config(&by_name, None)] {
-            let store = PostgresStore::open(&pg)
-                .unwrap_or_else(|e| panic!("{}: {e}", pg.redacted_url()));
+            let store =
+                PostgresStore::open(&pg).unwrap_or_else(|e| panic!("{}: {e}", pg.redacted_url()));
             store.put_setting("tls-test", b"over TLS").expect("write");
             assert_eq!(
                 store.get_setting("tls-test").expect("read").as_deref(),

@@ -699,7 +699,10 @@ impl PostgresStore {
                 // the sync client runs its own runtime) says why, and tells a TLS refusal
                 // from the rest.
                 let probe = std::thread::scope(|s| {
-                    s.spawn(|| pg.connect(connector).err()).join().ok().flatten()
+                    s.spawn(|| pg.connect(connector).err())
+                        .join()
+                        .ok()
+                        .flatten()
                 });
                 let url = config.redacted_url();
                 match probe {
@@ -781,7 +784,8 @@ impl PostgresStore {
 
     pub(super) fn conn(
         &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>, StoreError> {
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>, StoreError>
+    {
         self.pool
             .as_ref()
             .ok_or_else(|| StoreError::Backend("the store is closed".into()))?
@@ -1455,9 +1459,15 @@ mod tests {
         };
         let full = |ca: &str| Some(TlsChoice::VerifyFull(PathBuf::from(ca)));
         // Loopback without a word about TLS: plaintext, as before.
-        assert_eq!(tls("postgres://u@127.0.0.1/x", None).ok(), Some(TlsChoice::Off));
+        assert_eq!(
+            tls("postgres://u@127.0.0.1/x", None).ok(),
+            Some(TlsChoice::Off)
+        );
         // A CA, or any sslmode that asks for TLS: verified in full.
-        assert_eq!(tls("postgres://u@127.0.0.1/x", Some("/ca.pem")).ok(), full("/ca.pem"));
+        assert_eq!(
+            tls("postgres://u@127.0.0.1/x", Some("/ca.pem")).ok(),
+            full("/ca.pem")
+        );
         for mode in ["require", "verify-ca", "verify-full"] {
             assert_eq!(
                 tls(
@@ -1470,7 +1480,11 @@ mod tests {
             );
         }
         assert_eq!(
-            tls("host=db.example sslmode=verify-full sslrootcert=/r.pem dbname=x", None).ok(),
+            tls(
+                "host=db.example sslmode=verify-full sslrootcert=/r.pem dbname=x",
+                None
+            )
+            .ok(),
             full("/r.pem")
         );
         // Off loopback, TLS is the default: without a CA it is a TLS error, not plaintext.
@@ -1478,7 +1492,10 @@ mod tests {
             tls("postgres://u@db.example/x", None),
             Err(StoreError::Tls(m)) if m.contains("--database-ca")
         ));
-        assert_eq!(tls("postgres://u@db.example/x", Some("/ca.pem")).ok(), full("/ca.pem"));
+        assert_eq!(
+            tls("postgres://u@db.example/x", Some("/ca.pem")).ok(),
+            full("/ca.pem")
+        );
         // A mode that would fall back to plaintext is refused; disable is refused off loopback.
         assert!(matches!(
             tls("postgres://u@127.0.0.1/x?sslmode=prefer", None),
@@ -1489,7 +1506,11 @@ mod tests {
             Err(StoreError::Backend(m)) if m.contains("not on loopback")
         ));
         assert_eq!(
-            tls("postgres://u@127.0.0.1/x?sslmode=disable&connect_timeout=3", None).ok(),
+            tls(
+                "postgres://u@127.0.0.1/x?sslmode=disable&connect_timeout=3",
+                None
+            )
+            .ok(),
             Some(TlsChoice::Off)
         );
     }
