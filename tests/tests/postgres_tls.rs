@@ -3,8 +3,9 @@
 //! `pg_hba.conf` (plaintext TCP is refused by the database itself).
 //!
 //! Verified against the right CA, the store connects (by address and by name, the CA given as
-//! an option or as `sslrootcert` in the URL) and a server runs on it; against another CA it
-//! is refused with a typed TLS error; plaintext (`sslmode=disable`) is refused by the server.
+//! an option or as `sslrootcert` in the URL) and a server runs on it; against another CA, or
+//! under a name the certificate does not carry, it is refused with a typed TLS error;
+//! plaintext (`sslmode=disable`) is refused by the server.
 
 use inkseal_server::store::{PostgresConfig, PostgresStore, Store, StoreError};
 use inkseal_server::{DatabaseChoice, RunningServer};
@@ -165,6 +166,21 @@ async fn postgres_over_tls_is_verified_and_plaintext_is_refused() {
             }
             Err(other) => panic!("expected a TLS error, got {other}"),
             Ok(_) => panic!("a certificate from another CA was accepted"),
+        }
+
+        // The right CA, but a host name the certificate does not carry (the connection goes
+        // to its address): refused too, the name is verified.
+        let wrong_name = format!(
+            "postgres://inkseal@db.example:{}/{db}?hostaddr=127.0.0.1",
+            cluster.port()
+        );
+        match PostgresStore::open(&config(&wrong_name, Some(&ca))) {
+            Err(StoreError::Tls(message)) => {
+                println!("another name: {message}");
+                assert!(message.contains("not valid for name"), "{message}")
+            }
+            Err(other) => panic!("expected a TLS error, got {other}"),
+            Ok(_) => panic!("a certificate for another name was accepted"),
         }
 
         // Plaintext: the client allows it on loopback when told, the server refuses it.
