@@ -34,6 +34,10 @@ pub struct CosignArgs {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Stop after this many co-signatures (attempts, errors included) instead of after
+    /// --seconds; progress goes to standard error every tenth.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
     /// Running servers to load instead of starting one (base URLs, comma-separated; client i
     /// uses target i mod n, so every target must share one store). Needs --api-key.
     #[arg(long, value_delimiter = ',')]
@@ -306,15 +310,35 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     let cpu_before: Vec<Option<Duration>> = pids.iter().map(|p| process_cpu(*p)).collect();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
+    // With --count, clients claim attempts from one counter until it runs out.
+    let claimed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = args.count;
     let mut tasks = Vec::new();
     for c in 0..clients_n {
         let client = clients[c % clients.len()].clone();
         let mine: Vec<String> = keys.iter().skip(c).step_by(clients_n).cloned().collect();
         let pin = pin.clone();
+        let claimed = claimed.clone();
         tasks.push(tokio::spawn(async move {
             let (mut lat, mut errors) = (Vec::new(), Vec::new());
             let mut n = 0usize;
-            while Instant::now() < deadline && !mine.is_empty() {
+            while !mine.is_empty() {
+                match count {
+                    Some(count) => {
+                        let k = claimed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if k >= count {
+                            break;
+                        }
+                        if count >= 10 && k > 0 && k % (count / 10) == 0 {
+                            eprintln!(
+                                "  {k} of {count} co-signatures started ({:.0} s)",
+                                started.elapsed().as_secs_f64()
+                            );
+                        }
+                    }
+                    None if Instant::now() >= deadline => break,
+                    None => {}
+                }
                 let key = &mine[n % mine.len()];
                 n += 1;
                 let t = Instant::now();
@@ -351,10 +375,13 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
     let maths_rate = protocol_maths_rate(Duration::from_secs(args.seconds.clamp(1, 3)))?;
     let openssl_rate = openssl_sm2_rate();
 
+    let length = match args.count {
+        Some(n) => format!("{n} co-signatures in {elapsed:.1} s"),
+        None => format!("{} s", args.seconds),
+    };
     println!(
-        "co-signing benchmark ({clients_n} clients, {users_n} users, {} s, {} target(s), \
+        "co-signing benchmark ({clients_n} clients, {users_n} users, {length}, {} target(s), \
          device-signed requests, {})",
-        args.seconds,
         targets.len(),
         if !args.target.is_empty() {
             "servers given by --target"

@@ -53,8 +53,13 @@ pub struct DatabaseArgs {
     /// Seconds to wait for a database connection (requests and /v1/ready).
     #[arg(long, default_value_t = 5)]
     pub database_timeout: u64,
-    /// INSECURE: connect to a database host off loopback without TLS (this build speaks no TLS
-    /// to PostgreSQL; use a Unix socket, loopback, or a TLS tunnel instead).
+    /// The CA certificate(s) (PEM) that the PostgreSQL server's certificate must chain to.
+    /// Turns TLS on (as `sslmode=verify-full` or `sslrootcert=FILE` in the URL do); TLS is
+    /// always verified in full (chain and host name), and the default for a host off loopback.
+    #[arg(long, env = "INKSEAL_DATABASE_CA", value_name = "FILE")]
+    pub database_ca: Option<PathBuf>,
+    /// INSECURE: connect to a database host off loopback without TLS (use TLS with
+    /// --database-ca, a Unix socket or loopback instead).
     #[arg(long)]
     pub insecure_database_without_tls: bool,
 }
@@ -68,6 +73,7 @@ impl DatabaseArgs {
                 let mut pg = PostgresConfig::new(url.clone());
                 pg.pool_size = self.database_pool_size.max(1);
                 pg.connect_timeout = Duration::from_secs(self.database_timeout.max(1));
+                pg.ca_file = self.database_ca.clone();
                 pg.insecure_without_tls = self.insecure_database_without_tls;
                 DatabaseChoice::Postgres(pg)
             }
@@ -345,6 +351,10 @@ pub struct MigrateArgs {
         hide_env_values = true
     )]
     url: String,
+    /// The CA certificate(s) (PEM) the database server's certificate must chain to (see
+    /// `inkseal serve --database-ca`).
+    #[arg(long, env = "INKSEAL_DATABASE_CA", value_name = "FILE")]
+    database_ca: Option<PathBuf>,
     /// INSECURE: connect to a database host off loopback without TLS.
     #[arg(long)]
     insecure_database_without_tls: bool,
@@ -354,6 +364,7 @@ pub struct MigrateArgs {
 pub fn migrate(args: MigrateArgs) -> Result<(), String> {
     let mut pg = PostgresConfig::new(args.url);
     pg.pool_size = 1;
+    pg.ca_file = args.database_ca;
     pg.insecure_without_tls = args.insecure_database_without_tls;
     let store = inkseal_server::store::PostgresStore::connect(&pg).map_err(|e| e.to_string())?;
     let report = store.migrate().map_err(|e| e.to_string())?;

@@ -1,6 +1,7 @@
 //! `inkseal bench cosign` against a running server (`--target`): it enrolls its users through
-//! the operator API with the given key, shares them among its clients, signs without an
-//! error and reports the server's CPU time per co-signature from the server's process.
+//! the operator API with the given key, shares them among its clients, makes exactly
+//! `--count` co-signatures without an error and reports the server's CPU time per
+//! co-signature from the server's process.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -57,8 +58,8 @@ fn bench_cosign_loads_a_running_server_and_reports_its_cpu_per_signature() {
             "2",
             "--users",
             "3",
-            "--seconds",
-            "1",
+            "--count",
+            "30",
         ])
         .args(["--target", &url, "--api-key", key])
         .args(["--server-pid", &server.id().to_string()])
@@ -71,7 +72,9 @@ fn bench_cosign_loads_a_running_server_and_reports_its_cpu_per_signature() {
         String::from_utf8_lossy(&bench.stderr)
     );
     assert!(report.contains("2 clients, 3 users"), "{report}");
-    assert!(report.contains(" 0 errors)"), "{report}");
+    // --count: exactly that many co-signatures, none failed.
+    assert!(report.contains("30 co-signatures in"), "{report}");
+    assert!(report.contains("(30 signatures, 0 errors)"), "{report}");
     let cpu_line = report
         .lines()
         .find(|l| l.contains("server CPU per co-signature"))

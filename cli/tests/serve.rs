@@ -111,6 +111,24 @@ fn serve_refuses_unsafe_configurations_with_a_clear_message() {
     let (ok, err) = run(&["--listen", "0.0.0.0:0"]);
     assert!(!ok);
     assert!(err.contains("refusing plain HTTP"), "{err}");
+    // A database off loopback: TLS by default, so without the database's CA it refuses to
+    // start (before connecting), and plaintext needs the insecure flag.
+    let (ok, err) = run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        "postgres://inkseal@db.example/inkseal",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("--database-ca"), "{err}");
+    let (ok, err) = run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        "postgres://inkseal@db.example/inkseal?sslmode=disable",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("--insecure-database-without-tls"), "{err}");
     // Unknown rate limit names are a usage error, not a silent default.
     let (ok, err) = run(&["--listen", "127.0.0.1:0", "--rate-limit", "sign-per-hour=5"]);
     assert!(!ok);

@@ -6,6 +6,7 @@
 //! Debian's package), else `nobody`. The binaries are looked for in `$INKSEAL_PG_BINDIR`, then
 //! `/usr/lib/postgresql/<newest>/bin`, then `pg_config --bindir`, then `PATH`. Missing, the
 //! test fails and says how to install them (`scripts/test.sh` does): never a silent skip.
+//! [`PgCluster::start_tls`] makes one that speaks TLS (and, if asked, only TLS over TCP).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -86,9 +87,29 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
+/// TLS for a cluster: the server's certificate and key (PEM), and whether plaintext TCP
+/// connections are refused (`hostssl` lines only in `pg_hba.conf`).
+pub struct ServerTls {
+    /// The server's certificate chain (PEM).
+    pub cert_pem: String,
+    /// The server's private key (PEM).
+    pub key_pem: String,
+    /// Refuse TCP connections that do not use TLS.
+    pub hostssl_only: bool,
+}
+
 impl PgCluster {
     /// Make and start a new cluster.
     pub fn start() -> PgCluster {
+        Self::start_with(None)
+    }
+
+    /// Make and start a new cluster with `ssl = on` and `tls`'s certificate.
+    pub fn start_tls(tls: &ServerTls) -> PgCluster {
+        Self::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<&ServerTls>) -> PgCluster {
         let bindir = bindir();
         let run_as = is_root().then(|| {
             if user_exists("postgres") {
@@ -131,9 +152,44 @@ impl PgCluster {
                 "--locale=C",
             ],
         );
+        if let Some(tls) = tls {
+            cluster.configure_tls(tls);
+        }
         cluster.start_again();
         cluster.watchdog = Some(cluster.spawn_watchdog());
         cluster
+    }
+
+    /// Install the certificate and key, turn `ssl` on, and (if asked) allow TCP with TLS only.
+    fn configure_tls(&self, tls: &ServerTls) {
+        use std::os::unix::fs::PermissionsExt;
+        let data = self.data();
+        let write = |name: &str, text: &str, mode: u32| {
+            let path = data.join(name);
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            if let Some(user) = &self.run_as {
+                let ok = Command::new("chown")
+                    .arg(format!("{user}:"))
+                    .arg(&path)
+                    .status()
+                    .is_ok_and(|s| s.success());
+                assert!(ok, "chown {} to {user}", path.display());
+            }
+        };
+        write("server.crt", &tls.cert_pem, 0o644);
+        // PostgreSQL refuses a key that others can read.
+        write("server.key", &tls.key_pem, 0o600);
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).expect("postgresql.conf");
+        if tls.hostssl_only {
+            let hba = "local all all trust\n\
+                       hostssl all all 127.0.0.1/32 trust\n\
+                       hostssl all all ::1/128 trust\n";
+            std::fs::write(data.join("pg_hba.conf"), hba).expect("pg_hba.conf");
+        }
     }
 
     /// One cluster shared by every test of this process (stopped when the process exits).

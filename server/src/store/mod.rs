@@ -50,6 +50,10 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Backend(String),
+    /// TLS to the database is misconfigured or failed: no CA to verify with, or the server's
+    /// certificate is not trusted or not for its host name.
+    #[error("database TLS: {0}")]
+    Tls(String),
 }
 
 /// A key as enrolled (every secret in it is sealed by the vault).

@@ -21,8 +21,13 @@
 //!
 //! Plain SQL only (see ARCHITECTURE.md, "Storage engines"): read-committed transactions,
 //! primary and unique keys, `INSERT ... ON CONFLICT`, `RETURNING`, row triggers in PL/pgSQL.
-//! TLS to the database is not implemented yet: [`PostgresConfig`] refuses a host off loopback
-//! unless told it is insecure.
+//!
+//! TLS to the database: rustls (ring provider) through `tokio-postgres-rustls`, always with
+//! full verification (the chain up to the CA given by `--database-ca` or `sslrootcert=`, and
+//! the host name). It is used when the URL asks for it (`sslmode=require`, `verify-ca` or
+//! `verify-full`, all verified fully), when a CA is given, and by default for a host off
+//! loopback; plaintext to such a host is refused unless told it is insecure
+//! ([`PostgresConfig`]).
 
 use super::{
     IssuedCertificate, KeyRecord, NewSignature, PinFailure, PinReservation, Recorded, Store,
@@ -32,9 +37,12 @@ use crate::audit::{
     AuditEntry, AuditEvent, AuditKind, Checkpoint, EntryFields, GENESIS, entry_hash,
 };
 use postgres::error::SqlState;
-use postgres::{Client, NoTls, Row, Transaction};
+use postgres::{Client, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The primary key of the audit chain's sequence numbers.
 const AUDIT_SEQ_CONSTRAINT: &str = "audit_chain_seq";
@@ -52,8 +60,154 @@ pub struct PostgresConfig {
     pub pool_size: u32,
     /// How long a request waits for a connection (and a readiness check for the database).
     pub connect_timeout: Duration,
-    /// INSECURE: connect to a host off loopback without TLS (the store speaks no TLS yet).
+    /// The CA certificate(s) (PEM) the database server's certificate must chain to. Giving
+    /// one turns TLS on (as `sslmode=verify-full` or `sslrootcert=FILE` in the URL do).
+    pub ca_file: Option<PathBuf>,
+    /// INSECURE: connect to a host off loopback without TLS.
     pub insecure_without_tls: bool,
+}
+
+/// Whether connections use TLS (always fully verified when they do).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TlsChoice {
+    /// Plaintext: a Unix socket or loopback, `sslmode=disable`, or the insecure flag.
+    Off,
+    /// TLS, the chain checked up to the certificates in this file and the name against the host.
+    VerifyFull(PathBuf),
+}
+
+/// What [`PostgresConfig::parse`] makes: the client's configuration and the TLS choice.
+struct Parsed {
+    config: postgres::Config,
+    tls: TlsChoice,
+}
+
+/// Take libpq's `sslmode` and `sslrootcert` out of a URL or key=value string (the `postgres`
+/// crate knows neither `verify-full` nor `sslrootcert`): the rest, and the two values.
+fn take_tls_params(url: &str) -> (String, Option<String>, Option<String>) {
+    let (mut mode, mut root) = (None, None);
+    let mut take = |key: &str, value: String| match key {
+        "sslmode" => {
+            mode = Some(value);
+            true
+        }
+        "sslrootcert" => {
+            root = Some(value);
+            true
+        }
+        _ => false,
+    };
+    let rest = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        match url.split_once('?') {
+            None => url.to_owned(),
+            Some((base, query)) => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|pair| {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        !take(k, percent_decode(v))
+                    })
+                    .collect();
+                if kept.is_empty() {
+                    base.to_owned()
+                } else {
+                    format!("{base}?{}", kept.join("&"))
+                }
+            }
+        }
+    } else {
+        url.split_whitespace()
+            .filter(|word| {
+                let (k, v) = word.split_once('=').unwrap_or((word, ""));
+                !take(k, v.trim_matches('\'').to_owned())
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    (rest, mode, root)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A rustls client configuration trusting the CA certificates in `ca_file` (ring provider,
+/// TLS 1.2 and 1.3, nothing installed process-wide).
+fn tls_client_config(ca_file: &std::path::Path) -> Result<rustls::ClientConfig, StoreError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let shown = ca_file.display();
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(ca_file)
+        .map_err(|e| StoreError::Tls(format!("database CA file {shown}: {e}")))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| StoreError::Tls(format!("database CA file {shown}: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| StoreError::Tls(format!("database CA file {shown}: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(StoreError::Tls(format!(
+            "database CA file {shown} holds no certificate"
+        )));
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Tls(e.to_string()))
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// `e` and every error under it, `outer: inner: ...` (the client's errors do not show their
+/// cause).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let shown = cause.to_string();
+        if !text.contains(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        next = cause.source();
+    }
+    text
+}
+
+/// Whether `e` (or an error it wraps) is a TLS failure: a certificate rustls refused, or a
+/// server that would not speak TLS.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    // tokio-postgres's own TLS kind: the handshake failed, or the server offers no TLS.
+    e.to_string().contains("TLS handshake") || error_chain(e).contains("server does not support")
 }
 
 impl PostgresConfig {
@@ -63,6 +217,7 @@ impl PostgresConfig {
             url: url.into(),
             pool_size: 16,
             connect_timeout: Duration::from_secs(5),
+            ca_file: None,
             insecure_without_tls: false,
         }
     }
@@ -72,8 +227,9 @@ impl PostgresConfig {
         redact(&self.url)
     }
 
-    fn parse(&self) -> Result<postgres::Config, StoreError> {
-        let mut config: postgres::Config = self.url.parse().map_err(|e| {
+    fn parse(&self) -> Result<Parsed, StoreError> {
+        let (rest, mode, root) = take_tls_params(&self.url);
+        let mut config: postgres::Config = rest.parse().map_err(|e| {
             StoreError::Backend(format!("database URL {}: {e}", self.redacted_url()))
         })?;
         if config.get_hosts().is_empty() {
@@ -81,24 +237,53 @@ impl PostgresConfig {
         }
         config.connect_timeout(self.connect_timeout);
         config.application_name("inkseal");
-        if !self.insecure_without_tls {
-            for host in config.get_hosts() {
-                let local = match host {
-                    postgres::config::Host::Unix(_) => true,
-                    postgres::config::Host::Tcp(name) => is_loopback_host(name),
-                };
-                if !local {
-                    return Err(StoreError::Backend(format!(
-                        "database host in {} is not on loopback, and this build speaks no TLS \
-                         to PostgreSQL: use a Unix socket or a loopback address (e.g. a local \
-                         TLS tunnel), or pass --insecure-database-without-tls if the network \
-                         path is trusted",
-                        self.redacted_url()
-                    )));
-                }
+        let local = config.get_hosts().iter().all(|host| match host {
+            postgres::config::Host::Unix(_) => true,
+            postgres::config::Host::Tcp(name) => is_loopback_host(name),
+        });
+        let ca = self.ca_file.clone().or(root.map(PathBuf::from));
+        let want_tls = match mode.as_deref() {
+            None => ca.is_some() || !local,
+            Some("disable") => false,
+            Some("require" | "verify-ca" | "verify-full") => true,
+            Some(m @ ("allow" | "prefer")) => {
+                return Err(StoreError::Tls(format!(
+                    "sslmode={m} in {} would fall back to plaintext: use sslmode=verify-full \
+                     (TLS, always verified), or sslmode=disable on loopback",
+                    self.redacted_url()
+                )));
             }
-        }
-        Ok(config)
+            Some(other) => {
+                return Err(StoreError::Backend(format!(
+                    "database URL {}: unknown sslmode {other:?}",
+                    self.redacted_url()
+                )));
+            }
+        };
+        let tls = if want_tls {
+            let ca = ca.ok_or_else(|| {
+                StoreError::Tls(format!(
+                    "TLS to the database {} needs the certificate of the CA that signed the \
+                     server's: --database-ca FILE (or sslrootcert=FILE in the URL)",
+                    self.redacted_url()
+                ))
+            })?;
+            config.ssl_mode(postgres::config::SslMode::Require);
+            TlsChoice::VerifyFull(ca)
+        } else {
+            if !local && !self.insecure_without_tls {
+                return Err(StoreError::Backend(format!(
+                    "database host in {} is not on loopback and the connection would not use \
+                     TLS: give the CA of the database's certificate (--database-ca FILE, \
+                     verified in full), or pass --insecure-database-without-tls if the network \
+                     path is trusted",
+                    self.redacted_url()
+                )));
+            }
+            config.ssl_mode(postgres::config::SslMode::Disable);
+            TlsChoice::Off
+        };
+        Ok(Parsed { config, tls })
     }
 }
 
@@ -108,6 +293,7 @@ impl std::fmt::Debug for PostgresConfig {
             .field("url", &self.redacted_url())
             .field("pool_size", &self.pool_size)
             .field("connect_timeout", &self.connect_timeout)
+            .field("ca_file", &self.ca_file)
             .field("insecure_without_tls", &self.insecure_without_tls)
             .finish()
     }
@@ -431,7 +617,7 @@ pub(super) fn uint(v: i64) -> u64 {
     v.max(0) as u64
 }
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// The PostgreSQL store (see the module documentation).
 pub struct PostgresStore {
@@ -483,8 +669,20 @@ impl PostgresStore {
 
     /// Connect without migrating (`inkseal migrate` migrates; the server checks the version).
     pub fn connect(config: &PostgresConfig) -> Result<Self, StoreError> {
-        let pg = config.parse()?;
-        let manager = PostgresConnectionManager::new(pg, NoTls);
+        let Parsed { config: pg, tls } = config.parse()?;
+        let client_config = match &tls {
+            TlsChoice::VerifyFull(ca) => tls_client_config(ca)?,
+            // Never used: the connections are made with sslmode=disable.
+            TlsChoice::Off => rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| StoreError::Tls(e.to_string()))?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+        };
+        let connector = MakeRustlsConnect::new(client_config);
+        let manager = PostgresConnectionManager::new(pg.clone(), connector.clone());
         let pool = r2d2::Pool::builder()
             .max_size(config.pool_size.max(1))
             .min_idle(Some(1))
@@ -493,14 +691,35 @@ impl PostgresStore {
             // checkout.
             .test_on_check_out(false)
             .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build(manager)
-            .map_err(|e| {
-                StoreError::Backend(format!(
-                    "cannot connect to the database {}: {e}",
-                    config.redacted_url()
-                ))
-            })?;
-        Ok(PostgresStore { pool: Some(pool) })
+            .build(manager);
+        match pool {
+            Ok(pool) => Ok(PostgresStore { pool: Some(pool) }),
+            Err(e) => {
+                // The pool says only that it timed out: one direct attempt (on a plain thread:
+                // the sync client runs its own runtime) says why, and tells a TLS refusal
+                // from the rest.
+                let probe = std::thread::scope(|s| {
+                    s.spawn(|| pg.connect(connector).err())
+                        .join()
+                        .ok()
+                        .flatten()
+                });
+                let url = config.redacted_url();
+                match probe {
+                    Some(probe) if is_tls_failure(&probe) => Err(StoreError::Tls(format!(
+                        "cannot connect to the database {url}: {}",
+                        error_chain(&probe)
+                    ))),
+                    Some(probe) => Err(StoreError::Backend(format!(
+                        "cannot connect to the database {url}: {}",
+                        error_chain(&probe)
+                    ))),
+                    None => Err(StoreError::Backend(format!(
+                        "cannot connect to the database {url}: {e}"
+                    ))),
+                }
+            }
+        }
     }
 
     /// Apply every migration not yet applied, each once, in its own transaction. Safe to run
@@ -565,7 +784,8 @@ impl PostgresStore {
 
     pub(super) fn conn(
         &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>, StoreError>
+    {
         self.pool
             .as_ref()
             .ok_or_else(|| StoreError::Backend("the store is closed".into()))?
@@ -1209,8 +1429,8 @@ mod tests {
     }
 
     #[test]
-    fn off_loopback_needs_the_insecure_flag() {
-        let mut config = PostgresConfig::new("postgres://u:pw@db.example/x");
+    fn plaintext_off_loopback_needs_the_insecure_flag() {
+        let mut config = PostgresConfig::new("postgres://u:pw@db.example/x?sslmode=disable");
         let err = config
             .parse()
             .err()
@@ -1228,5 +1448,70 @@ mod tests {
         ] {
             assert!(PostgresConfig::new(local).parse().is_ok(), "{local}");
         }
+    }
+
+    #[test]
+    fn tls_is_verified_in_full_whenever_it_is_used() {
+        let tls = |url: &str, ca: Option<&str>| {
+            let mut config = PostgresConfig::new(url);
+            config.ca_file = ca.map(PathBuf::from);
+            config.parse().map(|p| p.tls)
+        };
+        let full = |ca: &str| Some(TlsChoice::VerifyFull(PathBuf::from(ca)));
+        // Loopback without a word about TLS: plaintext, as before.
+        assert_eq!(
+            tls("postgres://u@127.0.0.1/x", None).ok(),
+            Some(TlsChoice::Off)
+        );
+        // A CA, or any sslmode that asks for TLS: verified in full.
+        assert_eq!(
+            tls("postgres://u@127.0.0.1/x", Some("/ca.pem")).ok(),
+            full("/ca.pem")
+        );
+        for mode in ["require", "verify-ca", "verify-full"] {
+            assert_eq!(
+                tls(
+                    &format!("postgres://u@db.example/x?sslmode={mode}&sslrootcert=%2Fr.pem"),
+                    None
+                )
+                .ok(),
+                full("/r.pem"),
+                "{mode}"
+            );
+        }
+        assert_eq!(
+            tls(
+                "host=db.example sslmode=verify-full sslrootcert=/r.pem dbname=x",
+                None
+            )
+            .ok(),
+            full("/r.pem")
+        );
+        // Off loopback, TLS is the default: without a CA it is a TLS error, not plaintext.
+        assert!(matches!(
+            tls("postgres://u@db.example/x", None),
+            Err(StoreError::Tls(m)) if m.contains("--database-ca")
+        ));
+        assert_eq!(
+            tls("postgres://u@db.example/x", Some("/ca.pem")).ok(),
+            full("/ca.pem")
+        );
+        // A mode that would fall back to plaintext is refused; disable is refused off loopback.
+        assert!(matches!(
+            tls("postgres://u@127.0.0.1/x?sslmode=prefer", None),
+            Err(StoreError::Tls(_))
+        ));
+        assert!(matches!(
+            tls("postgres://u@db.example/x?sslmode=disable", Some("/ca.pem")),
+            Err(StoreError::Backend(m)) if m.contains("not on loopback")
+        ));
+        assert_eq!(
+            tls(
+                "postgres://u@127.0.0.1/x?sslmode=disable&connect_timeout=3",
+                None
+            )
+            .ok(),
+            Some(TlsChoice::Off)
+        );
     }
 }
