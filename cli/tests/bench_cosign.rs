@@ -3,8 +3,7 @@
 //! `--count` co-signatures without an error and reports the server's CPU time per
 //! co-signature from the server's process.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn inkseal() -> Command {
     Command::new(env!("CARGO_BIN_EXE_inkseal"))
@@ -14,41 +13,18 @@ fn inkseal() -> Command {
 fn bench_cosign_loads_a_running_server_and_reports_its_cpu_per_signature() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("server");
-    let mut server = inkseal()
+    let mut serve = inkseal();
+    serve
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
-        .args(["--rate-limit", "sign-per-key=100000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("inkseal serve");
-    let mut out = BufReader::new(server.stdout.take().expect("stdout"));
-    let mut banner = String::new();
-    out.read_line(&mut banner).expect("banner");
-    std::thread::spawn(move || out.lines().for_each(drop));
-    let url = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("URL")
-        .to_owned();
-    let created = inkseal()
-        .args([
-            "admin",
-            "credential",
-            "create",
-            "--name",
-            "load",
-            "--role",
-            "enroll",
-            "--json",
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .expect("credential");
-    assert!(created.status.success());
-    let created: serde_json::Value = serde_json::from_slice(&created.stdout).expect("json");
-    let key = created["api_key"].as_str().expect("API key");
+        .args(["--rate-limit", "sign-per-key=100000"]);
+    let (mut server, url) = inkseal_tests::cli::spawn_serve(serve);
+    let key = &inkseal_tests::cli::create_credential(
+        std::path::Path::new(env!("CARGO_BIN_EXE_inkseal")),
+        "load",
+        "enroll",
+        &["--data-dir".as_ref(), data.as_os_str()],
+    );
 
     let bench = inkseal()
         .args([

@@ -29,9 +29,8 @@ use inkseal_server::store::{PostgresConfig, PostgresStore, Store};
 use inkseal_tests::RawDevice;
 use inkseal_tests::postgres::PgCluster;
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -76,18 +75,13 @@ impl Replica {
         for limit in ["sign-per-address", "sign-per-key", "operator-per-address"] {
             cmd.args(["--rate-limit", &format!("{limit}=0")]);
         }
-        let mut child = cmd
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn inkseal serve");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut banner = String::new();
-        out.read_line(&mut banner).expect("banner");
-        std::thread::spawn(move || out.lines().for_each(drop));
-        let url = format!("http://127.0.0.1:{port}");
-        assert!(banner.contains(&url), "inkseal serve said {banner:?}");
+        cmd.env("RUST_LOG", "warn");
+        let (child, url) = inkseal_tests::cli::spawn_serve(cmd);
+        assert_eq!(
+            url,
+            format!("http://127.0.0.1:{port}"),
+            "inkseal serve's address"
+        );
         Replica { child, url }
     }
 
@@ -218,20 +212,17 @@ async fn sigkill_of_a_replica_loses_no_acknowledged_signature() {
     let http = inkseal_tests::http_client();
 
     // An operator credential, and the users enrolled (through A).
-    let created = inkseal()
-        .args(["admin", "credential", "create", "--name", "fault test"])
-        .args(["--role", "enroll", "--json", "--data-dir"])
-        .arg(&data)
-        .args(["--database", &database])
-        .output()
-        .expect("inkseal admin credential create");
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
+    let api_key = inkseal_tests::cli::create_credential(
+        Path::new(env!("CARGO_BIN_EXE_inkseal")),
+        "fault test",
+        "enroll",
+        &[
+            "--data-dir".as_ref(),
+            data.as_os_str(),
+            "--database".as_ref(),
+            database.as_ref(),
+        ],
     );
-    let created: serde_json::Value = serde_json::from_slice(&created.stdout).expect("json");
-    let api_key = created["api_key"].as_str().expect("API key").to_owned();
     let mut users = Vec::new();
     for u in 0..USERS {
         let resp = http

@@ -137,53 +137,24 @@ fn serve_refuses_unsafe_configurations_with_a_clear_message() {
 
 /// `inkseal serve` (with the given flags) on a free loopback port: the child and its URL.
 fn spawn_serve(data: &std::path::Path, flags: &[&str]) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_inkseal"))
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_inkseal"));
+    serve
         .arg("serve")
-        .args([
-            "--data-dir",
-            &data.display().to_string(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn inkseal serve");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = String::new();
-    out.read_line(&mut banner).expect("banner");
-    // Keep reading what the server prints, so it never writes to a closed pipe.
-    std::thread::spawn(move || for _ in out.lines() {});
-    let url = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {banner:?}"))
-        .to_owned();
-    (child, url)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(flags);
+    inkseal_tests::cli::spawn_serve(serve)
 }
 
 /// An operator API key made with `inkseal admin credential create`.
 fn admin_key(data: &std::path::Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_inkseal"))
-        .args(["admin", "credential", "create", "--data-dir"])
-        .arg(data)
-        .args([
-            "--name",
-            "test backend",
-            "--role",
-            "enroll,keys:read",
-            "--json",
-        ])
-        .output()
-        .expect("admin");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let created: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    created["api_key"].as_str().expect("api key").to_owned()
+    inkseal_tests::cli::create_credential(
+        std::path::Path::new(env!("CARGO_BIN_EXE_inkseal")),
+        "test backend",
+        "enroll,keys:read",
+        &["--data-dir".as_ref(), data.as_os_str()],
+    )
 }
 
 fn stop(mut child: std::process::Child) {

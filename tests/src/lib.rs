@@ -10,6 +10,7 @@ use inkseal_server::{RunningServer, ServerConfig};
 use std::path::Path;
 use std::sync::Arc;
 
+pub mod cli;
 pub mod postgres;
 pub mod render;
 pub mod validators;

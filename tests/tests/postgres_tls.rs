@@ -159,14 +159,11 @@ async fn postgres_over_tls_is_verified_and_plaintext_is_refused() {
         }
 
         // Another CA: refused, as a TLS error naming the certificate problem.
-        match PostgresStore::open(&config(&url, Some(&wrong_ca))) {
-            Err(StoreError::Tls(message)) => {
-                println!("another CA: {message}");
-                assert!(message.contains("certificate"), "{message}")
-            }
-            Err(other) => panic!("expected a TLS error, got {other}"),
-            Ok(_) => panic!("a certificate from another CA was accepted"),
-        }
+        refused_as_tls(
+            PostgresStore::open(&config(&url, Some(&wrong_ca))),
+            "another CA",
+            "certificate",
+        );
 
         // The right CA, but a host name the certificate does not carry (the connection goes
         // to its address): refused too, the name is verified.
@@ -174,14 +171,11 @@ async fn postgres_over_tls_is_verified_and_plaintext_is_refused() {
             "postgres://inkseal@db.example:{}/{db}?hostaddr=127.0.0.1",
             cluster.port()
         );
-        match PostgresStore::open(&config(&wrong_name, Some(&ca))) {
-            Err(StoreError::Tls(message)) => {
-                println!("another name: {message}");
-                assert!(message.contains("not valid for name"), "{message}")
-            }
-            Err(other) => panic!("expected a TLS error, got {other}"),
-            Ok(_) => panic!("a certificate for another name was accepted"),
-        }
+        refused_as_tls(
+            PostgresStore::open(&config(&wrong_name, Some(&ca))),
+            "another name",
+            "not valid for name",
+        );
 
         // Plaintext: the client allows it on loopback when told, the server refuses it.
         match PostgresStore::open(&config(&format!("{url}?sslmode=disable"), None)) {
@@ -216,4 +210,16 @@ async fn postgres_over_tls_is_verified_and_plaintext_is_refused() {
         .await
         .expect("sign");
     server.shutdown().await.expect("shutdown");
+}
+
+/// `opened` failed with a TLS error whose message holds `expected`.
+fn refused_as_tls(opened: Result<PostgresStore, StoreError>, case: &str, expected: &str) {
+    match opened {
+        Err(StoreError::Tls(message)) => {
+            println!("{case}: {message}");
+            assert!(message.contains(expected), "{case}: {message}")
+        }
+        Err(other) => panic!("{case}: expected a TLS error, got {other}"),
+        Ok(_) => panic!("{case}: the connection was accepted"),
+    }
 }
