@@ -4,10 +4,12 @@ use crate::CosignError;
 use crate::codec::{HexPoint, HexScalar, nonzero};
 use crate::hash::message_digest;
 use crate::messages::{
-    Curve, KeygenRequest, KeygenResponse, PROTOCOL_VERSION, SignRequest, SignResponse, valid_id,
+    Curve, KeygenRequest, KeygenResponse, NonceCommitment, PROTOCOL_VERSION, SignRequest,
+    SignResponse, valid_id,
 };
 use crate::nonce::hedged_scalar;
 use crate::proof::SchnorrProof;
+use crate::table::FixedBaseTable;
 use crate::verify::PrecomputedVerifier;
 use sm2::elliptic_curve::PrimeField;
 use sm2::elliptic_curve::group::Group;
@@ -94,7 +96,7 @@ impl ClientKeygen {
             key_id: self.enrollment_id.clone(),
             d1: self.d1,
             public_key: claimed,
-            verifier: OnceLock::new(),
+            tables: OnceLock::new(),
         })
     }
 }
@@ -107,7 +109,15 @@ pub struct ClientKeyShare {
     d1: Scalar,
     public_key: PublicKey,
     /// Built on first signature and shared by every session of this share.
-    verifier: OnceLock<Arc<PrecomputedVerifier>>,
+    tables: OnceLock<Arc<KeyTables>>,
+}
+
+/// A key's precomputed tables (about 95 KiB), built once per share and never secret.
+struct KeyTables {
+    /// Checks each co-signed signature against P.
+    verifier: PrecomputedVerifier,
+    /// Multiples of `P + G = (d1 d2)^-1 G`, for `X1 = w1 P2 = (w1 d1)(P + G)`.
+    nonce_base: FixedBaseTable,
 }
 
 impl Drop for ClientKeyShare {
@@ -149,7 +159,7 @@ impl ClientKeyShare {
             key_id: key_id.to_owned(),
             d1,
             public_key,
-            verifier: OnceLock::new(),
+            tables: OnceLock::new(),
         })
     }
 
@@ -174,9 +184,21 @@ impl ClientKeyShare {
     }
 
     /// Start signing the digest `e`: draws a hedged w1 and returns the session and request.
+    ///
+    /// The request is a version 2 round: it carries `X1 = w1 P2`, so the server needs no
+    /// variable-base multiplication (servers accept versions 1 and 2).
     pub fn start_sign(&self, e: &[u8; 32]) -> Result<(SignSession, SignRequest), CosignError> {
         let w1 = hedged_scalar("inkseal/cosign/v1/w1", Some(&self.d1), e)?;
         Ok(self.start_sign_with_nonce(e, w1))
+    }
+
+    /// Start a version 1 round (`Q1 = w1 G`), as phones built before version 2 do. For tests of
+    /// the server's compatibility; apps call [`ClientKeyShare::start_sign`].
+    #[doc(hidden)]
+    pub fn start_sign_v1(&self, e: &[u8; 32]) -> Result<(SignSession, SignRequest), CosignError> {
+        let w1 = hedged_scalar("inkseal/cosign/v1/w1", Some(&self.d1), e)?;
+        let q1 = HexPoint::from_point_uncompressed(&ProjectivePoint::mul_by_generator(&w1));
+        Ok(self.session(e, w1, NonceCommitment::Q1(q1)))
     }
 
     pub(crate) fn start_sign_with_nonce(
@@ -184,24 +206,45 @@ impl ClientKeyShare {
         e: &[u8; 32],
         w1: Scalar,
     ) -> (SignSession, SignRequest) {
-        let q1 = HexPoint::from_point_uncompressed(&ProjectivePoint::mul_by_generator(&w1));
+        // X1 = w1 P2 = (w1 d1)(P + G), since P + G = (d1 d2)^-1 G.
+        let mut k = w1 * self.d1;
+        let x1 = HexPoint::from_point_uncompressed(&self.tables().nonce_base.mul(&k));
+        k.zeroize();
+        self.session(e, w1, NonceCommitment::X1(x1))
+    }
+
+    fn session(
+        &self,
+        e: &[u8; 32],
+        w1: Scalar,
+        nonce: NonceCommitment,
+    ) -> (SignSession, SignRequest) {
+        let version = nonce.version();
         let request = SignRequest {
-            v: PROTOCOL_VERSION,
             key_id: self.key_id.clone(),
             e: HexScalar(*e),
-            q1,
+            nonce,
         };
-        let verifier = self
-            .verifier
-            .get_or_init(|| Arc::new(PrecomputedVerifier::new(&self.public_key)))
-            .clone();
         let session = SignSession {
             d1: self.d1,
             w1,
             e: *e,
-            verifier,
+            version,
+            tables: self.tables(),
         };
         (session, request)
+    }
+
+    fn tables(&self) -> Arc<KeyTables> {
+        self.tables
+            .get_or_init(|| {
+                let p = self.public_key.to_projective();
+                Arc::new(KeyTables {
+                    verifier: PrecomputedVerifier::new(&self.public_key),
+                    nonce_base: FixedBaseTable::new(p + ProjectivePoint::generator()),
+                })
+            })
+            .clone()
     }
 }
 
@@ -210,7 +253,9 @@ pub struct SignSession {
     d1: Scalar,
     w1: Scalar,
     e: [u8; 32],
-    verifier: Arc<PrecomputedVerifier>,
+    /// The round's version; the answer must echo it.
+    version: u32,
+    tables: Arc<KeyTables>,
 }
 
 impl Drop for SignSession {
@@ -231,7 +276,7 @@ impl std::fmt::Debug for SignSession {
 impl SignSession {
     /// Combine the server's half into `(r, s)` and release it only if it verifies against P.
     pub fn finish(self, response: &SignResponse) -> Result<sm2::dsa::Signature, CosignError> {
-        if response.v != PROTOCOL_VERSION {
+        if response.v != self.version {
             return Err(CosignError::UnsupportedVersion(response.v));
         }
         let r = response.r.nonzero("r")?;
@@ -246,7 +291,7 @@ impl SignSession {
             FieldBytes::from(s.to_repr()),
         )
         .map_err(|_| CosignError::SignatureCheckFailed)?;
-        self.verifier.verify(&self.e, &signature)?;
+        self.tables.verifier.verify(&self.e, &signature)?;
         Ok(signature)
     }
 }

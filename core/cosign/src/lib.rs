@@ -11,9 +11,12 @@
 //!
 //! * keygen: phone sends `P1 = d1^-1 G` with a Schnorr proof; server answers `P2 = d2^-1 G`
 //!   with its proof and `P = d2^-1 P1 - G`; the phone checks `P == d1^-1 P2 - G`, `P != O`.
-//! * signing: phone sends `e = SM3(Z_A || M)` and `Q1 = w1 G`; server answers
-//!   `r = (e + x(w2 G + d2^-1 Q1)) mod n` and `s1 = d2 (r + w2)`; the phone computes
+//! * signing: phone sends `e = SM3(Z_A || M)` and its nonce point; server answers
+//!   `r = (e + x(w2 G + d2^-1 w1 G)) mod n` and `s1 = d2 (r + w2)`; the phone computes
 //!   `s = d1 (s1 + w1) - r` and releases `(r, s)` only after it verifies against `P`.
+//!   The nonce point is `X1 = w1 P2 = d2^-1 w1 G` (version 2, which phones send: the server
+//!   only adds it to `w2 G`) or `Q1 = w1 G` (version 1, still accepted: the server multiplies
+//!   it by `d2^-1`). See [`NonceCommitment`].
 //!
 //! Invariants kept here: every received point is decoded on the curve and rejected if it is the
 //! identity; every received scalar is canonical and non-zero where zero would be degenerate;
@@ -31,6 +34,7 @@ mod nonce;
 mod proof;
 pub mod reference;
 mod server;
+mod table;
 #[cfg(test)]
 mod vectors;
 mod verify;
@@ -40,8 +44,8 @@ pub use codec::{HexPoint, HexScalar};
 pub use error::CosignError;
 pub use hash::{DEFAULT_SIGNER_ID, message_digest, z_a};
 pub use messages::{
-    Curve, KeygenRequest, KeygenResponse, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, SignRequest,
-    SignResponse, Versioned, decode_message, valid_id,
+    Curve, KeygenRequest, KeygenResponse, MAX_MESSAGE_BYTES, NonceCommitment, PROTOCOL_VERSION,
+    SIGN_PROTOCOL_VERSION, SignRequest, SignResponse, Versioned, decode_message, valid_id,
 };
 pub use proof::SchnorrProof;
 pub use server::ServerKeyShare;

@@ -4,7 +4,8 @@ use crate::CosignError;
 use crate::client::{CLIENT_ROLE, SERVER_ROLE};
 use crate::codec::{HexPoint, HexScalar, reduce_bytes, x_bytes};
 use crate::messages::{
-    KeygenRequest, KeygenResponse, PROTOCOL_VERSION, SignRequest, SignResponse, valid_id,
+    KeygenRequest, KeygenResponse, NonceCommitment, PROTOCOL_VERSION, SignRequest, SignResponse,
+    valid_id,
 };
 use crate::nonce::hedged_scalar;
 use crate::proof::SchnorrProof;
@@ -134,28 +135,39 @@ impl ServerKeyShare {
         &self.public_key
     }
 
-    /// The co-signing step: validate Q1, draw w2, return (r, s1).
+    /// The co-signing step: validate the phone's nonce point, draw w2, return (r, s1).
+    ///
+    /// Version 1 carries `Q1 = w1 G` and costs a variable-base multiplication `d2^-1 Q1`;
+    /// version 2 carries `X1 = w1 P2` (the same point, computed by the phone) and costs none.
     pub fn cosign(&self, request: &SignRequest) -> Result<SignResponse, CosignError> {
-        if request.v != PROTOCOL_VERSION {
-            return Err(CosignError::UnsupportedVersion(request.v));
-        }
-        let q1 = request.q1.point("q1")?;
+        let offset = match &request.nonce {
+            NonceCommitment::Q1(q1) => q1.point("q1")?.to_projective() * self.d2_inv,
+            NonceCommitment::X1(x1) => x1.point("x1")?.to_projective(),
+        };
+        // The hedge binds w2 to everything the phone chose (e and its point), so even a broken
+        // RNG never answers two different rounds with one w2.
+        let mut context = Vec::with_capacity(32 + 65);
+        context.extend_from_slice(&request.e.0);
+        context.extend_from_slice(request.nonce.point_bytes());
         loop {
-            let w2 = hedged_scalar("inkseal/cosign/v1/w2", Some(&self.d2), &request.e.0)?;
-            if let Some(resp) = self.cosign_with_nonce(&request.e.0, &q1, w2)? {
+            let w2 = hedged_scalar("inkseal/cosign/v1/w2", Some(&self.d2), &context)?;
+            let version = request.nonce.version();
+            if let Some(resp) = self.cosign_with_nonce(&request.e.0, &offset, w2, version)? {
                 return Ok(resp);
             }
         }
     }
 
-    /// One attempt with a given w2; `None` when r == 0 or R is the identity (draw again).
+    /// One attempt with a given w2 and `offset = d2^-1 w1 G`; `None` when r == 0 or R is the
+    /// identity (draw again).
     pub(crate) fn cosign_with_nonce(
         &self,
         e: &[u8; 32],
-        q1: &PublicKey,
+        offset: &ProjectivePoint,
         mut w2: Scalar,
+        version: u32,
     ) -> Result<Option<SignResponse>, CosignError> {
-        let big_r = ProjectivePoint::mul_by_generator(&w2) + q1.to_projective() * self.d2_inv;
+        let big_r = ProjectivePoint::mul_by_generator(&w2) + offset;
         let Some(x) = x_bytes(&big_r).filter(|_| !bool::from(big_r.is_identity())) else {
             w2.zeroize();
             return Ok(None);
@@ -168,7 +180,7 @@ impl ServerKeyShare {
         let s1 = self.d2 * (r + w2);
         w2.zeroize();
         Ok(Some(SignResponse {
-            v: PROTOCOL_VERSION,
+            v: version,
             r: HexScalar::from_scalar(&r),
             s1: HexScalar::from_scalar(&s1),
         }))

@@ -9,8 +9,9 @@ use crate::hash::{DEFAULT_SIGNER_ID, message_digest, z_a};
 use crate::{ClientKeyShare, ServerKeyShare, reference};
 use sm2::dsa::signature::Verifier;
 use sm2::elliptic_curve::PrimeField;
+use sm2::elliptic_curve::group::Group as _;
 use sm2::elliptic_curve::sec1::ToSec1Point;
-use sm2::{FieldBytes, NonZeroScalar, PublicKey, Scalar};
+use sm2::{FieldBytes, NonZeroScalar, ProjectivePoint, PublicKey, Scalar};
 
 fn h32(s: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -78,16 +79,35 @@ fn annex_a_through_two_shares() {
         // Split the standard's nonce: k = w2 + w1 * d2^-1.
         let w1 = reduce_bytes(&crate::hash::tagged_hash("test w1", &[&seed.to_be_bytes()]));
         let w2 = k - w1 * d2.invert().expect("d2 != 0");
+        // Version 2: the phone sends X1 = w1 P2 and the server adds it to w2 G.
         let (session, request) = client.start_sign_with_nonce(&h32(E), w1);
-        let q1 = request.q1.point("q1").expect("q1");
+        let crate::NonceCommitment::X1(x1) = &request.nonce else {
+            panic!("phones send version 2 rounds");
+        };
+        let p2 = ProjectivePoint::mul_by_generator(&d2.invert().expect("d2 != 0"));
+        assert_eq!(
+            x1.point("x1").expect("x1").to_projective().to_affine(),
+            (p2 * w1).to_affine(),
+            "X1 = w1 P2"
+        );
+        let offset = x1.point("x1").expect("x1").to_projective();
         let response = server
-            .cosign_with_nonce(&request.e.0, &q1, w2)
+            .cosign_with_nonce(&request.e.0, &offset, w2, 2)
             .expect("cosign")
             .expect("non-degenerate");
         assert_eq!(response.r.0, h32(R));
         let sig = session.finish(&response).expect("verifies");
         assert_eq!(sig.r_bytes().as_slice(), &h32(R));
         assert_eq!(sig.s_bytes().as_slice(), &h32(S));
+        // Version 1: Q1 = w1 G, which the server multiplies by d2^-1; the same signature.
+        let q1 = ProjectivePoint::mul_by_generator(&w1);
+        let offset = q1 * d2.invert().expect("d2 != 0");
+        let response = server
+            .cosign_with_nonce(&h32(E), &offset, w2, 1)
+            .expect("cosign")
+            .expect("non-degenerate");
+        assert_eq!(response.r.0, h32(R));
+        assert_eq!(response.v, 1);
     }
 }
 

@@ -4,7 +4,7 @@ use inkseal_cosign::sm2::dsa::signature::Verifier;
 use inkseal_cosign::sm2::dsa::{Signature, VerifyingKey};
 use inkseal_cosign::{
     ClientKeyShare, ClientKeygen, CosignError, DEFAULT_SIGNER_ID, HexPoint, HexScalar,
-    KeygenRequest, ServerKeyShare, SignRequest, SignResponse, decode_message,
+    KeygenRequest, NonceCommitment, ServerKeyShare, SignRequest, SignResponse, decode_message,
 };
 use proptest::prelude::*;
 
@@ -201,17 +201,90 @@ fn client_rejects_a_dishonest_keygen_response() {
 }
 
 #[test]
-fn server_rejects_bad_q1() {
+fn server_rejects_bad_nonce_points_of_both_versions() {
     let (client, server) = enroll("bad-q1");
-    let (_, mut request) = client.start_sign(&[7u8; 32]).expect("start");
-    request.q1.0[5] ^= 0x40;
-    let mut ident = request.clone();
-    ident.q1 = HexPoint(vec![0]);
-    assert!(server.cosign(&request).is_err());
+    let e = [7u8; 32];
+    for (request, field) in [
+        (client.start_sign(&e).expect("start").1, "x1"),
+        (client.start_sign_v1(&e).expect("start").1, "q1"),
+    ] {
+        let with_point = |bytes: Vec<u8>| {
+            let mut r = request.clone();
+            r.nonce = match r.nonce {
+                NonceCommitment::Q1(_) => NonceCommitment::Q1(HexPoint(bytes)),
+                NonceCommitment::X1(_) => NonceCommitment::X1(HexPoint(bytes)),
+            };
+            r
+        };
+        let mut off_curve = request.nonce.point_bytes().to_vec();
+        off_curve[5] ^= 0x40;
+        assert_eq!(
+            server.cosign(&with_point(off_curve)).err(),
+            Some(CosignError::InvalidPoint(field))
+        );
+        assert_eq!(
+            server.cosign(&with_point(vec![0])).err(),
+            Some(CosignError::InvalidPoint(field))
+        );
+    }
+}
+
+#[test]
+fn version_1_rounds_from_older_phones_still_sign() {
+    let (client, server) = enroll("v1-phone");
+    let e = client.digest(b"signed by an older app");
+    let (session, request) = client.start_sign_v1(&e).expect("start");
+    assert_eq!(request.nonce.version(), 1);
+    let json = serde_json::to_value(&request).expect("json");
+    assert_eq!(json["v"], 1);
+    assert!(json.get("q1").is_some() && json.get("x1").is_none());
+    let response = server.cosign(&request).expect("cosign");
+    assert_eq!(response.v, 1, "the answer echoes the round's version");
+    let sig = session.finish(&response).expect("verifies");
+    let vk = VerifyingKey::new(DEFAULT_SIGNER_ID, *client.public_key()).expect("vk");
+    vk.verify(b"signed by an older app", &sig)
+        .expect("a valid SM2 signature");
+}
+
+#[test]
+fn version_2_rounds_carry_x1_and_answers_must_echo_the_version() {
+    let (client, server) = enroll("v2-phone");
+    let (session, request, mut response) = signing_round(&client, &server, b"m");
+    let json = serde_json::to_value(&request).expect("json");
+    assert_eq!(json["v"], 2);
+    assert!(json.get("x1").is_some() && json.get("q1").is_none());
+    assert_eq!(response.v, 2);
+    response.v = 1;
     assert_eq!(
-        server.cosign(&ident).err(),
-        Some(CosignError::InvalidPoint("q1"))
+        session.finish(&response),
+        Err(CosignError::UnsupportedVersion(1))
     );
+}
+
+#[test]
+fn sign_requests_parse_one_point_per_version() {
+    let (client, _) = enroll("wire");
+    let (_, request) = client.start_sign(&[9u8; 32]).expect("start");
+    let good = serde_json::to_value(&request).expect("json");
+    let back: SignRequest =
+        decode_message(&serde_json::to_vec(&good).expect("json")).expect("decode");
+    assert_eq!(back, request);
+    let refused = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        decode_message::<SignRequest>(&serde_json::to_vec(&v).expect("json")).err()
+    };
+    // Version 1 with only x1, version 2 with both points, version 3.
+    for bad in [
+        refused(&|v| v["v"] = 1.into()),
+        refused(&|v| v["q1"] = v["x1"].clone()),
+        refused(&|v| v["v"] = 3.into()),
+        refused(&|v| {
+            v.as_object_mut().expect("object").remove("x1");
+        }),
+    ] {
+        assert!(matches!(bad, Some(CosignError::Decode(_))), "{bad:?}");
+    }
 }
 
 #[test]
