@@ -169,7 +169,7 @@ async fn nothing_on_the_device_tests_a_pin() {
     let share = ClientKeyShare::from_parts(&key, &secret, &stored.public_key).expect("share");
     let (session, _) = share.start_sign(&[1u8; 32]).expect("start");
     let forged = inkseal_cosign::SignResponse {
-        v: 1,
+        v: inkseal_cosign::SIGN_PROTOCOL_VERSION,
         r: inkseal_cosign::HexScalar([1u8; 32]),
         s1: inkseal_cosign::HexScalar([2u8; 32]),
     };
@@ -310,6 +310,67 @@ async fn retried_requests_are_answered_once() {
             .expect("message")
             .contains("sign.e")
     );
+    server.shutdown().await.expect("shutdown");
+}
+
+/// Phones built before the version 2 signing round send `Q1 = w1 G`: the server still
+/// co-signs them, over HTTP, and the signature is valid; a version 2 round from the same key
+/// right after also is, and the two rounds' audit entries are alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_phone_still_signs_through_the_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let device = dir.path().join("device");
+    let client = client_for(&server, &device);
+    let backend = Backend::new(&server);
+    let enrolled = enroll(&backend, &client, "older-app", &pin()).await;
+    let key = enrolled.key_id;
+    let raw_device = RawDevice::new(&device);
+    let share = raw_device.share(&key);
+    let http = inkseal_tests::http_client();
+    let path = format!("/v1/keys/{key}/sign");
+    let url = format!("{}{path}", server.url());
+    let vk = VerifyingKey::new(DEFAULT_SIGNER_ID, enrolled.public_key).expect("vk");
+    for (version, text) in [
+        (1u32, &b"signed by app 1.0"[..]),
+        (2, &b"signed by app 2.0"[..]),
+    ] {
+        let message = SignedMessage::new(MessageKind::Raw, text.to_vec()).expect("message");
+        let e = share.digest(message.bytes());
+        let (session, sign) = if version == 1 {
+            share.start_sign_v1(&e).expect("start")
+        } else {
+            share.start_sign(&e).expect("start")
+        };
+        let body = serde_json::to_vec(&CosignRequest {
+            idempotency_key: format!("version-{version}-0001"),
+            pin: pin(),
+            evidence_head: None,
+            message,
+            sign,
+        })
+        .expect("json");
+        let wire: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(wire["sign"]["v"], version);
+        let headers = raw_device.signed(&key, "POST", &path, &body);
+        let (status, json) = raw(&http, "POST", &url, &headers, body).await;
+        assert_eq!(status, 200, "{json}");
+        let answer: CosignResponse = serde_json::from_value(json).expect("response");
+        assert_eq!(
+            answer.sign.v, version,
+            "the answer echoes the round's version"
+        );
+        let sig = session
+            .finish(&answer.sign)
+            .expect("a valid half-signature");
+        vk.verify(text, &sig).expect("a valid SM2 signature");
+    }
+    let entries = server
+        .service()
+        .store()
+        .audit_entries(1, 1000)
+        .expect("audit");
+    assert_eq!(entries.iter().filter(|e| e.kind == "signed").count(), 2);
     server.shutdown().await.expect("shutdown");
 }
 

@@ -9,6 +9,7 @@ use crate::messages::{
 };
 use crate::nonce::hedged_scalar;
 use crate::proof::SchnorrProof;
+#[cfg(feature = "precomputed-tables")]
 use crate::table::FixedBaseTable;
 use crate::verify::PrecomputedVerifier;
 use sm2::elliptic_curve::PrimeField;
@@ -112,12 +113,38 @@ pub struct ClientKeyShare {
     tables: OnceLock<Arc<KeyTables>>,
 }
 
-/// A key's precomputed tables (about 95 KiB), built once per share and never secret.
+/// A key's precomputed values (about 70 KiB, 95 with `precomputed-tables`), built once per
+/// share and never secret.
 struct KeyTables {
     /// Checks each co-signed signature against P.
     verifier: PrecomputedVerifier,
     /// Multiples of `P + G = (d1 d2)^-1 G`, for `X1 = w1 P2 = (w1 d1)(P + G)`.
+    #[cfg(feature = "precomputed-tables")]
     nonce_base: FixedBaseTable,
+    /// `P + G = (d1 d2)^-1 G`, for `X1 = w1 P2 = (w1 d1)(P + G)`.
+    #[cfg(not(feature = "precomputed-tables"))]
+    nonce_base: ProjectivePoint,
+}
+
+impl KeyTables {
+    fn new(public_key: &PublicKey) -> Self {
+        let nonce_base = public_key.to_projective() + ProjectivePoint::generator();
+        KeyTables {
+            verifier: PrecomputedVerifier::new(public_key),
+            #[cfg(feature = "precomputed-tables")]
+            nonce_base: FixedBaseTable::new(nonce_base),
+            #[cfg(not(feature = "precomputed-tables"))]
+            nonce_base,
+        }
+    }
+
+    /// `[k](P + G)` in constant time (`k = w1 d1` is secret).
+    fn nonce_point(&self, k: &Scalar) -> ProjectivePoint {
+        #[cfg(feature = "precomputed-tables")]
+        return self.nonce_base.mul(k);
+        #[cfg(not(feature = "precomputed-tables"))]
+        return self.nonce_base * k;
+    }
 }
 
 impl Drop for ClientKeyShare {
@@ -208,7 +235,7 @@ impl ClientKeyShare {
     ) -> (SignSession, SignRequest) {
         // X1 = w1 P2 = (w1 d1)(P + G), since P + G = (d1 d2)^-1 G.
         let mut k = w1 * self.d1;
-        let x1 = HexPoint::from_point_uncompressed(&self.tables().nonce_base.mul(&k));
+        let x1 = HexPoint::from_point_uncompressed(&self.tables().nonce_point(&k));
         k.zeroize();
         self.session(e, w1, NonceCommitment::X1(x1))
     }
@@ -237,13 +264,7 @@ impl ClientKeyShare {
 
     fn tables(&self) -> Arc<KeyTables> {
         self.tables
-            .get_or_init(|| {
-                let p = self.public_key.to_projective();
-                Arc::new(KeyTables {
-                    verifier: PrecomputedVerifier::new(&self.public_key),
-                    nonce_base: FixedBaseTable::new(p + ProjectivePoint::generator()),
-                })
-            })
+            .get_or_init(|| Arc::new(KeyTables::new(&self.public_key)))
             .clone()
     }
 }

@@ -34,6 +34,7 @@ mod nonce;
 mod proof;
 pub mod reference;
 mod server;
+#[cfg(feature = "precomputed-tables")]
 mod table;
 #[cfg(test)]
 mod vectors;
