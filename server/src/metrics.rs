@@ -65,6 +65,10 @@ impl Metrics {
             self.key_locks.fetch_add(1, Ordering::Relaxed);
         }
     }
+    /// A key locked without a wrong PIN being compared (abandoned attempts).
+    pub(crate) fn key_locked(&self) {
+        self.key_locks.fetch_add(1, Ordering::Relaxed);
+    }
     pub(crate) fn signed(&self) {
         self.signatures.fetch_add(1, Ordering::Relaxed);
     }

@@ -91,6 +91,7 @@ conformance!(
     settings_and_counters,
     seals,
     purge_keeps_what_evidence_answered,
+    abandoned_pin_reservations_lock_the_key,
 );
 
 fn event(kind: AuditKind, key: &str) -> AuditEvent {
@@ -442,6 +443,112 @@ fn exact_pin_counters_under_concurrency(b: &dyn Backend) {
     assert_chain(stores[0].as_ref());
 }
 
+/// Reservations whose requests died (a killed replica) fill every attempt: the key reads as
+/// "busy" until the latest reservation is older than the cut-off, then locks, once, audited,
+/// as if those attempts had failed. A fresh reservation is never taken for abandoned.
+fn abandoned_pin_reservations_lock_the_key(b: &dyn Backend) {
+    let stores = [b.open(), b.open()];
+    enrolled(stores[0].as_ref(), "k-dead");
+    enrolled(stores[0].as_ref(), "k-gone");
+    let max = 3;
+    for _ in 0..max {
+        assert_eq!(
+            stores[0]
+                .reserve_pin_attempt("k-dead", max)
+                .expect("reserve"),
+            PinReservation::Reserved
+        );
+    }
+    // The process that reserved them is killed here: nobody answers.
+    assert_eq!(
+        stores[1]
+            .reserve_pin_attempt("k-dead", max)
+            .expect("reserve"),
+        PinReservation::Busy
+    );
+    let lock = event(AuditKind::Locked, "k-dead");
+    let a_minute_ago = now() - 60_000;
+    assert!(
+        !stores[1]
+            .lock_abandoned_pin_attempts("k-dead", max, a_minute_ago, &lock)
+            .expect("check"),
+        "reservations made just now are in flight, not abandoned"
+    );
+    assert!(
+        !stores[1]
+            .get_key("k-dead")
+            .expect("get")
+            .expect("key")
+            .locked
+    );
+    // A minute later (the cut-off moves past the reservations).
+    let later = now() + 1_000;
+    assert!(
+        stores[1]
+            .lock_abandoned_pin_attempts("k-dead", max, later, &lock)
+            .expect("lock")
+    );
+    assert!(
+        !stores[0]
+            .lock_abandoned_pin_attempts("k-dead", max, later, &lock)
+            .expect("again"),
+        "locked once"
+    );
+    let key = stores[0].get_key("k-dead").expect("get").expect("key");
+    assert!(key.locked);
+    assert_eq!(key.pin_failures, max);
+    assert_eq!(
+        stores[0]
+            .reserve_pin_attempt("k-dead", max)
+            .expect("reserve"),
+        PinReservation::Locked
+    );
+    let locks: Vec<_> = whole_log(stores[0].as_ref())
+        .into_iter()
+        .filter(|e| e.kind == "locked" && e.key_id.as_deref() == Some("k-dead"))
+        .collect();
+    assert_eq!(locks.len(), 1, "{locks:?}");
+    let detail: serde_json::Value = serde_json::from_str(&locks[0].detail).expect("json");
+    assert_eq!(detail["after_failures"], max);
+    assert!(
+        detail["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("abandoned")
+    );
+    // A key with attempts left, or a revoked one, is never locked by this.
+    assert_eq!(
+        stores[0]
+            .reserve_pin_attempt("k-gone", max)
+            .expect("reserve"),
+        PinReservation::Reserved
+    );
+    assert!(
+        !stores[0]
+            .lock_abandoned_pin_attempts("k-gone", max, later, &lock)
+            .expect("check")
+    );
+    for _ in 1..max {
+        stores[0]
+            .reserve_pin_attempt("k-gone", max)
+            .expect("reserve");
+    }
+    stores[0]
+        .revoke(
+            "k-gone",
+            "keyCompromise",
+            now(),
+            &event(AuditKind::Revoked, "k-gone"),
+        )
+        .expect("revoke");
+    assert!(
+        !stores[1]
+            .lock_abandoned_pin_attempts("k-gone", max, later, &lock)
+            .expect("check")
+    );
+    assert_chain(stores[0].as_ref());
+}
+
 fn challenge(store: &dyn Store, id: &str, key: &str, expires_ms: u64) {
     store
         .insert_challenge(
@@ -761,9 +868,45 @@ fn postgres_migrations_apply_once() {
             .collect()
     });
     let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-    assert_eq!(applied, 1, "each migration once: {reports:?}");
-    assert!(reports.iter().all(|r| r.version == 1));
+    assert_eq!(applied, 2, "each of the two migrations once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 2));
     let again = PostgresStore::open(&config).expect("open");
     assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
-    assert_eq!(again.schema_version().expect("version"), 1);
+    assert_eq!(again.schema_version().expect("version"), 2);
+}
+
+/// SQLite only: a schema 2 database (before reservation times) opens as schema 3, keeps its
+/// keys, and a key whose attempts a schema 2 server left reserved is taken for abandoned.
+#[test]
+fn sqlite_schema_2_databases_migrate_to_3() {
+    let b = sqlite();
+    enrolled(b.open().as_ref(), "k-old");
+    b.raw(
+        "ALTER TABLE keys DROP COLUMN pin_reserved_ms;
+         UPDATE keys SET pin_failures = 3 WHERE key_id = 'k-old';
+         PRAGMA user_version = 2;",
+    )
+    .expect("downgrade to schema 2");
+    let store = b.open();
+    let version: i64 = rusqlite::Connection::open(&b.path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 3);
+    assert_eq!(
+        store.reserve_pin_attempt("k-old", 3).expect("reserve"),
+        PinReservation::Busy
+    );
+    assert!(
+        store
+            .lock_abandoned_pin_attempts(
+                "k-old",
+                3,
+                now() - 60_000,
+                &event(AuditKind::Locked, "k-old")
+            )
+            .expect("lock"),
+        "left by a server without reservation times"
+    );
+    assert_chain(store.as_ref());
 }

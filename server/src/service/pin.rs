@@ -6,7 +6,9 @@
 //! `max_pin_failures` wrong PINs are compared since the last right one: the reservations are
 //! the count. A request that finds every remaining attempt reserved by concurrent requests is
 //! told to retry; a crash between reservation and answer leaves the attempt counted as a
-//! failure (the safe side).
+//! failure (the safe side). When such leftovers fill every remaining attempt, the key would be
+//! "busy" for good: once the latest reservation is a minute old, the key is locked instead,
+//! as if those attempts had failed, and an operator can unlock it.
 
 use super::pin_verifier;
 use super::{Context, pin_aad, random_bytes};
@@ -18,6 +20,10 @@ use serde_json::json;
 
 /// How many times a request whose attempts are all in flight waits 2 ms for one to clear.
 const BUSY_RETRIES: usize = 25;
+
+/// Reservations older than this belong to requests that died (a killed process): a PIN
+/// comparison takes milliseconds, a slow HSM's seconds at most.
+const ABANDONED_AFTER_MS: u64 = 60_000;
 
 /// A new PIN's sealed verifier and salt.
 pub(crate) struct SealedPin {
@@ -65,6 +71,18 @@ impl Context {
             }
             PinReservation::Revoked => return Err(ServiceError::Revoked),
             PinReservation::Busy => {
+                // Every attempt reserved for a minute: requests that will never answer hold
+                // them. They count as failures, so the key locks (audited) instead of being
+                // "busy" for good.
+                let cutoff = crate::store::now_ms().saturating_sub(ABANDONED_AFTER_MS);
+                let lock = AuditEvent::new(AuditKind::Locked, &key.key_id, json!({})).by(caller);
+                if self
+                    .store
+                    .lock_abandoned_pin_attempts(&key.key_id, max, cutoff, &lock)?
+                {
+                    self.metrics.key_locked();
+                    return Err(ServiceError::Locked);
+                }
                 return Err(ServiceError::RateLimited {
                     retry_after_secs: 1,
                     why: "the last PIN attempts for this key are being checked right now".into(),

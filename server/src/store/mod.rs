@@ -32,7 +32,7 @@ pub use postgres::{MigrationReport, PostgresConfig, PostgresStore};
 pub use seals::{SealKeyKind, SealRecord, SealStore};
 pub use sqlite::SqliteStore;
 
-use crate::audit::{AuditEntry, AuditEvent, Checkpoint};
+use crate::audit::{AuditEntry, AuditEvent, AuditKind, Checkpoint};
 use thiserror::Error;
 
 /// Storage failures.
@@ -170,6 +170,18 @@ pub struct PinFailure {
     pub locked: bool,
 }
 
+/// The `locked` entry of [`Store::lock_abandoned_pin_attempts`]: `audit`'s key and caller,
+/// with the count and the reason (the same in every store).
+pub(crate) fn abandoned_lock(audit: &AuditEvent, failures: u32) -> AuditEvent {
+    let mut lock = audit.clone();
+    lock.kind = AuditKind::Locked;
+    lock.detail = serde_json::json!({
+        "after_failures": failures,
+        "reason": "pin attempts abandoned by requests that never answered",
+    });
+    lock
+}
+
 /// A certificate the CA issued.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedCertificate {
@@ -222,6 +234,19 @@ pub trait Store: EvidenceStore + AccessStore + SealStore + Send + Sync {
     fn pin_attempt_succeeded(&self, key_id: &str) -> Result<(), StoreError>;
     /// The reserved attempt was never compared (the vault failed): give it back.
     fn release_pin_attempt(&self, key_id: &str) -> Result<(), StoreError>;
+    /// Every remaining attempt is reserved ([`PinReservation::Busy`]) and the latest
+    /// reservation was made before `reserved_before_ms`: the requests that made them died
+    /// (a killed process) and will never answer. Their attempts count as failures, as a
+    /// crash's always do, so the key is locked (with a `locked` audit entry, `audit`'s caller)
+    /// and `true` returned. `false` when the key is not in that state. A key reserved by a
+    /// build without reservation times (before schema 3) counts as reserved long ago.
+    fn lock_abandoned_pin_attempts(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        reserved_before_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
     /// Replace the PIN verifier (PIN change), audited.
     fn set_pin(
         &self,

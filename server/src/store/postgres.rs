@@ -362,7 +362,14 @@ fn redact_query(tail: &str) -> String {
 
 /// The versioned schema: each migration is applied once, in its own transaction, and recorded
 /// in `inkseal_migrations`. Never edit one that shipped: add the next.
-pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial schema", SCHEMA_V1)];
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial schema", SCHEMA_V1),
+    (
+        2,
+        "pin reservation time",
+        "ALTER TABLE keys ADD COLUMN pin_reserved_ms BIGINT",
+    ),
+];
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE keys (
@@ -1041,10 +1048,10 @@ impl Store for PostgresStore {
     ) -> Result<PinReservation, StoreError> {
         self.read(|c| {
             let reserved = c.execute(
-                "UPDATE keys SET pin_failures = pin_failures + 1
+                "UPDATE keys SET pin_failures = pin_failures + 1, pin_reserved_ms = $3
                  WHERE key_id = $1 AND NOT locked AND revoked_ms IS NULL
                    AND pin_failures < $2",
-                &[&key_id, &i64::from(max_failures)],
+                &[&key_id, &i64::from(max_failures), &int(super::now_ms())],
             )?;
             if reserved == 1 {
                 return Ok(PinReservation::Reserved);
@@ -1107,6 +1114,31 @@ impl Store for PostgresStore {
                 &[&key_id],
             )?;
             Ok(())
+        })
+    }
+
+    fn lock_abandoned_pin_attempts(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        reserved_before_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.transact(|tx| {
+            let Some(row) = tx.query_opt(
+                "UPDATE keys SET locked = TRUE
+                 WHERE key_id = $1 AND NOT locked AND revoked_ms IS NULL
+                   AND pin_failures >= $2
+                   AND (pin_reserved_ms IS NULL OR pin_reserved_ms < $3)
+                 RETURNING pin_failures",
+                &[&key_id, &i64::from(max_failures), &int(reserved_before_ms)],
+            )?
+            else {
+                return Ok(false);
+            };
+            let failures = u32::try_from(row.try_get::<_, i64>(0)?).unwrap_or(u32::MAX);
+            append(tx, &super::abandoned_lock(audit, failures))?;
+            Ok(true)
         })
     }
 

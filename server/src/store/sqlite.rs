@@ -29,7 +29,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub(super) const SCHEMA_VERSION: i64 = 2;
+pub(super) const SCHEMA_VERSION: i64 = 3;
+
+/// From schema 2 to 3: the time of a key's latest PIN reservation, so reservations that a
+/// killed process left behind can be told from ones in flight.
+const MIGRATE_2_TO_3: &str = "ALTER TABLE keys ADD COLUMN pin_reserved_ms INTEGER;
+                              PRAGMA user_version = 3;";
 
 const SCHEMA: &str = r#"
 CREATE TABLE keys (
@@ -219,10 +224,17 @@ impl SqliteStore {
             )
             .map_err(backend)?;
         match (version, tables) {
-            (SCHEMA_VERSION, _) => {
+            (2 | SCHEMA_VERSION, _) => {
+                let mut conn = conn;
+                let tx = conn.transaction().map_err(backend)?;
+                if version == 2 {
+                    tx.execute_batch(MIGRATE_2_TO_3).map_err(backend)?;
+                }
                 // Additive: seals came after schema version 2.
-                conn.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
+                tx.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
                     .map_err(backend)?;
+                tx.commit().map_err(backend)?;
+                Ok(Self::with_connection(conn, wal))
             }
             (0, 0) => {
                 let mut conn = conn;
@@ -234,41 +246,33 @@ impl SqliteStore {
                     .map_err(backend)?;
                 tx.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
                     .map_err(backend)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(backend)?;
+                tx.pragma_update(None, "user_version", 2).map_err(backend)?;
+                tx.execute_batch(MIGRATE_2_TO_3).map_err(backend)?;
                 tx.commit().map_err(backend)?;
-                return Ok(SqliteStore {
-                    conn: Mutex::new(conn),
-                    wal,
-                    wal_file: Mutex::new(None),
-                    syncs: Mutex::default(),
-                    synced: std::sync::Condvar::new(),
-                    nonces: Mutex::new(super::sqlite_access::NonceMemory::new()),
-                });
+                Ok(Self::with_connection(conn, wal))
             }
-            (0, _) => {
-                return Err(StoreError::Incompatible(
-                    "this database was made by inkseal 0.1, whose keys have no device keys and \
-                     whose audit entries use the v1 format; start the server with a new data \
-                     directory and enroll the users again"
-                        .into(),
-                ));
-            }
-            (other, _) => {
-                return Err(StoreError::Incompatible(format!(
-                    "database schema version {other} is not {SCHEMA_VERSION}: use the inkseal \
-                     version that made it"
-                )));
-            }
+            (0, _) => Err(StoreError::Incompatible(
+                "this database was made by inkseal 0.1, whose keys have no device keys and \
+                 whose audit entries use the v1 format; start the server with a new data \
+                 directory and enroll the users again"
+                    .into(),
+            )),
+            (other, _) => Err(StoreError::Incompatible(format!(
+                "database schema version {other} is not {SCHEMA_VERSION}: use the inkseal \
+                 version that made it"
+            ))),
         }
-        Ok(SqliteStore {
+    }
+
+    fn with_connection(conn: Connection, wal: Option<PathBuf>) -> Self {
+        SqliteStore {
             conn: Mutex::new(conn),
             wal,
             wal_file: Mutex::new(None),
             syncs: Mutex::default(),
             synced: std::sync::Condvar::new(),
             nonces: Mutex::new(super::sqlite_access::NonceMemory::new()),
-        })
+        }
     }
 
     /// Runs `write` and appends `audit` in one transaction, committed only when `write`
@@ -549,11 +553,11 @@ impl Store for SqliteStore {
         self.relaxed(|c| {
             let reserved = c
                 .prepare_cached(
-                    "UPDATE keys SET pin_failures = pin_failures + 1
+                    "UPDATE keys SET pin_failures = pin_failures + 1, pin_reserved_ms = ?3
                      WHERE key_id = ?1 AND locked = 0 AND revoked_ms IS NULL
                        AND pin_failures < ?2",
                 )
-                .and_then(|mut st| st.execute(params![key_id, max_failures]))
+                .and_then(|mut st| st.execute(params![key_id, max_failures, int(now_ms())]))
                 .map_err(backend)?;
             if reserved == 1 {
                 return Ok(PinReservation::Reserved);
@@ -625,6 +629,38 @@ impl Store for SqliteStore {
                 .and_then(|mut st| st.execute([key_id]))
                 .map(|_| ())
                 .map_err(backend)
+        })
+    }
+
+    fn lock_abandoned_pin_attempts(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        reserved_before_ms: u64,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.durable(|c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let failures: Option<u32> = tx
+                .query_row(
+                    "UPDATE keys SET locked = 1
+                     WHERE key_id = ?1 AND locked = 0 AND revoked_ms IS NULL
+                       AND pin_failures >= ?2
+                       AND (pin_reserved_ms IS NULL OR pin_reserved_ms < ?3)
+                     RETURNING pin_failures",
+                    params![key_id, max_failures, int(reserved_before_ms)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some(failures) = failures else {
+                return Ok(false);
+            };
+            append(&tx, &super::abandoned_lock(audit, failures))?;
+            tx.commit().map_err(backend)?;
+            Ok(true)
         })
     }
 
