@@ -203,17 +203,50 @@ impl Drop for ChildServer {
     }
 }
 
-/// User plus system CPU time of process `pid` so far (from /proc).
-pub(crate) fn process_cpu(pid: u32) -> Option<Duration> {
+/// CPU time a process has used, from /proc: in its own code and in the kernel for it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct ProcessCpu {
+    pub(crate) user: Duration,
+    pub(crate) system: Duration,
+}
+
+impl ProcessCpu {
+    pub(crate) fn total(self) -> Duration {
+        self.user + self.system
+    }
+
+    pub(crate) fn since(self, before: ProcessCpu) -> ProcessCpu {
+        ProcessCpu {
+            user: self.user.saturating_sub(before.user),
+            system: self.system.saturating_sub(before.system),
+        }
+    }
+}
+
+impl std::iter::Sum for ProcessCpu {
+    fn sum<I: Iterator<Item = ProcessCpu>>(iter: I) -> Self {
+        iter.fold(ProcessCpu::default(), |a, b| ProcessCpu {
+            user: a.user + b.user,
+            system: a.system + b.system,
+        })
+    }
+}
+
+/// CPU time of process `pid` so far (from /proc).
+pub(crate) fn process_cpu(pid: u32) -> Option<ProcessCpu> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) in parentheses.
     let rest = stat.rsplit_once(") ")?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm)".
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_secs_f64(
-        ticks as f64 / clock_ticks_per_second(),
-    ))
+    let ticks = |i: usize| -> Option<Duration> {
+        let t = fields.get(i)?.parse::<u64>().ok()?;
+        Some(Duration::from_secs_f64(t as f64 / clock_ticks_per_second()))
+    };
+    Some(ProcessCpu {
+        user: ticks(11)?,
+        system: ticks(12)?,
+    })
 }
 
 fn clock_ticks_per_second() -> f64 {
@@ -307,7 +340,7 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         keys.push(enrolled.key_id);
     }
-    let cpu_before: Vec<Option<Duration>> = pids.iter().map(|p| process_cpu(*p)).collect();
+    let cpu_before: Vec<Option<ProcessCpu>> = pids.iter().map(|p| process_cpu(*p)).collect();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     // With --count, clients claim attempts from one counter until it runs out.
@@ -360,10 +393,10 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
         errors.extend(err);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let server_cpu: Option<Duration> = pids
+    let server_cpu: Option<ProcessCpu> = pids
         .iter()
         .zip(&cpu_before)
-        .map(|(p, before)| Some(process_cpu(*p)?.saturating_sub((*before)?)))
+        .map(|(p, before)| Some(process_cpu(*p)?.since((*before)?)))
         .sum();
     latencies.sort();
     let cosign_rate = latencies.len() as f64 / elapsed;
@@ -407,13 +440,18 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     match server_cpu {
-        Some(cpu) if !latencies.is_empty() => println!(
-            "  server CPU per co-signature: {:>6.0} µs  ({:.2} s of CPU over {:.2} s: {:.2} cores; /proc/PID/stat)",
-            cpu.as_secs_f64() * 1e6 / latencies.len() as f64,
-            cpu.as_secs_f64(),
-            elapsed,
-            cpu.as_secs_f64() / elapsed
-        ),
+        Some(cpu) if !latencies.is_empty() => {
+            let per = |d: Duration| d.as_secs_f64() * 1e6 / latencies.len() as f64;
+            println!(
+                "  server CPU per co-signature: {:>6.0} µs  (user {:.0} + system {:.0} µs; {:.2} s of CPU over {:.2} s: {:.2} cores; /proc/PID/stat)",
+                per(cpu.total()),
+                per(cpu.user),
+                per(cpu.system),
+                cpu.total().as_secs_f64(),
+                elapsed,
+                cpu.total().as_secs_f64() / elapsed
+            )
+        }
         _ => println!(
             "  server CPU per co-signature: not measured (give --server-pid with --target)"
         ),

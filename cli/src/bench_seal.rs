@@ -244,7 +244,7 @@ fn row(
     let server_wall = call.elapsed();
     let server_cpu = process_cpu(pid)
         .zip(cpu_before)
-        .map(|(a, b)| a.saturating_sub(b));
+        .map(|(a, b)| a.since(b).total());
     let finishing = Instant::now();
     let mut last = Vec::new();
     for (p, s) in prepared.into_iter().zip(&signatures) {

@@ -61,6 +61,17 @@ fn bench_cosign_loads_a_running_server_and_reports_its_cpu_per_signature() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{cpu_line}"));
     assert!(micros > 0.0, "{cpu_line}");
+    // Split into the server's own code and the kernel's work for it, which add up.
+    let part = |label: &str| -> f64 {
+        cpu_line
+            .split_once(label)
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{label} in {cpu_line}"))
+    };
+    let (user, system) = (part("user "), part("system "));
+    assert!(user > 0.0, "{cpu_line}");
+    assert!((user + system - micros).abs() <= 2.0, "{cpu_line}");
 
     // Without a key it says what it needs.
     let refused = inkseal()
