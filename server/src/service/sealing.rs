@@ -231,35 +231,22 @@ struct Generated {
     spki_der: Vec<u8>,
 }
 
-fn generate_sm2() -> Result<Generated, ServiceError> {
-    use sm2::elliptic_curve::Generate;
-    use sm2::elliptic_curve::sec1::ToSec1Point;
-    use sm2::pkcs8::{EncodePrivateKey, EncodePublicKey};
-    let internal = |e: String| ServiceError::Internal(format!("SM2 seal key: {e}"));
-    let secret = sm2::SecretKey::try_generate().map_err(|e| internal(e.to_string()))?;
-    let public = secret.public_key();
-    Ok(Generated {
-        pkcs8: Zeroizing::new(
-            secret
-                .to_pkcs8_der()
-                .map_err(|e| internal(e.to_string()))?
-                .as_bytes()
-                .to_vec(),
-        ),
-        public_key: public.to_sec1_point(false).as_bytes().to_vec(),
-        spki_der: public
-            .to_public_key_der()
-            .map_err(|e| internal(e.to_string()))?
-            .into_vec(),
-    })
-}
-
-fn generate_p256() -> Result<Generated, ServiceError> {
+/// A fresh key pair of curve `C` for the file vault to seal (`what` names it in errors).
+fn generate<C>(what: &str) -> Result<Generated, ServiceError>
+where
+    C: p256::elliptic_curve::CurveArithmetic + p256::pkcs8::AssociatedOid,
+    p256::elliptic_curve::FieldBytesSize<C>: p256::elliptic_curve::sec1::ModulusSize,
+    p256::elliptic_curve::SecretKey<C>:
+        p256::elliptic_curve::Generate + p256::pkcs8::EncodePrivateKey,
+    p256::elliptic_curve::PublicKey<C>:
+        p256::pkcs8::EncodePublicKey + p256::elliptic_curve::sec1::ToSec1Point<C>,
+{
     use p256::elliptic_curve::Generate;
     use p256::elliptic_curve::sec1::ToSec1Point;
     use p256::pkcs8::{EncodePrivateKey, EncodePublicKey};
-    let internal = |e: String| ServiceError::Internal(format!("P-256 seal key: {e}"));
-    let secret = p256::SecretKey::try_generate().map_err(|e| internal(e.to_string()))?;
+    let internal = |e: String| ServiceError::Internal(format!("{what} seal key: {e}"));
+    let secret = p256::elliptic_curve::SecretKey::<C>::try_generate()
+        .map_err(|e| internal(e.to_string()))?;
     let public = secret.public_key();
     Ok(Generated {
         pkcs8: Zeroizing::new(
@@ -332,8 +319,8 @@ impl Sealing<'_> {
             }
             None => {
                 let generated = match new.algorithm {
-                    SealAlgorithm::EcdsaP256 => generate_p256()?,
-                    SealAlgorithm::Sm2 => generate_sm2()?,
+                    SealAlgorithm::EcdsaP256 => generate::<p256::NistP256>("P-256")?,
+                    SealAlgorithm::Sm2 => generate::<sm2::Sm2>("SM2")?,
                 };
                 let sealed = self.ctx.vault.seal(
                     &seal_key_aad(&seal_id, &generated.public_key),
