@@ -9,11 +9,10 @@ use super::party::{Binding, cosign_time_stamped, handwriting, ticket};
 use super::{Demo, err, now_secs};
 use inkseal_pdf::sign::{PagingSeal, Placement, SignOptions};
 use inkseal_pdf::stamp::{Stamp, stamp};
-use inkseal_pdf::verify::{VerifyOptions, verify};
 use inkseal_sdk::seal::{
     ROUND_SEAL_POINTS, SealLook, SealOrder, seal_appearance, seal_sign_options,
 };
-use inkseal_sdk::{CaptureRequest, LongTermLevel, Pin, SdkError};
+use inkseal_sdk::{CaptureRequest, Pin, SdkError};
 
 /// The contract the demo signs (tests/data, from shared/fixtures).
 const CONTRACT: &[u8] = include_bytes!("../../../tests/data/loan-contract-zh.pdf");
@@ -287,35 +286,13 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
 
     // The whole document to B-LTA: every path's OCSP responses in the DSS, then a document
     // time-stamp over it all.
-    let archive = client
-        .add_long_term_validation_under(
-            &demo.roots,
+    let (signed_path, report) = demo
+        .archive_and_verify(
             &sealed,
-            LongTermLevel::Archive,
             inkseal_pdf::cms::SignatureAlgorithm::Sm2Sm3,
+            "contract-signed.pdf",
         )
-        .await
-        .map_err(err)?;
-    let signed = [sealed.as_slice(), &archive].concat();
-    let signed_path = dir.join("contract-signed.pdf");
-    inkseal_fs::write_atomically(
-        &signed_path,
-        &[signed.as_slice()],
-        inkseal_fs::Visibility::Default,
-    )
-    .map_err(err)?;
-    let report = verify(
-        &signed,
-        &VerifyOptions {
-            trust_anchors: demo.roots.clone(),
-            at_unix: Some(now_secs()),
-            ..Default::default()
-        },
-    )
-    .map_err(err)?;
-    if !report.all_ok() {
-        return Err(format!("the signed contract does not verify: {report:#?}"));
-    }
+        .await?;
     let by_field = |name: &str| report.signatures.iter().find(|s| s.field == name);
     if by_field("Borrower").and_then(|s| s.ink_binding) != Some(true)
         || by_field("LenderSeal").map(|s| s.pages.len()) != Some(3)

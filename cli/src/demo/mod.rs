@@ -18,6 +18,7 @@ use backend::Backend;
 use clap::{Args, ValueEnum};
 use inkseal_ink::record::encrypt::{InstitutionSecret, Scheme};
 use inkseal_pdf::seal::OutlineFont;
+use inkseal_pdf::verify::{VerificationReport, VerifyOptions, verify};
 use inkseal_sdk::{ClientConfig, CosignClient, FileDeviceKeyStore, FileShareStore};
 use inkseal_server::audit::Caller;
 use inkseal_server::service::{CredentialSecret, Role};
@@ -78,6 +79,46 @@ struct Demo {
     bank: InstitutionSecret,
     /// The font seal text and the date are drawn from.
     font: OutlineFont,
+}
+
+impl Demo {
+    /// The backend's last step: make `signed` B-LTA under all the server's roots (DSS and a
+    /// document time-stamp with `algorithm`), write it to `dir/name` atomically, and verify it
+    /// now under those roots; an error unless every signature is valid and trusted.
+    async fn archive_and_verify(
+        &self,
+        signed: &[u8],
+        algorithm: inkseal_pdf::cms::SignatureAlgorithm,
+        name: &str,
+    ) -> Result<(PathBuf, VerificationReport), String> {
+        let archive = self
+            .client
+            .add_long_term_validation_under(
+                &self.roots,
+                signed,
+                inkseal_sdk::LongTermLevel::Archive,
+                algorithm,
+            )
+            .await
+            .map_err(err)?;
+        let whole = [signed, &archive].concat();
+        let path = self.dir.join(name);
+        inkseal_fs::write_atomically(&path, &[whole.as_slice()], inkseal_fs::Visibility::Default)
+            .map_err(err)?;
+        let report = verify(
+            &whole,
+            &VerifyOptions {
+                trust_anchors: self.roots.clone(),
+                at_unix: Some(now_secs()),
+                ..Default::default()
+            },
+        )
+        .map_err(err)?;
+        if !report.all_ok() {
+            return Err(format!("{name} does not verify: {report:#?}"));
+        }
+        Ok((path, report))
+    }
 }
 
 /// Render page `page` of `pdf` to `png` with poppler's `pdftoppm` when it is installed (the

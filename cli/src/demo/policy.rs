@@ -9,11 +9,10 @@ use super::party::{Binding, capture_hooks, cosign_time_stamped, handwriting, tic
 use super::{Demo, err, now_secs};
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::sign::{Certification, EmptyField, Placement, SignOptions};
-use inkseal_pdf::verify::{VerifyOptions, verify};
 use inkseal_sdk::seal::{
     ROUND_SEAL_POINTS, SealLook, SealOrder, seal_appearance, seal_sign_options,
 };
-use inkseal_sdk::{CaptureRequest, LongTermLevel, Pin};
+use inkseal_sdk::{CaptureRequest, Pin};
 
 /// The e-policy the insurer issues (tests/data, from shared/fixtures).
 const POLICY: &[u8] = include_bytes!("../../../tests/data/e-policy-zh.pdf");
@@ -145,31 +144,13 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
         &hex::encode(head.ok_or("no evidence was captured")?)[..16]
     );
 
-    let archive = client
-        .add_long_term_validation_under(
-            &demo.roots,
+    let (path, report) = demo
+        .archive_and_verify(
             &signed,
-            LongTermLevel::Archive,
             SignatureAlgorithm::EcdsaP256Sha256,
+            "policy-signed.pdf",
         )
-        .await
-        .map_err(err)?;
-    let issued = [signed.as_slice(), &archive].concat();
-    let path = dir.join("policy-signed.pdf");
-    inkseal_fs::write_atomically(&path, &[issued.as_slice()], inkseal_fs::Visibility::Default)
-        .map_err(err)?;
-    let report = verify(
-        &issued,
-        &VerifyOptions {
-            trust_anchors: demo.roots.clone(),
-            at_unix: Some(now_secs()),
-            ..Default::default()
-        },
-    )
-    .map_err(err)?;
-    if !report.all_ok() {
-        return Err(format!("the issued policy does not verify: {report:#?}"));
-    }
+        .await?;
     let certification = report
         .signatures
         .iter()
