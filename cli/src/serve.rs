@@ -240,21 +240,11 @@ fn apply_rate_limits(limits: &mut Limits, settings: &[String]) -> Result<(), Str
     Ok(())
 }
 
+/// Every certificate of a PEM file (or one DER certificate), as `--trust` reads them.
 fn read_pem_certificates(path: &PathBuf) -> Result<Vec<Vec<u8>>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    for block in text.split_inclusive("-----END CERTIFICATE-----") {
-        if !block.contains("-----BEGIN CERTIFICATE-----") {
-            continue;
-        }
-        let (_, der) = inkseal_pki::pem_to_der(block.trim())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        out.push(der);
-    }
-    if out.is_empty() {
-        return Err(format!("{}: no certificate", path.display()));
-    }
-    Ok(out)
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    inkseal_pdf::signer::parse_certificate_chain(&bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The server configuration `inkseal serve` runs with.
