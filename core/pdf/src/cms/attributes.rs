@@ -19,8 +19,9 @@ pub const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.
 /// id-messageDigest signed attribute (RFC 5652 section 11.2).
 pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-/// id-signingTime signed attribute (RFC 5652 section 11.3); never written here (PAdES takes
-/// the claimed signing time from the signature dictionary's /M).
+/// id-signingTime signed attribute (RFC 5652 section 11.3); never written in a PAdES
+/// signature (which takes the claimed signing time from the signature dictionary's /M), always
+/// in an attached SignedData ([`super::attached`]).
 pub const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 /// id-aa-signingCertificate (RFC 2634, SHA-1 ESSCertID); accepted when reading, not checked.
 pub const ID_AA_SIGNING_CERTIFICATE: ObjectIdentifier =
@@ -164,6 +165,26 @@ pub(crate) fn signed_attributes_for(
     signer_cert_der: &[u8],
     extra: &[ExtraAttribute],
 ) -> Result<Vec<u8>, CmsError> {
+    signed_attributes_at(
+        content_type,
+        alg,
+        message_digest,
+        signer_cert_der,
+        None,
+        extra,
+    )
+}
+
+/// [`signed_attributes_for`], also writing a signing-time attribute (UTCTime through 2049,
+/// GeneralizedTime after) when `signing_time_unix` is given.
+pub(crate) fn signed_attributes_at(
+    content_type: ObjectIdentifier,
+    alg: SignatureAlgorithm,
+    message_digest: &[u8],
+    signer_cert_der: &[u8],
+    signing_time_unix: Option<u64>,
+    extra: &[ExtraAttribute],
+) -> Result<Vec<u8>, CmsError> {
     if message_digest.len() != alg.digest_len() {
         return Err(CmsError::InvalidInput(format!(
             "message digest is {} bytes, {} produces {}",
@@ -193,6 +214,11 @@ pub(crate) fn signed_attributes_for(
             Any::encode_from(&signing_certificate_v2(alg, &cert)?),
         )?,
     ];
+    if let Some(unix) = signing_time_unix {
+        let time = inkseal_pki::time_at(unix)
+            .map_err(|e| CmsError::InvalidInput(format!("signing time: {e}")))?;
+        attributes.push(single(ID_SIGNING_TIME, Any::encode_from(&time))?);
+    }
     for (i, e) in extra.iter().enumerate() {
         if let Some((_, name)) = RESERVED.iter().find(|(oid, _)| *oid == e.oid) {
             return Err(CmsError::InvalidInput(format!(
