@@ -116,7 +116,7 @@ fn misbehaved(e: CosignError) -> SdkError {
     SdkError::ServerMisbehaved(e.to_string())
 }
 
-fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -735,6 +735,8 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
             retry_after_secs: body.retry_after_secs.unwrap_or(1),
         },
         ErrorCode::EvidenceRequired => SdkError::EvidenceRequired(body.message),
+        // The server would not approve what the app built: a transaction outside the limits.
+        ErrorCode::TransactionRefused => SdkError::BadDocument(body.message),
         ErrorCode::ChallengeInvalid => SdkError::CaptureRejected {
             reason: body.message,
             action: RecoveryAction::NewChallenge,
