@@ -237,6 +237,51 @@ pub fn bouncycastle_tst_check(token: &Path, tsa_cert: &Path) -> BcTimeStamp {
     }
 }
 
+/// An attached CMS SignedData (a signed transaction) as judged by `CmsCheck` (BouncyCastle
+/// `SignerInformation.verify` and the signer certificate against the CA).
+#[derive(Debug, Clone)]
+pub struct BcCms {
+    /// Whether the signature, the content's digest and the certificate all hold.
+    pub valid: bool,
+    /// The signer certificate's subject.
+    pub signer: String,
+    /// The encapsulated content type OID.
+    pub content_type: String,
+    /// The encapsulated content.
+    pub content: Vec<u8>,
+    /// The signing-time attribute, milliseconds since the Unix epoch.
+    pub signing_time_ms: Option<u64>,
+    /// The SignerInfo's signature algorithm OID.
+    pub signature_algorithm: String,
+    /// BouncyCastle's exception, when not valid.
+    pub error: Option<String>,
+}
+
+/// Run `CmsCheck` on the DER SignedData `cms` with the issuing CA `ca_cert` (DER file).
+pub fn bouncycastle_cms_check(cms: &Path, ca_cert: &Path) -> BcCms {
+    let out = run(
+        java_command("CmsCheck").arg(cms).arg(ca_cert),
+        "openjdk-17-jdk-headless",
+    );
+    let stdout = text(&out.stdout);
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "CmsCheck printed no JSON ({e}): {stdout}\n{}",
+            text(&out.stderr)
+        )
+    });
+    let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    BcCms {
+        valid: v["valid"].as_bool() == Some(true) && out.status.success(),
+        signer: s("signer"),
+        content_type: s("content_type"),
+        content: hex::decode(s("content_hex")).unwrap_or_default(),
+        signing_time_ms: v["signing_time_ms"].as_u64(),
+        signature_algorithm: s("signature_algorithm"),
+        error: v["error"].as_str().map(str::to_owned),
+    }
+}
+
 fn java_command(main_class: &str) -> Command {
     let mut cmd = Command::new("java");
     cmd.arg("-cp")
@@ -262,8 +307,13 @@ fn java_classes() -> &'static Path {
     static CLASSES: OnceLock<PathBuf> = OnceLock::new();
     CLASSES.get_or_init(|| {
         let src_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("validators");
-        let sources =
-            ["PdfSigCheck.java", "MakeSm2Sample.java", "TstCheck.java"].map(|f| src_dir.join(f));
+        let sources = [
+            "PdfSigCheck.java",
+            "MakeSm2Sample.java",
+            "TstCheck.java",
+            "CmsCheck.java",
+        ]
+        .map(|f| src_dir.join(f));
         let mut hasher = DefaultHasher::new();
         for src in &sources {
             match std::fs::read(src) {
