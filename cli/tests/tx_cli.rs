@@ -30,8 +30,21 @@ fn sign_and_verify(dir: &Path, key: &Path, cert: &Path, ca: &Path, other_ca: &Pa
     let tx = dir.join("tx.json");
     let out = dir.join("tx.p7");
     std::fs::write(&tx, TRANSACTION).expect("write");
-    let signed = inkseal(&[p("tx"), p("sign"), &tx, &out, p("--key"), key, p("--cert"), cert]);
-    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let signed = inkseal(&[
+        p("tx"),
+        p("sign"),
+        &tx,
+        &out,
+        p("--key"),
+        key,
+        p("--cert"),
+        cert,
+    ]);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
 
     let verified = inkseal(&[p("tx"), p("verify"), &out, p("--trust"), ca]);
     let stdout = String::from_utf8_lossy(&verified.stdout);
@@ -70,7 +83,16 @@ fn sign_and_verify(dir: &Path, key: &Path, cert: &Path, ca: &Path, other_ca: &Pa
     // A transaction outside the limits is refused before anything is written.
     std::fs::write(&tx, TRANSACTION.replace("99905", "0")).expect("write");
     let zero = dir.join("zero.p7");
-    let refused = inkseal(&[p("tx"), p("sign"), &tx, &zero, p("--key"), key, p("--cert"), cert]);
+    let refused = inkseal(&[
+        p("tx"),
+        p("sign"),
+        &tx,
+        &zero,
+        p("--key"),
+        key,
+        p("--cert"),
+        cert,
+    ]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("amount"));
     assert!(!zero.exists());

@@ -15,8 +15,12 @@ fn payment(id: &str) -> Transaction {
     Transaction::new(
         id,
         Party::new("王小明", "6222020200112233445", Some("中国工商银行".into())).expect("payer"),
-        Party::new("上海某某贸易有限公司", "31001234567890", Some("交通银行".into()))
-            .expect("payee"),
+        Party::new(
+            "上海某某贸易有限公司",
+            "31001234567890",
+            Some("交通银行".into()),
+        )
+        .expect("payee"),
         1_234_56,
         "CNY",
         now_unix() - 60,
@@ -46,7 +50,9 @@ async fn a_cosigned_sm2_transaction_verifies_with_its_content_and_bouncycastle_a
     let client = client_for(&server, &dir.path().join("device"));
     let backend = Backend::new(&server);
     let pin = Pin::new("271828");
-    let key = enroll(&backend, &client, "customer-0042", &pin).await.key_id;
+    let key = enroll(&backend, &client, "customer-0042", &pin)
+        .await
+        .key_id;
     let (certificate, ca) = client
         .request_certificate(&key, &pin, None)
         .await
@@ -58,13 +64,17 @@ async fn a_cosigned_sm2_transaction_verifies_with_its_content_and_bouncycastle_a
         .await
         .expect("co-signed transaction");
 
-    let verified = verify_transaction(&signed, std::slice::from_ref(&ca), Some(now_unix()))
-        .expect("verifies");
+    let verified =
+        verify_transaction(&signed, std::slice::from_ref(&ca), Some(now_unix())).expect("verifies");
     assert_eq!(verified.transaction, tx);
     assert_eq!(verified.amount_display, "1234.56 CNY");
     assert_eq!(verified.algorithm, SignatureAlgorithm::Sm2Sm3);
     assert_eq!(verified.signer_certificate, certificate);
-    assert!(verified.signer.contains("customer-0042"), "{}", verified.signer);
+    assert!(
+        verified.signer.contains("customer-0042"),
+        "{}",
+        verified.signer
+    );
     assert_eq!(verified.chain, vec![certificate.clone(), ca.clone()]);
     assert!(verified.signing_time_unix.abs_diff(now_unix()) < 120);
 
@@ -128,8 +138,9 @@ async fn a_cosigned_sm2_transaction_verifies_with_its_content_and_bouncycastle_a
     assert!(!bc.valid, "BouncyCastle accepted a tampered transaction");
 
     // Another CA is not trusted.
-    let other = inkseal_pki::self_signed_ca(&inkseal_pki::CaKey::generate(), "other", 30, now_unix())
-        .expect("other root");
+    let other =
+        inkseal_pki::self_signed_ca(&inkseal_pki::CaKey::generate(), "other", 30, now_unix())
+            .expect("other root");
     assert!(matches!(
         verify_transaction(&signed, &[other], Some(now_unix())),
         Err(TransactionVerifyError::Untrusted(_))
@@ -160,7 +171,11 @@ async fn the_server_refuses_and_audits_content_that_is_not_the_transaction_signe
     let real = payment("TX-REAL").to_der().expect("der");
     let cases: [(&str, Vec<u8>, Vec<u8>); 3] = [
         // Not DER at all, though the attributes name it.
-        ("not-der-0001", alg.digest(&[b"pay 1,000,000 CNY"]), b"pay 1,000,000 CNY".to_vec()),
+        (
+            "not-der-0001",
+            alg.digest(&[b"pay 1,000,000 CNY"]),
+            b"pay 1,000,000 CNY".to_vec(),
+        ),
         // A real transaction, but the attributes sign a different one.
         (
             "mismatch-0001",
@@ -168,16 +183,17 @@ async fn the_server_refuses_and_audits_content_that_is_not_the_transaction_signe
             real.clone(),
         ),
         // DER that is not a transaction: a certificate, named by the attributes.
-        ("not-tx-00001", alg.digest(&[&certificate]), certificate.clone()),
+        (
+            "not-tx-00001",
+            alg.digest(&[&certificate]),
+            certificate.clone(),
+        ),
     ];
     for (idempotency_key, digest, content) in cases {
         let attrs = signed_attributes(alg, &digest, &certificate, &[]).expect("attributes");
-        let message = SignedMessage::with_content(
-            MessageKind::CmsAttachedTransaction,
-            attrs,
-            content,
-        )
-        .expect("message");
+        let message =
+            SignedMessage::with_content(MessageKind::CmsAttachedTransaction, attrs, content)
+                .expect("message");
         let (_, sign) = share
             .start_sign(&share.digest(message.bytes()))
             .expect("start");
@@ -200,9 +216,11 @@ async fn the_server_refuses_and_audits_content_that_is_not_the_transaction_signe
         .filter(|(kind, d)| kind == "refused" && d["message_kind"] == "cms_attached_transaction")
         .collect();
     assert_eq!(refused.len(), 3, "{entries:?}");
-    assert!(refused.iter().any(|(_, d)| d["reason"]
-        .as_str()
-        .is_some_and(|r| r.contains("message-digest"))));
+    assert!(refused.iter().any(|(_, d)| {
+        d["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("message-digest"))
+    }));
     assert!(!entries.iter().any(|(kind, _)| kind == "transaction_signed"));
     // The only document signature is the certificate request's.
     assert!(
@@ -218,12 +236,17 @@ async fn the_server_refuses_and_audits_content_that_is_not_the_transaction_signe
 fn openssl_cms_verify_accepts_a_p256_transaction_and_returns_our_content() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pki = openssl_p256_pki(dir.path(), "bank-customer");
-    let signer = LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+    let signer =
+        LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
     let tx = Transaction::new(
         "WIRE-77",
         Party::new("Alice Example", "DE89370400440532013000", None).expect("payer"),
-        Party::new("Bob Example", "GB33BUKB20201555555555", Some("Example Bank".into()))
-            .expect("payee"),
+        Party::new(
+            "Bob Example",
+            "GB33BUKB20201555555555",
+            Some("Example Bank".into()),
+        )
+        .expect("payee"),
         250_000,
         "EUR",
         now_unix() - 10,
@@ -231,10 +254,8 @@ fn openssl_cms_verify_accepts_a_p256_transaction_and_returns_our_content() {
     )
     .expect("transaction");
     let signed = sign_transaction(&tx, &signer, now_unix()).expect("signed");
-    let ca = inkseal_pdf::signer::parse_certificate_chain(
-        &std::fs::read(&pki.ca_pem).expect("ca"),
-    )
-    .expect("ca der");
+    let ca = inkseal_pdf::signer::parse_certificate_chain(&std::fs::read(&pki.ca_pem).expect("ca"))
+        .expect("ca der");
     let verified = verify_transaction(&signed, &ca, Some(now_unix())).expect("ours verifies");
     assert_eq!(verified.algorithm, SignatureAlgorithm::EcdsaP256Sha256);
     assert_eq!(verified.amount_display, "2500.00 EUR");
@@ -253,11 +274,20 @@ fn openssl_cms_verify_accepts_a_p256_transaction_and_returns_our_content() {
             .arg(&out)
             .output()
             .expect("openssl (install the openssl package)");
-        (result.status.success(), String::from_utf8_lossy(&result.stderr).into_owned())
+        (
+            result.status.success(),
+            String::from_utf8_lossy(&result.stderr).into_owned(),
+        )
     };
     let (ok, stderr) = verify(&input);
-    assert!(ok, "openssl cms -verify refused our P-256 transaction: {stderr}");
-    assert_eq!(std::fs::read(&out).expect("output"), tx.to_der().expect("der"));
+    assert!(
+        ok,
+        "openssl cms -verify refused our P-256 transaction: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&out).expect("output"),
+        tx.to_der().expect("der")
+    );
 
     // openssl too refuses a changed amount byte.
     let content = tx.to_der().expect("der");

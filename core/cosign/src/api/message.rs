@@ -211,7 +211,10 @@ mod tests {
             json,
             r#"{"kind":"cms_attached_transaction","data_hex":"31","content_hex":"3000"}"#
         );
-        assert_eq!(serde_json::from_str::<SignedMessage>(&json).expect("back"), m);
+        assert_eq!(
+            serde_json::from_str::<SignedMessage>(&json).expect("back"),
+            m
+        );
         assert_eq!(
             SignedMessage::new(kind, vec![0x31]),
             Err(MessageError::Content)

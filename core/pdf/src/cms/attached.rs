@@ -9,6 +9,7 @@
 //! built by the same assembly as PAdES and time-stamp tokens ([`super::assemble_content`]) and
 //! checked by the same parser, signature check and chain builder.
 
+use super::SignatureAlgorithm;
 use super::assemble::{Content, assemble_content};
 use super::attributes::{
     ID_DATA, ID_SIGNING_TIME, message_digest_of_signed_attributes, signed_attributes_at,
@@ -17,7 +18,6 @@ use super::chain::verify_chain;
 use super::error::CmsError;
 use super::parse::parse;
 use super::transaction::{Transaction, TransactionError};
-use super::SignatureAlgorithm;
 use crate::signer::{Signer, SignerError};
 use der::Decode;
 use thiserror::Error;

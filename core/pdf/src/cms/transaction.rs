@@ -290,8 +290,9 @@ impl Transaction {
             payer: WireParty::from(&self.payer),
             payee: WireParty::from(&self.payee),
             amount: self.amount,
-            currency: PrintableString::new(&self.currency)
-                .map_err(|e| TransactionError::UnknownCurrency(format!("{}: {e}", self.currency)))?,
+            currency: PrintableString::new(&self.currency).map_err(|e| {
+                TransactionError::UnknownCurrency(format!("{}: {e}", self.currency))
+            })?,
             created: self.created_time()?,
             memo: self.memo.clone(),
         };
@@ -308,8 +309,8 @@ impl Transaction {
                 limit: MAX_TRANSACTION_BYTES,
             });
         }
-        let wire =
-            WireTransaction::from_der(der).map_err(|e| TransactionError::Malformed(e.to_string()))?;
+        let wire = WireTransaction::from_der(der)
+            .map_err(|e| TransactionError::Malformed(e.to_string()))?;
         if wire.content_type != ID_INKSEAL_TRANSACTION {
             return Err(TransactionError::NotATransaction(
                 wire.content_type.to_string(),
@@ -347,7 +348,10 @@ fn check_text(
             why: format!("must be {min} to {max} characters, is {chars}"),
         });
     }
-    if let Some(c) = value.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() || is_bidi_control(*c))
+    {
         return Err(TransactionError::Field {
             field,
             why: format!("holds the control character U+{:04X}", u32::from(c)),
@@ -484,7 +488,10 @@ mod tests {
         ));
         assert!(matches!(
             make("", 1, "CNY", None),
-            Err(TransactionError::Field { field: "transaction id", .. })
+            Err(TransactionError::Field {
+                field: "transaction id",
+                ..
+            })
         ));
         assert!(make(&"x".repeat(64), 1, "CNY", None).is_ok());
         assert!(matches!(
@@ -499,7 +506,10 @@ mod tests {
         assert!(make("t", 1, "CNY", Some(String::new())).is_ok());
         assert!(matches!(
             Party::new("A", "12\u{202E}34", None),
-            Err(TransactionError::Field { field: "account", .. })
+            Err(TransactionError::Field {
+                field: "account",
+                ..
+            })
         ));
         assert!(matches!(
             Party::new("A\n", "1", None),
@@ -507,7 +517,10 @@ mod tests {
         ));
         assert!(matches!(
             Party::new("A", "1", Some(String::new())),
-            Err(TransactionError::Field { field: "institution", .. })
+            Err(TransactionError::Field {
+                field: "institution",
+                ..
+            })
         ));
         assert!(matches!(
             Transaction::new("t", p(), p(), 1, "CNY", 253_402_300_800, None),
@@ -583,8 +596,14 @@ mod tests {
         contents.extend_from_slice(&der[pos + amount.len()..]);
         assert!(Transaction::from_der(&sequence(&contents)).is_err());
         // An unknown currency written as valid DER.
-        let cny = PrintableString::new("CNY").expect("ps").to_der().expect("der");
-        let xts = PrintableString::new("XTS").expect("ps").to_der().expect("der");
+        let cny = PrintableString::new("CNY")
+            .expect("ps")
+            .to_der()
+            .expect("der");
+        let xts = PrintableString::new("XTS")
+            .expect("ps")
+            .to_der()
+            .expect("der");
         let mut unknown = der.clone();
         let c = unknown
             .windows(cny.len())
@@ -614,7 +633,11 @@ mod tests {
             .position(|w| w == time)
             .expect("time");
         assert_eq!(der[pos - 2], 0x18);
-        for bad in [&b"20260528202640.5Z"[..], b"20260528202640+0800", b"202605282026Z"] {
+        for bad in [
+            &b"20260528202640.5Z"[..],
+            b"20260528202640+0800",
+            b"202605282026Z",
+        ] {
             let mut contents = der[3..pos - 2].to_vec();
             contents.push(0x18);
             contents.push(bad.len() as u8);
