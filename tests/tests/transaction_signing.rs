@@ -21,7 +21,7 @@ fn payment(id: &str) -> Transaction {
             Some("交通银行".into()),
         )
         .expect("payee"),
-        1_234_56,
+        123_456,
         "CNY",
         now_unix() - 60,
         Some("货款 INV-2026-118".into()),
