@@ -16,15 +16,8 @@ pub struct SignArgs {
     input: PathBuf,
     /// Where to write the signed PDF (written atomically).
     output: PathBuf,
-    /// Private key (PEM, PKCS#8 or SEC1; SM2 or P-256).
-    #[arg(long)]
-    key: PathBuf,
-    /// Signer certificate (PEM).
-    #[arg(long)]
-    cert: PathBuf,
-    /// Intermediate certificates (PEM), in order.
-    #[arg(long)]
-    chain: Vec<PathBuf>,
+    #[command(flatten)]
+    signer: LocalKeyArgs,
     /// Page for a visible signature (1-based).
     #[arg(long)]
     page: Option<u32>,
@@ -97,6 +90,27 @@ pub(crate) fn read_trust_anchors(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, Stri
         anchors.extend(ders);
     }
     Ok(anchors)
+}
+
+/// A local signing key and its certificates (`--key`, `--cert`, `--chain`).
+#[derive(Args, Debug)]
+pub struct LocalKeyArgs {
+    /// Private key (PEM, PKCS#8 or SEC1; SM2 or P-256).
+    #[arg(long)]
+    key: PathBuf,
+    /// Signer certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// Intermediate certificates (PEM), in order.
+    #[arg(long)]
+    chain: Vec<PathBuf>,
+}
+
+impl LocalKeyArgs {
+    /// The signer these files make.
+    pub(crate) fn signer(&self) -> Result<LocalSigner, String> {
+        LocalSigner::from_pem_files(&self.key, &self.cert, &self.chain).map_err(|e| e.to_string())
+    }
 }
 
 pub(crate) fn now() -> u64 {
@@ -200,8 +214,7 @@ pub enum Level {
 }
 
 pub fn sign(args: SignArgs) -> Result<(), String> {
-    let signer = LocalSigner::from_pem_files(&args.key, &args.cert, &args.chain)
-        .map_err(|e| e.to_string())?;
+    let signer = args.signer.signer()?;
     let level = args.level.unwrap_or(if args.timestamp.is_some() {
         Level::BT
     } else {

@@ -1,11 +1,10 @@
 //! `inkseal tx sign|verify`: transaction signatures (attached CMS SignedData over the
 //! transaction's canonical DER) with a local key, and their verification.
 
-use crate::pdf_cmd::{human_time, now, read_trust_anchors};
+use crate::pdf_cmd::{LocalKeyArgs, human_time, now, read_trust_anchors};
 use clap::{Args, Subcommand};
 use inkseal_pdf::cms::attached::{VerifiedTransaction, sign_transaction, verify_transaction};
 use inkseal_pdf::cms::transaction::{Party, Transaction};
-use inkseal_pdf::signer::LocalSigner;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,15 +33,8 @@ pub struct TxSignArgs {
     transaction: PathBuf,
     /// Where to write the DER SignedData (written atomically).
     output: PathBuf,
-    /// Private key (PEM, PKCS#8 or SEC1; SM2 or P-256).
-    #[arg(long)]
-    key: PathBuf,
-    /// Signer certificate (PEM).
-    #[arg(long)]
-    cert: PathBuf,
-    /// Intermediate certificates (PEM), in order.
-    #[arg(long)]
-    chain: Vec<PathBuf>,
+    #[command(flatten)]
+    signer: LocalKeyArgs,
 }
 
 /// `inkseal tx verify`.
@@ -89,8 +81,7 @@ fn sign(args: TxSignArgs) -> Result<(), String> {
     let json: Value = serde_json::from_slice(&read_limited(&args.transaction, MAX_JSON_BYTES)?)
         .map_err(|e| format!("{}: {e}", args.transaction.display()))?;
     let transaction = transaction_from_json(&json)?;
-    let signer = LocalSigner::from_pem_files(&args.key, &args.cert, &args.chain)
-        .map_err(|e| e.to_string())?;
+    let signer = args.signer.signer()?;
     let der = sign_transaction(&transaction, &signer, now()).map_err(|e| e.to_string())?;
     inkseal_fs::write_atomically(&args.output, &[&der], inkseal_fs::Visibility::Default)
         .map_err(|e| format!("{}: {e}", args.output.display()))?;

@@ -101,27 +101,17 @@ fn sign_and_verify(dir: &Path, key: &Path, cert: &Path, ca: &Path, other_ca: &Pa
 #[test]
 fn p256_transactions_sign_and_verify_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let pki = inkseal_tests::validators::openssl_p256_pki(dir.path(), "tx-cli");
-    let other = inkseal_tests::validators::openssl_p256_pki(dir.path(), "other");
-    sign_and_verify(
-        dir.path(),
-        &pki.signer_key,
-        &pki.signer_pem,
-        &pki.ca_pem,
-        &other.ca_pem,
-    );
+    let [pki, other] = ["tx-cli", "other"]
+        .map(|name| inkseal_tests::validators::openssl_p256_pki(dir.path(), name))
+        .map(|p| [p.signer_key, p.signer_pem, p.ca_pem]);
+    sign_and_verify(dir.path(), &pki[0], &pki[1], &pki[2], &other[2]);
 }
 
 #[test]
 fn sm2_transactions_sign_and_verify_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let pki = inkseal_tests::sm2_pki(dir.path(), "tx-cli");
-    let other = inkseal_tests::sm2_pki(dir.path(), "other");
-    sign_and_verify(
-        dir.path(),
-        &pki.signer_key,
-        &pki.signer_pem,
-        &pki.ca_pem,
-        &other.ca_pem,
-    );
+    let [pki, other] = ["tx-cli", "other"]
+        .map(|name| inkseal_tests::sm2_pki(dir.path(), name))
+        .map(|p| [p.signer_key, p.signer_pem, p.ca_pem]);
+    sign_and_verify(dir.path(), &pki[0], &pki[1], &pki[2], &other[2]);
 }

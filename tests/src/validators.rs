@@ -214,20 +214,10 @@ pub struct BcTimeStamp {
 
 /// Run `TstCheck` (BouncyCastle `TimeStampToken.validate`) on `token` with `tsa_cert`.
 pub fn bouncycastle_tst_check(token: &Path, tsa_cert: &Path) -> BcTimeStamp {
-    let out = run(
-        java_command("TstCheck").arg(token).arg(tsa_cert),
-        "openjdk-17-jdk-headless",
-    );
-    let stdout = text(&out.stdout);
-    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "TstCheck printed no JSON ({e}): {stdout}\n{}",
-            text(&out.stderr)
-        )
-    });
+    let (v, success) = java_json("TstCheck", &[token, tsa_cert]);
     let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
     BcTimeStamp {
-        valid: v["valid"].as_bool() == Some(true) && out.status.success(),
+        valid: v["valid"].as_bool() == Some(true) && success,
         gen_time_ms: v["gen_time_ms"].as_u64().unwrap_or_default(),
         serial: s("serial"),
         policy: s("policy"),
@@ -259,20 +249,10 @@ pub struct BcCms {
 
 /// Run `CmsCheck` on the DER SignedData `cms` with the issuing CA `ca_cert` (DER file).
 pub fn bouncycastle_cms_check(cms: &Path, ca_cert: &Path) -> BcCms {
-    let out = run(
-        java_command("CmsCheck").arg(cms).arg(ca_cert),
-        "openjdk-17-jdk-headless",
-    );
-    let stdout = text(&out.stdout);
-    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "CmsCheck printed no JSON ({e}): {stdout}\n{}",
-            text(&out.stderr)
-        )
-    });
+    let (v, success) = java_json("CmsCheck", &[cms, ca_cert]);
     let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
     BcCms {
-        valid: v["valid"].as_bool() == Some(true) && out.status.success(),
+        valid: v["valid"].as_bool() == Some(true) && success,
         signer: s("signer"),
         content_type: s("content_type"),
         content: hex::decode(s("content_hex")).unwrap_or_default(),
@@ -280,6 +260,22 @@ pub fn bouncycastle_cms_check(cms: &Path, ca_cert: &Path) -> BcCms {
         signature_algorithm: s("signature_algorithm"),
         error: v["error"].as_str().map(str::to_owned),
     }
+}
+
+/// Run a Java validator that prints one JSON object: the object, and whether it exited 0.
+fn java_json(main_class: &str, args: &[&Path]) -> (Value, bool) {
+    let out = run(
+        java_command(main_class).args(args),
+        "openjdk-17-jdk-headless",
+    );
+    let stdout = text(&out.stdout);
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "{main_class} printed no JSON ({e}): {stdout}\n{}",
+            text(&out.stderr)
+        )
+    });
+    (v, out.status.success())
 }
 
 fn java_command(main_class: &str) -> Command {

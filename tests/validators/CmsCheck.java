@@ -1,6 +1,7 @@
 // Independent check of an attached CMS SignedData (a signed transaction) with BouncyCastle.
 //
 // Usage: java -cp bcprov.jar:bcpkix.jar:bcutil.jar:. CmsCheck SIGNED.der CA_CERT.der
+// (compiled with TstCheck.java, whose JSON quoting it uses)
 //
 // Prints one JSON object: {"valid": true|false, "signer": "subject", "content_type": "oid",
 // "content_hex": "...", "signing_time_ms": N, "signature_algorithm": "oid", "error": "..."}.
@@ -29,6 +30,10 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.util.encoders.Hex;
 
 public final class CmsCheck {
+    private static String quote(String s) {
+        return TstCheck.quote(s);
+    }
+
     public static void main(String[] args) {
         if (args.length != 2) {
             System.err.println("usage: CmsCheck SIGNED.der CA_CERT.der");
@@ -91,19 +96,5 @@ public final class CmsCheck {
         out.append("}");
         System.out.println(out);
         System.exit(error == null ? 0 : 1);
-    }
-
-    private static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('"').toString();
     }
 }
