@@ -10,7 +10,7 @@
 use crate::{CosignClient, Pin, SdkError};
 use inkseal_cosign::api::{MessageKind, SignedMessage};
 use inkseal_pdf::cms::SignatureAlgorithm;
-use inkseal_pdf::cms::attached::PreparedTransaction;
+use inkseal_pdf::cms::attached::PreparedAttached;
 pub use inkseal_pdf::cms::transaction::{Party, Transaction, TransactionError};
 
 /// SM3 of the transaction's DER: the document a liveness capture binds before
@@ -39,7 +39,7 @@ impl CosignClient {
         let certificate = self
             .certificate(key_id)?
             .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
-        let prepared = PreparedTransaction::new(
+        let prepared = PreparedAttached::transaction(
             transaction,
             SignatureAlgorithm::Sm2Sm3,
             &[certificate],

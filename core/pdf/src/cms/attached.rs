@@ -23,27 +23,39 @@ use der::Decode;
 use thiserror::Error;
 use x509_cert::time::Time;
 
-/// A transaction SignedData built and waiting for its signature: sign
-/// [`PreparedTransaction::to_be_signed`] (the DER signed attributes), then
-/// [`PreparedTransaction::finish`].
+/// An attached SignedData (id-data) built and waiting for its signature: sign
+/// [`PreparedAttached::to_be_signed`] (the DER signed attributes), then
+/// [`PreparedAttached::finish`]. [`PreparedAttached::transaction`] makes one over a
+/// transaction; [`PreparedAttached::new`] over any content (verifiers of transactions refuse
+/// other content).
 #[derive(Debug, Clone)]
-pub struct PreparedTransaction {
+pub struct PreparedAttached {
     algorithm: SignatureAlgorithm,
     content: Vec<u8>,
     signed_attrs: Vec<u8>,
     chain: Vec<Vec<u8>>,
 }
 
-impl PreparedTransaction {
+impl PreparedAttached {
     /// Encode `transaction` and the signed attributes for the signer certificate `chain[0]`
     /// (intermediates after it), with signing-time `signing_time_unix`.
-    pub fn new(
+    pub fn transaction(
         transaction: &Transaction,
         algorithm: SignatureAlgorithm,
         chain: &[Vec<u8>],
         signing_time_unix: u64,
     ) -> Result<Self, TransactionSignError> {
-        let content = transaction.to_der()?;
+        Self::new(transaction.to_der()?, algorithm, chain, signing_time_unix)
+    }
+
+    /// The signed attributes over `content` (id-data) for the signer certificate `chain[0]`,
+    /// with signing-time `signing_time_unix`.
+    pub fn new(
+        content: Vec<u8>,
+        algorithm: SignatureAlgorithm,
+        chain: &[Vec<u8>],
+        signing_time_unix: u64,
+    ) -> Result<Self, TransactionSignError> {
         let signer = chain.first().ok_or(SignerError::EmptyChain)?;
         let signed_attrs = signed_attributes_at(
             ID_DATA,
@@ -53,7 +65,7 @@ impl PreparedTransaction {
             Some(signing_time_unix),
             &[],
         )?;
-        Ok(PreparedTransaction {
+        Ok(PreparedAttached {
             algorithm,
             content,
             signed_attrs,
@@ -66,13 +78,13 @@ impl PreparedTransaction {
         &self.signed_attrs
     }
 
-    /// The transaction's DER (the eContent).
+    /// The content (the eContent; a transaction's DER).
     pub fn content(&self) -> &[u8] {
         &self.content
     }
 
     /// The DER ContentInfo, once the signature (DER `SEQUENCE { r, s }` over
-    /// [`PreparedTransaction::to_be_signed`]) is in; the signature is checked first.
+    /// [`PreparedAttached::to_be_signed`]) is in; the signature is checked first.
     pub fn finish(&self, signature: &[u8]) -> Result<Vec<u8>, TransactionSignError> {
         Ok(assemble_content(
             Content::Encapsulated(ID_DATA, &self.content),
@@ -91,7 +103,7 @@ pub fn sign_transaction(
     signer: &dyn Signer,
     signing_time_unix: u64,
 ) -> Result<Vec<u8>, TransactionSignError> {
-    let prepared = PreparedTransaction::new(
+    let prepared = PreparedAttached::transaction(
         transaction,
         signer.algorithm(),
         signer.certificate_chain(),
