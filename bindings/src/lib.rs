@@ -31,4 +31,5 @@ pub mod keystore;
 pub mod logging;
 pub mod pdf;
 pub mod share_store;
+pub mod transaction;
 pub mod transport;
