@@ -12,14 +12,15 @@
 use super::SignatureAlgorithm;
 use super::assemble::{Content, assemble_content};
 use super::attributes::{
-    ID_DATA, ID_SIGNING_TIME, message_digest_of_signed_attributes, signed_attributes_at,
+    ExtraAttribute, ID_DATA, ID_SIGNING_TIME, message_digest_of_signed_attributes,
+    signed_attributes_for,
 };
 use super::chain::verify_chain;
 use super::error::CmsError;
 use super::parse::parse;
 use super::transaction::{Transaction, TransactionError};
 use crate::signer::{Signer, SignerError};
-use der::Decode;
+use der::{Decode, Encode};
 use thiserror::Error;
 use x509_cert::time::Time;
 
@@ -57,13 +58,18 @@ impl PreparedAttached {
         signing_time_unix: u64,
     ) -> Result<Self, TransactionSignError> {
         let signer = chain.first().ok_or(SignerError::EmptyChain)?;
-        let signed_attrs = signed_attributes_at(
+        let time = inkseal_pki::time_at(signing_time_unix)
+            .and_then(|t| {
+                t.to_der()
+                    .map_err(|e| inkseal_pki::PkiError::InvalidInput(e.to_string()))
+            })
+            .map_err(|e| CmsError::InvalidInput(format!("signing time: {e}")))?;
+        let signed_attrs = signed_attributes_for(
             ID_DATA,
             algorithm,
             &algorithm.digest(&[&content]),
             signer,
-            Some(signing_time_unix),
-            &[],
+            &[ExtraAttribute::new(ID_SIGNING_TIME, vec![time])],
         )?;
         Ok(PreparedAttached {
             algorithm,

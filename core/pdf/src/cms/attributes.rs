@@ -31,15 +31,11 @@ pub const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
 /// Attributes [`signed_attributes`] writes itself, so callers cannot add them again.
-const RESERVED: [(ObjectIdentifier, &str); 5] = [
+const RESERVED: [(ObjectIdentifier, &str); 4] = [
     (ID_CONTENT_TYPE, "content-type"),
     (ID_MESSAGE_DIGEST, "message-digest"),
     (ID_AA_SIGNING_CERTIFICATE_V2, "signing-certificate-v2"),
     (ID_AA_SIGNING_CERTIFICATE, "signing-certificate"),
-    (
-        ID_SIGNING_TIME,
-        "signing-time (not allowed in PAdES signatures)",
-    ),
 ];
 
 /// An attribute other than the ones this module handles itself: its type and the DER of each
@@ -153,36 +149,23 @@ pub fn signed_attributes(
     signer_cert_der: &[u8],
     extra: &[ExtraAttribute],
 ) -> Result<Vec<u8>, CmsError> {
+    if extra.iter().any(|e| e.oid == ID_SIGNING_TIME) {
+        return Err(CmsError::InvalidInput(format!(
+            "extra attribute {ID_SIGNING_TIME} (signing-time) is not allowed in PAdES signatures"
+        )));
+    }
     signed_attributes_for(ID_DATA, alg, message_digest, signer_cert_der, extra)
 }
 
 /// [`signed_attributes`] with content-type `content_type` (id-ct-TSTInfo for a time-stamp
-/// token).
+/// token), and signing-time allowed among `extra` (an attached SignedData carries one,
+/// encoded by its caller so that the PAdES path does not link the time encoder: the mobile
+/// library's size budget).
 pub(crate) fn signed_attributes_for(
     content_type: ObjectIdentifier,
     alg: SignatureAlgorithm,
     message_digest: &[u8],
     signer_cert_der: &[u8],
-    extra: &[ExtraAttribute],
-) -> Result<Vec<u8>, CmsError> {
-    signed_attributes_at(
-        content_type,
-        alg,
-        message_digest,
-        signer_cert_der,
-        None,
-        extra,
-    )
-}
-
-/// [`signed_attributes_for`], also writing a signing-time attribute (UTCTime through 2049,
-/// GeneralizedTime after) when `signing_time_unix` is given.
-pub(crate) fn signed_attributes_at(
-    content_type: ObjectIdentifier,
-    alg: SignatureAlgorithm,
-    message_digest: &[u8],
-    signer_cert_der: &[u8],
-    signing_time_unix: Option<u64>,
     extra: &[ExtraAttribute],
 ) -> Result<Vec<u8>, CmsError> {
     if message_digest.len() != alg.digest_len() {
@@ -214,11 +197,6 @@ pub(crate) fn signed_attributes_at(
             Any::encode_from(&signing_certificate_v2(alg, &cert)?),
         )?,
     ];
-    if let Some(unix) = signing_time_unix {
-        let time = inkseal_pki::time_at(unix)
-            .map_err(|e| CmsError::InvalidInput(format!("signing time: {e}")))?;
-        attributes.push(single(ID_SIGNING_TIME, Any::encode_from(&time))?);
-    }
     for (i, e) in extra.iter().enumerate() {
         if let Some((_, name)) = RESERVED.iter().find(|(oid, _)| *oid == e.oid) {
             return Err(CmsError::InvalidInput(format!(
