@@ -735,8 +735,6 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
             retry_after_secs: body.retry_after_secs.unwrap_or(1),
         },
         ErrorCode::EvidenceRequired => SdkError::EvidenceRequired(body.message),
-        // The server would not approve what the app built: a transaction outside the limits.
-        ErrorCode::TransactionRefused => SdkError::BadDocument(body.message),
         ErrorCode::ChallengeInvalid => SdkError::CaptureRejected {
             reason: body.message,
             action: RecoveryAction::NewChallenge,
@@ -749,6 +747,8 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
         | ErrorCode::NotFound
         | ErrorCode::PolicyRefused
         | ErrorCode::Forbidden
+        // The server would not co-sign the transaction the app built (the message says why).
+        | ErrorCode::TransactionRefused
         | ErrorCode::Internal => SdkError::Refused(body.message),
         // The sealing service's codes; the phone never calls it.
         ErrorCode::UnknownSeal

@@ -68,10 +68,7 @@ pub enum MessageError {
     Hex,
     /// Content given for a kind that carries none, or missing, empty or oversized for one
     /// that does.
-    #[error(
-        "content goes with a cms_attached_transaction message only, 1 to \
-         {MAX_SIGNED_MESSAGE_BYTES} bytes"
-    )]
+    #[error("content is for cms_attached_transaction only, 1 to 8192 bytes")]
     Content,
 }
 

@@ -150,9 +150,9 @@ pub fn signed_attributes(
     extra: &[ExtraAttribute],
 ) -> Result<Vec<u8>, CmsError> {
     if extra.iter().any(|e| e.oid == ID_SIGNING_TIME) {
-        return Err(CmsError::InvalidInput(format!(
-            "extra attribute {ID_SIGNING_TIME} (signing-time) is not allowed in PAdES signatures"
-        )));
+        return Err(CmsError::InvalidInput(
+            "signing-time is not allowed in PAdES signatures".into(),
+        ));
     }
     signed_attributes_for(ID_DATA, alg, message_digest, signer_cert_der, extra)
 }
