@@ -9,6 +9,7 @@ mod fonts;
 mod pdf_cmd;
 mod seal_cmd;
 mod serve;
+mod tx_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +35,9 @@ enum Command {
     Sign(pdf_cmd::SignArgs),
     /// Verify every signature of a PDF (exit 0 valid, 1 invalid, 2 unreadable).
     Verify(pdf_cmd::VerifyArgs),
+    /// Transaction signatures: sign with a local key, verify and show what was approved.
+    #[command(subcommand)]
+    Tx(tx_cmd::TxCommand),
     /// The institution's seals on a running server: create, list, show, disable, sign PDFs.
     #[command(subcommand)]
     Seal(seal_cmd::SealCommand),
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = match cli.command {
         Command::Verify(args) => return pdf_cmd::verify_cmd(args),
+        Command::Tx(cmd) => return tx_cmd::run(cmd),
         Command::Audit(cmd) => return admin::audit(cmd),
         Command::Migrate(args) => {
             return match serve::migrate(args) {
@@ -133,7 +138,8 @@ fn main() -> ExitCode {
             | Command::Admin(_)
             | Command::Audit(_)
             | Command::Migrate(_)
-            | Command::Seal(_) => Ok(()),
+            | Command::Seal(_)
+            | Command::Tx(_) => Ok(()),
         }
     });
     match result {

@@ -16,15 +16,8 @@ pub struct SignArgs {
     input: PathBuf,
     /// Where to write the signed PDF (written atomically).
     output: PathBuf,
-    /// Private key (PEM, PKCS#8 or SEC1; SM2 or P-256).
-    #[arg(long)]
-    key: PathBuf,
-    /// Signer certificate (PEM).
-    #[arg(long)]
-    cert: PathBuf,
-    /// Intermediate certificates (PEM), in order.
-    #[arg(long)]
-    chain: Vec<PathBuf>,
+    #[command(flatten)]
+    signer: LocalKeyArgs,
     /// Page for a visible signature (1-based).
     #[arg(long)]
     page: Option<u32>,
@@ -87,6 +80,39 @@ pub struct SignArgs {
     location: Option<String>,
 }
 
+/// Every certificate (DER) in the PEM files `paths`: the trust anchors of a verification.
+pub(crate) fn read_trust_anchors(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
+    let mut anchors = Vec::new();
+    for t in paths {
+        let pem = std::fs::read(t).map_err(|e| format!("trust anchor {}: {e}", t.display()))?;
+        let ders = inkseal_pdf::signer::parse_certificate_chain(&pem)
+            .map_err(|e| format!("trust anchor {}: {e}", t.display()))?;
+        anchors.extend(ders);
+    }
+    Ok(anchors)
+}
+
+/// A local signing key and its certificates (`--key`, `--cert`, `--chain`).
+#[derive(Args, Debug)]
+pub struct LocalKeyArgs {
+    /// Private key (PEM, PKCS#8 or SEC1; SM2 or P-256).
+    #[arg(long)]
+    key: PathBuf,
+    /// Signer certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// Intermediate certificates (PEM), in order.
+    #[arg(long)]
+    chain: Vec<PathBuf>,
+}
+
+impl LocalKeyArgs {
+    /// The signer these files make.
+    pub(crate) fn signer(&self) -> Result<LocalSigner, String> {
+        LocalSigner::from_pem_files(&self.key, &self.cert, &self.chain).map_err(|e| e.to_string())
+    }
+}
+
 pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -95,7 +121,7 @@ pub(crate) fn now() -> u64 {
 }
 
 /// `2026-11-24 10:30 UTC` from a PDF date.
-fn human_time(unix: u64) -> String {
+pub(crate) fn human_time(unix: u64) -> String {
     let d = inkseal_pdf::sign::pdf_date(unix);
     let n = |a: usize, b: usize| d.get(a..b).unwrap_or("");
     format!(
@@ -188,8 +214,7 @@ pub enum Level {
 }
 
 pub fn sign(args: SignArgs) -> Result<(), String> {
-    let signer = LocalSigner::from_pem_files(&args.key, &args.cert, &args.chain)
-        .map_err(|e| e.to_string())?;
+    let signer = args.signer.signer()?;
     let level = args.level.unwrap_or(if args.timestamp.is_some() {
         Level::BT
     } else {
@@ -508,18 +533,13 @@ pub struct VerifyArgs {
 /// Exit 0 when every signature is valid and followed only by allowed changes, 1 when any
 /// check fails, 2 when the file cannot be read as a PDF.
 pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
-    let mut anchors = Vec::new();
-    for t in &args.trust {
-        match std::fs::read(t).map_err(|e| e.to_string()).and_then(|pem| {
-            inkseal_pdf::signer::parse_certificate_chain(&pem).map_err(|e| e.to_string())
-        }) {
-            Ok(ders) => anchors.extend(ders),
-            Err(e) => {
-                eprintln!("error: trust anchor {}: {e}", t.display());
-                return ExitCode::from(2);
-            }
+    let anchors = match read_trust_anchors(&args.trust) {
+        Ok(anchors) => anchors,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
         }
-    }
+    };
     let data = match std::fs::read(&args.file) {
         Ok(d) => d,
         Err(e) => {

@@ -61,6 +61,10 @@ pub enum AuditKind {
     SealDisabled,
     /// A document was sealed (one entry per document of a batch: seal, label, digest).
     Sealed,
+    /// A transaction was co-signed (attached CMS): apart from document signatures, the detail
+    /// carries the transaction id, the payee's account, the amount and the currency as well as
+    /// e and the document.
+    TransactionSigned,
 }
 
 impl AuditKind {
@@ -87,6 +91,7 @@ impl AuditKind {
             AuditKind::SealCreated => "seal_created",
             AuditKind::SealDisabled => "seal_disabled",
             AuditKind::Sealed => "sealed",
+            AuditKind::TransactionSigned => "transaction_signed",
         }
     }
 }

@@ -76,6 +76,10 @@ pub enum ServiceError {
     /// batch too large, invalid credit code).
     #[error(transparent)]
     Seal(#[from] SealRefusal),
+    /// A request to co-sign a transaction was refused: the content is not a transaction, or
+    /// the signed attributes do not name it (audited).
+    #[error("the transaction is refused: {0}")]
+    TransactionRefused(#[from] inkseal_pdf::cms::attached::TransactionRequestError),
     /// Internal failure (details are logged, not returned).
     #[error("internal error")]
     Internal(String),
@@ -157,6 +161,10 @@ impl ServiceError {
                 (ErrorCode::EvidenceRequired, StatusCode::FORBIDDEN)
             }
             ServiceError::ChallengeInvalid(_) => (ErrorCode::ChallengeInvalid, StatusCode::GONE),
+            ServiceError::TransactionRefused(_) => (
+                ErrorCode::TransactionRefused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
             ServiceError::Seal(refusal) => match refusal {
                 SealRefusal::UnknownSeal => (ErrorCode::UnknownSeal, StatusCode::NOT_FOUND),
                 SealRefusal::Disabled => (ErrorCode::SealDisabled, StatusCode::GONE),

@@ -214,20 +214,10 @@ pub struct BcTimeStamp {
 
 /// Run `TstCheck` (BouncyCastle `TimeStampToken.validate`) on `token` with `tsa_cert`.
 pub fn bouncycastle_tst_check(token: &Path, tsa_cert: &Path) -> BcTimeStamp {
-    let out = run(
-        java_command("TstCheck").arg(token).arg(tsa_cert),
-        "openjdk-17-jdk-headless",
-    );
-    let stdout = text(&out.stdout);
-    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "TstCheck printed no JSON ({e}): {stdout}\n{}",
-            text(&out.stderr)
-        )
-    });
+    let (v, success) = java_json("TstCheck", &[token, tsa_cert]);
     let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
     BcTimeStamp {
-        valid: v["valid"].as_bool() == Some(true) && out.status.success(),
+        valid: v["valid"].as_bool() == Some(true) && success,
         gen_time_ms: v["gen_time_ms"].as_u64().unwrap_or_default(),
         serial: s("serial"),
         policy: s("policy"),
@@ -235,6 +225,57 @@ pub fn bouncycastle_tst_check(token: &Path, tsa_cert: &Path) -> BcTimeStamp {
         imprint: s("imprint"),
         error: v["error"].as_str().map(str::to_owned),
     }
+}
+
+/// An attached CMS SignedData (a signed transaction) as judged by `CmsCheck` (BouncyCastle
+/// `SignerInformation.verify` and the signer certificate against the CA).
+#[derive(Debug, Clone)]
+pub struct BcCms {
+    /// Whether the signature, the content's digest and the certificate all hold.
+    pub valid: bool,
+    /// The signer certificate's subject.
+    pub signer: String,
+    /// The encapsulated content type OID.
+    pub content_type: String,
+    /// The encapsulated content.
+    pub content: Vec<u8>,
+    /// The signing-time attribute, milliseconds since the Unix epoch.
+    pub signing_time_ms: Option<u64>,
+    /// The SignerInfo's signature algorithm OID.
+    pub signature_algorithm: String,
+    /// BouncyCastle's exception, when not valid.
+    pub error: Option<String>,
+}
+
+/// Run `CmsCheck` on the DER SignedData `cms` with the issuing CA `ca_cert` (DER file).
+pub fn bouncycastle_cms_check(cms: &Path, ca_cert: &Path) -> BcCms {
+    let (v, success) = java_json("CmsCheck", &[cms, ca_cert]);
+    let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    BcCms {
+        valid: v["valid"].as_bool() == Some(true) && success,
+        signer: s("signer"),
+        content_type: s("content_type"),
+        content: hex::decode(s("content_hex")).unwrap_or_default(),
+        signing_time_ms: v["signing_time_ms"].as_u64(),
+        signature_algorithm: s("signature_algorithm"),
+        error: v["error"].as_str().map(str::to_owned),
+    }
+}
+
+/// Run a Java validator that prints one JSON object: the object, and whether it exited 0.
+fn java_json(main_class: &str, args: &[&Path]) -> (Value, bool) {
+    let out = run(
+        java_command(main_class).args(args),
+        "openjdk-17-jdk-headless",
+    );
+    let stdout = text(&out.stdout);
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "{main_class} printed no JSON ({e}): {stdout}\n{}",
+            text(&out.stderr)
+        )
+    });
+    (v, out.status.success())
 }
 
 fn java_command(main_class: &str) -> Command {
@@ -262,8 +303,13 @@ fn java_classes() -> &'static Path {
     static CLASSES: OnceLock<PathBuf> = OnceLock::new();
     CLASSES.get_or_init(|| {
         let src_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("validators");
-        let sources =
-            ["PdfSigCheck.java", "MakeSm2Sample.java", "TstCheck.java"].map(|f| src_dir.join(f));
+        let sources = [
+            "PdfSigCheck.java",
+            "MakeSm2Sample.java",
+            "TstCheck.java",
+            "CmsCheck.java",
+        ]
+        .map(|f| src_dir.join(f));
         let mut hasher = DefaultHasher::new();
         for src in &sources {
             match std::fs::read(src) {

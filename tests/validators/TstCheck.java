@@ -63,7 +63,8 @@ public final class TstCheck {
         System.exit(error == null ? 0 : 1);
     }
 
-    private static String quote(String s) {
+    /** A JSON string literal (CmsCheck uses it too). */
+    static String quote(String s) {
         StringBuilder b = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             if (c == '"' || c == '\\') {

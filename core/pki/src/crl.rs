@@ -13,12 +13,12 @@ use crate::algorithm::{Signed, verify_sm2};
 use crate::ca::{authority_key_identifier, extension};
 use crate::error::{PkiError, encoding, malformed};
 use crate::key::IssuerKey;
+use crate::time::time_at;
 use crate::verify::{ParsedCertificate, require_ca_usage};
 use const_oid::AssociatedOid;
 use const_oid::db::rfc5280::{ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_CRL_NUMBER, ID_CE_CRL_REASONS};
-use der::{DateTime, Decode, Encode};
+use der::{Decode, Encode};
 use std::collections::HashSet;
-use std::time::Duration;
 use x509_cert::Version;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::ext::pkix::crl::CrlReason;
@@ -389,13 +389,6 @@ fn find_extension<'a, T: AssociatedOid + Decode<'a>>(
                 .map_err(|err| PkiError::Malformed(format!("extension {}: {err}", T::OID)))
         })
         .transpose()
-}
-
-/// An X.509 time for a Unix timestamp: UTCTime through 2049, GeneralizedTime from 2050.
-fn time_at(unix: u64) -> Result<Time, PkiError> {
-    DateTime::from_unix_duration(Duration::from_secs(unix))
-        .map(Time::from)
-        .map_err(|e| PkiError::InvalidInput(format!("time {unix} out of range: {e}")))
 }
 
 fn unix(time: &Time) -> u64 {

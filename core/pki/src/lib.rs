@@ -73,7 +73,7 @@ pub use organization::{
     issue_organization_certificate, organization_name,
 };
 pub use pem::{certificates_to_pem, der_to_pem, pem_to_der};
-pub use time::{NOT_BEFORE_BACKDATE_SECS, certificate_validity};
+pub use time::{NOT_BEFORE_BACKDATE_SECS, certificate_validity, time_at};
 pub use verify::{
     MAX_CERTIFICATE_BYTES, certificate_public_key, check_issued_for, verify_certificate_signature,
 };

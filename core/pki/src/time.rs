@@ -11,8 +11,9 @@ const SECONDS_PER_DAY: u64 = 86_400;
 /// CA and the relying party (the phone checks validity against its own clock).
 pub const NOT_BEFORE_BACKDATE_SECS: u64 = 300;
 
-/// An X.509 time for a Unix timestamp (encoded as UTCTime through 2049, GeneralizedTime after).
-fn time_at(unix: u64) -> Result<Time, PkiError> {
+/// An X.509 time for a Unix timestamp (encoded as UTCTime through 2049, GeneralizedTime after,
+/// as RFC 5280 section 4.1.2.5 and RFC 5652's signing-time want).
+pub fn time_at(unix: u64) -> Result<Time, PkiError> {
     DateTime::from_unix_duration(Duration::from_secs(unix))
         .map(Time::from)
         .map_err(|e| PkiError::InvalidInput(format!("time {unix} out of range: {e}")))

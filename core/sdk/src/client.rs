@@ -116,7 +116,7 @@ fn misbehaved(e: CosignError) -> SdkError {
     SdkError::ServerMisbehaved(e.to_string())
 }
 
-fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -747,6 +747,8 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
         | ErrorCode::NotFound
         | ErrorCode::PolicyRefused
         | ErrorCode::Forbidden
+        // The server would not co-sign the transaction the app built (the message says why).
+        | ErrorCode::TransactionRefused
         | ErrorCode::Internal => SdkError::Refused(body.message),
         // The sealing service's codes; the phone never calls it.
         ErrorCode::UnknownSeal

@@ -29,6 +29,7 @@ mod pdf;
 pub mod seal;
 mod share_store;
 mod tls;
+pub mod transaction;
 mod transport;
 
 pub use capture::{CaptureHookSet, CaptureRequest, VerifiedEvidence};

@@ -20,6 +20,9 @@ public typealias OutlineSegment = InksealFFI.OutlineSegment
 public typealias PadesLevel = InksealFFI.PadesLevel
 public typealias SignaturePlacement = InksealFFI.SignaturePlacement
 public typealias PdfVerification = InksealFFI.PdfVerification
+public typealias TransactionDetails = InksealFFI.TransactionDetails
+public typealias TransactionParty = InksealFFI.TransactionParty
+public typealias VerifiedTransactionInfo = InksealFFI.VerifiedTransactionInfo
 public typealias SignatureVerification = InksealFFI.SignatureVerification
 public typealias InkPoint = InksealFFI.InkPoint
 public typealias InkSegment = InksealFFI.InkSegment
@@ -299,6 +302,18 @@ public final class InksealClient: Sendable {
         }
     }
 
+    /// Co-signs `transaction` (one PIN use, one round trip): the DER CMS SignedData whose
+    /// content is the transaction. The server decodes and audits it before co-signing.
+    public func signTransaction(
+        keyId: String, pin: String, transaction: TransactionDetails, evidenceHeadHex: String? = nil
+    ) async throws -> Data {
+        let ffi = self.ffi
+        return try await ffiCall { _ in
+            try await ffi.signTransaction(
+                keyId: keyId, pin: pin, transaction: transaction, evidenceHeadHex: evidenceHeadHex)
+        }
+    }
+
     /// Identity evidence through the app's hooks (camera, vendor SDK): a server challenge, the
     /// ID card when `idCard` is given, face liveness, local checks, the documents about to be
     /// signed (`documentDigestsHex`: each `PreparedPdf.documentDigestHex`; none for identity
@@ -406,6 +421,11 @@ public final class InksealClient: Sendable {
 public typealias PreparedPdf = InksealFFI.PreparedPdf
 
 /// Verifies every signature of the PDF at `url`; chains are judged against `trustAnchorsPEM`.
+/// Verifies a transaction SignedData against `trustAnchorsDER` and returns what was approved.
+public func verifyTransaction(_ signedDER: Data, trustAnchorsDER: [Data]) async throws -> VerifiedTransactionInfo {
+    try await ffiCall { _ in try InksealFFI.verifyTransaction(signedDer: signedDER, trustAnchorsDer: trustAnchorsDER) }
+}
+
 public func verifyPdf(at url: URL, trustAnchorsPEM: [String] = []) async throws -> PdfVerification {
     try await ffiCall { _ in try InksealFFI.verifyPdf(path: url.path, trustAnchorPems: trustAnchorsPEM) }
 }

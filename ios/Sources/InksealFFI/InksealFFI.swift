@@ -2137,6 +2137,13 @@ public protocol InksealClientProtocol: AnyObject, Sendable {
      */
     func status(keyId: String) async throws  -> KeyStatusInfo
     
+    /**
+     * Co-signs `transaction` with the key's certificate (one PIN use, one round trip) and
+     * returns the DER CMS SignedData. With a liveness policy, `evidence_head_hex` names
+     * evidence that bound SM3 of the transaction's DER.
+     */
+    func signTransaction(keyId: String, pin: String, transaction: TransactionDetails, evidenceHeadHex: String?) async throws  -> Data
+    
 }
 /**
  * Talks to the co-signing server for one device. Holds the device shares' store and the
@@ -2449,6 +2456,27 @@ open func status(keyId: String)async throws  -> KeyStatusInfo  {
             completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeKeyStatusInfo_lift,
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
+     * Co-signs `transaction` with the key's certificate (one PIN use, one round trip) and
+     * returns the DER CMS SignedData. With a liveness policy, `evidence_head_hex` names
+     * evidence that bound SM3 of the transaction's DER.
+     */
+open func signTransaction(keyId: String, pin: String, transaction: TransactionDetails, evidenceHeadHex: String? = nil)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_sign_transaction(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(pin),FfiConverterTypeTransactionDetails_lower(transaction),FfiConverterOptionString.lower(evidenceHeadHex)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeInksealError_lift
         )
 }
@@ -5850,6 +5878,293 @@ public func FfiConverterTypeTimeStampVerification_lower(_ value: TimeStampVerifi
 
 
 /**
+ * A transaction as the user approves it.
+ */
+public struct TransactionDetails: Equatable, Hashable {
+    /**
+     * The institution's id for it (1 to 64 characters).
+     */
+    public var transactionId: String
+    /**
+     * Who pays.
+     */
+    public var payer: TransactionParty
+    /**
+     * Who is paid.
+     */
+    public var payee: TransactionParty
+    /**
+     * The amount in minor units of the currency (fen, cents; yen for JPY): 1 to 10^18 - 1.
+     */
+    public var amountMinor: UInt64
+    /**
+     * ISO 4217 code (CNY, USD, EUR, HKD, JPY, GBP, CHF, SGD, KRW, MOP).
+     */
+    public var currency: String
+    /**
+     * When the transaction was created, Unix seconds (UTC).
+     */
+    public var createdUnix: UInt64
+    /**
+     * A memo (at most 140 characters), if any.
+     */
+    public var memo: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The institution's id for it (1 to 64 characters).
+         */transactionId: String, 
+        /**
+         * Who pays.
+         */payer: TransactionParty, 
+        /**
+         * Who is paid.
+         */payee: TransactionParty, 
+        /**
+         * The amount in minor units of the currency (fen, cents; yen for JPY): 1 to 10^18 - 1.
+         */amountMinor: UInt64, 
+        /**
+         * ISO 4217 code (CNY, USD, EUR, HKD, JPY, GBP, CHF, SGD, KRW, MOP).
+         */currency: String, 
+        /**
+         * When the transaction was created, Unix seconds (UTC).
+         */createdUnix: UInt64, 
+        /**
+         * A memo (at most 140 characters), if any.
+         */memo: String?) {
+        self.transactionId = transactionId
+        self.payer = payer
+        self.payee = payee
+        self.amountMinor = amountMinor
+        self.currency = currency
+        self.createdUnix = createdUnix
+        self.memo = memo
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TransactionDetails: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransactionDetails: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransactionDetails {
+        return
+            try TransactionDetails(
+                transactionId: FfiConverterString.read(from: &buf), 
+                payer: FfiConverterTypeTransactionParty.read(from: &buf), 
+                payee: FfiConverterTypeTransactionParty.read(from: &buf), 
+                amountMinor: FfiConverterUInt64.read(from: &buf), 
+                currency: FfiConverterString.read(from: &buf), 
+                createdUnix: FfiConverterUInt64.read(from: &buf), 
+                memo: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TransactionDetails, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.transactionId, into: &buf)
+        FfiConverterTypeTransactionParty.write(value.payer, into: &buf)
+        FfiConverterTypeTransactionParty.write(value.payee, into: &buf)
+        FfiConverterUInt64.write(value.amountMinor, into: &buf)
+        FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterUInt64.write(value.createdUnix, into: &buf)
+        FfiConverterOptionString.write(value.memo, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransactionDetails_lift(_ buf: RustBuffer) throws -> TransactionDetails {
+    return try FfiConverterTypeTransactionDetails.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransactionDetails_lower(_ value: TransactionDetails) -> RustBuffer {
+    return FfiConverterTypeTransactionDetails.lower(value)
+}
+
+
+/**
+ * One side of a transaction.
+ */
+public struct TransactionParty: Equatable, Hashable {
+    /**
+     * The name (1 to 128 characters, no control characters).
+     */
+    public var name: String
+    /**
+     * The account (1 to 64 characters).
+     */
+    public var account: String
+    /**
+     * The institution holding the account (1 to 128 characters), if given.
+     */
+    public var institution: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The name (1 to 128 characters, no control characters).
+         */name: String, 
+        /**
+         * The account (1 to 64 characters).
+         */account: String, 
+        /**
+         * The institution holding the account (1 to 128 characters), if given.
+         */institution: String?) {
+        self.name = name
+        self.account = account
+        self.institution = institution
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TransactionParty: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransactionParty: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransactionParty {
+        return
+            try TransactionParty(
+                name: FfiConverterString.read(from: &buf), 
+                account: FfiConverterString.read(from: &buf), 
+                institution: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TransactionParty, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.account, into: &buf)
+        FfiConverterOptionString.write(value.institution, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransactionParty_lift(_ buf: RustBuffer) throws -> TransactionParty {
+    return try FfiConverterTypeTransactionParty.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransactionParty_lower(_ value: TransactionParty) -> RustBuffer {
+    return FfiConverterTypeTransactionParty.lower(value)
+}
+
+
+/**
+ * A verified transaction signature and what was approved.
+ */
+public struct VerifiedTransactionInfo: Equatable, Hashable {
+    /**
+     * The transaction as signed.
+     */
+    public var transaction: TransactionDetails
+    /**
+     * The amount as a person reads it ("1234.56 CNY").
+     */
+    public var amountDisplay: String
+    /**
+     * The signer certificate's subject.
+     */
+    public var signer: String
+    /**
+     * The signing-time attribute, Unix seconds.
+     */
+    public var signingTimeUnix: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The transaction as signed.
+         */transaction: TransactionDetails, 
+        /**
+         * The amount as a person reads it ("1234.56 CNY").
+         */amountDisplay: String, 
+        /**
+         * The signer certificate's subject.
+         */signer: String, 
+        /**
+         * The signing-time attribute, Unix seconds.
+         */signingTimeUnix: UInt64) {
+        self.transaction = transaction
+        self.amountDisplay = amountDisplay
+        self.signer = signer
+        self.signingTimeUnix = signingTimeUnix
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifiedTransactionInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifiedTransactionInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifiedTransactionInfo {
+        return
+            try VerifiedTransactionInfo(
+                transaction: FfiConverterTypeTransactionDetails.read(from: &buf), 
+                amountDisplay: FfiConverterString.read(from: &buf), 
+                signer: FfiConverterString.read(from: &buf), 
+                signingTimeUnix: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifiedTransactionInfo, into buf: inout [UInt8]) {
+        FfiConverterTypeTransactionDetails.write(value.transaction, into: &buf)
+        FfiConverterString.write(value.amountDisplay, into: &buf)
+        FfiConverterString.write(value.signer, into: &buf)
+        FfiConverterUInt64.write(value.signingTimeUnix, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedTransactionInfo_lift(_ buf: RustBuffer) throws -> VerifiedTransactionInfo {
+    return try FfiConverterTypeVerifiedTransactionInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedTransactionInfo_lower(_ value: VerifiedTransactionInfo) -> RustBuffer {
+    return FfiConverterTypeVerifiedTransactionInfo.lower(value)
+}
+
+
+/**
  * Which platform attestation a device key carries.
  */
 
@@ -7975,6 +8290,20 @@ public func javaVmAvailable() -> Bool  {
     )
 })
 }
+/**
+ * Verifies a transaction SignedData against `trust_anchors_der` (certificates, DER) at the
+ * current time and returns what was approved; a bad signature, an untrusted signer or content
+ * that is not a transaction is `BadDocument`.
+ */
+public func verifyTransaction(signedDer: Data, trustAnchorsDer: [Data])throws  -> VerifiedTransactionInfo  {
+    return try  FfiConverterTypeVerifiedTransactionInfo_lift(try rustCallWithError(FfiConverterTypeInksealError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_func_verify_transaction(
+        FfiConverterData.lower(signedDer),
+        FfiConverterSequenceData.lower(trustAnchorsDer),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -8004,6 +8333,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_func_java_vm_available() != 10031) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_func_verify_transaction() != 8420) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_facelivenesshook_capture() != 44123) {
@@ -8046,6 +8378,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_status() != 31439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_sign_transaction() != 37897) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_preparedpdf_document_digest_hex() != 8193) {

@@ -518,6 +518,11 @@ uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_sign_prepared_pdf(uint64_t p
 uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_status(uint64_t ptr, RustBuffer key_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_SIGN_TRANSACTION
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_SIGN_TRANSACTION
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_sign_transaction(uint64_t ptr, RustBuffer key_id, RustBuffer pin, RustBuffer transaction, RustBuffer evidence_head_hex
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_PREPAREDPDF
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_CLONE_PREPAREDPDF
 uint64_t uniffi_inkseal_ffi_fn_clone_preparedpdf(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -825,6 +830,11 @@ int8_t uniffi_inkseal_ffi_fn_func_java_vm_available(RustCallStatus *_Nonnull out
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_TRANSACTION
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_TRANSACTION
+RustBuffer uniffi_inkseal_ffi_fn_func_verify_transaction(RustBuffer signed_der, RustBuffer trust_anchors_der, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_INKSEAL_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_INKSEAL_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_inkseal_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -1115,6 +1125,12 @@ uint16_t uniffi_inkseal_ffi_checksum_func_java_vm_available(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_VERIFY_TRANSACTION
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_VERIFY_TRANSACTION
+uint16_t uniffi_inkseal_ffi_checksum_func_verify_transaction(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_FACELIVENESSHOOK_CAPTURE
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_FACELIVENESSHOOK_CAPTURE
 uint16_t uniffi_inkseal_ffi_checksum_method_facelivenesshook_capture(void
@@ -1196,6 +1212,12 @@ uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_sign_prepared_pdf(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_STATUS
 uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_SIGN_TRANSACTION
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_SIGN_TRANSACTION
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_sign_transaction(void
     
 );
 #endif

@@ -445,7 +445,9 @@ impl Context {
         let slot = match kind {
             // Identity proofing before the certificate: the CSR names the key, not a document.
             MessageKind::CertificationRequest => "certification".to_owned(),
-            MessageKind::CmsSignedAttributes | MessageKind::Raw => {
+            MessageKind::CmsSignedAttributes
+            | MessageKind::CmsAttachedTransaction
+            | MessageKind::Raw => {
                 if !evidence.document_digests.contains(&document) {
                     return Err(self.refuse_evidence(
                         key_id,

@@ -15,6 +15,9 @@ use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, KeyStatus, MessageKind,
     SignedMessage, valid_idempotency_key,
 };
+use inkseal_pdf::cms::SignatureAlgorithm;
+use inkseal_pdf::cms::attached::read_transaction_request;
+use inkseal_pdf::cms::transaction::Transaction;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -31,6 +34,8 @@ pub struct Signing<'a> {
 pub(crate) struct ReadMessage {
     /// SM3 digest of the document (the CMS message-digest, or of the raw message).
     pub(crate) document_digest: [u8; 32],
+    /// The transaction an attached transaction signature approves.
+    pub(crate) transaction: Option<Transaction>,
 }
 
 fn refused_message(why: impl std::fmt::Display) -> ServiceError {
@@ -42,6 +47,7 @@ pub(crate) fn read_message(
     key: &KeyRecord,
     message: &SignedMessage,
 ) -> Result<ReadMessage, ServiceError> {
+    let mut transaction = None;
     let document_digest: [u8; 32] = match message.kind() {
         MessageKind::CmsSignedAttributes => {
             let md = inkseal_pdf::cms::message_digest_of_signed_attributes(message.bytes())
@@ -63,9 +69,23 @@ pub(crate) fn read_message(
             }
             sm3_digest(message.bytes())
         }
+        MessageKind::CmsAttachedTransaction => {
+            let content = message
+                .content()
+                .ok_or_else(|| refused_message("an attached transaction carries its content"))?;
+            transaction = Some(read_transaction_request(
+                SignatureAlgorithm::Sm2Sm3,
+                message.bytes(),
+                content,
+            )?);
+            sm3_digest(content)
+        }
         MessageKind::Raw => sm3_digest(message.bytes()),
     };
-    Ok(ReadMessage { document_digest })
+    Ok(ReadMessage {
+        document_digest,
+        transaction,
+    })
 }
 
 fn sm3_digest(bytes: &[u8]) -> [u8; 32] {
@@ -112,7 +132,24 @@ impl Signing<'_> {
         {
             return replay(done, &request_hash);
         }
-        let read = read_message(key, &req.message)?;
+        let read = match read_message(key, &req.message) {
+            Err(ServiceError::TransactionRefused(why)) => {
+                ctx.store.append_audit(
+                    &AuditEvent::new(
+                        AuditKind::Refused,
+                        &key.key_id,
+                        json!({
+                            "reason": format!("transaction refused: {why}"),
+                            "message_kind": req.message.kind().as_str(),
+                            "idempotency_key": req.idempotency_key,
+                        }),
+                    )
+                    .by(caller),
+                )?;
+                return Err(ServiceError::TransactionRefused(why));
+            }
+            other => other?,
+        };
         let share_key = inkseal_cosign::sm2::PublicKey::from_sec1_bytes(&key.public_key)
             .map_err(|_| ServiceError::Internal("stored public key is invalid".into()))?;
         let e = inkseal_cosign::message_digest(&share_key, req.message.bytes());
@@ -142,18 +179,25 @@ impl Signing<'_> {
             evidence_head: req.evidence_head.clone(),
             evidence_use,
         };
-        let audit = AuditEvent::new(
-            AuditKind::Signed,
-            &key.key_id,
-            json!({
-                "e": hex::encode(e),
-                "message_kind": req.message.kind().as_str(),
-                "document_digest": hex::encode(read.document_digest),
-                "idempotency_key": req.idempotency_key,
-                "evidence_head": req.evidence_head,
-            }),
-        )
-        .by(caller);
+        let mut detail = json!({
+            "e": hex::encode(e),
+            "message_kind": req.message.kind().as_str(),
+            "document_digest": hex::encode(read.document_digest),
+            "idempotency_key": req.idempotency_key,
+            "evidence_head": req.evidence_head,
+        });
+        let audit_kind = match &read.transaction {
+            None => AuditKind::Signed,
+            Some(tx) => {
+                detail["transaction_id"] = json!(tx.transaction_id());
+                detail["payee_account"] = json!(tx.payee().account());
+                detail["amount_minor"] = json!(tx.amount_minor());
+                detail["currency"] = json!(tx.currency());
+                detail["amount"] = json!(tx.amount_display());
+                AuditKind::TransactionSigned
+            }
+        };
+        let audit = AuditEvent::new(audit_kind, &key.key_id, detail).by(caller);
         match ctx.store.record_signature(&record, &audit)? {
             Recorded::Inserted => {
                 ctx.metrics.signed();

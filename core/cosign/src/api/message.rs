@@ -5,6 +5,10 @@
 //! to-be-signed part, or a short raw message), so the server computes `e = SM3(Z_A || M)`
 //! itself, records which document was signed, and can hold the signature to the document that
 //! the liveness evidence named.
+//!
+//! An attached CMS signature over a transaction also carries its content (the transaction's
+//! DER, at most [`MAX_SIGNED_MESSAGE_BYTES`]), so the server reads what is approved rather
+//! than a digest of it.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +27,11 @@ pub enum MessageKind {
     CertificationRequest,
     /// Any other short message; the document is its SM3 digest.
     Raw,
+    /// The DER `SET OF Attribute` of an attached CMS SignedData over a transaction, with the
+    /// transaction's DER as the message's content: the server checks that the message-digest
+    /// attribute is the SM3 of the content, decodes the transaction, and audits what it names.
+    /// The document is the message-digest.
+    CmsAttachedTransaction,
 }
 
 impl MessageKind {
@@ -32,16 +41,20 @@ impl MessageKind {
             MessageKind::CmsSignedAttributes => "cms_signed_attributes",
             MessageKind::CertificationRequest => "certification_request",
             MessageKind::Raw => "raw",
+            MessageKind::CmsAttachedTransaction => "cms_attached_transaction",
         }
     }
 }
 
-/// A message to be co-signed: its kind and bytes (at most [`MAX_SIGNED_MESSAGE_BYTES`]).
+/// A message to be co-signed: its kind and bytes (at most [`MAX_SIGNED_MESSAGE_BYTES`]), and
+/// for [`MessageKind::CmsAttachedTransaction`] only, the content the bytes sign (as large at
+/// most).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "WireMessage", into = "WireMessage")]
 pub struct SignedMessage {
     kind: MessageKind,
     bytes: Vec<u8>,
+    content: Option<Vec<u8>>,
 }
 
 /// Why a message cannot be carried.
@@ -53,15 +66,48 @@ pub enum MessageError {
     /// Not hex.
     #[error("message data is not hex")]
     Hex,
+    /// Content given for a kind that carries none, or missing, empty or oversized for one
+    /// that does.
+    #[error("content is for cms_attached_transaction only, 1 to 8192 bytes")]
+    Content,
 }
 
 impl SignedMessage {
-    /// A message of `kind`, refusing an empty or oversized one.
+    /// A message of `kind`, refusing an empty or oversized one, and the kind that needs
+    /// content ([`SignedMessage::with_content`]).
     pub fn new(kind: MessageKind, bytes: Vec<u8>) -> Result<Self, MessageError> {
+        Self::checked(kind, bytes, None)
+    }
+
+    /// A message of `kind` with the content it signs (only
+    /// [`MessageKind::CmsAttachedTransaction`] takes content).
+    pub fn with_content(
+        kind: MessageKind,
+        bytes: Vec<u8>,
+        content: Vec<u8>,
+    ) -> Result<Self, MessageError> {
+        Self::checked(kind, bytes, Some(content))
+    }
+
+    fn checked(
+        kind: MessageKind,
+        bytes: Vec<u8>,
+        content: Option<Vec<u8>>,
+    ) -> Result<Self, MessageError> {
         if bytes.is_empty() || bytes.len() > MAX_SIGNED_MESSAGE_BYTES {
             return Err(MessageError::Size(bytes.len()));
         }
-        Ok(SignedMessage { kind, bytes })
+        let wants_content = kind == MessageKind::CmsAttachedTransaction;
+        match &content {
+            Some(c) if wants_content && !c.is_empty() && c.len() <= MAX_SIGNED_MESSAGE_BYTES => {}
+            None if !wants_content => {}
+            _ => return Err(MessageError::Content),
+        }
+        Ok(SignedMessage {
+            kind,
+            bytes,
+            content,
+        })
     }
 
     /// How to read it.
@@ -73,6 +119,11 @@ impl SignedMessage {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// The content the bytes sign, for [`MessageKind::CmsAttachedTransaction`].
+    pub fn content(&self) -> Option<&[u8]> {
+        self.content.as_deref()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,6 +131,8 @@ impl SignedMessage {
 struct WireMessage {
     kind: MessageKind,
     data_hex: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_hex: Option<String>,
 }
 
 impl TryFrom<WireMessage> for SignedMessage {
@@ -88,9 +141,17 @@ impl TryFrom<WireMessage> for SignedMessage {
         if w.data_hex.len() > 2 * MAX_SIGNED_MESSAGE_BYTES {
             return Err(MessageError::Size(w.data_hex.len() / 2));
         }
-        SignedMessage::new(
+        let content = match &w.content_hex {
+            Some(h) if h.len() > 2 * MAX_SIGNED_MESSAGE_BYTES => {
+                return Err(MessageError::Content);
+            }
+            Some(h) => Some(hex::decode(h).map_err(|_| MessageError::Hex)?),
+            None => None,
+        };
+        SignedMessage::checked(
             w.kind,
             hex::decode(&w.data_hex).map_err(|_| MessageError::Hex)?,
+            content,
         )
     }
 }
@@ -100,6 +161,7 @@ impl From<SignedMessage> for WireMessage {
         WireMessage {
             kind: m.kind,
             data_hex: hex::encode(m.bytes),
+            content_hex: m.content.map(hex::encode),
         }
     }
 }
@@ -133,6 +195,50 @@ mod tests {
         );
         assert!(
             serde_json::from_str::<SignedMessage>(r#"{"kind":"pdf","data_hex":"00"}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn only_attached_transactions_carry_content() {
+        let kind = MessageKind::CmsAttachedTransaction;
+        let m = SignedMessage::with_content(kind, vec![0x31], vec![0x30, 0]).expect("ok");
+        assert_eq!(m.content(), Some(&[0x30, 0][..]));
+        let json = serde_json::to_string(&m).expect("json");
+        assert_eq!(
+            json,
+            r#"{"kind":"cms_attached_transaction","data_hex":"31","content_hex":"3000"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<SignedMessage>(&json).expect("back"),
+            m
+        );
+        assert_eq!(
+            SignedMessage::new(kind, vec![0x31]),
+            Err(MessageError::Content)
+        );
+        assert_eq!(
+            SignedMessage::with_content(kind, vec![0x31], vec![]),
+            Err(MessageError::Content)
+        );
+        assert_eq!(
+            SignedMessage::with_content(kind, vec![0x31], vec![0; MAX_SIGNED_MESSAGE_BYTES + 1]),
+            Err(MessageError::Content)
+        );
+        assert_eq!(
+            SignedMessage::with_content(MessageKind::Raw, vec![1], vec![1]),
+            Err(MessageError::Content)
+        );
+        assert!(
+            serde_json::from_str::<SignedMessage>(
+                r#"{"kind":"raw","data_hex":"00","content_hex":"00"}"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<SignedMessage>(
+                r#"{"kind":"cms_attached_transaction","data_hex":"00"}"#
+            )
+            .is_err()
         );
     }
 }

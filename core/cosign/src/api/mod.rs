@@ -335,6 +335,9 @@ pub enum ErrorCode {
     EvidenceRequired,
     /// The liveness challenge is unknown, already used or expired: request a new one.
     ChallengeInvalid,
+    /// A request to co-sign a transaction was refused: its content is not a transaction (or
+    /// not a valid one), or the signed attributes do not name it. The message says which.
+    TransactionRefused,
     /// The server failed; retry later.
     Internal,
     /// No such seal (the institution's sealing service).

@@ -19,8 +19,9 @@ pub const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.
 /// id-messageDigest signed attribute (RFC 5652 section 11.2).
 pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-/// id-signingTime signed attribute (RFC 5652 section 11.3); never written here (PAdES takes
-/// the claimed signing time from the signature dictionary's /M).
+/// id-signingTime signed attribute (RFC 5652 section 11.3); never written in a PAdES
+/// signature (which takes the claimed signing time from the signature dictionary's /M), always
+/// in an attached SignedData ([`super::attached`]).
 pub const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 /// id-aa-signingCertificate (RFC 2634, SHA-1 ESSCertID); accepted when reading, not checked.
 pub const ID_AA_SIGNING_CERTIFICATE: ObjectIdentifier =
@@ -30,15 +31,11 @@ pub const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
 /// Attributes [`signed_attributes`] writes itself, so callers cannot add them again.
-const RESERVED: [(ObjectIdentifier, &str); 5] = [
+const RESERVED: [(ObjectIdentifier, &str); 4] = [
     (ID_CONTENT_TYPE, "content-type"),
     (ID_MESSAGE_DIGEST, "message-digest"),
     (ID_AA_SIGNING_CERTIFICATE_V2, "signing-certificate-v2"),
     (ID_AA_SIGNING_CERTIFICATE, "signing-certificate"),
-    (
-        ID_SIGNING_TIME,
-        "signing-time (not allowed in PAdES signatures)",
-    ),
 ];
 
 /// An attribute other than the ones this module handles itself: its type and the DER of each
@@ -152,11 +149,18 @@ pub fn signed_attributes(
     signer_cert_der: &[u8],
     extra: &[ExtraAttribute],
 ) -> Result<Vec<u8>, CmsError> {
+    if extra.iter().any(|e| e.oid == ID_SIGNING_TIME) {
+        return Err(CmsError::InvalidInput(
+            "signing-time is not allowed in PAdES signatures".into(),
+        ));
+    }
     signed_attributes_for(ID_DATA, alg, message_digest, signer_cert_der, extra)
 }
 
 /// [`signed_attributes`] with content-type `content_type` (id-ct-TSTInfo for a time-stamp
-/// token).
+/// token), and signing-time allowed among `extra` (an attached SignedData carries one,
+/// encoded by its caller so that the PAdES path does not link the time encoder: the mobile
+/// library's size budget).
 pub(crate) fn signed_attributes_for(
     content_type: ObjectIdentifier,
     alg: SignatureAlgorithm,

@@ -16,12 +16,14 @@
 
 mod algorithm;
 mod assemble;
+pub mod attached;
 mod attributes;
 pub(crate) mod cert;
 mod chain;
 mod der_util;
 mod error;
 mod parse;
+pub mod transaction;
 
 pub(crate) use algorithm::PublicKey;
 pub use algorithm::{

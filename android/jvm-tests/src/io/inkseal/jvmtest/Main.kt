@@ -38,6 +38,8 @@ import io.inkseal.PlatformKey
 import io.inkseal.RevokeReason
 import io.inkseal.SealedInk
 import io.inkseal.SecureBlobStore
+import io.inkseal.TransactionDetails
+import io.inkseal.TransactionParty
 import io.inkseal.ffi.HookException
 import java.io.File
 import java.io.IOException
@@ -292,6 +294,36 @@ fun main() {
         // The label is outlines from java.awt, not text in a font the reader may lack.
         val appended = String(out.readBytes().copyOfRange(fixture.length().toInt(), out.length().toInt()), Charsets.ISO_8859_1)
         assertFalse("/Font" in appended || "STSong" in appended, "no font in the signature's revision")
+    }
+
+    r.test("signTransaction: co-signed SignedData decodes to the transaction; bad ones are InvalidInput") {
+        val ca = Flow.client.requestCertificate(Flow.keyId, PIN).caCertificateDer
+        val tx = TransactionDetails(
+            transactionId = "KT-0001",
+            payer = TransactionParty("王小明", "6222020200112233445", "中国工商银行"),
+            payee = TransactionParty("ACME Ltd", "31001234567890", null),
+            amountMinor = 123456uL,
+            currency = "CNY",
+            createdUnix = (System.currentTimeMillis() / 1000 - 30).toULong(),
+            memo = "invoice 42",
+        )
+        val signed = Flow.client.signTransaction(Flow.keyId, PIN, tx)
+        assertEquals(0x30, signed[0].toInt())
+        val verified = Inkseal.verifyTransaction(signed, listOf(ca))
+        assertEquals(tx, verified.transaction)
+        assertEquals("1234.56 CNY", verified.amountDisplay)
+        assertTrue(Math.abs(verified.signingTimeUnix.toLong() - System.currentTimeMillis() / 1000) < 120)
+        // A changed byte of the memo ("invoice 42" -> "invoice 43") fails verification.
+        val memo = "invoice 42".toByteArray()
+        val at = (0..signed.size - memo.size).first { i -> memo.indices.all { signed[i + it] == memo[it] } }
+        val tampered = signed.copyOf().also { it[at + memo.size - 1] = '3'.code.toByte() }
+        assertFailsWith<InksealException.BadDocument> { Inkseal.verifyTransaction(tampered, listOf(ca)) }
+        assertFailsWith<InksealException.InvalidInput> {
+            Flow.client.signTransaction(Flow.keyId, PIN, tx.copy(amountMinor = 0uL))
+        }
+        assertFailsWith<InksealException.InvalidInput> {
+            Flow.client.signTransaction(Flow.keyId, PIN, tx.copy(currency = "XXX"))
+        }
     }
 
     r.test("labels are drawn by the app's font engine: outlines in ems, refused without a font or a glyph") {

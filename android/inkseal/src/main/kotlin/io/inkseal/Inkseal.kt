@@ -46,6 +46,12 @@ typealias PadesLevel = io.inkseal.ffi.PadesLevel
 typealias SignaturePlacement = io.inkseal.ffi.SignaturePlacement
 /** The verdict on a PDF. */
 typealias PdfVerification = io.inkseal.ffi.PdfVerification
+/** A transaction the user approves ([InksealClient.signTransaction]). */
+typealias TransactionDetails = io.inkseal.ffi.TransactionDetails
+/** One side of a [TransactionDetails]. */
+typealias TransactionParty = io.inkseal.ffi.TransactionParty
+/** A verified transaction signature and what was approved ([Inkseal.verifyTransaction]). */
+typealias VerifiedTransactionInfo = io.inkseal.ffi.VerifiedTransactionInfo
 /** The verdict on one signature. */
 typealias SignatureVerification = io.inkseal.ffi.SignatureVerification
 /** One touch or stylus sample. */
@@ -267,6 +273,14 @@ object Inkseal {
     /** Verifies every signature of [file]; chains are judged against [trustAnchorsPem]. */
     suspend fun verifyPdf(file: File, trustAnchorsPem: List<String> = emptyList()): PdfVerification =
         onIo { io.inkseal.ffi.verifyPdf(file.path, trustAnchorsPem) }
+
+    /**
+     * Verifies a transaction SignedData ([InksealClient.signTransaction]'s result) against
+     * [trustAnchorsDer] (certificates, DER) and returns what was approved; anything wrong is
+     * [InksealException.BadDocument].
+     */
+    suspend fun verifyTransaction(signedDer: ByteArray, trustAnchorsDer: List<ByteArray>): VerifiedTransactionInfo =
+        onIo { io.inkseal.ffi.verifyTransaction(signedDer, trustAnchorsDer) }
 }
 
 /**
@@ -500,6 +514,19 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
     }
 
     /** The server's view of the key. */
+    /**
+     * Co-signs [transaction] (one PIN use, one round trip): the DER CMS SignedData whose content
+     * is the transaction. The server decodes and audits it before co-signing; a transaction
+     * outside the limits is [InksealException.InvalidInput]. With a liveness policy,
+     * [evidenceHeadHex] names evidence that bound SM3 of the transaction's DER.
+     */
+    suspend fun signTransaction(
+        keyId: String,
+        pin: String,
+        transaction: TransactionDetails,
+        evidenceHeadHex: String? = null,
+    ): ByteArray = onIo { ffi.signTransaction(keyId, pin, transaction, evidenceHeadHex) }
+
     suspend fun status(keyId: String): KeyStatusInfo = onIo { ffi.status(keyId) }
 
     /**

@@ -892,6 +892,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_inkseal_ffi_checksum_func_java_vm_available(
     ): Int
+    external fun uniffi_inkseal_ffi_checksum_func_verify_transaction(
+    ): Int
     external fun uniffi_inkseal_ffi_checksum_method_facelivenesshook_capture(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_idcardhook_capture(
@@ -919,6 +921,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_sign_prepared_pdf(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_status(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_sign_transaction(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_preparedpdf_document_digest_hex(
     ): Int
@@ -1052,6 +1056,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_status(`ptr`: Long,`keyId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_sign_transaction(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`transaction`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_inkseal_ffi_fn_clone_preparedpdf(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_inkseal_ffi_fn_free_preparedpdf(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1174,6 +1180,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_inkseal_ffi_fn_func_java_vm_available(uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_inkseal_ffi_fn_func_verify_transaction(`signedDer`: RustBuffer.ByValue,`trustAnchorsDer`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun ffi_inkseal_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_inkseal_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1308,6 +1316,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_inkseal_ffi_checksum_func_java_vm_available() and 0xFFFF) != 10031) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_inkseal_ffi_checksum_func_verify_transaction() and 0xFFFF) != 8420) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_inkseal_ffi_checksum_method_facelivenesshook_capture() and 0xFFFF) != 44123) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1348,6 +1359,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_status() and 0xFFFF) != 31439) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_sign_transaction() and 0xFFFF) != 37897) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_preparedpdf_document_digest_hex() and 0xFFFF) != 8193) {
@@ -4272,6 +4286,13 @@ public interface InksealClientInterface {
      */
     suspend fun `status`(`keyId`: kotlin.String): KeyStatusInfo
     
+    /**
+     * Co-signs `transaction` with the key's certificate (one PIN use, one round trip) and
+     * returns the DER CMS SignedData. With a liveness policy, `evidence_head_hex` names
+     * evidence that bound SM3 of the transaction's DER.
+     */
+    suspend fun `signTransaction`(`keyId`: kotlin.String, `pin`: kotlin.String, `transaction`: TransactionDetails, `evidenceHeadHex`: kotlin.String? = null): kotlin.ByteArray
+    
     companion object
 }
 
@@ -4728,6 +4749,36 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
         { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeKeyStatusInfo.lift(it) },
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Co-signs `transaction` with the key's certificate (one PIN use, one round trip) and
+     * returns the DER CMS SignedData. With a liveness policy, `evidence_head_hex` names
+     * evidence that bound SM3 of the transaction's DER.
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `signTransaction`(`keyId`: kotlin.String, `pin`: kotlin.String, `transaction`: TransactionDetails, `evidenceHeadHex`: kotlin.String?) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_sign_transaction(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`keyId`),
+        FfiConverterString.lower(`pin`),
+        FfiConverterTypeTransactionDetails.lower(`transaction`),
+        FfiConverterOptionalString.lower(`evidenceHeadHex`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
         // Error FFI converter
         InksealException.ErrorHandler,
     )
@@ -8476,6 +8527,211 @@ public object FfiConverterTypeTimeStampVerification: FfiConverterRustBuffer<Time
 
 
 /**
+ * A transaction as the user approves it.
+ */
+data class TransactionDetails (
+    /**
+     * The institution's id for it (1 to 64 characters).
+     */
+    var `transactionId`: kotlin.String
+    , 
+    /**
+     * Who pays.
+     */
+    var `payer`: TransactionParty
+    , 
+    /**
+     * Who is paid.
+     */
+    var `payee`: TransactionParty
+    , 
+    /**
+     * The amount in minor units of the currency (fen, cents; yen for JPY): 1 to 10^18 - 1.
+     */
+    var `amountMinor`: kotlin.ULong
+    , 
+    /**
+     * ISO 4217 code (CNY, USD, EUR, HKD, JPY, GBP, CHF, SGD, KRW, MOP).
+     */
+    var `currency`: kotlin.String
+    , 
+    /**
+     * When the transaction was created, Unix seconds (UTC).
+     */
+    var `createdUnix`: kotlin.ULong
+    , 
+    /**
+     * A memo (at most 140 characters), if any.
+     */
+    var `memo`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTransactionDetails: FfiConverterRustBuffer<TransactionDetails> {
+    override fun read(buf: ByteBuffer): TransactionDetails {
+        return TransactionDetails(
+            FfiConverterString.read(buf),
+            FfiConverterTypeTransactionParty.read(buf),
+            FfiConverterTypeTransactionParty.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TransactionDetails) = (
+            FfiConverterString.allocationSize(value.`transactionId`) +
+            FfiConverterTypeTransactionParty.allocationSize(value.`payer`) +
+            FfiConverterTypeTransactionParty.allocationSize(value.`payee`) +
+            FfiConverterULong.allocationSize(value.`amountMinor`) +
+            FfiConverterString.allocationSize(value.`currency`) +
+            FfiConverterULong.allocationSize(value.`createdUnix`) +
+            FfiConverterOptionalString.allocationSize(value.`memo`)
+    )
+
+    override fun write(value: TransactionDetails, buf: ByteBuffer) {
+            FfiConverterString.write(value.`transactionId`, buf)
+            FfiConverterTypeTransactionParty.write(value.`payer`, buf)
+            FfiConverterTypeTransactionParty.write(value.`payee`, buf)
+            FfiConverterULong.write(value.`amountMinor`, buf)
+            FfiConverterString.write(value.`currency`, buf)
+            FfiConverterULong.write(value.`createdUnix`, buf)
+            FfiConverterOptionalString.write(value.`memo`, buf)
+    }
+}
+
+
+
+/**
+ * One side of a transaction.
+ */
+data class TransactionParty (
+    /**
+     * The name (1 to 128 characters, no control characters).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * The account (1 to 64 characters).
+     */
+    var `account`: kotlin.String
+    , 
+    /**
+     * The institution holding the account (1 to 128 characters), if given.
+     */
+    var `institution`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTransactionParty: FfiConverterRustBuffer<TransactionParty> {
+    override fun read(buf: ByteBuffer): TransactionParty {
+        return TransactionParty(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TransactionParty) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`account`) +
+            FfiConverterOptionalString.allocationSize(value.`institution`)
+    )
+
+    override fun write(value: TransactionParty, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`account`, buf)
+            FfiConverterOptionalString.write(value.`institution`, buf)
+    }
+}
+
+
+
+/**
+ * A verified transaction signature and what was approved.
+ */
+data class VerifiedTransactionInfo (
+    /**
+     * The transaction as signed.
+     */
+    var `transaction`: TransactionDetails
+    , 
+    /**
+     * The amount as a person reads it ("1234.56 CNY").
+     */
+    var `amountDisplay`: kotlin.String
+    , 
+    /**
+     * The signer certificate's subject.
+     */
+    var `signer`: kotlin.String
+    , 
+    /**
+     * The signing-time attribute, Unix seconds.
+     */
+    var `signingTimeUnix`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifiedTransactionInfo: FfiConverterRustBuffer<VerifiedTransactionInfo> {
+    override fun read(buf: ByteBuffer): VerifiedTransactionInfo {
+        return VerifiedTransactionInfo(
+            FfiConverterTypeTransactionDetails.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VerifiedTransactionInfo) = (
+            FfiConverterTypeTransactionDetails.allocationSize(value.`transaction`) +
+            FfiConverterString.allocationSize(value.`amountDisplay`) +
+            FfiConverterString.allocationSize(value.`signer`) +
+            FfiConverterULong.allocationSize(value.`signingTimeUnix`)
+    )
+
+    override fun write(value: VerifiedTransactionInfo, buf: ByteBuffer) {
+            FfiConverterTypeTransactionDetails.write(value.`transaction`, buf)
+            FfiConverterString.write(value.`amountDisplay`, buf)
+            FfiConverterString.write(value.`signer`, buf)
+            FfiConverterULong.write(value.`signingTimeUnix`, buf)
+    }
+}
+
+
+
+/**
  * Which platform attestation a device key carries.
  */
 
@@ -10883,6 +11139,24 @@ public object FfiConverterSequenceTypeOutlineSegment: FfiConverterRustBuffer<Lis
     UniffiLib.uniffi_inkseal_ffi_fn_func_java_vm_available(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * Verifies a transaction SignedData against `trust_anchors_der` (certificates, DER) at the
+         * current time and returns what was approved; a bad signature, an untrusted signer or content
+         * that is not a transaction is `BadDocument`.
+         */
+    @Throws(InksealException::class) fun `verifyTransaction`(`signedDer`: kotlin.ByteArray, `trustAnchorsDer`: List<kotlin.ByteArray>): VerifiedTransactionInfo {
+            return FfiConverterTypeVerifiedTransactionInfo.lift(
+    uniffiRustCallWithError(InksealException) { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_func_verify_transaction(
+    
+        
+        FfiConverterByteArray.lower(`signedDer`),
+        FfiConverterSequenceByteArray.lower(`trustAnchorsDer`),_status)
 }
     )
     }

@@ -1,0 +1,62 @@
+//! Signing a transaction with the co-signed key: an attached CMS SignedData (SM2-with-SM3)
+//! whose content is the transaction's canonical DER, so the bank verifies what the user
+//! approved, not a hash of it.
+//!
+//! One co-signing round trip. The request carries the signed attributes and the transaction;
+//! the server checks that the attributes name that transaction, decodes it, and audits it
+//! (`transaction_signed`) before it co-signs. Under a liveness policy the evidence must bind
+//! SM3 of the transaction's DER ([`transaction_document_digest`]).
+
+use crate::{CosignClient, Pin, SdkError};
+use inkseal_cosign::api::{MessageKind, SignedMessage};
+use inkseal_pdf::cms::SignatureAlgorithm;
+use inkseal_pdf::cms::attached::PreparedAttached;
+pub use inkseal_pdf::cms::transaction::{Party, Transaction, TransactionError};
+
+/// SM3 of the transaction's DER: the document a liveness capture binds before
+/// [`CosignClient::sign_transaction`].
+pub fn transaction_document_digest(transaction: &Transaction) -> Result<[u8; 32], SdkError> {
+    let der = transaction
+        .to_der()
+        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+    SignatureAlgorithm::Sm2Sm3
+        .digest(&[&der])
+        .try_into()
+        .map_err(|_| SdkError::InvalidInput("SM3 is not 32 bytes".into()))
+}
+
+impl CosignClient {
+    /// Co-sign `transaction` with the key's certificate: returns the DER ContentInfo of an
+    /// attached SignedData (content-type, message-digest, signing-time now, signing-certificate-v2).
+    /// The co-signature is checked before it is returned. The key must have a certificate.
+    pub async fn sign_transaction(
+        &self,
+        key_id: &str,
+        pin: &Pin,
+        transaction: &Transaction,
+        evidence_head: Option<[u8; 32]>,
+    ) -> Result<Vec<u8>, SdkError> {
+        let certificate = self
+            .certificate(key_id)?
+            .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
+        let prepared = PreparedAttached::transaction(
+            transaction,
+            SignatureAlgorithm::Sm2Sm3,
+            &[certificate],
+            crate::client::now_unix(),
+        )
+        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let message = SignedMessage::with_content(
+            MessageKind::CmsAttachedTransaction,
+            prepared.to_be_signed().to_vec(),
+            prepared.content().to_vec(),
+        )
+        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let signature = self
+            .sign_signed_message(key_id, pin, message, evidence_head)
+            .await?;
+        prepared
+            .finish(&inkseal_pki::signature_to_der(&signature))
+            .map_err(|e| SdkError::ServerMisbehaved(format!("transaction co-signature: {e}")))
+    }
+}
