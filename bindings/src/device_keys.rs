@@ -61,7 +61,9 @@ pub trait DeviceKeyStore: Send + Sync {
 /// Where the client keeps device keys.
 #[derive(uniffi::Enum)]
 pub enum DeviceKeys {
-    /// Owner-only files in a directory (desktop JVMs and tests; not for phones).
+    /// Owner-only files in a directory (desktop JVMs and tests; not for phones: the production
+    /// mobile library, built without the `file-device-keys` feature, refuses it with
+    /// `InvalidInput`).
     Directory {
         /// The directory.
         path: String,
@@ -85,7 +87,18 @@ impl std::fmt::Debug for DeviceKeys {
 impl DeviceKeys {
     pub(crate) fn into_store(self) -> Result<Arc<dyn inkseal_sdk::DeviceKeyStore>, InksealError> {
         Ok(match self {
+            #[cfg(feature = "file-device-keys")]
             DeviceKeys::Directory { path } => Arc::new(inkseal_sdk::FileDeviceKeyStore::new(path)?),
+            #[cfg(not(feature = "file-device-keys"))]
+            DeviceKeys::Directory { path } => {
+                return Err(InksealError::InvalidInput {
+                    detail: format!(
+                        "this library was built without file device keys (feature \
+                         file-device-keys), as phone builds are; cannot use {path}: give \
+                         DeviceKeys.Platform with the platform's key store"
+                    ),
+                });
+            }
             DeviceKeys::Platform { store } => Arc::new(ForeignDeviceKeys(store)),
         })
     }

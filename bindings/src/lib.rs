@@ -31,6 +31,5 @@ pub mod keystore;
 pub mod logging;
 pub mod pdf;
 pub mod share_store;
-#[cfg(feature = "transactions")]
 pub mod transaction;
 pub mod transport;
