@@ -6361,7 +6361,9 @@ public func FfiConverterTypeCaptureAction_lower(_ value: CaptureAction) -> RustB
 public enum DeviceKeys {
     
     /**
-     * Owner-only files in a directory (desktop JVMs and tests; not for phones).
+     * Owner-only files in a directory (desktop JVMs and tests; not for phones: the production
+     * mobile library, built without the `file-device-keys` feature, refuses it with
+     * `InvalidInput`).
      */
     case directory(
         /**

@@ -8839,7 +8839,9 @@ public object FfiConverterTypeCaptureAction: FfiConverterRustBuffer<CaptureActio
 sealed class DeviceKeys: Disposable  {
     
     /**
-     * Owner-only files in a directory (desktop JVMs and tests; not for phones).
+     * Owner-only files in a directory (desktop JVMs and tests; not for phones: the production
+     * mobile library, built without the `file-device-keys` feature, refuses it with
+     * `InvalidInput`).
      */
     data class Directory(
         /**
