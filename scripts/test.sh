@@ -43,6 +43,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
+step "cargo test: the production mobile library's refusals (bindings without default features)"
+cargo test --locked -p inkseal-bindings --lib --no-default-features production_build
+
 step "bindings: API snapshot and committed Kotlin/Swift up to date"
 scripts/bindings.sh check-api
 

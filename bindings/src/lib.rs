@@ -30,6 +30,12 @@ pub mod ink;
 pub mod keystore;
 pub mod logging;
 pub mod pdf;
+#[cfg(all(
+    test,
+    not(feature = "sample-capture"),
+    not(feature = "file-device-keys")
+))]
+mod production_build;
 pub mod share_store;
 pub mod transaction;
 pub mod transport;
