@@ -234,6 +234,90 @@ async fn an_operator_unlocks_after_re_verification_and_says_so() {
     server.shutdown().await.expect("shutdown");
 }
 
+/// A request killed between reserving a PIN attempt and answering leaves the attempt
+/// reserved. While every remaining attempt is held by requests that may still answer, the key
+/// is busy (429); once the latest reservation is a minute old they are taken for abandoned and
+/// the key locks, audited, instead of staying busy for good; an operator unlocks it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_abandoned_for_a_minute_lock_the_key_instead_of_leaving_it_busy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let backend = Backend::new(&server);
+    let client = client_for(&server, &dir.path().join("device"));
+    let key = enroll(&backend, &client, "customer-9", &pin()).await.key_id;
+    client
+        .sign_message(&key, &pin(), b"before", None)
+        .await
+        .expect("signs");
+    // What five requests that died after reserving (a killed replica) leave behind, written
+    // straight into the server's database.
+    let db =
+        rusqlite::Connection::open(dir.path().join("server").join("inkseal.db")).expect("database");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let reserve = |at_ms: i64| {
+        let n = db
+            .execute(
+                "UPDATE keys SET pin_failures = 5, pin_reserved_ms = ?2 WHERE key_id = ?1",
+                rusqlite::params![key, at_ms],
+            )
+            .expect("update");
+        assert_eq!(n, 1);
+    };
+
+    reserve(now_ms - 5_000);
+    match client.sign_message(&key, &pin(), b"busy", None).await {
+        Err(SdkError::RateLimited { .. }) => {}
+        other => panic!("attempts in flight: busy, not {other:?}"),
+    }
+    let locks = |audit: &[serde_json::Value]| {
+        audit
+            .iter()
+            .filter(|e| e["kind"] == "locked" && e["key_id"] == key.as_str())
+            .count()
+    };
+    assert_eq!(locks(&backend.audit().await), 0, "a busy key is not locked");
+
+    reserve(now_ms - 61_000);
+    assert_eq!(
+        client
+            .sign_message(&key, &pin(), b"abandoned", None)
+            .await
+            .err(),
+        Some(SdkError::Locked),
+        "even the right PIN is not compared: the abandoned attempts count as failures"
+    );
+    let audit = backend.audit().await;
+    assert_eq!(locks(&audit), 1, "the lock is audited once");
+    let lock = audit
+        .iter()
+        .find(|e| e["kind"] == "locked" && e["key_id"] == key.as_str())
+        .expect("lock entry");
+    assert!(
+        lock.to_string().contains("abandoned"),
+        "the entry says why: {lock}"
+    );
+    assert_eq!(
+        server.service().metrics().pin_comparisons,
+        1,
+        "only the first sign"
+    );
+    let (status, body) = backend
+        .post(
+            &format!("/v1/admin/keys/{key}/unlock"),
+            serde_json::json!({ "reverification": "branch 3 counter, ID card seen" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    client
+        .sign_message(&key, &pin(), b"after unlock", None)
+        .await
+        .expect("unlocked, the key signs again");
+    server.shutdown().await.expect("shutdown");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_keys_never_sign_again_and_the_crl_lists_their_certificates() {
     let dir = tempfile::tempdir().expect("tempdir");
