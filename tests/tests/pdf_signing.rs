@@ -245,6 +245,97 @@ fn a_pdf_signed_by_pyhanko_verifies_until_a_signed_byte_changes() {
     );
 }
 
+/// A one-page PDF whose page dictionary writes numbers the way other tools do: 16 and 17
+/// significant digits (LibreOffice, computed page sizes), trailing zeros, a leading point; with
+/// an empty signature field `Sig1`, so that pyHanko signs without rewriting the page.
+fn pdf_with_awkward_numbers() -> Vec<u8> {
+    let objects = [
+        "<</Type /Catalog /Pages 2 0 R /AcroForm <</Fields [5 0 R]>>>>",
+        "<</Type /Pages /Kids [3 0 R] /Count 1>>",
+        "<</Type /Page /Parent 2 0 R /MediaBox [0 0 595.3039370078740 841.8897637795276] \
+         /CropBox [0.0000 .0 595.3039370078740 841.8897637795276] /Contents 4 0 R \
+         /Resources <</Font <</F1 <</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>>>>> \
+         /PieceInfo <</Example <</LastModified (D:20261207) \
+         /Private <</Scale 96.0000 /Ratio 0.12345678901234567 /Offset -.002>>>>>> \
+         /Annots [5 0 R]>>",
+        "<</Length 33>>\nstream\nBT /F1 12 Tf 72 720 Td (Hi) Tj ET\nendstream",
+        "<</Type /Annot /Subtype /Widget /FT /Sig /T (Sig1) /F 132 /Rect [0 0 0 0] /P 3 0 R>>",
+    ];
+    let bodies: Vec<Vec<u8>> = objects.iter().map(|o| o.as_bytes().to_vec()).collect();
+    inkseal_pdf::writer::classic_file(
+        &bodies,
+        "/Root 1 0 R /ID [<00112233445566778899AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>]",
+    )
+}
+
+/// Adding our signature to a file someone else signed must keep theirs intact: the incremental
+/// update rewrites the page (its /Annots) and must copy every number of it as written, or
+/// pyHanko (which compares reals as decimals) and our own verifier call the earlier signature
+/// modified.
+#[test]
+fn signing_after_pyhanko_keeps_its_signature_whatever_numbers_the_page_holds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = openssl_p256_pki(dir.path(), "first-signer");
+    let input = dir.path().join("awkward.pdf");
+    std::fs::write(&input, pdf_with_awkward_numbers()).expect("write");
+    let first = dir.path().join("pyhanko-first.pdf");
+    pyhanko_sign(&input, &first, &pki.signer_key, &pki.signer_pem, "Sig1");
+    let signer =
+        LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
+    let second = dir.path().join("then-inkseal.pdf");
+    sign_file(
+        &first,
+        &second,
+        &visible(1, [300.0, 80.0, 200.0, 80.0], "Sig2", "Second signer"),
+        &signer,
+    )
+    .expect("inkseal signs after pyHanko");
+
+    // The page our update rewrote carries the signed revision's numbers token for token.
+    let signed = std::fs::read(&first).expect("read");
+    let all = std::fs::read(&second).expect("read");
+    let update = String::from_utf8_lossy(&all[signed.len()..]);
+    let original_len = std::fs::metadata(&input).expect("input").len() as usize;
+    assert!(
+        !String::from_utf8_lossy(&signed[original_len..]).contains("/PieceInfo"),
+        "pyHanko signed the existing field without rewriting the page"
+    );
+    for token in [
+        "595.3039370078740",
+        "841.8897637795276",
+        "0.0000 .0",
+        "96.0000",
+        "0.12345678901234567",
+        "-.002",
+    ] {
+        assert!(update.contains(token), "{token} rewritten by our update");
+    }
+
+    let report = pyhanko_validate(&second, &pki.ca_pem);
+    let sig1 = report
+        .signatures
+        .iter()
+        .find(|s| s.field == "Sig1")
+        .unwrap_or_else(|| panic!("pyHanko lists Sig1:\n{}", report.stdout));
+    assert!(sig1.sound, "{}", report.stdout);
+    assert_eq!(
+        sig1.modifications,
+        Some(Modifications::FormFilling),
+        "pyHanko sees only a signature added after Sig1:\n{}",
+        report.stdout
+    );
+    assert!(report.all_valid(), "{}\n{}", report.stdout, report.stderr);
+
+    let ours = inkseal_verify(&second, &pki.ca_pem);
+    assert!(ours.all_ok(), "{ours:#?}");
+    let earlier = ours
+        .signatures
+        .iter()
+        .find(|s| s.coverage == Some(Coverage::WholeRevision))
+        .expect("the earlier signature");
+    assert_eq!(earlier.changes, Some(Changes::SignaturesAndForms));
+}
+
 #[test]
 fn bad_requests_get_typed_errors_and_no_output_file() {
     use inkseal_pdf::PdfError;

@@ -326,8 +326,8 @@ pub fn add_form_xobject(
             Object::Array(vec![
                 Object::Integer(0),
                 Object::Integer(0),
-                Object::Real(w),
-                Object::Real(h),
+                Object::real(w),
+                Object::real(h),
             ]),
         )
         .with(b"Resources", Object::Dictionary(resources))

@@ -235,7 +235,7 @@ pub fn new_widget(rect: [f64; 4], page: ObjectId, parent: ObjectId) -> Dictionar
         .with(b"F", Object::Integer(132))
         .with(
             b"Rect",
-            Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
+            Object::Array(rect.iter().map(|v| Object::real(*v)).collect()),
         )
         .with(b"P", Object::Reference(page))
         .with(b"Parent", Object::Reference(parent))
@@ -251,7 +251,7 @@ pub fn new_field(name: &str, rect: [f64; 4], page: ObjectId) -> Dictionary {
         .with(b"F", Object::Integer(132))
         .with(
             b"Rect",
-            Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
+            Object::Array(rect.iter().map(|v| Object::real(*v)).collect()),
         )
         .with(b"P", Object::Reference(page))
 }

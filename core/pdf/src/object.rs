@@ -7,7 +7,13 @@ use std::fmt::Write as _;
 pub struct ObjectId(pub u32, pub u16);
 
 /// A PDF object.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Equality is by value, as a PDF reader sees it: an integer equals the real of the same value
+/// (`96` and `96.0000`), a string is the same string whether written literal or hex, and a real
+/// equals another of the same value whatever digits the file used. That is what the change
+/// analysis needs: a revision that rewrites an object without changing what it means has not
+/// changed it.
+#[derive(Clone, Debug)]
 pub enum Object {
     /// `null`
     Null,
@@ -15,8 +21,8 @@ pub enum Object {
     Bool(bool),
     /// An integer.
     Integer(i64),
-    /// A real number.
-    Real(f64),
+    /// A real number (with the text a file wrote it in, when it came from one).
+    Real(Real),
     /// A string (bytes); `hex` records how it was written.
     String(Vec<u8>, bool),
     /// A name, without the slash, `#xx` escapes decoded.
@@ -29,6 +35,94 @@ pub enum Object {
     Stream(Stream),
     /// `n g R`
     Reference(ObjectId),
+}
+
+/// A real number. One read from a file keeps the text it was written in, so that an object an
+/// incremental update copies is written back token for token (`96.0000` stays `96.0000`,
+/// `0.12345678901234567` keeps its 17 digits): validators that compare reals as decimals, as
+/// pyHanko does, then see the earlier revision's values unchanged. A computed one is written
+/// by [`format_real`].
+#[derive(Clone, Debug)]
+pub struct Real {
+    value: f64,
+    /// The token as read (a well-formed PDF real: sign, digits, one point), if read.
+    written: Option<Box<str>>,
+}
+
+impl Real {
+    /// A computed real, written by [`format_real`].
+    pub fn new(value: f64) -> Self {
+        Real {
+            value,
+            written: None,
+        }
+    }
+
+    /// A real read from `text`, kept verbatim when it is a well-formed PDF real
+    /// (`[+-]?(digits[.digits]|.digits)`), otherwise (e.g. a doubled sign some writers emit)
+    /// written back in normal form.
+    pub(crate) fn read(value: f64, text: &str) -> Self {
+        let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let well_formed = !(int.is_empty() && frac.is_empty())
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit());
+        Real {
+            value,
+            written: well_formed.then(|| text.into()),
+        }
+    }
+
+    /// The value.
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// The text it is written as: as read, or [`format_real`] of a computed value.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.written {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => std::borrow::Cow::Owned(format_real(self.value)),
+        }
+    }
+}
+
+impl PartialEq for Real {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Self) -> bool {
+        use Object as O;
+        match (self, other) {
+            (O::Null, O::Null) => true,
+            (O::Bool(a), O::Bool(b)) => a == b,
+            (O::Integer(a), O::Integer(b)) => a == b,
+            (O::Real(a), O::Real(b)) => a == b,
+            (O::Integer(i), O::Real(r)) | (O::Real(r), O::Integer(i)) => *i as f64 == r.value,
+            (O::String(a, _), O::String(b, _)) => a == b,
+            (O::Name(a), O::Name(b)) => a == b,
+            (O::Array(a), O::Array(b)) => a == b,
+            (O::Dictionary(a), O::Dictionary(b)) => a == b,
+            (O::Stream(a), O::Stream(b)) => a == b,
+            (O::Reference(a), O::Reference(b)) => a == b,
+            (
+                O::Null
+                | O::Bool(_)
+                | O::Integer(_)
+                | O::Real(_)
+                | O::String(..)
+                | O::Name(_)
+                | O::Array(_)
+                | O::Dictionary(_)
+                | O::Stream(_)
+                | O::Reference(_),
+                _,
+            ) => false,
+        }
+    }
 }
 
 /// A dictionary, keeping the order keys were written in.
@@ -90,6 +184,11 @@ impl Object {
         Object::Name(s.as_bytes().to_vec())
     }
 
+    /// A computed real number.
+    pub fn real(value: f64) -> Object {
+        Object::Real(Real::new(value))
+    }
+
     /// A literal string object from text.
     pub fn string(s: &str) -> Object {
         Object::String(s.as_bytes().to_vec(), false)
@@ -108,7 +207,7 @@ impl Object {
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Object::Integer(i) => Some(*i as f64),
-            Object::Real(r) => Some(*r),
+            Object::Real(r) => Some(r.value),
             _ => None,
         }
     }
@@ -135,7 +234,7 @@ impl Object {
             Object::Null => out.extend_from_slice(b"null"),
             Object::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Object::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
-            Object::Real(r) => out.extend_from_slice(format_real(*r).as_bytes()),
+            Object::Real(r) => out.extend_from_slice(r.text().as_bytes()),
             Object::String(s, hex) => write_string(out, s, *hex),
             Object::Name(n) => write_name(out, n),
             Object::Array(items) => {
@@ -257,7 +356,52 @@ pub fn text_string(s: &str) -> Object {
 
 #[cfg(test)]
 mod tests {
-    use super::format_real;
+    use super::{Object, format_real};
+
+    fn reparse(text: &str) -> (Object, String) {
+        let object = crate::parser::Parser::new(text.as_bytes(), 0, 32)
+            .object_top(&|_| None)
+            .expect("parses");
+        let mut out = Vec::new();
+        object.write(&mut out);
+        (object, String::from_utf8(out).expect("ascii"))
+    }
+
+    #[test]
+    fn copied_objects_keep_every_number_token_for_token() {
+        let page = "<</MediaBox [0 0 595.303937007874 841.8897637795276] /UserUnit 96.0000 \
+                    /A [.5 -.002 +1.25 1. 0.12345678901234567 -0.0 99999999999999999999]>>";
+        let (_, written) = reparse(page);
+        for token in [
+            "595.303937007874",
+            "841.8897637795276",
+            "96.0000",
+            ".5",
+            "-.002",
+            "+1.25",
+            "1.",
+            "0.12345678901234567",
+            "-0.0",
+            "99999999999999999999",
+        ] {
+            assert!(
+                written.split([' ', '[', ']', '/']).any(|t| t == token),
+                "{token} lost in {written}"
+            );
+        }
+        // A doubled sign (tolerated on input) is not PDF syntax: written in normal form.
+        assert_eq!(reparse("--5.5").1, "-5.5");
+    }
+
+    #[test]
+    fn objects_are_equal_by_value() {
+        let (a, _) = reparse("[96 96.0000 (Hi) 1.50]");
+        let (b, _) = reparse("[96.0 96 <4869> 1.5]");
+        assert_eq!(a, b);
+        assert_ne!(reparse("[96.5]").0, reparse("[96]").0);
+        assert_ne!(reparse("(Hi)").0, reparse("/Hi").0);
+        assert_ne!(reparse("0").0, reparse("null").0);
+    }
 
     #[test]
     fn reals_read_from_a_file_are_written_back_exactly() {

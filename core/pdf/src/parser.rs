@@ -1,7 +1,7 @@
 //! Lexing and parsing of PDF objects from a byte slice, with depth limits and byte spans.
 
 use crate::error::PdfError;
-use crate::object::{Dictionary, Object, ObjectId, Stream};
+use crate::object::{Dictionary, Object, ObjectId, Real, Stream};
 use std::ops::Range;
 
 /// PDF whitespace.
@@ -346,7 +346,7 @@ impl<'a> Parser<'a> {
             .parse::<f64>()
             .ok()
             .filter(|r| r.is_finite())
-            .map(Object::Real)
+            .map(|r| Object::Real(Real::read(r, text)))
             .ok_or_else(|| PdfError::syntax(at, format!("bad number `{text}`")))
     }
 
@@ -451,7 +451,7 @@ mod tests {
     #[test]
     fn parses_the_basic_types() {
         assert_eq!(parse("42"), Object::Integer(42));
-        assert_eq!(parse("-3.5"), Object::Real(-3.5));
+        assert_eq!(parse("-3.5"), Object::real(-3.5));
         assert_eq!(parse("12 0 R"), Object::Reference(ObjectId(12, 0)));
         assert_eq!(parse("/A#20B"), Object::Name(b"A B".to_vec()));
         assert_eq!(

@@ -201,8 +201,8 @@ pub fn text_report(title: &str, sections: &[ReportSection]) -> Result<Vec<u8>, R
                     Object::Array(vec![
                         Object::Integer(0),
                         Object::Integer(0),
-                        Object::Real(PAGE[0]),
-                        Object::Real(PAGE[1]),
+                        Object::real(PAGE[0]),
+                        Object::real(PAGE[1]),
                     ]),
                 )
                 .with(b"Resources", Object::Dictionary(resources))

@@ -635,8 +635,8 @@ fn paging_slices(
                         Object::Array(vec![
                             Object::Integer(0),
                             Object::Integer(0),
-                            Object::Real(slice),
-                            Object::Real(sh),
+                            Object::real(slice),
+                            Object::real(sh),
                         ]),
                     )
                     .with(
