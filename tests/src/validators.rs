@@ -162,11 +162,14 @@ fn bc_signature(v: &Value) -> BcSignature {
     }
 }
 
-/// The files written by [`make_sm2_sample`].
+/// The files written by [`make_sm2_sample`] (or [`make_bc_p256_sample`]).
 #[derive(Debug, Clone)]
 pub struct Sm2Sample {
-    /// A one-page PDF with one SM2-with-SM3 detached CMS signature.
+    /// A one-page PDF with one SM2-with-SM3 (or P-256) detached CMS signature, DER.
     pub pdf: PathBuf,
+    /// The same PDF with the same signature as BouncyCastle's `getEncoded()` writes it: BER,
+    /// indefinite lengths (what PDFBox- and iText-based signers embed).
+    pub pdf_ber: PathBuf,
     /// The SM2 root that issued the signer certificate.
     pub ca_pem: PathBuf,
     /// The SM2 signer certificate.
@@ -176,8 +179,17 @@ pub struct Sm2Sample {
 /// Makes an SM2-signed sample PDF in `dir` with BouncyCastle (`MakeSm2Sample.java`): SM2
 /// signatures made by an implementation other than inkseal's, to test the validators on.
 pub fn make_sm2_sample(dir: &Path) -> Sm2Sample {
+    make_bc_sample(dir, "sm2")
+}
+
+/// [`make_sm2_sample`] with an ECDSA P-256 CA and signer.
+pub fn make_bc_p256_sample(dir: &Path) -> Sm2Sample {
+    make_bc_sample(dir, "p256")
+}
+
+fn make_bc_sample(dir: &Path, curve: &str) -> Sm2Sample {
     let out = run(
-        java_command("MakeSm2Sample").arg(dir),
+        java_command("MakeSm2Sample").arg(dir).arg(curve),
         "openjdk-17-jdk-headless",
     );
     assert!(
@@ -186,9 +198,10 @@ pub fn make_sm2_sample(dir: &Path) -> Sm2Sample {
         text(&out.stderr)
     );
     Sm2Sample {
-        pdf: dir.join("sm2-signed.pdf"),
-        ca_pem: dir.join("sm2-ca.pem"),
-        signer_pem: dir.join("sm2-signer.pem"),
+        pdf: dir.join(format!("{curve}-signed.pdf")),
+        pdf_ber: dir.join(format!("{curve}-signed-ber.pdf")),
+        ca_pem: dir.join(format!("{curve}-ca.pem")),
+        signer_pem: dir.join(format!("{curve}-signer.pem")),
     }
 }
 

@@ -245,6 +245,55 @@ fn a_pdf_signed_by_pyhanko_verifies_until_a_signed_byte_changes() {
     );
 }
 
+/// BouncyCastle's `CMSSignedData.getEncoded()` (what PDFBox- and iText-based signers embed)
+/// writes BER with indefinite lengths, which RFC 5652 allows: SM2 and P-256 signatures in that
+/// form verify exactly as their DER form does, BouncyCastle (and for P-256 pyHanko) agreeing,
+/// and a changed byte is still caught.
+#[test]
+fn signatures_bouncycastle_writes_in_ber_verify_like_their_der() {
+    use inkseal_tests::validators::{make_bc_p256_sample, make_sm2_sample, tamper_signed_bytes};
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (curve, sample) in [
+        ("SM2", make_sm2_sample(&dir.path().join("sm2"))),
+        ("P-256", make_bc_p256_sample(&dir.path().join("p256"))),
+    ] {
+        let ber = std::fs::read(&sample.pdf_ber).expect("BER sample");
+        let at = ber
+            .windows(11)
+            .position(|w| w == b"/Contents <")
+            .expect("contents")
+            + 11;
+        assert_eq!(&ber[at..at + 4], b"3080", "{curve}: BER, indefinite length");
+        let bc = bouncycastle_check(&sample.pdf_ber, &[&sample.ca_pem]);
+        assert!(
+            bc.all_valid(),
+            "{curve}: BouncyCastle reads its own BER: {bc:?}"
+        );
+
+        let der_report = inkseal_verify(&sample.pdf, &sample.ca_pem);
+        let ber_report = inkseal_verify(&sample.pdf_ber, &sample.ca_pem);
+        assert!(der_report.all_ok(), "{curve} DER: {der_report:#?}");
+        assert!(ber_report.all_ok(), "{curve} BER: {ber_report:#?}");
+        let (d, b) = (&der_report.signatures[0], &ber_report.signatures[0]);
+        assert_eq!(
+            (&b.signer, &b.algorithm, b.trusted, &b.changes),
+            (&d.signer, &d.algorithm, d.trusted, &d.changes),
+            "{curve}"
+        );
+        assert_eq!(b.trusted, Some(true));
+
+        if curve == "P-256" {
+            let ph = pyhanko_validate(&sample.pdf_ber, &sample.ca_pem);
+            assert!(ph.all_valid(), "{}\n{}", ph.stdout, ph.stderr);
+        }
+
+        let tampered = dir.path().join(format!("{curve}-tampered.pdf"));
+        tamper_signed_bytes(&sample.pdf_ber, &tampered);
+        let report = inkseal_verify(&tampered, &sample.ca_pem);
+        assert!(!report.signatures[0].digest_valid, "{curve}: {report:#?}");
+    }
+}
+
 /// A one-page PDF whose page dictionary writes numbers the way other tools do: 16 and 17
 /// significant digits (LibreOffice, computed page sizes), trailing zeros, a leading point; with
 /// an empty signature field `Sig1`, so that pyHanko signs without rewriting the page.

@@ -1,10 +1,14 @@
-// Makes an SM2-with-SM3 signed PDF for testing the validators, using BouncyCastle alone.
+// Makes an SM2-with-SM3 (or ECDSA P-256) signed PDF for testing the validators, using
+// BouncyCastle alone.
 //
-// Usage: java -cp bcprov.jar:bcpkix.jar:bcutil.jar:. MakeSm2Sample OUT_DIR
+// Usage: java -cp bcprov.jar:bcpkix.jar:bcutil.jar:. MakeSm2Sample OUT_DIR [sm2|p256]
 // Writes OUT_DIR/sm2-ca.pem (an SM2 root), OUT_DIR/sm2-signer.pem (an SM2 end-entity
-// certificate it issued) and OUT_DIR/sm2-signed.pdf (a one-page PDF with one detached CMS
-// signature by that end entity). Not a signer to copy: it exists so that the validators have
-// an SM2 sample made by a second, independent implementation.
+// certificate it issued), OUT_DIR/sm2-signed.pdf (a one-page PDF with one detached CMS
+// signature by that end entity, DER) and OUT_DIR/sm2-signed-ber.pdf (the same signature as
+// BouncyCastle's CMSSignedData.getEncoded() writes it, BER with indefinite lengths, as
+// PDFBox- and iText-based signers embed it); with p256, the same as p256-*. Not a signer to
+// copy: it exists so that the validators have samples made by a second, independent
+// implementation.
 
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
@@ -44,20 +48,24 @@ public final class MakeSm2Sample {
     private static final String BR_PLACEHOLDER = "/ByteRange [0 0000000000 0000000000 0000000000]";
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 1) {
-            System.err.println("usage: MakeSm2Sample OUT_DIR");
+        if (args.length < 1 || args.length > 2 || (args.length == 2 && !args[1].matches("sm2|p256"))) {
+            System.err.println("usage: MakeSm2Sample OUT_DIR [sm2|p256]");
             System.exit(2);
         }
+        boolean p256 = args.length == 2 && args[1].equals("p256");
+        String prefix = p256 ? "p256" : "sm2";
+        String algorithm = p256 ? "SHA256withECDSA" : "SM3withSM2";
         Security.addProvider(new BouncyCastleProvider());
         Path out = Path.of(args[0]);
         Files.createDirectories(out);
 
-        KeyPair caKey = sm2KeyPair();
-        X509CertificateHolder ca = issue("CN=Inkseal SM2 Test CA,O=inkseal", caKey.getPublic(),
-                "CN=Inkseal SM2 Test CA,O=inkseal", caKey.getPrivate(), true);
-        KeyPair signerKey = sm2KeyPair();
-        X509CertificateHolder signer = issue("CN=Inkseal SM2 Test Signer,O=inkseal", signerKey.getPublic(),
-                "CN=Inkseal SM2 Test CA,O=inkseal", caKey.getPrivate(), false);
+        String caName = p256 ? "CN=Inkseal BC P-256 Test CA,O=inkseal" : "CN=Inkseal SM2 Test CA,O=inkseal";
+        String signerName = p256 ? "CN=Inkseal BC P-256 Test Signer,O=inkseal" : "CN=Inkseal SM2 Test Signer,O=inkseal";
+        KeyPair caKey = keyPair(p256);
+        X509CertificateHolder ca = issue(caName, caKey.getPublic(), caName, caKey.getPrivate(), true, algorithm);
+        KeyPair signerKey = keyPair(p256);
+        X509CertificateHolder signer = issue(signerName, signerKey.getPublic(), caName, caKey.getPrivate(), false,
+                algorithm);
 
         byte[] pdf = template().getBytes(StandardCharsets.ISO_8859_1);
         String text = new String(pdf, StandardCharsets.ISO_8859_1);
@@ -73,7 +81,7 @@ public final class MakeSm2Sample {
         signed.write(pdf, gt, pdf.length - gt);
 
         // "SM3withSM2" signs with BC's default SM2 user ID, "1234567812345678" (GM/T 0009).
-        ContentSigner contentSigner = new JcaContentSignerBuilder("SM3withSM2").setProvider("BC")
+        ContentSigner contentSigner = new JcaContentSignerBuilder(algorithm).setProvider("BC")
                 .build(signerKey.getPrivate());
         CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
         gen.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(
@@ -82,27 +90,37 @@ public final class MakeSm2Sample {
         gen.addCertificates(new CollectionStore<>(List.of(signer)));
         CMSSignedData cms = gen.generate(new CMSProcessableByteArray(signed.toByteArray()), false);
         byte[] der = cms.getEncoded("DER");
-        if (der.length > CONTENTS_BYTES) {
-            throw new IllegalStateException("CMS does not fit in /Contents");
+        byte[] ber = cms.getEncoded();
+        if (ber.length < 2 || ber[1] != (byte) 0x80) {
+            throw new IllegalStateException("BouncyCastle no longer writes indefinite lengths");
         }
-        byte[] hex = String.format("%0" + (2 * CONTENTS_BYTES) + "x", BigInteger.ZERO).getBytes();
-        byte[] sig = toHex(der).getBytes(StandardCharsets.ISO_8859_1);
-        System.arraycopy(sig, 0, hex, 0, sig.length);
-        System.arraycopy(hex, 0, pdf, lt + 1, hex.length);
-
-        Files.write(out.resolve("sm2-signed.pdf"), pdf);
-        Files.writeString(out.resolve("sm2-ca.pem"), pem(ca));
-        Files.writeString(out.resolve("sm2-signer.pem"), pem(signer));
+        Files.write(out.resolve(prefix + "-signed.pdf"), withContents(pdf, lt, der));
+        Files.write(out.resolve(prefix + "-signed-ber.pdf"), withContents(pdf, lt, ber));
+        Files.writeString(out.resolve(prefix + "-ca.pem"), pem(ca));
+        Files.writeString(out.resolve(prefix + "-signer.pem"), pem(signer));
     }
 
-    private static KeyPair sm2KeyPair() throws Exception {
+    /** The PDF with `cms` written, zero-padded, into the /Contents hex string opening at `lt`. */
+    private static byte[] withContents(byte[] pdf, int lt, byte[] cms) {
+        if (cms.length > CONTENTS_BYTES) {
+            throw new IllegalStateException("CMS does not fit in /Contents");
+        }
+        byte[] copy = pdf.clone();
+        byte[] hex = String.format("%0" + (2 * CONTENTS_BYTES) + "x", BigInteger.ZERO).getBytes();
+        byte[] sig = toHex(cms).getBytes(StandardCharsets.ISO_8859_1);
+        System.arraycopy(sig, 0, hex, 0, sig.length);
+        System.arraycopy(hex, 0, copy, lt + 1, hex.length);
+        return copy;
+    }
+
+    private static KeyPair keyPair(boolean p256) throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC", "BC");
-        g.initialize(new ECGenParameterSpec("sm2p256v1"));
+        g.initialize(new ECGenParameterSpec(p256 ? "secp256r1" : "sm2p256v1"));
         return g.generateKeyPair();
     }
 
     private static X509CertificateHolder issue(String subject, PublicKey key, String issuer,
-            PrivateKey issuerKey, boolean ca) throws Exception {
+            PrivateKey issuerKey, boolean ca, String algorithm) throws Exception {
         long now = System.currentTimeMillis();
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name(issuer),
                 BigInteger.valueOf(now), new Date(now - 3_600_000L), new Date(now + 86_400_000L * 365),
@@ -111,7 +129,7 @@ public final class MakeSm2Sample {
         b.addExtension(Extension.keyUsage, true, new KeyUsage(ca
                 ? KeyUsage.keyCertSign | KeyUsage.cRLSign
                 : KeyUsage.digitalSignature | KeyUsage.nonRepudiation));
-        return b.build(new JcaContentSignerBuilder("SM3withSM2").setProvider("BC").build(issuerKey));
+        return b.build(new JcaContentSignerBuilder(algorithm).setProvider("BC").build(issuerKey));
     }
 
     /** A one-page PDF whose signature field already holds a placeholder signature dictionary. */

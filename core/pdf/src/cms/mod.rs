@@ -9,7 +9,8 @@
 //!    ID "1234567812345678" and SM3, or ECDSA with SHA-256) and returns DER `SEQUENCE { r, s }`;
 //! 4. [`assemble`] builds the ContentInfo DER that goes into /Contents.
 //!
-//! Verification: [`parse`] the /Contents bytes (hostile input: size-limited, strict DER),
+//! Verification: [`parse`] the /Contents bytes (hostile input: size-limited; BER, as other
+//! signers write it, is first rewritten as DER by [`ber::to_der`]),
 //! hash the /ByteRange with [`ParsedSignedData::algorithm`], call
 //! [`ParsedSignedData::verify`], then [`verify_chain`] the signer certificate to a trust
 //! anchor.
@@ -18,6 +19,7 @@ mod algorithm;
 mod assemble;
 pub mod attached;
 mod attributes;
+pub mod ber;
 pub(crate) mod cert;
 mod chain;
 mod der_util;

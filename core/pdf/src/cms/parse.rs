@@ -67,8 +67,10 @@ impl CmsVerification {
 
 /// Decode a DER ContentInfo holding a SignedData, as found in a signature's /Contents.
 ///
-/// At most [`MAX_CMS_BYTES`]; strict DER (definite minimal lengths, no BER). Bytes after the
-/// DER object are allowed only if they are all zero (the hex string is zero-padded).
+/// At most [`MAX_CMS_BYTES`]. BER (indefinite lengths, chunked strings: BouncyCastle,
+/// `openssl cms -stream`) is rewritten as DER first ([`super::ber::to_der`]); what DER forbids
+/// beyond that is refused. Bytes after the object are allowed only if they are all zero (the
+/// hex string is zero-padded).
 /// The SignedData must have exactly one SignerInfo ([`CmsError::SignerInfoCount`]) whose
 /// digest algorithm is SM3 or SHA-256 ([`CmsError::Unsupported`]), as a PAdES signature has.
 /// Certificates and the SignerInfo are decoded; nothing is verified yet.
@@ -79,13 +81,14 @@ pub fn parse(der: &[u8]) -> Result<ParsedSignedData, CmsError> {
             limit: MAX_CMS_BYTES,
         });
     }
-    let (outer, rest) = AnyRef::from_der_partial(der).map_err(malformed("ContentInfo"))?;
-    if rest.iter().any(|b| *b != 0) {
+    let (normalized, encoded_len) = super::ber::to_der(der)?;
+    if der[encoded_len..].iter().any(|b| *b != 0) {
         return Err(CmsError::Malformed(
             "non-zero bytes after the end of the DER object".into(),
         ));
     }
-    let body = &der[..der.len() - rest.len()];
+    let body = normalized.as_slice();
+    let outer = AnyRef::from_der(body).map_err(malformed("ContentInfo"))?;
     if outer.tag() != Tag::Sequence {
         return Err(CmsError::Malformed("ContentInfo is not a SEQUENCE".into()));
     }
@@ -149,7 +152,7 @@ pub fn parse(der: &[u8]) -> Result<ParsedSignedData, CmsError> {
         signed_data,
         certificates,
         signed_attrs_der,
-        encoded_len: body.len(),
+        encoded_len,
         algorithm,
     })
 }
@@ -172,7 +175,7 @@ fn context(number: u32, constructed: bool) -> Tag {
 }
 
 impl ParsedSignedData {
-    /// Length of the DER object without the trailing zero padding.
+    /// Length of the object as it was read (BER or DER), without the trailing zero padding.
     pub fn encoded_len(&self) -> usize {
         self.encoded_len
     }
