@@ -311,6 +311,11 @@ pub struct SignatureVerification {
     /// This entry is a document time-stamp (PAdES B-LTA), not a signature: `signer` is the
     /// time-stamping authority.
     pub document_time_stamp: bool,
+    /// The signature uses an algorithm this library cannot check (RSA, ECDSA P-384,
+    /// Ed25519, a SHA-384 digest...), named here. `valid` is then false although nothing was
+    /// found wrong when `problems` is empty: check the signature with a validator that
+    /// supports the algorithm rather than calling it forged.
+    pub cannot_check: Option<String>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
 }
@@ -347,6 +352,7 @@ impl From<&SignatureReport> for SignatureVerification {
                 valid: t.valid,
                 trusted: t.trusted,
             }),
+            cannot_check: r.cannot_check.clone(),
             problems: r.problems.clone(),
         }
     }
@@ -428,6 +434,24 @@ pub fn verify_pdf(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// An RSA-signed PDF (pyHanko's test file): the app is told the algorithm cannot be
+    /// checked here, with no problem found, rather than a bare "not valid".
+    #[test]
+    fn signatures_this_library_cannot_check_say_so() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/corpus/pyhanko-test-pdfs/minimal-signed-twice-both-created.pdf");
+        let report = verify_pdf(corpus.display().to_string(), vec![]).expect("verifies");
+        assert_eq!(report.signatures.len(), 2);
+        for s in &report.signatures {
+            assert!(!s.valid);
+            assert!(s.problems.is_empty(), "{s:?}");
+            assert!(
+                s.cannot_check.as_deref().is_some_and(|w| w.contains("RSA")),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn placements_convert() {

@@ -5,7 +5,7 @@ use inkseal_ink::{Pad, Point, Stroke};
 use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
 use inkseal_pdf::sign::{Certification, Placement, SignOptions};
 use inkseal_pdf::signer::LocalSigner;
-use inkseal_pdf::verify::{VerifyOptions, verify};
+use inkseal_pdf::verify::{Verdict, VerifyOptions, verify};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -531,7 +531,8 @@ pub struct VerifyArgs {
 }
 
 /// Exit 0 when every signature is valid and followed only by allowed changes, 1 when any
-/// check fails, 2 when the file cannot be read as a PDF.
+/// check fails, 2 when the file cannot be read as a PDF, 3 when nothing failed but some
+/// signature uses an algorithm inkseal cannot check (RSA, P-384, Ed25519...).
 pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
     let anchors = match read_trust_anchors(&args.trust) {
         Ok(anchors) => anchors,
@@ -568,6 +569,12 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     "field": s.field,
                     "pages": s.pages,
                     "ok": s.is_ok(),
+                    "verdict": match s.verdict() {
+                        Verdict::Valid => "valid",
+                        Verdict::CannotCheck => "cannot_check",
+                        Verdict::Invalid => "invalid",
+                    },
+                    "cannot_check": s.cannot_check,
                     "byte_range": s.byte_range,
                     "coverage": s.coverage.map(|c| format!("{c:?}")),
                     "revision": s.revision,
@@ -616,7 +623,11 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
             println!(
                 "- {} [{}] signer: {}; signed {}; {}",
                 s.field,
-                if s.is_ok() { "VALID" } else { "INVALID" },
+                match s.verdict() {
+                    Verdict::Valid => "VALID",
+                    Verdict::CannotCheck => "CANNOT CHECK",
+                    Verdict::Invalid => "INVALID",
+                },
                 s.signer.as_deref().unwrap_or("?"),
                 s.signing_time.as_deref().unwrap_or("?"),
                 match s.trusted {
@@ -653,6 +664,17 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     }
                 );
             }
+            if let Some(what) = &s.cannot_check {
+                println!(
+                    "  cannot check: {what}; the signed bytes are {}: check this signature \
+                     with a validator that supports its algorithm",
+                    if s.digest_valid {
+                        "intact"
+                    } else {
+                        "not known to be intact"
+                    }
+                );
+            }
             for p in &s.problems {
                 println!("  problem: {p}");
             }
@@ -661,8 +683,14 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
             println!("no signatures found");
         }
     }
+    let verdicts: Vec<Verdict> = report.signatures.iter().map(|s| s.verdict()).collect();
     if report.all_ok() {
         ExitCode::SUCCESS
+    } else if !verdicts.is_empty()
+        && !verdicts.contains(&Verdict::Invalid)
+        && verdicts.contains(&Verdict::CannotCheck)
+    {
+        ExitCode::from(3)
     } else {
         ExitCode::from(1)
     }

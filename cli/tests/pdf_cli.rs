@@ -370,3 +370,71 @@ fn b_lta_from_the_command_line() {
     );
     runtime.block_on(server.shutdown()).expect("shutdown");
 }
+
+/// pyHanko's own twice-signed file: two RSA signatures, the second signer's tool also updating
+/// the document information and the XMP metadata. inkseal cannot check RSA: each signature is
+/// "cannot check" (exit 3), never "bad signature", with the signed bytes reported intact and
+/// the metadata update allowed, as pyHanko judges it. A changed signed byte is still INVALID.
+#[test]
+fn signatures_in_algorithms_inkseal_cannot_check_get_their_own_verdict() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/pyhanko-test-pdfs/minimal-signed-twice-both-created.pdf");
+    let run = |file: &Path| {
+        let out = inkseal()
+            .args(["verify", "--json"])
+            .arg(file)
+            .output()
+            .expect("verify");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+        (out.status.code(), json)
+    };
+    let (code, json) = run(&corpus);
+    assert_eq!(code, Some(3), "{json:#}");
+    let sigs = json["signatures"].as_array().expect("signatures");
+    assert_eq!(sigs.len(), 2);
+    for s in sigs {
+        assert_eq!(s["verdict"], "cannot_check", "{s:#}");
+        assert!(
+            s["cannot_check"].as_str().expect("what").contains("RSA"),
+            "{s:#}"
+        );
+        assert_eq!(s["digest_valid"], true, "{s:#}");
+        assert_eq!(s["problems"].as_array().map(Vec::len), Some(0), "{s:#}");
+    }
+    assert_eq!(
+        sigs[0]["changes_after"], "SignaturesAndForms",
+        "a metadata update by the second signer's tool is allowed"
+    );
+    let text = inkseal()
+        .arg("verify")
+        .arg(&corpus)
+        .output()
+        .expect("verify");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("[CANNOT CHECK]") && !text.contains("INVALID"),
+        "{text}"
+    );
+
+    // A byte both signatures cover, changed: invalid, exit 1.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut data = std::fs::read(&corpus).expect("corpus");
+    let at = data
+        .windows(8)
+        .position(|w| w == b"/Catalog")
+        .expect("catalog");
+    data[at + 1] = b'c';
+    let tampered = dir.path().join("tampered.pdf");
+    std::fs::write(&tampered, &data).expect("write");
+    let (code, json) = run(&tampered);
+    assert_eq!(code, Some(1), "{json:#}");
+    assert!(
+        json["signatures"]
+            .as_array()
+            .expect("signatures")
+            .iter()
+            .all(|s| s["verdict"] == "invalid" && s["digest_valid"] == false),
+        "{json:#}"
+    );
+}

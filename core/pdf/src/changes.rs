@@ -75,6 +75,10 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
             if old == new {
                 continue;
             }
+            let trailers = (&doc.sections[later + 1].trailer, &section.trailer);
+            if is_metadata_update(doc, (&before, &after), trailers, id, (&old, &new)) {
+                continue;
+            }
             match allowed_change(doc, &before, &after, &old, &new) {
                 Ok(Some(field)) => {
                     fields_changed.insert(field);
@@ -96,6 +100,35 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
 }
 
 type Xref = HashMap<u32, XrefEntry>;
+
+/// Document metadata a later revision may update without changing what is shown: the
+/// document information dictionary (the trailer's /Info in both revisions, a dictionary in
+/// both) and the catalog's XMP stream (its /Metadata in both revisions, `/Type /Metadata` in
+/// both). Neither is rendered; pyHanko allows both (a second signer's tool updates them).
+fn is_metadata_update(
+    doc: &Document<'_>,
+    (before, after): (&Xref, &Xref),
+    (old_trailer, new_trailer): (&Dictionary, &Dictionary),
+    id: ObjectId,
+    (old, new): (&Object, &Object),
+) -> bool {
+    let info = |t: &Dictionary| t.get(b"Info").and_then(Object::as_ref_id);
+    if info(old_trailer) == Some(id) && info(new_trailer) == Some(id) {
+        return matches!((old, new), (Object::Dictionary(_), Object::Dictionary(_)));
+    }
+    let metadata = |t: &Dictionary, xref: &Xref| -> Option<ObjectId> {
+        let root = t.get(b"Root")?.as_ref_id()?;
+        match doc.get_in(xref, root).ok()? {
+            Object::Dictionary(catalog) => catalog.get(b"Metadata")?.as_ref_id(),
+            _ => None,
+        }
+    };
+    let is_xmp = |o: &Object| matches!(o, Object::Stream(s) if s.dict.name(b"Type") == Some(&b"Metadata"[..]));
+    metadata(old_trailer, before) == Some(id)
+        && metadata(new_trailer, after) == Some(id)
+        && is_xmp(old)
+        && is_xmp(new)
+}
 
 /// `Ok(Some(name))` when the allowed change fills or changes the form field `name`.
 fn allowed_change(

@@ -83,8 +83,25 @@ pub struct SignatureReport {
     /// when there is one and [`VerifyOptions::at_unix`] was given (the signature provably
     /// existed then), else [`VerifyOptions::at_unix`].
     pub chain_checked_at: Option<u64>,
+    /// The signature uses an algorithm this verifier cannot check (RSA, ECDSA P-384,
+    /// Ed25519, a SHA-384 digest...), named here: neither valid nor invalid. When the content
+    /// digest could be computed, [`SignatureReport::digest_valid`] still says whether the
+    /// signed bytes are intact.
+    pub cannot_check: Option<String>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
+}
+
+/// The bottom line on one signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Intact, verified, trusted when anchors were given, followed only by allowed changes.
+    Valid,
+    /// Made with an algorithm this verifier cannot check, and nothing else found wrong: check
+    /// it with a validator that supports the algorithm.
+    CannotCheck,
+    /// Something is wrong: see [`SignatureReport::problems`].
+    Invalid,
 }
 
 /// Revocation, judged offline from the document's DSS (PAdES B-LT).
@@ -137,7 +154,22 @@ impl SignatureReport {
             document_time_stamp: false,
             revocation: None,
             chain_checked_at: None,
+            cannot_check: None,
             problems: Vec::new(),
+        }
+    }
+
+    /// The bottom line: valid, cannot be checked here (and nothing else wrong), or invalid.
+    pub fn verdict(&self) -> Verdict {
+        if self.is_ok() {
+            Verdict::Valid
+        } else if self.cannot_check.is_some()
+            && self.problems.is_empty()
+            && !matches!(self.changes, Some(Changes::Other(_)))
+        {
+            Verdict::CannotCheck
+        } else {
+            Verdict::Invalid
         }
     }
 
@@ -186,6 +218,7 @@ fn check_cms(
     let data = doc.data();
     // /Contents is zero-padded after the DER; the CMS parser accepts trailing zeros.
     match cms::parse(contents) {
+        Err(cms::CmsError::CannotCheck(what)) => report.cannot_check = Some(what),
         Err(e) => report.problems.push(format!("signature container: {e}")),
         Ok(parsed) => {
             let algorithm = parsed.algorithm();
@@ -221,6 +254,11 @@ fn check_cms(
                         }
                         report.trusted = Some(trusted.is_ok());
                     }
+                }
+                Err(cms::CmsError::CannotCheck(what)) => {
+                    // Raised only once the content digest matched.
+                    report.digest_valid = true;
+                    report.cannot_check = Some(what);
                 }
                 Err(e) => {
                     report.digest_valid = !matches!(e, cms::CmsError::DigestMismatch);

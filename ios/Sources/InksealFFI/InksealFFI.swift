@@ -5599,6 +5599,13 @@ public struct SignatureVerification: Equatable, Hashable {
      */
     public var documentTimeStamp: Bool
     /**
+     * The signature uses an algorithm this library cannot check (RSA, ECDSA P-384,
+     * Ed25519, a SHA-384 digest...), named here. `valid` is then false although nothing was
+     * found wrong when `problems` is empty: check the signature with a validator that
+     * supports the algorithm rather than calling it forged.
+     */
+    public var cannotCheck: String?
+    /**
      * Every problem found, in words.
      */
     public var problems: [String]
@@ -5641,6 +5648,12 @@ public struct SignatureVerification: Equatable, Hashable {
          * time-stamping authority.
          */documentTimeStamp: Bool, 
         /**
+         * The signature uses an algorithm this library cannot check (RSA, ECDSA P-384,
+         * Ed25519, a SHA-384 digest...), named here. `valid` is then false although nothing was
+         * found wrong when `problems` is empty: check the signature with a validator that
+         * supports the algorithm rather than calling it forged.
+         */cannotCheck: String?, 
+        /**
          * Every problem found, in words.
          */problems: [String]) {
         self.field = field
@@ -5653,6 +5666,7 @@ public struct SignatureVerification: Equatable, Hashable {
         self.inkBinding = inkBinding
         self.timeStamp = timeStamp
         self.documentTimeStamp = documentTimeStamp
+        self.cannotCheck = cannotCheck
         self.problems = problems
     }
 
@@ -5682,6 +5696,7 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
                 inkBinding: FfiConverterOptionBool.read(from: &buf), 
                 timeStamp: FfiConverterOptionTypeTimeStampVerification.read(from: &buf), 
                 documentTimeStamp: FfiConverterBool.read(from: &buf), 
+                cannotCheck: FfiConverterOptionString.read(from: &buf), 
                 problems: FfiConverterSequenceString.read(from: &buf)
         )
     }
@@ -5697,6 +5712,7 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
         FfiConverterOptionBool.write(value.inkBinding, into: &buf)
         FfiConverterOptionTypeTimeStampVerification.write(value.timeStamp, into: &buf)
         FfiConverterBool.write(value.documentTimeStamp, into: &buf)
+        FfiConverterOptionString.write(value.cannotCheck, into: &buf)
         FfiConverterSequenceString.write(value.problems, into: &buf)
     }
 }

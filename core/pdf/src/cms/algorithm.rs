@@ -237,6 +237,42 @@ impl Digester {
     }
 }
 
+/// What a reader calls an algorithm this module cannot check, with its OID: the digest of a
+/// SignerInfo, or the key of a certificate.
+pub(crate) fn uncheckable_digest(oid: &ObjectIdentifier) -> String {
+    let name = match oid.to_string().as_str() {
+        "1.3.14.3.2.26" => "SHA-1",
+        "2.16.840.1.101.3.4.2.4" => "SHA-224",
+        "2.16.840.1.101.3.4.2.2" => "SHA-384",
+        "2.16.840.1.101.3.4.2.3" => "SHA-512",
+        "2.16.840.1.101.3.4.2.8" => "SHA3-256",
+        "2.16.840.1.101.3.4.2.12" => "SHAKE256",
+        _ => "an unknown digest",
+    };
+    format!("{name} digest ({oid}); inkseal checks SM3 and SHA-256")
+}
+
+/// [`uncheckable_digest`] for a certificate's key.
+pub(crate) fn uncheckable_key(spki: &SubjectPublicKeyInfoOwned) -> String {
+    let oid = spki.algorithm.oid;
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+    let name = match (oid.to_string().as_str(), curve.map(|c| c.to_string())) {
+        ("1.2.840.113549.1.1.1", _) => "RSA".to_owned(),
+        ("1.2.840.113549.1.1.10", _) => "RSASSA-PSS".to_owned(),
+        ("1.3.101.112", _) => "Ed25519".to_owned(),
+        ("1.3.101.113", _) => "Ed448".to_owned(),
+        ("1.2.840.10045.2.1", Some(c)) if c == "1.3.132.0.34" => "ECDSA P-384".to_owned(),
+        ("1.2.840.10045.2.1", Some(c)) if c == "1.3.132.0.35" => "ECDSA P-521".to_owned(),
+        ("1.2.840.10045.2.1", Some(c)) => format!("ECDSA on curve {c}"),
+        _ => "an unknown key algorithm".to_owned(),
+    };
+    format!("{name} signature (key {oid}); inkseal checks SM2 and ECDSA P-256")
+}
+
 /// A public key of one of the supported suites.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PublicKey {

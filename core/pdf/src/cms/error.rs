@@ -22,6 +22,12 @@ pub enum CmsError {
     /// An algorithm, key type, curve or structure this module does not handle.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A well-formed signature made with an algorithm this verifier cannot check (RSA,
+    /// ECDSA on P-384, Ed25519, SHA-384...): neither valid nor invalid here. Raised by
+    /// [`crate::cms::parse`] for an unknown digest, and by verification for an unknown key only
+    /// after the content digest was found to match the message-digest attribute.
+    #[error("cannot check: {0}")]
+    CannotCheck(String),
     /// The algorithms named in the structure do not fit together or do not fit the key.
     #[error("algorithm mismatch: {0}")]
     AlgorithmMismatch(String),

@@ -1,6 +1,6 @@
 //! Parsing and verifying a CMS SignedData found in a PDF's /Contents.
 
-use super::algorithm::SignatureAlgorithm;
+use super::algorithm::{SignatureAlgorithm, uncheckable_digest, uncheckable_key};
 use super::attributes::{
     ExtraAttribute, ID_DATA, ID_SIGNED_DATA, check_signing_certificate_v2, read_signed_attributes,
 };
@@ -141,12 +141,8 @@ pub fn parse(der: &[u8]) -> Result<ParsedSignedData, CmsError> {
         _ => None,
     };
     let info = single_signer_info(&signed_data)?;
-    let algorithm = SignatureAlgorithm::from_digest_oid(&info.digest_alg.oid).ok_or_else(|| {
-        CmsError::Unsupported(format!(
-            "digest algorithm {} (expected SM3 or SHA-256)",
-            info.digest_alg.oid
-        ))
-    })?;
+    let algorithm = SignatureAlgorithm::from_digest_oid(&info.digest_alg.oid)
+        .ok_or_else(|| CmsError::CannotCheck(uncheckable_digest(&info.digest_alg.oid)))?;
 
     Ok(ParsedSignedData {
         signed_data,
@@ -313,21 +309,10 @@ impl ParsedSignedData {
             .map(|der| Cert::parse(der))
             .collect::<Result<Vec<_>, _>>()?;
         let signer = find_signer(&info.sid, &certs)?;
-        let key = signer.public_key()?;
-        let alg = key.algorithm();
-        alg.check_digest_identifier(&info.digest_alg)?;
-        alg.check_signature_identifier(&info.signature_algorithm)?;
-        if !sd
-            .digest_algorithms
-            .iter()
-            .any(|d| d.oid == alg.digest_oid())
-        {
-            return Err(CmsError::Malformed(format!(
-                "digestAlgorithms does not list the signer's digest {}",
-                alg.digest_oid()
-            )));
-        }
-
+        // The content digest first, with the digest the SignerInfo names (`parse` took the
+        // suite from it): a signature whose key this verifier cannot check is then reported as
+        // such with its content known to be intact.
+        let alg = self.algorithm;
         let attrs = info
             .signed_attrs
             .as_ref()
@@ -361,6 +346,33 @@ impl ParsedSignedData {
         }
         if read.message_digest != content_digest {
             return Err(CmsError::DigestMismatch);
+        }
+        let spki = signer.cert.tbs_certificate().subject_public_key_info();
+        let key = match signer.public_key() {
+            Err(CmsError::Unsupported(_)) => {
+                return Err(CmsError::CannotCheck(uncheckable_key(spki)));
+            }
+            other => other?,
+        };
+        if key.algorithm() != alg {
+            return Err(CmsError::AlgorithmMismatch(format!(
+                "digest algorithm {} with a {} key (expected {})",
+                info.digest_alg.oid,
+                key.algorithm().name(),
+                key.algorithm().digest_oid()
+            )));
+        }
+        alg.check_digest_identifier(&info.digest_alg)?;
+        alg.check_signature_identifier(&info.signature_algorithm)?;
+        if !sd
+            .digest_algorithms
+            .iter()
+            .any(|d| d.oid == alg.digest_oid())
+        {
+            return Err(CmsError::Malformed(format!(
+                "digestAlgorithms does not list the signer's digest {}",
+                alg.digest_oid()
+            )));
         }
         if let Some(v2) = &read.signing_certificate_v2 {
             check_signing_certificate_v2(v2, signer)?;

@@ -8351,6 +8351,14 @@ data class SignatureVerification (
     var `documentTimeStamp`: kotlin.Boolean
     , 
     /**
+     * The signature uses an algorithm this library cannot check (RSA, ECDSA P-384,
+     * Ed25519, a SHA-384 digest...), named here. `valid` is then false although nothing was
+     * found wrong when `problems` is empty: check the signature with a validator that
+     * supports the algorithm rather than calling it forged.
+     */
+    var `cannotCheck`: kotlin.String?
+    , 
+    /**
      * Every problem found, in words.
      */
     var `problems`: List<kotlin.String>
@@ -8380,6 +8388,7 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalTypeTimeStampVerification.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
@@ -8395,6 +8404,7 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalBoolean.allocationSize(value.`inkBinding`) +
             FfiConverterOptionalTypeTimeStampVerification.allocationSize(value.`timeStamp`) +
             FfiConverterBoolean.allocationSize(value.`documentTimeStamp`) +
+            FfiConverterOptionalString.allocationSize(value.`cannotCheck`) +
             FfiConverterSequenceString.allocationSize(value.`problems`)
     )
 
@@ -8409,6 +8419,7 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalBoolean.write(value.`inkBinding`, buf)
             FfiConverterOptionalTypeTimeStampVerification.write(value.`timeStamp`, buf)
             FfiConverterBoolean.write(value.`documentTimeStamp`, buf)
+            FfiConverterOptionalString.write(value.`cannotCheck`, buf)
             FfiConverterSequenceString.write(value.`problems`, buf)
     }
 }
