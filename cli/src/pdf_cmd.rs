@@ -52,6 +52,11 @@ pub struct SignArgs {
     /// Make it a certification signature (DocMDP P=2: form filling and signing allowed).
     #[arg(long)]
     certify: bool,
+    /// Add a new visible field to a document certified with DocMDP P=2 anyway: its
+    /// certification permits signing only the fields it left (use --field), so this breaks
+    /// it, and validators will say so.
+    #[arg(long)]
+    allow_breaking_certification: bool,
     /// PAdES level: B-B (the signature alone) or B-T (with a signature time-stamp from
     /// --timestamp). B-T is the default when --timestamp is given.
     #[arg(long, value_enum)]
@@ -264,6 +269,7 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
     if args.certify {
         options.certify = Some(Certification::FormFillingAndSigning);
     }
+    options.allow_breaking_certification = args.allow_breaking_certification;
     let name = signer.common_name().unwrap_or_default();
     options.signer_name = Some(name.clone()).filter(|n| !n.is_empty());
     options.appearance = AppearanceSpec {

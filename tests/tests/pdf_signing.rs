@@ -513,6 +513,51 @@ fn lender_prepares_fields_and_certifies_then_each_party_fills_its_own() {
             .and_then(|s| s.certification),
         Some(2)
     );
+
+    // A new visible field after P=2 is what the certification does not permit: refused by
+    // default; when the caller insists, pyHanko and inkseal both fault the certification.
+    let witness = openssl_p256_pki(dir.path(), "Witness");
+    let s =
+        LocalSigner::from_pem_files(&witness.signer_key, &witness.signer_pem, &[]).expect("signer");
+    let mut o = visible(3, [350.0, 120.0, 160.0, 60.0], "Witness", "Witness");
+    let out = dir.path().join("witness.pdf");
+    let err = sign_file(&current, &out, &o, &s).expect_err("a new visible field after P=2");
+    assert!(
+        matches!(err, inkseal_pdf::PdfError::CertifiedFieldsOnly { .. }),
+        "{err}"
+    );
+    assert!(!out.exists());
+    o.allow_breaking_certification = true;
+    sign_file(&current, &out, &o, &s).expect("signs when allowed to break the certification");
+    let ph = pyhanko_validate(&out, &lender.ca_pem);
+    let lender_sig = ph
+        .signatures
+        .iter()
+        .find(|s| s.field == "Lender")
+        .expect("lender");
+    assert!(
+        !lender_sig.valid,
+        "pyHanko faults the certification: {}",
+        ph.stdout
+    );
+    let report = verify(
+        &std::fs::read(&out).expect("read"),
+        &VerifyOptions::default(),
+    )
+    .expect("verify");
+    let lender_report = report
+        .signatures
+        .iter()
+        .find(|s| s.field == "Lender")
+        .expect("lender");
+    assert!(!lender_report.is_ok(), "{lender_report:#?}");
+    assert!(
+        lender_report
+            .problems
+            .iter()
+            .any(|p| p.contains("'Witness'")),
+        "{lender_report:#?}"
+    );
 }
 
 #[test]

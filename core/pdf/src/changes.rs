@@ -34,6 +34,10 @@ pub struct Analysis {
     pub changes: Changes,
     /// Form fields (text, choice, button, signature) filled or changed afterwards.
     pub fields_changed: BTreeSet<String>,
+    /// Signature fields added afterwards with a visible widget (a non-empty /Rect): allowed
+    /// after an approval signature, not after a DocMDP P=2 certification, which permits
+    /// signing only the fields the certifier left.
+    pub visible_fields_added: BTreeSet<String>,
 }
 
 /// Classify the revisions newer than `rev` (an index into [`Document::sections`], 0 = newest).
@@ -44,10 +48,12 @@ pub fn changes_after(doc: &Document<'_>, rev: usize) -> Result<Changes, PdfError
 /// [`changes_after`] with the names of the form fields that changed.
 pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfError> {
     let mut fields_changed = BTreeSet::new();
+    let mut visible_fields_added = BTreeSet::new();
     if rev == 0 {
         return Ok(Analysis {
             changes: Changes::None,
             fields_changed,
+            visible_fields_added,
         });
     }
     let mut problems = Vec::new();
@@ -64,7 +70,11 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
                 continue;
             }
             let Some(old_entry) = before.get(num).filter(|e| **e != XrefEntry::Free) else {
-                continue; // a new object
+                // A new object.
+                if let Some(name) = visible_signature_widget(doc, &after, ObjectId(*num, 0)) {
+                    visible_fields_added.insert(name);
+                }
+                continue;
             };
             if Some(old_entry) == after.get(num) {
                 continue;
@@ -96,7 +106,34 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
     Ok(Analysis {
         changes,
         fields_changed,
+        visible_fields_added,
     })
+}
+
+/// The field name when `id` is a signature widget with a non-empty rectangle (a merged
+/// field-widget, or a widget whose parent is a signature field).
+fn visible_signature_widget(doc: &Document<'_>, xref: &Xref, id: ObjectId) -> Option<String> {
+    let Ok(Object::Dictionary(d)) = doc.get_in(xref, id) else {
+        return None;
+    };
+    if d.name(b"Subtype") != Some(b"Widget") {
+        return None;
+    }
+    let area = match d.get(b"Rect") {
+        Some(Object::Array(r)) if r.len() == 4 => {
+            let v: Vec<f64> = r.iter().filter_map(Object::as_f64).collect();
+            (v.len() == 4).then(|| ((v[2] - v[0]) * (v[3] - v[1])).abs())
+        }
+        _ => None,
+    };
+    if area.is_none_or(|a| a == 0.0) {
+        return None;
+    }
+    let signature = d.name(b"FT") == Some(b"Sig")
+        || d.get(b"Parent").and_then(Object::as_ref_id).is_some_and(|p| {
+            matches!(doc.get_in(xref, p), Ok(Object::Dictionary(p)) if p.name(b"FT") == Some(b"Sig"))
+        });
+    signature.then(|| qualified_name(doc, xref, &d))
 }
 
 type Xref = HashMap<u32, XrefEntry>;

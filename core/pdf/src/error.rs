@@ -76,6 +76,18 @@ pub enum PdfError {
     /// The document forbids further changes (certified with DocMDP P=1).
     #[error("the document's certification signature forbids changes")]
     Locked,
+    /// The document is certified with DocMDP P=2, which permits signing the signature fields
+    /// the certifier left (or signing invisibly), not adding a visible one.
+    #[error(
+        "the document's certification (DocMDP P=2) permits signing its empty signature fields \
+         ({empty_fields}) or signing invisibly, not a new visible field or new empty fields: sign \
+         one of those fields, or allow breaking the certification explicitly (its signature will \
+         then report the change)"
+    )]
+    CertifiedFieldsOnly {
+        /// The names of the empty signature fields, or "none left".
+        empty_fields: String,
+    },
     /// Building or checking the CMS failed.
     #[error("signature container: {0}")]
     Cms(String),

@@ -207,6 +207,12 @@ pub struct SignOptions {
     pub extra_attributes: Vec<ExtraAttribute>,
     /// The sealed handwriting record to embed and bind (see [`crate::ink_binding`]).
     pub ink_record: Option<Vec<u8>>,
+    /// Add a new visible signature field to a document certified with DocMDP P=2 anyway.
+    /// P=2 permits filling fields and signing, which validators (pyHanko, Adobe) read as
+    /// signing the existing signature fields: a new visible field is a change the
+    /// certification does not permit, and the certification signature will report it. Off by
+    /// default: such a document is refused with [`PdfError::CertifiedFieldsOnly`].
+    pub allow_breaking_certification: bool,
     /// Loading limits for the input.
     pub limits: Limits,
 }
@@ -230,6 +236,7 @@ impl SignOptions {
             time_stamped: false,
             extra_attributes: Vec::new(),
             ink_record: None,
+            allow_breaking_certification: false,
             limits: Limits::default(),
         }
     }
@@ -337,7 +344,13 @@ pub(crate) fn write_revision(
     let algorithm = kind.digest_suite();
     let doc = Document::load(input, &options.limits)?;
     let existing = signature_fields(&doc)?;
-    check_docmdp_allows_signing(&doc)?;
+    let certified = docmdp_of(&doc)?;
+    if certified == Some(1) {
+        return Err(PdfError::Locked);
+    }
+    if certified == Some(2) && !options.allow_breaking_certification {
+        check_only_existing_fields(&existing, options)?;
+    }
     if options.certify.is_some() && existing.iter().any(|f| f.signed) {
         return Err(PdfError::Field(
             "certify".into(),
@@ -815,21 +828,48 @@ fn lock_dictionary(lock: &FieldLock, for_field: bool) -> Dictionary {
     d
 }
 
-/// Refuse to sign a document certified with DocMDP P=1.
-fn check_docmdp_allows_signing(doc: &Document<'_>) -> Result<(), PdfError> {
+/// The DocMDP level of the document's certification signature, if it is certified.
+fn docmdp_of(doc: &Document<'_>) -> Result<Option<i64>, PdfError> {
     let (_, catalog) = doc.catalog()?;
     let Some(perms) = catalog.get(b"Perms") else {
-        return Ok(());
+        return Ok(None);
     };
     let perms = doc.dict(perms, "/Perms")?;
     let Some(sig) = perms.get(b"DocMDP") else {
-        return Ok(());
+        return Ok(None);
     };
     let sig = doc.dict(sig, "the DocMDP signature")?;
-    if crate::mdp::docmdp_level(doc, &sig) == Some(1) {
-        return Err(PdfError::Locked);
+    Ok(crate::mdp::docmdp_level(doc, &sig))
+}
+
+/// Under a DocMDP P=2 certification, sign an existing empty signature field, or invisibly:
+/// a new visible field (or a paging seal's widgets) is an annotation the certification does
+/// not permit (ISO 32000-1, 12.8.2.2: P=2 permits "filling in forms, instantiating page
+/// templates, and signing"; validators read signing as signing the fields the certifier left).
+fn check_only_existing_fields(
+    existing: &[crate::fields::SigField],
+    options: &SignOptions,
+) -> Result<(), PdfError> {
+    let new_visible = match &options.placement {
+        Placement::Field(_) => false,
+        Placement::Invisible => options.paging_seal.is_some(),
+        Placement::Rect { .. } | Placement::Keyword { .. } => true,
+    };
+    if !new_visible && options.empty_fields.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let empty: Vec<&str> = existing
+        .iter()
+        .filter(|f| !f.signed)
+        .map(|f| f.name.as_str())
+        .collect();
+    Err(PdfError::CertifiedFieldsOnly {
+        empty_fields: if empty.is_empty() {
+            "none left".into()
+        } else {
+            empty.join(", ")
+        },
+    })
 }
 
 impl PreparedSignature {

@@ -616,7 +616,16 @@ fn check_signature(
         Ok(Analysis {
             changes,
             fields_changed,
+            visible_fields_added,
         }) => {
+            if report.certification == Some(2) {
+                for name in &visible_fields_added {
+                    report.problems.push(format!(
+                        "signature field '{name}' was added with a visible widget after this \
+                         certification, which permits only signing the fields it left (DocMDP P=2)"
+                    ));
+                }
+            }
             let locks: Vec<FieldLock> = field_lock
                 .iter()
                 .filter_map(FieldLock::from_dict)

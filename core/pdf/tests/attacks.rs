@@ -76,13 +76,72 @@ fn first_page(doc: &Document<'_>) -> inkseal_pdf::pages::PageRef {
 fn certified_policy_allows_a_later_signature_but_not_content_changes() {
     let insurer = signer("Insurer Seal");
     let holder = signer("Policy Holder");
-    let certified = sign_with(
-        &fixture(),
-        &insurer,
-        "Insurer",
-        Some(Certification::FormFillingAndSigning),
+    // The insurer certifies (P=2) and leaves an empty field for the holder.
+    let mut o = SignOptions::new(now());
+    o.field_name = Some("Insurer".into());
+    o.placement = Placement::Rect {
+        page: 1,
+        rect: [50.0, 50.0, 120.0, 40.0],
+    };
+    o.certify = Some(Certification::FormFillingAndSigning);
+    o.empty_fields = vec![inkseal_pdf::sign::EmptyField {
+        name: "Holder".into(),
+        page: 1,
+        rect: [200.0, 50.0, 120.0, 40.0],
+    }];
+    let certified = [fixture(), sign(&fixture(), &o, &insurer).expect("certify")].concat();
+
+    // P=2 permits signing that field, not adding a visible one: refused, naming the field.
+    let mut new_field = SignOptions::new(now());
+    new_field.field_name = Some("Elsewhere".into());
+    new_field.placement = Placement::Rect {
+        page: 1,
+        rect: [350.0, 50.0, 120.0, 40.0],
+    };
+    match sign(&certified, &new_field, &holder) {
+        Err(PdfError::CertifiedFieldsOnly { empty_fields }) => assert_eq!(empty_fields, "Holder"),
+        other => panic!("a new visible field after P=2: {other:?}"),
+    }
+    // Asked to break the certification, it signs; the certification then reports the field.
+    new_field.allow_breaking_certification = true;
+    let broken = [
+        certified.as_slice(),
+        &sign(&certified, &new_field, &holder).expect("signs when allowed"),
+    ]
+    .concat();
+    let report = verify(&broken, &VerifyOptions::default()).expect("verify");
+    let cert_sig = report
+        .signatures
+        .iter()
+        .find(|s| s.field == "Insurer")
+        .expect("insurer");
+    assert!(
+        cert_sig
+            .problems
+            .iter()
+            .any(|p| p.contains("'Elsewhere'") && p.contains("P=2")),
+        "{cert_sig:#?}"
     );
-    let both = sign_with(&certified, &holder, "Holder", None);
+    assert!(!report.all_ok());
+    // An invisible approval signature is still allowed, as pyHanko allows it.
+    let invisible = [
+        certified.as_slice(),
+        &sign(&certified, &SignOptions::new(now()), &holder).expect("invisible"),
+    ]
+    .concat();
+    assert!(
+        verify(&invisible, &VerifyOptions::default())
+            .expect("verify")
+            .all_ok()
+    );
+
+    let mut fill = SignOptions::new(now());
+    fill.placement = Placement::Field("Holder".into());
+    let both = [
+        certified.as_slice(),
+        &sign(&certified, &fill, &holder).expect("sign the holder's field"),
+    ]
+    .concat();
     let report = verify(&both, &VerifyOptions::default()).expect("verify");
     assert_eq!(report.signatures.len(), 2);
     let cert_sig = report
