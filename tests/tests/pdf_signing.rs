@@ -65,6 +65,17 @@ fn der_of(pem: &Path) -> Vec<u8> {
     inkseal_pki::pem_to_der(&text).expect("pem to der").1
 }
 
+/// inkseal's report (no trust anchors) on the signature in `field` of `pdf`.
+fn signature_report(pdf: &Path, field: &str) -> inkseal_pdf::verify::SignatureReport {
+    let data = std::fs::read(pdf).expect("read");
+    verify(&data, &VerifyOptions::default())
+        .expect("verify")
+        .signatures
+        .into_iter()
+        .find(|s| s.field == field)
+        .unwrap_or_else(|| panic!("no signature in {field}"))
+}
+
 fn inkseal_verify(pdf: &Path, root: &Path) -> inkseal_pdf::verify::VerificationReport {
     let data = std::fs::read(pdf).expect("read");
     verify(
@@ -540,16 +551,7 @@ fn lender_prepares_fields_and_certifies_then_each_party_fills_its_own() {
         "pyHanko faults the certification: {}",
         ph.stdout
     );
-    let report = verify(
-        &std::fs::read(&out).expect("read"),
-        &VerifyOptions::default(),
-    )
-    .expect("verify");
-    let lender_report = report
-        .signatures
-        .iter()
-        .find(|s| s.field == "Lender")
-        .expect("lender");
+    let lender_report = signature_report(&out, "Lender");
     assert!(!lender_report.is_ok(), "{lender_report:#?}");
     assert!(
         lender_report
@@ -602,16 +604,7 @@ fn filling_a_field_the_certifier_locked_breaks_the_certification() {
     // ...filling the locked one does not, and pyHanko agrees.
     let witness = dir.path().join("witness.pdf");
     fill("Witness", &witness, &borrower);
-    let report = verify(
-        &std::fs::read(&witness).expect("read"),
-        &VerifyOptions::default(),
-    )
-    .expect("verify");
-    let lender_report = report
-        .signatures
-        .iter()
-        .find(|s| s.field == "Lender")
-        .expect("lender");
+    let lender_report = signature_report(&witness, "Lender");
     assert!(!lender_report.is_ok());
     assert!(
         lender_report
