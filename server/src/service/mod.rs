@@ -404,7 +404,8 @@ impl CosignService {
         Ok(())
     }
 
-    /// Delete expired request nonces, unanswered challenges and unused tickets (their audit
+    /// Delete expired request nonces, unanswered challenges, unused tickets and expired login
+    /// challenges (their audit
     /// entries stay; removing challenges or tickets is itself audited).
     pub fn purge_expired(&self) -> Result<crate::store::PurgeCounts, ServiceError> {
         use crate::audit::{AuditEvent, AuditKind};
@@ -414,6 +415,7 @@ impl CosignService {
                 serde_json::json!({
                     "expired_challenges": counts.challenges,
                     "expired_tickets": counts.tickets,
+                    "expired_login_challenges": counts.login_challenges,
                 }),
             )
         })?)
