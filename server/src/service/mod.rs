@@ -24,6 +24,7 @@ mod audit_log;
 mod device_auth;
 mod enroll;
 mod lifecycle;
+pub mod login;
 mod operators;
 mod pin;
 pub(crate) mod pin_verifier;
@@ -35,6 +36,7 @@ pub use device_auth::{DeviceAuth, DeviceRequest};
 pub(crate) use enroll::id_matches;
 pub use enroll::{Enrollment, IssuedTicket, TicketOrder};
 pub use lifecycle::{AdminRevokeRequest, KeyLifecycle, UnlockRequest};
+pub use login::Login;
 pub use operators::{CredentialInfo, CredentialSecret, NewCredential, Operator, Operators, Role};
 pub use sealing::{NewSeal, SealAlgorithm, SealInfo, Sealing, SignHashRequest, SignHashResponse};
 pub use signing::Signing;
@@ -184,6 +186,11 @@ impl CosignService {
     /// Co-signing, certificates, status.
     pub fn signing(&self) -> Signing<'_> {
         Signing { ctx: &self.ctx }
+    }
+
+    /// Certificate login: challenges, verification.
+    pub fn login(&self) -> Login<'_> {
+        Login { ctx: &self.ctx }
     }
 
     /// PIN change, unlock, revocation, CRL.
