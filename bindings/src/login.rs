@@ -3,13 +3,13 @@
 //! and returns the DER CMS SignedData for the backend to verify (the server's
 //! `/v1/admin/login/verify`, which also consumes the challenge). [`verify_login`] checks one
 //! offline (signature, chain, relying party, expiry; not single use, not revocation).
+//!
+//! Only in builds with the `login` feature (the default). The production mobile library is
+//! built without it for now (login would take it over 6 MB) and answers `InvalidInput`.
 
-use crate::capture::evidence_head;
 use crate::client::InksealClient;
 use crate::errors::InksealError;
-use crate::pdf::now_unix;
-use inkseal_pdf::cms::attached::{LoginRevocation, verify_login as verify};
-use inkseal_sdk::Pin;
+#[cfg(feature = "login")]
 use inkseal_sdk::login::LoginChallenge;
 
 /// A login challenge as the server issued it (`POST /v1/admin/login/challenges`).
@@ -27,6 +27,7 @@ pub struct LoginChallengeInfo {
     pub expires_at: u64,
 }
 
+#[cfg(feature = "login")]
 impl From<LoginChallengeInfo> for LoginChallenge {
     fn from(c: LoginChallengeInfo) -> Self {
         LoginChallenge {
@@ -71,12 +72,27 @@ impl InksealClient {
         channel: Option<Vec<u8>>,
         evidence_head_hex: Option<String>,
     ) -> Result<Vec<u8>, InksealError> {
-        let pin = Pin::new(pin);
-        let head = evidence_head(evidence_head_hex.as_deref())?;
-        Ok(self
-            .inner
-            .login(&key_id, &pin, &challenge.into(), channel, head)
-            .await?)
+        #[cfg(feature = "login")]
+        {
+            let pin = inkseal_sdk::Pin::new(pin);
+            let head = crate::capture::evidence_head(evidence_head_hex.as_deref())?;
+            Ok(self
+                .inner
+                .login(&key_id, &pin, &challenge.into(), channel, head)
+                .await?)
+        }
+        #[cfg(not(feature = "login"))]
+        {
+            let _ = (
+                key_id,
+                pin,
+                challenge,
+                channel,
+                evidence_head_hex,
+                &self.inner,
+            );
+            Err(without_login())
+        }
     }
 }
 
@@ -90,22 +106,38 @@ pub fn verify_login(
     trust_anchors_der: Vec<Vec<u8>>,
     relying_party: String,
 ) -> Result<VerifiedLoginInfo, InksealError> {
-    let v = verify(
-        &signed_der,
-        &trust_anchors_der,
-        LoginRevocation::NotChecked,
-        now_unix(),
-        &relying_party,
-    )
-    .map_err(|e| InksealError::BadDocument {
-        detail: e.to_string(),
-    })?;
-    Ok(VerifiedLoginInfo {
-        subject: v.subject,
-        serial_hex: hex::encode(&v.serial),
-        relying_party: v.relying_party,
-        challenge_id: hex::encode(v.challenge_id),
-        signed_at_unix: v.signed_at_unix,
-        single_use_checked: false,
-    })
+    #[cfg(feature = "login")]
+    {
+        use inkseal_pdf::cms::attached::{LoginRevocation, verify_login as verify};
+        let v = verify(
+            &signed_der,
+            &trust_anchors_der,
+            LoginRevocation::NotChecked,
+            crate::pdf::now_unix(),
+            &relying_party,
+        )
+        .map_err(|e| InksealError::BadDocument {
+            detail: e.to_string(),
+        })?;
+        Ok(VerifiedLoginInfo {
+            subject: v.subject,
+            serial_hex: hex::encode(&v.serial),
+            relying_party: v.relying_party,
+            challenge_id: hex::encode(v.challenge_id),
+            signed_at_unix: v.signed_at_unix,
+            single_use_checked: false,
+        })
+    }
+    #[cfg(not(feature = "login"))]
+    {
+        let _ = (signed_der, trust_anchors_der, relying_party);
+        Err(without_login())
+    }
+}
+
+#[cfg(not(feature = "login"))]
+fn without_login() -> InksealError {
+    InksealError::InvalidInput {
+        detail: "this library was built without certificate login (feature login)".into(),
+    }
 }
