@@ -1,11 +1,12 @@
 //! Certificate login (issue 17) through a real server on loopback: the backend issues a
 //! challenge, the phone co-signs a login assertion (one round trip), the backend verifies it
 //! and learns who logged in; replayed, expired, revoked and misdirected assertions are refused,
-//! typed and audited.
+//! typed and audited. BouncyCastle verifies the co-signed assertion.
 
 use inkseal_cosign::api::{LoginChallenge, Pin};
 use inkseal_pdf::cms::attached::{LoginRevocation, LoginVerifyError, verify_login};
 use inkseal_sdk::SdkError;
+use inkseal_tests::validators::bouncycastle_cms_check;
 use inkseal_tests::{Backend, client_for, enroll, now_unix, start_server};
 use serde_json::json;
 
@@ -74,6 +75,15 @@ async fn login_returns_who_logged_in_once_and_refuses_replays_and_other_relying_
     .expect("verifies offline");
     assert_eq!(offline.signer_certificate, certificate);
     assert_eq!(hex::encode(offline.challenge_id), issued.challenge_id);
+    // BouncyCastle, which shares no code with us, verifies the SM2 signature and the chain.
+    let cms_path = dir.path().join("login.p7");
+    let ca_path = dir.path().join("ca.der");
+    std::fs::write(&cms_path, &assertion).expect("write");
+    std::fs::write(&ca_path, &ca).expect("write");
+    let bc = bouncycastle_cms_check(&cms_path, &ca_path);
+    assert!(bc.valid, "{bc:?}");
+    assert_eq!(bc.content, offline.assertion.to_der().expect("der"));
+    assert_eq!(bc.signature_algorithm, "1.2.156.10197.1.501");
 
     // Another relying party: refused, and the challenge is not consumed by the refusal.
     let (status, body) = verify(&backend, &assertion, "other.example").await;
