@@ -190,10 +190,10 @@ test_kotlin() {
     step "operator credential (inkseal admin credential create)"
     local api_key
     api_key=$("$INKSEAL" admin credential create --data-dir "$work/server" --name "kotlin tests backend" \
-        --role enroll,policy:write,keys:manage,keys:read --json |
+        --role enroll,policy:write,keys:manage,keys:read,login:issue,login:verify --json |
         sed -n 's/^ *"api_key": *"\([^"]*\)".*/\1/p')
     [ -n "$api_key" ] || { echo "no API key from inkseal admin credential create" >&2; exit 1; }
-    echo "API key ${api_key%%.*}.… (roles enroll, policy:write, keys:manage, keys:read)"
+    echo "API key ${api_key%%.*}.… (roles enroll, policy:write, keys:manage, keys:read, login:issue, login:verify)"
 
     step "kotlinc: generated bindings + façade + JVM tests"
     local libdir="$KOTLIN_HOME/lib"

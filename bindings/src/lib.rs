@@ -29,6 +29,7 @@ pub mod errors;
 pub mod ink;
 pub mod keystore;
 pub mod logging;
+pub mod login;
 pub mod pdf;
 #[cfg(all(
     test,

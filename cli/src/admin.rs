@@ -37,8 +37,8 @@ pub struct CreateArgs {
     #[arg(long)]
     name: String,
     /// A role (repeatable or comma-separated): enroll, audit:read, evidence:read,
-    /// policy:write, keys:read, keys:manage, credentials:manage, seal:manage, seal:use; `all`
-    /// for every one.
+    /// policy:write, keys:read, keys:manage, credentials:manage, seal:manage, seal:use,
+    /// login:issue, login:verify; `all` for every one.
     #[arg(long = "role", value_delimiter = ',', required = true)]
     roles: Vec<String>,
     /// Authenticate with this TLS client certificate (PEM) instead of an API key.

@@ -6,6 +6,7 @@ mod bench_pdf;
 mod bench_seal;
 mod demo;
 mod fonts;
+mod login_cmd;
 mod pdf_cmd;
 mod seal_cmd;
 mod serve;
@@ -38,6 +39,9 @@ enum Command {
     /// Transaction signatures: sign with a local key, verify and show what was approved.
     #[command(subcommand)]
     Tx(tx_cmd::TxCommand),
+    /// Certificate-login assertions: sign with a local key, verify offline and show who logged in.
+    #[command(subcommand)]
+    Login(login_cmd::LoginCommand),
     /// The institution's seals on a running server: create, list, show, disable, sign PDFs.
     #[command(subcommand)]
     Seal(seal_cmd::SealCommand),
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
     let command = match cli.command {
         Command::Verify(args) => return pdf_cmd::verify_cmd(args),
         Command::Tx(cmd) => return tx_cmd::run(cmd),
+        Command::Login(cmd) => return login_cmd::run(cmd),
         Command::Audit(cmd) => return admin::audit(cmd),
         Command::Migrate(args) => {
             return match serve::migrate(args) {
@@ -139,7 +144,8 @@ fn main() -> ExitCode {
             | Command::Audit(_)
             | Command::Migrate(_)
             | Command::Seal(_)
-            | Command::Tx(_) => Ok(()),
+            | Command::Tx(_)
+            | Command::Login(_) => Ok(()),
         }
     });
     match result {

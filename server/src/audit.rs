@@ -65,6 +65,17 @@ pub enum AuditKind {
     /// carries the transaction id, the payee's account, the amount and the currency as well as
     /// e and the document.
     TransactionSigned,
+    /// A certificate-login challenge was issued to an institution's backend (relying party,
+    /// challenge id, expiry).
+    LoginChallengeIssued,
+    /// A login assertion was co-signed (attached CMS), apart from document signatures: the
+    /// detail names the relying party and the challenge.
+    LoginSigned,
+    /// A login assertion was verified and its challenge consumed: who logged in, to whom.
+    LoginVerified,
+    /// A login assertion was refused at verification (replayed, expired, revoked, wrong
+    /// relying party, bad signature): why.
+    LoginRefused,
 }
 
 impl AuditKind {
@@ -92,6 +103,10 @@ impl AuditKind {
             AuditKind::SealDisabled => "seal_disabled",
             AuditKind::Sealed => "sealed",
             AuditKind::TransactionSigned => "transaction_signed",
+            AuditKind::LoginChallengeIssued => "login_challenge_issued",
+            AuditKind::LoginSigned => "login_signed",
+            AuditKind::LoginVerified => "login_verified",
+            AuditKind::LoginRefused => "login_refused",
         }
     }
 }

@@ -80,9 +80,36 @@ pub enum ServiceError {
     /// the signed attributes do not name it (audited).
     #[error("the transaction is refused: {0}")]
     TransactionRefused(#[from] inkseal_pdf::cms::attached::TransactionRequestError),
+    /// A login assertion was refused, at co-signing or at verification (audited).
+    #[error("the login is refused: {0}")]
+    LoginRefused(#[from] LoginRefusal),
     /// Internal failure (details are logged, not returned).
     #[error("internal error")]
     Internal(String),
+}
+
+/// Why a login assertion was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginRefusal {
+    /// The co-signing request's content is not a login assertion, or its signed attributes do
+    /// not name it.
+    #[error(transparent)]
+    Request(#[from] inkseal_pdf::cms::attached::LoginRequestError),
+    /// No challenge with the assertion's id was issued (or it was purged).
+    #[error("unknown login challenge")]
+    UnknownChallenge,
+    /// The challenge expired.
+    #[error("the login challenge expired")]
+    ChallengeExpired,
+    /// The challenge was already consumed by a verification: a replay (`login_replayed`).
+    #[error("the login challenge was already used")]
+    ChallengeUsed,
+    /// The assertion's relying party, nonce or validity is not the challenge's.
+    #[error("the assertion's {0} is not the challenge's")]
+    ChallengeMismatch(&'static str),
+    /// The assertion does not verify (signature, chain, revocation, relying party, expiry).
+    #[error(transparent)]
+    Verify(#[from] inkseal_pdf::cms::attached::LoginVerifyError),
 }
 
 /// Why the sealing service refused a request (each has its own [`ErrorCode`]).
@@ -165,6 +192,16 @@ impl ServiceError {
                 ErrorCode::TransactionRefused,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
+            ServiceError::LoginRefused(LoginRefusal::ChallengeUsed) => {
+                (ErrorCode::LoginReplayed, StatusCode::CONFLICT)
+            }
+            ServiceError::LoginRefused(
+                LoginRefusal::Request(_)
+                | LoginRefusal::UnknownChallenge
+                | LoginRefusal::ChallengeExpired
+                | LoginRefusal::ChallengeMismatch(_)
+                | LoginRefusal::Verify(_),
+            ) => (ErrorCode::LoginRefused, StatusCode::UNPROCESSABLE_ENTITY),
             ServiceError::Seal(refusal) => match refusal {
                 SealRefusal::UnknownSeal => (ErrorCode::UnknownSeal, StatusCode::NOT_FOUND),
                 SealRefusal::Disabled => (ErrorCode::SealDisabled, StatusCode::GONE),

@@ -42,7 +42,7 @@ pub struct SigningSection {
     /// The co-signed digest e = SM3(Z_A || M), hex.
     pub e_hex: String,
     /// What kind of message was signed (`cms_signed_attributes`, `certification_request`,
-    /// `raw`, `cms_attached_transaction`).
+    /// `raw`, `cms_attached_transaction`, `cms_attached_login`).
     pub message_kind: String,
     /// The document that was signed: the SM3 digest the signed message names, hex (for a PDF,
     /// the digest of its signed byte ranges).

@@ -5,9 +5,9 @@
 
 use inkseal_server::audit::{AuditEvent, AuditKind, verify_chain};
 use inkseal_server::store::{
-    ChallengeRecord, EvidenceRecord, EvidenceUse, KeyRecord, NewSignature, PinReservation,
-    PostgresConfig, PostgresStore, PurgeCounts, Recorded, SealKeyKind, SealRecord, SqliteStore,
-    Store, StoreError, TicketRecord,
+    ChallengeRecord, EvidenceRecord, EvidenceUse, KeyRecord, LoginChallengeRecord, NewSignature,
+    PinReservation, PostgresConfig, PostgresStore, PurgeCounts, Recorded, SealKeyKind, SealRecord,
+    SqliteStore, Store, StoreError, TicketRecord,
 };
 use inkseal_tests::postgres::PgCluster;
 use std::collections::HashSet;
@@ -92,7 +92,127 @@ conformance!(
     seals,
     purge_keeps_what_evidence_answered,
     abandoned_pin_reservations_lock_the_key,
+    single_use_login_challenges,
 );
+
+fn login_challenge(store: &dyn Store, id: u8, expires_ms: u64) -> LoginChallengeRecord {
+    let record = LoginChallengeRecord {
+        challenge_id: vec![id; 16],
+        relying_party: "bank.example".into(),
+        nonce: vec![id; 32],
+        issued_ms: now() / 1000 * 1000,
+        expires_ms,
+        used_ms: None,
+    };
+    store
+        .insert_login_challenge(
+            &record,
+            &AuditEvent::global(AuditKind::LoginChallengeIssued, serde_json::json!({})),
+        )
+        .expect("login challenge");
+    record
+}
+
+/// A login challenge is consumed once, under concurrency and across replicas; an expired or
+/// unknown one is never consumed; purge removes expired ones, used or not.
+fn single_use_login_challenges(b: &dyn Backend) {
+    let stores = [b.open(), b.open()];
+    let verified = || AuditEvent::global(AuditKind::LoginVerified, serde_json::json!({}));
+    let issued = login_challenge(stores[0].as_ref(), 1, now() + 60_000);
+    assert_eq!(
+        stores[1]
+            .get_login_challenge(&[1; 16])
+            .expect("get")
+            .expect("challenge"),
+        issued
+    );
+    // The same id twice is a conflict.
+    assert!(matches!(
+        stores[1].insert_login_challenge(
+            &issued,
+            &AuditEvent::global(AuditKind::LoginChallengeIssued, serde_json::json!({}))
+        ),
+        Err(StoreError::Conflict)
+    ));
+    let barrier = Barrier::new(8);
+    let wins: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let store = stores[i % 2].clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    store
+                        .consume_login_challenge(&[1; 16], now(), &verified())
+                        .is_ok() as usize
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    assert_eq!(wins, 1, "one verification per challenge");
+    assert_eq!(count(stores[0].as_ref(), "login_verified"), 1);
+    let used = stores[1]
+        .get_login_challenge(&[1; 16])
+        .expect("get")
+        .expect("challenge");
+    assert!(used.used_ms.is_some());
+    // A second consumption is refused.
+    assert!(matches!(
+        stores[0].consume_login_challenge(&[1; 16], now(), &verified()),
+        Err(StoreError::Conflict)
+    ));
+    // Expired: refused, and nothing written.
+    login_challenge(stores[0].as_ref(), 2, now() - 1);
+    assert!(matches!(
+        stores[1].consume_login_challenge(&[2; 16], now(), &verified()),
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        stores[1]
+            .get_login_challenge(&[2; 16])
+            .expect("get")
+            .expect("challenge")
+            .used_ms,
+        None
+    );
+    // Unknown: refused.
+    assert!(matches!(
+        stores[1].consume_login_challenge(&[3; 16], now(), &verified()),
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(count(stores[0].as_ref(), "login_verified"), 1);
+    // Purge: the expired one goes, the open and the used (unexpired) stay.
+    login_challenge(stores[0].as_ref(), 4, now() + 60_000);
+    let counts = stores[0]
+        .purge(now(), &|c: PurgeCounts| {
+            AuditEvent::global(
+                AuditKind::Purged,
+                serde_json::json!({ "l": c.login_challenges }),
+            )
+        })
+        .expect("purge");
+    assert_eq!(counts.login_challenges, 1);
+    assert!(
+        stores[1]
+            .get_login_challenge(&[2; 16])
+            .expect("get")
+            .is_none()
+    );
+    assert!(
+        stores[1]
+            .get_login_challenge(&[1; 16])
+            .expect("get")
+            .is_some()
+    );
+    assert!(
+        stores[1]
+            .get_login_challenge(&[4; 16])
+            .expect("get")
+            .is_some()
+    );
+    assert_chain(stores[0].as_ref());
+}
 
 fn event(kind: AuditKind, key: &str) -> AuditEvent {
     AuditEvent::new(kind, key, serde_json::json!({ "test": true }))
@@ -868,21 +988,22 @@ fn postgres_migrations_apply_once() {
             .collect()
     });
     let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-    assert_eq!(applied, 2, "each of the two migrations once: {reports:?}");
-    assert!(reports.iter().all(|r| r.version == 2));
+    assert_eq!(applied, 3, "each of the three migrations once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 3));
     let again = PostgresStore::open(&config).expect("open");
     assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
-    assert_eq!(again.schema_version().expect("version"), 2);
+    assert_eq!(again.schema_version().expect("version"), 3);
 }
 
-/// SQLite only: a schema 2 database (before reservation times) opens as schema 3, keeps its
+/// SQLite only: a schema 2 database (before reservation times) opens as schema 4, keeps its
 /// keys, and a key whose attempts a schema 2 server left reserved is taken for abandoned.
 #[test]
-fn sqlite_schema_2_databases_migrate_to_3() {
+fn sqlite_schema_2_databases_migrate_to_4() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-old");
     b.raw(
         "ALTER TABLE keys DROP COLUMN pin_reserved_ms;
+         DROP TABLE login_challenges;
          UPDATE keys SET pin_failures = 3 WHERE key_id = 'k-old';
          PRAGMA user_version = 2;",
     )
@@ -892,7 +1013,13 @@ fn sqlite_schema_2_databases_migrate_to_3() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
+    assert!(
+        store
+            .get_login_challenge(&[0; 16])
+            .expect("table")
+            .is_none()
+    );
     assert_eq!(
         store.reserve_pin_attempt("k-old", 3).expect("reserve"),
         PinReservation::Busy
@@ -909,4 +1036,17 @@ fn sqlite_schema_2_databases_migrate_to_3() {
         "left by a server without reservation times"
     );
     assert_chain(store.as_ref());
+}
+
+/// SQLite only: a schema 3 database (before login challenges) opens as schema 4 with the table.
+#[test]
+fn sqlite_schema_3_databases_migrate_to_4() {
+    let b = sqlite();
+    enrolled(b.open().as_ref(), "k-3");
+    b.raw("DROP TABLE login_challenges; PRAGMA user_version = 3;")
+        .expect("downgrade to schema 3");
+    let store = b.open();
+    login_challenge(store.as_ref(), 9, now() + 60_000);
+    assert!(store.get_login_challenge(&[9; 16]).expect("get").is_some());
+    assert!(store.get_key("k-3").expect("get").is_some());
 }

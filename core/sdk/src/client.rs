@@ -749,6 +749,10 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
         | ErrorCode::Forbidden
         // The server would not co-sign the transaction the app built (the message says why).
         | ErrorCode::TransactionRefused
+        // The server would not co-sign the login assertion (unknown, expired, used or
+        // mismatched challenge); verification codes reach only operators.
+        | ErrorCode::LoginRefused
+        | ErrorCode::LoginReplayed
         | ErrorCode::Internal => SdkError::Refused(body.message),
         // The sealing service's codes; the phone never calls it.
         ErrorCode::UnknownSeal

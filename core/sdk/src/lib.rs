@@ -24,6 +24,7 @@ mod client;
 mod device_key;
 mod error;
 mod ink_pad;
+pub mod login;
 mod pdf;
 #[cfg(feature = "seal-client")]
 pub mod seal;

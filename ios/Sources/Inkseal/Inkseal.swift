@@ -23,6 +23,8 @@ public typealias PdfVerification = InksealFFI.PdfVerification
 public typealias TransactionDetails = InksealFFI.TransactionDetails
 public typealias TransactionParty = InksealFFI.TransactionParty
 public typealias VerifiedTransactionInfo = InksealFFI.VerifiedTransactionInfo
+public typealias LoginChallengeInfo = InksealFFI.LoginChallengeInfo
+public typealias VerifiedLoginInfo = InksealFFI.VerifiedLoginInfo
 public typealias SignatureVerification = InksealFFI.SignatureVerification
 public typealias InkPoint = InksealFFI.InkPoint
 public typealias InkSegment = InksealFFI.InkSegment
@@ -314,6 +316,20 @@ public final class InksealClient: Sendable {
         }
     }
 
+    /// Co-signs a login assertion over `challenge` (one PIN use, one round trip): the DER CMS
+    /// SignedData the app hands back to its backend, which verifies it with the server.
+    public func login(
+        keyId: String, pin: String, challenge: LoginChallengeInfo, channel: Data? = nil,
+        evidenceHeadHex: String? = nil
+    ) async throws -> Data {
+        let ffi = self.ffi
+        return try await ffiCall { _ in
+            try await ffi.login(
+                keyId: keyId, pin: pin, challenge: challenge, channel: channel,
+                evidenceHeadHex: evidenceHeadHex)
+        }
+    }
+
     /// Identity evidence through the app's hooks (camera, vendor SDK): a server challenge, the
     /// ID card when `idCard` is given, face liveness, local checks, the documents about to be
     /// signed (`documentDigestsHex`: each `PreparedPdf.documentDigestHex`; none for identity
@@ -424,6 +440,13 @@ public typealias PreparedPdf = InksealFFI.PreparedPdf
 /// Verifies a transaction SignedData against `trustAnchorsDER` and returns what was approved.
 public func verifyTransaction(_ signedDER: Data, trustAnchorsDER: [Data]) async throws -> VerifiedTransactionInfo {
     try await ffiCall { _ in try InksealFFI.verifyTransaction(signedDer: signedDER, trustAnchorsDer: trustAnchorsDER) }
+}
+
+/// Verifies a login SignedData offline for `relyingParty` (not single use, not revocation).
+public func verifyLogin(_ signedDER: Data, trustAnchorsDER: [Data], relyingParty: String) async throws -> VerifiedLoginInfo {
+    try await ffiCall { _ in
+        try InksealFFI.verifyLogin(signedDer: signedDER, trustAnchorsDer: trustAnchorsDER, relyingParty: relyingParty)
+    }
 }
 
 public func verifyPdf(at url: URL, trustAnchorsPEM: [String] = []) async throws -> PdfVerification {

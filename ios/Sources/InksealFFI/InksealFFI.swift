@@ -2138,6 +2138,14 @@ public protocol InksealClientProtocol: AnyObject, Sendable {
     func status(keyId: String) async throws  -> KeyStatusInfo
     
     /**
+     * Co-signs a login assertion over `challenge` with the key's certificate (one PIN use,
+     * one round trip) and returns the DER CMS SignedData. `channel` (1 to 64 bytes) binds the
+     * login to a channel (an app-id hash, a TLS exporter value). The server refuses an
+     * unknown, expired, used or mismatched challenge (`Refused`).
+     */
+    func login(keyId: String, pin: String, challenge: LoginChallengeInfo, channel: Data?, evidenceHeadHex: String?) async throws  -> Data
+    
+    /**
      * Co-signs `transaction` with the key's certificate (one PIN use, one round trip) and
      * returns the DER CMS SignedData. With a liveness policy, `evidence_head_hex` names
      * evidence that bound SM3 of the transaction's DER.
@@ -2456,6 +2464,28 @@ open func status(keyId: String)async throws  -> KeyStatusInfo  {
             completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeKeyStatusInfo_lift,
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
+     * Co-signs a login assertion over `challenge` with the key's certificate (one PIN use,
+     * one round trip) and returns the DER CMS SignedData. `channel` (1 to 64 bytes) binds the
+     * login to a channel (an app-id hash, a TLS exporter value). The server refuses an
+     * unknown, expired, used or mismatched challenge (`Refused`).
+     */
+open func login(keyId: String, pin: String, challenge: LoginChallengeInfo, channel: Data? = nil, evidenceHeadHex: String? = nil)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_login(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(pin),FfiConverterTypeLoginChallengeInfo_lower(challenge),FfiConverterOptionData.lower(channel),FfiConverterOptionString.lower(evidenceHeadHex)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeInksealError_lift
         )
 }
@@ -5325,6 +5355,105 @@ public func FfiConverterTypeLivenessChallengeInfo_lower(_ value: LivenessChallen
 
 
 /**
+ * A login challenge as the server issued it (`POST /v1/admin/login/challenges`).
+ */
+public struct LoginChallengeInfo: Equatable, Hashable {
+    /**
+     * 16 bytes, hex.
+     */
+    public var challengeId: String
+    /**
+     * 32 bytes, hex.
+     */
+    public var nonce: String
+    /**
+     * The institution's id.
+     */
+    public var relyingParty: String
+    /**
+     * When it was issued, Unix seconds.
+     */
+    public var issuedAt: UInt64
+    /**
+     * When it expires, Unix seconds.
+     */
+    public var expiresAt: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 16 bytes, hex.
+         */challengeId: String, 
+        /**
+         * 32 bytes, hex.
+         */nonce: String, 
+        /**
+         * The institution's id.
+         */relyingParty: String, 
+        /**
+         * When it was issued, Unix seconds.
+         */issuedAt: UInt64, 
+        /**
+         * When it expires, Unix seconds.
+         */expiresAt: UInt64) {
+        self.challengeId = challengeId
+        self.nonce = nonce
+        self.relyingParty = relyingParty
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoginChallengeInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoginChallengeInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoginChallengeInfo {
+        return
+            try LoginChallengeInfo(
+                challengeId: FfiConverterString.read(from: &buf), 
+                nonce: FfiConverterString.read(from: &buf), 
+                relyingParty: FfiConverterString.read(from: &buf), 
+                issuedAt: FfiConverterUInt64.read(from: &buf), 
+                expiresAt: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoginChallengeInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.challengeId, into: &buf)
+        FfiConverterString.write(value.nonce, into: &buf)
+        FfiConverterString.write(value.relyingParty, into: &buf)
+        FfiConverterUInt64.write(value.issuedAt, into: &buf)
+        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginChallengeInfo_lift(_ buf: RustBuffer) throws -> LoginChallengeInfo {
+    return try FfiConverterTypeLoginChallengeInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginChallengeInfo_lower(_ value: LoginChallengeInfo) -> RustBuffer {
+    return FfiConverterTypeLoginChallengeInfo.lower(value)
+}
+
+
+/**
  * How to sign a PDF.
  */
 public struct PdfSignOptions {
@@ -6088,6 +6217,115 @@ public func FfiConverterTypeTransactionParty_lift(_ buf: RustBuffer) throws -> T
 #endif
 public func FfiConverterTypeTransactionParty_lower(_ value: TransactionParty) -> RustBuffer {
     return FfiConverterTypeTransactionParty.lower(value)
+}
+
+
+/**
+ * An offline-verified login assertion: who signed, for whom, answering which challenge.
+ */
+public struct VerifiedLoginInfo: Equatable, Hashable {
+    /**
+     * The signer certificate's subject.
+     */
+    public var subject: String
+    /**
+     * The signer certificate's serial, hex.
+     */
+    public var serialHex: String
+    /**
+     * The relying party.
+     */
+    public var relyingParty: String
+    /**
+     * The challenge answered, hex.
+     */
+    public var challengeId: String
+    /**
+     * The signing-time attribute, Unix seconds.
+     */
+    public var signedAtUnix: UInt64
+    /**
+     * Always false: single use is the relying party's (or the server's verify) to check.
+     */
+    public var singleUseChecked: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The signer certificate's subject.
+         */subject: String, 
+        /**
+         * The signer certificate's serial, hex.
+         */serialHex: String, 
+        /**
+         * The relying party.
+         */relyingParty: String, 
+        /**
+         * The challenge answered, hex.
+         */challengeId: String, 
+        /**
+         * The signing-time attribute, Unix seconds.
+         */signedAtUnix: UInt64, 
+        /**
+         * Always false: single use is the relying party's (or the server's verify) to check.
+         */singleUseChecked: Bool) {
+        self.subject = subject
+        self.serialHex = serialHex
+        self.relyingParty = relyingParty
+        self.challengeId = challengeId
+        self.signedAtUnix = signedAtUnix
+        self.singleUseChecked = singleUseChecked
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifiedLoginInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifiedLoginInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifiedLoginInfo {
+        return
+            try VerifiedLoginInfo(
+                subject: FfiConverterString.read(from: &buf), 
+                serialHex: FfiConverterString.read(from: &buf), 
+                relyingParty: FfiConverterString.read(from: &buf), 
+                challengeId: FfiConverterString.read(from: &buf), 
+                signedAtUnix: FfiConverterUInt64.read(from: &buf), 
+                singleUseChecked: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifiedLoginInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.serialHex, into: &buf)
+        FfiConverterString.write(value.relyingParty, into: &buf)
+        FfiConverterString.write(value.challengeId, into: &buf)
+        FfiConverterUInt64.write(value.signedAtUnix, into: &buf)
+        FfiConverterBool.write(value.singleUseChecked, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedLoginInfo_lift(_ buf: RustBuffer) throws -> VerifiedLoginInfo {
+    return try FfiConverterTypeVerifiedLoginInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedLoginInfo_lower(_ value: VerifiedLoginInfo) -> RustBuffer {
+    return FfiConverterTypeVerifiedLoginInfo.lower(value)
 }
 
 
@@ -8283,6 +8521,22 @@ public func setLogger(logger: Logger, level: LogLevel)throws   {try rustCallWith
 }
 }
 /**
+ * Verifies a login SignedData offline against `trust_anchors_der` (certificates, DER) for
+ * `relying_party` at the current time; a bad signature, an untrusted signer, another relying
+ * party, an expired assertion or content that is not a login is `BadDocument`. Neither
+ * single use nor revocation is checked here.
+ */
+public func verifyLogin(signedDer: Data, trustAnchorsDer: [Data], relyingParty: String)throws  -> VerifiedLoginInfo  {
+    return try  FfiConverterTypeVerifiedLoginInfo_lift(try rustCallWithError(FfiConverterTypeInksealError_lift) {
+        uniffiCallStatus in
+    uniffi_inkseal_ffi_fn_func_verify_login(
+        FfiConverterData.lower(signedDer),
+        FfiConverterSequenceData.lower(trustAnchorsDer),
+        FfiConverterString.lower(relyingParty),uniffiCallStatus
+    )
+})
+}
+/**
  * Verifies every signature of the PDF at `path`: coverage, digest, signature, certificate
  * chain (against `trust_anchor_pems`, PEM certificates; chains are not judged when empty, and
  * validity periods are checked at the current time), what changed afterwards, and the bound
@@ -8347,6 +8601,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_inkseal_ffi_checksum_func_set_logger() != 53962) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_inkseal_ffi_checksum_func_verify_login() != 21856) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_inkseal_ffi_checksum_func_verify_pdf() != 41529) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8396,6 +8653,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_status() != 31439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_login() != 59534) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_sign_transaction() != 37897) {

@@ -518,6 +518,11 @@ uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_sign_prepared_pdf(uint64_t p
 uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_status(uint64_t ptr, RustBuffer key_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_LOGIN
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_LOGIN
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_login(uint64_t ptr, RustBuffer key_id, RustBuffer pin, RustBuffer challenge, RustBuffer channel, RustBuffer evidence_head_hex
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_SIGN_TRANSACTION
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_SIGN_TRANSACTION
 uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_sign_transaction(uint64_t ptr, RustBuffer key_id, RustBuffer pin, RustBuffer transaction, RustBuffer evidence_head_hex
@@ -819,6 +824,11 @@ void uniffi_inkseal_ffi_fn_func_clear_logger(RustCallStatus *_Nonnull out_status
 void uniffi_inkseal_ffi_fn_func_set_logger(uint64_t logger, RustBuffer level, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_LOGIN
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_LOGIN
+RustBuffer uniffi_inkseal_ffi_fn_func_verify_login(RustBuffer signed_der, RustBuffer trust_anchors_der, RustBuffer relying_party, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_PDF
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_PDF
 RustBuffer uniffi_inkseal_ffi_fn_func_verify_pdf(RustBuffer path, RustBuffer trust_anchor_pems, RustCallStatus *_Nonnull out_status
@@ -1113,6 +1123,12 @@ uint16_t uniffi_inkseal_ffi_checksum_func_set_logger(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_VERIFY_LOGIN
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_VERIFY_LOGIN
+uint16_t uniffi_inkseal_ffi_checksum_func_verify_login(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_VERIFY_PDF
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_VERIFY_PDF
 uint16_t uniffi_inkseal_ffi_checksum_func_verify_pdf(void
@@ -1212,6 +1228,12 @@ uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_sign_prepared_pdf(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_STATUS
 uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_LOGIN
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_LOGIN
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_login(void
     
 );
 #endif

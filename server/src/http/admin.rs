@@ -101,6 +101,16 @@ pub(super) struct AuditQuery {
     limit: Option<u32>,
 }
 
+operator_route!(login_challenge(body: Body) LoginIssue, StatusCode::CREATED, |app, caller| {
+    let order: inkseal_cosign::api::LoginChallengeOrder = decode(&body.0)?;
+    app.service.login().issue_challenge(&order, caller)
+});
+
+operator_route!(login_verify(body: Body) LoginVerify, StatusCode::OK, |app, caller| {
+    let req: inkseal_cosign::api::LoginVerifyRequest = decode(&body.0)?;
+    app.service.login().verify(&req, caller)
+});
+
 operator_route!(audit(q: Query<AuditQuery>) AuditRead, StatusCode::OK, |app, _caller| {
     app.service
         .audit()

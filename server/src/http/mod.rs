@@ -140,6 +140,8 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
             "/v1/admin/seals/{seal_id}/sign-hash",
             Operator(SealUse),
         ),
+        ("post", "/v1/admin/login/challenges", Operator(LoginIssue)),
+        ("post", "/v1/admin/login/verify", Operator(LoginVerify)),
     ]
 };
 
@@ -237,6 +239,8 @@ pub fn router(app: App) -> Router {
             get(admin::list_seals).post(admin::create_seal),
         )
         .route("/v1/admin/seals/{seal_id}", get(admin::get_seal))
+        .route("/v1/admin/login/challenges", post(admin::login_challenge))
+        .route("/v1/admin/login/verify", post(admin::login_verify))
         .route(
             "/v1/admin/seals/{seal_id}/disable",
             post(admin::disable_seal),

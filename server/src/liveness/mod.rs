@@ -447,6 +447,7 @@ impl Context {
             MessageKind::CertificationRequest => "certification".to_owned(),
             MessageKind::CmsSignedAttributes
             | MessageKind::CmsAttachedTransaction
+            | MessageKind::CmsAttachedLogin
             | MessageKind::Raw => {
                 if !evidence.document_digests.contains(&document) {
                     return Err(self.refuse_evidence(

@@ -24,6 +24,7 @@ mod audit_log;
 mod device_auth;
 mod enroll;
 mod lifecycle;
+pub mod login;
 mod operators;
 mod pin;
 pub(crate) mod pin_verifier;
@@ -35,6 +36,7 @@ pub use device_auth::{DeviceAuth, DeviceRequest};
 pub(crate) use enroll::id_matches;
 pub use enroll::{Enrollment, IssuedTicket, TicketOrder};
 pub use lifecycle::{AdminRevokeRequest, KeyLifecycle, UnlockRequest};
+pub use login::Login;
 pub use operators::{CredentialInfo, CredentialSecret, NewCredential, Operator, Operators, Role};
 pub use sealing::{NewSeal, SealAlgorithm, SealInfo, Sealing, SignHashRequest, SignHashResponse};
 pub use signing::Signing;
@@ -184,6 +186,11 @@ impl CosignService {
     /// Co-signing, certificates, status.
     pub fn signing(&self) -> Signing<'_> {
         Signing { ctx: &self.ctx }
+    }
+
+    /// Certificate login: challenges, verification.
+    pub fn login(&self) -> Login<'_> {
+        Login { ctx: &self.ctx }
     }
 
     /// PIN change, unlock, revocation, CRL.
@@ -404,7 +411,8 @@ impl CosignService {
         Ok(())
     }
 
-    /// Delete expired request nonces, unanswered challenges and unused tickets (their audit
+    /// Delete expired request nonces, unanswered challenges, unused tickets and expired login
+    /// challenges (their audit
     /// entries stay; removing challenges or tickets is itself audited).
     pub fn purge_expired(&self) -> Result<crate::store::PurgeCounts, ServiceError> {
         use crate::audit::{AuditEvent, AuditKind};
@@ -414,6 +422,7 @@ impl CosignService {
                 serde_json::json!({
                     "expired_challenges": counts.challenges,
                     "expired_tickets": counts.tickets,
+                    "expired_login_challenges": counts.login_challenges,
                 }),
             )
         })?)

@@ -46,11 +46,17 @@ pub enum Role {
     /// Sign with the institution's seals (sign-hash).
     #[serde(rename = "seal:use")]
     SealUse,
+    /// Issue certificate-login challenges.
+    #[serde(rename = "login:issue")]
+    LoginIssue,
+    /// Verify login assertions (and so consume their challenges).
+    #[serde(rename = "login:verify")]
+    LoginVerify,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 11] = [
         Role::Enroll,
         Role::AuditRead,
         Role::EvidenceRead,
@@ -60,6 +66,8 @@ impl Role {
         Role::CredentialsManage,
         Role::SealManage,
         Role::SealUse,
+        Role::LoginIssue,
+        Role::LoginVerify,
     ];
 
     /// The stable name (`enroll`, `audit:read`, ...).
@@ -74,6 +82,8 @@ impl Role {
             Role::CredentialsManage => "credentials:manage",
             Role::SealManage => "seal:manage",
             Role::SealUse => "seal:use",
+            Role::LoginIssue => "login:issue",
+            Role::LoginVerify => "login:verify",
         }
     }
 

@@ -16,7 +16,8 @@ use inkseal_cosign::api::{
     SignedMessage, valid_idempotency_key,
 };
 use inkseal_pdf::cms::SignatureAlgorithm;
-use inkseal_pdf::cms::attached::read_transaction_request;
+use inkseal_pdf::cms::attached::{read_login_request, read_transaction_request};
+use inkseal_pdf::cms::login::LoginAssertion;
 use inkseal_pdf::cms::transaction::Transaction;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -36,6 +37,8 @@ pub(crate) struct ReadMessage {
     pub(crate) document_digest: [u8; 32],
     /// The transaction an attached transaction signature approves.
     pub(crate) transaction: Option<Transaction>,
+    /// The login assertion an attached login signature makes (its challenge not yet checked).
+    pub(crate) login: Option<LoginAssertion>,
 }
 
 fn refused_message(why: impl std::fmt::Display) -> ServiceError {
@@ -48,6 +51,7 @@ pub(crate) fn read_message(
     message: &SignedMessage,
 ) -> Result<ReadMessage, ServiceError> {
     let mut transaction = None;
+    let mut login = None;
     let document_digest: [u8; 32] = match message.kind() {
         MessageKind::CmsSignedAttributes => {
             let md = inkseal_pdf::cms::message_digest_of_signed_attributes(message.bytes())
@@ -80,11 +84,22 @@ pub(crate) fn read_message(
             )?);
             sm3_digest(content)
         }
+        MessageKind::CmsAttachedLogin => {
+            let content = message.content().ok_or_else(|| {
+                refused_message("an attached login assertion carries its content")
+            })?;
+            login = Some(
+                read_login_request(SignatureAlgorithm::Sm2Sm3, message.bytes(), content)
+                    .map_err(crate::error::LoginRefusal::Request)?,
+            );
+            sm3_digest(content)
+        }
         MessageKind::Raw => sm3_digest(message.bytes()),
     };
     Ok(ReadMessage {
         document_digest,
         transaction,
+        login,
     })
 }
 
@@ -132,7 +147,27 @@ impl Signing<'_> {
         {
             return replay(done, &request_hash);
         }
-        let read = match read_message(key, &req.message) {
+        let read = match read_message(key, &req.message).and_then(|read| {
+            if let Some(assertion) = &read.login {
+                super::login::Login { ctx }.check_cosign(assertion)?;
+            }
+            Ok(read)
+        }) {
+            Err(ServiceError::LoginRefused(why)) => {
+                ctx.store.append_audit(
+                    &AuditEvent::new(
+                        AuditKind::Refused,
+                        &key.key_id,
+                        json!({
+                            "reason": format!("login refused: {why}"),
+                            "message_kind": req.message.kind().as_str(),
+                            "idempotency_key": req.idempotency_key,
+                        }),
+                    )
+                    .by(caller),
+                )?;
+                return Err(ServiceError::LoginRefused(why));
+            }
             Err(ServiceError::TransactionRefused(why)) => {
                 ctx.store.append_audit(
                     &AuditEvent::new(
@@ -186,9 +221,14 @@ impl Signing<'_> {
             "idempotency_key": req.idempotency_key,
             "evidence_head": req.evidence_head,
         });
-        let audit_kind = match &read.transaction {
-            None => AuditKind::Signed,
-            Some(tx) => {
+        let audit_kind = match (&read.transaction, &read.login) {
+            (None, Some(assertion)) => {
+                detail["relying_party"] = json!(assertion.relying_party());
+                detail["challenge_id"] = json!(hex::encode(assertion.challenge_id()));
+                AuditKind::LoginSigned
+            }
+            (None, None) => AuditKind::Signed,
+            (Some(tx), _) => {
                 detail["transaction_id"] = json!(tx.transaction_id());
                 detail["payee_account"] = json!(tx.payee().account());
                 detail["amount_minor"] = json!(tx.amount_minor());

@@ -85,6 +85,8 @@ pub struct PurgeCounts {
     pub challenges: u64,
     /// Expired tickets nobody used.
     pub tickets: u64,
+    /// Expired login challenges, used or not.
+    pub login_challenges: u64,
 }
 
 impl PurgeCounts {

@@ -1,7 +1,8 @@
 //! Storage behind traits, one per concern: keys, PIN counters, signatures, certificates, the
 //! audit log and settings ([`Store`]); liveness challenges, evidence and signing policies
 //! ([`EvidenceStore`]); operator credentials, enrollment tickets and request nonces
-//! ([`AccessStore`]); the institution's seals ([`SealStore`]).
+//! ([`AccessStore`]); the institution's seals ([`SealStore`]); certificate-login challenges
+//! ([`LoginStore`]).
 //!
 //! The traits are synchronous; the server calls them from blocking tasks. [`SqliteStore`] is
 //! the default (embedded, zero set-up, one server process); [`PostgresStore`] serves any number
@@ -14,12 +15,15 @@
 
 mod access;
 mod evidence;
+mod login;
 mod postgres;
+mod postgres_login;
 mod postgres_more;
 mod seals;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_evidence;
+mod sqlite_login;
 mod sqlite_seals;
 
 pub(crate) use sqlite::now_ms;
@@ -28,6 +32,7 @@ pub use access::{AccessStore, CredentialKind, CredentialRecord, PurgeCounts, Tic
 pub use evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
 };
+pub use login::{LoginChallengeRecord, LoginStore};
 pub use postgres::{MigrationReport, PostgresConfig, PostgresStore};
 pub use seals::{SealKeyKind, SealRecord, SealStore};
 pub use sqlite::SqliteStore;
@@ -198,7 +203,7 @@ pub struct IssuedCertificate {
 }
 
 /// The server's storage of keys, signatures, certificates, audit log and settings.
-pub trait Store: EvidenceStore + AccessStore + SealStore + Send + Sync {
+pub trait Store: EvidenceStore + AccessStore + SealStore + LoginStore + Send + Sync {
     /// Connections of the store's pool, `(open, idle)`, for the operator's metrics; `None`
     /// for a store without a pool (SQLite: one connection in this process).
     fn pool_state(&self) -> Option<(u32, u32)> {

@@ -369,6 +369,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pin reservation time",
         "ALTER TABLE keys ADD COLUMN pin_reserved_ms BIGINT",
     ),
+    (
+        3,
+        "login challenges",
+        super::postgres_login::LOGIN_CHALLENGES,
+    ),
 ];
 
 const SCHEMA_V1: &str = r#"

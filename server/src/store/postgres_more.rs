@@ -216,13 +216,18 @@ impl AccessStore for PostgresStore {
                 "DELETE FROM tickets WHERE expires_ms < $1 AND used_ms IS NULL",
                 &[&int(now_ms)],
             )?;
+            let login_challenges = tx.execute(
+                "DELETE FROM login_challenges WHERE expires_ms < $1",
+                &[&int(now_ms)],
+            )?;
             let counts = PurgeCounts {
                 nonces,
                 challenges,
                 tickets,
+                login_challenges,
             };
             // Nonces expire all the time; only removing challenges or tickets is worth an entry.
-            if counts.challenges > 0 || counts.tickets > 0 {
+            if counts.challenges > 0 || counts.tickets > 0 || counts.login_challenges > 0 {
                 append(tx, &audit(counts))?;
             }
             Ok(counts)

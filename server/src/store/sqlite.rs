@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 /// From schema 2 to 3: the time of a key's latest PIN reservation, so reservations that a
 /// killed process left behind can be told from ones in flight.
@@ -224,11 +224,15 @@ impl SqliteStore {
             )
             .map_err(backend)?;
         match (version, tables) {
-            (2 | SCHEMA_VERSION, _) => {
+            (2..=SCHEMA_VERSION, _) => {
                 let mut conn = conn;
                 let tx = conn.transaction().map_err(backend)?;
                 if version == 2 {
                     tx.execute_batch(MIGRATE_2_TO_3).map_err(backend)?;
+                }
+                if version <= 3 {
+                    tx.execute_batch(super::sqlite_login::MIGRATE_3_TO_4)
+                        .map_err(backend)?;
                 }
                 // Additive: seals came after schema version 2.
                 tx.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
@@ -248,6 +252,8 @@ impl SqliteStore {
                     .map_err(backend)?;
                 tx.pragma_update(None, "user_version", 2).map_err(backend)?;
                 tx.execute_batch(MIGRATE_2_TO_3).map_err(backend)?;
+                tx.execute_batch(super::sqlite_login::MIGRATE_3_TO_4)
+                    .map_err(backend)?;
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))
             }

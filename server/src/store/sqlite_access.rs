@@ -270,13 +270,20 @@ impl AccessStore for SqliteStore {
                     [int(now_ms)],
                 )
                 .map_err(backend)? as u64;
+            let login_challenges = tx
+                .execute(
+                    "DELETE FROM login_challenges WHERE expires_ms < ?1",
+                    [int(now_ms)],
+                )
+                .map_err(backend)? as u64;
             let counts = PurgeCounts {
                 nonces,
                 challenges,
                 tickets,
+                login_challenges,
             };
             // Nonces expire all the time; only removing challenges or tickets is worth an entry.
-            if counts.challenges > 0 || counts.tickets > 0 {
+            if counts.challenges > 0 || counts.tickets > 0 || counts.login_challenges > 0 {
                 append(&tx, &audit(counts))?;
             }
             tx.commit().map_err(backend)?;

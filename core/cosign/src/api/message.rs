@@ -32,6 +32,12 @@ pub enum MessageKind {
     /// attribute is the SM3 of the content, decodes the transaction, and audits what it names.
     /// The document is the message-digest.
     CmsAttachedTransaction,
+    /// The DER `SET OF Attribute` of an attached CMS SignedData over a login assertion, with
+    /// the assertion's DER as the message's content: the server checks the message-digest,
+    /// decodes the assertion, co-signs only for a login challenge it issued that is unexpired,
+    /// unused and matches (relying party, nonce, validity), and audits `login_signed`. The
+    /// document is the message-digest.
+    CmsAttachedLogin,
 }
 
 impl MessageKind {
@@ -42,12 +48,23 @@ impl MessageKind {
             MessageKind::CertificationRequest => "certification_request",
             MessageKind::Raw => "raw",
             MessageKind::CmsAttachedTransaction => "cms_attached_transaction",
+            MessageKind::CmsAttachedLogin => "cms_attached_login",
+        }
+    }
+
+    /// Whether messages of this kind carry the content they sign (the attached kinds).
+    pub fn carries_content(self) -> bool {
+        match self {
+            MessageKind::CmsAttachedTransaction | MessageKind::CmsAttachedLogin => true,
+            MessageKind::CmsSignedAttributes
+            | MessageKind::CertificationRequest
+            | MessageKind::Raw => false,
         }
     }
 }
 
 /// A message to be co-signed: its kind and bytes (at most [`MAX_SIGNED_MESSAGE_BYTES`]), and
-/// for [`MessageKind::CmsAttachedTransaction`] only, the content the bytes sign (as large at
+/// for the attached kinds only, the content the bytes sign (as large at
 /// most).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "WireMessage", into = "WireMessage")]
@@ -68,7 +85,7 @@ pub enum MessageError {
     Hex,
     /// Content given for a kind that carries none, or missing, empty or oversized for one
     /// that does.
-    #[error("content is for cms_attached_transaction only, 1 to 8192 bytes")]
+    #[error("content is for cms_attached_transaction and cms_attached_login only, 1 to 8192 bytes")]
     Content,
 }
 
@@ -79,8 +96,8 @@ impl SignedMessage {
         Self::checked(kind, bytes, None)
     }
 
-    /// A message of `kind` with the content it signs (only
-    /// [`MessageKind::CmsAttachedTransaction`] takes content).
+    /// A message of `kind` with the content it signs (only the attached kinds,
+    /// [`MessageKind::carries_content`], take content).
     pub fn with_content(
         kind: MessageKind,
         bytes: Vec<u8>,
@@ -97,7 +114,7 @@ impl SignedMessage {
         if bytes.is_empty() || bytes.len() > MAX_SIGNED_MESSAGE_BYTES {
             return Err(MessageError::Size(bytes.len()));
         }
-        let wants_content = kind == MessageKind::CmsAttachedTransaction;
+        let wants_content = kind.carries_content();
         match &content {
             Some(c) if wants_content && !c.is_empty() && c.len() <= MAX_SIGNED_MESSAGE_BYTES => {}
             None if !wants_content => {}
@@ -120,7 +137,7 @@ impl SignedMessage {
         &self.bytes
     }
 
-    /// The content the bytes sign, for [`MessageKind::CmsAttachedTransaction`].
+    /// The content the bytes sign, for the attached kinds.
     pub fn content(&self) -> Option<&[u8]> {
         self.content.as_deref()
     }
@@ -226,6 +243,16 @@ mod tests {
         );
         assert_eq!(
             SignedMessage::with_content(MessageKind::Raw, vec![1], vec![1]),
+            Err(MessageError::Content)
+        );
+        let login = MessageKind::CmsAttachedLogin;
+        let m = SignedMessage::with_content(login, vec![0x31], vec![0x30, 0]).expect("ok");
+        assert_eq!(
+            serde_json::to_string(&m).expect("json"),
+            r#"{"kind":"cms_attached_login","data_hex":"31","content_hex":"3000"}"#
+        );
+        assert_eq!(
+            SignedMessage::new(login, vec![0x31]),
             Err(MessageError::Content)
         );
         assert!(

@@ -8,10 +8,12 @@
 //! [`SignedMessage`], [`DeviceKeyRegistration`]) parse when they are deserialised: their
 //! fields are private and only hold checked values.
 
+mod login;
 mod message;
 mod pin;
 mod ticket;
 
+pub use login::{LoginChallenge, LoginChallengeOrder, LoginVerified, LoginVerifyRequest};
 pub use message::{MAX_SIGNED_MESSAGE_BYTES, MessageError, MessageKind, SignedMessage};
 pub use pin::{Pin, PinPolicy, PinRejection};
 pub use ticket::{EnrollmentTicket, TicketError};
@@ -338,6 +340,12 @@ pub enum ErrorCode {
     /// A request to co-sign a transaction was refused: its content is not a transaction (or
     /// not a valid one), or the signed attributes do not name it. The message says which.
     TransactionRefused,
+    /// A login assertion was refused: at co-signing, its challenge is unknown, expired, used or
+    /// does not match; at verification, its signature, chain, certificate status, relying
+    /// party or validity does not hold. The message says which.
+    LoginRefused,
+    /// A login assertion whose challenge was already consumed by a verification: a replay.
+    LoginReplayed,
     /// The server failed; retry later.
     Internal,
     /// No such seal (the institution's sealing service).

@@ -17,6 +17,7 @@ use super::attributes::{
 };
 use super::chain::verify_chain;
 use super::error::CmsError;
+use super::login::{LoginAssertion, LoginAssertionError};
 use super::parse::parse;
 use super::transaction::{Transaction, TransactionError};
 use crate::signer::{Signer, SignerError};
@@ -57,7 +58,34 @@ impl PreparedAttached {
         chain: &[Vec<u8>],
         signing_time_unix: u64,
     ) -> Result<Self, TransactionSignError> {
-        let signer = chain.first().ok_or(SignerError::EmptyChain)?;
+        Ok(Self::prepare(content, algorithm, chain, signing_time_unix)?)
+    }
+
+    /// Encode `assertion` and the signed attributes for the signer certificate `chain[0]`
+    /// (intermediates after it), with signing-time `signing_time_unix`.
+    pub fn login(
+        assertion: &LoginAssertion,
+        algorithm: SignatureAlgorithm,
+        chain: &[Vec<u8>],
+        signing_time_unix: u64,
+    ) -> Result<Self, LoginSignError> {
+        Ok(Self::prepare(
+            assertion.to_der()?,
+            algorithm,
+            chain,
+            signing_time_unix,
+        )?)
+    }
+
+    fn prepare(
+        content: Vec<u8>,
+        algorithm: SignatureAlgorithm,
+        chain: &[Vec<u8>],
+        signing_time_unix: u64,
+    ) -> Result<Self, PrepareError> {
+        let signer = chain
+            .first()
+            .ok_or(PrepareError::Signer(SignerError::EmptyChain))?;
         let time = inkseal_pki::time_at(signing_time_unix)
             .and_then(|t| {
                 t.to_der()
@@ -92,14 +120,53 @@ impl PreparedAttached {
     /// The DER ContentInfo, once the signature (DER `SEQUENCE { r, s }` over
     /// [`PreparedAttached::to_be_signed`]) is in; the signature is checked first.
     pub fn finish(&self, signature: &[u8]) -> Result<Vec<u8>, TransactionSignError> {
-        Ok(assemble_content(
+        Ok(self.assemble(signature)?)
+    }
+
+    /// [`PreparedAttached::finish`] for a login assertion.
+    pub fn finish_login(&self, signature: &[u8]) -> Result<Vec<u8>, LoginSignError> {
+        Ok(self.assemble(signature)?)
+    }
+
+    fn assemble(&self, signature: &[u8]) -> Result<Vec<u8>, CmsError> {
+        assemble_content(
             Content::Encapsulated(ID_DATA, &self.content),
             self.algorithm,
             &self.signed_attrs,
             signature,
             &self.chain,
             &[],
-        )?)
+        )
+    }
+}
+
+/// Why [`PreparedAttached::prepare`] failed.
+enum PrepareError {
+    Signer(SignerError),
+    Cms(CmsError),
+}
+
+impl From<CmsError> for PrepareError {
+    fn from(e: CmsError) -> Self {
+        PrepareError::Cms(e)
+    }
+}
+
+impl From<PrepareError> for TransactionSignError {
+    fn from(e: PrepareError) -> Self {
+        match e {
+            PrepareError::Signer(e) => TransactionSignError::Signer(e),
+            PrepareError::Cms(e) => TransactionSignError::Cms(e),
+        }
+    }
+}
+
+impl From<PrepareError> for LoginSignError {
+    fn from(e: PrepareError) -> Self {
+        match e {
+            PrepareError::Signer(e) => LoginSignError::Signer(e),
+            PrepareError::Cms(e) => LoginSignError::Cms(e),
+        }
     }
 }
 
@@ -217,21 +284,74 @@ pub fn verify_transaction(
     trust_anchors: &[Vec<u8>],
     at_unix: Option<u64>,
 ) -> Result<VerifiedTransaction, TransactionVerifyError> {
-    let parsed = parse(der).map_err(TransactionVerifyError::Signature)?;
+    let verified = verify_attached(der, trust_anchors, at_unix, Transaction::from_der).map_err(
+        |e| match e {
+            AttachedFailure::Signature(e) => TransactionVerifyError::Signature(e),
+            AttachedFailure::Untrusted(e) => TransactionVerifyError::Untrusted(e),
+            AttachedFailure::SigningTime(e) => TransactionVerifyError::SigningTime(e),
+            AttachedFailure::Content(e) => TransactionVerifyError::NotATransaction(e),
+        },
+    )?;
+    Ok(VerifiedTransaction {
+        amount_display: verified.content.amount_display(),
+        transaction: verified.content,
+        signer: verified.signer,
+        signer_certificate: verified.signer_certificate,
+        signing_time_unix: verified.signing_time_unix,
+        algorithm: verified.algorithm,
+        chain: verified.chain,
+    })
+}
+
+/// An attached SignedData whose signature, content, signing-time and chain held.
+pub(crate) struct VerifiedAttached<T> {
+    /// The decoded content.
+    pub(crate) content: T,
+    /// The signer certificate's subject (RFC 4514).
+    pub(crate) signer: String,
+    /// The signer certificate (DER).
+    pub(crate) signer_certificate: Vec<u8>,
+    /// The signing-time attribute, Unix seconds.
+    pub(crate) signing_time_unix: u64,
+    /// The signature suite.
+    pub(crate) algorithm: SignatureAlgorithm,
+    /// The certificate path, signer first and trust anchor last.
+    pub(crate) chain: Vec<Vec<u8>>,
+}
+
+/// Which step of [`verify_attached`] failed.
+pub(crate) enum AttachedFailure<E> {
+    Signature(CmsError),
+    Untrusted(CmsError),
+    SigningTime(String),
+    Content(E),
+}
+
+/// The checks every attached (id-data) SignedData gets, in order: parse, the signature over
+/// the signed attributes and the eContent's message-digest, `decode` of the eContent, the
+/// signing-time attribute (exactly one value), then the certificate path to `trust_anchors`
+/// at `at_unix`. Transactions and login assertions are verified by this one function.
+pub(crate) fn verify_attached<T, E>(
+    der: &[u8],
+    trust_anchors: &[Vec<u8>],
+    at_unix: Option<u64>,
+    decode: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<VerifiedAttached<T>, AttachedFailure<E>> {
+    let parsed = parse(der).map_err(AttachedFailure::Signature)?;
     let (verification, content) = parsed
         .verify_encapsulated(ID_DATA)
-        .map_err(TransactionVerifyError::Signature)?;
-    let transaction = Transaction::from_der(&content)?;
+        .map_err(AttachedFailure::Signature)?;
+    let content = decode(&content).map_err(AttachedFailure::Content)?;
     let signing_time = verification
         .signed_attribute(&ID_SIGNING_TIME)
-        .ok_or_else(|| TransactionVerifyError::SigningTime("missing".into()))?;
+        .ok_or_else(|| AttachedFailure::SigningTime("missing".into()))?;
     let signing_time_unix = match signing_time.values_der.as_slice() {
         [one] => Time::from_der(one)
-            .map_err(|e| TransactionVerifyError::SigningTime(e.to_string()))?
+            .map_err(|e| AttachedFailure::SigningTime(e.to_string()))?
             .to_unix_duration()
             .as_secs(),
         values => {
-            return Err(TransactionVerifyError::SigningTime(format!(
+            return Err(AttachedFailure::SigningTime(format!(
                 "{} values, not one",
                 values.len()
             )));
@@ -243,14 +363,270 @@ pub fn verify_transaction(
         trust_anchors,
         at_unix,
     )
-    .map_err(TransactionVerifyError::Untrusted)?;
-    Ok(VerifiedTransaction {
-        amount_display: transaction.amount_display(),
-        transaction,
+    .map_err(AttachedFailure::Untrusted)?;
+    Ok(VerifiedAttached {
+        content,
         signer: verification.signer_subject,
         signer_certificate: verification.signer_cert_der,
         signing_time_unix,
         algorithm: verification.algorithm,
         chain,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Certificate login: the same attached SignedData over a [`LoginAssertion`].
+
+/// Sign `assertion` with a local signer (its key and chain): the DER ContentInfo.
+pub fn sign_login(
+    assertion: &LoginAssertion,
+    signer: &dyn Signer,
+    signing_time_unix: u64,
+) -> Result<Vec<u8>, LoginSignError> {
+    let prepared = PreparedAttached::login(
+        assertion,
+        signer.algorithm(),
+        signer.certificate_chain(),
+        signing_time_unix,
+    )?;
+    let signature = signer.sign(prepared.to_be_signed())?;
+    prepared.finish_login(&signature)
+}
+
+/// Why a login assertion could not be signed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginSignError {
+    /// The assertion could not be encoded.
+    #[error(transparent)]
+    Assertion(#[from] LoginAssertionError),
+    /// The signer (key or chain) failed.
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+    /// Building the SignedData failed (a wrong key for the certificate, a bad signature).
+    #[error(transparent)]
+    Cms(#[from] CmsError),
+}
+
+/// What a co-signing server reads from a request to sign a login assertion: the message-digest
+/// of the signed attributes must be `algorithm`'s digest of `content`, and `content` must be a
+/// [`LoginAssertion`]. Returns the decoded assertion (the server then checks its challenge).
+pub fn read_login_request(
+    algorithm: SignatureAlgorithm,
+    signed_attrs: &[u8],
+    content: &[u8],
+) -> Result<LoginAssertion, LoginRequestError> {
+    let message_digest = message_digest_of_signed_attributes(signed_attrs)?;
+    if message_digest != algorithm.digest(&[content]) {
+        return Err(LoginRequestError::DigestMismatch);
+    }
+    Ok(LoginAssertion::from_der(content)?)
+}
+
+/// Why a request to co-sign a login assertion is refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginRequestError {
+    /// The signed attributes are not readable CMS signed attributes.
+    #[error("signed attributes: {0}")]
+    Attributes(#[from] CmsError),
+    /// The message-digest attribute is not the digest of the content sent with it.
+    #[error("the message-digest attribute is not the digest of the assertion sent")]
+    DigestMismatch,
+    /// The content is not a login assertion.
+    #[error("the content is not a login assertion: {0}")]
+    Content(#[from] LoginAssertionError),
+}
+
+/// Where a login verifier learns whether the signer certificate is revoked.
+pub trait RevocationSource {
+    /// When the certificate with `serial` (big-endian) issued by `issuer_der` was revoked
+    /// (Unix seconds), `None` if it is not; an error when this source cannot tell.
+    fn revoked_at(&self, serial: &[u8], issuer_der: &[u8]) -> Result<Option<u64>, String>;
+}
+
+/// Revocation from CRLs (DER): the one signed by the signer's issuer must be among them and
+/// current at `now_unix` (its nextUpdate not passed).
+pub struct CrlRevocation<'a> {
+    /// The CRLs, in any order.
+    pub crls: &'a [Vec<u8>],
+    /// The time the CRL must be current at, Unix seconds.
+    pub now_unix: u64,
+}
+
+impl RevocationSource for CrlRevocation<'_> {
+    fn revoked_at(&self, serial: &[u8], issuer_der: &[u8]) -> Result<Option<u64>, String> {
+        let crl = self
+            .crls
+            .iter()
+            .find_map(|der| inkseal_pki::parse_crl(der, issuer_der).ok())
+            .ok_or_else(|| "no CRL signed by the signer's issuer".to_owned())?;
+        if crl.next_update_unix < self.now_unix {
+            return Err("the issuer's CRL is past its nextUpdate".into());
+        }
+        Ok(crl.revocation_of(serial).map(|r| r.revoked_at_unix))
+    }
+}
+
+/// How revocation is judged by [`verify_login`].
+#[derive(Clone, Copy)]
+pub enum LoginRevocation<'a> {
+    /// Not at all: the answer says so ([`VerifiedLogin::revocation_checked`] is false). For an
+    /// offline check; a relying party admitting a user must check.
+    NotChecked,
+    /// By this source; a source that cannot tell refuses the login.
+    Checked(&'a dyn RevocationSource),
+}
+
+/// How much clock skew a login's issuedAt may show (it may be this far in the future).
+pub const LOGIN_CLOCK_GRACE_SECS: u64 = 300;
+
+/// A verified login: who logged in, to whom, answering which challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedLogin {
+    /// The signer certificate's subject (RFC 4514).
+    pub subject: String,
+    /// The signer certificate's serial number (big-endian).
+    pub serial: Vec<u8>,
+    /// The signer certificate (DER).
+    pub signer_certificate: Vec<u8>,
+    /// The assertion as signed (relying party, challenge id, nonce, validity, channel).
+    pub assertion: LoginAssertion,
+    /// The challenge answered.
+    pub challenge_id: [u8; 16],
+    /// The relying party the assertion is for.
+    pub relying_party: String,
+    /// The signing-time attribute, Unix seconds (the signer's claim).
+    pub signed_at_unix: u64,
+    /// The signature suite.
+    pub algorithm: SignatureAlgorithm,
+    /// The certificate path, signer first and trust anchor last.
+    pub chain: Vec<Vec<u8>>,
+    /// Whether revocation was checked ([`LoginRevocation::Checked`]).
+    pub revocation_checked: bool,
+}
+
+/// Why a login assertion does not verify. Single use is not checked here: a relying party
+/// consumes the challenge after this succeeds (the server's `/v1/admin/login/verify` does both
+/// atomically).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginVerifyError {
+    /// The SignedData is malformed or its signature does not hold.
+    #[error("signature: {0}")]
+    Signature(CmsError),
+    /// No trusted path leads from the signer to the trust anchors, or a certificate on it is
+    /// not valid now.
+    #[error("signer not trusted: {0}")]
+    Untrusted(CmsError),
+    /// The signed content is not a login assertion.
+    #[error("the signed content is not a login assertion: {0}")]
+    NotALogin(#[from] LoginAssertionError),
+    /// The signing-time attribute is missing or unreadable.
+    #[error("signing-time: {0}")]
+    SigningTime(String),
+    /// The assertion is for another relying party.
+    #[error("the assertion is for relying party {found:?}, not {expected:?}")]
+    WrongRelyingParty {
+        /// The relying party expected.
+        expected: String,
+        /// The one in the assertion.
+        found: String,
+    },
+    /// The assertion expired (now is at or after its expiresAt).
+    #[error("the assertion expired at {expires_unix} (now {now_unix})")]
+    Expired {
+        /// Its expiresAt, Unix seconds.
+        expires_unix: u64,
+        /// The time checked.
+        now_unix: u64,
+    },
+    /// The assertion's issuedAt is further in the future than the clock grace allows.
+    #[error("the assertion is issued at {issued_unix}, in the future (now {now_unix})")]
+    NotYetValid {
+        /// Its issuedAt, Unix seconds.
+        issued_unix: u64,
+        /// The time checked.
+        now_unix: u64,
+    },
+    /// The signer certificate is revoked.
+    #[error("the signer certificate was revoked at {revoked_at_unix}")]
+    Revoked {
+        /// When, Unix seconds.
+        revoked_at_unix: u64,
+    },
+    /// Revocation was to be checked, and the source could not tell.
+    #[error("revocation unknown: {0}")]
+    RevocationUnknown(String),
+}
+
+/// Verify an attached login SignedData (DER ContentInfo) at `now_unix` for the relying party
+/// `expected_relying_party`: the signature and message-digest, the content being a
+/// [`LoginAssertion`], the signing-time, the certificate path to `trust_anchors` (valid now),
+/// the relying party, the validity window, then revocation. Returns who logged in.
+pub fn verify_login(
+    der: &[u8],
+    trust_anchors: &[Vec<u8>],
+    revocation: LoginRevocation<'_>,
+    now_unix: u64,
+    expected_relying_party: &str,
+) -> Result<VerifiedLogin, LoginVerifyError> {
+    let verified = verify_attached(der, trust_anchors, Some(now_unix), LoginAssertion::from_der)
+        .map_err(|e| match e {
+            AttachedFailure::Signature(e) => LoginVerifyError::Signature(e),
+            AttachedFailure::Untrusted(e) => LoginVerifyError::Untrusted(e),
+            AttachedFailure::SigningTime(e) => LoginVerifyError::SigningTime(e),
+            AttachedFailure::Content(e) => LoginVerifyError::NotALogin(e),
+        })?;
+    let assertion = verified.content;
+    if assertion.relying_party() != expected_relying_party {
+        return Err(LoginVerifyError::WrongRelyingParty {
+            expected: expected_relying_party.to_owned(),
+            found: assertion.relying_party().to_owned(),
+        });
+    }
+    if now_unix >= assertion.expires_unix() {
+        return Err(LoginVerifyError::Expired {
+            expires_unix: assertion.expires_unix(),
+            now_unix,
+        });
+    }
+    if assertion.issued_unix() > now_unix.saturating_add(LOGIN_CLOCK_GRACE_SECS) {
+        return Err(LoginVerifyError::NotYetValid {
+            issued_unix: assertion.issued_unix(),
+            now_unix,
+        });
+    }
+    let serial = inkseal_pki::certificate_serial(&verified.signer_certificate)
+        .map_err(|e| LoginVerifyError::Signature(CmsError::Malformed(e.to_string())))?;
+    let revocation_checked = match revocation {
+        LoginRevocation::NotChecked => false,
+        LoginRevocation::Checked(source) => {
+            // verify_chain ends at the anchor, so a path has at least the signer and it.
+            let issuer = verified.chain.get(1).ok_or_else(|| {
+                LoginVerifyError::RevocationUnknown("the signer is itself a trust anchor".into())
+            })?;
+            match source
+                .revoked_at(&serial, issuer)
+                .map_err(LoginVerifyError::RevocationUnknown)?
+            {
+                Some(revoked_at_unix) => {
+                    return Err(LoginVerifyError::Revoked { revoked_at_unix });
+                }
+                None => true,
+            }
+        }
+    };
+    Ok(VerifiedLogin {
+        subject: verified.signer,
+        serial,
+        signer_certificate: verified.signer_certificate,
+        challenge_id: *assertion.challenge_id(),
+        relying_party: assertion.relying_party().to_owned(),
+        assertion,
+        signed_at_unix: verified.signing_time_unix,
+        algorithm: verified.algorithm,
+        chain: verified.chain,
+        revocation_checked,
     })
 }

@@ -24,6 +24,7 @@ pub(crate) mod cert;
 mod chain;
 mod der_util;
 mod error;
+pub mod login;
 mod parse;
 pub mod transaction;
 

@@ -362,7 +362,7 @@ fn check_text(
 
 /// Unicode bidirectional formatting characters (embeddings, overrides, isolates, marks), which
 /// can make a displayed account or amount read differently from its bytes.
-fn is_bidi_control(c: char) -> bool {
+pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(
         c,
         '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'

@@ -326,6 +326,30 @@ fun main() {
         }
     }
 
+    r.test("login: the backend's challenge co-signed, verified by the server once (who logged in); replay and other relying parties refused") {
+        val ca = Flow.client.requestCertificate(Flow.keyId, PIN).caCertificateDer
+        val challenge = operator.loginChallenge("bank.example")
+        val assertion = Flow.client.login(Flow.keyId, PIN, challenge)
+        assertEquals(0x30, assertion[0].toInt())
+        val offline = Inkseal.verifyLogin(assertion, listOf(ca), "bank.example")
+        assertEquals(challenge.challengeId, offline.challengeId)
+        assertFalse(offline.singleUseChecked)
+        assertFailsWith<InksealException.BadDocument> { Inkseal.verifyLogin(assertion, listOf(ca), "other.example") }
+        val (status, who) = operator.verifyLogin(assertion, "bank.example")
+        assertEquals(200, status, who)
+        assertEquals(Flow.keyId, Operator.field(who, "key_id"))
+        assertEquals(challenge.challengeId, Operator.field(who, "challenge_id"))
+        val (again, replay) = operator.verifyLogin(assertion, "bank.example")
+        assertEquals(409, again, replay)
+        assertEquals("login_replayed", Operator.field(replay, "code"))
+        // The used challenge is not co-signed again.
+        assertFailsWith<InksealException.Refused> { Flow.client.login(Flow.keyId, PIN, challenge) }
+        // Nor is one whose nonce the server never issued.
+        assertFailsWith<InksealException.Refused> {
+            Flow.client.login(Flow.keyId, PIN, operator.loginChallenge("bank.example").copy(nonce = "00".repeat(32)))
+        }
+    }
+
     r.test("labels are drawn by the app's font engine: outlines in ems, refused without a font or a glyph") {
         val line = assertNotNull(labelFont.outline("借款人 张三"))
         assertTrue(line.advance > 4.0 && line.advance < 8.0, "six characters about an em each: ${line.advance}")

@@ -39,6 +39,28 @@ class Operator(private val base: String, private val apiKey: String) {
         check(status == 200) { "revoke: HTTP $status $answer" }
     }
 
+    /** `POST /v1/admin/login/challenges`: a login challenge for [relyingParty]. */
+    fun loginChallenge(relyingParty: String, ttlSecs: Int = 120): io.inkseal.LoginChallengeInfo {
+        val (status, answer) = call("POST", "/v1/admin/login/challenges", "{\"relying_party\":${json(relyingParty)},\"ttl_secs\":$ttlSecs}")
+        check(status == 201) { "login challenge: HTTP $status $answer" }
+        fun number(name: String): ULong =
+            Regex("\"${Regex.escape(name)}\"\\s*:\\s*(\\d+)").find(answer)?.groupValues?.get(1)?.toULong()
+                ?: error("no \"$name\" in $answer")
+        return io.inkseal.LoginChallengeInfo(
+            challengeId = field(answer, "challenge_id"),
+            nonce = field(answer, "nonce"),
+            relyingParty = field(answer, "relying_party"),
+            issuedAt = number("issued_at"),
+            expiresAt = number("expires_at"),
+        )
+    }
+
+    /** `POST /v1/admin/login/verify`: status and body (who logged in, or a typed refusal). */
+    fun verifyLogin(assertionDer: ByteArray, relyingParty: String): Pair<Int, String> {
+        val hex = assertionDer.joinToString("") { "%02x".format(it) }
+        return call("POST", "/v1/admin/login/verify", "{\"assertion_der_hex\":\"$hex\",\"relying_party\":${json(relyingParty)}}")
+    }
+
     /** `GET /v1/admin/keys/{keyId}`: the raw JSON. */
     fun keyStatus(keyId: String): String {
         val (status, answer) = call("GET", "/v1/admin/keys/$keyId", null)

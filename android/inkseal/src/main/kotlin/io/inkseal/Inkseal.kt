@@ -52,6 +52,10 @@ typealias TransactionDetails = io.inkseal.ffi.TransactionDetails
 typealias TransactionParty = io.inkseal.ffi.TransactionParty
 /** A verified transaction signature and what was approved ([Inkseal.verifyTransaction]). */
 typealias VerifiedTransactionInfo = io.inkseal.ffi.VerifiedTransactionInfo
+/** A login challenge the institution's backend obtained from the server ([InksealClient.login]). */
+typealias LoginChallengeInfo = io.inkseal.ffi.LoginChallengeInfo
+/** An offline-verified login assertion ([Inkseal.verifyLogin]). */
+typealias VerifiedLoginInfo = io.inkseal.ffi.VerifiedLoginInfo
 /** The verdict on one signature. */
 typealias SignatureVerification = io.inkseal.ffi.SignatureVerification
 /** One touch or stylus sample. */
@@ -281,6 +285,14 @@ object Inkseal {
      */
     suspend fun verifyTransaction(signedDer: ByteArray, trustAnchorsDer: List<ByteArray>): VerifiedTransactionInfo =
         onIo { io.inkseal.ffi.verifyTransaction(signedDer, trustAnchorsDer) }
+
+    /**
+     * Verifies a login SignedData ([InksealClient.login]'s result) offline against
+     * [trustAnchorsDer] for [relyingParty]; anything wrong is [InksealException.BadDocument].
+     * Single use and revocation are not checked: the server's `/v1/admin/login/verify` does.
+     */
+    suspend fun verifyLogin(signedDer: ByteArray, trustAnchorsDer: List<ByteArray>, relyingParty: String): VerifiedLoginInfo =
+        onIo { io.inkseal.ffi.verifyLogin(signedDer, trustAnchorsDer, relyingParty) }
 }
 
 /**
@@ -526,6 +538,20 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
         transaction: TransactionDetails,
         evidenceHeadHex: String? = null,
     ): ByteArray = onIo { ffi.signTransaction(keyId, pin, transaction, evidenceHeadHex) }
+
+    /**
+     * Co-signs a login assertion over [challenge] (one PIN use, one round trip): the DER CMS
+     * SignedData the app hands back to its backend, which verifies it with the server. The
+     * server refuses an unknown, expired, used or mismatched challenge
+     * ([InksealException.Refused]). [channel] (1 to 64 bytes) binds the login to a channel.
+     */
+    suspend fun login(
+        keyId: String,
+        pin: String,
+        challenge: LoginChallengeInfo,
+        channel: ByteArray? = null,
+        evidenceHeadHex: String? = null,
+    ): ByteArray = onIo { ffi.login(keyId, pin, challenge, channel, evidenceHeadHex) }
 
     suspend fun status(keyId: String): KeyStatusInfo = onIo { ffi.status(keyId) }
 

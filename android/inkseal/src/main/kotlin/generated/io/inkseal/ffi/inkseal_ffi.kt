@@ -888,6 +888,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_inkseal_ffi_checksum_func_set_logger(
     ): Int
+    external fun uniffi_inkseal_ffi_checksum_func_verify_login(
+    ): Int
     external fun uniffi_inkseal_ffi_checksum_func_verify_pdf(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_func_java_vm_available(
@@ -921,6 +923,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_sign_prepared_pdf(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_status(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_login(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_sign_transaction(
     ): Int
@@ -1056,6 +1060,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_status(`ptr`: Long,`keyId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_login(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,`channel`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_sign_transaction(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`transaction`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_inkseal_ffi_fn_clone_preparedpdf(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1176,6 +1182,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_inkseal_ffi_fn_func_set_logger(`logger`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_inkseal_ffi_fn_func_verify_login(`signedDer`: RustBuffer.ByValue,`trustAnchorsDer`: RustBuffer.ByValue,`relyingParty`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_inkseal_ffi_fn_func_verify_pdf(`path`: RustBuffer.ByValue,`trustAnchorPems`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_inkseal_ffi_fn_func_java_vm_available(uniffi_out_err: UniffiRustCallStatus, 
@@ -1310,6 +1318,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_inkseal_ffi_checksum_func_set_logger() and 0xFFFF) != 53962) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_inkseal_ffi_checksum_func_verify_login() and 0xFFFF) != 21856) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_inkseal_ffi_checksum_func_verify_pdf() and 0xFFFF) != 41529) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1359,6 +1370,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_status() and 0xFFFF) != 31439) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_login() and 0xFFFF) != 59534) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_sign_transaction() and 0xFFFF) != 37897) {
@@ -4287,6 +4301,14 @@ public interface InksealClientInterface {
     suspend fun `status`(`keyId`: kotlin.String): KeyStatusInfo
     
     /**
+     * Co-signs a login assertion over `challenge` with the key's certificate (one PIN use,
+     * one round trip) and returns the DER CMS SignedData. `channel` (1 to 64 bytes) binds the
+     * login to a channel (an app-id hash, a TLS exporter value). The server refuses an
+     * unknown, expired, used or mismatched challenge (`Refused`).
+     */
+    suspend fun `login`(`keyId`: kotlin.String, `pin`: kotlin.String, `challenge`: LoginChallengeInfo, `channel`: kotlin.ByteArray? = null, `evidenceHeadHex`: kotlin.String? = null): kotlin.ByteArray
+    
+    /**
      * Co-signs `transaction` with the key's certificate (one PIN use, one round trip) and
      * returns the DER CMS SignedData. With a liveness policy, `evidence_head_hex` names
      * evidence that bound SM3 of the transaction's DER.
@@ -4749,6 +4771,38 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
         { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeKeyStatusInfo.lift(it) },
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Co-signs a login assertion over `challenge` with the key's certificate (one PIN use,
+     * one round trip) and returns the DER CMS SignedData. `channel` (1 to 64 bytes) binds the
+     * login to a channel (an app-id hash, a TLS exporter value). The server refuses an
+     * unknown, expired, used or mismatched challenge (`Refused`).
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `login`(`keyId`: kotlin.String, `pin`: kotlin.String, `challenge`: LoginChallengeInfo, `channel`: kotlin.ByteArray?, `evidenceHeadHex`: kotlin.String?) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_login(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`keyId`),
+        FfiConverterString.lower(`pin`),
+        FfiConverterTypeLoginChallengeInfo.lower(`challenge`),
+        FfiConverterOptionalByteArray.lower(`channel`),
+        FfiConverterOptionalString.lower(`evidenceHeadHex`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
         // Error FFI converter
         InksealException.ErrorHandler,
     )
@@ -8115,6 +8169,77 @@ public object FfiConverterTypeLivenessChallengeInfo: FfiConverterRustBuffer<Live
 
 
 /**
+ * A login challenge as the server issued it (`POST /v1/admin/login/challenges`).
+ */
+data class LoginChallengeInfo (
+    /**
+     * 16 bytes, hex.
+     */
+    var `challengeId`: kotlin.String
+    , 
+    /**
+     * 32 bytes, hex.
+     */
+    var `nonce`: kotlin.String
+    , 
+    /**
+     * The institution's id.
+     */
+    var `relyingParty`: kotlin.String
+    , 
+    /**
+     * When it was issued, Unix seconds.
+     */
+    var `issuedAt`: kotlin.ULong
+    , 
+    /**
+     * When it expires, Unix seconds.
+     */
+    var `expiresAt`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLoginChallengeInfo: FfiConverterRustBuffer<LoginChallengeInfo> {
+    override fun read(buf: ByteBuffer): LoginChallengeInfo {
+        return LoginChallengeInfo(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LoginChallengeInfo) = (
+            FfiConverterString.allocationSize(value.`challengeId`) +
+            FfiConverterString.allocationSize(value.`nonce`) +
+            FfiConverterString.allocationSize(value.`relyingParty`) +
+            FfiConverterULong.allocationSize(value.`issuedAt`) +
+            FfiConverterULong.allocationSize(value.`expiresAt`)
+    )
+
+    override fun write(value: LoginChallengeInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`challengeId`, buf)
+            FfiConverterString.write(value.`nonce`, buf)
+            FfiConverterString.write(value.`relyingParty`, buf)
+            FfiConverterULong.write(value.`issuedAt`, buf)
+            FfiConverterULong.write(value.`expiresAt`, buf)
+    }
+}
+
+
+
+/**
  * How to sign a PDF.
  */
 data class PdfSignOptions (
@@ -8674,6 +8799,85 @@ public object FfiConverterTypeTransactionParty: FfiConverterRustBuffer<Transacti
             FfiConverterString.write(value.`name`, buf)
             FfiConverterString.write(value.`account`, buf)
             FfiConverterOptionalString.write(value.`institution`, buf)
+    }
+}
+
+
+
+/**
+ * An offline-verified login assertion: who signed, for whom, answering which challenge.
+ */
+data class VerifiedLoginInfo (
+    /**
+     * The signer certificate's subject.
+     */
+    var `subject`: kotlin.String
+    , 
+    /**
+     * The signer certificate's serial, hex.
+     */
+    var `serialHex`: kotlin.String
+    , 
+    /**
+     * The relying party.
+     */
+    var `relyingParty`: kotlin.String
+    , 
+    /**
+     * The challenge answered, hex.
+     */
+    var `challengeId`: kotlin.String
+    , 
+    /**
+     * The signing-time attribute, Unix seconds.
+     */
+    var `signedAtUnix`: kotlin.ULong
+    , 
+    /**
+     * Always false: single use is the relying party's (or the server's verify) to check.
+     */
+    var `singleUseChecked`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifiedLoginInfo: FfiConverterRustBuffer<VerifiedLoginInfo> {
+    override fun read(buf: ByteBuffer): VerifiedLoginInfo {
+        return VerifiedLoginInfo(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VerifiedLoginInfo) = (
+            FfiConverterString.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`serialHex`) +
+            FfiConverterString.allocationSize(value.`relyingParty`) +
+            FfiConverterString.allocationSize(value.`challengeId`) +
+            FfiConverterULong.allocationSize(value.`signedAtUnix`) +
+            FfiConverterBoolean.allocationSize(value.`singleUseChecked`)
+    )
+
+    override fun write(value: VerifiedLoginInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`subject`, buf)
+            FfiConverterString.write(value.`serialHex`, buf)
+            FfiConverterString.write(value.`relyingParty`, buf)
+            FfiConverterString.write(value.`challengeId`, buf)
+            FfiConverterULong.write(value.`signedAtUnix`, buf)
+            FfiConverterBoolean.write(value.`singleUseChecked`, buf)
     }
 }
 
@@ -11122,6 +11326,26 @@ public object FfiConverterSequenceTypeOutlineSegment: FfiConverterRustBuffer<Lis
         FfiConverterTypeLogLevel.lower(`level`),_status)
 }
     
+    
+
+        /**
+         * Verifies a login SignedData offline against `trust_anchors_der` (certificates, DER) for
+         * `relying_party` at the current time; a bad signature, an untrusted signer, another relying
+         * party, an expired assertion or content that is not a login is `BadDocument`. Neither
+         * single use nor revocation is checked here.
+         */
+    @Throws(InksealException::class) fun `verifyLogin`(`signedDer`: kotlin.ByteArray, `trustAnchorsDer`: List<kotlin.ByteArray>, `relyingParty`: kotlin.String): VerifiedLoginInfo {
+            return FfiConverterTypeVerifiedLoginInfo.lift(
+    uniffiRustCallWithError(InksealException) { _status ->
+    UniffiLib.uniffi_inkseal_ffi_fn_func_verify_login(
+    
+        
+        FfiConverterByteArray.lower(`signedDer`),
+        FfiConverterSequenceByteArray.lower(`trustAnchorsDer`),
+        FfiConverterString.lower(`relyingParty`),_status)
+}
+    )
+    }
     
 
         /**
