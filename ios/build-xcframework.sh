@@ -10,7 +10,7 @@ rustup target add "${targets[@]}"
 # The crate is a cdylib + rlib; Apple platforms link a static archive instead.
 for t in "${targets[@]}"; do
     cargo rustc --locked -p inkseal-bindings --lib --profile release-mobile --target "$t" \
-        --crate-type staticlib
+        --no-default-features --crate-type staticlib
 done
 
 # Bindings and headers from the same sources (the committed ones must match: check-api).

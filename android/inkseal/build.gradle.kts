@@ -50,7 +50,11 @@ val cargoNdk by tasks.registering(Exec::class) {
         "-t", "arm64-v8a", "-t", "x86_64", "-t", "armeabi-v7a",
         "--platform", "26",
         "-o", "android/inkseal/src/main/jniLibs",
-        "build", "--locked", "--profile", "release-mobile", "-p", "inkseal-bindings", "--lib",
+        // `rustc --crate-type cdylib`: with `build`, cargo makes the rlib too and silently
+        // skips LTO (rust-lang/cargo#9672). No default features: no sample captures, no file
+        // device keys on a phone.
+        "rustc", "--locked", "--profile", "release-mobile", "-p", "inkseal-bindings", "--lib",
+        "--no-default-features", "--crate-type", "cdylib",
         "--config", "android/cargo-config.toml",
     )
 }

@@ -24,7 +24,6 @@ public typealias TransactionDetails = InksealFFI.TransactionDetails
 public typealias TransactionParty = InksealFFI.TransactionParty
 public typealias VerifiedTransactionInfo = InksealFFI.VerifiedTransactionInfo
 public typealias LoginChallengeInfo = InksealFFI.LoginChallengeInfo
-public typealias VerifiedLoginInfo = InksealFFI.VerifiedLoginInfo
 public typealias SignatureVerification = InksealFFI.SignatureVerification
 public typealias InkPoint = InksealFFI.InkPoint
 public typealias InkSegment = InksealFFI.InkSegment
@@ -436,19 +435,12 @@ public final class InksealClient: Sendable {
 /// signs once. `documentDigestHex()` is what the liveness capture binds.
 public typealias PreparedPdf = InksealFFI.PreparedPdf
 
-/// Verifies every signature of the PDF at `url`; chains are judged against `trustAnchorsPEM`.
 /// Verifies a transaction SignedData against `trustAnchorsDER` and returns what was approved.
 public func verifyTransaction(_ signedDER: Data, trustAnchorsDER: [Data]) async throws -> VerifiedTransactionInfo {
     try await ffiCall { _ in try InksealFFI.verifyTransaction(signedDer: signedDER, trustAnchorsDer: trustAnchorsDER) }
 }
 
-/// Verifies a login SignedData offline for `relyingParty` (not single use, not revocation).
-public func verifyLogin(_ signedDER: Data, trustAnchorsDER: [Data], relyingParty: String) async throws -> VerifiedLoginInfo {
-    try await ffiCall { _ in
-        try InksealFFI.verifyLogin(signedDer: signedDER, trustAnchorsDer: trustAnchorsDER, relyingParty: relyingParty)
-    }
-}
-
+/// Verifies every signature of the PDF at `url`; chains are judged against `trustAnchorsPEM`.
 public func verifyPdf(at url: URL, trustAnchorsPEM: [String] = []) async throws -> PdfVerification {
     try await ffiCall { _ in try InksealFFI.verifyPdf(path: url.path, trustAnchorPems: trustAnchorsPEM) }
 }

@@ -6221,115 +6221,6 @@ public func FfiConverterTypeTransactionParty_lower(_ value: TransactionParty) ->
 
 
 /**
- * An offline-verified login assertion: who signed, for whom, answering which challenge.
- */
-public struct VerifiedLoginInfo: Equatable, Hashable {
-    /**
-     * The signer certificate's subject.
-     */
-    public var subject: String
-    /**
-     * The signer certificate's serial, hex.
-     */
-    public var serialHex: String
-    /**
-     * The relying party.
-     */
-    public var relyingParty: String
-    /**
-     * The challenge answered, hex.
-     */
-    public var challengeId: String
-    /**
-     * The signing-time attribute, Unix seconds.
-     */
-    public var signedAtUnix: UInt64
-    /**
-     * Always false: single use is the relying party's (or the server's verify) to check.
-     */
-    public var singleUseChecked: Bool
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The signer certificate's subject.
-         */subject: String, 
-        /**
-         * The signer certificate's serial, hex.
-         */serialHex: String, 
-        /**
-         * The relying party.
-         */relyingParty: String, 
-        /**
-         * The challenge answered, hex.
-         */challengeId: String, 
-        /**
-         * The signing-time attribute, Unix seconds.
-         */signedAtUnix: UInt64, 
-        /**
-         * Always false: single use is the relying party's (or the server's verify) to check.
-         */singleUseChecked: Bool) {
-        self.subject = subject
-        self.serialHex = serialHex
-        self.relyingParty = relyingParty
-        self.challengeId = challengeId
-        self.signedAtUnix = signedAtUnix
-        self.singleUseChecked = singleUseChecked
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension VerifiedLoginInfo: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVerifiedLoginInfo: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifiedLoginInfo {
-        return
-            try VerifiedLoginInfo(
-                subject: FfiConverterString.read(from: &buf), 
-                serialHex: FfiConverterString.read(from: &buf), 
-                relyingParty: FfiConverterString.read(from: &buf), 
-                challengeId: FfiConverterString.read(from: &buf), 
-                signedAtUnix: FfiConverterUInt64.read(from: &buf), 
-                singleUseChecked: FfiConverterBool.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: VerifiedLoginInfo, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.subject, into: &buf)
-        FfiConverterString.write(value.serialHex, into: &buf)
-        FfiConverterString.write(value.relyingParty, into: &buf)
-        FfiConverterString.write(value.challengeId, into: &buf)
-        FfiConverterUInt64.write(value.signedAtUnix, into: &buf)
-        FfiConverterBool.write(value.singleUseChecked, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerifiedLoginInfo_lift(_ buf: RustBuffer) throws -> VerifiedLoginInfo {
-    return try FfiConverterTypeVerifiedLoginInfo.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerifiedLoginInfo_lower(_ value: VerifiedLoginInfo) -> RustBuffer {
-    return FfiConverterTypeVerifiedLoginInfo.lower(value)
-}
-
-
-/**
  * A verified transaction signature and what was approved.
  */
 public struct VerifiedTransactionInfo: Equatable, Hashable {
@@ -8521,22 +8412,6 @@ public func setLogger(logger: Logger, level: LogLevel)throws   {try rustCallWith
 }
 }
 /**
- * Verifies a login SignedData offline against `trust_anchors_der` (certificates, DER) for
- * `relying_party` at the current time; a bad signature, an untrusted signer, another relying
- * party, an expired assertion or content that is not a login is `BadDocument`. Neither
- * single use nor revocation is checked here.
- */
-public func verifyLogin(signedDer: Data, trustAnchorsDer: [Data], relyingParty: String)throws  -> VerifiedLoginInfo  {
-    return try  FfiConverterTypeVerifiedLoginInfo_lift(try rustCallWithError(FfiConverterTypeInksealError_lift) {
-        uniffiCallStatus in
-    uniffi_inkseal_ffi_fn_func_verify_login(
-        FfiConverterData.lower(signedDer),
-        FfiConverterSequenceData.lower(trustAnchorsDer),
-        FfiConverterString.lower(relyingParty),uniffiCallStatus
-    )
-})
-}
-/**
  * Verifies every signature of the PDF at `path`: coverage, digest, signature, certificate
  * chain (against `trust_anchor_pems`, PEM certificates; chains are not judged when empty, and
  * validity periods are checked at the current time), what changed afterwards, and the bound
@@ -8599,9 +8474,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_func_set_logger() != 53962) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_inkseal_ffi_checksum_func_verify_login() != 21856) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_func_verify_pdf() != 41529) {

@@ -824,11 +824,6 @@ void uniffi_inkseal_ffi_fn_func_clear_logger(RustCallStatus *_Nonnull out_status
 void uniffi_inkseal_ffi_fn_func_set_logger(uint64_t logger, RustBuffer level, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_LOGIN
-#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_LOGIN
-RustBuffer uniffi_inkseal_ffi_fn_func_verify_login(RustBuffer signed_der, RustBuffer trust_anchors_der, RustBuffer relying_party, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_PDF
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_FUNC_VERIFY_PDF
 RustBuffer uniffi_inkseal_ffi_fn_func_verify_pdf(RustBuffer path, RustBuffer trust_anchor_pems, RustCallStatus *_Nonnull out_status
@@ -1120,12 +1115,6 @@ uint16_t uniffi_inkseal_ffi_checksum_func_clear_logger(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_SET_LOGGER
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_SET_LOGGER
 uint16_t uniffi_inkseal_ffi_checksum_func_set_logger(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_VERIFY_LOGIN
-#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_FUNC_VERIFY_LOGIN
-uint16_t uniffi_inkseal_ffi_checksum_func_verify_login(void
     
 );
 #endif

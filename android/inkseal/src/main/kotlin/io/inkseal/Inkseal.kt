@@ -54,8 +54,6 @@ typealias TransactionParty = io.inkseal.ffi.TransactionParty
 typealias VerifiedTransactionInfo = io.inkseal.ffi.VerifiedTransactionInfo
 /** A login challenge the institution's backend obtained from the server ([InksealClient.login]). */
 typealias LoginChallengeInfo = io.inkseal.ffi.LoginChallengeInfo
-/** An offline-verified login assertion ([Inkseal.verifyLogin]). */
-typealias VerifiedLoginInfo = io.inkseal.ffi.VerifiedLoginInfo
 /** The verdict on one signature. */
 typealias SignatureVerification = io.inkseal.ffi.SignatureVerification
 /** One touch or stylus sample. */
@@ -286,13 +284,6 @@ object Inkseal {
     suspend fun verifyTransaction(signedDer: ByteArray, trustAnchorsDer: List<ByteArray>): VerifiedTransactionInfo =
         onIo { io.inkseal.ffi.verifyTransaction(signedDer, trustAnchorsDer) }
 
-    /**
-     * Verifies a login SignedData ([InksealClient.login]'s result) offline against
-     * [trustAnchorsDer] for [relyingParty]; anything wrong is [InksealException.BadDocument].
-     * Single use and revocation are not checked: the server's `/v1/admin/login/verify` does.
-     */
-    suspend fun verifyLogin(signedDer: ByteArray, trustAnchorsDer: List<ByteArray>, relyingParty: String): VerifiedLoginInfo =
-        onIo { io.inkseal.ffi.verifyLogin(signedDer, trustAnchorsDer, relyingParty) }
 }
 
 /**

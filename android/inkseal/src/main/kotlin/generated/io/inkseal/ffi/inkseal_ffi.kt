@@ -888,8 +888,6 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_inkseal_ffi_checksum_func_set_logger(
     ): Int
-    external fun uniffi_inkseal_ffi_checksum_func_verify_login(
-    ): Int
     external fun uniffi_inkseal_ffi_checksum_func_verify_pdf(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_func_java_vm_available(
@@ -1182,8 +1180,6 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_inkseal_ffi_fn_func_set_logger(`logger`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_inkseal_ffi_fn_func_verify_login(`signedDer`: RustBuffer.ByValue,`trustAnchorsDer`: RustBuffer.ByValue,`relyingParty`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_inkseal_ffi_fn_func_verify_pdf(`path`: RustBuffer.ByValue,`trustAnchorPems`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_inkseal_ffi_fn_func_java_vm_available(uniffi_out_err: UniffiRustCallStatus, 
@@ -1316,9 +1312,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_func_set_logger() and 0xFFFF) != 53962) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_inkseal_ffi_checksum_func_verify_login() and 0xFFFF) != 21856) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_func_verify_pdf() and 0xFFFF) != 41529) {
@@ -8805,85 +8798,6 @@ public object FfiConverterTypeTransactionParty: FfiConverterRustBuffer<Transacti
 
 
 /**
- * An offline-verified login assertion: who signed, for whom, answering which challenge.
- */
-data class VerifiedLoginInfo (
-    /**
-     * The signer certificate's subject.
-     */
-    var `subject`: kotlin.String
-    , 
-    /**
-     * The signer certificate's serial, hex.
-     */
-    var `serialHex`: kotlin.String
-    , 
-    /**
-     * The relying party.
-     */
-    var `relyingParty`: kotlin.String
-    , 
-    /**
-     * The challenge answered, hex.
-     */
-    var `challengeId`: kotlin.String
-    , 
-    /**
-     * The signing-time attribute, Unix seconds.
-     */
-    var `signedAtUnix`: kotlin.ULong
-    , 
-    /**
-     * Always false: single use is the relying party's (or the server's verify) to check.
-     */
-    var `singleUseChecked`: kotlin.Boolean
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeVerifiedLoginInfo: FfiConverterRustBuffer<VerifiedLoginInfo> {
-    override fun read(buf: ByteBuffer): VerifiedLoginInfo {
-        return VerifiedLoginInfo(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterBoolean.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: VerifiedLoginInfo) = (
-            FfiConverterString.allocationSize(value.`subject`) +
-            FfiConverterString.allocationSize(value.`serialHex`) +
-            FfiConverterString.allocationSize(value.`relyingParty`) +
-            FfiConverterString.allocationSize(value.`challengeId`) +
-            FfiConverterULong.allocationSize(value.`signedAtUnix`) +
-            FfiConverterBoolean.allocationSize(value.`singleUseChecked`)
-    )
-
-    override fun write(value: VerifiedLoginInfo, buf: ByteBuffer) {
-            FfiConverterString.write(value.`subject`, buf)
-            FfiConverterString.write(value.`serialHex`, buf)
-            FfiConverterString.write(value.`relyingParty`, buf)
-            FfiConverterString.write(value.`challengeId`, buf)
-            FfiConverterULong.write(value.`signedAtUnix`, buf)
-            FfiConverterBoolean.write(value.`singleUseChecked`, buf)
-    }
-}
-
-
-
-/**
  * A verified transaction signature and what was approved.
  */
 data class VerifiedTransactionInfo (
@@ -11326,26 +11240,6 @@ public object FfiConverterSequenceTypeOutlineSegment: FfiConverterRustBuffer<Lis
         FfiConverterTypeLogLevel.lower(`level`),_status)
 }
     
-    
-
-        /**
-         * Verifies a login SignedData offline against `trust_anchors_der` (certificates, DER) for
-         * `relying_party` at the current time; a bad signature, an untrusted signer, another relying
-         * party, an expired assertion or content that is not a login is `BadDocument`. Neither
-         * single use nor revocation is checked here.
-         */
-    @Throws(InksealException::class) fun `verifyLogin`(`signedDer`: kotlin.ByteArray, `trustAnchorsDer`: List<kotlin.ByteArray>, `relyingParty`: kotlin.String): VerifiedLoginInfo {
-            return FfiConverterTypeVerifiedLoginInfo.lift(
-    uniffiRustCallWithError(InksealException) { _status ->
-    UniffiLib.uniffi_inkseal_ffi_fn_func_verify_login(
-    
-        
-        FfiConverterByteArray.lower(`signedDer`),
-        FfiConverterSequenceByteArray.lower(`trustAnchorsDer`),
-        FfiConverterString.lower(`relyingParty`),_status)
-}
-    )
-    }
     
 
         /**
