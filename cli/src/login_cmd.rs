@@ -3,12 +3,11 @@
 //! cannot be checked: that is the relying party's (or the server's
 //! `POST /v1/admin/login/verify`), and `verify` says so.
 
-use crate::pdf_cmd::{LocalKeyArgs, human_time, now, read_trust_anchors};
+use crate::pdf_cmd::{LocalKeyArgs, human_time, now, read_limited, read_trust_anchors};
 use clap::{Args, Subcommand};
 use inkseal_pdf::cms::attached::{
     CrlRevocation, LoginRevocation, VerifiedLogin, sign_login, verify_login,
 };
-use inkseal_pdf::cms::login::LoginAssertion;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,38 +74,12 @@ pub fn run(cmd: LoginCommand) -> ExitCode {
     }
 }
 
-fn read_limited(path: &PathBuf, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut data = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if data.len() as u64 > limit {
-        return Err(format!("{}: larger than {limit} bytes", path.display()));
-    }
-    Ok(data)
-}
-
 fn sign(args: LoginSignArgs) -> Result<(), String> {
     let challenge: inkseal_cosign::api::LoginChallenge =
         serde_json::from_slice(&read_limited(&args.challenge, MAX_JSON_BYTES)?)
             .map_err(|e| format!("{}: {e}", args.challenge.display()))?;
-    fn fixed<const N: usize>(what: &str, value: &str) -> Result<[u8; N], String> {
-        hex::decode(value)
-            .ok()
-            .and_then(|b| <[u8; N]>::try_from(b.as_slice()).ok())
-            .ok_or_else(|| format!("challenge JSON: \"{what}\" must be {N} bytes of hex"))
-    }
-    let assertion = LoginAssertion::new(
-        challenge.relying_party.clone(),
-        fixed("challenge_id", &challenge.challenge_id)?,
-        fixed("nonce", &challenge.nonce)?,
-        challenge.issued_at,
-        challenge.expires_at,
-        None,
-    )
-    .map_err(|e| e.to_string())?;
+    let assertion = inkseal_sdk::login::login_assertion(&challenge, None)
+        .map_err(|e| format!("{}: {e}", args.challenge.display()))?;
     let signer = args.signer.signer()?;
     let der = sign_login(&assertion, &signer, now()).map_err(|e| e.to_string())?;
     inkseal_fs::write_atomically(&args.output, &[&der], inkseal_fs::Visibility::Default)

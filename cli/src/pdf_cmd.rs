@@ -6,7 +6,7 @@ use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
 use inkseal_pdf::sign::{Certification, Placement, SignOptions};
 use inkseal_pdf::signer::LocalSigner;
 use inkseal_pdf::verify::{Verdict, VerifyOptions, verify};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Options of `inkseal sign`.
@@ -83,6 +83,20 @@ pub struct SignArgs {
     /// `/Location`.
     #[arg(long)]
     location: Option<String>,
+}
+
+/// The file at `path`, refused when it is larger than `limit` bytes (read no further).
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut data = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if data.len() as u64 > limit {
+        return Err(format!("{}: larger than {limit} bytes", path.display()));
+    }
+    Ok(data)
 }
 
 /// Every certificate (DER) in the PEM files `paths`: the trust anchors of a verification.

@@ -1,7 +1,7 @@
 //! `inkseal tx sign|verify`: transaction signatures (attached CMS SignedData over the
 //! transaction's canonical DER) with a local key, and their verification.
 
-use crate::pdf_cmd::{LocalKeyArgs, human_time, now, read_trust_anchors};
+use crate::pdf_cmd::{LocalKeyArgs, human_time, now, read_limited, read_trust_anchors};
 use clap::{Args, Subcommand};
 use inkseal_pdf::cms::attached::{VerifiedTransaction, sign_transaction, verify_transaction};
 use inkseal_pdf::cms::transaction::{Party, Transaction};
@@ -62,19 +62,6 @@ pub fn run(cmd: TxCommand) -> ExitCode {
         },
         TxCommand::Verify(args) => verify(args),
     }
-}
-
-fn read_limited(path: &PathBuf, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut data = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if data.len() as u64 > limit {
-        return Err(format!("{}: larger than {limit} bytes", path.display()));
-    }
-    Ok(data)
 }
 
 fn sign(args: TxSignArgs) -> Result<(), String> {

@@ -350,6 +350,48 @@ pub async fn enroll(
     client.enroll(&ticket, pin).await.expect("enroll")
 }
 
+/// A real server on loopback (its data under `dir/server`) and one key enrolled for `user_id`
+/// (device files under `dir/device`) with its certificate: where the transaction and login
+/// flows start.
+pub struct CertifiedKey {
+    /// The server.
+    pub server: RunningServer,
+    /// The client holding the key.
+    pub client: CosignClient,
+    /// An operator with every role.
+    pub backend: Backend,
+    /// The key.
+    pub key_id: String,
+    /// Its PIN.
+    pub pin: Pin,
+    /// Its certificate (DER).
+    pub certificate: Vec<u8>,
+    /// The issuing CA's certificate (DER).
+    pub ca: Vec<u8>,
+}
+
+/// Start a server and enroll and certify a key for `user_id` with `pin`.
+pub async fn certified_key(dir: &Path, user_id: &str, pin: &str) -> CertifiedKey {
+    let server = start_server(&dir.join("server")).await;
+    let client = client_for(&server, &dir.join("device"));
+    let backend = Backend::new(&server);
+    let pin = Pin::new(pin);
+    let key_id = enroll(&backend, &client, user_id, &pin).await.key_id;
+    let (certificate, ca) = client
+        .request_certificate(&key_id, &pin, None)
+        .await
+        .expect("certificate");
+    CertifiedKey {
+        server,
+        client,
+        backend,
+        key_id,
+        pin,
+        certificate,
+        ca,
+    }
+}
+
 /// Create a SoftHSM2 token in `dir` and return a vault configuration for it.
 ///
 /// Points `SOFTHSM2_CONF` at a configuration in `dir`, so call it before any thread that may

@@ -3,11 +3,11 @@
 //! and learns who logged in; replayed, expired, revoked and misdirected assertions are refused,
 //! typed and audited. BouncyCastle verifies the co-signed assertion.
 
-use inkseal_cosign::api::{LoginChallenge, Pin};
+use inkseal_cosign::api::LoginChallenge;
 use inkseal_pdf::cms::attached::{LoginRevocation, LoginVerifyError, verify_login};
 use inkseal_sdk::SdkError;
 use inkseal_tests::validators::bouncycastle_cms_check;
-use inkseal_tests::{Backend, client_for, enroll, now_unix, start_server};
+use inkseal_tests::{Backend, CertifiedKey, certified_key, now_unix};
 use serde_json::json;
 
 const RP: &str = "bank.example";
@@ -43,17 +43,15 @@ fn kinds(entries: &[serde_json::Value], kind: &str) -> Vec<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_returns_who_logged_in_once_and_refuses_replays_and_other_relying_parties() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let backend = Backend::new(&server);
-    let pin = Pin::new("271828");
-    let key = enroll(&backend, &client, "customer-0042", &pin)
-        .await
-        .key_id;
-    let (certificate, ca) = client
-        .request_certificate(&key, &pin, None)
-        .await
-        .expect("certificate");
+    let CertifiedKey {
+        server,
+        client,
+        backend,
+        key_id: key,
+        pin,
+        certificate,
+        ca,
+    } = certified_key(dir.path(), "customer-0042", "271828").await;
 
     let issued = challenge(&backend, 120).await;
     assert_eq!(issued.challenge_id.len(), 32);
@@ -153,17 +151,15 @@ async fn login_returns_who_logged_in_once_and_refuses_replays_and_other_relying_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_challenges_and_revoked_certificates_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let backend = Backend::new(&server);
-    let pin = Pin::new("271828");
-    let key = enroll(&backend, &client, "customer-0043", &pin)
-        .await
-        .key_id;
-    let (_, ca) = client
-        .request_certificate(&key, &pin, None)
-        .await
-        .expect("certificate");
+    let CertifiedKey {
+        server,
+        client,
+        backend,
+        key_id: key,
+        pin,
+        ca,
+        ..
+    } = certified_key(dir.path(), "customer-0043", "271828").await;
 
     // Co-signed in time, presented too late.
     let short = challenge(&backend, 2).await;

@@ -2,13 +2,13 @@
 //! co-signed through a real server on loopback (SM2) or signed with a local P-256 key, checked
 //! by our verifier, by BouncyCastle and by `openssl cms -verify`.
 
-use inkseal_cosign::api::{CosignRequest, MessageKind, Pin, SignedMessage};
+use inkseal_cosign::api::{CosignRequest, MessageKind, SignedMessage};
 use inkseal_pdf::cms::attached::{TransactionVerifyError, sign_transaction, verify_transaction};
 use inkseal_pdf::cms::transaction::{Party, Transaction};
 use inkseal_pdf::cms::{CmsError, SignatureAlgorithm, signed_attributes};
 use inkseal_pdf::signer::LocalSigner;
 use inkseal_tests::validators::{bouncycastle_cms_check, openssl_p256_pki};
-use inkseal_tests::{Backend, RawDevice, client_for, enroll, now_unix, raw, start_server};
+use inkseal_tests::{CertifiedKey, RawDevice, certified_key, now_unix, raw};
 use std::process::Command;
 
 fn payment(id: &str) -> Transaction {
@@ -46,17 +46,15 @@ fn audit(server: &inkseal_server::RunningServer) -> Vec<(String, serde_json::Val
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cosigned_sm2_transaction_verifies_with_its_content_and_bouncycastle_agrees() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let backend = Backend::new(&server);
-    let pin = Pin::new("271828");
-    let key = enroll(&backend, &client, "customer-0042", &pin)
-        .await
-        .key_id;
-    let (certificate, ca) = client
-        .request_certificate(&key, &pin, None)
-        .await
-        .expect("certificate");
+    let CertifiedKey {
+        server,
+        client,
+        key_id: key,
+        pin,
+        certificate,
+        ca,
+        ..
+    } = certified_key(dir.path(), "customer-0042", "271828").await;
 
     let tx = payment("TX-20261207-0001");
     let signed = client
@@ -151,16 +149,14 @@ async fn a_cosigned_sm2_transaction_verifies_with_its_content_and_bouncycastle_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_refuses_and_audits_content_that_is_not_the_transaction_signed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
+    let CertifiedKey {
+        server,
+        key_id: key,
+        pin,
+        certificate,
+        ..
+    } = certified_key(dir.path(), "mallory", "271828").await;
     let device = dir.path().join("device");
-    let client = client_for(&server, &device);
-    let backend = Backend::new(&server);
-    let pin = Pin::new("271828");
-    let key = enroll(&backend, &client, "mallory", &pin).await.key_id;
-    let (certificate, _) = client
-        .request_certificate(&key, &pin, None)
-        .await
-        .expect("certificate");
     let raw_device = RawDevice::new(&device);
     let share = raw_device.share(&key);
     let http = inkseal_tests::http_client();

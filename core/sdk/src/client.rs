@@ -14,6 +14,7 @@ use inkseal_cosign::api::{
 use inkseal_cosign::sm2::{self, dsa::Signature};
 use inkseal_cosign::{ClientKeyShare, ClientKeygen, CosignError};
 use inkseal_httpsig::{RequestTarget, SignatureParams, SignerError};
+use inkseal_pdf::cms::attached::PreparedAttached;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -503,6 +504,35 @@ impl CosignClient {
             certificate_name: resp.certificate_name,
             public_key: *share.public_key(),
         })
+    }
+
+    /// The one co-signing round trip of an attached SignedData (a transaction, a login
+    /// assertion): `prepare` builds it for the key's certificate at the current time, the
+    /// server co-signs its signed attributes with its content (read as `kind`). Returns the
+    /// prepared SignedData and the co-signature (DER) for its `finish`.
+    pub(crate) async fn co_sign_attached<E: std::fmt::Display>(
+        &self,
+        key_id: &str,
+        pin: &Pin,
+        kind: MessageKind,
+        evidence_head: Option<[u8; 32]>,
+        prepare: impl FnOnce(Vec<u8>, u64) -> Result<PreparedAttached, E>,
+    ) -> Result<(PreparedAttached, Vec<u8>), SdkError> {
+        let certificate = self
+            .certificate(key_id)?
+            .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
+        let prepared =
+            prepare(certificate, now_unix()).map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let message = SignedMessage::with_content(
+            kind,
+            prepared.to_be_signed().to_vec(),
+            prepared.content().to_vec(),
+        )
+        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let signature = self
+            .sign_signed_message(key_id, pin, message, evidence_head)
+            .await?;
+        Ok((prepared, inkseal_pki::signature_to_der(&signature)))
     }
 
     /// Co-sign `message` (read by the server as `kind`); the signature is verified before it

@@ -10,7 +10,7 @@
 
 use crate::{CosignClient, Pin, SdkError};
 pub use inkseal_cosign::api::LoginChallenge;
-use inkseal_cosign::api::{MessageKind, SignedMessage};
+use inkseal_cosign::api::MessageKind;
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::cms::attached::PreparedAttached;
 pub use inkseal_pdf::cms::login::{LoginAssertion, LoginAssertionError};
@@ -52,27 +52,24 @@ impl CosignClient {
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Vec<u8>, SdkError> {
         let assertion = login_assertion(challenge, channel)?;
-        let certificate = self
-            .certificate(key_id)?
-            .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
-        let prepared = PreparedAttached::login(
-            &assertion,
-            SignatureAlgorithm::Sm2Sm3,
-            &[certificate],
-            crate::client::now_unix(),
-        )
-        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let message = SignedMessage::with_content(
-            MessageKind::CmsAttachedLogin,
-            prepared.to_be_signed().to_vec(),
-            prepared.content().to_vec(),
-        )
-        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let signature = self
-            .sign_signed_message(key_id, pin, message, evidence_head)
+        let (prepared, signature) = self
+            .co_sign_attached(
+                key_id,
+                pin,
+                MessageKind::CmsAttachedLogin,
+                evidence_head,
+                |certificate, now| {
+                    PreparedAttached::login(
+                        &assertion,
+                        SignatureAlgorithm::Sm2Sm3,
+                        &[certificate],
+                        now,
+                    )
+                },
+            )
             .await?;
         prepared
-            .finish_login(&inkseal_pki::signature_to_der(&signature))
+            .finish_login(&signature)
             .map_err(|e| SdkError::ServerMisbehaved(format!("login co-signature: {e}")))
     }
 }

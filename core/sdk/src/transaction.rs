@@ -8,7 +8,7 @@
 //! SM3 of the transaction's DER ([`transaction_document_digest`]).
 
 use crate::{CosignClient, Pin, SdkError};
-use inkseal_cosign::api::{MessageKind, SignedMessage};
+use inkseal_cosign::api::MessageKind;
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::cms::attached::PreparedAttached;
 pub use inkseal_pdf::cms::transaction::{Party, Transaction, TransactionError};
@@ -36,27 +36,24 @@ impl CosignClient {
         transaction: &Transaction,
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Vec<u8>, SdkError> {
-        let certificate = self
-            .certificate(key_id)?
-            .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
-        let prepared = PreparedAttached::transaction(
-            transaction,
-            SignatureAlgorithm::Sm2Sm3,
-            &[certificate],
-            crate::client::now_unix(),
-        )
-        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let message = SignedMessage::with_content(
-            MessageKind::CmsAttachedTransaction,
-            prepared.to_be_signed().to_vec(),
-            prepared.content().to_vec(),
-        )
-        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let signature = self
-            .sign_signed_message(key_id, pin, message, evidence_head)
+        let (prepared, signature) = self
+            .co_sign_attached(
+                key_id,
+                pin,
+                MessageKind::CmsAttachedTransaction,
+                evidence_head,
+                |certificate, now| {
+                    PreparedAttached::transaction(
+                        transaction,
+                        SignatureAlgorithm::Sm2Sm3,
+                        &[certificate],
+                        now,
+                    )
+                },
+            )
             .await?;
         prepared
-            .finish(&inkseal_pki::signature_to_der(&signature))
+            .finish(&signature)
             .map_err(|e| SdkError::ServerMisbehaved(format!("transaction co-signature: {e}")))
     }
 }
