@@ -63,13 +63,7 @@ pub struct LoginVerifyArgs {
 /// Run `inkseal login ...`.
 pub fn run(cmd: LoginCommand) -> ExitCode {
     match cmd {
-        LoginCommand::Sign(args) => match sign(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        LoginCommand::Sign(args) => crate::exit_code(sign(args)),
         LoginCommand::Verify(args) => verify(args),
     }
 }

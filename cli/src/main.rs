@@ -85,42 +85,10 @@ fn main() -> ExitCode {
         Command::Tx(cmd) => return tx_cmd::run(cmd),
         Command::Login(cmd) => return login_cmd::run(cmd),
         Command::Audit(cmd) => return admin::audit(cmd),
-        Command::Migrate(args) => {
-            return match serve::migrate(args) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Command::Admin(cmd) => {
-            return match admin::admin(cmd) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Command::Seal(cmd) => {
-            return match seal_cmd::run(cmd) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Command::Sign(args) => {
-            return match pdf_cmd::sign(args) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
+        Command::Migrate(args) => return exit_code(serve::migrate(args)),
+        Command::Admin(cmd) => return exit_code(admin::admin(cmd)),
+        Command::Seal(cmd) => return exit_code(seal_cmd::run(cmd)),
+        Command::Sign(args) => return exit_code(pdf_cmd::sign(args)),
         other => other,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -148,6 +116,11 @@ fn main() -> ExitCode {
             | Command::Login(_) => Ok(()),
         }
     });
+    exit_code(result)
+}
+
+/// Success, or the error on standard error and exit status 1.
+pub(crate) fn exit_code<E: std::fmt::Display>(result: Result<(), E>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -53,13 +53,7 @@ pub struct TxVerifyArgs {
 /// Run `inkseal tx ...`.
 pub fn run(cmd: TxCommand) -> ExitCode {
     match cmd {
-        TxCommand::Sign(args) => match sign(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        TxCommand::Sign(args) => crate::exit_code(sign(args)),
         TxCommand::Verify(args) => verify(args),
     }
 }
