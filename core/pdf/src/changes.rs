@@ -62,6 +62,11 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
         let before = doc.xref_at(later + 1);
         let after = doc.xref_at(later);
         let section = &doc.sections[later];
+        let metadata = MetadataObjects::of(
+            doc,
+            (&before, &after),
+            (&doc.sections[later + 1].trailer, &section.trailer),
+        );
         for (num, entry) in &section.entries {
             if *entry == XrefEntry::Free {
                 if matches!(before.get(num), Some(e) if *e != XrefEntry::Free) {
@@ -85,8 +90,7 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
             if old == new {
                 continue;
             }
-            let trailers = (&doc.sections[later + 1].trailer, &section.trailer);
-            if is_metadata_update(doc, (&before, &after), trailers, id, (&old, &new)) {
+            if metadata.allows(id, (&old, &new)) {
                 continue;
             }
             match allowed_change(doc, &before, &after, &old, &new) {
@@ -142,29 +146,43 @@ type Xref = HashMap<u32, XrefEntry>;
 /// document information dictionary (the trailer's /Info in both revisions, a dictionary in
 /// both) and the catalog's XMP stream (its /Metadata in both revisions, `/Type /Metadata` in
 /// both). Neither is rendered; pyHanko allows both (a second signer's tool updates them).
-fn is_metadata_update(
-    doc: &Document<'_>,
-    (before, after): (&Xref, &Xref),
-    (old_trailer, new_trailer): (&Dictionary, &Dictionary),
-    id: ObjectId,
-    (old, new): (&Object, &Object),
-) -> bool {
-    let info = |t: &Dictionary| t.get(b"Info").and_then(Object::as_ref_id);
-    if info(old_trailer) == Some(id) && info(new_trailer) == Some(id) {
-        return matches!((old, new), (Object::Dictionary(_), Object::Dictionary(_)));
-    }
-    let metadata = |t: &Dictionary, xref: &Xref| -> Option<ObjectId> {
-        let root = t.get(b"Root")?.as_ref_id()?;
-        match doc.get_in(xref, root).ok()? {
-            Object::Dictionary(catalog) => catalog.get(b"Metadata")?.as_ref_id(),
-            _ => None,
+/// Found once per revision pair.
+struct MetadataObjects {
+    /// The /Info object, when both trailers name the same one.
+    info: Option<ObjectId>,
+    /// The catalog's /Metadata object, when both revisions' catalogs name the same one.
+    xmp: Option<ObjectId>,
+}
+
+impl MetadataObjects {
+    fn of(
+        doc: &Document<'_>,
+        (before, after): (&Xref, &Xref),
+        (old_trailer, new_trailer): (&Dictionary, &Dictionary),
+    ) -> Self {
+        let info = |t: &Dictionary| t.get(b"Info").and_then(Object::as_ref_id);
+        let xmp = |t: &Dictionary, xref: &Xref| -> Option<ObjectId> {
+            let root = t.get(b"Root")?.as_ref_id()?;
+            match doc.get_in(xref, root).ok()? {
+                Object::Dictionary(catalog) => catalog.get(b"Metadata")?.as_ref_id(),
+                _ => None,
+            }
+        };
+        let same = |a: Option<ObjectId>, b: Option<ObjectId>| a.filter(|_| a == b);
+        MetadataObjects {
+            info: same(info(old_trailer), info(new_trailer)),
+            xmp: same(xmp(old_trailer, before), xmp(new_trailer, after)),
         }
-    };
-    let is_xmp = |o: &Object| matches!(o, Object::Stream(s) if s.dict.name(b"Type") == Some(&b"Metadata"[..]));
-    metadata(old_trailer, before) == Some(id)
-        && metadata(new_trailer, after) == Some(id)
-        && is_xmp(old)
-        && is_xmp(new)
+    }
+
+    /// Whether replacing `id` by `new` (was `old`) is such a metadata update.
+    fn allows(&self, id: ObjectId, (old, new): (&Object, &Object)) -> bool {
+        let is_xmp = |o: &Object| matches!(o, Object::Stream(s) if s.dict.name(b"Type") == Some(&b"Metadata"[..]));
+        if self.info == Some(id) {
+            return matches!((old, new), (Object::Dictionary(_), Object::Dictionary(_)));
+        }
+        self.xmp == Some(id) && is_xmp(old) && is_xmp(new)
+    }
 }
 
 /// `Ok(Some(name))` when the allowed change fills or changes the form field `name`.
