@@ -24,7 +24,9 @@ command -v javac >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
 # poppler-data lets pdftoppm render the Adobe CJK fonts (STSong-Light) of signature labels.
 # fonts-wqy-microhei gives poppler a font to substitute for STSong-Light on Linux, and is the
 # font seal text is drawn from (Apache-2.0: its outlines may be embedded as paths).
-for p in libbcprov-java libbcpkix-java libbcutil-java poppler-data fonts-wqy-microhei; do
+# libpdfbox2-java: Apache PDFBox 2, which signs the test PDFs other products would
+# (tests/validators/MakePdfboxSample.java).
+for p in libbcprov-java libbcpkix-java libbcutil-java libpdfbox2-java poppler-data fonts-wqy-microhei; do
     have_pkg "$p" || need_pkgs+=("$p")
 done
 

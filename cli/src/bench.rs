@@ -20,6 +20,8 @@ pub enum BenchCommand {
     /// Sealing N e-policies through the batch sign-hash service: P-256 in SoftHSM2, SM2 in
     /// the vault.
     Seal(crate::bench_seal::SealArgs),
+    /// Whole-process verification of the 2 MiB contract with three signatures vs. pyHanko.
+    Verify(crate::bench_verify::VerifyArgs),
 }
 
 /// Options of `inkseal bench cosign`.
@@ -58,6 +60,7 @@ pub async fn run(cmd: BenchCommand) -> Result<(), String> {
     match cmd {
         BenchCommand::Cosign(args) => cosign(args).await,
         BenchCommand::Pdf(args) => bench_pdf::run(args),
+        BenchCommand::Verify(args) => crate::bench_verify::run(args),
         BenchCommand::Seal(args) => {
             tokio::task::spawn_blocking(move || crate::bench_seal::run(args))
                 .await

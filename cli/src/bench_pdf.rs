@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const MIB: f64 = 1_048_576.0;
-const TIME: &str = "/usr/bin/time";
+pub(crate) const MIB: f64 = 1_048_576.0;
+pub(crate) const TIME: &str = "/usr/bin/time";
 /// Reference numbers measured earlier with pyHanko 0.38 (used when pyhanko is not installed).
 const REF_PYHANKO_CONTRACT_S: f64 = 0.84;
 const REF_PYHANKO_100_S: f64 = 1.17;
@@ -25,8 +25,8 @@ const REF_PYHANKO_100_MIB: f64 = 160.0;
 const GOAL_CONTRACT_SPEEDUP: f64 = 10.0;
 const GOAL_LARGE_SPEEDUP: f64 = 3.0;
 const GOAL_LARGE_MEMORY_RATIO: f64 = 1.2;
-const CONTRACT_MIB: f64 = 2.0;
-const CONTRACT_PAGES: usize = 20;
+pub(crate) const CONTRACT_MIB: f64 = 2.0;
+pub(crate) const CONTRACT_PAGES: usize = 20;
 /// Image width in pixels (one byte each); heights are chosen to reach the target size.
 const IMAGE_WIDTH: usize = 512;
 
@@ -87,7 +87,7 @@ impl Tool {
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Sample {
+pub(crate) struct Sample {
     wall_s: f64,
     /// `%e` of /usr/bin/time (10 ms resolution), kept as a cross-check.
     time_e_s: f64,
@@ -95,15 +95,15 @@ struct Sample {
 }
 
 /// Median wall time, min, max, and the largest peak RSS over the runs.
-struct Summary {
-    median_s: f64,
-    min_s: f64,
-    max_s: f64,
-    median_e_s: f64,
-    peak_mib: f64,
+pub(crate) struct Summary {
+    pub(crate) median_s: f64,
+    pub(crate) min_s: f64,
+    pub(crate) max_s: f64,
+    pub(crate) median_e_s: f64,
+    pub(crate) peak_mib: f64,
 }
 
-fn summarize(samples: &[Sample]) -> Option<Summary> {
+pub(crate) fn summarize(samples: &[Sample]) -> Option<Summary> {
     if samples.is_empty() {
         return None;
     }
@@ -751,7 +751,7 @@ fn start_ocsp_responder(dir: &Path, key: &Path, cert: &Path) -> Result<OcspRespo
 
 /// The `pyhanko` on PATH; a pyenv shim is resolved to the real script so the shim's own start-up
 /// (a bash script plus `pyenv exec`) is not counted against pyHanko.
-fn find_pyhanko() -> Option<PathBuf> {
+pub(crate) fn find_pyhanko() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     let found = std::env::split_paths(&path)
         .map(|d| d.join("pyhanko"))
@@ -772,7 +772,7 @@ fn find_pyhanko() -> Option<PathBuf> {
     Some(found)
 }
 
-fn pyhanko_version(p: &Path) -> String {
+pub(crate) fn pyhanko_version(p: &Path) -> String {
     Command::new(p)
         .arg("--version")
         .output()
@@ -795,7 +795,7 @@ fn fmt_mib(mib: f64) -> String {
 }
 
 /// Run a command under `/usr/bin/time`; fail (with its stderr) when it fails.
-fn measure(program: &OsStr, args: &[OsString], scratch: &Path) -> Result<Sample, String> {
+pub(crate) fn measure(program: &OsStr, args: &[OsString], scratch: &Path) -> Result<Sample, String> {
     let time_out = scratch.join("time.out");
     let _ = std::fs::remove_file(&time_out);
     let started = Instant::now();
@@ -853,7 +853,7 @@ fn measure(program: &OsStr, args: &[OsString], scratch: &Path) -> Result<Sample,
     }
 }
 
-fn sync_filesystems() {
+pub(crate) fn sync_filesystems() {
     let _ = Command::new("sync").status();
 }
 
@@ -884,7 +884,7 @@ fn verify_with_inkseal(
     }
 }
 
-fn run_checked(cmd: &mut Command, what: &str) -> Result<(), String> {
+pub(crate) fn run_checked(cmd: &mut Command, what: &str) -> Result<(), String> {
     let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
     if out.status.success() {
         Ok(())
@@ -898,7 +898,7 @@ fn run_checked(cmd: &mut Command, what: &str) -> Result<(), String> {
     }
 }
 
-fn make_key_and_cert(key: &Path, cert: &Path) -> Result<(), String> {
+pub(crate) fn make_key_and_cert(key: &Path, cert: &Path) -> Result<(), String> {
     run_checked(
         Command::new("openssl")
             .args([
@@ -922,7 +922,7 @@ fn make_key_and_cert(key: &Path, cert: &Path) -> Result<(), String> {
     )
 }
 
-fn qpdf_check(path: &Path) -> Result<(), String> {
+pub(crate) fn qpdf_check(path: &Path) -> Result<(), String> {
     let out = Command::new("qpdf")
         .arg("--check")
         .arg(path)
@@ -976,7 +976,7 @@ impl<W: Write> Out<W> {
 }
 
 /// Write a `pages`-page PDF of about `target` bytes; returns its size.
-fn write_pdf(path: &Path, pages: usize, target: u64, seed: u64) -> std::io::Result<u64> {
+pub(crate) fn write_pdf(path: &Path, pages: usize, target: u64, seed: u64) -> std::io::Result<u64> {
     // Size of everything but the image samples, then the image height that fills the rest.
     let overhead = emit_pdf(
         &mut Out {

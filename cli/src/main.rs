@@ -4,6 +4,7 @@ mod admin;
 mod bench;
 mod bench_pdf;
 mod bench_seal;
+mod bench_verify;
 mod demo;
 mod fonts;
 mod login_cmd;

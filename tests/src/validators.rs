@@ -17,10 +17,14 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 const INSTALL_HINT: &str = "(scripts/install-validators.sh installs every validator)";
-const BC_JARS: [(&str, &str); 3] = [
+/// The Java validators' classpath: BouncyCastle, and PDFBox 2 for `MakePdfboxSample`.
+const BC_JARS: [(&str, &str); 6] = [
     ("/usr/share/java/bcprov.jar", "libbcprov-java"),
     ("/usr/share/java/bcpkix.jar", "libbcpkix-java"),
     ("/usr/share/java/bcutil.jar", "libbcutil-java"),
+    ("/usr/share/java/pdfbox2.jar", "libpdfbox2-java"),
+    ("/usr/share/java/fontbox2.jar", "libpdfbox2-java"),
+    ("/usr/share/java/commons-logging.jar", "libpdfbox2-java"),
 ];
 
 /// Runs `cmd`, failing the test with the package to install when the program is missing.
@@ -205,6 +209,37 @@ fn make_bc_sample(dir: &Path, curve: &str) -> Sm2Sample {
     }
 }
 
+/// A PDF signed by Apache PDFBox 2 with a BouncyCastle CMS (`MakePdfboxSample.java`).
+#[derive(Debug, Clone)]
+pub struct PdfboxSample {
+    /// `input` with PDFBox's incremental update holding one SM2 (or P-256) signature, BER.
+    pub pdf: PathBuf,
+    /// The root that issued the signer certificate.
+    pub ca_pem: PathBuf,
+    /// The signer certificate.
+    pub signer_pem: PathBuf,
+}
+
+/// Has PDFBox sign `input` into `dir` with a fresh SM2 (`"sm2"`) or P-256 (`"p256"`) CA and
+/// signer: what many e-signing products (PDFBox or iText with BouncyCastle) write.
+pub fn make_pdfbox_sample(dir: &Path, input: &Path, curve: &str) -> PdfboxSample {
+    let out = run(
+        java_command("MakePdfboxSample").arg(dir).arg(input).arg(curve),
+        "openjdk-17-jdk-headless",
+    );
+    assert!(
+        out.status.success(),
+        "MakePdfboxSample failed: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    PdfboxSample {
+        pdf: dir.join(format!("pdfbox-{curve}-signed.pdf")),
+        ca_pem: dir.join(format!("pdfbox-{curve}-ca.pem")),
+        signer_pem: dir.join(format!("pdfbox-{curve}-signer.pem")),
+    }
+}
+
 /// What BouncyCastle's `TimeStampToken.validate` says of a token (DER file) under the TSA
 /// certificate (DER file).
 #[derive(Debug, Clone)]
@@ -319,6 +354,7 @@ fn java_classes() -> &'static Path {
         let sources = [
             "PdfSigCheck.java",
             "MakeSm2Sample.java",
+            "MakePdfboxSample.java",
             "TstCheck.java",
             "CmsCheck.java",
         ]

@@ -152,3 +152,57 @@ fn a_1024_bit_rsa_signature_is_refused_as_weak() {
         s.problems
     );
 }
+
+/// Apache PDFBox 2 signs with a BouncyCastle CMS (BER), SM2 and P-256, as many e-signing
+/// products do: inkseal verifies the signature, refuses it once a signed byte changes, and
+/// adds its own SM2 signature after it with both staying valid (pyHanko agreeing about the
+/// P-256 one).
+#[test]
+fn pdfbox_signatures_verify_and_survive_an_inkseal_signature_after_them() {
+    use inkseal_tests::validators::make_pdfbox_sample;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sm2 = sm2_pki(dir.path(), "after-pdfbox");
+    let signer = LocalSigner::from_pem_files(&sm2.signer_key, &sm2.signer_pem, &[])
+        .expect("sm2 signer");
+    for curve in ["sm2", "p256"] {
+        let sample = make_pdfbox_sample(dir.path(), &fixture("e-policy-zh.pdf"), curve);
+        let bytes = std::fs::read(&sample.pdf).expect("PDFBox's file");
+        let at = bytes
+            .windows(10)
+            .rposition(|w| w == b"/Contents<" || w == b"/Contents ")
+            .expect("contents");
+        let hex = String::from_utf8_lossy(&bytes[at..at + 20]).to_string();
+        assert!(hex.contains("3080"), "{curve}: PDFBox embeds BER: {hex}");
+
+        let report = inkseal_verify(&sample.pdf, &[&sample.ca_pem]);
+        assert!(report.all_ok(), "{curve}: {report:#?}");
+
+        let tampered = dir.path().join(format!("pdfbox-{curve}-tampered.pdf"));
+        tamper_signed_bytes(&sample.pdf, &tampered);
+        let report = inkseal_verify(&tampered, &[&sample.ca_pem]);
+        assert!(!report.signatures[0].digest_valid, "{curve}");
+
+        let after = dir.path().join(format!("pdfbox-{curve}-then-inkseal.pdf"));
+        let mut options = SignOptions::new(now());
+        options.field_name = Some("Borrower".into());
+        sign_file(&sample.pdf, &after, &options, &signer).expect("inkseal signs after PDFBox");
+        let report = inkseal_verify(&after, &[&sample.ca_pem, &sm2.ca_pem]);
+        assert!(report.all_ok(), "{curve}: {report:#?}");
+        assert_eq!(report.signatures.len(), 2);
+        if curve == "p256" {
+            let pyhanko = pyhanko_validate(&after, &sample.ca_pem);
+            let theirs = pyhanko
+                .signatures
+                .iter()
+                .find(|s| s.field != "Borrower")
+                .unwrap_or_else(|| panic!("pyHanko lists PDFBox's field:\n{}", pyhanko.stdout));
+            assert!(theirs.sound, "{}", pyhanko.stdout);
+            assert_eq!(
+                theirs.modifications,
+                Some(inkseal_tests::validators::Modifications::FormFilling),
+                "{}",
+                pyhanko.stdout
+            );
+        }
+    }
+}

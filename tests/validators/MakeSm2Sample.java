@@ -113,13 +113,13 @@ public final class MakeSm2Sample {
         return copy;
     }
 
-    private static KeyPair keyPair(boolean p256) throws Exception {
+    static KeyPair keyPair(boolean p256) throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC", "BC");
         g.initialize(new ECGenParameterSpec(p256 ? "secp256r1" : "sm2p256v1"));
         return g.generateKeyPair();
     }
 
-    private static X509CertificateHolder issue(String subject, PublicKey key, String issuer,
+    static X509CertificateHolder issue(String subject, PublicKey key, String issuer,
             PrivateKey issuerKey, boolean ca, String algorithm) throws Exception {
         long now = System.currentTimeMillis();
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name(issuer),
@@ -160,7 +160,7 @@ public final class MakeSm2Sample {
         return s.toString();
     }
 
-    private static String pem(X509CertificateHolder c) throws Exception {
+    static String pem(X509CertificateHolder c) throws Exception {
         return "-----BEGIN CERTIFICATE-----\n"
                 + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(c.getEncoded())
                 + "\n-----END CERTIFICATE-----\n";
