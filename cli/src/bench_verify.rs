@@ -68,7 +68,7 @@ pub fn run(args: VerifyArgs) -> Result<(), String> {
     make_key_and_cert(&key, &cert)?;
     let contract = dir.join("contract-2MiB.pdf");
     let target = (CONTRACT_MIB * MIB).round() as u64;
-    let bytes = write_pdf(&contract, CONTRACT_PAGES, target, 0x5eed_0f_c0_17_7a_c7)
+    let bytes = write_pdf(&contract, CONTRACT_PAGES, target, 0x5eed_0fc0_177a_c7e5)
         .map_err(|e| format!("writing {}: {e}", contract.display()))?;
     qpdf_check(&contract)?;
     let mut signed = contract.clone();
