@@ -621,7 +621,9 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     })),
                     "certification_level": s.certification,
                     "changes_after": s.changes.as_ref().map(|c| format!("{c:?}")),
+                    "weak_algorithm": s.weak_algorithm,
                     "problems": s.problems,
+                    "advice": s.advice(),
                 })
             })
             .collect();
@@ -686,8 +688,7 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
             }
             if let Some(what) = &s.cannot_check {
                 println!(
-                    "  cannot check: {what}; the signed bytes are {}: check this signature \
-                     with a validator that supports its algorithm",
+                    "  cannot check: {what}; the signed bytes are {}",
                     if s.digest_valid {
                         "intact"
                     } else {
@@ -697,6 +698,9 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
             }
             for p in &s.problems {
                 println!("  problem: {p}");
+            }
+            if let Some(advice) = s.advice() {
+                println!("  what to do: {advice}");
             }
         }
         if report.signatures.is_empty() {

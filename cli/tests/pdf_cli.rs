@@ -418,10 +418,16 @@ fn rsa_signatures_verify_and_algorithms_inkseal_cannot_check_get_their_own_verdi
         "{s:#}"
     );
     assert_eq!(s["digest_valid"], true, "{s:#}");
+    assert_eq!(
+        s["advice"], "check this signature with a validator that supports its algorithm",
+        "{s:#}"
+    );
     let text = inkseal().arg("verify").arg(&ed448).output().expect("verify");
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
-        text.contains("[CANNOT CHECK]") && !text.contains("INVALID"),
+        text.contains("[CANNOT CHECK]")
+            && !text.contains("INVALID")
+            && text.contains("what to do: check this signature with a validator"),
         "{text}"
     );
 
@@ -442,7 +448,11 @@ fn rsa_signatures_verify_and_algorithms_inkseal_cannot_check_get_their_own_verdi
             .as_array()
             .expect("signatures")
             .iter()
-            .all(|s| s["verdict"] == "invalid" && s["digest_valid"] == false),
+            .all(|s| s["verdict"] == "invalid"
+                && s["digest_valid"] == false
+                && s["advice"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("the signed bytes were changed after signing"))),
         "{json:#}"
     );
 }

@@ -77,6 +77,12 @@ fn pyhanko_signatures_in_other_algorithms_verify_like_pyhanko_says() {
         let report = inkseal_verify(&signed, &[&stranger.ca_pem]);
         assert_eq!(report.signatures[0].trusted, Some(false), "{name}");
         assert_eq!(report.signatures[0].verdict(), Verdict::Invalid, "{name}");
+        assert!(
+            report.signatures[0]
+                .advice()
+                .is_some_and(|a| a.contains("trust anchor")),
+            "{name}"
+        );
 
         let tampered = dir.path().join(format!("{name}-tampered.pdf"));
         tamper_signed_bytes(&signed, &tampered);
@@ -150,6 +156,12 @@ fn a_1024_bit_rsa_signature_is_refused_as_weak() {
             .any(|p| p.contains("weak algorithm") && p.contains("1024")),
         "{:?}",
         s.problems
+    );
+    assert!(s.weak_algorithm.as_deref().is_some_and(|w| w.contains("1024")));
+    assert!(
+        s.advice().is_some_and(|a| a.contains("too weak")),
+        "{:?}",
+        s.advice()
     );
 }
 

@@ -88,6 +88,9 @@ pub struct SignatureReport {
     /// digest could be computed, [`SignatureReport::digest_valid`] still says whether the
     /// signed bytes are intact.
     pub cannot_check: Option<String>,
+    /// The signature uses a weak algorithm (SHA-1, an RSA key under 2048 bits), named here:
+    /// invalid whatever its maths says (also listed among the problems).
+    pub weak_algorithm: Option<String>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
 }
@@ -155,6 +158,7 @@ impl SignatureReport {
             revocation: None,
             chain_checked_at: None,
             cannot_check: None,
+            weak_algorithm: None,
             problems: Vec::new(),
         }
     }
@@ -170,6 +174,54 @@ impl SignatureReport {
             Verdict::CannotCheck
         } else {
             Verdict::Invalid
+        }
+    }
+
+    /// What a bank's operator should do about this signature, in words (`None` when it is
+    /// valid and its signer was checked against trust anchors). The most serious finding
+    /// decides.
+    pub fn advice(&self) -> Option<&'static str> {
+        let changed_later = matches!(self.changes, Some(Changes::Other(_)));
+        if self.byte_range.is_none() || self.coverage == Some(Coverage::Partial) {
+            Some(
+                "the signature does not cover the document as signed documents must: treat \
+                 the document as unsigned",
+            )
+        } else if !self.digest_valid && self.cannot_check.is_none() {
+            Some(
+                "the signed bytes were changed after signing: do not rely on this document; \
+                 ask the signer for the original",
+            )
+        } else if self.weak_algorithm.is_some() {
+            Some(
+                "the signature uses an algorithm too weak to prove anything: ask for the \
+                 document to be signed again",
+            )
+        } else if self.cannot_check.is_some() && self.problems.is_empty() && !changed_later {
+            Some("check this signature with a validator that supports its algorithm")
+        } else if !self.signature_valid && self.cannot_check.is_none() {
+            Some(
+                "the signature or its certificates are not sound: treat the document as \
+                 unsigned and report it",
+            )
+        } else if self.trusted == Some(false) {
+            Some(
+                "the signer's certificate does not lead to a root you trust: find out who \
+                 issued it; if you trust that authority, add its root certificate as a trust \
+                 anchor",
+            )
+        } else if changed_later {
+            Some(
+                "the document was changed after this signature in ways signing does not allow \
+                 (see the problems): what the signer approved is the revision this signature \
+                 covers; compare it with the current document",
+            )
+        } else if !self.problems.is_empty() {
+            Some("see the problems listed: the signature cannot be relied on until they are resolved")
+        } else if self.trusted.is_none() {
+            Some("intact and sound; give trust anchors to also check who signed")
+        } else {
+            None
         }
     }
 
@@ -219,7 +271,12 @@ fn check_cms(
     // /Contents is zero-padded after the DER; the CMS parser accepts trailing zeros.
     match cms::parse(contents) {
         Err(cms::CmsError::CannotCheck(what)) => report.cannot_check = Some(what),
-        Err(e) => report.problems.push(format!("signature container: {e}")),
+        Err(e) => {
+            if let cms::CmsError::WeakAlgorithm(what) = &e {
+                report.weak_algorithm = Some(what.clone());
+            }
+            report.problems.push(format!("signature container: {e}"));
+        }
         Ok(parsed) => {
             let digest = parsed
                 .digest_algorithm()
@@ -265,6 +322,9 @@ fn check_cms(
                 }
                 Err(e) => {
                     report.digest_valid = !matches!(e, cms::CmsError::DigestMismatch);
+                    if let cms::CmsError::WeakAlgorithm(what) = &e {
+                        report.weak_algorithm = Some(what.clone());
+                    }
                     report.problems.push(format!("signature: {e}"));
                 }
             }
