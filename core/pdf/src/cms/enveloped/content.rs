@@ -175,7 +175,10 @@ mod tests {
                 let msg: Vec<u8> = (0..len).map(|i| i as u8).collect();
                 let ct = cipher.encrypt(&key, &iv, &msg).expect("encrypt");
                 assert_eq!(ct.len() % 16, 0);
-                assert_eq!(cipher.decrypt(&key, &iv, &ct).expect("decrypt").as_slice(), msg);
+                assert_eq!(
+                    cipher.decrypt(&key, &iv, &ct).expect("decrypt").as_slice(),
+                    msg
+                );
                 let mut other_key = key.clone();
                 other_key[0] ^= 1;
                 // A wrong key gives random padding: almost always refused (checked for these

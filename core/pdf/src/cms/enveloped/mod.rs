@@ -42,11 +42,11 @@ mod sm2_ktri;
 
 pub use content::ContentCipher;
 pub use error::EnvelopeError;
+pub use open::{EnvelopeKey, OpenedEnvelope};
 pub use parse::{
-    KeyWrap, KdfDigest, MAX_ENVELOPE_BYTES, MAX_RECIPIENTS, OidProfile, P256KeyAgreeRecipient,
+    KdfDigest, KeyWrap, MAX_ENVELOPE_BYTES, MAX_RECIPIENTS, OidProfile, P256KeyAgreeRecipient,
     ParsedEnvelope, Recipient, RecipientId, Sm2KeyTransRecipient, parse_envelope,
 };
-pub use open::OpenedEnvelope;
 #[cfg(feature = "envelopes")]
 pub use seal::{SealOptions, seal};
 pub use sm2_ktri::{MAX_SM2_PLAINTEXT, Sm2Ciphertext};
@@ -65,8 +65,7 @@ pub const GM_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.1019
 pub const GM_SIGNED_DATA: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.156.10197.6.1.4.2.2");
 /// SM2 public-key encryption (sm2-3), the SM2 key-transport algorithm GB/T 35275 names.
-pub const SM2_ENCRYPTION: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.156.10197.1.301.3");
+pub const SM2_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301.3");
 /// BouncyCastle's sm2encrypt_with_sm3, accepted on input as [`SM2_ENCRYPTION`].
 pub const SM2_ENCRYPTION_WITH_SM3: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.156.10197.1.301.3.2.1");
@@ -77,8 +76,7 @@ pub const AES128_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.
 /// AES-256 in CBC mode.
 pub const AES256_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.42");
 /// AES-128 key wrap (RFC 3394).
-pub const ID_AES128_WRAP: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.5");
+pub const ID_AES128_WRAP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.5");
 /// AES-256 key wrap (RFC 3394).
 pub const ID_AES256_WRAP: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.45");

@@ -13,6 +13,47 @@ use crate::cms::cert::Cert;
 use const_oid::ObjectIdentifier;
 use zeroize::Zeroizing;
 
+/// A local private key that opens envelopes (wiped when dropped).
+pub enum EnvelopeKey {
+    /// An SM2 key (SM2 key-transport recipients).
+    Sm2(sm2::SecretKey),
+    /// A P-256 key (key-agreement recipients; opening them needs the `envelopes` feature).
+    P256(p256::SecretKey),
+}
+
+impl std::fmt::Debug for EnvelopeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EnvelopeKey::Sm2(_) => "EnvelopeKey::Sm2(..)",
+            EnvelopeKey::P256(_) => "EnvelopeKey::P256(..)",
+        })
+    }
+}
+
+impl EnvelopeKey {
+    /// A key from PEM: a `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY` or `SM2 PRIVATE KEY` (SEC1)
+    /// block, SM2 or P-256, as [`crate::signer::LocalSigner::from_pem`] reads them. A SEC1 key
+    /// without curve parameters takes the curve of `certificate_der` (P-256 without one).
+    pub fn from_pem(key_pem: &str, certificate_der: Option<&[u8]>) -> Result<Self, EnvelopeError> {
+        let fallback = match certificate_der {
+            Some(der) => Cert::parse(der)
+                .and_then(|c| c.algorithm())
+                .map_err(|e| EnvelopeError::Certificate(e.to_string()))?,
+            None => crate::cms::SignatureAlgorithm::EcdsaP256Sha256,
+        };
+        let der = crate::signer::single_key_block(key_pem)
+            .map_err(|e| EnvelopeError::InvalidInput(format!("private key: {e}")))?;
+        Ok(
+            match crate::signer::decode_key(&der, fallback)
+                .map_err(|e| EnvelopeError::InvalidInput(format!("private key: {e}")))?
+            {
+                crate::signer::LocalKey::Sm2(k) => EnvelopeKey::Sm2(k),
+                crate::signer::LocalKey::P256(k) => EnvelopeKey::P256(k),
+            },
+        )
+    }
+}
+
 /// The plaintext of an opened envelope, in a buffer wiped when dropped.
 #[derive(Debug)]
 pub struct OpenedEnvelope {
@@ -67,9 +108,10 @@ impl ParsedEnvelope {
     ) -> Result<OpenedEnvelope, EnvelopeError> {
         let cek = match certificate_der {
             Some(cert) => {
-                check_key_is_certificates(cert, |pk| {
-                    matches!(pk, PublicKey::Sm2(p) if *p == key.public_key())
-                })?;
+                check_key_is_certificates(
+                    cert,
+                    |pk| matches!(pk, PublicKey::Sm2(p) if *p == key.public_key()),
+                )?;
                 self.sm2_recipient_for(cert)?.ciphertext().decrypt(key)?
             }
             None => self
@@ -97,9 +139,10 @@ impl ParsedEnvelope {
     ) -> Result<OpenedEnvelope, EnvelopeError> {
         let cek = match certificate_der {
             Some(cert) => {
-                check_key_is_certificates(cert, |pk| {
-                    matches!(pk, PublicKey::P256(p) if *p == key.public_key())
-                })?;
+                check_key_is_certificates(
+                    cert,
+                    |pk| matches!(pk, PublicKey::P256(p) if *p == key.public_key()),
+                )?;
                 let candidates = self.p256_recipients_for(cert)?;
                 if candidates.is_empty() {
                     return Err(EnvelopeError::NotARecipient("certificate"));
@@ -120,6 +163,26 @@ impl ParsedEnvelope {
                 .ok_or(EnvelopeError::NotARecipient("key"))?,
         };
         self.open_checked(&cek)
+    }
+
+    /// Open with a local key of either kind ([`ParsedEnvelope::open_with_sm2_key`],
+    /// [`ParsedEnvelope::open_with_p256_key`]); a P-256 key without the `envelopes` feature is
+    /// [`EnvelopeError::Unsupported`].
+    pub fn open_with_key(
+        &self,
+        key: &EnvelopeKey,
+        certificate_der: Option<&[u8]>,
+    ) -> Result<OpenedEnvelope, EnvelopeError> {
+        match key {
+            EnvelopeKey::Sm2(k) => self.open_with_sm2_key(k, certificate_der),
+            #[cfg(feature = "envelopes")]
+            EnvelopeKey::P256(k) => self.open_with_p256_key(k, certificate_der),
+            #[cfg(not(feature = "envelopes"))]
+            EnvelopeKey::P256(_) => Err(EnvelopeError::Unsupported(
+                "opening P-256 key-agreement recipients (built without the envelopes feature)"
+                    .into(),
+            )),
+        }
     }
 
     /// Decrypt with a content key that came out of a recipient: a key of the wrong length

@@ -64,8 +64,8 @@ pub enum RecipientId {
 impl RecipientId {
     /// The issuerAndSerialNumber of a certificate (DER).
     pub fn of_certificate(certificate_der: &[u8]) -> Result<Self, EnvelopeError> {
-        let cert = Cert::parse(certificate_der)
-            .map_err(|e| EnvelopeError::Certificate(e.to_string()))?;
+        let cert =
+            Cert::parse(certificate_der).map_err(|e| EnvelopeError::Certificate(e.to_string()))?;
         issuer_and_serial(&cert)
     }
 
@@ -264,8 +264,8 @@ impl ParsedEnvelope {
         &self,
         certificate_der: &[u8],
     ) -> Result<&Sm2KeyTransRecipient, EnvelopeError> {
-        let cert = Cert::parse(certificate_der)
-            .map_err(|e| EnvelopeError::Certificate(e.to_string()))?;
+        let cert =
+            Cert::parse(certificate_der).map_err(|e| EnvelopeError::Certificate(e.to_string()))?;
         for recipient in &self.recipients {
             if let Recipient::Sm2(r) = recipient
                 && r.rid.names(&cert)?
@@ -289,8 +289,8 @@ impl ParsedEnvelope {
         &self,
         certificate_der: &[u8],
     ) -> Result<Vec<&P256KeyAgreeRecipient>, EnvelopeError> {
-        let cert = Cert::parse(certificate_der)
-            .map_err(|e| EnvelopeError::Certificate(e.to_string()))?;
+        let cert =
+            Cert::parse(certificate_der).map_err(|e| EnvelopeError::Certificate(e.to_string()))?;
         let mut out = Vec::new();
         for recipient in &self.recipients {
             if let Recipient::P256(r) = recipient
@@ -322,8 +322,8 @@ pub fn parse_envelope(input: &[u8]) -> Result<ParsedEnvelope, EnvelopeError> {
             limit: MAX_ENVELOPE_BYTES,
         });
     }
-    let (der, used) = crate::cms::ber::to_der(input)
-        .map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+    let (der, used) =
+        crate::cms::ber::to_der(input).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
     if used != input.len() {
         return Err(EnvelopeError::Malformed(
             "bytes after the end of the envelope".into(),
@@ -377,9 +377,9 @@ pub fn parse_envelope(input: &[u8]) -> Result<ParsedEnvelope, EnvelopeError> {
         match info {
             RecipientInfo::Ktri(ktri) => recipients.push(read_ktri(&ktri)?),
             RecipientInfo::Kari(kari) => recipients.extend(read_kari(&kari)?),
-            RecipientInfo::Kekri(_) => {
-                recipients.push(Recipient::Unsupported("a pre-shared key (KEKRecipientInfo)".into()))
-            }
+            RecipientInfo::Kekri(_) => recipients.push(Recipient::Unsupported(
+                "a pre-shared key (KEKRecipientInfo)".into(),
+            )),
             RecipientInfo::Pwri(_) => recipients.push(Recipient::Unsupported(
                 "a password (PasswordRecipientInfo)".into(),
             )),
@@ -542,7 +542,9 @@ fn read_kari(kari: &KeyAgreeRecipientInfo) -> Result<Vec<Recipient>, EnvelopeErr
     if let Some(params) = &originator.algorithm.parameters
         && params.tag() == Tag::ObjectIdentifier
     {
-        let curve: Oid = params.decode_as().map_err(malformed("originator key curve"))?;
+        let curve: Oid = params
+            .decode_as()
+            .map_err(malformed("originator key curve"))?;
         if curve != PRIME256V1 {
             return unsupported(format!("key agreement on curve {curve}"));
         }

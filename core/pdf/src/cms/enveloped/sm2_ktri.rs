@@ -271,7 +271,10 @@ mod tests {
         let mut rng = super::super::test_rng::TestRng::new(1);
         let ct = Sm2Ciphertext::encrypt(&key.public_key(), b"sixteen byte key", &mut rng)
             .expect("encrypt");
-        assert_eq!(ct.decrypt(&key).expect("decrypt").as_slice(), b"sixteen byte key");
+        assert_eq!(
+            ct.decrypt(&key).expect("decrypt").as_slice(),
+            b"sixteen byte key"
+        );
         let dec = DecryptingKey::new_with_mode(key.to_nonzero_scalar(), Mode::C1C3C2);
         assert_eq!(
             dec.decrypt_der(ct.to_der()).expect("sm2 crate decrypts"),
@@ -304,9 +307,19 @@ mod tests {
             let mut body = Vec::new();
             body.extend(UintRef::new(&x).and_then(|v| v.to_der()).expect("x"));
             body.extend(UintRef::new(&y).and_then(|v| v.to_der()).expect("y"));
-            body.extend(OctetStringRef::new(&[0u8; 32]).and_then(|v| v.to_der()).expect("c3"));
-            body.extend(OctetStringRef::new(&vec![0u8; c2_len]).and_then(|v| v.to_der()).expect("c2"));
-            Any::new(Tag::Sequence, body).and_then(|a| a.to_der()).expect("seq")
+            body.extend(
+                OctetStringRef::new(&[0u8; 32])
+                    .and_then(|v| v.to_der())
+                    .expect("c3"),
+            );
+            body.extend(
+                OctetStringRef::new(&vec![0u8; c2_len])
+                    .and_then(|v| v.to_der())
+                    .expect("c2"),
+            );
+            Any::new(Tag::Sequence, body)
+                .and_then(|a| a.to_der())
+                .expect("seq")
         };
         assert!(Sm2Ciphertext::from_der(&der_of(64)).is_ok());
         assert!(matches!(
