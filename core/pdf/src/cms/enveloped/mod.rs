@@ -17,6 +17,9 @@
 //!
 //! [`ParsedEnvelope::open_with_sm2_key`] does 2 and 3 with a local SM2 key.
 //!
+//! Signed-then-enveloped content (content type signedData) is checked with
+//! [`verify_signed_content`] before its content is used.
+//!
 //! With the `envelopes` feature (server and CLI, not the phone): opening P-256 key-agreement
 //! recipients with a local key ([`ParsedEnvelope::open_with_p256_key`]: ECDH, the ANSI X9.63
 //! KDF over ECC-CMS-SharedInfo with SHA-1, SHA-256, SHA-384 or SHA-512, AES key unwrap per
@@ -38,6 +41,7 @@ mod p256_kari;
 mod parse;
 #[cfg(feature = "envelopes")]
 mod seal;
+mod signed;
 mod sm2_ktri;
 
 pub use content::ContentCipher;
@@ -49,6 +53,10 @@ pub use parse::{
 };
 #[cfg(feature = "envelopes")]
 pub use seal::{SealOptions, seal};
+pub use signed::{
+    SignedContentError, VerifiedSignedContent, is_signed_content, signed_content_info,
+    signed_data_of, verify_signed_content,
+};
 pub use sm2_ktri::{MAX_SM2_PLAINTEXT, Sm2Ciphertext};
 
 use const_oid::ObjectIdentifier;
