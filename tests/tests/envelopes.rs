@@ -353,3 +353,77 @@ fn find(haystack: &[u8], needle: &[u8]) -> usize {
         .position(|w| w == needle)
         .expect("found")
 }
+
+#[test]
+fn bouncycastle_opens_ours_and_we_open_bouncycastles_sm2_p256_and_mixed() {
+    use inkseal_tests::validators::{bouncycastle_envelope_open, bouncycastle_envelope_seal};
+    let pki = Pki::new();
+    let (s_key, s_cert) = pki.recipient("s", "sm2", None);
+    let (r_key, r_cert) = pki.recipient("r", "p256", None);
+    let input = pki.path("msg.bin");
+    std::fs::write(&input, MESSAGE).expect("write");
+
+    // Ours, opened by BouncyCastle: SM2 only (SM4), P-256 only, and mixed with GB/T OIDs.
+    let cases: [(&str, Vec<&Path>, OidProfile); 3] = [
+        ("sm2", vec![&s_cert], OidProfile::Rfc5652),
+        ("p256", vec![&r_cert], OidProfile::Rfc5652),
+        ("mixed", vec![&s_cert, &r_cert], OidProfile::GbT35275),
+    ];
+    for (name, certs, profile) in cases {
+        let sealed = seal(
+            MESSAGE,
+            &certs.iter().map(|c| cert_der(c)).collect::<Vec<_>>(),
+            &SealOptions::new().with_profile(profile),
+            &mut rng(),
+        )
+        .expect("sealed");
+        let path = pki.path(&format!("ours-{name}.der"));
+        std::fs::write(&path, &sealed).expect("write");
+        for cert in certs {
+            let key = if cert == s_cert.as_path() {
+                &s_key
+            } else {
+                &r_key
+            };
+            let bc = bouncycastle_envelope_open(&path, key, cert);
+            assert!(bc.ok, "BouncyCastle did not open {name}: {:?}", bc.error);
+            assert_eq!(bc.content, MESSAGE, "{name}");
+            let expected_cipher = if name == "sm2" {
+                "1.2.156.10197.1.104.2"
+            } else {
+                "2.16.840.1.101.3.4.1.42"
+            };
+            assert_eq!(bc.content_cipher, expected_cipher, "{name}");
+        }
+        // BouncyCastle with another key does not open it.
+        let (o_key, o_cert) = pki.recipient(&format!("other-{name}"), "sm2", None);
+        assert!(!bouncycastle_envelope_open(&path, &o_key, &o_cert).ok);
+    }
+
+    // BouncyCastle's (BER), opened by us.
+    for (name, certs, cipher) in [
+        ("bc-sm2", vec![s_cert.as_path()], ContentCipher::Sm4Cbc),
+        ("bc-p256", vec![r_cert.as_path()], ContentCipher::Aes256Cbc),
+        (
+            "bc-mixed",
+            vec![s_cert.as_path(), r_cert.as_path()],
+            ContentCipher::Aes256Cbc,
+        ),
+    ] {
+        let path = pki.path(&format!("{name}.ber"));
+        bouncycastle_envelope_seal(&path, &input, &certs);
+        let parsed = parse_envelope(&std::fs::read(&path).expect("read")).expect("parses BC's");
+        assert_eq!(parsed.content_cipher(), cipher, "{name}");
+        for cert in certs {
+            let key_path = if cert == s_cert.as_path() {
+                &s_key
+            } else {
+                &r_key
+            };
+            let opened = parsed
+                .open_with_key(&key(key_path, cert), Some(&cert_der(cert)))
+                .expect("opens BC's envelope");
+            assert_eq!(opened.content(), MESSAGE, "{name}");
+        }
+    }
+}
