@@ -11,7 +11,7 @@ use inkseal_pdf::cms::enveloped::{
     parse_envelope, seal, signed_content_info, signed_data_of, verify_signed_content,
 };
 use inkseal_pdf::signer::{LocalSigner, Signer, parse_certificate_chain};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zeroize::Zeroizing;
 
@@ -90,7 +90,7 @@ pub fn run(cmd: EnvelopeCommand) -> ExitCode {
     }
 }
 
-fn read_cert(path: &PathBuf) -> Result<Vec<u8>, String> {
+fn read_cert(path: &Path) -> Result<Vec<u8>, String> {
     parse_certificate_chain(&read_limited(path, MAX_PEM_BYTES)?)
         .map_err(|e| format!("{}: {e}", path.display()))?
         .into_iter()
@@ -102,7 +102,7 @@ fn seal_cmd(args: SealArgs) -> Result<(), String> {
     let recipients = args
         .to
         .iter()
-        .map(read_cert)
+        .map(|p| read_cert(p))
         .collect::<Result<Vec<_>, _>>()?;
     let content = Zeroizing::new(read_limited(&args.input, MAX_CONTENT_BYTES)?);
     let profile = if args.gm_oids {
@@ -164,7 +164,7 @@ fn seal_cmd(args: SealArgs) -> Result<(), String> {
 
 fn open_cmd(args: OpenArgs) -> ExitCode {
     let input = (|| -> Result<_, String> {
-        let cert = args.cert.as_ref().map(read_cert).transpose()?;
+        let cert = args.cert.as_deref().map(read_cert).transpose()?;
         let key_pem = Zeroizing::new(read_limited(&args.key, MAX_PEM_BYTES)?);
         let key_pem = std::str::from_utf8(&key_pem)
             .map_err(|_| format!("{}: not PEM text", args.key.display()))?;

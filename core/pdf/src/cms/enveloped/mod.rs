@@ -99,7 +99,7 @@ pub const ECDH_SHA512_KDF: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.
 
 /// A deterministic random number generator for tests (SHA-256 in counter mode): sealing with
 /// the same seed gives the same bytes.
-#[cfg(test)]
+#[cfg(all(test, feature = "envelopes"))]
 pub(crate) mod test_rng {
     use sha2::{Digest, Sha256};
 

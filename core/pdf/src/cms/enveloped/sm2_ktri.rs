@@ -257,6 +257,7 @@ fn c3(x2: &[u8; 32], message: &[u8], y2: &[u8; 32]) -> [u8; 32] {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "envelopes")]
     fn key() -> sm2::SecretKey {
         sm2::SecretKey::from_slice(&[0x11; 32]).expect("key")
     }
