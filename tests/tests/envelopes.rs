@@ -485,3 +485,39 @@ fn sealing_with_an_injected_generator_is_deterministic() {
         .expect("opens");
     assert_eq!(opened.content(), MESSAGE);
 }
+
+#[test]
+fn the_reader_refuses_oversized_trailing_and_foreign_input() {
+    let pki = Pki::new();
+    let (_, s_cert) = pki.recipient("s", "sm2", None);
+    let sealed = seal(
+        MESSAGE,
+        &[cert_der(&s_cert)],
+        &SealOptions::new(),
+        &mut rng(),
+    )
+    .expect("sealed");
+    let big = vec![0u8; inkseal_pdf::cms::enveloped::MAX_ENVELOPE_BYTES + 1];
+    assert!(matches!(
+        parse_envelope(&big),
+        Err(EnvelopeError::TooLarge { .. })
+    ));
+    let mut trailing = sealed.clone();
+    trailing.push(0);
+    assert!(matches!(
+        parse_envelope(&trailing),
+        Err(EnvelopeError::Malformed(_))
+    ));
+    // A certificate is not an envelope; neither is a SignedData.
+    assert!(parse_envelope(&cert_der(&s_cert)).is_err());
+    // Too many recipients to seal to.
+    let many = vec![cert_der(&s_cert); inkseal_pdf::cms::enveloped::MAX_RECIPIENTS + 1];
+    assert!(matches!(
+        seal(MESSAGE, &many, &SealOptions::new(), &mut rng()),
+        Err(EnvelopeError::TooManyRecipients { .. })
+    ));
+    // Every truncation is refused without a panic.
+    for len in 0..sealed.len() {
+        assert!(parse_envelope(&sealed[..len]).is_err(), "{len}");
+    }
+}
