@@ -152,14 +152,26 @@ impl Sm2Ciphertext {
         }
     }
 
-    /// Decrypt with a local SM2 private key: `d·C1`, then [`Sm2Ciphertext::finish`].
-    pub fn decrypt(&self, key: &sm2::SecretKey) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
-        let shared = (self.c1.to_projective() * *key.to_nonzero_scalar()).to_affine();
-        let (mut x2, mut y2) = coordinates(&shared);
+    /// [`Sm2Ciphertext::finish`] with `d·C1` as a point; the identity (which `d·C1` never is
+    /// for a valid key) is refused as [`EnvelopeError::KeyDecryptionFailed`].
+    pub fn finish_with_point(
+        &self,
+        shared: &sm2::AffinePoint,
+    ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+        if bool::from(shared.is_identity()) {
+            return Err(EnvelopeError::KeyDecryptionFailed);
+        }
+        let (mut x2, mut y2) = coordinates(shared);
         let out = self.finish(&x2, &y2);
         x2.zeroize();
         y2.zeroize();
         out
+    }
+
+    /// Decrypt with a local SM2 private key: `d·C1`, then [`Sm2Ciphertext::finish`].
+    pub fn decrypt(&self, key: &sm2::SecretKey) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+        let shared = (self.c1.to_projective() * *key.to_nonzero_scalar()).to_affine();
+        self.finish_with_point(&shared)
     }
 
     /// Encrypt `message` (a content key) to `recipient` with an ephemeral scalar from `rng`.
