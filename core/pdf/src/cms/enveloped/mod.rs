@@ -11,19 +11,19 @@
 //!    key-transport recipient for a certificate; whoever computes `d·C1` (one local key:
 //!    [`Sm2Ciphertext::decrypt`]; two parties each applying a share: their own protocol) hands
 //!    the point to [`Sm2Ciphertext::finish`] (or [`Sm2Ciphertext::finish_with_point`]), which
-//!    derives the key stream with the SM3 KDF,
-//!    checks C3 in constant time and only then releases the CEK;
+//!    derives the key stream with the SM3 KDF, checks C3 in constant time and only then
+//!    releases the CEK;
 //! 3. [`ParsedEnvelope::decrypt_content`] decrypts the content (SM4-CBC, AES-128-CBC or
 //!    AES-256-CBC), checks the PKCS#7 padding and releases the whole plaintext or nothing.
 //!
 //! [`ParsedEnvelope::open_with_sm2_key`] does 2 and 3 with a local SM2 key. With a split key:
 //!
 //! ```ignore
-//! let envelope = parse_envelope(&bytes)?;                      // EnvelopeError if hostile
+//! let envelope = parse_envelope(&bytes)?; // EnvelopeError if hostile
 //! let ciphertext = envelope.sm2_recipient_for(&encryption_cert_der)?.ciphertext();
 //! // ciphertext.c1() goes to the two-party protocol, which returns d·C1 (checked there)
-//! let cek = ciphertext.finish_with_point(&d_times_c1)?;     // C3 checked, else no key
-//! let plaintext = envelope.decrypt_content(&cek)?;           // padding checked, else nothing
+//! let cek = ciphertext.finish_with_point(&d_times_c1)?; // C3 checked, else no key
+//! let plaintext = envelope.decrypt_content(&cek)?; // padding checked, else nothing
 //! ```
 //!
 //! Signed-then-enveloped content (content type signedData) is checked with
