@@ -344,6 +344,25 @@ fn we_open_openssl_envelopes_with_sha1kdf_and_sha256kdf() {
         assert_eq!(opened.content(), MESSAGE);
         let _ = &other_cert;
     }
+    // AES-GCM gives an AuthEnvelopedData, which is named in the refusal.
+    pki.openssl(&[
+        "cms",
+        "-encrypt",
+        "-aes-256-gcm",
+        "-binary",
+        "-outform",
+        "DER",
+        "-in",
+        "msg.bin",
+        "-out",
+        "gcm.der",
+        "-recip",
+        "r.pem",
+    ]);
+    assert!(matches!(
+        parse_envelope(&std::fs::read(pki.path("gcm.der")).expect("read")),
+        Err(EnvelopeError::Unsupported(m)) if m.contains("authEnvelopedData")
+    ));
 }
 
 /// Where `needle` starts in `haystack`.

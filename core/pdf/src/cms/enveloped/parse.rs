@@ -28,6 +28,11 @@ use der::{Decode, Encode, Tag, TagNumber, Tagged};
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
+/// RFC 5083 id-ct-authEnvelopedData (what `openssl cms -encrypt -aes-256-gcm` writes): named
+/// in the error, not read.
+const ID_AUTH_ENVELOPED_DATA: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.23");
+
 /// Largest envelope (BER or DER bytes) [`parse_envelope`] accepts: 16 MiB.
 pub const MAX_ENVELOPE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -333,6 +338,13 @@ pub fn parse_envelope(input: &[u8]) -> Result<ParsedEnvelope, EnvelopeError> {
     let profile = match info.content_type {
         ID_ENVELOPED_DATA => OidProfile::Rfc5652,
         GM_ENVELOPED_DATA => OidProfile::GbT35275,
+        ID_AUTH_ENVELOPED_DATA => {
+            return Err(EnvelopeError::Unsupported(
+                "authEnvelopedData (AES-GCM, RFC 5083) is not read; ask for an EnvelopedData \
+                 (AES-256-CBC or SM4-CBC)"
+                    .into(),
+            ));
+        }
         other => {
             return Err(EnvelopeError::Unsupported(format!(
                 "content type {other} (expected envelopedData {ID_ENVELOPED_DATA} or \
