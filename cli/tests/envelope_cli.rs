@@ -152,6 +152,37 @@ fn signed_then_enveloped_content_is_verified_on_opening() {
     let pki = EnvelopePki::new();
     let signer = inkseal_tests::validators::openssl_p256_pki(pki.dir.path(), "exporter");
     let other = inkseal_tests::validators::openssl_p256_pki(pki.dir.path(), "other");
+    signed_then_enveloped(
+        &pki,
+        (&signer.signer_key, &signer.signer_pem, &signer.ca_pem),
+        &other.ca_pem,
+        true,
+    );
+}
+
+#[test]
+fn sm2_signed_then_enveloped_content_is_verified_on_opening() {
+    let pki = EnvelopePki::new();
+    let signer = inkseal_tests::sm2_pki(pki.dir.path(), "exporter");
+    let other = inkseal_tests::sm2_pki(pki.dir.path(), "other");
+    signed_then_enveloped(
+        &pki,
+        (&signer.signer_key, &signer.signer_pem, &signer.ca_pem),
+        &other.ca_pem,
+        false,
+    );
+}
+
+/// Seal signed content to an SM2 recipient and open it: verified against the signer's root,
+/// refused under another root, written as a SignedData with --keep-signed (which openssl
+/// verifies when `openssl_verifies`: P-256 signatures).
+fn signed_then_enveloped(
+    pki: &EnvelopePki,
+    signer: (&Path, &Path, &Path),
+    other_ca: &Path,
+    openssl_verifies: bool,
+) {
+    let (signer_key, signer_cert, signer_ca) = signer;
     let (s_key, s_cert) = pki.recipient("officer", "sm2", None);
     let input = pki.path("declaration.xml");
     std::fs::write(&input, MESSAGE).expect("write");
@@ -163,9 +194,9 @@ fn signed_then_enveloped_content_is_verified_on_opening() {
         &s_cert,
         p("--gm-oids"),
         p("--sign-key"),
-        &signer.signer_key,
+        signer_key,
         p("--sign-cert"),
-        &signer.signer_pem,
+        signer_cert,
         &input,
         &sealed,
     ]));
@@ -192,7 +223,7 @@ fn signed_then_enveloped_content_is_verified_on_opening() {
         p("--cert"),
         &s_cert,
         p("--trust"),
-        &signer.ca_pem,
+        signer_ca,
         &sealed,
         &plain,
     ]));
@@ -208,7 +239,7 @@ fn signed_then_enveloped_content_is_verified_on_opening() {
         p("--key"),
         &s_key,
         p("--trust"),
-        &other.ca_pem,
+        other_ca,
         &sealed,
         &untrusted_out,
     ]);
@@ -227,11 +258,15 @@ fn signed_then_enveloped_content_is_verified_on_opening() {
         &sealed,
         &kept,
     ]));
+    assert!(kept.exists());
+    if !openssl_verifies {
+        return;
+    }
     let verify = Command::new("openssl")
         .args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
         .arg(&kept)
         .arg("-CAfile")
-        .arg(&signer.ca_pem)
+        .arg(signer_ca)
         .arg("-out")
         .arg(pki.path("verified.out"))
         .output()

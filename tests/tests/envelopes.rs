@@ -303,6 +303,13 @@ fn we_open_openssl_envelopes_with_sha1kdf_and_sha256kdf() {
             "-aes128",
             ContentCipher::Aes128Cbc,
         ),
+        // The recipient named by its subject key identifier (rKeyId).
+        (
+            &["-keyid"][..],
+            KdfDigest::Sha1,
+            "-aes256",
+            ContentCipher::Aes256Cbc,
+        ),
         // BER: indefinite lengths and a constructed encryptedContent.
         (
             &["-stream"][..],
