@@ -39,6 +39,10 @@ pub const MAX_ENVELOPE_BYTES: usize = 16 * 1024 * 1024;
 /// Most recipients [`parse_envelope`] accepts in one envelope.
 pub const MAX_RECIPIENTS: usize = 64;
 
+/// Longest user keying material (ukm) of a key-agreement recipient accepted (RFC 5753 uses
+/// 64 bytes of random data; it is copied to each of the recipient info's keys).
+const MAX_UKM_BYTES: usize = 1024;
+
 /// Which family of content-type OIDs an envelope uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum OidProfile {
@@ -382,10 +386,24 @@ pub fn parse_envelope(input: &[u8]) -> Result<ParsedEnvelope, EnvelopeError> {
     if raw_recipients.is_empty() {
         return Err(EnvelopeError::Malformed("no recipientInfos".into()));
     }
+    let too_many = |count| EnvelopeError::TooManyRecipients {
+        count,
+        limit: MAX_RECIPIENTS,
+    };
+    if raw_recipients.len() > MAX_RECIPIENTS {
+        return Err(too_many(raw_recipients.len()));
+    }
     let mut recipients = Vec::new();
     for raw in &raw_recipients {
         let info = RecipientInfo::from_der(&raw.to_der().map_err(malformed("RecipientInfo"))?)
             .map_err(malformed("RecipientInfo"))?;
+        // A key-agreement recipient info counts once per recipient key, checked before its
+        // keys are copied out.
+        if let RecipientInfo::Kari(kari) = &info
+            && recipients.len() + kari.recipient_enc_keys.len() > MAX_RECIPIENTS
+        {
+            return Err(too_many(recipients.len() + kari.recipient_enc_keys.len()));
+        }
         match info {
             RecipientInfo::Ktri(ktri) => recipients.push(read_ktri(&ktri)?),
             RecipientInfo::Kari(kari) => recipients.extend(read_kari(&kari)?),
@@ -401,10 +419,7 @@ pub fn parse_envelope(input: &[u8]) -> Result<ParsedEnvelope, EnvelopeError> {
             ))),
         }
         if recipients.len() > MAX_RECIPIENTS {
-            return Err(EnvelopeError::TooManyRecipients {
-                count: recipients.len(),
-                limit: MAX_RECIPIENTS,
-            });
+            return Err(too_many(recipients.len()));
         }
     }
 
@@ -568,6 +583,11 @@ fn read_kari(kari: &KeyAgreeRecipientInfo) -> Result<Vec<Recipient>, EnvelopeErr
         EnvelopeError::Malformed("the originator key is not a point on P-256".into())
     })?;
     let ukm = kari.ukm.as_ref().map(|u| u.as_bytes().to_vec());
+    if ukm.as_ref().is_some_and(|u| u.len() > MAX_UKM_BYTES) {
+        return Err(EnvelopeError::Malformed(format!(
+            "user keying material longer than {MAX_UKM_BYTES} bytes"
+        )));
+    }
     let mut out = Vec::with_capacity(count);
     for key in kari.recipient_enc_keys.iter() {
         let rid = match &key.rid {
@@ -589,4 +609,91 @@ fn read_kari(kari: &KeyAgreeRecipientInfo) -> Result<Vec<Recipient>, EnvelopeErr
         }));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cms::content_info::CmsVersion;
+    use cms::enveloped_data::{
+        EncryptedContentInfo, EnvelopedData, OriginatorPublicKey, RecipientEncryptedKey,
+        RecipientInfos,
+    };
+    use der::asn1::{Any, BitString, OctetString};
+
+    /// An envelope with one key-agreement recipient info holding `keys` recipient keys (their
+    /// contents need not be valid: the count is checked first).
+    fn kari_envelope(keys: usize) -> Vec<u8> {
+        let rid = || {
+            KeyAgreeRecipientIdentifier::RKeyId(cms::enveloped_data::RecipientKeyIdentifier {
+                subject_key_identifier: cms::cert::x509::ext::pkix::SubjectKeyIdentifier(
+                    OctetString::new(vec![1, 2, 3]).expect("ski"),
+                ),
+                date: None,
+                other: None,
+            })
+        };
+        let kari = KeyAgreeRecipientInfo {
+            version: CmsVersion::V3,
+            originator: OriginatorIdentifierOrKey::OriginatorKey(OriginatorPublicKey {
+                algorithm: AlgorithmIdentifierOwned {
+                    oid: ID_EC_PUBLIC_KEY,
+                    parameters: None,
+                },
+                public_key: BitString::from_bytes(&[4; 65]).expect("bits"),
+            }),
+            ukm: None,
+            key_enc_alg: AlgorithmIdentifierOwned {
+                oid: ECDH_SHA256_KDF,
+                parameters: Some(
+                    Any::encode_from(&AlgorithmIdentifierOwned {
+                        oid: ID_AES256_WRAP,
+                        parameters: None,
+                    })
+                    .expect("wrap"),
+                ),
+            },
+            recipient_enc_keys: (0..keys)
+                .map(|_| RecipientEncryptedKey {
+                    rid: rid(),
+                    enc_key: OctetString::new(vec![0; 40]).expect("key"),
+                })
+                .collect(),
+        };
+        let enveloped = EnvelopedData {
+            version: CmsVersion::V2,
+            originator_info: None,
+            recip_infos: RecipientInfos::try_from(vec![RecipientInfo::Kari(kari)]).expect("infos"),
+            encrypted_content: EncryptedContentInfo {
+                content_type: crate::cms::ID_DATA,
+                content_enc_alg: AlgorithmIdentifierOwned {
+                    oid: super::super::AES256_CBC,
+                    parameters: Some(
+                        Any::encode_from(&OctetString::new([0u8; 16]).expect("iv")).expect("iv"),
+                    ),
+                },
+                encrypted_content: Some(OctetString::new([0u8; 16]).expect("ct")),
+            },
+            unprotected_attrs: None,
+        };
+        ContentInfo {
+            content_type: ID_ENVELOPED_DATA,
+            content: Any::encode_from(&enveloped).expect("enveloped"),
+        }
+        .to_der()
+        .expect("der")
+    }
+
+    #[test]
+    fn recipient_keys_are_counted_before_they_are_read() {
+        assert!(matches!(
+            parse_envelope(&kari_envelope(MAX_RECIPIENTS + 1)),
+            Err(EnvelopeError::TooManyRecipients { count, .. }) if count == MAX_RECIPIENTS + 1
+        ));
+        // Within the limit, the (invalid) originator point is what is refused.
+        assert!(matches!(
+            parse_envelope(&kari_envelope(2)),
+            Err(EnvelopeError::Malformed(m)) if m.contains("originator key")
+        ));
+    }
 }
