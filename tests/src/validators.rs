@@ -833,9 +833,12 @@ pub fn qpdf_check(pdf: &Path) -> Result<(), String> {
 // ---------------------------------------------------------------------------------------------
 // Test material
 
-/// An ECDSA P-256 root and a signer it issued, made by the openssl command.
+/// An ECDSA P-256 root and a signer it issued ([`openssl_p256_pki`]).
+pub type P256Pki = OpensslPki;
+
+/// A root and a signer it issued, made by the openssl command ([`openssl_pki`]).
 #[derive(Debug, Clone)]
-pub struct P256Pki {
+pub struct OpensslPki {
     /// The self-signed root.
     pub ca_pem: PathBuf,
     /// The signer's private key (unencrypted PEM).
@@ -846,6 +849,55 @@ pub struct P256Pki {
 
 /// Makes a P-256 root named `name` and a signer certificate under it in `dir`, with openssl.
 pub fn openssl_p256_pki(dir: &Path, name: &str) -> P256Pki {
+    openssl_pki(dir, name, OpensslKey::P256)
+}
+
+/// A key type for [`openssl_pki`]: the CA and the signer get one each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpensslKey {
+    /// ECDSA P-256, certificates signed with SHA-256.
+    P256,
+    /// ECDSA P-384, certificates signed with SHA-384.
+    P384,
+    /// ECDSA P-521, certificates signed with SHA-512.
+    P521,
+    /// RSA of this many bits, certificates signed with SHA-256 (PKCS#1 v1.5).
+    Rsa(u32),
+    /// Ed25519.
+    Ed25519,
+}
+
+impl OpensslKey {
+    fn genpkey_args(self) -> Vec<String> {
+        let ec = |curve: &str| vec!["-algorithm".into(), "EC".into(), "-pkeyopt".into(), format!("ec_paramgen_curve:{curve}")];
+        match self {
+            OpensslKey::P256 => ec("P-256"),
+            OpensslKey::P384 => ec("P-384"),
+            OpensslKey::P521 => ec("P-521"),
+            OpensslKey::Rsa(bits) => vec![
+                "-algorithm".into(),
+                "RSA".into(),
+                "-pkeyopt".into(),
+                format!("rsa_keygen_bits:{bits}"),
+            ],
+            OpensslKey::Ed25519 => vec!["-algorithm".into(), "ED25519".into()],
+        }
+    }
+
+    /// The digest option for `req -x509` and `x509 -req` (none for Ed25519).
+    fn digest_arg(self) -> Option<&'static str> {
+        match self {
+            OpensslKey::P256 | OpensslKey::Rsa(_) => Some("-sha256"),
+            OpensslKey::P384 => Some("-sha384"),
+            OpensslKey::P521 => Some("-sha512"),
+            OpensslKey::Ed25519 => None,
+        }
+    }
+}
+
+/// Makes a root named `name` and a signer certificate under it in `dir`, with openssl, both
+/// with keys of type `key`.
+pub fn openssl_pki(dir: &Path, name: &str, key_type: OpensslKey) -> OpensslPki {
     let path = |f: &str| dir.join(format!("{name}-{f}"));
     let (ca_key, ca_pem) = (path("ca.key"), path("ca.pem"));
     let (key, csr, pem, ext) = (
@@ -873,24 +925,19 @@ pub fn openssl_p256_pki(dir: &Path, name: &str) -> P256Pki {
         format!("/CN={name} Test CA/O=inkseal"),
         format!("/CN={name} Test Signer/O=inkseal"),
     );
-    openssl(&[
-        "ecparam",
-        "-name",
-        "prime256v1",
-        "-genkey",
-        "-noout",
-        "-out",
-        &s(&ca_key),
-    ]);
-    openssl(&[
-        "req",
-        "-x509",
-        "-new",
-        "-sha256",
-        "-days",
-        "30",
-        "-key",
-        &s(&ca_key),
+    let genpkey = |out: &Path| {
+        let mut args = vec!["genpkey".to_owned()];
+        args.extend(key_type.genpkey_args());
+        args.extend(["-out".to_owned(), s(out)]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        openssl(&args);
+    };
+    let digest: Vec<&str> = key_type.digest_arg().into_iter().collect();
+    genpkey(&ca_key);
+    let (ca_key_s, ca_pem_s) = (s(&ca_key), s(&ca_pem));
+    let mut root = vec!["req", "-x509", "-new", "-days", "30", "-key", &ca_key_s];
+    root.extend(&digest);
+    root.extend([
         "-subj",
         &ca_subj,
         "-addext",
@@ -898,17 +945,10 @@ pub fn openssl_p256_pki(dir: &Path, name: &str) -> P256Pki {
         "-addext",
         "keyUsage=critical,keyCertSign,cRLSign",
         "-out",
-        &s(&ca_pem),
+        &ca_pem_s,
     ]);
-    openssl(&[
-        "ecparam",
-        "-name",
-        "prime256v1",
-        "-genkey",
-        "-noout",
-        "-out",
-        &s(&key),
-    ]);
+    openssl(&root);
+    genpkey(&key);
     openssl(&[
         "req",
         "-new",
@@ -919,27 +959,24 @@ pub fn openssl_p256_pki(dir: &Path, name: &str) -> P256Pki {
         "-out",
         &s(&csr),
     ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-sha256",
-        "-days",
-        "30",
-        "-in",
-        &s(&csr),
+    let (csr_s, ext_s, pem_s) = (s(&csr), s(&ext), s(&pem));
+    let mut issue = vec!["x509", "-req", "-days", "30", "-in", &csr_s];
+    issue.extend(&digest);
+    issue.extend([
         "-CA",
-        &s(&ca_pem),
+        &ca_pem_s,
         "-CAkey",
-        &s(&ca_key),
+        &ca_key_s,
         "-CAcreateserial",
         "-extfile",
-        &s(&ext),
+        &ext_s,
         "-extensions",
         "leaf",
         "-out",
-        &s(&pem),
+        &pem_s,
     ]);
-    P256Pki {
+    openssl(&issue);
+    OpensslPki {
         ca_pem,
         signer_key: key,
         signer_pem: pem,

@@ -67,8 +67,8 @@ async fn tokens_for_both_suites_chain_to_the_published_roots_and_pass_bouncycast
         let token_der = stamp(&server, &req).await.expect("granted");
         let token = inkseal_pdf::tsp::TimeStampToken::parse(&token_der).expect("parse");
         assert_eq!(
-            token.signature_suite(),
-            suite,
+            token.signature_algorithm(),
+            inkseal_pdf::cms::VerifiedAlgorithm::Suite(suite),
             "the TSA unit fits the imprint"
         );
         assert_eq!(

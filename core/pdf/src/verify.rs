@@ -221,15 +221,18 @@ fn check_cms(
         Err(cms::CmsError::CannotCheck(what)) => report.cannot_check = Some(what),
         Err(e) => report.problems.push(format!("signature container: {e}")),
         Ok(parsed) => {
-            let algorithm = parsed.algorithm();
-            report.algorithm = Some(format!("{algorithm:?}"));
-            let digest = algorithm.digest(&[&data[a..b], &data[c..end]]);
+            let digest = parsed
+                .digest_algorithm()
+                .digest(&[&data[a..b], &data[c..end]]);
             match parsed.verify(&digest) {
                 Ok(v) => {
+                    report.algorithm = Some(algorithm_name(v.algorithm));
                     report.digest_valid = true;
                     report.signature_valid = true;
                     report.signer = Some(v.signer_subject.clone());
-                    check_ink_binding(doc, sig, &v, rev, algorithm, report);
+                    if let Some(suite) = v.algorithm.suite() {
+                        check_ink_binding(doc, sig, &v, rev, suite, report);
+                    }
                     let tsa_path = check_time_stamp(&v, options, report);
                     let trusted_time = report
                         .time_stamp
@@ -269,6 +272,15 @@ fn check_cms(
     }
 }
 
+/// [`SignatureReport::algorithm`]: a suite's Rust name (`Sm2Sm3`), another algorithm's
+/// description (`RSA-2048 PKCS#1 v1.5 SHA-256`).
+fn algorithm_name(algorithm: cms::VerifiedAlgorithm) -> String {
+    match algorithm {
+        cms::VerifiedAlgorithm::Suite(suite) => format!("{suite:?}"),
+        cms::VerifiedAlgorithm::Other(other) => other.to_string(),
+    }
+}
+
 /// A document time-stamp (PAdES B-LTA): the token verifies, its imprint is the digest of the
 /// byte range, its TSA chains to a trust anchor at the time it states.
 fn check_document_time_stamp(
@@ -286,7 +298,7 @@ fn check_document_time_stamp(
             return;
         }
     };
-    report.algorithm = Some(format!("{:?}", token.signature_suite()));
+    report.algorithm = Some(algorithm_name(token.signature_algorithm()));
     report.signer = Some(token.tsa_subject().to_owned());
     report.signature_valid = true;
     report.digest_valid = token.covers(covered);

@@ -329,3 +329,88 @@ fn the_signed_corpus_never_panics_the_verifier() {
         }
     }
 }
+
+/// A PAdES B-LT/LTA file whose later revisions update the document security store, keeping
+/// its arrays and /VRI in objects of their own (pyHanko's `pades-lta-dss-indirect-arrs-test`
+/// files): every signature stays valid, as pyHanko judges them. An update that puts something
+/// else into the DSS, or anything but references into one of its arrays, is still reported.
+#[test]
+fn dss_updates_are_allowed_and_nothing_else_rides_along() {
+    let corpus = |name: &str| {
+        std::fs::read(shared(&format!("corpus/pyhanko-test-pdfs/{name}"))).expect("corpus file")
+    };
+    for name in [
+        "pades-lta-dss-indirect-arrs-test.pdf",
+        "pades-lta-dss-indirect-arrs-test-2.pdf",
+    ] {
+        let report = verify(&corpus(name), &VerifyOptions::default()).expect("verify");
+        assert!(report.signatures.len() >= 2, "{name}");
+        for s in &report.signatures {
+            assert!(
+                matches!(s.changes, Some(Changes::None | Changes::SignaturesAndForms)),
+                "{name} {}: {:?}",
+                s.field,
+                s.changes
+            );
+            assert!(s.problems.is_empty(), "{name} {}: {:?}", s.field, s.problems);
+        }
+    }
+
+    let data = corpus("pades-lta-dss-indirect-arrs-test.pdf");
+    let dss_of = |doc: &Document<'_>| {
+        let (_, catalog) = doc.catalog().expect("catalog");
+        let id = catalog
+            .get(b"DSS")
+            .and_then(Object::as_ref_id)
+            .expect("an indirect DSS");
+        let Object::Dictionary(dss) = doc.resolve(&Object::Reference(id)).expect("dss") else {
+            panic!("DSS is not a dictionary");
+        };
+        (id, dss)
+    };
+    // The DSS gains an entry of another kind.
+    let smuggled = append(&data, |doc, u| {
+        let (id, mut dss) = dss_of(doc);
+        dss.set(b"OpenAction", Object::Integer(1));
+        u.put(id, &Object::Dictionary(dss));
+    });
+    // The DSS's own /Certs array gets something that is not a reference.
+    let not_a_reference = append(&data, |doc, u| {
+        let (_, dss) = dss_of(doc);
+        let certs = dss.get(b"Certs").and_then(Object::as_ref_id).expect("indirect /Certs");
+        let Object::Array(mut list) = doc.resolve(&Object::Reference(certs)).expect("certs")
+        else {
+            panic!("/Certs is not an array");
+        };
+        list.push(Object::Integer(7));
+        u.put(certs, &Object::Array(list));
+    });
+    // A DSS update as pyHanko makes it: a new certificate array.
+    let honest = append(&data, |doc, u| {
+        let (id, mut dss) = dss_of(doc);
+        let certs = dss.get(b"Certs").cloned().expect("certs");
+        let Object::Array(list) = doc.resolve(&certs).expect("certs") else {
+            panic!("/Certs is not an array");
+        };
+        let fresh = u.allocate();
+        u.put(fresh, &Object::Array(list));
+        dss.set(b"Certs", Object::Reference(fresh));
+        u.put(id, &Object::Dictionary(dss));
+    });
+    let first = |bytes: &[u8]| {
+        verify(bytes, &VerifyOptions::default())
+            .expect("verify")
+            .signatures
+            .into_iter()
+            .find(|s| s.field == "Sig1")
+            .expect("Sig1")
+    };
+    assert_eq!(first(&honest).changes, Some(Changes::SignaturesAndForms));
+    for (what, bytes) in [("smuggled", &smuggled), ("not a reference", &not_a_reference)] {
+        assert!(
+            matches!(first(bytes).changes, Some(Changes::Other(_))),
+            "{what}: {:?}",
+            first(bytes).changes
+        );
+    }
+}

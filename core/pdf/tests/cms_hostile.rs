@@ -22,7 +22,7 @@ fn sample() -> &'static (Vec<u8>, Vec<u8>, Vec<u8>) {
 /// Everything the PDF verifier would run on untrusted bytes.
 fn exercise(bytes: &[u8], digest: &[u8], root: &[u8]) {
     if let Ok(parsed) = cms::parse(bytes) {
-        let _ = parsed.algorithm();
+        let _ = parsed.digest_algorithm();
         let _ = parsed.signature();
         let _ = parsed.signed_attributes_der();
         if let Ok(v) = parsed.verify(digest) {

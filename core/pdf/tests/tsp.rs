@@ -105,7 +105,10 @@ fn our_client_accepts_our_tsa_for_both_suites() {
         assert_eq!(token.serial_number(), &[7, 7]);
         assert_eq!(token.policy(), POLICY);
         assert_eq!(token.digest_suite(), suite);
-        assert_eq!(token.signature_suite(), suite);
+        assert_eq!(
+            token.signature_algorithm(),
+            inkseal_pdf::cms::VerifiedAlgorithm::Suite(suite)
+        );
         assert!(token.covers(&[b"the signature ", b"value"]));
         assert!(!token.covers(&[b"another value"]));
         assert_eq!(token.tsa_subject(), "CN=inkseal test TSA");

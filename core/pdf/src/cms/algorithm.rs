@@ -38,12 +38,17 @@ pub enum SignatureAlgorithm {
 }
 
 impl SignatureAlgorithm {
+    /// The suite's digest (SM3 or SHA-256).
+    pub fn digest_algorithm(self) -> DigestAlgorithm {
+        match self {
+            SignatureAlgorithm::Sm2Sm3 => DigestAlgorithm::Sm3,
+            SignatureAlgorithm::EcdsaP256Sha256 => DigestAlgorithm::Sha256,
+        }
+    }
+
     /// The digest algorithm's OID (SM3 1.2.156.10197.1.401, SHA-256 2.16.840.1.101.3.4.2.1).
     pub fn digest_oid(self) -> ObjectIdentifier {
-        match self {
-            SignatureAlgorithm::Sm2Sm3 => ID_SM3,
-            SignatureAlgorithm::EcdsaP256Sha256 => ID_SHA256,
-        }
+        self.digest_algorithm().oid()
     }
 
     /// The signature algorithm's OID (SM2-with-SM3 1.2.156.10197.1.501, ecdsa-with-SHA256
@@ -83,11 +88,7 @@ impl SignatureAlgorithm {
 
     /// The suite's digest over the concatenation of `parts` (nothing is copied).
     pub fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
-        let mut digester = self.digester();
-        for part in parts {
-            digester.update(part);
-        }
-        digester.finalize()
+        self.digest_algorithm().digest(parts)
     }
 
     /// The suite of the key a certificate (DER) certifies: id-ecPublicKey with curve SM2
@@ -95,16 +96,6 @@ impl SignatureAlgorithm {
     pub fn from_certificate(cert_der: &[u8]) -> Result<Self, CmsError> {
         let cert = super::cert::Cert::parse(cert_der)?;
         Ok(cert.public_key()?.algorithm())
-    }
-
-    /// The suite whose digest algorithm is `oid`.
-    pub(crate) fn from_digest_oid(oid: &ObjectIdentifier) -> Option<Self> {
-        [
-            SignatureAlgorithm::Sm2Sm3,
-            SignatureAlgorithm::EcdsaP256Sha256,
-        ]
-        .into_iter()
-        .find(|alg| alg.digest_oid() == *oid)
     }
 
     /// The suite's digest algorithm identifier, parameters absent.
@@ -181,6 +172,79 @@ fn absent_or_null(id: &AlgorithmIdentifierOwned) -> Result<(), CmsError> {
     }
 }
 
+/// A digest algorithm a SignerInfo may name: the suites' SM3 and SHA-256, and the SHA-384
+/// and SHA-512 of signatures other tools make (verified, never written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    /// SM3 (GM/T 0004).
+    Sm3,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+/// SHA-384 (NIST).
+pub const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+/// SHA-512 (NIST).
+pub const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+/// SHA-1: collisions are practical, so a signature over a SHA-1 digest proves nothing.
+pub(crate) const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+
+impl DigestAlgorithm {
+    /// The digest's OID.
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            DigestAlgorithm::Sm3 => ID_SM3,
+            DigestAlgorithm::Sha256 => ID_SHA256,
+            DigestAlgorithm::Sha384 => ID_SHA384,
+            DigestAlgorithm::Sha512 => ID_SHA512,
+        }
+    }
+
+    /// The digest named by `oid`, if it is one of these.
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
+        [
+            DigestAlgorithm::Sm3,
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha384,
+            DigestAlgorithm::Sha512,
+        ]
+        .into_iter()
+        .find(|d| d.oid() == *oid)
+    }
+
+    /// Output length in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            DigestAlgorithm::Sm3 | DigestAlgorithm::Sha256 => 32,
+            DigestAlgorithm::Sha384 => 48,
+            DigestAlgorithm::Sha512 => 64,
+        }
+    }
+
+    /// A short name ("SM3", "SHA-256", ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sm3 => "SM3",
+            DigestAlgorithm::Sha256 => "SHA-256",
+            DigestAlgorithm::Sha384 => "SHA-384",
+            DigestAlgorithm::Sha512 => "SHA-512",
+        }
+    }
+
+    /// The digest over the concatenation of `parts` (nothing is copied).
+    pub fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
+        let mut state = DigestState::new(self);
+        for part in parts {
+            state.update(part);
+        }
+        state.finalize()
+    }
+}
+
 /// An incremental digest of a [`SignatureAlgorithm`]'s hash (SM3 or SHA-256).
 ///
 /// Feed the byte ranges one after another with [`Digester::update`] and take the result with
@@ -195,6 +259,37 @@ pub struct Digester {
 enum DigestState {
     Sm3(Sm3),
     Sha256(Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl DigestState {
+    fn new(algorithm: DigestAlgorithm) -> Self {
+        match algorithm {
+            DigestAlgorithm::Sm3 => DigestState::Sm3(Sm3::new()),
+            DigestAlgorithm::Sha256 => DigestState::Sha256(Sha256::new()),
+            DigestAlgorithm::Sha384 => DigestState::Sha384(sha2::Sha384::new()),
+            DigestAlgorithm::Sha512 => DigestState::Sha512(sha2::Sha512::new()),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            DigestState::Sm3(h) => h.update(data),
+            DigestState::Sha256(h) => h.update(data),
+            DigestState::Sha384(h) => h.update(data),
+            DigestState::Sha512(h) => h.update(data),
+        }
+    }
+
+    fn finalize(self) -> Vec<u8> {
+        match self {
+            DigestState::Sm3(h) => h.finalize().to_vec(),
+            DigestState::Sha256(h) => h.finalize().to_vec(),
+            DigestState::Sha384(h) => h.finalize().to_vec(),
+            DigestState::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Digester {
@@ -208,11 +303,10 @@ impl std::fmt::Debug for Digester {
 impl Digester {
     /// A fresh digest for `algorithm`.
     pub fn new(algorithm: SignatureAlgorithm) -> Self {
-        let state = match algorithm {
-            SignatureAlgorithm::Sm2Sm3 => DigestState::Sm3(Sm3::new()),
-            SignatureAlgorithm::EcdsaP256Sha256 => DigestState::Sha256(Sha256::new()),
-        };
-        Digester { algorithm, state }
+        Digester {
+            algorithm,
+            state: DigestState::new(algorithm.digest_algorithm()),
+        }
     }
 
     /// The suite this digest belongs to.
@@ -222,18 +316,12 @@ impl Digester {
 
     /// Absorb `data`.
     pub fn update(&mut self, data: &[u8]) {
-        match &mut self.state {
-            DigestState::Sm3(h) => h.update(data),
-            DigestState::Sha256(h) => h.update(data),
-        }
+        self.state.update(data);
     }
 
     /// The digest of everything absorbed.
     pub fn finalize(self) -> Vec<u8> {
-        match self.state {
-            DigestState::Sm3(h) => h.finalize().to_vec(),
-            DigestState::Sha256(h) => h.finalize().to_vec(),
-        }
+        self.state.finalize()
     }
 }
 
@@ -345,6 +433,109 @@ impl PublicKey {
                     .verify(message, &signature)
                     .map_err(|_| CmsError::BadSignature)
             }
+        }
+    }
+}
+
+/// What a verified signature was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifiedAlgorithm {
+    /// One of the suites inkseal signs with.
+    Suite(SignatureAlgorithm),
+    /// An algorithm other tools sign with, which inkseal verifies but never writes (only with
+    /// the `other-algorithms` feature; without it such signatures are "cannot check").
+    Other(OtherAlgorithm),
+}
+
+impl VerifiedAlgorithm {
+    /// The signing suite, when it is one of inkseal's.
+    pub fn suite(self) -> Option<SignatureAlgorithm> {
+        match self {
+            VerifiedAlgorithm::Suite(suite) => Some(suite),
+            VerifiedAlgorithm::Other(_) => None,
+        }
+    }
+
+    /// The suite of a verification that admits only inkseal's suites (time-stamp tokens,
+    /// transactions, logins).
+    pub(crate) fn expect_suite(self) -> Result<SignatureAlgorithm, CmsError> {
+        match self {
+            VerifiedAlgorithm::Suite(suite) => Ok(suite),
+            VerifiedAlgorithm::Other(other) => Err(CmsError::Unsupported(format!(
+                "{other} (expected SM2-with-SM3 or ECDSA-P256-SHA256)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for VerifiedAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerifiedAlgorithm::Suite(suite) => suite.fmt(f),
+            VerifiedAlgorithm::Other(other) => other.fmt(f),
+        }
+    }
+}
+
+/// A signature algorithm of other signers that inkseal verifies (see [`VerifiedAlgorithm`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherAlgorithm {
+    /// RSA with PKCS#1 v1.5 padding.
+    RsaPkcs1v15 {
+        /// Modulus size in bits (at least 2048: smaller keys are refused as weak).
+        modulus_bits: usize,
+        /// The digest signed.
+        digest: DigestAlgorithm,
+    },
+    /// RSASSA-PSS (MGF1 with the same digest).
+    RsaPss {
+        /// Modulus size in bits.
+        modulus_bits: usize,
+        /// The digest signed (and MGF1's).
+        digest: DigestAlgorithm,
+    },
+    /// ECDSA on a NIST curve.
+    Ecdsa {
+        /// The curve.
+        curve: NistCurve,
+        /// The digest signed.
+        digest: DigestAlgorithm,
+    },
+    /// Ed25519 (RFC 8032, pure), as CMS uses it (RFC 8419).
+    Ed25519,
+}
+
+/// A NIST prime curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NistCurve {
+    /// P-256 (with a digest other than SHA-256: with SHA-256 it is inkseal's own suite).
+    P256,
+    /// P-384.
+    P384,
+    /// P-521.
+    P521,
+}
+
+impl std::fmt::Display for OtherAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OtherAlgorithm::RsaPkcs1v15 {
+                modulus_bits,
+                digest,
+            } => write!(f, "RSA-{modulus_bits} PKCS#1 v1.5 {}", digest.name()),
+            OtherAlgorithm::RsaPss {
+                modulus_bits,
+                digest,
+            } => write!(f, "RSA-{modulus_bits} PSS {}", digest.name()),
+            OtherAlgorithm::Ecdsa { curve, digest } => {
+                let curve = match curve {
+                    NistCurve::P256 => "P256",
+                    NistCurve::P384 => "P384",
+                    NistCurve::P521 => "P521",
+                };
+                write!(f, "ECDSA-{curve}-{}", digest.name().replace('-', ""))
+            }
+            OtherAlgorithm::Ed25519 => f.write_str("Ed25519"),
         }
     }
 }

@@ -339,7 +339,7 @@ pub(crate) fn verify_attached<T, E>(
 ) -> Result<VerifiedAttached<T>, AttachedFailure<E>> {
     let parsed = parse(der).map_err(AttachedFailure::Signature)?;
     let (verification, content) = parsed
-        .verify_encapsulated(ID_DATA)
+        .verify_encapsulated(ID_DATA, false)
         .map_err(AttachedFailure::Signature)?;
     let content = decode(&content).map_err(AttachedFailure::Content)?;
     let signing_time = verification
@@ -369,7 +369,10 @@ pub(crate) fn verify_attached<T, E>(
         signer: verification.signer_subject,
         signer_certificate: verification.signer_cert_der,
         signing_time_unix,
-        algorithm: verification.algorithm,
+        algorithm: verification
+            .algorithm
+            .expect_suite()
+            .map_err(AttachedFailure::Signature)?,
         chain,
     })
 }

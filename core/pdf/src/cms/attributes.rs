@@ -1,6 +1,6 @@
 //! Signed attributes: building the set that gets signed, and reading it back.
 
-use super::algorithm::{ID_SHA256, ID_SM3, SignatureAlgorithm};
+use super::algorithm::{DigestAlgorithm, SignatureAlgorithm};
 use super::cert::Cert;
 use super::error::{CmsError, encoding, malformed};
 use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec};
@@ -363,18 +363,11 @@ pub(crate) fn check_signing_certificate_v2(
         CmsError::Malformed("signing-certificate-v2 attribute lists no certificate".into())
     })?;
     let hash_alg = match &id.hash_algorithm {
-        None => SignatureAlgorithm::EcdsaP256Sha256,
+        None => DigestAlgorithm::Sha256,
         Some(h) => {
-            let alg = if h.oid == ID_SHA256 {
-                SignatureAlgorithm::EcdsaP256Sha256
-            } else if h.oid == ID_SM3 {
-                SignatureAlgorithm::Sm2Sm3
-            } else {
-                return Err(CmsError::Unsupported(format!(
-                    "signing-certificate-v2 hash algorithm {}",
-                    h.oid
-                )));
-            };
+            let alg = DigestAlgorithm::from_oid(&h.oid).ok_or_else(|| {
+                CmsError::Unsupported(format!("signing-certificate-v2 hash algorithm {}", h.oid))
+            })?;
             if let Some(p) = &h.parameters {
                 if !(p.tag() == Tag::Null && p.value().is_empty()) {
                     return Err(CmsError::Malformed(

@@ -116,34 +116,77 @@ impl Cert {
     /// Check that `issuer`'s key signed this certificate (signature only; names and CA flags are
     /// the caller's business).
     ///
-    /// SM2-with-SM3 (default signer ID) under an SM2 key, ecdsa-with-SHA256 under a P-256 key.
+    /// SM2-with-SM3 (default signer ID) under an SM2 key, ecdsa-with-SHA256 under a P-256 key;
+    /// with the `other-algorithms` feature also RSA (PKCS#1 v1.5, PSS), ECDSA with SHA-384/512
+    /// or on P-384/P-521, and Ed25519 ([`super::other`]; SHA-1 and short RSA keys refused as
+    /// [`CmsError::WeakAlgorithm`]).
     pub(crate) fn verify_signed_by(&self, issuer: &Cert) -> Result<(), CmsError> {
         let alg = self.cert.signature_algorithm();
-        let expected = if alg.oid == SM2_WITH_SM3 {
-            SignatureAlgorithm::Sm2Sm3
-        } else if alg.oid == ECDSA_WITH_SHA256 {
-            SignatureAlgorithm::EcdsaP256Sha256
-        } else {
-            return Err(CmsError::Unsupported(format!(
-                "certificate signature algorithm {} on \"{}\"",
-                alg.oid,
-                self.subject_string()
-            )));
-        };
-        expected.check_signature_identifier(alg)?;
-        let key = issuer.public_key()?;
-        if key.algorithm() != expected {
-            return Err(CmsError::AlgorithmMismatch(format!(
-                "certificate \"{}\" is signed with {} but its issuer has a {} key",
-                self.subject_string(),
-                expected.name(),
-                key.algorithm().name()
-            )));
-        }
         let signature = self.cert.signature().as_bytes().ok_or_else(|| {
             CmsError::Malformed("certificate signature BIT STRING has unused bits".into())
         })?;
-        key.verify(&self.tbs_der, signature)
-            .map_err(|_| CmsError::CertificateSignature(self.subject_string()))
+        let suite = if alg.oid == SM2_WITH_SM3 {
+            Some(SignatureAlgorithm::Sm2Sm3)
+        } else if alg.oid == ECDSA_WITH_SHA256 {
+            Some(SignatureAlgorithm::EcdsaP256Sha256)
+        } else {
+            None
+        };
+        let key = match issuer.public_key() {
+            Ok(key) => Some(key),
+            Err(CmsError::Unsupported(_)) => None,
+            Err(e) => return Err(e),
+        };
+        match (suite, key) {
+            (Some(expected), Some(key)) => {
+                expected.check_signature_identifier(alg)?;
+                if key.algorithm() != expected {
+                    return Err(CmsError::AlgorithmMismatch(format!(
+                        "certificate \"{}\" is signed with {} but its issuer has a {} key",
+                        self.subject_string(),
+                        expected.name(),
+                        key.algorithm().name()
+                    )));
+                }
+                key.verify(&self.tbs_der, signature)
+                    .map_err(|_| CmsError::CertificateSignature(self.subject_string()))
+            }
+            _ => self.verify_other_signature(issuer, alg, signature),
+        }
+    }
+
+    /// A certificate signature in another signer's algorithm.
+    #[cfg(feature = "other-algorithms")]
+    fn verify_other_signature(
+        &self,
+        issuer: &Cert,
+        alg: &spki::AlgorithmIdentifierOwned,
+        signature: &[u8],
+    ) -> Result<(), CmsError> {
+        let key = super::other::OtherKey::from_spki(
+            issuer.cert.tbs_certificate().subject_public_key_info(),
+        )?;
+        match key.verify(alg, None, &self.tbs_der, signature) {
+            Ok(_) => Ok(()),
+            Err(CmsError::BadSignature) => {
+                Err(CmsError::CertificateSignature(self.subject_string()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Without the `other-algorithms` feature only inkseal's suites are checked.
+    #[cfg(not(feature = "other-algorithms"))]
+    fn verify_other_signature(
+        &self,
+        _issuer: &Cert,
+        alg: &spki::AlgorithmIdentifierOwned,
+        _signature: &[u8],
+    ) -> Result<(), CmsError> {
+        Err(CmsError::Unsupported(format!(
+            "certificate signature algorithm {} on \"{}\"",
+            alg.oid,
+            self.subject_string()
+        )))
     }
 }

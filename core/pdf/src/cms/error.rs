@@ -28,6 +28,10 @@ pub enum CmsError {
     /// after the content digest was found to match the message-digest attribute.
     #[error("cannot check: {0}")]
     CannotCheck(String),
+    /// A well-formed signature made with a weak algorithm (SHA-1, RSA under 2048 bits): it
+    /// proves nothing and is never reported valid, whether or not it verifies.
+    #[error("weak algorithm, not accepted: {0}")]
+    WeakAlgorithm(String),
     /// The algorithms named in the structure do not fit together or do not fit the key.
     #[error("algorithm mismatch: {0}")]
     AlgorithmMismatch(String),

@@ -11,7 +11,7 @@
 //!
 //! Verification: [`parse`] the /Contents bytes (hostile input: size-limited; BER, as other
 //! signers write it, is first rewritten as DER by [`ber::to_der`]),
-//! hash the /ByteRange with [`ParsedSignedData::algorithm`], call
+//! hash the /ByteRange with [`ParsedSignedData::digest_algorithm`], call
 //! [`ParsedSignedData::verify`], then [`verify_chain`] the signer certificate to a trust
 //! anchor.
 
@@ -26,14 +26,19 @@ pub(crate) mod der_util;
 pub mod enveloped;
 mod error;
 pub mod login;
+#[cfg(feature = "other-algorithms")]
+mod other;
 mod parse;
 pub mod transaction;
 
 pub(crate) use algorithm::PublicKey;
 pub use algorithm::{
-    Digester, ECDSA_WITH_SHA256, ID_EC_PUBLIC_KEY, ID_SHA256, ID_SM3, PRIME256V1, SM2_CURVE,
-    SM2_WITH_SM3, SignatureAlgorithm,
+    DigestAlgorithm, Digester, ECDSA_WITH_SHA256, ID_EC_PUBLIC_KEY, ID_SHA256, ID_SHA384,
+    ID_SHA512, ID_SM3, NistCurve, OtherAlgorithm, PRIME256V1, SM2_CURVE, SM2_WITH_SM3,
+    SignatureAlgorithm, VerifiedAlgorithm,
 };
+#[cfg(feature = "other-algorithms")]
+pub use other::MIN_RSA_BITS;
 pub(crate) use assemble::{Content, assemble_content};
 pub use assemble::{assemble, assemble_with_unsigned};
 pub(crate) use attributes::signed_attributes_for;

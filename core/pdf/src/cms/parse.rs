@@ -1,6 +1,9 @@
 //! Parsing and verifying a CMS SignedData found in a PDF's /Contents.
 
-use super::algorithm::{SignatureAlgorithm, uncheckable_digest, uncheckable_key};
+use super::algorithm::{
+    DigestAlgorithm, ID_SHA1, PublicKey, VerifiedAlgorithm, uncheckable_digest,
+    uncheckable_key,
+};
 use super::attributes::{
     ExtraAttribute, ID_DATA, ID_SIGNED_DATA, check_signing_certificate_v2, read_signed_attributes,
 };
@@ -26,14 +29,16 @@ pub struct ParsedSignedData {
     certificates: Vec<Vec<u8>>,
     signed_attrs_der: Option<Vec<u8>>,
     encoded_len: usize,
-    algorithm: SignatureAlgorithm,
+    digest: DigestAlgorithm,
 }
 
 /// The result of a successful [`ParsedSignedData::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CmsVerification {
-    /// The suite of the signature (given by the signer certificate's key).
-    pub algorithm: SignatureAlgorithm,
+    /// What the signature was made with: one of inkseal's suites (given by the signer
+    /// certificate's key), or another signer's algorithm ([`VerifiedAlgorithm::Other`], only
+    /// from [`ParsedSignedData::verify`] with the `other-algorithms` feature).
+    pub algorithm: VerifiedAlgorithm,
     /// The signer's certificate (DER, as embedded).
     pub signer_cert_der: Vec<u8>,
     /// Every certificate embedded in the SignedData (DER, in embedded order), signer included.
@@ -141,15 +146,21 @@ pub fn parse(der: &[u8]) -> Result<ParsedSignedData, CmsError> {
         _ => None,
     };
     let info = single_signer_info(&signed_data)?;
-    let algorithm = SignatureAlgorithm::from_digest_oid(&info.digest_alg.oid)
-        .ok_or_else(|| CmsError::CannotCheck(uncheckable_digest(&info.digest_alg.oid)))?;
+    let digest_oid = &info.digest_alg.oid;
+    let digest = DigestAlgorithm::from_oid(digest_oid).ok_or_else(|| {
+        if *digest_oid == ID_SHA1 {
+            CmsError::WeakAlgorithm(format!("SHA-1 digest ({digest_oid})"))
+        } else {
+            CmsError::CannotCheck(uncheckable_digest(digest_oid))
+        }
+    })?;
 
     Ok(ParsedSignedData {
         signed_data,
         certificates,
         signed_attrs_der,
         encoded_len,
-        algorithm,
+        digest,
     })
 }
 
@@ -181,11 +192,11 @@ impl ParsedSignedData {
         &self.certificates
     }
 
-    /// The suite named by the SignerInfo's digest algorithm (SM3: SM2, SHA-256: P-256):
-    /// compute the content digest (over the PDF's /ByteRange) with it, then call
-    /// [`ParsedSignedData::verify`], which checks the signer's key fits.
-    pub fn algorithm(&self) -> SignatureAlgorithm {
-        self.algorithm
+    /// The SignerInfo's digest algorithm: compute the content digest (over the PDF's
+    /// /ByteRange) with it, then call [`ParsedSignedData::verify`], which checks the signer's
+    /// key and signature algorithm fit it.
+    pub fn digest_algorithm(&self) -> DigestAlgorithm {
+        self.digest
     }
 
     /// The SignerInfo's signature value.
@@ -227,13 +238,15 @@ impl ParsedSignedData {
             .transpose()
     }
 
-    /// Verify the signature for detached content whose digest (with [`Self::algorithm`]'s
-    /// hash) is `content_digest`.
+    /// Verify the signature for detached content whose digest (with
+    /// [`Self::digest_algorithm`]) is `content_digest`.
     ///
     /// Checks, in order: encapsulated content type id-data with no
     /// eContent; the signer certificate is embedded (by issuer and serial number or by
     /// subjectKeyIdentifier); its key is SM2 or P-256 and the SignerInfo's digest and signature
-    /// algorithms fit it, and digestAlgorithms lists the digest; signed attributes present,
+    /// algorithms fit it (with the `other-algorithms` feature also RSA PKCS#1 v1.5 or PSS,
+    /// ECDSA on P-256, P-384 or P-521, or Ed25519, SHA-1 and RSA under 2048 bits refused as
+    /// [`CmsError::WeakAlgorithm`]), and digestAlgorithms lists the digest; signed attributes present,
     /// canonical DER, each type once; content-type is id-data; message-digest equals
     /// `content_digest`; signing-certificate-v2, if present, identifies the signer certificate;
     /// the signature over the signed attributes verifies (SM2: `SM3(Z_A || attrs)` with the
@@ -242,23 +255,32 @@ impl ParsedSignedData {
     ///
     /// The certificate chain is not checked here; see [`super::verify_chain`].
     pub fn verify(&self, content_digest: &[u8]) -> Result<CmsVerification, CmsError> {
-        self.verify_content(Expected::Detached(content_digest))
+        self.verify_content(Expected::Detached(content_digest), OTHER_ALGORITHMS)
             .map(|(verification, _)| verification)
     }
 
     /// [`ParsedSignedData::verify`] for a SignedData that encapsulates content of type
     /// `content_type` (a time-stamp token's TSTInfo): the message-digest must be the digest of
-    /// the eContent, which is returned with the verification.
+    /// the eContent, which is returned with the verification. `other_algorithms`: whether a
+    /// signer key of another algorithm is checked (a TSA's RSA key, with the
+    /// `other-algorithms` feature) or refused (transactions and logins are inkseal's own).
     pub(crate) fn verify_encapsulated(
         &self,
         content_type: ObjectIdentifier,
+        other_algorithms: bool,
     ) -> Result<(CmsVerification, Vec<u8>), CmsError> {
-        self.verify_content(Expected::Encapsulated(content_type))
+        self.verify_content(
+            Expected::Encapsulated(content_type),
+            other_algorithms && OTHER_ALGORITHMS,
+        )
     }
 
+    /// `other_algorithms`: whether a signer key of another algorithm ([`super::other`]) is
+    /// checked, or reported as [`CmsError::CannotCheck`].
     fn verify_content(
         &self,
         expected: Expected<'_>,
+        other_algorithms: bool,
     ) -> Result<(CmsVerification, Vec<u8>), CmsError> {
         let info = self.signer_info()?;
         let sd = &self.signed_data;
@@ -309,10 +331,10 @@ impl ParsedSignedData {
             .map(|der| Cert::parse(der))
             .collect::<Result<Vec<_>, _>>()?;
         let signer = find_signer(&info.sid, &certs)?;
-        // The content digest first, with the digest the SignerInfo names (`parse` took the
-        // suite from it): a signature whose key this verifier cannot check is then reported as
-        // such with its content known to be intact.
-        let alg = self.algorithm;
+        // The content digest first, with the digest the SignerInfo names: a signature whose
+        // key this verifier cannot check is then reported as such with its content known to
+        // be intact.
+        let digest_alg = self.digest;
         let attrs = info
             .signed_attrs
             .as_ref()
@@ -332,52 +354,57 @@ impl ParsedSignedData {
         let content_digest = match expected {
             Expected::Detached(digest) => digest,
             Expected::Encapsulated(_) => {
-                econtent_digest = alg.digest(&[&econtent]);
+                econtent_digest = digest_alg.digest(&[&econtent]);
                 &econtent_digest
             }
         };
-        if content_digest.len() != alg.digest_len() {
+        if content_digest.len() != digest_alg.output_len() {
             return Err(CmsError::InvalidInput(format!(
                 "content digest is {} bytes, {} produces {}",
                 content_digest.len(),
-                alg.name(),
-                alg.digest_len()
+                digest_alg.name(),
+                digest_alg.output_len()
             )));
         }
         if read.message_digest != content_digest {
             return Err(CmsError::DigestMismatch);
         }
-        let spki = signer.cert.tbs_certificate().subject_public_key_info();
-        let key = match signer.public_key() {
-            Err(CmsError::Unsupported(_)) => {
-                return Err(CmsError::CannotCheck(uncheckable_key(spki)));
-            }
-            other => other?,
-        };
-        if key.algorithm() != alg {
-            return Err(CmsError::AlgorithmMismatch(format!(
-                "digest algorithm {} with a {} key (expected {})",
-                info.digest_alg.oid,
-                key.algorithm().name(),
-                key.algorithm().digest_oid()
-            )));
-        }
-        alg.check_digest_identifier(&info.digest_alg)?;
-        alg.check_signature_identifier(&info.signature_algorithm)?;
-        if !sd
-            .digest_algorithms
-            .iter()
-            .any(|d| d.oid == alg.digest_oid())
-        {
+        if !sd.digest_algorithms.iter().any(|d| d.oid == digest_alg.oid()) {
             return Err(CmsError::Malformed(format!(
                 "digestAlgorithms does not list the signer's digest {}",
-                alg.digest_oid()
+                digest_alg.oid()
             )));
         }
         if let Some(v2) = &read.signing_certificate_v2 {
             check_signing_certificate_v2(v2, signer)?;
         }
-        key.verify(attrs_der, info.signature.as_bytes())?;
+        let spki = signer.cert.tbs_certificate().subject_public_key_info();
+        let algorithm = match signer.public_key() {
+            Ok(key) if key.algorithm().digest_algorithm() == digest_alg => {
+                let alg = key.algorithm();
+                alg.check_digest_identifier(&info.digest_alg)?;
+                alg.check_signature_identifier(&info.signature_algorithm)?;
+                key.verify(attrs_der, info.signature.as_bytes())?;
+                VerifiedAlgorithm::Suite(alg)
+            }
+            // P-256 with another digest (ecdsa-with-SHA384...) is another signer's algorithm;
+            // SM2 with any digest but SM3 is a mismatch.
+            Ok(PublicKey::P256(_)) | Err(CmsError::Unsupported(_)) if other_algorithms => {
+                verify_other(spki, info, digest_alg, attrs_der)?
+            }
+            Ok(key) => {
+                return Err(CmsError::AlgorithmMismatch(format!(
+                    "digest algorithm {} with a {} key (expected {})",
+                    info.digest_alg.oid,
+                    key.algorithm().name(),
+                    key.algorithm().digest_oid()
+                )));
+            }
+            Err(CmsError::Unsupported(_)) => {
+                return Err(CmsError::CannotCheck(uncheckable_key(spki)));
+            }
+            Err(e) => return Err(e),
+        };
         if !signer.key_usage_allows(KeyUsages::DigitalSignature)?
             && !signer.key_usage_allows(KeyUsages::NonRepudiation)?
         {
@@ -392,7 +419,7 @@ impl ParsedSignedData {
                 .collect::<Result<Vec<_>, _>>()?,
         };
         let verification = CmsVerification {
-            algorithm: alg,
+            algorithm,
             signer_cert_der: signer.der.clone(),
             certificates: self.certificates.clone(),
             signer_subject: signer.subject_string(),
@@ -404,6 +431,38 @@ impl ParsedSignedData {
         };
         Ok((verification, econtent))
     }
+}
+
+/// Whether [`ParsedSignedData::verify`] checks other signers' algorithms ([`super::other`]).
+const OTHER_ALGORITHMS: bool = cfg!(feature = "other-algorithms");
+
+/// The SignerInfo's signature under a key of another algorithm.
+#[cfg(feature = "other-algorithms")]
+fn verify_other(
+    spki: &spki::SubjectPublicKeyInfoOwned,
+    info: &SignerInfo,
+    digest: DigestAlgorithm,
+    attrs_der: &[u8],
+) -> Result<VerifiedAlgorithm, CmsError> {
+    let key = super::other::OtherKey::from_spki(spki)?;
+    key.verify(
+        &info.signature_algorithm,
+        Some(digest),
+        attrs_der,
+        info.signature.as_bytes(),
+    )
+    .map(VerifiedAlgorithm::Other)
+}
+
+/// Without the `other-algorithms` feature: never called ([`OTHER_ALGORITHMS`] is false).
+#[cfg(not(feature = "other-algorithms"))]
+fn verify_other(
+    spki: &spki::SubjectPublicKeyInfoOwned,
+    _info: &SignerInfo,
+    _digest: DigestAlgorithm,
+    _attrs_der: &[u8],
+) -> Result<VerifiedAlgorithm, CmsError> {
+    Err(CmsError::CannotCheck(uncheckable_key(spki)))
 }
 
 /// What [`ParsedSignedData::verify_content`] checks the content against.

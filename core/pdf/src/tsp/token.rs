@@ -34,7 +34,7 @@ impl TimeStampToken {
     /// id-kp-timeStamping only; TSTInfo is version 1 with an SM3 or SHA-256 imprint.
     pub fn parse(der: &[u8]) -> Result<Self, TspError> {
         let parsed = cms::parse(der)?;
-        let (verification, tst_der) = parsed.verify_encapsulated(ID_CT_TST_INFO)?;
+        let (verification, tst_der) = parsed.verify_encapsulated(ID_CT_TST_INFO, true)?;
         let names_its_certificate = verification.has_signing_certificate_v2
             || verification
                 .signed_attribute(&cms::ID_AA_SIGNING_CERTIFICATE)
@@ -117,8 +117,9 @@ impl TimeStampToken {
         self.digest_suite.digest(parts) == self.digest()
     }
 
-    /// The suite the TSA signed with.
-    pub fn signature_suite(&self) -> SignatureAlgorithm {
+    /// What the TSA signed with: one of inkseal's suites, or (with the `other-algorithms`
+    /// feature) another algorithm such as RSA.
+    pub fn signature_algorithm(&self) -> cms::VerifiedAlgorithm {
         self.cms.algorithm
     }
 
