@@ -6,6 +6,7 @@ mod bench_pdf;
 mod bench_seal;
 mod bench_verify;
 mod demo;
+mod envelope_cmd;
 mod fonts;
 mod login_cmd;
 mod pdf_cmd;
@@ -43,6 +44,10 @@ enum Command {
     /// Certificate-login assertions: sign with a local key, verify offline and show who logged in.
     #[command(subcommand)]
     Login(login_cmd::LoginCommand),
+    /// Digital envelopes (CMS EnvelopedData): seal to SM2 and P-256 certificates, open with a
+    /// local key; optionally signed before sealing.
+    #[command(subcommand)]
+    Envelope(envelope_cmd::EnvelopeCommand),
     /// The institution's seals on a running server: create, list, show, disable, sign PDFs.
     #[command(subcommand)]
     Seal(seal_cmd::SealCommand),
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => return pdf_cmd::verify_cmd(args),
         Command::Tx(cmd) => return tx_cmd::run(cmd),
         Command::Login(cmd) => return login_cmd::run(cmd),
+        Command::Envelope(cmd) => return envelope_cmd::run(cmd),
         Command::Audit(cmd) => return admin::audit(cmd),
         Command::Migrate(args) => return exit_code(serve::migrate(args)),
         Command::Admin(cmd) => return exit_code(admin::admin(cmd)),
@@ -114,7 +120,8 @@ fn main() -> ExitCode {
             | Command::Migrate(_)
             | Command::Seal(_)
             | Command::Tx(_)
-            | Command::Login(_) => Ok(()),
+            | Command::Login(_)
+            | Command::Envelope(_) => Ok(()),
         }
     });
     exit_code(result)

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub mod cli;
+pub mod envelopes;
 pub mod postgres;
 pub mod render;
 pub mod validators;

@@ -310,6 +310,49 @@ pub fn bouncycastle_cms_check(cms: &Path, ca_cert: &Path) -> BcCms {
     }
 }
 
+/// What BouncyCastle (`EnvelopeCheck open`) made of an envelope.
+#[derive(Debug, Clone)]
+pub struct BcEnvelope {
+    /// Whether it opened.
+    pub ok: bool,
+    /// The decrypted content.
+    pub content: Vec<u8>,
+    /// The content-encryption algorithm OID.
+    pub content_cipher: String,
+    /// The recipient's key-encryption algorithm OID.
+    pub key_encryption: String,
+    /// BouncyCastle's exception, when it did not open.
+    pub error: Option<String>,
+}
+
+/// Open the envelope `envelope` (DER or BER) with BouncyCastle, as the recipient `cert` (PEM)
+/// with `key` (PEM): `JceKeyAgreeEnvelopedRecipient` for P-256, SM2Engine and SM4 wired from
+/// BC primitives for SM2 (`tests/validators/EnvelopeCheck.java`).
+pub fn bouncycastle_envelope_open(envelope: &Path, key: &Path, cert: &Path) -> BcEnvelope {
+    let (v, success) = java_json("EnvelopeCheck", &[Path::new("open"), envelope, key, cert]);
+    let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    BcEnvelope {
+        ok: v["ok"].as_bool() == Some(true) && success,
+        content: hex::decode(s("content_hex")).unwrap_or_default(),
+        content_cipher: s("content_cipher"),
+        key_encryption: s("key_encryption"),
+        error: v["error"].as_str().map(str::to_owned),
+    }
+}
+
+/// Seal `input` to the certificates `certs` (PEM) with BouncyCastle's CMSEnvelopedDataGenerator
+/// into `out` (BER): ECDH sha256kdf with AES-256 wrap for P-256 recipients, SM2 key transport
+/// for SM2 ones; SM4-CBC content if all are SM2, else AES-256-CBC. Panics if BC fails.
+pub fn bouncycastle_envelope_seal(out: &Path, input: &Path, certs: &[&Path]) {
+    let mut args = vec![Path::new("seal"), out, input];
+    args.extend_from_slice(certs);
+    let (v, success) = java_json("EnvelopeCheck", &args);
+    assert!(
+        success && v["ok"] == true,
+        "BouncyCastle could not seal: {v}"
+    );
+}
+
 /// Run a Java validator that prints one JSON object: the object, and whether it exited 0.
 fn java_json(main_class: &str, args: &[&Path]) -> (Value, bool) {
     let out = run(
@@ -357,6 +400,7 @@ fn java_classes() -> &'static Path {
             "MakePdfboxSample.java",
             "TstCheck.java",
             "CmsCheck.java",
+            "EnvelopeCheck.java",
         ]
         .map(|f| src_dir.join(f));
         let mut hasher = DefaultHasher::new();

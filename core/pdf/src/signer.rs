@@ -62,7 +62,7 @@ pub trait Signer {
 
 /// A private key in memory. Both variants wipe themselves on drop.
 #[derive(Clone)]
-enum LocalKey {
+pub(crate) enum LocalKey {
     Sm2(sm2::SecretKey),
     P256(p256::SecretKey),
 }
@@ -207,7 +207,7 @@ impl Signer for LocalSigner {
 }
 
 /// The one private key block of a PEM text (other blocks, such as EC PARAMETERS, are skipped).
-fn single_key_block(key_pem: &str) -> Result<Zeroizing<Vec<u8>>, SignerError> {
+pub(crate) fn single_key_block(key_pem: &str) -> Result<Zeroizing<Vec<u8>>, SignerError> {
     let mut key_der = None;
     for (label, der) in pem_blocks(key_pem.as_bytes())? {
         match label.as_str() {
@@ -240,7 +240,10 @@ struct EcPrivateKey<'a> {
 }
 
 /// Decode PKCS#8 or SEC1 DER; `fallback` is the curve for a SEC1 key without parameters.
-fn decode_key(der: &[u8], fallback: SignatureAlgorithm) -> Result<LocalKey, SignerError> {
+pub(crate) fn decode_key(
+    der: &[u8],
+    fallback: SignatureAlgorithm,
+) -> Result<LocalKey, SignerError> {
     if let Ok(info) = PrivateKeyInfoRef::try_from(der) {
         if info.algorithm.oid != ID_EC_PUBLIC_KEY {
             return Err(SignerError::UnsupportedKey(format!(

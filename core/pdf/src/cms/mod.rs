@@ -22,7 +22,8 @@ mod attributes;
 pub mod ber;
 pub(crate) mod cert;
 mod chain;
-mod der_util;
+pub(crate) mod der_util;
+pub mod enveloped;
 mod error;
 pub mod login;
 #[cfg(feature = "other-algorithms")]
