@@ -195,6 +195,11 @@ impl ClientKeyShare {
         Zeroizing::new(self.d1.to_repr().into())
     }
 
+    /// The share d1 (for the decryption round in this crate).
+    pub(crate) fn d1(&self) -> &Scalar {
+        &self.d1
+    }
+
     /// The key id the server knows this key by.
     pub fn key_id(&self) -> &str {
         &self.key_id
