@@ -21,6 +21,7 @@
 
 mod capture;
 mod client;
+pub mod decrypt;
 mod device_key;
 mod error;
 mod ink_pad;
