@@ -230,7 +230,7 @@ impl DecryptSession {
         d1_inv.zeroize();
         blind.zeroize();
         // P2 = d2^-1 G = d1 (d1 d2)^-1 G = d1 (P + G).
-        let p2 = (share.public_key().to_projective() + ProjectivePoint::generator()) * *share.d1();
+        let p2 = share.p2();
         let session = DecryptSession {
             key_id: share.key_id().to_owned(),
             request_id: request_id.to_owned(),

@@ -12,6 +12,7 @@ use crate::hash::tagged_hash;
 use crate::nonce::hedged_scalar_with;
 use serde::{Deserialize, Serialize};
 use sm2::elliptic_curve::group::Group;
+use sm2::elliptic_curve::ops::LinearCombination;
 use sm2::elliptic_curve::sec1::ToSec1Point;
 use sm2::{ProjectivePoint, Scalar};
 use zeroize::Zeroize;
@@ -88,8 +89,12 @@ impl DleqProof {
         if bool::from(statement.t1.is_identity()) || bool::from(statement.t2.is_identity()) {
             return Err(CosignError::ProofInvalid("dleq"));
         }
-        let a = ProjectivePoint::mul_by_generator(&z) - *statement.p2 * c;
-        let b = *statement.t1 * z - *statement.t2 * c;
+        // Two interleaved (Straus) combinations instead of four multiplications.
+        let a = ProjectivePoint::lincomb_vartime(&[
+            (ProjectivePoint::generator(), z),
+            (*statement.p2, -c),
+        ]);
+        let b = ProjectivePoint::lincomb_vartime(&[(*statement.t1, z), (*statement.t2, -c)]);
         if statement.challenge(&a, &b) == c {
             Ok(())
         } else {
