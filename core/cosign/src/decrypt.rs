@@ -288,15 +288,18 @@ impl DecryptSession {
             .map_err(|_| DecryptError::ServerMisbehaved("the proof for T2 does not verify"))?;
         let mut rho_inv =
             Option::<Scalar>::from(self.rho.invert()).ok_or(CosignError::Degenerate)?;
-        let shared = t2 * rho_inv - self.c1;
+        let mut shared = t2 * rho_inv - self.c1;
         rho_inv.zeroize();
-        if bool::from(shared.is_identity()) {
+        let result = if bool::from(shared.is_identity()) {
             // Impossible with a verified proof (d != 0, C1 != O); refuse all the same.
-            return Err(DecryptError::ServerMisbehaved(
+            Err(DecryptError::ServerMisbehaved(
                 "the shared point is the identity",
-            ));
-        }
-        complete(&shared, &self.c2, &self.c3)
+            ))
+        } else {
+            complete(&shared, &self.c2, &self.c3)
+        };
+        shared.zeroize();
+        result
     }
 }
 
@@ -306,15 +309,24 @@ fn complete(
     c2: &[u8],
     c3: &[u8; 32],
 ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
-    let encoded = shared.to_affine().to_sec1_point(false);
-    let (Some(x2), Some(y2)) = (encoded.x(), encoded.y()) else {
+    let mut affine = shared.to_affine();
+    let mut encoded = affine.to_sec1_point(false);
+    affine.zeroize();
+    let mut xy = Zeroizing::new([0u8; 64]);
+    let coordinates = match (encoded.x(), encoded.y()) {
+        (Some(x2), Some(y2)) => {
+            xy[..32].copy_from_slice(x2);
+            xy[32..].copy_from_slice(y2);
+            true
+        }
+        _ => false,
+    };
+    encoded.zeroize();
+    if !coordinates {
         return Err(DecryptError::ServerMisbehaved(
             "the shared point is the identity",
         ));
-    };
-    let mut xy = Zeroizing::new([0u8; 64]);
-    xy[..32].copy_from_slice(x2);
-    xy[32..].copy_from_slice(y2);
+    }
     let mut t = kdf(&xy[..], c2.len());
     let nonzero = t.iter().fold(0u8, |acc, b| acc | b);
     if bool::from(nonzero.ct_eq(&0)) {
