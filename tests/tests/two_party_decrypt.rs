@@ -63,6 +63,11 @@ async fn an_encryption_key_opens_sm2_ciphertexts_with_the_server() {
     assert!(!usage.digital_signature() && !usage.non_repudiation());
     let status = client.status(&enc.key_id).await.expect("status");
     assert_eq!(status.purpose, KeyPurpose::Encryption);
+    // Once certified, not even another CSR is co-signed.
+    assert!(matches!(
+        client.request_certificate(&enc.key_id, &pin(), None).await,
+        Err(SdkError::Refused(m)) if m.contains("encryption key")
+    ));
 
     // Open what the sm2 crate encrypted to the joint key.
     let envelope = b"an EnvelopedData would be here";
@@ -140,7 +145,7 @@ async fn an_encryption_key_opens_sm2_ciphertexts_with_the_server() {
         .iter()
         .filter(|e| e.kind == "refused" && e.detail.contains("wrong key purpose"))
         .collect();
-    assert_eq!(refusals.len(), 2, "{refusals:#?}");
+    assert_eq!(refusals.len(), 3, "{refusals:#?}");
     assert!(
         entries
             .iter()
