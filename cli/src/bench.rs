@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 pub enum BenchCommand {
     /// Co-signatures per second through the server vs. local SM2 and `openssl speed sm2`.
     Cosign(CosignArgs),
+    /// Two-party SM2 decryptions per second through the server, beside co-signatures per
+    /// second through the same server.
+    Decrypt(crate::bench_decrypt::DecryptArgs),
     /// Whole-process PDF signing time and peak memory vs. pyHanko and sha256sum (1-100 MB).
     Pdf(bench_pdf::PdfArgs),
     /// Sealing N e-policies through the batch sign-hash service: P-256 in SoftHSM2, SM2 in
@@ -59,6 +62,7 @@ pub struct CosignArgs {
 pub async fn run(cmd: BenchCommand) -> Result<(), String> {
     match cmd {
         BenchCommand::Cosign(args) => cosign(args).await,
+        BenchCommand::Decrypt(args) => crate::bench_decrypt::run(args).await,
         BenchCommand::Pdf(args) => bench_pdf::run(args),
         BenchCommand::Verify(args) => crate::bench_verify::run(args),
         BenchCommand::Seal(args) => {
@@ -262,7 +266,7 @@ fn clock_ticks_per_second() -> f64 {
 }
 
 /// An enrollment ticket for `user` from the operator API at `url`.
-async fn ticket(
+pub(crate) async fn ticket(
     http: &reqwest::Client,
     url: &str,
     api_key: &str,

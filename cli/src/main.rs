@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod bench_decrypt;
 mod bench_pdf;
 mod bench_seal;
 mod bench_verify;

@@ -61,6 +61,7 @@ fn main() {
                     attestation: None,
                 },
                 keygen: request,
+                purpose: Default::default(),
             },
             &system,
         )

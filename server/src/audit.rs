@@ -76,6 +76,10 @@ pub enum AuditKind {
     /// A login assertion was refused at verification (replayed, expired, revoked, wrong
     /// relying party, bad signature): why.
     LoginRefused,
+    /// The server applied an encryption key's share in a two-party decryption: the detail
+    /// names the envelope (SM3, as the client claims it; the server sees only a blinded point)
+    /// and the idempotency key; the caller and address are the entry's.
+    Decrypted,
 }
 
 impl AuditKind {
@@ -107,6 +111,7 @@ impl AuditKind {
             AuditKind::LoginSigned => "login_signed",
             AuditKind::LoginVerified => "login_verified",
             AuditKind::LoginRefused => "login_refused",
+            AuditKind::Decrypted => "decrypted",
         }
     }
 }

@@ -15,6 +15,12 @@ use inkseal_pki::{
 pub trait CertificateAuthority: Send + Sync {
     /// Issue a certificate (DER) for a CSR whose signature and key were already checked.
     fn issue(&self, csr: &VerifiedCsr) -> Result<Vec<u8>, String>;
+    /// Issue an encryption certificate (DER, keyUsage keyEncipherment only) for the CSR of an
+    /// encryption key (two-party decryption). A CA that issues none refuses.
+    fn issue_encryption(&self, csr: &VerifiedCsr) -> Result<Vec<u8>, String> {
+        let _ = csr;
+        Err("this certificate authority issues no encryption certificates".into())
+    }
     /// The issuing CA certificate (DER).
     fn ca_certificate(&self) -> &[u8];
     /// Every root this CA publishes (DER), the issuing one first: the embedded CA has an SM2
@@ -425,6 +431,25 @@ impl CertificateAuthority for EmbeddedCa {
             &self.cert,
             &csr.end_entity(self.revocation_pointers(Root::Sm2))
                 .map_err(|e| e.to_string())?,
+            &serial,
+            self.validity_days,
+            crate::store::now_ms() / 1000,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn issue_encryption(&self, csr: &VerifiedCsr) -> Result<Vec<u8>, String> {
+        let serial = random_serial()?;
+        let subject = EndEntity {
+            purpose: CertificatePurpose::KeyEncipherment,
+            ..csr
+                .end_entity(self.revocation_pointers(Root::Sm2))
+                .map_err(|e| e.to_string())?
+        };
+        inkseal_pki::issue_end_entity(
+            &self.key,
+            &self.cert,
+            &subject,
             &serial,
             self.validity_days,
             crate::store::now_ms() / 1000,

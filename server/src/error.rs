@@ -83,6 +83,10 @@ pub enum ServiceError {
     /// A login assertion was refused, at co-signing or at verification (audited).
     #[error("the login is refused: {0}")]
     LoginRefused(#[from] LoginRefusal),
+    /// The key's purpose does not allow the request (audited): a signing key asked to decrypt,
+    /// an encryption key asked to co-sign anything but its own certificate request.
+    #[error("{0}")]
+    WrongKeyPurpose(String),
     /// Internal failure (details are logged, not returned).
     #[error("internal error")]
     Internal(String),
@@ -218,6 +222,7 @@ impl ServiceError {
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ),
             },
+            ServiceError::WrongKeyPurpose(_) => (ErrorCode::WrongKeyPurpose, StatusCode::FORBIDDEN),
             ServiceError::Internal(_) => (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         }
     }

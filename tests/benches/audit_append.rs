@@ -55,6 +55,7 @@ fn setup(store: &dyn Store) {
         locked: false,
         revoked: false,
         certificate: None,
+        purpose: inkseal_server::store::KeyPurpose::Signing,
     };
     let enrolled = AuditEvent::new(AuditKind::Enrolled, "k-bench", serde_json::json!({}));
     store.insert_key(&key, now(), &enrolled).expect("key");

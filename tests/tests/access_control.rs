@@ -97,6 +97,7 @@ fn enrollment(ticket: &EnrollmentTicket, id: &str) -> (EnrollRequest, p256::ecds
             attestation: None,
         },
         keygen,
+        purpose: Default::default(),
     };
     (request, device)
 }

@@ -5,9 +5,10 @@
 
 use inkseal_server::audit::{AuditEvent, AuditKind, verify_chain};
 use inkseal_server::store::{
-    ChallengeRecord, EvidenceRecord, EvidenceUse, KeyRecord, LoginChallengeRecord, NewSignature,
-    PinReservation, PostgresConfig, PostgresStore, PurgeCounts, Recorded, SealKeyKind, SealRecord,
-    SqliteStore, Store, StoreError, TicketRecord,
+    ChallengeRecord, EvidenceRecord, EvidenceUse, KeyPurpose, KeyRecord, LoginChallengeRecord,
+    NewDecryption, NewSignature, PinReservation, PostgresConfig, PostgresStore, PurgeCounts,
+    Recorded, RecordedDecryption, SealKeyKind, SealRecord, SqliteStore, Store, StoreError,
+    TicketRecord,
 };
 use inkseal_tests::postgres::PgCluster;
 use std::collections::HashSet;
@@ -93,7 +94,103 @@ conformance!(
     purge_keeps_what_evidence_answered,
     abandoned_pin_reservations_lock_the_key,
     single_use_login_challenges,
+    one_decryption_per_idempotency_key_and_key_purposes,
 );
+
+/// A decryption answer is stored once per idempotency key (concurrent twins across replicas
+/// see the winner's answer), with its audit entry in the same transaction; a key's purpose
+/// is kept.
+fn one_decryption_per_idempotency_key_and_key_purposes(b: &dyn Backend) {
+    let stores = [b.open(), b.open(), b.open()];
+    let t = "et-k-enc";
+    ticket(stores[0].as_ref(), t);
+    let key = KeyRecord {
+        purpose: KeyPurpose::Encryption,
+        ..key_record("k-enc", t)
+    };
+    stores[0]
+        .insert_key(&key, now(), &event(AuditKind::Enrolled, "k-enc"))
+        .expect("key");
+    assert_eq!(
+        stores[1]
+            .get_key("k-enc")
+            .expect("get")
+            .expect("key")
+            .purpose,
+        KeyPurpose::Encryption
+    );
+    enrolled(stores[0].as_ref(), "k-plain");
+    assert_eq!(
+        stores[2]
+            .get_key("k-plain")
+            .expect("get")
+            .expect("key")
+            .purpose,
+        KeyPurpose::Signing
+    );
+    let twins = 12;
+    let barrier = Barrier::new(twins);
+    let outcomes: Vec<(String, RecordedDecryption)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..twins)
+            .map(|i| {
+                let store = stores[i % 3].clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let response = format!("answer-{i}");
+                    barrier.wait();
+                    let r = store
+                        .record_decryption(
+                            &NewDecryption {
+                                key_id: "k-enc".into(),
+                                idempotency_key: "idem-dec-1".into(),
+                                request_hash: vec![1; 32],
+                                response: response.clone(),
+                                envelope_ref: vec![9; 32],
+                            },
+                            &event(AuditKind::Decrypted, "k-enc"),
+                        )
+                        .expect("record");
+                    (response, r)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let winners: Vec<&String> = outcomes
+        .iter()
+        .filter(|(_, r)| *r == RecordedDecryption::Inserted)
+        .map(|(resp, _)| resp)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one twin is recorded");
+    for (_, r) in &outcomes {
+        if let RecordedDecryption::Existing(stored) = r {
+            assert_eq!(&stored.response, winners[0]);
+        }
+    }
+    let stored = stores[1]
+        .find_decryption("k-enc", "idem-dec-1")
+        .expect("find")
+        .expect("stored");
+    assert_eq!(&stored.response, winners[0]);
+    assert!(
+        stores[1]
+            .find_decryption("k-enc", "other")
+            .expect("find")
+            .is_none()
+    );
+    // A decryption is not a signature.
+    assert!(
+        stores[1]
+            .find_signature("k-enc", "idem-dec-1")
+            .expect("find")
+            .is_none()
+    );
+    assert_eq!(count(stores[0].as_ref(), "decrypted"), 1);
+    assert_chain(stores[2].as_ref());
+}
 
 fn login_challenge(store: &dyn Store, id: u8, expires_ms: u64) -> LoginChallengeRecord {
     let record = LoginChallengeRecord {
@@ -263,6 +360,7 @@ fn key_record(key_id: &str, ticket_id: &str) -> KeyRecord {
         locked: false,
         revoked: false,
         certificate: None,
+        purpose: inkseal_server::store::KeyPurpose::Signing,
     }
 }
 
@@ -988,22 +1086,24 @@ fn postgres_migrations_apply_once() {
             .collect()
     });
     let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-    assert_eq!(applied, 3, "each of the three migrations once: {reports:?}");
-    assert!(reports.iter().all(|r| r.version == 3));
+    assert_eq!(applied, 4, "each of the four migrations once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 4));
     let again = PostgresStore::open(&config).expect("open");
     assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
-    assert_eq!(again.schema_version().expect("version"), 3);
+    assert_eq!(again.schema_version().expect("version"), 4);
 }
 
 /// SQLite only: a schema 2 database (before reservation times) opens as schema 4, keeps its
 /// keys, and a key whose attempts a schema 2 server left reserved is taken for abandoned.
 #[test]
-fn sqlite_schema_2_databases_migrate_to_4() {
+fn sqlite_schema_2_databases_migrate_to_5() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-old");
     b.raw(
         "ALTER TABLE keys DROP COLUMN pin_reserved_ms;
          DROP TABLE login_challenges;
+         DROP TABLE decryptions;
+         ALTER TABLE keys DROP COLUMN purpose;
          UPDATE keys SET pin_failures = 3 WHERE key_id = 'k-old';
          PRAGMA user_version = 2;",
     )
@@ -1013,7 +1113,7 @@ fn sqlite_schema_2_databases_migrate_to_4() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     assert!(
         store
             .get_login_challenge(&[0; 16])
@@ -1038,15 +1138,54 @@ fn sqlite_schema_2_databases_migrate_to_4() {
     assert_chain(store.as_ref());
 }
 
-/// SQLite only: a schema 3 database (before login challenges) opens as schema 4 with the table.
+/// SQLite only: a schema 3 database (before login challenges) opens as schema 5 with the table.
 #[test]
-fn sqlite_schema_3_databases_migrate_to_4() {
+fn sqlite_schema_3_databases_migrate_to_5() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-3");
-    b.raw("DROP TABLE login_challenges; PRAGMA user_version = 3;")
-        .expect("downgrade to schema 3");
+    b.raw(
+        "DROP TABLE login_challenges; DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN \
+         purpose; PRAGMA user_version = 3;",
+    )
+    .expect("downgrade to schema 3");
     let store = b.open();
     login_challenge(store.as_ref(), 9, now() + 60_000);
     assert!(store.get_login_challenge(&[9; 16]).expect("get").is_some());
     assert!(store.get_key("k-3").expect("get").is_some());
+}
+
+/// SQLite only: a schema 4 database (before key purposes) opens as schema 5: its keys sign,
+/// and decryptions can be recorded.
+#[test]
+fn sqlite_schema_4_databases_migrate_to_5() {
+    let b = sqlite();
+    enrolled(b.open().as_ref(), "k-4");
+    b.raw("DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; PRAGMA user_version = 4;")
+        .expect("downgrade to schema 4");
+    let store = b.open();
+    let version: i64 = rusqlite::Connection::open(&b.path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 5);
+    assert_eq!(
+        store.get_key("k-4").expect("get").expect("key").purpose,
+        KeyPurpose::Signing
+    );
+    assert_eq!(
+        store
+            .record_decryption(
+                &NewDecryption {
+                    key_id: "k-4".into(),
+                    idempotency_key: "idem-4".into(),
+                    request_hash: vec![1; 32],
+                    response: "{}".into(),
+                    envelope_ref: vec![2; 32],
+                },
+                &event(AuditKind::Decrypted, "k-4"),
+            )
+            .expect("record"),
+        RecordedDecryption::Inserted
+    );
+    assert_chain(store.as_ref());
 }

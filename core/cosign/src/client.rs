@@ -195,6 +195,22 @@ impl ClientKeyShare {
         Zeroizing::new(self.d1.to_repr().into())
     }
 
+    /// `P2 = d2^-1 G = d1 (P + G)`, the server's key-generation contribution, recomputed from
+    /// the share and the joint key (constant time: d1 is secret), for the decryption round.
+    pub(crate) fn p2(&self) -> ProjectivePoint {
+        // With the tables (server, CLI) from the key's fixed-base table; without them (the
+        // phone) directly, so a decryption-only key never builds the signature verifier.
+        #[cfg(feature = "precomputed-tables")]
+        return self.tables().nonce_point(&self.d1);
+        #[cfg(not(feature = "precomputed-tables"))]
+        return (self.public_key.to_projective() + ProjectivePoint::generator()) * self.d1;
+    }
+
+    /// The share d1 (for the decryption round in this crate).
+    pub(crate) fn d1(&self) -> &Scalar {
+        &self.d1
+    }
+
     /// The key id the server knows this key by.
     pub fn key_id(&self) -> &str {
         &self.key_id

@@ -27,6 +27,8 @@
 pub mod api;
 mod client;
 mod codec;
+mod decrypt;
+mod dleq;
 mod error;
 mod hash;
 mod messages;
@@ -42,6 +44,11 @@ mod verify;
 
 pub use client::{ClientKeyShare, ClientKeygen, SignSession};
 pub use codec::{HexPoint, HexScalar};
+pub use decrypt::{
+    DECRYPT_PROTOCOL_VERSION, DecryptError, DecryptRequest, DecryptResponse, DecryptSession,
+    MAX_C2_BYTES, MAX_SM2_CIPHER_DER_BYTES, Sm2Ciphertext,
+};
+pub use dleq::DleqProof;
 pub use error::CosignError;
 pub use hash::{DEFAULT_SIGNER_ID, message_digest, z_a};
 pub use messages::{

@@ -17,13 +17,33 @@ pub(crate) fn os_random() -> Result<[u8; 32], CosignError> {
     Ok(buf)
 }
 
+/// 32 fresh bytes from an injected random number generator (the operating system's in
+/// production, a seeded one in tests).
+pub(crate) fn fresh_from<R: rand_core::TryCryptoRng + ?Sized>(
+    rng: &mut R,
+) -> Result<[u8; 32], CosignError> {
+    let mut buf = [0u8; 32];
+    rng.try_fill_bytes(&mut buf).map_err(|_| CosignError::Rng)?;
+    Ok(buf)
+}
+
 /// Derive a non-zero scalar from fresh randomness, an optional secret and public context.
 pub(crate) fn hedged_scalar(
     tag: &str,
     secret: Option<&Scalar>,
     context: &[u8],
 ) -> Result<Scalar, CosignError> {
-    let mut fresh = os_random()?;
+    Ok(hedged_scalar_with(os_random()?, tag, secret, context))
+}
+
+/// [`hedged_scalar`] with the fresh bytes given (drawn from an injected generator); they are
+/// wiped here.
+pub(crate) fn hedged_scalar_with(
+    mut fresh: [u8; 32],
+    tag: &str,
+    secret: Option<&Scalar>,
+    context: &[u8],
+) -> Scalar {
     let mut secret_bytes: [u8; 32] = secret.map(|s| s.to_repr().into()).unwrap_or([0u8; 32]);
     let mut counter: u32 = 0;
     let result = loop {
@@ -42,5 +62,5 @@ pub(crate) fn hedged_scalar(
     };
     fresh.zeroize();
     secret_bytes.zeroize();
-    Ok(result)
+    result
 }

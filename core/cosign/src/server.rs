@@ -130,6 +130,11 @@ impl ServerKeyShare {
         Ok(share)
     }
 
+    /// d2^-1 (for the decryption round in this crate).
+    pub(crate) fn d2_inv(&self) -> &Scalar {
+        &self.d2_inv
+    }
+
     /// The joint public key P.
     pub fn public_key(&self) -> &PublicKey {
         &self.public_key

@@ -101,6 +101,10 @@ pub enum CertificatePurpose {
     /// An OCSP responder delegated by the CA (RFC 6960 section 4.2.2.2): keyUsage
     /// digitalSignature, extendedKeyUsage id-kp-OCSPSigning, and id-pkix-ocsp-nocheck.
     OcspSigning,
+    /// A key-transport (encryption) key, such as a two-party SM2 encryption key that opens
+    /// digital envelopes: keyUsage keyEncipherment only, so it cannot pass for a signing
+    /// certificate (GB/T 20518's separate signing and encryption certificates).
+    KeyEncipherment,
 }
 
 /// An end-entity v3 certificate (DER) for a verified CSR, issued by the CA certificate
@@ -303,7 +307,7 @@ pub(crate) fn issue_end_entity_named(
         (_, None) => {}
     }
     match subject.purpose {
-        CertificatePurpose::DocumentSigning => {}
+        CertificatePurpose::DocumentSigning | CertificatePurpose::KeyEncipherment => {}
         CertificatePurpose::TimeStamping => extensions.push(extension(
             &ExtendedKeyUsage(vec![ID_KP_TIME_STAMPING]),
             true,
@@ -341,6 +345,7 @@ fn purpose_key_usage(purpose: CertificatePurpose) -> der::flagset::FlagSet<KeyUs
             KeyUsages::DigitalSignature | KeyUsages::NonRepudiation
         }
         CertificatePurpose::OcspSigning => KeyUsages::DigitalSignature.into(),
+        CertificatePurpose::KeyEncipherment => KeyUsages::KeyEncipherment.into(),
     }
 }
 

@@ -8,8 +8,8 @@ use crate::{SdkError, ShareStore, StoredShare};
 use inkseal_capture::RecoveryAction;
 use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, DeviceKeyRegistration,
-    EnrollRequest, EnrollResponse, EnrollmentTicket, ErrorBody, ErrorCode, KeyStatus, MessageKind,
-    Pin, PinChangeRequest, PinPolicy, RevocationReason, RevokeRequest, SignedMessage,
+    EnrollRequest, EnrollResponse, EnrollmentTicket, ErrorBody, ErrorCode, KeyPurpose, KeyStatus,
+    MessageKind, Pin, PinChangeRequest, PinPolicy, RevocationReason, RevokeRequest, SignedMessage,
 };
 use inkseal_cosign::sm2::{self, dsa::Signature};
 use inkseal_cosign::{ClientKeyShare, ClientKeygen, CosignError};
@@ -113,7 +113,7 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], SdkError> {
     Ok(b)
 }
 
-fn misbehaved(e: CosignError) -> SdkError {
+pub(crate) fn misbehaved(e: CosignError) -> SdkError {
     SdkError::ServerMisbehaved(e.to_string())
 }
 
@@ -401,7 +401,7 @@ impl CosignClient {
     }
 
     /// The device share for `key_id`, from the cache or the store.
-    fn share(&self, key_id: &str) -> Result<Arc<ClientKeyShare>, SdkError> {
+    pub(crate) fn share(&self, key_id: &str) -> Result<Arc<ClientKeyShare>, SdkError> {
         let lock_err = || SdkError::Storage("share cache poisoned".into());
         if let Some(s) = self.shares.lock().map_err(|_| lock_err())?.get(key_id) {
             return Ok(s.clone());
@@ -435,6 +435,20 @@ impl CosignClient {
     /// `pin`: a new device key is made (and attested where the platform can), the key is
     /// generated in one round trip, and the device share is kept.
     pub async fn enroll(&self, ticket: &str, pin: &Pin) -> Result<Enrollment, SdkError> {
+        self.enroll_for(ticket, pin, KeyPurpose::Signing).await
+    }
+
+    /// Enroll a key for `purpose`: [`CosignClient::enroll`] enrolls a signing key; an
+    /// [`KeyPurpose::Encryption`] key opens envelopes with two-party decryption
+    /// ([`CosignClient::decrypt_sm2`]) and co-signs nothing but its own certificate request
+    /// ([`CosignClient::request_certificate`], which then yields a keyEncipherment
+    /// certificate). Enroll each purpose with its own ticket.
+    pub async fn enroll_for(
+        &self,
+        ticket: &str,
+        pin: &Pin,
+        purpose: KeyPurpose,
+    ) -> Result<Enrollment, SdkError> {
         self.check_new_pin(pin)?;
         let ticket = EnrollmentTicket::parse(ticket.trim())
             .map_err(|e| SdkError::TicketInvalid(e.to_string()))?;
@@ -446,7 +460,7 @@ impl CosignClient {
                 .await
                 .map_err(|e| SdkError::Storage(format!("device key task: {e}")))??;
         let result = self
-            .enroll_with_device_key(&ticket, pin, &alias, device)
+            .enroll_with_device_key(&ticket, pin, &alias, device, purpose)
             .await;
         if result.is_err() {
             // The server never knew this device key, or refused it: do not leave it behind.
@@ -461,6 +475,7 @@ impl CosignClient {
         pin: &Pin,
         alias: &str,
         device: crate::DeviceKeyInfo,
+        purpose: KeyPurpose,
     ) -> Result<Enrollment, SdkError> {
         let (keygen, request) = ClientKeygen::start(ticket.id()).map_err(misbehaved)?;
         let body = EnrollRequest {
@@ -471,6 +486,7 @@ impl CosignClient {
                 attestation: device.attestation,
             },
             keygen: request,
+            purpose,
         };
         let auth = Auth {
             keyid: ticket.id(),
@@ -783,6 +799,8 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
         // mismatched challenge); verification codes reach only operators.
         | ErrorCode::LoginRefused
         | ErrorCode::LoginReplayed
+        // A signing key asked to decrypt, an encryption key asked to sign.
+        | ErrorCode::WrongKeyPurpose
         | ErrorCode::Internal => SdkError::Refused(body.message),
         // The sealing service's codes; the phone never calls it.
         ErrorCode::UnknownSeal

@@ -21,6 +21,7 @@
 
 mod capture;
 mod client;
+pub mod decrypt;
 mod device_key;
 mod error;
 mod ink_pad;
@@ -40,7 +41,9 @@ pub use error::SdkError;
 pub use ink_pad::{Handwriting, InkPad, SealedHandwriting};
 pub use inkseal_capture::RecoveryAction;
 pub use inkseal_cosign::api::Pin;
-pub use inkseal_cosign::api::{AttestationFormat, DeviceAttestation, PinPolicy, RevocationReason};
+pub use inkseal_cosign::api::{
+    AttestationFormat, DeviceAttestation, KeyPurpose, PinPolicy, RevocationReason,
+};
 pub use pdf::{LongTermLevel, PreparedPdf};
 pub use share_store::{FileShareStore, ShareStore, StoredShare};
 pub use transport::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport, TransportError};

@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use inkseal_capture::submission::EvidenceSubmission;
 use inkseal_cosign::api::{
-    CertificateRequest, CosignRequest, EnrollRequest, PinChangeRequest, RevokeRequest,
+    CertificateRequest, CosignRequest, DecryptApiRequest, EnrollRequest, PinChangeRequest,
+    RevokeRequest,
 };
 use serde::Serialize;
 
@@ -176,6 +177,16 @@ device_route!(
     |app, key, caller, body| {
         let req: CosignRequest = decode(body)?;
         app.service.signing().sign(key, &req, caller)
+    }
+);
+
+device_route!(
+    decrypt,
+    Class::Sign,
+    StatusCode::OK,
+    |app, key, caller, body| {
+        let req: DecryptApiRequest = decode(body)?;
+        app.service.decrypting().decrypt(key, &req, caller)
     }
 );
 

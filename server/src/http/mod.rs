@@ -74,6 +74,7 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
         ("post", "/v1/keys/{key_id}/certificate", Device),
         ("get", "/v1/keys/{key_id}/certificate", Device),
         ("post", "/v1/keys/{key_id}/sign", Device),
+        ("post", "/v1/keys/{key_id}/decrypt", Device),
         ("post", "/v1/keys/{key_id}/pin", Device),
         ("post", "/v1/keys/{key_id}/revoke", Device),
         ("post", "/v1/keys/{key_id}/liveness/challenge", Device),
@@ -194,6 +195,7 @@ pub fn router(app: App) -> Router {
             post(device::certify).get(device::certificate),
         )
         .route("/v1/keys/{key_id}/sign", post(device::sign))
+        .route("/v1/keys/{key_id}/decrypt", post(device::decrypt))
         .route("/v1/keys/{key_id}/pin", post(device::change_pin))
         .route("/v1/keys/{key_id}/revoke", post(device::revoke))
         .route(

@@ -273,6 +273,7 @@ impl Enrollment<'_> {
             locked: false,
             revoked: false,
             certificate: None,
+            purpose: req.purpose,
         };
         let audit = AuditEvent::new(
             AuditKind::Enrolled,
@@ -283,6 +284,7 @@ impl Enrollment<'_> {
                 "public_key": hex::encode(&public_key),
                 "device_key_sha256": hex::encode(Sha256::digest(&device_key)),
                 "attestation": attestation.as_ref().map(|a| a.summary.clone()),
+                "purpose": req.purpose.as_str(),
             }),
         )
         .by(caller);

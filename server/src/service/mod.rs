@@ -21,6 +21,7 @@
 //! records.
 
 mod audit_log;
+mod decrypting;
 mod device_auth;
 mod enroll;
 mod lifecycle;
@@ -32,6 +33,7 @@ pub mod sealing;
 mod signing;
 
 pub use audit_log::AuditLog;
+pub use decrypting::Decrypting;
 pub use device_auth::{DeviceAuth, DeviceRequest};
 pub(crate) use enroll::id_matches;
 pub use enroll::{Enrollment, IssuedTicket, TicketOrder};
@@ -186,6 +188,11 @@ impl CosignService {
     /// Co-signing, certificates, status.
     pub fn signing(&self) -> Signing<'_> {
         Signing { ctx: &self.ctx }
+    }
+
+    /// Two-party decryption with encryption keys.
+    pub fn decrypting(&self) -> Decrypting<'_> {
+        Decrypting { ctx: &self.ctx }
     }
 
     /// Certificate login: challenges, verification.

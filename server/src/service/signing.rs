@@ -9,7 +9,7 @@
 use super::{Context, share_aad};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
-use crate::store::{KeyRecord, NewSignature, Recorded, StoredSignature};
+use crate::store::{KeyPurpose, KeyRecord, NewSignature, Recorded, StoredSignature};
 use inkseal_cosign::ServerKeyShare;
 use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, KeyStatus, MessageKind,
@@ -136,6 +136,15 @@ impl Signing<'_> {
         }
         if key.revoked {
             return Err(ServiceError::Revoked);
+        }
+        if !purpose_allows(key, req.message.kind()) {
+            return Err(super::decrypting::refuse_purpose(
+                ctx,
+                key,
+                caller,
+                "an encryption key co-signs nothing but its own certificate request",
+                &req.idempotency_key,
+            )?);
         }
         // The right PIN's reserved attempt is cleared at once (not with the signature's
         // record): while it is held, it counts against concurrent requests on this key.
@@ -309,7 +318,11 @@ impl Signing<'_> {
                 key.certificate_name
             )));
         }
-        let cert = self.ctx.ca.issue(&csr).map_err(ServiceError::Internal)?;
+        let cert = match key.purpose {
+            KeyPurpose::Signing => self.ctx.ca.issue(&csr),
+            KeyPurpose::Encryption => self.ctx.ca.issue_encryption(&csr),
+        }
+        .map_err(ServiceError::Internal)?;
         let serial = inkseal_pki::certificate_serial(&cert)
             .map_err(|e| ServiceError::Internal(format!("issued certificate: {e}")))?;
         self.ctx.store.record_certificate(
@@ -355,10 +368,27 @@ impl Signing<'_> {
             locked: key.locked,
             revoked: key.revoked,
             has_certificate: key.certificate.is_some(),
+            purpose: key.purpose,
             device_attestation: super::enroll::verified_attestation(
                 key.device_attestation.as_deref(),
             ),
         }
+    }
+}
+
+/// Whether `key`'s purpose lets it co-sign a message of `kind`: a signing key signs every
+/// kind; an encryption key only its own certificate request, before its certificate is issued
+/// (the proof of possession enrollment needs).
+fn purpose_allows(key: &KeyRecord, kind: MessageKind) -> bool {
+    match key.purpose {
+        KeyPurpose::Signing => true,
+        KeyPurpose::Encryption => match kind {
+            MessageKind::CertificationRequest => key.certificate.is_none(),
+            MessageKind::CmsSignedAttributes
+            | MessageKind::CmsAttachedTransaction
+            | MessageKind::CmsAttachedLogin
+            | MessageKind::Raw => false,
+        },
     }
 }
 

@@ -14,14 +14,17 @@
 //! against both.
 
 mod access;
+mod decrypt;
 mod evidence;
 mod login;
 mod postgres;
+mod postgres_decrypt;
 mod postgres_login;
 mod postgres_more;
 mod seals;
 mod sqlite;
 mod sqlite_access;
+mod sqlite_decrypt;
 mod sqlite_evidence;
 mod sqlite_login;
 mod sqlite_seals;
@@ -29,6 +32,7 @@ mod sqlite_seals;
 pub(crate) use sqlite::now_ms;
 
 pub use access::{AccessStore, CredentialKind, CredentialRecord, PurgeCounts, TicketRecord};
+pub use decrypt::{DecryptionStore, NewDecryption, RecordedDecryption};
 pub use evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
 };
@@ -38,6 +42,7 @@ pub use seals::{SealKeyKind, SealRecord, SealStore};
 pub use sqlite::SqliteStore;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditKind, Checkpoint};
+pub use inkseal_cosign::api::KeyPurpose;
 use thiserror::Error;
 
 /// Storage failures.
@@ -95,6 +100,8 @@ pub struct KeyRecord {
     pub revoked: bool,
     /// Issued certificate (DER), if any.
     pub certificate: Option<Vec<u8>>,
+    /// What the key is for (fixed at enrollment).
+    pub purpose: KeyPurpose,
 }
 
 /// A signature already produced for an idempotency key.
@@ -203,7 +210,9 @@ pub struct IssuedCertificate {
 }
 
 /// The server's storage of keys, signatures, certificates, audit log and settings.
-pub trait Store: EvidenceStore + AccessStore + SealStore + LoginStore + Send + Sync {
+pub trait Store:
+    EvidenceStore + AccessStore + SealStore + LoginStore + DecryptionStore + Send + Sync
+{
     /// Connections of the store's pool, `(open, idle)`, for the operator's metrics; `None`
     /// for a store without a pool (SQLite: one connection in this process).
     fn pool_state(&self) -> Option<(u32, u32)> {

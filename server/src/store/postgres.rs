@@ -374,6 +374,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "login challenges",
         super::postgres_login::LOGIN_CHALLENGES,
     ),
+    (
+        4,
+        "key purposes and decryptions",
+        super::postgres_decrypt::KEY_PURPOSES_AND_DECRYPTIONS,
+    ),
 ];
 
 const SCHEMA_V1: &str = r#"
@@ -941,7 +946,7 @@ pub(super) fn rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T, Fail>) -> Re
 
 const KEY_COLUMNS: &str = "key_id, user_id, certificate_name, ticket_id, public_key, \
     device_public_key, device_attestation, id_binding, sealed_share, sealed_pin, pin_salt, \
-    pin_failures, locked, revoked_ms, certificate";
+    pin_failures, locked, revoked_ms, certificate, purpose";
 
 fn key_from_row(r: &Row) -> Result<KeyRecord, Fail> {
     Ok(KeyRecord {
@@ -960,10 +965,17 @@ fn key_from_row(r: &Row) -> Result<KeyRecord, Fail> {
         locked: r.try_get(12)?,
         revoked: r.try_get::<_, Option<i64>>(13)?.is_some(),
         certificate: r.try_get(14)?,
+        purpose: purpose_from_column(&r.try_get::<_, String>(15)?),
     })
 }
 
-fn stored_signature(r: &Row) -> Result<StoredSignature, Fail> {
+/// A key's purpose as stored; a name this build does not know is taken for encryption, the
+/// purpose that signs nothing.
+fn purpose_from_column(name: &str) -> super::KeyPurpose {
+    super::KeyPurpose::parse(name).unwrap_or(super::KeyPurpose::Encryption)
+}
+
+pub(super) fn stored_signature(r: &Row) -> Result<StoredSignature, Fail> {
     Ok(StoredSignature {
         request_hash: r.try_get(0)?,
         response: r.try_get(1)?,
@@ -1014,8 +1026,8 @@ impl Store for PostgresStore {
             tx.execute(
                 "INSERT INTO keys (key_id, user_id, certificate_name, ticket_id, public_key,
                                    device_public_key, device_attestation, id_binding,
-                                   sealed_share, sealed_pin, pin_salt, created_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                   sealed_share, sealed_pin, pin_salt, created_ms, purpose)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 &[
                     &key.key_id,
                     &key.user_id,
@@ -1029,6 +1041,7 @@ impl Store for PostgresStore {
                     &key.sealed_pin,
                     &key.pin_salt,
                     &int(now_ms),
+                    &key.purpose.as_str(),
                 ],
             )?;
             Ok(())

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub(super) const SCHEMA_VERSION: i64 = 4;
+pub(super) const SCHEMA_VERSION: i64 = 5;
 
 /// From schema 2 to 3: the time of a key's latest PIN reservation, so reservations that a
 /// killed process left behind can be told from ones in flight.
@@ -234,6 +234,10 @@ impl SqliteStore {
                     tx.execute_batch(super::sqlite_login::MIGRATE_3_TO_4)
                         .map_err(backend)?;
                 }
+                if version <= 4 {
+                    tx.execute_batch(super::sqlite_decrypt::MIGRATE_4_TO_5)
+                        .map_err(backend)?;
+                }
                 // Additive: seals came after schema version 2.
                 tx.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
                     .map_err(backend)?;
@@ -253,6 +257,8 @@ impl SqliteStore {
                 tx.pragma_update(None, "user_version", 2).map_err(backend)?;
                 tx.execute_batch(MIGRATE_2_TO_3).map_err(backend)?;
                 tx.execute_batch(super::sqlite_login::MIGRATE_3_TO_4)
+                    .map_err(backend)?;
+                tx.execute_batch(super::sqlite_decrypt::MIGRATE_4_TO_5)
                     .map_err(backend)?;
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))
@@ -472,7 +478,7 @@ pub(super) fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEnt
 
 const KEY_COLUMNS: &str = "key_id, user_id, certificate_name, ticket_id, public_key, \
     device_public_key, device_attestation, id_binding, sealed_share, sealed_pin, pin_salt, \
-    pin_failures, locked, revoked_ms, certificate";
+    pin_failures, locked, revoked_ms, certificate, purpose";
 
 fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -491,10 +497,17 @@ fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         locked: r.get::<_, i64>(12)? != 0,
         revoked: r.get::<_, Option<i64>>(13)?.is_some(),
         certificate: r.get(14)?,
+        purpose: purpose_from_column(&r.get::<_, String>(15)?),
     })
 }
 
-fn stored_signature(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSignature> {
+/// A key's purpose as stored; a name this build does not know is taken for encryption, the
+/// purpose that signs nothing.
+pub(super) fn purpose_from_column(name: &str) -> super::KeyPurpose {
+    super::KeyPurpose::parse(name).unwrap_or(super::KeyPurpose::Encryption)
+}
+
+pub(super) fn stored_signature(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSignature> {
     Ok(StoredSignature {
         request_hash: r.get(0)?,
         response: r.get(1)?,
@@ -522,8 +535,9 @@ impl Store for SqliteStore {
                 "INSERT INTO keys (key_id, user_id, certificate_name, ticket_id, public_key,
                                    device_public_key, device_attestation, id_binding,
                                    sealed_share, sealed_pin, pin_salt, pin_failures, locked,
-                                   revoked_ms, certificate, created_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, NULL, NULL, ?12)",
+                                   revoked_ms, certificate, created_ms, purpose)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, NULL, NULL, ?12,
+                         ?13)",
                 params![
                     key.key_id,
                     key.user_id,
@@ -536,7 +550,8 @@ impl Store for SqliteStore {
                     key.sealed_share,
                     key.sealed_pin,
                     key.pin_salt,
-                    int(now_ms)
+                    int(now_ms),
+                    key.purpose.as_str()
                 ],
             ))
             .map(|_| ())

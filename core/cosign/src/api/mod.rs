@@ -98,6 +98,43 @@ impl DeviceKeyRegistration {
     }
 }
 
+/// What a split key is for. A key has one purpose for its life: the decryption share is never
+/// the signing share (two-party decryption answers `d2^-1 T1` for any `T1`, a static-DH oracle
+/// the signing key must stay out of; see ARCHITECTURE.md, "Two-party decryption").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyPurpose {
+    /// Co-signing (documents, transactions, logins). The default.
+    #[default]
+    Signing,
+    /// Two-party SM2 decryption (`POST /v1/keys/{key_id}/decrypt`); it co-signs nothing but its
+    /// own certificate request, and its certificate has keyUsage keyEncipherment.
+    Encryption,
+}
+
+impl KeyPurpose {
+    /// The stable name (as in JSON and the database).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyPurpose::Signing => "signing",
+            KeyPurpose::Encryption => "encryption",
+        }
+    }
+
+    /// Parse a stable name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "signing" => Some(KeyPurpose::Signing),
+            "encryption" => Some(KeyPurpose::Encryption),
+            _ => None,
+        }
+    }
+
+    fn is_signing(&self) -> bool {
+        *self == KeyPurpose::Signing
+    }
+}
+
 /// `POST /v1/enroll`: create a split key with a ticket the institution issued.
 ///
 /// The request is signed by the new device key (its key id is the ticket's id), which proves
@@ -113,6 +150,9 @@ pub struct EnrollRequest {
     pub device_key: DeviceKeyRegistration,
     /// The phone's key-generation message; its `enrollment_id` is the ticket's id.
     pub keygen: KeygenRequest,
+    /// What the key is for (absent: signing, as before purposes existed).
+    #[serde(default, skip_serializing_if = "KeyPurpose::is_signing")]
+    pub purpose: KeyPurpose,
 }
 
 /// Answer to [`EnrollRequest`].
@@ -205,6 +245,33 @@ pub struct CosignResponse {
     pub sign: SignResponse,
 }
 
+/// Largest `envelope_ref` accepted: an SM3 digest, 64 hex digits.
+pub const ENVELOPE_REF_HEX_LEN: usize = 64;
+
+/// `POST /v1/keys/{key_id}/decrypt`: one two-party decryption round (encryption keys only).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecryptApiRequest {
+    /// Client-chosen key (8-64 characters of `[A-Za-z0-9_-]`), also the round's request id
+    /// (`decrypt.request_id` must equal it): a retry returns the first answer.
+    pub idempotency_key: String,
+    /// The user's PIN.
+    pub pin: Pin,
+    /// SM3 of the envelope being opened, lower-case hex: only the client's claim (the server
+    /// sees a blinded point and cannot check it), recorded in the audit log.
+    pub envelope_ref: String,
+    /// The protocol message.
+    pub decrypt: crate::DecryptRequest,
+}
+
+/// Answer to [`DecryptApiRequest`].
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DecryptApiResponse {
+    /// The protocol message.
+    pub decrypt: crate::DecryptResponse,
+}
+
 /// `POST /v1/keys/{key_id}/pin`: change the PIN, proving the old one.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -271,6 +338,9 @@ pub struct KeyStatus {
     pub revoked: bool,
     /// Whether a certificate was issued.
     pub has_certificate: bool,
+    /// What the key is for.
+    #[serde(default)]
+    pub purpose: KeyPurpose,
     /// The device key's attestation format, when one was verified at enrollment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_attestation: Option<AttestationFormat>,
@@ -346,6 +416,9 @@ pub enum ErrorCode {
     LoginRefused,
     /// A login assertion whose challenge was already consumed by a verification: a replay.
     LoginReplayed,
+    /// The key's purpose does not allow this request: a signing key asked to decrypt, or an
+    /// encryption key asked to co-sign anything but its own certificate request.
+    WrongKeyPurpose,
     /// The server failed; retry later.
     Internal,
     /// No such seal (the institution's sealing service).

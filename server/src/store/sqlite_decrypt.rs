@@ -1,0 +1,85 @@
+//! [`DecryptionStore`] for [`SqliteStore`].
+
+use super::decrypt::{DecryptionStore, NewDecryption, RecordedDecryption};
+use super::sqlite::{append, backend, int, is_unique_violation, stored_signature};
+use super::{SqliteStore, StoreError, StoredSignature, now_ms};
+use crate::audit::AuditEvent;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+/// From schema 4 to 5: key purposes (existing keys sign) and two-party decryptions.
+pub(super) const MIGRATE_4_TO_5: &str = r#"
+ALTER TABLE keys ADD COLUMN purpose TEXT NOT NULL DEFAULT 'signing';
+CREATE TABLE decryptions (
+    key_id          TEXT NOT NULL REFERENCES keys(key_id),
+    idempotency_key TEXT NOT NULL,
+    request_hash    BLOB NOT NULL,
+    response        TEXT NOT NULL,
+    envelope_ref    BLOB NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    PRIMARY KEY (key_id, idempotency_key)
+);
+PRAGMA user_version = 5;
+"#;
+
+impl DecryptionStore for SqliteStore {
+    fn find_decryption(
+        &self,
+        key_id: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<StoredSignature>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT request_hash, response FROM decryptions
+                 WHERE key_id = ?1 AND idempotency_key = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row([key_id, idempotency_key], stored_signature)
+                    .optional()
+            })
+            .map_err(backend)
+        })
+    }
+
+    fn record_decryption(
+        &self,
+        d: &NewDecryption,
+        audit: &AuditEvent,
+    ) -> Result<RecordedDecryption, StoreError> {
+        self.durable(|c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let res = tx.execute(
+                "INSERT INTO decryptions (key_id, idempotency_key, request_hash, response,
+                                          envelope_ref, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    d.key_id,
+                    d.idempotency_key,
+                    d.request_hash,
+                    d.response,
+                    d.envelope_ref,
+                    int(now_ms())
+                ],
+            );
+            match res {
+                Err(e) if is_unique_violation(&e) => {
+                    let existing = tx
+                        .query_row(
+                            "SELECT request_hash, response FROM decryptions
+                             WHERE key_id = ?1 AND idempotency_key = ?2",
+                            [&d.key_id, &d.idempotency_key],
+                            stored_signature,
+                        )
+                        .map_err(backend)?;
+                    return Ok(RecordedDecryption::Existing(existing));
+                }
+                Err(e) => return Err(backend(e)),
+                Ok(_) => {}
+            }
+            append(&tx, audit)?;
+            tx.commit().map_err(backend)?;
+            Ok(RecordedDecryption::Inserted)
+        })
+    }
+}
