@@ -75,6 +75,12 @@ pub enum DecryptError {
 /// A parsed GM/T 0009 `SM2Cipher ::= SEQUENCE { x INTEGER, y INTEGER, hash OCTET STRING
 /// (SIZE(32)), cipherText OCTET STRING }`: C1 on the curve and not the identity, C3 32 bytes,
 /// C2 1 to [`MAX_C2_BYTES`] bytes.
+///
+/// The one SM2 public-key encryption of the workspace (GB/T 32918.4): the two-party round
+/// ([`DecryptSession`]), a local key and digital envelopes (`inkseal_pdf::cms::enveloped`)
+/// all finish with [`Sm2Ciphertext::finish_with_shared_point`], and envelopes are sealed with
+/// [`Sm2Ciphertext::encrypt`].
+#[derive(Clone)]
 pub struct Sm2Ciphertext {
     c1: PublicKey,
     c3: [u8; 32],
@@ -123,6 +129,116 @@ impl Sm2Ciphertext {
     pub fn c2_len(&self) -> usize {
         self.c2.len()
     }
+
+    /// C3, the SM3 check value.
+    pub fn c3(&self) -> &[u8; 32] {
+        &self.c3
+    }
+
+    /// C2, the encrypted message.
+    pub fn c2(&self) -> &[u8] {
+        &self.c2
+    }
+
+    /// GB/T 32918.4 decryption steps B4 to B7 given the shared point `S = d C1`, however it was
+    /// computed (a local key, two parties, an HSM): the SM3 key stream (refused if all zero),
+    /// `M = C2 xor t` in a wiped buffer, and C3 compared in constant time. Returns `M` only if
+    /// C3 matches ([`DecryptError::CheckFailed`] otherwise); the identity is refused. The
+    /// caller vouches that `S` is `d C1` for the recipient's `d`: C3 is the last line of
+    /// defence, not the only one.
+    pub fn finish_with_shared_point(
+        &self,
+        shared: &ProjectivePoint,
+    ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+        complete(shared, &self.c2, &self.c3)
+    }
+
+    /// Decrypt with a whole private key `d` (a key that is not split): `S = d C1`, then
+    /// [`Sm2Ciphertext::finish_with_shared_point`].
+    pub fn decrypt_with_key(&self, key: &sm2::SecretKey) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+        let mut shared = self.c1.to_projective() * *key.to_nonzero_scalar();
+        let result = complete(&shared, &self.c2, &self.c3);
+        shared.zeroize();
+        result
+    }
+
+    /// Encrypt `message` (1 to [`MAX_C2_BYTES`] bytes: a content key) to `recipient` with an
+    /// ephemeral scalar from `rng` (GB/T 32918.4 A1 to A8, redrawn on an all-zero key stream),
+    /// as the DER `SM2Cipher`.
+    pub fn encrypt<R: rand_core::CryptoRng + ?Sized>(
+        recipient: &PublicKey,
+        message: &[u8],
+        rng: &mut R,
+    ) -> Result<Vec<u8>, DecryptError> {
+        use sm2::elliptic_curve::Generate;
+        use sm2::pkcs8::der::asn1::{Any, OctetStringRef, UintRef};
+        use sm2::pkcs8::der::{Encode, Tag};
+        if message.is_empty() || message.len() > MAX_C2_BYTES {
+            return Err(DecryptError::Ciphertext("a message of 1 to 64 bytes"));
+        }
+        loop {
+            let k = sm2::NonZeroScalar::generate_from_rng(rng);
+            let c1 = (ProjectivePoint::GENERATOR * *k).to_affine();
+            let mut shared = recipient.to_projective() * *k;
+            let mut xy = Zeroizing::new([0u8; 64]);
+            if !coordinates_into(&shared, &mut xy) {
+                shared.zeroize();
+                continue;
+            }
+            shared.zeroize();
+            let mut t = kdf(&xy[..], message.len());
+            if t.iter().all(|b| *b == 0) {
+                continue;
+            }
+            let c3 = check_value(&xy, message);
+            for (out, m) in t.iter_mut().zip(message) {
+                *out ^= m;
+            }
+            let point = c1.to_sec1_point(false);
+            let (Some(x1), Some(y1)) = (point.x(), point.y()) else {
+                continue;
+            };
+            let encoding = |_: sm2::pkcs8::der::Error| DecryptError::Ciphertext("cannot be encoded");
+            let mut body = Vec::new();
+            for field in [
+                UintRef::new(x1).and_then(|v| v.to_der()),
+                UintRef::new(y1).and_then(|v| v.to_der()),
+                OctetStringRef::new(&c3).and_then(|v| v.to_der()),
+                OctetStringRef::new(&t[..]).and_then(|v| v.to_der()),
+            ] {
+                body.extend(field.map_err(encoding)?);
+            }
+            return Any::new(Tag::Sequence, body)
+                .and_then(|a| a.to_der())
+                .map_err(encoding);
+        }
+    }
+}
+
+/// The affine coordinates `x2 || y2` of `point` into `out`; false for the identity.
+fn coordinates_into(point: &ProjectivePoint, out: &mut [u8; 64]) -> bool {
+    let mut affine = point.to_affine();
+    let mut encoded = affine.to_sec1_point(false);
+    affine.zeroize();
+    let found = match (encoded.x(), encoded.y()) {
+        (Some(x2), Some(y2)) => {
+            out[..32].copy_from_slice(x2);
+            out[32..].copy_from_slice(y2);
+            true
+        }
+        _ => false,
+    };
+    encoded.zeroize();
+    found
+}
+
+/// `C3 = SM3(x2 || M || y2)`.
+fn check_value(xy: &[u8; 64], message: &[u8]) -> [u8; 32] {
+    let mut h = Sm3::new();
+    h.update(&xy[..32]);
+    h.update(message);
+    h.update(&xy[32..]);
+    h.finalize().into()
 }
 
 /// Phone -> server: the blinded point of one decryption round.
@@ -309,20 +425,8 @@ fn complete(
     c2: &[u8],
     c3: &[u8; 32],
 ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
-    let mut affine = shared.to_affine();
-    let mut encoded = affine.to_sec1_point(false);
-    affine.zeroize();
     let mut xy = Zeroizing::new([0u8; 64]);
-    let coordinates = match (encoded.x(), encoded.y()) {
-        (Some(x2), Some(y2)) => {
-            xy[..32].copy_from_slice(x2);
-            xy[32..].copy_from_slice(y2);
-            true
-        }
-        _ => false,
-    };
-    encoded.zeroize();
-    if !coordinates {
+    if !coordinates_into(shared, &mut xy) {
         return Err(DecryptError::ServerMisbehaved(
             "the shared point is the identity",
         ));
@@ -337,11 +441,7 @@ fn complete(
         *m = c ^ k;
     }
     t.zeroize();
-    let mut h = Sm3::new();
-    h.update(&xy[..32]);
-    h.update(&message[..]);
-    h.update(&xy[32..]);
-    let mut u: [u8; 32] = h.finalize().into();
+    let mut u = check_value(&xy, &message);
     let matches = u.ct_eq(c3);
     u.zeroize();
     if bool::from(matches) {
