@@ -447,7 +447,9 @@ pub(crate) mod tests {
             assert!(!s.valid);
             assert!(s.problems.is_empty(), "{s:?}");
             assert!(
-                s.cannot_check.as_deref().is_some_and(|w| w.contains("Ed448")),
+                s.cannot_check
+                    .as_deref()
+                    .is_some_and(|w| w.contains("Ed448")),
                 "{s:?}"
             );
         }

@@ -795,7 +795,11 @@ fn fmt_mib(mib: f64) -> String {
 }
 
 /// Run a command under `/usr/bin/time`; fail (with its stderr) when it fails.
-pub(crate) fn measure(program: &OsStr, args: &[OsString], scratch: &Path) -> Result<Sample, String> {
+pub(crate) fn measure(
+    program: &OsStr,
+    args: &[OsString],
+    scratch: &Path,
+) -> Result<Sample, String> {
     let time_out = scratch.join("time.out");
     let _ = std::fs::remove_file(&time_out);
     let started = Instant::now();

@@ -114,7 +114,11 @@ pub fn run(args: VerifyArgs) -> Result<(), String> {
         signed.clone().into(),
     ];
     // Both must call every signature valid before anything is timed.
-    judge_all_valid(Command::new(&inkseal).args(&ours), "inkseal verify", "[VALID]")?;
+    judge_all_valid(
+        Command::new(&inkseal).args(&ours),
+        "inkseal verify",
+        "[VALID]",
+    )?;
     judge_all_valid(
         Command::new(&pyhanko).args(&theirs),
         "pyhanko sign validate",
@@ -140,7 +144,11 @@ pub fn run(args: VerifyArgs) -> Result<(), String> {
         args.runs
     );
     println!("  inkseal: {}", inkseal.display());
-    println!("  pyHanko: {} ({})", pyhanko.display(), pyhanko_version(&pyhanko));
+    println!(
+        "  pyHanko: {} ({})",
+        pyhanko.display(),
+        pyhanko_version(&pyhanko)
+    );
     for (name, s) in [("inkseal verify", &a), ("pyhanko sign validate", &b)] {
         println!(
             "  {name:<22} {:>8.3} s ({:.3}..{:.3})  {:>7.1} MiB",

@@ -19,7 +19,11 @@ fn bench_verify_reports_both_tools_on_the_three_times_signed_contract() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for line in ["inkseal verify", "pyhanko sign validate", "faster (goal: at least 20x)"] {
+    for line in [
+        "inkseal verify",
+        "pyhanko sign validate",
+        "faster (goal: at least 20x)",
+    ] {
         assert!(stdout.contains(line), "{line}: {stdout}");
     }
     // The file it measured: three signatures, every one valid by inkseal's own verifier.

@@ -398,7 +398,10 @@ fn rsa_signatures_verify_and_algorithms_inkseal_cannot_check_get_their_own_verdi
     for s in sigs {
         assert_eq!(s["verdict"], "valid", "{s:#}");
         assert!(
-            s["algorithm"].as_str().expect("algorithm").starts_with("RSA-"),
+            s["algorithm"]
+                .as_str()
+                .expect("algorithm")
+                .starts_with("RSA-"),
             "{s:#}"
         );
         assert_eq!(s["problems"].as_array().map(Vec::len), Some(0), "{s:#}");
@@ -422,7 +425,11 @@ fn rsa_signatures_verify_and_algorithms_inkseal_cannot_check_get_their_own_verdi
         s["advice"], "check this signature with a validator that supports its algorithm",
         "{s:#}"
     );
-    let text = inkseal().arg("verify").arg(&ed448).output().expect("verify");
+    let text = inkseal()
+        .arg("verify")
+        .arg(&ed448)
+        .output()
+        .expect("verify");
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
         text.contains("[CANNOT CHECK]")

@@ -224,7 +224,10 @@ pub struct PdfboxSample {
 /// signer: what many e-signing products (PDFBox or iText with BouncyCastle) write.
 pub fn make_pdfbox_sample(dir: &Path, input: &Path, curve: &str) -> PdfboxSample {
     let out = run(
-        java_command("MakePdfboxSample").arg(dir).arg(input).arg(curve),
+        java_command("MakePdfboxSample")
+            .arg(dir)
+            .arg(input)
+            .arg(curve),
         "openjdk-17-jdk-headless",
     );
     assert!(
@@ -905,7 +908,14 @@ pub enum OpensslKey {
 
 impl OpensslKey {
     fn genpkey_args(self) -> Vec<String> {
-        let ec = |curve: &str| vec!["-algorithm".into(), "EC".into(), "-pkeyopt".into(), format!("ec_paramgen_curve:{curve}")];
+        let ec = |curve: &str| {
+            vec![
+                "-algorithm".into(),
+                "EC".into(),
+                "-pkeyopt".into(),
+                format!("ec_paramgen_curve:{curve}"),
+            ]
+        };
         match self {
             OpensslKey::P256 => ec("P-256"),
             OpensslKey::P384 => ec("P-384"),

@@ -145,13 +145,18 @@ fn inkseal_and_pyhanko_agree_on_every_signed_pdf_of_the_corpus() {
         // `pyhanko sign validate` reports signatures; document time-stamps are compared with
         // pyHanko's long-term validation in pades_lta.rs.
         for s in ours.signatures.iter().filter(|s| !s.document_time_stamp) {
-            let both_refuse =
-                theirs.signatures.is_empty() && theirs.exit_code != 0 && s.verdict() == Verdict::Invalid;
+            let both_refuse = theirs.signatures.is_empty()
+                && theirs.exit_code != 0
+                && s.verdict() == Verdict::Invalid;
             if both_refuse {
                 continue;
             }
             let Some(t) = theirs.signatures.iter().find(|t| t.field == s.field) else {
-                disagreements.insert((rel.clone(), s.field.clone(), "not listed by pyHanko".into()));
+                disagreements.insert((
+                    rel.clone(),
+                    s.field.clone(),
+                    "not listed by pyHanko".into(),
+                ));
                 continue;
             };
             compared += 1;

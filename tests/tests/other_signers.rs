@@ -107,8 +107,8 @@ fn an_sm2_signature_after_an_rsa_one_keeps_both_valid() {
         "Counterparty",
     );
     let sm2 = sm2_pki(dir.path(), "borrower");
-    let signer = LocalSigner::from_pem_files(&sm2.signer_key, &sm2.signer_pem, &[])
-        .expect("sm2 signer");
+    let signer =
+        LocalSigner::from_pem_files(&sm2.signer_key, &sm2.signer_pem, &[]).expect("sm2 signer");
     let second = dir.path().join("then-sm2.pdf");
     let mut options = SignOptions::new(now());
     options.field_name = Some("Borrower".into());
@@ -123,7 +123,11 @@ fn an_sm2_signature_after_an_rsa_one_keeps_both_valid() {
         .find(|s| s.field == "Counterparty")
         .expect("the RSA signature");
     assert_eq!(rsa.changes, Some(Changes::SignaturesAndForms));
-    assert!(rsa.algorithm.as_deref().is_some_and(|a| a.starts_with("RSA-3072")));
+    assert!(
+        rsa.algorithm
+            .as_deref()
+            .is_some_and(|a| a.starts_with("RSA-3072"))
+    );
 
     let pyhanko = pyhanko_validate(&second, &pki.ca_pem);
     let theirs = pyhanko
@@ -157,7 +161,11 @@ fn a_1024_bit_rsa_signature_is_refused_as_weak() {
         "{:?}",
         s.problems
     );
-    assert!(s.weak_algorithm.as_deref().is_some_and(|w| w.contains("1024")));
+    assert!(
+        s.weak_algorithm
+            .as_deref()
+            .is_some_and(|w| w.contains("1024"))
+    );
     assert!(
         s.advice().is_some_and(|a| a.contains("too weak")),
         "{:?}",
@@ -174,8 +182,8 @@ fn pdfbox_signatures_verify_and_survive_an_inkseal_signature_after_them() {
     use inkseal_tests::validators::make_pdfbox_sample;
     let dir = tempfile::tempdir().expect("tempdir");
     let sm2 = sm2_pki(dir.path(), "after-pdfbox");
-    let signer = LocalSigner::from_pem_files(&sm2.signer_key, &sm2.signer_pem, &[])
-        .expect("sm2 signer");
+    let signer =
+        LocalSigner::from_pem_files(&sm2.signer_key, &sm2.signer_pem, &[]).expect("sm2 signer");
     for curve in ["sm2", "p256"] {
         let sample = make_pdfbox_sample(dir.path(), &fixture("e-policy-zh.pdf"), curve);
         let bytes = std::fs::read(&sample.pdf).expect("PDFBox's file");

@@ -155,7 +155,10 @@ impl Sm2Ciphertext {
 
     /// Decrypt with a whole private key `d` (a key that is not split): `S = d C1`, then
     /// [`Sm2Ciphertext::finish_with_shared_point`].
-    pub fn decrypt_with_key(&self, key: &sm2::SecretKey) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+    pub fn decrypt_with_key(
+        &self,
+        key: &sm2::SecretKey,
+    ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
         let mut shared = self.c1.to_projective() * *key.to_nonzero_scalar();
         let result = complete(&shared, &self.c2, &self.c3);
         shared.zeroize();
@@ -198,7 +201,8 @@ impl Sm2Ciphertext {
             let (Some(x1), Some(y1)) = (point.x(), point.y()) else {
                 continue;
             };
-            let encoding = |_: sm2::pkcs8::der::Error| DecryptError::Ciphertext("cannot be encoded");
+            let encoding =
+                |_: sm2::pkcs8::der::Error| DecryptError::Ciphertext("cannot be encoded");
             let mut body = Vec::new();
             for field in [
                 UintRef::new(x1).and_then(|v| v.to_der()),

@@ -255,9 +255,8 @@ impl UnrenderedObjects {
             }
             _ => false,
         };
-        let references = |o: &Object| {
-            matches!(o, Object::Array(a) if a.iter().all(|e| e.as_ref_id().is_some()))
-        };
+        let references =
+            |o: &Object| matches!(o, Object::Array(a) if a.iter().all(|e| e.as_ref_id().is_some()));
         if self.info == Some(id) {
             return matches!((old, new), (Object::Dictionary(_), Object::Dictionary(_)));
         }

@@ -217,7 +217,9 @@ impl SignatureReport {
                  covers; compare it with the current document",
             )
         } else if !self.problems.is_empty() {
-            Some("see the problems listed: the signature cannot be relied on until they are resolved")
+            Some(
+                "see the problems listed: the signature cannot be relied on until they are resolved",
+            )
         } else if self.trusted.is_none() {
             Some("intact and sound; give trust anchors to also check who signed")
         } else {

@@ -352,7 +352,12 @@ fn dss_updates_are_allowed_and_nothing_else_rides_along() {
                 s.field,
                 s.changes
             );
-            assert!(s.problems.is_empty(), "{name} {}: {:?}", s.field, s.problems);
+            assert!(
+                s.problems.is_empty(),
+                "{name} {}: {:?}",
+                s.field,
+                s.problems
+            );
         }
     }
 
@@ -377,9 +382,11 @@ fn dss_updates_are_allowed_and_nothing_else_rides_along() {
     // The DSS's own /Certs array gets something that is not a reference.
     let not_a_reference = append(&data, |doc, u| {
         let (_, dss) = dss_of(doc);
-        let certs = dss.get(b"Certs").and_then(Object::as_ref_id).expect("indirect /Certs");
-        let Object::Array(mut list) = doc.resolve(&Object::Reference(certs)).expect("certs")
-        else {
+        let certs = dss
+            .get(b"Certs")
+            .and_then(Object::as_ref_id)
+            .expect("indirect /Certs");
+        let Object::Array(mut list) = doc.resolve(&Object::Reference(certs)).expect("certs") else {
             panic!("/Certs is not an array");
         };
         list.push(Object::Integer(7));
@@ -406,7 +413,10 @@ fn dss_updates_are_allowed_and_nothing_else_rides_along() {
             .expect("Sig1")
     };
     assert_eq!(first(&honest).changes, Some(Changes::SignaturesAndForms));
-    for (what, bytes) in [("smuggled", &smuggled), ("not a reference", &not_a_reference)] {
+    for (what, bytes) in [
+        ("smuggled", &smuggled),
+        ("not a reference", &not_a_reference),
+    ] {
         assert!(
             matches!(first(bytes).changes, Some(Changes::Other(_))),
             "{what}: {:?}",

@@ -68,20 +68,55 @@ fn make(case: &Case) -> (tempfile::TempDir, Vec<u8>, Vec<u8>) {
     openssl_ok(
         d,
         &[
-            "req", "-new", "-key", "signer.key", "-subj", "/CN=Counterparty Signer", "-config",
-            "openssl.cnf", "-out", "signer.csr",
+            "req",
+            "-new",
+            "-key",
+            "signer.key",
+            "-subj",
+            "/CN=Counterparty Signer",
+            "-config",
+            "openssl.cnf",
+            "-out",
+            "signer.csr",
         ],
     );
     let mut issue = vec![
-        "x509", "-req", "-in", "signer.csr", "-CA", "root.pem", "-CAkey", "root.key",
-        "-CAcreateserial", "-days", "30", "-extfile", "openssl.cnf", "-extensions", "v3_ee",
-        "-out", "signer.pem",
+        "x509",
+        "-req",
+        "-in",
+        "signer.csr",
+        "-CA",
+        "root.pem",
+        "-CAkey",
+        "root.key",
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-extfile",
+        "openssl.cnf",
+        "-extensions",
+        "v3_ee",
+        "-out",
+        "signer.pem",
     ];
     issue.extend(md_args.iter().copied());
     openssl_ok(d, &issue);
     let mut sign = vec![
-        "cms", "-sign", "-binary", "-in", "data.bin", "-signer", "signer.pem", "-inkey",
-        "signer.key", "-md", case.md, "-outform", "DER", "-out", "sig.der",
+        "cms",
+        "-sign",
+        "-binary",
+        "-in",
+        "data.bin",
+        "-signer",
+        "signer.pem",
+        "-inkey",
+        "signer.key",
+        "-md",
+        case.md,
+        "-outform",
+        "DER",
+        "-out",
+        "sig.der",
     ];
     sign.extend_from_slice(case.sign);
     openssl_ok(d, &sign);

@@ -27,7 +27,10 @@ fn round_trip(fx: &Fixture) {
     assert_eq!(parsed.digest_algorithm(), fx.algorithm.digest_algorithm());
     assert_eq!(parsed.encoded_len(), der.len());
     let v = parsed.verify(&digest).expect("verify");
-    assert_eq!(v.algorithm, inkseal_pdf::cms::VerifiedAlgorithm::Suite(fx.algorithm));
+    assert_eq!(
+        v.algorithm,
+        inkseal_pdf::cms::VerifiedAlgorithm::Suite(fx.algorithm)
+    );
     assert_eq!(v.signer_cert_der, fx.chain[0]);
     assert_eq!(v.certificates.len(), fx.chain.len());
     for c in &fx.chain {

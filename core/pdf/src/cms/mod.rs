@@ -37,8 +37,6 @@ pub use algorithm::{
     ID_SHA512, ID_SM3, NistCurve, OtherAlgorithm, PRIME256V1, SM2_CURVE, SM2_WITH_SM3,
     SignatureAlgorithm, VerifiedAlgorithm,
 };
-#[cfg(feature = "other-algorithms")]
-pub use other::MIN_RSA_BITS;
 pub(crate) use assemble::{Content, assemble_content};
 pub use assemble::{assemble, assemble_with_unsigned};
 pub(crate) use attributes::signed_attributes_for;
@@ -51,4 +49,6 @@ pub use cert::MAX_CERTIFICATE_BYTES;
 pub use chain::{MAX_CHAIN_LENGTH, MAX_SIGNATURE_CHECKS, verify_chain};
 pub use const_oid::ObjectIdentifier;
 pub use error::CmsError;
+#[cfg(feature = "other-algorithms")]
+pub use other::MIN_RSA_BITS;
 pub use parse::{CmsVerification, MAX_CMS_BYTES, ParsedSignedData, parse};

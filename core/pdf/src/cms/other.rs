@@ -54,34 +54,33 @@ impl OtherKey {
     /// P-384 or P-521, Ed25519. Anything else is [`CmsError::CannotCheck`] naming it.
     pub(crate) fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, CmsError> {
         let oid = spki.algorithm.oid;
-        let bits = spki.subject_public_key.as_bytes().ok_or_else(|| {
-            CmsError::Malformed("public key BIT STRING has unused bits".into())
-        })?;
+        let bits = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| CmsError::Malformed("public key BIT STRING has unused bits".into()))?;
         if oid == RSA_ENCRYPTION || oid == RSASSA_PSS {
             return match rsa::PublicKey::from_pkcs1_der(bits) {
                 Ok(key) => Ok(OtherKey::Rsa(key)),
-                Err(_) => {
-                    rsa_key_size(bits).map_or_else(
-                        || Err(CmsError::Malformed("RSA public key does not decode".into())),
-                        |size| {
-                            if size < MIN_RSA_BITS {
-                                Err(CmsError::WeakAlgorithm(format!(
-                                    "RSA key of {size} bits (at least {MIN_RSA_BITS} required)"
-                                )))
-                            } else {
-                                Err(CmsError::Unsupported(format!(
-                                    "RSA key of {size} bits (at most 8192 are checked)"
-                                )))
-                            }
-                        },
-                    )
-                }
+                Err(_) => rsa_key_size(bits).map_or_else(
+                    || Err(CmsError::Malformed("RSA public key does not decode".into())),
+                    |size| {
+                        if size < MIN_RSA_BITS {
+                            Err(CmsError::WeakAlgorithm(format!(
+                                "RSA key of {size} bits (at least {MIN_RSA_BITS} required)"
+                            )))
+                        } else {
+                            Err(CmsError::Unsupported(format!(
+                                "RSA key of {size} bits (at most 8192 are checked)"
+                            )))
+                        }
+                    },
+                ),
             };
         }
         if oid == ED25519 {
-            let key: [u8; 32] = bits.try_into().map_err(|_| {
-                CmsError::Malformed("Ed25519 public key is not 32 bytes".into())
-            })?;
+            let key: [u8; 32] = bits
+                .try_into()
+                .map_err(|_| CmsError::Malformed("Ed25519 public key is not 32 bytes".into()))?;
             return ed25519_dalek::VerifyingKey::from_bytes(&key)
                 .map(OtherKey::Ed25519)
                 .map_err(|_| CmsError::Malformed("Ed25519 public key is not a point".into()));
@@ -89,7 +88,8 @@ impl OtherKey {
         if oid == ID_EC_PUBLIC_KEY {
             let (curve, point) = inkseal_pki::ec_public_key_parts(spki)
                 .map_err(|e| CmsError::CannotCheck(e.to_string()))?;
-            let not_on = |name: &'static str| move |_| CmsError::Malformed(format!("not a {name} point"));
+            let not_on =
+                |name: &'static str| move |_| CmsError::Malformed(format!("not a {name} point"));
             return if curve == PRIME256V1 {
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
                     .map(OtherKey::P256)
@@ -279,13 +279,31 @@ impl Scheme {
         }
         let plain = [
             (RSA_ENCRYPTION, Scheme::RsaPkcs1v15(None)),
-            (SHA256_WITH_RSA, Scheme::RsaPkcs1v15(Some(DigestAlgorithm::Sha256))),
-            (SHA384_WITH_RSA, Scheme::RsaPkcs1v15(Some(DigestAlgorithm::Sha384))),
-            (SHA512_WITH_RSA, Scheme::RsaPkcs1v15(Some(DigestAlgorithm::Sha512))),
+            (
+                SHA256_WITH_RSA,
+                Scheme::RsaPkcs1v15(Some(DigestAlgorithm::Sha256)),
+            ),
+            (
+                SHA384_WITH_RSA,
+                Scheme::RsaPkcs1v15(Some(DigestAlgorithm::Sha384)),
+            ),
+            (
+                SHA512_WITH_RSA,
+                Scheme::RsaPkcs1v15(Some(DigestAlgorithm::Sha512)),
+            ),
             (ID_EC_PUBLIC_KEY, Scheme::Ecdsa(None)),
-            (ECDSA_WITH_SHA256, Scheme::Ecdsa(Some(DigestAlgorithm::Sha256))),
-            (ECDSA_WITH_SHA384, Scheme::Ecdsa(Some(DigestAlgorithm::Sha384))),
-            (ECDSA_WITH_SHA512, Scheme::Ecdsa(Some(DigestAlgorithm::Sha512))),
+            (
+                ECDSA_WITH_SHA256,
+                Scheme::Ecdsa(Some(DigestAlgorithm::Sha256)),
+            ),
+            (
+                ECDSA_WITH_SHA384,
+                Scheme::Ecdsa(Some(DigestAlgorithm::Sha384)),
+            ),
+            (
+                ECDSA_WITH_SHA512,
+                Scheme::Ecdsa(Some(DigestAlgorithm::Sha512)),
+            ),
             (ED25519, Scheme::Ed25519),
         ];
         if let Some((_, scheme)) = plain.iter().find(|(o, _)| *o == oid) {
@@ -363,7 +381,9 @@ fn pss_scheme(id: &AlgorithmIdentifierOwned) -> Result<Scheme, CmsError> {
         )));
     }
     if params.trailer_field.unwrap_or(1) != 1 {
-        return Err(CmsError::Malformed("RSASSA-PSS trailer field is not 1".into()));
+        return Err(CmsError::Malformed(
+            "RSASSA-PSS trailer field is not 1".into(),
+        ));
     }
     let salt_len = params.salt_len.unwrap_or(20);
     Ok(Scheme::RsaPss {

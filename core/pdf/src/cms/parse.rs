@@ -1,8 +1,7 @@
 //! Parsing and verifying a CMS SignedData found in a PDF's /Contents.
 
 use super::algorithm::{
-    DigestAlgorithm, ID_SHA1, PublicKey, VerifiedAlgorithm, uncheckable_digest,
-    uncheckable_key,
+    DigestAlgorithm, ID_SHA1, PublicKey, VerifiedAlgorithm, uncheckable_digest, uncheckable_key,
 };
 use super::attributes::{
     ExtraAttribute, ID_DATA, ID_SIGNED_DATA, check_signing_certificate_v2, read_signed_attributes,
@@ -369,7 +368,11 @@ impl ParsedSignedData {
         if read.message_digest != content_digest {
             return Err(CmsError::DigestMismatch);
         }
-        if !sd.digest_algorithms.iter().any(|d| d.oid == digest_alg.oid()) {
+        if !sd
+            .digest_algorithms
+            .iter()
+            .any(|d| d.oid == digest_alg.oid())
+        {
             return Err(CmsError::Malformed(format!(
                 "digestAlgorithms does not list the signer's digest {}",
                 digest_alg.oid()

@@ -152,9 +152,8 @@ impl Sm2Ciphertext {
                 message.len()
             )));
         }
-        let der = inkseal_cosign::Sm2Ciphertext::encrypt(recipient, message, rng).map_err(|e| {
-            EnvelopeError::InvalidInput(format!("SM2 encryption: {e}"))
-        })?;
+        let der = inkseal_cosign::Sm2Ciphertext::encrypt(recipient, message, rng)
+            .map_err(|e| EnvelopeError::InvalidInput(format!("SM2 encryption: {e}")))?;
         Self::from_der(&der)
     }
 }
