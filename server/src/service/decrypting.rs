@@ -11,17 +11,13 @@
 //! The server never sees the envelope: `T1` is blinded by the phone, so `envelope_ref` (SM3 of
 //! the envelope) is recorded as the client's claim.
 
-use super::{Context, share_aad};
+use super::{Context, check_round_ids, replay, unseal_share};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
-use crate::store::{KeyPurpose, KeyRecord, NewDecryption, RecordedDecryption, StoredSignature};
-use inkseal_cosign::ServerKeyShare;
-use inkseal_cosign::api::{
-    DecryptApiRequest, DecryptApiResponse, ENVELOPE_REF_HEX_LEN, valid_idempotency_key,
-};
+use crate::store::{KeyPurpose, KeyRecord, NewDecryption, RecordedDecryption};
+use inkseal_cosign::api::{DecryptApiRequest, DecryptApiResponse, ENVELOPE_REF_HEX_LEN};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
 /// Two-party decryption (see the module documentation).
 pub struct Decrypting<'a> {
@@ -37,16 +33,7 @@ impl Decrypting<'_> {
         caller: &Caller,
     ) -> Result<DecryptApiResponse, ServiceError> {
         let ctx = self.ctx;
-        if req.decrypt.key_id != key.key_id {
-            return Err(ServiceError::BadRequest(
-                "key id in the path and in the message differ".into(),
-            ));
-        }
-        if !valid_idempotency_key(&req.idempotency_key) {
-            return Err(ServiceError::BadRequest(
-                "idempotency_key must be 8-64 characters of [A-Za-z0-9_-]".into(),
-            ));
-        }
+        check_round_ids(&key.key_id, &req.decrypt.key_id, &req.idempotency_key)?;
         if req.decrypt.request_id != req.idempotency_key {
             return Err(ServiceError::BadRequest(
                 "decrypt.request_id must be the idempotency key".into(),
@@ -131,21 +118,7 @@ impl Decrypting<'_> {
         key: &KeyRecord,
         req: &DecryptApiRequest,
     ) -> Result<inkseal_cosign::DecryptResponse, ServiceError> {
-        let share_bytes = self.ctx.vault.open(
-            &share_aad(&key.user_id, &key.key_id, &key.public_key),
-            &key.sealed_share,
-        )?;
-        let secret: Zeroizing<[u8; 64]> = Zeroizing::new(
-            share_bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| ServiceError::Internal("sealed share has wrong length".into()))?,
-        );
-        drop(share_bytes);
-        let share = ServerKeyShare::from_sealable(&secret, &key.public_key)
-            .map_err(|e| ServiceError::Internal(format!("stored share: {e}")))?;
-        drop(secret);
-        share
+        unseal_share(self.ctx.vault.as_ref(), key)?
             .decrypt_step_with_os_rng(&key.key_id, &req.decrypt)
             .map_err(|e| ServiceError::BadRequest(e.to_string()))
     }
@@ -195,13 +168,4 @@ fn request_hash(req: &DecryptApiRequest) -> Vec<u8> {
         "decrypt": req.decrypt,
     });
     Sha256::digest(canonical.to_string().as_bytes()).to_vec()
-}
-
-fn replay(done: StoredSignature, request_hash: &[u8]) -> Result<DecryptApiResponse, ServiceError> {
-    if done.request_hash != request_hash {
-        return Err(ServiceError::Conflict(
-            "idempotency key already used for a different request".into(),
-        ));
-    }
-    serde_json::from_str(&done.response).map_err(|e| ServiceError::Internal(e.to_string()))
 }

@@ -471,6 +471,61 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
     Ok(b)
 }
 
+/// Unseal a key's server share for one step (co-signing or decryption); the caller drops it
+/// as soon as the step is done (the share wipes itself).
+pub(crate) fn unseal_share(
+    vault: &dyn ShareVault,
+    key: &KeyRecord,
+) -> Result<inkseal_cosign::ServerKeyShare, ServiceError> {
+    let share_bytes = vault.open(
+        &share_aad(&key.user_id, &key.key_id, &key.public_key),
+        &key.sealed_share,
+    )?;
+    let secret: zeroize::Zeroizing<[u8; 64]> = zeroize::Zeroizing::new(
+        share_bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| ServiceError::Internal("sealed share has wrong length".into()))?,
+    );
+    drop(share_bytes);
+    inkseal_cosign::ServerKeyShare::from_sealable(&secret, &key.public_key)
+        .map_err(|e| ServiceError::Internal(format!("stored share: {e}")))
+}
+
+/// The ids every device round carries checked together: the key id in the path is the one in
+/// the protocol message, and the idempotency key is well formed.
+pub(crate) fn check_round_ids(
+    path_key_id: &str,
+    message_key_id: &str,
+    idempotency_key: &str,
+) -> Result<(), ServiceError> {
+    if message_key_id != path_key_id {
+        return Err(ServiceError::BadRequest(
+            "key id in the path and in the message differ".into(),
+        ));
+    }
+    if !inkseal_cosign::api::valid_idempotency_key(idempotency_key) {
+        return Err(ServiceError::BadRequest(
+            "idempotency_key must be 8-64 characters of [A-Za-z0-9_-]".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The stored answer of an idempotent round, when the retried request is the same one
+/// (`request_hash`); a different request under the same idempotency key is a conflict.
+pub(crate) fn replay<T: serde::de::DeserializeOwned>(
+    done: crate::store::StoredSignature,
+    request_hash: &[u8],
+) -> Result<T, ServiceError> {
+    if done.request_hash != request_hash {
+        return Err(ServiceError::Conflict(
+            "idempotency key already used for a different request".into(),
+        ));
+    }
+    serde_json::from_str(&done.response).map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
 /// Associated data for a key's sealed share.
 pub(crate) fn share_aad(user_id: &str, key_id: &str, public_key: &[u8]) -> Vec<u8> {
     crate::vault::associated_data(

@@ -6,14 +6,13 @@
 //! request whose `e` differs, records the document in the audit log, and lets the key's
 //! signing policy hold the signature to the document its liveness evidence bound.
 
-use super::{Context, share_aad};
+use super::{Context, check_round_ids, replay, unseal_share};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
-use crate::store::{KeyPurpose, KeyRecord, NewSignature, Recorded, StoredSignature};
-use inkseal_cosign::ServerKeyShare;
+use crate::store::{KeyPurpose, KeyRecord, NewSignature, Recorded};
 use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, KeyStatus, MessageKind,
-    SignedMessage, valid_idempotency_key,
+    SignedMessage,
 };
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::cms::attached::{read_login_request, read_transaction_request};
@@ -21,7 +20,6 @@ use inkseal_pdf::cms::login::LoginAssertion;
 use inkseal_pdf::cms::transaction::Transaction;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
 /// Largest accepted CSR, in hex digits.
 const MAX_CSR_HEX: usize = 32 * 1024;
@@ -117,16 +115,7 @@ impl Signing<'_> {
         caller: &Caller,
     ) -> Result<CosignResponse, ServiceError> {
         let ctx = self.ctx;
-        if req.sign.key_id != key.key_id {
-            return Err(ServiceError::BadRequest(
-                "key id in the path and in the message differ".into(),
-            ));
-        }
-        if !valid_idempotency_key(&req.idempotency_key) {
-            return Err(ServiceError::BadRequest(
-                "idempotency_key must be 8-64 characters of [A-Za-z0-9_-]".into(),
-            ));
-        }
+        check_round_ids(&key.key_id, &req.sign.key_id, &req.idempotency_key)?;
         if let Some(head) = &req.evidence_head {
             if head.len() != 64 || !head.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
                 return Err(ServiceError::BadRequest(
@@ -265,20 +254,7 @@ impl Signing<'_> {
 
     /// Unseal d2 for this one step, co-sign, wipe.
     fn cosign(&self, key: &KeyRecord, req: &CosignRequest) -> Result<CosignResponse, ServiceError> {
-        let share_bytes = self.ctx.vault.open(
-            &share_aad(&key.user_id, &key.key_id, &key.public_key),
-            &key.sealed_share,
-        )?;
-        let secret: Zeroizing<[u8; 64]> = Zeroizing::new(
-            share_bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| ServiceError::Internal("sealed share has wrong length".into()))?,
-        );
-        drop(share_bytes);
-        let share = ServerKeyShare::from_sealable(&secret, &key.public_key)
-            .map_err(|e| ServiceError::Internal(format!("stored share: {e}")))?;
-        drop(secret);
+        let share = unseal_share(self.ctx.vault.as_ref(), key)?;
         Ok(CosignResponse {
             sign: share
                 .cosign(&req.sign)
@@ -401,13 +377,4 @@ fn request_hash(req: &CosignRequest) -> Vec<u8> {
         "sign": req.sign,
     });
     Sha256::digest(canonical.to_string().as_bytes()).to_vec()
-}
-
-fn replay(done: StoredSignature, request_hash: &[u8]) -> Result<CosignResponse, ServiceError> {
-    if done.request_hash != request_hash {
-        return Err(ServiceError::Conflict(
-            "idempotency key already used for a different request".into(),
-        ));
-    }
-    serde_json::from_str(&done.response).map_err(|e| ServiceError::Internal(e.to_string()))
 }

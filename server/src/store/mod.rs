@@ -113,6 +113,40 @@ pub struct StoredSignature {
     pub response: String,
 }
 
+/// The tables that keep idempotent answers (a co-signature, a decryption), each keyed by
+/// `(key_id, idempotency_key)` with the request's hash and the answer: one lookup serves both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AnswerTable {
+    /// `signatures`.
+    Signatures,
+    /// `decryptions`.
+    Decryptions,
+}
+
+impl AnswerTable {
+    /// The lookup, with SQLite's (`?1`) or PostgreSQL's (`$1`) placeholders.
+    pub(crate) fn find_sql(self, postgres: bool) -> &'static str {
+        match (self, postgres) {
+            (AnswerTable::Signatures, false) => {
+                "SELECT request_hash, response FROM signatures
+                 WHERE key_id = ?1 AND idempotency_key = ?2"
+            }
+            (AnswerTable::Decryptions, false) => {
+                "SELECT request_hash, response FROM decryptions
+                 WHERE key_id = ?1 AND idempotency_key = ?2"
+            }
+            (AnswerTable::Signatures, true) => {
+                "SELECT request_hash, response FROM signatures
+                 WHERE key_id = $1 AND idempotency_key = $2"
+            }
+            (AnswerTable::Decryptions, true) => {
+                "SELECT request_hash, response FROM decryptions
+                 WHERE key_id = $1 AND idempotency_key = $2"
+            }
+        }
+    }
+}
+
 /// A signature to record.
 #[derive(Clone, Debug)]
 pub struct NewSignature {

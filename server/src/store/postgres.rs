@@ -677,6 +677,20 @@ pub struct MigrationReport {
 }
 
 impl PostgresStore {
+    /// The idempotent answer stored in `table` for `(key_id, idempotency_key)`.
+    pub(super) fn find_answer(
+        &self,
+        table: super::AnswerTable,
+        key_id: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<StoredSignature>, StoreError> {
+        self.read(|c| {
+            c.query_opt(table.find_sql(true), &[&key_id, &idempotency_key])?
+                .map(|r| stored_signature(&r))
+                .transpose()
+        })
+    }
+
     /// Connect, apply pending migrations, and keep a pool.
     pub fn open(config: &PostgresConfig) -> Result<Self, StoreError> {
         let store = Self::connect(config)?;
@@ -1234,15 +1248,7 @@ impl Store for PostgresStore {
         key_id: &str,
         idempotency_key: &str,
     ) -> Result<Option<StoredSignature>, StoreError> {
-        self.read(|c| {
-            c.query_opt(
-                "SELECT request_hash, response FROM signatures
-                 WHERE key_id = $1 AND idempotency_key = $2",
-                &[&key_id, &idempotency_key],
-            )?
-            .map(|r| stored_signature(&r))
-            .transpose()
-        })
+        self.find_answer(super::AnswerTable::Signatures, key_id, idempotency_key)
     }
 
     fn record_signature(

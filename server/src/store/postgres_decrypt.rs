@@ -25,15 +25,7 @@ impl DecryptionStore for PostgresStore {
         key_id: &str,
         idempotency_key: &str,
     ) -> Result<Option<StoredSignature>, StoreError> {
-        self.read(|c| {
-            c.query_opt(
-                "SELECT request_hash, response FROM decryptions
-                 WHERE key_id = $1 AND idempotency_key = $2",
-                &[&key_id, &idempotency_key],
-            )?
-            .map(|r| stored_signature(&r))
-            .transpose()
-        })
+        self.find_answer(super::AnswerTable::Decryptions, key_id, idempotency_key)
     }
 
     fn record_decryption(

@@ -182,6 +182,23 @@ pub(super) fn int(v: u64) -> i64 {
 }
 
 impl SqliteStore {
+    /// The idempotent answer stored in `table` for `(key_id, idempotency_key)`.
+    pub(super) fn find_answer(
+        &self,
+        table: super::AnswerTable,
+        key_id: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<StoredSignature>, StoreError> {
+        self.with(|c| {
+            c.prepare_cached(table.find_sql(false))
+                .and_then(|mut st| {
+                    st.query_row([key_id, idempotency_key], stored_signature)
+                        .optional()
+                })
+                .map_err(backend)
+        })
+    }
+
     /// Open (or create) the database file and apply the schema.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path).map_err(backend)?;
@@ -760,17 +777,7 @@ impl Store for SqliteStore {
         key_id: &str,
         idempotency_key: &str,
     ) -> Result<Option<StoredSignature>, StoreError> {
-        self.with(|c| {
-            c.prepare_cached(
-                "SELECT request_hash, response FROM signatures
-                 WHERE key_id = ?1 AND idempotency_key = ?2",
-            )
-            .and_then(|mut st| {
-                st.query_row([key_id, idempotency_key], stored_signature)
-                    .optional()
-            })
-            .map_err(backend)
-        })
+        self.find_answer(super::AnswerTable::Signatures, key_id, idempotency_key)
     }
 
     fn record_signature(

@@ -4,7 +4,7 @@ use super::decrypt::{DecryptionStore, NewDecryption, RecordedDecryption};
 use super::sqlite::{append, backend, int, is_unique_violation, stored_signature};
 use super::{SqliteStore, StoreError, StoredSignature, now_ms};
 use crate::audit::AuditEvent;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{TransactionBehavior, params};
 
 /// From schema 4 to 5: key purposes (existing keys sign) and two-party decryptions.
 pub(super) const MIGRATE_4_TO_5: &str = r#"
@@ -27,17 +27,7 @@ impl DecryptionStore for SqliteStore {
         key_id: &str,
         idempotency_key: &str,
     ) -> Result<Option<StoredSignature>, StoreError> {
-        self.with(|c| {
-            c.prepare_cached(
-                "SELECT request_hash, response FROM decryptions
-                 WHERE key_id = ?1 AND idempotency_key = ?2",
-            )
-            .and_then(|mut st| {
-                st.query_row([key_id, idempotency_key], stored_signature)
-                    .optional()
-            })
-            .map_err(backend)
-        })
+        self.find_answer(super::AnswerTable::Decryptions, key_id, idempotency_key)
     }
 
     fn record_decryption(
