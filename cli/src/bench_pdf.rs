@@ -148,20 +148,7 @@ pub fn run(args: PdfArgs) -> Result<(), String> {
     let pyhanko = find_pyhanko();
 
     // Working directory: kept (--keep) or temporary.
-    let mut temp = None;
-    let dir = match &args.keep {
-        Some(d) => {
-            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
-            d.clone()
-        }
-        None => {
-            let t = tempfile::Builder::new()
-                .prefix("inkseal-bench-pdf-")
-                .tempdir()
-                .map_err(|e| format!("temporary directory: {e}"))?;
-            temp.insert(t).path().to_path_buf()
-        }
-    };
+    let (dir, _temp) = work_dir(args.keep.as_deref(), "inkseal-bench-pdf-")?;
 
     // --- Setup: key, certificate, test files (each checked once with qpdf). ---
     let key = dir.join("key.pem");
@@ -751,6 +738,27 @@ fn start_ocsp_responder(dir: &Path, key: &Path, cert: &Path) -> Result<OcspRespo
 
 /// The `pyhanko` on PATH; a pyenv shim is resolved to the real script so the shim's own start-up
 /// (a bash script plus `pyenv exec`) is not counted against pyHanko.
+/// A benchmark's working directory: `keep` (created if missing) or a fresh temporary one named
+/// `prefix...`, removed when the returned guard is dropped.
+pub(crate) fn work_dir(
+    keep: Option<&Path>,
+    prefix: &str,
+) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
+    match keep {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+            Ok((d.to_path_buf(), None))
+        }
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix(prefix)
+                .tempdir()
+                .map_err(|e| format!("temporary directory: {e}"))?;
+            Ok((t.path().to_path_buf(), Some(t)))
+        }
+    }
+}
+
 pub(crate) fn find_pyhanko() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     let found = std::env::split_paths(&path)

@@ -7,7 +7,7 @@
 
 use crate::bench_pdf::{
     CONTRACT_MIB, CONTRACT_PAGES, MIB, Sample, TIME, find_pyhanko, make_key_and_cert, measure,
-    pyhanko_version, qpdf_check, run_checked, summarize, write_pdf,
+    pyhanko_version, qpdf_check, run_checked, summarize, work_dir, write_pdf,
 };
 use clap::Args;
 use std::ffi::OsString;
@@ -47,20 +47,7 @@ pub fn run(args: VerifyArgs) -> Result<(), String> {
     let pyhanko = find_pyhanko()
         .ok_or("pyhanko not found on PATH (pip install pyhanko-cli): nothing to compare with")?;
 
-    let mut temp = None;
-    let dir = match &args.keep {
-        Some(d) => {
-            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
-            d.clone()
-        }
-        None => {
-            let t = tempfile::Builder::new()
-                .prefix("inkseal-bench-verify-")
-                .tempdir()
-                .map_err(|e| format!("temporary directory: {e}"))?;
-            temp.insert(t).path().to_path_buf()
-        }
-    };
+    let (dir, temp) = work_dir(args.keep.as_deref(), "inkseal-bench-verify-")?;
 
     // The contract, signed three times (two visible signatures, one invisible).
     let key = dir.join("key.pem");

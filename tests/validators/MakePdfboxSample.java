@@ -18,22 +18,14 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.Security;
 import java.util.Calendar;
-import java.util.List;
 
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.SignatureInterface;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.SignatureOptions;
 import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.CMSSignedData;
-import org.bouncycastle.cms.CMSSignedDataGenerator;
-import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
-import org.bouncycastle.util.CollectionStore;
 
 public final class MakePdfboxSample {
     public static void main(String[] args) throws Exception {
@@ -61,15 +53,8 @@ public final class MakePdfboxSample {
             @Override
             public byte[] sign(InputStream content) throws IOException {
                 try {
-                    ContentSigner contentSigner = new JcaContentSignerBuilder(algorithm).setProvider("BC")
-                            .build(signerKey.getPrivate());
-                    CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
-                    gen.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(
-                            new JcaDigestCalculatorProviderBuilder().setProvider("BC").build())
-                            .build(contentSigner, signer));
-                    gen.addCertificates(new CollectionStore<>(List.of(signer)));
-                    CMSSignedData signed =
-                            gen.generate(new CMSProcessableByteArray(content.readAllBytes()), false);
+                    CMSSignedData signed = MakeSm2Sample.detached(content.readAllBytes(), algorithm,
+                            signerKey.getPrivate(), signer);
                     // What PDFBox's own examples embed: BER, indefinite lengths.
                     return signed.getEncoded();
                 } catch (Exception e) {

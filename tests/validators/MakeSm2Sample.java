@@ -80,15 +80,7 @@ public final class MakeSm2Sample {
         signed.write(pdf, 0, lt);
         signed.write(pdf, gt, pdf.length - gt);
 
-        // "SM3withSM2" signs with BC's default SM2 user ID, "1234567812345678" (GM/T 0009).
-        ContentSigner contentSigner = new JcaContentSignerBuilder(algorithm).setProvider("BC")
-                .build(signerKey.getPrivate());
-        CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
-        gen.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(
-                new JcaDigestCalculatorProviderBuilder().setProvider("BC").build())
-                .build(contentSigner, signer));
-        gen.addCertificates(new CollectionStore<>(List.of(signer)));
-        CMSSignedData cms = gen.generate(new CMSProcessableByteArray(signed.toByteArray()), false);
+        CMSSignedData cms = detached(signed.toByteArray(), algorithm, signerKey.getPrivate(), signer);
         byte[] der = cms.getEncoded("DER");
         byte[] ber = cms.getEncoded();
         if (ber.length < 2 || ber[1] != (byte) 0x80) {
@@ -98,6 +90,21 @@ public final class MakeSm2Sample {
         Files.write(out.resolve(prefix + "-signed-ber.pdf"), withContents(pdf, lt, ber));
         Files.writeString(out.resolve(prefix + "-ca.pem"), pem(ca));
         Files.writeString(out.resolve(prefix + "-signer.pem"), pem(signer));
+    }
+
+    /**
+     * A detached CMS SignedData over `content` by `signer` with BouncyCastle's default signed
+     * attributes. "SM3withSM2" signs with BC's default SM2 user ID, "1234567812345678" (GM/T 0009).
+     */
+    static CMSSignedData detached(byte[] content, String algorithm, PrivateKey key,
+            X509CertificateHolder signer) throws Exception {
+        ContentSigner contentSigner = new JcaContentSignerBuilder(algorithm).setProvider("BC").build(key);
+        CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
+        gen.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(
+                new JcaDigestCalculatorProviderBuilder().setProvider("BC").build())
+                .build(contentSigner, signer));
+        gen.addCertificates(new CollectionStore<>(List.of(signer)));
+        return gen.generate(new CMSProcessableByteArray(content), false);
     }
 
     /** The PDF with `cms` written, zero-padded, into the /Contents hex string opening at `lt`. */
