@@ -7,8 +7,8 @@ use inkseal_cosign::api::{KeyPurpose, Pin};
 use inkseal_pdf::cms::enveloped::{OidProfile, SealOptions, seal};
 use inkseal_pdf::signer::parse_certificate_chain;
 use inkseal_sdk::{CosignClient, Enrollment, SdkError};
-use inkseal_tests::envelopes::EnvelopePki;
 use inkseal_server::RunningServer;
+use inkseal_tests::envelopes::EnvelopePki;
 use inkseal_tests::{Backend, client_for, start_server};
 
 const MESSAGE: &[u8] = b"customs declaration 2026-0042: 12 pallets, HS 8471.30, CNY 1,250,000.00";
@@ -121,7 +121,9 @@ async fn a_split_key_opens_sm4_and_mixed_aes256_envelopes_and_nothing_else() {
 
     // Malformed and oversized envelopes are refused before any round trip.
     assert!(matches!(
-        client.open_envelope(&enc.key_id, &pin(), b"not an envelope").await,
+        client
+            .open_envelope(&enc.key_id, &pin(), b"not an envelope")
+            .await,
         Err(SdkError::BadDocument(_))
     ));
     let huge = vec![0u8; inkseal_sdk::decrypt::MAX_ENVELOPE_BYTES + 1];
@@ -133,8 +135,13 @@ async fn a_split_key_opens_sm4_and_mixed_aes256_envelopes_and_nothing_else() {
 
     // Tampered content: the last byte of the next-to-last ciphertext block flips the padding
     // length byte, so the padding check fails: nothing is released.
-    let sealed = seal(MESSAGE, std::slice::from_ref(&cert), &SealOptions::new(), &mut rng())
-        .expect("sealed");
+    let sealed = seal(
+        MESSAGE,
+        std::slice::from_ref(&cert),
+        &SealOptions::new(),
+        &mut rng(),
+    )
+    .expect("sealed");
     let mut tampered = sealed.clone();
     let at = tampered.len() - 17;
     tampered[at] ^= 0x80;
@@ -145,7 +152,11 @@ async fn a_split_key_opens_sm4_and_mixed_aes256_envelopes_and_nothing_else() {
 
     // A tampered key transport (C3 altered) fails the phone's C3 check: nothing is released.
     let parsed = inkseal_pdf::cms::enveloped::parse_envelope(&sealed).expect("parsed");
-    let c3 = *parsed.sm2_recipient_for(&cert).expect("ktri").ciphertext().c3();
+    let c3 = *parsed
+        .sm2_recipient_for(&cert)
+        .expect("ktri")
+        .ciphertext()
+        .c3();
     let pos = sealed
         .windows(32)
         .position(|w| w == c3)
@@ -166,7 +177,11 @@ async fn a_split_key_opens_sm4_and_mixed_aes256_envelopes_and_nothing_else() {
         Some(SdkError::WrongPin { attempts_left: 4 })
     );
     assert_eq!(
-        client.status(&enc.key_id).await.expect("status").pin_failures,
+        client
+            .status(&enc.key_id)
+            .await
+            .expect("status")
+            .pin_failures,
         1
     );
 

@@ -111,8 +111,7 @@ impl OpenedEnvelope {
 pub(crate) fn envelope_error(e: EnvelopeError) -> SdkError {
     match e {
         EnvelopeError::NotARecipient(_) => SdkError::InvalidInput(
-            "the envelope is not addressed to this key's certificate; nothing was decrypted"
-                .into(),
+            "the envelope is not addressed to this key's certificate; nothing was decrypted".into(),
         ),
         EnvelopeError::InvalidInput(m) | EnvelopeError::Certificate(m) => {
             SdkError::InvalidInput(format!("envelope: {m}"))
@@ -194,8 +193,7 @@ impl CosignClient {
         }
         let certificate = self.certificate(key_id)?.ok_or_else(|| {
             SdkError::InvalidInput(
-                "the key has no certificate yet: request its encryption certificate first"
-                    .into(),
+                "the key has no certificate yet: request its encryption certificate first".into(),
             )
         })?;
         let parsed = enveloped::parse_envelope(envelope_der).map_err(envelope_error)?;
