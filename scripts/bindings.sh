@@ -28,6 +28,7 @@ LIB=$TARGET_DIR/debug/libinkseal_ffi.so
 BINDGEN=$TARGET_DIR/debug/uniffi-bindgen
 INKSEAL=$TARGET_DIR/debug/inkseal
 case "$TARGET_DIR" in /*) LIB_ABS=$LIB ;; *) LIB_ABS=$PWD/$LIB ;; esac
+case "$TARGET_DIR" in /*) INKSEAL_ABS=$INKSEAL ;; *) INKSEAL_ABS=$PWD/$INKSEAL ;; esac
 # The Kotlin façade as the desktop JVM compiles it: io/inkseal/*.kt, not io/inkseal/android/.
 FACADE=(android/inkseal/src/main/kotlin/io/inkseal/*.kt)
 SIZE_LIMIT=6000000 # bytes (6 MB)
@@ -211,6 +212,7 @@ test_kotlin() {
         java -Djna.library.path="$(dirname "$LIB_ABS")" \
         -Dinkseal.server="$url" \
         -Dinkseal.library="$LIB_ABS" \
+        -Dinkseal.cli="$INKSEAL_ABS" \
         -Dinkseal.fixture="$PWD/tests/data/loan-contract-zh.pdf" \
         -Dinkseal.institutionKey="$work/institution.pub.pem" \
         -Dinkseal.workDir="$work/tests" \

@@ -45,6 +45,16 @@ pub struct EnrollmentInfo {
     pub public_key_hex: String,
 }
 
+/// The bindings' view of an SDK enrollment.
+pub(crate) fn enrollment_info(e: inkseal_sdk::Enrollment) -> EnrollmentInfo {
+    EnrollmentInfo {
+        key_id: e.key_id,
+        user_id: e.user_id,
+        certificate_name: e.certificate_name,
+        public_key_hex: hex::encode(HexPoint::from_public_key(&e.public_key).0),
+    }
+}
+
 /// A certificate issued for a joint key.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CertificateInfo {
@@ -176,12 +186,7 @@ impl InksealClient {
         let pin = Pin::new(pin);
         let ticket = zeroize::Zeroizing::new(ticket);
         let e = self.inner.enroll(&ticket, &pin).await?;
-        Ok(EnrollmentInfo {
-            key_id: e.key_id,
-            user_id: e.user_id,
-            certificate_name: e.certificate_name,
-            public_key_hex: hex::encode(HexPoint::from_public_key(&e.public_key).0),
-        })
+        Ok(enrollment_info(e))
     }
 
     /// Obtains a certificate for the key: the certificate request is co-signed (one PIN use)

@@ -4,6 +4,8 @@
 //! `inkseal-sdk` (or `inkseal-pdf`'s verifier, `inkseal-ink`), and converts the result.
 //!
 //! * [`client::InksealClient`]: enroll, request a certificate, sign a PDF, key status (async).
+//! * [`envelope`]: an encryption key enrolled, and digital envelopes opened with it and the
+//!   server (two-party SM2 decryption).
 //! * [`capture`]: face liveness and ID-card capture through the app's hooks, judged by the
 //!   server; the evidence head goes into the signing options.
 //! * [`ink::InkPad`] → [`ink::Handwriting`] → [`ink::SealedInk`]: the signature pad.
@@ -25,6 +27,7 @@ uniffi::setup_scaffolding!();
 pub mod capture;
 pub mod client;
 pub mod device_keys;
+pub mod envelope;
 pub mod errors;
 pub mod ink;
 pub mod keystore;

@@ -10,6 +10,9 @@
 //!   returned manifest head binds the evidence to the signing request.
 //! * [`InkPad`] records a handwritten signature (batched points, live smoothing), checks its
 //!   quality and seals its biometric record to the institution for [`CosignClient::sign_pdf`].
+//! * [`decrypt`]: an encryption key opens digital envelopes addressed to its certificate with
+//!   the server ([`CosignClient::open_envelope`], two-party SM2 decryption of the content key;
+//!   all of the plaintext or nothing).
 //! * [`ShareStore`] is where the phone's share d1 lives between runs: [`FileShareStore`] for
 //!   desktop and tests; Android Keystore and Apple Keychain stores come with the bindings.
 //!

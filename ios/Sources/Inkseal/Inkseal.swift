@@ -24,6 +24,7 @@ public typealias TransactionDetails = InksealFFI.TransactionDetails
 public typealias TransactionParty = InksealFFI.TransactionParty
 public typealias VerifiedTransactionInfo = InksealFFI.VerifiedTransactionInfo
 public typealias LoginChallengeInfo = InksealFFI.LoginChallengeInfo
+public typealias OpenedEnvelope = InksealFFI.OpenedEnvelope
 public typealias SignatureVerification = InksealFFI.SignatureVerification
 public typealias InkPoint = InksealFFI.InkPoint
 public typealias InkSegment = InksealFFI.InkSegment
@@ -291,6 +292,23 @@ public final class InksealClient: Sendable {
     public func enroll(ticket: String, pin: String) async throws -> EnrollmentInfo {
         let ffi = self.ffi
         return try await ffiCall { _ in try await ffi.enroll(ticket: ticket, pin: pin) }
+    }
+
+    /// Creates a split encryption key (opens digital envelopes, signs nothing but its own
+    /// certificate request) with its own enrollment ticket; call `requestCertificate` next.
+    public func enrollEncryptionKey(ticket: String, pin: String) async throws -> EnrollmentInfo {
+        let ffi = self.ffi
+        return try await ffiCall { _ in try await ffi.enrollEncryptionKey(ticket: ticket, pin: pin) }
+    }
+
+    /// Opens a digital envelope (DER CMS EnvelopedData) addressed to the encryption key's
+    /// certificate, with the server (one PIN use, one round trip, audited): all of the
+    /// plaintext or nothing. `signed` content is a SignedData to verify before use.
+    public func openEnvelope(keyId: String, pin: String, envelope: Data) async throws -> OpenedEnvelope {
+        let ffi = self.ffi
+        return try await ffiCall { _ in
+            try await ffi.openEnvelope(keyId: keyId, pin: pin, envelope: envelope)
+        }
     }
 
     /// Obtains the key's certificate (the request is co-signed: one PIN use). When the key's

@@ -2138,6 +2138,24 @@ public protocol InksealClientProtocol: AnyObject, Sendable {
     func status(keyId: String) async throws  -> KeyStatusInfo
     
     /**
+     * Creates a split **encryption** key with the one-time enrollment `ticket` (as
+     * [`InksealClient::enroll`] does for a signing key). It opens envelopes and co-signs
+     * nothing but its own certificate request: call `requestCertificate` next (its
+     * certificate, keyUsage keyEncipherment, is what senders seal to).
+     */
+    func enrollEncryptionKey(ticket: String, pin: String) async throws  -> EnrollmentInfo
+    
+    /**
+     * Opens the digital envelope `envelope` (DER CMS EnvelopedData, at most 16 MiB) addressed
+     * to the certificate of the encryption key `key_id`, with the server (one PIN use, one
+     * round trip, audited with SM3 of the envelope). Errors: `InvalidInput` when the envelope
+     * is not addressed to the key (or the key has no certificate yet, or the SM2 check value
+     * fails), `BadDocument` when it is malformed, too large, unsupported or its content does
+     * not decrypt, `WrongPin`/`Locked` as for signing. Nothing is returned on failure.
+     */
+    func openEnvelope(keyId: String, pin: String, envelope: Data) async throws  -> OpenedEnvelope
+    
+    /**
      * Co-signs a login assertion over `challenge` with the key's certificate (one PIN use,
      * one round trip) and returns the DER CMS SignedData. `channel` (1 to 64 bytes) binds the
      * login to a channel (an app-id hash, a TLS exporter value). The server refuses an
@@ -2464,6 +2482,52 @@ open func status(keyId: String)async throws  -> KeyStatusInfo  {
             completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeKeyStatusInfo_lift,
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
+     * Creates a split **encryption** key with the one-time enrollment `ticket` (as
+     * [`InksealClient::enroll`] does for a signing key). It opens envelopes and co-signs
+     * nothing but its own certificate request: call `requestCertificate` next (its
+     * certificate, keyUsage keyEncipherment, is what senders seal to).
+     */
+open func enrollEncryptionKey(ticket: String, pin: String)async throws  -> EnrollmentInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_enroll_encryption_key(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ticket),FfiConverterString.lower(pin)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEnrollmentInfo_lift,
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
+     * Opens the digital envelope `envelope` (DER CMS EnvelopedData, at most 16 MiB) addressed
+     * to the certificate of the encryption key `key_id`, with the server (one PIN use, one
+     * round trip, audited with SM3 of the envelope). Errors: `InvalidInput` when the envelope
+     * is not addressed to the key (or the key has no certificate yet, or the SM2 check value
+     * fails), `BadDocument` when it is malformed, too large, unsupported or its content does
+     * not decrypt, `WrongPin`/`Locked` as for signing. Nothing is returned on failure.
+     */
+open func openEnvelope(keyId: String, pin: String, envelope: Data)async throws  -> OpenedEnvelope  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_open_envelope(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(pin),FfiConverterData.lower(envelope)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOpenedEnvelope_lift,
             errorHandler: FfiConverterTypeInksealError_lift
         )
 }
@@ -5450,6 +5514,99 @@ public func FfiConverterTypeLoginChallengeInfo_lift(_ buf: RustBuffer) throws ->
 #endif
 public func FfiConverterTypeLoginChallengeInfo_lower(_ value: LoginChallengeInfo) -> RustBuffer {
     return FfiConverterTypeLoginChallengeInfo.lower(value)
+}
+
+
+/**
+ * An envelope's plaintext.
+ */
+public struct OpenedEnvelope: Equatable, Hashable {
+    /**
+     * The decrypted content (for signed content, the DER CMS SignedData).
+     */
+    public var content: Data
+    /**
+     * Whether the content is a SignedData (signed-then-enveloped): verify it before using
+     * what it says.
+     */
+    public var signed: Bool
+    /**
+     * The content type's OID, dotted (`1.2.156.10197.6.1.4.2.1` GB/T data,
+     * `1.2.840.113549.1.7.1` id-data, the signedData OIDs).
+     */
+    public var contentType: String
+    /**
+     * The content cipher: `SM4-CBC`, `AES-128-CBC` or `AES-256-CBC`.
+     */
+    public var cipher: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The decrypted content (for signed content, the DER CMS SignedData).
+         */content: Data, 
+        /**
+         * Whether the content is a SignedData (signed-then-enveloped): verify it before using
+         * what it says.
+         */signed: Bool, 
+        /**
+         * The content type's OID, dotted (`1.2.156.10197.6.1.4.2.1` GB/T data,
+         * `1.2.840.113549.1.7.1` id-data, the signedData OIDs).
+         */contentType: String, 
+        /**
+         * The content cipher: `SM4-CBC`, `AES-128-CBC` or `AES-256-CBC`.
+         */cipher: String) {
+        self.content = content
+        self.signed = signed
+        self.contentType = contentType
+        self.cipher = cipher
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpenedEnvelope: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpenedEnvelope: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpenedEnvelope {
+        return
+            try OpenedEnvelope(
+                content: FfiConverterData.read(from: &buf), 
+                signed: FfiConverterBool.read(from: &buf), 
+                contentType: FfiConverterString.read(from: &buf), 
+                cipher: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpenedEnvelope, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.content, into: &buf)
+        FfiConverterBool.write(value.signed, into: &buf)
+        FfiConverterString.write(value.contentType, into: &buf)
+        FfiConverterString.write(value.cipher, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenedEnvelope_lift(_ buf: RustBuffer) throws -> OpenedEnvelope {
+    return try FfiConverterTypeOpenedEnvelope.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpenedEnvelope_lower(_ value: OpenedEnvelope) -> RustBuffer {
+    return FfiConverterTypeOpenedEnvelope.lower(value)
 }
 
 
@@ -8525,6 +8682,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_status() != 31439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_encryption_key() != 16126) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_open_envelope() != 5152) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_login() != 59534) {

@@ -78,6 +78,15 @@ val library = File(property("inkseal.library"))
 val fixture = File(property("inkseal.fixture"))
 val institutionPem: String = File(property("inkseal.institutionKey")).readText()
 val work = File(property("inkseal.workDir"))
+/** The `inkseal` command (sealing envelopes to the test keys' certificates). */
+val inksealCli: String = property("inkseal.cli")
+
+/** Runs a command; fails with its output when it exits non-zero. */
+fun runCommand(vararg command: String) {
+    val p = ProcessBuilder(*command).redirectErrorStream(true).start()
+    val output = p.inputStream.readBytes().toString(Charsets.UTF_8)
+    check(p.waitFor() == 0) { "${command.joinToString(" ")}: $output" }
+}
 val apiKey: String = System.getenv("INKSEAL_TEST_API_KEY") ?: error("set INKSEAL_TEST_API_KEY (scripts/bindings.sh test-kotlin does)")
 val operator = Operator(System.getenv("INKSEAL_TEST_SERVER") ?: server, apiKey)
 
@@ -345,6 +354,52 @@ fun main() {
         assertFailsWith<InksealException.Refused> {
             Flow.client.login(Flow.keyId, PIN, operator.loginChallenge("bank.example").copy(nonce = "00".repeat(32)))
         }
+    }
+
+    r.test("envelopes: an encryption key opens what `inkseal envelope seal` sealed to its certificate, two-party (SM4, and AES-256 with a P-256 co-recipient); wrong PIN counted, tampered and foreign envelopes release nothing") {
+        val enc = Flow.client.enrollEncryptionKey(ticket("customs-officer"), PIN)
+        val cert = Flow.client.requestCertificate(enc.keyId, PIN).certificateDer
+        val dir = File(work, "envelopes").apply { mkdirs() }
+        val certFile = File(dir, "officer.pem").apply { writeText(pem(cert)) }
+        val message = "报关单 2026-0042: 12 pallets, HS 8471.30, CNY 1,250,000.00".toByteArray()
+        val input = File(dir, "declaration.txt").apply { writeBytes(message) }
+        fun seal(name: String, vararg args: String): ByteArray {
+            val out = File(dir, name)
+            runCommand(inksealCli, "envelope", "seal", *args, input.path, out.path)
+            return out.readBytes()
+        }
+        val sm4 = seal("sm4.p7e", "--to", certFile.path, "--gm-oids")
+        val opened = Flow.client.openEnvelope(enc.keyId, PIN, sm4)
+        assertContentEquals(message, opened.content)
+        assertEquals("SM4-CBC", opened.cipher)
+        assertFalse(opened.signed)
+        assertEquals("1.2.156.10197.6.1.4.2.1", opened.contentType)
+
+        // With a P-256 co-recipient the content key is 32 bytes (AES-256-CBC).
+        val brokerKey = File(dir, "broker.key")
+        val brokerCert = File(dir, "broker.pem")
+        runCommand("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", brokerKey.path, "-out", brokerCert.path, "-subj", "/CN=broker", "-days", "1")
+        val mixed = seal("mixed.p7e", "--to", brokerCert.path, "--to", certFile.path)
+        val both = Flow.client.openEnvelope(enc.keyId, PIN, mixed)
+        assertContentEquals(message, both.content)
+        assertEquals("AES-256-CBC", both.cipher)
+
+        // Not addressed to the key: refused before any PIN use.
+        val foreign = seal("foreign.p7e", "--to", brokerCert.path)
+        assertFailsWith<InksealException.InvalidInput> { Flow.client.openEnvelope(enc.keyId, PIN, foreign) }
+        // Altered content (the padding length byte flipped through CBC): nothing released.
+        val tampered = sm4.copyOf().also { it[it.size - 17] = (it[it.size - 17].toInt() xor 0x80).toByte() }
+        assertFailsWith<InksealException.BadDocument> { Flow.client.openEnvelope(enc.keyId, PIN, tampered) }
+        assertFailsWith<InksealException.BadDocument> { Flow.client.openEnvelope(enc.keyId, PIN, "not an envelope".toByteArray()) }
+        // A wrong PIN is refused and counted like a signature's.
+        val wrong = assertFailsWith<InksealException.WrongPin> { Flow.client.openEnvelope(enc.keyId, NEW_PIN, sm4) }
+        assertEquals(4, wrong.attemptsLeft)
+        assertEquals(1u, Flow.client.status(enc.keyId).pinFailures)
+        // The right PIN opens it again (and resets the count).
+        assertContentEquals(message, Flow.client.openEnvelope(enc.keyId, PIN, sm4).content)
+        // A signing key does not open envelopes.
+        assertFailsWith<InksealException> { Flow.client.openEnvelope(Flow.keyId, PIN, sm4) }
     }
 
     r.test("labels are drawn by the app's font engine: outlines in ems, refused without a font or a glyph") {

@@ -54,6 +54,8 @@ typealias TransactionParty = io.inkseal.ffi.TransactionParty
 typealias VerifiedTransactionInfo = io.inkseal.ffi.VerifiedTransactionInfo
 /** A login challenge the institution's backend obtained from the server ([InksealClient.login]). */
 typealias LoginChallengeInfo = io.inkseal.ffi.LoginChallengeInfo
+/** A digital envelope's plaintext ([InksealClient.openEnvelope]). */
+typealias OpenedEnvelope = io.inkseal.ffi.OpenedEnvelope
 /** The verdict on one signature. */
 typealias SignatureVerification = io.inkseal.ffi.SignatureVerification
 /** One touch or stylus sample. */
@@ -441,6 +443,25 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
      * [InksealException.TicketInvalid]. The server chooses the key id.
      */
     suspend fun enroll(ticket: String, pin: String): EnrollmentInfo = onIo { ffi.enroll(ticket, pin) }
+
+    /**
+     * Creates a split encryption key (opens digital envelopes, signs nothing but its own
+     * certificate request) with its own enrollment [ticket]; call [requestCertificate] next:
+     * senders seal to that certificate.
+     */
+    suspend fun enrollEncryptionKey(ticket: String, pin: String): EnrollmentInfo =
+        onIo { ffi.enrollEncryptionKey(ticket, pin) }
+
+    /**
+     * Opens a digital envelope (DER CMS EnvelopedData) addressed to the encryption key's
+     * certificate, with the server (one PIN use, one round trip, audited): all of the
+     * plaintext or nothing. Not addressed to the key: [InksealException.InvalidInput];
+     * malformed or altered: [InksealException.BadDocument]. The returned content is the
+     * app's to clear ([java.util.Arrays.fill]) when done; `signed` content is a SignedData to
+     * verify before use.
+     */
+    suspend fun openEnvelope(keyId: String, pin: String, envelope: ByteArray): OpenedEnvelope =
+        onIo { ffi.openEnvelope(keyId, pin, envelope) }
 
     /**
      * Obtains the key's certificate (the request is co-signed: one PIN use). When the key's

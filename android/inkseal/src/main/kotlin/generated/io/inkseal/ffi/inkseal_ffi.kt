@@ -922,6 +922,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_status(
     ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_encryption_key(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_open_envelope(
+    ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_login(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_sign_transaction(
@@ -1057,6 +1061,10 @@ internal object UniffiLib {
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_sign_prepared_pdf(`ptr`: Long,`pin`: RustBuffer.ByValue,`prepared`: Long,`outputPath`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_status(`ptr`: Long,`keyId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_enroll_encryption_key(`ptr`: Long,`ticket`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_open_envelope(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`envelope`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_login(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,`channel`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,
     ): Long
@@ -1363,6 +1371,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_status() and 0xFFFF) != 31439) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_encryption_key() and 0xFFFF) != 16126) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_open_envelope() and 0xFFFF) != 5152) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_login() and 0xFFFF) != 59534) {
@@ -4294,6 +4308,24 @@ public interface InksealClientInterface {
     suspend fun `status`(`keyId`: kotlin.String): KeyStatusInfo
     
     /**
+     * Creates a split **encryption** key with the one-time enrollment `ticket` (as
+     * [`InksealClient::enroll`] does for a signing key). It opens envelopes and co-signs
+     * nothing but its own certificate request: call `requestCertificate` next (its
+     * certificate, keyUsage keyEncipherment, is what senders seal to).
+     */
+    suspend fun `enrollEncryptionKey`(`ticket`: kotlin.String, `pin`: kotlin.String): EnrollmentInfo
+    
+    /**
+     * Opens the digital envelope `envelope` (DER CMS EnvelopedData, at most 16 MiB) addressed
+     * to the certificate of the encryption key `key_id`, with the server (one PIN use, one
+     * round trip, audited with SM3 of the envelope). Errors: `InvalidInput` when the envelope
+     * is not addressed to the key (or the key has no certificate yet, or the SM2 check value
+     * fails), `BadDocument` when it is malformed, too large, unsupported or its content does
+     * not decrypt, `WrongPin`/`Locked` as for signing. Nothing is returned on failure.
+     */
+    suspend fun `openEnvelope`(`keyId`: kotlin.String, `pin`: kotlin.String, `envelope`: kotlin.ByteArray): OpenedEnvelope
+    
+    /**
      * Co-signs a login assertion over `challenge` with the key's certificate (one PIN use,
      * one round trip) and returns the DER CMS SignedData. `channel` (1 to 64 bytes) binds the
      * login to a channel (an app-id hash, a TLS exporter value). The server refuses an
@@ -4764,6 +4796,67 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
         { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeKeyStatusInfo.lift(it) },
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Creates a split **encryption** key with the one-time enrollment `ticket` (as
+     * [`InksealClient::enroll`] does for a signing key). It opens envelopes and co-signs
+     * nothing but its own certificate request: call `requestCertificate` next (its
+     * certificate, keyUsage keyEncipherment, is what senders seal to).
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrollEncryptionKey`(`ticket`: kotlin.String, `pin`: kotlin.String) : EnrollmentInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_enroll_encryption_key(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`ticket`),
+        FfiConverterString.lower(`pin`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEnrollmentInfo.lift(it) },
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Opens the digital envelope `envelope` (DER CMS EnvelopedData, at most 16 MiB) addressed
+     * to the certificate of the encryption key `key_id`, with the server (one PIN use, one
+     * round trip, audited with SM3 of the envelope). Errors: `InvalidInput` when the envelope
+     * is not addressed to the key (or the key has no certificate yet, or the SM2 check value
+     * fails), `BadDocument` when it is malformed, too large, unsupported or its content does
+     * not decrypt, `WrongPin`/`Locked` as for signing. Nothing is returned on failure.
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `openEnvelope`(`keyId`: kotlin.String, `pin`: kotlin.String, `envelope`: kotlin.ByteArray) : OpenedEnvelope {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_open_envelope(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`keyId`),
+        FfiConverterString.lower(`pin`),
+        FfiConverterByteArray.lower(`envelope`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpenedEnvelope.lift(it) },
         // Error FFI converter
         InksealException.ErrorHandler,
     )
@@ -8227,6 +8320,71 @@ public object FfiConverterTypeLoginChallengeInfo: FfiConverterRustBuffer<LoginCh
             FfiConverterString.write(value.`relyingParty`, buf)
             FfiConverterULong.write(value.`issuedAt`, buf)
             FfiConverterULong.write(value.`expiresAt`, buf)
+    }
+}
+
+
+
+/**
+ * An envelope's plaintext.
+ */
+data class OpenedEnvelope (
+    /**
+     * The decrypted content (for signed content, the DER CMS SignedData).
+     */
+    var `content`: kotlin.ByteArray
+    , 
+    /**
+     * Whether the content is a SignedData (signed-then-enveloped): verify it before using
+     * what it says.
+     */
+    var `signed`: kotlin.Boolean
+    , 
+    /**
+     * The content type's OID, dotted (`1.2.156.10197.6.1.4.2.1` GB/T data,
+     * `1.2.840.113549.1.7.1` id-data, the signedData OIDs).
+     */
+    var `contentType`: kotlin.String
+    , 
+    /**
+     * The content cipher: `SM4-CBC`, `AES-128-CBC` or `AES-256-CBC`.
+     */
+    var `cipher`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpenedEnvelope: FfiConverterRustBuffer<OpenedEnvelope> {
+    override fun read(buf: ByteBuffer): OpenedEnvelope {
+        return OpenedEnvelope(
+            FfiConverterByteArray.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpenedEnvelope) = (
+            FfiConverterByteArray.allocationSize(value.`content`) +
+            FfiConverterBoolean.allocationSize(value.`signed`) +
+            FfiConverterString.allocationSize(value.`contentType`) +
+            FfiConverterString.allocationSize(value.`cipher`)
+    )
+
+    override fun write(value: OpenedEnvelope, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`content`, buf)
+            FfiConverterBoolean.write(value.`signed`, buf)
+            FfiConverterString.write(value.`contentType`, buf)
+            FfiConverterString.write(value.`cipher`, buf)
     }
 }
 
