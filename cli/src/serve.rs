@@ -306,6 +306,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let config = config(&args)?;
     let data_dir = config.data_dir.clone();
     let database = config.database.clone();
+    // Ctrl-C, or SIGTERM from a service manager (systemd, Kubernetes): both handlers are in
+    // place before the server says it listens, so a signal sent as soon as it answers stops
+    // it cleanly instead of killing it.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt =
+        signal(SignalKind::interrupt()).map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    let mut term =
+        signal(SignalKind::terminate()).map_err(|e| format!("cannot wait for SIGTERM: {e}"))?;
     let server = inkseal_server::start(config)
         .await
         .map_err(|e| e.to_string())?;
@@ -318,11 +326,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         "API description: {}/openapi.json  (Ctrl-C to stop)",
         server.url()
     );
-    // Ctrl-C, or SIGTERM from a service manager (systemd, Kubernetes).
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("cannot wait for SIGTERM: {e}"))?;
     tokio::select! {
-        r = tokio::signal::ctrl_c() => r.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?,
+        _ = interrupt.recv() => {}
         _ = term.recv() => {}
     }
     println!("shutting down...");
