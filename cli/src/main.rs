@@ -65,7 +65,28 @@ enum Command {
     Bench(bench::BenchCommand),
 }
 
+/// A reader that stops early (`inkseal verify FILE | head`) closes the pipe: the rest of the
+/// output has nowhere to go, which is not an error of inkseal's. `println!` panics on it; this
+/// hook turns exactly that panic into the quiet exit a shell expects (128 + SIGPIPE) and leaves
+/// every other panic to the default hook.
+fn exit_quietly_on_a_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    exit_quietly_on_a_closed_stdout();
     // `inkseal serve` logs its start and one access line per request by default; every other
     // command only warnings. RUST_LOG overrides both.
     let serving = std::env::args().nth(1).as_deref() == Some("serve");

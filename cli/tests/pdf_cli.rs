@@ -463,3 +463,25 @@ fn rsa_signatures_verify_and_algorithms_inkseal_cannot_check_get_their_own_verdi
         "{json:#}"
     );
 }
+
+/// A reader that closes the pipe early (`inkseal verify FILE | head -1`) ends inkseal quietly
+/// with 141 (128 + SIGPIPE), as shell tools do, not with a panic message on standard error.
+#[test]
+fn a_closed_output_pipe_ends_verify_quietly() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/pyhanko-test-pdfs/pades-lta-dss-indirect-arrs-test-2.pdf");
+    let mut child = inkseal()
+        .arg("verify")
+        .arg(&corpus)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Close the reading end before inkseal has verified anything: its first line meets a
+    // closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}

@@ -454,40 +454,6 @@ fn bouncycastle_opens_ours_and_we_open_bouncycastles_sm2_p256_and_mixed() {
     }
 }
 
-/// A deterministic generator (SHA-256 in counter mode) for sealing reproducibly.
-struct CounterRng(u64, u64);
-
-impl p256::elliptic_curve::rand_core::TryRng for CounterRng {
-    type Error = std::convert::Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        use sha2::Digest;
-        for chunk in dst.chunks_mut(32) {
-            self.1 += 1;
-            let block = sha2::Sha256::new()
-                .chain_update(self.0.to_le_bytes())
-                .chain_update(self.1.to_le_bytes())
-                .finalize();
-            chunk.copy_from_slice(&block[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-impl p256::elliptic_curve::rand_core::TryCryptoRng for CounterRng {}
-
 #[test]
 fn sealing_with_an_injected_generator_is_deterministic() {
     let pki = Pki::new();
@@ -499,7 +465,7 @@ fn sealing_with_an_injected_generator_is_deterministic() {
             MESSAGE,
             &recipients,
             &SealOptions::new(),
-            &mut CounterRng(seed, 0),
+            &mut inkseal_pdf::testing::CounterRng::new(seed),
         )
         .expect("sealed")
     };

@@ -1,4 +1,4 @@
-//! Small PDFs made in code, for unit tests.
+//! Small PDFs made in code, and a deterministic random number generator, for tests.
 
 /// A one-page PDF with a classic cross-reference table (offsets computed, so it is valid).
 pub fn minimal_pdf() -> Vec<u8> {
@@ -14,3 +14,52 @@ pub fn minimal_pdf() -> Vec<u8> {
         "/Root 1 0 R /ID [<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789ABCDEF>]",
     )
 }
+
+/// A deterministic random number generator for tests (SHA-256 in counter mode over a seed):
+/// sealing an envelope with the same seed gives the same bytes. Never for real keys.
+#[cfg(feature = "envelopes")]
+pub struct CounterRng {
+    seed: u64,
+    counter: u64,
+}
+
+#[cfg(feature = "envelopes")]
+impl CounterRng {
+    /// The generator for `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self { seed, counter: 0 }
+    }
+}
+
+#[cfg(feature = "envelopes")]
+impl rand_core::TryRng for CounterRng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        use sha2::{Digest, Sha256};
+        for chunk in dst.chunks_mut(32) {
+            self.counter += 1;
+            let block = Sha256::new()
+                .chain_update(self.seed.to_le_bytes())
+                .chain_update(self.counter.to_le_bytes())
+                .finalize();
+            chunk.copy_from_slice(&block[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "envelopes")]
+impl rand_core::TryCryptoRng for CounterRng {}

@@ -174,7 +174,7 @@ mod tests {
     fn round_trip_and_the_sm2_crate_agrees() {
         use sm2::pke::{DecryptingKey, Mode};
         let key = key();
-        let mut rng = super::super::test_rng::TestRng::new(1);
+        let mut rng = crate::testing::CounterRng::new(1);
         let ct = Sm2Ciphertext::encrypt(&key.public_key(), b"sixteen byte key", &mut rng)
             .expect("encrypt");
         assert_eq!(
