@@ -154,10 +154,23 @@ impl CosignClient {
         envelope_ref: &[u8; 32],
     ) -> Result<Zeroizing<Vec<u8>>, SdkError> {
         let ciphertext = Sm2Ciphertext::from_der(sm2_cipher_der).map_err(decrypt_error)?;
+        self.decrypt_parsed(key_id, pin, &ciphertext, envelope_ref)
+            .await
+    }
+
+    /// [`CosignClient::decrypt_sm2`] for a ciphertext already parsed (an envelope's key
+    /// transport, which the envelope reader checked when it read it).
+    async fn decrypt_parsed(
+        &self,
+        key_id: &str,
+        pin: &Pin,
+        ciphertext: &Sm2Ciphertext,
+        envelope_ref: &[u8; 32],
+    ) -> Result<Zeroizing<Vec<u8>>, SdkError> {
         let share = self.share(key_id)?;
         let idempotency_key = crate::client::random_id(16)?;
         let (session, decrypt) =
-            DecryptSession::start_with_os_rng(&share, &idempotency_key, &ciphertext)
+            DecryptSession::start_with_os_rng(&share, &idempotency_key, ciphertext)
                 .map_err(decrypt_error)?;
         let body = DecryptApiRequest {
             idempotency_key,
@@ -202,16 +215,11 @@ impl CosignClient {
             .map_err(envelope_error)?;
         let reference = envelope_ref(envelope_der);
         let cek = self
-            .decrypt_sm2(key_id, pin, recipient.ciphertext().to_der(), &reference)
+            .decrypt_parsed(key_id, pin, recipient.ciphertext().as_cosign(), &reference)
             .await?;
         let opened = parsed.open_with_cek(&cek).map_err(envelope_error)?;
         let content_type = opened.content_type();
-        let cipher = match opened.cipher() {
-            enveloped::ContentCipher::Sm4Cbc => "SM4-CBC",
-            enveloped::ContentCipher::Aes128Cbc => "AES-128-CBC",
-            enveloped::ContentCipher::Aes256Cbc => "AES-256-CBC",
-            _ => "other",
-        };
+        let cipher = opened.cipher().name();
         Ok(OpenedEnvelope {
             signed: enveloped::is_signed_content(&content_type),
             content_type: content_type.to_string(),

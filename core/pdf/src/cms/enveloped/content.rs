@@ -50,6 +50,15 @@ impl ContentCipher {
         }
     }
 
+    /// The cipher's name ("SM4-CBC", "AES-128-CBC", "AES-256-CBC").
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sm4Cbc => "SM4-CBC",
+            Self::Aes128Cbc => "AES-128-CBC",
+            Self::Aes256Cbc => "AES-256-CBC",
+        }
+    }
+
     /// The content-encryption key's length in bytes.
     pub fn key_len(self) -> usize {
         match self {
