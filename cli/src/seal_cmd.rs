@@ -3,6 +3,11 @@
 //! show and sign). `sign` prepares every PDF here, sends only the digests of their signed
 //! attributes in one sign-hash call per 1000 documents, and writes each sealed PDF to the
 //! output directory; the PDFs never reach the server.
+//!
+//! `create --encryption` makes the institution's encryption key instead of a seal, and
+//! `open-envelope` has the server open an envelope sent to its certificate (role
+//! `envelope:open`; with a PKCS#11 vault a P-256 key computes the ECDH inside the token). The
+//! plaintext is written owner-only and atomically, and not at all when the server refuses.
 
 use clap::{Args, Subcommand};
 use inkseal_pdf::sign::{Certification, PagingSeal, Placement};
@@ -27,6 +32,28 @@ pub enum SealCommand {
     /// Seal PDFs: prepare each here, sign all digests in one batch call, write them to
     /// --out-dir (role seal:use).
     Sign(SignArgs),
+    /// Open a digital envelope with one of the institution's encryption keys on the server
+    /// (role envelope:open).
+    OpenEnvelope(OpenEnvelopeArgs),
+}
+
+/// `inkseal seal open-envelope`.
+#[derive(Args, Debug)]
+pub struct OpenEnvelopeArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// The encryption key's id (`s-...`, made with `seal create --encryption`).
+    #[arg(long)]
+    seal: String,
+    /// The envelope (CMS EnvelopedData, DER or BER).
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// Where to write the plaintext (owner-only permissions; written atomically).
+    #[arg(long)]
+    out: PathBuf,
+    /// What it is, for the server's audit log; default the input's file name.
+    #[arg(long)]
+    document: Option<String>,
 }
 
 /// Where the server is and how to authenticate.
@@ -72,6 +99,10 @@ pub struct CreateArgs {
     /// ecdsa-p256 or sm2.
     #[arg(long, default_value = "sm2")]
     algorithm: String,
+    /// Make the institution's encryption key (opens envelopes, signs nothing; certificate
+    /// keyUsage keyAgreement for P-256, keyEncipherment for SM2) instead of a seal.
+    #[arg(long)]
+    encryption: bool,
 }
 
 /// `inkseal seal show` / `disable`.
@@ -127,8 +158,9 @@ pub struct SignArgs {
 
 fn print(seal: &SealDescription) {
     println!(
-        "{}  {}  {}  {}  {}  {}{}",
+        "{}  {}  {}  {}  {}  {}  {}{}",
         seal.seal_id,
+        seal.key_purpose.as_str(),
         seal.algorithm,
         seal.key_storage,
         seal.credit_code,
@@ -146,16 +178,19 @@ fn print(seal: &SealDescription) {
 pub fn run(cmd: SealCommand) -> Result<(), String> {
     match cmd {
         SealCommand::Create(a) => {
-            let seal = a
-                .server
-                .client()?
-                .create(&SealOrder {
-                    institution: a.institution,
-                    credit_code: a.credit_code,
-                    purpose: a.purpose,
-                    algorithm: a.algorithm,
-                })
-                .map_err(|e| e.to_string())?;
+            let client = a.server.client()?;
+            let order = SealOrder {
+                institution: a.institution,
+                credit_code: a.credit_code,
+                purpose: a.purpose,
+                algorithm: a.algorithm,
+            };
+            let seal = if a.encryption {
+                client.create_encryption_key(&order)
+            } else {
+                client.create(&order)
+            }
+            .map_err(|e| e.to_string())?;
             print(&seal);
             Ok(())
         }
@@ -187,7 +222,38 @@ pub fn run(cmd: SealCommand) -> Result<(), String> {
             Ok(())
         }
         SealCommand::Sign(a) => sign(a),
+        SealCommand::OpenEnvelope(a) => open_envelope(a),
     }
+}
+
+fn open_envelope(a: OpenEnvelopeArgs) -> Result<(), String> {
+    let envelope = crate::pdf_cmd::read_limited(
+        &a.input,
+        inkseal_server::service::institution_envelopes::MAX_OPEN_ENVELOPE_BYTES as u64,
+    )?;
+    let document = match a.document {
+        Some(d) => d,
+        None => a
+            .input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "envelope".into()),
+    };
+    let opened = a
+        .server
+        .client()?
+        .open_envelope(&a.seal, &envelope, &document)
+        .map_err(|e| e.to_string())?;
+    inkseal_fs::write_atomically(&a.out, &[&opened.content], inkseal_fs::Visibility::Private)
+        .map_err(|e| format!("{}: {e}", a.out.display()))?;
+    eprintln!(
+        "opened {} bytes ({}, content type {}) into {}",
+        opened.content.len(),
+        opened.cipher,
+        opened.content_type,
+        a.out.display()
+    );
+    Ok(())
 }
 
 fn certification(level: Option<u8>) -> Option<Certification> {

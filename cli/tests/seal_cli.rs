@@ -166,5 +166,121 @@ fn seals_are_made_and_pdfs_sealed_from_the_command_line() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SealDisabled"));
+
+    // The institution's SM2 encryption key: `inkseal envelope seal` to its certificate, the
+    // server opens it, the plaintext lands owner-only; a refusal writes nothing.
+    let opener = server
+        .service()
+        .operators()
+        .create(
+            "customs desk",
+            &[Role::SealManage, Role::SealUse, Role::EnvelopeOpen],
+            CredentialSecret::ApiKey,
+            &Caller::system(),
+        )
+        .expect("credential");
+    let opener_key = dir.path().join("opener-key");
+    std::fs::write(&opener_key, opener.api_key.expect("key")).expect("write key");
+    let text = ok(&inkseal(
+        &[
+            "seal",
+            "create",
+            "--encryption",
+            "--institution",
+            "示例银行",
+            "--credit-code",
+            "91350100M000100Y43",
+            "--purpose",
+            "加密证书",
+        ],
+        &url,
+        &opener_key,
+    ));
+    let key_id = text.split_whitespace().next().expect("id").to_owned();
+    assert!(text.contains("encryption"), "{text}");
+    let shown = ok(&inkseal(&["seal", "show", &key_id], &url, &opener_key));
+    let cert_pem = dir.path().join("encryption.pem");
+    let first = shown
+        .find("-----BEGIN CERTIFICATE-----")
+        .expect("a certificate");
+    let end = shown.find("-----END CERTIFICATE-----").expect("end") + 25;
+    std::fs::write(&cert_pem, &shown[first..end]).expect("write");
+    let message = dir.path().join("declaration.txt");
+    std::fs::write(&message, "报关单 2026-0044: 机密附件").expect("write");
+    let envelope = dir.path().join("declaration.p7m");
+    let out = Command::new(env!("CARGO_BIN_EXE_inkseal"))
+        .args(["envelope", "seal", "--to"])
+        .arg(&cert_pem)
+        .arg(&message)
+        .arg(&envelope)
+        .output()
+        .expect("run inkseal");
+    ok(&out);
+    let plain = dir.path().join("declaration.out");
+    let text = ok(&inkseal(
+        &[
+            "seal",
+            "open-envelope",
+            "--seal",
+            &key_id,
+            "--in",
+            envelope.to_str().expect("path"),
+            "--out",
+            plain.to_str().expect("path"),
+        ],
+        &url,
+        &opener_key,
+    ));
+    assert!(text.is_empty(), "the report goes to stderr: {text}");
+    assert_eq!(
+        std::fs::read(&plain).expect("plaintext"),
+        std::fs::read(&message).expect("message")
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&plain)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "owner-only: {mode:o}");
+    }
+    // A seal (a signing key) opens nothing, and nothing is written.
+    let text = ok(&inkseal(
+        &[
+            "seal",
+            "create",
+            "--institution",
+            "示例银行",
+            "--credit-code",
+            "91350100M000100Y43",
+            "--purpose",
+            "合同专用章",
+        ],
+        &url,
+        &opener_key,
+    ));
+    let signing_id = text.split_whitespace().next().expect("id").to_owned();
+    let refused = dir.path().join("refused.out");
+    let out = inkseal(
+        &[
+            "seal",
+            "open-envelope",
+            "--seal",
+            &signing_id,
+            "--in",
+            envelope.to_str().expect("path"),
+            "--out",
+            refused.to_str().expect("path"),
+        ],
+        &url,
+        &opener_key,
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("WrongKeyPurpose"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!refused.exists());
     runtime.block_on(server.shutdown()).expect("shutdown");
 }

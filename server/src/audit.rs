@@ -61,6 +61,9 @@ pub enum AuditKind {
     SealDisabled,
     /// A document was sealed (one entry per document of a batch: seal, label, digest).
     Sealed,
+    /// An envelope was opened with the institution's encryption key (seal id, document label,
+    /// SHA-256 of the envelope, content type, cipher, plaintext length; never the plaintext).
+    EnvelopeOpened,
     /// A transaction was co-signed (attached CMS): apart from document signatures, the detail
     /// carries the transaction id, the payee's account, the amount and the currency as well as
     /// e and the document.
@@ -106,6 +109,7 @@ impl AuditKind {
             AuditKind::SealCreated => "seal_created",
             AuditKind::SealDisabled => "seal_disabled",
             AuditKind::Sealed => "sealed",
+            AuditKind::EnvelopeOpened => "envelope_opened",
             AuditKind::TransactionSigned => "transaction_signed",
             AuditKind::LoginChallengeIssued => "login_challenge_issued",
             AuditKind::LoginSigned => "login_signed",

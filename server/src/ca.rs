@@ -39,16 +39,18 @@ pub trait CertificateAuthority: Send + Sync {
     ) -> Result<Vec<u8>, String>;
     /// An organisation (e-seal) certificate (DER) for the key `spki`, issued by `root`
     /// (the SM2 root for SM2 seals, the P-256 root for P-256 seals), with the subject
-    /// `C=CN, O, organizationIdentifier=NTRCN-<credit code>, CN`, key usage digitalSignature
-    /// and nonRepudiation, and the revocation pointers of other issued certificates; returned
+    /// `C=CN, O, organizationIdentifier=NTRCN-<credit code>, CN`, the key usage of `purpose`
+    /// (digitalSignature and nonRepudiation for a seal; keyAgreement or keyEncipherment for an
+    /// encryption key), and the revocation pointers of other issued certificates; returned
     /// with the issuing root (DER). A CA that issues none refuses.
     fn issue_organization_certificate(
         &self,
         root: Root,
         spki: &spki::SubjectPublicKeyInfoOwned,
         org: &inkseal_pki::Organization<'_>,
+        purpose: CertificatePurpose,
     ) -> Result<(Vec<u8>, Vec<u8>), String> {
-        let _ = (root, spki, org);
+        let _ = (root, spki, org, purpose);
         Err("this certificate authority issues no organisation certificates".into())
     }
     /// An OCSP response (DER) for `query`, each certificate's status from `status_of` (by
@@ -466,13 +468,14 @@ impl CertificateAuthority for EmbeddedCa {
         root: Root,
         spki: &spki::SubjectPublicKeyInfoOwned,
         org: &inkseal_pki::Organization<'_>,
+        purpose: CertificatePurpose,
     ) -> Result<(Vec<u8>, Vec<u8>), String> {
         let (key, cert) = self.issuer(root);
         let serial = random_serial()?;
         let subject = EndEntity {
             subject_public_key_info: spki.clone(),
             common_name: org.common_name,
-            purpose: CertificatePurpose::DocumentSigning,
+            purpose,
             revocation: self.revocation_pointers(root),
         };
         let issued = inkseal_pki::issue_organization_certificate(

@@ -157,6 +157,19 @@ pub enum SealRefusal {
     /// The unified social credit code is invalid.
     #[error("unified social credit code: {0}")]
     InvalidCreditCode(#[from] inkseal_pki::CreditCodeError),
+    /// The key's purpose is not the request's: a seal (signing key) asked to open an envelope,
+    /// or an encryption key asked to sign.
+    #[error("this is {is}; {wanted}")]
+    WrongKeyPurpose {
+        /// What the key is.
+        is: &'static str,
+        /// What the request needs.
+        wanted: &'static str,
+    },
+    /// The envelope given to an encryption key released nothing (not addressed to it,
+    /// malformed, altered, or an algorithm it does not open).
+    #[error("envelope refused: {0}; nothing was decrypted")]
+    EnvelopeRefused(String),
 }
 
 impl ServiceError {
@@ -221,6 +234,12 @@ impl ServiceError {
                     ErrorCode::InvalidCreditCode,
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ),
+                SealRefusal::WrongKeyPurpose { .. } => {
+                    (ErrorCode::WrongKeyPurpose, StatusCode::FORBIDDEN)
+                }
+                SealRefusal::EnvelopeRefused(_) => {
+                    (ErrorCode::EnvelopeRefused, StatusCode::UNPROCESSABLE_ENTITY)
+                }
             },
             ServiceError::WrongKeyPurpose(_) => (ErrorCode::WrongKeyPurpose, StatusCode::FORBIDDEN),
             ServiceError::Internal(_) => (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR),

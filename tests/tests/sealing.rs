@@ -365,3 +365,85 @@ async fn the_sealing_service_end_to_end() {
     );
     server.shutdown().await.expect("shutdown");
 }
+
+/// With the file vault, the institution's SM2 and P-256 encryption keys are vault-sealed: an
+/// SM2 key opens SM4 envelopes (GB/T 35275 profile too), a P-256 key AES ones, each only
+/// those sent to its own certificate; the SM2 certificate says keyEncipherment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vault_sealed_encryption_keys_open_their_envelopes() {
+    use inkseal_cosign::api::{ErrorCode, KeyPurpose};
+    use inkseal_pdf::cms::enveloped::{OidProfile, SealOptions, seal};
+    use inkseal_sdk::seal::{SealClient, SealClientError, SealOrder};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let backend = Backend::with_roles(&server, &[Role::SealManage, Role::EnvelopeOpen]);
+    let (url, api_key) = (server.url(), backend.api_key.clone());
+    blocking(move || {
+        let client = SealClient::new(&url, &api_key).expect("client");
+        let order = |algorithm: &str| SealOrder {
+            institution: INSTITUTION.into(),
+            credit_code: CREDIT_CODE.into(),
+            purpose: "加密证书".into(),
+            algorithm: algorithm.into(),
+        };
+        let sm2 = client
+            .create_encryption_key(&order("sm2"))
+            .expect("SM2 key");
+        let p256 = client
+            .create_encryption_key(&order("ecdsa-p256"))
+            .expect("P-256 key");
+        for key in [&sm2, &p256] {
+            assert_eq!(key.key_storage, "vault_sealed");
+            assert_eq!(key.key_purpose, KeyPurpose::Encryption);
+        }
+        let certificate =
+            |key: &inkseal_sdk::seal::SealDescription| key.chain().expect("chain").remove(0);
+        let usage = {
+            use der::Decode;
+            let der = certificate(&sm2);
+            let cert = x509_cert::Certificate::from_der(&der).expect("certificate");
+            cert.tbs_certificate()
+                .get_extension::<x509_cert::ext::pkix::KeyUsage>()
+                .expect("extension")
+                .expect("keyUsage present")
+                .1
+        };
+        assert!(
+            usage.key_encipherment() && !usage.digital_signature(),
+            "{usage:?}"
+        );
+
+        let message = "报关单 2026-0043 的敏感附件".as_bytes();
+        let mut rng = p256::elliptic_curve::rand_core::UnwrapErr(getrandom::SysRng);
+        for (key, options, cipher) in [
+            (&sm2, SealOptions::new(), "SM4-CBC"),
+            (
+                &sm2,
+                SealOptions::new().with_profile(OidProfile::GbT35275),
+                "SM4-CBC",
+            ),
+            (&p256, SealOptions::new(), "AES-256-CBC"),
+        ] {
+            let envelope = seal(message, &[certificate(key)], &options, &mut rng).expect("sealed");
+            let opened = client
+                .open_envelope(&key.seal_id, &envelope, "attachment")
+                .expect("opens");
+            assert_eq!(opened.content.as_slice(), message);
+            assert_eq!(opened.cipher, cipher);
+            // The other key is not its recipient.
+            let other = if key.seal_id == sm2.seal_id {
+                &p256
+            } else {
+                &sm2
+            };
+            match client.open_envelope(&other.seal_id, &envelope, "not for it") {
+                Err(SealClientError::Refused { code, .. }) => {
+                    assert_eq!(code, ErrorCode::EnvelopeRefused)
+                }
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        }
+    })
+    .await;
+}

@@ -991,9 +991,23 @@ fn seals(b: &dyn Backend) {
         serial: vec![1, 2, 3],
         created_ms: now(),
         disabled_ms: None,
+        key_purpose: KeyPurpose::Signing,
     };
     let created = AuditEvent::global(AuditKind::SealCreated, serde_json::json!({}));
     s.insert_seal(&seal, &created).expect("seal");
+    // An encryption key is stored as one, and read back as one.
+    let encryption = SealRecord {
+        seal_id: "s-2".into(),
+        serial: vec![4, 5, 6],
+        key_kind: SealKeyKind::Token,
+        key_ref: "inkseal-seal-s-2".into(),
+        sealed_key: None,
+        key_purpose: KeyPurpose::Encryption,
+        ..seal.clone()
+    };
+    s.insert_seal(&encryption, &created)
+        .expect("encryption key");
+    assert_eq!(s.get_seal("s-2").expect("get").as_ref(), Some(&encryption));
     assert!(matches!(
         s.insert_seal(&seal, &created),
         Err(StoreError::Conflict)
@@ -1003,7 +1017,7 @@ fn seals(b: &dyn Backend) {
         s.seal_by_serial(&[1, 2, 3]).expect("by serial").as_ref(),
         Some(&seal)
     );
-    assert_eq!(s.list_seals().expect("list").len(), 1);
+    assert_eq!(s.list_seals().expect("list").len(), 2);
     let uses: Vec<AuditEvent> = (0..3)
         .map(|i| AuditEvent::global(AuditKind::Sealed, serde_json::json!({ "doc": i })))
         .collect();
@@ -1086,17 +1100,17 @@ fn postgres_migrations_apply_once() {
             .collect()
     });
     let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-    assert_eq!(applied, 4, "each of the four migrations once: {reports:?}");
-    assert!(reports.iter().all(|r| r.version == 4));
+    assert_eq!(applied, 5, "each of the five migrations once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 5));
     let again = PostgresStore::open(&config).expect("open");
     assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
-    assert_eq!(again.schema_version().expect("version"), 4);
+    assert_eq!(again.schema_version().expect("version"), 5);
 }
 
-/// SQLite only: a schema 2 database (before reservation times) opens as schema 4, keeps its
+/// SQLite only: a schema 2 database (before reservation times) opens as schema 6, keeps its
 /// keys, and a key whose attempts a schema 2 server left reserved is taken for abandoned.
 #[test]
-fn sqlite_schema_2_databases_migrate_to_5() {
+fn sqlite_schema_2_databases_migrate_to_6() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-old");
     b.raw(
@@ -1104,6 +1118,7 @@ fn sqlite_schema_2_databases_migrate_to_5() {
          DROP TABLE login_challenges;
          DROP TABLE decryptions;
          ALTER TABLE keys DROP COLUMN purpose;
+         ALTER TABLE seals DROP COLUMN key_purpose;
          UPDATE keys SET pin_failures = 3 WHERE key_id = 'k-old';
          PRAGMA user_version = 2;",
     )
@@ -1113,7 +1128,7 @@ fn sqlite_schema_2_databases_migrate_to_5() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     assert!(
         store
             .get_login_challenge(&[0; 16])
@@ -1138,14 +1153,14 @@ fn sqlite_schema_2_databases_migrate_to_5() {
     assert_chain(store.as_ref());
 }
 
-/// SQLite only: a schema 3 database (before login challenges) opens as schema 5 with the table.
+/// SQLite only: a schema 3 database (before login challenges) opens as schema 6 with the table.
 #[test]
-fn sqlite_schema_3_databases_migrate_to_5() {
+fn sqlite_schema_3_databases_migrate_to_6() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-3");
     b.raw(
         "DROP TABLE login_challenges; DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN \
-         purpose; PRAGMA user_version = 3;",
+         purpose; ALTER TABLE seals DROP COLUMN key_purpose; PRAGMA user_version = 3;",
     )
     .expect("downgrade to schema 3");
     let store = b.open();
@@ -1154,20 +1169,23 @@ fn sqlite_schema_3_databases_migrate_to_5() {
     assert!(store.get_key("k-3").expect("get").is_some());
 }
 
-/// SQLite only: a schema 4 database (before key purposes) opens as schema 5: its keys sign,
+/// SQLite only: a schema 4 database (before key purposes) opens as schema 6: its keys sign,
 /// and decryptions can be recorded.
 #[test]
-fn sqlite_schema_4_databases_migrate_to_5() {
+fn sqlite_schema_4_databases_migrate_to_6() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-4");
-    b.raw("DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; PRAGMA user_version = 4;")
-        .expect("downgrade to schema 4");
+    b.raw(
+        "DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; ALTER TABLE seals DROP \
+         COLUMN key_purpose; PRAGMA user_version = 4;",
+    )
+    .expect("downgrade to schema 4");
     let store = b.open();
     let version: i64 = rusqlite::Connection::open(&b.path)
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     assert_eq!(
         store.get_key("k-4").expect("get").expect("key").purpose,
         KeyPurpose::Signing
@@ -1187,5 +1205,47 @@ fn sqlite_schema_4_databases_migrate_to_5() {
             .expect("record"),
         RecordedDecryption::Inserted
     );
+    assert_chain(store.as_ref());
+}
+
+/// SQLite only: a schema 5 database (before seal key purposes) opens as schema 6, and its
+/// seals sign.
+#[test]
+fn sqlite_schema_5_databases_migrate_to_6() {
+    let b = sqlite();
+    let store = b.open();
+    let seal = SealRecord {
+        seal_id: "s-5".into(),
+        institution: "Bank".into(),
+        credit_code: "91350100M000100Y43".into(),
+        purpose: "合同专用章".into(),
+        algorithm: "sm2".into(),
+        key_kind: SealKeyKind::VaultSealed,
+        key_ref: String::new(),
+        sealed_key: Some(vec![1; 48]),
+        public_key: vec![4; 65],
+        certificate: vec![0x30; 10],
+        issuer_certificate: vec![0x30; 12],
+        serial: vec![5],
+        created_ms: now(),
+        disabled_ms: None,
+        key_purpose: KeyPurpose::Signing,
+    };
+    store
+        .insert_seal(
+            &seal,
+            &AuditEvent::global(AuditKind::SealCreated, serde_json::json!({})),
+        )
+        .expect("seal");
+    drop(store);
+    b.raw("ALTER TABLE seals DROP COLUMN key_purpose; PRAGMA user_version = 5;")
+        .expect("downgrade to schema 5");
+    let store = b.open();
+    let version: i64 = rusqlite::Connection::open(&b.path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 6);
+    assert_eq!(store.get_seal("s-5").expect("get").as_ref(), Some(&seal));
     assert_chain(store.as_ref());
 }

@@ -105,6 +105,9 @@ pub enum CertificatePurpose {
     /// digital envelopes: keyUsage keyEncipherment only, so it cannot pass for a signing
     /// certificate (GB/T 20518's separate signing and encryption certificates).
     KeyEncipherment,
+    /// A key-agreement (ECDH) key, such as an institution's P-256 encryption key that opens
+    /// RFC 5753 envelopes: keyUsage keyAgreement only (RFC 5480 section 3).
+    KeyAgreement,
 }
 
 /// An end-entity v3 certificate (DER) for a verified CSR, issued by the CA certificate
@@ -307,7 +310,9 @@ pub(crate) fn issue_end_entity_named(
         (_, None) => {}
     }
     match subject.purpose {
-        CertificatePurpose::DocumentSigning | CertificatePurpose::KeyEncipherment => {}
+        CertificatePurpose::DocumentSigning
+        | CertificatePurpose::KeyEncipherment
+        | CertificatePurpose::KeyAgreement => {}
         CertificatePurpose::TimeStamping => extensions.push(extension(
             &ExtendedKeyUsage(vec![ID_KP_TIME_STAMPING]),
             true,
@@ -346,6 +351,7 @@ fn purpose_key_usage(purpose: CertificatePurpose) -> der::flagset::FlagSet<KeyUs
         }
         CertificatePurpose::OcspSigning => KeyUsages::DigitalSignature.into(),
         CertificatePurpose::KeyEncipherment => KeyUsages::KeyEncipherment.into(),
+        CertificatePurpose::KeyAgreement => KeyUsages::KeyAgreement.into(),
     }
 }
 

@@ -173,7 +173,9 @@ pub fn organization_name(org: &Organization<'_>) -> Result<Name, PkiError> {
 
 /// An organisation (e-seal) certificate: [`crate::issue_end_entity`] with the subject
 /// [`organization_name`] (`subject.common_name` is ignored in favour of
-/// `org.common_name`). Use [`crate::CertificatePurpose::DocumentSigning`].
+/// `org.common_name`). Use [`crate::CertificatePurpose::DocumentSigning`] for a seal, and
+/// [`crate::CertificatePurpose::KeyAgreement`] (P-256) or
+/// [`crate::CertificatePurpose::KeyEncipherment`] (SM2) for an encryption key.
 pub fn issue_organization_certificate(
     ca_key: &(impl IssuerKey + ?Sized),
     ca_cert_der: &[u8],

@@ -808,6 +808,7 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
         | ErrorCode::AlgorithmMismatch
         | ErrorCode::BadHash
         | ErrorCode::BatchTooLarge
-        | ErrorCode::InvalidCreditCode => SdkError::Refused(body.message),
+        | ErrorCode::InvalidCreditCode
+        | ErrorCode::EnvelopeRefused => SdkError::Refused(body.message),
     }
 }

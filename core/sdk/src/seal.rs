@@ -10,11 +10,16 @@
 //! ([`inkseal_pdf::sign::PreparedSignature::finish`] does). [`SealClient::seal_prepared`]
 //! seals many prepared PDFs in one call (one audit entry per document on the server).
 //!
+//! The institution's encryption keys live in the same service (a seal record whose key purpose
+//! is `encryption`): [`SealClient::create_encryption_key`] makes one, and
+//! [`SealClient::open_envelope`] has the server open an envelope sent to its certificate (with a
+//! PKCS#11 vault, a P-256 key computes the ECDH inside the token). Role `envelope:open`.
+//!
 //! Behind the `seal-client` feature (reqwest's blocking client; not part of the mobile
 //! library). Blocking: call it from a plain thread or `spawn_blocking`, not from async code.
 
 use base64ct::{Base64, Encoding};
-use inkseal_cosign::api::{ErrorBody, ErrorCode};
+use inkseal_cosign::api::{ErrorBody, ErrorCode, KeyPurpose};
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::sign::PreparedSignature;
 use inkseal_pdf::signer::{Signer, SignerError};
@@ -63,6 +68,26 @@ pub struct SealOrder {
     pub algorithm: String,
 }
 
+/// An envelope the server opened with the institution's encryption key.
+pub struct InstitutionOpenedEnvelope {
+    /// The plaintext, wiped when dropped.
+    pub content: Zeroizing<Vec<u8>>,
+    /// Its content type OID (dotted): id-data, GB/T 35275 data, or a signedData to verify.
+    pub content_type: String,
+    /// `SM4-CBC`, `AES-128-CBC` or `AES-256-CBC`.
+    pub cipher: String,
+}
+
+impl std::fmt::Debug for InstitutionOpenedEnvelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstitutionOpenedEnvelope")
+            .field("content", &format_args!("<{} bytes>", self.content.len()))
+            .field("content_type", &self.content_type)
+            .field("cipher", &self.cipher)
+            .finish()
+    }
+}
+
 /// A seal as the server describes it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SealDescription {
@@ -78,6 +103,9 @@ pub struct SealDescription {
     pub algorithm: String,
     /// `pkcs11_token` or `vault_sealed`.
     pub key_storage: String,
+    /// `Signing` (a seal) or `Encryption` (opens envelopes, signs nothing).
+    #[serde(default)]
+    pub key_purpose: KeyPurpose,
     /// The hash algorithm OID sign-hash names.
     pub hash_algorithm_oid: String,
     /// The signature algorithm OID sign-hash names.
@@ -228,6 +256,74 @@ impl SealClient {
     /// Create a seal (role `seal:manage`).
     pub fn create(&self, order: &SealOrder) -> Result<SealDescription, SealClientError> {
         self.call(reqwest::Method::POST, "/v1/admin/seals", Self::json(order)?)
+    }
+
+    /// Create the institution's encryption key (role `seal:manage`): like a seal, but its
+    /// certificate's keyUsage is keyAgreement (P-256) or keyEncipherment (SM2), it opens
+    /// envelopes ([`SealClient::open_envelope`]) and signs nothing.
+    pub fn create_encryption_key(
+        &self,
+        order: &SealOrder,
+    ) -> Result<SealDescription, SealClientError> {
+        #[derive(Serialize)]
+        struct EncryptionKeyOrder<'a> {
+            #[serde(flatten)]
+            order: &'a SealOrder,
+            key_purpose: KeyPurpose,
+        }
+        let body = EncryptionKeyOrder {
+            order,
+            key_purpose: KeyPurpose::Encryption,
+        };
+        self.call(reqwest::Method::POST, "/v1/admin/seals", Self::json(&body)?)
+    }
+
+    /// Have the server open `envelope` (CMS EnvelopedData, DER or BER) with the encryption key
+    /// `seal_id` (role `envelope:open`); `document` labels it in the audit log. The server
+    /// answers only after the content key's and the padding's checks; a refusal
+    /// ([`ErrorCode::EnvelopeRefused`]: not addressed to the key, malformed, altered) released
+    /// nothing.
+    pub fn open_envelope(
+        &self,
+        seal_id: &str,
+        envelope: &[u8],
+        document: &str,
+    ) -> Result<InstitutionOpenedEnvelope, SealClientError> {
+        check_id(seal_id)?;
+        #[derive(Serialize)]
+        struct Body<'a> {
+            envelope: String,
+            document: &'a str,
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            content: String,
+            content_type: String,
+            cipher: String,
+        }
+        let answer: Answer = self.call(
+            reqwest::Method::POST,
+            &format!("/v1/admin/seals/{seal_id}/open-envelope"),
+            Self::json(&Body {
+                envelope: Base64::encode_string(envelope),
+                document,
+            })?,
+        )?;
+        let Answer {
+            content,
+            content_type,
+            cipher,
+        } = answer;
+        let encoded = Zeroizing::new(content);
+        let content = Zeroizing::new(
+            Base64::decode_vec(&encoded)
+                .map_err(|_| SealClientError::Misbehaved("content is not base64".into()))?,
+        );
+        Ok(InstitutionOpenedEnvelope {
+            content,
+            content_type,
+            cipher,
+        })
     }
 
     /// Every seal (role `seal:use`).

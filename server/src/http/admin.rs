@@ -276,3 +276,8 @@ operator_route!(sign_hash(seal_id: Path<String>, body: Body) SealUse, StatusCode
     let request: SignHashRequest = decode(&body.0)?;
     app.service.sealing().sign_hashes(&seal_id, &request, caller)
 });
+
+operator_route!(open_envelope(seal_id: Path<String>, body: Body) EnvelopeOpen, StatusCode::OK, |app, caller| {
+    let request: crate::service::OpenEnvelopeRequest = decode(&body.0)?;
+    app.service.institution_envelopes().open(&seal_id, &request, caller)
+});

@@ -12,9 +12,9 @@
 //! Every answer is `Cache-Control: no-store` (most carry personal data) and
 //! `X-Content-Type-Options: nosniff`; every body a route reads must be `application/json`
 //! (so a cross-site form post is refused before it is read); bodies have a size limit per
-//! route (64 KiB; evidence uploads and seal sign-hash batches more, see
-//! [`MAX_SIGN_HASH_BODY_BYTES`]), evidence uploads a cap on how many are read at once, and
-//! requests a time limit.
+//! route (64 KiB; evidence uploads, seal sign-hash batches and envelopes to open more, see
+//! [`MAX_SIGN_HASH_BODY_BYTES`] and [`MAX_OPEN_ENVELOPE_BODY_BYTES`]), evidence uploads a cap
+//! on how many are read at once, and requests a time limit.
 
 mod admin;
 mod device;
@@ -24,6 +24,7 @@ use crate::error::ServiceError;
 use crate::limits::{Class, RateLimiter};
 use crate::net::PeerInfo;
 use crate::service::CosignService;
+use crate::service::institution_envelopes::MAX_OPEN_ENVELOPE_BODY_BYTES;
 use crate::service::sealing::MAX_SIGN_HASH_BODY_BYTES;
 use axum::Router;
 use axum::body::Bytes;
@@ -141,6 +142,11 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
             "/v1/admin/seals/{seal_id}/sign-hash",
             Operator(SealUse),
         ),
+        (
+            "post",
+            "/v1/admin/seals/{seal_id}/open-envelope",
+            Operator(EnvelopeOpen),
+        ),
         ("post", "/v1/admin/login/challenges", Operator(LoginIssue)),
         ("post", "/v1/admin/login/verify", Operator(LoginVerify)),
     ]
@@ -179,6 +185,12 @@ pub fn router(app: App) -> Router {
             post(admin::sign_hash),
         )
         .layer(DefaultBodyLimit::max(MAX_SIGN_HASH_BODY_BYTES));
+    let open_envelope = Router::new()
+        .route(
+            "/v1/admin/seals/{seal_id}/open-envelope",
+            post(admin::open_envelope),
+        )
+        .layer(DefaultBodyLimit::max(MAX_OPEN_ENVELOPE_BODY_BYTES));
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
         .route("/v1/ready", get(public::ready))
@@ -250,6 +262,7 @@ pub fn router(app: App) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .merge(evidence)
         .merge(sign_hash)
+        .merge(open_envelope)
         .layer(middleware::from_fn(json_only))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             request_timeout(req, next, timeout)
@@ -396,6 +409,8 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             MAX_SUBMISSION_BYTES
         } else if path.ends_with("/sign-hash") {
             MAX_SIGN_HASH_BODY_BYTES
+        } else if path.ends_with("/open-envelope") {
+            MAX_OPEN_ENVELOPE_BODY_BYTES
         } else {
             MAX_BODY_BYTES
         };

@@ -14,6 +14,7 @@
 //! | [`Liveness`](crate::liveness::Liveness) (`liveness()`) | challenges, evidence, signing policy |
 //! | [`AuditLog`] (`audit()`) | reading the log, signed checkpoints, verification |
 //! | [`Sealing`] (`sealing()`) | the institution's seals: keys, organisation certificates, sign-hash |
+//! | [`InstitutionEnvelopes`] (`institution_envelopes()`) | the institution's encryption keys opening envelopes (ECDH in the token) |
 //!
 //! Everything here is synchronous and is called from blocking tasks. A share is unsealed only
 //! inside [`Signing::sign`], after the PIN check, and is wiped when the step ends. Every call
@@ -24,6 +25,7 @@ mod audit_log;
 mod decrypting;
 mod device_auth;
 mod enroll;
+pub mod institution_envelopes;
 mod lifecycle;
 pub mod login;
 mod operators;
@@ -37,6 +39,7 @@ pub use decrypting::Decrypting;
 pub use device_auth::{DeviceAuth, DeviceRequest};
 pub(crate) use enroll::id_matches;
 pub use enroll::{Enrollment, IssuedTicket, TicketOrder};
+pub use institution_envelopes::{InstitutionEnvelopes, OpenEnvelopeRequest, OpenEnvelopeResponse};
 pub use lifecycle::{AdminRevokeRequest, KeyLifecycle, UnlockRequest};
 pub use login::Login;
 pub use operators::{CredentialInfo, CredentialSecret, NewCredential, Operator, Operators, Role};
@@ -213,6 +216,11 @@ impl CosignService {
     /// The institution's seals.
     pub fn sealing(&self) -> Sealing<'_> {
         Sealing { ctx: &self.ctx }
+    }
+
+    /// The institution's encryption keys opening envelopes.
+    pub fn institution_envelopes(&self) -> InstitutionEnvelopes<'_> {
+        InstitutionEnvelopes { ctx: &self.ctx }
     }
 
     /// The audit log.

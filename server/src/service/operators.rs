@@ -46,6 +46,9 @@ pub enum Role {
     /// Sign with the institution's seals (sign-hash).
     #[serde(rename = "seal:use")]
     SealUse,
+    /// Open envelopes with the institution's encryption keys (the plaintext is answered).
+    #[serde(rename = "envelope:open")]
+    EnvelopeOpen,
     /// Issue certificate-login challenges.
     #[serde(rename = "login:issue")]
     LoginIssue,
@@ -56,7 +59,7 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::Enroll,
         Role::AuditRead,
         Role::EvidenceRead,
@@ -66,6 +69,7 @@ impl Role {
         Role::CredentialsManage,
         Role::SealManage,
         Role::SealUse,
+        Role::EnvelopeOpen,
         Role::LoginIssue,
         Role::LoginVerify,
     ];
@@ -82,6 +86,7 @@ impl Role {
             Role::CredentialsManage => "credentials:manage",
             Role::SealManage => "seal:manage",
             Role::SealUse => "seal:use",
+            Role::EnvelopeOpen => "envelope:open",
             Role::LoginIssue => "login:issue",
             Role::LoginVerify => "login:verify",
         }

@@ -30,7 +30,7 @@ use super::{Context, random_bytes};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::ca::Root;
 use crate::error::{SealRefusal, ServiceError};
-use crate::store::{SealKeyKind, SealRecord, StoreError, now_ms};
+use crate::store::{KeyPurpose, SealKeyKind, SealRecord, StoreError, now_ms};
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -117,6 +117,11 @@ pub struct NewSeal {
     pub purpose: String,
     /// `ecdsa-p256` or `sm2`.
     pub algorithm: SealAlgorithm,
+    /// `signing` (a seal: sign-hash; the default) or `encryption` (the institution's
+    /// encryption key: open-envelope; certificate keyUsage keyAgreement for P-256,
+    /// keyEncipherment for SM2). A key never does both.
+    #[serde(default)]
+    pub key_purpose: KeyPurpose,
 }
 
 /// A seal as answered (never its key).
@@ -134,6 +139,8 @@ pub struct SealInfo {
     pub algorithm: SealAlgorithm,
     /// `pkcs11_token` (generated and used in the token) or `vault_sealed`.
     pub key_storage: String,
+    /// `signing` (sign-hash) or `encryption` (open-envelope).
+    pub key_purpose: KeyPurpose,
     /// The OID sign-hash requests name as `hash_algorithm_oid`.
     pub hash_algorithm_oid: String,
     /// The OID sign-hash requests name as `sign_algorithm_oid`.
@@ -175,12 +182,7 @@ pub struct Sealing<'a> {
 }
 
 fn info(s: &SealRecord) -> Result<SealInfo, ServiceError> {
-    let algorithm = SealAlgorithm::parse(&s.algorithm).ok_or_else(|| {
-        ServiceError::Internal(format!(
-            "seal {} has algorithm {:?}",
-            s.seal_id, s.algorithm
-        ))
-    })?;
+    let algorithm = seal_algorithm(s)?;
     Ok(SealInfo {
         seal_id: s.seal_id.clone(),
         institution: s.institution.clone(),
@@ -192,6 +194,7 @@ fn info(s: &SealRecord) -> Result<SealInfo, ServiceError> {
             SealKeyKind::VaultSealed => "vault_sealed",
         }
         .into(),
+        key_purpose: s.key_purpose,
         hash_algorithm_oid: algorithm.hash_oid().into(),
         sign_algorithm_oid: algorithm.sign_oid().into(),
         certificates: vec![
@@ -200,6 +203,29 @@ fn info(s: &SealRecord) -> Result<SealInfo, ServiceError> {
         ],
         created_ms: s.created_ms,
         disabled_ms: s.disabled_ms,
+    })
+}
+
+/// The key usage of an institution key's certificate.
+fn certificate_purpose(
+    algorithm: SealAlgorithm,
+    purpose: KeyPurpose,
+) -> inkseal_pki::CertificatePurpose {
+    use inkseal_pki::CertificatePurpose as P;
+    match (purpose, algorithm) {
+        (KeyPurpose::Signing, _) => P::DocumentSigning,
+        (KeyPurpose::Encryption, SealAlgorithm::EcdsaP256) => P::KeyAgreement,
+        (KeyPurpose::Encryption, SealAlgorithm::Sm2) => P::KeyEncipherment,
+    }
+}
+
+/// A stored seal's algorithm (an unknown name is the database's fault).
+pub(super) fn seal_algorithm(seal: &SealRecord) -> Result<SealAlgorithm, ServiceError> {
+    SealAlgorithm::parse(&seal.algorithm).ok_or_else(|| {
+        ServiceError::Internal(format!(
+            "seal {} has algorithm {:?}",
+            seal.seal_id, seal.algorithm
+        ))
     })
 }
 
@@ -213,7 +239,7 @@ fn seal_key_aad(seal_id: &str, public_key: &[u8]) -> Vec<u8> {
     crate::vault::associated_data("inkseal/seal-key/v1", &[seal_id.as_bytes(), public_key])
 }
 
-fn printable(what: &str, value: &str, max: usize) -> Result<String, ServiceError> {
+pub(super) fn printable(what: &str, value: &str, max: usize) -> Result<String, ServiceError> {
     let value = value.trim();
     let n = value.chars().count();
     if n == 0 || n > max || value.chars().any(char::is_control) {
@@ -276,7 +302,7 @@ fn p256_public(public_key: &p256::ecdsa::VerifyingKey) -> Result<(Vec<u8>, Vec<u
 
 impl Sealing<'_> {
     /// Refuse (audited) with `refusal`.
-    fn refuse(
+    pub(super) fn refuse(
         &self,
         refusal: SealRefusal,
         seal_id: Option<&str>,
@@ -313,7 +339,10 @@ impl Sealing<'_> {
         let (key_kind, key_ref, sealed_key, public_key, spki_der) = match token {
             Some(token) => {
                 let label = token_label(&seal_id);
-                let public = token.generate_p256(&label)?;
+                let public = match new.key_purpose {
+                    KeyPurpose::Signing => token.generate_p256(&label)?,
+                    KeyPurpose::Encryption => token.generate_p256_agreement(&label)?,
+                };
                 let (sec1, spki) = p256_public(&public)?;
                 (SealKeyKind::Token, label, None, sec1, spki)
             }
@@ -348,7 +377,12 @@ impl Sealing<'_> {
         let (certificate, issuer_certificate) = self
             .ctx
             .ca
-            .issue_organization_certificate(new.algorithm.root(), &spki, &org)
+            .issue_organization_certificate(
+                new.algorithm.root(),
+                &spki,
+                &org,
+                certificate_purpose(new.algorithm, new.key_purpose),
+            )
             .map_err(|e| ServiceError::Internal(format!("seal certificate: {e}")))?;
         let serial = inkseal_pki::certificate_serial(&certificate)
             .map_err(|e| ServiceError::Internal(format!("seal certificate: {e}")))?;
@@ -367,6 +401,7 @@ impl Sealing<'_> {
             serial: serial.clone(),
             created_ms: now_ms(),
             disabled_ms: None,
+            key_purpose: new.key_purpose,
         };
         let audit = AuditEvent::new(
             AuditKind::SealCreated,
@@ -378,6 +413,7 @@ impl Sealing<'_> {
                 "purpose": record.purpose,
                 "algorithm": record.algorithm,
                 "key_storage": record.key_kind.as_str(),
+                "key_purpose": record.key_purpose.as_str(),
                 "certificate_serial": hex::encode(&serial),
             }),
         )
@@ -391,7 +427,7 @@ impl Sealing<'_> {
         self.ctx.store.list_seals()?.iter().map(info).collect()
     }
 
-    fn record(&self, seal_id: &str) -> Result<Option<SealRecord>, ServiceError> {
+    pub(super) fn record(&self, seal_id: &str) -> Result<Option<SealRecord>, ServiceError> {
         if !inkseal_cosign::valid_id(seal_id) {
             return Ok(None);
         }
@@ -439,9 +475,14 @@ impl Sealing<'_> {
         if seal.disabled_ms.is_some() {
             return Err(self.refuse(SealRefusal::Disabled, Some(seal_id), caller)?);
         }
-        let algorithm = SealAlgorithm::parse(&seal.algorithm).ok_or_else(|| {
-            ServiceError::Internal(format!("seal {seal_id} has algorithm {:?}", seal.algorithm))
-        })?;
+        if seal.key_purpose != KeyPurpose::Signing {
+            let refusal = SealRefusal::WrongKeyPurpose {
+                is: "the institution's encryption key",
+                wanted: "only a seal (a signing key) signs hashes",
+            };
+            return Err(self.refuse(refusal, Some(seal_id), caller)?);
+        }
+        let algorithm = seal_algorithm(&seal)?;
         if request.hash_algorithm_oid != algorithm.hash_oid()
             || request.sign_algorithm_oid != algorithm.sign_oid()
         {
@@ -548,16 +589,7 @@ impl Sealing<'_> {
             }
             (SealKeyKind::Token, SealAlgorithm::Sm2) => Err(bad("SM2 keys are never in a token")),
             (SealKeyKind::VaultSealed, _) => {
-                let sealed = seal
-                    .sealed_key
-                    .as_deref()
-                    .ok_or_else(|| bad("no sealed key"))?;
-                // Unsealed for this call only; `Zeroizing` wipes the PKCS#8 bytes, the
-                // secret-key types wipe themselves.
-                let pkcs8 = self
-                    .ctx
-                    .vault
-                    .open(&seal_key_aad(&seal.seal_id, &seal.public_key), sealed)?;
+                let pkcs8 = self.unseal_key(seal)?;
                 match algorithm {
                     SealAlgorithm::EcdsaP256 => {
                         use p256::pkcs8::DecodePrivateKey;
@@ -605,6 +637,18 @@ impl Sealing<'_> {
                 }
             }
         }
+    }
+
+    /// A vault-sealed private key (PKCS#8), unsealed for one call; `Zeroizing` wipes the bytes,
+    /// the secret-key types built from them wipe themselves.
+    pub(super) fn unseal_key(&self, seal: &SealRecord) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+        let sealed = seal.sealed_key.as_deref().ok_or_else(|| {
+            ServiceError::Internal(format!("seal {}: no sealed key", seal.seal_id))
+        })?;
+        Ok(self
+            .ctx
+            .vault
+            .open(&seal_key_aad(&seal.seal_id, &seal.public_key), sealed)?)
     }
 
     /// Whether a token-held seal's private key is sensitive and non-extractable (and always

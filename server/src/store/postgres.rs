@@ -379,6 +379,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "key purposes and decryptions",
         super::postgres_decrypt::KEY_PURPOSES_AND_DECRYPTIONS,
     ),
+    (
+        5,
+        "seal key purposes",
+        super::postgres_more::SEAL_KEY_PURPOSES,
+    ),
 ];
 
 const SCHEMA_V1: &str = r#"

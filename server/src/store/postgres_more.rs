@@ -1,5 +1,6 @@
 //! [`AccessStore`], [`EvidenceStore`] and [`SealStore`] for [`PostgresStore`].
 
+use super::KeyPurpose;
 use super::access::{AccessStore, CredentialKind, CredentialRecord, PurgeCounts, TicketRecord};
 use super::evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
@@ -494,7 +495,12 @@ impl EvidenceStore for PostgresStore {
 
 const SEAL_COLUMNS: &str = "seal_id, institution, credit_code, purpose, algorithm, key_kind, \
     key_ref, sealed_key, public_key, certificate, issuer_certificate, serial, created_ms, \
-    disabled_ms";
+    disabled_ms, key_purpose";
+
+/// Migration 5: a seal's key either signs or agrees keys (the institution's encryption key);
+/// seals made before sign.
+pub(super) const SEAL_KEY_PURPOSES: &str =
+    "ALTER TABLE seals ADD COLUMN key_purpose TEXT NOT NULL DEFAULT 'signing'";
 
 fn seal_from_row(r: &Row) -> Result<SealRecord, Fail> {
     let kind: String = r.try_get(5)?;
@@ -514,6 +520,11 @@ fn seal_from_row(r: &Row) -> Result<SealRecord, Fail> {
         serial: r.try_get(11)?,
         created_ms: uint(r.try_get(12)?),
         disabled_ms: r.try_get::<_, Option<i64>>(13)?.map(uint),
+        key_purpose: {
+            let purpose: String = r.try_get(14)?;
+            KeyPurpose::parse(&purpose)
+                .ok_or_else(|| corrupt(format!("unknown seal key purpose {purpose:?}")))?
+        },
     })
 }
 
@@ -523,7 +534,7 @@ impl SealStore for PostgresStore {
             tx.execute(
                 &format!(
                     "INSERT INTO seals ({SEAL_COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL)"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14)"
                 ),
                 &[
                     &seal.seal_id,
@@ -539,6 +550,7 @@ impl SealStore for PostgresStore {
                     &seal.issuer_certificate,
                     &seal.serial,
                     &int(seal.created_ms),
+                    &seal.key_purpose.as_str(),
                 ],
             )?;
             Ok(())

@@ -5,6 +5,7 @@
 //! valid. Signing is recorded only in the audit log, one entry per document, appended in the
 //! transaction that re-checks the seal is still enabled.
 
+use super::KeyPurpose;
 use super::StoreError;
 use crate::audit::AuditEvent;
 
@@ -64,6 +65,9 @@ pub struct SealRecord {
     pub issuer_certificate: Vec<u8>,
     /// The certificate's serial number (big-endian magnitude).
     pub serial: Vec<u8>,
+    /// What the key does: sign (a seal, sign-hash) or agree keys and decrypt (the
+    /// institution's encryption key, open-envelope). A key never does both.
+    pub key_purpose: KeyPurpose,
     /// Creation time (unix ms).
     pub created_ms: u64,
     /// When it was disabled (unix ms), if it was.

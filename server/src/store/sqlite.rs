@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub(super) const SCHEMA_VERSION: i64 = 5;
+pub(super) const SCHEMA_VERSION: i64 = 6;
 
 /// From schema 2 to 3: the time of a key's latest PIN reservation, so reservations that a
 /// killed process left behind can be told from ones in flight.
@@ -244,6 +244,10 @@ impl SqliteStore {
             (2..=SCHEMA_VERSION, _) => {
                 let mut conn = conn;
                 let tx = conn.transaction().map_err(backend)?;
+                // Additive: seals came after schema version 2 (the table in its first shape;
+                // schema 6 extends it).
+                tx.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
+                    .map_err(backend)?;
                 if version == 2 {
                     tx.execute_batch(MIGRATE_2_TO_3).map_err(backend)?;
                 }
@@ -255,9 +259,10 @@ impl SqliteStore {
                     tx.execute_batch(super::sqlite_decrypt::MIGRATE_4_TO_5)
                         .map_err(backend)?;
                 }
-                // Additive: seals came after schema version 2.
-                tx.execute_batch(super::sqlite_seals::SEAL_SCHEMA)
-                    .map_err(backend)?;
+                if version <= 5 {
+                    tx.execute_batch(super::sqlite_seals::MIGRATE_5_TO_6)
+                        .map_err(backend)?;
+                }
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))
             }
@@ -276,6 +281,8 @@ impl SqliteStore {
                 tx.execute_batch(super::sqlite_login::MIGRATE_3_TO_4)
                     .map_err(backend)?;
                 tx.execute_batch(super::sqlite_decrypt::MIGRATE_4_TO_5)
+                    .map_err(backend)?;
+                tx.execute_batch(super::sqlite_seals::MIGRATE_5_TO_6)
                     .map_err(backend)?;
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))

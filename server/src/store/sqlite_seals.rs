@@ -1,5 +1,6 @@
 //! [`SealStore`] for [`SqliteStore`].
 
+use super::KeyPurpose;
 use super::seals::{SealKeyKind, SealRecord, SealStore};
 use super::sqlite::{append, backend, int, sql};
 use super::{SqliteStore, StoreError};
@@ -29,9 +30,16 @@ CREATE TRIGGER IF NOT EXISTS seals_no_delete BEFORE DELETE ON seals
     BEGIN SELECT RAISE(ABORT, 'seals are kept: disable them'); END;
 "#;
 
+/// Schema 6: a seal's key either signs or agrees keys (the institution's encryption key);
+/// seals made before sign.
+pub(super) const MIGRATE_5_TO_6: &str = r#"
+ALTER TABLE seals ADD COLUMN key_purpose TEXT NOT NULL DEFAULT 'signing';
+PRAGMA user_version = 6;
+"#;
+
 const SEAL_COLUMNS: &str = "seal_id, institution, credit_code, purpose, algorithm, key_kind, \
     key_ref, sealed_key, public_key, certificate, issuer_certificate, serial, created_ms, \
-    disabled_ms";
+    disabled_ms, key_purpose";
 
 fn seal_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SealRecord> {
     let kind: String = r.get(5)?;
@@ -56,6 +64,16 @@ fn seal_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SealRecord> {
         serial: r.get(11)?,
         created_ms: r.get::<_, i64>(12)? as u64,
         disabled_ms: r.get::<_, Option<i64>>(13)?.map(|v| v as u64),
+        key_purpose: {
+            let purpose: String = r.get(14)?;
+            KeyPurpose::parse(&purpose).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    14,
+                    rusqlite::types::Type::Text,
+                    format!("unknown seal key purpose {purpose:?}").into(),
+                )
+            })?
+        },
     })
 }
 
@@ -81,7 +99,7 @@ impl SealStore for SqliteStore {
             sql(tx.execute(
                 &format!(
                     "INSERT INTO seals ({SEAL_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, ?14)"
                 ),
                 params![
                     seal.seal_id,
@@ -96,7 +114,8 @@ impl SealStore for SqliteStore {
                     seal.certificate,
                     seal.issuer_certificate,
                     seal.serial,
-                    int(seal.created_ms)
+                    int(seal.created_ms),
+                    seal.key_purpose.as_str()
                 ],
             ))
             .map(|_| ())

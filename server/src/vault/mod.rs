@@ -103,6 +103,18 @@ pub trait TokenKeys: Send + Sync {
     /// True if the private key labelled `label` is sensitive and non-extractable, and always
     /// has been.
     fn p256_key_is_protected(&self, label: &str) -> Result<bool, VaultError>;
+    /// Generate a key-agreement pair labelled `label` (`CKA_DERIVE` only, never `CKA_SIGN`: an
+    /// institution's encryption key signs nothing); refused if the label is taken. The token's
+    /// ECDH is checked against this process's before the key is reported.
+    fn generate_p256_agreement(&self, label: &str)
+    -> Result<p256::ecdsa::VerifyingKey, VaultError>;
+    /// `Z`, the x-coordinate of `d · peer` for the key labelled `label` (`CKM_ECDH1_DERIVE`,
+    /// null KDF), wiped when dropped. A signing key is refused by the token.
+    fn ecdh_p256(
+        &self,
+        label: &str,
+        peer: &p256::PublicKey,
+    ) -> Result<Zeroizing<[u8; 32]>, VaultError>;
 }
 
 /// Check an audit signature in this process before it leaves the vault: catches a wrong key,

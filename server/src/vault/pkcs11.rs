@@ -335,7 +335,7 @@ impl TokenKeys for Pkcs11Vault {
                 "the token already holds a key labelled '{label}'"
             )));
         }
-        let (public, private) = generate_p256_pair(&login, label)?;
+        let (public, private) = generate_p256_pair(&login, label, KeyRole::Signing)?;
         let public = read_p256_public_key(&login, public, label)?;
         // Self-test: the token's signature must verify under the point it reported.
         let digest: [u8; 32] = Sha256::digest(AUDIT_SELF_TEST_MESSAGE).into();
@@ -370,6 +370,105 @@ impl TokenKeys for Pkcs11Vault {
             Ok(sensitive && !extractable && always_sensitive && never_extractable)
         })
     }
+
+    fn generate_p256_agreement(&self, label: &str) -> Result<VerifyingKey, VaultError> {
+        let _setup = KEY_SETUP.lock().unwrap_or_else(PoisonError::into_inner);
+        let login = self.login.lock().unwrap_or_else(PoisonError::into_inner);
+        let (private, public) = find_audit_pair(&login, label)?;
+        if !private.is_empty() || !public.is_empty() {
+            return Err(VaultError::Unavailable(format!(
+                "the token already holds a key labelled '{label}'"
+            )));
+        }
+        let (public, private) = generate_p256_pair(&login, label, KeyRole::Agreement)?;
+        let public = read_p256_public_key(&login, public, label)?;
+        // Self-test: the token's ECDH with a throwaway key equals this process's.
+        let throwaway = {
+            use p256::elliptic_curve::Generate;
+            p256::SecretKey::try_generate()
+                .map_err(|e| VaultError::Unavailable(format!("rng: {e}")))?
+        };
+        let expected = {
+            use p256::elliptic_curve::point::AffineCoordinates;
+            let point = (p256::PublicKey::from(&public).to_projective()
+                * *throwaway.to_nonzero_scalar())
+            .to_affine();
+            Zeroizing::new(<[u8; 32]>::from(point.x()))
+        };
+        let z = token_ecdh(&login, private, &throwaway.public_key(), label)?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&z[..], &expected[..])) {
+            return Err(VaultError::Unavailable(format!(
+                "the token's key agreement with '{label}' does not match its public key"
+            )));
+        }
+        Ok(public)
+    }
+
+    fn ecdh_p256(
+        &self,
+        label: &str,
+        peer: &p256::PublicKey,
+    ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+        let (private, _) = self.seal_key(label)?;
+        self.with_session(|s| token_ecdh(s, private, peer, label))
+    }
+}
+
+/// `CKM_ECDH1_DERIVE` with the null KDF into a session-only generic secret of 32 bytes, read
+/// and destroyed at once: `Z` for one peer key. The long-term private key stays in the token;
+/// what comes out is the shared secret of one envelope's ephemeral key.
+fn token_ecdh(
+    session: &Session,
+    private: ObjectHandle,
+    peer: &p256::PublicKey,
+    label: &str,
+) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    let point = peer.to_sec1_point(false);
+    let params = Ecdh1DeriveParams::new(EcKdf::null(), point.as_bytes());
+    let derived = session
+        .derive_key(
+            &Mechanism::Ecdh1Derive(params),
+            private,
+            &[
+                Attribute::Class(ObjectClass::SECRET_KEY),
+                Attribute::KeyType(KeyType::GENERIC_SECRET),
+                Attribute::ValueLen(KEY_LEN),
+                Attribute::Token(false),
+                Attribute::Sensitive(false),
+                Attribute::Extractable(true),
+            ],
+        )
+        .map_err(|e| unavailable(&format!("key agreement with '{label}' failed"), e))?;
+    let value = session.get_attributes(derived, &[AttributeType::Value]);
+    // Destroyed whatever the read gave: the secret lives no longer in the token than here.
+    let destroyed = session.destroy_object(derived);
+    let value = value.map_err(|e| unavailable("cannot read the agreed secret", e))?;
+    destroyed.map_err(|e| unavailable("cannot destroy the agreed secret", e))?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    for attribute in value {
+        if let Attribute::Value(mut bytes) = attribute {
+            let ok = bytes.len() == out.len();
+            if ok {
+                out.copy_from_slice(&bytes);
+            }
+            zeroize::Zeroize::zeroize(&mut bytes);
+            if ok {
+                return Ok(out);
+            }
+        }
+    }
+    Err(VaultError::Unavailable(
+        "the token's agreed secret is not 32 bytes".into(),
+    ))
+}
+
+/// What a generated token key pair may do: sign (seals, audit) or agree keys (envelopes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyRole {
+    Signing,
+    Agreement,
 }
 
 /// A PKCS#11 `r || s` ECDSA signature (32 bytes each for P-256).
@@ -456,7 +555,7 @@ fn find_audit_pair(
 fn find_or_generate_audit_key(session: &Session, label: &str) -> Result<AuditKey, VaultError> {
     let (private, public) = match find_audit_pair(session, label)? {
         (private, public) if private.is_empty() && public.is_empty() => {
-            let (public, private) = generate_p256_pair(session, label)?;
+            let (public, private) = generate_p256_pair(session, label, KeyRole::Signing)?;
             // Another process may have generated one at the same time (PKCS#11 cannot prevent
             // it): then this one goes again, so no two processes keep different keys.
             match find_audit_pair(session, label)? {
@@ -504,10 +603,11 @@ fn find_or_generate_audit_key(session: &Session, label: &str) -> Result<AuditKey
 }
 
 /// Generate a P-256 key pair labelled `label` in the token (the private half sensitive,
-/// non-extractable, sign only): `(public, private)`.
+/// non-extractable, and either sign only or derive only): `(public, private)`.
 fn generate_p256_pair(
     session: &Session,
     label: &str,
+    role: KeyRole,
 ) -> Result<(ObjectHandle, ObjectHandle), VaultError> {
     let label_attr = Attribute::Label(label.as_bytes().to_vec());
     session
@@ -520,7 +620,8 @@ fn generate_p256_pair(
                 label_attr.clone(),
                 Attribute::Token(true),
                 Attribute::Private(false),
-                Attribute::Verify(true),
+                Attribute::Verify(role == KeyRole::Signing),
+                Attribute::Derive(false),
             ],
             &[
                 Attribute::Class(ObjectClass::PRIVATE_KEY),
@@ -530,8 +631,8 @@ fn generate_p256_pair(
                 Attribute::Private(true),
                 Attribute::Sensitive(true),
                 Attribute::Extractable(false),
-                Attribute::Sign(true),
-                Attribute::Derive(false),
+                Attribute::Sign(role == KeyRole::Signing),
+                Attribute::Derive(role == KeyRole::Agreement),
             ],
         )
         .map_err(|e| unavailable(&format!("cannot generate EC key '{label}'"), e))

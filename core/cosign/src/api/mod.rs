@@ -434,6 +434,10 @@ pub enum ErrorCode {
     /// The unified social credit code (统一社会信用代码) is malformed or its check character
     /// is wrong.
     InvalidCreditCode,
+    /// An envelope given to the institution's encryption key was refused: it is not addressed
+    /// to that key's certificate, it is malformed, or it does not decrypt (the message says
+    /// which). Nothing was decrypted.
+    EnvelopeRefused,
 }
 
 /// Body of every non-2xx answer.

@@ -42,6 +42,11 @@ pub enum EnvelopeError {
     /// encrypted key was altered. No key was released.
     #[error("the content key does not decrypt under this key (wrong key, or an altered envelope)")]
     KeyDecryptionFailed,
+    /// The private key could not be used: the token (HSM) that holds it failed or refused the
+    /// key agreement. Nothing about the envelope is known; retry when the token is back, and
+    /// tell the token's operator.
+    #[error("the private key cannot be used: {0}")]
+    KeyUnavailable(String),
     /// The content did not decrypt to correctly padded plaintext under the content key (an
     /// altered ciphertext, or a wrong content key). No plaintext was released.
     #[error("the content does not decrypt (altered ciphertext or wrong content key)")]

@@ -55,7 +55,7 @@ mod sm2_ktri;
 
 pub use content::ContentCipher;
 pub use error::EnvelopeError;
-pub use open::{EnvelopeKey, OpenedEnvelope};
+pub use open::{EnvelopeKey, OpenedEnvelope, P256KeyAgreement};
 pub use parse::{
     KdfDigest, KeyWrap, MAX_ENVELOPE_BYTES, MAX_RECIPIENTS, OidProfile, P256KeyAgreeRecipient,
     ParsedEnvelope, Recipient, RecipientId, Sm2KeyTransRecipient, parse_envelope,

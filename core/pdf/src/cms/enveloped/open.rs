@@ -54,6 +54,22 @@ impl EnvelopeKey {
     }
 }
 
+/// A P-256 private key that opens key-agreement recipients by computing ECDH shared secrets,
+/// wherever it lives: `p256::SecretKey` implements it in this process; the server implements it
+/// for a key inside a PKCS#11 token (`CKM_ECDH1_DERIVE`), whose private half never leaves the
+/// token. Only `Z` for one envelope's ephemeral key comes out; the KDF, key unwrap and content
+/// decryption run here.
+pub trait P256KeyAgreement {
+    /// The key's public half (to check it is the recipient certificate's).
+    fn public_key(&self) -> p256::PublicKey;
+    /// `Z`, the x-coordinate of `d · originator` (RFC 5753's standard ECDH), wiped when dropped.
+    /// A key that cannot be used (a token that fails) is [`EnvelopeError::KeyUnavailable`].
+    fn shared_secret(
+        &self,
+        originator: &p256::PublicKey,
+    ) -> Result<Zeroizing<[u8; 32]>, EnvelopeError>;
+}
+
 /// The plaintext of an opened envelope, in a buffer wiped when dropped.
 #[derive(Debug)]
 pub struct OpenedEnvelope {
@@ -137,30 +153,51 @@ impl ParsedEnvelope {
         key: &p256::SecretKey,
         certificate_der: Option<&[u8]>,
     ) -> Result<OpenedEnvelope, EnvelopeError> {
+        self.open_with_p256_agreement(key, certificate_der)
+    }
+
+    /// Open with a P-256 key that may live elsewhere ([`P256KeyAgreement`], e.g. a PKCS#11
+    /// token): as [`ParsedEnvelope::open_with_p256_key`]. A failure of the key itself
+    /// ([`EnvelopeError::KeyUnavailable`]) is returned at once, not taken for "not this
+    /// recipient".
+    #[cfg(feature = "envelopes")]
+    pub fn open_with_p256_agreement(
+        &self,
+        key: &dyn P256KeyAgreement,
+        certificate_der: Option<&[u8]>,
+    ) -> Result<OpenedEnvelope, EnvelopeError> {
+        let public = key.public_key();
+        let unwrap =
+            |r: &super::parse::P256KeyAgreeRecipient| match super::p256_kari::unwrap_cek(r, key) {
+                Ok(cek) => Ok(Some(cek)),
+                Err(e @ EnvelopeError::KeyUnavailable(_)) => Err(e),
+                Err(_) => Ok(None),
+            };
+        let first = |candidates: &mut dyn Iterator<Item = &super::parse::P256KeyAgreeRecipient>| {
+            for r in candidates {
+                if let Some(cek) = unwrap(r)? {
+                    return Ok(Some(cek));
+                }
+            }
+            Ok::<_, EnvelopeError>(None)
+        };
         let cek = match certificate_der {
             Some(cert) => {
                 check_key_is_certificates(
                     cert,
-                    |pk| matches!(pk, PublicKey::P256(p) if *p == key.public_key()),
+                    |pk| matches!(pk, PublicKey::P256(p) if *p == public),
                 )?;
                 let candidates = self.p256_recipients_for(cert)?;
                 if candidates.is_empty() {
                     return Err(EnvelopeError::NotARecipient("certificate"));
                 }
-                candidates
-                    .iter()
-                    .find_map(|r| super::p256_kari::unwrap_cek(r, key).ok())
-                    .ok_or(EnvelopeError::KeyDecryptionFailed)?
+                first(&mut candidates.iter().copied())?.ok_or(EnvelopeError::KeyDecryptionFailed)?
             }
-            None => self
-                .recipients()
-                .iter()
-                .filter_map(|r| match r {
-                    Recipient::P256(r) => super::p256_kari::unwrap_cek(r, key).ok(),
-                    _ => None,
-                })
-                .next()
-                .ok_or(EnvelopeError::NotARecipient("key"))?,
+            None => first(&mut self.recipients().iter().filter_map(|r| match r {
+                Recipient::P256(r) => Some(r),
+                _ => None,
+            }))?
+            .ok_or(EnvelopeError::NotARecipient("key"))?,
         };
         self.open_checked(&cek)
     }

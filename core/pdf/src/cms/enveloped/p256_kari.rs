@@ -12,6 +12,7 @@
 //! content key under an all-zero key (design issue 17, section 0).
 
 use super::error::{EnvelopeError, encoding};
+use super::open::P256KeyAgreement;
 use super::parse::{KdfDigest, KeyWrap, P256KeyAgreeRecipient};
 use aes_kw::KeyInit;
 use der::Encode;
@@ -21,13 +22,14 @@ use p256::elliptic_curve::point::AffineCoordinates;
 use sha2::Digest;
 use zeroize::Zeroizing;
 
-/// The content key of `recipient`, unwrapped with `key`: [`EnvelopeError::KeyDecryptionFailed`]
-/// when the key-unwrap check fails (another key, or an altered wrapped key).
+/// The content key of `recipient`, unwrapped with the key behind `key` (local or in a token):
+/// [`EnvelopeError::KeyDecryptionFailed`] when the key-unwrap check fails (another key, or an
+/// altered wrapped key).
 pub(crate) fn unwrap_cek(
     recipient: &P256KeyAgreeRecipient,
-    key: &p256::SecretKey,
+    key: &dyn P256KeyAgreement,
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
-    let z = shared_secret(key.to_nonzero_scalar(), recipient.originator());
+    let z = key.shared_secret(recipient.originator())?;
     let kek = kek(
         &z,
         recipient.kdf(),
@@ -81,6 +83,19 @@ pub(crate) fn wrap_cek<R: rand_core::CryptoRng + ?Sized>(
         .len();
     out.truncate(len);
     Ok((ephemeral_public, out))
+}
+
+impl P256KeyAgreement for p256::SecretKey {
+    fn public_key(&self) -> p256::PublicKey {
+        p256::SecretKey::public_key(self)
+    }
+
+    fn shared_secret(
+        &self,
+        originator: &p256::PublicKey,
+    ) -> Result<Zeroizing<[u8; 32]>, EnvelopeError> {
+        Ok(shared_secret(self.to_nonzero_scalar(), originator))
+    }
 }
 
 /// `Z`: the x-coordinate of `scalar · point`.
