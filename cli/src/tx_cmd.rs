@@ -3,7 +3,8 @@
 
 use crate::pdf_cmd::{LocalKeyArgs, human_time, now, read_limited, read_trust_anchors};
 use clap::{Args, Subcommand};
-use inkseal_pdf::cms::attached::{VerifiedTransaction, sign_transaction, verify_transaction};
+use inkseal_pdf::cms::OidProfile;
+use inkseal_pdf::cms::attached::{VerifiedTransaction, sign_transaction_in, verify_transaction};
 use inkseal_pdf::cms::transaction::{Party, Transaction};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -35,6 +36,10 @@ pub struct TxSignArgs {
     output: PathBuf,
     #[command(flatten)]
     signer: LocalKeyArgs,
+    /// Write GB/T 35275's OIDs (signedData 1.2.156.10197.6.1.4.2.2, data …4.2.1, sm2sign) for
+    /// GM middleware that insists on them; SM2 keys only. Default: RFC 5652's.
+    #[arg(long)]
+    gm_oids: bool,
 }
 
 /// `inkseal tx verify`.
@@ -63,7 +68,13 @@ fn sign(args: TxSignArgs) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", args.transaction.display()))?;
     let transaction = transaction_from_json(&json)?;
     let signer = args.signer.signer()?;
-    let der = sign_transaction(&transaction, &signer, now()).map_err(|e| e.to_string())?;
+    let profile = if args.gm_oids {
+        OidProfile::GbT35275
+    } else {
+        OidProfile::Rfc5652
+    };
+    let der =
+        sign_transaction_in(profile, &transaction, &signer, now()).map_err(|e| e.to_string())?;
     inkseal_fs::write_atomically(&args.output, &[&der], inkseal_fs::Visibility::Default)
         .map_err(|e| format!("{}: {e}", args.output.display()))?;
     println!(
@@ -142,8 +153,17 @@ fn verified_json(v: &VerifiedTransaction) -> Value {
         "signer": v.signer,
         "signing_time_unix": v.signing_time_unix,
         "algorithm": v.algorithm.name(),
+        "oids": profile_name(v.profile),
         "chain_length": v.chain.len(),
     })
+}
+
+/// The OID profile's name in the output.
+fn profile_name(profile: OidProfile) -> &'static str {
+    match profile {
+        OidProfile::Rfc5652 => "RFC 5652",
+        OidProfile::GbT35275 => "GB/T 35275",
+    }
 }
 
 fn verify(args: TxVerifyArgs) -> ExitCode {
@@ -178,6 +198,7 @@ fn verify(args: TxVerifyArgs) -> ExitCode {
                 println!("  signer       {}", v.signer);
                 println!("  signed at    {}", human_time(v.signing_time_unix));
                 println!("  algorithm    {}", v.algorithm);
+                println!("  OIDs         {}", profile_name(v.profile));
             }
             ExitCode::SUCCESS
         }

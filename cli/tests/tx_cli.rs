@@ -114,4 +114,37 @@ fn sm2_transactions_sign_and_verify_from_the_command_line() {
         .map(|name| inkseal_tests::sm2_pki(dir.path(), name))
         .map(|p| [p.signer_key, p.signer_pem, p.ca_pem]);
     sign_and_verify(dir.path(), &pki[0], &pki[1], &pki[2], &other[2]);
+
+    // `--gm-oids`: GB/T 35275's OIDs, said so by verify.
+    let tx = dir.path().join("tx-gm.json");
+    std::fs::write(&tx, TRANSACTION).expect("write");
+    let out = dir.path().join("tx-gm.p7");
+    let signed = inkseal(&[
+        p("tx"),
+        p("sign"),
+        &tx,
+        &out,
+        p("--key"),
+        &pki[0],
+        p("--cert"),
+        &pki[1],
+        p("--gm-oids"),
+    ]);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let json = inkseal(&[
+        p("tx"),
+        p("verify"),
+        &out,
+        p("--trust"),
+        &pki[2],
+        p("--json"),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["oids"], "GB/T 35275");
+    assert_eq!(v["amount_minor"], 99905);
 }

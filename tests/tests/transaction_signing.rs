@@ -5,7 +5,7 @@
 use inkseal_cosign::api::{CosignRequest, MessageKind, SignedMessage};
 use inkseal_pdf::cms::attached::{TransactionVerifyError, sign_transaction, verify_transaction};
 use inkseal_pdf::cms::transaction::{Party, Transaction};
-use inkseal_pdf::cms::{CmsError, SignatureAlgorithm, signed_attributes};
+use inkseal_pdf::cms::{CmsError, OidProfile, SignatureAlgorithm, signed_attributes};
 use inkseal_pdf::signer::LocalSigner;
 use inkseal_tests::validators::{bouncycastle_cms_check, openssl_p256_pki};
 use inkseal_tests::{CertifiedKey, RawDevice, certified_key, now_unix, raw};
@@ -143,6 +143,42 @@ async fn a_cosigned_sm2_transaction_verifies_with_its_content_and_bouncycastle_a
         verify_transaction(&signed, &[other], Some(now_unix())),
         Err(TransactionVerifyError::Untrusted(_))
     ));
+    assert_eq!(verified.profile, OidProfile::Rfc5652);
+
+    // The same co-signing in GB/T 35275's OIDs: the server co-signs it (and audits it), we
+    // read it back with its profile, and BouncyCastle verifies it too.
+    let tx = payment("TX-20261207-0002");
+    let signed = client
+        .sign_transaction_in(OidProfile::GbT35275, &key, &pin, &tx, None)
+        .await
+        .expect("co-signed in the GB/T 35275 profile");
+    let verified =
+        verify_transaction(&signed, std::slice::from_ref(&ca), Some(now_unix())).expect("verifies");
+    assert_eq!(verified.transaction, tx);
+    assert_eq!(verified.profile, OidProfile::GbT35275);
+    let gm = |oid: &str| {
+        let oid: inkseal_pdf::cms::ObjectIdentifier = oid.parse().expect("oid");
+        let der = der::Encode::to_der(&oid).expect("der");
+        signed.windows(der.len()).any(|w| w == der.as_slice())
+    };
+    assert!(gm("1.2.156.10197.6.1.4.2.2"), "GB/T signedData");
+    assert!(gm("1.2.156.10197.6.1.4.2.1"), "GB/T data");
+    assert!(gm("1.2.156.10197.1.301.1"), "sm2sign");
+    // (The certificates keep their own sm2-with-SM3 signatures; only the CMS names change.)
+    assert!(!gm("1.2.840.113549.1.7.2") && !gm("1.2.840.113549.1.7.1"));
+    assert!(
+        audit(&server)
+            .iter()
+            .any(|(kind, d)| kind == "transaction_signed"
+                && d["transaction_id"] == "TX-20261207-0002")
+    );
+    let gm_path = dir.path().join("tx-gm.p7");
+    std::fs::write(&gm_path, &signed).expect("write");
+    let bc = bouncycastle_cms_check(&gm_path, &ca_path);
+    assert!(bc.valid, "{bc:?}");
+    assert_eq!(bc.content, tx.to_der().expect("der"));
+    assert_eq!(bc.content_type, "1.2.156.10197.6.1.4.2.1");
+    assert_eq!(bc.signature_algorithm, "1.2.156.10197.1.301.1");
     server.shutdown().await.expect("shutdown");
 }
 

@@ -9,6 +9,11 @@
 // the signed attributes, the message-digest of the encapsulated content, the content-type
 // attribute) and the signer certificate is signed by CA_CERT and valid now; 1 otherwise; 2 on
 // bad input.
+//
+// GB/T 35275 names the SM2 signature algorithm sm2sign (1.2.156.10197.1.301.1), which
+// BouncyCastle 1.72's CMS name table lacks ("Unknown signature type requested"); the verifier
+// here maps it to BouncyCastle's own SM3withSM2, the algorithm the standard says it is, and
+// leaves every other name to BouncyCastle.
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,11 +27,16 @@ import org.bouncycastle.asn1.cms.CMSAttributes;
 import org.bouncycastle.asn1.cms.ContentInfo;
 import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.cms.CMSSignatureAlgorithmNameGenerator;
 import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.DefaultCMSSignatureAlgorithmNameGenerator;
+import org.bouncycastle.cms.SignerInformationVerifier;
 import org.bouncycastle.cms.SignerInformation;
-import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.bouncycastle.util.encoders.Hex;
 
 public final class CmsCheck {
@@ -76,7 +86,18 @@ public final class CmsCheck {
                 out.append("\"signing_time_ms\": ")
                         .append(Time.getInstance(value).getDate().getTime()).append(", ");
             }
-            if (!si.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(cert))) {
+            DefaultCMSSignatureAlgorithmNameGenerator names = new DefaultCMSSignatureAlgorithmNameGenerator();
+            ASN1ObjectIdentifier sm2sign = new ASN1ObjectIdentifier("1.2.156.10197.1.301.1");
+            CMSSignatureAlgorithmNameGenerator gbt35275 = (digest, encryption) ->
+                    sm2sign.equals(encryption.getAlgorithm())
+                            ? "SM3WITHSM2"
+                            : names.getSignatureName(digest, encryption);
+            SignerInformationVerifier verifier = new SignerInformationVerifier(
+                    gbt35275,
+                    new DefaultSignatureAlgorithmIdentifierFinder(),
+                    new JcaContentVerifierProviderBuilder().setProvider("BC").build(cert),
+                    new JcaDigestCalculatorProviderBuilder().setProvider("BC").build());
+            if (!si.verify(verifier)) {
                 throw new IllegalStateException("SignerInformation.verify returned false");
             }
             if (!cert.getIssuer().equals(ca.getSubject())

@@ -124,3 +124,79 @@ fn the_server_reads_only_attributes_that_name_the_transaction() {
         Err(TransactionRequestError::Attributes(_))
     ));
 }
+
+/// GB/T 35275's OIDs for SM2: written on request, read back with their profile, checked like
+/// RFC 5652's; the profile is one whole (a GB/T ContentInfo around id-data content is refused),
+/// and P-256 has none. The server-side reader takes either content-type attribute.
+#[test]
+fn sm2_transactions_in_the_gbt35275_profile() {
+    use cms::content_info::ContentInfo;
+    use der::{Decode, Encode};
+    use inkseal_pdf::cms::OidProfile;
+    use inkseal_pdf::cms::attached::sign_transaction_in;
+
+    let (fx, _ca) = sm2_fixture();
+    let tx = transaction();
+    let at = now();
+    let anchors = [fx.root_der.clone()];
+    let der = sign_transaction_in(OidProfile::GbT35275, &tx, &fx.signer, at).unwrap();
+    let info = ContentInfo::from_der(&der).unwrap();
+    assert_eq!(info.content_type.to_string(), "1.2.156.10197.6.1.4.2.2");
+    let signed: cms::signed_data::SignedData = info.content.decode_as().unwrap();
+    assert_eq!(
+        signed.encap_content_info.econtent_type.to_string(),
+        "1.2.156.10197.6.1.4.2.1"
+    );
+    let signer_info = signed.signer_infos.0.iter().next().unwrap();
+    assert_eq!(
+        signer_info.signature_algorithm.oid.to_string(),
+        "1.2.156.10197.1.301.1"
+    );
+    assert_eq!(
+        signer_info.digest_alg.oid.to_string(),
+        "1.2.156.10197.1.401"
+    );
+    let v = verify_transaction(&der, &anchors, Some(at)).unwrap();
+    assert_eq!(v.transaction, tx);
+    assert_eq!(v.profile, OidProfile::GbT35275);
+    assert_eq!(
+        verify_transaction(
+            &sign_transaction(&tx, &fx.signer, at).unwrap(),
+            &anchors,
+            Some(at)
+        )
+        .unwrap()
+        .profile,
+        OidProfile::Rfc5652
+    );
+
+    // An RFC 5652 SignedData relabelled as GB/T's: its id-data content is not GB/T data.
+    let rfc = sign_transaction(&tx, &fx.signer, at).unwrap();
+    let mut relabelled = ContentInfo::from_der(&rfc).unwrap();
+    relabelled.content_type = "1.2.156.10197.6.1.4.2.2".parse().unwrap();
+    assert!(matches!(
+        verify_transaction(&relabelled.to_der().unwrap(), &anchors, Some(at)),
+        Err(TransactionVerifyError::Signature(
+            CmsError::ContentTypeMismatch(_)
+        ))
+    ));
+
+    // The co-signing server's reader takes GB/T's content-type attribute.
+    let prepared =
+        PreparedAttached::transaction_in(OidProfile::GbT35275, &tx, fx.algorithm, &fx.chain, at)
+            .unwrap();
+    let content = tx.to_der().unwrap();
+    assert_eq!(
+        read_transaction_request(fx.algorithm, prepared.to_be_signed(), &content).unwrap(),
+        tx
+    );
+
+    // No GB/T 35275 profile for P-256.
+    let p256 = p256_fixture();
+    assert!(matches!(
+        sign_transaction_in(OidProfile::GbT35275, &tx, &p256.signer, at),
+        Err(inkseal_pdf::cms::attached::TransactionSignError::Cms(
+            CmsError::InvalidInput(_)
+        ))
+    ));
+}

@@ -9,6 +9,7 @@
 
 use crate::{CosignClient, Pin, SdkError};
 use inkseal_cosign::api::MessageKind;
+pub use inkseal_pdf::cms::OidProfile;
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::cms::attached::PreparedAttached;
 pub use inkseal_pdf::cms::transaction::{Party, Transaction, TransactionError};
@@ -36,6 +37,22 @@ impl CosignClient {
         transaction: &Transaction,
         evidence_head: Option<[u8; 32]>,
     ) -> Result<Vec<u8>, SdkError> {
+        self.sign_transaction_in(OidProfile::Rfc5652, key_id, pin, transaction, evidence_head)
+            .await
+    }
+
+    /// [`CosignClient::sign_transaction`] in the OIDs of `profile`: [`OidProfile::GbT35275`]
+    /// writes GB/T 35275's signedData and data content types and names the signature sm2sign,
+    /// for a bank whose GM middleware insists on them (the default, RFC 5652's OIDs with the SM2
+    /// algorithms, is what OpenSSL and BouncyCastle read). The server co-signs either.
+    pub async fn sign_transaction_in(
+        &self,
+        profile: OidProfile,
+        key_id: &str,
+        pin: &Pin,
+        transaction: &Transaction,
+        evidence_head: Option<[u8; 32]>,
+    ) -> Result<Vec<u8>, SdkError> {
         let (prepared, signature) = self
             .co_sign_attached(
                 key_id,
@@ -43,7 +60,8 @@ impl CosignClient {
                 MessageKind::CmsAttachedTransaction,
                 evidence_head,
                 |certificate, now| {
-                    PreparedAttached::transaction(
+                    PreparedAttached::transaction_in(
+                        profile,
                         transaction,
                         SignatureAlgorithm::Sm2Sm3,
                         &[certificate],

@@ -24,8 +24,8 @@ pub const SM2_CURVE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10
 /// The NIST P-256 curve (prime256v1 / secp256r1), as id-ecPublicKey parameter.
 pub const PRIME256V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 
-/// `sm2sign` (GM/T 0006 1.2.156.10197.1.301.1): some SM2 producers name the CMS signature
-/// algorithm with it; accepted when verifying, never written.
+/// `sm2sign` (GM/T 0006 1.2.156.10197.1.301.1): GB/T 35275 names the CMS signature algorithm
+/// with it (written in that profile); accepted when verifying either profile.
 const SM2_SIGN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301.1");
 
 /// A signature suite: key type, digest and signature algorithm together.
@@ -111,6 +111,28 @@ impl SignatureAlgorithm {
         AlgorithmIdentifierOwned {
             oid: self.signature_oid(),
             parameters: None,
+        }
+    }
+
+    /// The signature algorithm identifier `profile` writes: GB/T 35275 names SM2 signatures
+    /// sm2sign (1.2.156.10197.1.301.1) and has no P-256 ([`CmsError::InvalidInput`]).
+    pub(crate) fn signature_identifier_in(
+        self,
+        profile: super::OidProfile,
+    ) -> Result<AlgorithmIdentifierOwned, CmsError> {
+        match (profile, self) {
+            (super::OidProfile::Rfc5652, _) => Ok(self.signature_identifier()),
+            (super::OidProfile::GbT35275, SignatureAlgorithm::Sm2Sm3) => {
+                Ok(AlgorithmIdentifierOwned {
+                    oid: SM2_SIGN,
+                    parameters: None,
+                })
+            }
+            (super::OidProfile::GbT35275, SignatureAlgorithm::EcdsaP256Sha256) => {
+                Err(CmsError::InvalidInput(
+                    "the GB/T 35275 profile is for SM2 signatures; sign P-256 in RFC 5652's".into(),
+                ))
+            }
         }
     }
 

@@ -1,8 +1,9 @@
 //! Putting the SignedData together once the signer has returned its signature.
 
+use super::OidProfile;
 use super::algorithm::SignatureAlgorithm;
 use super::attributes::{
-    ExtraAttribute, ID_DATA, ID_SIGNED_DATA, check_signing_certificate_v2, read_signed_attributes,
+    ExtraAttribute, ID_DATA, check_signing_certificate_v2, read_signed_attributes,
 };
 use super::cert::Cert;
 use super::error::{CmsError, encoding};
@@ -54,6 +55,7 @@ pub fn assemble_with_unsigned(
     unsigned: &[ExtraAttribute],
 ) -> Result<Vec<u8>, CmsError> {
     assemble_content(
+        OidProfile::Rfc5652,
         Content::Detached,
         alg,
         signed_attrs_der,
@@ -84,6 +86,7 @@ impl Content<'_> {
 /// [`assemble_with_unsigned`] for either kind of content. Encapsulated content makes
 /// SignedData version 3 (RFC 5652 section 5.1) and its digest must be the message-digest.
 pub(crate) fn assemble_content(
+    profile: OidProfile,
     content: Content<'_>,
     alg: SignatureAlgorithm,
     signed_attrs_der: &[u8],
@@ -183,7 +186,7 @@ pub(crate) fn assemble_content(
         }),
         digest_alg: alg.digest_identifier(),
         signed_attrs: Some(attrs),
-        signature_algorithm: alg.signature_identifier(),
+        signature_algorithm: alg.signature_identifier_in(profile)?,
         signature: OctetString::new(signature).map_err(encoding("signature"))?,
         unsigned_attrs,
     };
@@ -212,7 +215,7 @@ pub(crate) fn assemble_content(
         signer_infos: SignerInfos::try_from(vec![signer_info]).map_err(encoding("signer infos"))?,
     };
     let content_info = ContentInfo {
-        content_type: ID_SIGNED_DATA,
+        content_type: profile.signed_data(),
         content: Any::encode_from(&signed_data).map_err(encoding("SignedData"))?,
     };
     let out = content_info.to_der().map_err(encoding("ContentInfo"))?;

@@ -9,17 +9,16 @@
 //! built by the same assembly as PAdES and time-stamp tokens ([`super::assemble_content`]) and
 //! checked by the same parser, signature check and chain builder.
 
-use super::SignatureAlgorithm;
 use super::assemble::{Content, assemble_content};
 use super::attributes::{
-    ExtraAttribute, ID_DATA, ID_SIGNING_TIME, message_digest_of_signed_attributes,
-    signed_attributes_for,
+    ExtraAttribute, ID_SIGNING_TIME, message_digest_of_signed_attributes, signed_attributes_for,
 };
 use super::chain::verify_chain;
 use super::error::CmsError;
 use super::login::{LoginAssertion, LoginAssertionError};
 use super::parse::parse;
 use super::transaction::{Transaction, TransactionError};
+use super::{OidProfile, SignatureAlgorithm};
 use crate::signer::{Signer, SignerError};
 use der::{Decode, Encode};
 use thiserror::Error;
@@ -30,9 +29,15 @@ use x509_cert::time::Time;
 /// [`PreparedAttached::finish`]. [`PreparedAttached::transaction`] makes one over a
 /// transaction; [`PreparedAttached::new`] over any content (verifiers of transactions refuse
 /// other content).
+///
+/// Written in RFC 5652's OIDs unless [`PreparedAttached::transaction_in`] asks for GB/T
+/// 35275's (SM2 only): ContentInfo signedData 1.2.156.10197.6.1.4.2.2, eContentType and the
+/// content-type attribute data 1.2.156.10197.6.1.4.2.1, signatureAlgorithm sm2sign
+/// 1.2.156.10197.1.301.1, digest SM3. The verifier reads both.
 #[derive(Debug, Clone)]
 pub struct PreparedAttached {
     algorithm: SignatureAlgorithm,
+    profile: OidProfile,
     content: Vec<u8>,
     signed_attrs: Vec<u8>,
     chain: Vec<Vec<u8>>,
@@ -50,6 +55,24 @@ impl PreparedAttached {
         Self::new(transaction.to_der()?, algorithm, chain, signing_time_unix)
     }
 
+    /// [`PreparedAttached::transaction`] in the OIDs of `profile`: GB/T 35275's for GM
+    /// middleware that insists on them (SM2 only; P-256 is [`CmsError::InvalidInput`]).
+    pub fn transaction_in(
+        profile: OidProfile,
+        transaction: &Transaction,
+        algorithm: SignatureAlgorithm,
+        chain: &[Vec<u8>],
+        signing_time_unix: u64,
+    ) -> Result<Self, TransactionSignError> {
+        Ok(Self::prepare(
+            profile,
+            transaction.to_der()?,
+            algorithm,
+            chain,
+            signing_time_unix,
+        )?)
+    }
+
     /// The signed attributes over `content` (id-data) for the signer certificate `chain[0]`,
     /// with signing-time `signing_time_unix`.
     pub fn new(
@@ -58,7 +81,13 @@ impl PreparedAttached {
         chain: &[Vec<u8>],
         signing_time_unix: u64,
     ) -> Result<Self, TransactionSignError> {
-        Ok(Self::prepare(content, algorithm, chain, signing_time_unix)?)
+        Ok(Self::prepare(
+            OidProfile::Rfc5652,
+            content,
+            algorithm,
+            chain,
+            signing_time_unix,
+        )?)
     }
 
     /// Encode `assertion` and the signed attributes for the signer certificate `chain[0]`
@@ -70,6 +99,7 @@ impl PreparedAttached {
         signing_time_unix: u64,
     ) -> Result<Self, LoginSignError> {
         Ok(Self::prepare(
+            OidProfile::Rfc5652,
             assertion.to_der()?,
             algorithm,
             chain,
@@ -78,6 +108,7 @@ impl PreparedAttached {
     }
 
     fn prepare(
+        profile: OidProfile,
         content: Vec<u8>,
         algorithm: SignatureAlgorithm,
         chain: &[Vec<u8>],
@@ -86,6 +117,8 @@ impl PreparedAttached {
         let signer = chain
             .first()
             .ok_or(PrepareError::Signer(SignerError::EmptyChain))?;
+        // Refused here, before anything is signed, rather than at assembly.
+        algorithm.signature_identifier_in(profile)?;
         let time = inkseal_pki::time_at(signing_time_unix)
             .and_then(|t| {
                 t.to_der()
@@ -93,7 +126,7 @@ impl PreparedAttached {
             })
             .map_err(|e| CmsError::InvalidInput(format!("signing time: {e}")))?;
         let signed_attrs = signed_attributes_for(
-            ID_DATA,
+            profile.data(),
             algorithm,
             &algorithm.digest(&[&content]),
             signer,
@@ -101,6 +134,7 @@ impl PreparedAttached {
         )?;
         Ok(PreparedAttached {
             algorithm,
+            profile,
             content,
             signed_attrs,
             chain: chain.to_vec(),
@@ -130,7 +164,8 @@ impl PreparedAttached {
 
     fn assemble(&self, signature: &[u8]) -> Result<Vec<u8>, CmsError> {
         assemble_content(
-            Content::Encapsulated(ID_DATA, &self.content),
+            self.profile,
+            Content::Encapsulated(self.profile.data(), &self.content),
             self.algorithm,
             &self.signed_attrs,
             signature,
@@ -176,7 +211,19 @@ pub fn sign_transaction(
     signer: &dyn Signer,
     signing_time_unix: u64,
 ) -> Result<Vec<u8>, TransactionSignError> {
-    let prepared = PreparedAttached::transaction(
+    sign_transaction_in(OidProfile::Rfc5652, transaction, signer, signing_time_unix)
+}
+
+/// [`sign_transaction`] in the OIDs of `profile` (see [`PreparedAttached`]; GB/T 35275's for
+/// SM2 only).
+pub fn sign_transaction_in(
+    profile: OidProfile,
+    transaction: &Transaction,
+    signer: &dyn Signer,
+    signing_time_unix: u64,
+) -> Result<Vec<u8>, TransactionSignError> {
+    let prepared = PreparedAttached::transaction_in(
+        profile,
         transaction,
         signer.algorithm(),
         signer.certificate_chain(),
@@ -249,6 +296,8 @@ pub struct VerifiedTransaction {
     pub signing_time_unix: u64,
     /// The signature suite.
     pub algorithm: SignatureAlgorithm,
+    /// Whose OIDs it is written in (RFC 5652's, or GB/T 35275's).
+    pub profile: OidProfile,
     /// The certificate path, signer first and trust anchor last.
     pub chain: Vec<Vec<u8>>,
 }
@@ -299,6 +348,7 @@ pub fn verify_transaction(
         signer_certificate: verified.signer_certificate,
         signing_time_unix: verified.signing_time_unix,
         algorithm: verified.algorithm,
+        profile: verified.profile,
         chain: verified.chain,
     })
 }
@@ -315,6 +365,8 @@ pub(crate) struct VerifiedAttached<T> {
     pub(crate) signing_time_unix: u64,
     /// The signature suite.
     pub(crate) algorithm: SignatureAlgorithm,
+    /// Whose OIDs it is written in.
+    pub(crate) profile: OidProfile,
     /// The certificate path, signer first and trust anchor last.
     pub(crate) chain: Vec<Vec<u8>>,
 }
@@ -339,7 +391,7 @@ pub(crate) fn verify_attached<T, E>(
 ) -> Result<VerifiedAttached<T>, AttachedFailure<E>> {
     let parsed = parse(der).map_err(AttachedFailure::Signature)?;
     let (verification, content) = parsed
-        .verify_encapsulated(ID_DATA, false)
+        .verify_encapsulated(parsed.profile().data(), false)
         .map_err(AttachedFailure::Signature)?;
     let content = decode(&content).map_err(AttachedFailure::Content)?;
     let signing_time = verification
@@ -373,6 +425,7 @@ pub(crate) fn verify_attached<T, E>(
             .algorithm
             .expect_suite()
             .map_err(AttachedFailure::Signature)?,
+        profile: parsed.profile(),
         chain,
     })
 }

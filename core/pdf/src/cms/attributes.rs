@@ -323,8 +323,9 @@ pub(crate) fn read_signed_attributes(
 pub const MAX_SIGNED_ATTRIBUTES_BYTES: usize = 8 * 1024;
 
 /// The message-digest of DER-encoded signed attributes (the bytes a CMS signer signs), after
-/// the same checks the verifier makes (each type once, content-type id-data, one
-/// message-digest value). The co-signing server reads what document a request signs with it.
+/// the same checks the verifier makes (each type once, content-type id-data or GB/T 35275's
+/// data, one message-digest value). The co-signing server reads what document a request signs
+/// with it.
 pub fn message_digest_of_signed_attributes(der: &[u8]) -> Result<Vec<u8>, CmsError> {
     if der.len() > MAX_SIGNED_ATTRIBUTES_BYTES {
         return Err(CmsError::Malformed(format!(
@@ -337,7 +338,14 @@ pub fn message_digest_of_signed_attributes(der: &[u8]) -> Result<Vec<u8>, CmsErr
             "signed attributes are not canonical DER".into(),
         ));
     }
-    Ok(read_signed_attributes(&attrs, ID_DATA)?.message_digest)
+    let gm_data = super::enveloped::GM_DATA;
+    let read = match read_signed_attributes(&attrs, ID_DATA) {
+        Err(CmsError::ContentTypeMismatch(found)) if found == gm_data.to_string() => {
+            read_signed_attributes(&attrs, gm_data)?
+        }
+        other => other?,
+    };
+    Ok(read.message_digest)
 }
 
 /// The single value of an attribute that must have exactly one.

@@ -48,6 +48,7 @@ pub use attributes::{
 pub use cert::MAX_CERTIFICATE_BYTES;
 pub use chain::{MAX_CHAIN_LENGTH, MAX_SIGNATURE_CHECKS, verify_chain};
 pub use const_oid::ObjectIdentifier;
+pub use enveloped::OidProfile;
 pub use error::CmsError;
 #[cfg(feature = "other-algorithms")]
 pub use other::MIN_RSA_BITS;

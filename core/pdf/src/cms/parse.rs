@@ -29,6 +29,7 @@ pub struct ParsedSignedData {
     signed_attrs_der: Option<Vec<u8>>,
     encoded_len: usize,
     digest: DigestAlgorithm,
+    profile: super::OidProfile,
 }
 
 /// The result of a successful [`ParsedSignedData::verify`].
@@ -98,12 +99,14 @@ pub fn parse(der: &[u8]) -> Result<ParsedSignedData, CmsError> {
     }
 
     let content_info = ContentInfo::from_der(body).map_err(malformed("ContentInfo"))?;
-    if content_info.content_type != ID_SIGNED_DATA {
-        return Err(CmsError::Unsupported(format!(
-            "content type {} (expected signedData {ID_SIGNED_DATA})",
-            content_info.content_type
-        )));
-    }
+    // RFC 5652's signedData, or GB/T 35275's (the same structure under a GM OID).
+    let profile =
+        super::OidProfile::of_signed_data(&content_info.content_type).ok_or_else(|| {
+            CmsError::Unsupported(format!(
+                "content type {} (expected signedData {ID_SIGNED_DATA})",
+                content_info.content_type
+            ))
+        })?;
     let signed_data: SignedData = content_info
         .content
         .decode_as()
@@ -160,6 +163,7 @@ pub fn parse(der: &[u8]) -> Result<ParsedSignedData, CmsError> {
         signed_attrs_der,
         encoded_len,
         digest,
+        profile,
     })
 }
 
@@ -181,6 +185,11 @@ fn context(number: u32, constructed: bool) -> Tag {
 }
 
 impl ParsedSignedData {
+    /// Whose OIDs the ContentInfo uses: RFC 5652's signedData, or GB/T 35275's.
+    pub fn profile(&self) -> super::OidProfile {
+        self.profile
+    }
+
     /// Length of the object as it was read (BER or DER), without the trailing zero padding.
     pub fn encoded_len(&self) -> usize {
         self.encoded_len

@@ -226,6 +226,7 @@ pub fn issue_token<E: std::fmt::Display>(
     let signature = sign(&signed_attrs)
         .map_err(|e| TspError::InvalidInput(format!("the TSA key could not sign: {e}")))?;
     let token = cms::assemble_content(
+        cms::OidProfile::Rfc5652,
         cms::Content::Encapsulated(ID_CT_TST_INFO, &tst_der),
         alg,
         &signed_attrs,

@@ -55,6 +55,39 @@ pub enum OidProfile {
     GbT35275,
 }
 
+impl OidProfile {
+    /// The data content type (id-data, or GB/T 35275 data).
+    pub fn data(self) -> ObjectIdentifier {
+        match self {
+            OidProfile::Rfc5652 => crate::cms::ID_DATA,
+            OidProfile::GbT35275 => super::GM_DATA,
+        }
+    }
+
+    /// The signedData content type (id-signedData, or GB/T 35275 signedData).
+    pub fn signed_data(self) -> ObjectIdentifier {
+        match self {
+            OidProfile::Rfc5652 => crate::cms::ID_SIGNED_DATA,
+            OidProfile::GbT35275 => super::GM_SIGNED_DATA,
+        }
+    }
+
+    /// The envelopedData content type (id-envelopedData, or GB/T 35275 envelopedData).
+    pub fn enveloped_data(self) -> ObjectIdentifier {
+        match self {
+            OidProfile::Rfc5652 => super::ID_ENVELOPED_DATA,
+            OidProfile::GbT35275 => super::GM_ENVELOPED_DATA,
+        }
+    }
+
+    /// The profile whose signedData content type is `oid`, if either's is.
+    pub fn of_signed_data(oid: &ObjectIdentifier) -> Option<Self> {
+        [OidProfile::Rfc5652, OidProfile::GbT35275]
+            .into_iter()
+            .find(|p| p.signed_data() == *oid)
+    }
+}
+
 /// How a recipient is identified: by its certificate's issuer and serial number, or by its
 /// subject key identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,11 +16,9 @@ use super::content::{BLOCK, ContentCipher};
 use super::error::{EnvelopeError, encoding};
 use super::parse::{MAX_RECIPIENTS, OidProfile};
 use super::sm2_ktri::Sm2Ciphertext;
-use super::{
-    ECDH_SHA256_KDF, GM_DATA, GM_ENVELOPED_DATA, ID_AES256_WRAP, ID_ENVELOPED_DATA, SM2_ENCRYPTION,
-};
+use super::{ECDH_SHA256_KDF, ID_AES256_WRAP, SM2_ENCRYPTION};
 use crate::cms::cert::Cert;
-use crate::cms::{ID_DATA, ID_EC_PUBLIC_KEY, PublicKey};
+use crate::cms::{ID_EC_PUBLIC_KEY, PublicKey};
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::enveloped_data::{
@@ -178,11 +176,9 @@ pub fn seal<R: rand_core::CryptoRng + ?Sized>(
     }
     let any_kari = infos.iter().any(|i| matches!(i, RecipientInfo::Kari(_)));
 
-    let content_type = match (options.content_type, options.profile) {
-        (Some(t), _) => t,
-        (None, OidProfile::Rfc5652) => ID_DATA,
-        (None, OidProfile::GbT35275) => GM_DATA,
-    };
+    let content_type = options
+        .content_type
+        .unwrap_or_else(|| options.profile.data());
     let ciphertext = cipher.encrypt(&cek, &iv, content)?;
     let enveloped = EnvelopedData {
         version: if any_kari {
@@ -208,10 +204,7 @@ pub fn seal<R: rand_core::CryptoRng + ?Sized>(
         unprotected_attrs: None,
     };
     ContentInfo {
-        content_type: match options.profile {
-            OidProfile::Rfc5652 => ID_ENVELOPED_DATA,
-            OidProfile::GbT35275 => GM_ENVELOPED_DATA,
-        },
+        content_type: options.profile.enveloped_data(),
         content: Any::encode_from(&enveloped).map_err(encoding("EnvelopedData"))?,
     }
     .to_der()
