@@ -122,6 +122,11 @@ pub struct ServeArgs {
     /// Wrong PINs (since the last right one) that lock a key.
     #[arg(long, default_value_t = 5)]
     max_pin_failures: u32,
+    /// Two-party decryptions an encryption key answers in its life (each is a static-DH
+    /// oracle query; see ARCHITECTURE.md); then the user enrolls a new encryption key.
+    #[arg(long, default_value_t = inkseal_server::service::DEFAULT_MAX_DECRYPTIONS_PER_KEY,
+          value_parser = clap::value_parser!(u64).range(1..=(1 << 32)))]
+    max_decryptions_per_key: u64,
     /// Fewest characters of a new PIN (6 to 32).
     #[arg(long, default_value_t = 6)]
     pin_min_length: usize,
@@ -252,6 +257,7 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
     let mut config = args.data.config()?;
     config.listen = args.listen;
     config.policy.max_pin_failures = args.max_pin_failures.max(1);
+    config.policy.max_decryptions_per_key = args.max_decryptions_per_key;
     config.policy.pin.min_length = args.pin_min_length;
     config.policy.pin.digits_only = args.pin_digits_only;
     config.policy.pin = config.policy.pin.normalised();

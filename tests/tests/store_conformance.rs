@@ -148,6 +148,7 @@ fn one_decryption_per_idempotency_key_and_key_purposes(b: &dyn Backend) {
                                 envelope_ref: vec![9; 32],
                             },
                             &event(AuditKind::Decrypted, "k-enc"),
+                            100,
                         )
                         .expect("record");
                     (response, r)
@@ -189,6 +190,87 @@ fn one_decryption_per_idempotency_key_and_key_purposes(b: &dyn Backend) {
             .is_none()
     );
     assert_eq!(count(stores[0].as_ref(), "decrypted"), 1);
+    // The twins counted once.
+    assert_eq!(stores[2].decryption_count("k-enc").expect("count"), 1);
+
+    // The lifetime cap: 10 requests with their own idempotency keys race on three connections
+    // for the 4 places left under a cap of 5; exactly 4 are recorded, the rest write nothing.
+    let racers = 10;
+    let barrier = Barrier::new(racers);
+    let outcomes: Vec<RecordedDecryption> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..racers)
+            .map(|i| {
+                let store = stores[i % 3].clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    store
+                        .record_decryption(
+                            &NewDecryption {
+                                key_id: "k-enc".into(),
+                                idempotency_key: format!("idem-cap-{i}"),
+                                request_hash: vec![2; 32],
+                                response: format!("capped-{i}"),
+                                envelope_ref: vec![9; 32],
+                            },
+                            &event(AuditKind::Decrypted, "k-enc"),
+                            5,
+                        )
+                        .expect("record")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let inserted = outcomes
+        .iter()
+        .filter(|r| **r == RecordedDecryption::Inserted)
+        .count();
+    let capped = outcomes
+        .iter()
+        .filter(|r| **r == RecordedDecryption::CapReached)
+        .count();
+    assert_eq!((inserted, capped), (4, 6), "{outcomes:?}");
+    assert_eq!(stores[0].decryption_count("k-enc").expect("count"), 5);
+    assert_eq!(
+        count(stores[1].as_ref(), "decrypted"),
+        5,
+        "nothing written past the cap"
+    );
+    let recorded = (0..racers)
+        .filter(|i| {
+            stores[2]
+                .find_decryption("k-enc", &format!("idem-cap-{i}"))
+                .expect("find")
+                .is_some()
+        })
+        .count();
+    assert_eq!(recorded, 4);
+    // A twin of a recorded answer still gets it back at the cap, and is not counted.
+    assert!(matches!(
+        stores[0]
+            .record_decryption(
+                &NewDecryption {
+                    key_id: "k-enc".into(),
+                    idempotency_key: "idem-dec-1".into(),
+                    request_hash: vec![1; 32],
+                    response: "late twin".into(),
+                    envelope_ref: vec![9; 32],
+                },
+                &event(AuditKind::Decrypted, "k-enc"),
+                6,
+            )
+            .expect("record"),
+        RecordedDecryption::Existing(_)
+    ));
+    assert_eq!(stores[1].decryption_count("k-enc").expect("count"), 5);
+    assert!(matches!(
+        stores[1].decryption_count("k-none"),
+        Err(StoreError::NotFound)
+    ));
     assert_chain(stores[2].as_ref());
 }
 
@@ -1119,6 +1201,7 @@ fn sqlite_schema_2_databases_migrate_to_6() {
          DROP TABLE decryptions;
          ALTER TABLE keys DROP COLUMN purpose;
          ALTER TABLE seals DROP COLUMN key_purpose;
+         ALTER TABLE keys DROP COLUMN decryptions;
          UPDATE keys SET pin_failures = 3 WHERE key_id = 'k-old';
          PRAGMA user_version = 2;",
     )
@@ -1160,7 +1243,8 @@ fn sqlite_schema_3_databases_migrate_to_6() {
     enrolled(b.open().as_ref(), "k-3");
     b.raw(
         "DROP TABLE login_challenges; DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN \
-         purpose; ALTER TABLE seals DROP COLUMN key_purpose; PRAGMA user_version = 3;",
+         purpose; ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN \
+         decryptions; PRAGMA user_version = 3;",
     )
     .expect("downgrade to schema 3");
     let store = b.open();
@@ -1177,7 +1261,7 @@ fn sqlite_schema_4_databases_migrate_to_6() {
     enrolled(b.open().as_ref(), "k-4");
     b.raw(
         "DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; ALTER TABLE seals DROP \
-         COLUMN key_purpose; PRAGMA user_version = 4;",
+         COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; PRAGMA user_version = 4;",
     )
     .expect("downgrade to schema 4");
     let store = b.open();
@@ -1201,6 +1285,7 @@ fn sqlite_schema_4_databases_migrate_to_6() {
                     envelope_ref: vec![2; 32],
                 },
                 &event(AuditKind::Decrypted, "k-4"),
+                10,
             )
             .expect("record"),
         RecordedDecryption::Inserted
@@ -1208,8 +1293,8 @@ fn sqlite_schema_4_databases_migrate_to_6() {
     assert_chain(store.as_ref());
 }
 
-/// SQLite only: a schema 5 database (before seal key purposes) opens as schema 6, and its
-/// seals sign.
+/// SQLite only: a schema 5 database (before seal key purposes and decryption counts) opens as
+/// schema 6: its seals sign, its keys count the decryptions they recorded.
 #[test]
 fn sqlite_schema_5_databases_migrate_to_6() {
     let b = sqlite();
@@ -1237,9 +1322,37 @@ fn sqlite_schema_5_databases_migrate_to_6() {
             &AuditEvent::global(AuditKind::SealCreated, serde_json::json!({})),
         )
         .expect("seal");
+    // A key with two decryptions recorded before the count existed.
+    let t = "et-k-5";
+    ticket(store.as_ref(), t);
+    let key = KeyRecord {
+        purpose: KeyPurpose::Encryption,
+        ..key_record("k-5", t)
+    };
+    store
+        .insert_key(&key, now(), &event(AuditKind::Enrolled, "k-5"))
+        .expect("key");
+    for i in 0..2 {
+        store
+            .record_decryption(
+                &NewDecryption {
+                    key_id: "k-5".into(),
+                    idempotency_key: format!("idem-5-{i}"),
+                    request_hash: vec![1; 32],
+                    response: "{}".into(),
+                    envelope_ref: vec![2; 32],
+                },
+                &event(AuditKind::Decrypted, "k-5"),
+                10,
+            )
+            .expect("record");
+    }
     drop(store);
-    b.raw("ALTER TABLE seals DROP COLUMN key_purpose; PRAGMA user_version = 5;")
-        .expect("downgrade to schema 5");
+    b.raw(
+        "ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; \
+         PRAGMA user_version = 5;",
+    )
+    .expect("downgrade to schema 5");
     let store = b.open();
     let version: i64 = rusqlite::Connection::open(&b.path)
         .expect("open")
@@ -1247,5 +1360,10 @@ fn sqlite_schema_5_databases_migrate_to_6() {
         .expect("version");
     assert_eq!(version, 6);
     assert_eq!(store.get_seal("s-5").expect("get").as_ref(), Some(&seal));
+    assert_eq!(
+        store.decryption_count("k-5").expect("count"),
+        2,
+        "counted from the recorded decryptions"
+    );
     assert_chain(store.as_ref());
 }

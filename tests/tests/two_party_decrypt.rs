@@ -428,3 +428,60 @@ async fn a_retried_round_gets_the_first_answer_and_a_reused_key_is_a_conflict() 
     assert_eq!(entries.iter().filter(|e| e.kind == "decrypted").count(), 1);
     server.shutdown().await.expect("shutdown");
 }
+
+/// An encryption key answers at most `max_decryptions_per_key` decryptions in its life: the
+/// one past the cap is refused (policy_refused, audited) and its answer never sent; an answer
+/// already given is still replayed to its retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encryption_key_answers_at_most_its_lifetime_cap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = inkseal_tests::loopback_config(&dir.path().join("server"));
+    config.policy.max_decryptions_per_key = 2;
+    let server = inkseal_server::start(config).await.expect("start");
+    let client = client_for(&server, &dir.path().join("device"));
+    let backend = Backend::new(&server);
+    let ticket = backend.ticket("frank").await;
+    let enc = client
+        .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)
+        .await
+        .expect("enroll");
+    let reference = envelope_ref(b"envelope");
+    for _ in 0..2 {
+        let der = encrypt_to(&enc.public_key, CEK);
+        let plain = client
+            .decrypt_sm2(&enc.key_id, &pin(), &der, &reference)
+            .await
+            .expect("under the cap");
+        assert_eq!(&plain[..], CEK);
+    }
+    let der = encrypt_to(&enc.public_key, CEK);
+    match client
+        .decrypt_sm2(&enc.key_id, &pin(), &der, &reference)
+        .await
+    {
+        Err(SdkError::Refused(m)) => assert!(m.contains("2 decryptions"), "{m}"),
+        other => panic!("expected the cap's refusal, got {other:?}"),
+    }
+    let entries = server.service().audit().entries(0, 1000).expect("audit");
+    assert_eq!(
+        entries.iter().filter(|e| e.kind == "decrypted").count(),
+        2,
+        "the third answer was not recorded"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.kind == "refused" && e.detail.contains("decryption cap")),
+        "the refusal is audited"
+    );
+    // The PIN was right: the refusal is not a PIN failure.
+    assert_eq!(
+        client
+            .status(&enc.key_id)
+            .await
+            .expect("status")
+            .pin_failures,
+        0
+    );
+    server.shutdown().await.expect("shutdown");
+}

@@ -10,6 +10,14 @@
 //!
 //! The server never sees the envelope: `T1` is blinded by the phone, so `envelope_ref` (SM3 of
 //! the envelope) is recorded as the client's claim.
+//!
+//! Each answer is a static Diffie–Hellman oracle query (`d2^-1` applied to a point of the
+//! caller's choice), so a key answers at most [`Policy::max_decryptions_per_key`] in its life
+//! (2^20 by default): the count is raised in the transaction that records the answer, and at
+//! the cap the answer is dropped unsent, the refusal audited, and the user must enroll a new
+//! encryption key (ARCHITECTURE.md, "Two-party decryption", has the arithmetic).
+//!
+//! [`Policy::max_decryptions_per_key`]: super::Policy::max_decryptions_per_key
 
 use super::{Context, check_round_ids, replay, unseal_share};
 use crate::audit::{AuditEvent, AuditKind, Caller};
@@ -105,10 +113,30 @@ impl Decrypting<'_> {
             }),
         )
         .by(caller);
-        match ctx.store.record_decryption(&record, &audit)? {
+        let cap = ctx.policy.max_decryptions_per_key;
+        match ctx.store.record_decryption(&record, &audit, cap)? {
             RecordedDecryption::Inserted => Ok(response),
             // A concurrent twin won the race: its answer is the one; ours is dropped unsent.
             RecordedDecryption::Existing(done) => replay(done, &request_hash),
+            // Our answer is dropped unsent.
+            RecordedDecryption::CapReached => {
+                let why = format!(
+                    "this encryption key has answered its {cap} decryptions; enroll a new \
+                     encryption key"
+                );
+                ctx.store.append_audit(
+                    &AuditEvent::new(
+                        AuditKind::Refused,
+                        &key.key_id,
+                        json!({
+                            "reason": format!("decryption cap: {why}"),
+                            "idempotency_key": req.idempotency_key,
+                        }),
+                    )
+                    .by(caller),
+                )?;
+                Err(ServiceError::PolicyRefused(why))
+            }
         }
     }
 

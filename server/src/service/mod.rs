@@ -80,7 +80,15 @@ pub struct Policy {
     pub max_clock_skew_secs: u64,
     /// Enrollment needs a device-key attestation that a configured verifier accepts.
     pub require_device_attestation: bool,
+    /// Two-party decryptions one encryption key answers in its life (2^20 by default). Each
+    /// answer is `d2^-1 T1` for a `T1` of the caller's choosing, a static Diffie–Hellman
+    /// oracle; the cap bounds what Cheon's attack gains from it (ARCHITECTURE.md, "Two-party
+    /// decryption": at most about 10 bits of the 128 at 2^20).
+    pub max_decryptions_per_key: u64,
 }
+
+/// [`Policy::max_decryptions_per_key`] unless configured: 2^20.
+pub const DEFAULT_MAX_DECRYPTIONS_PER_KEY: u64 = 1 << 20;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -95,6 +103,7 @@ impl Default for Policy {
             ticket_ttl_secs: 3600,
             max_clock_skew_secs: 120,
             require_device_attestation: false,
+            max_decryptions_per_key: DEFAULT_MAX_DECRYPTIONS_PER_KEY,
         }
     }
 }

@@ -25,6 +25,9 @@ pub enum RecordedDecryption {
     Inserted,
     /// Another request with the same idempotency key won; return (or refuse) this one instead.
     Existing(StoredSignature),
+    /// The key has answered its lifetime's number of decryptions: nothing was written, and the
+    /// answer must not be returned.
+    CapReached,
 }
 
 /// Storage of two-party decryption answers; part of every [`super::Store`].
@@ -36,10 +39,16 @@ pub trait DecryptionStore {
         idempotency_key: &str,
     ) -> Result<Option<StoredSignature>, StoreError>;
     /// Record a decryption answer and its audit entry atomically, unless the idempotency key
-    /// is taken (then the answer stored first is returned and nothing is written).
+    /// is taken (then the answer stored first is returned and nothing is written) or the key
+    /// has already recorded `cap` decryptions ([`RecordedDecryption::CapReached`], nothing
+    /// written). The count (`keys.decryptions`) is exact under concurrent requests on any
+    /// number of replicas: it is raised in the same transaction, on the key's row.
     fn record_decryption(
         &self,
         decryption: &NewDecryption,
         audit: &AuditEvent,
+        cap: u64,
     ) -> Result<RecordedDecryption, StoreError>;
+    /// How many decryptions the key has recorded in its life.
+    fn decryption_count(&self, key_id: &str) -> Result<u64, StoreError>;
 }

@@ -381,8 +381,8 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         5,
-        "seal key purposes",
-        super::postgres_more::SEAL_KEY_PURPOSES,
+        "seal key purposes and decryption counts",
+        super::postgres_more::SEAL_PURPOSES_AND_DECRYPTION_COUNTS,
     ),
 ];
 

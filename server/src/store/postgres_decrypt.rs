@@ -1,7 +1,7 @@
 //! [`DecryptionStore`] for [`PostgresStore`].
 
 use super::decrypt::{DecryptionStore, NewDecryption, RecordedDecryption};
-use super::postgres::{append, int, stored_signature};
+use super::postgres::{append, int, stored_signature, uint};
 use super::{PostgresStore, StoreError, StoredSignature};
 use crate::audit::AuditEvent;
 
@@ -32,8 +32,19 @@ impl DecryptionStore for PostgresStore {
         &self,
         d: &NewDecryption,
         audit: &AuditEvent,
+        cap: u64,
     ) -> Result<RecordedDecryption, StoreError> {
         self.transact(|tx| {
+            // Counted first, on the key's row: this serialises the key's decryptions (and their
+            // twins) across replicas; undone below if a twin already answered.
+            let counted = tx.execute(
+                "UPDATE keys SET decryptions = decryptions + 1
+                 WHERE key_id = $1 AND decryptions < $2",
+                &[&d.key_id, &int(cap)],
+            )?;
+            if counted == 0 {
+                return Ok(RecordedDecryption::CapReached);
+            }
             // A twin in flight on another replica: this INSERT waits for its transaction, then
             // inserts nothing when it committed.
             let inserted = tx.execute(
@@ -56,10 +67,24 @@ impl DecryptionStore for PostgresStore {
                      WHERE key_id = $1 AND idempotency_key = $2",
                     &[&d.key_id, &d.idempotency_key],
                 )?;
+                tx.execute(
+                    "UPDATE keys SET decryptions = decryptions - 1 WHERE key_id = $1",
+                    &[&d.key_id],
+                )?;
                 return Ok(RecordedDecryption::Existing(stored_signature(&existing)?));
             }
             append(tx, audit)?;
             Ok(RecordedDecryption::Inserted)
         })
+    }
+
+    fn decryption_count(&self, key_id: &str) -> Result<u64, StoreError> {
+        self.read(|c| {
+            c.query_opt("SELECT decryptions FROM keys WHERE key_id = $1", &[&key_id])?
+                .map(|r| r.try_get::<_, i64>(0).map(uint))
+                .transpose()
+                .map_err(Into::into)
+        })?
+        .ok_or(StoreError::NotFound)
     }
 }

@@ -497,10 +497,14 @@ const SEAL_COLUMNS: &str = "seal_id, institution, credit_code, purpose, algorith
     key_ref, sealed_key, public_key, certificate, issuer_certificate, serial, created_ms, \
     disabled_ms, key_purpose";
 
-/// Migration 5: a seal's key either signs or agrees keys (the institution's encryption key);
-/// seals made before sign.
-pub(super) const SEAL_KEY_PURPOSES: &str =
-    "ALTER TABLE seals ADD COLUMN key_purpose TEXT NOT NULL DEFAULT 'signing'";
+/// Migration 5: a seal's key either signs or agrees keys (the institution's encryption key;
+/// seals made before sign), and each key counts its two-party decryptions (for the lifetime
+/// cap; counted from the recorded ones).
+pub(super) const SEAL_PURPOSES_AND_DECRYPTION_COUNTS: &str = r#"
+ALTER TABLE seals ADD COLUMN key_purpose TEXT NOT NULL DEFAULT 'signing';
+ALTER TABLE keys ADD COLUMN decryptions BIGINT NOT NULL DEFAULT 0;
+UPDATE keys SET decryptions = (SELECT count(*) FROM decryptions d WHERE d.key_id = keys.key_id);
+"#;
 
 fn seal_from_row(r: &Row) -> Result<SealRecord, Fail> {
     let kind: String = r.try_get(5)?;

@@ -36,6 +36,16 @@ pub(super) const SCHEMA_VERSION: i64 = 6;
 const MIGRATE_2_TO_3: &str = "ALTER TABLE keys ADD COLUMN pin_reserved_ms INTEGER;
                               PRAGMA user_version = 3;";
 
+/// Schema 6: a seal's key either signs or agrees keys (the institution's encryption key; seals
+/// made before sign), and each key counts its two-party decryptions (for the lifetime cap;
+/// counted from the recorded ones).
+const MIGRATE_5_TO_6: &str = r#"
+ALTER TABLE seals ADD COLUMN key_purpose TEXT NOT NULL DEFAULT 'signing';
+ALTER TABLE keys ADD COLUMN decryptions INTEGER NOT NULL DEFAULT 0;
+UPDATE keys SET decryptions = (SELECT count(*) FROM decryptions d WHERE d.key_id = keys.key_id);
+PRAGMA user_version = 6;
+"#;
+
 const SCHEMA: &str = r#"
 CREATE TABLE keys (
     key_id             TEXT PRIMARY KEY,
@@ -260,8 +270,7 @@ impl SqliteStore {
                         .map_err(backend)?;
                 }
                 if version <= 5 {
-                    tx.execute_batch(super::sqlite_seals::MIGRATE_5_TO_6)
-                        .map_err(backend)?;
+                    tx.execute_batch(MIGRATE_5_TO_6).map_err(backend)?;
                 }
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))
@@ -282,8 +291,7 @@ impl SqliteStore {
                     .map_err(backend)?;
                 tx.execute_batch(super::sqlite_decrypt::MIGRATE_4_TO_5)
                     .map_err(backend)?;
-                tx.execute_batch(super::sqlite_seals::MIGRATE_5_TO_6)
-                    .map_err(backend)?;
+                tx.execute_batch(MIGRATE_5_TO_6).map_err(backend)?;
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))
             }

@@ -4,7 +4,7 @@ use super::decrypt::{DecryptionStore, NewDecryption, RecordedDecryption};
 use super::sqlite::{append, backend, int, is_unique_violation, stored_signature};
 use super::{SqliteStore, StoreError, StoredSignature, now_ms};
 use crate::audit::AuditEvent;
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 /// From schema 4 to 5: key purposes (existing keys sign) and two-party decryptions.
 pub(super) const MIGRATE_4_TO_5: &str = r#"
@@ -34,11 +34,23 @@ impl DecryptionStore for SqliteStore {
         &self,
         d: &NewDecryption,
         audit: &AuditEvent,
+        cap: u64,
     ) -> Result<RecordedDecryption, StoreError> {
         self.durable(|c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
+            // Counted first, on the key's row; undone below if a twin already answered.
+            let counted = tx
+                .execute(
+                    "UPDATE keys SET decryptions = decryptions + 1
+                     WHERE key_id = ?1 AND decryptions < ?2",
+                    params![d.key_id, int(cap)],
+                )
+                .map_err(backend)?;
+            if counted == 0 {
+                return Ok(RecordedDecryption::CapReached);
+            }
             let res = tx.execute(
                 "INSERT INTO decryptions (key_id, idempotency_key, request_hash, response,
                                           envelope_ref, created_ms)
@@ -62,6 +74,7 @@ impl DecryptionStore for SqliteStore {
                             stored_signature,
                         )
                         .map_err(backend)?;
+                    // Dropping the transaction rolls the count back.
                     return Ok(RecordedDecryption::Existing(existing));
                 }
                 Err(e) => return Err(backend(e)),
@@ -70,6 +83,20 @@ impl DecryptionStore for SqliteStore {
             append(&tx, audit)?;
             tx.commit().map_err(backend)?;
             Ok(RecordedDecryption::Inserted)
+        })
+    }
+
+    fn decryption_count(&self, key_id: &str) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT decryptions FROM keys WHERE key_id = ?1",
+                [key_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(backend)?
+            .map(|n| n as u64)
+            .ok_or(StoreError::NotFound)
         })
     }
 }

@@ -30,13 +30,6 @@ CREATE TRIGGER IF NOT EXISTS seals_no_delete BEFORE DELETE ON seals
     BEGIN SELECT RAISE(ABORT, 'seals are kept: disable them'); END;
 "#;
 
-/// Schema 6: a seal's key either signs or agrees keys (the institution's encryption key);
-/// seals made before sign.
-pub(super) const MIGRATE_5_TO_6: &str = r#"
-ALTER TABLE seals ADD COLUMN key_purpose TEXT NOT NULL DEFAULT 'signing';
-PRAGMA user_version = 6;
-"#;
-
 const SEAL_COLUMNS: &str = "seal_id, institution, credit_code, purpose, algorithm, key_kind, \
     key_ref, sealed_key, public_key, certificate, issuer_certificate, serial, created_ms, \
     disabled_ms, key_purpose";
