@@ -465,6 +465,7 @@ pub(crate) mod tests {
                     certificate_name: None,
                     id_number: None,
                     ttl_secs: None,
+                    purpose: Default::default(),
                 },
                 &inkseal_server::audit::Caller::system(),
             )

@@ -265,17 +265,18 @@ fn clock_ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// An enrollment ticket for `user` from the operator API at `url`.
+/// An enrollment ticket for a `purpose` key of `user` from the operator API at `url`.
 pub(crate) async fn ticket(
     http: &reqwest::Client,
     url: &str,
     api_key: &str,
     user: &str,
+    purpose: inkseal_cosign::api::KeyPurpose,
 ) -> Result<String, String> {
     let answer = http
         .post(format!("{url}/v1/admin/tickets"))
         .bearer_auth(api_key)
-        .json(&serde_json::json!({ "user_id": user }))
+        .json(&serde_json::json!({ "user_id": user, "purpose": purpose }))
         .send()
         .await
         .map_err(|e| format!("ticket: {e}"))?;
@@ -334,6 +335,7 @@ async fn cosign(args: CosignArgs) -> Result<(), String> {
             &targets[0],
             &api_key,
             &format!("bench-{run_id:x}-{i}"),
+            inkseal_cosign::api::KeyPurpose::Signing,
         )
         .await?;
         let enrolled = clients[0]

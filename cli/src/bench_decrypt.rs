@@ -158,6 +158,7 @@ pub async fn run(args: DecryptArgs) -> Result<(), String> {
             &server.url,
             &server.api_key,
             &format!("bench-enc-{i}"),
+            KeyPurpose::Encryption,
         )
         .await?;
         let enc = client
@@ -169,6 +170,7 @@ pub async fn run(args: DecryptArgs) -> Result<(), String> {
             &server.url,
             &server.api_key,
             &format!("bench-sig-{i}"),
+            KeyPurpose::Signing,
         )
         .await?;
         let sig = client.enroll(&t, &pin).await.map_err(|e| e.to_string())?;

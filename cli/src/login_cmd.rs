@@ -38,6 +38,10 @@ pub struct LoginSignArgs {
     output: PathBuf,
     #[command(flatten)]
     signer: LocalKeyArgs,
+    /// Bind the assertion to this channel (hex, 1 to 64 bytes): the app id's hash, or the TLS
+    /// exporter of the session the login goes through.
+    #[arg(long)]
+    channel: Option<String>,
 }
 
 /// `inkseal login verify`.
@@ -55,6 +59,9 @@ pub struct LoginVerifyArgs {
     /// current. Without any, revocation is reported as not checked.
     #[arg(long)]
     crl: Vec<PathBuf>,
+    /// The channel binding this login arrived on (hex): the assertion must carry exactly it.
+    #[arg(long)]
+    channel: Option<String>,
     /// Print JSON instead of a summary.
     #[arg(long)]
     json: bool,
@@ -72,7 +79,13 @@ fn sign(args: LoginSignArgs) -> Result<(), String> {
     let challenge: inkseal_cosign::api::LoginChallenge =
         serde_json::from_slice(&read_limited(&args.challenge, MAX_JSON_BYTES)?)
             .map_err(|e| format!("{}: {e}", args.challenge.display()))?;
-    let assertion = inkseal_sdk::login::login_assertion(&challenge, None)
+    let channel = args
+        .channel
+        .as_deref()
+        .map(hex::decode)
+        .transpose()
+        .map_err(|_| "--channel is not hex".to_string())?;
+    let assertion = inkseal_sdk::login::login_assertion(&challenge, channel)
         .map_err(|e| format!("{}: {e}", args.challenge.display()))?;
     let signer = args.signer.signer()?;
     let der = sign_login(&assertion, &signer, now()).map_err(|e| e.to_string())?;
@@ -129,7 +142,21 @@ fn verify(args: LoginVerifyArgs) -> ExitCode {
     } else {
         LoginRevocation::Checked(&source)
     };
-    match verify_login(&der, &anchors, revocation, at, &args.relying_party) {
+    let channel = match args.channel.as_deref().map(hex::decode).transpose() {
+        Ok(c) => c,
+        Err(_) => {
+            eprintln!("error: --channel is not hex");
+            return ExitCode::from(2);
+        }
+    };
+    let verified =
+        verify_login(&der, &anchors, revocation, at, &args.relying_party).and_then(|v| {
+            match &channel {
+                Some(expected) => v.check_channel(expected).map(|()| v),
+                None => Ok(v),
+            }
+        });
+    match verified {
         Ok(v) => {
             if args.json {
                 println!("{}", verified_json(&v));

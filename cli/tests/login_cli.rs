@@ -94,6 +94,51 @@ fn sm2_logins_sign_and_verify_from_the_command_line() {
     assert_eq!(v["relying_party"], "bank.example");
     assert_eq!(v["single_use_checked"], false);
 
+    // A channel binding: the right one verifies, another one or none is exit 1.
+    let bound = dir.path().join("bound.p7");
+    let ch = dir.path().join("challenge-bound.json");
+    std::fs::write(&ch, challenge(now() - 10, now() + 290)).expect("write");
+    let signed = inkseal(&[
+        p("login"),
+        p("sign"),
+        &ch,
+        &bound,
+        p("--key"),
+        key,
+        p("--cert"),
+        cert,
+        p("--channel"),
+        p("0a0b0c"),
+    ]);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    for (file, channel, ok) in [
+        (&bound, "0a0b0c", true),
+        (&bound, "0a0b0d", false),
+        (&out, "0a0b0c", false),
+    ] {
+        let run = inkseal(&[
+            p("login"),
+            p("verify"),
+            file,
+            p("--trust"),
+            ca,
+            p("--relying-party"),
+            rp,
+            p("--channel"),
+            p(channel),
+        ]);
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(run.status.success(), ok, "{channel}: {stdout}");
+        if !ok {
+            assert_eq!(run.status.code(), Some(1), "{stdout}");
+            assert!(stdout.contains("channel binding"), "{stdout}");
+        }
+    }
+
     // Another relying party, another root: exit 1.
     let wrong = inkseal(&[
         p("login"),

@@ -36,6 +36,7 @@ fn main() {
                 certificate_name: None,
                 id_number: None,
                 ttl_secs: None,
+                purpose: Default::default(),
             },
             &system,
         )

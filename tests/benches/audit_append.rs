@@ -36,6 +36,7 @@ fn setup(store: &dyn Store) {
         expires_ms: now() + 3_600_000,
         used_ms: None,
         key_id: None,
+        purpose: inkseal_server::store::KeyPurpose::Signing,
     };
     let global = AuditEvent::global(AuditKind::TicketIssued, serde_json::json!({}));
     store.insert_ticket(&ticket, &global).expect("ticket");

@@ -182,8 +182,14 @@ impl Backend {
             .await
     }
 
+    /// A ticket enrolling an encryption key for `user_id`.
+    pub async fn encryption_ticket(&self, user_id: &str) -> String {
+        self.ticket_with(serde_json::json!({ "user_id": user_id, "purpose": "encryption" }))
+            .await
+    }
+
     /// A ticket for the order `order` (`user_id`, `certificate_name`, `id_number`,
-    /// `ttl_secs`).
+    /// `ttl_secs`, `purpose`).
     pub async fn ticket_with(&self, order: serde_json::Value) -> String {
         let (status, body) = self.post("/v1/admin/tickets", order).await;
         assert_eq!(status, 201, "ticket: {body}");
@@ -210,6 +216,7 @@ pub fn ticket_in_process(server: &RunningServer, user_id: &str) -> String {
                 certificate_name: None,
                 id_number: None,
                 ttl_secs: None,
+                purpose: Default::default(),
             },
             &Caller::system(),
         )

@@ -209,6 +209,7 @@ async fn enrollment_needs_a_valid_ticket_and_the_server_picks_the_key_id() {
                 expires_ms: 2,
                 used_ms: None,
                 key_id: None,
+                purpose: inkseal_server::store::KeyPurpose::Signing,
             },
             &inkseal_server::audit::AuditEvent::global(
                 inkseal_server::audit::AuditKind::TicketIssued,

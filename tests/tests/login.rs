@@ -252,3 +252,91 @@ async fn expired_challenges_and_revoked_certificates_are_refused() {
     assert_eq!(status, 400);
     server.shutdown().await.expect("shutdown");
 }
+
+/// Channel binding: the phone puts the channel it logs in through into the assertion (the
+/// relying party's app id hash, or the TLS exporter of the session); a relying party that
+/// names the channel it sees gets the login only when they agree. An assertion relayed from
+/// another channel is refused (audited) without consuming the challenge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_bound_to_another_channel_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let CertifiedKey {
+        server,
+        client,
+        backend,
+        key_id: key,
+        pin,
+        ..
+    } = certified_key(dir.path(), "customer-0043", "271828").await;
+    let channel = b"tls-exporter of the bank's session 7".to_vec();
+    let issued = challenge(&backend, 120).await;
+    let assertion = client
+        .login(&key, &pin, &issued, Some(channel.clone()), None)
+        .await
+        .expect("co-signed login");
+    let verify_on = |seen: Option<&[u8]>| {
+        let mut body = json!({ "assertion_der_hex": hex::encode(&assertion), "relying_party": RP });
+        if let Some(seen) = seen {
+            body["channel_hex"] = json!(hex::encode(seen));
+        }
+        let backend = &backend;
+        async move { backend.post("/v1/admin/login/verify", body).await }
+    };
+
+    // Relayed to another channel: refused, typed, and the challenge survives.
+    let (status, body) = verify_on(Some(b"the attacker's session")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("login_refused")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("channel"),
+        "{body}"
+    );
+    // Malformed: a bad request.
+    let (status, body) = backend
+        .post(
+            "/v1/admin/login/verify",
+            json!({ "assertion_der_hex": hex::encode(&assertion), "relying_party": RP,
+                    "channel_hex": "not hex" }),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    // On its own channel: who logged in, with the channel echoed.
+    let (status, who) = verify_on(Some(&channel)).await;
+    assert_eq!(status, 200, "{who}");
+    assert_eq!(who["key_id"], key.as_str());
+    assert_eq!(who["channel_hex"], hex::encode(&channel));
+    let refusals = kinds(&backend.audit().await, "login_refused");
+    assert!(
+        refusals
+            .iter()
+            .any(|e| e["detail"].to_string().contains("channel binding")),
+        "{refusals:?}"
+    );
+
+    // An assertion without a channel is refused where the relying party expects one.
+    let issued = challenge(&backend, 120).await;
+    let unbound = client
+        .login(&key, &pin, &issued, None, None)
+        .await
+        .expect("co-signed login");
+    let (status, body) = backend
+        .post(
+            "/v1/admin/login/verify",
+            json!({ "assertion_der_hex": hex::encode(&unbound), "relying_party": RP,
+                    "channel_hex": hex::encode(&channel) }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("login_refused")),
+        "{body}"
+    );
+    server.shutdown().await.expect("shutdown");
+}

@@ -34,7 +34,7 @@ async fn encryption_key(
     let server = start_server(&dir.join("server")).await;
     let client = client_for(&server, &dir.join("device"));
     let backend = Backend::new(&server);
-    let ticket = backend.ticket("customs-officer").await;
+    let ticket = backend.encryption_ticket("customs-officer").await;
     let enc = client
         .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)
         .await
@@ -211,7 +211,7 @@ async fn a_key_without_a_certificate_cannot_open_envelopes() {
     let server = start_server(&dir.path().join("server")).await;
     let client = client_for(&server, &dir.path().join("device"));
     let backend = Backend::new(&server);
-    let ticket = backend.ticket("new-officer").await;
+    let ticket = backend.encryption_ticket("new-officer").await;
     let enc = client
         .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)
         .await

@@ -103,7 +103,16 @@ conformance!(
 fn one_decryption_per_idempotency_key_and_key_purposes(b: &dyn Backend) {
     let stores = [b.open(), b.open(), b.open()];
     let t = "et-k-enc";
-    ticket(stores[0].as_ref(), t);
+    ticket_for(stores[0].as_ref(), t, KeyPurpose::Encryption);
+    // The ticket keeps the purpose the operator chose.
+    assert_eq!(
+        stores[1]
+            .get_ticket(t)
+            .expect("get")
+            .expect("ticket")
+            .purpose,
+        KeyPurpose::Encryption
+    );
     let key = KeyRecord {
         purpose: KeyPurpose::Encryption,
         ..key_record("k-enc", t)
@@ -405,6 +414,10 @@ fn now() -> u64 {
 }
 
 fn ticket(store: &dyn Store, id: &str) {
+    ticket_for(store, id, KeyPurpose::Signing)
+}
+
+fn ticket_for(store: &dyn Store, id: &str, purpose: KeyPurpose) {
     let t = TicketRecord {
         ticket_id: id.into(),
         secret_hash: vec![7; 32],
@@ -416,6 +429,7 @@ fn ticket(store: &dyn Store, id: &str) {
         expires_ms: now() + 3_600_000,
         used_ms: None,
         key_id: None,
+        purpose,
     };
     store
         .insert_ticket(
@@ -1201,7 +1215,7 @@ fn sqlite_schema_2_databases_migrate_to_6() {
          DROP TABLE decryptions;
          ALTER TABLE keys DROP COLUMN purpose;
          ALTER TABLE seals DROP COLUMN key_purpose;
-         ALTER TABLE keys DROP COLUMN decryptions;
+         ALTER TABLE keys DROP COLUMN decryptions; ALTER TABLE tickets DROP COLUMN purpose;
          UPDATE keys SET pin_failures = 3 WHERE key_id = 'k-old';
          PRAGMA user_version = 2;",
     )
@@ -1244,7 +1258,7 @@ fn sqlite_schema_3_databases_migrate_to_6() {
     b.raw(
         "DROP TABLE login_challenges; DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN \
          purpose; ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN \
-         decryptions; PRAGMA user_version = 3;",
+         decryptions; ALTER TABLE tickets DROP COLUMN purpose; PRAGMA user_version = 3;",
     )
     .expect("downgrade to schema 3");
     let store = b.open();
@@ -1261,7 +1275,8 @@ fn sqlite_schema_4_databases_migrate_to_6() {
     enrolled(b.open().as_ref(), "k-4");
     b.raw(
         "DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; ALTER TABLE seals DROP \
-         COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; PRAGMA user_version = 4;",
+         COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; ALTER TABLE tickets \
+         DROP COLUMN purpose; PRAGMA user_version = 4;",
     )
     .expect("downgrade to schema 4");
     let store = b.open();
@@ -1350,6 +1365,7 @@ fn sqlite_schema_5_databases_migrate_to_6() {
     drop(store);
     b.raw(
         "ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; \
+         ALTER TABLE tickets DROP COLUMN purpose; \
          PRAGMA user_version = 5;",
     )
     .expect("downgrade to schema 5");

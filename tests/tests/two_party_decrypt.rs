@@ -46,7 +46,7 @@ async fn an_encryption_key_opens_sm2_ciphertexts_with_the_server() {
     let server = start_server(&dir.path().join("server")).await;
     let client = client_for(&server, &dir.path().join("device"));
     let backend = Backend::new(&server);
-    let ticket = backend.ticket("carol").await;
+    let ticket = backend.encryption_ticket("carol").await;
     let enc = client
         .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)
         .await
@@ -253,7 +253,7 @@ async fn a_lying_server_never_makes_the_phone_release_plaintext() {
         .expect("client")
         .with_transport(transport.clone());
     let backend = Backend::new(&server);
-    let ticket = backend.ticket("dave").await;
+    let ticket = backend.encryption_ticket("dave").await;
     let enc = client
         .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)
         .await
@@ -348,7 +348,7 @@ async fn a_retried_round_gets_the_first_answer_and_a_reused_key_is_a_conflict() 
     let device_dir = dir.path().join("device");
     let client = client_for(&server, &device_dir);
     let backend = Backend::new(&server);
-    let ticket = backend.ticket("erin").await;
+    let ticket = backend.encryption_ticket("erin").await;
     let enc = client
         .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)
         .await
@@ -440,7 +440,7 @@ async fn an_encryption_key_answers_at_most_its_lifetime_cap() {
     let server = inkseal_server::start(config).await.expect("start");
     let client = client_for(&server, &dir.path().join("device"));
     let backend = Backend::new(&server);
-    let ticket = backend.ticket("frank").await;
+    let ticket = backend.encryption_ticket("frank").await;
     let enc = client
         .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)
         .await
@@ -483,5 +483,61 @@ async fn an_encryption_key_answers_at_most_its_lifetime_cap() {
             .pin_failures,
         0
     );
+    server.shutdown().await.expect("shutdown");
+}
+
+/// The institution decides a key's purpose when it issues the ticket: an enrollment asking
+/// for the other purpose is refused (audited), and the ticket stays usable for the right one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ticket_decides_the_key_purpose() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let client = client_for(&server, &dir.path().join("device"));
+    let backend = Backend::new(&server);
+
+    let signing = backend.ticket("grace").await;
+    match client
+        .enroll_for(&signing, &pin(), KeyPurpose::Encryption)
+        .await
+    {
+        Err(SdkError::Refused(m)) => {
+            assert!(
+                m.contains("enrolls a signing key, not an encryption key"),
+                "{m}"
+            )
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let key = client.enroll(&signing, &pin()).await.expect("signing key");
+    assert_eq!(
+        client.status(&key.key_id).await.expect("status").purpose,
+        KeyPurpose::Signing
+    );
+
+    let encryption = backend.encryption_ticket("grace").await;
+    match client.enroll(&encryption, &pin()).await {
+        Err(SdkError::Refused(m)) => {
+            assert!(
+                m.contains("enrolls an encryption key, not a signing key"),
+                "{m}"
+            )
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let enc = client
+        .enroll_for(&encryption, &pin(), KeyPurpose::Encryption)
+        .await
+        .expect("encryption key");
+    assert_eq!(
+        client.status(&enc.key_id).await.expect("status").purpose,
+        KeyPurpose::Encryption
+    );
+    let refusals = backend
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e["kind"] == "refused" && e["detail"].to_string().contains("wrong key purpose"))
+        .count();
+    assert_eq!(refusals, 2, "both refusals are audited");
     server.shutdown().await.expect("shutdown");
 }

@@ -13,7 +13,7 @@
 use super::{Context, random_bytes, share_aad};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
-use crate::store::{KeyRecord, StoreError, TicketRecord, now_ms};
+use crate::store::{KeyPurpose, KeyRecord, StoreError, TicketRecord, now_ms};
 use hmac::{Hmac, KeyInit, Mac};
 use inkseal_capture::date::{CHINA_STANDARD_TIME_OFFSET_MINUTES, Date};
 use inkseal_capture::id_number::IdNumber;
@@ -44,6 +44,11 @@ pub struct TicketOrder {
     /// Lifetime in seconds (default: the server's `ticket_ttl_secs`; at most 7 days).
     #[serde(default)]
     pub ttl_secs: Option<u64>,
+    /// What the key it enrolls is for: `signing` (the default) or `encryption` (two-party
+    /// decryption only). The institution decides; an enrollment asking for the other purpose
+    /// is refused.
+    #[serde(default)]
+    pub purpose: KeyPurpose,
 }
 
 impl std::fmt::Debug for TicketOrder {
@@ -53,6 +58,7 @@ impl std::fmt::Debug for TicketOrder {
             .field("certificate_name", &self.certificate_name)
             .field("id_number", &self.id_number.as_ref().map(|_| "***"))
             .field("ttl_secs", &self.ttl_secs)
+            .field("purpose", &self.purpose)
             .finish()
     }
 }
@@ -72,6 +78,8 @@ pub struct IssuedTicket {
     pub id_number_bound: bool,
     /// Expiry (unix ms).
     pub expires_at_ms: u64,
+    /// The purpose of the key it enrolls.
+    pub purpose: KeyPurpose,
 }
 
 impl std::fmt::Debug for IssuedTicket {
@@ -169,6 +177,7 @@ impl Enrollment<'_> {
             expires_ms: now.saturating_add(ttl.saturating_mul(1000)),
             used_ms: None,
             key_id: None,
+            purpose: order.purpose,
         };
         let audit = AuditEvent::global(
             AuditKind::TicketIssued,
@@ -178,6 +187,7 @@ impl Enrollment<'_> {
                 "certificate_name": record.certificate_name,
                 "id_number_bound": record.id_binding.is_some(),
                 "expires_at_ms": record.expires_ms,
+                "purpose": record.purpose.as_str(),
             }),
         )
         .by(caller);
@@ -189,6 +199,7 @@ impl Enrollment<'_> {
             certificate_name,
             id_number_bound: record.id_binding.is_some(),
             expires_at_ms: record.expires_ms,
+            purpose: record.purpose,
         })
     }
 
@@ -238,6 +249,31 @@ impl Enrollment<'_> {
             return Err(ServiceError::BadRequest(
                 "keygen.enrollment_id must be the ticket's id".into(),
             ));
+        }
+        if req.purpose != ticket.purpose {
+            // The institution chose the purpose when it issued the ticket; the ticket stays
+            // usable for an enrollment that asks for it.
+            let a_key = |p: KeyPurpose| match p {
+                KeyPurpose::Signing => "a signing key",
+                KeyPurpose::Encryption => "an encryption key",
+            };
+            let why = format!(
+                "this ticket enrolls {}, not {}: ask the institution for a ticket for the \
+                 other purpose",
+                a_key(ticket.purpose),
+                a_key(req.purpose)
+            );
+            self.ctx.store.append_audit(
+                &AuditEvent::global(
+                    AuditKind::Refused,
+                    json!({
+                        "reason": format!("wrong key purpose: {why}"),
+                        "ticket_id": ticket.ticket_id,
+                    }),
+                )
+                .by(caller),
+            )?;
+            return Err(ServiceError::WrongKeyPurpose(why));
         }
         let device_key = req
             .device_key

@@ -22,7 +22,7 @@ use crate::error::{LoginRefusal, ServiceError};
 use crate::store::{LoginChallengeRecord, StoreError, now_ms};
 use inkseal_cosign::api::{LoginChallenge, LoginChallengeOrder, LoginVerified, LoginVerifyRequest};
 use inkseal_pdf::cms::attached::{LoginRevocation, RevocationSource, VerifiedLogin, verify_login};
-use inkseal_pdf::cms::login::{LoginAssertion, check_relying_party};
+use inkseal_pdf::cms::login::{LoginAssertion, MAX_CHANNEL_BYTES, check_relying_party};
 use serde_json::json;
 
 /// Longest lifetime of a login challenge, in seconds.
@@ -155,7 +155,20 @@ impl Login<'_> {
         }
         let der = hex::decode(&req.assertion_der_hex)
             .map_err(|_| ServiceError::BadRequest("assertion_der_hex is not hex".into()))?;
-        match self.verify_and_consume(&der, &req.relying_party, caller) {
+        let channel = match &req.channel_hex {
+            None => None,
+            Some(h) => Some(
+                hex::decode(h)
+                    .ok()
+                    .filter(|c| (1..=MAX_CHANNEL_BYTES).contains(&c.len()))
+                    .ok_or_else(|| {
+                        ServiceError::BadRequest(format!(
+                            "channel_hex must be hex of 1 to {MAX_CHANNEL_BYTES} bytes"
+                        ))
+                    })?,
+            ),
+        };
+        match self.verify_and_consume(&der, &req.relying_party, channel.as_deref(), caller) {
             Ok(done) => Ok(done),
             Err(ServiceError::LoginRefused(why)) => {
                 self.ctx.store.append_audit(
@@ -179,6 +192,7 @@ impl Login<'_> {
         &self,
         der: &[u8],
         relying_party: &str,
+        channel: Option<&[u8]>,
         caller: &Caller,
     ) -> Result<LoginVerified, ServiceError> {
         let now = now_ms();
@@ -198,6 +212,13 @@ impl Login<'_> {
             relying_party,
         )
         .map_err(LoginRefusal::Verify)?;
+        if let Some(expected) = channel {
+            // Before the challenge is consumed: an assertion relayed from another channel
+            // does not burn the login it was made for.
+            verified
+                .check_channel(expected)
+                .map_err(LoginRefusal::Verify)?;
+        }
         self.matching_challenge(&verified.assertion, now)?;
         let key_id = self
             .ctx
@@ -244,6 +265,7 @@ impl Login<'_> {
             challenge_id: challenge_hex,
             relying_party: verified.relying_party,
             signed_at: verified.signed_at_unix,
+            channel_hex: verified.assertion.channel().map(hex::encode),
         })
     }
 }

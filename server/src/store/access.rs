@@ -74,6 +74,8 @@ pub struct TicketRecord {
     pub used_ms: Option<u64>,
     /// The key it created.
     pub key_id: Option<String>,
+    /// What the key it enrolls is for: the operator decides, the phone must ask for the same.
+    pub purpose: super::KeyPurpose,
 }
 
 /// What a purge removed.

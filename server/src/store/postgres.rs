@@ -381,7 +381,7 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         5,
-        "seal key purposes and decryption counts",
+        "seal key purposes, decryption counts, ticket purposes",
         super::postgres_more::SEAL_PURPOSES_AND_DECRYPTION_COUNTS,
     ),
 ];

@@ -38,7 +38,7 @@ fn credential_from_row(r: &Row) -> Result<CredentialRecord, Fail> {
 }
 
 const TICKET_COLUMNS: &str = "ticket_id, secret_hash, user_id, certificate_name, id_binding, \
-    issued_by, issued_ms, expires_ms, used_ms, key_id";
+    issued_by, issued_ms, expires_ms, used_ms, key_id, purpose";
 
 fn ticket_from_row(r: &Row) -> Result<TicketRecord, Fail> {
     Ok(TicketRecord {
@@ -52,6 +52,11 @@ fn ticket_from_row(r: &Row) -> Result<TicketRecord, Fail> {
         expires_ms: uint(r.try_get(7)?),
         used_ms: r.try_get::<_, Option<i64>>(8)?.map(uint),
         key_id: r.try_get(9)?,
+        purpose: {
+            let purpose: String = r.try_get(10)?;
+            KeyPurpose::parse(&purpose)
+                .ok_or_else(|| corrupt(format!("unknown ticket key purpose {purpose:?}")))?
+        },
     })
 }
 
@@ -151,7 +156,7 @@ impl AccessStore for PostgresStore {
             tx.execute(
                 &format!(
                     "INSERT INTO tickets ({TICKET_COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9)"
                 ),
                 &[
                     &ticket.ticket_id,
@@ -162,6 +167,7 @@ impl AccessStore for PostgresStore {
                     &ticket.issued_by,
                     &int(ticket.issued_ms),
                     &int(ticket.expires_ms),
+                    &ticket.purpose.as_str(),
                 ],
             )?;
             Ok(())
@@ -498,11 +504,13 @@ const SEAL_COLUMNS: &str = "seal_id, institution, credit_code, purpose, algorith
     disabled_ms, key_purpose";
 
 /// Migration 5: a seal's key either signs or agrees keys (the institution's encryption key;
-/// seals made before sign), and each key counts its two-party decryptions (for the lifetime
-/// cap; counted from the recorded ones).
+/// seals made before sign), each key counts its two-party decryptions (for the lifetime cap;
+/// counted from the recorded ones), and a ticket names the purpose of the key it enrolls
+/// (tickets issued before enroll signing keys).
 pub(super) const SEAL_PURPOSES_AND_DECRYPTION_COUNTS: &str = r#"
 ALTER TABLE seals ADD COLUMN key_purpose TEXT NOT NULL DEFAULT 'signing';
 ALTER TABLE keys ADD COLUMN decryptions BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN purpose TEXT NOT NULL DEFAULT 'signing';
 UPDATE keys SET decryptions = (SELECT count(*) FROM decryptions d WHERE d.key_id = keys.key_id);
 "#;
 

@@ -37,11 +37,13 @@ const MIGRATE_2_TO_3: &str = "ALTER TABLE keys ADD COLUMN pin_reserved_ms INTEGE
                               PRAGMA user_version = 3;";
 
 /// Schema 6: a seal's key either signs or agrees keys (the institution's encryption key; seals
-/// made before sign), and each key counts its two-party decryptions (for the lifetime cap;
-/// counted from the recorded ones).
+/// made before sign), each key counts its two-party decryptions (for the lifetime cap; counted
+/// from the recorded ones), and a ticket names the purpose of the key it enrolls (tickets
+/// issued before enroll signing keys).
 const MIGRATE_5_TO_6: &str = r#"
 ALTER TABLE seals ADD COLUMN key_purpose TEXT NOT NULL DEFAULT 'signing';
 ALTER TABLE keys ADD COLUMN decryptions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN purpose TEXT NOT NULL DEFAULT 'signing';
 UPDATE keys SET decryptions = (SELECT count(*) FROM decryptions d WHERE d.key_id = keys.key_id);
 PRAGMA user_version = 6;
 "#;

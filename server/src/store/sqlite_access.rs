@@ -80,7 +80,7 @@ fn credential_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CredentialReco
 }
 
 const TICKET_COLUMNS: &str = "ticket_id, secret_hash, user_id, certificate_name, id_binding, \
-    issued_by, issued_ms, expires_ms, used_ms, key_id";
+    issued_by, issued_ms, expires_ms, used_ms, key_id, purpose";
 
 fn ticket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRecord> {
     Ok(TicketRecord {
@@ -94,6 +94,16 @@ fn ticket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRecord> {
         expires_ms: r.get::<_, i64>(7)? as u64,
         used_ms: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
         key_id: r.get(9)?,
+        purpose: {
+            let purpose: String = r.get(10)?;
+            super::KeyPurpose::parse(&purpose).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    10,
+                    rusqlite::types::Type::Text,
+                    format!("unknown ticket key purpose {purpose:?}").into(),
+                )
+            })?
+        },
     })
 }
 
@@ -186,7 +196,7 @@ impl AccessStore for SqliteStore {
             sql(tx.execute(
                 &format!(
                     "INSERT INTO tickets ({TICKET_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, ?9)"
                 ),
                 params![
                     ticket.ticket_id,
@@ -196,7 +206,8 @@ impl AccessStore for SqliteStore {
                     ticket.id_binding,
                     ticket.issued_by,
                     int(ticket.issued_ms),
-                    int(ticket.expires_ms)
+                    int(ticket.expires_ms),
+                    ticket.purpose.as_str()
                 ],
             ))
             .map(|_| ())

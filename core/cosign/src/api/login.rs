@@ -38,6 +38,12 @@ pub struct LoginVerifyRequest {
     pub assertion_der_hex: String,
     /// The relying party the caller expects (its own id).
     pub relying_party: String,
+    /// The channel binding the relying party sees for this login (its app id's hash, the TLS
+    /// exporter of the session it came through), hex, 1 to 64 bytes: when given, the
+    /// assertion must carry exactly it (`login_refused` otherwise, and the challenge is not
+    /// consumed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_hex: Option<String>,
 }
 
 /// Who logged in: the answer of a verification that held and consumed the challenge.
@@ -57,4 +63,8 @@ pub struct LoginVerified {
     pub relying_party: String,
     /// The signing-time attribute (unix seconds; the signer's claim).
     pub signed_at: u64,
+    /// The assertion's channel binding, hex, if it carries one (checked against
+    /// `channel_hex` when the request gave it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_hex: Option<String>,
 }

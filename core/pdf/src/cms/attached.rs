@@ -614,6 +614,24 @@ pub enum LoginVerifyError {
     /// Revocation was to be checked, and the source could not tell.
     #[error("revocation unknown: {0}")]
     RevocationUnknown(String),
+    /// The relying party expected a channel binding (its app id's hash, the TLS exporter of the
+    /// session the login came through) that the assertion does not carry: the assertion was
+    /// made for another channel, or relayed.
+    #[error("the assertion's channel binding is not the one this login arrived on")]
+    ChannelMismatch,
+}
+
+impl VerifiedLogin {
+    /// Check the assertion's channel binding against the one the relying party sees
+    /// (compared in constant time): [`LoginVerifyError::ChannelMismatch`] when the assertion
+    /// carries another one or none.
+    pub fn check_channel(&self, expected: &[u8]) -> Result<(), LoginVerifyError> {
+        use subtle::ConstantTimeEq;
+        match self.assertion.channel() {
+            Some(found) if bool::from(found.ct_eq(expected)) => Ok(()),
+            _ => Err(LoginVerifyError::ChannelMismatch),
+        }
+    }
 }
 
 /// Verify an attached login SignedData (DER ContentInfo) at `now_unix` for the relying party

@@ -108,8 +108,8 @@ object Flow {
 }
 
 /** A fresh ticket for [userId] from the backend; its secret is remembered for the log check. */
-fun ticket(userId: String, idNumber: String? = null): String =
-    operator.ticket(userId, idNumber = idNumber).ticket.also { ticketSecrets += it.substringAfter('.') }
+fun ticket(userId: String, idNumber: String? = null, purpose: String = "signing"): String =
+    operator.ticket(userId, idNumber = idNumber, purpose = purpose).ticket.also { ticketSecrets += it.substringAfter('.') }
 
 fun pem(der: ByteArray): String =
     "-----BEGIN CERTIFICATE-----\n" +
@@ -357,7 +357,7 @@ fun main() {
     }
 
     r.test("envelopes: an encryption key opens what `inkseal envelope seal` sealed to its certificate, two-party (SM4, and AES-256 with a P-256 co-recipient); wrong PIN counted, tampered and foreign envelopes release nothing") {
-        val enc = Flow.client.enrollEncryptionKey(ticket("customs-officer"), PIN)
+        val enc = Flow.client.enrollEncryptionKey(ticket("customs-officer", purpose = "encryption"), PIN)
         val cert = Flow.client.requestCertificate(enc.keyId, PIN).certificateDer
         val dir = File(work, "envelopes").apply { mkdirs() }
         val certFile = File(dir, "officer.pem").apply { writeText(pem(cert)) }

@@ -15,11 +15,17 @@ class Operator(private val base: String, private val apiKey: String) {
     private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
 
     /** `POST /v1/admin/tickets`: a one-time enrollment ticket for [userId]. */
-    fun ticket(userId: String, certificateName: String = "张三", idNumber: String? = null): Ticket {
+    fun ticket(
+        userId: String,
+        certificateName: String = "张三",
+        idNumber: String? = null,
+        purpose: String = "signing",
+    ): Ticket {
         val body = buildString {
             append("{\"user_id\":").append(json(userId))
             append(",\"certificate_name\":").append(json(certificateName))
             if (idNumber != null) append(",\"id_number\":").append(json(idNumber))
+            append(",\"purpose\":").append(json(purpose))
             append('}')
         }
         val (status, answer) = call("POST", "/v1/admin/tickets", body)
