@@ -26,7 +26,7 @@ fn qpdf(args: &[&str]) -> String {
 }
 
 /// The encryption settings the issue names, as qpdf arguments before `--`.
-pub(crate) const SCHEMES: [(&str, &[&str]); 5] = [
+const SCHEMES: [(&str, &[&str]); 7] = [
     (
         "rc4-40",
         &["--allow-weak-crypto", "--encrypt", "", "owner", "40"],
@@ -43,7 +43,24 @@ pub(crate) const SCHEMES: [(&str, &[&str]); 5] = [
         ],
     ),
     ("aes-128", &["--encrypt", "", "owner", "128", "--use-aes=y"]),
+    // /EncryptMetadata false: the key derivation adds 0xFFFFFFFF.
+    (
+        "aes-128-clear-metadata",
+        &[
+            "--encrypt",
+            "",
+            "owner",
+            "128",
+            "--use-aes=y",
+            "--cleartext-metadata",
+        ],
+    ),
     ("aes-256", &["--encrypt", "", "owner", "256"]),
+    // Revision 5 (Adobe's deprecated extension level 3: SHA-256 alone).
+    (
+        "aes-256-r5",
+        &["--encrypt", "", "owner", "256", "--force-R5"],
+    ),
     (
         "aes-256-object-streams",
         &[
@@ -99,7 +116,7 @@ fn file_keys_are_the_ones_qpdf_derives() {
         assert_eq!(handler.revision(), revision, "{name}");
         let expected_len = match name {
             "rc4-40" => 5,
-            "rc4-128" | "aes-128" => 16,
+            "rc4-128" | "aes-128" | "aes-128-clear-metadata" => 16,
             _ => 32,
         };
         assert_eq!(handler.file_key().len(), expected_len, "{name}");
@@ -180,6 +197,20 @@ fn objects_round_trip_through_encryption_for_every_method() {
             data: vec![1, 2, 3],
         });
         assert_eq!(handler.encrypt_object(id, &xref), xref);
+        // Metadata streams are encrypted unless /EncryptMetadata is false.
+        let metadata = Object::Stream(crate::object::Stream {
+            dict: Dictionary::new()
+                .with(b"Type", Object::name("Metadata"))
+                .with(b"Subtype", Object::name("XML")),
+            data: b"<x:xmpmeta/>".to_vec(),
+        });
+        let sealed = handler.encrypt_object(id, &metadata);
+        assert_eq!(
+            sealed == metadata,
+            name.contains("clear-metadata"),
+            "{name}: metadata in the clear only under /EncryptMetadata false"
+        );
+        assert_eq!(handler.decrypt_object(id, sealed).unwrap(), metadata);
     }
 }
 
