@@ -317,6 +317,9 @@ impl SecurityHandler {
     /// the clear), strings written as hex.
     pub fn encrypt_object(&self, id: ObjectId, obj: &Object) -> Object {
         let mut obj = obj.clone();
+        if Some(id) == self.dictionary {
+            return obj;
+        }
         let mut ivs = IvSource {
             handler: self,
             id,

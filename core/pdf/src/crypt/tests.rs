@@ -191,6 +191,12 @@ fn objects_round_trip_through_encryption_for_every_method() {
         );
         assert_ne!(d.get(b"M"), Some(&Object::string("D:20260101000000Z")));
         assert_eq!(handler.decrypt_object(id, sealed).unwrap(), sig);
+        // The /Encrypt dictionary's own object is neither encrypted nor decrypted.
+        let own = handler.encrypt_object(ObjectId(7, 0), &plain);
+        if let Some(encrypt) = doc.trailer.get(b"Encrypt").and_then(Object::as_ref_id) {
+            assert_eq!(handler.encrypt_object(encrypt, &plain), plain, "{name}");
+            assert_eq!(handler.decrypt_object(encrypt, own.clone()).unwrap(), own);
+        }
         // Cross-reference streams are never encrypted.
         let xref = Object::Stream(crate::object::Stream {
             dict: Dictionary::new().with(b"Type", Object::name("XRef")),
