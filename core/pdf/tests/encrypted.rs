@@ -416,3 +416,53 @@ fn a_page_changed_after_signing_an_encrypted_file_is_reported() {
         );
     }
 }
+
+#[test]
+fn a_dss_added_to_a_signed_encrypted_file_is_encrypted_and_reads_back() {
+    use inkseal_pdf::ltv::{ValidationData, add_dss, read_dss};
+    let fx = p256_fixture();
+    let dir = tempfile::tempdir().unwrap();
+    // The control: in a plain file's DSS the deflated certificate is there as it is.
+    let plain = std::fs::read(fixture()).unwrap();
+    let root_only = ValidationData {
+        certificates: vec![fx.root_der.clone()],
+        ..ValidationData::default()
+    };
+    let plain_dss = add_dss(&plain, &root_only, &Limits::default()).unwrap();
+    assert!(contains(
+        &plain_dss,
+        &inkseal_pdf::filters::deflate(&fx.root_der)
+    ));
+    for (name, scheme) in [SCHEMES[0], SCHEMES[2], SCHEMES[3]] {
+        let input = std::fs::read(qpdf_encrypt(dir.path(), name, scheme)).unwrap();
+        let signed = [
+            input.clone(),
+            sign(&input, &sign_options("Sig1"), &fx.signer).unwrap(),
+        ]
+        .concat();
+        let data = ValidationData {
+            certificates: vec![fx.chain[1].clone(), fx.root_der.clone()],
+            ..ValidationData::default()
+        };
+        let with_dss = [
+            signed.clone(),
+            add_dss(&signed, &data, &Limits::default()).unwrap(),
+        ]
+        .concat();
+        // The certificates' streams (deflated, as the DSS writes them) are not in the new
+        // revision as they would be in a plain file...
+        let deflated = inkseal_pdf::filters::deflate(&fx.root_der);
+        assert!(
+            !contains(&with_dss[signed.len()..], &deflated),
+            "{name}: encrypted"
+        );
+        // ...and read back decrypted; the signature is still valid, the DSS an allowed change.
+        let doc = Document::load(&with_dss, &Limits::default()).unwrap();
+        assert_eq!(read_dss(&doc).unwrap(), data, "{name}");
+        let sig = &reports(&with_dss, &fx)[0];
+        assert!(sig.is_ok(), "{name}: {:?}", sig.problems);
+        let path = dir.path().join(format!("{name}-dss.pdf"));
+        std::fs::write(&path, &with_dss).unwrap();
+        qpdf_check(&path);
+    }
+}
