@@ -494,11 +494,12 @@ fn hash_2b(revision: u8, password: &[u8], salt: &[u8; 8], user_key: &[u8]) -> [u
             cbc::Encryptor::<aes::Aes128>::new(&aes_key.into(), &iv.into()).encrypt_blocks(blocks);
             let e = &k1;
             let sum: u32 = e.iter().take(16).map(|b| u32::from(*b)).sum();
-            *k = match sum % 3 {
+            // A new Zeroizing: the previous K is wiped as it is dropped.
+            k = Zeroizing::new(match sum % 3 {
                 0 => Sha256::digest(&e[..]).to_vec(),
                 1 => Sha384::digest(&e[..]).to_vec(),
                 _ => Sha512::digest(&e[..]).to_vec(),
-            };
+            });
             last = e.last().copied().unwrap_or(0);
             round += 1;
         }
