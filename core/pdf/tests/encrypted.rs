@@ -466,3 +466,23 @@ fn a_dss_added_to_a_signed_encrypted_file_is_encrypted_and_reads_back() {
         qpdf_check(&path);
     }
 }
+
+#[test]
+fn sm2_signatures_on_encrypted_files_verify() {
+    let (fx, _ca) = cms_support::sm2_fixture();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, scheme) in [SCHEMES[1], SCHEMES[3]] {
+        let input = std::fs::read(qpdf_encrypt(dir.path(), name, scheme)).unwrap();
+        let signed = [
+            input.clone(),
+            sign(&input, &sign_options("Sig1"), &fx.signer).unwrap(),
+        ]
+        .concat();
+        let sig = &reports(&signed, &fx)[0];
+        assert!(sig.is_ok(), "{name}: {:?}", sig.problems);
+        assert_eq!(sig.trusted, Some(true), "{name}");
+        let path = dir.path().join(format!("{name}-sm2.pdf"));
+        std::fs::write(&path, &signed).unwrap();
+        qpdf_check(&path);
+    }
+}
