@@ -12,6 +12,8 @@ for target in $(cargo fuzz list); do
     case "$target" in
         pdf_verify) seeds=("$shared/corpus/pyhanko-test-pdfs" "$shared/fixtures") ;;
         tsp) seeds=("seeds/tsp") ;;
+        # qpdf's /Encrypt dictionaries (empty user password): mutations start past the check.
+        pdf_encrypt) seeds=("seeds/encrypt") ;;
         # Envelopes sealed to the SM2 and P-256 keys the target opens with (ours and openssl's).
         enveloped) seeds=("seeds/enveloped") ;;
         # Debian's DejaVu fonts (fonts-dejavu-core) when present: real TrueType tables to mutate.

@@ -485,3 +485,82 @@ fn a_closed_output_pipe_ends_verify_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "{stderr}");
 }
+
+/// Encrypted PDFs (issue 14): one whose user password is empty signs and verifies (exit 0);
+/// one with a user password is refused with a message saying what inkseal opens (verify:
+/// exit 2).
+#[test]
+fn encrypted_pdfs_with_an_empty_user_password_sign_and_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, key, cert) = openssl_pki(dir.path());
+    for (name, user, scheme) in [
+        ("aes-256", "", &["256"][..]),
+        ("rc4-128", "", &["128", "--use-aes=n"][..]),
+        ("password", "secret", &["256"][..]),
+    ] {
+        let input = dir.path().join(format!("{name}.pdf"));
+        let status = Command::new("qpdf")
+            .args(["--allow-weak-crypto", "--encrypt", user, "owner"])
+            .args(scheme)
+            .arg("--")
+            .arg(fixture())
+            .arg(&input)
+            .status()
+            .expect("qpdf is installed");
+        assert!(status.success(), "{name}: qpdf");
+        let out = dir.path().join(format!("{name}-signed.pdf"));
+        let sign = inkseal()
+            .arg("sign")
+            .args([input.as_path(), out.as_path()])
+            .args([
+                "--key".as_ref(),
+                key.as_os_str(),
+                "--cert".as_ref(),
+                cert.as_os_str(),
+            ])
+            .args(["--page", "1", "--rect", "320,120,200,80"])
+            .output()
+            .expect("run sign");
+        let verify = |pdf: &Path| {
+            inkseal()
+                .arg("verify")
+                .arg(pdf)
+                .arg("--trust")
+                .arg(&ca)
+                .arg("--json")
+                .output()
+                .expect("verify")
+        };
+        if user.is_empty() {
+            assert!(
+                sign.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&sign.stderr)
+            );
+            let v = verify(&out);
+            assert_eq!(
+                v.status.code(),
+                Some(0),
+                "{name}: {}{}",
+                String::from_utf8_lossy(&v.stdout),
+                String::from_utf8_lossy(&v.stderr)
+            );
+            let json: serde_json::Value = serde_json::from_slice(&v.stdout).expect("json");
+            assert_eq!(json["all_ok"], true, "{name}");
+            assert_eq!(json["signatures"][0]["trusted"], true, "{name}");
+        } else {
+            assert!(!sign.status.success(), "{name}");
+            assert!(!out.exists(), "{name}: no output");
+            let said = String::from_utf8_lossy(&sign.stderr);
+            assert!(said.contains("user password is empty"), "{name}: {said}");
+            let v = verify(&input);
+            assert_eq!(v.status.code(), Some(2), "{name}");
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&v.stdout),
+                String::from_utf8_lossy(&v.stderr)
+            );
+            assert!(said.contains("user password is empty"), "{name}: {said}");
+        }
+    }
+}

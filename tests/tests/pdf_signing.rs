@@ -431,7 +431,7 @@ fn bad_requests_get_typed_errors_and_no_output_file() {
     let enc = inkseal_tests::corpus("pyhanko-test-pdfs/minimal-aes256.pdf");
     if enc.exists() {
         let err = sign_file(&enc, &out, &SignOptions::new(now()), &signer).expect_err("encrypted");
-        assert_eq!(err, PdfError::Encrypted);
+        assert_eq!(err, PdfError::PasswordRequired);
     }
     assert!(!out.exists(), "no partial output file");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())

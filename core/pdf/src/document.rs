@@ -1,5 +1,6 @@
 //! A PDF loaded lazily: cross-reference data is read up front, objects only when asked for.
 
+use crate::crypt::SecurityHandler;
 use crate::error::{Limits, PdfError};
 use crate::filters::decode_stream;
 use crate::object::{Dictionary, Object, ObjectId};
@@ -8,6 +9,7 @@ use crate::xref::{Section, XrefEntry, load_sections};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// A loaded PDF over borrowed bytes.
 pub struct Document<'a> {
@@ -20,6 +22,9 @@ pub struct Document<'a> {
     limits: Limits,
     /// Decoded object streams by the byte offset of the stream object.
     objstm_cache: RefCell<HashMap<usize, Rc<ObjectStreamContents>>>,
+    /// The standard security handler of an encrypted file (opened with the empty user
+    /// password): every object read is decrypted with it.
+    crypt: Option<Arc<SecurityHandler>>,
 }
 
 /// The objects of one decoded object stream: (object number, object).
@@ -35,7 +40,10 @@ impl std::fmt::Debug for Document<'_> {
 }
 
 impl<'a> Document<'a> {
-    /// Load the cross-reference data of `data`. Refuses encrypted documents.
+    /// Load the cross-reference data of `data`. An encrypted document is opened with the
+    /// empty user password ([`crate::crypt`]); one that needs a password is refused with
+    /// [`PdfError::PasswordRequired`], other security handlers with
+    /// [`PdfError::UnsupportedEncryption`].
     pub fn load(data: &'a [u8], limits: &Limits) -> Result<Self, PdfError> {
         if data.len() as u64 > limits.max_file_size {
             return Err(PdfError::TooLarge {
@@ -52,9 +60,6 @@ impl<'a> Document<'a> {
             .first()
             .map(|s| s.trailer.clone())
             .ok_or_else(|| PdfError::BrokenXref("no cross-reference section".into()))?;
-        if trailer.get(b"Encrypt").is_some() {
-            return Err(PdfError::Encrypted);
-        }
         let mut xref = HashMap::new();
         for section in sections.iter().rev() {
             for (num, entry) in &section.entries {
@@ -67,14 +72,44 @@ impl<'a> Document<'a> {
                 limits.max_objects
             )));
         }
-        Ok(Document {
+        let mut doc = Document {
             data,
             sections,
             xref,
             trailer,
             limits: limits.clone(),
             objstm_cache: RefCell::default(),
-        })
+            crypt: None,
+        };
+        if let Some(encrypt) = doc.trailer.get(b"Encrypt").cloned() {
+            // Read before the handler exists: the /Encrypt dictionary is never encrypted.
+            let dict = doc.dict(&encrypt, "the /Encrypt dictionary")?;
+            let first_id = match doc.trailer.get(b"ID") {
+                Some(Object::Array(ids)) => match ids.first() {
+                    Some(Object::String(s, _)) => s.clone(),
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            let handler = SecurityHandler::open(&dict, &first_id, encrypt.as_ref_id())?;
+            doc.crypt = Some(Arc::new(handler));
+        }
+        Ok(doc)
+    }
+
+    /// The security handler of an encrypted document (`None` for a plain one).
+    pub fn security_handler(&self) -> Option<&Arc<SecurityHandler>> {
+        self.crypt.as_ref()
+    }
+
+    /// Decrypt indirect object `id` as parsed from the file's bytes by a caller that read it
+    /// itself (e.g. the signature dictionary, whose byte spans the verifier needs); a plain
+    /// document returns it as it is.
+    pub fn decrypt(&self, id: ObjectId, obj: Object) -> Result<Object, PdfError> {
+        match &self.crypt {
+            Some(c) => c.decrypt_object(id, obj),
+            None => Ok(obj),
+        }
     }
 
     /// The file's bytes.
@@ -171,7 +206,7 @@ impl<'a> Document<'a> {
                 )));
             }
         }
-        Ok((id, obj))
+        Ok((id, self.decrypt(id, obj)?))
     }
 
     fn read_object_stream(

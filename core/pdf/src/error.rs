@@ -34,9 +34,21 @@ pub enum PdfError {
     /// A loading limit (depth, object count, decompressed size) was hit.
     #[error("limit exceeded: {0}")]
     Limit(String),
-    /// The document is encrypted; inkseal does not sign or verify encrypted PDFs.
-    #[error("the PDF is encrypted; decrypt it before signing")]
-    Encrypted,
+    /// The document is encrypted and its user password is not empty: a reader would ask for
+    /// a password. inkseal opens only encrypted PDFs whose user password is empty.
+    #[error(
+        "the PDF is encrypted with a user password: inkseal opens only encrypted PDFs whose \
+         user password is empty (those a reader opens without asking)"
+    )]
+    PasswordRequired,
+    /// The document is encrypted with a security handler, revision or method inkseal does
+    /// not implement (e.g. the public-key handler).
+    #[error("unsupported PDF encryption: {0}")]
+    UnsupportedEncryption(String),
+    /// The document's encryption data is broken (a malformed /Encrypt dictionary, an
+    /// encrypted string or stream of a bad length or with bad padding).
+    #[error("broken PDF encryption: {0}")]
+    BadEncryption(String),
     /// A stream uses a filter this build cannot decode.
     #[error("unsupported stream filter {0}")]
     UnsupportedFilter(String),

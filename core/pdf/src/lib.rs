@@ -8,6 +8,7 @@
 //! [`signer::Signer`] (a local key) can do both in one call.
 
 pub mod cms;
+pub mod crypt;
 pub mod document;
 pub mod error;
 pub mod filters;

@@ -554,7 +554,11 @@ pub(crate) fn write_revision(
                 .map_err(|e| PdfError::Cms(e.to_string()))?,
         );
     }
-    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, kind);
+    let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, kind, |head| {
+        // An encrypted document's signature dictionary is encrypted like the revision's other
+        // objects; /ByteRange and /Contents are written after it, in the clear.
+        update.sealed(sig_id, &Object::Dictionary(head))
+    });
     update.put_raw(sig_id, sig_body);
     let written = update.write(&doc);
     let mut tail = written.bytes;
@@ -693,11 +697,13 @@ fn add_appearance(
     Ok(())
 }
 
-/// Serialize the signature dictionary; returns (body, ByteRange slot, Contents hole).
+/// Serialize the signature dictionary, its head as `seal` writes it (encrypted for an
+/// encrypted document); returns (body, ByteRange slot, Contents hole).
 fn signature_dictionary(
     options: &SignOptions,
     reserve: usize,
     kind: Kind<'_>,
+    seal: impl FnOnce(Dictionary) -> Object,
 ) -> (Vec<u8>, Range<usize>, Range<usize>) {
     let mut head = match kind {
         Kind::Signature { .. } => Dictionary::new()
@@ -763,7 +769,7 @@ fn signature_dictionary(
         head.set(b"Reference", Object::Array(refs));
     }
     let mut body = Vec::new();
-    head.write(&mut body);
+    seal(head).write(&mut body);
     body.truncate(body.len() - 2); // reopen the dictionary: drop ">>"
     body.extend_from_slice(b" /ByteRange ");
     let br = body.len()..body.len() + BYTE_RANGE_PLACEHOLDER.len() + 8;

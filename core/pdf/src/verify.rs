@@ -575,8 +575,11 @@ fn check_signature(
     let mut parser = Parser::new(data, sig_offset, doc.limits().max_depth);
     let parsed = parser.indirect(&|_| None);
     let sig_end = parser.pos;
+    // An encrypted document's signature dictionary is decrypted (its /Contents is not
+    // encrypted, and the spans are the file's bytes as they are).
+    let parsed = parsed.and_then(|(id, obj)| doc.decrypt(id, obj));
     let sig = match parsed {
-        Ok((_, Object::Dictionary(d))) => d,
+        Ok(Object::Dictionary(d)) => d,
         _ => {
             report
                 .problems

@@ -1,15 +1,20 @@
 //! Incremental updates: new and changed objects appended after the original bytes, with a
 //! cross-reference section (table or stream, matching the original) whose /Prev chains back.
 
+use crate::crypt::SecurityHandler;
 use crate::document::Document;
 use crate::object::{Dictionary, Object, ObjectId};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// Objects to append as one new revision.
+/// Objects to append as one new revision. The revision of an encrypted document is encrypted
+/// with the document's own security handler: [`IncrementalUpdate::put`] encrypts, and
+/// [`IncrementalUpdate::sealed`] gives what a hand-serialized object must contain.
 #[derive(Debug)]
 pub struct IncrementalUpdate {
     next: u32,
     bodies: BTreeMap<ObjectId, Vec<u8>>,
+    crypt: Option<Arc<SecurityHandler>>,
 }
 
 /// The serialized revision.
@@ -27,6 +32,16 @@ impl IncrementalUpdate {
         IncrementalUpdate {
             next: doc.next_object_number().max(1),
             bodies: BTreeMap::new(),
+            crypt: doc.security_handler().cloned(),
+        }
+    }
+
+    /// `obj` as object `id` is written in this revision: encrypted with the document's
+    /// security handler if it has one (a signature dictionary's `/Contents` excepted).
+    pub fn sealed(&self, id: ObjectId, obj: &Object) -> Object {
+        match &self.crypt {
+            Some(c) => c.encrypt_object(id, obj),
+            None => obj.clone(),
         }
     }
 
@@ -37,14 +52,18 @@ impl IncrementalUpdate {
         id
     }
 
-    /// Set an object (new or replacing an existing one).
+    /// Set an object (new or replacing an existing one), encrypted if the document is.
     pub fn put(&mut self, id: ObjectId, obj: &Object) {
         let mut body = Vec::new();
-        obj.write(&mut body);
+        match &self.crypt {
+            Some(c) => c.encrypt_object(id, obj).write(&mut body),
+            None => obj.write(&mut body),
+        }
         self.bodies.insert(id, body);
     }
 
-    /// Set an object from already serialized bytes (for templates with placeholders).
+    /// Set an object from already serialized bytes (for templates with placeholders). Its
+    /// strings and streams must already be what [`IncrementalUpdate::sealed`] gives.
     pub fn put_raw(&mut self, id: ObjectId, body: Vec<u8>) {
         self.bodies.insert(id, body);
     }
@@ -70,7 +89,9 @@ impl IncrementalUpdate {
         }
         let mut trailer = Dictionary::new();
         trailer.set(b"Size", Object::Integer(i64::from(self.next)));
-        for key in [&b"Root"[..], b"Info", b"ID"] {
+        // An encrypted document's revisions keep its /Encrypt (never rewritten) and /ID (the
+        // key derivation uses its first element).
+        for key in [&b"Root"[..], b"Info", b"ID", b"Encrypt"] {
             if let Some(v) = doc.trailer.get(key) {
                 trailer.set(key, v.clone());
             }
