@@ -187,7 +187,11 @@ impl SignatureReport {
                 "the signature does not cover the document as signed documents must: treat \
                  the document as unsigned",
             )
-        } else if !self.digest_valid && self.cannot_check.is_none() {
+        } else if !self.digest_valid
+            && self.cannot_check.is_none()
+            // A SHA-1 digest is refused before the content is digested: not changed, unchecked.
+            && self.weak_algorithm.is_none()
+        {
             Some(
                 "the signed bytes were changed after signing: do not rely on this document; \
                  ask the signer for the original",
@@ -802,5 +806,28 @@ fn string_of(d: &Dictionary, key: &[u8]) -> Option<String> {
     match d.get(key) {
         Some(Object::String(s, _)) => Some(decode_text(s)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A container refused for its SHA-1 digest was never digested: the advice is about the
+    /// weak algorithm, not about changed bytes; a changed document with a sound algorithm is.
+    #[test]
+    fn advice_for_a_weak_digest_is_not_about_changed_bytes() {
+        let mut weak = SignatureReport::new("Sig1".into());
+        weak.byte_range = Some([0, 10, 20, 30]);
+        weak.coverage = Some(Coverage::WholeFile);
+        weak.weak_algorithm = Some("SHA-1 digest (1.3.14.3.2.26)".into());
+        assert!(weak.advice().is_some_and(|a| a.contains("too weak")));
+        let mut changed = weak.clone();
+        changed.weak_algorithm = None;
+        assert!(
+            changed
+                .advice()
+                .is_some_and(|a| a.contains("changed after signing"))
+        );
     }
 }
