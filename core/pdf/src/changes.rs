@@ -4,7 +4,9 @@
 //! New objects are harmless until an existing object refers to them, so the analysis looks at
 //! every object that a later revision *replaces* and allows only the changes that adding or
 //! filling a signature field makes: the catalog's /AcroForm (and /Perms only when first set),
-//! the form's /Fields (growing) and /SigFlags, a page's /Annots (growing by signature widgets),
+//! the form's /Fields (growing) and /SigFlags, a page's /Annots (growing by signature widgets;
+//! for a page written directly in a page tree node's /Kids, the node rewritten with that page
+//! given an object of its own, or with the page rewritten in place),
 //! and unsigned signature fields receiving /V and an appearance; besides, updates of what is
 //! never shown: the document information, the XMP metadata and the document security store
 //! (`UnrenderedObjects`). Anything else (content streams,
@@ -95,7 +97,7 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
             if unrendered.allows(id, (&old, &new)) {
                 continue;
             }
-            match allowed_change(doc, &before, &after, &old, &new) {
+            match allowed_change(doc, (&before, &after), id, &old, &new) {
                 Ok(Some(field)) => {
                     fields_changed.insert(field);
                 }
@@ -283,8 +285,8 @@ impl UnrenderedObjects {
 /// `Ok(Some(name))` when the allowed change fills or changes the form field `name`.
 fn allowed_change(
     doc: &Document<'_>,
-    before: &Xref,
-    after: &Xref,
+    (before, after): (&Xref, &Xref),
+    id: ObjectId,
     old: &Object,
     new: &Object,
 ) -> Result<Option<String>, String> {
@@ -331,6 +333,10 @@ fn allowed_change(
                     only_keys_changed(o, n, &[b"Annots"], "page")?;
                     grows_by_signature_widgets(doc, after, o.get(b"Annots"), n.get(b"Annots"))
                         .map(|()| None)
+                }
+                (Some("Pages"), _, _) => {
+                    only_keys_changed(o, n, &[b"Kids"], "page tree node")?;
+                    direct_pages_given_objects(doc, (before, after), id, o, n).map(|()| None)
                 }
                 (_, Some(b"Sig"), _) | (_, _, Some(b"Widget")) if o.get(b"V").is_none() => {
                     only_keys_changed(o, n, &[b"V", b"AP", b"AS", b"F"], "signature field")?;
@@ -405,6 +411,75 @@ fn only_keys_changed(
                 String::from_utf8_lossy(k)
             ));
         }
+    }
+    Ok(())
+}
+
+/// A page tree node whose /Kids changed only where a page written directly in the array
+/// (see [`crate::pages`]) got a signature widget: the entry became a reference to a new object
+/// holding the same page with /Parent naming this node (what inkseal writes,
+/// [`crate::writer::IncrementalUpdate::page_id`]), or stayed a dictionary (what a writer that
+/// rewrites the node in place makes); either way only the page's /Annots may grow, by
+/// signature widgets. Kids added, removed, reordered or replaced are reported.
+fn direct_pages_given_objects(
+    doc: &Document<'_>,
+    (before, after): (&Xref, &Xref),
+    node: ObjectId,
+    o: &Dictionary,
+    n: &Dictionary,
+) -> Result<(), String> {
+    let (Some(Object::Array(old_kids)), Some(Object::Array(new_kids))) =
+        (o.get(b"Kids"), n.get(b"Kids"))
+    else {
+        return Err("page tree node entry /Kids changed".into());
+    };
+    if old_kids.len() != new_kids.len() {
+        return Err("page tree node /Kids: pages were added or removed".into());
+    }
+    for (index, (old, new)) in old_kids.iter().zip(new_kids).enumerate() {
+        if old == new {
+            continue;
+        }
+        let Object::Dictionary(old_page) = old else {
+            return Err(format!("page tree node /Kids entry {index} was replaced"));
+        };
+        let new_page = match new {
+            Object::Dictionary(page) => page.clone(),
+            Object::Reference(id) if before.get(&id.0).is_none_or(|e| *e == XrefEntry::Free) => {
+                match doc.get_in(after, *id) {
+                    Ok(Object::Dictionary(page)) => {
+                        if page.get(b"Parent") != Some(&Object::Reference(node)) {
+                            return Err(format!(
+                                "page tree node /Kids entry {index}: the page's new object {} \
+                                 does not name the node as its /Parent",
+                                id.0
+                            ));
+                        }
+                        page
+                    }
+                    _ => {
+                        return Err(format!(
+                            "page tree node /Kids entry {index}: new object {} is not a page",
+                            id.0
+                        ));
+                    }
+                }
+            }
+            _ => return Err(format!("page tree node /Kids entry {index} was replaced")),
+        };
+        if old_page.name(b"Type") == Some(b"Pages")
+            || new_page.name(b"Type") != old_page.name(b"Type")
+        {
+            return Err(format!("page tree node /Kids entry {index} was replaced"));
+        }
+        let what = format!("page {index} of page tree node {}", node.0);
+        let mut old_page = old_page.clone();
+        if new_page.get(b"Parent").is_some() && old_page.get(b"Parent").is_none() {
+            old_page.set(b"Parent", Object::Reference(node));
+        }
+        only_keys_changed(&old_page, &new_page, &[b"Annots"], &what)?;
+        grows_by_signature_widgets(doc, after, old_page.get(b"Annots"), new_page.get(b"Annots"))
+            .map_err(|e| format!("{what}: {e}"))?;
     }
     Ok(())
 }

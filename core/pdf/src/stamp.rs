@@ -86,7 +86,7 @@ pub fn stamp(input: &[u8], stamps: &[Stamp], limits: &Limits) -> Result<Vec<u8>,
         contents.push(Object::Reference(close));
         let mut dict = pg.dict.clone();
         dict.set(b"Contents", Object::Array(contents));
-        update.put(pg.id, &Object::Dictionary(dict));
+        update.put_page(&doc, &pg, dict)?;
     }
     Ok(update.write(&doc).bytes)
 }

@@ -166,7 +166,10 @@ fn certified_policy_allows_a_later_signature_but_not_content_changes() {
         );
         let mut dict = page.dict.clone();
         dict.set(b"Contents", Object::Reference(content));
-        u.put(page.id, &Object::Dictionary(dict));
+        u.put(
+            page.id().expect("an indirect page"),
+            &Object::Dictionary(dict),
+        );
     });
     let report = verify(&altered, &VerifyOptions::default()).expect("verify");
     assert!(!report.all_ok());
@@ -230,7 +233,10 @@ fn shadow_attack_swapping_resources_is_reported() {
         let page = first_page(doc);
         let mut dict = page.dict.clone();
         dict.set(b"Resources", Object::Dictionary(Default::default()));
-        u.put(page.id, &Object::Dictionary(dict));
+        u.put(
+            page.id().expect("an indirect page"),
+            &Object::Dictionary(dict),
+        );
     });
     let report = verify(&revealed, &VerifyOptions::default()).expect("verify");
     assert!(!report.all_ok());
