@@ -485,3 +485,49 @@ fn a_closed_output_pipe_ends_verify_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "{stderr}");
 }
+
+/// A document whose first page is written directly in the page tree's /Kids (some writers
+/// make them): `inkseal sign` puts a visible signature on it and `inkseal verify` calls it
+/// valid.
+#[test]
+fn a_page_written_directly_in_the_page_tree_is_signed_and_verified() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, key, cert) = openssl_pki(dir.path());
+    let input = dir.path().join("direct-kid.pdf");
+    inkseal_tests::validators::with_direct_page_kid(&fixture(), &input, 1);
+    let out = dir.path().join("signed.pdf");
+    let sign = inkseal()
+        .arg("sign")
+        .args([input.as_path(), out.as_path()])
+        .args([
+            "--key".as_ref(),
+            key.as_os_str(),
+            "--cert".as_ref(),
+            cert.as_os_str(),
+        ])
+        .args(["--page", "1", "--rect", "320,120,200,80"])
+        .output()
+        .expect("run sign");
+    assert!(
+        sign.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sign.stderr)
+    );
+    let verify = inkseal()
+        .arg("verify")
+        .arg(&out)
+        .arg("--trust")
+        .arg(&ca)
+        .arg("--json")
+        .output()
+        .expect("verify");
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&verify.stdout).expect("json");
+    assert_eq!(json["all_ok"], true);
+    assert_eq!(json["signatures"][0]["pages"], serde_json::json!([1]));
+}
