@@ -410,6 +410,18 @@ fn rsa_signatures_verify_and_algorithms_inkseal_cannot_check_get_their_own_verdi
         sigs[0]["changes_after"], "SignaturesAndForms",
         "a metadata update by the second signer's tool is allowed"
     );
+    // The named level, and the change in the second revision that decided it.
+    assert_eq!(
+        sigs[0]["modification_level"], "form_filling",
+        "{:#}",
+        sigs[0]
+    );
+    let decided = sigs[0]["level_decided_by"].as_str().expect("decided by");
+    assert!(
+        decided.starts_with("object ") && decided.contains("signature field"),
+        "{decided}"
+    );
+    assert_eq!(sigs[1]["modification_level"], "none");
 
     let ed448 = pyhanko_corpus.join("ed448-disallowed-hash.pdf");
     let (code, json) = run(&ed448);
@@ -530,4 +542,5 @@ fn a_page_written_directly_in_the_page_tree_is_signed_and_verified() {
     let json: serde_json::Value = serde_json::from_slice(&verify.stdout).expect("json");
     assert_eq!(json["all_ok"], true);
     assert_eq!(json["signatures"][0]["pages"], serde_json::json!([1]));
+    assert_eq!(json["signatures"][0]["modification_level"], "none");
 }

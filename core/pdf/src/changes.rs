@@ -30,12 +30,56 @@ pub enum Changes {
     Other(Vec<String>),
 }
 
+/// How far the revisions after a signature go, in the levels pyHanko names
+/// (`ModificationLevel`), lowest first. DocMDP permissions are applied to them: every level up
+/// to [`ModificationLevel::LtaUpdates`] is allowed even after a certification that permits no
+/// changes (P=1: PAdES long-term validation data and document time-stamps are not changes to
+/// the document, as ISO 32000-2 12.8.2.2 and pyHanko have it), [`ModificationLevel::FormFilling`]
+/// after P=2 and P=3 and after approval signatures.
+///
+/// pyHanko also names an ANNOTATIONS level (P=3) but its policy has no rule that grants it:
+/// like pyHanko, inkseal reports any added or changed annotation other than a signature widget
+/// as [`ModificationLevel::Other`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ModificationLevel {
+    /// The signature covers the whole file.
+    None,
+    /// Only what keeps signatures verifiable over time: the document security store, invisible
+    /// document time-stamps, the document information and XMP metadata, empty invisible
+    /// signature fields, signature widgets bound to their pages.
+    LtaUpdates,
+    /// Besides, form fields filled, signatures in new or existing fields, visible signature
+    /// fields added.
+    FormFilling,
+    /// Anything else (see [`Changes::Other`]): incremental-saving and shadow attacks.
+    Other,
+}
+
+impl ModificationLevel {
+    /// The level's name as in reports (`none`, `lta_updates`, `form_filling`, `other`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ModificationLevel::None => "none",
+            ModificationLevel::LtaUpdates => "lta_updates",
+            ModificationLevel::FormFilling => "form_filling",
+            ModificationLevel::Other => "other",
+        }
+    }
+}
+
 /// The verdict plus the form fields whose value or appearance later revisions set (fully
 /// qualified names), which FieldMDP locks are checked against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Analysis {
     /// The verdict.
     pub changes: Changes,
+    /// The verdict as a named level.
+    pub level: ModificationLevel,
+    /// The change that decided [`Analysis::level`], naming its object ("object 12: signature
+    /// field 'Borrower' signed"); `None` for [`ModificationLevel::None`], and for
+    /// [`ModificationLevel::LtaUpdates`] when nothing but new objects came (a document
+    /// time-stamp's revision replaces its catalog and form, which decides nothing).
+    pub decided_by: Option<String>,
     /// Form fields (text, choice, button, signature) filled or changed afterwards.
     pub fields_changed: BTreeSet<String>,
     /// Signature fields added afterwards with a visible widget (a non-empty /Rect): allowed
@@ -56,11 +100,21 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
     if rev == 0 {
         return Ok(Analysis {
             changes: Changes::None,
+            level: ModificationLevel::None,
+            decided_by: None,
             fields_changed,
             visible_fields_added,
         });
     }
     let mut problems = Vec::new();
+    let mut level = ModificationLevel::LtaUpdates;
+    let mut decided_by = None;
+    let mut raise = |to: ModificationLevel, why: String| {
+        if to > level {
+            level = to;
+            decided_by = Some(why);
+        }
+    };
     // Walk forward in time: from the signed revision to the newest.
     for later in (0..rev).rev() {
         let before = doc.xref_at(later + 1);
@@ -81,7 +135,18 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
             let Some(old_entry) = before.get(num).filter(|e| **e != XrefEntry::Free) else {
                 // A new object.
                 if let Some(name) = visible_signature_widget(doc, &after, ObjectId(*num, 0)) {
+                    raise(
+                        ModificationLevel::FormFilling,
+                        format!(
+                            "object {num}: signature field '{name}' added with a visible widget"
+                        ),
+                    );
                     visible_fields_added.insert(name);
+                } else if let Some(name) = signed_field(doc, &after, ObjectId(*num, 0)) {
+                    raise(
+                        ModificationLevel::FormFilling,
+                        format!("object {num}: signature field '{name}' added and signed"),
+                    );
                 }
                 continue;
             };
@@ -99,10 +164,24 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
             }
             match allowed_change(doc, (&before, &after), id, &old, &new) {
                 Ok(Some(field)) => {
+                    if signed_field(doc, &after, id).is_some() {
+                        raise(
+                            ModificationLevel::FormFilling,
+                            format!("object {num}: signature field '{field}' signed"),
+                        );
+                    } else if !is_document_time_stamp_field(doc, &after, &new) {
+                        raise(
+                            ModificationLevel::FormFilling,
+                            format!("object {num}: form field '{field}' filled or changed"),
+                        );
+                    }
                     fields_changed.insert(field);
                 }
                 Ok(None) => {}
-                Err(why) => problems.push(format!("object {num}: {why}")),
+                Err(why) => {
+                    raise(ModificationLevel::Other, format!("object {num}: {why}"));
+                    problems.push(format!("object {num}: {why}"));
+                }
             }
         }
     }
@@ -113,9 +192,53 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
     };
     Ok(Analysis {
         changes,
+        level,
+        decided_by,
         fields_changed,
         visible_fields_added,
     })
+}
+
+/// The value (`/V`) of the signature field `d`: its signature dictionary.
+fn signature_value(doc: &Document<'_>, xref: &Xref, d: &Dictionary) -> Option<Dictionary> {
+    match d.get(b"V")? {
+        Object::Dictionary(v) => Some(v.clone()),
+        Object::Reference(id) => match doc.get_in(xref, *id).ok()? {
+            Object::Dictionary(v) => Some(v),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `object` is a signature field whose value is an invisible document time-stamp (PAdES
+/// B-LTA): long-term maintenance, not signing.
+fn is_document_time_stamp_field(doc: &Document<'_>, xref: &Xref, object: &Object) -> bool {
+    let Object::Dictionary(d) = object else {
+        return false;
+    };
+    let invisible = match d.get(b"Rect") {
+        Some(Object::Array(r)) if r.len() == 4 => {
+            let v: Vec<f64> = r.iter().filter_map(Object::as_f64).collect();
+            v.len() != 4 || (v[2] - v[0]) * (v[3] - v[1]) == 0.0
+        }
+        _ => true,
+    };
+    invisible
+        && signature_value(doc, xref, d).is_some_and(|v| v.name(b"Type") == Some(b"DocTimeStamp"))
+}
+
+/// The name of the signature field `id` when it holds a signature that is not an invisible
+/// document time-stamp (signing: [`ModificationLevel::FormFilling`]).
+fn signed_field(doc: &Document<'_>, xref: &Xref, id: ObjectId) -> Option<String> {
+    let object = doc.get_in(xref, id).ok()?;
+    let Object::Dictionary(d) = &object else {
+        return None;
+    };
+    if d.name(b"FT") != Some(b"Sig") || signature_value(doc, xref, d).is_none() {
+        return None;
+    }
+    (!is_document_time_stamp_field(doc, xref, &object)).then(|| qualified_name(doc, xref, d))
 }
 
 /// The field name when `id` is a signature widget with a non-empty rectangle (a merged

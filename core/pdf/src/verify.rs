@@ -1,7 +1,7 @@
 //! Verification of every signature in a PDF: coverage, digest, signature, chain, and what
 //! changed afterwards, with the known PDF signature attacks reported by name.
 
-use crate::changes::{Analysis, Changes, analyse_after};
+use crate::changes::{Analysis, Changes, ModificationLevel, analyse_after};
 use crate::cms;
 use crate::document::Document;
 use crate::error::{Limits, PdfError};
@@ -66,6 +66,11 @@ pub struct SignatureReport {
     pub certification: Option<i64>,
     /// What changed after it.
     pub changes: Option<Changes>,
+    /// How far the changes after it go, as a named level (`None` when they could not be
+    /// analysed).
+    pub modification_level: Option<ModificationLevel>,
+    /// The change that decided [`SignatureReport::modification_level`], naming its object.
+    pub level_decided_by: Option<String>,
     /// Whether an embedded handwriting record is bound to this signature and document
     /// (`None` when the signature carries no record).
     pub ink_binding: Option<bool>,
@@ -152,6 +157,8 @@ impl SignatureReport {
             trusted: None,
             certification: None,
             changes: None,
+            modification_level: None,
+            level_decided_by: None,
             ink_binding: None,
             time_stamp: None,
             document_time_stamp: false,
@@ -693,6 +700,8 @@ fn check_signature(
     match analyse_after(doc, rev) {
         Ok(Analysis {
             changes,
+            level,
+            decided_by,
             fields_changed,
             visible_fields_added,
         }) => {
@@ -727,12 +736,17 @@ fn check_signature(
                     },
                     list.join("; ")
                 ));
-            } else if changes == Changes::SignaturesAndForms && report.certification == Some(1) {
-                report
-                    .problems
-                    .push("changes after a certification that permits none (DocMDP P=1)".into());
+            } else if level > ModificationLevel::LtaUpdates && report.certification == Some(1) {
+                // Long-term validation data and document time-stamps are no change to the
+                // document (ModificationLevel::LtaUpdates); anything more is.
+                report.problems.push(format!(
+                    "changes after a certification that permits none (DocMDP P=1): {}",
+                    decided_by.as_deref().unwrap_or("form filling or signing")
+                ));
             }
             report.changes = Some(changes);
+            report.modification_level = Some(level);
+            report.level_decided_by = decided_by;
         }
         Err(e) => report
             .problems
