@@ -227,3 +227,25 @@ fn other_rewrites_of_a_direct_kid_after_a_signature_are_reported() {
     let s = &report(&moved).signatures[0];
     assert_eq!(s.changes, Some(Changes::SignaturesAndForms), "{s:#?}");
 }
+
+/// A paging seal puts a widget on every page: the direct kid gets its object, the other page
+/// its widget, and the seal verifies as shown on both.
+#[test]
+fn a_paging_seal_spans_a_direct_kid_and_an_indirect_page() {
+    let mut o = SignOptions::new(now());
+    o.field_name = Some("Seal".into());
+    o.placement = Placement::Invisible;
+    o.paging_seal = Some(inkseal_pdf::sign::PagingSeal {
+        appearance: inkseal_pdf::appearance::AppearanceSpec::default(),
+        size: [80.0, 80.0],
+        center_y: None,
+    });
+    let input = direct_kid_pdf();
+    let tail = sign(&input, &o, &signer("Seal")).expect("sign");
+    let out = [input.as_slice(), &tail].concat();
+    let r = report(&out);
+    let s = &r.signatures[0];
+    assert_eq!(s.verdict(), Verdict::Valid, "{s:#?}");
+    assert_eq!(s.pages, vec![1, 2]);
+    assert!(matches!(first_kid(&out), Object::Reference(_)));
+}
