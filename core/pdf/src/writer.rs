@@ -48,8 +48,11 @@ impl IncrementalUpdate {
     /// object rather than rewriting the dictionary inside the parent: a widget's /P must be an
     /// indirect reference to its page, and the page tree then is what ISO 32000 asks for. The
     /// change analysis (ours, [`crate::changes`]) allows exactly this rewrite of a page tree
-    /// node; pyHanko 0.38 cannot judge any revision after a direct kid either way (its page
-    /// tree walk refuses direct kids), so neither choice is worse for it.
+    /// node. pyHanko 0.38 judges neither choice: when a revision adds a signature field after
+    /// a signature, it walks the earlier revision's page tree and refuses any direct kid
+    /// ("Array contains direct objects"), for its own second signature too
+    /// (`tests/tests/direct_pages.rs`); a single inkseal signature on a direct kid it
+    /// validates as untouched.
     pub fn page_id(&mut self, doc: &Document<'_>, page: &PageRef) -> Result<ObjectId, PdfError> {
         let (parent, index) = match page.location {
             PageLocation::Object(id) => return Ok(id),
