@@ -316,6 +316,12 @@ pub struct SignatureVerification {
     /// found wrong when `problems` is empty: check the signature with a validator that
     /// supports the algorithm rather than calling it forged.
     pub cannot_check: Option<String>,
+    /// The signature uses a weak algorithm (SHA-1, an RSA key under 2048 bits), named here:
+    /// `valid` is false whatever its maths says (it is also among the `problems`).
+    pub weak_algorithm: Option<String>,
+    /// What the operator should do about this signature, in words; the most serious finding
+    /// decides (`null` when it is valid and its signer was checked against trust anchors).
+    pub advice: Option<String>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
 }
@@ -353,6 +359,8 @@ impl From<&SignatureReport> for SignatureVerification {
                 trusted: t.trusted,
             }),
             cannot_check: r.cannot_check.clone(),
+            weak_algorithm: r.weak_algorithm.clone(),
+            advice: r.advice().map(str::to_owned),
             problems: r.problems.clone(),
         }
     }
@@ -453,6 +461,113 @@ pub(crate) mod tests {
                 "{s:?}"
             );
         }
+    }
+
+    /// Signs `input` into `output` with pyHanko (P-256 key and certificate made by openssl in
+    /// `dir`), hashing with `md`: a signature another signer made, as a phone receives it.
+    fn pyhanko_signed(dir: &std::path::Path, md: &str) -> std::path::PathBuf {
+        use std::process::Command;
+        let (key, cert) = (dir.join("signer.key"), dir.join("signer.pem"));
+        if !key.exists() {
+            let out = Command::new("openssl")
+                .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+                .args(["ec_paramgen_curve:P-256", "-nodes", "-days", "30"])
+                .args(["-subj", "/CN=Counterparty/O=inkseal test", "-keyout"])
+                .arg(&key)
+                .arg("-out")
+                .arg(&cert)
+                .output()
+                .expect("openssl runs (scripts/install-validators.sh)");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let input = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/data/loan-contract-zh.pdf"
+        );
+        let output = dir.join(format!("signed-{md}.pdf"));
+        let script = "import sys\n\
+            from pyhanko.sign import signers\n\
+            from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter\n\
+            inp, out, key, cert, md = sys.argv[1:6]\n\
+            signer = signers.SimpleSigner.load(key, cert, key_passphrase=None)\n\
+            meta = signers.PdfSignatureMetadata(field_name='Sig1', md_algorithm=md)\n\
+            with open(inp, 'rb') as f, open(out, 'wb') as o:\n\
+            \x20   signers.sign_pdf(IncrementalPdfFileWriter(f), meta, signer=signer, output=o)\n";
+        let out = Command::new("python3")
+            .args(["-c", script, input])
+            .arg(&output)
+            .arg(&key)
+            .arg(&cert)
+            .arg(md)
+            .output()
+            .expect("python3 with pyHanko runs (scripts/install-validators.sh)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        output
+    }
+
+    /// The verdict carries the core's advice and the weak algorithm, on signatures pyHanko
+    /// made: a sound SHA-256 one (advice: give trust anchors), the same with a signed byte
+    /// changed, and a SHA-1 one (refused as weak in the mobile build too: SHA-1 is refused
+    /// when the container is read, before any algorithm feature matters).
+    #[test]
+    fn the_verdict_says_what_to_do_and_names_a_weak_algorithm() {
+        let dir = tempfile::tempdir().expect("dir");
+        let verdict = |path: &std::path::Path| {
+            let report = verify_pdf(path.display().to_string(), vec![]).expect("verifies");
+            assert_eq!(report.signatures.len(), 1, "{report:?}");
+            report.signatures[0].clone()
+        };
+
+        let sound = pyhanko_signed(dir.path(), "sha256");
+        let s = verdict(&sound);
+        assert!(s.valid, "{s:?}");
+        assert_eq!(s.weak_algorithm, None);
+        assert!(
+            s.advice
+                .as_deref()
+                .is_some_and(|a| a.contains("give trust anchors")),
+            "{s:?}"
+        );
+
+        let mut bytes = std::fs::read(&sound).expect("read");
+        let at = bytes
+            .windows(2)
+            .position(|w| w == b"\n%")
+            .expect("a comment line after the header")
+            + 2;
+        bytes[at] ^= 0x01;
+        let tampered = dir.path().join("tampered.pdf");
+        std::fs::write(&tampered, bytes).expect("write");
+        let s = verdict(&tampered);
+        assert!(!s.valid);
+        assert_eq!(s.weak_algorithm, None);
+        assert!(
+            s.advice
+                .as_deref()
+                .is_some_and(|a| a.contains("changed after signing")),
+            "{s:?}"
+        );
+
+        let s = verdict(&pyhanko_signed(dir.path(), "sha1"));
+        assert!(!s.valid);
+        assert!(
+            s.weak_algorithm
+                .as_deref()
+                .is_some_and(|w| w.contains("SHA-1")),
+            "{s:?}"
+        );
+        assert!(
+            s.advice.as_deref().is_some_and(|a| a.contains("too weak")),
+            "{s:?}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use clap::Args;
 use inkseal_ink::{Pad, Point, Stroke};
 use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
+use inkseal_pdf::changes::ModificationLevel;
 use inkseal_pdf::sign::{Certification, Placement, SignOptions};
 use inkseal_pdf::signer::LocalSigner;
 use inkseal_pdf::verify::{Verdict, VerifyOptions, verify};
@@ -621,6 +622,8 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     })),
                     "certification_level": s.certification,
                     "changes_after": s.changes.as_ref().map(|c| format!("{c:?}")),
+                    "modification_level": s.modification_level.map(|l| l.name()),
+                    "level_decided_by": s.level_decided_by,
                     "weak_algorithm": s.weak_algorithm,
                     "problems": s.problems,
                     "advice": s.advice(),
@@ -673,6 +676,19 @@ pub fn verify_cmd(args: VerifyArgs) -> ExitCode {
                     None => "unknown".to_string(),
                 }
             );
+            if let Some(level) = s
+                .modification_level
+                .filter(|l| *l != ModificationLevel::None)
+            {
+                println!(
+                    "  modification level: {}{}",
+                    level.name(),
+                    s.level_decided_by
+                        .as_deref()
+                        .map(|why| format!(" (decided by {why})"))
+                        .unwrap_or_default()
+                );
+            }
             if let Some(t) = &s.time_stamp {
                 println!(
                     "  time-stamped {} by {} ({})",

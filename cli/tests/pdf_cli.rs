@@ -410,6 +410,18 @@ fn rsa_signatures_verify_and_algorithms_inkseal_cannot_check_get_their_own_verdi
         sigs[0]["changes_after"], "SignaturesAndForms",
         "a metadata update by the second signer's tool is allowed"
     );
+    // The named level, and the change in the second revision that decided it.
+    assert_eq!(
+        sigs[0]["modification_level"], "form_filling",
+        "{:#}",
+        sigs[0]
+    );
+    let decided = sigs[0]["level_decided_by"].as_str().expect("decided by");
+    assert!(
+        decided.starts_with("object ") && decided.contains("signature field"),
+        "{decided}"
+    );
+    assert_eq!(sigs[1]["modification_level"], "none");
 
     let ed448 = pyhanko_corpus.join("ed448-disallowed-hash.pdf");
     let (code, json) = run(&ed448);
@@ -563,4 +575,51 @@ fn encrypted_pdfs_with_an_empty_user_password_sign_and_verify() {
             assert!(said.contains("user password is empty"), "{name}: {said}");
         }
     }
+}
+
+/// A document whose first page is written directly in the page tree's /Kids (some writers
+/// make them): `inkseal sign` puts a visible signature on it and `inkseal verify` calls it
+/// valid.
+#[test]
+fn a_page_written_directly_in_the_page_tree_is_signed_and_verified() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, key, cert) = openssl_pki(dir.path());
+    let input = dir.path().join("direct-kid.pdf");
+    inkseal_tests::validators::with_direct_page_kid(&fixture(), &input, 1);
+    let out = dir.path().join("signed.pdf");
+    let sign = inkseal()
+        .arg("sign")
+        .args([input.as_path(), out.as_path()])
+        .args([
+            "--key".as_ref(),
+            key.as_os_str(),
+            "--cert".as_ref(),
+            cert.as_os_str(),
+        ])
+        .args(["--page", "1", "--rect", "320,120,200,80"])
+        .output()
+        .expect("run sign");
+    assert!(
+        sign.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sign.stderr)
+    );
+    let verify = inkseal()
+        .arg("verify")
+        .arg(&out)
+        .arg("--trust")
+        .arg(&ca)
+        .arg("--json")
+        .output()
+        .expect("verify");
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&verify.stdout).expect("json");
+    assert_eq!(json["all_ok"], true);
+    assert_eq!(json["signatures"][0]["pages"], serde_json::json!([1]));
+    assert_eq!(json["signatures"][0]["modification_level"], "none");
 }

@@ -855,6 +855,57 @@ fn parse_ranges(item: &str) -> Vec<(u64, u64)> {
 // ---------------------------------------------------------------------------------------------
 // qpdf
 
+/// Copies `src` to `dst` with page `page` (1-based) written directly in its parent's /Kids
+/// instead of as an object of its own, as some writers do: qpdf rewrites the file in QDF form
+/// (objects one per line group, streams uncompressed), the page dictionary replaces its
+/// reference in /Kids, and `fix-qdf` recomputes the cross-reference table. The page's old
+/// object stays in the file, outside the page tree (an /OpenAction or outline may still name
+/// it).
+pub fn with_direct_page_kid(src: &Path, dst: &Path, page: usize) {
+    let qdf = dst.with_extension("qdf");
+    let out = run(
+        Command::new("qpdf")
+            .args(["--qdf", "--object-streams=disable"])
+            .arg(src)
+            .arg(&qdf),
+        "qpdf",
+    );
+    assert!(out.status.success(), "qpdf --qdf: {}", text(&out.stderr));
+    let mut b = std::fs::read(&qdf).expect("read the QDF file");
+    let find = |b: &[u8], needle: &[u8], from: usize| -> usize {
+        from + memchr_find(&b[from..], needle)
+            .unwrap_or_else(|| panic!("{:?} not in the QDF file", text(needle)))
+    };
+    // "%% Page N" comments the page's object, "M 0 obj" on the line after its original id.
+    let marker = find(&b, format!("%% Page {page}\n").as_bytes(), 0);
+    let obj = find(&b, b" 0 obj\n", marker);
+    let line = b[..obj]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let number = text(&b[line..obj]);
+    let body = obj + b" 0 obj\n".len();
+    let dict = b[body..find(&b, b"\nendobj\n", body)].to_vec();
+    let kids = find(&b, b"/Kids [\n", 0);
+    let entry_text = format!("    {number} 0 R\n");
+    let entry = find(&b, entry_text.as_bytes(), kids);
+    let mut replacement = dict;
+    replacement.push(b'\n');
+    b.splice(entry..entry + entry_text.len(), replacement);
+    std::fs::write(&qdf, &b).expect("write the edited QDF file");
+    let fixed = std::fs::File::create(dst).expect("create the output");
+    let status = Command::new("fix-qdf")
+        .stdin(std::fs::File::open(&qdf).expect("open the QDF file"))
+        .stdout(fixed)
+        .status()
+        .expect("fix-qdf (qpdf) runs");
+    assert!(status.success(), "fix-qdf failed");
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 /// `qpdf --check`: Ok only when qpdf finds neither errors nor warnings (it exits 3 for
 /// warnings, e.g. a repaired stream length, which callers should see as a failure).
 pub fn qpdf_check(pdf: &Path) -> Result<(), String> {

@@ -4,7 +4,9 @@
 //! New objects are harmless until an existing object refers to them, so the analysis looks at
 //! every object that a later revision *replaces* and allows only the changes that adding or
 //! filling a signature field makes: the catalog's /AcroForm (and /Perms only when first set),
-//! the form's /Fields (growing) and /SigFlags, a page's /Annots (growing by signature widgets),
+//! the form's /Fields (growing) and /SigFlags, a page's /Annots (growing by signature widgets;
+//! for a page written directly in a page tree node's /Kids, the node rewritten with that page
+//! given an object of its own, or with the page rewritten in place),
 //! and unsigned signature fields receiving /V and an appearance; besides, updates of what is
 //! never shown: the document information, the XMP metadata and the document security store
 //! (`UnrenderedObjects`). Anything else (content streams,
@@ -28,12 +30,56 @@ pub enum Changes {
     Other(Vec<String>),
 }
 
+/// How far the revisions after a signature go, in the levels pyHanko names
+/// (`ModificationLevel`), lowest first. DocMDP permissions are applied to them: every level up
+/// to [`ModificationLevel::LtaUpdates`] is allowed even after a certification that permits no
+/// changes (P=1: PAdES long-term validation data and document time-stamps are not changes to
+/// the document, as ISO 32000-2 12.8.2.2 and pyHanko have it), [`ModificationLevel::FormFilling`]
+/// after P=2 and P=3 and after approval signatures.
+///
+/// pyHanko also names an ANNOTATIONS level (P=3) but its policy has no rule that grants it:
+/// like pyHanko, inkseal reports any added or changed annotation other than a signature widget
+/// as [`ModificationLevel::Other`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ModificationLevel {
+    /// The signature covers the whole file.
+    None,
+    /// Only what keeps signatures verifiable over time: the document security store, invisible
+    /// document time-stamps, the document information and XMP metadata, empty invisible
+    /// signature fields, signature widgets bound to their pages.
+    LtaUpdates,
+    /// Besides, form fields filled, signatures in new or existing fields, visible signature
+    /// fields added.
+    FormFilling,
+    /// Anything else (see [`Changes::Other`]): incremental-saving and shadow attacks.
+    Other,
+}
+
+impl ModificationLevel {
+    /// The level's name as in reports (`none`, `lta_updates`, `form_filling`, `other`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ModificationLevel::None => "none",
+            ModificationLevel::LtaUpdates => "lta_updates",
+            ModificationLevel::FormFilling => "form_filling",
+            ModificationLevel::Other => "other",
+        }
+    }
+}
+
 /// The verdict plus the form fields whose value or appearance later revisions set (fully
 /// qualified names), which FieldMDP locks are checked against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Analysis {
     /// The verdict.
     pub changes: Changes,
+    /// The verdict as a named level.
+    pub level: ModificationLevel,
+    /// The change that decided [`Analysis::level`], naming its object ("object 12: signature
+    /// field 'Borrower' signed"); `None` for [`ModificationLevel::None`], and for
+    /// [`ModificationLevel::LtaUpdates`] when nothing but new objects came (a document
+    /// time-stamp's revision replaces its catalog and form, which decides nothing).
+    pub decided_by: Option<String>,
     /// Form fields (text, choice, button, signature) filled or changed afterwards.
     pub fields_changed: BTreeSet<String>,
     /// Signature fields added afterwards with a visible widget (a non-empty /Rect): allowed
@@ -54,11 +100,21 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
     if rev == 0 {
         return Ok(Analysis {
             changes: Changes::None,
+            level: ModificationLevel::None,
+            decided_by: None,
             fields_changed,
             visible_fields_added,
         });
     }
     let mut problems = Vec::new();
+    let mut level = ModificationLevel::LtaUpdates;
+    let mut decided_by = None;
+    let mut raise = |to: ModificationLevel, why: String| {
+        if to > level {
+            level = to;
+            decided_by = Some(why);
+        }
+    };
     // Walk forward in time: from the signed revision to the newest.
     for later in (0..rev).rev() {
         let before = doc.xref_at(later + 1);
@@ -79,7 +135,18 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
             let Some(old_entry) = before.get(num).filter(|e| **e != XrefEntry::Free) else {
                 // A new object.
                 if let Some(name) = visible_signature_widget(doc, &after, ObjectId(*num, 0)) {
+                    raise(
+                        ModificationLevel::FormFilling,
+                        format!(
+                            "object {num}: signature field '{name}' added with a visible widget"
+                        ),
+                    );
                     visible_fields_added.insert(name);
+                } else if let Some(name) = signed_field(doc, &after, ObjectId(*num, 0)) {
+                    raise(
+                        ModificationLevel::FormFilling,
+                        format!("object {num}: signature field '{name}' added and signed"),
+                    );
                 }
                 continue;
             };
@@ -95,12 +162,26 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
             if unrendered.allows(id, (&old, &new)) {
                 continue;
             }
-            match allowed_change(doc, &before, &after, &old, &new) {
+            match allowed_change(doc, (&before, &after), id, &old, &new) {
                 Ok(Some(field)) => {
+                    if signed_field(doc, &after, id).is_some() {
+                        raise(
+                            ModificationLevel::FormFilling,
+                            format!("object {num}: signature field '{field}' signed"),
+                        );
+                    } else if !is_document_time_stamp_field(doc, &after, &new) {
+                        raise(
+                            ModificationLevel::FormFilling,
+                            format!("object {num}: form field '{field}' filled or changed"),
+                        );
+                    }
                     fields_changed.insert(field);
                 }
                 Ok(None) => {}
-                Err(why) => problems.push(format!("object {num}: {why}")),
+                Err(why) => {
+                    raise(ModificationLevel::Other, format!("object {num}: {why}"));
+                    problems.push(format!("object {num}: {why}"));
+                }
             }
         }
     }
@@ -111,9 +192,53 @@ pub fn analyse_after(doc: &Document<'_>, rev: usize) -> Result<Analysis, PdfErro
     };
     Ok(Analysis {
         changes,
+        level,
+        decided_by,
         fields_changed,
         visible_fields_added,
     })
+}
+
+/// The value (`/V`) of the signature field `d`: its signature dictionary.
+fn signature_value(doc: &Document<'_>, xref: &Xref, d: &Dictionary) -> Option<Dictionary> {
+    match d.get(b"V")? {
+        Object::Dictionary(v) => Some(v.clone()),
+        Object::Reference(id) => match doc.get_in(xref, *id).ok()? {
+            Object::Dictionary(v) => Some(v),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `object` is a signature field whose value is an invisible document time-stamp (PAdES
+/// B-LTA): long-term maintenance, not signing.
+fn is_document_time_stamp_field(doc: &Document<'_>, xref: &Xref, object: &Object) -> bool {
+    let Object::Dictionary(d) = object else {
+        return false;
+    };
+    let invisible = match d.get(b"Rect") {
+        Some(Object::Array(r)) if r.len() == 4 => {
+            let v: Vec<f64> = r.iter().filter_map(Object::as_f64).collect();
+            v.len() != 4 || (v[2] - v[0]) * (v[3] - v[1]) == 0.0
+        }
+        _ => true,
+    };
+    invisible
+        && signature_value(doc, xref, d).is_some_and(|v| v.name(b"Type") == Some(b"DocTimeStamp"))
+}
+
+/// The name of the signature field `id` when it holds a signature that is not an invisible
+/// document time-stamp (signing: [`ModificationLevel::FormFilling`]).
+fn signed_field(doc: &Document<'_>, xref: &Xref, id: ObjectId) -> Option<String> {
+    let object = doc.get_in(xref, id).ok()?;
+    let Object::Dictionary(d) = &object else {
+        return None;
+    };
+    if d.name(b"FT") != Some(b"Sig") || signature_value(doc, xref, d).is_none() {
+        return None;
+    }
+    (!is_document_time_stamp_field(doc, xref, &object)).then(|| qualified_name(doc, xref, d))
 }
 
 /// The field name when `id` is a signature widget with a non-empty rectangle (a merged
@@ -283,8 +408,8 @@ impl UnrenderedObjects {
 /// `Ok(Some(name))` when the allowed change fills or changes the form field `name`.
 fn allowed_change(
     doc: &Document<'_>,
-    before: &Xref,
-    after: &Xref,
+    (before, after): (&Xref, &Xref),
+    id: ObjectId,
     old: &Object,
     new: &Object,
 ) -> Result<Option<String>, String> {
@@ -331,6 +456,10 @@ fn allowed_change(
                     only_keys_changed(o, n, &[b"Annots"], "page")?;
                     grows_by_signature_widgets(doc, after, o.get(b"Annots"), n.get(b"Annots"))
                         .map(|()| None)
+                }
+                (Some("Pages"), _, _) => {
+                    only_keys_changed(o, n, &[b"Kids"], "page tree node")?;
+                    direct_pages_given_objects(doc, (before, after), id, o, n).map(|()| None)
                 }
                 (_, Some(b"Sig"), _) | (_, _, Some(b"Widget")) if o.get(b"V").is_none() => {
                     only_keys_changed(o, n, &[b"V", b"AP", b"AS", b"F"], "signature field")?;
@@ -405,6 +534,75 @@ fn only_keys_changed(
                 String::from_utf8_lossy(k)
             ));
         }
+    }
+    Ok(())
+}
+
+/// A page tree node whose /Kids changed only where a page written directly in the array
+/// (see [`crate::pages`]) got a signature widget: the entry became a reference to a new object
+/// holding the same page with /Parent naming this node (what inkseal writes,
+/// [`crate::writer::IncrementalUpdate::page_id`]), or stayed a dictionary (what a writer that
+/// rewrites the node in place makes); either way only the page's /Annots may grow, by
+/// signature widgets. Kids added, removed, reordered or replaced are reported.
+fn direct_pages_given_objects(
+    doc: &Document<'_>,
+    (before, after): (&Xref, &Xref),
+    node: ObjectId,
+    o: &Dictionary,
+    n: &Dictionary,
+) -> Result<(), String> {
+    let (Some(Object::Array(old_kids)), Some(Object::Array(new_kids))) =
+        (o.get(b"Kids"), n.get(b"Kids"))
+    else {
+        return Err("page tree node entry /Kids changed".into());
+    };
+    if old_kids.len() != new_kids.len() {
+        return Err("page tree node /Kids: pages were added or removed".into());
+    }
+    for (index, (old, new)) in old_kids.iter().zip(new_kids).enumerate() {
+        if old == new {
+            continue;
+        }
+        let Object::Dictionary(old_page) = old else {
+            return Err(format!("page tree node /Kids entry {index} was replaced"));
+        };
+        let new_page = match new {
+            Object::Dictionary(page) => page.clone(),
+            Object::Reference(id) if before.get(&id.0).is_none_or(|e| *e == XrefEntry::Free) => {
+                match doc.get_in(after, *id) {
+                    Ok(Object::Dictionary(page)) => {
+                        if page.get(b"Parent") != Some(&Object::Reference(node)) {
+                            return Err(format!(
+                                "page tree node /Kids entry {index}: the page's new object {} \
+                                 does not name the node as its /Parent",
+                                id.0
+                            ));
+                        }
+                        page
+                    }
+                    _ => {
+                        return Err(format!(
+                            "page tree node /Kids entry {index}: new object {} is not a page",
+                            id.0
+                        ));
+                    }
+                }
+            }
+            _ => return Err(format!("page tree node /Kids entry {index} was replaced")),
+        };
+        if old_page.name(b"Type") == Some(b"Pages")
+            || new_page.name(b"Type") != old_page.name(b"Type")
+        {
+            return Err(format!("page tree node /Kids entry {index} was replaced"));
+        }
+        let what = format!("page {index} of page tree node {}", node.0);
+        let mut old_page = old_page.clone();
+        if new_page.get(b"Parent").is_some() && old_page.get(b"Parent").is_none() {
+            old_page.set(b"Parent", Object::Reference(node));
+        }
+        only_keys_changed(&old_page, &new_page, &[b"Annots"], &what)?;
+        grows_by_signature_widgets(doc, after, old_page.get(b"Annots"), new_page.get(b"Annots"))
+            .map_err(|e| format!("{what}: {e}"))?;
     }
     Ok(())
 }

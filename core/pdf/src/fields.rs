@@ -187,7 +187,7 @@ pub fn widget_pages(doc: &Document<'_>, widgets: &[ObjectId]) -> Result<Vec<u32>
             annots.iter().any(|a| a.as_ref_id() == Some(*w))
                 || doc
                     .dict(&Object::Reference(*w), "a widget")
-                    .is_ok_and(|d| d.get(b"P").and_then(Object::as_ref_id) == Some(pg.id))
+                    .is_ok_and(|d| d.get(b"P").and_then(Object::as_ref_id) == pg.id())
         });
         if shows {
             out.push(i as u32 + 1);
@@ -221,7 +221,7 @@ pub fn add_annotations(
             arr.extend(refs);
             let mut dict = page.dict.clone();
             dict.set(b"Annots", Object::Array(arr));
-            update.put(page.id, &Object::Dictionary(dict));
+            update.put_page(doc, page, dict)?;
         }
     }
     Ok(())

@@ -149,6 +149,11 @@ impl Dictionary {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// Look a key up, to change its value in place.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Object> {
+        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
     /// Set a key (replacing an existing value in place).
     pub fn set(&mut self, key: &[u8], value: Object) {
         match self.0.iter_mut().find(|(k, _)| k == key) {

@@ -440,7 +440,7 @@ pub(crate) fn write_revision(
                 let mut kids = Vec::new();
                 if rect.is_some() {
                     let kid = update.allocate();
-                    let mut widget = new_widget(pdf_rect, pg.id, field_id);
+                    let mut widget = new_widget(pdf_rect, update.page_id(&doc, &pg)?, field_id);
                     let (w, h) = (pdf_rect[2] - pdf_rect[0], pdf_rect[3] - pdf_rect[1]);
                     add_appearance(&mut update, &mut widget, &options.appearance, w, h)?;
                     update.put(kid, &Object::Dictionary(widget));
@@ -458,7 +458,7 @@ pub(crate) fn write_revision(
                 update.put(field_id, &Object::Dictionary(field));
                 new_fields.push(field_id);
             } else {
-                let mut widget = new_field(&name, pdf_rect, pg.id);
+                let mut widget = new_field(&name, pdf_rect, update.page_id(&doc, &pg)?);
                 widget.set(b"V", Object::Reference(sig_id));
                 if rect.is_some() {
                     let (w, h) = (pdf_rect[2] - pdf_rect[0], pdf_rect[3] - pdf_rect[1]);
@@ -487,14 +487,15 @@ pub(crate) fn write_revision(
         let pg = page(&doc, f.page)?;
         let r = checked_rect(&pg, f.rect)?;
         let id = update.allocate();
-        update.put(id, &Object::Dictionary(new_field(&f.name, r, pg.id)));
+        let page_id = update.page_id(&doc, &pg)?;
+        update.put(id, &Object::Dictionary(new_field(&f.name, r, page_id)));
         new_widgets.push((pg, id));
         new_fields.push(id);
     }
     if !new_widgets.is_empty() {
         let mut by_page: Vec<(crate::pages::PageRef, Vec<ObjectId>)> = Vec::new();
         for (pg, id) in &new_widgets {
-            match by_page.iter_mut().find(|(p, _)| p.id == pg.id) {
+            match by_page.iter_mut().find(|(p, _)| p.location == pg.location) {
                 Some((_, ids)) => ids.push(*id),
                 None => by_page.push((pg.clone(), vec![*id])),
             }
@@ -668,7 +669,7 @@ fn paging_slices(
                 data: content.into_bytes(),
             }),
         );
-        let widget = new_widget(rect, pg.id, parent).with(
+        let widget = new_widget(rect, update.page_id(doc, &pg)?, parent).with(
             b"AP",
             Object::Dictionary(Dictionary::new().with(b"N", Object::Reference(form))),
         );

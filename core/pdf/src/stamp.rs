@@ -86,7 +86,37 @@ pub fn stamp(input: &[u8], stamps: &[Stamp], limits: &Limits) -> Result<Vec<u8>,
         contents.push(Object::Reference(close));
         let mut dict = pg.dict.clone();
         dict.set(b"Contents", Object::Array(contents));
-        update.put(pg.id, &Object::Dictionary(dict));
+        update.put_page(&doc, &pg, dict)?;
     }
     Ok(update.write(&doc).bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stamping a page written directly in its parent's /Kids gives it an object of its own
+    /// whose content draws the stamp after the page's own.
+    #[test]
+    fn a_direct_page_kid_is_stamped() {
+        let input = crate::testing::direct_kid_pdf();
+        let art = VectorArt::new(b"0 0 m 10 10 l S\n".to_vec(), 10.0, 10.0);
+        let stamps = [Stamp {
+            page: 1,
+            at: [100.0, 100.0],
+            art,
+        }];
+        let tail = stamp(&input, &stamps, &Limits::default()).expect("stamp");
+        let out = [input.as_slice(), &tail].concat();
+        let doc = Document::load(&out, &Limits::default()).expect("load");
+        let pages = crate::pages::pages(&doc).expect("pages");
+        assert_eq!(pages.len(), 2);
+        assert!(pages[0].id().is_some(), "{:?}", pages[0].location);
+        let Some(Object::Array(contents)) = pages[0].dict.get(b"Contents") else {
+            panic!("contents: {:?}", pages[0].dict);
+        };
+        assert_eq!(contents.len(), 3, "q, the page's content, the stamp");
+        let hits = crate::text::find_text(&doc, &pages[0], "First page").expect("search");
+        assert_eq!(hits.len(), 1, "the page's own text is still drawn");
+    }
 }

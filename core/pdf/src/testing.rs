@@ -15,6 +15,27 @@ pub fn minimal_pdf() -> Vec<u8> {
     )
 }
 
+/// A two-page PDF whose first page is written directly in the /Pages node's /Kids (as some
+/// writers do) and whose second is an object of its own, each drawing one line of text.
+pub fn direct_kid_pdf() -> Vec<u8> {
+    let font = "<</Font <</F1 <</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>>>>>";
+    let objects = [
+        "<</Type /Catalog /Pages 2 0 R>>".to_owned(),
+        format!(
+            "<</Type /Pages /Count 2 /MediaBox [0 0 595 842] /Kids [<</Type /Page /Parent 2 0 R \
+             /Contents 4 0 R /Resources {font}>> 3 0 R]>>"
+        ),
+        format!("<</Type /Page /Parent 2 0 R /Contents 5 0 R /Resources {font}>>"),
+        "<</Length 41>>\nstream\nBT /F1 12 Tf 72 720 Td (First page) Tj ET\nendstream".to_owned(),
+        "<</Length 42>>\nstream\nBT /F1 12 Tf 72 720 Td (Second page) Tj ET\nendstream".to_owned(),
+    ];
+    let bodies: Vec<Vec<u8>> = objects.iter().map(|o| o.as_bytes().to_vec()).collect();
+    crate::writer::classic_file(
+        &bodies,
+        "/Root 1 0 R /ID [<00112233445566778899AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>]",
+    )
+}
+
 /// A deterministic random number generator for tests (SHA-256 in counter mode over a seed):
 /// sealing an envelope with the same seed gives the same bytes. Never for real keys.
 #[cfg(feature = "envelopes")]

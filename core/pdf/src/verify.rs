@@ -1,7 +1,7 @@
 //! Verification of every signature in a PDF: coverage, digest, signature, chain, and what
 //! changed afterwards, with the known PDF signature attacks reported by name.
 
-use crate::changes::{Analysis, Changes, analyse_after};
+use crate::changes::{Analysis, Changes, ModificationLevel, analyse_after};
 use crate::cms;
 use crate::document::Document;
 use crate::error::{Limits, PdfError};
@@ -66,6 +66,11 @@ pub struct SignatureReport {
     pub certification: Option<i64>,
     /// What changed after it.
     pub changes: Option<Changes>,
+    /// How far the changes after it go, as a named level (`None` when they could not be
+    /// analysed).
+    pub modification_level: Option<ModificationLevel>,
+    /// The change that decided [`SignatureReport::modification_level`], naming its object.
+    pub level_decided_by: Option<String>,
     /// Whether an embedded handwriting record is bound to this signature and document
     /// (`None` when the signature carries no record).
     pub ink_binding: Option<bool>,
@@ -152,6 +157,8 @@ impl SignatureReport {
             trusted: None,
             certification: None,
             changes: None,
+            modification_level: None,
+            level_decided_by: None,
             ink_binding: None,
             time_stamp: None,
             document_time_stamp: false,
@@ -187,7 +194,11 @@ impl SignatureReport {
                 "the signature does not cover the document as signed documents must: treat \
                  the document as unsigned",
             )
-        } else if !self.digest_valid && self.cannot_check.is_none() {
+        } else if !self.digest_valid
+            && self.cannot_check.is_none()
+            // A SHA-1 digest is refused before the content is digested: not changed, unchecked.
+            && self.weak_algorithm.is_none()
+        {
             Some(
                 "the signed bytes were changed after signing: do not rely on this document; \
                  ask the signer for the original",
@@ -692,6 +703,8 @@ fn check_signature(
     match analyse_after(doc, rev) {
         Ok(Analysis {
             changes,
+            level,
+            decided_by,
             fields_changed,
             visible_fields_added,
         }) => {
@@ -726,12 +739,17 @@ fn check_signature(
                     },
                     list.join("; ")
                 ));
-            } else if changes == Changes::SignaturesAndForms && report.certification == Some(1) {
-                report
-                    .problems
-                    .push("changes after a certification that permits none (DocMDP P=1)".into());
+            } else if level > ModificationLevel::LtaUpdates && report.certification == Some(1) {
+                // Long-term validation data and document time-stamps are no change to the
+                // document (ModificationLevel::LtaUpdates); anything more is.
+                report.problems.push(format!(
+                    "changes after a certification that permits none (DocMDP P=1): {}",
+                    decided_by.as_deref().unwrap_or("form filling or signing")
+                ));
             }
             report.changes = Some(changes);
+            report.modification_level = Some(level);
+            report.level_decided_by = decided_by;
         }
         Err(e) => report
             .problems
@@ -805,5 +823,28 @@ fn string_of(d: &Dictionary, key: &[u8]) -> Option<String> {
     match d.get(key) {
         Some(Object::String(s, _)) => Some(decode_text(s)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A container refused for its SHA-1 digest was never digested: the advice is about the
+    /// weak algorithm, not about changed bytes; a changed document with a sound algorithm is.
+    #[test]
+    fn advice_for_a_weak_digest_is_not_about_changed_bytes() {
+        let mut weak = SignatureReport::new("Sig1".into());
+        weak.byte_range = Some([0, 10, 20, 30]);
+        weak.coverage = Some(Coverage::WholeFile);
+        weak.weak_algorithm = Some("SHA-1 digest (1.3.14.3.2.26)".into());
+        assert!(weak.advice().is_some_and(|a| a.contains("too weak")));
+        let mut changed = weak.clone();
+        changed.weak_algorithm = None;
+        assert!(
+            changed
+                .advice()
+                .is_some_and(|a| a.contains("changed after signing"))
+        );
     }
 }

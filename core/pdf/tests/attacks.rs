@@ -1,6 +1,6 @@
 //! Certification rules and the known PDF signature attacks, against inkseal's verifier.
 
-use inkseal_pdf::changes::Changes;
+use inkseal_pdf::changes::{Changes, ModificationLevel};
 use inkseal_pdf::object::{Object, Stream};
 use inkseal_pdf::sign::{Certification, Placement, SignOptions, sign};
 use inkseal_pdf::signer::LocalSigner;
@@ -151,6 +151,17 @@ fn certified_policy_allows_a_later_signature_but_not_content_changes() {
         .expect("insurer");
     assert_eq!(cert_sig.certification, Some(2));
     assert_eq!(cert_sig.changes, Some(Changes::SignaturesAndForms));
+    assert_eq!(
+        cert_sig.modification_level,
+        Some(ModificationLevel::FormFilling)
+    );
+    assert!(
+        cert_sig
+            .level_decided_by
+            .as_deref()
+            .is_some_and(|w| w.contains("signature field 'Holder' signed")),
+        "{cert_sig:#?}"
+    );
     assert!(report.all_ok(), "{report:#?}");
 
     // Now someone rewrites the page content after both signatures.
@@ -166,12 +177,22 @@ fn certified_policy_allows_a_later_signature_but_not_content_changes() {
         );
         let mut dict = page.dict.clone();
         dict.set(b"Contents", Object::Reference(content));
-        u.put(page.id, &Object::Dictionary(dict));
+        u.put(
+            page.id().expect("an indirect page"),
+            &Object::Dictionary(dict),
+        );
     });
     let report = verify(&altered, &VerifyOptions::default()).expect("verify");
     assert!(!report.all_ok());
     for s in &report.signatures {
         assert!(matches!(s.changes, Some(Changes::Other(_))), "{s:#?}");
+        assert_eq!(s.modification_level, Some(ModificationLevel::Other));
+        assert!(
+            s.level_decided_by
+                .as_deref()
+                .is_some_and(|w| w.starts_with("object ") && w.contains("/Contents changed")),
+            "{s:#?}"
+        );
         assert!(!s.is_ok());
         assert!(
             s.problems
@@ -230,7 +251,10 @@ fn shadow_attack_swapping_resources_is_reported() {
         let page = first_page(doc);
         let mut dict = page.dict.clone();
         dict.set(b"Resources", Object::Dictionary(Default::default()));
-        u.put(page.id, &Object::Dictionary(dict));
+        u.put(
+            page.id().expect("an indirect page"),
+            &Object::Dictionary(dict),
+        );
     });
     let report = verify(&revealed, &VerifyOptions::default()).expect("verify");
     assert!(!report.all_ok());

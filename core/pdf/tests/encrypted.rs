@@ -381,7 +381,7 @@ fn a_page_changed_after_signing_an_encrypted_file_is_reported() {
         .concat();
         // A later revision, encrypted like the file, replaces page 1's content.
         let doc = Document::load(&signed, &Limits::default()).unwrap();
-        let page = inkseal_pdf::pages::pages(&doc).unwrap()[0].id;
+        let page = inkseal_pdf::pages::pages(&doc).unwrap()[0].id().unwrap();
         let mut page_dict = doc.dict(&Object::Reference(page), "page").unwrap();
         let mut update = IncrementalUpdate::new(&doc);
         let content = update.allocate();

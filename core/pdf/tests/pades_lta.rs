@@ -7,7 +7,7 @@
 mod ltv_support;
 
 use inkseal_pdf::Limits;
-use inkseal_pdf::changes::Changes;
+use inkseal_pdf::changes::{Changes, ModificationLevel};
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::ltv::{ValidationData, add_dss, prepare_document_time_stamp, validation_needs};
 use inkseal_pdf::signer::Signer;
@@ -108,6 +108,7 @@ fn b_lt_and_b_lta_stay_valid_after_the_signer_certificate_expires() {
             Some(Changes::SignaturesAndForms),
             "the DSS is allowed"
         );
+        assert_eq!(sig.modification_level, Some(ModificationLevel::LtaUpdates));
         let revocation = sig.revocation.as_ref().expect("judged");
         assert!(revocation.ltv, "{revocation:?}");
         assert_eq!(revocation.at_unix, STAMPED);
@@ -128,6 +129,17 @@ fn b_lt_and_b_lta_stay_valid_after_the_signer_certificate_expires() {
         let ts = doc_ts.time_stamp.as_ref().expect("token");
         assert_eq!(ts.time_unix_millis, (FETCHED + 60) * 1000);
         assert!(ts.valid && ts.trusted == Some(true));
+        // A document time-stamp is long-term maintenance too, not signing.
+        assert_eq!(
+            report.signatures[0].modification_level,
+            Some(ModificationLevel::LtaUpdates),
+            "{:?}",
+            report.signatures[0].level_decided_by
+        );
+        assert_eq!(
+            report.signatures[1].modification_level,
+            Some(ModificationLevel::None)
+        );
         // The signature is still judged at its own time-stamp, with its data.
         assert!(
             report.signatures[0]
@@ -332,4 +344,40 @@ fn a_certified_e_policy_with_two_signers_reaches_b_lta() {
         assert!(revocation.ltv, "{}: {revocation:?}", sig.field);
     }
     assert!(report.signatures[2].document_time_stamp);
+}
+
+/// A certification that permits no changes (DocMDP P=1) stays valid when the DSS is added
+/// (B-LT): long-term validation data is maintenance (LTA updates), not a change to the
+/// document, as PAdES and pyHanko have it. (inkseal's own signer adds no document time-stamp
+/// after P=1: `prepare_document_time_stamp` refuses it as `Locked`, as any signature.)
+#[test]
+fn a_no_changes_certification_stays_valid_through_b_lt() {
+    use inkseal_pdf::sign::{Certification, SignOptions};
+    let pki = pki(SignatureAlgorithm::EcdsaP256Sha256);
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/e-policy-zh.pdf");
+    let input = std::fs::read(fixture).expect("the shared e-policy");
+    let mut seal = SignOptions::new(SIGNED);
+    seal.certify = Some(Certification::NoChanges);
+    seal.field_name = Some("Seal".into());
+    let pdf = ltv_support::sign_b_t_with(&pki, input, seal, STAMPED);
+    let data = validation_data(&pki, &pdf, |_| CertificateStatus::Good);
+    let tail = add_dss(&pdf, &data, &Limits::default()).unwrap();
+    let lt = [pdf.as_slice(), &tail].concat();
+    let report = verify(&lt, &options(&pki, LATER)).unwrap();
+    assert!(report.all_ok(), "{report:#?}");
+    let seal = &report.signatures[0];
+    assert_eq!(seal.certification, Some(1));
+    assert_eq!(seal.modification_level, Some(ModificationLevel::LtaUpdates));
+    assert!(seal.revocation.as_ref().is_some_and(|r| r.ltv), "{seal:#?}");
+    assert_eq!(
+        prepare_document_time_stamp(
+            &lt,
+            SignatureAlgorithm::EcdsaP256Sha256,
+            None,
+            &Limits::default()
+        )
+        .err(),
+        Some(inkseal_pdf::PdfError::Locked)
+    );
 }

@@ -5892,6 +5892,16 @@ public struct SignatureVerification: Equatable, Hashable {
      */
     public var cannotCheck: String?
     /**
+     * The signature uses a weak algorithm (SHA-1, an RSA key under 2048 bits), named here:
+     * `valid` is false whatever its maths says (it is also among the `problems`).
+     */
+    public var weakAlgorithm: String?
+    /**
+     * What the operator should do about this signature, in words; the most serious finding
+     * decides (`null` when it is valid and its signer was checked against trust anchors).
+     */
+    public var advice: String?
+    /**
      * Every problem found, in words.
      */
     public var problems: [String]
@@ -5940,6 +5950,14 @@ public struct SignatureVerification: Equatable, Hashable {
          * supports the algorithm rather than calling it forged.
          */cannotCheck: String?, 
         /**
+         * The signature uses a weak algorithm (SHA-1, an RSA key under 2048 bits), named here:
+         * `valid` is false whatever its maths says (it is also among the `problems`).
+         */weakAlgorithm: String?, 
+        /**
+         * What the operator should do about this signature, in words; the most serious finding
+         * decides (`null` when it is valid and its signer was checked against trust anchors).
+         */advice: String?, 
+        /**
          * Every problem found, in words.
          */problems: [String]) {
         self.field = field
@@ -5953,6 +5971,8 @@ public struct SignatureVerification: Equatable, Hashable {
         self.timeStamp = timeStamp
         self.documentTimeStamp = documentTimeStamp
         self.cannotCheck = cannotCheck
+        self.weakAlgorithm = weakAlgorithm
+        self.advice = advice
         self.problems = problems
     }
 
@@ -5983,6 +6003,8 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
                 timeStamp: FfiConverterOptionTypeTimeStampVerification.read(from: &buf), 
                 documentTimeStamp: FfiConverterBool.read(from: &buf), 
                 cannotCheck: FfiConverterOptionString.read(from: &buf), 
+                weakAlgorithm: FfiConverterOptionString.read(from: &buf), 
+                advice: FfiConverterOptionString.read(from: &buf), 
                 problems: FfiConverterSequenceString.read(from: &buf)
         )
     }
@@ -5999,6 +6021,8 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
         FfiConverterOptionTypeTimeStampVerification.write(value.timeStamp, into: &buf)
         FfiConverterBool.write(value.documentTimeStamp, into: &buf)
         FfiConverterOptionString.write(value.cannotCheck, into: &buf)
+        FfiConverterOptionString.write(value.weakAlgorithm, into: &buf)
+        FfiConverterOptionString.write(value.advice, into: &buf)
         FfiConverterSequenceString.write(value.problems, into: &buf)
     }
 }

@@ -8635,6 +8635,18 @@ data class SignatureVerification (
     var `cannotCheck`: kotlin.String?
     , 
     /**
+     * The signature uses a weak algorithm (SHA-1, an RSA key under 2048 bits), named here:
+     * `valid` is false whatever its maths says (it is also among the `problems`).
+     */
+    var `weakAlgorithm`: kotlin.String?
+    , 
+    /**
+     * What the operator should do about this signature, in words; the most serious finding
+     * decides (`null` when it is valid and its signer was checked against trust anchors).
+     */
+    var `advice`: kotlin.String?
+    , 
+    /**
      * Every problem found, in words.
      */
     var `problems`: List<kotlin.String>
@@ -8665,6 +8677,8 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalTypeTimeStampVerification.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
@@ -8681,6 +8695,8 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalTypeTimeStampVerification.allocationSize(value.`timeStamp`) +
             FfiConverterBoolean.allocationSize(value.`documentTimeStamp`) +
             FfiConverterOptionalString.allocationSize(value.`cannotCheck`) +
+            FfiConverterOptionalString.allocationSize(value.`weakAlgorithm`) +
+            FfiConverterOptionalString.allocationSize(value.`advice`) +
             FfiConverterSequenceString.allocationSize(value.`problems`)
     )
 
@@ -8696,6 +8712,8 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalTypeTimeStampVerification.write(value.`timeStamp`, buf)
             FfiConverterBoolean.write(value.`documentTimeStamp`, buf)
             FfiConverterOptionalString.write(value.`cannotCheck`, buf)
+            FfiConverterOptionalString.write(value.`weakAlgorithm`, buf)
+            FfiConverterOptionalString.write(value.`advice`, buf)
             FfiConverterSequenceString.write(value.`problems`, buf)
     }
 }
