@@ -2,7 +2,8 @@
 //! RSA, ECDSA on P-384 and P-521, Ed25519 (keys and certificates made by openssl). inkseal
 //! verifies each with its chain, as pyHanko does, refuses it once a signed byte changes, keeps
 //! it valid when it adds its own SM2 signature after it, and refuses a 1024-bit RSA signature
-//! as weak.
+//! as weak. And CMS made by `openssl cms -sign` (RSA, P-256), embedded in a PDF's /Contents,
+//! verified and, tampered, refused.
 
 use inkseal_pdf::changes::Changes;
 use inkseal_pdf::sign::{SignOptions, sign_file};
@@ -224,5 +225,118 @@ fn pdfbox_signatures_verify_and_survive_an_inkseal_signature_after_them() {
                 pyhanko.stdout
             );
         }
+    }
+}
+
+/// The CMS of a signature, made by `openssl cms -sign` (detached, DER, SHA-256) over the
+/// byte ranges of a PDF whose signature dictionary inkseal prepared, written into its
+/// `/Contents`: nothing of the CMS is ours.
+fn with_openssl_cms(prepared: &Path, out: &Path, key: &Path, cert: &Path) {
+    let mut pdf = std::fs::read(prepared).expect("read");
+    let at = pdf
+        .windows(b"/ByteRange [".len())
+        .rposition(|w| w == b"/ByteRange [")
+        .expect("a /ByteRange")
+        + b"/ByteRange [".len();
+    let end = at + pdf[at..].iter().position(|&b| b == b']').expect("]");
+    let range: Vec<usize> = std::str::from_utf8(&pdf[at..end])
+        .expect("ascii")
+        .split_whitespace()
+        .map(|n| n.parse().expect("a number"))
+        .collect();
+    let [a, b, c, d] = <[usize; 4]>::try_from(range).expect("four numbers");
+    let dir = out.parent().expect("dir");
+    let data = dir.join("byte-ranges.bin");
+    std::fs::write(&data, [&pdf[a..a + b], &pdf[c..c + d]].concat()).expect("write");
+    let cms = dir.join("openssl.p7s");
+    let run = std::process::Command::new("openssl")
+        .args(["cms", "-sign", "-binary", "-md", "sha256", "-nosmimecap"])
+        .args(["-outform", "DER", "-in"])
+        .arg(&data)
+        .arg("-signer")
+        .arg(cert)
+        .arg("-inkey")
+        .arg(key)
+        .arg("-out")
+        .arg(&cms)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let hex = hex::encode_upper(std::fs::read(&cms).expect("cms"));
+    let hole = a + b + 1..c - 1; // inside `<` and `>`
+    assert!(
+        hex.len() <= hole.len(),
+        "the CMS fits the reserved /Contents"
+    );
+    pdf[hole.clone()].fill(b'0');
+    pdf[hole.start..hole.start + hex.len()].copy_from_slice(hex.as_bytes());
+    std::fs::write(out, pdf).expect("write");
+}
+
+/// openssl's own CMS (RSA-2048 and P-256) embedded in a PDF: inkseal verifies it with its
+/// chain, as pyHanko does, and refuses it once a signed byte changes.
+#[test]
+fn openssl_cms_signatures_embedded_in_a_pdf_verify_and_tampering_is_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, key, algorithm) in [
+        ("rsa", OpensslKey::Rsa(2048), "RSA-2048"),
+        ("p256", OpensslKey::P256, "EcdsaP256"),
+    ] {
+        let pki = openssl_pki(dir.path(), name, key);
+        // The dictionary and its byte ranges come from an inkseal signature with any local
+        // key; its CMS is then replaced whole.
+        let placeholder_pki =
+            openssl_pki(dir.path(), &format!("{name}-placeholder"), OpensslKey::P256);
+        let signer = LocalSigner::from_pem_files(
+            &placeholder_pki.signer_key,
+            &placeholder_pki.signer_pem,
+            &[],
+        )
+        .expect("signer");
+        let prepared = dir.path().join(format!("{name}-prepared.pdf"));
+        let mut options = SignOptions::new(now());
+        options.field_name = Some("Counterparty".into());
+        options.contents_reserve = Some(16 * 1024);
+        sign_file(
+            &fixture("loan-contract-zh.pdf"),
+            &prepared,
+            &options,
+            &signer,
+        )
+        .expect("inkseal prepares the field");
+        let signed = dir.path().join(format!("{name}-openssl.pdf"));
+        with_openssl_cms(&prepared, &signed, &pki.signer_key, &pki.signer_pem);
+
+        let report = inkseal_verify(&signed, &[&pki.ca_pem]);
+        assert!(report.all_ok(), "{name}: {report:#?}");
+        let sig = &report.signatures[0];
+        assert!(sig.digest_valid && sig.signature_valid, "{name}: {sig:#?}");
+        assert_eq!(sig.trusted, Some(true), "{name}");
+        assert!(
+            sig.algorithm
+                .as_deref()
+                .is_some_and(|a| a.starts_with(algorithm)),
+            "{name}: {:?}",
+            sig.algorithm
+        );
+        // The placeholder's root does not vouch for openssl's signer.
+        let stranger = inkseal_verify(&signed, &[&placeholder_pki.ca_pem]);
+        assert_eq!(stranger.signatures[0].trusted, Some(false), "{name}");
+        let pyhanko = pyhanko_validate(&signed, &pki.ca_pem);
+        assert!(
+            pyhanko.signatures.iter().all(|s| s.sound && s.valid),
+            "{name}: {}",
+            pyhanko.stdout
+        );
+
+        let tampered = dir.path().join(format!("{name}-tampered.pdf"));
+        tamper_signed_bytes(&signed, &tampered);
+        let report = inkseal_verify(&tampered, &[&pki.ca_pem]);
+        assert!(!report.all_ok(), "{name}");
+        assert!(!report.signatures[0].digest_valid, "{name}");
     }
 }
