@@ -27,13 +27,13 @@ const KIND_KEYGEN_2: u8 = 0x03;
 const KIND_KEYGEN_REPLY_2: u8 = 0x04;
 
 /// Size limits: twice the measured encodings (see the module docs for the measured sizes).
-pub const MAX_KEYGEN_1_BYTES: usize = 256;
+pub const MAX_KEYGEN_1_BYTES: usize = 140;
 /// Limit of [`KeygenReply1`].
-pub const MAX_KEYGEN_REPLY_1_BYTES: usize = 512;
+pub const MAX_KEYGEN_REPLY_1_BYTES: usize = 340;
 /// Limit of [`KeygenRound2`].
-pub const MAX_KEYGEN_2_BYTES: usize = 80_000;
+pub const MAX_KEYGEN_2_BYTES: usize = 300_000;
 /// Limit of [`KeygenReply2`].
-pub const MAX_KEYGEN_REPLY_2_BYTES: usize = 80_000;
+pub const MAX_KEYGEN_REPLY_2_BYTES: usize = 300_000;
 
 /// Domain tag of the joint key-generation session id.
 const DKG_SESSION_TAG: &[u8] = b"inkseal/p256-cosign/dkg/v1";
@@ -286,7 +286,7 @@ impl PhoneKeygen {
     /// Starts key generation: DKG phase 1 (a random degree-1 polynomial evaluated at 1 and 2).
     /// `rng` supplies the phone's session nonce; the library draws its own randomness from
     /// the operating system (`rand::rng()`), which cannot be injected.
-    pub fn start<R: rand_core::CryptoRng + ?Sized>(
+    pub fn start<R: rand_core::TryCryptoRng + ?Sized>(
         rng: &mut R,
     ) -> Result<(PhoneKeygen, KeygenRound1), P256CosignError> {
         let data = SessionData {
@@ -301,7 +301,7 @@ impl PhoneKeygen {
             _ => return Err(P256CosignError::Malformed("dkg phase 1 output")),
         };
         fragments.zeroize();
-        let phone_nonce = random32(rng);
+        let phone_nonce = random32(rng)?;
         let message = KeygenRound1::new(Keygen1Body {
             phone_nonce,
             fragment: theirs,
@@ -442,11 +442,11 @@ impl std::fmt::Debug for ServerKeygen {
 impl ServerKeygen {
     /// Handles trip 1: fixes the joint session id, runs DKG phases 1 and 2 and answers with
     /// the server's fragment for the phone and its commitments.
-    pub fn respond<R: rand_core::CryptoRng + ?Sized>(
+    pub fn respond<R: rand_core::TryCryptoRng + ?Sized>(
         request: &KeygenRound1,
         rng: &mut R,
     ) -> Result<(ServerKeygen, KeygenReply1), P256CosignError> {
-        let server_nonce = random32(rng);
+        let server_nonce = random32(rng)?;
         let session_id = dkg_session_id(&request.body.phone_nonce, &server_nonce);
         let mut session =
             DkgSession::<Curve>::new(parameters(), server_index(), session_id.to_vec());

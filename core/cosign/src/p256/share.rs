@@ -12,7 +12,7 @@ const KIND_PHONE_SHARE: u8 = 0x51;
 /// Kind byte of a stored server share.
 const KIND_SERVER_SHARE: u8 = 0x52;
 /// Stored shares measure about 52.5 KB; twice that is the limit.
-pub const MAX_SHARE_BYTES: usize = 110_000;
+pub const MAX_SHARE_BYTES: usize = 106_000;
 
 /// One party's DKLs23 state after key generation: its polynomial point, zero-share seeds and
 /// the base-OT / multiplication setup with the other party, plus the joint public key.

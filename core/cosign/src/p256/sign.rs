@@ -26,15 +26,15 @@ const KIND_SIGN_REPLY_2: u8 = 0x14;
 const KIND_SERVER_PENDING: u8 = 0x21;
 
 /// Limit of [`SignRound1`]: twice the measured size.
-pub const MAX_SIGN_1_BYTES: usize = 56_000;
+pub const MAX_SIGN_1_BYTES: usize = 54_000;
 /// Limit of [`SignReply1`].
-pub const MAX_SIGN_REPLY_1_BYTES: usize = 170_000;
+pub const MAX_SIGN_REPLY_1_BYTES: usize = 165_000;
 /// Limit of [`SignRound2`].
-pub const MAX_SIGN_2_BYTES: usize = 115_000;
+pub const MAX_SIGN_2_BYTES: usize = 111_000;
 /// Limit of [`SignReply2`].
-pub const MAX_SIGN_REPLY_2_BYTES: usize = 256;
+pub const MAX_SIGN_REPLY_2_BYTES: usize = 200;
 /// Limit of a stored [`ServerSignPending`].
-pub const MAX_SERVER_PENDING_BYTES: usize = 64_000;
+pub const MAX_SERVER_PENDING_BYTES: usize = 42_000;
 
 fn check_phase1(m: &TransmitPhase1to2, from: PartyIndex, to: PartyIndex, what: &'static str) -> Result<(), P256CosignError> {
     routed(&m.parties, from, to, what)
@@ -209,12 +209,12 @@ impl std::fmt::Debug for PhoneSign<'_> {
 impl<'a> PhoneSign<'a> {
     /// Starts signing `message` (ECDSA with SHA-256): a fresh session id from `rng` and the
     /// phone's phase 1. The library draws its nonces from the operating system.
-    pub fn start<R: rand_core::CryptoRng + ?Sized>(
+    pub fn start<R: rand_core::TryCryptoRng + ?Sized>(
         share: &'a PhoneShare,
         message: &[u8],
         rng: &mut R,
     ) -> Result<(PhoneSign<'a>, SignRound1), P256CosignError> {
-        let sign_id = random32(rng);
+        let sign_id = random32(rng)?;
         let data = SignData {
             sign_id: sign_id.to_vec(),
             counterparties: vec![server_index()],

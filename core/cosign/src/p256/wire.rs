@@ -103,10 +103,13 @@ pub(crate) fn routed(
 }
 
 /// Fills a 32-byte value from the caller's RNG.
-pub(crate) fn random32<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> [u8; 32] {
+pub(crate) fn random32<R: rand_core::TryCryptoRng + ?Sized>(
+    rng: &mut R,
+) -> Result<[u8; 32], P256CosignError> {
     let mut out = [0u8; 32];
-    rng.fill_bytes(&mut out);
-    out
+    rng.try_fill_bytes(&mut out)
+        .map_err(|_| P256CosignError::Rng)?;
+    Ok(out)
 }
 
 /// SHA-256 of the message bytes: what ECDSA-with-SHA256 signs.
