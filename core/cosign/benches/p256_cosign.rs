@@ -81,10 +81,15 @@ fn main() {
         state = stored.len();
     }
     println!("signing, {SIGNATURES} signatures");
-    println!("  phone  {:>8.2} ms per signature", ms(phone_time, SIGNATURES));
+    println!(
+        "  phone  {:>8.2} ms per signature",
+        ms(phone_time, SIGNATURES)
+    );
     println!(
         "  server {:>8.2} ms per signature (incl. state encode/decode)",
         ms(server_time, SIGNATURES)
     );
-    println!("  bytes per signature: {up} phone->server, {down} server->phone; server state {state} B");
+    println!(
+        "  bytes per signature: {up} phone->server, {down} server->phone; server state {state} B"
+    );
 }

@@ -136,13 +136,22 @@ fn keygen_then_twenty_signatures_verify_with_p256() {
     let mut seen = std::collections::HashSet::new();
     for i in 0..20u32 {
         let message = format!("document {i}: {}", "x".repeat(i as usize * 7));
-        let (from_phone, from_server) =
-            sign_with(&phone, &server, message.as_bytes(), &mut rng, &mut no_change).unwrap();
+        let (from_phone, from_server) = sign_with(
+            &phone,
+            &server,
+            message.as_bytes(),
+            &mut rng,
+            &mut no_change,
+        )
+        .unwrap();
         assert_eq!(from_phone, from_server);
         key.verify(message.as_bytes(), &from_phone).unwrap();
         // Another message does not verify under the same signature.
         assert!(key.verify(b"another message", &from_phone).is_err());
-        assert!(seen.insert(from_phone.to_bytes().to_vec()), "a signature repeated");
+        assert!(
+            seen.insert(from_phone.to_bytes().to_vec()),
+            "a signature repeated"
+        );
     }
 }
 
@@ -178,7 +187,10 @@ fn shares_survive_storage_and_refuse_the_other_role() {
     ));
     // Debug shows the public key only.
     let printed = format!("{phone:?}");
-    assert!(printed.starts_with("PhoneShare { public_key: \""), "{printed}");
+    assert!(
+        printed.starts_with("PhoneShare { public_key: \""),
+        "{printed}"
+    );
     assert!(printed.len() < 120, "{printed}");
 }
 
@@ -237,11 +249,17 @@ fn altered_ot_data_in_round_one_is_a_ban() {
     let lengths = lengths_of_a_run(&mut rng);
     let (phone, server) = keygen(&mut rng);
     let mid = lengths[&Step::S1] / 2;
-    let result = sign_with(&phone, &server, b"ban", &mut rng, &mut |s, b: &mut Vec<u8>| {
-        if s == Step::S1 {
-            b[mid] ^= 0x80;
-        }
-    });
+    let result = sign_with(
+        &phone,
+        &server,
+        b"ban",
+        &mut rng,
+        &mut |s, b: &mut Vec<u8>| {
+            if s == Step::S1 {
+                b[mid] ^= 0x80;
+            }
+        },
+    );
     assert!(
         matches!(result, Err(P256CosignError::Abort { ban: true, .. })),
         "{result:?}"
@@ -255,7 +273,18 @@ fn every_altered_keygen_message_is_refused() {
     // Round 1 and reply 1: header and nonce bytes (the fragment after them is checked below).
     let cases: Vec<(Step, Vec<usize>)> = vec![
         (Step::K1, vec![0, 1, 2, 20, 33]),
-        (Step::KR1, vec![0, 1, 2, 20, 33, lengths[&Step::KR1] - 1, lengths[&Step::KR1] - 40]),
+        (
+            Step::KR1,
+            vec![
+                0,
+                1,
+                2,
+                20,
+                33,
+                lengths[&Step::KR1] - 1,
+                lengths[&Step::KR1] - 40,
+            ],
+        ),
         (Step::K2, positions(lengths[&Step::K2])),
         (Step::KR2, positions(lengths[&Step::KR2])),
     ];
@@ -405,25 +434,75 @@ fn replayed_round_one_messages_are_refused() {
 fn garbage_and_oversized_input_gives_typed_errors() {
     type Decoder = fn(&[u8]) -> Result<(), P256CosignError>;
     let decoders: [(&str, Decoder, usize); 11] = [
-        ("k1", |b| KeygenRound1::from_bytes(b).map(drop), MAX_KEYGEN_1_BYTES),
-        ("kr1", |b| KeygenReply1::from_bytes(b).map(drop), MAX_KEYGEN_REPLY_1_BYTES),
-        ("k2", |b| KeygenRound2::from_bytes(b).map(drop), MAX_KEYGEN_2_BYTES),
-        ("kr2", |b| KeygenReply2::from_bytes(b).map(drop), MAX_KEYGEN_REPLY_2_BYTES),
-        ("s1", |b| SignRound1::from_bytes(b).map(drop), MAX_SIGN_1_BYTES),
-        ("sr1", |b| SignReply1::from_bytes(b).map(drop), MAX_SIGN_REPLY_1_BYTES),
-        ("s2", |b| SignRound2::from_bytes(b).map(drop), MAX_SIGN_2_BYTES),
-        ("sr2", |b| SignReply2::from_bytes(b).map(drop), MAX_SIGN_REPLY_2_BYTES),
-        ("pending", |b| ServerSignPending::from_bytes(b).map(drop), MAX_SERVER_PENDING_BYTES),
-        ("phone share", |b| PhoneShare::from_bytes(b).map(drop), MAX_SHARE_BYTES),
-        ("server share", |b| ServerShare::from_bytes(b).map(drop), MAX_SHARE_BYTES),
+        (
+            "k1",
+            |b| KeygenRound1::from_bytes(b).map(drop),
+            MAX_KEYGEN_1_BYTES,
+        ),
+        (
+            "kr1",
+            |b| KeygenReply1::from_bytes(b).map(drop),
+            MAX_KEYGEN_REPLY_1_BYTES,
+        ),
+        (
+            "k2",
+            |b| KeygenRound2::from_bytes(b).map(drop),
+            MAX_KEYGEN_2_BYTES,
+        ),
+        (
+            "kr2",
+            |b| KeygenReply2::from_bytes(b).map(drop),
+            MAX_KEYGEN_REPLY_2_BYTES,
+        ),
+        (
+            "s1",
+            |b| SignRound1::from_bytes(b).map(drop),
+            MAX_SIGN_1_BYTES,
+        ),
+        (
+            "sr1",
+            |b| SignReply1::from_bytes(b).map(drop),
+            MAX_SIGN_REPLY_1_BYTES,
+        ),
+        (
+            "s2",
+            |b| SignRound2::from_bytes(b).map(drop),
+            MAX_SIGN_2_BYTES,
+        ),
+        (
+            "sr2",
+            |b| SignReply2::from_bytes(b).map(drop),
+            MAX_SIGN_REPLY_2_BYTES,
+        ),
+        (
+            "pending",
+            |b| ServerSignPending::from_bytes(b).map(drop),
+            MAX_SERVER_PENDING_BYTES,
+        ),
+        (
+            "phone share",
+            |b| PhoneShare::from_bytes(b).map(drop),
+            MAX_SHARE_BYTES,
+        ),
+        (
+            "server share",
+            |b| ServerShare::from_bytes(b).map(drop),
+            MAX_SHARE_BYTES,
+        ),
     ];
     let mut rng = SeededRng::new("garbage");
     for (name, decode, max) in decoders {
         assert!(
-            matches!(decode(&vec![1u8; max + 1]), Err(P256CosignError::TooLarge { .. })),
+            matches!(
+                decode(&vec![1u8; max + 1]),
+                Err(P256CosignError::TooLarge { .. })
+            ),
             "{name}"
         );
-        assert!(matches!(decode(&[]), Err(P256CosignError::Malformed(_))), "{name}");
+        assert!(
+            matches!(decode(&[]), Err(P256CosignError::Malformed(_))),
+            "{name}"
+        );
         for len in [1usize, 2, 3, 40, 300, 5_000] {
             for _ in 0..20 {
                 let mut bytes = vec![0u8; len.min(max)];
@@ -432,7 +511,10 @@ fn garbage_and_oversized_input_gives_typed_errors() {
                 if bytes.len() > 1 && rng.counter % 2 == 0 {
                     bytes[0] = P256_WIRE_VERSION;
                 }
-                assert!(decode(&bytes).is_err(), "{name}: {len} random bytes decoded");
+                assert!(
+                    decode(&bytes).is_err(),
+                    "{name}: {len} random bytes decoded"
+                );
             }
         }
     }
@@ -447,7 +529,10 @@ fn truncated_messages_are_refused() {
     let (_, r1) = ServerSignPending::respond(&server, b"t", &m1).unwrap();
     let bytes = r1.as_bytes();
     for cut in (0..bytes.len()).step_by(97) {
-        assert!(SignReply1::from_bytes(&bytes[..cut]).is_err(), "prefix {cut}");
+        assert!(
+            SignReply1::from_bytes(&bytes[..cut]).is_err(),
+            "prefix {cut}"
+        );
     }
     let mut longer = bytes.to_vec();
     longer.push(0);
@@ -481,4 +566,3 @@ mod random_bytes {
         }
     }
 }
-

@@ -4,9 +4,8 @@ use std::collections::BTreeMap;
 
 use dkls23_core::DkgSession;
 use dkls23_core::protocols::dkg::{
-    self, BroadcastDerivationPhase2to4, BroadcastDerivationPhase3to4, ProofCommitment,
-    SessionData, TransmitInitMulPhase3to4, TransmitInitZeroSharePhase2to4,
-    TransmitInitZeroSharePhase3to4,
+    self, BroadcastDerivationPhase2to4, BroadcastDerivationPhase3to4, ProofCommitment, SessionData,
+    TransmitInitMulPhase3to4, TransmitInitZeroSharePhase2to4, TransmitInitZeroSharePhase3to4,
 };
 use dkls23_core::utilities::proofs::DLogProof;
 use serde::{Deserialize, Serialize};

@@ -79,15 +79,15 @@ mod wire;
 
 pub use error::P256CosignError;
 pub use keygen::{
-    KeygenReply1, KeygenReply2, KeygenRound1, KeygenRound2, MAX_KEYGEN_1_BYTES,
-    MAX_KEYGEN_2_BYTES, MAX_KEYGEN_REPLY_1_BYTES, MAX_KEYGEN_REPLY_2_BYTES, PhoneKeygen,
-    PhoneKeygenFinish, ServerKeygen,
+    KeygenReply1, KeygenReply2, KeygenRound1, KeygenRound2, MAX_KEYGEN_1_BYTES, MAX_KEYGEN_2_BYTES,
+    MAX_KEYGEN_REPLY_1_BYTES, MAX_KEYGEN_REPLY_2_BYTES, PhoneKeygen, PhoneKeygenFinish,
+    ServerKeygen,
 };
 pub use share::{MAX_SHARE_BYTES, PhoneShare, ServerShare};
 pub use sign::{
     MAX_SERVER_PENDING_BYTES, MAX_SIGN_1_BYTES, MAX_SIGN_2_BYTES, MAX_SIGN_REPLY_1_BYTES,
-    MAX_SIGN_REPLY_2_BYTES, PhoneSign, PhoneSignFinish, ServerSignPending, SignReply1,
-    SignReply2, SignRound1, SignRound2,
+    MAX_SIGN_REPLY_2_BYTES, PhoneSign, PhoneSignFinish, ServerSignPending, SignReply1, SignReply2,
+    SignRound1, SignRound2,
 };
 pub use wire::P256_WIRE_VERSION;
 

@@ -36,7 +36,12 @@ pub const MAX_SIGN_REPLY_2_BYTES: usize = 200;
 /// Limit of a stored [`ServerSignPending`].
 pub const MAX_SERVER_PENDING_BYTES: usize = 42_000;
 
-fn check_phase1(m: &TransmitPhase1to2, from: PartyIndex, to: PartyIndex, what: &'static str) -> Result<(), P256CosignError> {
+fn check_phase1(
+    m: &TransmitPhase1to2,
+    from: PartyIndex,
+    to: PartyIndex,
+    what: &'static str,
+) -> Result<(), P256CosignError> {
     routed(&m.parties, from, to, what)
 }
 
@@ -66,8 +71,8 @@ fn verified_signature(
     let (r, s) = rs.split_at_mut(32);
     hex::decode_to_slice(r_hex, r).map_err(|_| P256CosignError::SignatureInvalid)?;
     hex::decode_to_slice(s_hex, s).map_err(|_| P256CosignError::SignatureInvalid)?;
-    let signature = ::p256::ecdsa::Signature::from_slice(&rs)
-        .map_err(|_| P256CosignError::SignatureInvalid)?;
+    let signature =
+        ::p256::ecdsa::Signature::from_slice(&rs).map_err(|_| P256CosignError::SignatureInvalid)?;
     ::p256::ecdsa::VerifyingKey::from(public_key)
         .verify_prehash(digest, &signature)
         .map_err(|_| P256CosignError::SignatureInvalid)?;
@@ -105,7 +110,13 @@ pub struct SignRound1 {
     encoded: Zeroizing<Vec<u8>>,
     body: Sign1Body,
 }
-wire_message!(SignRound1, Sign1Body, KIND_SIGN_1, MAX_SIGN_1_BYTES, "sign round 1");
+wire_message!(
+    SignRound1,
+    Sign1Body,
+    KIND_SIGN_1,
+    MAX_SIGN_1_BYTES,
+    "sign round 1"
+);
 
 impl SignRound1 {
     /// The signing-session id the phone chose. The server must refuse one it has seen before.
@@ -160,7 +171,13 @@ pub struct SignRound2 {
     encoded: Zeroizing<Vec<u8>>,
     body: Sign2Body,
 }
-wire_message!(SignRound2, Sign2Body, KIND_SIGN_2, MAX_SIGN_2_BYTES, "sign round 2");
+wire_message!(
+    SignRound2,
+    Sign2Body,
+    KIND_SIGN_2,
+    MAX_SIGN_2_BYTES,
+    "sign round 2"
+);
 
 #[derive(Serialize, Deserialize)]
 struct SignReply2Body {
@@ -297,10 +314,7 @@ impl std::fmt::Debug for PhoneSignFinish<'_> {
 impl PhoneSignFinish<'_> {
     /// Handles trip 2's answer: phase 4, then verification of `(r, s)` with `p256::ecdsa`
     /// against the joint key. Only a verified signature is returned.
-    pub fn finish(
-        self,
-        reply: &SignReply2,
-    ) -> Result<::p256::ecdsa::Signature, P256CosignError> {
+    pub fn finish(self, reply: &SignReply2) -> Result<::p256::ecdsa::Signature, P256CosignError> {
         if reply.body.sign_id[..] != self.data.sign_id[..] {
             return Err(P256CosignError::SessionMismatch);
         }
@@ -390,10 +404,9 @@ impl ServerSignPending {
             kept1,
             std::slice::from_ref(&request.body.phase1),
         )?;
-        let (Ok([phase1]), Ok([phase2])) = (
-            <[_; 1]>::try_from(transmit1),
-            <[_; 1]>::try_from(transmit2),
-        ) else {
+        let (Ok([phase1]), Ok([phase2])) =
+            (<[_; 1]>::try_from(transmit1), <[_; 1]>::try_from(transmit2))
+        else {
             return Err(P256CosignError::Malformed("sign phase output"));
         };
         let reply = SignReply1::new(SignReply1Body {
@@ -429,7 +442,8 @@ impl ServerSignPending {
     /// Reads a pending session back from its (unsealed) bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, P256CosignError> {
         let what = "server signing state";
-        let owned: PendingOwned = decode(bytes, KIND_SERVER_PENDING, MAX_SERVER_PENDING_BYTES, what)?;
+        let owned: PendingOwned =
+            decode(bytes, KIND_SERVER_PENDING, MAX_SERVER_PENDING_BYTES, what)?;
         if owned.data.sign_id.len() != 32
             || owned.data.counterparties != [phone_index()]
             || owned.kept.len() != 1
