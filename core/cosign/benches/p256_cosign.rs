@@ -14,25 +14,29 @@ fn ms(d: Duration, n: u32) -> f64 {
 
 fn main() {
     let mut rng = getrandom::SysRng;
-    let (mut phone_time, mut server_time) = (Duration::ZERO, Duration::ZERO);
+    let (mut phone_time, mut server_time);
     let mut sizes = [0usize; 4];
+    // Per step: phone start, server respond, phone receive, server finish, phone finish.
+    let mut steps = [Duration::ZERO; 5];
     let mut shares = None;
     for _ in 0..KEYGENS {
         let t = Instant::now();
         let (phone, k1) = PhoneKeygen::start(&mut rng).unwrap();
-        phone_time += t.elapsed();
+        steps[0] += t.elapsed();
         let t = Instant::now();
         let (server, r1) = ServerKeygen::respond(&k1, &mut rng).unwrap();
-        server_time += t.elapsed();
+        steps[1] += t.elapsed();
         let t = Instant::now();
         let (phone, k2) = phone.receive(&r1).unwrap();
-        phone_time += t.elapsed();
+        steps[2] += t.elapsed();
         let t = Instant::now();
         let (server_share, r2) = server.finish(&k2).unwrap();
-        server_time += t.elapsed();
+        steps[3] += t.elapsed();
         let t = Instant::now();
         let phone_share = phone.finish(&r2).unwrap();
-        phone_time += t.elapsed();
+        steps[4] += t.elapsed();
+        phone_time = steps[0] + steps[2] + steps[4];
+        server_time = steps[1] + steps[3];
         sizes = [
             k1.as_bytes().len(),
             r1.as_bytes().len(),
@@ -45,6 +49,15 @@ fn main() {
     println!("keygen, {KEYGENS} runs");
     println!("  phone  {:>8.2} ms per key", ms(phone_time, KEYGENS));
     println!("  server {:>8.2} ms per key", ms(server_time, KEYGENS));
+    println!(
+        "  steps: phone start {:.2} ms, server respond {:.2} ms, phone receive {:.2} ms, \
+         server finish {:.2} ms, phone finish {:.2} ms",
+        ms(steps[0], KEYGENS),
+        ms(steps[1], KEYGENS),
+        ms(steps[2], KEYGENS),
+        ms(steps[3], KEYGENS),
+        ms(steps[4], KEYGENS)
+    );
     println!(
         "  bytes: trip 1 {} up / {} down, trip 2 {} up / {} down; share {} B",
         sizes[0],
