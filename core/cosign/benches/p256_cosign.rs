@@ -14,7 +14,6 @@ fn ms(d: Duration, n: u32) -> f64 {
 
 fn main() {
     let mut rng = getrandom::SysRng;
-    let (mut phone_time, mut server_time);
     let mut sizes = [0usize; 4];
     // Per step: phone start, server respond, phone receive, server finish, phone finish.
     let mut steps = [Duration::ZERO; 5];
@@ -35,8 +34,6 @@ fn main() {
         let t = Instant::now();
         let phone_share = phone.finish(&r2).unwrap();
         steps[4] += t.elapsed();
-        phone_time = steps[0] + steps[2] + steps[4];
-        server_time = steps[1] + steps[3];
         sizes = [
             k1.as_bytes().len(),
             r1.as_bytes().len(),
@@ -46,6 +43,8 @@ fn main() {
         shares = Some((phone_share, server_share));
     }
     let (phone_share, server_share) = shares.unwrap();
+    let phone_time = steps[0] + steps[2] + steps[4];
+    let server_time = steps[1] + steps[3];
     println!("keygen, {KEYGENS} runs");
     println!("  phone  {:>8.2} ms per key", ms(phone_time, KEYGENS));
     println!("  server {:>8.2} ms per key", ms(server_time, KEYGENS));
