@@ -566,3 +566,23 @@ mod random_bytes {
         }
     }
 }
+
+/// The server's reply 2 names another (valid) key: the phone refuses to finish.
+#[test]
+fn a_server_naming_another_joint_key_is_refused() {
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    let mut rng = SeededRng::new("joint key");
+    let (other, _) = keygen(&mut rng);
+    let other_key = other.public_key().to_sec1_point(true).as_bytes().to_vec();
+    let mut swap = |s: Step, bytes: &mut Vec<u8>| {
+        if s == Step::KR2 {
+            // The key is the last field: 33 bytes after its one-byte length.
+            let at = bytes.len() - 33;
+            bytes[at..].copy_from_slice(&other_key);
+        }
+    };
+    assert_eq!(
+        keygen_with(&mut rng, &mut swap).unwrap_err(),
+        P256CosignError::JointKeyMismatch
+    );
+}
