@@ -65,6 +65,16 @@
 //! [`P256CosignError::SignatureInvalid`]. Kept phase data is used once: the types are consumed
 //! by each step and not `Clone`.
 //!
+//! # Input checks
+//!
+//! Before the library sees a message: its size limit, version and kind bytes, no trailing
+//! bytes; scalars canonical (`p256`'s serde refuses values ≥ n); points decoded on the curve
+//! (SEC1); the identity refused for DLog-proof points, the instance point, the public share
+//! and the gamma points; routing fields (sender, receiver, party index) must name the other
+//! party and us. The library then checks vector lengths, session bindings, commitments and
+//! proofs. Only public values (session ids, public keys) are compared here, so no comparison
+//! needs to be constant-time.
+//!
 //! # Randomness
 //!
 //! Our nonces and session ids come from the caller's `rand_core::CryptoRng`. `dkls23-core`
