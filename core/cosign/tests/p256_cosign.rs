@@ -586,3 +586,23 @@ fn a_server_naming_another_joint_key_is_refused() {
         P256CosignError::JointKeyMismatch
     );
 }
+
+/// Our nonces and session ids come from the injected RNG (the same seed gives the same ones);
+/// the library's own randomness comes from the OS (the fragments differ).
+#[test]
+fn session_ids_come_from_the_injected_rng_and_the_library_uses_its_own() {
+    let (_, a) = PhoneKeygen::start(&mut SeededRng::new("same")).unwrap();
+    let (_, b) = PhoneKeygen::start(&mut SeededRng::new("same")).unwrap();
+    assert_eq!(a.as_bytes()[2..34], b.as_bytes()[2..34]);
+    assert_ne!(a.as_bytes()[34..], b.as_bytes()[34..]);
+    let (_, c) = PhoneKeygen::start(&mut SeededRng::new("other")).unwrap();
+    assert_ne!(a.as_bytes()[2..34], c.as_bytes()[2..34]);
+
+    let mut rng = SeededRng::new("sign ids");
+    let (phone, _server) = keygen(&mut rng);
+    let (_, m1) = PhoneSign::start(&phone, b"m", &mut SeededRng::new("id")).unwrap();
+    let (_, m2) = PhoneSign::start(&phone, b"m", &mut SeededRng::new("id")).unwrap();
+    assert_eq!(m1.sign_id(), m2.sign_id());
+    // Same session id and message, yet fresh library randomness: different OT data.
+    assert_ne!(m1.as_bytes(), m2.as_bytes());
+}
