@@ -33,6 +33,8 @@ mod error;
 mod hash;
 mod messages;
 mod nonce;
+#[cfg(feature = "p256-cosign")]
+pub mod p256;
 mod proof;
 pub mod reference;
 mod server;
