@@ -325,8 +325,15 @@ impl Pkcs11Vault {
     }
 }
 
-impl TokenKeys for Pkcs11Vault {
-    fn generate_p256(&self, label: &str) -> Result<VerifyingKey, VaultError> {
+impl Pkcs11Vault {
+    /// Generate a P-256 pair labelled `label` for `role` (refused if the label is taken) and
+    /// run `self_test` on it before its public key is reported.
+    fn generate_checked(
+        &self,
+        label: &str,
+        role: KeyRole,
+        self_test: impl FnOnce(&Session, ObjectHandle, &VerifyingKey) -> Result<(), VaultError>,
+    ) -> Result<VerifyingKey, VaultError> {
         let _setup = KEY_SETUP.lock().unwrap_or_else(PoisonError::into_inner);
         let login = self.login.lock().unwrap_or_else(PoisonError::into_inner);
         let (private, public) = find_audit_pair(&login, label)?;
@@ -335,16 +342,23 @@ impl TokenKeys for Pkcs11Vault {
                 "the token already holds a key labelled '{label}'"
             )));
         }
-        let (public, private) = generate_p256_pair(&login, label, KeyRole::Signing)?;
+        let (public, private) = generate_p256_pair(&login, label, role)?;
         let public = read_p256_public_key(&login, public, label)?;
-        // Self-test: the token's signature must verify under the point it reported.
-        let digest: [u8; 32] = Sha256::digest(AUDIT_SELF_TEST_MESSAGE).into();
-        let raw = login
-            .sign(&Mechanism::Ecdsa, private, &digest)
-            .map_err(|e| unavailable("token seal signing failed", e))?;
-        let signature = raw_signature(&raw)?;
-        check_prehash(&public, &digest, &signature)?;
+        self_test(&login, private, &public)?;
         Ok(public)
+    }
+}
+
+impl TokenKeys for Pkcs11Vault {
+    fn generate_p256(&self, label: &str) -> Result<VerifyingKey, VaultError> {
+        self.generate_checked(label, KeyRole::Signing, |session, private, public| {
+            // Self-test: the token's signature must verify under the point it reported.
+            let digest: [u8; 32] = Sha256::digest(AUDIT_SELF_TEST_MESSAGE).into();
+            let raw = session
+                .sign(&Mechanism::Ecdsa, private, &digest)
+                .map_err(|e| unavailable("token seal signing failed", e))?;
+            check_prehash(public, &digest, &raw_signature(&raw)?)
+        })
     }
 
     fn sign_p256_digest(&self, label: &str, digest: &[u8; 32]) -> Result<Signature, VaultError> {
@@ -372,36 +386,29 @@ impl TokenKeys for Pkcs11Vault {
     }
 
     fn generate_p256_agreement(&self, label: &str) -> Result<VerifyingKey, VaultError> {
-        let _setup = KEY_SETUP.lock().unwrap_or_else(PoisonError::into_inner);
-        let login = self.login.lock().unwrap_or_else(PoisonError::into_inner);
-        let (private, public) = find_audit_pair(&login, label)?;
-        if !private.is_empty() || !public.is_empty() {
-            return Err(VaultError::Unavailable(format!(
-                "the token already holds a key labelled '{label}'"
-            )));
-        }
-        let (public, private) = generate_p256_pair(&login, label, KeyRole::Agreement)?;
-        let public = read_p256_public_key(&login, public, label)?;
-        // Self-test: the token's ECDH with a throwaway key equals this process's.
-        let throwaway = {
-            use p256::elliptic_curve::Generate;
-            p256::SecretKey::try_generate()
-                .map_err(|e| VaultError::Unavailable(format!("rng: {e}")))?
-        };
-        let expected = {
-            use p256::elliptic_curve::point::AffineCoordinates;
-            let point = (p256::PublicKey::from(&public).to_projective()
-                * *throwaway.to_nonzero_scalar())
-            .to_affine();
-            Zeroizing::new(<[u8; 32]>::from(point.x()))
-        };
-        let z = token_ecdh(&login, private, &throwaway.public_key(), label)?;
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(&z[..], &expected[..])) {
-            return Err(VaultError::Unavailable(format!(
-                "the token's key agreement with '{label}' does not match its public key"
-            )));
-        }
-        Ok(public)
+        self.generate_checked(label, KeyRole::Agreement, |session, private, public| {
+            // Self-test: the token's ECDH with a throwaway key equals this process's.
+            let throwaway = {
+                use p256::elliptic_curve::Generate;
+                p256::SecretKey::try_generate()
+                    .map_err(|e| VaultError::Unavailable(format!("rng: {e}")))?
+            };
+            let expected = {
+                use p256::elliptic_curve::point::AffineCoordinates;
+                let point = (p256::PublicKey::from(public).to_projective()
+                    * *throwaway.to_nonzero_scalar())
+                .to_affine();
+                Zeroizing::new(<[u8; 32]>::from(point.x()))
+            };
+            let z = token_ecdh(session, private, &throwaway.public_key(), label)?;
+            if bool::from(subtle::ConstantTimeEq::ct_eq(&z[..], &expected[..])) {
+                Ok(())
+            } else {
+                Err(VaultError::Unavailable(format!(
+                    "the token's key agreement with '{label}' does not match its public key"
+                )))
+            }
+        })
     }
 
     fn ecdh_p256(
