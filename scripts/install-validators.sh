@@ -26,6 +26,10 @@ command -v javac >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
 # font seal text is drawn from (Apache-2.0: its outlines may be embedded as paths).
 # libpdfbox2-java: Apache PDFBox 2, which signs the test PDFs other products would
 # (tests/validators/MakePdfboxSample.java).
+# libreoffice-writer-nogui and libnss3-tools: LibreOffice signs a PDF at export with a key in an
+# NSS database (tests/tests/other_signers.rs), as an office user's signature would arrive.
+command -v soffice >/dev/null 2>&1 || need_pkgs+=(libreoffice-writer-nogui)
+command -v pk12util >/dev/null 2>&1 || need_pkgs+=(libnss3-tools)
 for p in libbcprov-java libbcpkix-java libbcutil-java libpdfbox2-java poppler-data fonts-wqy-microhei; do
     have_pkg "$p" || need_pkgs+=("$p")
 done

@@ -3,7 +3,8 @@
 //! verifies each with its chain, as pyHanko does, refuses it once a signed byte changes, keeps
 //! it valid when it adds its own SM2 signature after it, and refuses a 1024-bit RSA signature
 //! as weak. And CMS made by `openssl cms -sign` (RSA, P-256), embedded in a PDF's /Contents,
-//! verified and, tampered, refused.
+//! verified and, tampered, refused; and a signature LibreOffice makes at PDF export, kept valid
+//! after an inkseal one.
 
 use inkseal_pdf::changes::Changes;
 use inkseal_pdf::sign::{SignOptions, sign_file};
@@ -339,4 +340,133 @@ fn openssl_cms_signatures_embedded_in_a_pdf_verify_and_tampering_is_found() {
         assert!(!report.all_ok(), "{name}");
         assert!(!report.signatures[0].digest_valid, "{name}");
     }
+}
+
+/// LibreOffice (7.4, Debian) signs at PDF export with a key from an NSS database; inkseal
+/// verifies that signature, adds its own after it, and both stay valid in inkseal and in
+/// poppler's pdfsig; a changed byte is caught. (pyHanko 0.38 cannot read the file at all: it
+/// refuses LibreOffice's signing time `D:…Z'`, ARCHITECTURE.md "Where inkseal and pyHanko judge
+/// differently".)
+#[test]
+fn a_libreoffice_signature_stays_valid_after_an_inkseal_one() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let run = |cmd: &mut Command, what: &str| {
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("{what} (scripts/install-validators.sh installs it): {e}"));
+        assert!(
+            out.status.success(),
+            "{what}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    // The office user's key and certificate (RSA, openssl), in an NSS database.
+    let office = openssl_pki(d, "office", OpensslKey::Rsa(2048));
+    let p12 = d.join("office.p12");
+    run(
+        Command::new("openssl")
+            .args(["pkcs12", "-export", "-passout", "pass:pw", "-inkey"])
+            .arg(&office.signer_key)
+            .arg("-in")
+            .arg(&office.signer_pem)
+            .arg("-out")
+            .arg(&p12),
+        "openssl pkcs12",
+    );
+    let nss = d.join("nss");
+    std::fs::create_dir_all(&nss).expect("dir");
+    let nss_db = format!("sql:{}", nss.display());
+    run(
+        Command::new("certutil").args(["-N", "--empty-password", "-d", &nss_db]),
+        "certutil (libnss3-tools)",
+    );
+    run(
+        Command::new("pk12util")
+            .args(["-W", "pw", "-n", "office", "-d", &nss_db, "-i"])
+            .arg(&p12),
+        "pk12util (libnss3-tools)",
+    );
+    let subject = String::from_utf8_lossy(
+        &run(
+            Command::new("openssl")
+                .args(["x509", "-noout", "-subject", "-nameopt", "RFC2253", "-in"])
+                .arg(&office.signer_pem),
+            "openssl x509",
+        )
+        .stdout,
+    )
+    .trim()
+    .trim_start_matches("subject=")
+    .to_owned();
+    std::fs::write(
+        d.join("contract.txt"),
+        "借款合同\nLoan contract, clause 1.\n",
+    )
+    .expect("write");
+    let filter = format!(
+        "pdf:writer_pdf_Export:{{\"SignPDF\":{{\"type\":\"boolean\",\"value\":\"true\"}},\
+         \"SignCertificateSubjectName\":{{\"type\":\"string\",\"value\":\"{subject}\"}}}}"
+    );
+    run(
+        Command::new("soffice")
+            .current_dir(d)
+            .env("MOZILLA_CERTIFICATE_FOLDER", &nss_db)
+            .arg("--headless")
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                d.join("profile").display()
+            ))
+            .args(["--convert-to", &filter, "contract.txt"]),
+        "soffice (libreoffice-writer-nogui)",
+    );
+    let theirs = d.join("contract.pdf");
+    let report = inkseal_verify(&theirs, &[&office.ca_pem]);
+    assert!(report.all_ok(), "LibreOffice's signature: {report:#?}");
+    assert!(
+        report.signatures[0]
+            .algorithm
+            .as_deref()
+            .is_some_and(|a| a.starts_with("RSA-2048")),
+        "{:?}",
+        report.signatures[0].algorithm
+    );
+
+    // inkseal signs after it (P-256, visible): both stay valid.
+    let ours = openssl_pki(d, "borrower", OpensslKey::P256);
+    let signer =
+        LocalSigner::from_pem_files(&ours.signer_key, &ours.signer_pem, &[]).expect("signer");
+    let mut options = SignOptions::new(now());
+    options.field_name = Some("Borrower".into());
+    options.placement = inkseal_pdf::sign::Placement::Rect {
+        page: 1,
+        rect: [300.0, 100.0, 160.0, 60.0],
+    };
+    let both = d.join("contract-both.pdf");
+    sign_file(&theirs, &both, &options, &signer).expect("inkseal signs after LibreOffice");
+    let report = inkseal_verify(&both, &[&office.ca_pem, &ours.ca_pem]);
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.signatures.len(), 2);
+    assert_eq!(
+        report.signatures[0].changes,
+        Some(Changes::SignaturesAndForms),
+        "our revision is a signature added, nothing else"
+    );
+    let poppler = inkseal_tests::validators::pdfsig(&both);
+    assert_eq!(poppler.signatures.len(), 2, "{poppler:?}");
+    for s in &poppler.signatures {
+        assert_eq!(
+            s.signature_validation.as_deref(),
+            Some("Signature is Valid."),
+            "{poppler:?}"
+        );
+    }
+
+    let tampered = d.join("contract-tampered.pdf");
+    tamper_signed_bytes(&both, &tampered);
+    let report = inkseal_verify(&tampered, &[&office.ca_pem, &ours.ca_pem]);
+    assert!(report.signatures.iter().all(|s| !s.digest_valid));
 }
