@@ -322,6 +322,12 @@ pub struct SignatureVerification {
     /// What the operator should do about this signature, in words; the most serious finding
     /// decides (`null` when it is valid and its signer was checked against trust anchors).
     pub advice: Option<String>,
+    /// How far the revisions after this signature go, in the levels pyHanko names (`null`
+    /// when the changes could not be analysed).
+    pub modification_level: Option<ModificationLevel>,
+    /// The change that decided [`SignatureVerification::modification_level`], with its object
+    /// (e.g. "object 12: signature field 'Borrower' signed"); `null` when nothing follows.
+    pub level_decided_by: Option<String>,
     /// Every problem found, in words.
     pub problems: Vec<String>,
 }
@@ -361,7 +367,35 @@ impl From<&SignatureReport> for SignatureVerification {
             cannot_check: r.cannot_check.clone(),
             weak_algorithm: r.weak_algorithm.clone(),
             advice: r.advice().map(str::to_owned),
+            modification_level: r.modification_level.map(ModificationLevel::from),
+            level_decided_by: r.level_decided_by.clone(),
             problems: r.problems.clone(),
+        }
+    }
+}
+
+/// How far the revisions after a signature go (the levels established validators name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ModificationLevel {
+    /// Nothing follows: the signature covers the whole file.
+    None,
+    /// Only long-term validation data: the document security store, document time-stamps,
+    /// metadata.
+    LtaUpdates,
+    /// Besides, form fields filled and signatures added.
+    FormFilling,
+    /// Anything else: content, pages or annotations changed after the signature.
+    Other,
+}
+
+impl From<inkseal_pdf::changes::ModificationLevel> for ModificationLevel {
+    fn from(level: inkseal_pdf::changes::ModificationLevel) -> Self {
+        use inkseal_pdf::changes::ModificationLevel as L;
+        match level {
+            L::None => ModificationLevel::None,
+            L::LtaUpdates => ModificationLevel::LtaUpdates,
+            L::FormFilling => ModificationLevel::FormFilling,
+            L::Other => ModificationLevel::Other,
         }
     }
 }
@@ -530,6 +564,40 @@ pub(crate) mod tests {
         let s = verdict(&sound);
         assert!(s.valid, "{s:?}");
         assert_eq!(s.weak_algorithm, None);
+        // Nothing follows it: the level says so, and nothing decided it.
+        assert_eq!(s.modification_level, Some(ModificationLevel::None));
+        assert_eq!(s.level_decided_by, None);
+        // A second signature after it: form filling, decided by the new field.
+        let signer = inkseal_pdf::signer::LocalSigner::from_pem_files(
+            &dir.path().join("signer.key"),
+            &dir.path().join("signer.pem"),
+            &[],
+        )
+        .expect("signer");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let mut options = inkseal_pdf::sign::SignOptions::new(now);
+        options.field_name = Some("Second".into());
+        let first = std::fs::read(&sound).expect("read");
+        let appended = inkseal_pdf::sign::sign(&first, &options, &signer).expect("signs after");
+        let twice = dir.path().join("twice.pdf");
+        std::fs::write(&twice, [first.as_slice(), appended.as_slice()].concat()).expect("write");
+        let report = verify_pdf(twice.display().to_string(), vec![]).expect("verifies");
+        let earlier = &report.signatures[0];
+        assert_eq!(
+            earlier.modification_level,
+            Some(ModificationLevel::FormFilling),
+            "{earlier:?}"
+        );
+        assert!(
+            earlier
+                .level_decided_by
+                .as_deref()
+                .is_some_and(|d| d.contains("Second")),
+            "{earlier:?}"
+        );
         assert!(
             s.advice
                 .as_deref()

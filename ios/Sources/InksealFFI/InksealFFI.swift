@@ -5902,6 +5902,16 @@ public struct SignatureVerification: Equatable, Hashable {
      */
     public var advice: String?
     /**
+     * How far the revisions after this signature go, in the levels pyHanko names (`null`
+     * when the changes could not be analysed).
+     */
+    public var modificationLevel: ModificationLevel?
+    /**
+     * The change that decided [`SignatureVerification::modification_level`], with its object
+     * (e.g. "object 12: signature field 'Borrower' signed"); `null` when nothing follows.
+     */
+    public var levelDecidedBy: String?
+    /**
      * Every problem found, in words.
      */
     public var problems: [String]
@@ -5958,6 +5968,14 @@ public struct SignatureVerification: Equatable, Hashable {
          * decides (`null` when it is valid and its signer was checked against trust anchors).
          */advice: String?, 
         /**
+         * How far the revisions after this signature go, in the levels pyHanko names (`null`
+         * when the changes could not be analysed).
+         */modificationLevel: ModificationLevel?, 
+        /**
+         * The change that decided [`SignatureVerification::modification_level`], with its object
+         * (e.g. "object 12: signature field 'Borrower' signed"); `null` when nothing follows.
+         */levelDecidedBy: String?, 
+        /**
          * Every problem found, in words.
          */problems: [String]) {
         self.field = field
@@ -5973,6 +5991,8 @@ public struct SignatureVerification: Equatable, Hashable {
         self.cannotCheck = cannotCheck
         self.weakAlgorithm = weakAlgorithm
         self.advice = advice
+        self.modificationLevel = modificationLevel
+        self.levelDecidedBy = levelDecidedBy
         self.problems = problems
     }
 
@@ -6005,6 +6025,8 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
                 cannotCheck: FfiConverterOptionString.read(from: &buf), 
                 weakAlgorithm: FfiConverterOptionString.read(from: &buf), 
                 advice: FfiConverterOptionString.read(from: &buf), 
+                modificationLevel: FfiConverterOptionTypeModificationLevel.read(from: &buf), 
+                levelDecidedBy: FfiConverterOptionString.read(from: &buf), 
                 problems: FfiConverterSequenceString.read(from: &buf)
         )
     }
@@ -6023,6 +6045,8 @@ public struct FfiConverterTypeSignatureVerification: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.cannotCheck, into: &buf)
         FfiConverterOptionString.write(value.weakAlgorithm, into: &buf)
         FfiConverterOptionString.write(value.advice, into: &buf)
+        FfiConverterOptionTypeModificationLevel.write(value.modificationLevel, into: &buf)
+        FfiConverterOptionString.write(value.levelDecidedBy, into: &buf)
         FfiConverterSequenceString.write(value.problems, into: &buf)
     }
 }
@@ -7376,6 +7400,102 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
+ * How far the revisions after a signature go (the levels established validators name).
+ */
+
+public enum ModificationLevel: Equatable, Hashable {
+    
+    /**
+     * Nothing follows: the signature covers the whole file.
+     */
+    case none
+    /**
+     * Only long-term validation data: the document security store, document time-stamps,
+     * metadata.
+     */
+    case ltaUpdates
+    /**
+     * Besides, form fields filled and signatures added.
+     */
+    case formFilling
+    /**
+     * Anything else: content, pages or annotations changed after the signature.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ModificationLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeModificationLevel: FfiConverterRustBuffer {
+    typealias SwiftType = ModificationLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModificationLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .none
+        
+        case 2: return .ltaUpdates
+        
+        case 3: return .formFilling
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ModificationLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .none:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .ltaUpdates:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .formFilling:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModificationLevel_lift(_ buf: RustBuffer) throws -> ModificationLevel {
+    return try FfiConverterTypeModificationLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModificationLevel_lower(_ value: ModificationLevel) -> RustBuffer {
+    return FfiConverterTypeModificationLevel.lower(value)
+}
+
+
+
+/**
  * One piece of a text outline, in ems (1.0 = the font size), the origin on the baseline where
  * the text starts, **y pointing up** (Android's `Path` and Java's AWT point down: negate y).
  */
@@ -8279,6 +8399,30 @@ fileprivate struct FfiConverterOptionTypeTimeStampVerification: FfiConverterRust
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeTimeStampVerification.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeModificationLevel: FfiConverterRustBuffer {
+    typealias SwiftType = ModificationLevel?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeModificationLevel.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeModificationLevel.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

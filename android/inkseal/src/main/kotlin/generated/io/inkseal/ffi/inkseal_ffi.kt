@@ -8647,6 +8647,18 @@ data class SignatureVerification (
     var `advice`: kotlin.String?
     , 
     /**
+     * How far the revisions after this signature go, in the levels pyHanko names (`null`
+     * when the changes could not be analysed).
+     */
+    var `modificationLevel`: ModificationLevel?
+    , 
+    /**
+     * The change that decided [`SignatureVerification::modification_level`], with its object
+     * (e.g. "object 12: signature field 'Borrower' signed"); `null` when nothing follows.
+     */
+    var `levelDecidedBy`: kotlin.String?
+    , 
+    /**
      * Every problem found, in words.
      */
     var `problems`: List<kotlin.String>
@@ -8679,6 +8691,8 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeModificationLevel.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
@@ -8697,6 +8711,8 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalString.allocationSize(value.`cannotCheck`) +
             FfiConverterOptionalString.allocationSize(value.`weakAlgorithm`) +
             FfiConverterOptionalString.allocationSize(value.`advice`) +
+            FfiConverterOptionalTypeModificationLevel.allocationSize(value.`modificationLevel`) +
+            FfiConverterOptionalString.allocationSize(value.`levelDecidedBy`) +
             FfiConverterSequenceString.allocationSize(value.`problems`)
     )
 
@@ -8714,6 +8730,8 @@ public object FfiConverterTypeSignatureVerification: FfiConverterRustBuffer<Sign
             FfiConverterOptionalString.write(value.`cannotCheck`, buf)
             FfiConverterOptionalString.write(value.`weakAlgorithm`, buf)
             FfiConverterOptionalString.write(value.`advice`, buf)
+            FfiConverterOptionalTypeModificationLevel.write(value.`modificationLevel`, buf)
+            FfiConverterOptionalString.write(value.`levelDecidedBy`, buf)
             FfiConverterSequenceString.write(value.`problems`, buf)
     }
 }
@@ -10015,6 +10033,58 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
 
 
 /**
+ * How far the revisions after a signature go (the levels established validators name).
+ */
+
+enum class ModificationLevel {
+    
+    /**
+     * Nothing follows: the signature covers the whole file.
+     */
+    NONE,
+    /**
+     * Only long-term validation data: the document security store, document time-stamps,
+     * metadata.
+     */
+    LTA_UPDATES,
+    /**
+     * Besides, form fields filled and signatures added.
+     */
+    FORM_FILLING,
+    /**
+     * Anything else: content, pages or annotations changed after the signature.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeModificationLevel: FfiConverterRustBuffer<ModificationLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        ModificationLevel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ModificationLevel) = 4UL
+
+    override fun write(value: ModificationLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * One piece of a text outline, in ems (1.0 = the font size), the origin on the baseline where
  * the text starts, **y pointing up** (Android's `Path` and Java's AWT point down: negate y).
  */
@@ -11098,6 +11168,38 @@ public object FfiConverterOptionalTypeTimeStampVerification: FfiConverterRustBuf
         } else {
             buf.put(1)
             FfiConverterTypeTimeStampVerification.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeModificationLevel: FfiConverterRustBuffer<ModificationLevel?> {
+    override fun read(buf: ByteBuffer): ModificationLevel? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeModificationLevel.read(buf)
+    }
+
+    override fun allocationSize(value: ModificationLevel?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeModificationLevel.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ModificationLevel?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeModificationLevel.write(value, buf)
         }
     }
 }
