@@ -132,18 +132,7 @@ impl InstitutionEnvelopes<'_> {
     ) -> Result<OpenEnvelopeResponse, ServiceError> {
         let sealing = self.sealing();
         let refuse = |refusal| sealing.refuse(refusal, Some(seal_id), caller);
-        let Some(seal) = sealing.record(seal_id)? else {
-            return Err(refuse(SealRefusal::UnknownSeal)?);
-        };
-        if seal.disabled_ms.is_some() {
-            return Err(refuse(SealRefusal::Disabled)?);
-        }
-        if seal.key_purpose != KeyPurpose::Encryption {
-            return Err(refuse(SealRefusal::WrongKeyPurpose {
-                is: "a seal (a signing key)",
-                wanted: "only the institution's encryption keys open envelopes",
-            })?);
-        }
+        let seal = sealing.usable_key(seal_id, KeyPurpose::Encryption, caller)?;
         let document = super::sealing::printable(
             "document label",
             &request.document,

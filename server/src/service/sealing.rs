@@ -427,6 +427,36 @@ impl Sealing<'_> {
         self.ctx.store.list_seals()?.iter().map(info).collect()
     }
 
+    /// The institution key `seal_id` if it exists, is enabled and has `purpose`; each
+    /// refusal audited (unknown, disabled, the other purpose).
+    pub(super) fn usable_key(
+        &self,
+        seal_id: &str,
+        purpose: KeyPurpose,
+        caller: &Caller,
+    ) -> Result<SealRecord, ServiceError> {
+        let refuse = |refusal| self.refuse(refusal, Some(seal_id), caller);
+        let Some(seal) = self.record(seal_id)? else {
+            return Err(refuse(SealRefusal::UnknownSeal)?);
+        };
+        if seal.disabled_ms.is_some() {
+            return Err(refuse(SealRefusal::Disabled)?);
+        }
+        if seal.key_purpose != purpose {
+            return Err(refuse(match purpose {
+                KeyPurpose::Signing => SealRefusal::WrongKeyPurpose {
+                    is: "the institution's encryption key",
+                    wanted: "only a seal (a signing key) signs hashes",
+                },
+                KeyPurpose::Encryption => SealRefusal::WrongKeyPurpose {
+                    is: "a seal (a signing key)",
+                    wanted: "only the institution's encryption keys open envelopes",
+                },
+            })?);
+        }
+        Ok(seal)
+    }
+
     pub(super) fn record(&self, seal_id: &str) -> Result<Option<SealRecord>, ServiceError> {
         if !inkseal_cosign::valid_id(seal_id) {
             return Ok(None);
@@ -469,19 +499,7 @@ impl Sealing<'_> {
         request: &SignHashRequest,
         caller: &Caller,
     ) -> Result<SignHashResponse, ServiceError> {
-        let Some(seal) = self.record(seal_id)? else {
-            return Err(self.refuse(SealRefusal::UnknownSeal, Some(seal_id), caller)?);
-        };
-        if seal.disabled_ms.is_some() {
-            return Err(self.refuse(SealRefusal::Disabled, Some(seal_id), caller)?);
-        }
-        if seal.key_purpose != KeyPurpose::Signing {
-            let refusal = SealRefusal::WrongKeyPurpose {
-                is: "the institution's encryption key",
-                wanted: "only a seal (a signing key) signs hashes",
-            };
-            return Err(self.refuse(refusal, Some(seal_id), caller)?);
-        }
+        let seal = self.usable_key(seal_id, KeyPurpose::Signing, caller)?;
         let algorithm = seal_algorithm(&seal)?;
         if request.hash_algorithm_oid != algorithm.hash_oid()
             || request.sign_algorithm_oid != algorithm.sign_oid()
