@@ -167,20 +167,6 @@ impl ParsedEnvelope {
         certificate_der: Option<&[u8]>,
     ) -> Result<OpenedEnvelope, EnvelopeError> {
         let public = key.public_key();
-        let unwrap =
-            |r: &super::parse::P256KeyAgreeRecipient| match super::p256_kari::unwrap_cek(r, key) {
-                Ok(cek) => Ok(Some(cek)),
-                Err(e @ EnvelopeError::KeyUnavailable(_)) => Err(e),
-                Err(_) => Ok(None),
-            };
-        let first = |candidates: &mut dyn Iterator<Item = &super::parse::P256KeyAgreeRecipient>| {
-            for r in candidates {
-                if let Some(cek) = unwrap(r)? {
-                    return Ok(Some(cek));
-                }
-            }
-            Ok::<_, EnvelopeError>(None)
-        };
         let cek = match certificate_der {
             Some(cert) => {
                 check_key_is_certificates(
@@ -191,12 +177,15 @@ impl ParsedEnvelope {
                 if candidates.is_empty() {
                     return Err(EnvelopeError::NotARecipient("certificate"));
                 }
-                first(&mut candidates.iter().copied())?.ok_or(EnvelopeError::KeyDecryptionFailed)?
+                first_unwrapping(candidates, key)?.ok_or(EnvelopeError::KeyDecryptionFailed)?
             }
-            None => first(&mut self.recipients().iter().filter_map(|r| match r {
-                Recipient::P256(r) => Some(r),
-                _ => None,
-            }))?
+            None => first_unwrapping(
+                self.recipients().iter().filter_map(|r| match r {
+                    Recipient::P256(r) => Some(r),
+                    _ => None,
+                }),
+                key,
+            )?
             .ok_or(EnvelopeError::NotARecipient("key"))?,
         };
         self.open_checked(&cek)
@@ -235,6 +224,23 @@ impl ParsedEnvelope {
         }
         self.open_with_cek(cek)
     }
+}
+
+/// The content key of the first of `recipients` whose wrapped key unwraps under `key`; a
+/// failure of the key itself ([`EnvelopeError::KeyUnavailable`]) ends the search.
+#[cfg(feature = "envelopes")]
+fn first_unwrapping<'a>(
+    recipients: impl IntoIterator<Item = &'a super::parse::P256KeyAgreeRecipient>,
+    key: &dyn P256KeyAgreement,
+) -> Result<Option<Zeroizing<Vec<u8>>>, EnvelopeError> {
+    for r in recipients {
+        match super::p256_kari::unwrap_cek(r, key) {
+            Ok(cek) => return Ok(Some(cek)),
+            Err(e @ EnvelopeError::KeyUnavailable(_)) => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(None)
 }
 
 fn check_key_is_certificates(
