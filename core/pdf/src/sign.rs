@@ -558,7 +558,9 @@ pub(crate) fn write_revision(
     let (sig_body, br_rel, hole_rel) = signature_dictionary(options, reserve, kind, |head| {
         // An encrypted document's signature dictionary is encrypted like the revision's other
         // objects; /ByteRange and /Contents are written after it, in the clear.
-        update.sealed(sig_id, &Object::Dictionary(head))
+        update
+            .sealed(sig_id, &Object::Dictionary(head))
+            .into_owned()
     });
     update.put_raw(sig_id, sig_body);
     let written = update.write(&doc);

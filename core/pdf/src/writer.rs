@@ -6,6 +6,7 @@ use crate::document::Document;
 use crate::error::PdfError;
 use crate::object::{Dictionary, Object, ObjectId};
 use crate::pages::{PageLocation, PageRef};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -48,10 +49,10 @@ impl IncrementalUpdate {
 
     /// `obj` as object `id` is written in this revision: encrypted with the document's
     /// security handler if it has one (a signature dictionary's `/Contents` excepted).
-    pub fn sealed(&self, id: ObjectId, obj: &Object) -> Object {
+    pub fn sealed<'o>(&self, id: ObjectId, obj: &'o Object) -> Cow<'o, Object> {
         match &self.crypt {
-            Some(c) => c.encrypt_object(id, obj),
-            None => obj.clone(),
+            Some(c) => Cow::Owned(c.encrypt_object(id, obj)),
+            None => Cow::Borrowed(obj),
         }
     }
 
@@ -141,10 +142,7 @@ impl IncrementalUpdate {
     /// Set an object (new or replacing an existing one), encrypted if the document is.
     pub fn put(&mut self, id: ObjectId, obj: &Object) {
         let mut body = Vec::new();
-        match &self.crypt {
-            Some(c) => c.encrypt_object(id, obj).write(&mut body),
-            None => obj.write(&mut body),
-        }
+        self.sealed(id, obj).write(&mut body);
         self.bodies.insert(id, body);
     }
 
