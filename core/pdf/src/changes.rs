@@ -217,14 +217,7 @@ fn is_document_time_stamp_field(doc: &Document<'_>, xref: &Xref, object: &Object
     let Object::Dictionary(d) = object else {
         return false;
     };
-    let invisible = match d.get(b"Rect") {
-        Some(Object::Array(r)) if r.len() == 4 => {
-            let v: Vec<f64> = r.iter().filter_map(Object::as_f64).collect();
-            v.len() != 4 || (v[2] - v[0]) * (v[3] - v[1]) == 0.0
-        }
-        _ => true,
-    };
-    invisible
+    !has_area(d)
         && signature_value(doc, xref, d).is_some_and(|v| v.name(b"Type") == Some(b"DocTimeStamp"))
 }
 
@@ -241,6 +234,18 @@ fn signed_field(doc: &Document<'_>, xref: &Xref, id: ObjectId) -> Option<String>
     (!is_document_time_stamp_field(doc, xref, &object)).then(|| qualified_name(doc, xref, d))
 }
 
+/// Whether the annotation `d` has a /Rect of four numbers enclosing a non-zero area (a widget
+/// without one is invisible).
+fn has_area(d: &Dictionary) -> bool {
+    match d.get(b"Rect") {
+        Some(Object::Array(r)) if r.len() == 4 => {
+            let v: Vec<f64> = r.iter().filter_map(Object::as_f64).collect();
+            v.len() == 4 && (v[2] - v[0]) * (v[3] - v[1]) != 0.0
+        }
+        _ => false,
+    }
+}
+
 /// The field name when `id` is a signature widget with a non-empty rectangle (a merged
 /// field-widget, or a widget whose parent is a signature field).
 fn visible_signature_widget(doc: &Document<'_>, xref: &Xref, id: ObjectId) -> Option<String> {
@@ -250,14 +255,7 @@ fn visible_signature_widget(doc: &Document<'_>, xref: &Xref, id: ObjectId) -> Op
     if d.name(b"Subtype") != Some(b"Widget") {
         return None;
     }
-    let area = match d.get(b"Rect") {
-        Some(Object::Array(r)) if r.len() == 4 => {
-            let v: Vec<f64> = r.iter().filter_map(Object::as_f64).collect();
-            (v.len() == 4).then(|| ((v[2] - v[0]) * (v[3] - v[1])).abs())
-        }
-        _ => None,
-    };
-    if area.is_none_or(|a| a == 0.0) {
+    if !has_area(&d) {
         return None;
     }
     let signature = d.name(b"FT") == Some(b"Sig")
