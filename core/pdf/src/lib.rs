@@ -7,6 +7,7 @@
 //! signed; [`sign::PreparedSignature::finish`] embeds the signature. A synchronous
 //! [`signer::Signer`] (a local key) can do both in one call.
 
+mod cbc_pkcs7;
 pub mod cms;
 pub mod crypt;
 pub mod document;

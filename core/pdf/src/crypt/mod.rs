@@ -31,6 +31,7 @@
 mod md5;
 mod rc4;
 
+use crate::cbc_pkcs7::{BLOCK, CbcError};
 use crate::error::PdfError;
 use crate::object::{Dictionary, Object, ObjectId};
 use cbc::cipher::array::Array;
@@ -46,8 +47,6 @@ const PAD: [u8; 32] = [
     0x28, 0xBF, 0x4E, 0x5E, 0x4E, 0x75, 0x8A, 0x41, 0x64, 0x00, 0x4E, 0x56, 0xFF, 0xFA, 0x01, 0x08,
     0x2E, 0x2E, 0x00, 0xB6, 0xD0, 0x68, 0x3E, 0x80, 0x2F, 0x0C, 0xA9, 0xFE, 0x64, 0x53, 0x69, 0x7A,
 ];
-
-const BLOCK: usize = 16;
 
 /// How the strings or the streams of a revision 2 to 4 file are encrypted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -570,28 +569,15 @@ where
         )));
     }
     let (iv, body) = data.split_at(BLOCK);
-    if body.len() % BLOCK != 0 {
-        return Err(bad(format!(
+    match crate::cbc_pkcs7::decrypt::<C>(key, iv, body) {
+        Ok(plain) => Ok(plain.to_vec()),
+        Err(CbcError::NotWholeBlocks) => Err(bad(format!(
             "AES ciphertext of {} bytes is not whole 16-byte blocks",
             body.len()
-        )));
+        ))),
+        Err(CbcError::KeyLength) => Err(bad("AES key or IV length")),
+        Err(CbcError::Padding) => Err(bad("bad AES padding")),
     }
-    let mut buf = body.to_vec();
-    let (blocks, _) = Array::slice_as_chunks_mut(buf.as_mut_slice());
-    cbc::Decryptor::<C>::new_from_slices(key, iv)
-        .map_err(|_| bad("AES key or IV length"))?
-        .decrypt_blocks(blocks);
-    let pad = usize::from(buf.last().copied().unwrap_or(0));
-    let well_padded = (1..=BLOCK).contains(&pad)
-        && buf.len() >= pad
-        && buf[buf.len() - pad..]
-            .iter()
-            .all(|b| usize::from(*b) == pad);
-    if !well_padded {
-        return Err(bad("bad AES padding"));
-    }
-    buf.truncate(buf.len() - pad);
-    Ok(buf)
 }
 
 /// Synthetic AES initialisation vectors for one object: SHA-256 over the file key, the
@@ -653,36 +639,23 @@ fn encrypt(cipher: &Cipher<'_>, ivs: &mut IvSource<'_>, data: &[u8]) -> Vec<u8> 
         Cipher::Rc4(key) => rc4::rc4(key, data),
         Cipher::Aes128(key) => {
             let iv = ivs.next(data);
-            aes_cbc_encrypt(
-                cbc::Encryptor::<aes::Aes128>::new(&(**key).into(), &iv.into()),
-                &iv,
-                data,
-            )
+            let encryptor = cbc::Encryptor::<aes::Aes128>::new(&(**key).into(), &iv.into());
+            [
+                iv.as_slice(),
+                &crate::cbc_pkcs7::encrypt_with(encryptor, data),
+            ]
+            .concat()
         }
         Cipher::Aes256(key) => {
             let iv = ivs.next(data);
-            aes_cbc_encrypt(
-                cbc::Encryptor::<aes::Aes256>::new(&(**key).into(), &iv.into()),
-                &iv,
-                data,
-            )
+            let encryptor = cbc::Encryptor::<aes::Aes256>::new(&(**key).into(), &iv.into());
+            [
+                iv.as_slice(),
+                &crate::cbc_pkcs7::encrypt_with(encryptor, data),
+            ]
+            .concat()
         }
     }
-}
-
-fn aes_cbc_encrypt<C>(mut encryptor: cbc::Encryptor<C>, iv: &[u8; BLOCK], data: &[u8]) -> Vec<u8>
-where
-    C: cbc::cipher::BlockCipherEncrypt
-        + cbc::cipher::BlockSizeUser<BlockSize = cbc::cipher::consts::U16>,
-{
-    let pad = BLOCK - data.len() % BLOCK;
-    let mut out = Vec::with_capacity(BLOCK + data.len() + pad);
-    out.extend_from_slice(iv);
-    out.extend_from_slice(data);
-    out.resize(BLOCK + data.len() + pad, pad as u8);
-    let (blocks, _) = Array::slice_as_chunks_mut(&mut out[BLOCK..]);
-    encryptor.encrypt_blocks(blocks);
-    out
 }
 
 #[cfg(test)]

@@ -1,20 +1,15 @@
 //! The content ciphers of an EnvelopedData: SM4-CBC, AES-128-CBC and AES-256-CBC with PKCS#7
 //! padding, the IV as the algorithm's OCTET STRING parameter.
 //!
-//! Decryption works in one buffer that is wiped when dropped; the padding is checked over the
-//! whole last block without early exit before anything is returned, and on any failure nothing
-//! is.
+//! The mode and padding are [`crate::cbc_pkcs7`]'s (one buffer wiped when dropped, the padding
+//! checked over the whole last block without early exit, nothing returned on any failure).
 
 use super::error::EnvelopeError;
 use super::{AES128_CBC, AES256_CBC, SM4_CBC};
-use cbc::cipher::array::Array;
-use cbc::cipher::{BlockModeDecrypt, KeyIvInit};
+use crate::cbc_pkcs7;
+pub(crate) use crate::cbc_pkcs7::BLOCK;
 use const_oid::ObjectIdentifier;
-use subtle::{ConstantTimeEq, ConstantTimeLess};
 use zeroize::Zeroizing;
-
-/// Block (and IV) length of every supported content cipher.
-pub(crate) const BLOCK: usize = 16;
 
 /// A content-encryption algorithm of an EnvelopedData.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,25 +78,13 @@ impl ContentCipher {
                 cek.len()
             )));
         }
-        if ciphertext.is_empty() || ciphertext.len() % BLOCK != 0 {
-            return Err(EnvelopeError::ContentDecryptionFailed);
-        }
-        let mut buf = Zeroizing::new(ciphertext.to_vec());
-        let (blocks, _) = Array::slice_as_chunks_mut(buf.as_mut_slice());
-        match self {
-            Self::Sm4Cbc => cbc::Decryptor::<sm4::Sm4>::new_from_slices(cek, iv)
-                .map_err(|_| EnvelopeError::ContentDecryptionFailed)?
-                .decrypt_blocks(blocks),
-            Self::Aes128Cbc => cbc::Decryptor::<aes::Aes128>::new_from_slices(cek, iv)
-                .map_err(|_| EnvelopeError::ContentDecryptionFailed)?
-                .decrypt_blocks(blocks),
-            Self::Aes256Cbc => cbc::Decryptor::<aes::Aes256>::new_from_slices(cek, iv)
-                .map_err(|_| EnvelopeError::ContentDecryptionFailed)?
-                .decrypt_blocks(blocks),
-        }
-        let len = unpadded_len(&buf).ok_or(EnvelopeError::ContentDecryptionFailed)?;
-        buf.truncate(len);
-        Ok(buf)
+        let plain = match self {
+            Self::Sm4Cbc => cbc_pkcs7::decrypt::<sm4::Sm4>(cek, iv, ciphertext),
+            Self::Aes128Cbc => cbc_pkcs7::decrypt::<aes::Aes128>(cek, iv, ciphertext),
+            Self::Aes256Cbc => cbc_pkcs7::decrypt::<aes::Aes256>(cek, iv, ciphertext),
+        };
+        // Wrong lengths, bad blocks and bad padding alike: the content does not decrypt.
+        plain.map_err(|_| EnvelopeError::ContentDecryptionFailed)
     }
 
     /// Pad `plaintext` (PKCS#7) and encrypt it with `cek` and `iv`.
@@ -112,63 +95,18 @@ impl ContentCipher {
         iv: &[u8; BLOCK],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, EnvelopeError> {
-        use cbc::cipher::BlockModeEncrypt;
-        let pad = BLOCK - plaintext.len() % BLOCK;
-        let mut buf = Vec::with_capacity(plaintext.len() + pad);
-        buf.extend_from_slice(plaintext);
-        buf.resize(plaintext.len() + pad, u8::try_from(pad).unwrap_or(16));
-        let (blocks, _) = Array::slice_as_chunks_mut(buf.as_mut_slice());
-        let bad_key = |_| EnvelopeError::InvalidInput("content key length".into());
         match self {
-            Self::Sm4Cbc => cbc::Encryptor::<sm4::Sm4>::new_from_slices(cek, iv)
-                .map_err(bad_key)?
-                .encrypt_blocks(blocks),
-            Self::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(cek, iv)
-                .map_err(bad_key)?
-                .encrypt_blocks(blocks),
-            Self::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(cek, iv)
-                .map_err(bad_key)?
-                .encrypt_blocks(blocks),
+            Self::Sm4Cbc => cbc_pkcs7::encrypt::<sm4::Sm4>(cek, iv, plaintext),
+            Self::Aes128Cbc => cbc_pkcs7::encrypt::<aes::Aes128>(cek, iv, plaintext),
+            Self::Aes256Cbc => cbc_pkcs7::encrypt::<aes::Aes256>(cek, iv, plaintext),
         }
-        Ok(buf)
-    }
-}
-
-/// The length of `padded` without its PKCS#7 padding, if the padding is correct. Every byte of
-/// the last block is looked at whatever the padding length, with no data-dependent branch.
-fn unpadded_len(padded: &[u8]) -> Option<usize> {
-    let last_block = padded.get(padded.len().checked_sub(BLOCK)?..)?;
-    let pad = *last_block.last()?;
-    // 1 <= pad <= 16
-    let mut ok = !pad.ct_eq(&0) & !(BLOCK as u8).ct_lt(&pad);
-    for (i, byte) in last_block.iter().enumerate() {
-        // The last `pad` bytes must all equal `pad`.
-        let position_from_end = (BLOCK - i) as u8;
-        let in_padding = !pad.ct_lt(&position_from_end);
-        ok &= !in_padding | byte.ct_eq(&pad);
-    }
-    if bool::from(ok) {
-        Some(padded.len() - usize::from(pad))
-    } else {
-        None
+        .map_err(|_| EnvelopeError::InvalidInput("content key length".into()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn padding_is_checked_whole() {
-        let mut block = [7u8; 16];
-        assert_eq!(unpadded_len(&block), Some(9));
-        block[10] = 6;
-        assert_eq!(unpadded_len(&block), None);
-        assert_eq!(unpadded_len(&[16u8; 16]), Some(0));
-        assert_eq!(unpadded_len(&[0u8; 16]), None);
-        assert_eq!(unpadded_len(&[17u8; 16]), None);
-        assert_eq!(unpadded_len(&[1u8; 15]), None);
-    }
 
     #[cfg(feature = "envelopes")]
     #[test]
