@@ -67,6 +67,14 @@ pub struct LoginVerifyArgs {
     json: bool,
 }
 
+/// The `--channel` argument's bytes.
+fn channel_arg(hex_text: Option<&str>) -> Result<Option<Vec<u8>>, String> {
+    hex_text
+        .map(hex::decode)
+        .transpose()
+        .map_err(|_| "--channel is not hex".to_string())
+}
+
 /// Run `inkseal login ...`.
 pub fn run(cmd: LoginCommand) -> ExitCode {
     match cmd {
@@ -79,12 +87,7 @@ fn sign(args: LoginSignArgs) -> Result<(), String> {
     let challenge: inkseal_cosign::api::LoginChallenge =
         serde_json::from_slice(&read_limited(&args.challenge, MAX_JSON_BYTES)?)
             .map_err(|e| format!("{}: {e}", args.challenge.display()))?;
-    let channel = args
-        .channel
-        .as_deref()
-        .map(hex::decode)
-        .transpose()
-        .map_err(|_| "--channel is not hex".to_string())?;
+    let channel = channel_arg(args.channel.as_deref())?;
     let assertion = inkseal_sdk::login::login_assertion(&challenge, channel)
         .map_err(|e| format!("{}: {e}", args.challenge.display()))?;
     let signer = args.signer.signer()?;
@@ -142,10 +145,10 @@ fn verify(args: LoginVerifyArgs) -> ExitCode {
     } else {
         LoginRevocation::Checked(&source)
     };
-    let channel = match args.channel.as_deref().map(hex::decode).transpose() {
+    let channel = match channel_arg(args.channel.as_deref()) {
         Ok(c) => c,
-        Err(_) => {
-            eprintln!("error: --channel is not hex");
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
