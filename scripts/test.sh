@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Disk: CI machines share their disk with others. Incremental caches only help a developer who
+# rebuilds; in CI they double the target directory. The sizes are printed at the end.
+if [ "${CI:-}" = "true" ]; then
+    export CARGO_INCREMENTAL=0
+fi
+
 # --- System packages (Debian). SoftHSM2 is the real PKCS#11 token the vault tests use;
 # PostgreSQL the real database of the PostgreSQL store tests. ---
 need_pkgs=()
@@ -70,3 +76,7 @@ cargo run --release --locked -q -p inkseal-cli -- bench seal --documents 100
 
 step "release cdylib size (x86_64 Linux, mobile profile, fat LTO, stripped; goal under 6 MB)"
 scripts/bindings.sh size
+
+step "disk used by build outputs"
+du -sh target fuzz/target 2>/dev/null || true
+df -h . | tail -1
