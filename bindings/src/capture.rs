@@ -116,7 +116,9 @@ pub trait IdCardHook: Send + Sync {
 fn core_hook_error(e: HookError) -> CoreHookError {
     match e {
         HookError::Cancelled => CoreHookError::Cancelled,
-        other => CoreHookError::Failed(other.to_string()),
+        e @ (HookError::Failed { .. } | HookError::Unexpected { .. }) => {
+            CoreHookError::Failed(e.to_string())
+        }
     }
 }
 

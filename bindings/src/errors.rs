@@ -247,8 +247,8 @@ impl From<HookError> for InksealError {
     fn from(e: HookError) -> Self {
         match e {
             HookError::Cancelled => InksealError::Cancelled,
-            other => InksealError::Hook {
-                detail: other.to_string(),
+            e @ (HookError::Failed { .. } | HookError::Unexpected { .. }) => InksealError::Hook {
+                detail: e.to_string(),
             },
         }
     }

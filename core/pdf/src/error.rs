@@ -3,8 +3,10 @@
 use thiserror::Error;
 
 /// What went wrong with a PDF. Messages say what and where, never secrets.
+///
+/// Not `#[non_exhaustive]`: the SDK maps every variant to what the app should do, by name, so
+/// a new variant is a compile error there rather than a silent catch-all.
 #[derive(Debug, Error, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum PdfError {
     /// The file is larger than the configured limit.
     #[error("the PDF is {size} bytes, above the limit of {limit}")]

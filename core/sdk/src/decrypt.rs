@@ -116,7 +116,25 @@ pub(crate) fn envelope_error(e: EnvelopeError) -> SdkError {
         EnvelopeError::InvalidInput(m) | EnvelopeError::Certificate(m) => {
             SdkError::InvalidInput(format!("envelope: {m}"))
         }
-        other => SdkError::BadDocument(format!("envelope: {other}; nothing was decrypted")),
+        // The envelope itself cannot be opened: too large, malformed, an algorithm this SDK
+        // does not open, or altered (its content key or content does not decrypt).
+        e @ (EnvelopeError::TooLarge { .. }
+        | EnvelopeError::TooManyRecipients { .. }
+        | EnvelopeError::Malformed(_)
+        | EnvelopeError::Unsupported(_)
+        | EnvelopeError::KeyDecryptionFailed
+        | EnvelopeError::ContentDecryptionFailed) => {
+            SdkError::BadDocument(format!("envelope: {e}; nothing was decrypted"))
+        }
+        // The phone's key is the two-party share, used through the server: a key that cannot
+        // be used here is the share store's failure.
+        e @ EnvelopeError::KeyUnavailable(_) => {
+            SdkError::Storage(format!("envelope: {e}; nothing was decrypted"))
+        }
+        // Encoding a structure built here failed: nothing the app passed is at fault.
+        e @ EnvelopeError::Encoding(_) => {
+            SdkError::BadDocument(format!("envelope: {e}; nothing was decrypted"))
+        }
     }
 }
 

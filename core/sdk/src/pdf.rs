@@ -17,6 +17,7 @@
 use crate::{CosignClient, Pin, SdkError};
 use inkseal_cosign::api::{MessageKind, SignedMessage};
 use inkseal_cosign::api::{RevocationRequest, RevocationResponse};
+use inkseal_pdf::PdfError;
 use inkseal_pdf::cms::SignatureAlgorithm;
 use inkseal_pdf::ltv::{ValidationData, add_dss, prepare_document_time_stamp, validation_needs};
 use inkseal_pdf::sign::{AwaitingTimeStamp, PreparedSignature, SignOptions, prepare};
@@ -63,13 +64,7 @@ impl CosignClient {
             .certificate(key_id)?
             .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
         let prepared = prepare(input, options, SignatureAlgorithm::Sm2Sm3, &[certificate])
-            .map_err(|e| match e {
-                // The appearance is the app's input (its image, its label and label font).
-                inkseal_pdf::PdfError::Appearance(why) => {
-                    SdkError::InvalidInput(format!("signature appearance: {why}"))
-                }
-                document => SdkError::BadDocument(document.to_string()),
-            })?;
+            .map_err(pdf_error)?;
         let digest = inkseal_pdf::cms::message_digest_of_signed_attributes(prepared.to_be_signed())
             .map_err(|e| SdkError::BadDocument(e.to_string()))?;
         let document_digest = digest
@@ -99,7 +94,7 @@ impl CosignClient {
                 .prepared
                 .clone()
                 .finish(&signature)
-                .map_err(|e| SdkError::BadDocument(e.to_string()));
+                .map_err(pdf_error);
         }
         // PAdES B-T: a signature time-stamp from the server's TSA (`/v1/tsa`, RFC 3161; one
         // round trip), checked. Whether the TSA is trusted is the verifier's question.
@@ -107,7 +102,7 @@ impl CosignClient {
             .co_sign_for_time_stamp(pin, prepared, evidence_head)
             .await?;
         let reply = self.tsa_reply(step.request()).await?;
-        step.finish(&reply).map_err(time_stamped_error)
+        step.finish(&reply).map_err(pdf_error)
     }
 
     /// Co-sign, then hold the signature for its signature time-stamp (PAdES B-T).
@@ -246,10 +241,7 @@ impl CosignClient {
             .certificate(&prepared.key_id)?
             .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
         // Before any round trip: the earlier signatures' paths must lead to the key's CA.
-        let mut needs = Needs::of(
-            &validation_needs(input, anchors, &limits)
-                .map_err(|e| SdkError::BadDocument(e.to_string()))?,
-        );
+        let mut needs = Needs::of(&validation_needs(input, anchors, &limits).map_err(pdf_error)?);
         needs.add_revocation(&certificate);
 
         let step = self
@@ -258,12 +250,9 @@ impl CosignClient {
         let (reply, ocsp_responses) = self
             .fetch_time_stamp_with_revocation_data(&needs.revocation, step.request())
             .await?;
-        let tail = step.finish(&reply).map_err(time_stamped_error)?;
+        let tail = step.finish(&reply).map_err(pdf_error)?;
         let signed = [input, tail.as_slice()].concat();
-        let after = Needs::of(
-            &validation_needs(&signed, anchors, &limits)
-                .map_err(|e| SdkError::BadDocument(e.to_string()))?,
-        );
+        let after = Needs::of(&validation_needs(&signed, anchors, &limits).map_err(pdf_error)?);
         let data = ValidationData {
             certificates: after.certificates,
             ocsp_responses,
@@ -315,10 +304,7 @@ impl CosignClient {
         time_stamp_suite: SignatureAlgorithm,
     ) -> Result<Vec<u8>, SdkError> {
         let limits = inkseal_pdf::Limits::default();
-        let needs = Needs::of(
-            &validation_needs(signed_pdf, roots, &limits)
-                .map_err(|e| SdkError::BadDocument(e.to_string()))?,
-        );
+        let needs = Needs::of(&validation_needs(signed_pdf, roots, &limits).map_err(pdf_error)?);
         if needs.revocation.is_empty() {
             return Err(SdkError::BadDocument(
                 "the document has no signature to gather long-term data for".into(),
@@ -350,22 +336,19 @@ impl CosignClient {
         time_stamp_suite: SignatureAlgorithm,
     ) -> Result<Vec<u8>, SdkError> {
         let limits = inkseal_pdf::Limits::default();
-        let dss =
-            add_dss(signed_pdf, data, &limits).map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        let dss = add_dss(signed_pdf, data, &limits).map_err(pdf_error)?;
         if level == LongTermLevel::LongTerm {
             return Ok(dss);
         }
         let with_dss = [signed_pdf, dss.as_slice()].concat();
         let prepared = prepare_document_time_stamp(&with_dss, time_stamp_suite, None, &limits)
-            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+            .map_err(pdf_error)?;
         let nonce: [u8; 16] = crate::client::random_bytes()?;
         let request = prepared
             .time_stamp_request(&nonce)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
         let token = self.fetch_time_stamp(&request).await?;
-        let archive_tail = prepared
-            .finish(&token)
-            .map_err(|e| SdkError::BadDocument(e.to_string()))?;
+        let archive_tail = prepared.finish(&token).map_err(pdf_error)?;
         Ok([dss, archive_tail].concat())
     }
 
@@ -437,16 +420,51 @@ fn check_time_stamp_reply(
 fn time_stamp_error(e: TspError) -> SdkError {
     match e {
         TspError::Refused { .. } => SdkError::Refused(format!("time-stamping authority: {e}")),
-        other => SdkError::ServerMisbehaved(format!("time-stamp: {other}")),
+        // The request this SDK built was refused before it left: a bug here, not the TSA's.
+        TspError::InvalidInput(_) => SdkError::InvalidInput(format!("time-stamp request: {e}")),
+        // A reply that fails the checks: too large, malformed, for another request or policy,
+        // or signed by a certificate that may not time-stamp.
+        TspError::TooLarge { .. }
+        | TspError::Malformed(_)
+        | TspError::UnsupportedExtension
+        | TspError::Unsupported(_)
+        | TspError::ImprintMismatch
+        | TspError::NonceMismatch
+        | TspError::PolicyMismatch
+        | TspError::NotTimeStampingCertificate(_)
+        | TspError::Cms(_) => SdkError::ServerMisbehaved(format!("time-stamp: {e}")),
     }
 }
 
-/// Finishing a time-stamped signature: the TSA's errors as [`time_stamp_error`], the rest the
-/// document's.
-fn time_stamped_error(e: inkseal_pdf::PdfError) -> SdkError {
+/// What the app should do about a PDF error, by variant: the document's own faults are
+/// [`SdkError::BadDocument`]; what the app asked for (a page, a place, a field, an appearance
+/// this document does not have or cannot take) is [`SdkError::InvalidInput`]; the TSA's
+/// errors are [`time_stamp_error`]'s.
+pub(crate) fn pdf_error(e: PdfError) -> SdkError {
     match e {
-        inkseal_pdf::PdfError::TimeStamp(tsp) => time_stamp_error(tsp),
-        document => SdkError::BadDocument(document.to_string()),
+        PdfError::TimeStamp(tsp) => time_stamp_error(tsp),
+        PdfError::Appearance(why) => SdkError::InvalidInput(format!("signature appearance: {why}")),
+        e @ (PdfError::NoSuchPage { .. }
+        | PdfError::RectOffPage { .. }
+        | PdfError::KeywordNotFound(_)
+        | PdfError::Field(..)) => SdkError::InvalidInput(format!("signature placement: {e}")),
+        e @ (PdfError::TooLarge { .. }
+        | PdfError::NotPdf(_)
+        | PdfError::BrokenXref(_)
+        | PdfError::Syntax { .. }
+        | PdfError::Malformed(_)
+        | PdfError::Limit(_)
+        | PdfError::PasswordRequired
+        | PdfError::UnsupportedEncryption(_)
+        | PdfError::BadEncryption(_)
+        | PdfError::UnsupportedFilter(_)
+        | PdfError::Locked
+        | PdfError::CertifiedFieldsOnly { .. }
+        | PdfError::ContentsTooSmall { .. }
+        | PdfError::Cms(_)) => SdkError::BadDocument(e.to_string()),
+        // The SDK signs through the server, not through a PDF signer callback, and works on
+        // bytes, not files: either would be a fault in building this document.
+        e @ (PdfError::Signer(_) | PdfError::Io(_)) => SdkError::BadDocument(e.to_string()),
     }
 }
 
@@ -470,4 +488,49 @@ fn decode_responses(
         .iter()
         .map(|h| decode_hex(h, "an OCSP response"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the app asked for is its input; what the document is, is the document's fault;
+    /// the TSA's refusal is a refusal and its bad reply the server's fault.
+    #[test]
+    fn pdf_errors_tell_the_app_whose_fault_it_is() {
+        let placement = [
+            PdfError::NoSuchPage { page: 9, count: 2 },
+            PdfError::KeywordNotFound("甲方".into()),
+            PdfError::Field("sig1".into(), "already signed".into()),
+            PdfError::Appearance("unreadable image".into()),
+        ];
+        for e in placement {
+            assert!(
+                matches!(pdf_error(e.clone()), SdkError::InvalidInput(_)),
+                "{e:?}"
+            );
+        }
+        for e in [
+            PdfError::NotPdf("no header".into()),
+            PdfError::PasswordRequired,
+            PdfError::Locked,
+        ] {
+            assert!(
+                matches!(pdf_error(e.clone()), SdkError::BadDocument(_)),
+                "{e:?}"
+            );
+        }
+        assert!(matches!(
+            pdf_error(PdfError::TimeStamp(TspError::ImprintMismatch)),
+            SdkError::ServerMisbehaved(_)
+        ));
+        assert!(matches!(
+            pdf_error(PdfError::TimeStamp(TspError::Refused {
+                status: inkseal_pdf::tsp::PkiStatus::Rejection,
+                fail_info: Vec::new(),
+                text: "policy".into(),
+            })),
+            SdkError::Refused(_)
+        ));
+    }
 }

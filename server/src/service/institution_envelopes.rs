@@ -163,7 +163,17 @@ impl InstitutionEnvelopes<'_> {
                     DOES_NOT_DECRYPT.into(),
                 )));
             }
-            Err(e) => return Err(refuse(SealRefusal::EnvelopeRefused(e.to_string()))?),
+            // What the envelope says of itself: nothing about the key.
+            Err(
+                e @ (EnvelopeError::TooLarge { .. }
+                | EnvelopeError::TooManyRecipients { .. }
+                | EnvelopeError::Malformed(_)
+                | EnvelopeError::Unsupported(_)
+                | EnvelopeError::NotARecipient(_)
+                | EnvelopeError::Certificate(_)
+                | EnvelopeError::InvalidInput(_)
+                | EnvelopeError::Encoding(_)),
+            ) => return Err(refuse(SealRefusal::EnvelopeRefused(e.to_string()))?),
         };
         let audit = AuditEvent::new(
             AuditKind::EnvelopeOpened,

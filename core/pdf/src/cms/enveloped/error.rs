@@ -4,8 +4,10 @@ use thiserror::Error;
 
 /// Why reading, opening or sealing a digital envelope failed. Each variant says what to do;
 /// none carries key material or plaintext.
+///
+/// Not `#[non_exhaustive]`: the SDK, the server and the CLI map every variant to their own
+/// error by name, so a new variant is a compile error there rather than a silent catch-all.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum EnvelopeError {
     /// The input is larger than this reader accepts. Refuse it; it is not an envelope this
     /// product made or opens.
