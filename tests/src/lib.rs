@@ -224,6 +224,29 @@ pub fn ticket_in_process(server: &RunningServer, user_id: &str) -> String {
         .ticket
 }
 
+/// The first certificate of a PEM file, as DER.
+pub fn certificate_der(pem: &Path) -> Vec<u8> {
+    let text = std::fs::read(pem).expect("read pem");
+    inkseal_pdf::signer::parse_certificate_chain(&text)
+        .expect("pem certificate")
+        .remove(0)
+}
+
+/// inkseal's own verification of `pdf`, now, with the CA certificates in `roots` (PEM files)
+/// as its trust anchors.
+pub fn inkseal_verify(pdf: &Path, roots: &[&Path]) -> inkseal_pdf::verify::VerificationReport {
+    let data = std::fs::read(pdf).expect("read");
+    inkseal_pdf::verify::verify(
+        &data,
+        &inkseal_pdf::verify::VerifyOptions {
+            trust_anchors: roots.iter().map(|r| certificate_der(r)).collect(),
+            at_unix: Some(now_unix()),
+            ..Default::default()
+        },
+    )
+    .expect("verifies")
+}
+
 /// Unix seconds now.
 pub fn now_unix() -> u64 {
     std::time::SystemTime::now()

@@ -12,42 +12,16 @@
 use inkseal_pdf::changes::Changes;
 use inkseal_pdf::sign::{Placement, SignOptions, sign_file};
 use inkseal_pdf::signer::LocalSigner;
-use inkseal_pdf::verify::{VerificationReport, VerifyOptions, verify};
-use inkseal_tests::fixture;
 use inkseal_tests::validators::{
     Modifications, openssl_p256_pki, pdfsig, pyhanko_sign, pyhanko_validate,
     pyhanko_validate_with_roots, qpdf_check, with_direct_page_kid,
 };
+use inkseal_tests::{fixture, inkseal_verify, now_unix};
 use std::path::Path;
 use std::process::Command;
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-fn der_of(pem: &Path) -> Vec<u8> {
-    let text = std::fs::read_to_string(pem).expect("pem");
-    inkseal_pki::pem_to_der(&text).expect("pem to der").1
-}
-
-fn inkseal_verify(pdf: &Path, roots: &[&Path]) -> VerificationReport {
-    let data = std::fs::read(pdf).expect("read");
-    verify(
-        &data,
-        &VerifyOptions {
-            trust_anchors: roots.iter().map(|r| der_of(r)).collect(),
-            at_unix: Some(now()),
-            ..Default::default()
-        },
-    )
-    .expect("verifies")
-}
-
 fn options(field: &str, placement: Placement) -> SignOptions {
-    let mut o = SignOptions::new(now());
+    let mut o = SignOptions::new(now_unix());
     o.field_name = Some(field.into());
     o.placement = placement;
     o

@@ -9,39 +9,12 @@
 use inkseal_pdf::changes::Changes;
 use inkseal_pdf::sign::{SignOptions, sign_file};
 use inkseal_pdf::signer::LocalSigner;
-use inkseal_pdf::verify::{Verdict, VerificationReport, VerifyOptions, verify};
+use inkseal_pdf::verify::Verdict;
 use inkseal_tests::validators::{
     OpensslKey, openssl_pki, pyhanko_sign, pyhanko_validate, tamper_signed_bytes,
 };
-use inkseal_tests::{fixture, sm2_pki};
+use inkseal_tests::{fixture, inkseal_verify, now_unix, sm2_pki};
 use std::path::Path;
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-fn der_of(pem: &Path) -> Vec<u8> {
-    let text = std::fs::read(pem).expect("read pem");
-    inkseal_pdf::signer::parse_certificate_chain(&text)
-        .expect("pem")
-        .remove(0)
-}
-
-fn inkseal_verify(pdf: &Path, roots: &[&Path]) -> VerificationReport {
-    let data = std::fs::read(pdf).expect("read");
-    verify(
-        &data,
-        &VerifyOptions {
-            trust_anchors: roots.iter().map(|r| der_of(r)).collect(),
-            at_unix: Some(now()),
-            ..Default::default()
-        },
-    )
-    .expect("verifies")
-}
 
 #[test]
 fn pyhanko_signatures_in_other_algorithms_verify_like_pyhanko_says() {
@@ -112,7 +85,7 @@ fn an_sm2_signature_after_an_rsa_one_keeps_both_valid() {
     let signer =
         LocalSigner::from_pem_files(&sm2.signer_key, &sm2.signer_pem, &[]).expect("sm2 signer");
     let second = dir.path().join("then-sm2.pdf");
-    let mut options = SignOptions::new(now());
+    let mut options = SignOptions::new(now_unix());
     options.field_name = Some("Borrower".into());
     options.reason = Some("borrower".into());
     sign_file(&first, &second, &options, &signer).expect("inkseal signs after pyHanko");
@@ -205,7 +178,7 @@ fn pdfbox_signatures_verify_and_survive_an_inkseal_signature_after_them() {
         assert!(!report.signatures[0].digest_valid, "{curve}");
 
         let after = dir.path().join(format!("pdfbox-{curve}-then-inkseal.pdf"));
-        let mut options = SignOptions::new(now());
+        let mut options = SignOptions::new(now_unix());
         options.field_name = Some("Borrower".into());
         sign_file(&sample.pdf, &after, &options, &signer).expect("inkseal signs after PDFBox");
         let report = inkseal_verify(&after, &[&sample.ca_pem, &sm2.ca_pem]);
@@ -299,7 +272,7 @@ fn openssl_cms_signatures_embedded_in_a_pdf_verify_and_tampering_is_found() {
         )
         .expect("signer");
         let prepared = dir.path().join(format!("{name}-prepared.pdf"));
-        let mut options = SignOptions::new(now());
+        let mut options = SignOptions::new(now_unix());
         options.field_name = Some("Counterparty".into());
         options.contents_reserve = Some(16 * 1024);
         sign_file(
@@ -439,7 +412,7 @@ fn a_libreoffice_signature_stays_valid_after_an_inkseal_one() {
     let ours = openssl_pki(d, "borrower", OpensslKey::P256);
     let signer =
         LocalSigner::from_pem_files(&ours.signer_key, &ours.signer_pem, &[]).expect("signer");
-    let mut options = SignOptions::new(now());
+    let mut options = SignOptions::new(now_unix());
     options.field_name = Some("Borrower".into());
     options.placement = inkseal_pdf::sign::Placement::Rect {
         page: 1,

@@ -10,15 +10,8 @@ use inkseal_tests::validators::{
     Modifications, bouncycastle_check, openssl_p256_pki, pdfsig, pyhanko_sign, pyhanko_validate,
     qpdf_check,
 };
-use inkseal_tests::{fixture, sm2_pki};
+use inkseal_tests::{fixture, inkseal_verify, now_unix, sm2_pki};
 use std::path::Path;
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
 
 fn signature_ink() -> InkStrokes {
     // A hand-made "张" -like scribble: three strokes.
@@ -48,7 +41,7 @@ fn signature_ink() -> InkStrokes {
 }
 
 fn visible(page: u32, rect: [f64; 4], name: &str, label: &str) -> SignOptions {
-    let mut o = SignOptions::new(now());
+    let mut o = SignOptions::new(now_unix());
     o.field_name = Some(name.to_string());
     o.placement = Placement::Rect { page, rect };
     o.appearance = AppearanceSpec {
@@ -60,11 +53,6 @@ fn visible(page: u32, rect: [f64; 4], name: &str, label: &str) -> SignOptions {
     o
 }
 
-fn der_of(pem: &Path) -> Vec<u8> {
-    let text = std::fs::read_to_string(pem).expect("pem");
-    inkseal_pki::pem_to_der(&text).expect("pem to der").1
-}
-
 /// inkseal's report (no trust anchors) on the signature in `field` of `pdf`.
 fn signature_report(pdf: &Path, field: &str) -> inkseal_pdf::verify::SignatureReport {
     let data = std::fs::read(pdf).expect("read");
@@ -74,19 +62,6 @@ fn signature_report(pdf: &Path, field: &str) -> inkseal_pdf::verify::SignatureRe
         .into_iter()
         .find(|s| s.field == field)
         .unwrap_or_else(|| panic!("no signature in {field}"))
-}
-
-fn inkseal_verify(pdf: &Path, root: &Path) -> inkseal_pdf::verify::VerificationReport {
-    let data = std::fs::read(pdf).expect("read");
-    verify(
-        &data,
-        &VerifyOptions {
-            trust_anchors: vec![der_of(root)],
-            at_unix: Some(now()),
-            ..Default::default()
-        },
-    )
-    .expect("verifies")
 }
 
 #[test]
@@ -131,7 +106,7 @@ fn p256_visible_signature_is_accepted_by_every_validator() {
     let bc = bouncycastle_check(&out, &[&pki.ca_pem]);
     assert!(bc.all_valid(), "BouncyCastle: {}", bc.stdout);
 
-    let report = inkseal_verify(&out, &pki.ca_pem);
+    let report = inkseal_verify(&out, &[&pki.ca_pem]);
     assert!(report.all_ok(), "{report:#?}");
     assert_eq!(report.signatures[0].coverage, Some(Coverage::WholeFile));
     assert_eq!(report.signatures[0].changes, Some(Changes::None));
@@ -159,12 +134,12 @@ fn sm2_signature_is_accepted_by_bouncycastle_and_inkseal() {
     );
     assert_eq!(bc.signatures[0].chain_trusted, Some(true));
     qpdf_check(&out).expect("qpdf --check");
-    let report = inkseal_verify(&out, &pki.ca_pem);
+    let report = inkseal_verify(&out, &[&pki.ca_pem]);
     assert!(report.all_ok(), "{report:#?}");
 
     // Another root does not vouch for it.
     let other = sm2_pki(dir.path(), "other");
-    let report = inkseal_verify(&out, &other.ca_pem);
+    let report = inkseal_verify(&out, &[&other.ca_pem]);
     assert_eq!(report.signatures[0].trusted, Some(false));
     assert!(!report.all_ok());
 }
@@ -239,11 +214,11 @@ fn a_pdf_signed_by_pyhanko_verifies_until_a_signed_byte_changes() {
         &pki.signer_pem,
         "Sig1",
     );
-    let report = inkseal_verify(&out, &pki.ca_pem);
+    let report = inkseal_verify(&out, &[&pki.ca_pem]);
     assert!(report.all_ok(), "{report:#?}");
     let tampered = dir.path().join("tampered.pdf");
     inkseal_tests::validators::tamper_signed_bytes(&out, &tampered);
-    let report = inkseal_verify(&tampered, &pki.ca_pem);
+    let report = inkseal_verify(&tampered, &[&pki.ca_pem]);
     assert!(!report.all_ok(), "tampered file must not verify");
     assert!(!report.signatures[0].digest_valid);
     assert!(
@@ -281,8 +256,8 @@ fn signatures_bouncycastle_writes_in_ber_verify_like_their_der() {
             "{curve}: BouncyCastle reads its own BER: {bc:?}"
         );
 
-        let der_report = inkseal_verify(&sample.pdf, &sample.ca_pem);
-        let ber_report = inkseal_verify(&sample.pdf_ber, &sample.ca_pem);
+        let der_report = inkseal_verify(&sample.pdf, &[&sample.ca_pem]);
+        let ber_report = inkseal_verify(&sample.pdf_ber, &[&sample.ca_pem]);
         assert!(der_report.all_ok(), "{curve} DER: {der_report:#?}");
         assert!(ber_report.all_ok(), "{curve} BER: {ber_report:#?}");
         let (d, b) = (&der_report.signatures[0], &ber_report.signatures[0]);
@@ -300,7 +275,7 @@ fn signatures_bouncycastle_writes_in_ber_verify_like_their_der() {
 
         let tampered = dir.path().join(format!("{curve}-tampered.pdf"));
         tamper_signed_bytes(&sample.pdf_ber, &tampered);
-        let report = inkseal_verify(&tampered, &sample.ca_pem);
+        let report = inkseal_verify(&tampered, &[&sample.ca_pem]);
         assert!(!report.signatures[0].digest_valid, "{curve}: {report:#?}");
     }
 }
@@ -386,7 +361,7 @@ fn signing_after_pyhanko_keeps_its_signature_whatever_numbers_the_page_holds() {
     );
     assert!(report.all_valid(), "{}\n{}", report.stdout, report.stderr);
 
-    let ours = inkseal_verify(&second, &pki.ca_pem);
+    let ours = inkseal_verify(&second, &[&pki.ca_pem]);
     assert!(ours.all_ok(), "{ours:#?}");
     let earlier = ours
         .signatures
@@ -430,7 +405,8 @@ fn bad_requests_get_typed_errors_and_no_output_file() {
     assert!(matches!(err, PdfError::ContentsTooSmall { .. }), "{err}");
     let enc = inkseal_tests::corpus("pyhanko-test-pdfs/minimal-aes256.pdf");
     if enc.exists() {
-        let err = sign_file(&enc, &out, &SignOptions::new(now()), &signer).expect_err("encrypted");
+        let err =
+            sign_file(&enc, &out, &SignOptions::new(now_unix()), &signer).expect_err("encrypted");
         assert_eq!(err, PdfError::PasswordRequired);
     }
     assert!(!out.exists(), "no partial output file");
@@ -486,7 +462,7 @@ fn lender_prepares_fields_and_certifies_then_each_party_fills_its_own() {
     // A field cannot be signed twice.
     let again =
         LocalSigner::from_pem_files(&lender.signer_key, &lender.signer_pem, &[]).expect("signer");
-    let mut o = SignOptions::new(now());
+    let mut o = SignOptions::new(now_unix());
     o.placement = Placement::Field("Borrower".into());
     let err = inkseal_pdf::sign::sign(&std::fs::read(&current).expect("read"), &o, &again)
         .expect_err("signed");
@@ -691,7 +667,7 @@ fn each_party_signs_right_after_its_keyword_line() {
     // A keyword that is not in the document is a typed error.
     let pki = sm2_pki(dir.path(), "nobody");
     let s = LocalSigner::from_pem_files(&pki.signer_key, &pki.signer_pem, &[]).expect("signer");
-    let mut o = SignOptions::new(now());
+    let mut o = SignOptions::new(now_unix());
     o.placement = Placement::Keyword {
         text: "担保人（签字）：".into(),
         page: None,

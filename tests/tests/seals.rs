@@ -11,7 +11,7 @@ use inkseal_pdf::seal::{OutlineFont, SealError, SealShape, SealSpec};
 use inkseal_pdf::sign::{PagingSeal, Placement, SignOptions, sign};
 use inkseal_pdf::signer::LocalSigner;
 use inkseal_pdf::verify::{VerifyOptions, verify};
-use inkseal_tests::{fixture, sm2_pki};
+use inkseal_tests::{certificate_der, fixture, sm2_pki};
 use std::path::{Path, PathBuf};
 
 use inkseal_tests::render::{Renderer, count_ink, ink_mask, is_dark, is_seal_red, render_with};
@@ -289,11 +289,6 @@ fn seal_text_is_checked_before_drawing() {
     ));
 }
 
-fn der_of(pem: &Path) -> Vec<u8> {
-    let text = std::fs::read_to_string(pem).expect("pem");
-    inkseal_pki::pem_to_der(&text).expect("pem to der").1
-}
-
 const CONTRACT_SEAL_SIZE: f64 = 42.0 * 72.0 / 25.4;
 
 /// The loan contract sealed on its seal line with a paging seal across every page.
@@ -327,7 +322,7 @@ fn contract_with_paging_seal(dir: &Path) -> (PathBuf, Vec<u8>, inkseal_tests::Sm
 fn a_paging_seal_puts_a_slice_on_every_page_and_verifies_as_one_signature() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (pdf, bytes, pki) = contract_with_paging_seal(dir.path());
-    let anchors = vec![der_of(&pki.ca_pem)];
+    let anchors = vec![certificate_der(&pki.ca_pem)];
     let report = verify(
         &bytes,
         &VerifyOptions {
@@ -413,7 +408,10 @@ fn the_paging_seal_survives_a_later_approval_signature() {
     let report = verify(
         &both,
         &VerifyOptions {
-            trust_anchors: vec![der_of(&lender.ca_pem), der_of(&officer.ca_pem)],
+            trust_anchors: vec![
+                certificate_der(&lender.ca_pem),
+                certificate_der(&officer.ca_pem),
+            ],
             ..Default::default()
         },
     )
@@ -537,7 +535,10 @@ fn an_earlier_signature_stays_valid_under_a_later_paging_seal() {
     let report = verify(
         &both,
         &VerifyOptions {
-            trust_anchors: vec![der_of(&borrower.ca_pem), der_of(&lender.ca_pem)],
+            trust_anchors: vec![
+                certificate_der(&borrower.ca_pem),
+                certificate_der(&lender.ca_pem),
+            ],
             ..Default::default()
         },
     )
