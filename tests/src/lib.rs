@@ -423,6 +423,39 @@ pub async fn certified_key(dir: &Path, user_id: &str, pin: &str) -> CertifiedKey
     }
 }
 
+/// A server on loopback whose vault is a fresh SoftHSM2 token, on a runtime of its own: the
+/// tests that use it are synchronous (the SDK's seal client blocks). Shut it down with
+/// `runtime.block_on(server.shutdown())`.
+pub struct TokenServer {
+    /// The runtime the server runs on.
+    pub runtime: tokio::runtime::Runtime,
+    /// The server.
+    pub server: RunningServer,
+    /// The token's vault configuration (to open the token beside the server).
+    pub pkcs11: inkseal_server::vault::Pkcs11Config,
+}
+
+/// Start a [`TokenServer`] with a token labelled `label` in `dir` (see [`softhsm_token`]: call
+/// it first in a test binary's only test).
+pub fn token_server(dir: &Path, label: &str, user_pin: &str) -> TokenServer {
+    let pkcs11 = softhsm_token(&dir.join("hsm"), label, user_pin);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut config = loopback_config(&dir.join("server"));
+    config.vault = inkseal_server::VaultChoice::Pkcs11(pkcs11.clone());
+    let server = runtime
+        .block_on(inkseal_server::start(config))
+        .expect("start with the HSM vault");
+    TokenServer {
+        runtime,
+        server,
+        pkcs11,
+    }
+}
+
 /// Create a SoftHSM2 token in `dir` and return a vault configuration for it.
 ///
 /// Points `SOFTHSM2_CONF` at a configuration in `dir`, so call it before any thread that may

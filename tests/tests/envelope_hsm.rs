@@ -5,9 +5,8 @@
 //! configuration is read once per process.
 
 use inkseal_sdk::seal::{SealClient, SealOrder};
-use inkseal_server::VaultChoice;
 use inkseal_server::service::Role;
-use inkseal_tests::{Backend, loopback_config, softhsm_token};
+use inkseal_tests::{Backend, TokenServer, token_server};
 
 /// The institution's P-256 encryption key lives in the token with `CKA_DERIVE` only: it opens
 /// envelopes sealed by inkseal and by `openssl cms -encrypt` to its certificate (the token
@@ -20,17 +19,11 @@ fn an_institution_p256_encryption_key_in_the_token_opens_envelopes() {
     use inkseal_server::vault::ShareVault;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let pkcs11 = softhsm_token(&dir.path().join("hsm"), "inkseal-envelope", "4321");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut config = loopback_config(&dir.path().join("server"));
-    config.vault = VaultChoice::Pkcs11(pkcs11.clone());
-    let server = runtime
-        .block_on(inkseal_server::start(config))
-        .expect("start with the HSM vault");
+    let TokenServer {
+        runtime,
+        server,
+        pkcs11,
+    } = token_server(dir.path(), "inkseal-envelope", "4321");
     let backend = Backend::with_roles(
         &server,
         &[

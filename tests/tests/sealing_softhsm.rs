@@ -3,24 +3,17 @@
 //! seal's organisation certificate.
 
 use inkseal_sdk::seal::{RemoteSeal, SealClient, SealOrder};
-use inkseal_server::VaultChoice;
 use inkseal_server::service::Role;
-use inkseal_tests::{Backend, loopback_config, softhsm_token};
+use inkseal_tests::{Backend, TokenServer, token_server};
 
 #[test]
 fn a_p256_seal_lives_and_signs_in_the_token() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let pkcs11 = softhsm_token(&dir.path().join("hsm"), "inkseal-seal", "4321");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut config = loopback_config(&dir.path().join("server"));
-    config.vault = VaultChoice::Pkcs11(pkcs11.clone());
-    let server = runtime
-        .block_on(inkseal_server::start(config))
-        .expect("start with the HSM vault");
+    let TokenServer {
+        runtime,
+        server,
+        pkcs11,
+    } = token_server(dir.path(), "inkseal-seal", "4321");
     let backend = Backend::with_roles(&server, &[Role::SealManage, Role::SealUse]);
     let client = SealClient::new(&server.url(), &backend.api_key).expect("client");
 
