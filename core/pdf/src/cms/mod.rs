@@ -30,6 +30,8 @@ pub mod login;
 mod other;
 mod parse;
 pub mod transaction;
+#[cfg(test)]
+mod wycheproof;
 
 pub(crate) use algorithm::PublicKey;
 pub use algorithm::{
