@@ -52,7 +52,7 @@ step "cargo test"
 cargo test --workspace --locked
 
 step "cargo test: two-party P-256 (inkseal-cosign, feature p256-cosign; not in the mobile library)"
-cargo test --locked -p inkseal-cosign --features p256-cosign --test p256_cosign
+cargo test --locked -p inkseal-cosign --features p256-cosign --test p256_cosign --lib
 
 step "cargo test: the production mobile library's refusals (bindings without default features)"
 cargo test --locked -p inkseal-bindings --lib --no-default-features production_build

@@ -501,3 +501,55 @@ impl ServerSignPending {
         Ok((signature, reply))
     }
 }
+
+/// Project Wycheproof's P-256/SHA-256 vectors in IEEE P1363 form (`r ‖ s`), the form the
+/// library hands over, through the check that stands before every release of a co-signed
+/// signature. The data and its licence are kept with the PDF crate's vectors.
+#[cfg(test)]
+mod wycheproof {
+    use super::verified_signature;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn p1363_vectors_through_the_release_check() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../pdf/tests/data/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json"
+        );
+        let text = std::fs::read_to_string(path).expect("vectors");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let (mut valid, mut invalid, mut wrong) = (0, 0, Vec::new());
+        for group in json["testGroups"].as_array().expect("groups") {
+            let key = ::p256::PublicKey::from_sec1_bytes(
+                &hex::decode(group["publicKey"]["uncompressed"].as_str().expect("key"))
+                    .expect("hex"),
+            )
+            .expect("a P-256 point");
+            for t in group["tests"].as_array().expect("tests") {
+                let message = hex::decode(t["msg"].as_str().expect("msg")).expect("hex");
+                let digest: [u8; 32] = Sha256::digest(&message).into();
+                let sig = t["sig"].as_str().expect("sig");
+                // Anything but 32 + 32 bytes is refused before it is looked at.
+                let released = sig.len() == 128
+                    && verified_signature(&key, &digest, &sig[..64], &sig[64..]).is_ok();
+                match t["result"].as_str() {
+                    Some("valid") => {
+                        valid += 1;
+                        if !released {
+                            wrong.push(t["tcId"].clone());
+                        }
+                    }
+                    Some("invalid") => {
+                        invalid += 1;
+                        if released {
+                            wrong.push(t["tcId"].clone());
+                        }
+                    }
+                    other => panic!("unexpected result {other:?}"),
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "vectors judged wrongly: {wrong:?}");
+        assert_eq!((valid, invalid), (173, 89));
+    }
+}
