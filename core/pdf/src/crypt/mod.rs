@@ -198,6 +198,7 @@ impl SecurityHandler {
                 let (blocks, _) = Array::slice_as_chunks_mut(file_key.as_mut_slice());
                 cbc::Decryptor::<aes::Aes256>::new(&(*intermediate).into(), &[0u8; BLOCK].into())
                     .decrypt_blocks(blocks);
+                check_perms(encrypt, revision, &file_key, int(b"P"), encrypt_metadata)?;
                 Keys::Aes256 {
                     file_key,
                     strings,
@@ -353,6 +354,55 @@ impl SecurityHandler {
 }
 
 /// The key length in bytes of a `/V 2` handler (`/Length` in bits, 40 to 128 by 8).
+/// Algorithm 13 (ISO 32000-2, 7.6.4.4.12): `/Perms` is `/P` and `/EncryptMetadata` encrypted
+/// under the file key, so an edit of either in the clear `/Encrypt` dictionary (granting
+/// permissions the author withheld, or leaving metadata unencrypted) shows. Required from
+/// revision 6 on; checked in a revision 5 file that carries it.
+fn check_perms(
+    encrypt: &Dictionary,
+    revision: u8,
+    file_key: &[u8; 32],
+    p: Option<i64>,
+    encrypt_metadata: bool,
+) -> Result<(), PdfError> {
+    let perms = match (encrypt.get(b"Perms"), revision) {
+        (Some(Object::String(bytes, _)), _) => bytes_at::<16>(bytes, 0, "/Perms")?,
+        (None, 5) => return Ok(()),
+        (None, _) => return Err(bad("/Perms is missing")),
+        (Some(_), _) => return Err(bad("/Perms is not a string")),
+    };
+    let p = p.ok_or_else(|| bad("/P is missing"))?;
+    let mut block = Zeroizing::new(perms);
+    let (blocks, _) = Array::slice_as_chunks_mut(block.as_mut_slice());
+    // One block decrypted with a zero IV: AES-256 in ECB mode, as the algorithm says.
+    cbc::Decryptor::<aes::Aes256>::new(&(*file_key).into(), &[0u8; BLOCK].into())
+        .decrypt_blocks(blocks);
+    if &block[9..12] != b"adb" {
+        return Err(bad(
+            "/Perms does not decrypt under the file key: the encryption dictionary was altered",
+        ));
+    }
+    // /P is a 32-bit signed integer; its low four bytes, little-endian.
+    let p_bytes = (p as i32).to_le_bytes();
+    if block[..4] != p_bytes {
+        return Err(bad(
+            "/P differs from the permissions /Perms seals: the encryption dictionary was altered",
+        ));
+    }
+    let sealed_metadata = match block[8] {
+        b'T' => true,
+        b'F' => false,
+        _ => return Err(bad("/Perms holds no /EncryptMetadata flag")),
+    };
+    if sealed_metadata != encrypt_metadata {
+        return Err(bad(
+            "/EncryptMetadata differs from the flag /Perms seals: the encryption dictionary was \
+             altered",
+        ));
+    }
+    Ok(())
+}
+
 fn legacy_key_length(encrypt: &Dictionary) -> Result<usize, PdfError> {
     match encrypt
         .get(b"Length")

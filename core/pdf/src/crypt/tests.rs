@@ -297,3 +297,90 @@ fn bad_ciphertexts_and_dictionaries_are_typed_errors() {
         Err(PdfError::BadEncryption(_))
     ));
 }
+
+/// `/P` and `/EncryptMetadata` sit in the clear; revision 6 seals both in `/Perms` under the
+/// file key. Editing either (more permissions, metadata left unencrypted) is refused.
+#[test]
+fn an_altered_p_or_encrypt_metadata_in_a_revision_6_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let replace_once = |data: &[u8], from: &[u8], to: &[u8]| -> Vec<u8> {
+        assert_eq!(from.len(), to.len(), "same length keeps the xref right");
+        let at = data
+            .windows(from.len())
+            .position(|w| w == from)
+            .unwrap_or_else(|| panic!("{} not in the file", String::from_utf8_lossy(from)));
+        let mut out = data.to_vec();
+        out[at..at + to.len()].copy_from_slice(to);
+        out
+    };
+    let refused = |data: &[u8], what: &str| match Document::load(data, &Limits::default()) {
+        Err(PdfError::BadEncryption(m)) => assert!(m.contains(what), "{m}"),
+        Err(e) => panic!("expected BadEncryption about {what}, got {e:?}"),
+        Ok(_) => panic!("an altered encryption dictionary was accepted ({what})"),
+    };
+
+    // Printing forbidden (bit 3 of /P clear), then granted again by editing /P.
+    let restricted = dir.path().join("r6-no-print.pdf");
+    qpdf(&[
+        "--encrypt",
+        "",
+        "owner",
+        "256",
+        "--print=none",
+        "--",
+        fixture().to_str().unwrap(),
+        restricted.to_str().unwrap(),
+    ]);
+    let data = std::fs::read(&restricted).unwrap();
+    let doc = Document::load(&data, &Limits::default()).expect("the file as qpdf wrote it");
+    assert_eq!(doc.security_handler().expect("encrypted").revision(), 6);
+    let p_text = {
+        let at = data.windows(3).position(|w| w == b"/P ").expect("/P");
+        let end = data[at + 3..]
+            .iter()
+            .position(|b| !(b.is_ascii_digit() || *b == b'-'))
+            .unwrap();
+        String::from_utf8(data[at + 3..at + 3 + end].to_vec()).unwrap()
+    };
+    let p: i64 = p_text.parse().unwrap();
+    assert_eq!(p & 4, 0, "qpdf withheld printing: /P {p}");
+    let granted = format!("{}", p | 4);
+    // Same length: a negative /P with bit 3 added stays as many digits in these values.
+    assert_eq!(granted.len(), p_text.len(), "{p_text} -> {granted}");
+    let tampered = replace_once(
+        &data,
+        format!("/P {p_text}").as_bytes(),
+        format!("/P {granted}").as_bytes(),
+    );
+    refused(&tampered, "/P differs");
+
+    // Metadata left in the clear, then claimed encrypted (or the reverse): either way a
+    // reader would decrypt what is not encrypted, or show what is.
+    let clear = encrypt_with_qpdf(
+        dir.path(),
+        "r6-clear-metadata",
+        &["--encrypt", "", "owner", "256", "--cleartext-metadata"],
+    );
+    let data = std::fs::read(&clear).unwrap();
+    Document::load(&data, &Limits::default()).expect("the file as qpdf wrote it");
+    let tampered = replace_once(&data, b"/EncryptMetadata false", b"/EncryptMetadata true ");
+    refused(&tampered, "/EncryptMetadata differs");
+
+    // /Perms itself altered.
+    let aes = encrypt_with_qpdf(dir.path(), "r6", &["--encrypt", "", "owner", "256"]);
+    let data = std::fs::read(&aes).unwrap();
+    let at = data
+        .windows(7)
+        .position(|w| w == b"/Perms ")
+        .expect("/Perms")
+        + 7;
+    let mut tampered = data.clone();
+    // The string's first byte after its delimiter: hex or literal, flip a bit either way.
+    let first = at + 1;
+    tampered[first] = if data[at] == b'<' {
+        if data[first] == b'0' { b'1' } else { b'0' }
+    } else {
+        data[first] ^ 0x01
+    };
+    refused(&tampered, "/Perms");
+}
