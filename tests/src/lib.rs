@@ -71,6 +71,35 @@ pub async fn start_liveness_server(dir: &Path, require_liveness: bool) -> Runnin
     }
 }
 
+/// A server on loopback in a temporary directory, with one device's client and an operator
+/// (all roles): the start of most end-to-end tests. Keep `dir` alive as long as the server.
+pub struct Loopback {
+    /// The temporary directory (`server/` and `device/` in it); removed when dropped.
+    pub dir: tempfile::TempDir,
+    /// The server.
+    pub server: RunningServer,
+    /// A device's client.
+    pub client: CosignClient,
+    /// The institution's operator.
+    pub backend: Backend,
+}
+
+impl Loopback {
+    /// Start the server ([`start_server`]) and make the client ([`client_for`]) and operator.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server = start_server(&dir.path().join("server")).await;
+        let client = client_for(&server, &dir.path().join("device"));
+        let backend = Backend::new(&server);
+        Loopback {
+            dir,
+            server,
+            client,
+            backend,
+        }
+    }
+}
+
 /// A client for `server` keeping device shares and device keys in `device_dir`.
 pub fn client_for(server: &RunningServer, device_dir: &Path) -> CosignClient {
     client_at(&server.url(), device_dir)

@@ -8,7 +8,9 @@ use inkseal_sdk::SdkError;
 use inkseal_server::limits::PerMinute;
 use inkseal_server::service::Role;
 use inkseal_tests::validators::bouncycastle_crl_check;
-use inkseal_tests::{Backend, RawDevice, client_for, enroll, loopback_config, raw, start_server};
+use inkseal_tests::{
+    Backend, Loopback, RawDevice, client_for, enroll, loopback_config, raw, start_server,
+};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -104,10 +106,12 @@ async fn never_more_than_five_wrong_pins_are_compared_under_any_concurrency() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weak_pins_are_refused_and_the_pin_can_be_changed() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let backend = Backend::new(&server);
-    let client = client_for(&server, &dir.path().join("device"));
+    let Loopback {
+        dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let ticket = backend.ticket("customer-2").await;
     for weak in ["000000", "123456", "      ", "987654", "12345"] {
         let err = client
@@ -240,10 +244,12 @@ async fn an_operator_unlocks_after_re_verification_and_says_so() {
 /// the key locks, audited, instead of staying busy for good; an operator unlocks it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attempts_abandoned_for_a_minute_lock_the_key_instead_of_leaving_it_busy() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let backend = Backend::new(&server);
-    let client = client_for(&server, &dir.path().join("device"));
+    let Loopback {
+        dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let key = enroll(&backend, &client, "customer-9", &pin()).await.key_id;
     client
         .sign_message(&key, &pin(), b"before", None)
@@ -320,10 +326,12 @@ async fn attempts_abandoned_for_a_minute_lock_the_key_instead_of_leaving_it_busy
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_keys_never_sign_again_and_the_crl_lists_their_certificates() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let backend = Backend::new(&server);
-    let client = client_for(&server, &dir.path().join("device"));
+    let Loopback {
+        dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let mut serials = Vec::new();
     let mut keys = Vec::new();
     for user in ["customer-4", "customer-5"] {

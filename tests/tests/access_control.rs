@@ -11,7 +11,7 @@ use inkseal_sdk::SdkError;
 use inkseal_server::service::Role;
 use inkseal_server::store::TicketRecord;
 use inkseal_tests::{
-    Backend, RawDevice, client_for, enroll, fresh_nonce, now_unix, raw, start_server,
+    Backend, Loopback, RawDevice, client_for, enroll, fresh_nonce, now_unix, raw, start_server,
 };
 use sha2::Digest;
 
@@ -21,10 +21,12 @@ fn pin() -> Pin {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_callers_reach_only_the_public_routes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let backend = Backend::new(&server);
-    let client = client_for(&server, &dir.path().join("device"));
+    let Loopback {
+        dir: _dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let key = enroll(&backend, &client, "customer-1", &pin()).await.key_id;
     client
         .sign_message(&key, &pin(), b"something to find", None)
@@ -131,10 +133,12 @@ async fn post_enroll(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrollment_needs_a_valid_ticket_and_the_server_picks_the_key_id() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let backend = Backend::new(&server);
-    let client = client_for(&server, &dir.path().join("device"));
+    let Loopback {
+        dir: _dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let base = server.url();
 
     // A ticket the server never issued.
@@ -504,10 +508,12 @@ async fn operators_need_the_route_s_role_and_a_live_credential() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_log_is_anchored_by_signed_checkpoints() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let backend = Backend::new(&server);
-    let client = client_for(&server, &dir.path().join("device"));
+    let Loopback {
+        dir: _dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let key = enroll(&backend, &client, "customer-1", &pin()).await.key_id;
     for i in 0..3 {
         client

@@ -8,7 +8,9 @@ use inkseal_cosign::sm2::dsa::signature::Verifier;
 use inkseal_cosign::{ClientKeyShare, DEFAULT_SIGNER_ID};
 use inkseal_sdk::{SdkError, ShareStore};
 use inkseal_server::audit::verify_chain;
-use inkseal_tests::{Backend, RawDevice, client_at, client_for, enroll, raw, start_server};
+use inkseal_tests::{
+    Backend, Loopback, RawDevice, client_at, client_for, enroll, raw, start_server,
+};
 
 fn pin() -> Pin {
     Pin::new("802461")
@@ -16,10 +18,12 @@ fn pin() -> Pin {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enroll_certify_and_sign_100_messages() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let backend = Backend::new(&server);
+    let Loopback {
+        dir: _dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let enrolled = enroll(&backend, &client, "alice", &pin()).await;
 
     let (cert, ca) = client
@@ -83,10 +87,12 @@ async fn enroll_certify_and_sign_100_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifth_wrong_pin_locks_the_key_for_good() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let backend = Backend::new(&server);
+    let Loopback {
+        dir: _dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let key = enroll(&backend, &client, "bob", &pin()).await.key_id;
     let wrong = Pin::new("999999");
 

@@ -8,7 +8,7 @@ use inkseal_pki::{
     der_to_pem, ocsp_request, parse_ocsp_response,
 };
 use inkseal_server::RunningServer;
-use inkseal_tests::{Backend, client_for, enroll, http_client, post_der, start_server};
+use inkseal_tests::{Loopback, enroll, http_client, post_der, start_server};
 use std::process::Command;
 
 async fn ask(server: &RunningServer, body: Vec<u8>, content_type: &str) -> (u16, Vec<u8>) {
@@ -108,10 +108,12 @@ async fn status_of(server: &RunningServer, id: &CertId) -> CertificateStatus {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn good_then_revoked_then_unknown() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let backend = Backend::new(&server);
-    let client = client_for(&server, &dir.path().join("device"));
+    let Loopback {
+        dir: _dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let pin = Pin::new("246810");
     let key = enroll(&backend, &client, "customer-ocsp", &pin)
         .await

@@ -9,7 +9,7 @@ use inkseal_pdf::signer::parse_certificate_chain;
 use inkseal_sdk::{CosignClient, Enrollment, SdkError};
 use inkseal_server::RunningServer;
 use inkseal_tests::envelopes::EnvelopePki;
-use inkseal_tests::{Backend, client_for, start_server};
+use inkseal_tests::{Backend, Loopback, client_for, start_server};
 
 const MESSAGE: &[u8] = b"customs declaration 2026-0042: 12 pallets, HS 8471.30, CNY 1,250,000.00";
 
@@ -207,10 +207,12 @@ async fn a_split_key_opens_sm4_and_mixed_aes256_envelopes_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_without_a_certificate_cannot_open_envelopes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let backend = Backend::new(&server);
+    let Loopback {
+        dir: _dir,
+        server: _server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let ticket = backend.encryption_ticket("new-officer").await;
     let enc = client
         .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)

@@ -15,7 +15,7 @@ use inkseal_sdk::{
     SdkError, Transport, TransportError,
 };
 use inkseal_server::audit::verify_chain;
-use inkseal_tests::{Backend, client_for, start_server};
+use inkseal_tests::{Backend, Loopback, client_for, start_server};
 
 fn pin() -> Pin {
     Pin::new("802461")
@@ -42,10 +42,12 @@ fn key_usage(cert: &[u8]) -> x509_cert::ext::pkix::KeyUsage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_encryption_key_opens_sm2_ciphertexts_with_the_server() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let backend = Backend::new(&server);
+    let Loopback {
+        dir: _dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
     let ticket = backend.encryption_ticket("carol").await;
     let enc = client
         .enroll_for(&ticket, &pin(), KeyPurpose::Encryption)
@@ -490,10 +492,12 @@ async fn an_encryption_key_answers_at_most_its_lifetime_cap() {
 /// for the other purpose is refused (audited), and the ticket stays usable for the right one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ticket_decides_the_key_purpose() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = start_server(&dir.path().join("server")).await;
-    let client = client_for(&server, &dir.path().join("device"));
-    let backend = Backend::new(&server);
+    let Loopback {
+        dir: _dir,
+        server,
+        client,
+        backend,
+    } = Loopback::start().await;
 
     let signing = backend.ticket("grace").await;
     match client
