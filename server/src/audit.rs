@@ -765,3 +765,77 @@ pub fn verify_log(
     v.feed(entries);
     v.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(lane: &str, seq: u64, byte: u8) -> LaneHead {
+        LaneHead {
+            lane: lane.into(),
+            seq,
+            head_hash: hex::encode([byte; 32]),
+        }
+    }
+
+    #[test]
+    fn one_lane_logs_keep_the_v1_formats() {
+        // The bytes a v1 checkpoint signs are those of the build before lanes, so the
+        // checkpoints it signed still verify.
+        let bytes =
+            Checkpoint::signed_bytes(CheckpointFormat::V1, &[head("main", 7, 3)], 9).expect("v1");
+        let mut old = b"inkseal/audit-checkpoint/v1".to_vec();
+        old.extend_from_slice(&7u64.to_be_bytes());
+        old.extend_from_slice(&[3; 32]);
+        old.extend_from_slice(&9u64.to_be_bytes());
+        assert_eq!(bytes, old);
+        assert_eq!(
+            Checkpoint::format_for(&[head("main", 7, 3)]),
+            CheckpointFormat::V1
+        );
+        assert_eq!(
+            Checkpoint::signed_bytes(CheckpointFormat::V1, &[head("a/0", 7, 3)], 9),
+            Err(CheckpointError::NotV1)
+        );
+        // Lane main hashes as format v2 did; any other lane also hashes its name.
+        let fields = EntryFields {
+            kind: "signed",
+            key_id: Some("k"),
+            actor: "system",
+            client: "",
+            detail: "{}",
+        };
+        let v2 = entry_hash(&GENESIS, 1, 5, fields);
+        assert_eq!(lane_entry_hash(MAIN_LANE, &GENESIS, 1, 5, fields), v2);
+        let a = lane_entry_hash("a/0", &GENESIS, 1, 5, fields);
+        let b = lane_entry_hash("b/0", &GENESIS, 1, 5, fields);
+        assert!(a != v2 && a != b);
+    }
+
+    #[test]
+    fn lanes_checkpoints_name_sorted_unique_lanes() {
+        let heads = [head("a/0", 2, 1), head("b/0", 5, 2), head("main", 9, 3)];
+        assert_eq!(Checkpoint::format_for(&heads), CheckpointFormat::Lanes);
+        let bytes = Checkpoint::signed_bytes(CheckpointFormat::Lanes, &heads, 1).expect("v2");
+        assert!(bytes.starts_with(b"inkseal/audit-checkpoint/v2"));
+        for bad in [
+            vec![head("b/0", 1, 1), head("a/0", 1, 1)],
+            vec![head("a/0", 1, 1), head("a/0", 2, 1)],
+            vec![head("a b", 1, 1)],
+        ] {
+            assert_eq!(
+                Checkpoint::signed_bytes(CheckpointFormat::Lanes, &bad, 1),
+                Err(CheckpointError::BadLanes)
+            );
+        }
+        let c = Checkpoint {
+            format: CheckpointFormat::Lanes,
+            heads: heads.to_vec(),
+            at_ms: 1,
+            signature_hex: String::new(),
+        };
+        assert!(c.covers(&[head("a/0", 2, 1), head("main", 8, 3)]));
+        assert!(!c.covers(&[head("a/0", 3, 1)]), "a lane moved");
+        assert!(!c.covers(&[head("c/0", 1, 1)]), "a new lane");
+    }
+}

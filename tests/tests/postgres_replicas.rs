@@ -193,6 +193,38 @@ async fn two_replicas_share_one_postgres() {
     assert!(entries.len() >= report.entries as usize);
     inkseal_server::audit::verify_chain(&entries).expect("every lane verifies");
 
+    // An evidence package reads the key's entries across both replicas' lanes, by time, each
+    // with its lane, and each recomputes.
+    let user_key = &users[0].1;
+    let (status, signings) = backend
+        .get(&format!("/v1/admin/keys/{user_key}/signings"))
+        .await;
+    assert_eq!(status, 200, "{signings}");
+    let idem = signings[0]["idempotency_key"].as_str().expect("signing");
+    let (status, package) = backend
+        .get(&format!(
+            "/v1/admin/keys/{user_key}/signings/{idem}/evidence"
+        ))
+        .await;
+    assert_eq!(status, 200, "{package}");
+    assert_eq!(package["audit_entries_verified"], true);
+    let audit = package["audit"].as_array().expect("audit entries");
+    assert_eq!(
+        audit.iter().filter(|e| e["kind"] == "signed").count(),
+        per_user
+    );
+    let writers: std::collections::HashSet<&str> = audit
+        .iter()
+        .filter_map(|e| e["lane"].as_str()?.rsplit_once('/').map(|(r, _)| r))
+        .collect();
+    assert_eq!(writers.len(), 2, "entries of both replicas: {writers:?}");
+    assert!(
+        audit
+            .windows(2)
+            .all(|w| w[0]["at_ms"].as_u64() <= w[1]["at_ms"].as_u64()),
+        "oldest first"
+    );
+
     // The operator sees each replica's database pool in its metrics.
     let metrics = a.service().prometheus_metrics();
     let open: u32 = metrics

@@ -8,7 +8,7 @@
 //! the default (embedded, zero set-up, one server process); [`PostgresStore`] serves any number
 //! of replicas on one database. Every rule that matters for correctness (unique key ids, one
 //! signature per idempotency key, single-use tickets, challenges, nonces and evidence, PIN
-//! attempts reserved before they are compared, append-only audit, one audit chain) is a
+//! attempts reserved before they are compared, append-only audit, one order per audit lane) is a
 //! constraint or a single conditional statement, so both keep it, the PostgreSQL store across
 //! replicas. The conformance suite (`tests/tests/store_conformance.rs`) runs the same tests
 //! against both.
