@@ -1,7 +1,8 @@
 //! Two server replicas on one PostgreSQL database (a throwaway cluster): any replica serves any
 //! request. A key enrolled through one signs through the other; the same idempotency key through
-//! both gets one answer; PIN counters and the lock are shared; the audit chain verifies after
-//! concurrent load through both; and `/v1/ready` follows the database.
+//! both gets one answer; PIN counters and the lock are shared; after concurrent load through
+//! both each replica's audit lanes verify (and a dropped lane is named); and `/v1/ready`
+//! follows the database.
 
 use inkseal_cosign::api::{CosignRequest, CosignResponse, MessageKind, Pin, SignedMessage};
 use inkseal_sdk::SdkError;
@@ -250,5 +251,35 @@ async fn two_replicas_share_one_postgres() {
     let report = blocking(|| b.service().audit().verify()).expect("verify");
     assert!(report.is_intact(), "{:?}", report.problems);
     assert!(report.checkpoints >= 1);
+
+    // The database's owner drops a whole lane a checkpoint names (rows and all, behind the
+    // append-only trigger): the verification names it.
+    let dropped = report
+        .lanes
+        .iter()
+        .find(|l| l.anchored_through >= 1)
+        .expect("an anchored lane")
+        .lane
+        .clone();
+    let db = url.rsplit('/').next().unwrap_or_default();
+    cluster
+        .psql(
+            db,
+            &format!(
+                "ALTER TABLE audit DISABLE TRIGGER USER; \
+                 DELETE FROM audit WHERE lane = '{dropped}'; \
+                 ALTER TABLE audit ENABLE TRIGGER USER;"
+            ),
+        )
+        .expect("drop a lane");
+    let report = blocking(|| b.service().audit().verify()).expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains(&dropped) && p.contains("removed")),
+        "{:?}",
+        report.problems
+    );
     b.shutdown().await.expect("shutdown B");
 }
