@@ -84,7 +84,13 @@ pub struct VerifyArgs {
 }
 
 fn open(data: &DataArgs) -> Result<CosignService, String> {
-    let config = data.config()?;
+    let mut config = data.config()?;
+    // On PostgreSQL what this process writes (a credential's entry) goes to lanes of its own.
+    if let inkseal_server::DatabaseChoice::Postgres(pg) = &mut config.database
+        && pg.replica.is_none()
+    {
+        pg.replica = Some(format!("{}:admin", inkseal_server::store::host_name()));
+    }
     if matches!(config.database, inkseal_server::DatabaseChoice::Sqlite)
         && !config.data_dir.join("inkseal.db").exists()
     {
@@ -221,9 +227,18 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
         }
     } else {
         println!(
-            "{} entries, {} checkpoints, anchored through entry {}",
-            report.entries, report.checkpoints, report.anchored_through
+            "{} entries in {} lane(s), {} checkpoints, {} entries anchored",
+            report.entries,
+            report.lanes.len(),
+            report.checkpoints,
+            report.anchored_through
         );
+        for lane in &report.lanes {
+            println!(
+                "  lane {}: {} entries, anchored through entry {}",
+                lane.lane, lane.entries, lane.anchored_through
+            );
+        }
         for p in &report.problems {
             println!("PROBLEM: {p}");
         }

@@ -53,6 +53,13 @@ pub struct DatabaseArgs {
     /// Seconds to wait for a database connection (requests and /v1/ready).
     #[arg(long, default_value_t = 5)]
     pub database_timeout: u64,
+    /// This replica's name on PostgreSQL: its audit lanes are `NAME/0`, `NAME/1`, ... (one per
+    /// pooled connection), so an operator can tell which replica wrote an entry. Give every
+    /// replica its own (replicas sharing one stay correct but contend for their lanes).
+    /// Default: the host name and the port `inkseal serve` listens on (`host:8440`); the host
+    /// name and `admin` for `inkseal admin` and `inkseal audit`.
+    #[arg(long, env = "INKSEAL_REPLICA_NAME", value_name = "NAME")]
+    pub replica_name: Option<String>,
     /// The CA certificate(s) (PEM) that the PostgreSQL server's certificate must chain to.
     /// Turns TLS on (as `sslmode=verify-full` or `sslrootcert=FILE` in the URL do); TLS is
     /// always verified in full (chain and host name), and the default for a host off loopback.
@@ -75,6 +82,7 @@ impl DatabaseArgs {
                 pg.connect_timeout = Duration::from_secs(self.database_timeout.max(1));
                 pg.ca_file = self.database_ca.clone();
                 pg.insecure_without_tls = self.insecure_database_without_tls;
+                pg.replica = self.replica_name.clone();
                 DatabaseChoice::Postgres(pg)
             }
         }

@@ -161,7 +161,7 @@ fn delete_and_rehash(db: &Path, victim: u64) {
 
 fn audit_entries(db: &Path) -> Vec<AuditEntry> {
     let store = inkseal_server::store::SqliteStore::open(db).expect("open");
-    inkseal_server::store::Store::audit_entries(&store, 1, 10_000).expect("entries")
+    inkseal_server::store::Store::audit_entries(&store, "main", 1, 10_000).expect("entries")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,9 @@
 //! Afterwards: every acknowledged signature (a client got 200) is in the store with exactly
 //! one audit entry; the same request sent again through the other replica gets a
 //! byte-identical answer; no nonce point R repeats across all signatures; `inkseal audit
-//! verify` passes against the PostgreSQL URL; every user still signs through each replica.
+//! verify` passes against the PostgreSQL URL, listing each replica's audit lanes, and fails,
+//! naming the lane, once an entry is deleted from one; every user still signs through each
+//! replica.
 //!
 //! R is recovered from the finished signature: a valid SM2 signature (r, s) under the joint key
 //! P has R = s·G + (r + s)·P (the verifier's computation), and the test checks that
@@ -367,8 +369,8 @@ async fn sigkill_of_a_replica_loses_no_acknowledged_signature() {
     let store = tokio::task::block_in_place(|| {
         PostgresStore::open(&PostgresConfig::new(database.clone())).expect("open the store")
     });
-    let entries =
-        tokio::task::block_in_place(|| store.audit_entries(1, 1_000_000)).expect("audit entries");
+    let entries = tokio::task::block_in_place(|| inkseal_server::store::read_whole_log(&store))
+        .expect("audit entries");
     let mut signed_entries: HashMap<(String, String), usize> = HashMap::new();
     for entry in entries.iter().filter(|e| e.kind == "signed") {
         let detail: serde_json::Value = serde_json::from_str(&entry.detail).expect("detail");
@@ -455,5 +457,46 @@ async fn sigkill_of_a_replica_loses_no_acknowledged_signature() {
         verify.status.success() && report.contains("INTACT"),
         "{report}{}",
         String::from_utf8_lossy(&verify.stderr)
+    );
+    // Each replica appended to lanes of its own, named after its port (A kept its lanes
+    // across the restart), and the CLI lists them.
+    let lane_of = |port: u16| {
+        report
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("lane "))
+            .filter_map(|l| l.split_once(": ").map(|(name, _)| name.to_owned()))
+            .find(|name| name.ends_with(&format!(":{port}/0")))
+            .unwrap_or_else(|| panic!("no lane of the replica on port {port} in\n{report}"))
+    };
+    let lane_b = lane_of(ports[1]);
+    lane_of(ports[0]);
+
+    // An entry deleted from B's lane behind the append-only trigger: the CLI says TAMPERED,
+    // names the lane and exits 1.
+    let db = database.rsplit('/').next().unwrap_or_default();
+    cluster
+        .psql(
+            db,
+            &format!(
+                "ALTER TABLE audit DISABLE TRIGGER USER; \
+                 DELETE FROM audit WHERE lane = '{lane_b}' AND seq = 2; \
+                 ALTER TABLE audit ENABLE TRIGGER USER;"
+            ),
+        )
+        .expect("tamper");
+    let verify = inkseal()
+        .args(["audit", "verify", "--data-dir"])
+        .arg(&data)
+        .args(["--database", &database])
+        .output()
+        .expect("inkseal audit verify");
+    let report = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("TAMPERED")
+            && report
+                .lines()
+                .any(|l| l.starts_with("PROBLEM") && l.contains(&lane_b)),
+        "{report}"
     );
 }

@@ -91,7 +91,8 @@ pub struct EvidencePackage {
     pub signing: SigningSection,
     /// The bound evidence, when the request carried a known manifest head.
     pub evidence: Option<EvidenceSection>,
-    /// The key's audit entries (oldest first).
+    /// The key's audit entries, oldest first by time (`at_ms`, then lane and `seq`), each
+    /// naming its lane.
     pub audit: Vec<AuditEntry>,
     /// Whether every listed audit entry's hash recomputes from its fields and predecessor.
     pub audit_entries_verified: bool,
@@ -387,8 +388,14 @@ fn report_sections(p: &EvidencePackage) -> Vec<ReportSection> {
             yes_no(p.audit_entries_verified),
         ))
         .chain(p.audit.iter().map(|a| {
+            // `#seq` in the one lane `main`; `lane#seq` in a replica's lane.
+            let lane = if a.lane == crate::audit::MAIN_LANE {
+                ""
+            } else {
+                a.lane.as_str()
+            };
             (
-                format!("#{} {}", a.seq, a.kind),
+                format!("{lane}#{} {}", a.seq, a.kind),
                 format!("{}  {}", utc(a.at_ms), a.detail),
             )
         }))

@@ -296,8 +296,29 @@ pub fn open_store(
                     pg.redacted_url()
                 ));
             }
-            let store = PostgresStore::open(pg)?;
-            tracing::info!(database = %pg.redacted_url(), pool = pg.pool_size, "PostgreSQL store");
+            // Lanes named after the replica: the host name and the port it listens on, unless
+            // the operator named it (a port picked at random, 0, gets a random name instead).
+            let mut pg = pg.clone();
+            if pg.replica.is_none() {
+                let port = match config.listen.port() {
+                    0 => {
+                        let mut b = [0u8; 4];
+                        getrandom::fill(&mut b).map_err(|e| {
+                            StartError::Store(store::StoreError::Backend(e.to_string()))
+                        })?;
+                        format!("{}-{}", std::process::id(), hex::encode(b))
+                    }
+                    port => port.to_string(),
+                };
+                pg.replica = Some(format!("{}:{port}", store::host_name()));
+            }
+            let store = PostgresStore::open(&pg)?;
+            tracing::info!(
+                database = %pg.redacted_url(),
+                pool = pg.pool_size,
+                lanes = %store.lane_names().join(","),
+                "PostgreSQL store"
+            );
             Arc::new(store)
         }
     })

@@ -538,6 +538,20 @@ async fn the_audit_log_is_anchored_by_signed_checkpoints() {
     let (status, report) = backend.get("/v1/admin/audit/verify").await;
     assert_eq!(status, 200);
     assert_eq!(report["problems"], serde_json::json!([]));
-    assert_eq!(report["anchored_through"], checkpoint.seq);
+    // A SQLite log is one lane, `main`: its checkpoints name that lane's head alone.
+    assert_eq!(checkpoint.heads.len(), 1);
+    assert_eq!(checkpoint.heads[0].lane, "main");
+    assert_eq!(report["anchored_through"], checkpoint.heads[0].seq);
+    assert_eq!(report["lanes"][0]["lane"], "main");
+    let (status, lanes) = backend.get("/v1/admin/audit/lanes").await;
+    assert_eq!(status, 200);
+    assert_eq!(lanes[0]["lane"], "main");
+    assert!(lanes[0]["seq"].as_u64() >= Some(checkpoint.heads[0].seq));
+    let (status, page) = backend
+        .get("/v1/admin/audit?lane=main&from=2&limit=2")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page[0]["seq"], 2);
+    assert_eq!(page[0]["lane"], "main");
     server.shutdown().await.expect("shutdown");
 }

@@ -18,7 +18,7 @@ fn audit_log_is_append_only_and_tamper_evident() {
             ))
             .expect("append");
     }
-    let entries = store.audit_entries(1, 100).expect("read");
+    let entries = store.audit_entries("main", 1, 100).expect("read");
     assert_eq!(entries.len(), 5);
     verify_chain(&entries).expect("intact");
 
@@ -44,7 +44,7 @@ fn audit_log_is_append_only_and_tamper_evident() {
          UPDATE audit SET detail = '{\"e\":\"forged\"}' WHERE seq = 3;",
     )
     .expect("tamper");
-    let entries = store.audit_entries(1, 100).expect("read");
+    let entries = store.audit_entries("main", 1, 100).expect("read");
     assert_eq!(
         verify_chain(&entries),
         Err(2),

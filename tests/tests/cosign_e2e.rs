@@ -54,7 +54,7 @@ async fn enroll_certify_and_sign_100_messages() {
     let entries = server
         .service()
         .store()
-        .audit_entries(1, 10_000)
+        .audit_entries("main", 1, 10_000)
         .expect("audit");
     verify_chain(&entries).expect("audit chain intact");
     let signed = entries.iter().filter(|e| e.kind == "signed").count();
@@ -130,7 +130,7 @@ async fn fifth_wrong_pin_locks_the_key_for_good() {
     let entries = server
         .service()
         .store()
-        .audit_entries(1, 1000)
+        .audit_entries("main", 1, 1000)
         .expect("audit");
     assert_eq!(
         entries.iter().filter(|e| e.kind == "pin_failure").count(),
@@ -218,7 +218,7 @@ async fn a_restarted_server_keeps_every_user_able_to_sign() {
     let entries = server
         .service()
         .store()
-        .audit_entries(1, 1000)
+        .audit_entries("main", 1, 1000)
         .expect("audit");
     verify_chain(&entries).expect("chain continues across restarts");
     server.shutdown().await.expect("shutdown");
@@ -273,7 +273,7 @@ async fn retried_requests_are_answered_once() {
     let entries = server
         .service()
         .store()
-        .audit_entries(1, 1000)
+        .audit_entries("main", 1, 1000)
         .expect("audit");
     assert_eq!(entries.iter().filter(|e| e.kind == "signed").count(), 1);
 
@@ -374,7 +374,7 @@ async fn a_version_1_phone_still_signs_through_the_server() {
     let entries = server
         .service()
         .store()
-        .audit_entries(1, 1000)
+        .audit_entries("main", 1, 1000)
         .expect("audit");
     assert_eq!(entries.iter().filter(|e| e.kind == "signed").count(), 2);
     server.shutdown().await.expect("shutdown");

@@ -195,7 +195,7 @@ async fn a_split_key_opens_sm4_and_mixed_aes256_envelopes_and_nothing_else() {
     let entries = server
         .service()
         .store()
-        .audit_entries(1, 10_000)
+        .audit_entries("main", 1, 10_000)
         .expect("audit");
     assert!(
         entries
@@ -228,7 +228,7 @@ fn decrypted_count(server: &RunningServer) -> usize {
     server
         .service()
         .store()
-        .audit_entries(1, 10_000)
+        .audit_entries("main", 1, 10_000)
         .expect("audit")
         .iter()
         .filter(|e| e.kind == "decrypted")

@@ -1,7 +1,8 @@
 //! Two server replicas on one PostgreSQL database (a throwaway cluster): any replica serves any
 //! request. A key enrolled through one signs through the other; the same idempotency key through
-//! both gets one answer; PIN counters and the lock are shared; the audit chain verifies after
-//! concurrent load through both; and `/v1/ready` follows the database.
+//! both gets one answer; PIN counters and the lock are shared; after concurrent load through
+//! both each replica's audit lanes verify (and a dropped lane is named); and `/v1/ready`
+//! follows the database.
 
 use inkseal_cosign::api::{CosignRequest, CosignResponse, MessageKind, Pin, SignedMessage};
 use inkseal_sdk::SdkError;
@@ -19,6 +20,8 @@ fn pin() -> Pin {
 async fn replica(data_dir: &Path, url: &str) -> RunningServer {
     let mut config = loopback_config(data_dir);
     let mut pg = PostgresConfig::new(url);
+    // Unnamed, each replica gets lanes of its own (`<host>:<pid>-<random>/<slot>`: the port
+    // is picked at random).
     pg.pool_size = 8;
     pg.connect_timeout = Duration::from_secs(2);
     config.database = DatabaseChoice::Postgres(pg);
@@ -177,9 +180,51 @@ async fn two_replicas_share_one_postgres() {
     }
     let report = blocking(|| a.service().audit().verify()).expect("verify");
     assert!(report.is_intact(), "{:?}", report.problems);
-    let entries = blocking(|| b.service().store().audit_entries(1, 10_000)).expect("audit");
+    let entries = blocking(|| inkseal_server::store::read_whole_log(b.service().store().as_ref()))
+        .expect("audit");
     let signed = entries.iter().filter(|e| e.kind == "signed").count();
     assert_eq!(signed, 2 + 4 * per_user, "every signature has its entry");
+    // Each replica appended to lanes of its own, and every lane verifies.
+    let replicas: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter_map(|e| e.lane.rsplit_once('/').map(|(replica, _)| replica))
+        .collect();
+    assert_eq!(replicas.len(), 2, "two replicas' lanes: {replicas:?}");
+    assert!(report.lanes.len() >= 2, "{:?}", report.lanes);
+    assert!(entries.len() >= report.entries as usize);
+    inkseal_server::audit::verify_chain(&entries).expect("every lane verifies");
+
+    // An evidence package reads the key's entries across both replicas' lanes, by time, each
+    // with its lane, and each recomputes.
+    let user_key = &users[0].1;
+    let (status, signings) = backend
+        .get(&format!("/v1/admin/keys/{user_key}/signings"))
+        .await;
+    assert_eq!(status, 200, "{signings}");
+    let idem = signings[0]["idempotency_key"].as_str().expect("signing");
+    let (status, package) = backend
+        .get(&format!(
+            "/v1/admin/keys/{user_key}/signings/{idem}/evidence"
+        ))
+        .await;
+    assert_eq!(status, 200, "{package}");
+    assert_eq!(package["audit_entries_verified"], true);
+    let audit = package["audit"].as_array().expect("audit entries");
+    assert_eq!(
+        audit.iter().filter(|e| e["kind"] == "signed").count(),
+        per_user
+    );
+    let writers: std::collections::HashSet<&str> = audit
+        .iter()
+        .filter_map(|e| e["lane"].as_str()?.rsplit_once('/').map(|(r, _)| r))
+        .collect();
+    assert_eq!(writers.len(), 2, "entries of both replicas: {writers:?}");
+    assert!(
+        audit
+            .windows(2)
+            .all(|w| w[0]["at_ms"].as_u64() <= w[1]["at_ms"].as_u64()),
+        "oldest first"
+    );
 
     // The operator sees each replica's database pool in its metrics.
     let metrics = a.service().prometheus_metrics();
@@ -206,5 +251,35 @@ async fn two_replicas_share_one_postgres() {
     let report = blocking(|| b.service().audit().verify()).expect("verify");
     assert!(report.is_intact(), "{:?}", report.problems);
     assert!(report.checkpoints >= 1);
+
+    // The database's owner drops a whole lane a checkpoint names (rows and all, behind the
+    // append-only trigger): the verification names it.
+    let dropped = report
+        .lanes
+        .iter()
+        .find(|l| l.anchored_through >= 1)
+        .expect("an anchored lane")
+        .lane
+        .clone();
+    let db = url.rsplit('/').next().unwrap_or_default();
+    cluster
+        .psql(
+            db,
+            &format!(
+                "ALTER TABLE audit DISABLE TRIGGER USER; \
+                 DELETE FROM audit WHERE lane = '{dropped}'; \
+                 ALTER TABLE audit ENABLE TRIGGER USER;"
+            ),
+        )
+        .expect("drop a lane");
+    let report = blocking(|| b.service().audit().verify()).expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains(&dropped) && p.contains("removed")),
+        "{:?}",
+        report.problems
+    );
     b.shutdown().await.expect("shutdown B");
 }

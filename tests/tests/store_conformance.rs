@@ -3,7 +3,10 @@
 //! `conformance!` instantiates it for SQLite (a file in a temporary directory) and PostgreSQL (a
 //! fresh database in a throwaway cluster). Real databases only.
 
-use inkseal_server::audit::{AuditEvent, AuditKind, verify_chain};
+use inkseal_server::audit::{
+    AuditEntry, AuditEvent, AuditKind, Checkpoint, EntryFields, GENESIS, LogVerification,
+    entry_hash, verify_chain, verify_log,
+};
 use inkseal_server::store::{
     ChallengeRecord, EvidenceRecord, EvidenceUse, KeyPurpose, KeyRecord, LoginChallengeRecord,
     NewDecryption, NewSignature, PinReservation, PostgresConfig, PostgresStore, PurgeCounts,
@@ -16,8 +19,12 @@ use std::sync::{Arc, Barrier};
 
 /// A database under test.
 trait Backend: Sync {
-    /// A new handle (connection or pool) on the same database: another "replica".
+    /// A new handle (connection or pool) on the same database: another "replica", with a name
+    /// of its own.
     fn open(&self) -> Arc<dyn Store>;
+    /// A new handle named `replica` (on PostgreSQL it appends to lanes `replica/<slot>`; two
+    /// handles with one name share lanes, as two replicas given one name would).
+    fn open_as(&self, replica: &str) -> Arc<dyn Store>;
     /// Run one SQL statement outside the store (to try what the store must refuse).
     fn raw(&self, sql: &str) -> Result<(), String>;
 }
@@ -30,6 +37,9 @@ struct Sqlite {
 impl Backend for Sqlite {
     fn open(&self) -> Arc<dyn Store> {
         Arc::new(SqliteStore::open(&self.path).expect("open sqlite"))
+    }
+    fn open_as(&self, _replica: &str) -> Arc<dyn Store> {
+        self.open()
     }
     fn raw(&self, sql: &str) -> Result<(), String> {
         let c = rusqlite::Connection::open(&self.path).map_err(|e| e.to_string())?;
@@ -51,8 +61,14 @@ struct Postgres {
 
 impl Backend for Postgres {
     fn open(&self) -> Arc<dyn Store> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.open_as(&format!("replica-{n}"))
+    }
+    fn open_as(&self, replica: &str) -> Arc<dyn Store> {
         let mut config = PostgresConfig::new(self.url.clone());
         config.pool_size = 8;
+        config.replica = Some(replica.to_owned());
         Arc::new(PostgresStore::open(&config).expect("open postgres"))
     }
     fn raw(&self, sql: &str) -> Result<(), String> {
@@ -88,7 +104,8 @@ conformance!(
     single_use_challenges,
     single_use_nonces,
     append_only_audit_and_evidence,
-    concurrent_audit_appends_keep_one_chain,
+    concurrent_audit_appends_lose_nothing_and_every_lane_verifies,
+    tampered_lanes_are_found,
     settings_and_counters,
     seals,
     purge_keeps_what_evidence_answered,
@@ -473,17 +490,8 @@ fn enrolled(store: &dyn Store, key_id: &str) {
         .expect("key");
 }
 
-fn whole_log(store: &dyn Store) -> Vec<inkseal_server::audit::AuditEntry> {
-    let mut all = Vec::new();
-    loop {
-        let page = store
-            .audit_entries(all.len() as u64 + 1, 10_000)
-            .expect("audit");
-        if page.is_empty() {
-            return all;
-        }
-        all.extend(page);
-    }
+fn whole_log(store: &dyn Store) -> Vec<AuditEntry> {
+    inkseal_server::store::read_whole_log(store).expect("audit")
 }
 
 fn assert_chain(store: &dyn Store) -> usize {
@@ -995,27 +1003,43 @@ fn append_only_audit_and_evidence(b: &dyn Backend) {
     assert!(s.find_evidence("k-ao", "h-ao").expect("find").is_some());
 }
 
-fn concurrent_audit_appends_keep_one_chain(b: &dyn Backend) {
-    let replicas: Vec<Arc<dyn Store>> = (0..3).map(|_| b.open()).collect();
+/// Many threads on several replicas (and two handles sharing one replica name, whose lanes
+/// collide) append at once, alone and in the transaction of the change they record: every
+/// entry lands exactly once, every lane verifies from its genesis, the lanes are named after
+/// the replicas that wrote them (SQLite: the one lane `main`), and the heads add up.
+fn concurrent_audit_appends_lose_nothing_and_every_lane_verifies(b: &dyn Backend) {
+    let replicas: Vec<Arc<dyn Store>> = vec![
+        b.open_as("replica-a"),
+        b.open_as("replica-b"),
+        b.open_as("replica-c"),
+        // Another handle named like the first: the constraints, not the process, order them.
+        b.open_as("replica-a"),
+    ];
     enrolled(replicas[0].as_ref(), "k-chain");
     let before = assert_chain(replicas[0].as_ref());
-    let threads = 6;
+    let threads = 8;
     let per_thread = 40;
     std::thread::scope(|scope| {
         for t in 0..threads {
             let store = replicas[t % replicas.len()].clone();
             scope.spawn(move || {
                 for i in 0..per_thread {
+                    let tagged = AuditEvent::new(
+                        AuditKind::Refused,
+                        "k-chain",
+                        serde_json::json!({ "tag": format!("{t}-{i}") }),
+                    );
                     if i % 2 == 0 {
-                        store
-                            .append_audit(&event(AuditKind::Refused, "k-chain"))
-                            .expect("append");
+                        store.append_audit(&tagged).expect("append");
                     } else {
                         // An entry in the transaction of the change it records.
                         store
                             .record_signature(
                                 &signature("k-chain", &format!("t{t}-{i}"), "r", None),
-                                &event(AuditKind::Signed, "k-chain"),
+                                &AuditEvent {
+                                    kind: AuditKind::Signed,
+                                    ..tagged
+                                },
                             )
                             .expect("record");
                     }
@@ -1023,14 +1047,232 @@ fn concurrent_audit_appends_keep_one_chain(b: &dyn Backend) {
             });
         }
     });
-    let after = assert_chain(replicas[1].as_ref());
+    let log = whole_log(replicas[1].as_ref());
+    verify_chain(&log).unwrap_or_else(|i| panic!("a lane breaks at index {i}"));
+    assert_eq!(log.len(), before + threads * per_thread, "no entry lost");
+    let mut tags: Vec<String> = log
+        .iter()
+        .filter_map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.detail).ok()?["tag"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    tags.sort();
+    let mut expected: Vec<String> = (0..threads)
+        .flat_map(|t| (0..per_thread).map(move |i| format!("{t}-{i}")))
+        .collect();
+    expected.sort();
+    assert_eq!(tags, expected, "every append exactly once");
+    let positions: HashSet<(&str, u64)> = log.iter().map(|e| (e.lane.as_str(), e.seq)).collect();
+    assert_eq!(positions.len(), log.len(), "no (lane, seq) twice");
+    let heads = replicas[2].audit_heads().expect("heads");
     assert_eq!(
-        after,
-        before + threads * per_thread,
-        "every append is in the one chain"
+        heads.iter().map(|h| h.seq as usize).sum::<usize>(),
+        log.len(),
+        "each lane's head is its last entry"
     );
-    let head = replicas[2].audit_head().expect("head").expect("not empty");
-    assert_eq!(head.0, after as u64);
+    let lanes: HashSet<&str> = log.iter().map(|e| e.lane.as_str()).collect();
+    if lanes.contains("main") {
+        assert_eq!(lanes.len(), 1, "a SQLite log is one lane");
+    } else {
+        assert!(lanes.len() >= 3, "several lanes: {lanes:?}");
+        for lane in &lanes {
+            let (replica, slot) = lane.rsplit_once('/').expect("replica/slot");
+            assert!(
+                ["replica-a", "replica-b", "replica-c"].contains(&replica),
+                "{lane}"
+            );
+            assert!(slot.parse::<u32>().is_ok_and(|s| s < 8), "{lane}");
+        }
+        for replica in ["replica-b", "replica-c"] {
+            assert!(
+                log.iter()
+                    .any(|e| e.lane.starts_with(&format!("{replica}/"))),
+                "{replica} wrote entries"
+            );
+        }
+    }
+}
+
+/// The audit checkpoint key of these tests (any P-256 key: the store never sees it).
+fn audit_key() -> p256::ecdsa::SigningKey {
+    p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).expect("key")
+}
+
+/// Sign a checkpoint of `store`'s heads now, as the service does, and store it.
+fn checkpoint_now(store: &dyn Store) -> Checkpoint {
+    use p256::ecdsa::signature::Signer;
+    let heads = store.audit_heads().expect("heads");
+    let format = Checkpoint::format_for(&heads);
+    let at_ms = now();
+    let bytes = Checkpoint::signed_bytes(format, &heads, at_ms).expect("signed bytes");
+    let signature: p256::ecdsa::Signature = audit_key().sign(&bytes);
+    let checkpoint = Checkpoint {
+        format,
+        heads,
+        at_ms,
+        signature_hex: hex::encode(signature.to_bytes()),
+    };
+    store.insert_checkpoint(&checkpoint).expect("checkpoint");
+    checkpoint
+}
+
+fn verify(log: &[AuditEntry], checkpoints: &[Checkpoint]) -> LogVerification {
+    verify_log(log, checkpoints, audit_key().verifying_key())
+}
+
+fn assert_found(what: &str, report: &LogVerification) {
+    assert!(!report.is_intact(), "{what} was not found");
+}
+
+/// Deleting, editing, reordering or moving an entry in any lane, re-hashing a lane after a
+/// deletion, cutting a lane short and dropping a whole lane that a checkpoint names are all
+/// found by the verifier against the signed checkpoints; so is a row deleted in the database
+/// behind the triggers' back.
+fn tampered_lanes_are_found(b: &dyn Backend) {
+    let replicas = [b.open_as("replica-x"), b.open_as("replica-y")];
+    enrolled(replicas[0].as_ref(), "k-tamper");
+    std::thread::scope(|scope| {
+        for (t, store) in replicas.iter().enumerate() {
+            for _ in 0..2 {
+                let store = store.clone();
+                scope.spawn(move || {
+                    for i in 0..6 {
+                        store
+                            .append_audit(&AuditEvent::new(
+                                AuditKind::Refused,
+                                "k-tamper",
+                                serde_json::json!({ "replica": t, "i": i }),
+                            ))
+                            .expect("append");
+                    }
+                });
+            }
+        }
+    });
+    let first = checkpoint_now(replicas[0].as_ref());
+    // The same heads signed again (another replica's tick) is a conflict, kept once.
+    let mut twin = first.clone();
+    twin.at_ms += 1;
+    assert!(matches!(
+        replicas[1].insert_checkpoint(&twin),
+        Err(StoreError::Conflict)
+    ));
+    replicas[1]
+        .append_audit(&event(AuditKind::Refused, "k-tamper"))
+        .expect("append");
+    checkpoint_now(replicas[1].as_ref());
+    let checkpoints = replicas[0].checkpoints().expect("checkpoints");
+    assert_eq!(checkpoints.len(), 2);
+    assert_eq!(
+        replicas[0]
+            .last_checkpoint()
+            .expect("last")
+            .map(|c| c.heads),
+        checkpoints.last().map(|c| c.heads.clone())
+    );
+    let log = whole_log(replicas[0].as_ref());
+    let report = verify(&log, &checkpoints);
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.entries as usize, log.len());
+    assert_eq!(report.anchored_through as usize, log.len(), "all anchored");
+    let lanes: Vec<String> = report.lanes.iter().map(|l| l.lane.clone()).collect();
+    assert!(!lanes.is_empty());
+
+    // A lane's position `seq` within `log`.
+    let at = |log: &[AuditEntry], lane: &str, seq: u64| {
+        log.iter()
+            .position(|e| e.lane == lane && e.seq == seq)
+            .expect("entry")
+    };
+    let length = |lane: &str| log.iter().filter(|e| e.lane == lane).count() as u64;
+    assert!(
+        lanes.iter().any(|l| length(l) >= 3),
+        "a lane with 3 entries: {:?}",
+        report.lanes
+    );
+    for lane in &lanes {
+        let len = length(lane);
+        // Edited.
+        let mut edited = log.clone();
+        let i = at(&edited, lane, 1);
+        edited[i].detail = "{\"replica\":9}".into();
+        assert_found("an edited entry", &verify(&edited, &checkpoints));
+        // Cut short: its last (anchored) entry gone.
+        let mut cut = log.clone();
+        cut.remove(at(&log, lane, len));
+        assert_found("a lane cut short", &verify(&cut, &checkpoints));
+        // Dropped whole.
+        let dropped: Vec<AuditEntry> = log.iter().filter(|e| &e.lane != lane).cloned().collect();
+        let report = verify(&dropped, &checkpoints);
+        assert_found("a dropped lane", &report);
+        assert!(
+            report.problems.iter().any(|p| p.contains(lane.as_str())),
+            "{:?}",
+            report.problems
+        );
+        if len < 3 {
+            continue;
+        }
+        // Deleted.
+        let mut deleted = log.clone();
+        deleted.remove(at(&log, lane, 2));
+        assert_found("a deleted entry", &verify(&deleted, &checkpoints));
+        // Deleted, and the rest of the lane re-hashed into a chain that verifies alone.
+        let mut rehashed: Vec<AuditEntry> =
+            log.iter().filter(|e| &e.lane == lane).cloned().collect();
+        rehashed.remove(1);
+        let mut prev = GENESIS;
+        for (n, e) in rehashed.iter_mut().enumerate() {
+            e.seq = n as u64 + 1;
+            e.prev_hash = hex::encode(prev);
+            prev = e.hash_after(&prev);
+            e.hash = hex::encode(prev);
+        }
+        verify_chain(&rehashed).expect("a consistent forged lane");
+        let mut forged: Vec<AuditEntry> = log.iter().filter(|e| &e.lane != lane).cloned().collect();
+        forged.extend(rehashed);
+        assert_found("a re-hashed lane", &verify(&forged, &checkpoints));
+        // Reordered.
+        let mut reordered = log.clone();
+        let (x, y) = (at(&log, lane, 2), at(&log, lane, 3));
+        reordered.swap(x, y);
+        assert_found("reordered entries", &verify(&reordered, &checkpoints));
+    }
+    if let [one, two, ..] = lanes.as_slice() {
+        // Moved to another lane (the lane is hashed outside `main`).
+        let mut moved = log.clone();
+        let i = at(&log, one, 1);
+        moved[i].lane = two.clone();
+        assert_found(
+            "an entry moved between lanes",
+            &verify(&moved, &checkpoints),
+        );
+    }
+    // A checkpoint not signed by the audit key counts for nothing.
+    let mut forged = checkpoints.clone();
+    forged[0].heads[0].seq += 1;
+    assert_found("a forged checkpoint", &verify(&log, &forged));
+
+    // Behind the store's back: the database owner drops the append-only guard and deletes a
+    // row. Read back through the store, the log no longer verifies.
+    let lane = lanes
+        .iter()
+        .find(|l| length(l) >= 3)
+        .expect("a lane with 3 entries");
+    let unguarded = if log.iter().all(|e| e.lane == "main") {
+        b.raw("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 3;")
+    } else {
+        b.raw(&format!(
+            "ALTER TABLE audit DISABLE TRIGGER USER; \
+             DELETE FROM audit WHERE lane = '{lane}' AND seq = 3; \
+             ALTER TABLE audit ENABLE TRIGGER USER;"
+        ))
+    };
+    unguarded.expect("tamper");
+    let report = verify(&whole_log(replicas[1].as_ref()), &checkpoints);
+    assert_found("a row deleted in the database", &report);
 }
 
 fn settings_and_counters(b: &dyn Backend) {
@@ -1196,11 +1438,111 @@ fn postgres_migrations_apply_once() {
             .collect()
     });
     let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-    assert_eq!(applied, 5, "each of the five migrations once: {reports:?}");
-    assert!(reports.iter().all(|r| r.version == 5));
+    assert_eq!(applied, 6, "each of the six migrations once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 6));
     let again = PostgresStore::open(&config).expect("open");
     assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
-    assert_eq!(again.schema_version().expect("version"), 5);
+    assert_eq!(again.schema_version().expect("version"), 6);
+}
+
+/// PostgreSQL only: migration 6 makes the one chain an older build wrote lane `main` without
+/// rewriting a hash: it and its v1 checkpoint still verify, new entries go to the replica's
+/// lanes, a checkpoint over every lane covers both, and an older build's append (no lane) is
+/// refused rather than chained to the wrong head.
+#[test]
+fn postgres_migration_6_keeps_the_chain_as_lane_main() {
+    use p256::ecdsa::signature::Signer;
+    let url = PgCluster::shared().create_database();
+    let db = url.rsplit('/').next().unwrap_or_default().to_owned();
+    let mut config = PostgresConfig::new(url);
+    config.replica = Some("new-build".into());
+    let old = PostgresStore::connect(&config).expect("connect");
+    assert_eq!(old.migrate_to(5).expect("migrate to 5").version, 5);
+    // Three entries and a checkpoint as a build before lanes wrote them.
+    let mut prev = GENESIS;
+    let mut rows = Vec::new();
+    let at = now();
+    for seq in 1..=3u64 {
+        let detail = format!("{{\"old\":{seq}}}");
+        let fields = EntryFields {
+            kind: "refused",
+            key_id: None,
+            actor: "system",
+            client: "",
+            detail: &detail,
+        };
+        let hash = entry_hash(&prev, seq, at, fields);
+        rows.push(format!(
+            "({seq}, {at}, 'refused', NULL, 'system', '', '{detail}',              decode('{}', 'hex'), decode('{}', 'hex'))",
+            hex::encode(prev),
+            hex::encode(hash)
+        ));
+        prev = hash;
+    }
+    let signature: p256::ecdsa::Signature = audit_key().sign(
+        &Checkpoint::signed_bytes(
+            inkseal_server::audit::CheckpointFormat::V1,
+            &[inkseal_server::audit::LaneHead {
+                lane: "main".into(),
+                seq: 3,
+                head_hash: hex::encode(prev),
+            }],
+            at,
+        )
+        .expect("v1 bytes"),
+    );
+    PgCluster::shared()
+        .psql(
+            &db,
+            &format!(
+                "INSERT INTO audit (seq, at_ms, kind, key_id, actor, client, detail, prev_hash,                  hash) VALUES {};                  INSERT INTO audit_checkpoints (seq, head_hash, at_ms, signature)                  VALUES (3, '{}', {at}, '{}');",
+                rows.join(", "),
+                hex::encode(prev),
+                hex::encode(signature.to_bytes())
+            ),
+        )
+        .expect("old rows");
+    drop(old);
+
+    let store = PostgresStore::open(&config).expect("open migrates");
+    assert_eq!(store.schema_version().expect("version"), 6);
+    let log = inkseal_server::store::read_whole_log(&store).expect("log");
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|e| e.lane == "main"));
+    assert_eq!(log[2].hash, hex::encode(prev), "no hash rewritten");
+    let report = verify(&log, &store.checkpoints().expect("checkpoints"));
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.anchored_through, 3);
+
+    for _ in 0..4 {
+        store
+            .append_audit(&AuditEvent::global(
+                AuditKind::Refused,
+                serde_json::json!({}),
+            ))
+            .expect("append");
+    }
+    let heads = store.audit_heads().expect("heads");
+    assert_eq!(heads[0].lane, "main");
+    assert_eq!(heads[0].seq, 3, "nothing new in main");
+    assert!(heads[1..].iter().all(|h| h.lane.starts_with("new-build/")));
+    checkpoint_now(&store);
+    let log = inkseal_server::store::read_whole_log(&store).expect("log");
+    let report = verify(&log, &store.checkpoints().expect("checkpoints"));
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.entries, 7);
+    assert_eq!(report.anchored_through, 7);
+    assert_eq!(report.checkpoints, 2);
+
+    // A replica of the older build still running: its insert names no lane and is refused.
+    let refused = PgCluster::shared().psql(
+        &db,
+        "INSERT INTO audit (seq, at_ms, kind, key_id, actor, client, detail, prev_hash, hash)          VALUES (4, 0, 'refused', NULL, 'system', '', '{}', decode('00', 'hex'),          decode('01', 'hex'))",
+    );
+    assert!(
+        refused.is_err_and(|e| e.contains("lane")),
+        "an old append is refused"
+    );
 }
 
 /// SQLite only: a schema 2 database (before reservation times) opens as schema 6, keeps its

@@ -33,7 +33,7 @@ fn audit(server: &inkseal_server::RunningServer) -> Vec<(String, serde_json::Val
     server
         .service()
         .store()
-        .audit_entries(1, 10_000)
+        .audit_entries("main", 1, 10_000)
         .expect("audit")
         .into_iter()
         .map(|e| {

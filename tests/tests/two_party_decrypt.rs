@@ -131,7 +131,7 @@ async fn an_encryption_key_opens_sm2_ciphertexts_with_the_server() {
     let entries = server
         .service()
         .store()
-        .audit_entries(1, 10_000)
+        .audit_entries("main", 1, 10_000)
         .expect("audit");
     verify_chain(&entries).expect("audit chain intact");
     let decrypted: Vec<_> = entries.iter().filter(|e| e.kind == "decrypted").collect();
@@ -425,7 +425,7 @@ async fn a_retried_round_gets_the_first_answer_and_a_reused_key_is_a_conflict() 
     let entries = server
         .service()
         .store()
-        .audit_entries(1, 10_000)
+        .audit_entries("main", 1, 10_000)
         .expect("audit");
     assert_eq!(entries.iter().filter(|e| e.kind == "decrypted").count(), 1);
     server.shutdown().await.expect("shutdown");
@@ -464,7 +464,11 @@ async fn an_encryption_key_answers_at_most_its_lifetime_cap() {
         Err(SdkError::Refused(m)) => assert!(m.contains("2 decryptions"), "{m}"),
         other => panic!("expected the cap's refusal, got {other:?}"),
     }
-    let entries = server.service().audit().entries(0, 1000).expect("audit");
+    let entries = server
+        .service()
+        .audit()
+        .entries("main", 0, 1000)
+        .expect("audit");
     assert_eq!(
         entries.iter().filter(|e| e.kind == "decrypted").count(),
         2,

@@ -96,6 +96,8 @@ operator_route!(ticket(body: Body) Enroll, StatusCode::CREATED, |app, caller| {
 #[derive(Deserialize)]
 pub(super) struct AuditQuery {
     #[serde(default)]
+    lane: Option<String>,
+    #[serde(default)]
     from: Option<u64>,
     #[serde(default)]
     limit: Option<u32>,
@@ -114,7 +116,15 @@ operator_route!(login_verify(body: Body) LoginVerify, StatusCode::OK, |app, call
 operator_route!(audit(q: Query<AuditQuery>) AuditRead, StatusCode::OK, |app, _caller| {
     app.service
         .audit()
-        .entries(q.from.unwrap_or(1), q.limit.unwrap_or(1000))
+        .entries(
+            q.lane.as_deref().unwrap_or(crate::audit::MAIN_LANE),
+            q.from.unwrap_or(1),
+            q.limit.unwrap_or(1000),
+        )
+});
+
+operator_route!(audit_lanes() AuditRead, StatusCode::OK, |app, _caller| {
+    app.service.audit().lanes()
 });
 
 operator_route!(audit_verify() AuditRead, StatusCode::OK, |app, _caller| {

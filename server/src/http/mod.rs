@@ -82,6 +82,7 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
         ("post", "/v1/keys/{key_id}/evidence", Device),
         ("post", "/v1/admin/tickets", Operator(Enroll)),
         ("get", "/v1/admin/audit", Operator(AuditRead)),
+        ("get", "/v1/admin/audit/lanes", Operator(AuditRead)),
         ("get", "/v1/admin/audit/verify", Operator(AuditRead)),
         ("get", "/v1/admin/audit/key", Operator(AuditRead)),
         ("get", "/v1/admin/metrics", Operator(AuditRead)),
@@ -216,6 +217,7 @@ pub fn router(app: App) -> Router {
         )
         .route("/v1/admin/tickets", post(admin::ticket))
         .route("/v1/admin/audit", get(admin::audit))
+        .route("/v1/admin/audit/lanes", get(admin::audit_lanes))
         .route("/v1/admin/audit/verify", get(admin::audit_verify))
         .route("/v1/admin/audit/key", get(admin::audit_key))
         .route("/v1/admin/metrics", get(admin::metrics))

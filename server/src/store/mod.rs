@@ -8,7 +8,7 @@
 //! the default (embedded, zero set-up, one server process); [`PostgresStore`] serves any number
 //! of replicas on one database. Every rule that matters for correctness (unique key ids, one
 //! signature per idempotency key, single-use tickets, challenges, nonces and evidence, PIN
-//! attempts reserved before they are compared, append-only audit, one audit chain) is a
+//! attempts reserved before they are compared, append-only audit, one order per audit lane) is a
 //! constraint or a single conditional statement, so both keep it, the PostgreSQL store across
 //! replicas. The conformance suite (`tests/tests/store_conformance.rs`) runs the same tests
 //! against both.
@@ -37,11 +37,11 @@ pub use evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
 };
 pub use login::{LoginChallengeRecord, LoginStore};
-pub use postgres::{MigrationReport, PostgresConfig, PostgresStore};
+pub use postgres::{MAX_REPLICA_NAME, MigrationReport, PostgresConfig, PostgresStore, host_name};
 pub use seals::{SealKeyKind, SealRecord, SealStore};
 pub use sqlite::SqliteStore;
 
-use crate::audit::{AuditEntry, AuditEvent, AuditKind, Checkpoint};
+use crate::audit::{AuditEntry, AuditEvent, AuditKind, Checkpoint, LaneHead};
 pub use inkseal_cosign::api::KeyPurpose;
 use thiserror::Error;
 
@@ -243,6 +243,23 @@ pub struct IssuedCertificate {
     pub revocation_reason: Option<String>,
 }
 
+/// Every entry of every audit lane, lane by lane (sorted by name), each lane in order of `seq`
+/// (the only order a lane guarantees; across lanes entries are ordered by their replicas'
+/// clocks, `at_ms`). For tests and tools on small logs: it holds the log in memory.
+pub fn read_whole_log(store: &dyn Store) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut all = Vec::new();
+    for head in store.audit_heads()? {
+        let mut from = 1;
+        loop {
+            let page = store.audit_entries(&head.lane, from, 10_000)?;
+            let Some(last) = page.last() else { break };
+            from = last.seq + 1;
+            all.extend(page);
+        }
+    }
+    Ok(all)
+}
+
 /// The server's storage of keys, signatures, certificates, audit log and settings.
 pub trait Store:
     EvidenceStore + AccessStore + SealStore + LoginStore + DecryptionStore + Send + Sync
@@ -343,14 +360,25 @@ pub trait Store:
     fn issued_certificate(&self, serial: &[u8]) -> Result<Option<IssuedCertificate>, StoreError>;
     /// Append an audit entry on its own.
     fn append_audit(&self, audit: &AuditEvent) -> Result<(), StoreError>;
-    /// Read audit entries with `seq >= from`, at most `limit`.
-    fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
-    /// The last entry's sequence number and hash, if the log is not empty.
-    fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
-    /// Store a signed checkpoint. `Conflict` if one exists for that sequence number.
+    /// Read the entries of audit lane `lane` with `seq >= from`, at most `limit`, in order of
+    /// `seq` (none for a lane the log does not have).
+    fn audit_entries(
+        &self,
+        lane: &str,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Every audit lane's head (last sequence number and hash), sorted by lane name, read at
+    /// one moment (one statement): what a checkpoint signs. Empty while the log is.
+    fn audit_heads(&self) -> Result<Vec<LaneHead>, StoreError>;
+    /// Store a signed checkpoint. `Conflict` if one exists for the same heads.
     fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
     /// Every checkpoint, oldest first.
     fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
+    /// The newest checkpoint, if any.
+    fn last_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(self.checkpoints()?.pop())
+    }
     /// Read a setting.
     fn get_setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Write a setting unless present; returns the value now stored.

@@ -10,11 +10,15 @@
 //! - PIN attempts reserved in the `UPDATE` that checks the lock and the count;
 //! - single-use tickets, challenges and request nonces: a conditional `UPDATE` or an
 //!   `INSERT ... ON CONFLICT DO NOTHING`;
-//! - the audit chain: each append reads the head and inserts `seq = head.seq + 1`,
-//!   `prev_hash = head.hash` in the transaction of the change it records. `seq` is the primary
-//!   key and `prev_hash` is unique, so two replicas that read the same head cannot both commit:
-//!   the loser's whole transaction fails on the constraint and is run again from the start
-//!   (optimistic; no lock outlives a transaction, no advisory lock, no process-local mutex).
+//! - the audit log: hash chains ("lanes", migration 6), each replica appending to lanes of its
+//!   own, `<replica>/<slot>`, one slot per pooled connection ([`LanePool`]: a transaction takes
+//!   a free slot, so two transactions of one process rarely share a head). Each append reads its
+//!   lane's head and inserts `seq = head.seq + 1`, `prev_hash = head.hash` in the transaction of
+//!   the change it records. `(lane, seq)` is the primary key and `(lane, prev_hash)` unique, so
+//!   two writers that read the same head of a lane (two replicas given one name, or more
+//!   transactions than slots) cannot both commit: the loser's whole transaction fails on the
+//!   constraint and is run again from the start (optimistic; no lock outlives a transaction,
+//!   no advisory lock; the slot pool only avoids collisions, the constraints decide).
 //!
 //! Append-only tables (audit, checkpoints, evidence) and kept rows (answered challenges, seals)
 //! are guarded by triggers.
@@ -34,7 +38,8 @@ use super::{
     StoreError, StoredSignature,
 };
 use crate::audit::{
-    AuditEntry, AuditEvent, AuditKind, Checkpoint, EntryFields, GENESIS, entry_hash,
+    AuditEntry, AuditEvent, AuditKind, Checkpoint, CheckpointFormat, EntryFields, GENESIS,
+    LaneHead, lane_entry_hash,
 };
 use postgres::error::SqlState;
 use postgres::{Client, Row, Transaction};
@@ -44,10 +49,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// The primary key of the audit chain's sequence numbers.
+/// The primary key of the audit lanes' sequence numbers, `(lane, seq)`.
 const AUDIT_SEQ_CONSTRAINT: &str = "audit_chain_seq";
-/// The unique constraint on the previous hash (no two entries follow the same entry).
+/// The unique constraint on the previous hash in a lane (no two entries follow the same entry).
 const AUDIT_LINK_CONSTRAINT: &str = "audit_chain_link";
+/// Longest replica name (the lane names are `<replica>/<slot>`).
+pub const MAX_REPLICA_NAME: usize = 100;
 /// Times a transaction is run before a contended audit append gives up.
 const MAX_ATTEMPTS: u32 = 200;
 
@@ -65,6 +72,103 @@ pub struct PostgresConfig {
     pub ca_file: Option<PathBuf>,
     /// INSECURE: connect to a host off loopback without TLS.
     pub insecure_without_tls: bool,
+    /// This replica's name, which names its audit lanes (`<replica>/<slot>`, one slot per
+    /// pooled connection) so an operator can tell which replica wrote an entry. Printable
+    /// ASCII, at most [`MAX_REPLICA_NAME`] bytes. `None`: the host name (`inkseal serve` adds
+    /// its port). Two replicas given one name share lanes: still correct (the constraints
+    /// decide), but their appends then contend as on one chain.
+    pub replica: Option<String>,
+}
+
+/// This machine's host name (printable ASCII, at most 64 bytes), or `inkseal`.
+pub fn host_name() -> String {
+    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let name: String = raw
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '/')
+        .take(64)
+        .collect();
+    if name.is_empty() {
+        "inkseal".into()
+    } else {
+        name
+    }
+}
+
+/// The audit lanes of one store handle: `<replica>/<slot>` for each pooled connection, and
+/// which are taken by a transaction right now. A transaction takes the lowest free one
+/// (lock-free), so transactions of one process append to different heads and a quiet replica
+/// keeps appending to its first lane (as many lanes grow as transactions overlap); when every
+/// slot is taken (more transactions than connections cannot happen, but nothing depends on it)
+/// it shares one, and the database's constraints order the two.
+pub(super) struct LanePool {
+    names: Vec<String>,
+    taken: Vec<std::sync::atomic::AtomicBool>,
+}
+
+/// A lane taken from the [`LanePool`] until dropped.
+pub(super) struct LaneClaim<'a> {
+    pool: &'a LanePool,
+    slot: usize,
+    exclusive: bool,
+}
+
+impl LaneClaim<'_> {
+    pub(super) fn name(&self) -> &str {
+        &self.pool.names[self.slot]
+    }
+}
+
+impl Drop for LaneClaim<'_> {
+    fn drop(&mut self) {
+        if self.exclusive {
+            self.pool.taken[self.slot].store(false, std::sync::atomic::Ordering::Release);
+        }
+    }
+}
+
+impl LanePool {
+    fn new(replica: &str, slots: u32) -> Self {
+        let slots = slots.max(1) as usize;
+        LanePool {
+            names: (0..slots).map(|i| format!("{replica}/{i}")).collect(),
+            taken: (0..slots)
+                .map(|_| std::sync::atomic::AtomicBool::new(false))
+                .collect(),
+        }
+    }
+
+    fn claim(&self) -> LaneClaim<'_> {
+        use std::sync::atomic::Ordering;
+        for slot in 0..self.names.len() {
+            if self.taken[slot]
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return LaneClaim {
+                    pool: self,
+                    slot,
+                    exclusive: true,
+                };
+            }
+        }
+        // Every slot busy: share the last one (the constraints order the appends).
+        LaneClaim {
+            pool: self,
+            slot: self.names.len() - 1,
+            exclusive: false,
+        }
+    }
+}
+
+thread_local! {
+    /// The lane this thread's current transaction appends to ([`PostgresStore::transact`] sets
+    /// it around the transaction's closure; [`append`] reads it).
+    static CURRENT_LANE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Whether connections use TLS (always fully verified when they do).
@@ -219,7 +323,21 @@ impl PostgresConfig {
             connect_timeout: Duration::from_secs(5),
             ca_file: None,
             insecure_without_tls: false,
+            replica: None,
         }
+    }
+
+    /// The replica name the lanes take: [`PostgresConfig::replica`], else the host name.
+    pub fn replica_name(&self) -> Result<String, StoreError> {
+        let name = self.replica.clone().unwrap_or_else(host_name);
+        let lane = format!("{name}/0");
+        if name.len() > MAX_REPLICA_NAME || !crate::audit::valid_lane_name(&lane) {
+            return Err(StoreError::Backend(format!(
+                "replica name {name:?}: use 1 to {MAX_REPLICA_NAME} printable ASCII characters \
+                 (it names the replica's audit lanes)"
+            )));
+        }
+        Ok(name)
     }
 
     /// The URL with any password replaced by `***`, for logs and messages.
@@ -295,6 +413,7 @@ impl std::fmt::Debug for PostgresConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("ca_file", &self.ca_file)
             .field("insecure_without_tls", &self.insecure_without_tls)
+            .field("replica", &self.replica)
             .finish()
     }
 }
@@ -384,7 +503,36 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "seal key purposes, decryption counts, ticket purposes",
         super::postgres_more::SEAL_PURPOSES_AND_DECRYPTION_COUNTS,
     ),
+    (6, "audit lanes", AUDIT_LANES),
 ];
+
+/// Migration 6: the audit log becomes lanes. The existing chain becomes lane `main` without a
+/// row being rewritten (a column added with a default is not an UPDATE: no trigger fires and
+/// no hash changes); the default is dropped at once, so a replica of an older build still
+/// running cannot append (it would chain to the wrong head) until it is replaced. Sequence
+/// numbers and links are unique per lane. Checkpoints over every lane's head get their own
+/// append-only table, keyed by the digest of the heads they sign.
+const AUDIT_LANES: &str = r#"
+ALTER TABLE audit ADD COLUMN lane TEXT NOT NULL DEFAULT 'main';
+ALTER TABLE audit ALTER COLUMN lane DROP DEFAULT;
+ALTER TABLE audit DROP CONSTRAINT audit_chain_link;
+ALTER TABLE audit DROP CONSTRAINT audit_chain_seq;
+ALTER TABLE audit ADD CONSTRAINT audit_chain_seq PRIMARY KEY (lane, seq);
+ALTER TABLE audit ADD CONSTRAINT audit_chain_link UNIQUE (lane, prev_hash);
+DROP INDEX audit_by_key;
+CREATE INDEX audit_by_key ON audit (key_id, at_ms);
+CREATE TABLE audit_lane_checkpoints (
+    heads_digest BYTEA PRIMARY KEY,
+    at_ms        BIGINT NOT NULL,
+    heads        TEXT NOT NULL,
+    signature    TEXT NOT NULL
+);
+CREATE INDEX audit_lane_checkpoints_by_time ON audit_lane_checkpoints (at_ms);
+CREATE TRIGGER lane_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_lane_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION inkseal_refuse_change();
+CREATE TRIGGER lane_checkpoints_no_truncate BEFORE TRUNCATE ON audit_lane_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION inkseal_refuse_change();
+"#;
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE keys (
@@ -644,6 +792,7 @@ type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 /// The PostgreSQL store (see the module documentation).
 pub struct PostgresStore {
     pool: Option<Pool>,
+    lanes: LanePool,
 }
 
 impl Drop for PostgresStore {
@@ -706,6 +855,7 @@ impl PostgresStore {
     /// Connect without migrating (`inkseal migrate` migrates; the server checks the version).
     pub fn connect(config: &PostgresConfig) -> Result<Self, StoreError> {
         let Parsed { config: pg, tls } = config.parse()?;
+        let lanes = LanePool::new(&config.replica_name()?, config.pool_size);
         let client_config = match &tls {
             TlsChoice::VerifyFull(ca) => tls_client_config(ca)?,
             // Never used: the connections are made with sslmode=disable.
@@ -729,7 +879,10 @@ impl PostgresStore {
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager);
         match pool {
-            Ok(pool) => Ok(PostgresStore { pool: Some(pool) }),
+            Ok(pool) => Ok(PostgresStore {
+                pool: Some(pool),
+                lanes,
+            }),
             Err(e) => {
                 // The pool says only that it timed out: one direct attempt (on a plain thread:
                 // the sync client runs its own runtime) says why, and tells a TLS refusal
@@ -762,6 +915,17 @@ impl PostgresStore {
     /// from several replicas at once: the migration's row is inserted first, so a second
     /// runner waits for the first and then skips it.
     pub fn migrate(&self) -> Result<MigrationReport, StoreError> {
+        self.migrate_to(i64::MAX)
+    }
+
+    /// The audit lanes this handle appends to (`<replica>/<slot>`).
+    pub fn lane_names(&self) -> &[String] {
+        &self.lanes.names
+    }
+
+    /// [`PostgresStore::migrate`], but only the migrations up to version `target` (to test a
+    /// migration on a database as an older build left it).
+    pub fn migrate_to(&self, target: i64) -> Result<MigrationReport, StoreError> {
         let mut conn = self.conn()?;
         let create = "CREATE TABLE IF NOT EXISTS inkseal_migrations (
                           version    BIGINT PRIMARY KEY,
@@ -774,7 +938,7 @@ impl PostgresStore {
             conn.batch_execute(create).map_err(db)?;
         }
         let mut applied = Vec::new();
-        for (version, name, sql) in MIGRATIONS {
+        for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 <= target) {
             let mut tx = conn.transaction().map_err(db)?;
             let claimed = tx
                 .execute(
@@ -854,6 +1018,8 @@ impl PostgresStore {
         mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
     ) -> Result<T, Fail> {
         let mut conn = self.conn()?;
+        let lane = self.lanes.claim();
+        let _current = CurrentLane::set(lane.name());
         for attempt in 0..MAX_ATTEMPTS {
             let outcome = (|| {
                 let mut tx = conn.transaction()?;
@@ -868,7 +1034,8 @@ impl PostgresStore {
             }
         }
         Err(Fail::Store(StoreError::Backend(format!(
-            "the audit chain stayed contended through {MAX_ATTEMPTS} attempts"
+            "audit lane {} stayed contended through {MAX_ATTEMPTS} attempts",
+            lane.name()
         ))))
     }
 
@@ -886,18 +1053,39 @@ impl PostgresStore {
     }
 }
 
-/// Append one audit entry inside a transaction, chained to the head as this transaction reads
-/// it. A concurrent append from another replica makes the insert fail on `audit_chain_seq`
-/// (or `audit_chain_link`), and [`PostgresStore::transact`] runs the transaction again.
+/// Sets [`CURRENT_LANE`] for as long as it lives.
+struct CurrentLane;
+
+impl CurrentLane {
+    fn set(lane: &str) -> CurrentLane {
+        CURRENT_LANE.with(|c| *c.borrow_mut() = Some(lane.to_owned()));
+        CurrentLane
+    }
+}
+
+impl Drop for CurrentLane {
+    fn drop(&mut self) {
+        CURRENT_LANE.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// Append one audit entry inside a transaction, to the lane the transaction took
+/// ([`PostgresStore::transact`]), chained to that lane's head as this transaction reads it. A
+/// concurrent append to the same lane makes the insert fail on `audit_chain_seq` (or
+/// `audit_chain_link`), and [`PostgresStore::transact`] runs the transaction again.
 pub(super) fn append(tx: &mut Transaction<'_>, event: &AuditEvent) -> Result<(), Fail> {
-    let (seq, prev) = match head(tx)? {
+    let lane = CURRENT_LANE
+        .with(|c| c.borrow().clone())
+        .ok_or_else(|| StoreError::Backend("an audit append outside a store transaction".into()))?;
+    let (seq, prev) = match head(tx, &lane)? {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1u64, GENESIS),
     };
     let at = super::now_ms();
     let detail = event.detail.to_string();
     let kind = event.kind.as_str();
-    let hash = entry_hash(
+    let hash = lane_entry_hash(
+        &lane,
         &prev,
         seq,
         at,
@@ -910,9 +1098,11 @@ pub(super) fn append(tx: &mut Transaction<'_>, event: &AuditEvent) -> Result<(),
         },
     );
     tx.execute(
-        "INSERT INTO audit (seq, at_ms, kind, key_id, actor, client, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO audit (lane, seq, at_ms, kind, key_id, actor, client, detail, prev_hash,
+                            hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
+            &lane,
             &int(seq),
             &int(at),
             &kind,
@@ -927,8 +1117,11 @@ pub(super) fn append(tx: &mut Transaction<'_>, event: &AuditEvent) -> Result<(),
     Ok(())
 }
 
-fn head(c: &mut impl postgres::GenericClient) -> Result<Option<(u64, [u8; 32])>, Fail> {
-    let Some(row) = c.query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])?
+fn head(c: &mut impl postgres::GenericClient, lane: &str) -> Result<Option<(u64, [u8; 32])>, Fail> {
+    let Some(row) = c.query_opt(
+        "SELECT seq, hash FROM audit WHERE lane = $1 ORDER BY seq DESC LIMIT 1",
+        &[&lane],
+    )?
     else {
         return Ok(None);
     };
@@ -942,7 +1135,7 @@ fn head(c: &mut impl postgres::GenericClient) -> Result<Option<(u64, [u8; 32])>,
 
 /// The columns [`audit_from_row`] reads.
 pub(super) const AUDIT_COLUMNS: &str =
-    "seq, at_ms, kind, key_id, actor, client, detail, prev_hash, hash";
+    "seq, at_ms, kind, key_id, actor, client, detail, prev_hash, hash, lane";
 
 /// An audit row ([`AUDIT_COLUMNS`]).
 pub(super) fn audit_from_row(r: &Row) -> Result<AuditEntry, Fail> {
@@ -956,7 +1149,47 @@ pub(super) fn audit_from_row(r: &Row) -> Result<AuditEntry, Fail> {
         detail: r.try_get(6)?,
         prev_hash: hex::encode(r.try_get::<_, Vec<u8>>(7)?),
         hash: hex::encode(r.try_get::<_, Vec<u8>>(8)?),
+        lane: r.try_get(9)?,
     })
+}
+
+/// Every lane's head in one statement (one snapshot): the lanes found by a loose index scan of
+/// the primary key (a recursive query, one index probe per lane), each lane's last entry by
+/// another probe.
+const AUDIT_HEADS: &str = "
+WITH RECURSIVE lanes(lane) AS (
+    SELECT min(lane) FROM audit
+    UNION ALL
+    SELECT (SELECT min(a.lane) FROM audit a WHERE a.lane > lanes.lane)
+    FROM lanes WHERE lanes.lane IS NOT NULL
+)
+SELECT l.lane, h.seq, h.hash
+FROM lanes l
+CROSS JOIN LATERAL (
+    SELECT seq, hash FROM audit WHERE audit.lane = l.lane ORDER BY seq DESC LIMIT 1
+) h
+WHERE l.lane IS NOT NULL
+ORDER BY l.lane";
+
+/// A checkpoint over several lanes as stored (`audit_lane_checkpoints`). Heads that do not
+/// parse make a checkpoint with none, which no signature covers: verification reports it.
+fn lane_checkpoint_from_row(r: &Row) -> Result<Checkpoint, Fail> {
+    let heads: String = r.try_get(1)?;
+    Ok(Checkpoint {
+        format: CheckpointFormat::Lanes,
+        heads: serde_json::from_str(&heads).unwrap_or_default(),
+        at_ms: uint(r.try_get(0)?),
+        signature_hex: r.try_get(2)?,
+    })
+}
+
+fn v1_checkpoint_from_row(r: &Row) -> Result<Checkpoint, Fail> {
+    Ok(super::sqlite::v1_checkpoint(
+        uint(r.try_get(0)?),
+        r.try_get(1)?,
+        uint(r.try_get(2)?),
+        r.try_get(3)?,
+    ))
 }
 
 pub(super) fn rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T, Fail>) -> Result<Vec<T>, Fail> {
@@ -1363,56 +1596,118 @@ impl Store for PostgresStore {
         self.transact(|tx| append(tx, audit))
     }
 
-    fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+    fn audit_entries(
+        &self,
+        lane: &str,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         self.read(|c| {
             rows(
                 c.query(
                     &format!(
-                        "SELECT {AUDIT_COLUMNS} FROM audit WHERE seq >= $1 ORDER BY seq LIMIT $2"
+                        "SELECT {AUDIT_COLUMNS} FROM audit WHERE lane = $1 AND seq >= $2
+                         ORDER BY seq LIMIT $3"
                     ),
-                    &[&int(from), &i64::from(limit)],
+                    &[&lane, &int(from), &i64::from(limit)],
                 )?,
                 audit_from_row,
             )
         })
     }
 
-    fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        self.read(head)
+    fn audit_heads(&self) -> Result<Vec<LaneHead>, StoreError> {
+        self.read(|c| {
+            rows(c.query(AUDIT_HEADS, &[])?, |r| {
+                Ok(LaneHead {
+                    lane: r.try_get(0)?,
+                    seq: uint(r.try_get(1)?),
+                    head_hash: hex::encode(r.try_get::<_, Vec<u8>>(2)?),
+                })
+            })
+        })
     }
 
     fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
         self.read(|c| {
-            c.execute(
-                "INSERT INTO audit_checkpoints (seq, head_hash, at_ms, signature)
-                 VALUES ($1, $2, $3, $4)",
-                &[
-                    &int(checkpoint.seq),
-                    &checkpoint.head_hash,
-                    &int(checkpoint.at_ms),
-                    &checkpoint.signature_hex,
-                ],
-            )?;
+            match (checkpoint.format, checkpoint.heads.as_slice()) {
+                (CheckpointFormat::V1, [head]) => c.execute(
+                    "INSERT INTO audit_checkpoints (seq, head_hash, at_ms, signature)
+                     VALUES ($1, $2, $3, $4)",
+                    &[
+                        &int(head.seq),
+                        &head.head_hash,
+                        &int(checkpoint.at_ms),
+                        &checkpoint.signature_hex,
+                    ],
+                )?,
+                (CheckpointFormat::V1, _) => {
+                    return Err(StoreError::Backend("a v1 checkpoint names one head".into()).into());
+                }
+                (CheckpointFormat::Lanes, heads) => {
+                    let json = serde_json::to_string(heads)
+                        .map_err(|e| StoreError::Backend(e.to_string()))?;
+                    c.execute(
+                        "INSERT INTO audit_lane_checkpoints (heads_digest, at_ms, heads,
+                                                             signature)
+                         VALUES ($1, $2, $3, $4)",
+                        &[
+                            &&checkpoint.heads_digest()[..],
+                            &int(checkpoint.at_ms),
+                            &json,
+                            &checkpoint.signature_hex,
+                        ],
+                    )?
+                }
+            };
             Ok(())
         })
     }
 
     fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         self.read(|c| {
-            rows(
+            let mut all = rows(
                 c.query(
                     "SELECT seq, head_hash, at_ms, signature FROM audit_checkpoints ORDER BY seq",
                     &[],
                 )?,
-                |r| {
-                    Ok(Checkpoint {
-                        seq: uint(r.try_get(0)?),
-                        head_hash: r.try_get(1)?,
-                        at_ms: uint(r.try_get(2)?),
-                        signature_hex: r.try_get(3)?,
-                    })
-                },
-            )
+                v1_checkpoint_from_row,
+            )?;
+            all.extend(rows(
+                c.query(
+                    "SELECT at_ms, heads, signature FROM audit_lane_checkpoints
+                     ORDER BY at_ms, heads_digest",
+                    &[],
+                )?,
+                lane_checkpoint_from_row,
+            )?);
+            all.sort_by_key(|c| c.at_ms);
+            Ok(all)
+        })
+    }
+
+    fn last_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        self.read(|c| {
+            let lanes = c
+                .query_opt(
+                    "SELECT at_ms, heads, signature FROM audit_lane_checkpoints
+                     ORDER BY at_ms DESC LIMIT 1",
+                    &[],
+                )?
+                .map(|r| lane_checkpoint_from_row(&r))
+                .transpose()?;
+            let v1 = c
+                .query_opt(
+                    "SELECT seq, head_hash, at_ms, signature FROM audit_checkpoints
+                     ORDER BY seq DESC LIMIT 1",
+                    &[],
+                )?
+                .map(|r| v1_checkpoint_from_row(&r))
+                .transpose()?;
+            Ok(match (lanes, v1) {
+                (Some(l), Some(v)) => Some(if v.at_ms > l.at_ms { v } else { l }),
+                (l, v) => l.or(v),
+            })
         })
     }
 

@@ -489,7 +489,8 @@ impl EvidenceStore for PostgresStore {
             rows(
                 c.query(
                     &format!(
-                        "SELECT {AUDIT_COLUMNS} FROM audit WHERE key_id = $1 ORDER BY seq LIMIT $2"
+                        "SELECT {AUDIT_COLUMNS} FROM audit WHERE key_id = $1
+                         ORDER BY at_ms, lane, seq LIMIT $2"
                     ),
                     &[&key_id, &i64::from(limit)],
                 )?,

@@ -22,7 +22,8 @@ use super::{
     StoreError, StoredSignature,
 };
 use crate::audit::{
-    AuditEntry, AuditEvent, AuditKind, Checkpoint, EntryFields, GENESIS, entry_hash,
+    AuditEntry, AuditEvent, AuditKind, Checkpoint, CheckpointFormat, EntryFields, GENESIS,
+    LaneHead, MAIN_LANE, entry_hash,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
@@ -498,6 +499,7 @@ pub(super) const AUDIT_COLUMNS: &str =
 /// An audit row ([`AUDIT_COLUMNS`]).
 pub(super) fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
+        lane: MAIN_LANE.to_owned(),
         seq: r.get::<_, i64>(0)? as u64,
         at_ms: r.get::<_, i64>(1)? as u64,
         kind: r.get(2)?,
@@ -508,6 +510,26 @@ pub(super) fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEnt
         prev_hash: hex::encode(r.get::<_, Vec<u8>>(7)?),
         hash: hex::encode(r.get::<_, Vec<u8>>(8)?),
     })
+}
+
+/// A checkpoint stored in the one-lane form (`audit_checkpoints`: sequence, head, time,
+/// signature), the form every SQLite checkpoint and PostgreSQL's before lanes have.
+pub(super) fn v1_checkpoint(
+    seq: u64,
+    head_hash: String,
+    at_ms: u64,
+    signature_hex: String,
+) -> Checkpoint {
+    Checkpoint {
+        format: CheckpointFormat::V1,
+        heads: vec![LaneHead {
+            lane: MAIN_LANE.to_owned(),
+            seq,
+            head_hash,
+        }],
+        at_ms,
+        signature_hex,
+    }
 }
 
 const KEY_COLUMNS: &str = "key_id, user_id, certificate_name, ticket_id, public_key, \
@@ -919,7 +941,16 @@ impl Store for SqliteStore {
         })
     }
 
-    fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+    fn audit_entries(
+        &self,
+        lane: &str,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        // One lane: SQLite's write lock orders every append (see `append`).
+        if lane != MAIN_LANE {
+            return Ok(Vec::new());
+        }
         self.with(|c| {
             let mut st = c
                 .prepare_cached(&format!(
@@ -933,18 +964,34 @@ impl Store for SqliteStore {
         })
     }
 
-    fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        self.with(|c| head(c))
+    fn audit_heads(&self) -> Result<Vec<LaneHead>, StoreError> {
+        Ok(self
+            .with(|c| head(c))?
+            .map(|(seq, hash)| LaneHead {
+                lane: MAIN_LANE.to_owned(),
+                seq,
+                head_hash: hex::encode(hash),
+            })
+            .into_iter()
+            .collect())
     }
 
     fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let head = match (checkpoint.format, checkpoint.heads.as_slice()) {
+            (CheckpointFormat::V1, [head]) if head.lane == MAIN_LANE => head,
+            _ => {
+                return Err(StoreError::Backend(
+                    "a SQLite log is one lane: its checkpoints are v1".into(),
+                ));
+            }
+        };
         self.durable(|c| {
             sql(c.execute(
                 "INSERT INTO audit_checkpoints (seq, head_hash, at_ms, signature)
                  VALUES (?1, ?2, ?3, ?4)",
                 params![
-                    int(checkpoint.seq),
-                    checkpoint.head_hash,
+                    int(head.seq),
+                    head.head_hash,
                     int(checkpoint.at_ms),
                     checkpoint.signature_hex
                 ],
@@ -962,12 +1009,12 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let rows = st
                 .query_map([], |r| {
-                    Ok(Checkpoint {
-                        seq: r.get::<_, i64>(0)? as u64,
-                        head_hash: r.get(1)?,
-                        at_ms: r.get::<_, i64>(2)? as u64,
-                        signature_hex: r.get(3)?,
-                    })
+                    Ok(v1_checkpoint(
+                        r.get::<_, i64>(0)? as u64,
+                        r.get(1)?,
+                        r.get::<_, i64>(2)? as u64,
+                        r.get(3)?,
+                    ))
                 })
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
