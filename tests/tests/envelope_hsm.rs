@@ -254,7 +254,7 @@ fn an_institution_p256_encryption_key_in_the_token_opens_envelopes() {
     let entries = server
         .service()
         .audit()
-        .entries("main", 0, 1000)
+        .entries(Some("main"), 0, 1000)
         .expect("audit entries");
     let opened: Vec<_> = entries
         .iter()

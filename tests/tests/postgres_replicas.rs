@@ -194,6 +194,33 @@ async fn two_replicas_share_one_postgres() {
     assert!(entries.len() >= report.entries as usize);
     inkseal_server::audit::verify_chain(&entries).expect("every lane verifies");
 
+    // Sequence numbers count per lane: the log read without a lane is refused with a pointer
+    // to the lanes, and each lane the pointer lists reads by itself.
+    let (status, body) = backend.get("/v1/admin/audit").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/v1/admin/audit/lanes"),
+        "{body}"
+    );
+    let (status, lanes) = backend.get("/v1/admin/audit/lanes").await;
+    assert_eq!(status, 200, "{lanes}");
+    let mut read = 0;
+    for head in lanes.as_array().expect("lanes") {
+        let lane = head["lane"].as_str().expect("lane name");
+        let (status, page) = backend
+            .get(&format!("/v1/admin/audit?lane={lane}&limit=10000"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let page = page.as_array().expect("entries");
+        assert!(page.iter().all(|e| e["lane"] == lane));
+        assert_eq!(page.len() as u64, head["seq"].as_u64().expect("head seq"));
+        read += page.len();
+    }
+    assert_eq!(read, entries.len(), "the lanes hold the whole log");
+
     // An evidence package reads the key's entries across both replicas' lanes, by time, each
     // with its lane, and each recomputes.
     let user_key = &users[0].1;

@@ -467,7 +467,7 @@ async fn an_encryption_key_answers_at_most_its_lifetime_cap() {
     let entries = server
         .service()
         .audit()
-        .entries("main", 0, 1000)
+        .entries(Some("main"), 0, 1000)
         .expect("audit");
     assert_eq!(
         entries.iter().filter(|e| e.kind == "decrypted").count(),

@@ -117,7 +117,7 @@ operator_route!(audit(q: Query<AuditQuery>) AuditRead, StatusCode::OK, |app, _ca
     app.service
         .audit()
         .entries(
-            q.lane.as_deref().unwrap_or(crate::audit::MAIN_LANE),
+            q.lane.as_deref(),
             q.from.unwrap_or(1),
             q.limit.unwrap_or(1000),
         )

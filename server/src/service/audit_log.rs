@@ -18,17 +18,38 @@ pub struct AuditLog<'a> {
 }
 
 impl AuditLog<'_> {
-    /// Entries of lane `lane` with `seq >= from`, at most `limit` (capped at 10,000).
+    /// Entries of lane `lane` with `seq >= from`, at most `limit` (capped at 10,000). Without
+    /// a lane, the log's only lane (`main` on SQLite, and on a PostgreSQL log no replica of
+    /// this version has written to yet); a log of several lanes needs one named, since
+    /// sequence numbers count per lane.
     pub fn entries(
         &self,
-        lane: &str,
+        lane: Option<&str>,
         from: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, ServiceError> {
+        let lane = match lane {
+            Some(lane) => lane.to_owned(),
+            None => {
+                let heads = self.ctx.store.audit_heads()?;
+                match heads.as_slice() {
+                    [] => crate::audit::MAIN_LANE.to_owned(),
+                    [only] => only.lane.clone(),
+                    several => {
+                        return Err(ServiceError::BadRequest(format!(
+                            "the log has {} lanes (one per replica connection; sequence \
+                             numbers count per lane): name one with ?lane=, \
+                             GET /v1/admin/audit/lanes lists them",
+                            several.len()
+                        )));
+                    }
+                }
+            }
+        };
         Ok(self
             .ctx
             .store
-            .audit_entries(lane, from, limit.min(10_000))?)
+            .audit_entries(&lane, from, limit.min(10_000))?)
     }
 
     /// Every lane and its head, sorted by lane name.
