@@ -801,6 +801,8 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
         | ErrorCode::LoginReplayed
         // A signing key asked to decrypt, an encryption key asked to sign.
         | ErrorCode::WrongKeyPurpose
+        // A two-party P-256 session the server would not continue (used, expired, reused).
+        | ErrorCode::SessionRefused
         | ErrorCode::Internal => SdkError::Refused(body.message),
         // The sealing service's codes; the phone never calls it.
         ErrorCode::UnknownSeal

@@ -29,6 +29,7 @@ pub mod institution_envelopes;
 mod lifecycle;
 pub mod login;
 mod operators;
+mod p256;
 mod pin;
 pub(crate) mod pin_verifier;
 pub mod sealing;
@@ -43,6 +44,7 @@ pub use institution_envelopes::{InstitutionEnvelopes, OpenEnvelopeRequest, OpenE
 pub use lifecycle::{AdminRevokeRequest, KeyLifecycle, UnlockRequest};
 pub use login::Login;
 pub use operators::{CredentialInfo, CredentialSecret, NewCredential, Operator, Operators, Role};
+pub use p256::P256Cosigning;
 pub use sealing::{NewSeal, SealAlgorithm, SealInfo, Sealing, SignHashRequest, SignHashResponse};
 pub use signing::Signing;
 
@@ -122,6 +124,8 @@ pub(crate) struct Context {
     pub(crate) metrics: Metrics,
     /// Key of the keyed hash that binds a key to its holder's ID number (sealed in the store).
     pub(crate) id_pepper: zeroize::Zeroizing<[u8; 32]>,
+    /// P-256 key generations between their two trips (this replica's memory only).
+    pub(crate) p256_keygens: p256::PendingKeygens,
 }
 
 /// The co-signing service (a cheap, cloneable handle).
@@ -178,6 +182,7 @@ impl CosignService {
                 attestation: parts.attestation,
                 metrics: Metrics::default(),
                 id_pepper,
+                p256_keygens: p256::PendingKeygens::default(),
             }),
         })
     }
@@ -195,6 +200,11 @@ impl CosignService {
     /// Device request signatures.
     pub fn device_auth(&self) -> DeviceAuth<'_> {
         DeviceAuth { ctx: &self.ctx }
+    }
+
+    /// Two-party P-256 enrollment and co-signing.
+    pub fn p256(&self) -> P256Cosigning<'_> {
+        P256Cosigning { ctx: &self.ctx }
     }
 
     /// Co-signing, certificates, status.
