@@ -69,9 +69,9 @@ pub struct Enrollment {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Auth<'a> {
     /// The `keyid` the server looks the key up by (key id, or the ticket id at enrollment).
-    keyid: &'a str,
+    pub(crate) keyid: &'a str,
     /// The alias in the device key store.
-    alias: &'a str,
+    pub(crate) alias: &'a str,
 }
 
 /// Talks to the co-signing server on behalf of one device.
@@ -82,8 +82,8 @@ pub struct CosignClient {
     transport: Option<Arc<dyn Transport>>,
     timeout: Duration,
     base: String,
-    store: Arc<dyn ShareStore>,
-    device_keys: Arc<dyn DeviceKeyStore>,
+    pub(crate) store: Arc<dyn ShareStore>,
+    pub(crate) device_keys: Arc<dyn DeviceKeyStore>,
     retries: u32,
     pin_policy: PinPolicy,
     /// Shares already loaded from the store (with their verification tables), by key id.
@@ -425,7 +425,7 @@ impl CosignClient {
     }
 
     /// Check a new PIN against the app's copy of the PIN policy (the server checks again).
-    fn check_new_pin(&self, pin: &Pin) -> Result<(), SdkError> {
+    pub(crate) fn check_new_pin(&self, pin: &Pin) -> Result<(), SdkError> {
         self.pin_policy
             .check(pin)
             .map_err(|e| SdkError::PinRejected(e.to_string()))
@@ -513,6 +513,7 @@ impl CosignClient {
             secret: share.secret_bytes().to_vec(),
             certificate: None,
             ca_certificate: None,
+            curve: inkseal_cosign::api::KeyCurve::Sm2,
         })?;
         Ok(Enrollment {
             key_id: resp.key_id,
