@@ -431,3 +431,90 @@ async fn altered_ot_data_bans_locks_and_revokes_the_key() {
     assert!(signed_entries(&server, "signed").is_empty());
     server.shutdown().await.expect("shutdown");
 }
+
+/// A PAdES signature by a two-party P-256 key (ecdsa-with-SHA256, the certificate from the
+/// CA's P-256 root) in the loan contract: inkseal, pyHanko, poppler's `pdfsig` and BouncyCastle
+/// accept it, and a wrong PIN gives no signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_p256_split_key_signs_a_pdf_that_pyhanko_pdfsig_and_bouncycastle_accept() {
+    use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
+    use inkseal_pdf::sign::{Placement, SignOptions};
+    use inkseal_pdf::verify::{VerifyOptions, verify};
+    use inkseal_tests::validators::{bouncycastle_check, pdfsig, pyhanko_validate, qpdf_check};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let client = client_for(&server, &dir.path().join("device"));
+    let key = enrolled(&server, &client, "Grace Policyholder")
+        .await
+        .key_id;
+    let (_, ca) = client
+        .request_certificate_p256(&key, &pin(), None)
+        .await
+        .expect("certificate");
+    let ca_pem = dir.path().join("ca-p256.pem");
+    std::fs::write(&ca_pem, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).expect("write");
+
+    let input = std::fs::read(inkseal_tests::fixture("loan-contract-zh.pdf")).expect("fixture");
+    let now = inkseal_tests::now_unix();
+    let mut options = SignOptions::new(now);
+    options.field_name = Some("Borrower".into());
+    options.placement = Placement::Rect {
+        page: 3,
+        rect: [150.0, 380.0, 160.0, 60.0],
+    };
+    options.appearance = AppearanceSpec {
+        ink: Some(InkStrokes::from_polylines(
+            inkseal_ink::Pad {
+                width: 100.0,
+                height: 40.0,
+                dpi: 160.0,
+            },
+            &[vec![[5.0, 30.0], [30.0, 5.0], [60.0, 35.0], [95.0, 10.0]]],
+        )),
+        label: vec!["Borrower".into()],
+        label_font: Some(inkseal_tests::label_font()),
+        ..Default::default()
+    };
+    let tail = client
+        .sign_pdf(&key, &pin(), &input, &options)
+        .await
+        .expect("co-signed PDF");
+    let out = dir.path().join("p256-cosigned.pdf");
+    std::fs::write(&out, [input.as_slice(), tail.as_slice()].concat()).expect("write");
+
+    let data = std::fs::read(&out).expect("read");
+    let report = verify(
+        &data,
+        &VerifyOptions {
+            trust_anchors: vec![ca.clone()],
+            at_unix: Some(now),
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    qpdf_check(&out).expect("qpdf --check");
+    let bc = bouncycastle_check(&out, &[&ca_pem]);
+    assert!(bc.all_valid(), "BouncyCastle: {} {}", bc.stdout, bc.stderr);
+    assert_eq!(
+        bc.signatures[0].signature_algorithm.as_deref(),
+        Some("ECDSA-with-SHA256")
+    );
+    assert_eq!(
+        bc.signatures[0].digest_algorithm.as_deref(),
+        Some("SHA-256")
+    );
+    let ph = pyhanko_validate(&out, &ca_pem);
+    assert!(ph.all_valid(), "pyHanko: {}\n{}", ph.stdout, ph.stderr);
+    let ps = pdfsig(&out);
+    assert!(ps.all_signatures_valid(), "pdfsig: {}", ps.stdout);
+    assert_eq!(ps.signatures[0].hash_algorithm.as_deref(), Some("SHA-256"));
+
+    let err = client
+        .sign_pdf(&key, &Pin::new("000000"), &input, &options)
+        .await
+        .expect_err("wrong PIN");
+    assert!(matches!(err, SdkError::WrongPin { .. }), "{err}");
+    server.shutdown().await.expect("shutdown");
+}
