@@ -193,16 +193,19 @@ impl RawP256 {
     }
 
     async fn post(&self, path: &str, body: &impl serde::Serialize) -> (u16, serde_json::Value) {
+        self.post_to(&self.base, path, body).await
+    }
+
+    /// `post` to another replica.
+    async fn post_to(
+        &self,
+        base: &str,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> (u16, serde_json::Value) {
         let body = serde_json::to_vec(body).expect("json");
         let headers = self.device.signed(&self.key_id, "POST", path, &body);
-        raw(
-            &self.http,
-            "POST",
-            &format!("{}{path}", self.base),
-            &headers,
-            body,
-        )
-        .await
+        raw(&self.http, "POST", &format!("{base}{path}"), &headers, body).await
     }
 
     fn request(&self, idempotency_key: &str, message: &[u8], round1: &[u8]) -> P256SignRequest {
@@ -517,4 +520,180 @@ async fn a_p256_split_key_signs_a_pdf_that_pyhanko_pdfsig_and_bouncycastle_accep
         .expect_err("wrong PIN");
     assert!(matches!(err, SdkError::WrongPin { .. }), "{err}");
     server.shutdown().await.expect("shutdown");
+}
+
+async fn postgres_replica(data_dir: &std::path::Path, url: &str) -> RunningServer {
+    let mut config = inkseal_tests::loopback_config(data_dir);
+    let mut pg = inkseal_server::store::PostgresConfig::new(url);
+    pg.pool_size = 4;
+    config.database = inkseal_server::DatabaseChoice::Postgres(pg);
+    match inkseal_server::start(config).await {
+        Ok(s) => s,
+        Err(e) => panic!("replica failed to start: {e}"),
+    }
+}
+
+/// Two replicas on one PostgreSQL database: a signing session started on one is finished on
+/// the other (the sealed state is in the shared row), a replayed trip 2 is refused on either,
+/// and an enrollment whose trip 2 reaches the other replica is refused there (the key
+/// generation lives in the first one's memory) and succeeds when started again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres_any_replica_finishes_a_signing_session_once() {
+    let url = inkseal_tests::postgres::PgCluster::shared().create_database();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("server");
+    let a = postgres_replica(&data, &url).await;
+    let b = postgres_replica(&data, &url).await;
+    let device_dir = dir.path().join("device");
+    let via_a = client_for(&a, &device_dir);
+    let via_b = client_for(&b, &device_dir);
+    let backend = tokio::task::block_in_place(|| Backend::new(&a));
+
+    let ticket = backend.ticket("henry").await;
+    let key = via_a
+        .enroll_p256(&ticket, &pin())
+        .await
+        .expect("enroll through A")
+        .key_id;
+    // Signs through B (its sessions and share are in the database).
+    let sig = via_b
+        .sign_message_p256(&key, &pin(), b"through B", None)
+        .await
+        .expect("sign through B");
+    let vk = p256::ecdsa::VerifyingKey::from(&via_b.p256_public_key(&key).expect("key"));
+    vk.verify(b"through B", &sig).expect("verifies");
+
+    let phone = RawP256::new(&a, &device_dir, &key);
+    let (session, round1) =
+        PhoneSign::start(&phone.share, b"A then B", &mut getrandom::SysRng).expect("start");
+    let request = phone.request("idem-pg-00001", b"A then B", round1.as_bytes());
+    let (status, body) = phone.post_to(&a.url(), &phone.sign_path(), &request).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: P256SignResponse = serde_json::from_value(body).expect("answer");
+    let reply1 = SignReply1::from_bytes(&answer.sign.bytes(200_000).expect("hex")).expect("reply");
+    let (finish, round2) = session.receive(&reply1).expect("receive");
+    let finish_body = P256SignFinishRequest {
+        sign: P256Hex::of(round2.as_bytes()),
+    };
+    let path = phone.finish_path(&answer.sign_id);
+    let (status, body) = phone.post_to(&b.url(), &path, &finish_body).await;
+    assert_eq!(status, 200, "finished on the other replica: {body}");
+    let reply2: inkseal_cosign::api::P256SignFinishResponse =
+        serde_json::from_value(body).expect("answer");
+    let reply2 =
+        inkseal_cosign::p256::SignReply2::from_bytes(&reply2.sign.bytes(4096).expect("hex"))
+            .expect("reply 2");
+    vk.verify(b"A then B", &finish.finish(&reply2).expect("signature"))
+        .expect("verifies");
+    for replica in [&a, &b] {
+        let (status, body) = phone.post_to(&replica.url(), &path, &finish_body).await;
+        assert_eq!(
+            (status, code(&body)),
+            (409, ErrorCode::SessionRefused),
+            "{body}"
+        );
+    }
+
+    // An enrollment whose second trip reaches B.
+    let ticket = backend.ticket("ines").await;
+    let raw_enroll = enroll_trip_one_then_other(&a, &b, &ticket, &dir.path().join("d2")).await;
+    assert_eq!(raw_enroll, (409, ErrorCode::SessionRefused));
+    let again = client_for(&a, &dir.path().join("d3"));
+    again
+        .enroll_p256(&ticket, &pin())
+        .await
+        .expect("the ticket is still usable through A");
+
+    let entries = tokio::task::block_in_place(|| {
+        a.service().store().audit_entries(1, 10_000).expect("audit")
+    });
+    verify_chain(&entries).expect("one chain across replicas");
+    a.shutdown().await.expect("shutdown");
+    b.shutdown().await.expect("shutdown");
+}
+
+/// Enrollment trip 1 to `first`, trip 2 to `second`, by hand: the second's answer.
+async fn enroll_trip_one_then_other(
+    first: &RunningServer,
+    second: &RunningServer,
+    ticket: &str,
+    device_dir: &std::path::Path,
+) -> (u16, ErrorCode) {
+    use inkseal_cosign::api::{
+        DeviceKeyRegistration, EnrollmentTicket, KeyPurpose, P256EnrollFinishRequest,
+        P256EnrollRequest, P256EnrollResponse,
+    };
+    use inkseal_cosign::p256::{KeygenReply1, PhoneKeygen};
+    use inkseal_sdk::DeviceKeyStore;
+    let ticket = EnrollmentTicket::parse(ticket).expect("ticket");
+    let keys = inkseal_sdk::FileDeviceKeyStore::new(device_dir).expect("keys");
+    let device = keys
+        .create("dk-raw", ticket.id().as_bytes())
+        .expect("device key");
+    let sign = |path: &str, body: &[u8]| {
+        let params = inkseal_httpsig::SignatureParams::new(
+            ticket.id(),
+            inkseal_tests::now_unix(),
+            &inkseal_tests::fresh_nonce(),
+        )
+        .expect("params");
+        let target = inkseal_httpsig::RequestTarget::new("POST", path, body).expect("target");
+        let signer = |m: &[u8]| {
+            let bytes = keys
+                .sign("dk-raw", m)
+                .map_err(|e| inkseal_httpsig::SignerError::new(e.to_string()))?;
+            match p256::ecdsa::Signature::from_slice(&bytes) {
+                Ok(sig) if bytes.len() == 64 => Ok(sig),
+                _ => inkseal_httpsig::signature_from_der(&bytes),
+            }
+        };
+        let h = inkseal_httpsig::sign_request(&target, &params, &signer).expect("sign");
+        vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("content-digest".to_owned(), h.content_digest),
+            ("signature-input".to_owned(), h.signature_input),
+            ("signature".to_owned(), h.signature),
+        ]
+    };
+    let http = http_client();
+    let (keygen, round1) = PhoneKeygen::start(&mut getrandom::SysRng).expect("start");
+    let body = serde_json::to_vec(&P256EnrollRequest {
+        ticket: ticket.clone(),
+        pin: pin(),
+        device_key: DeviceKeyRegistration {
+            public_key_spki_hex: hex::encode(&device.public_key_spki_der),
+            attestation: None,
+        },
+        purpose: KeyPurpose::Signing,
+        keygen: P256Hex::of(round1.as_bytes()),
+    })
+    .expect("json");
+    let path = "/v1/enroll/p256";
+    let (status, answer) = raw(
+        &http,
+        "POST",
+        &format!("{}{path}", first.url()),
+        &sign(path, &body),
+        body,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let answer: P256EnrollResponse = serde_json::from_value(answer).expect("answer");
+    let reply1 = KeygenReply1::from_bytes(&answer.keygen.bytes(4096).expect("hex")).expect("r1");
+    let (_finish, round2) = keygen.receive(&reply1).expect("receive");
+    let body = serde_json::to_vec(&P256EnrollFinishRequest {
+        ticket: ticket.clone(),
+        keygen: P256Hex::of(round2.as_bytes()),
+    })
+    .expect("json");
+    let path = "/v1/enroll/p256/finish";
+    let (status, answer) = raw(
+        &http,
+        "POST",
+        &format!("{}{path}", second.url()),
+        &sign(path, &body),
+        body,
+    )
+    .await;
+    (status, code(&answer))
 }
