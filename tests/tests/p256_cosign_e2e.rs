@@ -697,3 +697,25 @@ async fn enroll_trip_one_then_other(
     .await;
     (status, code(&answer))
 }
+
+/// Two-party P-256 is off unless the server is started with it: an enrollment is refused by
+/// policy and nothing is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_the_flag_refuses_p256_enrollment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = inkseal_tests::loopback_config(&dir.path().join("server"));
+    config.policy.p256_cosign = false;
+    let server = inkseal_server::start(config).await.expect("start");
+    let client = client_for(&server, &dir.path().join("device"));
+    let ticket = Backend::new(&server).ticket("ivan").await;
+    match client.enroll_p256(&ticket, &pin()).await {
+        Err(SdkError::Refused(why)) => assert!(why.contains("P-256"), "{why}"),
+        other => panic!("expected a policy refusal, got {other:?}"),
+    }
+    // The ticket is untouched: it still enrolls an SM2 key.
+    client
+        .enroll(&ticket, &pin())
+        .await
+        .expect("SM2 enrollment");
+    server.shutdown().await.expect("shutdown");
+}

@@ -9,7 +9,22 @@
 //! released. A PDF prepared for a P-256 key ([`CosignClient::prepare_pdf`]) is signed
 //! ecdsa-with-SHA256 and co-signed through these routes.
 
-use crate::client::{Auth, random_id};
+use crate::client::{Auth, Delivering, random_id};
+use std::time::Duration;
+
+/// Each P-256 step is sent once: its server state is consumed by the first copy that arrives,
+/// so a retry could only be refused (start again instead).
+const ONCE: Delivering = Delivering {
+    once: true,
+    at_least: Duration::ZERO,
+};
+
+/// Key generation's second trip runs the base-OT setup's proofs (about 2 s of server time on a
+/// desktop core, more under load): at least a minute, once.
+const SLOW_ONCE: Delivering = Delivering {
+    once: true,
+    at_least: Duration::from_secs(60),
+};
 use crate::{CosignClient, Pin, SdkError, StoredShare};
 use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, DeviceKeyRegistration, EnrollmentTicket, KeyCurve,
@@ -95,7 +110,7 @@ impl CosignClient {
             keygen: P256Hex::of(round1.as_bytes()),
         };
         let resp: P256EnrollResponse = self
-            .send("POST", "/v1/enroll/p256", Some(&body), auth)
+            .send_with("POST", "/v1/enroll/p256", Some(&body), auth, ONCE)
             .await?;
         let reply1 = KeygenReply1::from_bytes(&answer(&resp.keygen, MAX_P256_SMALL_BYTES)?)
             .map_err(protocol)?;
@@ -105,7 +120,13 @@ impl CosignClient {
             keygen: P256Hex::of(round2.as_bytes()),
         };
         let resp: P256EnrollFinishResponse = self
-            .send("POST", "/v1/enroll/p256/finish", Some(&body), auth)
+            .send_with(
+                "POST",
+                "/v1/enroll/p256/finish",
+                Some(&body),
+                auth,
+                SLOW_ONCE,
+            )
             .await?;
         if !inkseal_cosign::valid_id(&resp.key_id) {
             return Err(SdkError::ServerMisbehaved("the key id is malformed".into()));
@@ -185,11 +206,12 @@ impl CosignClient {
         };
         drop(round1);
         let resp: P256SignResponse = self
-            .send_as(
+            .send_as_with(
                 key_id,
                 "POST",
                 &format!("/v1/keys/{key_id}/p256/sign"),
                 Some(&body),
+                ONCE,
             )
             .await?;
         if resp.sign_id != sign_id {
@@ -204,11 +226,12 @@ impl CosignClient {
             sign: P256Hex::of(round2.as_bytes()),
         };
         let resp: P256SignFinishResponse = self
-            .send_as(
+            .send_as_with(
                 key_id,
                 "POST",
                 &format!("/v1/keys/{key_id}/p256/sign/{sign_id}/finish"),
                 Some(&body),
+                ONCE,
             )
             .await?;
         let reply2 =

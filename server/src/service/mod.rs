@@ -87,6 +87,10 @@ pub struct Policy {
     /// oracle; the cap bounds what Cheon's attack gains from it (ARCHITECTURE.md, "Two-party
     /// decryption": at most about 10 bits of the 128 at 2^20).
     pub max_decryptions_per_key: u64,
+    /// Two-party P-256 keys (issue 18: DKLs23 from `dkls23-core` 0.6.2, which has had no
+    /// third-party audit) may be enrolled and co-sign. Off by default
+    /// (`inkseal serve --enable-unaudited-p256-cosign`).
+    pub p256_cosign: bool,
 }
 
 /// [`Policy::max_decryptions_per_key`] unless configured: 2^20.
@@ -106,6 +110,7 @@ impl Default for Policy {
             max_clock_skew_secs: 120,
             require_device_attestation: false,
             max_decryptions_per_key: DEFAULT_MAX_DECRYPTIONS_PER_KEY,
+            p256_cosign: false,
         }
     }
 }

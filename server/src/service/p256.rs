@@ -168,6 +168,7 @@ impl P256Cosigning<'_> {
         caller: &Caller,
     ) -> Result<P256EnrollResponse, ServiceError> {
         let ctx = self.ctx;
+        self.check_enabled()?;
         let enrollment = super::Enrollment { ctx };
         let ticket = enrollment.valid_ticket(&req.ticket, caller)?;
         if ticket.purpose != KeyPurpose::Signing || req.purpose != KeyPurpose::Signing {
@@ -242,6 +243,7 @@ impl P256Cosigning<'_> {
         caller: &Caller,
     ) -> Result<P256EnrollFinishResponse, ServiceError> {
         let ctx = self.ctx;
+        self.check_enabled()?;
         // Taken out whatever happens next: a key generation is never continued twice.
         let pending = ctx.p256_keygens.lock()?.remove(req.ticket.id());
         let pending = match pending {
@@ -361,7 +363,20 @@ impl P256Cosigning<'_> {
         Ok(())
     }
 
+    fn check_enabled(&self) -> Result<(), ServiceError> {
+        if self.ctx.policy.p256_cosign {
+            Ok(())
+        } else {
+            Err(ServiceError::PolicyRefused(
+                "this server does not enroll or co-sign with two-party P-256 keys (start it with \
+                 --enable-unaudited-p256-cosign)"
+                    .into(),
+            ))
+        }
+    }
+
     fn check_curve(&self, key: &KeyRecord) -> Result<(), ServiceError> {
+        self.check_enabled()?;
         if key.curve != KeyCurve::P256 {
             return Err(refused(
                 "this key is an SM2 key: co-sign with /v1/keys/{key_id}/sign",
