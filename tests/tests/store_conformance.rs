@@ -220,6 +220,29 @@ fn single_use_p256_sessions_and_key_curves(b: &dyn Backend) {
         Ok(P256SessionTake::Taken(_))
     ));
 
+    // Housekeeping drops the sealed state of an expired session nobody finished; its row
+    // (and so its sign_id) stays, and it is never given out.
+    stores[0]
+        .insert_p256_session(&p256_session("k-p256", 4, "idem-p-5", now() - 1))
+        .expect("session");
+    let purged = stores[1]
+        .purge(now(), &|c| {
+            AuditEvent::global(
+                AuditKind::Purged,
+                serde_json::json!({ "p256": c.p256_sessions }),
+            )
+        })
+        .expect("purge");
+    assert_eq!(purged.p256_sessions, 1);
+    assert!(matches!(
+        stores[2].take_p256_session("k-p256", &[4; 32], now() - 60_000),
+        Ok(P256SessionTake::Expired)
+    ));
+    assert!(matches!(
+        stores[0].insert_p256_session(&p256_session("k-p256", 4, "idem-p-6", later)),
+        Err(StoreError::Conflict)
+    ));
+
     let before = count(stores[0].as_ref(), "locked");
     stores[1]
         .lock_key("k-p256", &event(AuditKind::Locked, "k-p256"))

@@ -462,6 +462,7 @@ impl CosignService {
                     "expired_challenges": counts.challenges,
                     "expired_tickets": counts.tickets,
                     "expired_login_challenges": counts.login_challenges,
+                    "expired_p256_sessions": counts.p256_sessions,
                 }),
             )
         })?)
