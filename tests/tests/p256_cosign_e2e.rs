@@ -719,3 +719,45 @@ async fn a_server_without_the_flag_refuses_p256_enrollment() {
         .expect("SM2 enrollment");
     server.shutdown().await.expect("shutdown");
 }
+
+/// Failed sessions are counted per key: the eighth locks it for review (audited), whatever
+/// the PIN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_failed_sessions_lock_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let device_dir = dir.path().join("device");
+    let client = client_for(&server, &device_dir);
+    let key = enrolled(&server, &client, "judy").await.key_id;
+    let phone = RawP256::new(&server, &device_dir, &key);
+    for i in 0..8 {
+        // The phone hashed one message, the request carries another: the server's phase 2
+        // refuses the session (a recoverable abort).
+        let (_session, round1) =
+            PhoneSign::start(&phone.share, b"seen", &mut getrandom::SysRng).expect("start");
+        let swapped = phone.request(&format!("idem-fail-{i:04}"), b"other", round1.as_bytes());
+        let (status, body) = phone.post(&phone.sign_path(), &swapped).await;
+        let want = if i < 7 {
+            (400, ErrorCode::BadRequest)
+        } else {
+            (423, ErrorCode::Locked)
+        };
+        assert_eq!((status, code(&body)), want, "session {i}: {body}");
+    }
+    assert!(client.status(&key).await.expect("status").locked);
+    assert_eq!(
+        client
+            .sign_message_p256(&key, &pin(), b"m", None)
+            .await
+            .err(),
+        Some(SdkError::Locked)
+    );
+    let locked = signed_entries(&server, "locked");
+    assert!(
+        locked
+            .iter()
+            .any(|e| e.detail.contains("failed two-party P-256 sessions")),
+        "{locked:#?}"
+    );
+    server.shutdown().await.expect("shutdown");
+}

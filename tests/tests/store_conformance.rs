@@ -259,6 +259,51 @@ fn single_use_p256_sessions_and_key_curves(b: &dyn Backend) {
         stores[0].lock_key("k-none", &event(AuditKind::Locked, "k-none")),
         Err(StoreError::NotFound)
     ));
+
+    // Failed sessions are counted on the key's row (any replica) and lock it at the limit.
+    enrolled(stores[0].as_ref(), "k-fail");
+    let (refused_before, locked_before) = (
+        count(stores[0].as_ref(), "refused"),
+        count(stores[0].as_ref(), "locked"),
+    );
+    let fail = |store: &dyn Store| {
+        store
+            .p256_session_failed(
+                "k-fail",
+                3,
+                &event(AuditKind::Refused, "k-fail"),
+                &event(AuditKind::Locked, "k-fail"),
+            )
+            .expect("count")
+    };
+    assert!(!fail(stores[0].as_ref()));
+    assert!(!fail(stores[1].as_ref()));
+    assert!(
+        !stores[2]
+            .get_key("k-fail")
+            .expect("get")
+            .expect("key")
+            .locked
+    );
+    assert!(fail(stores[2].as_ref()), "the third failure locks");
+    assert!(
+        stores[0]
+            .get_key("k-fail")
+            .expect("get")
+            .expect("key")
+            .locked
+    );
+    assert_eq!(count(stores[0].as_ref(), "refused"), refused_before + 3);
+    assert_eq!(count(stores[0].as_ref(), "locked"), locked_before + 1);
+    assert!(matches!(
+        stores[0].p256_session_failed(
+            "k-none",
+            3,
+            &event(AuditKind::Refused, "k-none"),
+            &event(AuditKind::Locked, "k-none")
+        ),
+        Err(StoreError::NotFound)
+    ));
     assert_chain(stores[0].as_ref());
 }
 
@@ -1377,6 +1422,7 @@ fn sqlite_schema_2_databases_migrate_to_7() {
     enrolled(b.open().as_ref(), "k-old");
     b.raw(
         "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+         ALTER TABLE keys DROP COLUMN p256_session_failures; \
          ALTER TABLE keys DROP COLUMN pin_reserved_ms;
          DROP TABLE login_challenges;
          DROP TABLE decryptions;
@@ -1424,6 +1470,7 @@ fn sqlite_schema_3_databases_migrate_to_7() {
     enrolled(b.open().as_ref(), "k-3");
     b.raw(
         "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+         ALTER TABLE keys DROP COLUMN p256_session_failures; \
          DROP TABLE login_challenges; DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN \
          purpose; ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN \
          decryptions; ALTER TABLE tickets DROP COLUMN purpose; PRAGMA user_version = 3;",
@@ -1443,6 +1490,7 @@ fn sqlite_schema_4_databases_migrate_to_7() {
     enrolled(b.open().as_ref(), "k-4");
     b.raw(
         "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+         ALTER TABLE keys DROP COLUMN p256_session_failures; \
          DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; ALTER TABLE seals DROP \
          COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; ALTER TABLE tickets \
          DROP COLUMN purpose; PRAGMA user_version = 4;",
@@ -1534,6 +1582,7 @@ fn sqlite_schema_5_databases_migrate_to_7() {
     drop(store);
     b.raw(
         "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+         ALTER TABLE keys DROP COLUMN p256_session_failures; \
          ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; \
          ALTER TABLE tickets DROP COLUMN purpose; \
          PRAGMA user_version = 5;",

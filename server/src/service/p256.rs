@@ -51,6 +51,10 @@ pub const KEYGEN_TTL_MS: u64 = 120_000;
 pub const MAX_PENDING_KEYGENS: usize = 64;
 /// How long a P-256 signing session waits for its trip 2 (ms).
 pub const SIGN_SESSION_TTL_MS: u64 = 120_000;
+/// Failed P-256 signing sessions (recoverable aborts, signatures that do not verify, a
+/// malformed trip 2) after which a key is locked for review: each may be an attempt on the
+/// OT correlations the share reuses (ARCHITECTURE.md, "Abort and retry rules" 3). Never reset.
+pub const MAX_FAILED_SESSIONS: u32 = 8;
 
 /// A key generation between its trips (in this replica's memory only).
 pub(crate) struct PendingKeygen {
@@ -363,6 +367,41 @@ impl P256Cosigning<'_> {
         Ok(())
     }
 
+    /// A session of `key` failed: audited and counted; at [`MAX_FAILED_SESSIONS`] the key is
+    /// locked (audited) and the answer is `locked`, else `error`.
+    fn session_failed(
+        &self,
+        key: &KeyRecord,
+        caller: &Caller,
+        why: &str,
+        detail: serde_json::Value,
+        error: ServiceError,
+    ) -> ServiceError {
+        let mut detail = detail;
+        detail["reason"] = json!(why);
+        detail["curve"] = json!(KeyCurve::P256.as_str());
+        let refused = AuditEvent::new(AuditKind::Refused, &key.key_id, detail).by(caller);
+        let locked = AuditEvent::new(
+            AuditKind::Locked,
+            &key.key_id,
+            json!({
+                "after_failures": MAX_FAILED_SESSIONS,
+                "reason": "failed two-party P-256 sessions",
+            }),
+        )
+        .by(caller);
+        match self.ctx.store.p256_session_failed(
+            &key.key_id,
+            MAX_FAILED_SESSIONS,
+            &refused,
+            &locked,
+        ) {
+            Ok(true) => ServiceError::Locked,
+            Ok(false) => error,
+            Err(e) => e.into(),
+        }
+    }
+
     fn check_enabled(&self) -> Result<(), ServiceError> {
         if self.ctx.policy.p256_cosign {
             Ok(())
@@ -479,14 +518,14 @@ impl P256Cosigning<'_> {
                     return Err(self.ban(key, caller, &e));
                 }
                 Err(e) => {
-                    self.audit_refusal(
+                    return Err(self.session_failed(
                         key,
                         caller,
                         &format!("two-party P-256 trip 1 failed: {e}"),
                         json!({ "idempotency_key": req.idempotency_key,
                                 "sign_id": hex::encode(sign_id) }),
-                    )?;
-                    return Err(protocol_error(e));
+                        protocol_error(e),
+                    ));
                 }
             };
         drop(share);
@@ -600,14 +639,15 @@ impl P256Cosigning<'_> {
             }) {
             Ok(m) => m,
             Err(e) => {
-                self.audit_refusal(
+                let why = format!("two-party P-256 trip 2 failed: {e}");
+                return Err(self.session_failed(
                     key,
                     caller,
-                    &format!("two-party P-256 trip 2 failed: {e}"),
+                    &why,
                     json!({ "idempotency_key": taken.idempotency_key,
                             "sign_id": hex::encode(sign_id) }),
-                )?;
-                return Err(e);
+                    e,
+                ));
             }
         };
         let state = crate::vault::open_large(
@@ -627,16 +667,16 @@ impl P256Cosigning<'_> {
                 return Err(self.ban(key, caller, &e));
             }
             Err(e) => {
-                self.audit_refusal(
+                return Err(self.session_failed(
                     key,
                     caller,
                     &format!("two-party P-256 trip 2 failed: {e}"),
                     json!({ "idempotency_key": taken.idempotency_key,
                             "sign_id": hex::encode(sign_id) }),
-                )?;
-                return Err(refused(format!(
-                    "the session failed ({e}) and is closed: start a new session"
-                )));
+                    refused(format!(
+                        "the session failed ({e}) and is closed: start a new session"
+                    )),
+                ));
             }
         };
         let context: serde_json::Value = serde_json::from_str(&taken.context)

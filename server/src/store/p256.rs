@@ -70,4 +70,16 @@ pub trait P256Store {
     /// (DKLs23's `BanCounterparty`), with its `locked` audit entry. Unlike a PIN lock it
     /// records why; the caller revokes the key too.
     fn lock_key(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// A P-256 signing session of the key failed (a recoverable abort, a signature that did
+    /// not verify, a malformed trip 2): count it (`keys.p256_session_failures`, never reset:
+    /// each failure may be an attempt on the share) with its `refused` entry, and once the
+    /// count reaches `max_failures` lock the key with the `locked` entry, in one transaction.
+    /// Returns whether the key is now locked.
+    fn p256_session_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        refused: &AuditEvent,
+        locked: &AuditEvent,
+    ) -> Result<bool, StoreError>;
 }

@@ -5,9 +5,11 @@ use super::postgres::int;
 use super::{PostgresStore, StoreError};
 use crate::audit::AuditEvent;
 
-/// Migration 6: a key's curve (keys made before are SM2) and two-party P-256 signing sessions.
+/// Migration 6: a key's curve (keys made before are SM2), its failed P-256 sessions, and
+/// two-party P-256 signing sessions.
 pub(super) const KEY_CURVES_AND_P256_SESSIONS: &str = r#"
 ALTER TABLE keys ADD COLUMN curve TEXT NOT NULL DEFAULT 'sm2';
+ALTER TABLE keys ADD COLUMN p256_session_failures BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE p256_sign_sessions (
     key_id          TEXT NOT NULL REFERENCES keys(key_id),
     sign_id         BYTEA NOT NULL,
@@ -94,6 +96,37 @@ impl P256Store for PostgresStore {
                 )?;
             }
             Ok(outcome)
+        })
+    }
+
+    fn p256_session_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        refused: &AuditEvent,
+        locked: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.transact(|tx| {
+            // The key's row serialises its failures across replicas.
+            let Some(row) = tx.query_opt(
+                "UPDATE keys SET p256_session_failures = p256_session_failures + 1
+                 WHERE key_id = $1 RETURNING p256_session_failures",
+                &[&key_id],
+            )?
+            else {
+                return Err(StoreError::NotFound.into());
+            };
+            let failures: i64 = row.try_get(0)?;
+            super::postgres::append(tx, refused)?;
+            if failures < i64::from(max_failures) {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE keys SET locked = TRUE WHERE key_id = $1",
+                &[&key_id],
+            )?;
+            super::postgres::append(tx, locked)?;
+            Ok(true)
         })
     }
 

@@ -6,9 +6,11 @@ use super::{SqliteStore, StoreError};
 use crate::audit::AuditEvent;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-/// Schema 7: a key's curve (keys made before are SM2) and two-party P-256 signing sessions.
+/// Schema 7: a key's curve (keys made before are SM2), its failed P-256 sessions, and
+/// two-party P-256 signing sessions.
 pub(super) const MIGRATE_6_TO_7: &str = r#"
 ALTER TABLE keys ADD COLUMN curve TEXT NOT NULL DEFAULT 'sm2';
+ALTER TABLE keys ADD COLUMN p256_session_failures INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE p256_sign_sessions (
     key_id          TEXT NOT NULL REFERENCES keys(key_id),
     sign_id         BLOB NOT NULL,
@@ -111,6 +113,38 @@ impl P256Store for SqliteStore {
             }
             tx.commit().map_err(backend)?;
             Ok(outcome)
+        })
+    }
+
+    fn p256_session_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        refused: &AuditEvent,
+        locked: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.durable(|c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let failures: i64 = tx
+                .query_row(
+                    "UPDATE keys SET p256_session_failures = p256_session_failures + 1
+                     WHERE key_id = ?1 RETURNING p256_session_failures",
+                    [key_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?
+                .ok_or(StoreError::NotFound)?;
+            super::sqlite::append(&tx, refused)?;
+            let now_locked = failures >= i64::from(max_failures);
+            if now_locked {
+                sql(tx.execute("UPDATE keys SET locked = 1 WHERE key_id = ?1", [key_id]))?;
+                super::sqlite::append(&tx, locked)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(now_locked)
         })
     }
 
