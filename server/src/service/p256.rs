@@ -590,8 +590,9 @@ impl P256Cosigning<'_> {
     ) -> Result<P256SignFinishResponse, ServiceError> {
         let ctx = self.ctx;
         self.check_curve(key)?;
-        let sign_id: [u8; 32] = hex::decode(sign_id_hex)
-            .ok()
+        let sign_id: [u8; 32] = (sign_id_hex.len() == 64)
+            .then(|| hex::decode(sign_id_hex).ok())
+            .flatten()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| ServiceError::BadRequest("sign_id must be 64 hex digits".into()))?;
         if key.revoked {
