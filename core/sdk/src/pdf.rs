@@ -68,7 +68,17 @@ impl CosignClient {
         let curve = self.stored(key_id)?.curve;
         let algorithm = match curve {
             KeyCurve::Sm2 => SignatureAlgorithm::Sm2Sm3,
+            #[cfg(feature = "p256-cosign")]
             KeyCurve::P256 => SignatureAlgorithm::EcdsaP256Sha256,
+            // Without the feature the PDF crate's P-256 signing path stays out of the build
+            // (about 74 KB of the mobile library).
+            #[cfg(not(feature = "p256-cosign"))]
+            KeyCurve::P256 => {
+                return Err(SdkError::InvalidInput(
+                    "this build cannot co-sign with two-party P-256 keys (feature p256-cosign)"
+                        .into(),
+                ));
+            }
         };
         let prepared = prepare(input, options, algorithm, &[certificate]).map_err(|e| match e {
             // The appearance is the app's input (its image, its label and label font).
