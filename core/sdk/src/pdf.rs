@@ -70,8 +70,7 @@ impl CosignClient {
             KeyCurve::Sm2 => SignatureAlgorithm::Sm2Sm3,
             #[cfg(feature = "p256-cosign")]
             KeyCurve::P256 => SignatureAlgorithm::EcdsaP256Sha256,
-            // Without the feature the PDF crate's P-256 signing path stays out of the build
-            // (about 74 KB of the mobile library).
+            // Without the feature the SDK has no P-256 co-signer to finish the signature.
             #[cfg(not(feature = "p256-cosign"))]
             KeyCurve::P256 => {
                 return Err(SdkError::InvalidInput(
