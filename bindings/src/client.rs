@@ -690,3 +690,50 @@ pub(crate) mod tests {
         );
     }
 }
+
+/// Two-party P-256 keys (feature `p256-cosign`, off by default): a separate exported block,
+/// since uniffi's export macro cannot leave out single methods.
+#[cfg(feature = "p256-cosign")]
+#[uniffi::export(async_runtime = "tokio")]
+impl InksealClient {
+    /// Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
+    /// one server replica) with the enrollment `ticket`, protected by `pin`. Feature
+    /// `p256-cosign`; the server must run with `--enable-unaudited-p256-cosign`.
+    pub async fn enroll_p256(
+        &self,
+        ticket: String,
+        pin: String,
+    ) -> Result<EnrollmentInfo, InksealError> {
+        use inkseal_cosign::sm2::elliptic_curve::sec1::ToSec1Point as _;
+        let pin = Pin::new(pin);
+        let ticket = zeroize::Zeroizing::new(ticket);
+        let e = self.inner.enroll_p256(&ticket, &pin).await?;
+        Ok(EnrollmentInfo {
+            public_key_hex: hex::encode(e.public_key.to_sec1_point(false).as_bytes()),
+            key_id: e.key_id,
+            user_id: e.user_id,
+            certificate_name: e.certificate_name,
+        })
+    }
+
+    /// [`InksealClient::request_certificate`] for a two-party P-256 key: an ecdsa-with-SHA256
+    /// certificate from the server CA's P-256 root, checked against the joint key.
+    #[uniffi::method(default(evidence_head_hex = None))]
+    pub async fn request_certificate_p256(
+        &self,
+        key_id: String,
+        pin: String,
+        evidence_head_hex: Option<String>,
+    ) -> Result<CertificateInfo, InksealError> {
+        let pin = Pin::new(pin);
+        let head = evidence_head(evidence_head_hex.as_deref())?;
+        let (certificate_der, ca_certificate_der) = self
+            .inner
+            .request_certificate_p256(&key_id, &pin, head)
+            .await?;
+        Ok(CertificateInfo {
+            certificate_der,
+            ca_certificate_der,
+        })
+    }
+}

@@ -217,8 +217,8 @@ impl ShareStorage {
     }
 }
 
-/// Largest wrapped share accepted from the app's store.
-const MAX_BLOB: usize = 64 * 1024;
+/// Largest wrapped share accepted from the app's store (a two-party P-256 share is ≈52.5 KB).
+const MAX_BLOB: usize = 256 * 1024;
 
 /// The SDK's [`ShareStore`] over a platform key and the app's blob store: serialises the
 /// [`StoredShare`], wraps it, and hands over only the wrapped blob.
@@ -333,6 +333,7 @@ pub(crate) mod tests {
 
     fn share(key_id: &str) -> StoredShare {
         StoredShare {
+            curve: Default::default(),
             key_id: key_id.into(),
             user_id: "customer-1".into(),
             certificate_name: "张三".into(),

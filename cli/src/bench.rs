@@ -18,6 +18,9 @@ pub enum BenchCommand {
     /// Two-party SM2 decryptions per second through the server, beside co-signatures per
     /// second through the same server.
     Decrypt(crate::bench_decrypt::DecryptArgs),
+    /// Two-party P-256 co-signatures per second through the server (2 round trips each),
+    /// beside SM2 co-signatures through the same server.
+    P256(crate::bench_p256::P256Args),
     /// Whole-process PDF signing time and peak memory vs. pyHanko and sha256sum (1-100 MB).
     Pdf(bench_pdf::PdfArgs),
     /// Sealing N e-policies through the batch sign-hash service: P-256 in SoftHSM2, SM2 in
@@ -63,6 +66,7 @@ pub async fn run(cmd: BenchCommand) -> Result<(), String> {
     match cmd {
         BenchCommand::Cosign(args) => cosign(args).await,
         BenchCommand::Decrypt(args) => crate::bench_decrypt::run(args).await,
+        BenchCommand::P256(args) => crate::bench_p256::run(args).await,
         BenchCommand::Pdf(args) => bench_pdf::run(args),
         BenchCommand::Verify(args) => crate::bench_verify::run(args),
         BenchCommand::Seal(args) => {
@@ -103,12 +107,25 @@ impl ChildServer {
         env: &[(String, String)],
         roles: &str,
     ) -> Result<Self, String> {
+        Self::start_serving(data, no_fsync, data_args, env, roles, &[])
+    }
+
+    /// [`ChildServer::start_with`] with `serve_args` for `serve` only (not `admin`).
+    pub(crate) fn start_serving(
+        data: &Path,
+        no_fsync: bool,
+        data_args: &[String],
+        env: &[(String, String)],
+        roles: &str,
+        serve_args: &[&str],
+    ) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let mut cmd = Command::new(&exe);
         cmd.arg("serve")
             .arg("--data-dir")
             .arg(data)
             .args(data_args)
+            .args(serve_args)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .args(["--listen", "127.0.0.1:0"]);
         // A load test is one address hammering the server: its rates are lifted.

@@ -31,19 +31,24 @@ pub struct DecryptArgs {
     insecure_no_fsync: bool,
 }
 
-type Round =
+pub(crate) type Round =
     Arc<dyn Fn(usize) -> Pinned<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
 /// What one measurement found.
-struct Measured {
-    done: usize,
-    errors: Vec<String>,
-    latencies: Vec<Duration>,
-    elapsed: f64,
-    cpu: Option<ProcessCpu>,
+pub(crate) struct Measured {
+    pub(crate) done: usize,
+    pub(crate) errors: Vec<String>,
+    pub(crate) latencies: Vec<Duration>,
+    pub(crate) elapsed: f64,
+    pub(crate) cpu: Option<ProcessCpu>,
 }
 
-async fn measure(clients: usize, seconds: u64, pid: u32, round: Round) -> Result<Measured, String> {
+pub(crate) async fn measure(
+    clients: usize,
+    seconds: u64,
+    pid: u32,
+    round: Round,
+) -> Result<Measured, String> {
     let before = process_cpu(pid);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -80,7 +85,7 @@ async fn measure(clients: usize, seconds: u64, pid: u32, round: Round) -> Result
     })
 }
 
-fn print(what: &str, m: &Measured) {
+pub(crate) fn print(what: &str, m: &Measured) {
     let at = |p: f64| {
         if m.latencies.is_empty() {
             0.0

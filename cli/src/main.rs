@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod bench_decrypt;
+mod bench_p256;
 mod bench_pdf;
 mod bench_seal;
 mod bench_verify;

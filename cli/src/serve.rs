@@ -161,6 +161,10 @@ pub struct ServeArgs {
     /// Refuse enrollment without a device-key attestation a configured verifier accepts.
     #[arg(long)]
     require_device_attestation: bool,
+    /// Enroll and co-sign with two-party P-256 keys (DKLs23 from dkls23-core 0.6.2, not yet
+    /// reviewed by a third party; ARCHITECTURE.md "Two-party P-256").
+    #[arg(long)]
+    enable_unaudited_p256_cosign: bool,
     /// A trusted Android Key Attestation root (PEM, repeatable): enables the Android verifier.
     #[arg(long)]
     android_attestation_root: Vec<PathBuf>,
@@ -275,6 +279,7 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
     config.policy.ticket_ttl_secs = args.ticket_ttl.clamp(60, 7 * 24 * 3600);
     config.policy.max_clock_skew_secs = args.max_clock_skew.clamp(5, 3600);
     config.policy.require_device_attestation = args.require_device_attestation;
+    config.policy.p256_cosign = args.enable_unaudited_p256_cosign;
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsFiles {
             cert: cert.clone(),

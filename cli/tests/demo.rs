@@ -179,3 +179,36 @@ fn the_demo_issues_a_certified_e_policy_that_pyhanko_accepts() {
     render_page(&issued, 1, &dir.path().join("p1"));
     let _ = std::fs::copy(dir.path().join("p1.png"), keep);
 }
+
+/// `inkseal demo --p256`: the borrower's key is a two-party P-256 key; the contract still
+/// verifies in full, and the borrower's signature is ecdsa-with-SHA256, which BouncyCastle and
+/// poppler's `pdfsig` check.
+#[test]
+fn the_demo_borrower_signs_with_a_p256_split_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stdout = run_demo(dir.path(), &["--p256"]);
+    assert!(stdout.contains("joint P-256 public key"), "{stdout}");
+    let signed = dir.path().join("contract-signed.pdf");
+    let roots = dir.path().join("ca-roots.pem");
+    let report = inkseal_verify(&signed, &roots);
+    let signatures = report["signatures"].as_array().expect("signatures");
+    assert!(
+        signatures.iter().all(|s| s["ok"] == true),
+        "every signature valid: {report}"
+    );
+    let bc = bouncycastle_check(&signed, &[&roots]);
+    assert!(bc.all_valid(), "BouncyCastle: {}", bc.stdout);
+    assert_eq!(
+        bc.signatures[0].signature_algorithm.as_deref(),
+        Some("ECDSA-with-SHA256"),
+        "the borrower's: {}",
+        bc.stdout
+    );
+    let ps = inkseal_tests::validators::pdfsig(&signed);
+    let borrower = ps
+        .signatures
+        .iter()
+        .find(|s| s.field.as_deref() == Some("Borrower"))
+        .unwrap_or_else(|| panic!("pdfsig: {}", ps.stdout));
+    assert!(borrower.signature_valid(), "pdfsig: {}", ps.stdout);
+}

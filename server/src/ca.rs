@@ -21,8 +21,19 @@ pub trait CertificateAuthority: Send + Sync {
         let _ = csr;
         Err("this certificate authority issues no encryption certificates".into())
     }
+    /// Issue an ecdsa-with-SHA256 document-signing certificate (DER) for the verified CSR of
+    /// a two-party P-256 key, with the issuing certificate (DER). A CA that issues none
+    /// refuses.
+    fn issue_p256(&self, csr: &inkseal_pki::VerifiedP256Csr) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let _ = csr;
+        Err("this certificate authority issues no P-256 certificates".into())
+    }
     /// The issuing CA certificate (DER).
     fn ca_certificate(&self) -> &[u8];
+    /// The certificate (DER) that issues to two-party P-256 keys, if this CA does.
+    fn p256_ca_certificate(&self) -> Option<&[u8]> {
+        None
+    }
     /// Every root this CA publishes (DER), the issuing one first: the embedded CA has an SM2
     /// root and a P-256 root.
     fn root_certificates(&self) -> Vec<&[u8]> {
@@ -459,8 +470,27 @@ impl CertificateAuthority for EmbeddedCa {
         .map_err(|e| e.to_string())
     }
 
+    fn issue_p256(&self, csr: &inkseal_pki::VerifiedP256Csr) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let serial = random_serial()?;
+        let issued = inkseal_pki::issue_end_entity(
+            &self.p256_key,
+            &self.p256_cert,
+            &csr.end_entity(self.revocation_pointers(Root::P256))
+                .map_err(|e| e.to_string())?,
+            &serial,
+            self.validity_days,
+            crate::store::now_ms() / 1000,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((issued, self.p256_cert.clone()))
+    }
+
     fn ca_certificate(&self) -> &[u8] {
         &self.cert
+    }
+
+    fn p256_ca_certificate(&self) -> Option<&[u8]> {
+        Some(&self.p256_cert)
     }
 
     fn issue_organization_certificate(

@@ -55,6 +55,10 @@ pub enum ServiceError {
     /// Identity already used.
     #[error("{0}")]
     Conflict(String),
+    /// A two-party P-256 signing session (or key generation) is unknown, expired, used, or
+    /// its id was used before; or the request names a key of the other curve (audited).
+    #[error("{0}")]
+    SessionRefused(String),
     /// Too many requests.
     #[error("too many requests: {why}; retry in {retry_after_secs} s")]
     RateLimited {
@@ -197,6 +201,7 @@ impl ServiceError {
             ServiceError::UnknownKey => (ErrorCode::UnknownKey, StatusCode::NOT_FOUND),
             ServiceError::NotFound(_) => (ErrorCode::NotFound, StatusCode::NOT_FOUND),
             ServiceError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
+            ServiceError::SessionRefused(_) => (ErrorCode::SessionRefused, StatusCode::CONFLICT),
             ServiceError::RateLimited { .. } => {
                 (ErrorCode::RateLimited, StatusCode::TOO_MANY_REQUESTS)
             }

@@ -80,6 +80,7 @@ async fn every_documented_route_is_routed() {
                 .replace("{idempotency_key}", "idem-0001")
                 .replace("{credential_id}", "op-1")
                 .replace("{seal_id}", "s-1")
+                .replace("{sign_id}", "00")
         );
         let req = match *method {
             "get" => http.get(&url),

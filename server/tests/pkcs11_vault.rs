@@ -589,3 +589,44 @@ fn unsuitable_existing_audit_keys_are_refused() {
     let sealed = vault.seal(b"aad", b"secret").expect("seal");
     assert_eq!(&vault.open(b"aad", &sealed).expect("open")[..], b"secret");
 }
+
+/// `seal_large` (two-party P-256 shares, 52.5 KB): the token seals only the data key; the whole
+/// is bound to its record, any flipped byte is refused, and the size limit holds.
+#[test]
+fn large_secrets_are_sealed_through_a_data_key_in_the_token() {
+    use inkseal_server::vault::{MAX_LARGE_SECRET_LEN, open_large, seal_large};
+    let vault = open_vault("large");
+    let secret: Vec<u8> = (0..52_550u32).map(|i| (i % 251) as u8).collect();
+    let sealed = seal_large(&vault, b"carol|k-p256", &secret).expect("seal");
+    assert_eq!(
+        &open_large(&vault, b"carol|k-p256", &sealed).expect("open")[..],
+        &secret[..]
+    );
+    assert!(matches!(
+        open_large(&vault, b"dave|k-p256", &sealed),
+        Err(VaultError::Unseal)
+    ));
+    for i in [0, 1, 2, 10, sealed.len() / 2, sealed.len() - 1] {
+        let mut bad = sealed.clone();
+        bad[i] ^= 1;
+        assert!(
+            matches!(
+                open_large(&vault, b"carol|k-p256", &bad),
+                Err(VaultError::Unseal)
+            ),
+            "byte {i}"
+        );
+    }
+    assert!(matches!(
+        open_large(&vault, b"carol|k-p256", &sealed[..sealed.len() / 2]),
+        Err(VaultError::Unseal)
+    ));
+    assert!(matches!(
+        seal_large(&vault, b"x", &vec![0; MAX_LARGE_SECRET_LEN + 1]),
+        Err(VaultError::BadLength(_))
+    ));
+    assert!(matches!(
+        seal_large(&vault, b"x", &[]),
+        Err(VaultError::BadLength(0))
+    ));
+}

@@ -57,6 +57,7 @@ fn setup(store: &dyn Store) {
         revoked: false,
         certificate: None,
         purpose: inkseal_server::store::KeyPurpose::Signing,
+        curve: inkseal_server::store::KeyCurve::Sm2,
     };
     let enrolled = AuditEvent::new(AuditKind::Enrolled, "k-bench", serde_json::json!({}));
     store.insert_key(&key, now(), &enrolled).expect("key");

@@ -49,6 +49,8 @@ pub async fn post_der(
 pub fn loopback_config(dir: &Path) -> ServerConfig {
     let mut config = ServerConfig::new(dir);
     config.listen = ([127, 0, 0, 1], 0).into();
+    // Two-party P-256 (issue 18) is off by default in servers; the tests exercise it.
+    config.policy.p256_cosign = true;
     config
 }
 

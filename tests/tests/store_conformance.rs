@@ -8,10 +8,10 @@ use inkseal_server::audit::{
     entry_hash, verify_chain, verify_log,
 };
 use inkseal_server::store::{
-    ChallengeRecord, EvidenceRecord, EvidenceUse, KeyPurpose, KeyRecord, LoginChallengeRecord,
-    NewDecryption, NewSignature, PinReservation, PostgresConfig, PostgresStore, PurgeCounts,
-    Recorded, RecordedDecryption, SealKeyKind, SealRecord, SqliteStore, Store, StoreError,
-    TicketRecord,
+    ChallengeRecord, EvidenceRecord, EvidenceUse, KeyCurve, KeyPurpose, KeyRecord,
+    LoginChallengeRecord, NewDecryption, NewP256Session, NewSignature, P256SessionTake,
+    PinReservation, PostgresConfig, PostgresStore, PurgeCounts, Recorded, RecordedDecryption,
+    SealKeyKind, SealRecord, SqliteStore, Store, StoreError, TicketRecord,
 };
 use inkseal_tests::postgres::PgCluster;
 use std::collections::HashSet;
@@ -112,7 +112,217 @@ conformance!(
     abandoned_pin_reservations_lock_the_key,
     single_use_login_challenges,
     one_decryption_per_idempotency_key_and_key_purposes,
+    single_use_p256_sessions_and_key_curves,
 );
+
+fn p256_session(key: &str, sign_id: u8, idem: &str, expires_ms: u64) -> NewP256Session {
+    NewP256Session {
+        key_id: key.into(),
+        sign_id: vec![sign_id; 32],
+        idempotency_key: idem.into(),
+        sealed_state: vec![9; 100],
+        context: "{}".into(),
+        created_ms: now(),
+        expires_ms,
+    }
+}
+
+/// A key keeps its curve; a P-256 signing session is stored once per `sign_id` and per
+/// idempotency key, and taken once: concurrent takes on several replicas see exactly one
+/// winner, and a used or expired session is never given out again. A banned key is locked
+/// with its entry.
+fn single_use_p256_sessions_and_key_curves(b: &dyn Backend) {
+    let stores = [b.open(), b.open(), b.open()];
+    let t = "et-k-p256";
+    ticket(stores[0].as_ref(), t);
+    let key = KeyRecord {
+        curve: KeyCurve::P256,
+        ..key_record("k-p256", t)
+    };
+    stores[0]
+        .insert_key(&key, now(), &event(AuditKind::Enrolled, "k-p256"))
+        .expect("key");
+    assert_eq!(
+        stores[1]
+            .get_key("k-p256")
+            .expect("get")
+            .expect("key")
+            .curve,
+        KeyCurve::P256
+    );
+    enrolled(stores[0].as_ref(), "k-sm2");
+    assert_eq!(
+        stores[2].get_key("k-sm2").expect("get").expect("key").curve,
+        KeyCurve::Sm2
+    );
+
+    let later = now() + 60_000;
+    stores[0]
+        .insert_p256_session(&p256_session("k-p256", 1, "idem-p-1", later))
+        .expect("session");
+    // The same sign_id, or the same idempotency key, again: refused on any replica.
+    assert!(matches!(
+        stores[1].insert_p256_session(&p256_session("k-p256", 1, "idem-p-2", later)),
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        stores[2].insert_p256_session(&p256_session("k-p256", 2, "idem-p-1", later)),
+        Err(StoreError::Conflict)
+    ));
+    // Another key may use the same ids.
+    stores[0]
+        .insert_p256_session(&p256_session("k-sm2", 1, "idem-p-1", later))
+        .expect("another key's session");
+
+    // Concurrent takes of one session: one winner.
+    let barrier = Barrier::new(stores.len());
+    let outcomes: Vec<P256SessionTake> = std::thread::scope(|scope| {
+        let handles: Vec<_> = stores
+            .iter()
+            .map(|store| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    store
+                        .take_p256_session("k-p256", &[1; 32], now())
+                        .expect("take")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let winners: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            P256SessionTake::Taken(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    assert_eq!(winners[0].sealed_state, vec![9; 100]);
+    assert_eq!(winners[0].idempotency_key, "idem-p-1");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| matches!(o, P256SessionTake::AlreadyUsed))
+            .count()
+            == 2
+    );
+    assert!(matches!(
+        stores[0].take_p256_session("k-p256", &[1; 32], now()),
+        Ok(P256SessionTake::AlreadyUsed)
+    ));
+    // The used row still refuses its sign_id.
+    assert!(matches!(
+        stores[0].insert_p256_session(&p256_session("k-p256", 1, "idem-p-3", later)),
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        stores[1].take_p256_session("k-p256", &[7; 32], now()),
+        Ok(P256SessionTake::Unknown)
+    ));
+    // An expired session is closed, never given out.
+    stores[0]
+        .insert_p256_session(&p256_session("k-p256", 3, "idem-p-4", now() - 1))
+        .expect("session");
+    assert!(matches!(
+        stores[1].take_p256_session("k-p256", &[3; 32], now()),
+        Ok(P256SessionTake::Expired)
+    ));
+    assert!(!matches!(
+        stores[2].take_p256_session("k-p256", &[3; 32], now() - 10_000),
+        Ok(P256SessionTake::Taken(_))
+    ));
+
+    // Housekeeping drops the sealed state of an expired session nobody finished; its row
+    // (and so its sign_id) stays, and it is never given out.
+    stores[0]
+        .insert_p256_session(&p256_session("k-p256", 4, "idem-p-5", now() - 1))
+        .expect("session");
+    let purged = stores[1]
+        .purge(now(), &|c| {
+            AuditEvent::global(
+                AuditKind::Purged,
+                serde_json::json!({ "p256": c.p256_sessions }),
+            )
+        })
+        .expect("purge");
+    assert_eq!(purged.p256_sessions, 1);
+    assert!(matches!(
+        stores[2].take_p256_session("k-p256", &[4; 32], now() - 60_000),
+        Ok(P256SessionTake::Expired)
+    ));
+    assert!(matches!(
+        stores[0].insert_p256_session(&p256_session("k-p256", 4, "idem-p-6", later)),
+        Err(StoreError::Conflict)
+    ));
+
+    let before = count(stores[0].as_ref(), "locked");
+    stores[1]
+        .lock_key("k-p256", &event(AuditKind::Locked, "k-p256"))
+        .expect("lock");
+    assert!(
+        stores[2]
+            .get_key("k-p256")
+            .expect("get")
+            .expect("key")
+            .locked
+    );
+    assert_eq!(count(stores[0].as_ref(), "locked"), before + 1);
+    assert!(matches!(
+        stores[0].lock_key("k-none", &event(AuditKind::Locked, "k-none")),
+        Err(StoreError::NotFound)
+    ));
+
+    // Failed sessions are counted on the key's row (any replica) and lock it at the limit.
+    enrolled(stores[0].as_ref(), "k-fail");
+    let (refused_before, locked_before) = (
+        count(stores[0].as_ref(), "refused"),
+        count(stores[0].as_ref(), "locked"),
+    );
+    let fail = |store: &dyn Store| {
+        store
+            .p256_session_failed(
+                "k-fail",
+                3,
+                &event(AuditKind::Refused, "k-fail"),
+                &event(AuditKind::Locked, "k-fail"),
+            )
+            .expect("count")
+    };
+    assert!(!fail(stores[0].as_ref()));
+    assert!(!fail(stores[1].as_ref()));
+    assert!(
+        !stores[2]
+            .get_key("k-fail")
+            .expect("get")
+            .expect("key")
+            .locked
+    );
+    assert!(fail(stores[2].as_ref()), "the third failure locks");
+    assert!(
+        stores[0]
+            .get_key("k-fail")
+            .expect("get")
+            .expect("key")
+            .locked
+    );
+    assert_eq!(count(stores[0].as_ref(), "refused"), refused_before + 3);
+    assert_eq!(count(stores[0].as_ref(), "locked"), locked_before + 1);
+    assert!(matches!(
+        stores[0].p256_session_failed(
+            "k-none",
+            3,
+            &event(AuditKind::Refused, "k-none"),
+            &event(AuditKind::Locked, "k-none")
+        ),
+        Err(StoreError::NotFound)
+    ));
+    assert_chain(stores[0].as_ref());
+}
 
 /// A decryption answer is stored once per idempotency key (concurrent twins across replicas
 /// see the winner's answer), with its audit entry in the same transaction; a key's purpose
@@ -474,6 +684,7 @@ fn key_record(key_id: &str, ticket_id: &str) -> KeyRecord {
         revoked: false,
         certificate: None,
         purpose: inkseal_server::store::KeyPurpose::Signing,
+        curve: inkseal_server::store::KeyCurve::Sm2,
     }
 }
 
@@ -1438,11 +1649,11 @@ fn postgres_migrations_apply_once() {
             .collect()
     });
     let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-    assert_eq!(applied, 6, "each of the six migrations once: {reports:?}");
-    assert!(reports.iter().all(|r| r.version == 6));
+    assert_eq!(applied, 7, "each of the seven migrations once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 7));
     let again = PostgresStore::open(&config).expect("open");
     assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
-    assert_eq!(again.schema_version().expect("version"), 6);
+    assert_eq!(again.schema_version().expect("version"), 7);
 }
 
 /// PostgreSQL only: migration 6 makes the one chain an older build wrote lane `main` without
@@ -1505,7 +1716,7 @@ fn postgres_migration_6_keeps_the_chain_as_lane_main() {
     drop(old);
 
     let store = PostgresStore::open(&config).expect("open migrates");
-    assert_eq!(store.schema_version().expect("version"), 6);
+    assert_eq!(store.schema_version().expect("version"), 7);
     let log = inkseal_server::store::read_whole_log(&store).expect("log");
     assert_eq!(log.len(), 3);
     assert!(log.iter().all(|e| e.lane == "main"));
@@ -1545,14 +1756,16 @@ fn postgres_migration_6_keeps_the_chain_as_lane_main() {
     );
 }
 
-/// SQLite only: a schema 2 database (before reservation times) opens as schema 6, keeps its
+/// SQLite only: a schema 2 database (before reservation times) opens as schema 7, keeps its
 /// keys, and a key whose attempts a schema 2 server left reserved is taken for abandoned.
 #[test]
-fn sqlite_schema_2_databases_migrate_to_6() {
+fn sqlite_schema_2_databases_migrate_to_7() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-old");
     b.raw(
-        "ALTER TABLE keys DROP COLUMN pin_reserved_ms;
+        "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+         ALTER TABLE keys DROP COLUMN p256_session_failures; \
+         ALTER TABLE keys DROP COLUMN pin_reserved_ms;
          DROP TABLE login_challenges;
          DROP TABLE decryptions;
          ALTER TABLE keys DROP COLUMN purpose;
@@ -1567,7 +1780,7 @@ fn sqlite_schema_2_databases_migrate_to_6() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
     assert!(
         store
             .get_login_challenge(&[0; 16])
@@ -1592,13 +1805,15 @@ fn sqlite_schema_2_databases_migrate_to_6() {
     assert_chain(store.as_ref());
 }
 
-/// SQLite only: a schema 3 database (before login challenges) opens as schema 6 with the table.
+/// SQLite only: a schema 3 database (before login challenges) opens as schema 7 with the table.
 #[test]
-fn sqlite_schema_3_databases_migrate_to_6() {
+fn sqlite_schema_3_databases_migrate_to_7() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-3");
     b.raw(
-        "DROP TABLE login_challenges; DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN \
+        "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+         ALTER TABLE keys DROP COLUMN p256_session_failures; \
+         DROP TABLE login_challenges; DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN \
          purpose; ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN \
          decryptions; ALTER TABLE tickets DROP COLUMN purpose; PRAGMA user_version = 3;",
     )
@@ -1609,14 +1824,16 @@ fn sqlite_schema_3_databases_migrate_to_6() {
     assert!(store.get_key("k-3").expect("get").is_some());
 }
 
-/// SQLite only: a schema 4 database (before key purposes) opens as schema 6: its keys sign,
+/// SQLite only: a schema 4 database (before key purposes) opens as schema 7: its keys sign,
 /// and decryptions can be recorded.
 #[test]
-fn sqlite_schema_4_databases_migrate_to_6() {
+fn sqlite_schema_4_databases_migrate_to_7() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-4");
     b.raw(
-        "DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; ALTER TABLE seals DROP \
+        "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+         ALTER TABLE keys DROP COLUMN p256_session_failures; \
+         DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; ALTER TABLE seals DROP \
          COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; ALTER TABLE tickets \
          DROP COLUMN purpose; PRAGMA user_version = 4;",
     )
@@ -1626,7 +1843,7 @@ fn sqlite_schema_4_databases_migrate_to_6() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
     assert_eq!(
         store.get_key("k-4").expect("get").expect("key").purpose,
         KeyPurpose::Signing
@@ -1651,9 +1868,9 @@ fn sqlite_schema_4_databases_migrate_to_6() {
 }
 
 /// SQLite only: a schema 5 database (before seal key purposes and decryption counts) opens as
-/// schema 6: its seals sign, its keys count the decryptions they recorded.
+/// schema 7: its seals sign, its keys count the decryptions they recorded.
 #[test]
-fn sqlite_schema_5_databases_migrate_to_6() {
+fn sqlite_schema_5_databases_migrate_to_7() {
     let b = sqlite();
     let store = b.open();
     let seal = SealRecord {
@@ -1706,7 +1923,9 @@ fn sqlite_schema_5_databases_migrate_to_6() {
     }
     drop(store);
     b.raw(
-        "ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; \
+        "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+         ALTER TABLE keys DROP COLUMN p256_session_failures; \
+         ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; \
          ALTER TABLE tickets DROP COLUMN purpose; \
          PRAGMA user_version = 5;",
     )
@@ -1716,7 +1935,7 @@ fn sqlite_schema_5_databases_migrate_to_6() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
     assert_eq!(store.get_seal("s-5").expect("get").as_ref(), Some(&seal));
     assert_eq!(
         store.decryption_count("k-5").expect("count"),

@@ -95,18 +95,43 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
         demo.operator
     );
     let pin = Pin::new("246810");
-    match client.enroll(&ticket_text, &Pin::new("123456")).await {
+    let weak = if demo.p256 {
+        client
+            .enroll_p256(&ticket_text, &Pin::new("123456"))
+            .await
+            .map(|_| ())
+    } else {
+        client
+            .enroll(&ticket_text, &Pin::new("123456"))
+            .await
+            .map(|_| ())
+    };
+    match weak {
         Err(SdkError::PinRejected(why)) => println!("4. PIN 123456 is refused: {why}"),
         other => return Err(format!("expected a weak-PIN refusal, got {other:?}")),
     }
-    let enrollment = client.enroll(&ticket_text, &pin).await.map_err(err)?;
-    let key = enrollment.key_id.clone();
-    println!(
-        "   enrolled with the ticket: key {key} (chosen by the server), joint SM2 public key {}; \
-         the tablet holds d1 and a P-256 device key that signs every request, the server holds \
-         d2 (sealed); neither alone can sign",
-        hex::encode(enrollment.public_key.to_sec1_bytes())
-    );
+    let (key, certificate_name) = if demo.p256 {
+        use p256::elliptic_curve::sec1::ToSec1Point as _;
+        let enrollment = client.enroll_p256(&ticket_text, &pin).await.map_err(err)?;
+        println!(
+            "   enrolled with the ticket: key {} (chosen by the server), joint P-256 public key \
+             {} made by two-party key generation (DKLs23, two round trips); the tablet and the \
+             server each hold a share (the server's sealed), neither alone can sign",
+            enrollment.key_id,
+            hex::encode(enrollment.public_key.to_sec1_point(false).as_bytes())
+        );
+        (enrollment.key_id, enrollment.certificate_name)
+    } else {
+        let enrollment = client.enroll(&ticket_text, &pin).await.map_err(err)?;
+        println!(
+            "   enrolled with the ticket: key {} (chosen by the server), joint SM2 public key {}; \
+             the tablet holds d1 and a P-256 device key that signs every request, the server \
+             holds d2 (sealed); neither alone can sign",
+            enrollment.key_id,
+            hex::encode(enrollment.public_key.to_sec1_bytes())
+        );
+        (enrollment.key_id, enrollment.certificate_name)
+    };
     let proofing = client
         .capture_evidence(
             &key,
@@ -125,10 +150,16 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
         card.id_number.masked(),
         proofing.receipt.reason
     );
-    let (cert, ca) = client
-        .request_certificate(&key, &pin, Some(proofing.head))
-        .await
-        .map_err(err)?;
+    let (cert, ca) = if demo.p256 {
+        client
+            .request_certificate_p256(&key, &pin, Some(proofing.head))
+            .await
+    } else {
+        client
+            .request_certificate(&key, &pin, Some(proofing.head))
+            .await
+    }
+    .map_err(err)?;
     let ca_path = dir.join("ca-cert.pem");
     std::fs::write(&ca_path, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).map_err(err)?;
     std::fs::write(
@@ -138,7 +169,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
     .map_err(err)?;
     println!(
         "   certificate for {} issued to the joint key after a co-signed CSR (CA: {})",
-        enrollment.certificate_name,
+        certificate_name,
         ca_path.display()
     );
 
@@ -152,7 +183,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
         size: [150.0, 55.0],
     };
     options.reason = Some("借款人签署 / borrower signs".into());
-    options.appearance.label = vec![format!("借款人 {}", enrollment.certificate_name)];
+    options.appearance.label = vec![format!("借款人 {certificate_name}")];
     options.appearance.label_font = Some(std::sync::Arc::new(demo.font.clone()));
     borrower_ink.sealed.apply_to(&mut options);
     let prepared = client.prepare_pdf(&key, &dated, &options).map_err(err)?;
@@ -317,10 +348,18 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
     }
     super::render_page_png(&signed_path, 3, &dir.join("contract-page3.png"));
 
-    match client
-        .sign_message(&key, &Pin::new("000000"), b"a wrong PIN", None)
-        .await
-    {
+    let wrong = if demo.p256 {
+        client
+            .sign_message_p256(&key, &Pin::new("000000"), b"a wrong PIN", None)
+            .await
+            .map(|_| ())
+    } else {
+        client
+            .sign_message(&key, &Pin::new("000000"), b"a wrong PIN", None)
+            .await
+            .map(|_| ())
+    };
+    match wrong {
         Err(SdkError::WrongPin { attempts_left }) => println!(
             "11. a wrong PIN is refused by the server: {attempts_left} attempt(s) left before the key locks"
         ),

@@ -50,6 +50,11 @@ pub struct DemoArgs {
     /// $INKSEAL_SEAL_FONT or Debian's fonts-wqy-microhei).
     #[arg(long)]
     seal_font: Option<PathBuf>,
+    /// The contract's borrower enrolls a two-party P-256 key (ECDSA with SHA-256, DKLs23; the
+    /// server runs with --enable-unaudited-p256-cosign) instead of SM2: a signature Adobe
+    /// Reader and verifiers outside China can check.
+    #[arg(long)]
+    p256: bool,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -79,6 +84,8 @@ struct Demo {
     bank: InstitutionSecret,
     /// The font seal text and the date are drawn from.
     font: OutlineFont,
+    /// The borrower's key is two-party P-256 (`--p256`).
+    p256: bool,
 }
 
 impl Demo {
@@ -160,6 +167,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     // No liveness vendor account here: the deterministic test vendor judges the sample
     // captures. It is insecure (anyone can forge its verdict) and only ever on by a flag.
     config.insecure.test_liveness_vendor = true;
+    config.policy.p256_cosign = args.p256;
     let server = inkseal_server::start(config).await.map_err(err)?;
     println!(
         "1. co-signing server at {} (data in {}); policy: co-sign only with a passed liveness check \
@@ -217,6 +225,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         bank: InstitutionSecret::generate(Scheme::Sm2).map_err(err)?,
         font,
         server,
+        p256: args.p256,
     };
     let step = match args.flow {
         Flow::Contract => {

@@ -30,6 +30,7 @@ mod attestation;
 mod ca;
 mod crl;
 mod csr;
+mod csr_p256;
 mod error;
 mod key;
 mod name;
@@ -58,6 +59,9 @@ pub use crl::{
 pub use csr::{
     MAX_CSR_BYTES, VerifiedCsr, assemble_csr, csr_to_be_signed, read_csr_info, verify_csr,
 };
+pub use csr_p256::{
+    VerifiedP256Csr, assemble_p256_csr, p256_csr_to_be_signed, read_p256_csr_info, verify_p256_csr,
+};
 pub use error::PkiError;
 pub use key::{CaKey, IssuerKey, P256CaKey};
 pub use name::MAX_COMMON_NAME_CHARS;
@@ -75,5 +79,6 @@ pub use organization::{
 pub use pem::{certificates_to_pem, der_to_pem, pem_to_der};
 pub use time::{NOT_BEFORE_BACKDATE_SECS, certificate_validity, time_at};
 pub use verify::{
-    MAX_CERTIFICATE_BYTES, certificate_public_key, check_issued_for, verify_certificate_signature,
+    MAX_CERTIFICATE_BYTES, certificate_public_key, check_issued_for, check_p256_issued_for,
+    verify_certificate_signature,
 };

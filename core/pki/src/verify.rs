@@ -124,3 +124,55 @@ pub fn check_issued_for(
     time::check_within(cert.certificate.tbs_certificate().validity(), now_unix)?;
     time::check_within(issuer.certificate.tbs_certificate().validity(), now_unix)
 }
+
+/// [`check_issued_for`] for a two-party P-256 key: the certificate's ecdsa-with-SHA256
+/// signature verifies under the issuer's P-256 key (the issuer is a CA whose subject is the
+/// certificate's issuer), it certifies `expected_key` ([`PkiError::KeyMismatch`] otherwise),
+/// and both certificates are valid at `now_unix`.
+pub fn check_p256_issued_for(
+    cert_der: &[u8],
+    issuer_cert_der: &[u8],
+    expected_key: &p256::PublicKey,
+    now_unix: u64,
+) -> Result<(), PkiError> {
+    use p256::ecdsa::signature::Verifier as _;
+    let cert = ParsedCertificate::parse(cert_der)?;
+    let issuer = ParsedCertificate::parse(issuer_cert_der)?;
+    if cert.certificate.tbs_certificate().issuer() != issuer.certificate.tbs_certificate().subject()
+    {
+        return Err(PkiError::IssuerMismatch);
+    }
+    require_ca(&issuer)?;
+    if cert.signed.algorithm.oid != crate::algorithm::ECDSA_WITH_SHA256 {
+        return Err(PkiError::UnsupportedAlgorithm(format!(
+            "signature algorithm {} (expected ecdsa-with-SHA256)",
+            cert.signed.algorithm.oid
+        )));
+    }
+    let p256_key = |c: &ParsedCertificate<'_>| -> Result<p256::PublicKey, PkiError> {
+        let (curve, point) = crate::algorithm::ec_public_key_parts(
+            c.certificate.tbs_certificate().subject_public_key_info(),
+        )?;
+        if curve != crate::algorithm::PRIME256V1 {
+            return Err(PkiError::UnsupportedAlgorithm(format!(
+                "curve {curve} (expected P-256)"
+            )));
+        }
+        p256::PublicKey::from_sec1_bytes(point)
+            .map_err(|_| PkiError::Malformed("public key is not a point on P-256".into()))
+    };
+    let signature = cert
+        .signed
+        .signature
+        .as_bytes()
+        .and_then(|b| p256::ecdsa::Signature::from_der(b).ok())
+        .ok_or_else(|| PkiError::Malformed("certificate signature is not DER ECDSA".into()))?;
+    p256::ecdsa::VerifyingKey::from(&p256_key(&issuer)?)
+        .verify(&cert.tbs, &signature)
+        .map_err(|_| PkiError::BadSignature)?;
+    if p256_key(&cert)? != *expected_key {
+        return Err(PkiError::KeyMismatch);
+    }
+    time::check_within(cert.certificate.tbs_certificate().validity(), now_unix)?;
+    time::check_within(issuer.certificate.tbs_certificate().validity(), now_unix)
+}

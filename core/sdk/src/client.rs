@@ -69,9 +69,9 @@ pub struct Enrollment {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Auth<'a> {
     /// The `keyid` the server looks the key up by (key id, or the ticket id at enrollment).
-    keyid: &'a str,
+    pub(crate) keyid: &'a str,
     /// The alias in the device key store.
-    alias: &'a str,
+    pub(crate) alias: &'a str,
 }
 
 /// Talks to the co-signing server on behalf of one device.
@@ -82,8 +82,8 @@ pub struct CosignClient {
     transport: Option<Arc<dyn Transport>>,
     timeout: Duration,
     base: String,
-    store: Arc<dyn ShareStore>,
-    device_keys: Arc<dyn DeviceKeyStore>,
+    pub(crate) store: Arc<dyn ShareStore>,
+    pub(crate) device_keys: Arc<dyn DeviceKeyStore>,
     retries: u32,
     pin_policy: PinPolicy,
     /// Shares already loaded from the store (with their verification tables), by key id.
@@ -240,15 +240,33 @@ impl CosignClient {
         body: Option<&B>,
         auth: Auth<'_>,
     ) -> Result<T, SdkError> {
+        self.send_with(method, path, body, auth, Delivering::default())
+            .await
+    }
+
+    /// [`CosignClient::send`] with its own retry and time limits (a step that must not be
+    /// sent twice, a step that takes long).
+    pub(crate) async fn send_with<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+        auth: Auth<'_>,
+        how: Delivering,
+    ) -> Result<T, SdkError> {
         let url = format!("{}{path}", self.base);
         let body = match body {
             Some(b) => serde_json::to_vec(b).map_err(|e| SdkError::InvalidInput(e.to_string()))?,
             None => Vec::new(),
         };
         let (status, bytes) = self
-            .deliver(method, &url, &body, || {
-                self.headers(method, path, &body, auth)
-            })
+            .deliver_with(
+                method,
+                &url,
+                &body,
+                || self.headers(method, path, &body, auth),
+                how,
+            )
             .await?;
         decode_body(status, &bytes)
     }
@@ -292,6 +310,25 @@ impl CosignClient {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<(String, String)>, SdkError>>,
     {
+        self.deliver_with(method, url, body, headers, Delivering::default())
+            .await
+    }
+
+    /// [`CosignClient::deliver`] with `how`'s limits.
+    async fn deliver_with<F, Fut>(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        headers: F,
+        how: Delivering,
+    ) -> Result<(u16, Vec<u8>), SdkError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<(String, String)>, SdkError>>,
+    {
+        let retries = if how.once { 0 } else { self.retries };
+        let timeout = self.timeout.max(how.at_least);
         let mut attempt = 0;
         loop {
             let request = HttpRequest {
@@ -299,7 +336,7 @@ impl CosignClient {
                 url: url.to_owned(),
                 headers: headers().await?,
                 body: (method != "GET").then(|| body.to_vec()),
-                timeout: self.timeout,
+                timeout,
             };
             let result = match &self.transport {
                 None => self.send_reqwest(request).await,
@@ -307,7 +344,7 @@ impl CosignClient {
             };
             match result {
                 Ok(answer) => return Ok(answer),
-                Err(Delivery::Retryable(_)) if attempt < self.retries => {
+                Err(Delivery::Retryable(_)) if attempt < retries => {
                     attempt += 1;
                     tracing::warn!(attempt, "request to the co-signing server failed; retrying");
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
@@ -328,6 +365,8 @@ impl CosignClient {
         if let Some(body) = request.body {
             req = req.body(body);
         }
+        // Per request (the client's default, or longer for a slow step).
+        req = req.timeout(request.timeout);
         let classify = |e: reqwest::Error| {
             if e.is_connect() || e.is_timeout() {
                 Delivery::Retryable(e.into())
@@ -378,12 +417,25 @@ impl CosignClient {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, SdkError> {
+        self.send_as_with(key_id, method, path, body, Delivering::default())
+            .await
+    }
+
+    /// [`CosignClient::send_as`] with `how`'s limits.
+    pub(crate) async fn send_as_with<B: Serialize, T: DeserializeOwned>(
+        &self,
+        key_id: &str,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+        how: Delivering,
+    ) -> Result<T, SdkError> {
         let alias = self.device_key_alias(key_id)?;
         let auth = Auth {
             keyid: key_id,
             alias: &alias,
         };
-        self.send(method, path, body, auth).await
+        self.send_with(method, path, body, auth, how).await
     }
 
     /// The alias of `key_id`'s device key, from the cache or the store.
@@ -425,7 +477,7 @@ impl CosignClient {
     }
 
     /// Check a new PIN against the app's copy of the PIN policy (the server checks again).
-    fn check_new_pin(&self, pin: &Pin) -> Result<(), SdkError> {
+    pub(crate) fn check_new_pin(&self, pin: &Pin) -> Result<(), SdkError> {
         self.pin_policy
             .check(pin)
             .map_err(|e| SdkError::PinRejected(e.to_string()))
@@ -513,6 +565,7 @@ impl CosignClient {
             secret: share.secret_bytes().to_vec(),
             certificate: None,
             ca_certificate: None,
+            curve: inkseal_cosign::api::KeyCurve::Sm2,
         })?;
         Ok(Enrollment {
             key_id: resp.key_id,
@@ -742,6 +795,16 @@ impl CosignClient {
     }
 }
 
+/// How one request is delivered: the client's retries and time limit unless said otherwise.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Delivering {
+    /// Never sent twice: a step whose server state is consumed by the first copy that
+    /// arrives (two-party P-256 trips), where a retry could only be refused.
+    pub(crate) once: bool,
+    /// The time limit is at least this (a slow step: P-256 key generation).
+    pub(crate) at_least: Duration,
+}
+
 /// A failed delivery, and whether sending the same request again may help.
 enum Delivery {
     Retryable(SdkError),
@@ -801,6 +864,8 @@ pub(crate) fn error_from_body(body: ErrorBody) -> SdkError {
         | ErrorCode::LoginReplayed
         // A signing key asked to decrypt, an encryption key asked to sign.
         | ErrorCode::WrongKeyPurpose
+        // A two-party P-256 session the server would not continue (used, expired, reused).
+        | ErrorCode::SessionRefused
         | ErrorCode::Internal => SdkError::Refused(body.message),
         // The sealing service's codes; the phone never calls it.
         ErrorCode::UnknownSeal

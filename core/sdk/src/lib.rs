@@ -29,6 +29,8 @@ mod device_key;
 mod error;
 mod ink_pad;
 pub mod login;
+#[cfg(feature = "p256-cosign")]
+mod p256;
 mod pdf;
 #[cfg(feature = "seal-client")]
 pub mod seal;
@@ -47,6 +49,8 @@ pub use inkseal_cosign::api::Pin;
 pub use inkseal_cosign::api::{
     AttestationFormat, DeviceAttestation, KeyPurpose, PinPolicy, RevocationReason,
 };
+#[cfg(feature = "p256-cosign")]
+pub use p256::P256Enrollment;
 pub use pdf::{LongTermLevel, PreparedPdf};
 pub use share_store::{FileShareStore, ShareStore, StoredShare};
 pub use transport::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport, TransportError};

@@ -15,7 +15,7 @@
 //! [`CosignClient::add_long_term_validation`] brings an already signed PDF to B-LT or B-LTA.
 
 use crate::{CosignClient, Pin, SdkError};
-use inkseal_cosign::api::{MessageKind, SignedMessage};
+use inkseal_cosign::api::{KeyCurve, MessageKind, SignedMessage};
 use inkseal_cosign::api::{RevocationRequest, RevocationResponse};
 use inkseal_pdf::PdfError;
 use inkseal_pdf::cms::SignatureAlgorithm;
@@ -26,6 +26,7 @@ use inkseal_pdf::tsp::{TimeStampRequest, TimeStampToken, TspError, check_reply};
 /// A PDF signature built and waiting for its co-signature.
 pub struct PreparedPdf {
     key_id: String,
+    curve: KeyCurve,
     prepared: PreparedSignature,
     document_digest: [u8; 32],
 }
@@ -40,8 +41,9 @@ impl std::fmt::Debug for PreparedPdf {
 }
 
 impl PreparedPdf {
-    /// SM3 of the signed revision's byte ranges (the CMS message-digest): the document a
-    /// liveness capture must bind (`CaptureRequest::documents`).
+    /// SM3 (SHA-256 for a two-party P-256 key) of the signed revision's byte ranges (the CMS
+    /// message-digest): the document a liveness capture must bind
+    /// (`CaptureRequest::documents`).
     pub fn document_digest(&self) -> [u8; 32] {
         self.document_digest
     }
@@ -53,7 +55,8 @@ impl PreparedPdf {
 }
 
 impl CosignClient {
-    /// Build the signed revision of `input` for the key's certificate (no network).
+    /// Build the signed revision of `input` for the key's certificate (no network): SM2 with
+    /// SM3 for an SM2 key, ecdsa-with-SHA256 for a two-party P-256 key.
     pub fn prepare_pdf(
         &self,
         key_id: &str,
@@ -63,16 +66,30 @@ impl CosignClient {
         let certificate = self
             .certificate(key_id)?
             .ok_or_else(|| SdkError::InvalidInput("the key has no certificate yet".into()))?;
-        let prepared = prepare(input, options, SignatureAlgorithm::Sm2Sm3, &[certificate])
-            .map_err(pdf_error)?;
+        let curve = self.stored(key_id)?.curve;
+        let algorithm = match curve {
+            KeyCurve::Sm2 => SignatureAlgorithm::Sm2Sm3,
+            #[cfg(feature = "p256-cosign")]
+            KeyCurve::P256 => SignatureAlgorithm::EcdsaP256Sha256,
+            // Without the feature the SDK has no P-256 co-signer to finish the signature.
+            #[cfg(not(feature = "p256-cosign"))]
+            KeyCurve::P256 => {
+                return Err(SdkError::InvalidInput(
+                    "this build cannot co-sign with two-party P-256 keys (feature p256-cosign)"
+                        .into(),
+                ));
+            }
+        };
+        let prepared = prepare(input, options, algorithm, &[certificate]).map_err(pdf_error)?;
         let digest = inkseal_pdf::cms::message_digest_of_signed_attributes(prepared.to_be_signed())
             .map_err(|e| SdkError::BadDocument(e.to_string()))?;
         let document_digest = digest
             .as_slice()
             .try_into()
-            .map_err(|_| SdkError::BadDocument("the message digest is not SM3".into()))?;
+            .map_err(|_| SdkError::BadDocument("the message digest is not 32 bytes".into()))?;
         Ok(PreparedPdf {
             key_id: key_id.to_owned(),
+            curve,
             prepared,
             document_digest,
         })
@@ -133,10 +150,25 @@ impl CosignClient {
             prepared.prepared.to_be_signed().to_vec(),
         )
         .map_err(|e| SdkError::BadDocument(e.to_string()))?;
-        let signature = self
-            .sign_signed_message(&prepared.key_id, pin, message, evidence_head)
-            .await?;
-        Ok(inkseal_pki::signature_to_der(&signature))
+        match prepared.curve {
+            KeyCurve::Sm2 => {
+                let signature = self
+                    .sign_signed_message(&prepared.key_id, pin, message, evidence_head)
+                    .await?;
+                Ok(inkseal_pki::signature_to_der(&signature))
+            }
+            #[cfg(feature = "p256-cosign")]
+            KeyCurve::P256 => {
+                let signature = self
+                    .sign_signed_message_p256(&prepared.key_id, pin, message, evidence_head)
+                    .await?;
+                Ok(signature.to_der().as_bytes().to_vec())
+            }
+            #[cfg(not(feature = "p256-cosign"))]
+            KeyCurve::P256 => Err(SdkError::InvalidInput(
+                "this build cannot co-sign with two-party P-256 keys (feature p256-cosign)".into(),
+            )),
+        }
     }
 
     /// Send `request` to the server's TSA and check the reply.

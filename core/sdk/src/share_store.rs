@@ -1,6 +1,7 @@
 //! Where the phone's share lives between runs.
 
 use crate::SdkError;
+use inkseal_cosign::api::KeyCurve;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -39,6 +40,11 @@ pub struct StoredShare {
         skip_serializing_if = "Option::is_none"
     )]
     pub ca_certificate: Option<Vec<u8>>,
+    /// The key's curve: SM2 (the default, left out of the stored form), or two-party P-256,
+    /// whose `secret` is the versioned DKLs23 share (≈52.5 KB) instead of d1.
+    #[serde(default, skip_serializing_if = "KeyCurve::is_sm2")]
+    #[zeroize(skip)]
+    pub curve: KeyCurve,
 }
 
 impl std::fmt::Debug for StoredShare {
@@ -88,8 +94,8 @@ pub trait ShareStore: Send + Sync {
     fn delete(&self, key_id: &str) -> Result<(), SdkError>;
 }
 
-/// Largest share file accepted on load.
-const MAX_SHARE_FILE: u64 = 64 * 1024;
+/// Largest share file accepted on load (a two-party P-256 share, hex, is ≈105 KB).
+const MAX_SHARE_FILE: u64 = 256 * 1024;
 
 /// A directory of JSON files, one per key, readable only by the owner (desktop and tests).
 ///

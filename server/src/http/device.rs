@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use inkseal_capture::submission::EvidenceSubmission;
 use inkseal_cosign::api::{
-    CertificateRequest, CosignRequest, DecryptApiRequest, EnrollRequest, PinChangeRequest,
-    RevokeRequest,
+    CertificateRequest, CosignRequest, DecryptApiRequest, EnrollRequest, P256EnrollFinishRequest,
+    P256EnrollRequest, P256SignFinishRequest, P256SignRequest, PinChangeRequest, RevokeRequest,
 };
 use serde::Serialize;
 
@@ -121,6 +121,92 @@ pub(super) async fn enroll(
     Ok((StatusCode::CREATED, Json(resp)).into_response())
 }
 
+/// `POST /v1/enroll/p256`: trip 1 of a P-256 enrollment, authenticated like `/v1/enroll`.
+pub(super) async fn enroll_p256(
+    State(app): State<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    peer: Option<Extension<PeerInfo>>,
+    body: Body,
+) -> Result<Response, ServiceError> {
+    let signed = Signed::new(method, uri, headers, body, peer);
+    app.limiter.check_address(Class::Enroll, signed.peer.ip())?;
+    let resp = blocking(move || {
+        app.service.device_auth().parse_fresh(&signed.request())?;
+        let req: P256EnrollRequest = decode(&signed.body)?;
+        let device_key = req
+            .device_key
+            .public_key_spki()
+            .map_err(ServiceError::BadRequest)?;
+        let caller = app.service.device_auth().authenticate_enrollment(
+            req.ticket.id(),
+            &device_key,
+            &signed.request(),
+        )?;
+        app.service.p256().enroll_start(&req, &caller)
+    })
+    .await?;
+    Ok((StatusCode::OK, Json(resp)).into_response())
+}
+
+/// `POST /v1/enroll/p256/finish`: trip 2, signed by the device key trip 1 registered.
+pub(super) async fn enroll_p256_finish(
+    State(app): State<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    peer: Option<Extension<PeerInfo>>,
+    body: Body,
+) -> Result<Response, ServiceError> {
+    let signed = Signed::new(method, uri, headers, body, peer);
+    app.limiter.check_address(Class::Enroll, signed.peer.ip())?;
+    let resp = blocking(move || {
+        app.service.device_auth().parse_fresh(&signed.request())?;
+        let req: P256EnrollFinishRequest = decode(&signed.body)?;
+        let Some(device_key) = app.service.p256().pending_device_key(req.ticket.id())? else {
+            return Err(ServiceError::SessionRefused(
+                "no P-256 key generation is pending for this ticket on this server: start the \
+                 enrollment again"
+                    .into(),
+            ));
+        };
+        let caller = app.service.device_auth().authenticate_enrollment(
+            req.ticket.id(),
+            &device_key,
+            &signed.request(),
+        )?;
+        app.service.p256().enroll_finish(&req, &caller)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(resp)).into_response())
+}
+
+/// `POST /v1/keys/{key_id}/p256/sign/{sign_id}/finish`: trip 2 of a P-256 co-signature.
+pub(super) async fn sign_p256_finish(
+    State(app): State<App>,
+    Path((key_id, sign_id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    peer: Option<Extension<PeerInfo>>,
+    body: Body,
+) -> Result<Response, ServiceError> {
+    let signed = Signed::new(method, uri, headers, body, peer);
+    device_call(
+        app,
+        key_id,
+        signed,
+        Class::Sign,
+        StatusCode::OK,
+        move |app: &App, key: &KeyRecord, caller: &Caller, body: &[u8]| {
+            let req: P256SignFinishRequest = decode(body)?;
+            app.service.p256().sign_finish(key, &sign_id, &req, caller)
+        },
+    )
+    .await
+}
+
 macro_rules! device_route {
     ($name:ident, $class:expr, $status:expr, |$app:ident, $key:ident, $caller:ident, $body:ident| $run:expr) => {
         pub(super) async fn $name(
@@ -177,6 +263,16 @@ device_route!(
     |app, key, caller, body| {
         let req: CosignRequest = decode(body)?;
         app.service.signing().sign(key, &req, caller)
+    }
+);
+
+device_route!(
+    sign_p256,
+    Class::Sign,
+    StatusCode::OK,
+    |app, key, caller, body| {
+        let req: P256SignRequest = decode(body)?;
+        app.service.p256().sign_start(key, &req, caller)
     }
 );
 

@@ -40,6 +40,14 @@ use tokio::sync::Semaphore;
 
 /// Largest request body accepted on any route but evidence.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest body of a P-256 enrollment's trip 2 (its key-generation message, hex, is up to
+/// 600,000 digits).
+pub const MAX_P256_ENROLL_BODY_BYTES: usize = 640 * 1024;
+/// Largest body of a P-256 signing trip 1 (its message, hex, up to 108,000 digits, and the
+/// message to sign, at most 8 KiB).
+pub const MAX_P256_SIGN_BODY_BYTES: usize = 160 * 1024;
+/// Largest body of a P-256 signing trip 2 (its message, hex, up to 222,000 digits).
+pub const MAX_P256_FINISH_BODY_BYTES: usize = 256 * 1024;
 
 /// The OpenAPI description served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -71,10 +79,18 @@ pub const ROUTES: &[(&str, &str, Credential)] = {
         ("post", "/v1/ocsp", Public),
         ("post", "/v1/revocation", Public),
         ("post", "/v1/enroll", EnrollmentDevice),
+        ("post", "/v1/enroll/p256", EnrollmentDevice),
+        ("post", "/v1/enroll/p256/finish", EnrollmentDevice),
         ("get", "/v1/keys/{key_id}", Device),
         ("post", "/v1/keys/{key_id}/certificate", Device),
         ("get", "/v1/keys/{key_id}/certificate", Device),
         ("post", "/v1/keys/{key_id}/sign", Device),
+        ("post", "/v1/keys/{key_id}/p256/sign", Device),
+        (
+            "post",
+            "/v1/keys/{key_id}/p256/sign/{sign_id}/finish",
+            Device,
+        ),
         ("post", "/v1/keys/{key_id}/decrypt", Device),
         ("post", "/v1/keys/{key_id}/pin", Device),
         ("post", "/v1/keys/{key_id}/revoke", Device),
@@ -192,6 +208,22 @@ pub fn router(app: App) -> Router {
             post(admin::open_envelope),
         )
         .layer(DefaultBodyLimit::max(MAX_OPEN_ENVELOPE_BODY_BYTES));
+    let p256 = Router::new()
+        .route("/v1/enroll/p256/finish", post(device::enroll_p256_finish))
+        .layer(DefaultBodyLimit::max(MAX_P256_ENROLL_BODY_BYTES))
+        .merge(
+            Router::new()
+                .route("/v1/keys/{key_id}/p256/sign", post(device::sign_p256))
+                .layer(DefaultBodyLimit::max(MAX_P256_SIGN_BODY_BYTES)),
+        )
+        .merge(
+            Router::new()
+                .route(
+                    "/v1/keys/{key_id}/p256/sign/{sign_id}/finish",
+                    post(device::sign_p256_finish),
+                )
+                .layer(DefaultBodyLimit::max(MAX_P256_FINISH_BODY_BYTES)),
+        );
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
         .route("/v1/ready", get(public::ready))
@@ -202,6 +234,7 @@ pub fn router(app: App) -> Router {
         .route("/v1/ocsp", post(public::ocsp))
         .route("/v1/revocation", post(public::revocation))
         .route("/v1/enroll", post(device::enroll))
+        .route("/v1/enroll/p256", post(device::enroll_p256))
         .route("/v1/keys/{key_id}", get(device::status))
         .route(
             "/v1/keys/{key_id}/certificate",
@@ -265,6 +298,7 @@ pub fn router(app: App) -> Router {
         .merge(evidence)
         .merge(sign_hash)
         .merge(open_envelope)
+        .merge(p256)
         .layer(middleware::from_fn(json_only))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             request_timeout(req, next, timeout)
@@ -413,6 +447,12 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             MAX_SIGN_HASH_BODY_BYTES
         } else if path.ends_with("/open-envelope") {
             MAX_OPEN_ENVELOPE_BODY_BYTES
+        } else if path == "/v1/enroll/p256/finish" {
+            MAX_P256_ENROLL_BODY_BYTES
+        } else if path.ends_with("/p256/sign") {
+            MAX_P256_SIGN_BODY_BYTES
+        } else if path.contains("/p256/sign/") && path.ends_with("/finish") {
+            MAX_P256_FINISH_BODY_BYTES
         } else {
             MAX_BODY_BYTES
         };

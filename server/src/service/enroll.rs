@@ -13,12 +13,14 @@
 use super::{Context, random_bytes, share_aad};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
-use crate::store::{KeyPurpose, KeyRecord, StoreError, TicketRecord, now_ms};
+use crate::store::{KeyCurve, KeyPurpose, KeyRecord, StoreError, TicketRecord, now_ms};
 use hmac::{Hmac, KeyInit, Mac};
 use inkseal_capture::date::{CHINA_STANDARD_TIME_OFFSET_MINUTES, Date};
 use inkseal_capture::id_number::IdNumber;
 use inkseal_cosign::ServerKeyShare;
-use inkseal_cosign::api::{EnrollRequest, EnrollResponse, EnrollmentTicket, valid_user_id};
+use inkseal_cosign::api::{
+    DeviceKeyRegistration, EnrollRequest, EnrollResponse, EnrollmentTicket, valid_user_id,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -204,7 +206,7 @@ impl Enrollment<'_> {
     }
 
     /// The ticket a request presents, if it holds: known, secret right, unused, unexpired.
-    fn valid_ticket(
+    pub(crate) fn valid_ticket(
         &self,
         ticket: &EnrollmentTicket,
         caller: &Caller,
@@ -279,7 +281,8 @@ impl Enrollment<'_> {
             .device_key
             .public_key_spki()
             .map_err(ServiceError::BadRequest)?;
-        let attestation = self.check_attestation(req, &device_key)?;
+        let attestation =
+            self.check_device_attestation(&req.ticket, &req.device_key, &device_key)?;
         let key_id = format!("k-{}", hex::encode(random_bytes::<16>()?));
         let (share, response) = ServerKeyShare::keygen(&req.keygen)
             .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
@@ -300,7 +303,7 @@ impl Enrollment<'_> {
             ticket_id: ticket.ticket_id.clone(),
             public_key: public_key.clone(),
             device_public_key: device_key.clone(),
-            device_attestation: attestation.as_ref().map(|a| a.stored.clone()),
+            device_attestation: attestation.as_ref().map(|a| a.1.clone()),
             id_binding: ticket.id_binding.clone(),
             sealed_share,
             sealed_pin: pin.sealed,
@@ -310,6 +313,7 @@ impl Enrollment<'_> {
             revoked: false,
             certificate: None,
             purpose: req.purpose,
+            curve: KeyCurve::Sm2,
         };
         let audit = AuditEvent::new(
             AuditKind::Enrolled,
@@ -319,7 +323,7 @@ impl Enrollment<'_> {
                 "user_id": ticket.user_id,
                 "public_key": hex::encode(&public_key),
                 "device_key_sha256": hex::encode(Sha256::digest(&device_key)),
-                "attestation": attestation.as_ref().map(|a| a.summary.clone()),
+                "attestation": attestation.as_ref().map(|a| a.0.clone()),
                 "purpose": req.purpose.as_str(),
             }),
         )
@@ -340,13 +344,15 @@ impl Enrollment<'_> {
 
     /// Check the attestation the request carries against the configured verifiers; refuse
     /// when the policy requires a verified one and there is none.
-    fn check_attestation(
+    /// Returns the audit summary and the stored form.
+    pub(crate) fn check_device_attestation(
         &self,
-        req: &EnrollRequest,
+        ticket: &EnrollmentTicket,
+        registration: &DeviceKeyRegistration,
         device_key: &[u8],
-    ) -> Result<Option<CheckedAttestation>, ServiceError> {
+    ) -> Result<Option<(serde_json::Value, String)>, ServiceError> {
         let required = self.ctx.policy.require_device_attestation;
-        let Some(att) = &req.device_key.attestation else {
+        let Some(att) = &registration.attestation else {
             if required {
                 return Err(ServiceError::PolicyRefused(
                     "this server requires a device-key attestation".into(),
@@ -362,15 +368,10 @@ impl Enrollment<'_> {
             .find(|v| v.format() == att.format);
         let verdict = match verifier {
             Some(v) => Some(
-                v.verify(
-                    device_key,
-                    req.ticket.id().as_bytes(),
-                    &parts,
-                    now_ms() / 1000,
-                )
-                .map_err(|e| {
-                    ServiceError::PolicyRefused(format!("device-key attestation rejected: {e}"))
-                })?,
+                v.verify(device_key, ticket.id().as_bytes(), &parts, now_ms() / 1000)
+                    .map_err(|e| {
+                        ServiceError::PolicyRefused(format!("device-key attestation rejected: {e}"))
+                    })?,
             ),
             None if required => {
                 return Err(ServiceError::PolicyRefused(format!(
@@ -387,16 +388,11 @@ impl Enrollment<'_> {
             "parts_hex": att.parts_hex,
         })
         .to_string();
-        Ok(Some(CheckedAttestation {
-            summary: json!({ "format": att.format.as_str(), "verified": verdict }),
+        Ok(Some((
+            json!({ "format": att.format.as_str(), "verified": verdict }),
             stored,
-        }))
+        )))
     }
-}
-
-struct CheckedAttestation {
-    summary: serde_json::Value,
-    stored: String,
 }
 
 /// The attestation format of a key's stored attestation, when it was verified.

@@ -29,6 +29,7 @@ pub mod institution_envelopes;
 mod lifecycle;
 pub mod login;
 mod operators;
+mod p256;
 mod pin;
 pub(crate) mod pin_verifier;
 pub mod sealing;
@@ -43,6 +44,7 @@ pub use institution_envelopes::{InstitutionEnvelopes, OpenEnvelopeRequest, OpenE
 pub use lifecycle::{AdminRevokeRequest, KeyLifecycle, UnlockRequest};
 pub use login::Login;
 pub use operators::{CredentialInfo, CredentialSecret, NewCredential, Operator, Operators, Role};
+pub use p256::P256Cosigning;
 pub use sealing::{NewSeal, SealAlgorithm, SealInfo, Sealing, SignHashRequest, SignHashResponse};
 pub use signing::Signing;
 
@@ -85,6 +87,10 @@ pub struct Policy {
     /// oracle; the cap bounds what Cheon's attack gains from it (ARCHITECTURE.md, "Two-party
     /// decryption": at most about 10 bits of the 128 at 2^20).
     pub max_decryptions_per_key: u64,
+    /// Two-party P-256 keys (issue 18: DKLs23 from `dkls23-core` 0.6.2, which has had no
+    /// third-party audit) may be enrolled and co-sign. Off by default
+    /// (`inkseal serve --enable-unaudited-p256-cosign`).
+    pub p256_cosign: bool,
 }
 
 /// [`Policy::max_decryptions_per_key`] unless configured: 2^20.
@@ -104,6 +110,7 @@ impl Default for Policy {
             max_clock_skew_secs: 120,
             require_device_attestation: false,
             max_decryptions_per_key: DEFAULT_MAX_DECRYPTIONS_PER_KEY,
+            p256_cosign: false,
         }
     }
 }
@@ -122,6 +129,8 @@ pub(crate) struct Context {
     pub(crate) metrics: Metrics,
     /// Key of the keyed hash that binds a key to its holder's ID number (sealed in the store).
     pub(crate) id_pepper: zeroize::Zeroizing<[u8; 32]>,
+    /// P-256 key generations between their two trips (this replica's memory only).
+    pub(crate) p256_keygens: p256::PendingKeygens,
 }
 
 /// The co-signing service (a cheap, cloneable handle).
@@ -178,6 +187,7 @@ impl CosignService {
                 attestation: parts.attestation,
                 metrics: Metrics::default(),
                 id_pepper,
+                p256_keygens: p256::PendingKeygens::default(),
             }),
         })
     }
@@ -195,6 +205,11 @@ impl CosignService {
     /// Device request signatures.
     pub fn device_auth(&self) -> DeviceAuth<'_> {
         DeviceAuth { ctx: &self.ctx }
+    }
+
+    /// Two-party P-256 enrollment and co-signing.
+    pub fn p256(&self) -> P256Cosigning<'_> {
+        P256Cosigning { ctx: &self.ctx }
     }
 
     /// Co-signing, certificates, status.
@@ -447,6 +462,7 @@ impl CosignService {
                     "expired_challenges": counts.challenges,
                     "expired_tickets": counts.tickets,
                     "expired_login_challenges": counts.login_challenges,
+                    "expired_p256_sessions": counts.p256_sessions,
                 }),
             )
         })?)

@@ -9,7 +9,7 @@
 use super::{Context, check_round_ids, replay, unseal_share};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
-use crate::store::{KeyPurpose, KeyRecord, NewSignature, Recorded};
+use crate::store::{KeyCurve, KeyPurpose, KeyRecord, NewSignature, Recorded};
 use inkseal_cosign::api::{
     CertificateRequest, CertificateResponse, CosignRequest, CosignResponse, KeyStatus, MessageKind,
     SignedMessage,
@@ -115,6 +115,12 @@ impl Signing<'_> {
         caller: &Caller,
     ) -> Result<CosignResponse, ServiceError> {
         let ctx = self.ctx;
+        if key.curve != KeyCurve::Sm2 {
+            return Err(ServiceError::SessionRefused(
+                "this key is a two-party P-256 key: co-sign with /v1/keys/{key_id}/p256/sign"
+                    .into(),
+            ));
+        }
         check_round_ids(&key.key_id, &req.sign.key_id, &req.idempotency_key)?;
         if let Some(head) = &req.evidence_head {
             if head.len() != 64 || !head.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -281,6 +287,9 @@ impl Signing<'_> {
         }
         let der = hex::decode(&req.csr_der_hex)
             .map_err(|_| ServiceError::BadRequest("csr_der_hex is not hex".into()))?;
+        if key.curve == KeyCurve::P256 {
+            return self.certify_p256(key, &der, caller);
+        }
         let csr = inkseal_pki::verify_csr(&der)
             .map_err(|e| ServiceError::BadRequest(format!("CSR rejected: {e}")))?;
         if *csr.public_key.to_sec1_bytes() != key.public_key[..] {
@@ -322,15 +331,78 @@ impl Signing<'_> {
         })
     }
 
+    /// A two-party P-256 key's certificate: the CSR, co-signed beforehand through the two
+    /// P-256 round trips (the proof of possession, and the server's confirmation that the
+    /// phone holds the same joint key), must verify (ecdsa-with-SHA256) under the key's joint
+    /// key and carry the asserted name; the CA issues from its P-256 root.
+    fn certify_p256(
+        &self,
+        key: &KeyRecord,
+        der: &[u8],
+        caller: &Caller,
+    ) -> Result<CertificateResponse, ServiceError> {
+        use p256::elliptic_curve::sec1::ToSec1Point as _;
+        let csr = inkseal_pki::verify_p256_csr(der)
+            .map_err(|e| ServiceError::BadRequest(format!("CSR rejected: {e}")))?;
+        if csr.public_key.to_sec1_point(false).as_bytes() != key.public_key.as_slice() {
+            return Err(ServiceError::BadRequest(
+                "the CSR's key is not this enrollment's joint key".into(),
+            ));
+        }
+        if csr.common_name != key.certificate_name {
+            return Err(ServiceError::BadRequest(format!(
+                "the CSR's common name must be {:?}, the name the institution asserted",
+                key.certificate_name
+            )));
+        }
+        let (cert, ca) = self
+            .ctx
+            .ca
+            .issue_p256(&csr)
+            .map_err(ServiceError::Internal)?;
+        let serial = inkseal_pki::certificate_serial(&cert)
+            .map_err(|e| ServiceError::Internal(format!("issued certificate: {e}")))?;
+        self.ctx.store.record_certificate(
+            &key.key_id,
+            &serial,
+            &cert,
+            &AuditEvent::new(
+                AuditKind::CertificateIssued,
+                &key.key_id,
+                json!({
+                    "sha256": hex::encode(Sha256::digest(&cert)),
+                    "serial": hex::encode(&serial),
+                    "subject_cn": key.certificate_name,
+                    "curve": KeyCurve::P256.as_str(),
+                }),
+            )
+            .by(caller),
+        )?;
+        Ok(CertificateResponse {
+            certificate_der_hex: hex::encode(&cert),
+            ca_certificate_der_hex: hex::encode(ca),
+        })
+    }
+
     /// The issued certificate, if any.
     pub fn certificate(&self, key: &KeyRecord) -> Result<CertificateResponse, ServiceError> {
         let cert = key
             .certificate
             .as_ref()
             .ok_or_else(|| ServiceError::NotFound("no certificate issued yet".into()))?;
+        let ca = match key.curve {
+            KeyCurve::Sm2 => self.ctx.ca.ca_certificate().to_vec(),
+            // The root that issued it (the embedded CA has two).
+            KeyCurve::P256 => self
+                .ctx
+                .ca
+                .p256_ca_certificate()
+                .ok_or_else(|| ServiceError::Internal("the CA has no P-256 root".into()))?
+                .to_vec(),
+        };
         Ok(CertificateResponse {
             certificate_der_hex: hex::encode(cert),
-            ca_certificate_der_hex: hex::encode(self.ctx.ca.ca_certificate()),
+            ca_certificate_der_hex: hex::encode(ca),
         })
     }
 
@@ -345,6 +417,7 @@ impl Signing<'_> {
             revoked: key.revoked,
             has_certificate: key.certificate.is_some(),
             purpose: key.purpose,
+            curve: key.curve,
             device_attestation: super::enroll::verified_attestation(
                 key.device_attestation.as_deref(),
             ),

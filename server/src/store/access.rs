@@ -89,6 +89,9 @@ pub struct PurgeCounts {
     pub tickets: u64,
     /// Expired login challenges, used or not.
     pub login_challenges: u64,
+    /// Expired two-party P-256 signing sessions whose sealed state was dropped (the row stays,
+    /// so its `sign_id` is still refused).
+    pub p256_sessions: u64,
 }
 
 impl PurgeCounts {
@@ -137,7 +140,7 @@ pub trait AccessStore {
         expires_ms: u64,
     ) -> Result<bool, StoreError>;
     /// Delete expired nonces, expired unanswered challenges and expired unused tickets (their
-    /// audit entries stay). `audit` is written when anything was removed.
+    /// audit entries stay), and drop the sealed state of expired P-256 signing sessions. `audit` is written when anything was removed.
     fn purge(
         &self,
         now_ms: u64,

@@ -17,16 +17,19 @@ mod access;
 mod decrypt;
 mod evidence;
 mod login;
+mod p256;
 mod postgres;
 mod postgres_decrypt;
 mod postgres_login;
 mod postgres_more;
+mod postgres_p256;
 mod seals;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_decrypt;
 mod sqlite_evidence;
 mod sqlite_login;
+mod sqlite_p256;
 mod sqlite_seals;
 
 pub(crate) use sqlite::now_ms;
@@ -37,12 +40,13 @@ pub use evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
 };
 pub use login::{LoginChallengeRecord, LoginStore};
+pub use p256::{NewP256Session, P256SessionTake, P256Store, TakenP256Session};
 pub use postgres::{MAX_REPLICA_NAME, MigrationReport, PostgresConfig, PostgresStore, host_name};
 pub use seals::{SealKeyKind, SealRecord, SealStore};
 pub use sqlite::SqliteStore;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditKind, Checkpoint, LaneHead};
-pub use inkseal_cosign::api::KeyPurpose;
+pub use inkseal_cosign::api::{KeyCurve, KeyPurpose};
 use thiserror::Error;
 
 /// Storage failures.
@@ -102,6 +106,8 @@ pub struct KeyRecord {
     pub certificate: Option<Vec<u8>>,
     /// What the key is for (fixed at enrollment).
     pub purpose: KeyPurpose,
+    /// The key's curve (fixed at enrollment): SM2, or two-party P-256.
+    pub curve: KeyCurve,
 }
 
 /// A signature already produced for an idempotency key.
@@ -262,7 +268,7 @@ pub fn read_whole_log(store: &dyn Store) -> Result<Vec<AuditEntry>, StoreError> 
 
 /// The server's storage of keys, signatures, certificates, audit log and settings.
 pub trait Store:
-    EvidenceStore + AccessStore + SealStore + LoginStore + DecryptionStore + Send + Sync
+    EvidenceStore + AccessStore + SealStore + LoginStore + DecryptionStore + P256Store + Send + Sync
 {
     /// Connections of the store's pool, `(open, idle)`, for the operator's metrics; `None`
     /// for a store without a pool (SQLite: one connection in this process).

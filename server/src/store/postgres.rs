@@ -504,6 +504,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         super::postgres_more::SEAL_PURPOSES_AND_DECRYPTION_COUNTS,
     ),
     (6, "audit lanes", AUDIT_LANES),
+    (
+        7,
+        "key curves and P-256 signing sessions",
+        super::postgres_p256::KEY_CURVES_AND_P256_SESSIONS,
+    ),
 ];
 
 /// Migration 6: the audit log becomes lanes. The existing chain becomes lane `main` without a
@@ -1198,7 +1203,7 @@ pub(super) fn rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T, Fail>) -> Re
 
 const KEY_COLUMNS: &str = "key_id, user_id, certificate_name, ticket_id, public_key, \
     device_public_key, device_attestation, id_binding, sealed_share, sealed_pin, pin_salt, \
-    pin_failures, locked, revoked_ms, certificate, purpose";
+    pin_failures, locked, revoked_ms, certificate, purpose, curve";
 
 fn key_from_row(r: &Row) -> Result<KeyRecord, Fail> {
     Ok(KeyRecord {
@@ -1218,6 +1223,7 @@ fn key_from_row(r: &Row) -> Result<KeyRecord, Fail> {
         revoked: r.try_get::<_, Option<i64>>(13)?.is_some(),
         certificate: r.try_get(14)?,
         purpose: purpose_from_column(&r.try_get::<_, String>(15)?),
+        curve: super::sqlite::curve_from_column(&r.try_get::<_, String>(16)?),
     })
 }
 
@@ -1278,8 +1284,9 @@ impl Store for PostgresStore {
             tx.execute(
                 "INSERT INTO keys (key_id, user_id, certificate_name, ticket_id, public_key,
                                    device_public_key, device_attestation, id_binding,
-                                   sealed_share, sealed_pin, pin_salt, created_ms, purpose)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                   sealed_share, sealed_pin, pin_salt, created_ms, purpose,
+                                   curve)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 &[
                     &key.key_id,
                     &key.user_id,
@@ -1294,6 +1301,7 @@ impl Store for PostgresStore {
                     &key.pin_salt,
                     &int(now_ms),
                     &key.purpose.as_str(),
+                    &key.curve.as_str(),
                 ],
             )?;
             Ok(())

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub(super) const SCHEMA_VERSION: i64 = 6;
+pub(super) const SCHEMA_VERSION: i64 = 7;
 
 /// From schema 2 to 3: the time of a key's latest PIN reservation, so reservations that a
 /// killed process left behind can be told from ones in flight.
@@ -275,6 +275,10 @@ impl SqliteStore {
                 if version <= 5 {
                     tx.execute_batch(MIGRATE_5_TO_6).map_err(backend)?;
                 }
+                if version <= 6 {
+                    tx.execute_batch(super::sqlite_p256::MIGRATE_6_TO_7)
+                        .map_err(backend)?;
+                }
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))
             }
@@ -295,6 +299,8 @@ impl SqliteStore {
                 tx.execute_batch(super::sqlite_decrypt::MIGRATE_4_TO_5)
                     .map_err(backend)?;
                 tx.execute_batch(MIGRATE_5_TO_6).map_err(backend)?;
+                tx.execute_batch(super::sqlite_p256::MIGRATE_6_TO_7)
+                    .map_err(backend)?;
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))
             }
@@ -534,7 +540,7 @@ pub(super) fn v1_checkpoint(
 
 const KEY_COLUMNS: &str = "key_id, user_id, certificate_name, ticket_id, public_key, \
     device_public_key, device_attestation, id_binding, sealed_share, sealed_pin, pin_salt, \
-    pin_failures, locked, revoked_ms, certificate, purpose";
+    pin_failures, locked, revoked_ms, certificate, purpose, curve";
 
 fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -554,11 +560,18 @@ fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         revoked: r.get::<_, Option<i64>>(13)?.is_some(),
         certificate: r.get(14)?,
         purpose: purpose_from_column(&r.get::<_, String>(15)?),
+        curve: curve_from_column(&r.get::<_, String>(16)?),
     })
 }
 
 /// A key's purpose as stored; a name this build does not know is taken for encryption, the
 /// purpose that signs nothing.
+/// A key's curve as stored; a name this build does not know is refused when the key is
+/// used (read as P-256, whose routes check the stored share).
+pub(super) fn curve_from_column(name: &str) -> super::KeyCurve {
+    super::KeyCurve::parse(name).unwrap_or(super::KeyCurve::P256)
+}
+
 pub(super) fn purpose_from_column(name: &str) -> super::KeyPurpose {
     super::KeyPurpose::parse(name).unwrap_or(super::KeyPurpose::Encryption)
 }
@@ -591,9 +604,9 @@ impl Store for SqliteStore {
                 "INSERT INTO keys (key_id, user_id, certificate_name, ticket_id, public_key,
                                    device_public_key, device_attestation, id_binding,
                                    sealed_share, sealed_pin, pin_salt, pin_failures, locked,
-                                   revoked_ms, certificate, created_ms, purpose)
+                                   revoked_ms, certificate, created_ms, purpose, curve)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, NULL, NULL, ?12,
-                         ?13)",
+                         ?13, ?14)",
                 params![
                     key.key_id,
                     key.user_id,
@@ -607,7 +620,8 @@ impl Store for SqliteStore {
                     key.sealed_pin,
                     key.pin_salt,
                     int(now_ms),
-                    key.purpose.as_str()
+                    key.purpose.as_str(),
+                    key.curve.as_str()
                 ],
             ))
             .map(|_| ())

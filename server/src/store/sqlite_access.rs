@@ -287,14 +287,26 @@ impl AccessStore for SqliteStore {
                     [int(now_ms)],
                 )
                 .map_err(backend)? as u64;
+            let p256_sessions = tx
+                .execute(
+                    "UPDATE p256_sign_sessions SET sealed_state = NULL
+                     WHERE expires_ms < ?1 AND sealed_state IS NOT NULL",
+                    [int(now_ms)],
+                )
+                .map_err(backend)? as u64;
             let counts = PurgeCounts {
                 nonces,
                 challenges,
                 tickets,
                 login_challenges,
+                p256_sessions,
             };
             // Nonces expire all the time; only removing challenges or tickets is worth an entry.
-            if counts.challenges > 0 || counts.tickets > 0 || counts.login_challenges > 0 {
+            if counts.challenges > 0
+                || counts.tickets > 0
+                || counts.login_challenges > 0
+                || counts.p256_sessions > 0
+            {
                 append(&tx, &audit(counts))?;
             }
             tx.commit().map_err(backend)?;

@@ -172,3 +172,74 @@ pub fn associated_data(purpose: &str, parts: &[&[u8]]) -> Vec<u8> {
     }
     out
 }
+
+/// Version byte of a secret sealed with [`seal_large`].
+pub const SEALED_LARGE_V1: u8 = 2;
+/// Largest secret [`seal_large`] seals (a two-party P-256 share is ≈52.5 KB, a pending P-256
+/// signing state ≈21 KB).
+pub const MAX_LARGE_SECRET_LEN: usize = 128 * 1024;
+
+/// Seal a secret larger than [`MAX_SECRET_LEN`] (two-party P-256 shares and signing states):
+/// a fresh 256-bit data key encrypts it with AES-256-GCM (associated data `aad`), and the
+/// vault seals the data key (associated data: `aad` under its own tag), so with a PKCS#11
+/// vault only the 32-byte data key passes through the token. Output:
+/// `SEALED_LARGE_V1 || len(sealed key) (u16 BE) || sealed key || nonce || ciphertext+tag`.
+pub fn seal_large(
+    vault: &dyn ShareVault,
+    aad: &[u8],
+    secret: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    if secret.is_empty() || secret.len() > MAX_LARGE_SECRET_LEN {
+        return Err(VaultError::BadLength(secret.len()));
+    }
+    let mut key = Zeroizing::new([0u8; 32]);
+    getrandom::fill(key.as_mut_slice())
+        .map_err(|e| VaultError::Unavailable(format!("rng: {e}")))?;
+    let sealed_key = vault.seal(
+        &associated_data("inkseal/data-key/v1", &[aad]),
+        key.as_slice(),
+    )?;
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key.as_slice())
+        .map_err(|_| VaultError::Unavailable("data key".into()))?;
+    let nonce = fresh_nonce()?;
+    let ct = cipher
+        .encrypt(&aes_gcm::Nonce::from(nonce), Payload { msg: secret, aad })
+        .map_err(|_| VaultError::Unavailable("encryption failed".into()))?;
+    let len =
+        u16::try_from(sealed_key.len()).map_err(|_| VaultError::BadLength(sealed_key.len()))?;
+    let mut out = Vec::with_capacity(3 + sealed_key.len() + NONCE_LEN + ct.len());
+    out.push(SEALED_LARGE_V1);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&sealed_key);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+/// Open a blob made by [`seal_large`] with the same `aad` (size-limited before anything is
+/// decrypted). Wiped on drop.
+pub fn open_large(
+    vault: &dyn ShareVault,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    if sealed.len() > MAX_LARGE_SECRET_LEN + 1024 {
+        return Err(VaultError::Unseal);
+    }
+    let Some((&SEALED_LARGE_V1, rest)) = sealed.split_first() else {
+        return Err(VaultError::Unseal);
+    };
+    let (len, rest) = rest.split_at_checked(2).ok_or(VaultError::Unseal)?;
+    let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+    let (sealed_key, rest) = rest.split_at_checked(len).ok_or(VaultError::Unseal)?;
+    let (nonce, ct) = rest.split_at_checked(NONCE_LEN).ok_or(VaultError::Unseal)?;
+    let key = vault.open(&associated_data("inkseal/data-key/v1", &[aad]), sealed_key)?;
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key).map_err(|_| VaultError::Unseal)?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| VaultError::Unseal)?;
+    cipher
+        .decrypt(&aes_gcm::Nonce::from(nonce), Payload { msg: ct, aad })
+        .map(Zeroizing::new)
+        .map_err(|_| VaultError::Unseal)
+}

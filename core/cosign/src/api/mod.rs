@@ -10,11 +10,18 @@
 
 mod login;
 mod message;
+mod p256;
 mod pin;
 mod ticket;
 
 pub use login::{LoginChallenge, LoginChallengeOrder, LoginVerified, LoginVerifyRequest};
 pub use message::{MAX_SIGNED_MESSAGE_BYTES, MessageError, MessageKind, SignedMessage};
+pub use p256::{
+    KeyCurve, MAX_P256_KEYGEN_2_BYTES, MAX_P256_KEYGEN_REPLY_2_BYTES, MAX_P256_SIGN_1_BYTES,
+    MAX_P256_SIGN_2_BYTES, MAX_P256_SIGN_REPLY_1_BYTES, MAX_P256_SMALL_BYTES,
+    P256EnrollFinishRequest, P256EnrollFinishResponse, P256EnrollRequest, P256EnrollResponse,
+    P256Hex, P256SignFinishRequest, P256SignFinishResponse, P256SignRequest, P256SignResponse,
+};
 pub use pin::{Pin, PinPolicy, PinRejection};
 pub use ticket::{EnrollmentTicket, TicketError};
 
@@ -341,6 +348,9 @@ pub struct KeyStatus {
     /// What the key is for.
     #[serde(default)]
     pub purpose: KeyPurpose,
+    /// The key's curve (absent: SM2).
+    #[serde(default, skip_serializing_if = "KeyCurve::is_sm2")]
+    pub curve: KeyCurve,
     /// The device key's attestation format, when one was verified at enrollment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_attestation: Option<AttestationFormat>,
@@ -434,6 +444,10 @@ pub enum ErrorCode {
     /// The unified social credit code (统一社会信用代码) is malformed or its check character
     /// is wrong.
     InvalidCreditCode,
+    /// A two-party P-256 signing session was refused: unknown, expired, already used (a
+    /// replayed trip 2), its `sign_id` used before for this key, or the request names a key of
+    /// the other curve. Nothing was signed; start a new session.
+    SessionRefused,
     /// An envelope given to the institution's encryption key was refused: it is not addressed
     /// to that key's certificate, it is malformed, or it does not decrypt (the message says
     /// which). Nothing was decrypted.

@@ -179,6 +179,14 @@ wire_message!(
     "sign round 2"
 );
 
+impl SignRound2 {
+    /// The signing-session id this message continues (the server finds its pending state by
+    /// it).
+    pub fn sign_id(&self) -> &[u8; 32] {
+        &self.body.sign_id
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct SignReply2Body {
     sign_id: [u8; 32],

@@ -1,0 +1,85 @@
+//! Two-party P-256 signing sessions (issue 18): the server's sealed state between the two
+//! round trips of a signature, in single-use rows any replica can finish.
+//!
+//! A row is keyed by `(key_id, sign_id)` and unique per `(key_id, idempotency_key)`. It is
+//! consumed by the one statement that reads it (`UPDATE … SET used_ms, sealed_state = NULL
+//! … WHERE used_ms IS NULL AND expires_ms > now RETURNING …`), so two finishes of one
+//! session, on any number of replicas, cannot both get the state. The row itself stays (only
+//! its sealed state is dropped), so a `sign_id` is refused for its key for good.
+
+use super::StoreError;
+use crate::audit::AuditEvent;
+
+/// A signing session to store after trip 1.
+#[derive(Clone, Debug)]
+pub struct NewP256Session {
+    /// The key.
+    pub key_id: String,
+    /// The phone's 32-byte session id.
+    pub sign_id: Vec<u8>,
+    /// The request's idempotency key.
+    pub idempotency_key: String,
+    /// The server's pending protocol state, sealed by the vault (associated data: user, key
+    /// id, public key, sign id).
+    pub sealed_state: Vec<u8>,
+    /// What the signature record needs at trip 2 (JSON, nothing secret).
+    pub context: String,
+    /// Created (unix ms).
+    pub created_ms: u64,
+    /// Trip 2 is refused after this (unix ms).
+    pub expires_ms: u64,
+}
+
+/// A consumed session: its state, to be unsealed and used once.
+#[derive(Clone, Debug)]
+pub struct TakenP256Session {
+    /// The sealed pending state.
+    pub sealed_state: Vec<u8>,
+    /// The context stored at trip 1.
+    pub context: String,
+    /// The idempotency key of trip 1.
+    pub idempotency_key: String,
+}
+
+/// Outcome of [`P256Store::take_p256_session`].
+#[derive(Clone, Debug)]
+pub enum P256SessionTake {
+    /// The session was open: it is now used, and this is its state.
+    Taken(TakenP256Session),
+    /// The session was already used (a replayed or concurrent trip 2).
+    AlreadyUsed,
+    /// The session expired before trip 2 (it is now closed).
+    Expired,
+    /// No such session for this key.
+    Unknown,
+}
+
+/// Storage of P-256 signing sessions; part of every [`super::Store`].
+pub trait P256Store {
+    /// Store a new session. `Conflict` if the key already has a session with this `sign_id`
+    /// or this idempotency key (used or not).
+    fn insert_p256_session(&self, session: &NewP256Session) -> Result<(), StoreError>;
+    /// Consume a session in the statement that reads it (see the module documentation).
+    fn take_p256_session(
+        &self,
+        key_id: &str,
+        sign_id: &[u8],
+        now_ms: u64,
+    ) -> Result<P256SessionTake, StoreError>;
+    /// Lock a key for good after the counterparty failed a check that may leak share bits
+    /// (DKLs23's `BanCounterparty`), with its `locked` audit entry. Unlike a PIN lock it
+    /// records why; the caller revokes the key too.
+    fn lock_key(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// A P-256 signing session of the key failed (a recoverable abort, a signature that did
+    /// not verify, a malformed trip 2): count it (`keys.p256_session_failures`, never reset:
+    /// each failure may be an attempt on the share) with its `refused` entry, and once the
+    /// count reaches `max_failures` lock the key with the `locked` entry, in one transaction.
+    /// Returns whether the key is now locked.
+    fn p256_session_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        refused: &AuditEvent,
+        locked: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+}

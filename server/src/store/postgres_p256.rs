@@ -1,0 +1,146 @@
+//! [`P256Store`] for [`PostgresStore`].
+
+use super::p256::{NewP256Session, P256SessionTake, P256Store, TakenP256Session};
+use super::postgres::int;
+use super::{PostgresStore, StoreError};
+use crate::audit::AuditEvent;
+
+/// Migration 7: a key's curve (keys made before are SM2), its failed P-256 sessions, and
+/// two-party P-256 signing sessions.
+pub(super) const KEY_CURVES_AND_P256_SESSIONS: &str = r#"
+ALTER TABLE keys ADD COLUMN curve TEXT NOT NULL DEFAULT 'sm2';
+ALTER TABLE keys ADD COLUMN p256_session_failures BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE p256_sign_sessions (
+    key_id          TEXT NOT NULL REFERENCES keys(key_id),
+    sign_id         BYTEA NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    sealed_state    BYTEA,
+    context         TEXT NOT NULL,
+    created_ms      BIGINT NOT NULL,
+    expires_ms      BIGINT NOT NULL,
+    used_ms         BIGINT,
+    PRIMARY KEY (key_id, sign_id),
+    CONSTRAINT p256_sign_sessions_idempotency UNIQUE (key_id, idempotency_key)
+);
+"#;
+
+impl P256Store for PostgresStore {
+    fn insert_p256_session(&self, s: &NewP256Session) -> Result<(), StoreError> {
+        let inserted = self.transact(|tx| {
+            Ok(tx.execute(
+                "INSERT INTO p256_sign_sessions (key_id, sign_id, idempotency_key, sealed_state,
+                                                 context, created_ms, expires_ms, used_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &s.key_id,
+                    &s.sign_id,
+                    &s.idempotency_key,
+                    &s.sealed_state,
+                    &s.context,
+                    &int(s.created_ms),
+                    &int(s.expires_ms),
+                ],
+            )?)
+        })?;
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    fn take_p256_session(
+        &self,
+        key_id: &str,
+        sign_id: &[u8],
+        now_ms: u64,
+    ) -> Result<P256SessionTake, StoreError> {
+        self.transact(|tx| {
+            // Marked used first (RETURNING gives the row as updated, so the state is dropped by
+            // a second statement of the same transaction). A concurrent take waits on the row
+            // lock and then finds it used.
+            let taken = tx.query_opt(
+                "UPDATE p256_sign_sessions SET used_ms = $3
+                 WHERE key_id = $1 AND sign_id = $2 AND used_ms IS NULL
+                   AND sealed_state IS NOT NULL AND expires_ms > $3
+                 RETURNING sealed_state, context, idempotency_key",
+                &[&key_id, &sign_id, &int(now_ms)],
+            )?;
+            let outcome = match taken {
+                Some(r) => P256SessionTake::Taken(TakenP256Session {
+                    sealed_state: r.try_get(0)?,
+                    context: r.try_get(1)?,
+                    idempotency_key: r.try_get(2)?,
+                }),
+                None => match tx.query_opt(
+                    "SELECT used_ms FROM p256_sign_sessions WHERE key_id = $1 AND sign_id = $2",
+                    &[&key_id, &sign_id],
+                )? {
+                    None => P256SessionTake::Unknown,
+                    Some(r) if r.try_get::<_, Option<i64>>(0)?.is_some() => {
+                        P256SessionTake::AlreadyUsed
+                    }
+                    Some(_) => P256SessionTake::Expired,
+                },
+            };
+            if !matches!(
+                outcome,
+                P256SessionTake::Unknown | P256SessionTake::AlreadyUsed
+            ) {
+                tx.execute(
+                    "UPDATE p256_sign_sessions
+                     SET used_ms = coalesce(used_ms, $3), sealed_state = NULL
+                     WHERE key_id = $1 AND sign_id = $2",
+                    &[&key_id, &sign_id, &int(now_ms)],
+                )?;
+            }
+            Ok(outcome)
+        })
+    }
+
+    fn p256_session_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        refused: &AuditEvent,
+        locked: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.transact(|tx| {
+            // The key's row serialises its failures across replicas.
+            let Some(row) = tx.query_opt(
+                "UPDATE keys SET p256_session_failures = p256_session_failures + 1
+                 WHERE key_id = $1 RETURNING p256_session_failures",
+                &[&key_id],
+            )?
+            else {
+                return Err(StoreError::NotFound.into());
+            };
+            let failures: i64 = row.try_get(0)?;
+            super::postgres::append(tx, refused)?;
+            if failures < i64::from(max_failures) {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE keys SET locked = TRUE WHERE key_id = $1",
+                &[&key_id],
+            )?;
+            super::postgres::append(tx, locked)?;
+            Ok(true)
+        })
+    }
+
+    fn lock_key(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let n = tx.execute(
+                "UPDATE keys SET locked = TRUE WHERE key_id = $1",
+                &[&key_id],
+            )?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound.into())
+            }
+        })
+    }
+}

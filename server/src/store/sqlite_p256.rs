@@ -1,0 +1,161 @@
+//! [`P256Store`] for [`SqliteStore`].
+
+use super::p256::{NewP256Session, P256SessionTake, P256Store, TakenP256Session};
+use super::sqlite::{backend, int, is_unique_violation, sql};
+use super::{SqliteStore, StoreError};
+use crate::audit::AuditEvent;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+/// Schema 7: a key's curve (keys made before are SM2), its failed P-256 sessions, and
+/// two-party P-256 signing sessions.
+pub(super) const MIGRATE_6_TO_7: &str = r#"
+ALTER TABLE keys ADD COLUMN curve TEXT NOT NULL DEFAULT 'sm2';
+ALTER TABLE keys ADD COLUMN p256_session_failures INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE p256_sign_sessions (
+    key_id          TEXT NOT NULL REFERENCES keys(key_id),
+    sign_id         BLOB NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    sealed_state    BLOB,
+    context         TEXT NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    expires_ms      INTEGER NOT NULL,
+    used_ms         INTEGER,
+    PRIMARY KEY (key_id, sign_id),
+    UNIQUE (key_id, idempotency_key)
+);
+PRAGMA user_version = 7;
+"#;
+
+impl P256Store for SqliteStore {
+    fn insert_p256_session(&self, s: &NewP256Session) -> Result<(), StoreError> {
+        self.durable(|c| {
+            let res = c.execute(
+                "INSERT INTO p256_sign_sessions (key_id, sign_id, idempotency_key, sealed_state,
+                                                 context, created_ms, expires_ms, used_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+                params![
+                    s.key_id,
+                    s.sign_id,
+                    s.idempotency_key,
+                    s.sealed_state,
+                    s.context,
+                    int(s.created_ms),
+                    int(s.expires_ms)
+                ],
+            );
+            match res {
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict),
+                Err(e) => Err(backend(e)),
+                Ok(_) => Ok(()),
+            }
+        })
+    }
+
+    fn take_p256_session(
+        &self,
+        key_id: &str,
+        sign_id: &[u8],
+        now_ms: u64,
+    ) -> Result<P256SessionTake, StoreError> {
+        self.durable(|c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            // Marked used first (RETURNING gives the row as updated, so the state is dropped by
+            // a second statement of the same transaction).
+            let taken = tx
+                .query_row(
+                    "UPDATE p256_sign_sessions SET used_ms = ?3
+                     WHERE key_id = ?1 AND sign_id = ?2 AND used_ms IS NULL
+                       AND sealed_state IS NOT NULL AND expires_ms > ?3
+                     RETURNING sealed_state, context, idempotency_key",
+                    params![key_id, sign_id, int(now_ms)],
+                    |r| {
+                        Ok(TakenP256Session {
+                            sealed_state: r.get(0)?,
+                            context: r.get(1)?,
+                            idempotency_key: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()
+                .map_err(backend)?;
+            let outcome = match taken {
+                Some(t) => P256SessionTake::Taken(t),
+                None => {
+                    let used: Option<Option<i64>> = tx
+                        .query_row(
+                            "SELECT used_ms FROM p256_sign_sessions
+                             WHERE key_id = ?1 AND sign_id = ?2",
+                            params![key_id, sign_id],
+                            |r| r.get(0),
+                        )
+                        .optional()
+                        .map_err(backend)?;
+                    match used {
+                        None => P256SessionTake::Unknown,
+                        Some(Some(_)) => P256SessionTake::AlreadyUsed,
+                        // Expired: closed now, so it can never be continued either.
+                        Some(None) => P256SessionTake::Expired,
+                    }
+                }
+            };
+            if !matches!(
+                outcome,
+                P256SessionTake::Unknown | P256SessionTake::AlreadyUsed
+            ) {
+                sql(tx.execute(
+                    "UPDATE p256_sign_sessions
+                     SET used_ms = coalesce(used_ms, ?3), sealed_state = NULL
+                     WHERE key_id = ?1 AND sign_id = ?2",
+                    params![key_id, sign_id, int(now_ms)],
+                ))?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(outcome)
+        })
+    }
+
+    fn p256_session_failed(
+        &self,
+        key_id: &str,
+        max_failures: u32,
+        refused: &AuditEvent,
+        locked: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.durable(|c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let failures: i64 = tx
+                .query_row(
+                    "UPDATE keys SET p256_session_failures = p256_session_failures + 1
+                     WHERE key_id = ?1 RETURNING p256_session_failures",
+                    [key_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?
+                .ok_or(StoreError::NotFound)?;
+            super::sqlite::append(&tx, refused)?;
+            let now_locked = failures >= i64::from(max_failures);
+            if now_locked {
+                sql(tx.execute("UPDATE keys SET locked = 1 WHERE key_id = ?1", [key_id]))?;
+                super::sqlite::append(&tx, locked)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(now_locked)
+        })
+    }
+
+    fn lock_key(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.write_audited(audit, |tx| {
+            let n = sql(tx.execute("UPDATE keys SET locked = 1 WHERE key_id = ?1", [key_id]))?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound)
+            }
+        })
+    }
+}

@@ -1,0 +1,757 @@
+//! Two-party P-256 (issue 18, stage 2) through the real server on loopback: enrollment in two
+//! round trips, the certificate from the CA's P-256 root, co-signatures verified by the `p256`
+//! crate, PIN failures and lockout, and a misbehaving client: replayed trip 2, a reused
+//! `sign_id` or idempotency key, tampered messages, an abort that bans the key. Each gets a
+//! typed error, is audited, and yields no signature.
+
+use inkseal_cosign::api::{
+    ErrorCode, KeyCurve, MessageKind, P256Hex, P256SignFinishRequest, P256SignRequest,
+    P256SignResponse, Pin, SignedMessage,
+};
+use inkseal_cosign::p256::{PhoneShare, PhoneSign, SignReply1};
+use inkseal_sdk::{CosignClient, SdkError, ShareStore};
+use inkseal_server::RunningServer;
+use inkseal_server::audit::verify_chain;
+use inkseal_tests::{Backend, RawDevice, client_for, http_client, raw, start_server};
+use p256::ecdsa::signature::Verifier as _;
+
+fn pin() -> Pin {
+    Pin::new("802461")
+}
+
+async fn enrolled(
+    server: &RunningServer,
+    client: &CosignClient,
+    user: &str,
+) -> inkseal_sdk::P256Enrollment {
+    let ticket = Backend::new(server).ticket(user).await;
+    client
+        .enroll_p256(&ticket, &pin())
+        .await
+        .expect("enroll P-256")
+}
+
+fn signed_entries(server: &RunningServer, kind: &str) -> Vec<inkseal_server::audit::AuditEntry> {
+    inkseal_server::store::read_whole_log(server.service().store().as_ref())
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enroll_certify_and_sign_five_messages_verified_by_the_p256_crate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let client = client_for(&server, &dir.path().join("device"));
+    let enrollment = enrolled(&server, &client, "carol").await;
+    assert_eq!(
+        client.key_curve(&enrollment.key_id).expect("curve"),
+        KeyCurve::P256
+    );
+    let status = client.status(&enrollment.key_id).await.expect("status");
+    assert_eq!(status.curve, KeyCurve::P256);
+    assert!(!status.has_certificate && !status.locked);
+
+    let (cert, ca) = client
+        .request_certificate_p256(&enrollment.key_id, &pin(), None)
+        .await
+        .expect("certificate");
+    inkseal_pki::check_p256_issued_for(
+        &cert,
+        &ca,
+        &enrollment.public_key,
+        inkseal_tests::now_unix(),
+    )
+    .expect("issued by the P-256 root for the joint key");
+    // ecdsa-with-SHA256 (1.2.840.10045.4.3.2), DER-encoded OID bytes.
+    let oid = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    assert!(cert.windows(oid.len()).any(|w| w == oid));
+    assert!(
+        server
+            .service()
+            .root_certificates()
+            .contains(&ca.as_slice()),
+        "the CA is one of the server's roots"
+    );
+
+    let vk = p256::ecdsa::VerifyingKey::from(&enrollment.public_key);
+    for i in 0..5 {
+        let msg = format!("policy #{i}: EUR {i}0,000");
+        let sig = client
+            .sign_message_p256(&enrollment.key_id, &pin(), msg.as_bytes(), None)
+            .await
+            .expect("co-sign");
+        vk.verify(msg.as_bytes(), &sig).expect("p256 verifies");
+        assert!(vk.verify(b"another message", &sig).is_err());
+    }
+    // An SM2 call on a P-256 key is refused, typed.
+    assert!(matches!(
+        client
+            .sign_message(&enrollment.key_id, &pin(), b"sm2?", None)
+            .await,
+        Err(SdkError::Storage(_) | SdkError::Refused(_))
+    ));
+
+    let entries =
+        inkseal_server::store::read_whole_log(server.service().store().as_ref()).expect("audit");
+    verify_chain(&entries).expect("audit chain intact");
+    let enrolled_entry = entries
+        .iter()
+        .find(|e| e.kind == "enrolled")
+        .expect("enrolled");
+    assert!(enrolled_entry.detail.contains("\"curve\":\"p256\""));
+    let signed = signed_entries(&server, "signed");
+    assert_eq!(signed.len(), 6, "5 messages and the CSR");
+    assert!(
+        signed
+            .iter()
+            .all(|e| e.detail.contains("\"curve\":\"p256\""))
+    );
+    assert!(entries.iter().any(|e| e.kind == "certificate_issued"));
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_pins_count_and_the_fifth_locks_a_p256_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let client = client_for(&server, &dir.path().join("device"));
+    let key = enrolled(&server, &client, "dave").await.key_id;
+    let wrong = Pin::new("999999");
+    assert_eq!(
+        client
+            .sign_message_p256(&key, &wrong, b"m", None)
+            .await
+            .err(),
+        Some(SdkError::WrongPin { attempts_left: 4 })
+    );
+    client
+        .sign_message_p256(&key, &pin(), b"m", None)
+        .await
+        .expect("right PIN resets the count");
+    for left in [4, 3, 2, 1] {
+        assert_eq!(
+            client
+                .sign_message_p256(&key, &wrong, b"m", None)
+                .await
+                .err(),
+            Some(SdkError::WrongPin {
+                attempts_left: left
+            })
+        );
+    }
+    assert_eq!(
+        client
+            .sign_message_p256(&key, &wrong, b"m", None)
+            .await
+            .err(),
+        Some(SdkError::Locked)
+    );
+    assert_eq!(
+        client
+            .sign_message_p256(&key, &pin(), b"m", None)
+            .await
+            .err(),
+        Some(SdkError::Locked)
+    );
+    assert_eq!(signed_entries(&server, "signed").len(), 1);
+    // One before the right PIN, five after it (the fifth locks).
+    assert_eq!(signed_entries(&server, "pin_failure").len(), 6);
+    server.shutdown().await.expect("shutdown");
+}
+
+/// A phone that speaks the P-256 routes by hand, to misbehave.
+struct RawP256 {
+    device: RawDevice,
+    share: PhoneShare,
+    key_id: String,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl RawP256 {
+    fn new(server: &RunningServer, device_dir: &std::path::Path, key_id: &str) -> Self {
+        let stored = inkseal_sdk::FileShareStore::new(device_dir)
+            .expect("store")
+            .load(key_id)
+            .expect("load")
+            .expect("present");
+        RawP256 {
+            device: RawDevice::new(device_dir),
+            share: PhoneShare::from_bytes(&stored.secret).expect("P-256 share"),
+            key_id: key_id.to_owned(),
+            base: server.url(),
+            http: http_client(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: &impl serde::Serialize) -> (u16, serde_json::Value) {
+        self.post_to(&self.base, path, body).await
+    }
+
+    /// `post` to another replica.
+    async fn post_to(
+        &self,
+        base: &str,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> (u16, serde_json::Value) {
+        let body = serde_json::to_vec(body).expect("json");
+        let headers = self.device.signed(&self.key_id, "POST", path, &body);
+        raw(&self.http, "POST", &format!("{base}{path}"), &headers, body).await
+    }
+
+    fn request(&self, idempotency_key: &str, message: &[u8], round1: &[u8]) -> P256SignRequest {
+        P256SignRequest {
+            idempotency_key: idempotency_key.into(),
+            pin: pin(),
+            evidence_head: None,
+            message: SignedMessage::new(MessageKind::Raw, message.to_vec()).expect("message"),
+            sign: P256Hex::of(round1),
+        }
+    }
+
+    fn sign_path(&self) -> String {
+        format!("/v1/keys/{}/p256/sign", self.key_id)
+    }
+
+    fn finish_path(&self, sign_id: &str) -> String {
+        format!("/v1/keys/{}/p256/sign/{sign_id}/finish", self.key_id)
+    }
+}
+
+fn code(body: &serde_json::Value) -> ErrorCode {
+    serde_json::from_value(body["code"].clone()).expect("a typed error code")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_reused_sessions_and_tampering_get_typed_errors_and_no_signature() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let device_dir = dir.path().join("device");
+    let client = client_for(&server, &device_dir);
+    let key = enrolled(&server, &client, "erin").await.key_id;
+    let phone = RawP256::new(&server, &device_dir, &key);
+    let vk = p256::ecdsa::VerifyingKey::from(phone.share.public_key());
+
+    // One honest session, by hand.
+    let (session, round1) =
+        PhoneSign::start(&phone.share, b"honest", &mut getrandom::SysRng).expect("start");
+    let request = phone.request("idem-honest-1", b"honest", round1.as_bytes());
+    let (status, body) = phone.post(&phone.sign_path(), &request).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: P256SignResponse = serde_json::from_value(body).expect("answer");
+    let reply1 = SignReply1::from_bytes(&answer.sign.bytes(200_000).expect("hex")).expect("reply");
+    let (finish, round2) = session.receive(&reply1).expect("receive");
+    let finish_body = P256SignFinishRequest {
+        sign: P256Hex::of(round2.as_bytes()),
+    };
+    let (status, body) = phone
+        .post(&phone.finish_path(&answer.sign_id), &finish_body)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let reply2: inkseal_cosign::api::P256SignFinishResponse =
+        serde_json::from_value(body).expect("answer");
+    let reply2 =
+        inkseal_cosign::p256::SignReply2::from_bytes(&reply2.sign.bytes(4096).expect("hex"))
+            .expect("reply 2");
+    let sig = finish.finish(&reply2).expect("signature");
+    vk.verify(b"honest", &sig).expect("verifies");
+    assert_eq!(signed_entries(&server, "signed").len(), 1);
+
+    // A replayed trip 2 (freshly device-signed: only the session is replayed).
+    let (status, body) = phone
+        .post(&phone.finish_path(&answer.sign_id), &finish_body)
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (409, ErrorCode::SessionRefused),
+        "{body}"
+    );
+    // The same trip 1 again (its sign_id reused) under a new idempotency key.
+    let again = phone.request("idem-honest-2", b"honest", round1.as_bytes());
+    let (status, body) = phone.post(&phone.sign_path(), &again).await;
+    assert_eq!(
+        (status, code(&body)),
+        (409, ErrorCode::SessionRefused),
+        "{body}"
+    );
+    // A new session under the used idempotency key.
+    let (_s, other) =
+        PhoneSign::start(&phone.share, b"other", &mut getrandom::SysRng).expect("start");
+    let reused = phone.request("idem-honest-1", b"other", other.as_bytes());
+    let (status, body) = phone.post(&phone.sign_path(), &reused).await;
+    assert_eq!(
+        (status, code(&body)),
+        (409, ErrorCode::SessionRefused),
+        "{body}"
+    );
+    // An unknown session.
+    let (status, body) = phone
+        .post(&phone.finish_path(&"ab".repeat(32)), &finish_body)
+        .await;
+    assert_eq!(status / 100, 4, "{body}");
+
+    // A message other than the one the phone hashed: the message hash is bound into the
+    // session from phase 1, so the server's phase 2 refuses it (typed, audited), nothing is
+    // stored, and nothing is signed.
+    let (_session, round1) =
+        PhoneSign::start(&phone.share, b"what the user saw", &mut getrandom::SysRng).expect("s");
+    let swapped = phone.request("idem-swap-0001", b"something else", round1.as_bytes());
+    let (status, body) = phone.post(&phone.sign_path(), &swapped).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, ErrorCode::BadRequest),
+        "{body}"
+    );
+
+    // A byte of trip 2 flipped: refused, and the session is closed.
+    let (session, round1) =
+        PhoneSign::start(&phone.share, b"flip", &mut getrandom::SysRng).expect("start");
+    let request = phone.request("idem-flip-0001", b"flip", round1.as_bytes());
+    let (status, body) = phone.post(&phone.sign_path(), &request).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: P256SignResponse = serde_json::from_value(body).expect("answer");
+    let reply1 = SignReply1::from_bytes(&answer.sign.bytes(200_000).expect("hex")).expect("reply");
+    let (_finish, round2) = session.receive(&reply1).expect("receive");
+    let mut tampered = round2.as_bytes().to_vec();
+    let last = tampered.len() - 3;
+    tampered[last] ^= 0x01;
+    let (status, body) = phone
+        .post(
+            &phone.finish_path(&answer.sign_id),
+            &P256SignFinishRequest {
+                sign: P256Hex::of(&tampered),
+            },
+        )
+        .await;
+    assert_eq!(status / 100, 4, "{body}");
+    let (status, body) = phone
+        .post(
+            &phone.finish_path(&answer.sign_id),
+            &P256SignFinishRequest {
+                sign: P256Hex::of(round2.as_bytes()),
+            },
+        )
+        .await;
+    assert_eq!(status / 100, 4, "the session is never continued: {body}");
+
+    // Garbage and oversized trip-1 messages are typed refusals.
+    let garbage = phone.request("idem-garbage-1", b"g", b"not a protocol message");
+    let (status, body) = phone.post(&phone.sign_path(), &garbage).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, ErrorCode::BadRequest),
+        "{body}"
+    );
+
+    assert_eq!(
+        signed_entries(&server, "signed").len(),
+        1,
+        "no failed session produced a signature"
+    );
+    let refusals = signed_entries(&server, "refused");
+    assert!(
+        refusals.iter().any(|e| e.detail.contains("already used")),
+        "the replay is audited: {refusals:#?}"
+    );
+    assert!(refusals.iter().any(|e| e.detail.contains("used before")));
+    assert!(refusals.iter().any(|e| e.detail.contains("trip 1 failed")));
+    assert!(refusals.iter().any(|e| e.detail.contains("trip 2 failed")));
+    // The honest key still signs through the SDK.
+    client
+        .sign_message_p256(&key, &pin(), b"still fine", None)
+        .await
+        .expect("the key still works");
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altered_ot_data_bans_locks_and_revokes_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let device_dir = dir.path().join("device");
+    let client = client_for(&server, &device_dir);
+    let key = enrolled(&server, &client, "frank").await.key_id;
+    let phone = RawP256::new(&server, &device_dir, &key);
+
+    let (session, round1) =
+        PhoneSign::start(&phone.share, b"ban", &mut getrandom::SysRng).expect("start");
+    let mut altered = round1.as_bytes().to_vec();
+    let mid = altered.len() / 2;
+    altered[mid] ^= 0x80;
+    let request = phone.request("idem-ban-00001", b"ban", &altered);
+    let (status, body) = phone.post(&phone.sign_path(), &request).await;
+    if status == 200 {
+        let answer: P256SignResponse = serde_json::from_value(body).expect("answer");
+        let reply1 =
+            SignReply1::from_bytes(&answer.sign.bytes(200_000).expect("hex")).expect("reply");
+        let (_finish, round2) = session.receive(&reply1).expect("the phone is honest");
+        let (status, body) = phone
+            .post(
+                &phone.finish_path(&answer.sign_id),
+                &P256SignFinishRequest {
+                    sign: P256Hex::of(round2.as_bytes()),
+                },
+            )
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (409, ErrorCode::SessionRefused),
+            "{body}"
+        );
+    } else {
+        assert_eq!(
+            (status, code(&body)),
+            (409, ErrorCode::SessionRefused),
+            "{body}"
+        );
+    }
+    let status = client.status(&key).await.expect("status");
+    assert!(status.locked && status.revoked, "{status:?}");
+    assert_eq!(
+        client
+            .sign_message_p256(&key, &pin(), b"after", None)
+            .await
+            .err(),
+        Some(SdkError::Revoked)
+    );
+    let locked = signed_entries(&server, "locked");
+    assert!(
+        locked
+            .iter()
+            .any(|e| e.detail.contains("counterparty banned"))
+    );
+    assert_eq!(signed_entries(&server, "revoked").len(), 1);
+    assert!(signed_entries(&server, "signed").is_empty());
+    server.shutdown().await.expect("shutdown");
+}
+
+/// A PAdES signature by a two-party P-256 key (ecdsa-with-SHA256, the certificate from the
+/// CA's P-256 root) in the loan contract: inkseal, pyHanko, poppler's `pdfsig` and BouncyCastle
+/// accept it, and a wrong PIN gives no signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_p256_split_key_signs_a_pdf_that_pyhanko_pdfsig_and_bouncycastle_accept() {
+    use inkseal_pdf::appearance::{AppearanceSpec, InkStrokes};
+    use inkseal_pdf::sign::{Placement, SignOptions};
+    use inkseal_pdf::verify::{VerifyOptions, verify};
+    use inkseal_tests::validators::{bouncycastle_check, pdfsig, pyhanko_validate, qpdf_check};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let client = client_for(&server, &dir.path().join("device"));
+    let key = enrolled(&server, &client, "Grace Policyholder")
+        .await
+        .key_id;
+    let (_, ca) = client
+        .request_certificate_p256(&key, &pin(), None)
+        .await
+        .expect("certificate");
+    let ca_pem = dir.path().join("ca-p256.pem");
+    std::fs::write(&ca_pem, inkseal_pki::der_to_pem("CERTIFICATE", &ca)).expect("write");
+
+    let input = std::fs::read(inkseal_tests::fixture("loan-contract-zh.pdf")).expect("fixture");
+    let now = inkseal_tests::now_unix();
+    let mut options = SignOptions::new(now);
+    options.field_name = Some("Borrower".into());
+    options.placement = Placement::Rect {
+        page: 3,
+        rect: [150.0, 380.0, 160.0, 60.0],
+    };
+    options.appearance = AppearanceSpec {
+        ink: Some(InkStrokes::from_polylines(
+            inkseal_ink::Pad {
+                width: 100.0,
+                height: 40.0,
+                dpi: 160.0,
+            },
+            &[vec![[5.0, 30.0], [30.0, 5.0], [60.0, 35.0], [95.0, 10.0]]],
+        )),
+        label: vec!["Borrower".into()],
+        label_font: Some(inkseal_tests::label_font()),
+        ..Default::default()
+    };
+    let tail = client
+        .sign_pdf(&key, &pin(), &input, &options)
+        .await
+        .expect("co-signed PDF");
+    let out = dir.path().join("p256-cosigned.pdf");
+    std::fs::write(&out, [input.as_slice(), tail.as_slice()].concat()).expect("write");
+
+    let data = std::fs::read(&out).expect("read");
+    let report = verify(
+        &data,
+        &VerifyOptions {
+            trust_anchors: vec![ca.clone()],
+            at_unix: Some(now),
+            ..Default::default()
+        },
+    )
+    .expect("verify");
+    assert!(report.all_ok(), "{report:#?}");
+    qpdf_check(&out).expect("qpdf --check");
+    let bc = bouncycastle_check(&out, &[&ca_pem]);
+    assert!(bc.all_valid(), "BouncyCastle: {} {}", bc.stdout, bc.stderr);
+    assert_eq!(
+        bc.signatures[0].signature_algorithm.as_deref(),
+        Some("ECDSA-with-SHA256")
+    );
+    assert_eq!(
+        bc.signatures[0].digest_algorithm.as_deref(),
+        Some("SHA-256")
+    );
+    let ph = pyhanko_validate(&out, &ca_pem);
+    assert!(ph.all_valid(), "pyHanko: {}\n{}", ph.stdout, ph.stderr);
+    let ps = pdfsig(&out);
+    assert!(ps.all_signatures_valid(), "pdfsig: {}", ps.stdout);
+    assert_eq!(ps.signatures[0].hash_algorithm.as_deref(), Some("SHA-256"));
+
+    let err = client
+        .sign_pdf(&key, &Pin::new("000000"), &input, &options)
+        .await
+        .expect_err("wrong PIN");
+    assert!(matches!(err, SdkError::WrongPin { .. }), "{err}");
+    server.shutdown().await.expect("shutdown");
+}
+
+async fn postgres_replica(data_dir: &std::path::Path, url: &str) -> RunningServer {
+    let mut config = inkseal_tests::loopback_config(data_dir);
+    let mut pg = inkseal_server::store::PostgresConfig::new(url);
+    pg.pool_size = 4;
+    config.database = inkseal_server::DatabaseChoice::Postgres(pg);
+    match inkseal_server::start(config).await {
+        Ok(s) => s,
+        Err(e) => panic!("replica failed to start: {e}"),
+    }
+}
+
+/// Two replicas on one PostgreSQL database: a signing session started on one is finished on
+/// the other (the sealed state is in the shared row), a replayed trip 2 is refused on either,
+/// and an enrollment whose trip 2 reaches the other replica is refused there (the key
+/// generation lives in the first one's memory) and succeeds when started again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres_any_replica_finishes_a_signing_session_once() {
+    let url = inkseal_tests::postgres::PgCluster::shared().create_database();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("server");
+    let a = postgres_replica(&data, &url).await;
+    let b = postgres_replica(&data, &url).await;
+    let device_dir = dir.path().join("device");
+    let via_a = client_for(&a, &device_dir);
+    let via_b = client_for(&b, &device_dir);
+    let backend = tokio::task::block_in_place(|| Backend::new(&a));
+
+    let ticket = backend.ticket("henry").await;
+    let key = via_a
+        .enroll_p256(&ticket, &pin())
+        .await
+        .expect("enroll through A")
+        .key_id;
+    // Signs through B (its sessions and share are in the database).
+    let sig = via_b
+        .sign_message_p256(&key, &pin(), b"through B", None)
+        .await
+        .expect("sign through B");
+    let vk = p256::ecdsa::VerifyingKey::from(&via_b.p256_public_key(&key).expect("key"));
+    vk.verify(b"through B", &sig).expect("verifies");
+
+    let phone = RawP256::new(&a, &device_dir, &key);
+    let (session, round1) =
+        PhoneSign::start(&phone.share, b"A then B", &mut getrandom::SysRng).expect("start");
+    let request = phone.request("idem-pg-00001", b"A then B", round1.as_bytes());
+    let (status, body) = phone.post_to(&a.url(), &phone.sign_path(), &request).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: P256SignResponse = serde_json::from_value(body).expect("answer");
+    let reply1 = SignReply1::from_bytes(&answer.sign.bytes(200_000).expect("hex")).expect("reply");
+    let (finish, round2) = session.receive(&reply1).expect("receive");
+    let finish_body = P256SignFinishRequest {
+        sign: P256Hex::of(round2.as_bytes()),
+    };
+    let path = phone.finish_path(&answer.sign_id);
+    let (status, body) = phone.post_to(&b.url(), &path, &finish_body).await;
+    assert_eq!(status, 200, "finished on the other replica: {body}");
+    let reply2: inkseal_cosign::api::P256SignFinishResponse =
+        serde_json::from_value(body).expect("answer");
+    let reply2 =
+        inkseal_cosign::p256::SignReply2::from_bytes(&reply2.sign.bytes(4096).expect("hex"))
+            .expect("reply 2");
+    vk.verify(b"A then B", &finish.finish(&reply2).expect("signature"))
+        .expect("verifies");
+    for replica in [&a, &b] {
+        let (status, body) = phone.post_to(&replica.url(), &path, &finish_body).await;
+        assert_eq!(
+            (status, code(&body)),
+            (409, ErrorCode::SessionRefused),
+            "{body}"
+        );
+    }
+
+    // An enrollment whose second trip reaches B.
+    let ticket = backend.ticket("ines").await;
+    let raw_enroll = enroll_trip_one_then_other(&a, &b, &ticket, &dir.path().join("d2")).await;
+    assert_eq!(raw_enroll, (409, ErrorCode::SessionRefused));
+    let again = client_for(&a, &dir.path().join("d3"));
+    again
+        .enroll_p256(&ticket, &pin())
+        .await
+        .expect("the ticket is still usable through A");
+
+    let entries = tokio::task::block_in_place(|| {
+        inkseal_server::store::read_whole_log(a.service().store().as_ref()).expect("audit")
+    });
+    verify_chain(&entries).expect("one chain across replicas");
+    a.shutdown().await.expect("shutdown");
+    b.shutdown().await.expect("shutdown");
+}
+
+/// Enrollment trip 1 to `first`, trip 2 to `second`, by hand: the second's answer.
+async fn enroll_trip_one_then_other(
+    first: &RunningServer,
+    second: &RunningServer,
+    ticket: &str,
+    device_dir: &std::path::Path,
+) -> (u16, ErrorCode) {
+    use inkseal_cosign::api::{
+        DeviceKeyRegistration, EnrollmentTicket, KeyPurpose, P256EnrollFinishRequest,
+        P256EnrollRequest, P256EnrollResponse,
+    };
+    use inkseal_cosign::p256::{KeygenReply1, PhoneKeygen};
+    use inkseal_sdk::DeviceKeyStore;
+    let ticket = EnrollmentTicket::parse(ticket).expect("ticket");
+    let keys = inkseal_sdk::FileDeviceKeyStore::new(device_dir).expect("keys");
+    let device = keys
+        .create("dk-raw", ticket.id().as_bytes())
+        .expect("device key");
+    let sign = |path: &str, body: &[u8]| {
+        let params = inkseal_httpsig::SignatureParams::new(
+            ticket.id(),
+            inkseal_tests::now_unix(),
+            &inkseal_tests::fresh_nonce(),
+        )
+        .expect("params");
+        let target = inkseal_httpsig::RequestTarget::new("POST", path, body).expect("target");
+        let signer = |m: &[u8]| {
+            let bytes = keys
+                .sign("dk-raw", m)
+                .map_err(|e| inkseal_httpsig::SignerError::new(e.to_string()))?;
+            match p256::ecdsa::Signature::from_slice(&bytes) {
+                Ok(sig) if bytes.len() == 64 => Ok(sig),
+                _ => inkseal_httpsig::signature_from_der(&bytes),
+            }
+        };
+        let h = inkseal_httpsig::sign_request(&target, &params, &signer).expect("sign");
+        vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("content-digest".to_owned(), h.content_digest),
+            ("signature-input".to_owned(), h.signature_input),
+            ("signature".to_owned(), h.signature),
+        ]
+    };
+    let http = http_client();
+    let (keygen, round1) = PhoneKeygen::start(&mut getrandom::SysRng).expect("start");
+    let body = serde_json::to_vec(&P256EnrollRequest {
+        ticket: ticket.clone(),
+        pin: pin(),
+        device_key: DeviceKeyRegistration {
+            public_key_spki_hex: hex::encode(&device.public_key_spki_der),
+            attestation: None,
+        },
+        purpose: KeyPurpose::Signing,
+        keygen: P256Hex::of(round1.as_bytes()),
+    })
+    .expect("json");
+    let path = "/v1/enroll/p256";
+    let (status, answer) = raw(
+        &http,
+        "POST",
+        &format!("{}{path}", first.url()),
+        &sign(path, &body),
+        body,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let answer: P256EnrollResponse = serde_json::from_value(answer).expect("answer");
+    let reply1 = KeygenReply1::from_bytes(&answer.keygen.bytes(4096).expect("hex")).expect("r1");
+    let (_finish, round2) = keygen.receive(&reply1).expect("receive");
+    let body = serde_json::to_vec(&P256EnrollFinishRequest {
+        ticket: ticket.clone(),
+        keygen: P256Hex::of(round2.as_bytes()),
+    })
+    .expect("json");
+    let path = "/v1/enroll/p256/finish";
+    let (status, answer) = raw(
+        &http,
+        "POST",
+        &format!("{}{path}", second.url()),
+        &sign(path, &body),
+        body,
+    )
+    .await;
+    (status, code(&answer))
+}
+
+/// Two-party P-256 is off unless the server is started with it: an enrollment is refused by
+/// policy and nothing is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_the_flag_refuses_p256_enrollment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = inkseal_tests::loopback_config(&dir.path().join("server"));
+    config.policy.p256_cosign = false;
+    let server = inkseal_server::start(config).await.expect("start");
+    let client = client_for(&server, &dir.path().join("device"));
+    let ticket = Backend::new(&server).ticket("ivan").await;
+    match client.enroll_p256(&ticket, &pin()).await {
+        Err(SdkError::Refused(why)) => assert!(why.contains("P-256"), "{why}"),
+        other => panic!("expected a policy refusal, got {other:?}"),
+    }
+    // The ticket is untouched: it still enrolls an SM2 key.
+    client
+        .enroll(&ticket, &pin())
+        .await
+        .expect("SM2 enrollment");
+    server.shutdown().await.expect("shutdown");
+}
+
+/// Failed sessions are counted per key: the eighth locks it for review (audited), whatever
+/// the PIN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_failed_sessions_lock_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let device_dir = dir.path().join("device");
+    let client = client_for(&server, &device_dir);
+    let key = enrolled(&server, &client, "judy").await.key_id;
+    let phone = RawP256::new(&server, &device_dir, &key);
+    for i in 0..8 {
+        // The phone hashed one message, the request carries another: the server's phase 2
+        // refuses the session (a recoverable abort).
+        let (_session, round1) =
+            PhoneSign::start(&phone.share, b"seen", &mut getrandom::SysRng).expect("start");
+        let swapped = phone.request(&format!("idem-fail-{i:04}"), b"other", round1.as_bytes());
+        let (status, body) = phone.post(&phone.sign_path(), &swapped).await;
+        let want = if i < 7 {
+            (400, ErrorCode::BadRequest)
+        } else {
+            (423, ErrorCode::Locked)
+        };
+        assert_eq!((status, code(&body)), want, "session {i}: {body}");
+    }
+    assert!(client.status(&key).await.expect("status").locked);
+    assert_eq!(
+        client
+            .sign_message_p256(&key, &pin(), b"m", None)
+            .await
+            .err(),
+        Some(SdkError::Locked)
+    );
+    let locked = signed_entries(&server, "locked");
+    assert!(
+        locked
+            .iter()
+            .any(|e| e.detail.contains("failed two-party P-256 sessions")),
+        "{locked:#?}"
+    );
+    server.shutdown().await.expect("shutdown");
+}
