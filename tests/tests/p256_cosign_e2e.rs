@@ -753,5 +753,30 @@ async fn eight_failed_sessions_lock_the_key() {
             .any(|e| e.detail.contains("failed two-party P-256 sessions")),
         "{locked:#?}"
     );
+
+    // An operator unlocks after review: the count starts again, so one more failed session
+    // is an ordinary refusal, and the key signs.
+    let backend = Backend::new(&server);
+    let (status, body) = backend
+        .post(
+            &format!("/v1/admin/keys/{key}/unlock"),
+            serde_json::json!({ "reverification": "branch 7, the customer's phone checked" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_session, round1) =
+        PhoneSign::start(&phone.share, b"seen", &mut getrandom::SysRng).expect("start");
+    let swapped = phone.request("idem-after-unlock", b"other", round1.as_bytes());
+    let (status, body) = phone.post(&phone.sign_path(), &swapped).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, ErrorCode::BadRequest),
+        "{body}"
+    );
+    assert!(!client.status(&key).await.expect("status").locked);
+    client
+        .sign_message_p256(&key, &pin(), b"after review", None)
+        .await
+        .expect("the unlocked key signs");
     server.shutdown().await.expect("shutdown");
 }

@@ -402,7 +402,7 @@ impl P256Cosigning<'_> {
         }
     }
 
-    fn check_enabled(&self) -> Result<(), ServiceError> {
+    pub(crate) fn check_enabled(&self) -> Result<(), ServiceError> {
         if self.ctx.policy.p256_cosign {
             Ok(())
         } else {

@@ -342,6 +342,8 @@ impl Signing<'_> {
         caller: &Caller,
     ) -> Result<CertificateResponse, ServiceError> {
         use p256::elliptic_curve::sec1::ToSec1Point as _;
+        // A CSR co-signed while the server served P-256 is not certified once it no longer does.
+        super::p256::P256Cosigning { ctx: self.ctx }.check_enabled()?;
         let csr = inkseal_pki::verify_p256_csr(der)
             .map_err(|e| ServiceError::BadRequest(format!("CSR rejected: {e}")))?;
         if csr.public_key.to_sec1_point(false).as_bytes() != key.public_key.as_slice() {

@@ -1454,7 +1454,7 @@ impl Store for PostgresStore {
     fn unlock(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError> {
         self.write_audited(audit, |tx| {
             let changed = tx.execute(
-                "UPDATE keys SET locked = FALSE, pin_failures = 0
+                "UPDATE keys SET locked = FALSE, pin_failures = 0, p256_session_failures = 0
                  WHERE key_id = $1 AND locked AND revoked_ms IS NULL",
                 &[&key_id],
             )?;

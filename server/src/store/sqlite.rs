@@ -790,7 +790,7 @@ impl Store for SqliteStore {
     fn unlock(&self, key_id: &str, audit: &AuditEvent) -> Result<(), StoreError> {
         self.write_audited(audit, |tx| {
             let changed = sql(tx.execute(
-                "UPDATE keys SET locked = 0, pin_failures = 0
+                "UPDATE keys SET locked = 0, pin_failures = 0, p256_session_failures = 0
                  WHERE key_id = ?1 AND locked = 1 AND revoked_ms IS NULL",
                 [key_id],
             ))?;
