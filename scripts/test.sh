@@ -77,6 +77,7 @@ scripts/fuzz-smoke.sh 20
 step "benchmark smoke run (figures for the README come from a longer run)"
 cargo run --release --locked -q -p inkseal-cli -- bench cosign --clients 4 --seconds 2
 cargo run --release --locked -q -p inkseal-cli -- bench seal --documents 100
+cargo run --release --locked -q -p inkseal-cli -- bench p256 --clients 2 --seconds 2
 
 step "release cdylib size (x86_64 Linux, mobile profile, fat LTO, stripped; goal under 6 MB)"
 scripts/bindings.sh size

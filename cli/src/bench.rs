@@ -537,14 +537,21 @@ fn protocol_maths_rate(duration: Duration) -> Result<f64, String> {
 
 /// Parse the sign rate from `openssl speed -seconds 3 sm2`.
 fn openssl_sm2_rate() -> Option<f64> {
+    openssl_sign_rate("sm2", "SM2")
+}
+
+/// The sign rate `openssl speed -seconds 3 ALGORITHM` prints on its result line (the one that
+/// names `label` and its key size), e.g.
+/// " 256 bits SM2 (CurveSM2)   0.0002s   0.0004s   4100.0   2050.0" or
+/// " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  51426.3  16872.9".
+pub(crate) fn openssl_sign_rate(algorithm: &str, label: &str) -> Option<f64> {
     let out = std::process::Command::new("openssl")
-        .args(["speed", "-seconds", "3", "sm2"])
+        .args(["speed", "-seconds", "3", algorithm])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    // Result line: " 256 bits SM2 (CurveSM2)   0.0002s   0.0004s   4100.0   2050.0"
     text.lines()
-        .filter(|l| l.contains("SM2") && l.contains("bits"))
+        .filter(|l| l.contains(label) && l.contains("bits"))
         .filter_map(|l| {
             let nums: Vec<f64> = l
                 .split_whitespace()
