@@ -117,6 +117,22 @@ pub(crate) fn misbehaved(e: CosignError) -> SdkError {
     SdkError::ServerMisbehaved(e.to_string())
 }
 
+/// The name a key's certificate request asks for: the one the institution asserted, else the
+/// user id.
+pub(crate) fn certificate_name(stored: &StoredShare) -> String {
+    if stored.certificate_name.is_empty() {
+        stored.user_id.clone()
+    } else {
+        stored.certificate_name.clone()
+    }
+}
+
+/// The co-signing message of a certificate request's to-be-signed bytes.
+pub(crate) fn csr_message(tbs: &[u8]) -> Result<SignedMessage, SdkError> {
+    SignedMessage::new(MessageKind::CertificationRequest, tbs.to_vec())
+        .map_err(|e| SdkError::InvalidInput(e.to_string()))
+}
+
 pub(crate) fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -673,21 +689,27 @@ impl CosignClient {
         evidence_head: Option<[u8; 32]>,
     ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
         let share = self.share(key_id)?;
-        let mut stored = self.stored(key_id)?;
-        let name = if stored.certificate_name.is_empty() {
-            stored.user_id.clone()
-        } else {
-            stored.certificate_name.clone()
-        };
-        let tbs = inkseal_pki::csr_to_be_signed(share.public_key(), &name)
-            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let message = SignedMessage::new(MessageKind::CertificationRequest, tbs.clone())
+        let stored = self.stored(key_id)?;
+        let tbs = inkseal_pki::csr_to_be_signed(share.public_key(), &certificate_name(&stored))
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
         let sig = self
-            .sign_signed_message(key_id, pin, message, evidence_head)
+            .sign_signed_message(key_id, pin, csr_message(&tbs)?, evidence_head)
             .await?;
         let csr = inkseal_pki::assemble_csr(&tbs, &sig)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let (cert, ca) = self.submit_csr(key_id, csr).await?;
+        inkseal_pki::check_issued_for(&cert, &ca, share.public_key(), now_unix())
+            .map_err(|e| SdkError::ServerMisbehaved(format!("issued certificate: {e}")))?;
+        self.keep_certificate(stored, cert, ca)
+    }
+
+    /// Send a co-signed certificate request for `key_id` to the server's CA: the issued
+    /// certificate and the CA's certificate (DER), not yet checked.
+    pub(crate) async fn submit_csr(
+        &self,
+        key_id: &str,
+        csr: Vec<u8>,
+    ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
         let body = CertificateRequest {
             csr_der_hex: hex::encode(csr),
         };
@@ -703,8 +725,16 @@ impl CosignClient {
             .map_err(|_| SdkError::ServerMisbehaved("certificate is not hex".into()))?;
         let ca = hex::decode(&resp.ca_certificate_der_hex)
             .map_err(|_| SdkError::ServerMisbehaved("CA certificate is not hex".into()))?;
-        inkseal_pki::check_issued_for(&cert, &ca, share.public_key(), now_unix())
-            .map_err(|e| SdkError::ServerMisbehaved(format!("issued certificate: {e}")))?;
+        Ok((cert, ca))
+    }
+
+    /// Keep a checked certificate and its CA's with the share.
+    pub(crate) fn keep_certificate(
+        &self,
+        mut stored: StoredShare,
+        cert: Vec<u8>,
+        ca: Vec<u8>,
+    ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
         stored.certificate = Some(cert.clone());
         stored.ca_certificate = Some(ca.clone());
         self.store.save(&stored)?;

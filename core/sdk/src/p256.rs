@@ -27,11 +27,11 @@ const SLOW_ONCE: Delivering = Delivering {
 };
 use crate::{CosignClient, Pin, SdkError, StoredShare};
 use inkseal_cosign::api::{
-    CertificateRequest, CertificateResponse, DeviceKeyRegistration, EnrollmentTicket, KeyCurve,
-    KeyPurpose, MAX_P256_KEYGEN_REPLY_2_BYTES, MAX_P256_SIGN_REPLY_1_BYTES, MAX_P256_SMALL_BYTES,
-    MessageKind, P256EnrollFinishRequest, P256EnrollFinishResponse, P256EnrollRequest,
-    P256EnrollResponse, P256Hex, P256SignFinishRequest, P256SignFinishResponse, P256SignRequest,
-    P256SignResponse, SignedMessage,
+    DeviceKeyRegistration, EnrollmentTicket, KeyCurve, KeyPurpose, MAX_P256_KEYGEN_REPLY_2_BYTES,
+    MAX_P256_SIGN_REPLY_1_BYTES, MAX_P256_SMALL_BYTES, MessageKind, P256EnrollFinishRequest,
+    P256EnrollFinishResponse, P256EnrollRequest, P256EnrollResponse, P256Hex,
+    P256SignFinishRequest, P256SignFinishResponse, P256SignRequest, P256SignResponse,
+    SignedMessage,
 };
 use inkseal_cosign::p256::{
     KeygenReply1, KeygenReply2, P256CosignError, PhoneKeygen, PhoneShare, PhoneSign, SignReply1,
@@ -265,41 +265,25 @@ impl CosignClient {
         evidence_head: Option<[u8; 32]>,
     ) -> Result<(Vec<u8>, Vec<u8>), SdkError> {
         let public_key = self.p256_public_key(key_id)?;
-        let mut stored = self.stored(key_id)?;
-        let name = if stored.certificate_name.is_empty() {
-            stored.user_id.clone()
-        } else {
-            stored.certificate_name.clone()
-        };
-        let tbs = inkseal_pki::p256_csr_to_be_signed(&public_key, &name)
-            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let message = SignedMessage::new(MessageKind::CertificationRequest, tbs.clone())
-            .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        let stored = self.stored(key_id)?;
+        let tbs = inkseal_pki::p256_csr_to_be_signed(
+            &public_key,
+            &crate::client::certificate_name(&stored),
+        )
+        .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
         let sig = self
-            .sign_signed_message_p256(key_id, pin, message, evidence_head)
+            .sign_signed_message_p256(
+                key_id,
+                pin,
+                crate::client::csr_message(&tbs)?,
+                evidence_head,
+            )
             .await?;
         let csr = inkseal_pki::assemble_p256_csr(&tbs, &sig)
             .map_err(|e| SdkError::InvalidInput(e.to_string()))?;
-        let body = CertificateRequest {
-            csr_der_hex: hex::encode(csr),
-        };
-        let resp: CertificateResponse = self
-            .send_as(
-                key_id,
-                "POST",
-                &format!("/v1/keys/{key_id}/certificate"),
-                Some(&body),
-            )
-            .await?;
-        let cert = hex::decode(&resp.certificate_der_hex)
-            .map_err(|_| SdkError::ServerMisbehaved("certificate is not hex".into()))?;
-        let ca = hex::decode(&resp.ca_certificate_der_hex)
-            .map_err(|_| SdkError::ServerMisbehaved("CA certificate is not hex".into()))?;
+        let (cert, ca) = self.submit_csr(key_id, csr).await?;
         inkseal_pki::check_p256_issued_for(&cert, &ca, &public_key, crate::client::now_unix())
             .map_err(|e| SdkError::ServerMisbehaved(format!("issued certificate: {e}")))?;
-        stored.certificate = Some(cert.clone());
-        stored.ca_certificate = Some(ca.clone());
-        self.store.save(&stored)?;
-        Ok((cert, ca))
+        self.keep_certificate(stored, cert, ca)
     }
 }

@@ -92,6 +92,45 @@ async fn device_call<T: Serialize + Send + 'static>(
     Ok((status, Json(value)).into_response())
 }
 
+/// One enrollment trip: the signature's form and time first; then the body, which names the
+/// ticket and (through `device_key`) the device key the signature must verify under; then
+/// `run` for the authenticated caller.
+async fn enrollment_call<Req, Resp>(
+    app: App,
+    signed: Signed,
+    status: StatusCode,
+    device_key: impl FnOnce(&App, &Req) -> Result<(String, Vec<u8>), ServiceError> + Send + 'static,
+    run: impl FnOnce(&App, &Req, &Caller) -> Result<Resp, ServiceError> + Send + 'static,
+) -> Result<Response, ServiceError>
+where
+    Req: serde::de::DeserializeOwned,
+    Resp: Serialize + Send + 'static,
+{
+    app.limiter.check_address(Class::Enroll, signed.peer.ip())?;
+    let resp = blocking(move || {
+        app.service.device_auth().parse_fresh(&signed.request())?;
+        let req: Req = decode(&signed.body)?;
+        let (ticket_id, device_key) = device_key(&app, &req)?;
+        let caller = app.service.device_auth().authenticate_enrollment(
+            &ticket_id,
+            &device_key,
+            &signed.request(),
+        )?;
+        run(&app, &req, &caller)
+    })
+    .await?;
+    Ok((status, Json(resp)).into_response())
+}
+
+/// The device key an enrollment registers, from its body.
+fn registered_key(
+    ticket: &inkseal_cosign::api::EnrollmentTicket,
+    key: &inkseal_cosign::api::DeviceKeyRegistration,
+) -> Result<(String, Vec<u8>), ServiceError> {
+    let spki = key.public_key_spki().map_err(ServiceError::BadRequest)?;
+    Ok((ticket.id().to_owned(), spki))
+}
+
 pub(super) async fn enroll(
     State(app): State<App>,
     method: Method,
@@ -100,25 +139,14 @@ pub(super) async fn enroll(
     peer: Option<Extension<PeerInfo>>,
     body: Body,
 ) -> Result<Response, ServiceError> {
-    let signed = Signed::new(method, uri, headers, body, peer);
-    app.limiter.check_address(Class::Enroll, signed.peer.ip())?;
-    let resp = blocking(move || {
-        // The signature's form and time first; the key it must verify under is in the body.
-        app.service.device_auth().parse_fresh(&signed.request())?;
-        let req: EnrollRequest = decode(&signed.body)?;
-        let device_key = req
-            .device_key
-            .public_key_spki()
-            .map_err(ServiceError::BadRequest)?;
-        let caller = app.service.device_auth().authenticate_enrollment(
-            req.ticket.id(),
-            &device_key,
-            &signed.request(),
-        )?;
-        app.service.enrollment().enroll(&req, &caller)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(resp)).into_response())
+    enrollment_call(
+        app,
+        Signed::new(method, uri, headers, body, peer),
+        StatusCode::CREATED,
+        |_, req: &EnrollRequest| registered_key(&req.ticket, &req.device_key),
+        |app, req, caller| app.service.enrollment().enroll(req, caller),
+    )
+    .await
 }
 
 /// `POST /v1/enroll/p256`: trip 1 of a P-256 enrollment, authenticated like `/v1/enroll`.
@@ -130,24 +158,14 @@ pub(super) async fn enroll_p256(
     peer: Option<Extension<PeerInfo>>,
     body: Body,
 ) -> Result<Response, ServiceError> {
-    let signed = Signed::new(method, uri, headers, body, peer);
-    app.limiter.check_address(Class::Enroll, signed.peer.ip())?;
-    let resp = blocking(move || {
-        app.service.device_auth().parse_fresh(&signed.request())?;
-        let req: P256EnrollRequest = decode(&signed.body)?;
-        let device_key = req
-            .device_key
-            .public_key_spki()
-            .map_err(ServiceError::BadRequest)?;
-        let caller = app.service.device_auth().authenticate_enrollment(
-            req.ticket.id(),
-            &device_key,
-            &signed.request(),
-        )?;
-        app.service.p256().enroll_start(&req, &caller)
-    })
-    .await?;
-    Ok((StatusCode::OK, Json(resp)).into_response())
+    enrollment_call(
+        app,
+        Signed::new(method, uri, headers, body, peer),
+        StatusCode::OK,
+        |_, req: &P256EnrollRequest| registered_key(&req.ticket, &req.device_key),
+        |app, req, caller| app.service.p256().enroll_start(req, caller),
+    )
+    .await
 }
 
 /// `POST /v1/enroll/p256/finish`: trip 2, signed by the device key trip 1 registered.
@@ -159,27 +177,24 @@ pub(super) async fn enroll_p256_finish(
     peer: Option<Extension<PeerInfo>>,
     body: Body,
 ) -> Result<Response, ServiceError> {
-    let signed = Signed::new(method, uri, headers, body, peer);
-    app.limiter.check_address(Class::Enroll, signed.peer.ip())?;
-    let resp = blocking(move || {
-        app.service.device_auth().parse_fresh(&signed.request())?;
-        let req: P256EnrollFinishRequest = decode(&signed.body)?;
-        let Some(device_key) = app.service.p256().pending_device_key(req.ticket.id())? else {
-            return Err(ServiceError::SessionRefused(
-                "no P-256 key generation is pending for this ticket on this server: start the \
-                 enrollment again"
-                    .into(),
-            ));
-        };
-        let caller = app.service.device_auth().authenticate_enrollment(
-            req.ticket.id(),
-            &device_key,
-            &signed.request(),
-        )?;
-        app.service.p256().enroll_finish(&req, &caller)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(resp)).into_response())
+    enrollment_call(
+        app,
+        Signed::new(method, uri, headers, body, peer),
+        StatusCode::CREATED,
+        |app, req: &P256EnrollFinishRequest| {
+            let ticket_id = req.ticket.id().to_owned();
+            match app.service.p256().pending_device_key(&ticket_id)? {
+                Some(device_key) => Ok((ticket_id, device_key)),
+                None => Err(ServiceError::SessionRefused(
+                    "no P-256 key generation is pending for this ticket on this server: start \
+                     the enrollment again"
+                        .into(),
+                )),
+            }
+        },
+        |app, req, caller| app.service.p256().enroll_finish(req, caller),
+    )
+    .await
 }
 
 /// `POST /v1/keys/{key_id}/p256/sign/{sign_id}/finish`: trip 2 of a P-256 co-signature.

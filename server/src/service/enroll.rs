@@ -10,6 +10,7 @@
 //!   proofs and is the device key's first `keyid`.
 //! * The ticket is consumed in the same transaction that stores the key: one key per ticket.
 
+use super::pin::SealedPin;
 use super::{Context, random_bytes, share_aad};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
@@ -126,6 +127,83 @@ fn ticket_refused(why: &str) -> ServiceError {
     ServiceError::TicketInvalid(format!(
         "{why}; ask the institution for a new enrollment ticket"
     ))
+}
+
+/// A new key, its share and PIN verifier sealed, ready to be stored.
+pub(crate) struct NewKey<'a> {
+    pub(crate) ticket: &'a TicketRecord,
+    pub(crate) key_id: &'a str,
+    /// SEC1 uncompressed.
+    pub(crate) public_key: &'a [u8],
+    /// The device key's SubjectPublicKeyInfo.
+    pub(crate) device_key: &'a [u8],
+    /// The attestation's audit summary and stored form.
+    pub(crate) attestation: Option<&'a (serde_json::Value, String)>,
+    pub(crate) sealed_share: Vec<u8>,
+    pub(crate) pin: SealedPin,
+    pub(crate) purpose: KeyPurpose,
+    pub(crate) curve: KeyCurve,
+}
+
+impl Context {
+    /// Store an enrolled key with its `enrolled` entry, using its ticket up in the same
+    /// transaction (SM2 and P-256 enrollments alike).
+    pub(crate) fn insert_enrolled_key(
+        &self,
+        key: NewKey<'_>,
+        caller: &Caller,
+    ) -> Result<(), ServiceError> {
+        let NewKey {
+            ticket,
+            key_id,
+            public_key,
+            device_key,
+            attestation,
+            sealed_share,
+            pin,
+            purpose,
+            curve,
+        } = key;
+        let record = KeyRecord {
+            key_id: key_id.to_owned(),
+            user_id: ticket.user_id.clone(),
+            certificate_name: ticket.certificate_name.clone(),
+            ticket_id: ticket.ticket_id.clone(),
+            public_key: public_key.to_vec(),
+            device_public_key: device_key.to_vec(),
+            device_attestation: attestation.map(|a| a.1.clone()),
+            id_binding: ticket.id_binding.clone(),
+            sealed_share,
+            sealed_pin: pin.sealed,
+            pin_salt: pin.salt,
+            pin_failures: 0,
+            locked: false,
+            revoked: false,
+            certificate: None,
+            purpose,
+            curve,
+        };
+        let audit = AuditEvent::new(
+            AuditKind::Enrolled,
+            key_id,
+            json!({
+                "ticket_id": ticket.ticket_id,
+                "user_id": ticket.user_id,
+                "public_key": hex::encode(public_key),
+                "device_key_sha256": hex::encode(Sha256::digest(device_key)),
+                "attestation": attestation.map(|a| a.0.clone()),
+                "purpose": purpose.as_str(),
+                "curve": curve.as_str(),
+            }),
+        )
+        .by(caller);
+        match self.store.insert_key(&record, now_ms(), &audit) {
+            Err(StoreError::Conflict) => Err(ticket_refused(
+                "the enrollment ticket was used or expired meanwhile",
+            )),
+            other => other.map_err(ServiceError::from),
+        }
+    }
 }
 
 impl Enrollment<'_> {
@@ -296,44 +374,20 @@ impl Enrollment<'_> {
             share.sealable_bytes().as_slice(),
         )?;
         drop(share);
-        let record = KeyRecord {
-            key_id: key_id.clone(),
-            user_id: ticket.user_id.clone(),
-            certificate_name: ticket.certificate_name.clone(),
-            ticket_id: ticket.ticket_id.clone(),
-            public_key: public_key.clone(),
-            device_public_key: device_key.clone(),
-            device_attestation: attestation.as_ref().map(|a| a.1.clone()),
-            id_binding: ticket.id_binding.clone(),
-            sealed_share,
-            sealed_pin: pin.sealed,
-            pin_salt: pin.salt,
-            pin_failures: 0,
-            locked: false,
-            revoked: false,
-            certificate: None,
-            purpose: req.purpose,
-            curve: KeyCurve::Sm2,
-        };
-        let audit = AuditEvent::new(
-            AuditKind::Enrolled,
-            &key_id,
-            json!({
-                "ticket_id": ticket.ticket_id,
-                "user_id": ticket.user_id,
-                "public_key": hex::encode(&public_key),
-                "device_key_sha256": hex::encode(Sha256::digest(&device_key)),
-                "attestation": attestation.as_ref().map(|a| a.0.clone()),
-                "purpose": req.purpose.as_str(),
-            }),
-        )
-        .by(caller);
-        match self.ctx.store.insert_key(&record, now_ms(), &audit) {
-            Err(StoreError::Conflict) => Err(ticket_refused(
-                "the enrollment ticket was used or expired meanwhile",
-            )),
-            other => other.map_err(ServiceError::from),
-        }?;
+        self.ctx.insert_enrolled_key(
+            NewKey {
+                ticket: &ticket,
+                key_id: &key_id,
+                public_key: &public_key,
+                device_key: &device_key,
+                attestation: attestation.as_ref(),
+                sealed_share,
+                pin,
+                purpose: req.purpose,
+                curve: KeyCurve::Sm2,
+            },
+            caller,
+        )?;
         Ok(EnrollResponse {
             key_id,
             user_id: ticket.user_id,

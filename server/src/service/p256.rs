@@ -301,47 +301,20 @@ impl P256Cosigning<'_> {
             share_bytes.as_slice(),
         )?;
         drop(share_bytes);
-        let record = KeyRecord {
-            key_id: key_id.clone(),
-            user_id: ticket.user_id.clone(),
-            certificate_name: ticket.certificate_name.clone(),
-            ticket_id: ticket.ticket_id.clone(),
-            public_key: public_key.clone(),
-            device_public_key: device_key.clone(),
-            device_attestation: attestation.as_ref().map(|a| a.1.clone()),
-            id_binding: ticket.id_binding.clone(),
-            sealed_share,
-            sealed_pin: sealed_pin.sealed,
-            pin_salt: sealed_pin.salt,
-            pin_failures: 0,
-            locked: false,
-            revoked: false,
-            certificate: None,
-            purpose: KeyPurpose::Signing,
-            curve: KeyCurve::P256,
-        };
-        let audit = AuditEvent::new(
-            AuditKind::Enrolled,
-            &key_id,
-            json!({
-                "ticket_id": ticket.ticket_id,
-                "user_id": ticket.user_id,
-                "public_key": hex::encode(&public_key),
-                "device_key_sha256": hex::encode(Sha256::digest(&device_key)),
-                "attestation": attestation.as_ref().map(|a| a.0.clone()),
-                "purpose": KeyPurpose::Signing.as_str(),
-                "curve": KeyCurve::P256.as_str(),
-            }),
-        )
-        .by(caller);
-        match ctx.store.insert_key(&record, now_ms(), &audit) {
-            Err(StoreError::Conflict) => Err(ServiceError::TicketInvalid(
-                "the enrollment ticket was used or expired meanwhile; ask the institution for a \
-                 new enrollment ticket"
-                    .into(),
-            )),
-            other => other.map_err(ServiceError::from),
-        }?;
+        ctx.insert_enrolled_key(
+            super::enroll::NewKey {
+                ticket: &ticket,
+                key_id: &key_id,
+                public_key: &public_key,
+                device_key: &device_key,
+                attestation: attestation.as_ref(),
+                sealed_share,
+                pin: sealed_pin,
+                purpose: KeyPurpose::Signing,
+                curve: KeyCurve::P256,
+            },
+            caller,
+        )?;
         Ok(P256EnrollFinishResponse {
             key_id,
             user_id: ticket.user_id,
