@@ -308,6 +308,18 @@ impl Signing<'_> {
             KeyPurpose::Encryption => self.ctx.ca.issue_encryption(&csr),
         }
         .map_err(ServiceError::Internal)?;
+        self.record_issued(key, cert, self.ctx.ca.ca_certificate(), caller)
+    }
+
+    /// Register a certificate the CA issued to `key` (the key's current one, the CA's
+    /// register, the `certificate_issued` entry) and answer it with its CA's certificate.
+    fn record_issued(
+        &self,
+        key: &KeyRecord,
+        cert: Vec<u8>,
+        ca: &[u8],
+        caller: &Caller,
+    ) -> Result<CertificateResponse, ServiceError> {
         let serial = inkseal_pki::certificate_serial(&cert)
             .map_err(|e| ServiceError::Internal(format!("issued certificate: {e}")))?;
         self.ctx.store.record_certificate(
@@ -321,13 +333,14 @@ impl Signing<'_> {
                     "sha256": hex::encode(Sha256::digest(&cert)),
                     "serial": hex::encode(&serial),
                     "subject_cn": key.certificate_name,
+                    "curve": key.curve.as_str(),
                 }),
             )
             .by(caller),
         )?;
         Ok(CertificateResponse {
             certificate_der_hex: hex::encode(&cert),
-            ca_certificate_der_hex: hex::encode(self.ctx.ca.ca_certificate()),
+            ca_certificate_der_hex: hex::encode(ca),
         })
     }
 
@@ -362,28 +375,7 @@ impl Signing<'_> {
             .ca
             .issue_p256(&csr)
             .map_err(ServiceError::Internal)?;
-        let serial = inkseal_pki::certificate_serial(&cert)
-            .map_err(|e| ServiceError::Internal(format!("issued certificate: {e}")))?;
-        self.ctx.store.record_certificate(
-            &key.key_id,
-            &serial,
-            &cert,
-            &AuditEvent::new(
-                AuditKind::CertificateIssued,
-                &key.key_id,
-                json!({
-                    "sha256": hex::encode(Sha256::digest(&cert)),
-                    "serial": hex::encode(&serial),
-                    "subject_cn": key.certificate_name,
-                    "curve": KeyCurve::P256.as_str(),
-                }),
-            )
-            .by(caller),
-        )?;
-        Ok(CertificateResponse {
-            certificate_der_hex: hex::encode(&cert),
-            ca_certificate_der_hex: hex::encode(ca),
-        })
+        self.record_issued(key, cert, &ca, caller)
     }
 
     /// The issued certificate, if any.
