@@ -409,6 +409,25 @@ impl P256Cosigning<'_> {
 
     /// The counterparty failed a check that may leak bits of the share: the key is locked and
     /// revoked for good (both audited), and the caller is told so.
+    /// A signing trip the protocol refused: an abort that bans the counterparty locks and
+    /// revokes the key ([`Self::ban`]); any other failure closes the session, counts against
+    /// the key ([`Self::session_failed`]) and is answered with `answer`.
+    fn trip_failed(
+        &self,
+        key: &KeyRecord,
+        caller: &Caller,
+        trip: u8,
+        e: P256CosignError,
+        detail: serde_json::Value,
+        answer: impl FnOnce(P256CosignError) -> ServiceError,
+    ) -> ServiceError {
+        if let P256CosignError::Abort { ban: true, .. } = e {
+            return self.ban(key, caller, &e);
+        }
+        let why = format!("two-party P-256 trip {trip} failed: {e}");
+        self.session_failed(key, caller, &why, detail, answer(e))
+    }
+
     fn ban(&self, key: &KeyRecord, caller: &Caller, e: &P256CosignError) -> ServiceError {
         let ctx = self.ctx;
         let why = format!("two-party P-256 abort (counterparty banned): {e}");
@@ -487,17 +506,15 @@ impl P256Cosigning<'_> {
         let (pending, reply) =
             match ServerSignPending::respond(&share, req.message.bytes(), &round1) {
                 Ok(done) => done,
-                Err(e @ P256CosignError::Abort { ban: true, .. }) => {
-                    return Err(self.ban(key, caller, &e));
-                }
                 Err(e) => {
-                    return Err(self.session_failed(
+                    return Err(self.trip_failed(
                         key,
                         caller,
-                        &format!("two-party P-256 trip 1 failed: {e}"),
+                        1,
+                        e,
                         json!({ "idempotency_key": req.idempotency_key,
                                 "sign_id": hex::encode(sign_id) }),
-                        protocol_error(e),
+                        protocol_error,
                     ));
                 }
             };
@@ -637,19 +654,19 @@ impl P256Cosigning<'_> {
         drop(share);
         let (signature, reply) = match outcome {
             Ok(done) => done,
-            Err(e @ P256CosignError::Abort { ban: true, .. }) => {
-                return Err(self.ban(key, caller, &e));
-            }
             Err(e) => {
-                return Err(self.session_failed(
+                return Err(self.trip_failed(
                     key,
                     caller,
-                    &format!("two-party P-256 trip 2 failed: {e}"),
+                    2,
+                    e,
                     json!({ "idempotency_key": taken.idempotency_key,
                             "sign_id": hex::encode(sign_id) }),
-                    refused(format!(
-                        "the session failed ({e}) and is closed: start a new session"
-                    )),
+                    |e| {
+                        refused(format!(
+                            "the session failed ({e}) and is closed: start a new session"
+                        ))
+                    },
                 ));
             }
         };
