@@ -321,6 +321,18 @@ pub struct EntryFields<'a> {
 pub fn entry_hash(prev: &[u8; 32], seq: u64, at_ms: u64, fields: EntryFields<'_>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"inkseal/audit/v2");
+    hash_entry_body(h, prev, seq, at_ms, fields)
+}
+
+/// What formats v2 and v3 hash after their prefix: the previous hash, `seq`, `at_ms` and
+/// every field length-prefixed.
+fn hash_entry_body(
+    mut h: Sha256,
+    prev: &[u8; 32],
+    seq: u64,
+    at_ms: u64,
+    fields: EntryFields<'_>,
+) -> [u8; 32] {
     h.update(prev);
     h.update(seq.to_be_bytes());
     h.update(at_ms.to_be_bytes());
@@ -354,20 +366,7 @@ pub fn lane_entry_hash(
     h.update(b"inkseal/audit/v3");
     h.update((lane.len() as u64).to_be_bytes());
     h.update(lane.as_bytes());
-    h.update(prev);
-    h.update(seq.to_be_bytes());
-    h.update(at_ms.to_be_bytes());
-    for part in [
-        fields.kind,
-        fields.key_id.unwrap_or(""),
-        fields.actor,
-        fields.client,
-        fields.detail,
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    h.finalize().into()
+    hash_entry_body(h, prev, seq, at_ms, fields)
 }
 
 /// Whether `name` may name a lane: 1 to [`MAX_LANE_NAME`] bytes of printable ASCII.
