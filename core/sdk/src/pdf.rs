@@ -468,18 +468,20 @@ fn time_stamp_error(e: TspError) -> SdkError {
     }
 }
 
-/// What the app should do about a PDF error, by variant: the document's own faults are
-/// [`SdkError::BadDocument`]; what the app asked for (a page, a place, a field, an appearance
-/// this document does not have or cannot take) is [`SdkError::InvalidInput`]; the TSA's
-/// errors are [`time_stamp_error`]'s.
+/// What the app should do about a PDF error, by variant: the document's own faults, and a
+/// place (page, rectangle, keyword, field) this document does not have, are
+/// [`SdkError::BadDocument`]; an appearance the app built wrong is [`SdkError::InvalidInput`];
+/// the TSA's errors are [`time_stamp_error`]'s.
 pub(crate) fn pdf_error(e: PdfError) -> SdkError {
     match e {
         PdfError::TimeStamp(tsp) => time_stamp_error(tsp),
         PdfError::Appearance(why) => SdkError::InvalidInput(format!("signature appearance: {why}")),
+        // The place asked for is not in this document (the bindings document "keyword not
+        // found" as BadDocument): the document cannot be signed there.
         e @ (PdfError::NoSuchPage { .. }
         | PdfError::RectOffPage { .. }
         | PdfError::KeywordNotFound(_)
-        | PdfError::Field(..)) => SdkError::InvalidInput(format!("signature placement: {e}")),
+        | PdfError::Field(..)) => SdkError::BadDocument(format!("signature placement: {e}")),
         e @ (PdfError::TooLarge { .. }
         | PdfError::NotPdf(_)
         | PdfError::BrokenXref(_)
@@ -526,23 +528,18 @@ fn decode_responses(
 mod tests {
     use super::*;
 
-    /// What the app asked for is its input; what the document is, is the document's fault;
-    /// the TSA's refusal is a refusal and its bad reply the server's fault.
+    /// An appearance the app built wrong is its input; what the document is or lacks is the
+    /// document's fault; the TSA's refusal is a refusal and its bad reply the server's fault.
     #[test]
     fn pdf_errors_tell_the_app_whose_fault_it_is() {
-        let placement = [
+        assert!(matches!(
+            pdf_error(PdfError::Appearance("unreadable image".into())),
+            SdkError::InvalidInput(_)
+        ));
+        for e in [
             PdfError::NoSuchPage { page: 9, count: 2 },
             PdfError::KeywordNotFound("甲方".into()),
             PdfError::Field("sig1".into(), "already signed".into()),
-            PdfError::Appearance("unreadable image".into()),
-        ];
-        for e in placement {
-            assert!(
-                matches!(pdf_error(e.clone()), SdkError::InvalidInput(_)),
-                "{e:?}"
-            );
-        }
-        for e in [
             PdfError::NotPdf("no header".into()),
             PdfError::PasswordRequired,
             PdfError::Locked,
