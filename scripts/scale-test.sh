@@ -11,7 +11,8 @@
 #                                   restarted, then every check of that test.
 #
 # Environment: CLIENTS (16), USERS (64), POOL (16 connections per replica),
-# INKSEAL_PG_BINDIR (else the newest /usr/lib/postgresql/*/bin), CARGO_TARGET_DIR.
+# INKSEAL_PG_BINDIR (else the newest /usr/lib/postgresql/*/bin), CARGO_TARGET_DIR, INKSEAL_BIN (an
+# inkseal binary to measure instead of building this checkout's: before/after comparisons).
 # Needs Debian's postgresql package (scripts/test.sh installs it). As root, PostgreSQL runs as
 # the `postgres` user (else `nobody`). Everything it starts is stopped, and its directory
 # removed, when it exits.
@@ -29,9 +30,13 @@ POOL="${POOL:-16}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "building inkseal (release)"
-cargo build --release --locked -q -p inkseal-cli
-INKSEAL="${CARGO_TARGET_DIR:-target}/release/inkseal"
+if [ -n "${INKSEAL_BIN:-}" ]; then
+    INKSEAL="$INKSEAL_BIN"
+else
+    step "building inkseal (release)"
+    cargo build --release --locked -q -p inkseal-cli
+    INKSEAL="${CARGO_TARGET_DIR:-target}/release/inkseal"
+fi
 
 # --- A throwaway PostgreSQL cluster (the shape of tests/src/postgres.rs). ---
 bindir="${INKSEAL_PG_BINDIR:-}"

@@ -65,7 +65,7 @@ impl Metrics {
             self.key_locks.fetch_add(1, Ordering::Relaxed);
         }
     }
-    /// A key locked without a wrong PIN being compared (abandoned attempts).
+    /// A key locked without a wrong PIN being compared (attempts an older build left reserved).
     pub(crate) fn key_locked(&self) {
         self.key_locks.fetch_add(1, Ordering::Relaxed);
     }

@@ -9,12 +9,13 @@ use inkseal_server::audit::{
 };
 use inkseal_server::store::{
     ChallengeRecord, EvidenceRecord, EvidenceUse, KeyCurve, KeyPurpose, KeyRecord,
-    LoginChallengeRecord, NewDecryption, NewP256Session, NewSignature, P256SessionTake,
-    PinReservation, PostgresConfig, PostgresStore, PurgeCounts, Recorded, RecordedDecryption,
+    LoginChallengeRecord, NewDecryption, NewP256Session, NewSignature, P256SessionTake, PinCheck,
+    PinFailure, PostgresConfig, PostgresStore, PurgeCounts, Recorded, RecordedDecryption,
     SealKeyKind, SealRecord, SqliteStore, Store, StoreError, TicketRecord,
 };
 use inkseal_tests::postgres::PgCluster;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 /// A database under test.
@@ -855,30 +856,37 @@ fn evidence_signs_once_per_slot(b: &dyn Backend) {
     assert_chain(s.as_ref());
 }
 
+/// `check_pin` with a compare that counts its calls and answers `right`.
+fn check(store: &dyn Store, key: &str, max: u32, right: bool, compared: &AtomicUsize) -> PinCheck {
+    store
+        .check_pin(
+            key,
+            max,
+            &mut || {
+                compared.fetch_add(1, Ordering::SeqCst);
+                right
+            },
+            &event(AuditKind::PinFailure, key),
+        )
+        .expect("check_pin")
+}
+
 fn exact_pin_counters_under_concurrency(b: &dyn Backend) {
     let stores = [b.open(), b.open()];
     enrolled(stores[0].as_ref(), "k-pin");
     let max = 5;
     let attempts = 16;
     let barrier = Barrier::new(attempts);
-    let results: Vec<PinReservation> = std::thread::scope(|scope| {
+    let compared = AtomicUsize::new(0);
+    // 16 wrong PINs at once through two handles (two replicas): exactly 5 are compared.
+    let results: Vec<PinCheck> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..attempts)
             .map(|i| {
                 let store = stores[i % 2].clone();
-                let barrier = &barrier;
+                let (barrier, compared) = (&barrier, &compared);
                 scope.spawn(move || {
                     barrier.wait();
-                    let r = store.reserve_pin_attempt("k-pin", max).expect("reserve");
-                    if r == PinReservation::Reserved {
-                        store
-                            .pin_attempt_failed(
-                                "k-pin",
-                                max,
-                                &event(AuditKind::PinFailure, "k-pin"),
-                            )
-                            .expect("failed");
-                    }
-                    r
+                    check(store.as_ref(), "k-pin", max, false, compared)
                 })
             })
             .collect();
@@ -887,26 +895,49 @@ fn exact_pin_counters_under_concurrency(b: &dyn Backend) {
             .map(|h| h.join().expect("thread"))
             .collect()
     });
-    let reserved = results
-        .iter()
-        .filter(|r| **r == PinReservation::Reserved)
-        .count();
     assert_eq!(
-        reserved, max as usize,
+        compared.load(Ordering::SeqCst),
+        max as usize,
         "exactly max attempts compared: {results:?}"
+    );
+    let mut counts: Vec<u32> = results
+        .iter()
+        .filter_map(|r| match r {
+            PinCheck::Wrong(f) => Some(f.failures),
+            _ => None,
+        })
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=max).collect::<Vec<_>>(), "{results:?}");
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| matches!(r, PinCheck::Wrong(f) if f.locked))
+            .count(),
+        1,
+        "the fifth failure locks: {results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| **r == PinCheck::Locked).count(),
+        attempts - max as usize
     );
     let key = stores[1].get_key("k-pin").expect("get").expect("key");
     assert!(key.locked);
     assert_eq!(key.pin_failures, max);
+    let compared = AtomicUsize::new(0);
     assert_eq!(
-        stores[0]
-            .reserve_pin_attempt("k-pin", max)
-            .expect("reserve"),
-        PinReservation::Locked
+        check(stores[0].as_ref(), "k-pin", max, true, &compared),
+        PinCheck::Locked,
+        "even the right PIN"
+    );
+    assert_eq!(
+        compared.load(Ordering::SeqCst),
+        0,
+        "a locked key compares nothing"
     );
     assert_eq!(count(stores[0].as_ref(), "pin_failure"), max as usize);
     assert_eq!(count(stores[0].as_ref(), "locked"), 1, "one lock entry");
-    // Unlock; a right PIN resets; a released attempt is given back.
+    // Unlock; failures count; a right PIN resets the count.
     stores[1]
         .unlock("k-pin", &event(AuditKind::Unlocked, "k-pin"))
         .expect("unlock");
@@ -914,37 +945,42 @@ fn exact_pin_counters_under_concurrency(b: &dyn Backend) {
         stores[1].unlock("k-pin", &event(AuditKind::Unlocked, "k-pin")),
         Err(StoreError::NotFound)
     ));
-    assert_eq!(
-        stores[0]
-            .reserve_pin_attempt("k-pin", max)
-            .expect("reserve"),
-        PinReservation::Reserved
-    );
-    stores[0].release_pin_attempt("k-pin").expect("release");
-    assert_eq!(
-        stores[0]
-            .get_key("k-pin")
-            .expect("get")
-            .expect("key")
-            .pin_failures,
-        0
-    );
-    for _ in 0..max {
+    for n in 1..max {
         assert_eq!(
-            stores[1]
-                .reserve_pin_attempt("k-pin", max)
-                .expect("reserve"),
-            PinReservation::Reserved
+            check(
+                stores[n as usize % 2].as_ref(),
+                "k-pin",
+                max,
+                false,
+                &compared
+            ),
+            PinCheck::Wrong(PinFailure {
+                failures: n,
+                locked: false
+            })
         );
     }
     assert_eq!(
-        stores[1]
-            .reserve_pin_attempt("k-pin", max)
-            .expect("reserve"),
-        PinReservation::Busy,
-        "every attempt is being compared"
+        check(stores[1].as_ref(), "k-pin", max, true, &compared),
+        PinCheck::Right
     );
-    stores[0].pin_attempt_succeeded("k-pin").expect("success");
+    let key = stores[0].get_key("k-pin").expect("get").expect("key");
+    assert_eq!((key.pin_failures, key.locked), (0, false));
+    // Concurrent right PINs all pass and leave no count.
+    let barrier = Barrier::new(attempts);
+    std::thread::scope(|scope| {
+        for i in 0..attempts {
+            let store = stores[i % 2].clone();
+            let (barrier, compared) = (&barrier, &compared);
+            scope.spawn(move || {
+                barrier.wait();
+                assert_eq!(
+                    check(store.as_ref(), "k-pin", max, true, compared),
+                    PinCheck::Right
+                );
+            });
+        }
+    });
     assert_eq!(
         stores[0]
             .get_key("k-pin")
@@ -953,11 +989,10 @@ fn exact_pin_counters_under_concurrency(b: &dyn Backend) {
             .pin_failures,
         0
     );
+    let none = AtomicUsize::new(0);
     assert_eq!(
-        stores[0]
-            .reserve_pin_attempt("k-none", max)
-            .expect("reserve"),
-        PinReservation::NotFound
+        check(stores[0].as_ref(), "k-none", max, true, &none),
+        PinCheck::NotFound
     );
     stores[0]
         .revoke(
@@ -968,74 +1003,44 @@ fn exact_pin_counters_under_concurrency(b: &dyn Backend) {
         )
         .expect("revoke");
     assert_eq!(
-        stores[1]
-            .reserve_pin_attempt("k-pin", max)
-            .expect("reserve"),
-        PinReservation::Revoked
+        check(stores[1].as_ref(), "k-pin", max, true, &none),
+        PinCheck::Revoked
+    );
+    assert_eq!(none.load(Ordering::SeqCst), 0, "nothing compared");
+    assert_eq!(
+        count(stores[0].as_ref(), "pin_failure"),
+        2 * max as usize - 1
     );
     assert_chain(stores[0].as_ref());
 }
 
-/// Reservations whose requests died (a killed replica) fill every attempt: the key reads as
-/// "busy" until the latest reservation is older than the cut-off, then locks, once, audited,
-/// as if those attempts had failed. A fresh reservation is never taken for abandoned.
+/// A count an older build left at the limit without a lock (attempts it reserved for requests
+/// that died) locks the key at its next check, once, audited, without a compare.
 fn abandoned_pin_reservations_lock_the_key(b: &dyn Backend) {
     let stores = [b.open(), b.open()];
     enrolled(stores[0].as_ref(), "k-dead");
     enrolled(stores[0].as_ref(), "k-gone");
     let max = 3;
-    for _ in 0..max {
-        assert_eq!(
-            stores[0]
-                .reserve_pin_attempt("k-dead", max)
-                .expect("reserve"),
-            PinReservation::Reserved
-        );
-    }
-    // The process that reserved them is killed here: nobody answers.
+    b.raw("UPDATE keys SET pin_failures = 3 WHERE key_id = 'k-dead'")
+        .expect("leftovers");
+    let compared = AtomicUsize::new(0);
     assert_eq!(
-        stores[1]
-            .reserve_pin_attempt("k-dead", max)
-            .expect("reserve"),
-        PinReservation::Busy
+        check(stores[1].as_ref(), "k-dead", max, true, &compared),
+        PinCheck::LockedNow
     );
-    let lock = event(AuditKind::Locked, "k-dead");
-    let a_minute_ago = now() - 60_000;
-    assert!(
-        !stores[1]
-            .lock_abandoned_pin_attempts("k-dead", max, a_minute_ago, &lock)
-            .expect("check"),
-        "reservations made just now are in flight, not abandoned"
-    );
-    assert!(
-        !stores[1]
-            .get_key("k-dead")
-            .expect("get")
-            .expect("key")
-            .locked
-    );
-    // A minute later (the cut-off moves past the reservations).
-    let later = now() + 1_000;
-    assert!(
-        stores[1]
-            .lock_abandoned_pin_attempts("k-dead", max, later, &lock)
-            .expect("lock")
-    );
-    assert!(
-        !stores[0]
-            .lock_abandoned_pin_attempts("k-dead", max, later, &lock)
-            .expect("again"),
+    assert_eq!(
+        check(stores[0].as_ref(), "k-dead", max, true, &compared),
+        PinCheck::Locked,
         "locked once"
+    );
+    assert_eq!(
+        compared.load(Ordering::SeqCst),
+        0,
+        "even the right PIN is not compared"
     );
     let key = stores[0].get_key("k-dead").expect("get").expect("key");
     assert!(key.locked);
     assert_eq!(key.pin_failures, max);
-    assert_eq!(
-        stores[0]
-            .reserve_pin_attempt("k-dead", max)
-            .expect("reserve"),
-        PinReservation::Locked
-    );
     let locks: Vec<_> = whole_log(stores[0].as_ref())
         .into_iter()
         .filter(|e| e.kind == "locked" && e.key_id.as_deref() == Some("k-dead"))
@@ -1049,23 +1054,9 @@ fn abandoned_pin_reservations_lock_the_key(b: &dyn Backend) {
             .expect("reason")
             .contains("abandoned")
     );
-    // A key with attempts left, or a revoked one, is never locked by this.
-    assert_eq!(
-        stores[0]
-            .reserve_pin_attempt("k-gone", max)
-            .expect("reserve"),
-        PinReservation::Reserved
-    );
-    assert!(
-        !stores[0]
-            .lock_abandoned_pin_attempts("k-gone", max, later, &lock)
-            .expect("check")
-    );
-    for _ in 1..max {
-        stores[0]
-            .reserve_pin_attempt("k-gone", max)
-            .expect("reserve");
-    }
+    // A revoked key with leftovers is refused as revoked, and not locked.
+    b.raw("UPDATE keys SET pin_failures = 3 WHERE key_id = 'k-gone'")
+        .expect("leftovers");
     stores[0]
         .revoke(
             "k-gone",
@@ -1074,10 +1065,16 @@ fn abandoned_pin_reservations_lock_the_key(b: &dyn Backend) {
             &event(AuditKind::Revoked, "k-gone"),
         )
         .expect("revoke");
+    assert_eq!(
+        check(stores[1].as_ref(), "k-gone", max, true, &compared),
+        PinCheck::Revoked
+    );
     assert!(
-        !stores[1]
-            .lock_abandoned_pin_attempts("k-gone", max, later, &lock)
-            .expect("check")
+        !stores[0]
+            .get_key("k-gone")
+            .expect("get")
+            .expect("key")
+            .locked
     );
     assert_chain(stores[0].as_ref());
 }
@@ -1787,21 +1784,13 @@ fn sqlite_schema_2_databases_migrate_to_7() {
             .expect("table")
             .is_none()
     );
+    let compared = AtomicUsize::new(0);
     assert_eq!(
-        store.reserve_pin_attempt("k-old", 3).expect("reserve"),
-        PinReservation::Busy
-    );
-    assert!(
-        store
-            .lock_abandoned_pin_attempts(
-                "k-old",
-                3,
-                now() - 60_000,
-                &event(AuditKind::Locked, "k-old")
-            )
-            .expect("lock"),
+        check(store.as_ref(), "k-old", 3, true, &compared),
+        PinCheck::LockedNow,
         "left by a server without reservation times"
     );
+    assert_eq!(compared.load(Ordering::SeqCst), 0);
     assert_chain(store.as_ref());
 }
 

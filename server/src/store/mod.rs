@@ -198,17 +198,20 @@ pub enum Recorded {
     EvidenceUsed,
 }
 
-/// Outcome of [`Store::reserve_pin_attempt`].
+/// Outcome of [`Store::check_pin`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PinReservation {
-    /// An attempt is reserved (counted as a failure until [`Store::pin_attempt_succeeded`]).
-    Reserved,
-    /// The key is locked.
+pub enum PinCheck {
+    /// The PIN compared right; the failure count starts again.
+    Right,
+    /// The PIN compared wrong; the failure is recorded (and audited) before this returns.
+    Wrong(PinFailure),
+    /// The key is locked: nothing was compared.
     Locked,
-    /// The key is revoked.
+    /// The count had already reached the limit (an older build's reservations, see
+    /// [`abandoned_lock`]): the key is locked now, audited, and nothing was compared.
+    LockedNow,
+    /// The key is revoked: nothing was compared.
     Revoked,
-    /// Every remaining attempt is being compared right now by concurrent requests.
-    Busy,
     /// No such key.
     NotFound,
 }
@@ -216,14 +219,16 @@ pub enum PinReservation {
 /// Outcome of a wrong PIN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PinFailure {
-    /// Wrong PINs since the last right one (including attempts still being compared).
+    /// Wrong PINs since the last right one.
     pub failures: u32,
     /// Whether the key is now locked.
     pub locked: bool,
 }
 
-/// The `locked` entry of [`Store::lock_abandoned_pin_attempts`]: `audit`'s key and caller,
-/// with the count and the reason (the same in every store).
+/// The `locked` entry written when [`Store::check_pin`] finds a key whose count already reached
+/// the limit without being locked: attempts an older build reserved for requests that never
+/// answered (before 2026-12, a PIN attempt was counted before it was compared). They count as
+/// failures, as a crash's always did. `audit`'s key and caller, the same in every store.
 pub(crate) fn abandoned_lock(audit: &AuditEvent, failures: u32) -> AuditEvent {
     let mut lock = audit.clone();
     lock.kind = AuditKind::Locked;
@@ -232,6 +237,89 @@ pub(crate) fn abandoned_lock(audit: &AuditEvent, failures: u32) -> AuditEvent {
         "reason": "pin attempts abandoned by requests that never answered",
     });
     lock
+}
+
+/// The `pin_failure` entry of a wrong PIN (`audit` with the count), and the `locked` entry that
+/// follows when it locked the key.
+fn failure_entries(audit: &AuditEvent, failure: PinFailure) -> Vec<AuditEvent> {
+    let mut failed = audit.clone();
+    if let Some(detail) = failed.detail.as_object_mut() {
+        detail.insert("failures".into(), failure.failures.into());
+    }
+    let mut entries = vec![failed];
+    if failure.locked {
+        let mut lock = audit.clone();
+        lock.kind = AuditKind::Locked;
+        lock.detail = serde_json::json!({ "after_failures": failure.failures });
+        entries.push(lock);
+    }
+    entries
+}
+
+/// A key's PIN state, as [`Store::check_pin`] reads it under the key's write lock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PinState {
+    pub(crate) failures: u32,
+    pub(crate) locked: bool,
+    pub(crate) revoked: bool,
+}
+
+/// What [`Store::check_pin`] writes (in the transaction that read the [`PinState`]).
+pub(crate) struct PinWrite {
+    pub(crate) failures: u32,
+    pub(crate) locked: bool,
+    /// Audit entries to append: when there are any, the write must be durable before the
+    /// answer.
+    pub(crate) entries: Vec<AuditEvent>,
+}
+
+/// [`Store::check_pin`]'s decisions, the same in every store: `state` as read under the key's
+/// write lock, `write` the store's UPDATE of the row and appends of the entries, in the same
+/// transaction.
+pub(crate) fn check_pin_in<E>(
+    state: Option<PinState>,
+    max_failures: u32,
+    compare: &mut dyn FnMut() -> bool,
+    audit: &AuditEvent,
+    write: &mut dyn FnMut(PinWrite) -> Result<(), E>,
+) -> Result<PinCheck, E> {
+    let Some(state) = state else {
+        return Ok(PinCheck::NotFound);
+    };
+    if state.revoked {
+        return Ok(PinCheck::Revoked);
+    }
+    if state.locked {
+        return Ok(PinCheck::Locked);
+    }
+    if state.failures >= max_failures {
+        write(PinWrite {
+            failures: state.failures,
+            locked: true,
+            entries: vec![abandoned_lock(audit, state.failures)],
+        })?;
+        return Ok(PinCheck::LockedNow);
+    }
+    if compare() {
+        if state.failures > 0 {
+            write(PinWrite {
+                failures: 0,
+                locked: false,
+                entries: Vec::new(),
+            })?;
+        }
+        return Ok(PinCheck::Right);
+    }
+    let failure = PinFailure {
+        failures: state.failures + 1,
+        locked: state.failures + 1 >= max_failures,
+    };
+    write(PinWrite {
+        failures: failure.failures,
+        locked: failure.locked,
+        entries: failure_entries(audit, failure),
+    })?;
+    Ok(PinCheck::Wrong(failure))
 }
 
 /// A certificate the CA issued.
@@ -286,38 +374,23 @@ pub trait Store:
     ) -> Result<(), StoreError>;
     /// Fetch a key.
     fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
-    /// Reserve one PIN attempt before comparing, in the statement that checks the lock: at
-    /// most `max_failures` attempts are ever outstanding or failed since the last success.
-    fn reserve_pin_attempt(
+    /// Compare a PIN under the key's write lock (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's
+    /// `SELECT ... FOR UPDATE`), so that under any concurrency, on any number of replicas, at
+    /// most `max_failures` wrong PINs are ever compared since the last right one.
+    ///
+    /// A locked or revoked key, or one whose count already reached `max_failures`, is refused
+    /// without calling `compare` (the last case locks it first, audited: see
+    /// [`abandoned_lock`]). Otherwise `compare` runs once (a transaction the engine retries
+    /// reuses its verdict): right resets the count; wrong adds one, locks at `max_failures`,
+    /// and appends `audit` (a `pin_failure` entry, then `locked` if this one locked the key),
+    /// durably, before returning. A right PIN on a key with no failures writes nothing.
+    fn check_pin(
         &self,
         key_id: &str,
         max_failures: u32,
-    ) -> Result<PinReservation, StoreError>;
-    /// The reserved attempt compared wrong: lock at `max_failures`. `audit` is the
-    /// `pin_failure` entry; a `locked` entry follows when this attempt locked the key.
-    fn pin_attempt_failed(
-        &self,
-        key_id: &str,
-        max_failures: u32,
+        compare: &mut dyn FnMut() -> bool,
         audit: &AuditEvent,
-    ) -> Result<PinFailure, StoreError>;
-    /// The reserved attempt compared right: the count starts again.
-    fn pin_attempt_succeeded(&self, key_id: &str) -> Result<(), StoreError>;
-    /// The reserved attempt was never compared (the vault failed): give it back.
-    fn release_pin_attempt(&self, key_id: &str) -> Result<(), StoreError>;
-    /// Every remaining attempt is reserved ([`PinReservation::Busy`]) and the latest
-    /// reservation was made before `reserved_before_ms`: the requests that made them died
-    /// (a killed process) and will never answer. Their attempts count as failures, as a
-    /// crash's always do, so the key is locked (with a `locked` audit entry, `audit`'s caller)
-    /// and `true` returned. `false` when the key is not in that state. A key reserved by a
-    /// build without reservation times (before schema 3) counts as reserved long ago.
-    fn lock_abandoned_pin_attempts(
-        &self,
-        key_id: &str,
-        max_failures: u32,
-        reserved_before_ms: u64,
-        audit: &AuditEvent,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<PinCheck, StoreError>;
     /// Replace the PIN verifier (PIN change), audited.
     fn set_pin(
         &self,

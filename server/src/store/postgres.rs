@@ -34,12 +34,12 @@
 //! ([`PostgresConfig`]).
 
 use super::{
-    IssuedCertificate, KeyRecord, NewSignature, PinFailure, PinReservation, Recorded, Store,
-    StoreError, StoredSignature,
+    IssuedCertificate, KeyRecord, NewSignature, PinCheck, PinState, Recorded, Store, StoreError,
+    StoredSignature, check_pin_in,
 };
 use crate::audit::{
-    AuditEntry, AuditEvent, AuditKind, Checkpoint, CheckpointFormat, EntryFields, GENESIS,
-    LaneHead, lane_entry_hash,
+    AuditEntry, AuditEvent, Checkpoint, CheckpointFormat, EntryFields, GENESIS, LaneHead,
+    lane_entry_hash,
 };
 use postgres::error::SqlState;
 use postgres::{Client, Row, Transaction};
@@ -1022,14 +1022,26 @@ impl PostgresStore {
         &self,
         mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Fail>,
     ) -> Result<T, Fail> {
+        self.transact_ending(|tx| Ok((f(tx)?, End::Commit)))
+    }
+
+    /// [`PostgresStore::transact_raw`] where `f` also says how the transaction ends: a
+    /// transaction that only locked rows rolls back, so that its end waits for no WAL flush.
+    fn transact_ending<T>(
+        &self,
+        mut f: impl FnMut(&mut Transaction<'_>) -> Result<(T, End), Fail>,
+    ) -> Result<T, Fail> {
         let mut conn = self.conn()?;
         let lane = self.lanes.claim();
         let _current = CurrentLane::set(lane.name());
         for attempt in 0..MAX_ATTEMPTS {
             let outcome = (|| {
                 let mut tx = conn.transaction()?;
-                let value = f(&mut tx)?;
-                tx.commit()?;
+                let (value, end) = f(&mut tx)?;
+                match end {
+                    End::Commit => tx.commit()?,
+                    End::Rollback => tx.rollback()?,
+                }
                 Ok(value)
             })();
             match outcome {
@@ -1056,6 +1068,12 @@ impl PostgresStore {
             Ok(value)
         })
     }
+}
+
+/// How a transaction of [`PostgresStore::transact_ending`] ends.
+enum End {
+    Commit,
+    Rollback,
 }
 
 /// Sets [`CURRENT_LANE`] for as long as it lives.
@@ -1319,116 +1337,50 @@ impl Store for PostgresStore {
         })
     }
 
-    fn reserve_pin_attempt(
+    fn check_pin(
         &self,
         key_id: &str,
         max_failures: u32,
-    ) -> Result<PinReservation, StoreError> {
-        self.read(|c| {
-            let reserved = c.execute(
-                "UPDATE keys SET pin_failures = pin_failures + 1, pin_reserved_ms = $3
-                 WHERE key_id = $1 AND NOT locked AND revoked_ms IS NULL
-                   AND pin_failures < $2",
-                &[&key_id, &i64::from(max_failures), &int(super::now_ms())],
-            )?;
-            if reserved == 1 {
-                return Ok(PinReservation::Reserved);
-            }
-            let state = c.query_opt(
-                "SELECT locked, revoked_ms IS NOT NULL FROM keys WHERE key_id = $1",
-                &[&key_id],
-            )?;
-            Ok(match state {
-                None => PinReservation::NotFound,
-                Some(r) => match (r.try_get::<_, bool>(0)?, r.try_get::<_, bool>(1)?) {
-                    (_, true) => PinReservation::Revoked,
-                    (true, false) => PinReservation::Locked,
-                    (false, false) => PinReservation::Busy,
-                },
-            })
-        })
-    }
-
-    fn pin_attempt_failed(
-        &self,
-        key_id: &str,
-        max_failures: u32,
+        compare: &mut dyn FnMut() -> bool,
         audit: &AuditEvent,
-    ) -> Result<PinFailure, StoreError> {
-        self.transact(|tx| {
-            // Exactly one failing attempt makes the lock happen: the one whose UPDATE flips it.
-            let newly_locked = tx.execute(
-                "UPDATE keys SET locked = TRUE
-                 WHERE key_id = $1 AND NOT locked AND pin_failures >= $2",
-                &[&key_id, &i64::from(max_failures)],
-            )? == 1;
-            let row = tx
+    ) -> Result<PinCheck, StoreError> {
+        // A transaction the engine runs again reuses the first verdict: one PIN, one compare.
+        let mut verdict: Option<bool> = None;
+        let mut compare_once = || *verdict.get_or_insert_with(&mut *compare);
+        self.transact_ending(|tx| {
+            // The row lock is taken before the state is read: concurrent checks of this key,
+            // on any replica, wait here, so each compare and its record are one step.
+            let state = tx
                 .query_opt(
-                    "SELECT pin_failures, locked FROM keys WHERE key_id = $1",
+                    "SELECT pin_failures, locked, revoked_ms IS NOT NULL FROM keys
+                     WHERE key_id = $1 FOR UPDATE",
                     &[&key_id],
                 )?
-                .ok_or(StoreError::NotFound)?;
-            let failures = u32::try_from(row.try_get::<_, i64>(0)?).unwrap_or(u32::MAX);
-            let locked: bool = row.try_get(1)?;
-            let mut failure = audit.clone();
-            if let Some(detail) = failure.detail.as_object_mut() {
-                detail.insert("failures".into(), failures.into());
-            }
-            append(tx, &failure)?;
-            if newly_locked {
-                let mut lock = audit.clone();
-                lock.kind = AuditKind::Locked;
-                lock.detail = serde_json::json!({ "after_failures": failures });
-                append(tx, &lock)?;
-            }
-            Ok(PinFailure { failures, locked })
+                .map(|r| {
+                    Ok::<_, Fail>(PinState {
+                        failures: u32::try_from(r.try_get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                        locked: r.try_get(1)?,
+                        revoked: r.try_get(2)?,
+                    })
+                })
+                .transpose()?;
+            let mut end = End::Rollback;
+            let check = check_pin_in(state, max_failures, &mut compare_once, audit, &mut |w| {
+                tx.execute(
+                    "UPDATE keys SET pin_failures = $2, locked = $3 WHERE key_id = $1",
+                    &[&key_id, &i64::from(w.failures), &w.locked],
+                )?;
+                for entry in &w.entries {
+                    append(tx, entry)?;
+                }
+                end = End::Commit;
+                Ok::<_, Fail>(())
+            })?;
+            // A right PIN on a key without failures wrote nothing: the row lock's transaction
+            // rolls back instead of waiting for a commit's flush.
+            Ok((check, end))
         })
-    }
-
-    fn pin_attempt_succeeded(&self, key_id: &str) -> Result<(), StoreError> {
-        self.read(|c| {
-            c.execute(
-                "UPDATE keys SET pin_failures = 0 WHERE key_id = $1 AND NOT locked",
-                &[&key_id],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn lock_abandoned_pin_attempts(
-        &self,
-        key_id: &str,
-        max_failures: u32,
-        reserved_before_ms: u64,
-        audit: &AuditEvent,
-    ) -> Result<bool, StoreError> {
-        self.transact(|tx| {
-            let Some(row) = tx.query_opt(
-                "UPDATE keys SET locked = TRUE
-                 WHERE key_id = $1 AND NOT locked AND revoked_ms IS NULL
-                   AND pin_failures >= $2
-                   AND (pin_reserved_ms IS NULL OR pin_reserved_ms < $3)
-                 RETURNING pin_failures",
-                &[&key_id, &i64::from(max_failures), &int(reserved_before_ms)],
-            )?
-            else {
-                return Ok(false);
-            };
-            let failures = u32::try_from(row.try_get::<_, i64>(0)?).unwrap_or(u32::MAX);
-            append(tx, &super::abandoned_lock(audit, failures))?;
-            Ok(true)
-        })
-    }
-
-    fn release_pin_attempt(&self, key_id: &str) -> Result<(), StoreError> {
-        self.read(|c| {
-            c.execute(
-                "UPDATE keys SET pin_failures = pin_failures - 1
-                 WHERE key_id = $1 AND NOT locked AND pin_failures > 0",
-                &[&key_id],
-            )?;
-            Ok(())
-        })
+        .map_err(fail)
     }
 
     fn set_pin(

@@ -11,19 +11,18 @@
 //! file are synced by the checkpoint itself (SQLite syncs the WAL before and the database
 //! after a checkpoint in NORMAL mode). `inkseal bench cosign` measures the cost.
 //!
-//! Two kinds of writes skip the fsync, because losing them on a power loss is safe: a PIN
-//! attempt's reservation, and the reset after a right PIN (a lost reset leaves the count higher,
-//! never lower). A wrong PIN's confirmation, which the answer reports, is synced like everything
-//! else. Request nonces are not written at all: one process serves a SQLite database, so they
+//! One kind of write skips the fsync, because losing it on a power loss is safe: the reset of
+//! the failure count after a right PIN (a lost reset leaves the count higher, never lower). A
+//! wrong PIN's record, which the answer reports, is synced like everything else. Request nonces are not written at all: one process serves a SQLite database, so they
 //! live in its memory (`sqlite_access.rs`).
 
 use super::{
-    IssuedCertificate, KeyRecord, NewSignature, PinFailure, PinReservation, Recorded, Store,
-    StoreError, StoredSignature,
+    IssuedCertificate, KeyRecord, NewSignature, PinCheck, PinState, PinWrite, Recorded, Store,
+    StoreError, StoredSignature, check_pin_in,
 };
 use crate::audit::{
-    AuditEntry, AuditEvent, AuditKind, Checkpoint, CheckpointFormat, EntryFields, GENESIS,
-    LaneHead, MAIN_LANE, entry_hash,
+    AuditEntry, AuditEvent, Checkpoint, CheckpointFormat, EntryFields, GENESIS, LaneHead,
+    MAIN_LANE, entry_hash,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
@@ -346,15 +345,6 @@ impl SqliteStore {
         })
     }
 
-    /// [`SqliteStore::with`] for writes whose loss on a power failure is safe (see the
-    /// module documentation): no fsync.
-    pub(super) fn relaxed<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.with(f)
-    }
-
     /// [`SqliteStore::with`], then the WAL synced to disk (outside the connection's mutex).
     pub(super) fn durable<T>(
         &self,
@@ -636,135 +626,56 @@ impl Store for SqliteStore {
         })
     }
 
-    fn reserve_pin_attempt(
+    fn check_pin(
         &self,
         key_id: &str,
         max_failures: u32,
-    ) -> Result<PinReservation, StoreError> {
-        self.relaxed(|c| {
-            let reserved = c
+        compare: &mut dyn FnMut() -> bool,
+        audit: &AuditEvent,
+    ) -> Result<PinCheck, StoreError> {
+        let mut audited = false;
+        let check = self.with(|c| {
+            // The write lock is taken before the state is read: a second handle on this file
+            // (another process) waits here, so the compare and its record are one step.
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let state = tx
                 .prepare_cached(
-                    "UPDATE keys SET pin_failures = pin_failures + 1, pin_reserved_ms = ?3
-                     WHERE key_id = ?1 AND locked = 0 AND revoked_ms IS NULL
-                       AND pin_failures < ?2",
+                    "SELECT pin_failures, locked, revoked_ms IS NOT NULL FROM keys
+                     WHERE key_id = ?1",
                 )
-                .and_then(|mut st| st.execute(params![key_id, max_failures, int(now_ms())]))
+                .and_then(|mut st| {
+                    st.query_row([key_id], |r| {
+                        Ok(PinState {
+                            failures: r.get(0)?,
+                            locked: r.get::<_, i64>(1)? != 0,
+                            revoked: r.get::<_, i64>(2)? != 0,
+                        })
+                    })
+                    .optional()
+                })
                 .map_err(backend)?;
-            if reserved == 1 {
-                return Ok(PinReservation::Reserved);
-            }
-            let state: Option<(bool, bool)> = c
-                .query_row(
-                    "SELECT locked, revoked_ms IS NOT NULL FROM keys WHERE key_id = ?1",
-                    [key_id],
-                    |r| Ok((r.get::<_, i64>(0)? != 0, r.get::<_, i64>(1)? != 0)),
+            let check = check_pin_in(state, max_failures, compare, audit, &mut |w: PinWrite| {
+                tx.prepare_cached(
+                    "UPDATE keys SET pin_failures = ?2, locked = ?3 WHERE key_id = ?1",
                 )
-                .optional()
+                .and_then(|mut st| st.execute(params![key_id, w.failures, i64::from(w.locked)]))
                 .map_err(backend)?;
-            Ok(match state {
-                None => PinReservation::NotFound,
-                Some((_, true)) => PinReservation::Revoked,
-                Some((true, false)) => PinReservation::Locked,
-                Some((false, false)) => PinReservation::Busy,
-            })
-        })
-    }
-
-    fn pin_attempt_failed(
-        &self,
-        key_id: &str,
-        max_failures: u32,
-        audit: &AuditEvent,
-    ) -> Result<PinFailure, StoreError> {
-        self.durable(|c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            // Exactly one failing attempt makes the lock happen: the one whose UPDATE flips it.
-            let newly_locked = tx
-                .execute(
-                    "UPDATE keys SET locked = 1
-                     WHERE key_id = ?1 AND locked = 0 AND pin_failures >= ?2",
-                    params![key_id, max_failures],
-                )
-                .map_err(backend)?
-                == 1;
-            let (failures, locked): (u32, bool) = tx
-                .query_row(
-                    "SELECT pin_failures, locked FROM keys WHERE key_id = ?1",
-                    [key_id],
-                    |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
-                )
-                .optional()
-                .map_err(backend)?
-                .ok_or(StoreError::NotFound)?;
-            let mut failure = audit.clone();
-            if let Some(detail) = failure.detail.as_object_mut() {
-                detail.insert("failures".into(), failures.into());
-            }
-            append(&tx, &failure)?;
-            if newly_locked {
-                let mut lock = audit.clone();
-                lock.kind = AuditKind::Locked;
-                lock.detail = serde_json::json!({ "after_failures": failures });
-                append(&tx, &lock)?;
-            }
+                for entry in &w.entries {
+                    append(&tx, entry)?;
+                }
+                audited |= !w.entries.is_empty();
+                Ok::<_, StoreError>(())
+            })?;
+            // A right PIN on a key without failures changed nothing: this commit writes no page.
             tx.commit().map_err(backend)?;
-            Ok(PinFailure { failures, locked })
-        })
-    }
-
-    fn pin_attempt_succeeded(&self, key_id: &str) -> Result<(), StoreError> {
-        self.relaxed(|c| {
-            c.prepare_cached("UPDATE keys SET pin_failures = 0 WHERE key_id = ?1 AND locked = 0")
-                .and_then(|mut st| st.execute([key_id]))
-                .map(|_| ())
-                .map_err(backend)
-        })
-    }
-
-    fn lock_abandoned_pin_attempts(
-        &self,
-        key_id: &str,
-        max_failures: u32,
-        reserved_before_ms: u64,
-        audit: &AuditEvent,
-    ) -> Result<bool, StoreError> {
-        self.durable(|c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let failures: Option<u32> = tx
-                .query_row(
-                    "UPDATE keys SET locked = 1
-                     WHERE key_id = ?1 AND locked = 0 AND revoked_ms IS NULL
-                       AND pin_failures >= ?2
-                       AND (pin_reserved_ms IS NULL OR pin_reserved_ms < ?3)
-                     RETURNING pin_failures",
-                    params![key_id, max_failures, int(reserved_before_ms)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
-            let Some(failures) = failures else {
-                return Ok(false);
-            };
-            append(&tx, &super::abandoned_lock(audit, failures))?;
-            tx.commit().map_err(backend)?;
-            Ok(true)
-        })
-    }
-
-    fn release_pin_attempt(&self, key_id: &str) -> Result<(), StoreError> {
-        self.relaxed(|c| {
-            c.execute(
-                "UPDATE keys SET pin_failures = pin_failures - 1
-                 WHERE key_id = ?1 AND locked = 0 AND pin_failures > 0",
-                [key_id],
-            )
-            .map(|_| ())
-            .map_err(backend)
-        })
+            Ok(check)
+        })?;
+        if audited {
+            self.sync_wal()?;
+        }
+        Ok(check)
     }
 
     fn set_pin(
