@@ -2,7 +2,7 @@
 //!
 //! The checks run in the order signing runs them: the device signature (the HTTP layer), then
 //! revoked, then the key's purpose (only an `encryption` key decrypts; a signing key is refused
-//! and the refusal audited), then the PIN (the same reservation protocol), then the key's
+//! and the refusal audited), then the PIN (the same `Store::check_pin`), then the key's
 //! policy (rate limits are the HTTP layer's, in the signing class, so decryptions and
 //! signatures share one budget per key). Only then is d2 unsealed for the one step
 //! `T2 = d2^-1 T1` with its proof, and wiped. The answer is stored under the idempotency key

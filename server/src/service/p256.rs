@@ -13,7 +13,7 @@
 //!   keyed on the ticket id, or sticky sessions); a trip 2 elsewhere finds nothing and the
 //!   phone starts the enrollment again (the ticket is still unused).
 //! * **Signing, 2 round trips.** Trip 1 (`POST /v1/keys/{key_id}/p256/sign`) runs every SM2
-//!   check (device signature, PIN reservation, the message read and hashed by the server,
+//!   check (device signature, PIN check, the message read and hashed by the server,
 //!   policy, evidence), then the server's phases 1 and 2; its pending state is sealed by the
 //!   vault (associated data: user, key id, public key, sign id) into a single-use session
 //!   row with an expiry, unique per `sign_id` and per idempotency key. Trip 2

@@ -141,8 +141,6 @@ impl Signing<'_> {
                 &req.idempotency_key,
             )?);
         }
-        // The right PIN's reserved attempt is cleared at once (not with the signature's
-        // record): while it is held, it counts against concurrent requests on this key.
         ctx.authorise_pin(key, &req.pin, caller)?;
         let request_hash = request_hash(req);
         if let Some(done) = ctx

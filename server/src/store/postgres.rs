@@ -7,7 +7,7 @@
 //!
 //! - unique key ids, one signature per idempotency key, one use per evidence slot: primary keys,
 //!   written with `INSERT ... ON CONFLICT DO NOTHING` and the affected-row count;
-//! - PIN attempts reserved in the `UPDATE` that checks the lock and the count;
+//! - PIN counts: the compare runs under the key's row lock (`SELECT ... FOR UPDATE`);
 //! - single-use tickets, challenges and request nonces: a conditional `UPDATE` or an
 //!   `INSERT ... ON CONFLICT DO NOTHING`;
 //! - the audit log: hash chains ("lanes", migration 6), each replica appending to lanes of its

@@ -31,8 +31,8 @@ use std::sync::Mutex;
 /// The schema version this build writes (`PRAGMA user_version`).
 pub(super) const SCHEMA_VERSION: i64 = 7;
 
-/// From schema 2 to 3: the time of a key's latest PIN reservation, so reservations that a
-/// killed process left behind can be told from ones in flight.
+/// From schema 2 to 3: the time of a key's latest PIN reservation (builds before 2026-12
+/// reserved attempts; the column is no longer written).
 const MIGRATE_2_TO_3: &str = "ALTER TABLE keys ADD COLUMN pin_reserved_ms INTEGER;
                               PRAGMA user_version = 3;";
 
