@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "${targets[@]}"
 
-# The crate is a cdylib + rlib; Apple platforms link a static archive instead.
+# The crate is a cdylib + rlib; Apple platforms link a static archive instead. The mobile
+# library's features: two-party P-256 keys, no demo sample captures nor file device keys.
 for t in "${targets[@]}"; do
     cargo rustc --locked -p inkseal-bindings --lib --profile release-mobile --target "$t" \
-        --no-default-features --crate-type staticlib
+        --no-default-features --features p256-cosign --crate-type staticlib
 done
 
 # Bindings and headers from the same sources (the committed ones must match: check-api).

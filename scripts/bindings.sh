@@ -12,7 +12,8 @@
 #                                    with the mobile profile release-mobile: size vs 6 MB
 #   scripts/bindings.sh test-kotlin  install kotlinc/JNA if missing (Debian, as root), generate,
 #                                    compile the bindings + façade + JVM tests, start a real
-#                                    `inkseal serve --insecure-test-liveness-vendor` on loopback,
+#                                    `inkseal serve --insecure-test-liveness-vendor
+#                                    --enable-unaudited-p256-cosign` on loopback,
 #                                    create an operator API key for it, run the tests against it
 #
 # Cargo's outputs are read from $CARGO_TARGET_DIR when it is set (default: target).
@@ -97,9 +98,11 @@ size() {
     # `cargo rustc --crate-type cdylib`, not `cargo build`: the crate is also an rlib (for the
     # bindgen binary and the tests), and cargo silently drops LTO when one invocation makes
     # both (rust-lang/cargo#9672), which left the library 1.4 MB larger.
-    step "cargo rustc --profile $profile -p inkseal-bindings --lib --no-default-features --crate-type cdylib (fat LTO, codegen-units 1, stripped; no demo sample captures)"
+    # The mobile library's features: two-party P-256 keys, not the demo sample captures nor the
+    # file device key store.
+    step "cargo rustc --profile $profile -p inkseal-bindings --lib --no-default-features --features p256-cosign --crate-type cdylib (fat LTO, codegen-units 1, stripped; no demo sample captures)"
     cargo rustc --locked --profile "$profile" -p inkseal-bindings --lib --no-default-features \
-        --crate-type cdylib
+        --features p256-cosign --crate-type cdylib
     local f=$TARGET_DIR/$profile/libinkseal_ffi.so bytes
     bytes=$(stat -c %s "$f")
     awk -v f="$f" -v b="$bytes" -v l="$SIZE_LIMIT" \
@@ -168,8 +171,9 @@ test_kotlin() {
 
     # The test liveness vendor (its verdicts are forgeable: tests only) judges the sample
     # captures; the per-key and per-address rate limits are off because the tests make many
-    # enrollments and captures in a few seconds from one address.
-    step "inkseal serve on a free loopback port (--insecure-test-liveness-vendor)"
+    # enrollments and captures in a few seconds from one address. Two-party P-256 keys are on
+    # (off by default in the server) for the P-256 tests.
+    step "inkseal serve on a free loopback port (--insecure-test-liveness-vendor --enable-unaudited-p256-cosign)"
     mkdir -p "$work/server" "$work/tests"
     local limit limits=()
     for limit in enroll-per-address challenge-per-address challenge-per-key evidence-per-address \
@@ -177,7 +181,7 @@ test_kotlin() {
         limits+=(--rate-limit "$limit=0")
     done
     INKSEAL_DATA="$work/server" "$INKSEAL" serve --listen 127.0.0.1:0 --insecure-test-liveness-vendor \
-        "${limits[@]}" >"$work/server.log" 2>&1 &
+        --enable-unaudited-p256-cosign "${limits[@]}" >"$work/server.log" 2>&1 &
     SERVER_PID=$!
     local url="" i
     for i in $(seq 1 300); do

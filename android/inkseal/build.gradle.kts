@@ -51,10 +51,10 @@ val cargoNdk by tasks.registering(Exec::class) {
         "--platform", "26",
         "-o", "android/inkseal/src/main/jniLibs",
         // `rustc --crate-type cdylib`: with `build`, cargo makes the rlib too and silently
-        // skips LTO (rust-lang/cargo#9672). No default features: no sample captures, no file
-        // device keys on a phone.
+        // skips LTO (rust-lang/cargo#9672). No default features but two-party P-256 keys: no
+        // sample captures, no file device keys on a phone.
         "rustc", "--locked", "--profile", "release-mobile", "-p", "inkseal-bindings", "--lib",
-        "--no-default-features", "--crate-type", "cdylib",
+        "--no-default-features", "--features", "p256-cosign", "--crate-type", "cdylib",
         "--config", "android/cargo-config.toml",
     )
 }

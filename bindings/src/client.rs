@@ -41,17 +41,42 @@ pub struct EnrollmentInfo {
     pub user_id: String,
     /// The name the institution asserted for the key's certificate.
     pub certificate_name: String,
-    /// The joint public key, SEC1 compressed, hex.
+    /// The joint public key, SEC1, hex: compressed for an SM2 key, uncompressed for a
+    /// two-party P-256 key (as [`KeyStatusInfo::public_key_hex`] shows each).
     pub public_key_hex: String,
 }
 
-/// The bindings' view of an SDK enrollment.
-pub(crate) fn enrollment_info(e: inkseal_sdk::Enrollment) -> EnrollmentInfo {
+/// An SDK enrollment as the bindings show it: SM2 ([`inkseal_sdk::Enrollment`]) and, with the
+/// feature `p256-cosign`, two-party P-256 ([`inkseal_sdk::P256Enrollment`]).
+pub(crate) trait IntoEnrollmentInfo {
+    /// Key id, user id, certificate name and the SEC1 encoding of the joint public key.
+    fn into_parts(self) -> (String, String, String, Vec<u8>);
+}
+
+impl IntoEnrollmentInfo for inkseal_sdk::Enrollment {
+    fn into_parts(self) -> (String, String, String, Vec<u8>) {
+        let sec1 = HexPoint::from_public_key(&self.public_key).0;
+        (self.key_id, self.user_id, self.certificate_name, sec1)
+    }
+}
+
+#[cfg(feature = "p256-cosign")]
+impl IntoEnrollmentInfo for inkseal_sdk::P256Enrollment {
+    fn into_parts(self) -> (String, String, String, Vec<u8>) {
+        use inkseal_cosign::sm2::elliptic_curve::sec1::ToSec1Point as _;
+        let sec1 = self.public_key.to_sec1_point(false).as_bytes().to_vec();
+        (self.key_id, self.user_id, self.certificate_name, sec1)
+    }
+}
+
+/// The bindings' view of an SDK enrollment, for every kind of key.
+pub(crate) fn enrollment_info(e: impl IntoEnrollmentInfo) -> EnrollmentInfo {
+    let (key_id, user_id, certificate_name, sec1) = e.into_parts();
     EnrollmentInfo {
-        key_id: e.key_id,
-        user_id: e.user_id,
-        certificate_name: e.certificate_name,
-        public_key_hex: hex::encode(HexPoint::from_public_key(&e.public_key).0),
+        key_id,
+        user_id,
+        certificate_name,
+        public_key_hex: hex::encode(sec1),
     }
 }
 
@@ -691,29 +716,25 @@ pub(crate) mod tests {
     }
 }
 
-/// Two-party P-256 keys (feature `p256-cosign`, off by default): a separate exported block,
-/// since uniffi's export macro cannot leave out single methods.
+/// Two-party P-256 keys (feature `p256-cosign`, on by default and in the mobile library; a
+/// build without it has neither method): a separate exported block, since uniffi's export
+/// macro cannot leave out single methods.
 #[cfg(feature = "p256-cosign")]
 #[uniffi::export(async_runtime = "tokio")]
 impl InksealClient {
     /// Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
-    /// one server replica) with the enrollment `ticket`, protected by `pin`. Feature
-    /// `p256-cosign`; the server must run with `--enable-unaudited-p256-cosign`.
+    /// one server replica) with the enrollment `ticket`, protected by `pin`; its
+    /// `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
+    /// `--enable-unaudited-p256-cosign` (otherwise `Refused`).
     pub async fn enroll_p256(
         &self,
         ticket: String,
         pin: String,
     ) -> Result<EnrollmentInfo, InksealError> {
-        use inkseal_cosign::sm2::elliptic_curve::sec1::ToSec1Point as _;
         let pin = Pin::new(pin);
         let ticket = zeroize::Zeroizing::new(ticket);
         let e = self.inner.enroll_p256(&ticket, &pin).await?;
-        Ok(EnrollmentInfo {
-            public_key_hex: hex::encode(e.public_key.to_sec1_point(false).as_bytes()),
-            key_id: e.key_id,
-            user_id: e.user_id,
-            certificate_name: e.certificate_name,
-        })
+        Ok(enrollment_info(e))
     }
 
     /// [`InksealClient::request_certificate`] for a two-party P-256 key: an ecdsa-with-SHA256

@@ -1,8 +1,10 @@
 //! Two-party P-256 (issue 18, stage 2) through the real server on loopback: enrollment in two
 //! round trips, the certificate from the CA's P-256 root, co-signatures verified by the `p256`
-//! crate, PIN failures and lockout, and a misbehaving client: replayed trip 2, a reused
-//! `sign_id` or idempotency key, tampered messages, an abort that bans the key. Each gets a
-//! typed error, is audited, and yields no signature.
+//! crate, PIN failures and lockout, and a misbehaving client: a reused `sign_id` or
+//! idempotency key with another body, tampered messages, an abort that bans the key. Each gets
+//! a typed error, is audited, and yields no signature. Byte-identical repeats of either trip
+//! (a phone retrying after a lost answer) get the answer already given, on SQLite and on
+//! PostgreSQL, and the SDK retries a trip whose answer was lost.
 
 use inkseal_cosign::api::{
     ErrorCode, KeyCurve, MessageKind, P256Hex, P256SignFinishRequest, P256SignRequest,
@@ -190,6 +192,24 @@ impl RawP256 {
         self.post_to(&self.base, path, body).await
     }
 
+    /// `post` to `base`, the answer's bytes as sent (freshly device-signed each time).
+    async fn post_bytes(
+        &self,
+        base: &str,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> (u16, Vec<u8>) {
+        let body = serde_json::to_vec(body).expect("json");
+        let headers = self.device.signed(&self.key_id, "POST", path, &body);
+        let mut req = self.http.post(format!("{base}{path}"));
+        for (k, v) in &headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let resp = req.body(body).send().await.expect("send");
+        let status = resp.status().as_u16();
+        (status, resp.bytes().await.expect("body").to_vec())
+    }
+
     /// `post` to another replica.
     async fn post_to(
         &self,
@@ -240,20 +260,58 @@ async fn replays_reused_sessions_and_tampering_get_typed_errors_and_no_signature
     let (session, round1) =
         PhoneSign::start(&phone.share, b"honest", &mut getrandom::SysRng).expect("start");
     let request = phone.request("idem-honest-1", b"honest", round1.as_bytes());
-    let (status, body) = phone.post(&phone.sign_path(), &request).await;
-    assert_eq!(status, 200, "{body}");
-    let answer: P256SignResponse = serde_json::from_value(body).expect("answer");
+    let (status, first) = phone
+        .post_bytes(&phone.base, &phone.sign_path(), &request)
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&first));
+    // Its answer lost, the phone sends the same trip 1 again: the same answer, byte for byte
+    // (the session's one server message, not a second one).
+    let (status, repeat) = phone
+        .post_bytes(&phone.base, &phone.sign_path(), &request)
+        .await;
+    assert_eq!(status, 200);
+    assert!(repeat == first, "a repeated trip 1 gets the stored answer");
+    // Another body under the open session's idempotency key: refused, the session intact.
+    let (_s, other) =
+        PhoneSign::start(&phone.share, b"other", &mut getrandom::SysRng).expect("start");
+    let (status, body) = phone
+        .post(
+            &phone.sign_path(),
+            &phone.request("idem-honest-1", b"other", other.as_bytes()),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (409, ErrorCode::SessionRefused),
+        "{body}"
+    );
+    let (status, body) = phone
+        .post(
+            &phone.sign_path(),
+            &phone.request("idem-honest-1", b"honest", other.as_bytes()),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (409, ErrorCode::SessionRefused),
+        "another sign_id under the same key: {body}"
+    );
+    let answer: P256SignResponse = serde_json::from_slice(&first).expect("answer");
     let reply1 = SignReply1::from_bytes(&answer.sign.bytes(200_000).expect("hex")).expect("reply");
     let (finish, round2) = session.receive(&reply1).expect("receive");
     let finish_body = P256SignFinishRequest {
         sign: P256Hex::of(round2.as_bytes()),
     };
-    let (status, body) = phone
-        .post(&phone.finish_path(&answer.sign_id), &finish_body)
+    let (status, finished) = phone
+        .post_bytes(
+            &phone.base,
+            &phone.finish_path(&answer.sign_id),
+            &finish_body,
+        )
         .await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&finished));
     let reply2: inkseal_cosign::api::P256SignFinishResponse =
-        serde_json::from_value(body).expect("answer");
+        serde_json::from_slice(&finished).expect("answer");
     let reply2 =
         inkseal_cosign::p256::SignReply2::from_bytes(&reply2.sign.bytes(4096).expect("hex"))
             .expect("reply 2");
@@ -261,10 +319,39 @@ async fn replays_reused_sessions_and_tampering_get_typed_errors_and_no_signature
     vk.verify(b"honest", &sig).expect("verifies");
     assert_eq!(signed_entries(&server, "signed").len(), 1);
 
-    // A replayed trip 2 (freshly device-signed: only the session is replayed).
-    let (status, body) = phone
-        .post(&phone.finish_path(&answer.sign_id), &finish_body)
+    // The same trip 2 again (freshly device-signed): the recorded answer, byte for byte, and
+    // no second signature.
+    let (status, repeat) = phone
+        .post_bytes(
+            &phone.base,
+            &phone.finish_path(&answer.sign_id),
+            &finish_body,
+        )
         .await;
+    assert_eq!(status, 200);
+    assert!(
+        repeat == finished,
+        "a repeated trip 2 gets the stored answer"
+    );
+    assert_eq!(signed_entries(&server, "signed").len(), 1);
+    // Another trip 2 on the used session: refused.
+    let mut altered = round2.as_bytes().to_vec();
+    altered[10] ^= 0x01;
+    let (status, body) = phone
+        .post(
+            &phone.finish_path(&answer.sign_id),
+            &P256SignFinishRequest {
+                sign: P256Hex::of(&altered),
+            },
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (409, ErrorCode::SessionRefused),
+        "{body}"
+    );
+    // Trip 1 again once the session is used: refused (its answer is no longer kept).
+    let (status, body) = phone.post(&phone.sign_path(), &request).await;
     assert_eq!(
         (status, code(&body)),
         (409, ErrorCode::SessionRefused),
@@ -561,26 +648,72 @@ async fn on_postgres_any_replica_finishes_a_signing_session_once() {
     let (session, round1) =
         PhoneSign::start(&phone.share, b"A then B", &mut getrandom::SysRng).expect("start");
     let request = phone.request("idem-pg-00001", b"A then B", round1.as_bytes());
-    let (status, body) = phone.post_to(&a.url(), &phone.sign_path(), &request).await;
-    assert_eq!(status, 200, "{body}");
-    let answer: P256SignResponse = serde_json::from_value(body).expect("answer");
+    let (status, first) = phone
+        .post_bytes(&a.url(), &phone.sign_path(), &request)
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&first));
+    // The same trip 1 repeated through B: A's answer, byte for byte, from the shared row.
+    let (status, repeat) = phone
+        .post_bytes(&b.url(), &phone.sign_path(), &request)
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        repeat == first,
+        "a repeated trip 1 gets the stored answer on any replica"
+    );
+    // Another body under the same idempotency key: refused on either replica.
+    let (_s, other) =
+        PhoneSign::start(&phone.share, b"other", &mut getrandom::SysRng).expect("start");
+    for replica in [&a, &b] {
+        let (status, body) = phone
+            .post_to(
+                &replica.url(),
+                &phone.sign_path(),
+                &phone.request("idem-pg-00001", b"other", other.as_bytes()),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (409, ErrorCode::SessionRefused),
+            "{body}"
+        );
+    }
+    let answer: P256SignResponse = serde_json::from_slice(&first).expect("answer");
     let reply1 = SignReply1::from_bytes(&answer.sign.bytes(200_000).expect("hex")).expect("reply");
     let (finish, round2) = session.receive(&reply1).expect("receive");
     let finish_body = P256SignFinishRequest {
         sign: P256Hex::of(round2.as_bytes()),
     };
     let path = phone.finish_path(&answer.sign_id);
-    let (status, body) = phone.post_to(&b.url(), &path, &finish_body).await;
-    assert_eq!(status, 200, "finished on the other replica: {body}");
+    let (status, finished) = phone.post_bytes(&b.url(), &path, &finish_body).await;
+    assert_eq!(
+        status,
+        200,
+        "finished on the other replica: {}",
+        String::from_utf8_lossy(&finished)
+    );
     let reply2: inkseal_cosign::api::P256SignFinishResponse =
-        serde_json::from_value(body).expect("answer");
+        serde_json::from_slice(&finished).expect("answer");
     let reply2 =
         inkseal_cosign::p256::SignReply2::from_bytes(&reply2.sign.bytes(4096).expect("hex"))
             .expect("reply 2");
     vk.verify(b"A then B", &finish.finish(&reply2).expect("signature"))
         .expect("verifies");
+    // The same trip 2 again, on either replica: the recorded answer, byte for byte; another
+    // trip 2 on the used session is refused on either.
+    let mut altered = round2.as_bytes().to_vec();
+    altered[10] ^= 0x01;
+    let altered = P256SignFinishRequest {
+        sign: P256Hex::of(&altered),
+    };
     for replica in [&a, &b] {
-        let (status, body) = phone.post_to(&replica.url(), &path, &finish_body).await;
+        let (status, repeat) = phone.post_bytes(&replica.url(), &path, &finish_body).await;
+        assert_eq!(status, 200);
+        assert!(
+            repeat == finished,
+            "a repeated trip 2 gets the stored answer"
+        );
+        let (status, body) = phone.post_to(&replica.url(), &path, &altered).await;
         assert_eq!(
             (status, code(&body)),
             (409, ErrorCode::SessionRefused),
@@ -778,5 +911,81 @@ async fn eight_failed_sessions_lock_the_key() {
         .sign_message_p256(&key, &pin(), b"after review", None)
         .await
         .expect("the unlocked key signs");
+    server.shutdown().await.expect("shutdown");
+}
+
+/// An app's HTTP stack that loses the answer to the first copy of each P-256 signing trip
+/// after the server processed it (reported unreachable, as a dropped connection would be).
+struct LosingAnswers {
+    http: reqwest::Client,
+    /// The paths whose first answer was lost.
+    lost: std::sync::Mutex<Vec<String>>,
+}
+
+impl inkseal_sdk::Transport for LosingAnswers {
+    fn send(
+        &self,
+        request: inkseal_sdk::HttpRequest,
+    ) -> Result<inkseal_sdk::HttpResponse, inkseal_sdk::TransportError> {
+        let unreachable = |e: String| inkseal_sdk::TransportError::Unreachable(e);
+        let path = reqwest::Url::parse(&request.url)
+            .map_err(|e| unreachable(e.to_string()))?
+            .path()
+            .to_owned();
+        // The SDK calls a transport on a blocking thread of its runtime.
+        let (status, body) = tokio::runtime::Handle::current().block_on(async {
+            let mut req = self
+                .http
+                .request(request.method.parse().expect("method"), &request.url)
+                .timeout(request.timeout);
+            for (name, value) in &request.headers {
+                req = req.header(name.as_str(), value.as_str());
+            }
+            if let Some(body) = request.body {
+                req = req.body(body);
+            }
+            let resp = req.send().await.map_err(|e| unreachable(e.to_string()))?;
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
+            Ok::<_, inkseal_sdk::TransportError>((status, body.to_vec()))
+        })?;
+        let trip = path.contains("/p256/sign") && request.method == "POST";
+        let mut lost = self.lost.lock().expect("lost");
+        if trip && status == 200 && !lost.contains(&path) {
+            lost.push(path);
+            return Err(unreachable(
+                "connection reset after the server answered (simulated)".into(),
+            ));
+        }
+        Ok(inkseal_sdk::HttpResponse { status, body })
+    }
+}
+
+/// The SDK sends a P-256 signing trip again when its answer is lost, and the server answers
+/// the repeat with the answer it gave: one signature, recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_retries_a_p256_trip_whose_answer_was_lost() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_server(&dir.path().join("server")).await;
+    let device_dir = dir.path().join("device");
+    let client = client_for(&server, &device_dir);
+    let key = enrolled(&server, &client, "frank").await.key_id;
+    let transport = std::sync::Arc::new(LosingAnswers {
+        http: http_client(),
+        lost: Default::default(),
+    });
+    let lossy = client_for(&server, &device_dir).with_transport(transport.clone());
+    let sig = lossy
+        .sign_message_p256(&key, &pin(), b"answers lost once", None)
+        .await
+        .expect("signed although both trips lost their first answer");
+    let vk = p256::ecdsa::VerifyingKey::from(&client.p256_public_key(&key).expect("key"));
+    vk.verify(b"answers lost once", &sig).expect("verifies");
+    assert_eq!(
+        transport.lost.lock().expect("lost").len(),
+        2,
+        "trip 1 and trip 2 each lost one answer"
+    );
+    assert_eq!(signed_entries(&server, "signed").len(), 1, "one signature");
     server.shutdown().await.expect("shutdown");
 }

@@ -123,6 +123,7 @@ fn p256_session(key: &str, sign_id: u8, idem: &str, expires_ms: u64) -> NewP256S
         idempotency_key: idem.into(),
         sealed_state: vec![9; 100],
         context: "{}".into(),
+        sealed_reply: Some(vec![sign_id; 50]),
         created_ms: now(),
         expires_ms,
     }
@@ -185,7 +186,7 @@ fn single_use_p256_sessions_and_key_curves(b: &dyn Backend) {
                 scope.spawn(move || {
                     barrier.wait();
                     store
-                        .take_p256_session("k-p256", &[1; 32], now())
+                        .take_p256_session("k-p256", &[1; 32], b"finish-1", now())
                         .expect("take")
                 })
             })
@@ -208,33 +209,83 @@ fn single_use_p256_sessions_and_key_curves(b: &dyn Backend) {
     assert!(
         outcomes
             .iter()
-            .filter(|o| matches!(o, P256SessionTake::AlreadyUsed))
+            .filter(|o| matches!(o, P256SessionTake::AlreadyUsed { .. }))
             .count()
             == 2
     );
-    assert!(matches!(
-        stores[0].take_p256_session("k-p256", &[1; 32], now()),
-        Ok(P256SessionTake::AlreadyUsed)
-    ));
+    // A later take (another trip 2) learns the session's idempotency key and the hash of the
+    // trip 2 that took it (to answer an identical repeat), never the state.
+    match stores[0].take_p256_session("k-p256", &[1; 32], b"finish-other", now()) {
+        Ok(P256SessionTake::AlreadyUsed {
+            idempotency_key,
+            finish_hash,
+        }) => {
+            assert_eq!(idempotency_key, "idem-p-1");
+            assert_eq!(finish_hash.as_deref(), Some(&b"finish-1"[..]));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Found by idempotency key on any replica: the used session no longer gives its answer.
+    let found = stores[1]
+        .find_p256_session("k-p256", "idem-p-1", now())
+        .expect("find")
+        .expect("the session");
+    assert_eq!(found.sign_id, vec![1; 32]);
+    assert_eq!(found.expires_ms, later);
+    assert_eq!(found.sealed_reply, None);
+    assert!(
+        stores[2]
+            .find_p256_session("k-p256", "idem-nope", now())
+            .expect("find")
+            .is_none()
+    );
     // The used row still refuses its sign_id.
     assert!(matches!(
         stores[0].insert_p256_session(&p256_session("k-p256", 1, "idem-p-3", later)),
         Err(StoreError::Conflict)
     ));
     assert!(matches!(
-        stores[1].take_p256_session("k-p256", &[7; 32], now()),
+        stores[1].take_p256_session("k-p256", &[7; 32], b"f", now()),
         Ok(P256SessionTake::Unknown)
     ));
     // An expired session is closed, never given out.
+    // An open session gives its sealed answer to a lookup by idempotency key, on any replica.
+    stores[0]
+        .insert_p256_session(&p256_session("k-p256", 5, "idem-p-7", later))
+        .expect("session");
+    let open = stores[2]
+        .find_p256_session("k-p256", "idem-p-7", now())
+        .expect("find")
+        .expect("the session");
+    assert_eq!(open.sign_id, vec![5; 32]);
+    assert_eq!(open.sealed_reply, Some(vec![5; 50]));
+    assert_eq!(
+        stores[1]
+            .find_p256_session("k-p256", "idem-p-7", later + 1)
+            .expect("find")
+            .expect("the session")
+            .sealed_reply,
+        None,
+        "not after it expires"
+    );
+
     stores[0]
         .insert_p256_session(&p256_session("k-p256", 3, "idem-p-4", now() - 1))
         .expect("session");
     assert!(matches!(
-        stores[1].take_p256_session("k-p256", &[3; 32], now()),
+        stores[1].take_p256_session("k-p256", &[3; 32], b"f", now()),
         Ok(P256SessionTake::Expired)
     ));
+    // Closed by expiring: no trip 2 took it, so no repeat is ever answered.
+    assert!(matches!(
+        stores[0].take_p256_session("k-p256", &[3; 32], b"f", now()),
+        Ok(P256SessionTake::AlreadyUsed {
+            finish_hash: None,
+            ..
+        })
+    ));
     assert!(!matches!(
-        stores[2].take_p256_session("k-p256", &[3; 32], now() - 10_000),
+        stores[2].take_p256_session("k-p256", &[3; 32], b"f", now() - 10_000),
         Ok(P256SessionTake::Taken(_))
     ));
 
@@ -253,7 +304,7 @@ fn single_use_p256_sessions_and_key_curves(b: &dyn Backend) {
         .expect("purge");
     assert_eq!(purged.p256_sessions, 1);
     assert!(matches!(
-        stores[2].take_p256_session("k-p256", &[4; 32], now() - 60_000),
+        stores[2].take_p256_session("k-p256", &[4; 32], b"f", now() - 60_000),
         Ok(P256SessionTake::Expired)
     ));
     assert!(matches!(
@@ -1646,11 +1697,11 @@ fn postgres_migrations_apply_once() {
             .collect()
     });
     let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-    assert_eq!(applied, 7, "each of the seven migrations once: {reports:?}");
-    assert!(reports.iter().all(|r| r.version == 7));
+    assert_eq!(applied, 8, "each of the eight migrations once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 8));
     let again = PostgresStore::open(&config).expect("open");
     assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
-    assert_eq!(again.schema_version().expect("version"), 7);
+    assert_eq!(again.schema_version().expect("version"), 8);
 }
 
 /// PostgreSQL only: migration 6 makes the one chain an older build wrote lane `main` without
@@ -1713,7 +1764,7 @@ fn postgres_migration_6_keeps_the_chain_as_lane_main() {
     drop(old);
 
     let store = PostgresStore::open(&config).expect("open migrates");
-    assert_eq!(store.schema_version().expect("version"), 7);
+    assert_eq!(store.schema_version().expect("version"), 8);
     let log = inkseal_server::store::read_whole_log(&store).expect("log");
     assert_eq!(log.len(), 3);
     assert!(log.iter().all(|e| e.lane == "main"));
@@ -1753,10 +1804,10 @@ fn postgres_migration_6_keeps_the_chain_as_lane_main() {
     );
 }
 
-/// SQLite only: a schema 2 database (before reservation times) opens as schema 7, keeps its
+/// SQLite only: a schema 2 database (before reservation times) opens as schema 8, keeps its
 /// keys, and a key whose attempts a schema 2 server left reserved is taken for abandoned.
 #[test]
-fn sqlite_schema_2_databases_migrate_to_7() {
+fn sqlite_schema_2_databases_migrate_to_8() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-old");
     b.raw(
@@ -1777,7 +1828,7 @@ fn sqlite_schema_2_databases_migrate_to_7() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
     assert!(
         store
             .get_login_challenge(&[0; 16])
@@ -1794,9 +1845,9 @@ fn sqlite_schema_2_databases_migrate_to_7() {
     assert_chain(store.as_ref());
 }
 
-/// SQLite only: a schema 3 database (before login challenges) opens as schema 7 with the table.
+/// SQLite only: a schema 3 database (before login challenges) opens as schema 8 with the table.
 #[test]
-fn sqlite_schema_3_databases_migrate_to_7() {
+fn sqlite_schema_3_databases_migrate_to_8() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-3");
     b.raw(
@@ -1813,10 +1864,46 @@ fn sqlite_schema_3_databases_migrate_to_7() {
     assert!(store.get_key("k-3").expect("get").is_some());
 }
 
-/// SQLite only: a schema 4 database (before key purposes) opens as schema 7: its keys sign,
+/// SQLite only: a schema 7 database (P-256 sessions without their repeat columns) opens as
+/// schema 8: its open session is taken once, and its answer is not kept (none was stored).
+#[test]
+fn sqlite_schema_7_databases_migrate_to_8() {
+    let b = sqlite();
+    let store = b.open();
+    enrolled(store.as_ref(), "k-7");
+    store
+        .insert_p256_session(&NewP256Session {
+            sealed_reply: None,
+            ..p256_session("k-7", 1, "idem-7-1", now() + 60_000)
+        })
+        .expect("session");
+    drop(store);
+    b.raw(
+        "ALTER TABLE p256_sign_sessions DROP COLUMN sealed_reply; \
+         ALTER TABLE p256_sign_sessions DROP COLUMN finish_hash; PRAGMA user_version = 7;",
+    )
+    .expect("downgrade to schema 7");
+    let store = b.open();
+    let version: i64 = rusqlite::Connection::open(&b.path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 8);
+    let found = store
+        .find_p256_session("k-7", "idem-7-1", now())
+        .expect("find")
+        .expect("the session");
+    assert_eq!(found.sealed_reply, None);
+    assert!(matches!(
+        store.take_p256_session("k-7", &[1; 32], b"f", now()),
+        Ok(P256SessionTake::Taken(_))
+    ));
+}
+
+/// SQLite only: a schema 4 database (before key purposes) opens as schema 8: its keys sign,
 /// and decryptions can be recorded.
 #[test]
-fn sqlite_schema_4_databases_migrate_to_7() {
+fn sqlite_schema_4_databases_migrate_to_8() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-4");
     b.raw(
@@ -1832,7 +1919,7 @@ fn sqlite_schema_4_databases_migrate_to_7() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
     assert_eq!(
         store.get_key("k-4").expect("get").expect("key").purpose,
         KeyPurpose::Signing
@@ -1857,9 +1944,9 @@ fn sqlite_schema_4_databases_migrate_to_7() {
 }
 
 /// SQLite only: a schema 5 database (before seal key purposes and decryption counts) opens as
-/// schema 7: its seals sign, its keys count the decryptions they recorded.
+/// schema 8: its seals sign, its keys count the decryptions they recorded.
 #[test]
-fn sqlite_schema_5_databases_migrate_to_7() {
+fn sqlite_schema_5_databases_migrate_to_8() {
     let b = sqlite();
     let store = b.open();
     let seal = SealRecord {
@@ -1924,7 +2011,7 @@ fn sqlite_schema_5_databases_migrate_to_7() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
     assert_eq!(store.get_seal("s-5").expect("get").as_ref(), Some(&seal));
     assert_eq!(
         store.decryption_count("k-5").expect("count"),

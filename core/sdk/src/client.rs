@@ -829,7 +829,7 @@ impl CosignClient {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Delivering {
     /// Never sent twice: a step whose server state is consumed by the first copy that
-    /// arrives (two-party P-256 trips), where a retry could only be refused.
+    /// arrives (two-party P-256 enrollment trips), where a retry could only be refused.
     pub(crate) once: bool,
     /// The time limit is at least this (a slow step: P-256 key generation).
     pub(crate) at_least: Duration,

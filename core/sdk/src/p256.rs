@@ -12,10 +12,19 @@
 use crate::client::{Auth, Delivering, random_id};
 use std::time::Duration;
 
-/// Each P-256 step is sent once: its server state is consumed by the first copy that arrives,
-/// so a retry could only be refused (start again instead).
+/// Enrollment's first trip is sent once: key generation's state lives in one replica's memory
+/// and a repeat could only be refused (start again instead).
 const ONCE: Delivering = Delivering {
     once: true,
+    at_least: Duration::ZERO,
+};
+
+/// The two signing trips are retried like an SM2 signature after a transport error, with the
+/// same body: the server answers a byte-identical repeat with the answer it already gave
+/// (trip 1 while its session is open, trip 2 once its signature is recorded) and refuses any
+/// other request under the same idempotency key or session.
+const REPEATABLE: Delivering = Delivering {
+    once: false,
     at_least: Duration::ZERO,
 };
 
@@ -211,7 +220,7 @@ impl CosignClient {
                 "POST",
                 &format!("/v1/keys/{key_id}/p256/sign"),
                 Some(&body),
-                ONCE,
+                REPEATABLE,
             )
             .await?;
         if resp.sign_id != sign_id {
@@ -231,7 +240,7 @@ impl CosignClient {
                 "POST",
                 &format!("/v1/keys/{key_id}/p256/sign/{sign_id}/finish"),
                 Some(&body),
-                ONCE,
+                REPEATABLE,
             )
             .await?;
         let reply2 =

@@ -321,6 +321,25 @@ public final class InksealClient: Sendable {
         }
     }
 
+    /// `enroll` for a two-party **P-256** key (ECDSA with SHA-256, what Adobe Reader and
+    /// verifiers outside China check): two round trips, which must reach the same server
+    /// replica. The server must run with `--enable-unaudited-p256-cosign` (otherwise
+    /// `.refused`); `publicKeyHex` is SEC1 uncompressed. Then `requestCertificateP256`, and
+    /// sign PDFs with the same `preparePdf`/`signPreparedPdf` or `signPdf` (ecdsa-with-SHA256).
+    public func enrollP256(ticket: String, pin: String) async throws -> EnrollmentInfo {
+        let ffi = self.ffi
+        return try await ffiCall { _ in try await ffi.enrollP256(ticket: ticket, pin: pin) }
+    }
+
+    /// `requestCertificate` for a key from `enrollP256`: an ecdsa-with-SHA256 certificate from
+    /// the server CA's P-256 root.
+    public func requestCertificateP256(keyId: String, pin: String, evidenceHeadHex: String? = nil) async throws -> CertificateInfo {
+        let ffi = self.ffi
+        return try await ffiCall { _ in
+            try await ffi.requestCertificateP256(keyId: keyId, pin: pin, evidenceHeadHex: evidenceHeadHex)
+        }
+    }
+
     /// Co-signs `transaction` (one PIN use, one round trip): the DER CMS SignedData whose
     /// content is the transaction. The server decodes and audits it before co-signing.
     public func signTransaction(

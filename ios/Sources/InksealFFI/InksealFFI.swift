@@ -2089,6 +2089,14 @@ public protocol InksealClientProtocol: AnyObject, Sendable {
     func enroll(ticket: String, pin: String) async throws  -> EnrollmentInfo
     
     /**
+     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
+     * one server replica) with the enrollment `ticket`, protected by `pin`; its
+     * `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
+     * `--enable-unaudited-p256-cosign` (otherwise `Refused`).
+     */
+    func enrollP256(ticket: String, pin: String) async throws  -> EnrollmentInfo
+    
+    /**
      * Forgets a key on this device (its share and device key); the server keeps it until it
      * is revoked.
      */
@@ -2108,6 +2116,12 @@ public protocol InksealClientProtocol: AnyObject, Sendable {
      * (`EvidenceInfo.headHex`).
      */
     func requestCertificate(keyId: String, pin: String, evidenceHeadHex: String?) async throws  -> CertificateInfo
+    
+    /**
+     * [`InksealClient::request_certificate`] for a two-party P-256 key: an ecdsa-with-SHA256
+     * certificate from the server CA's P-256 root, checked against the joint key.
+     */
+    func requestCertificateP256(keyId: String, pin: String, evidenceHeadHex: String?) async throws  -> CertificateInfo
     
     /**
      * Revokes the key (PIN required): it never signs again and its certificate is listed in
@@ -2351,6 +2365,28 @@ open func enroll(ticket: String, pin: String)async throws  -> EnrollmentInfo  {
 }
     
     /**
+     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
+     * one server replica) with the enrollment `ticket`, protected by `pin`; its
+     * `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
+     * `--enable-unaudited-p256-cosign` (otherwise `Refused`).
+     */
+open func enrollP256(ticket: String, pin: String)async throws  -> EnrollmentInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_enroll_p256(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ticket),FfiConverterString.lower(pin)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEnrollmentInfo_lift,
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
      * Forgets a key on this device (its share and device key); the server keeps it until it
      * is revoked.
      */
@@ -2391,6 +2427,26 @@ open func requestCertificate(keyId: String, pin: String, evidenceHeadHex: String
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(pin),FfiConverterOptionString.lower(evidenceHeadHex)
+                )
+            },
+            pollFunc: ffi_inkseal_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_inkseal_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_inkseal_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCertificateInfo_lift,
+            errorHandler: FfiConverterTypeInksealError_lift
+        )
+}
+    
+    /**
+     * [`InksealClient::request_certificate`] for a two-party P-256 key: an ecdsa-with-SHA256
+     * certificate from the server CA's P-256 root, checked against the joint key.
+     */
+open func requestCertificateP256(keyId: String, pin: String, evidenceHeadHex: String? = nil)async throws  -> CertificateInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate_p256(
                         self.uniffiCloneHandle(),FfiConverterString.lower(keyId),FfiConverterString.lower(pin),FfiConverterOptionString.lower(evidenceHeadHex)
                 )
             },
@@ -4286,7 +4342,8 @@ public struct EnrollmentInfo: Equatable, Hashable {
      */
     public var certificateName: String
     /**
-     * The joint public key, SEC1 compressed, hex.
+     * The joint public key, SEC1, hex: compressed for an SM2 key, uncompressed for a
+     * two-party P-256 key (as [`KeyStatusInfo::public_key_hex`] shows each).
      */
     public var publicKeyHex: String
 
@@ -4303,7 +4360,8 @@ public struct EnrollmentInfo: Equatable, Hashable {
          * The name the institution asserted for the key's certificate.
          */certificateName: String, 
         /**
-         * The joint public key, SEC1 compressed, hex.
+         * The joint public key, SEC1, hex: compressed for an SM2 key, uncompressed for a
+         * two-party P-256 key (as [`KeyStatusInfo::public_key_hex`] shows each).
          */publicKeyHex: String) {
         self.keyId = keyId
         self.userId = userId
@@ -8831,6 +8889,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_enroll() != 58839) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_p256() != 58806) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_forget() != 36055) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8838,6 +8899,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate() != 65233) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate_p256() != 46952) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_revoke() != 59716) {

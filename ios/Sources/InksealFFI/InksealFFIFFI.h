@@ -483,6 +483,11 @@ uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_change_pin(uint64_t ptr, Rus
 uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_enroll(uint64_t ptr, RustBuffer ticket, RustBuffer pin
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_ENROLL_P256
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_ENROLL_P256
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_enroll_p256(uint64_t ptr, RustBuffer ticket, RustBuffer pin
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_FORGET
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_FORGET
 void uniffi_inkseal_ffi_fn_method_inksealclient_forget(uint64_t ptr, RustBuffer key_id, RustCallStatus *_Nonnull out_status
@@ -496,6 +501,11 @@ uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_prepare_pdf(uint64_t ptr, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE
 uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate(uint64_t ptr, RustBuffer key_id, RustBuffer pin, RustBuffer evidence_head_hex
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE_P256
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE_P256
+uint64_t uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate_p256(uint64_t ptr, RustBuffer key_id, RustBuffer pin, RustBuffer evidence_head_hex
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_FN_METHOD_INKSEALCLIENT_REVOKE
@@ -1188,6 +1198,12 @@ uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_enroll(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_ENROLL_P256
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_ENROLL_P256
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_p256(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_FORGET
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_FORGET
 uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_forget(void
@@ -1203,6 +1219,12 @@ uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_prepare_pdf(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE
 #define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE
 uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE_P256
+#define UNIFFI_FFIDEF_UNIFFI_INKSEAL_FFI_CHECKSUM_METHOD_INKSEALCLIENT_REQUEST_CERTIFICATE_P256
+uint16_t uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate_p256(void
     
 );
 #endif

@@ -21,6 +21,12 @@
 //!   that reads it, finishes, verifies the signature with `p256`, and records it with its
 //!   `signed` entry. A used, expired or unknown session, and a reused `sign_id` or
 //!   idempotency key, is `session_refused` and audited; a failed session is never continued.
+//!   **Repeats** (a phone retrying after a lost answer) get the answer already given, never a
+//!   new one: a trip 1 identical to its session's (same idempotency key, request hash and
+//!   `sign_id`; the PIN checked again, as for SM2) while the session is open gets trip 1's
+//!   stored answer (sealed in the row), and a trip 2 identical to the one that took the
+//!   session (same hash) gets the stored signature's response once it is recorded. A
+//!   different body under a used idempotency key or session is refused as before.
 //!   A `BanCounterparty` abort locks and revokes the key (both audited).
 
 use super::{Context, random_bytes, share_aad};
@@ -112,6 +118,24 @@ fn session_aad(key: &KeyRecord, sign_id: &[u8]) -> Vec<u8> {
             sign_id,
         ],
     )
+}
+
+/// Associated data for a session's sealed trip-1 answer (kept for repeats of trip 1).
+fn reply_aad(key: &KeyRecord, sign_id: &[u8]) -> Vec<u8> {
+    crate::vault::associated_data(
+        "inkseal/p256-sign-reply/v1",
+        &[
+            key.user_id.as_bytes(),
+            key.key_id.as_bytes(),
+            &key.public_key,
+            sign_id,
+        ],
+    )
+}
+
+/// SHA-256 of a trip 2's body: a repeat of the trip 2 that took a session has the same.
+fn finish_hash(req: &P256SignFinishRequest) -> Vec<u8> {
+    Sha256::digest(json!({ "sign": req.sign }).to_string().as_bytes()).to_vec()
 }
 
 fn sec1_uncompressed(public_key: &p256::PublicKey) -> Vec<u8> {
@@ -492,6 +516,13 @@ impl P256Cosigning<'_> {
         )
         .map_err(protocol_error)?;
         ctx.authorise_pin(key, &req.pin, caller)?;
+        let sign_id = *round1.sign_id();
+        let request_hash = request_hash(req);
+        // A repeat of a trip 1 already answered gets that answer (or is refused): never a
+        // second protocol message for one session.
+        if let Some(answer) = self.repeated_start(key, req, &request_hash, &sign_id, caller)? {
+            return Ok(answer);
+        }
         let document_digest = read_message(key, &req.message)?;
         let e: [u8; 32] = Sha256::digest(req.message.bytes()).into();
         let evidence_use = ctx.check_signing_policy(
@@ -501,7 +532,6 @@ impl P256Cosigning<'_> {
             &document_digest,
             caller,
         )?;
-        let sign_id = *round1.sign_id();
         let share = self.unseal_share(key)?;
         let (pending, reply) =
             match ServerSignPending::respond(&share, req.message.bytes(), &round1) {
@@ -526,8 +556,19 @@ impl P256Cosigning<'_> {
             state.as_slice(),
         )?;
         drop(state);
+        // Kept for a repeat of this trip 1 (the answer is about 80 KB; one over the vault's
+        // limit is not kept, and its repeats are refused).
+        let sealed_reply = (reply.as_bytes().len() <= crate::vault::MAX_LARGE_SECRET_LEN)
+            .then(|| {
+                crate::vault::seal_large(
+                    ctx.vault.as_ref(),
+                    &reply_aad(key, &sign_id),
+                    reply.as_bytes(),
+                )
+            })
+            .transpose()?;
         let context = json!({
-            "request_hash": hex::encode(request_hash(req)),
+            "request_hash": hex::encode(&request_hash),
             "e": hex::encode(e),
             "message_kind": req.message.kind().as_str(),
             "document_digest": hex::encode(document_digest),
@@ -545,21 +586,19 @@ impl P256Cosigning<'_> {
             idempotency_key: req.idempotency_key.clone(),
             sealed_state,
             context: context.to_string(),
+            sealed_reply,
             created_ms: now,
             expires_ms,
         };
         match ctx.store.insert_p256_session(&session) {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
-                let why = "the sign_id or the idempotency key was used before for this key";
-                self.audit_refusal(
-                    key,
-                    caller,
-                    &format!("P-256 session refused: {why}"),
-                    json!({ "idempotency_key": req.idempotency_key,
-                            "sign_id": hex::encode(sign_id) }),
-                )?;
-                return Err(refused(format!("{why}: start a new session")));
+                // A concurrent twin of this trip 1 won: its answer is the one, ours is dropped
+                // unsent. Otherwise the sign_id or the idempotency key was used before.
+                return match self.repeated_start(key, req, &request_hash, &sign_id, caller)? {
+                    Some(answer) => Ok(answer),
+                    None => Err(self.refuse_reused(key, req, &sign_id, caller)?),
+                };
             }
             Err(e) => return Err(e.into()),
         }
@@ -568,6 +607,92 @@ impl P256Cosigning<'_> {
             expires_at_ms: expires_ms,
             sign: P256Hex::of(reply.as_bytes()),
         })
+    }
+
+    /// The answer to a repeat of a trip 1 whose session holds it: `None` when no session has
+    /// this idempotency key; refused when the session is another request's or is closed.
+    fn repeated_start(
+        &self,
+        key: &KeyRecord,
+        req: &P256SignRequest,
+        request_hash: &[u8],
+        sign_id: &[u8; 32],
+        caller: &Caller,
+    ) -> Result<Option<P256SignResponse>, ServiceError> {
+        let ctx = self.ctx;
+        let Some(found) =
+            ctx.store
+                .find_p256_session(&key.key_id, &req.idempotency_key, now_ms())?
+        else {
+            return Ok(None);
+        };
+        let context: serde_json::Value = serde_json::from_str(&found.context)
+            .map_err(|e| ServiceError::Internal(format!("stored session context: {e}")))?;
+        let same = found.sign_id == sign_id
+            && context["request_hash"].as_str() == Some(hex::encode(request_hash).as_str());
+        match found.sealed_reply {
+            Some(sealed) if same => {
+                let reply = crate::vault::open_large(
+                    ctx.vault.as_ref(),
+                    &reply_aad(key, sign_id),
+                    &sealed,
+                )?;
+                Ok(Some(P256SignResponse {
+                    sign_id: hex::encode(sign_id),
+                    expires_at_ms: found.expires_ms,
+                    sign: P256Hex::of(&reply),
+                }))
+            }
+            _ => Err(self.refuse_reused(key, req, sign_id, caller)?),
+        }
+    }
+
+    /// The refusal of a trip 1 whose `sign_id` or idempotency key was used before (audited).
+    fn refuse_reused(
+        &self,
+        key: &KeyRecord,
+        req: &P256SignRequest,
+        sign_id: &[u8; 32],
+        caller: &Caller,
+    ) -> Result<ServiceError, ServiceError> {
+        let why = "the sign_id or the idempotency key was used before for this key";
+        self.audit_refusal(
+            key,
+            caller,
+            &format!("P-256 session refused: {why}"),
+            json!({ "idempotency_key": req.idempotency_key,
+                    "sign_id": hex::encode(sign_id) }),
+        )?;
+        Ok(refused(format!("{why}: start a new session")))
+    }
+
+    /// The answer to a repeat of the trip 2 that took a used session: its signature's recorded
+    /// response, when the repeat's hash is the taker's and the signature is recorded (`None`
+    /// while that trip 2 still runs, after it failed, or for another body: then refused).
+    fn repeated_finish(
+        &self,
+        key: &KeyRecord,
+        outcome: &P256SessionTake,
+        finish_hash: &[u8],
+    ) -> Result<Option<P256SignFinishResponse>, ServiceError> {
+        let P256SessionTake::AlreadyUsed {
+            idempotency_key,
+            finish_hash: Some(taken_by),
+        } = outcome
+        else {
+            return Ok(None);
+        };
+        if taken_by.as_slice() != finish_hash {
+            return Ok(None);
+        }
+        self.ctx
+            .store
+            .find_signature(&key.key_id, idempotency_key)?
+            .map(|done| {
+                serde_json::from_str(&done.response)
+                    .map_err(|e| ServiceError::Internal(format!("stored P-256 answer: {e}")))
+            })
+            .transpose()
     }
 
     /// Signing trip 2 (see the module documentation).
@@ -591,28 +716,33 @@ impl P256Cosigning<'_> {
         if key.locked {
             return Err(ServiceError::Locked);
         }
-        let taken = match ctx
-            .store
-            .take_p256_session(&key.key_id, &sign_id, now_ms())?
-        {
-            P256SessionTake::Taken(t) => t,
-            other => {
-                let why = match other {
-                    P256SessionTake::AlreadyUsed => {
-                        "the session was already used (a replayed or repeated trip 2)"
+        let finish_hash = finish_hash(req);
+        let taken =
+            match ctx
+                .store
+                .take_p256_session(&key.key_id, &sign_id, &finish_hash, now_ms())?
+            {
+                P256SessionTake::Taken(t) => t,
+                other => {
+                    if let Some(answer) = self.repeated_finish(key, &other, &finish_hash)? {
+                        return Ok(answer);
                     }
-                    P256SessionTake::Expired => "the session expired",
-                    _ => "no such session for this key",
-                };
-                self.audit_refusal(
-                    key,
-                    caller,
-                    &format!("P-256 session refused: {why}"),
-                    json!({ "sign_id": hex::encode(sign_id) }),
-                )?;
-                return Err(refused(format!("{why}: start a new session")));
-            }
-        };
+                    let why = match other {
+                        P256SessionTake::AlreadyUsed { .. } => {
+                            "the session was already used (a replayed or repeated trip 2)"
+                        }
+                        P256SessionTake::Expired => "the session expired",
+                        _ => "no such session for this key",
+                    };
+                    self.audit_refusal(
+                        key,
+                        caller,
+                        &format!("P-256 session refused: {why}"),
+                        json!({ "sign_id": hex::encode(sign_id) }),
+                    )?;
+                    return Err(refused(format!("{why}: start a new session")));
+                }
+            };
         // Decoded only after the session is taken: a malformed trip 2 closes it too.
         let round2 = match req
             .sign

@@ -6,6 +6,12 @@
 //! … WHERE used_ms IS NULL AND expires_ms > now RETURNING …`), so two finishes of one
 //! session, on any number of replicas, cannot both get the state. The row itself stays (only
 //! its sealed state is dropped), so a `sign_id` is refused for its key for good.
+//!
+//! Repeats (schema 8): while a session is open its row also keeps trip 1's answer, sealed
+//! ([`P256Store::find_p256_session`] gives it back for a byte-identical trip 1), and the take
+//! records the hash of the trip 2 that consumed it ([`P256SessionTake::AlreadyUsed`] reports
+//! it), so the service answers the same trip 2 again with the stored signature's response and
+//! refuses any other.
 
 use super::StoreError;
 use crate::audit::AuditEvent;
@@ -24,6 +30,9 @@ pub struct NewP256Session {
     pub sealed_state: Vec<u8>,
     /// What the signature record needs at trip 2 (JSON, nothing secret).
     pub context: String,
+    /// Trip 1's answer (the server's protocol message), sealed by the vault: given back, while
+    /// the session is open, to a byte-identical repeat of trip 1 (`None`: repeats are refused).
+    pub sealed_reply: Option<Vec<u8>>,
     /// Created (unix ms).
     pub created_ms: u64,
     /// Trip 2 is refused after this (unix ms).
@@ -41,13 +50,32 @@ pub struct TakenP256Session {
     pub idempotency_key: String,
 }
 
+/// A session found by its idempotency key ([`P256Store::find_p256_session`]).
+#[derive(Clone, Debug)]
+pub struct FoundP256Session {
+    /// The phone's session id.
+    pub sign_id: Vec<u8>,
+    /// The context stored at trip 1 (its `request_hash` tells a repeat from another request).
+    pub context: String,
+    /// Trip 1's sealed answer while the session is open (not used, not expired); `None` once
+    /// it is closed.
+    pub sealed_reply: Option<Vec<u8>>,
+    /// Trip 2 is refused after this (unix ms).
+    pub expires_ms: u64,
+}
+
 /// Outcome of [`P256Store::take_p256_session`].
 #[derive(Clone, Debug)]
 pub enum P256SessionTake {
     /// The session was open: it is now used, and this is its state.
     Taken(TakenP256Session),
     /// The session was already used (a replayed or concurrent trip 2).
-    AlreadyUsed,
+    AlreadyUsed {
+        /// The session's idempotency key (its signature record's, if it signed).
+        idempotency_key: String,
+        /// The hash of the trip 2 that took it (`None` if it closed by expiring).
+        finish_hash: Option<Vec<u8>>,
+    },
     /// The session expired before trip 2 (it is now closed).
     Expired,
     /// No such session for this key.
@@ -59,11 +87,21 @@ pub trait P256Store {
     /// Store a new session. `Conflict` if the key already has a session with this `sign_id`
     /// or this idempotency key (used or not).
     fn insert_p256_session(&self, session: &NewP256Session) -> Result<(), StoreError>;
-    /// Consume a session in the statement that reads it (see the module documentation).
+    /// The key's session under `idempotency_key`, used or not; its sealed answer only while it
+    /// is open at `now_ms`.
+    fn find_p256_session(
+        &self,
+        key_id: &str,
+        idempotency_key: &str,
+        now_ms: u64,
+    ) -> Result<Option<FoundP256Session>, StoreError>;
+    /// Consume a session in the statement that reads it (see the module documentation),
+    /// recording `finish_hash`, the hash of the trip 2 that takes it.
     fn take_p256_session(
         &self,
         key_id: &str,
         sign_id: &[u8],
+        finish_hash: &[u8],
         now_ms: u64,
     ) -> Result<P256SessionTake, StoreError>;
     /// Lock a key for good after the counterparty failed a check that may leak share bits

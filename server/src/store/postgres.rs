@@ -509,6 +509,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "key curves and P-256 signing sessions",
         super::postgres_p256::KEY_CURVES_AND_P256_SESSIONS,
     ),
+    (
+        8,
+        "P-256 session repeats",
+        super::postgres_p256::P256_SESSION_REPEATS,
+    ),
 ];
 
 /// Migration 6: the audit log becomes lanes. The existing chain becomes lane `main` without a

@@ -228,7 +228,7 @@ impl AccessStore for PostgresStore {
                 &[&int(now_ms)],
             )?;
             let p256_sessions = tx.execute(
-                "UPDATE p256_sign_sessions SET sealed_state = NULL
+                "UPDATE p256_sign_sessions SET sealed_state = NULL, sealed_reply = NULL
                  WHERE expires_ms < $1 AND sealed_state IS NOT NULL",
                 &[&int(now_ms)],
             )?;

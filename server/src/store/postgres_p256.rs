@@ -1,6 +1,6 @@
 //! [`P256Store`] for [`PostgresStore`].
 
-use super::p256::{NewP256Session, P256SessionTake, P256Store, TakenP256Session};
+use super::p256::{FoundP256Session, NewP256Session, P256SessionTake, P256Store, TakenP256Session};
 use super::postgres::int;
 use super::{PostgresStore, StoreError};
 use crate::audit::AuditEvent;
@@ -24,13 +24,20 @@ CREATE TABLE p256_sign_sessions (
 );
 "#;
 
+/// Migration 8: a P-256 session keeps trip 1's sealed answer while it is open, and the hash
+/// of the trip 2 that took it, so byte-identical repeats get the same answers.
+pub(super) const P256_SESSION_REPEATS: &str = r#"
+ALTER TABLE p256_sign_sessions ADD COLUMN sealed_reply BYTEA, ADD COLUMN finish_hash BYTEA;
+"#;
+
 impl P256Store for PostgresStore {
     fn insert_p256_session(&self, s: &NewP256Session) -> Result<(), StoreError> {
         let inserted = self.transact(|tx| {
             Ok(tx.execute(
                 "INSERT INTO p256_sign_sessions (key_id, sign_id, idempotency_key, sealed_state,
-                                                 context, created_ms, expires_ms, used_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)
+                                                 context, created_ms, expires_ms, used_ms,
+                                                 sealed_reply)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)
                  ON CONFLICT DO NOTHING",
                 &[
                     &s.key_id,
@@ -40,6 +47,7 @@ impl P256Store for PostgresStore {
                     &s.context,
                     &int(s.created_ms),
                     &int(s.expires_ms),
+                    &s.sealed_reply,
                 ],
             )?)
         })?;
@@ -50,10 +58,38 @@ impl P256Store for PostgresStore {
         }
     }
 
+    fn find_p256_session(
+        &self,
+        key_id: &str,
+        idempotency_key: &str,
+        now_ms: u64,
+    ) -> Result<Option<FoundP256Session>, StoreError> {
+        self.read(|c| {
+            c.query_opt(
+                "SELECT sign_id, context,
+                        CASE WHEN used_ms IS NULL AND sealed_state IS NOT NULL
+                                  AND expires_ms > $3 THEN sealed_reply END,
+                        expires_ms
+                 FROM p256_sign_sessions WHERE key_id = $1 AND idempotency_key = $2",
+                &[&key_id, &idempotency_key, &int(now_ms)],
+            )?
+            .map(|r| {
+                Ok(FoundP256Session {
+                    sign_id: r.try_get(0)?,
+                    context: r.try_get(1)?,
+                    sealed_reply: r.try_get(2)?,
+                    expires_ms: u64::try_from(r.try_get::<_, i64>(3)?).unwrap_or(0),
+                })
+            })
+            .transpose()
+        })
+    }
+
     fn take_p256_session(
         &self,
         key_id: &str,
         sign_id: &[u8],
+        finish_hash: &[u8],
         now_ms: u64,
     ) -> Result<P256SessionTake, StoreError> {
         self.transact(|tx| {
@@ -61,11 +97,11 @@ impl P256Store for PostgresStore {
             // a second statement of the same transaction). A concurrent take waits on the row
             // lock and then finds it used.
             let taken = tx.query_opt(
-                "UPDATE p256_sign_sessions SET used_ms = $3
+                "UPDATE p256_sign_sessions SET used_ms = $3, finish_hash = $4
                  WHERE key_id = $1 AND sign_id = $2 AND used_ms IS NULL
                    AND sealed_state IS NOT NULL AND expires_ms > $3
                  RETURNING sealed_state, context, idempotency_key",
-                &[&key_id, &sign_id, &int(now_ms)],
+                &[&key_id, &sign_id, &int(now_ms), &finish_hash],
             )?;
             let outcome = match taken {
                 Some(r) => P256SessionTake::Taken(TakenP256Session {
@@ -74,23 +110,27 @@ impl P256Store for PostgresStore {
                     idempotency_key: r.try_get(2)?,
                 }),
                 None => match tx.query_opt(
-                    "SELECT used_ms FROM p256_sign_sessions WHERE key_id = $1 AND sign_id = $2",
+                    "SELECT used_ms, idempotency_key, finish_hash FROM p256_sign_sessions
+                     WHERE key_id = $1 AND sign_id = $2",
                     &[&key_id, &sign_id],
                 )? {
                     None => P256SessionTake::Unknown,
                     Some(r) if r.try_get::<_, Option<i64>>(0)?.is_some() => {
-                        P256SessionTake::AlreadyUsed
+                        P256SessionTake::AlreadyUsed {
+                            idempotency_key: r.try_get(1)?,
+                            finish_hash: r.try_get(2)?,
+                        }
                     }
                     Some(_) => P256SessionTake::Expired,
                 },
             };
             if !matches!(
                 outcome,
-                P256SessionTake::Unknown | P256SessionTake::AlreadyUsed
+                P256SessionTake::Unknown | P256SessionTake::AlreadyUsed { .. }
             ) {
                 tx.execute(
                     "UPDATE p256_sign_sessions
-                     SET used_ms = coalesce(used_ms, $3), sealed_state = NULL
+                     SET used_ms = coalesce(used_ms, $3), sealed_state = NULL, sealed_reply = NULL
                      WHERE key_id = $1 AND sign_id = $2",
                     &[&key_id, &sign_id, &int(now_ms)],
                 )?;

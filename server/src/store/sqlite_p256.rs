@@ -1,6 +1,6 @@
 //! [`P256Store`] for [`SqliteStore`].
 
-use super::p256::{NewP256Session, P256SessionTake, P256Store, TakenP256Session};
+use super::p256::{FoundP256Session, NewP256Session, P256SessionTake, P256Store, TakenP256Session};
 use super::sqlite::{backend, int, is_unique_violation, sql};
 use super::{SqliteStore, StoreError};
 use crate::audit::AuditEvent;
@@ -26,13 +26,22 @@ CREATE TABLE p256_sign_sessions (
 PRAGMA user_version = 7;
 "#;
 
+/// Schema 8: a P-256 session keeps trip 1's sealed answer while it is open, and the hash of
+/// the trip 2 that took it, so byte-identical repeats get the same answers.
+pub(super) const MIGRATE_7_TO_8: &str = r#"
+ALTER TABLE p256_sign_sessions ADD COLUMN sealed_reply BLOB;
+ALTER TABLE p256_sign_sessions ADD COLUMN finish_hash BLOB;
+PRAGMA user_version = 8;
+"#;
+
 impl P256Store for SqliteStore {
     fn insert_p256_session(&self, s: &NewP256Session) -> Result<(), StoreError> {
         self.durable(|c| {
             let res = c.execute(
                 "INSERT INTO p256_sign_sessions (key_id, sign_id, idempotency_key, sealed_state,
-                                                 context, created_ms, expires_ms, used_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+                                                 context, created_ms, expires_ms, used_ms,
+                                                 sealed_reply)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
                 params![
                     s.key_id,
                     s.sign_id,
@@ -40,7 +49,8 @@ impl P256Store for SqliteStore {
                     s.sealed_state,
                     s.context,
                     int(s.created_ms),
-                    int(s.expires_ms)
+                    int(s.expires_ms),
+                    s.sealed_reply
                 ],
             );
             match res {
@@ -51,10 +61,39 @@ impl P256Store for SqliteStore {
         })
     }
 
+    fn find_p256_session(
+        &self,
+        key_id: &str,
+        idempotency_key: &str,
+        now_ms: u64,
+    ) -> Result<Option<FoundP256Session>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT sign_id, context,
+                        CASE WHEN used_ms IS NULL AND sealed_state IS NOT NULL
+                                  AND expires_ms > ?3 THEN sealed_reply END,
+                        expires_ms
+                 FROM p256_sign_sessions WHERE key_id = ?1 AND idempotency_key = ?2",
+                params![key_id, idempotency_key, int(now_ms)],
+                |r| {
+                    Ok(FoundP256Session {
+                        sign_id: r.get(0)?,
+                        context: r.get(1)?,
+                        sealed_reply: r.get(2)?,
+                        expires_ms: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+        })
+    }
+
     fn take_p256_session(
         &self,
         key_id: &str,
         sign_id: &[u8],
+        finish_hash: &[u8],
         now_ms: u64,
     ) -> Result<P256SessionTake, StoreError> {
         self.durable(|c| {
@@ -65,11 +104,11 @@ impl P256Store for SqliteStore {
             // a second statement of the same transaction).
             let taken = tx
                 .query_row(
-                    "UPDATE p256_sign_sessions SET used_ms = ?3
+                    "UPDATE p256_sign_sessions SET used_ms = ?3, finish_hash = ?4
                      WHERE key_id = ?1 AND sign_id = ?2 AND used_ms IS NULL
                        AND sealed_state IS NOT NULL AND expires_ms > ?3
                      RETURNING sealed_state, context, idempotency_key",
-                    params![key_id, sign_id, int(now_ms)],
+                    params![key_id, sign_id, int(now_ms), finish_hash],
                     |r| {
                         Ok(TakenP256Session {
                             sealed_state: r.get(0)?,
@@ -83,30 +122,36 @@ impl P256Store for SqliteStore {
             let outcome = match taken {
                 Some(t) => P256SessionTake::Taken(t),
                 None => {
-                    let used: Option<Option<i64>> = tx
+                    type Row = (Option<i64>, String, Option<Vec<u8>>);
+                    let used: Option<Row> = tx
                         .query_row(
-                            "SELECT used_ms FROM p256_sign_sessions
+                            "SELECT used_ms, idempotency_key, finish_hash FROM p256_sign_sessions
                              WHERE key_id = ?1 AND sign_id = ?2",
                             params![key_id, sign_id],
-                            |r| r.get(0),
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                         )
                         .optional()
                         .map_err(backend)?;
                     match used {
                         None => P256SessionTake::Unknown,
-                        Some(Some(_)) => P256SessionTake::AlreadyUsed,
+                        Some((Some(_), idempotency_key, finish_hash)) => {
+                            P256SessionTake::AlreadyUsed {
+                                idempotency_key,
+                                finish_hash,
+                            }
+                        }
                         // Expired: closed now, so it can never be continued either.
-                        Some(None) => P256SessionTake::Expired,
+                        Some((None, _, _)) => P256SessionTake::Expired,
                     }
                 }
             };
             if !matches!(
                 outcome,
-                P256SessionTake::Unknown | P256SessionTake::AlreadyUsed
+                P256SessionTake::Unknown | P256SessionTake::AlreadyUsed { .. }
             ) {
                 sql(tx.execute(
                     "UPDATE p256_sign_sessions
-                     SET used_ms = coalesce(used_ms, ?3), sealed_state = NULL
+                     SET used_ms = coalesce(used_ms, ?3), sealed_state = NULL, sealed_reply = NULL
                      WHERE key_id = ?1 AND sign_id = ?2",
                     params![key_id, sign_id, int(now_ms)],
                 ))?;

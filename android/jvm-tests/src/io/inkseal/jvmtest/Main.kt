@@ -2,7 +2,7 @@
 // libinkseal_ffi.so: the same generated bindings and façade an Android app uses.
 //
 // Run by scripts/bindings.sh test-kotlin, which starts `inkseal serve
-// --insecure-test-liveness-vendor`, creates an operator API key and passes:
+// --insecure-test-liveness-vendor --enable-unaudited-p256-cosign`, creates an operator API key and passes:
 //   -Dinkseal.server=http://127.0.0.1:PORT   -Dinkseal.library=.../libinkseal_ffi.so
 //   -Dinkseal.fixture=tests/data/loan-contract-zh.pdf   -Dinkseal.institutionKey=inst.pub.pem
 //   -Dinkseal.workDir=<empty temp dir>
@@ -49,11 +49,14 @@ import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.security.KeyFactory
 import java.security.Signature
+import java.security.cert.CertificateFactory
+import java.security.cert.X509Certificate
 import java.security.interfaces.ECPublicKey
 import java.security.spec.X509EncodedKeySpec
 import java.time.Duration
 import java.util.Base64
 import java.util.Collections
+import javax.security.auth.x500.X500Principal
 import kotlin.test.assertContentEquals
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
@@ -400,6 +403,74 @@ fun main() {
         assertContentEquals(message, Flow.client.openEnvelope(enc.keyId, PIN, sm4).content)
         // A signing key does not open envelopes.
         assertFailsWith<InksealException> { Flow.client.openEnvelope(Flow.keyId, PIN, sm4) }
+    }
+
+    r.test("a two-party P-256 key: enrollP256, requestCertificateP256, preparePdf/signPreparedPdf co-sign ECDSA P-256, verified VALID with its own certificate") {
+        val client = phone("p256", JvmDeviceKeys.inMemory())
+        val key = client.enrollP256(ticket("customer-p256"), PIN)
+        assertEquals("customer-p256", key.userId)
+        assertEquals("张三", key.certificateName)
+        assertEquals(130, key.publicKeyHex.length, "SEC1 uncompressed: ${key.publicKeyHex}")
+        assertTrue(key.publicKeyHex.startsWith("04"), key.publicKeyHex)
+        assertEquals(key.publicKeyHex, client.status(key.keyId).publicKeyHex)
+        // Weak PINs are refused before anything is sent, as for SM2 keys.
+        assertFailsWith<InksealException.PinRejected> { client.enrollP256(ticket("customer-p256-weak"), "123456") }
+
+        val cert = client.requestCertificateP256(key.keyId, PIN)
+        assertContentEquals(cert.certificateDer, client.certificate(key.keyId))
+        // Java reads both certificates: the user's is ecdsa-with-SHA256 over the joint key,
+        // issued by the CA's P-256 root.
+        val x509 = CertificateFactory.getInstance("X.509")
+        val user = x509.generateCertificate(cert.certificateDer.inputStream()) as X509Certificate
+        val ca = x509.generateCertificate(cert.caCertificateDer.inputStream()) as X509Certificate
+        user.verify(ca.publicKey)
+        assertEquals("SHA256withECDSA", user.sigAlgName)
+        val point = (user.publicKey as ECPublicKey).w
+        assertEquals(key.publicKeyHex, "04" + "%064x".format(point.affineX) + "%064x".format(point.affineY))
+        assertTrue(key.certificateName in user.subjectX500Principal.getName(X500Principal.RFC2253), user.subjectX500Principal.toString())
+
+        val prepared = client.preparePdf(key.keyId, fixture, options())
+        assertEquals(64, prepared.documentDigestHex.length)
+        val out = File(work, "p256-signed.pdf")
+        val stages = mutableListOf<String>()
+        client.signPreparedPdf(PIN, prepared, out) { stage, _ -> stages += stage }
+        assertEquals(listOf("signing", "writing", "done"), stages)
+        val caPem = pem(cert.caCertificateDer)
+        val report = Inkseal.verifyPdf(out, listOf(caPem))
+        assertTrue(report.allValid, "report: $report")
+        val sig = report.signatures.single()
+        assertTrue(sig.valid && sig.coversWholeDocument && sig.problems.isEmpty(), "signature: $sig")
+        assertEquals(true, sig.trusted)
+        assertEquals("EcdsaP256Sha256", sig.algorithm)
+        assertNull(sig.cannotCheck)
+        val signer = assertNotNull(sig.signer)
+        assertTrue(key.certificateName in signer, signer)
+        // The signer certificate in the signature is the one issued to the key.
+        val pdf = String(out.readBytes(), Charsets.ISO_8859_1).lowercase()
+        assertTrue(cert.certificateDer.joinToString("") { "%02x".format(it) } in pdf, "the key's certificate is embedded")
+        // The SM2 CA does not vouch for it.
+        assertEquals(false, Inkseal.verifyPdf(out, listOf(Flow.caPem)).signatures.single().trusted)
+        // A prepared PDF signs once.
+        assertFailsWith<InksealException> { client.signPreparedPdf(PIN, prepared, File(work, "p256-again.pdf")) }
+        assertFalse(File(work, "p256-again.pdf").exists())
+    }
+
+    r.test("a wrong PIN on a P-256 signature is WrongPin, counted like an SM2 one; no file; the right PIN then signs") {
+        val client = phone("p256-pin", JvmDeviceKeys.inMemory())
+        val key = client.enrollP256(ticket("customer-p256-pin"), PIN).keyId
+        val caPem = pem(client.requestCertificateP256(key, PIN).caCertificateDer)
+        val prepared = client.preparePdf(key, fixture, options())
+        val out = File(work, "p256-wrong-pin.pdf")
+        val wrong = assertFailsWith<InksealException.WrongPin> { client.signPreparedPdf(NEW_PIN, prepared, out) }
+        assertEquals(4, wrong.attemptsLeft)
+        assertFalse(out.exists())
+        assertEquals(1u, client.status(key).pinFailures)
+        assertEquals(3, assertFailsWith<InksealException.WrongPin> { client.signPdf(key, "975310", fixture, out, options()) }.attemptsLeft)
+        assertFalse(out.exists())
+        // The refused attempt did not use up the prepared PDF; the right PIN resets the count.
+        client.signPreparedPdf(PIN, prepared, out)
+        assertTrue(Inkseal.verifyPdf(out, listOf(caPem)).allValid)
+        assertEquals(0u, client.status(key).pinFailures)
     }
 
     r.test("labels are drawn by the app's font engine: outlines in ems, refused without a font or a glyph") {

@@ -472,6 +472,20 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
         onIo { ffi.requestCertificate(keyId, pin, evidenceHeadHex) }
 
     /**
+     * [enroll] for a two-party **P-256** key (ECDSA with SHA-256, what Adobe Reader and
+     * verifiers outside China check): two round trips, which must reach the same server
+     * replica. The server must run with `--enable-unaudited-p256-cosign` (otherwise
+     * [InksealException.Refused]); [EnrollmentInfo.publicKeyHex] is SEC1 uncompressed. Then
+     * [requestCertificateP256], and sign PDFs with the same [preparePdf]/[signPreparedPdf] or
+     * [signPdf] (ecdsa-with-SHA256).
+     */
+    suspend fun enrollP256(ticket: String, pin: String): EnrollmentInfo = onIo { ffi.enrollP256(ticket, pin) }
+
+    /** [requestCertificate] for a key from [enrollP256]: an ecdsa-with-SHA256 certificate from the server CA's P-256 root. */
+    suspend fun requestCertificateP256(keyId: String, pin: String, evidenceHeadHex: String? = null): CertificateInfo =
+        onIo { ffi.requestCertificateP256(keyId, pin, evidenceHeadHex) }
+
+    /**
      * Identity evidence through the app's hooks: a server challenge, the ID card (when
      * [idCard] is given), face liveness, local checks, the documents about to be signed
      * ([documentDigestsHex]: each [PreparedPdf.documentDigestHex]; none for identity proofing)
@@ -537,7 +551,6 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
         onIo { ffi.signPdf(keyId, pin, input.path, output.path, options, listener) }
     }
 
-    /** The server's view of the key. */
     /**
      * Co-signs [transaction] (one PIN use, one round trip): the DER CMS SignedData whose content
      * is the transaction. The server decodes and audits it before co-signing; a transaction
@@ -565,6 +578,7 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
         evidenceHeadHex: String? = null,
     ): ByteArray = onIo { ffi.login(keyId, pin, challenge, channel, evidenceHeadHex) }
 
+    /** The server's view of the key. */
     suspend fun status(keyId: String): KeyStatusInfo = onIo { ffi.status(keyId) }
 
     /**

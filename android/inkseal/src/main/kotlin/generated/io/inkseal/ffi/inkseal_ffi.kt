@@ -908,11 +908,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_enroll(
     ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_p256(
+    ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_forget(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_prepare_pdf(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate(
+    ): Int
+    external fun uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate_p256(
     ): Int
     external fun uniffi_inkseal_ffi_checksum_method_inksealclient_revoke(
     ): Int
@@ -1048,11 +1052,15 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_enroll(`ptr`: Long,`ticket`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_enroll_p256(`ptr`: Long,`ticket`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_forget(`ptr`: Long,`keyId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_prepare_pdf(`ptr`: Long,`keyId`: RustBuffer.ByValue,`inputPath`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate_p256(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`evidenceHeadHex`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_inkseal_ffi_fn_method_inksealclient_revoke(`ptr`: Long,`keyId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
     ): Long
@@ -1352,6 +1360,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_enroll() and 0xFFFF) != 58839) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_p256() and 0xFFFF) != 58806) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_forget() and 0xFFFF) != 36055) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1359,6 +1370,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate() and 0xFFFF) != 65233) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_request_certificate_p256() and 0xFFFF) != 46952) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_revoke() and 0xFFFF) != 59716) {
@@ -4259,6 +4273,14 @@ public interface InksealClientInterface {
     suspend fun `enroll`(`ticket`: kotlin.String, `pin`: kotlin.String): EnrollmentInfo
     
     /**
+     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
+     * one server replica) with the enrollment `ticket`, protected by `pin`; its
+     * `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
+     * `--enable-unaudited-p256-cosign` (otherwise `Refused`).
+     */
+    suspend fun `enrollP256`(`ticket`: kotlin.String, `pin`: kotlin.String): EnrollmentInfo
+    
+    /**
      * Forgets a key on this device (its share and device key); the server keeps it until it
      * is revoked.
      */
@@ -4278,6 +4300,12 @@ public interface InksealClientInterface {
      * (`EvidenceInfo.headHex`).
      */
     suspend fun `requestCertificate`(`keyId`: kotlin.String, `pin`: kotlin.String, `evidenceHeadHex`: kotlin.String? = null): CertificateInfo
+    
+    /**
+     * [`InksealClient::request_certificate`] for a two-party P-256 key: an ecdsa-with-SHA256
+     * certificate from the server CA's P-256 root, checked against the joint key.
+     */
+    suspend fun `requestCertificateP256`(`keyId`: kotlin.String, `pin`: kotlin.String, `evidenceHeadHex`: kotlin.String? = null): CertificateInfo
     
     /**
      * Revokes the key (PIN required): it never signs again and its certificate is listed in
@@ -4611,6 +4639,35 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
 
     
     /**
+     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
+     * one server replica) with the enrollment `ticket`, protected by `pin`; its
+     * `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
+     * `--enable-unaudited-p256-cosign` (otherwise `Refused`).
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrollP256`(`ticket`: kotlin.String, `pin`: kotlin.String) : EnrollmentInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_enroll_p256(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`ticket`),
+        FfiConverterString.lower(`pin`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEnrollmentInfo.lift(it) },
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Forgets a key on this device (its share and device key); the server keeps it until it
      * is revoked.
      */
@@ -4662,6 +4719,34 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`keyId`),
+        FfiConverterString.lower(`pin`),
+        FfiConverterOptionalString.lower(`evidenceHeadHex`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_inkseal_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_inkseal_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCertificateInfo.lift(it) },
+        // Error FFI converter
+        InksealException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * [`InksealClient::request_certificate`] for a two-party P-256 key: an ecdsa-with-SHA256
+     * certificate from the server CA's P-256 root, checked against the joint key.
+     */
+    @Throws(InksealException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `requestCertificateP256`(`keyId`: kotlin.String, `pin`: kotlin.String, `evidenceHeadHex`: kotlin.String?) : CertificateInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_inkseal_ffi_fn_method_inksealclient_request_certificate_p256(
                 uniffiHandle,
                 
         FfiConverterString.lower(`keyId`),
@@ -7456,7 +7541,8 @@ data class EnrollmentInfo (
     var `certificateName`: kotlin.String
     , 
     /**
-     * The joint public key, SEC1 compressed, hex.
+     * The joint public key, SEC1, hex: compressed for an SM2 key, uncompressed for a
+     * two-party P-256 key (as [`KeyStatusInfo::public_key_hex`] shows each).
      */
     var `publicKeyHex`: kotlin.String
     
