@@ -108,6 +108,38 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
+    /// Every kind, in the order of [`AuditKind::as_str`]'s arms (the OpenAPI description's
+    /// `AuditEntry.kind` lists exactly these names; a test checks it).
+    pub const ALL: [AuditKind; 27] = [
+        AuditKind::TicketIssued,
+        AuditKind::Enrolled,
+        AuditKind::CertificateIssued,
+        AuditKind::Signed,
+        AuditKind::PinFailure,
+        AuditKind::Locked,
+        AuditKind::PinChanged,
+        AuditKind::Unlocked,
+        AuditKind::Revoked,
+        AuditKind::Refused,
+        AuditKind::ChallengeIssued,
+        AuditKind::EvidenceAccepted,
+        AuditKind::EvidenceRejected,
+        AuditKind::PolicyChanged,
+        AuditKind::CredentialCreated,
+        AuditKind::CredentialRevoked,
+        AuditKind::Purged,
+        AuditKind::SealCreated,
+        AuditKind::SealDisabled,
+        AuditKind::Sealed,
+        AuditKind::EnvelopeOpened,
+        AuditKind::TransactionSigned,
+        AuditKind::LoginChallengeIssued,
+        AuditKind::LoginSigned,
+        AuditKind::LoginVerified,
+        AuditKind::LoginRefused,
+        AuditKind::Decrypted,
+    ];
+
     /// The stable name stored in the log.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -768,6 +800,25 @@ pub fn verify_log(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_openapi_description_lists_every_kind() {
+        let api: serde_json::Value =
+            serde_json::from_str(crate::http::OPENAPI).expect("openapi.json");
+        let listed: Vec<&str> = api["components"]["schemas"]["AuditEntry"]["properties"]["kind"]
+            ["enum"]
+            .as_array()
+            .expect("enum")
+            .iter()
+            .map(|v| v.as_str().expect("name"))
+            .collect();
+        let names: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(listed, names);
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+    }
 
     fn head(lane: &str, seq: u64, byte: u8) -> LaneHead {
         LaneHead {
