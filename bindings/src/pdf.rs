@@ -293,7 +293,9 @@ pub struct SignatureVerification {
     pub signer: Option<String>,
     /// The claimed signing time (`/M`), as written in the PDF.
     pub signing_time: Option<String>,
-    /// Signature algorithm (e.g. "SM2 with SM3").
+    /// Signature algorithm: `Sm2Sm3` or `EcdsaP256Sha256` for inkseal's own suites, else a name
+    /// such as `RSA-2048 PKCS#1 v1.5 SHA-256`, `RSA-3072 PSS SHA-512`, `ECDSA-P384-SHA384` or
+    /// `Ed25519`.
     pub algorithm: Option<String>,
     /// Digest and signature verify, the chain reaches a trust anchor (when anchors were
     /// given), only allowed changes follow, and no problem was found.

@@ -52,7 +52,8 @@ pub struct SignatureReport {
     pub signing_time: Option<String>,
     /// `/SubFilter`.
     pub sub_filter: Option<String>,
-    /// Signature algorithm.
+    /// Signature algorithm: `Sm2Sm3` or `EcdsaP256Sha256` for inkseal's own suites, else the
+    /// other algorithm's name (`RSA-2048 PKCS#1 v1.5 SHA-256`, `ECDSA-P384-SHA384`, `Ed25519`).
     pub algorithm: Option<String>,
     /// Signer's subject.
     pub signer: Option<String>,

@@ -5911,7 +5911,9 @@ public struct SignatureVerification: Equatable, Hashable {
      */
     public var signingTime: String?
     /**
-     * Signature algorithm (e.g. "SM2 with SM3").
+     * Signature algorithm: `Sm2Sm3` or `EcdsaP256Sha256` for inkseal's own suites, else a name
+     * such as `RSA-2048 PKCS#1 v1.5 SHA-256`, `RSA-3072 PSS SHA-512`, `ECDSA-P384-SHA384` or
+     * `Ed25519`.
      */
     public var algorithm: String?
     /**
@@ -5987,7 +5989,9 @@ public struct SignatureVerification: Equatable, Hashable {
          * The claimed signing time (`/M`), as written in the PDF.
          */signingTime: String?, 
         /**
-         * Signature algorithm (e.g. "SM2 with SM3").
+         * Signature algorithm: `Sm2Sm3` or `EcdsaP256Sha256` for inkseal's own suites, else a name
+         * such as `RSA-2048 PKCS#1 v1.5 SHA-256`, `RSA-3072 PSS SHA-512`, `ECDSA-P384-SHA384` or
+         * `Ed25519`.
          */algorithm: String?, 
         /**
          * Digest and signature verify, the chain reaches a trust anchor (when anchors were

@@ -8674,7 +8674,9 @@ data class SignatureVerification (
     var `signingTime`: kotlin.String?
     , 
     /**
-     * Signature algorithm (e.g. "SM2 with SM3").
+     * Signature algorithm: `Sm2Sm3` or `EcdsaP256Sha256` for inkseal's own suites, else a name
+     * such as `RSA-2048 PKCS#1 v1.5 SHA-256`, `RSA-3072 PSS SHA-512`, `ECDSA-P384-SHA384` or
+     * `Ed25519`.
      */
     var `algorithm`: kotlin.String?
     , 
