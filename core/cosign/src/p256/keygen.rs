@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 use dkls23_core::DkgSession;
+use dkls23_core::protocols::PartyIndex;
 use dkls23_core::protocols::dkg::{
-    self, BroadcastDerivationPhase2to4, BroadcastDerivationPhase3to4, ProofCommitment, SessionData,
-    TransmitInitMulPhase3to4, TransmitInitZeroSharePhase2to4, TransmitInitZeroSharePhase3to4,
+    self, BroadcastDerivationPhase2to4, BroadcastDerivationPhase3to4, KeepInitZeroSharePhase2to3,
+    ProofCommitment, SessionData, TransmitInitMulPhase3to4, TransmitInitZeroSharePhase2to4,
+    TransmitInitZeroSharePhase3to4, UniqueKeepDerivationPhase2to3,
 };
 use dkls23_core::utilities::proofs::DLogProof;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,7 @@ const KIND_KEYGEN_1: u8 = 0x01;
 const KIND_KEYGEN_REPLY_1: u8 = 0x02;
 const KIND_KEYGEN_2: u8 = 0x03;
 const KIND_KEYGEN_REPLY_2: u8 = 0x04;
+const KIND_SERVER_KEYGEN: u8 = 0x22;
 
 /// Size limits: twice the measured encodings (see the module docs for the measured sizes).
 pub const MAX_KEYGEN_1_BYTES: usize = 140;
@@ -33,6 +36,8 @@ pub const MAX_KEYGEN_REPLY_1_BYTES: usize = 340;
 pub const MAX_KEYGEN_2_BYTES: usize = 300_000;
 /// Limit of [`KeygenReply2`].
 pub const MAX_KEYGEN_REPLY_2_BYTES: usize = 300_000;
+/// Limit of a stored [`ServerKeygen`]: about twice the measured 4,973 bytes.
+pub const MAX_SERVER_KEYGEN_BYTES: usize = 10_000;
 
 /// Domain tag of the joint key-generation session id.
 const DKG_SESSION_TAG: &[u8] = b"inkseal/p256-cosign/dkg/v1";
@@ -423,18 +428,46 @@ impl PhoneKeygenFinish {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-/// The server's key generation between trip 1 and trip 2. Its secrets live in the library's
-/// `DkgSession` (wiped on drop). It is held in memory: see the module docs for stage 2.
+/// The server's key generation between trip 1 and trip 2: the library's kept phase-2 data
+/// (its polynomial point, zero-share seed and chain-code opening: secret, wiped on drop), its
+/// DLog proof with commitment and its chain-code commitment.
+///
+/// The caller seals [`Self::into_bytes`] (AES-GCM under the vault, associated data binding the
+/// enrollment ticket) into a single-use row and consumes the row when it reads it back, so any
+/// replica can run trip 2 and the data is never used twice.
+#[derive(Serialize, Deserialize)]
 pub struct ServerKeygen {
-    session: DkgSession<Curve>,
     session_id: [u8; 32],
+    poly_point: Scalar,
     own_proof: ProofCommitment<Curve>,
+    zero_kept: BTreeMap<PartyIndex, KeepInitZeroSharePhase2to3>,
+    bip_kept: UniqueKeepDerivationPhase2to3,
     own_chain_code_commitment: BroadcastDerivationPhase2to4,
+}
+
+impl Drop for ServerKeygen {
+    fn drop(&mut self) {
+        self.poly_point.zeroize();
+        for kept in self.zero_kept.values_mut() {
+            kept.seed.zeroize();
+            kept.salt.zeroize();
+        }
+        self.bip_kept.aux_chain_code.zeroize();
+        self.bip_kept.cc_salt.zeroize();
+    }
 }
 
 impl std::fmt::Debug for ServerKeygen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerKeygen").finish_non_exhaustive()
+    }
+}
+
+fn server_session_data(session_id: &[u8; 32]) -> SessionData {
+    SessionData {
+        parameters: parameters(),
+        party_index: server_index(),
+        session_id: session_id.to_vec(),
     }
 }
 
@@ -447,35 +480,66 @@ impl ServerKeygen {
     ) -> Result<(ServerKeygen, KeygenReply1), P256CosignError> {
         let server_nonce = random32(rng)?;
         let session_id = dkg_session_id(&request.body.phone_nonce, &server_nonce);
-        let mut session =
-            DkgSession::<Curve>::new(parameters(), server_index(), session_id.to_vec());
-        let mut fragments = Zeroizing::new(session.phase1());
+        let data = server_session_data(&session_id);
+        let mut fragments = Zeroizing::new(dkg::phase1::<Curve>(&data));
         let (for_phone, own) = match fragments.as_slice() {
             [for_phone, own] => (*for_phone, *own),
             _ => return Err(P256CosignError::Malformed("dkg phase 1 output")),
         };
         fragments.zeroize();
-        let (proof_commitment, zero_commitments, chain_code_commitment) =
-            session.phase2(&[request.body.fragment, own])?;
+        let mut own_fragments = Zeroizing::new([request.body.fragment, own]);
+        let (
+            poly_point,
+            proof_commitment,
+            zero_kept,
+            zero_commitments,
+            bip_kept,
+            chain_code_commitment,
+        ) = dkg::phase2::<Curve>(&data, own_fragments.as_slice());
+        own_fragments.zeroize();
+        // Owned from here on, so it is wiped on every path.
+        let state = ServerKeygen {
+            session_id,
+            poly_point,
+            own_proof: proof_commitment,
+            zero_kept,
+            bip_kept,
+            own_chain_code_commitment: chain_code_commitment,
+        };
         let Ok([zero_commitment]) = <[_; 1]>::try_from(zero_commitments) else {
             return Err(P256CosignError::Malformed("dkg phase output"));
         };
         let reply = KeygenReply1::new(KeygenReply1Body {
             server_nonce,
             fragment: for_phone,
-            proof_commitment: proof_commitment.commitment,
+            proof_commitment: state.own_proof.commitment,
             zero_commitment,
-            chain_code_commitment: chain_code_commitment.clone(),
+            chain_code_commitment: state.own_chain_code_commitment.clone(),
         })?;
-        Ok((
-            ServerKeygen {
-                session,
-                session_id,
-                own_proof: proof_commitment,
-                own_chain_code_commitment: chain_code_commitment,
-            },
-            reply,
-        ))
+        Ok((state, reply))
+    }
+
+    /// Serializes the pending key generation for sealing, consuming it:
+    /// `[version][kind][postcard]` (the buffer is wiped on drop).
+    pub fn into_bytes(self) -> Result<Zeroizing<Vec<u8>>, P256CosignError> {
+        encode(KIND_SERVER_KEYGEN, &self, "server keygen state")
+    }
+
+    /// Reads a pending key generation back from its (unsealed) bytes, refusing oversized
+    /// input, another version or kind, trailing bytes and state that is not the server's
+    /// (party index, routing) or has the identity as a proof point.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, P256CosignError> {
+        let what = "server keygen state";
+        let state: ServerKeygen = decode(bytes, KIND_SERVER_KEYGEN, MAX_SERVER_KEYGEN_BYTES, what)?;
+        if state.own_proof.index != server_index()
+            || state.own_chain_code_commitment.sender_index != server_index()
+            || state.zero_kept.len() != 1
+            || !state.zero_kept.contains_key(&phone_index())
+        {
+            return Err(P256CosignError::Malformed(what));
+        }
+        check_proof(&state.own_proof.proof, what)?;
+        Ok(state)
     }
 
     /// Handles trip 2: DKG phase 3 (the openings), then phase 4 over the phone's messages
@@ -483,39 +547,60 @@ impl ServerKeygen {
     /// commitments, base-OT and multiplication setup). Answers with the server's openings and
     /// the joint key, which the phone compares with its own.
     pub fn finish(
-        mut self,
+        self,
         request: &KeygenRound2,
     ) -> Result<(ServerShare, KeygenReply2), P256CosignError> {
         let phone = &request.body;
         if phone.session_id != self.session_id {
             return Err(P256CosignError::SessionMismatch);
         }
-        let (zero_seeds, mul_inits, chain_code) = self.session.phase3()?;
-        let (Ok([zero_seed]), Ok([mul_init])) = (
-            <[_; 1]>::try_from(zero_seeds),
-            <[_; 1]>::try_from(mul_inits),
-        ) else {
-            return Err(P256CosignError::Malformed("dkg phase output"));
-        };
-        let chain_code_commitments = BTreeMap::from([
-            (phone_index(), phone.chain_code_commitment.clone()),
-            (server_index(), self.own_chain_code_commitment.clone()),
-        ]);
-        let chain_codes = BTreeMap::from([
-            (phone_index(), phone.chain_code.clone()),
-            (server_index(), chain_code.clone()),
-        ]);
+        let data = server_session_data(&self.session_id);
+        let (mut zero_kept, zero_seeds, mut mul_kept, mul_inits, chain_code) =
+            dkg::phase3::<Curve>(&data, &self.zero_kept, &self.bip_kept);
+        let result = (|| {
+            let (Ok([zero_seed]), Ok([mul_init])) = (
+                <[_; 1]>::try_from(zero_seeds),
+                <[_; 1]>::try_from(mul_inits),
+            ) else {
+                return Err(P256CosignError::Malformed("dkg phase output"));
+            };
+            let chain_code_commitments = BTreeMap::from([
+                (phone_index(), phone.chain_code_commitment.clone()),
+                (server_index(), self.own_chain_code_commitment.clone()),
+            ]);
+            let chain_codes = BTreeMap::from([
+                (phone_index(), phone.chain_code.clone()),
+                (server_index(), chain_code.clone()),
+            ]);
+            let (party, _package) = dkg::phase4::<Curve>(
+                &data,
+                &self.poly_point,
+                &[phone.proof_commitment.clone(), self.own_proof.clone()],
+                &zero_kept,
+                std::slice::from_ref(&phone.zero_commitment),
+                std::slice::from_ref(&phone.zero_seed),
+                &mul_kept,
+                std::slice::from_ref(&phone.mul_init),
+                &chain_code_commitments,
+                &chain_codes,
+                |_| String::new(),
+            )?;
+            Ok((party, zero_seed, mul_init))
+        })();
+        // Wipe phase 3's kept data as the library's own session does.
+        for kept in zero_kept.values_mut() {
+            kept.seed.zeroize();
+        }
+        for kept in mul_kept.values_mut() {
+            kept.ot_sender.s.zeroize();
+            kept.ot_receiver.seed.zeroize();
+            kept.nonce.zeroize();
+            kept.vec_r.zeroize();
+            kept.correlation.zeroize();
+        }
+        let (party, zero_seed, mul_init) = result?;
         let own_proof = self.own_proof.clone();
         let session_id = self.session_id;
-        let (party, _package) = self.session.phase4(
-            &[phone.proof_commitment.clone(), own_proof.clone()],
-            std::slice::from_ref(&phone.zero_commitment),
-            std::slice::from_ref(&phone.zero_seed),
-            std::slice::from_ref(&phone.mul_init),
-            &chain_code_commitments,
-            &chain_codes,
-            |_| String::new(),
-        )?;
         let share = Share::from_party(party, server_index(), phone_index(), "server share")?;
         let public_key = {
             use ::p256::elliptic_curve::sec1::ToSec1Point;
@@ -531,4 +616,84 @@ impl ServerKeygen {
         })?;
         Ok((ServerShare(share), reply))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our nonces from a counter; the library's own randomness comes from the OS.
+    struct CounterRng(u64);
+
+    impl rand_core::TryRng for CounterRng {
+        type Error = std::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            self.0 += 1;
+            Ok(self.0 as u32)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            self.0 += 1;
+            Ok(self.0)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            for chunk in dst.chunks_mut(32) {
+                self.0 += 1;
+                let block = super::super::wire::sha256(&self.0.to_le_bytes());
+                chunk.copy_from_slice(&block[..chunk.len()]);
+            }
+            Ok(())
+        }
+    }
+    impl rand_core::TryCryptoRng for CounterRng {}
+
+    #[test]
+    fn server_state_through_bytes_finishes_with_the_same_joint_key() {
+        let mut rng = CounterRng(0);
+        let (phone, m1) = PhoneKeygen::start(&mut rng).expect("start");
+        let m1 = KeygenRound1::from_bytes(m1.as_bytes()).expect("round 1");
+        let (server, r1) = ServerKeygen::respond(&m1, &mut rng).expect("respond");
+        let bytes = server.into_bytes().expect("into_bytes");
+        eprintln!("server keygen state: {} bytes", bytes.len());
+        assert!(bytes.len() <= MAX_SERVER_KEYGEN_BYTES);
+        let server = ServerKeygen::from_bytes(&bytes).expect("from_bytes");
+        let r1 = KeygenReply1::from_bytes(r1.as_bytes()).expect("reply 1");
+        let (phone, m2) = phone.receive(&r1).expect("receive");
+        let m2 = KeygenRound2::from_bytes(m2.as_bytes()).expect("round 2");
+        let (server_share, r2) = server.finish(&m2).expect("server finish");
+        let r2 = KeygenReply2::from_bytes(r2.as_bytes()).expect("reply 2");
+        let phone_share = phone.finish(&r2).expect("phone finish");
+        assert_eq!(phone_share.public_key(), server_share.public_key());
+    }
+
+    #[test]
+    fn garbage_server_state_is_a_typed_error() {
+        let mut rng = CounterRng(7);
+        let (_phone, m1) = PhoneKeygen::start(&mut rng).expect("start");
+        let (server, _r1) = ServerKeygen::respond(&m1, &mut rng).expect("respond");
+        let bytes = server.into_bytes().expect("into_bytes");
+        let what = "server keygen state";
+        for garbage in [
+            Vec::new(),
+            vec![P256_WIRE_VERSION_FOR_TESTS],
+            vec![0xff; 64],
+            bytes[..bytes.len() - 1].to_vec(),
+            [bytes.as_slice(), &[0]].concat(),
+            [&[bytes[0], 0x21][..], &bytes[2..]].concat(),
+        ] {
+            assert_eq!(
+                ServerKeygen::from_bytes(&garbage).map(|_| ()),
+                Err(P256CosignError::Malformed(what))
+            );
+        }
+        assert_eq!(
+            ServerKeygen::from_bytes(&vec![0; MAX_SERVER_KEYGEN_BYTES + 1]).map(|_| ()),
+            Err(P256CosignError::TooLarge {
+                what,
+                len: MAX_SERVER_KEYGEN_BYTES + 1,
+                max: MAX_SERVER_KEYGEN_BYTES,
+            })
+        );
+    }
+
+    const P256_WIRE_VERSION_FOR_TESTS: u8 = super::super::wire::P256_WIRE_VERSION;
 }

@@ -26,10 +26,11 @@
 //! Each party either commits before it sees the other's values or opens only after the other
 //! committed, so neither can choose its contribution after seeing the other's. The server
 //! learns that the phone agrees only when the phone first uses the key (stage 2: its
-//! certificate request), so the server's share stays pending until then. The server's state
-//! between the trips ([`ServerKeygen`]) is held in memory (the library's `DkgSession` is not
-//! serializable); stage 2 routes both trips to one replica or moves to the low-level
-//! `dkg::phase*` functions, whose kept data is serializable.
+//! certificate request), so the server's share stays pending until then. The server runs the
+//! library's low-level `dkg::phase*` functions (the ones its `DkgSession` wraps), whose kept
+//! data is serializable: its state between the trips ([`ServerKeygen`]) goes through
+//! [`ServerKeygen::into_bytes`], which the caller seals and stores as a single-use row, so
+//! trip 2 may reach any replica.
 //!
 //! Measured sizes (postcard): round 1 67 B, reply 1 166 B, round 2 147,928 B and reply 2
 //! 147,862 B (mostly the 256 encryption proofs of the base-OT setup in each direction).
@@ -52,6 +53,8 @@
 //! * After key generation: [`PhoneShare`] / [`ServerShare`] (≈52.5 KB each, versioned
 //!   `to_bytes`/`from_bytes`): the polynomial point, zero-share seeds and the base-OT /
 //!   multiplication setup reused by every signature.
+//! * Between key-generation trips: the phone keeps [`PhoneKeygenFinish`] in memory; the
+//!   server keeps [`ServerKeygen`] sealed in storage.
 //! * Between signing trips: the phone keeps [`PhoneSign`] / [`PhoneSignFinish`] in memory;
 //!   the server keeps [`ServerSignPending`] sealed in storage.
 //!
@@ -90,8 +93,8 @@ mod wire;
 pub use error::P256CosignError;
 pub use keygen::{
     KeygenReply1, KeygenReply2, KeygenRound1, KeygenRound2, MAX_KEYGEN_1_BYTES, MAX_KEYGEN_2_BYTES,
-    MAX_KEYGEN_REPLY_1_BYTES, MAX_KEYGEN_REPLY_2_BYTES, PhoneKeygen, PhoneKeygenFinish,
-    ServerKeygen,
+    MAX_KEYGEN_REPLY_1_BYTES, MAX_KEYGEN_REPLY_2_BYTES, MAX_SERVER_KEYGEN_BYTES, PhoneKeygen,
+    PhoneKeygenFinish, ServerKeygen,
 };
 pub use share::{MAX_SHARE_BYTES, PhoneShare, ServerShare};
 pub use sign::{
