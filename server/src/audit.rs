@@ -805,13 +805,13 @@ mod tests {
     fn the_openapi_description_lists_every_kind() {
         let api: serde_json::Value =
             serde_json::from_str(crate::http::OPENAPI).expect("openapi.json");
-        let listed: Vec<&str> = api["components"]["schemas"]["AuditEntry"]["properties"]["kind"]
-            ["enum"]
-            .as_array()
-            .expect("enum")
-            .iter()
-            .map(|v| v.as_str().expect("name"))
-            .collect();
+        let listed: Vec<&str> =
+            api["components"]["schemas"]["AuditEntry"]["properties"]["kind"]["enum"]
+                .as_array()
+                .expect("enum")
+                .iter()
+                .map(|v| v.as_str().expect("name"))
+                .collect();
         let names: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(listed, names);
         let mut unique = names.clone();

@@ -614,28 +614,40 @@ async fn postgres_replica(data_dir: &std::path::Path, url: &str) -> RunningServe
     }
 }
 
-/// Two replicas on one PostgreSQL database: a signing session started on one is finished on
-/// the other (the sealed state is in the shared row), a replayed trip 2 is refused on either,
-/// and an enrollment whose trip 2 reaches the other replica is refused there (the key
-/// generation lives in the first one's memory) and succeeds when started again.
+/// Two replicas on one PostgreSQL database: an enrollment whose trip 1 reaches A and trip 2
+/// reaches B succeeds (the sealed key generation is in the shared row) and the key signs; a
+/// signing session started on one is finished on the other (the sealed state is in the shared
+/// row), and a replayed trip 2 of either is refused on either replica.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn on_postgres_any_replica_finishes_a_signing_session_once() {
+async fn on_postgres_any_replica_finishes_an_enrollment_or_a_signing_session_once() {
     let url = inkseal_tests::postgres::PgCluster::shared().create_database();
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("server");
     let a = postgres_replica(&data, &url).await;
     let b = postgres_replica(&data, &url).await;
     let device_dir = dir.path().join("device");
-    let via_a = client_for(&a, &device_dir);
     let via_b = client_for(&b, &device_dir);
     let backend = tokio::task::block_in_place(|| Backend::new(&a));
 
+    // The SDK's enrollment with trip 1 routed to A and trip 2 to B.
     let ticket = backend.ticket("henry").await;
-    let key = via_a
+    let split = std::sync::Arc::new(TripsToReplicas {
+        http: http_client(),
+        first: a.url(),
+        second: b.url(),
+        seconds: Default::default(),
+    });
+    let key = client_for(&a, &device_dir)
+        .with_transport(split.clone())
         .enroll_p256(&ticket, &pin())
         .await
-        .expect("enroll through A")
+        .expect("enroll: trip 1 through A, trip 2 through B")
         .key_id;
+    assert_eq!(
+        split.seconds.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "trip 2 went to B"
+    );
     // Signs through B (its sessions and share are in the database).
     let sig = via_b
         .sign_message_p256(&key, &pin(), b"through B", None)
@@ -721,15 +733,19 @@ async fn on_postgres_any_replica_finishes_a_signing_session_once() {
         );
     }
 
-    // An enrollment whose second trip reaches B.
+    // By hand: trip 1 to A, trip 2 to B (the phone gets the same joint key), then the same
+    // trip 2 replayed to A and to B: refused on both (the key generation was taken once).
     let ticket = backend.ticket("ines").await;
-    let raw_enroll = enroll_trip_one_then_other(&a, &b, &ticket, &dir.path().join("d2")).await;
-    assert_eq!(raw_enroll, (409, ErrorCode::SessionRefused));
-    let again = client_for(&a, &dir.path().join("d3"));
-    again
-        .enroll_p256(&ticket, &pin())
-        .await
-        .expect("the ticket is still usable through A");
+    let trips = enroll_trip_one_then_other(&a, &b, &ticket, &dir.path().join("d2")).await;
+    assert_eq!(trips.len(), 3);
+    assert_eq!(trips[0].0, 201, "{}", trips[0].1);
+    for (status, body) in &trips[1..] {
+        assert_eq!(
+            (*status, code(body)),
+            (409, ErrorCode::SessionRefused),
+            "{body}"
+        );
+    }
 
     let entries = tokio::task::block_in_place(|| {
         inkseal_server::store::read_whole_log(a.service().store().as_ref()).expect("audit")
@@ -739,18 +755,20 @@ async fn on_postgres_any_replica_finishes_a_signing_session_once() {
     b.shutdown().await.expect("shutdown");
 }
 
-/// Enrollment trip 1 to `first`, trip 2 to `second`, by hand: the second's answer.
+/// Enrollment trip 1 to `first`, trip 2 to `second`, by hand, then the same trip 2 (freshly
+/// signed) to `first` and to `second` again: the three answers. The phone finishes its key
+/// generation with the first answer if it succeeded and checks the joint key.
 async fn enroll_trip_one_then_other(
     first: &RunningServer,
     second: &RunningServer,
     ticket: &str,
     device_dir: &std::path::Path,
-) -> (u16, ErrorCode) {
+) -> Vec<(u16, serde_json::Value)> {
     use inkseal_cosign::api::{
         DeviceKeyRegistration, EnrollmentTicket, KeyPurpose, P256EnrollFinishRequest,
-        P256EnrollRequest, P256EnrollResponse,
+        P256EnrollFinishResponse, P256EnrollRequest, P256EnrollResponse,
     };
-    use inkseal_cosign::p256::{KeygenReply1, PhoneKeygen};
+    use inkseal_cosign::p256::{KeygenReply1, KeygenReply2, PhoneKeygen};
     use inkseal_sdk::DeviceKeyStore;
     let ticket = EnrollmentTicket::parse(ticket).expect("ticket");
     let keys = inkseal_sdk::FileDeviceKeyStore::new(device_dir).expect("keys");
@@ -807,22 +825,86 @@ async fn enroll_trip_one_then_other(
     assert_eq!(status, 200, "{answer}");
     let answer: P256EnrollResponse = serde_json::from_value(answer).expect("answer");
     let reply1 = KeygenReply1::from_bytes(&answer.keygen.bytes(4096).expect("hex")).expect("r1");
-    let (_finish, round2) = keygen.receive(&reply1).expect("receive");
+    let (finish, round2) = keygen.receive(&reply1).expect("receive");
     let body = serde_json::to_vec(&P256EnrollFinishRequest {
         ticket: ticket.clone(),
         keygen: P256Hex::of(round2.as_bytes()),
     })
     .expect("json");
     let path = "/v1/enroll/p256/finish";
-    let (status, answer) = raw(
-        &http,
-        "POST",
-        &format!("{}{path}", second.url()),
-        &sign(path, &body),
-        body,
-    )
-    .await;
-    (status, code(&answer))
+    let mut answers = Vec::new();
+    for server in [second, first, second] {
+        answers.push(
+            raw(
+                &http,
+                "POST",
+                &format!("{}{path}", server.url()),
+                &sign(path, &body),
+                body.clone(),
+            )
+            .await,
+        );
+    }
+    if answers[0].0 == 201 {
+        let done: P256EnrollFinishResponse =
+            serde_json::from_value(answers[0].1.clone()).expect("finish answer");
+        let reply2 =
+            KeygenReply2::from_bytes(&done.keygen.bytes(400_000).expect("hex")).expect("r2");
+        let share = finish
+            .finish(&reply2)
+            .expect("the phone's key generation finishes");
+        let public_key = {
+            use p256::elliptic_curve::sec1::ToSec1Point as _;
+            hex::encode(share.public_key().to_sec1_point(false).as_bytes())
+        };
+        assert_eq!(public_key, done.public_key_hex, "one joint key");
+    }
+    answers
+}
+
+/// An app's HTTP stack behind a load balancer that sends P-256 enrollment trip 2 to another
+/// replica than everything else.
+struct TripsToReplicas {
+    http: reqwest::Client,
+    first: String,
+    second: String,
+    /// Requests sent to `second`.
+    seconds: std::sync::atomic::AtomicUsize,
+}
+
+impl inkseal_sdk::Transport for TripsToReplicas {
+    fn send(
+        &self,
+        request: inkseal_sdk::HttpRequest,
+    ) -> Result<inkseal_sdk::HttpResponse, inkseal_sdk::TransportError> {
+        let unreachable = |e: String| inkseal_sdk::TransportError::Unreachable(e);
+        let url = match request.url.strip_prefix(&self.first) {
+            Some(path) if path.starts_with("/v1/enroll/p256/finish") => {
+                self.seconds
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                format!("{}{path}", self.second)
+            }
+            _ => request.url.clone(),
+        };
+        // The SDK calls a transport on a blocking thread of its runtime.
+        let (status, body) = tokio::runtime::Handle::current().block_on(async {
+            let mut req = self
+                .http
+                .request(request.method.parse().expect("method"), &url)
+                .timeout(request.timeout);
+            for (name, value) in &request.headers {
+                req = req.header(name.as_str(), value.as_str());
+            }
+            if let Some(body) = request.body {
+                req = req.body(body);
+            }
+            let resp = req.send().await.map_err(|e| unreachable(e.to_string()))?;
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
+            Ok::<_, inkseal_sdk::TransportError>((status, body.to_vec()))
+        })?;
+        Ok(inkseal_sdk::HttpResponse { status, body })
+    }
 }
 
 /// Two-party P-256 is off unless the server is started with it: an enrollment is refused by

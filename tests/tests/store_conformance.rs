@@ -9,9 +9,9 @@ use inkseal_server::audit::{
 };
 use inkseal_server::store::{
     ChallengeRecord, EvidenceRecord, EvidenceUse, KeyCurve, KeyPurpose, KeyRecord,
-    LoginChallengeRecord, NewDecryption, NewP256Session, NewSignature, P256SessionTake, PinCheck,
-    PinFailure, PostgresConfig, PostgresStore, PurgeCounts, Recorded, RecordedDecryption,
-    SealKeyKind, SealRecord, SqliteStore, Store, StoreError, TicketRecord,
+    LoginChallengeRecord, NewDecryption, NewP256Keygen, NewP256Session, NewSignature,
+    P256SessionTake, PinCheck, PinFailure, PostgresConfig, PostgresStore, PurgeCounts, Recorded,
+    RecordedDecryption, SealKeyKind, SealRecord, SqliteStore, Store, StoreError, TicketRecord,
 };
 use inkseal_tests::postgres::PgCluster;
 use std::collections::HashSet;
@@ -114,7 +114,162 @@ conformance!(
     single_use_login_challenges,
     one_decryption_per_idempotency_key_and_key_purposes,
     single_use_p256_sessions_and_key_curves,
+    single_use_pending_p256_keygens,
 );
+
+fn p256_keygen(ticket: &str, fill: u8, expires_ms: u64) -> NewP256Keygen {
+    NewP256Keygen {
+        ticket_id: ticket.into(),
+        sealed_state: vec![fill; 200],
+        device_key: vec![fill; 91],
+        attestation: Some(format!("{{\"fill\":{fill}}}")),
+        attestation_format: Some("android-key".into()),
+        sealed_pin: vec![fill; 60],
+        created_ms: now(),
+        expires_ms,
+    }
+}
+
+/// A pending P-256 key generation is stored per ticket (a retried trip 1 replaces it), its
+/// device key is read on any replica while it is unexpired, and it is taken exactly once:
+/// concurrent takes on several replicas see exactly one winner, an expired one is never given
+/// out, and housekeeping deletes expired ones.
+fn single_use_pending_p256_keygens(b: &dyn Backend) {
+    let stores = [b.open(), b.open(), b.open()];
+    let later = now() + 60_000;
+    stores[0]
+        .put_p256_keygen(&p256_keygen("et-kg-1", 1, later))
+        .expect("put");
+    assert_eq!(
+        stores[1]
+            .pending_p256_keygen_device_key("et-kg-1", now())
+            .expect("device key"),
+        Some(vec![1; 91])
+    );
+    assert_eq!(
+        stores[2]
+            .pending_p256_keygen_device_key("et-kg-nope", now())
+            .expect("device key"),
+        None
+    );
+    // A retried trip 1 (on another replica) replaces the pending key generation.
+    stores[2]
+        .put_p256_keygen(&p256_keygen("et-kg-1", 2, later))
+        .expect("replace");
+    assert_eq!(
+        stores[0]
+            .pending_p256_keygen_device_key("et-kg-1", now())
+            .expect("device key"),
+        Some(vec![2; 91])
+    );
+
+    // Concurrent takes: one winner, which gets the replacing row.
+    let barrier = Barrier::new(stores.len());
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = stores
+            .iter()
+            .map(|store| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    store.take_p256_keygen("et-kg-1", now()).expect("take")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let winners: Vec<_> = outcomes.iter().flatten().collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let taken = winners[0];
+    assert_eq!(taken.sealed_state, vec![2; 200]);
+    assert_eq!(taken.device_key, vec![2; 91]);
+    assert_eq!(taken.attestation.as_deref(), Some("{\"fill\":2}"));
+    assert_eq!(taken.attestation_format.as_deref(), Some("android-key"));
+    assert_eq!(taken.sealed_pin, vec![2; 60]);
+    // Taken: gone everywhere.
+    assert!(
+        stores[1]
+            .take_p256_keygen("et-kg-1", now())
+            .expect("take")
+            .is_none()
+    );
+    assert_eq!(
+        stores[2]
+            .pending_p256_keygen_device_key("et-kg-1", now())
+            .expect("device key"),
+        None
+    );
+
+    // Without an attestation.
+    stores[0]
+        .put_p256_keygen(&NewP256Keygen {
+            attestation: None,
+            attestation_format: None,
+            ..p256_keygen("et-kg-2", 3, later)
+        })
+        .expect("put");
+    let taken = stores[1]
+        .take_p256_keygen("et-kg-2", now())
+        .expect("take")
+        .expect("pending");
+    assert_eq!((taken.attestation, taken.attestation_format), (None, None));
+
+    // Expired: absent for the device key and the take (which deletes it).
+    stores[0]
+        .put_p256_keygen(&p256_keygen("et-kg-3", 4, now() - 1))
+        .expect("put");
+    assert_eq!(
+        stores[1]
+            .pending_p256_keygen_device_key("et-kg-3", now())
+            .expect("device key"),
+        None
+    );
+    assert!(
+        stores[2]
+            .take_p256_keygen("et-kg-3", now())
+            .expect("take")
+            .is_none()
+    );
+    assert!(
+        stores[0]
+            .take_p256_keygen("et-kg-3", now() - 10_000)
+            .expect("take")
+            .is_none(),
+        "an expired take deleted it"
+    );
+
+    // Housekeeping deletes expired pending key generations and keeps the others.
+    stores[0]
+        .put_p256_keygen(&p256_keygen("et-kg-4", 5, now() - 1))
+        .expect("put");
+    stores[0]
+        .put_p256_keygen(&p256_keygen("et-kg-5", 6, later))
+        .expect("put");
+    let purged = stores[1]
+        .purge(now(), &|c| {
+            AuditEvent::global(
+                AuditKind::Purged,
+                serde_json::json!({ "p256_keygens": c.p256_keygens }),
+            )
+        })
+        .expect("purge");
+    assert_eq!(purged.p256_keygens, 1);
+    assert!(
+        stores[2]
+            .take_p256_keygen("et-kg-4", now() - 10_000)
+            .expect("take")
+            .is_none()
+    );
+    assert!(
+        stores[2]
+            .take_p256_keygen("et-kg-5", now())
+            .expect("take")
+            .is_some()
+    );
+}
 
 fn p256_session(key: &str, sign_id: u8, idem: &str, expires_ms: u64) -> NewP256Session {
     NewP256Session {
@@ -1697,11 +1852,11 @@ fn postgres_migrations_apply_once() {
             .collect()
     });
     let applied: usize = reports.iter().map(|r| r.applied.len()).sum();
-    assert_eq!(applied, 8, "each of the eight migrations once: {reports:?}");
-    assert!(reports.iter().all(|r| r.version == 8));
+    assert_eq!(applied, 9, "each of the nine migrations once: {reports:?}");
+    assert!(reports.iter().all(|r| r.version == 9));
     let again = PostgresStore::open(&config).expect("open");
     assert_eq!(again.migrate().expect("migrate").applied.len(), 0);
-    assert_eq!(again.schema_version().expect("version"), 8);
+    assert_eq!(again.schema_version().expect("version"), 9);
 }
 
 /// PostgreSQL only: migration 6 makes the one chain an older build wrote lane `main` without
@@ -1764,7 +1919,7 @@ fn postgres_migration_6_keeps_the_chain_as_lane_main() {
     drop(old);
 
     let store = PostgresStore::open(&config).expect("open migrates");
-    assert_eq!(store.schema_version().expect("version"), 8);
+    assert_eq!(store.schema_version().expect("version"), 9);
     let log = inkseal_server::store::read_whole_log(&store).expect("log");
     assert_eq!(log.len(), 3);
     assert!(log.iter().all(|e| e.lane == "main"));
@@ -1804,14 +1959,14 @@ fn postgres_migration_6_keeps_the_chain_as_lane_main() {
     );
 }
 
-/// SQLite only: a schema 2 database (before reservation times) opens as schema 8, keeps its
+/// SQLite only: a schema 2 database (before reservation times) opens as schema 9, keeps its
 /// keys, and a key whose attempts a schema 2 server left reserved is taken for abandoned.
 #[test]
-fn sqlite_schema_2_databases_migrate_to_8() {
+fn sqlite_schema_2_databases_migrate_to_9() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-old");
     b.raw(
-        "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+        "DROP TABLE p256_keygens; DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
          ALTER TABLE keys DROP COLUMN p256_session_failures; \
          ALTER TABLE keys DROP COLUMN pin_reserved_ms;
          DROP TABLE login_challenges;
@@ -1828,7 +1983,7 @@ fn sqlite_schema_2_databases_migrate_to_8() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     assert!(
         store
             .get_login_challenge(&[0; 16])
@@ -1845,13 +2000,13 @@ fn sqlite_schema_2_databases_migrate_to_8() {
     assert_chain(store.as_ref());
 }
 
-/// SQLite only: a schema 3 database (before login challenges) opens as schema 8 with the table.
+/// SQLite only: a schema 3 database (before login challenges) opens as schema 9 with the table.
 #[test]
-fn sqlite_schema_3_databases_migrate_to_8() {
+fn sqlite_schema_3_databases_migrate_to_9() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-3");
     b.raw(
-        "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+        "DROP TABLE p256_keygens; DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
          ALTER TABLE keys DROP COLUMN p256_session_failures; \
          DROP TABLE login_challenges; DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN \
          purpose; ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN \
@@ -1864,10 +2019,36 @@ fn sqlite_schema_3_databases_migrate_to_8() {
     assert!(store.get_key("k-3").expect("get").is_some());
 }
 
-/// SQLite only: a schema 7 database (P-256 sessions without their repeat columns) opens as
-/// schema 8: its open session is taken once, and its answer is not kept (none was stored).
+/// SQLite only: a schema 8 database (before pending P-256 key generations were stored) opens
+/// as schema 9 with the table.
 #[test]
-fn sqlite_schema_7_databases_migrate_to_8() {
+fn sqlite_schema_8_databases_migrate_to_9() {
+    let b = sqlite();
+    enrolled(b.open().as_ref(), "k-8");
+    b.raw("DROP TABLE p256_keygens; PRAGMA user_version = 8;")
+        .expect("downgrade to schema 8");
+    let store = b.open();
+    let version: i64 = rusqlite::Connection::open(&b.path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 9);
+    store
+        .put_p256_keygen(&p256_keygen("et-8", 8, now() + 60_000))
+        .expect("put");
+    assert!(
+        store
+            .take_p256_keygen("et-8", now())
+            .expect("take")
+            .is_some()
+    );
+    assert!(store.get_key("k-8").expect("get").is_some());
+}
+
+/// SQLite only: a schema 7 database (P-256 sessions without their repeat columns) opens as
+/// schema 9: its open session is taken once, and its answer is not kept (none was stored).
+#[test]
+fn sqlite_schema_7_databases_migrate_to_9() {
     let b = sqlite();
     let store = b.open();
     enrolled(store.as_ref(), "k-7");
@@ -1879,7 +2060,7 @@ fn sqlite_schema_7_databases_migrate_to_8() {
         .expect("session");
     drop(store);
     b.raw(
-        "ALTER TABLE p256_sign_sessions DROP COLUMN sealed_reply; \
+        "DROP TABLE p256_keygens; ALTER TABLE p256_sign_sessions DROP COLUMN sealed_reply; \
          ALTER TABLE p256_sign_sessions DROP COLUMN finish_hash; PRAGMA user_version = 7;",
     )
     .expect("downgrade to schema 7");
@@ -1888,7 +2069,7 @@ fn sqlite_schema_7_databases_migrate_to_8() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     let found = store
         .find_p256_session("k-7", "idem-7-1", now())
         .expect("find")
@@ -1900,14 +2081,14 @@ fn sqlite_schema_7_databases_migrate_to_8() {
     ));
 }
 
-/// SQLite only: a schema 4 database (before key purposes) opens as schema 8: its keys sign,
+/// SQLite only: a schema 4 database (before key purposes) opens as schema 9: its keys sign,
 /// and decryptions can be recorded.
 #[test]
-fn sqlite_schema_4_databases_migrate_to_8() {
+fn sqlite_schema_4_databases_migrate_to_9() {
     let b = sqlite();
     enrolled(b.open().as_ref(), "k-4");
     b.raw(
-        "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+        "DROP TABLE p256_keygens; DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
          ALTER TABLE keys DROP COLUMN p256_session_failures; \
          DROP TABLE decryptions; ALTER TABLE keys DROP COLUMN purpose; ALTER TABLE seals DROP \
          COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; ALTER TABLE tickets \
@@ -1919,7 +2100,7 @@ fn sqlite_schema_4_databases_migrate_to_8() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     assert_eq!(
         store.get_key("k-4").expect("get").expect("key").purpose,
         KeyPurpose::Signing
@@ -1944,9 +2125,9 @@ fn sqlite_schema_4_databases_migrate_to_8() {
 }
 
 /// SQLite only: a schema 5 database (before seal key purposes and decryption counts) opens as
-/// schema 8: its seals sign, its keys count the decryptions they recorded.
+/// schema 9: its seals sign, its keys count the decryptions they recorded.
 #[test]
-fn sqlite_schema_5_databases_migrate_to_8() {
+fn sqlite_schema_5_databases_migrate_to_9() {
     let b = sqlite();
     let store = b.open();
     let seal = SealRecord {
@@ -1999,7 +2180,7 @@ fn sqlite_schema_5_databases_migrate_to_8() {
     }
     drop(store);
     b.raw(
-        "DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
+        "DROP TABLE p256_keygens; DROP TABLE p256_sign_sessions; ALTER TABLE keys DROP COLUMN curve; \
          ALTER TABLE keys DROP COLUMN p256_session_failures; \
          ALTER TABLE seals DROP COLUMN key_purpose; ALTER TABLE keys DROP COLUMN decryptions; \
          ALTER TABLE tickets DROP COLUMN purpose; \
@@ -2011,7 +2192,7 @@ fn sqlite_schema_5_databases_migrate_to_8() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     assert_eq!(store.get_seal("s-5").expect("get").as_ref(), Some(&seal));
     assert_eq!(
         store.decryption_count("k-5").expect("count"),

@@ -12,8 +12,8 @@
 use crate::client::{Auth, Delivering, random_id};
 use std::time::Duration;
 
-/// Enrollment's first trip is sent once: key generation's state lives in one replica's memory
-/// and a repeat could only be refused (start again instead).
+/// Enrollment's first trip is sent once: a repeat would restart the server's key generation
+/// (its pending row for the ticket is replaced), so after a failure the phone starts again.
 const ONCE: Delivering = Delivering {
     once: true,
     at_least: Duration::ZERO,
@@ -75,8 +75,8 @@ fn sec1_uncompressed(public_key: &p256::PublicKey) -> Vec<u8> {
 
 impl CosignClient {
     /// Create a two-party P-256 signing key with the enrollment `ticket`, protected by `pin`:
-    /// a new device key, then the key generation in two round trips (both to the same server
-    /// replica; after a failure, enroll again with the same ticket). The joint key is
+    /// a new device key, then the key generation in two round trips (to any server replica;
+    /// after a failure, enroll again with the same ticket). The joint key is
     /// compared with the server's before the share is kept.
     pub async fn enroll_p256(&self, ticket: &str, pin: &Pin) -> Result<P256Enrollment, SdkError> {
         self.check_new_pin(pin)?;

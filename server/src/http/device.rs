@@ -186,8 +186,8 @@ pub(super) async fn enroll_p256_finish(
             match app.service.p256().pending_device_key(&ticket_id)? {
                 Some(device_key) => Ok((ticket_id, device_key)),
                 None => Err(ServiceError::SessionRefused(
-                    "no P-256 key generation is pending for this ticket on this server: start \
-                     the enrollment again"
+                    "no P-256 key generation is pending for this ticket (expired, finished, or \
+                     never started): start the enrollment again"
                         .into(),
                 )),
             }

@@ -129,8 +129,6 @@ pub(crate) struct Context {
     pub(crate) metrics: Metrics,
     /// Key of the keyed hash that binds a key to its holder's ID number (sealed in the store).
     pub(crate) id_pepper: zeroize::Zeroizing<[u8; 32]>,
-    /// P-256 key generations between their two trips (this replica's memory only).
-    pub(crate) p256_keygens: p256::PendingKeygens,
 }
 
 /// The co-signing service (a cheap, cloneable handle).
@@ -187,7 +185,6 @@ impl CosignService {
                 attestation: parts.attestation,
                 metrics: Metrics::default(),
                 id_pepper,
-                p256_keygens: p256::PendingKeygens::default(),
             }),
         })
     }
@@ -463,6 +460,7 @@ impl CosignService {
                     "expired_tickets": counts.tickets,
                     "expired_login_challenges": counts.login_challenges,
                     "expired_p256_sessions": counts.p256_sessions,
+                    "expired_p256_keygens": counts.p256_keygens,
                 }),
             )
         })?)

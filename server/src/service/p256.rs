@@ -6,12 +6,14 @@
 //!   policy) and runs the server's first key-generation step; trip 2
 //!   (`POST /v1/enroll/p256/finish`, signed by the same device key) runs the DKG's checks,
 //!   seals the share and the PIN verifier, and stores the key, consuming the ticket, with its
-//!   `enrolled` entry. The library's DKG state (`DkgSession`) cannot be serialized, so
-//!   between the trips it lives in this replica's memory: a bounded map (at most
-//!   [`MAX_PENDING_KEYGENS`]) keyed by ticket id, for [`KEYGEN_TTL_MS`], taken out by trip 2
-//!   whatever its outcome. **Both trips must reach the same replica** (a load balancer
-//!   keyed on the ticket id, or sticky sessions); a trip 2 elsewhere finds nothing and the
-//!   phone starts the enrollment again (the ticket is still unused).
+//!   `enrolled` entry. Between the trips the server's DKG state, sealed by the vault
+//!   (associated data: ticket id, device key), waits with the device key, its attestation
+//!   and the PIN (sealed by the vault too, associated data: ticket id) in a row keyed by the
+//!   ticket id, for [`KEYGEN_TTL_MS`] (`p256_keygens`, [`crate::store::P256Store`]). A
+//!   retried trip 1 replaces the row (the key generation starts again). Trip 2, on **any
+//!   replica**, is authenticated under the row's device key, then takes the row in the
+//!   statement that deletes it, whatever its outcome: a key generation is never continued
+//!   twice, and a replayed trip 2 finds nothing.
 //! * **Signing, 2 round trips.** Trip 1 (`POST /v1/keys/{key_id}/p256/sign`) runs every SM2
 //!   check (device signature, PIN check, the message read and hashed by the server,
 //!   policy, evidence), then the server's phases 1 and 2; its pending state is sealed by the
@@ -33,8 +35,8 @@ use super::{Context, random_bytes, share_aad};
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::error::ServiceError;
 use crate::store::{
-    EvidenceUse, KeyCurve, KeyPurpose, KeyRecord, NewP256Session, NewSignature, P256SessionTake,
-    Recorded, StoreError, now_ms,
+    EvidenceUse, KeyCurve, KeyPurpose, KeyRecord, NewP256Keygen, NewP256Session, NewSignature,
+    P256SessionTake, Recorded, StoreError, now_ms,
 };
 use inkseal_cosign::api::{
     MAX_P256_KEYGEN_2_BYTES, MAX_P256_SIGN_1_BYTES, MAX_P256_SIGN_2_BYTES, MAX_P256_SMALL_BYTES,
@@ -48,51 +50,15 @@ use inkseal_cosign::p256::{
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// How long the server keeps a P-256 key generation between its two trips (ms).
 pub const KEYGEN_TTL_MS: u64 = 120_000;
-/// Most P-256 key generations a replica holds between their trips (each ≈ a DKG state).
-pub const MAX_PENDING_KEYGENS: usize = 64;
 /// How long a P-256 signing session waits for its trip 2 (ms).
 pub const SIGN_SESSION_TTL_MS: u64 = 120_000;
 /// Failed P-256 signing sessions (recoverable aborts, signatures that do not verify, a
 /// malformed trip 2) after which a key is locked for review: each may be an attempt on the
 /// OT correlations the share reuses (ARCHITECTURE.md, "Abort and retry rules" 3). Never reset.
 pub const MAX_FAILED_SESSIONS: u32 = 8;
-
-/// A key generation between its trips (in this replica's memory only).
-pub(crate) struct PendingKeygen {
-    state: ServerKeygen,
-    device_key: Vec<u8>,
-    attestation: Option<(serde_json::Value, String)>,
-    pin: Pin,
-    expires_ms: u64,
-}
-
-/// The bounded in-memory map of pending key generations, keyed by ticket id.
-#[derive(Default)]
-pub(crate) struct PendingKeygens(Mutex<HashMap<String, PendingKeygen>>);
-
-impl PendingKeygens {
-    fn lock(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<String, PendingKeygen>>, ServiceError> {
-        self.0
-            .lock()
-            .map_err(|_| ServiceError::Internal("pending key generations poisoned".into()))
-    }
-
-    /// The device key a pending key generation registered (trip 2 must be signed by it).
-    pub(crate) fn device_key(&self, ticket_id: &str) -> Result<Option<Vec<u8>>, ServiceError> {
-        Ok(self
-            .lock()?
-            .get(ticket_id)
-            .filter(|p| p.expires_ms > now_ms())
-            .map(|p| p.device_key.clone()))
-    }
-}
 
 /// Two-party P-256 enrollment and signing (see the module documentation).
 pub struct P256Cosigning<'a> {
@@ -106,6 +72,23 @@ fn refused(why: impl Into<String>) -> ServiceError {
 fn protocol_error(e: P256CosignError) -> ServiceError {
     ServiceError::BadRequest(format!("two-party P-256: {e}"))
 }
+
+/// Associated data of a pending key generation's sealed DKG state.
+fn keygen_aad(ticket_id: &str, device_key: &[u8]) -> Vec<u8> {
+    crate::vault::associated_data(
+        "inkseal/p256-keygen-state/v1",
+        &[ticket_id.as_bytes(), device_key],
+    )
+}
+
+/// Associated data of the PIN a pending key generation keeps until trip 2.
+fn keygen_pin_aad(ticket_id: &str) -> Vec<u8> {
+    crate::vault::associated_data("inkseal/p256-keygen-pin/v1", &[ticket_id.as_bytes()])
+}
+
+/// The refusal of a trip 2 that finds no key generation (here or on any other replica).
+const NO_KEYGEN: &str = "no P-256 key generation is pending for this ticket (expired, finished, \
+                         or never started): start the enrollment again";
 
 /// Associated data of a sealed signing session.
 fn session_aad(key: &KeyRecord, sign_id: &[u8]) -> Vec<u8> {
@@ -232,35 +215,48 @@ impl P256Cosigning<'_> {
         .map_err(protocol_error)?;
         let (state, reply) =
             ServerKeygen::respond(&round1, &mut getrandom::SysRng).map_err(protocol_error)?;
+        let state = state.into_bytes().map_err(protocol_error)?;
+        let sealed_state = crate::vault::seal_large(
+            ctx.vault.as_ref(),
+            &keygen_aad(&ticket.ticket_id, &device_key),
+            state.as_slice(),
+        )?;
+        drop(state);
+        let sealed_pin = ctx.vault.seal(
+            &keygen_pin_aad(&ticket.ticket_id),
+            req.pin.expose().as_bytes(),
+        )?;
+        let (attestation, attestation_format) = match attestation {
+            Some((json, format)) => (Some(json.to_string()), Some(format)),
+            None => (None, None),
+        };
+        // No count limit: a row is keyed by its ticket, and a ticket is single-use, issued by
+        // an operator, and checked unused and unexpired above, so there are never more pending
+        // key generations than outstanding tickets (expired rows are purged). A retried trip 1
+        // with the same ticket replaces the row: the key generation starts again.
         let now = now_ms();
-        let mut pending = ctx.p256_keygens.lock()?;
-        pending.retain(|_, p| p.expires_ms > now);
-        if pending.len() >= MAX_PENDING_KEYGENS && !pending.contains_key(&ticket.ticket_id) {
-            return Err(ServiceError::RateLimited {
-                retry_after_secs: 5,
-                why: "too many P-256 enrollments in progress".into(),
-            });
-        }
-        // A retried trip 1 with the same ticket starts the key generation again.
-        pending.insert(
-            ticket.ticket_id.clone(),
-            PendingKeygen {
-                state,
-                device_key,
-                attestation,
-                pin: req.pin.clone(),
-                expires_ms: now.saturating_add(KEYGEN_TTL_MS),
-            },
-        );
+        ctx.store.put_p256_keygen(&NewP256Keygen {
+            ticket_id: ticket.ticket_id.clone(),
+            sealed_state,
+            device_key,
+            attestation,
+            attestation_format,
+            sealed_pin,
+            created_ms: now,
+            expires_ms: now.saturating_add(KEYGEN_TTL_MS),
+        })?;
         Ok(P256EnrollResponse {
             keygen: P256Hex::of(reply.as_bytes()),
         })
     }
 
     /// The device key enrollment trip 1 registered for `ticket_id` (trip 2 is verified
-    /// under it), if the key generation is pending here.
+    /// under it), if the key generation is pending (on any replica: it is in the store).
     pub fn pending_device_key(&self, ticket_id: &str) -> Result<Option<Vec<u8>>, ServiceError> {
-        self.ctx.p256_keygens.device_key(ticket_id)
+        Ok(self
+            .ctx
+            .store
+            .pending_p256_keygen_device_key(ticket_id, now_ms())?)
     }
 
     /// Enrollment trip 2 (see the module documentation). `caller` comes from
@@ -273,15 +269,8 @@ impl P256Cosigning<'_> {
         let ctx = self.ctx;
         self.check_enabled()?;
         // Taken out whatever happens next: a key generation is never continued twice.
-        let pending = ctx.p256_keygens.lock()?.remove(req.ticket.id());
-        let pending = match pending {
-            Some(p) if p.expires_ms > now_ms() => p,
-            _ => {
-                return Err(refused(
-                    "no P-256 key generation is pending for this ticket on this server (expired, \
-                     finished, or trip 1 reached another replica): start the enrollment again",
-                ));
-            }
+        let Some(pending) = ctx.store.take_p256_keygen(req.ticket.id(), now_ms())? else {
+            return Err(refused(NO_KEYGEN));
         };
         let ticket = super::Enrollment { ctx }.valid_ticket(&req.ticket, caller)?;
         let round2 = KeygenRound2::from_bytes(
@@ -290,13 +279,29 @@ impl P256Cosigning<'_> {
                 .map_err(ServiceError::BadRequest)?,
         )
         .map_err(protocol_error)?;
-        let PendingKeygen {
-            state,
-            device_key,
-            attestation,
-            pin,
-            ..
-        } = pending;
+        let device_key = pending.device_key;
+        let state = crate::vault::open_large(
+            ctx.vault.as_ref(),
+            &keygen_aad(&ticket.ticket_id, &device_key),
+            &pending.sealed_state,
+        )?;
+        let state = ServerKeygen::from_bytes(&state).map_err(protocol_error)?;
+        let pin = {
+            let bytes = ctx
+                .vault
+                .open(&keygen_pin_aad(&ticket.ticket_id), &pending.sealed_pin)?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| ServiceError::Internal("sealed PIN is not UTF-8".into()))?;
+            Pin::new(text)
+        };
+        let attestation = match (pending.attestation, pending.attestation_format) {
+            (Some(json), Some(format)) => Some((
+                serde_json::from_str::<serde_json::Value>(&json)
+                    .map_err(|e| ServiceError::Internal(format!("stored attestation: {e}")))?,
+                format,
+            )),
+            _ => None,
+        };
         let (share, reply) = match state.finish(&round2) {
             Ok(done) => done,
             Err(e) => {

@@ -92,6 +92,8 @@ pub struct PurgeCounts {
     /// Expired two-party P-256 signing sessions whose sealed state was dropped (the row stays,
     /// so its `sign_id` is still refused).
     pub p256_sessions: u64,
+    /// Expired pending two-party P-256 key generations (deleted).
+    pub p256_keygens: u64,
 }
 
 impl PurgeCounts {
@@ -140,7 +142,8 @@ pub trait AccessStore {
         expires_ms: u64,
     ) -> Result<bool, StoreError>;
     /// Delete expired nonces, expired unanswered challenges and expired unused tickets (their
-    /// audit entries stay), and drop the sealed state of expired P-256 signing sessions. `audit` is written when anything was removed.
+    /// audit entries stay), drop the sealed state of expired P-256 signing sessions, and delete expired pending P-256
+    /// key generations. `audit` is written when anything was removed.
     fn purge(
         &self,
         now_ms: u64,

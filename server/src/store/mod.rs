@@ -40,7 +40,10 @@ pub use evidence::{
     ChallengeRecord, EvidenceRecord, EvidenceStore, SignatureSummary, SigningPolicy,
 };
 pub use login::{LoginChallengeRecord, LoginStore};
-pub use p256::{FoundP256Session, NewP256Session, P256SessionTake, P256Store, TakenP256Session};
+pub use p256::{
+    FoundP256Session, NewP256Keygen, NewP256Session, P256SessionTake, P256Store, TakenP256Keygen,
+    TakenP256Session,
+};
 pub use postgres::{MAX_REPLICA_NAME, MigrationReport, PostgresConfig, PostgresStore, host_name};
 pub use seals::{SealKeyKind, SealRecord, SealStore};
 pub use sqlite::SqliteStore;

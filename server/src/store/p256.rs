@@ -12,6 +12,13 @@
 //! records the hash of the trip 2 that consumed it ([`P256SessionTake::AlreadyUsed`] reports
 //! it), so the service answers the same trip 2 again with the stored signature's response and
 //! refuses any other.
+//!
+//! Pending key generations (schema 9): between an enrollment's two trips the server's DKG
+//! state, sealed by the vault, waits in a row keyed by the ticket id. Trip 1 inserts or
+//! replaces it (a retried trip 1 starts the key generation again); trip 2, on any replica,
+//! reads its device key to authenticate the request and then takes the row with the one
+//! statement that deletes it (`DELETE … RETURNING`), so two trip 2s cannot both get it. An
+//! expired row counts as absent.
 
 use super::StoreError;
 use crate::audit::AuditEvent;
@@ -82,8 +89,63 @@ pub enum P256SessionTake {
     Unknown,
 }
 
-/// Storage of P-256 signing sessions; part of every [`super::Store`].
+/// A key generation between enrollment trip 1 and trip 2 (one per ticket).
+#[derive(Clone, Debug)]
+pub struct NewP256Keygen {
+    /// The enrollment ticket.
+    pub ticket_id: String,
+    /// The server's DKG state, sealed by the vault (associated data: ticket id, device key).
+    pub sealed_state: Vec<u8>,
+    /// The device key (SPKI) trip 1 registered; trip 2 must be signed by it.
+    pub device_key: Vec<u8>,
+    /// The device key's checked attestation (JSON), if it had one.
+    pub attestation: Option<String>,
+    /// The attestation's format.
+    pub attestation_format: Option<String>,
+    /// The PIN chosen at trip 1, sealed by the vault (associated data: ticket id); never in
+    /// clear.
+    pub sealed_pin: Vec<u8>,
+    /// Created (unix ms).
+    pub created_ms: u64,
+    /// Trip 2 is refused after this (unix ms).
+    pub expires_ms: u64,
+}
+
+/// A key generation taken by trip 2 ([`P256Store::take_p256_keygen`]): gone from the store.
+#[derive(Clone, Debug)]
+pub struct TakenP256Keygen {
+    /// The sealed DKG state.
+    pub sealed_state: Vec<u8>,
+    /// The device key (SPKI).
+    pub device_key: Vec<u8>,
+    /// The attestation (JSON), if any.
+    pub attestation: Option<String>,
+    /// Its format.
+    pub attestation_format: Option<String>,
+    /// The sealed PIN.
+    pub sealed_pin: Vec<u8>,
+}
+
+/// Storage of P-256 signing sessions and pending key generations; part of every
+/// [`super::Store`].
 pub trait P256Store {
+    /// Store the pending key generation of `keygen.ticket_id`, replacing any earlier one for
+    /// the ticket (a retried trip 1 starts again).
+    fn put_p256_keygen(&self, keygen: &NewP256Keygen) -> Result<(), StoreError>;
+    /// The device key of the ticket's pending key generation, if one is pending and unexpired
+    /// at `now_ms` (trip 2 is authenticated under it before the take).
+    fn pending_p256_keygen_device_key(
+        &self,
+        ticket_id: &str,
+        now_ms: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Take the ticket's pending key generation exactly once: the row is deleted by the
+    /// statement that reads it, whatever it holds; an expired one is deleted and `None`.
+    fn take_p256_keygen(
+        &self,
+        ticket_id: &str,
+        now_ms: u64,
+    ) -> Result<Option<TakenP256Keygen>, StoreError>;
     /// Store a new session. `Conflict` if the key already has a session with this `sign_id`
     /// or this idempotency key (used or not).
     fn insert_p256_session(&self, session: &NewP256Session) -> Result<(), StoreError>;

@@ -514,6 +514,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "P-256 session repeats",
         super::postgres_p256::P256_SESSION_REPEATS,
     ),
+    (
+        9,
+        "pending P-256 key generations",
+        super::postgres_p256::P256_PENDING_KEYGENS,
+    ),
 ];
 
 /// Migration 6: the audit log becomes lanes. The existing chain becomes lane `main` without a

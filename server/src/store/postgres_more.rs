@@ -232,18 +232,24 @@ impl AccessStore for PostgresStore {
                  WHERE expires_ms < $1 AND sealed_state IS NOT NULL",
                 &[&int(now_ms)],
             )?;
+            let p256_keygens = tx.execute(
+                "DELETE FROM p256_keygens WHERE expires_ms < $1",
+                &[&int(now_ms)],
+            )?;
             let counts = PurgeCounts {
                 nonces,
                 challenges,
                 tickets,
                 login_challenges,
                 p256_sessions,
+                p256_keygens,
             };
             // Nonces expire all the time; only removing challenges or tickets is worth an entry.
             if counts.challenges > 0
                 || counts.tickets > 0
                 || counts.login_challenges > 0
                 || counts.p256_sessions > 0
+                || counts.p256_keygens > 0
             {
                 append(tx, &audit(counts))?;
             }

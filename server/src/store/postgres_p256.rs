@@ -1,6 +1,9 @@
 //! [`P256Store`] for [`PostgresStore`].
 
-use super::p256::{FoundP256Session, NewP256Session, P256SessionTake, P256Store, TakenP256Session};
+use super::p256::{
+    FoundP256Session, NewP256Keygen, NewP256Session, P256SessionTake, P256Store, TakenP256Keygen,
+    TakenP256Session,
+};
 use super::postgres::int;
 use super::{PostgresStore, StoreError};
 use crate::audit::AuditEvent;
@@ -30,7 +33,94 @@ pub(super) const P256_SESSION_REPEATS: &str = r#"
 ALTER TABLE p256_sign_sessions ADD COLUMN sealed_reply BYTEA, ADD COLUMN finish_hash BYTEA;
 "#;
 
+/// Migration 9: pending two-party P-256 key generations (enrollment trip 1's sealed state,
+/// one row per ticket), so trip 2 may reach any replica.
+pub(super) const P256_PENDING_KEYGENS: &str = r#"
+CREATE TABLE p256_keygens (
+    ticket_id          TEXT PRIMARY KEY,
+    sealed_state       BYTEA NOT NULL,
+    device_key         BYTEA NOT NULL,
+    attestation        TEXT,
+    attestation_format TEXT,
+    sealed_pin         BYTEA NOT NULL,
+    created_ms         BIGINT NOT NULL,
+    expires_ms         BIGINT NOT NULL
+);
+"#;
+
 impl P256Store for PostgresStore {
+    fn put_p256_keygen(&self, k: &NewP256Keygen) -> Result<(), StoreError> {
+        self.transact(|tx| {
+            tx.execute(
+                "INSERT INTO p256_keygens (ticket_id, sealed_state, device_key, attestation,
+                                           attestation_format, sealed_pin, created_ms,
+                                           expires_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (ticket_id) DO UPDATE SET
+                     sealed_state = EXCLUDED.sealed_state, device_key = EXCLUDED.device_key,
+                     attestation = EXCLUDED.attestation,
+                     attestation_format = EXCLUDED.attestation_format,
+                     sealed_pin = EXCLUDED.sealed_pin, created_ms = EXCLUDED.created_ms,
+                     expires_ms = EXCLUDED.expires_ms",
+                &[
+                    &k.ticket_id,
+                    &k.sealed_state,
+                    &k.device_key,
+                    &k.attestation,
+                    &k.attestation_format,
+                    &k.sealed_pin,
+                    &int(k.created_ms),
+                    &int(k.expires_ms),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn pending_p256_keygen_device_key(
+        &self,
+        ticket_id: &str,
+        now_ms: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| {
+            c.query_opt(
+                "SELECT device_key FROM p256_keygens WHERE ticket_id = $1 AND expires_ms > $2",
+                &[&ticket_id, &int(now_ms)],
+            )?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+        })
+    }
+
+    fn take_p256_keygen(
+        &self,
+        ticket_id: &str,
+        now_ms: u64,
+    ) -> Result<Option<TakenP256Keygen>, StoreError> {
+        self.transact(|tx| {
+            // A concurrent take waits on the row lock and then finds the row gone.
+            let Some(r) = tx.query_opt(
+                "DELETE FROM p256_keygens WHERE ticket_id = $1
+                 RETURNING sealed_state, device_key, attestation, attestation_format,
+                           sealed_pin, expires_ms",
+                &[&ticket_id],
+            )?
+            else {
+                return Ok(None);
+            };
+            if r.try_get::<_, i64>(5)? <= int(now_ms) {
+                return Ok(None);
+            }
+            Ok(Some(TakenP256Keygen {
+                sealed_state: r.try_get(0)?,
+                device_key: r.try_get(1)?,
+                attestation: r.try_get(2)?,
+                attestation_format: r.try_get(3)?,
+                sealed_pin: r.try_get(4)?,
+            }))
+        })
+    }
+
     fn insert_p256_session(&self, s: &NewP256Session) -> Result<(), StoreError> {
         let inserted = self.transact(|tx| {
             Ok(tx.execute(

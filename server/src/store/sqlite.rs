@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub(super) const SCHEMA_VERSION: i64 = 8;
+pub(super) const SCHEMA_VERSION: i64 = 9;
 
 /// From schema 2 to 3: the time of a key's latest PIN reservation (builds before 2026-12
 /// reserved attempts; the column is no longer written).
@@ -282,6 +282,10 @@ impl SqliteStore {
                     tx.execute_batch(super::sqlite_p256::MIGRATE_7_TO_8)
                         .map_err(backend)?;
                 }
+                if version <= 8 {
+                    tx.execute_batch(super::sqlite_p256::MIGRATE_8_TO_9)
+                        .map_err(backend)?;
+                }
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))
             }
@@ -305,6 +309,8 @@ impl SqliteStore {
                 tx.execute_batch(super::sqlite_p256::MIGRATE_6_TO_7)
                     .map_err(backend)?;
                 tx.execute_batch(super::sqlite_p256::MIGRATE_7_TO_8)
+                    .map_err(backend)?;
+                tx.execute_batch(super::sqlite_p256::MIGRATE_8_TO_9)
                     .map_err(backend)?;
                 tx.commit().map_err(backend)?;
                 Ok(Self::with_connection(conn, wal))

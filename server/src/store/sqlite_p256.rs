@@ -1,6 +1,9 @@
 //! [`P256Store`] for [`SqliteStore`].
 
-use super::p256::{FoundP256Session, NewP256Session, P256SessionTake, P256Store, TakenP256Session};
+use super::p256::{
+    FoundP256Session, NewP256Keygen, NewP256Session, P256SessionTake, P256Store, TakenP256Keygen,
+    TakenP256Session,
+};
 use super::sqlite::{backend, int, is_unique_violation, sql};
 use super::{SqliteStore, StoreError};
 use crate::audit::AuditEvent;
@@ -34,7 +37,94 @@ ALTER TABLE p256_sign_sessions ADD COLUMN finish_hash BLOB;
 PRAGMA user_version = 8;
 "#;
 
+/// Schema 9: pending two-party P-256 key generations (enrollment trip 1's sealed state, one
+/// row per ticket), so trip 2 may reach any replica.
+pub(super) const MIGRATE_8_TO_9: &str = r#"
+CREATE TABLE p256_keygens (
+    ticket_id          TEXT PRIMARY KEY,
+    sealed_state       BLOB NOT NULL,
+    device_key         BLOB NOT NULL,
+    attestation        TEXT,
+    attestation_format TEXT,
+    sealed_pin         BLOB NOT NULL,
+    created_ms         INTEGER NOT NULL,
+    expires_ms         INTEGER NOT NULL
+);
+PRAGMA user_version = 9;
+"#;
+
 impl P256Store for SqliteStore {
+    fn put_p256_keygen(&self, k: &NewP256Keygen) -> Result<(), StoreError> {
+        self.durable(|c| {
+            sql(c.execute(
+                "INSERT OR REPLACE INTO p256_keygens (ticket_id, sealed_state, device_key,
+                                                      attestation, attestation_format,
+                                                      sealed_pin, created_ms, expires_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    k.ticket_id,
+                    k.sealed_state,
+                    k.device_key,
+                    k.attestation,
+                    k.attestation_format,
+                    k.sealed_pin,
+                    int(k.created_ms),
+                    int(k.expires_ms)
+                ],
+            ))?;
+            Ok(())
+        })
+    }
+
+    fn pending_p256_keygen_device_key(
+        &self,
+        ticket_id: &str,
+        now_ms: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT device_key FROM p256_keygens WHERE ticket_id = ?1 AND expires_ms > ?2",
+                params![ticket_id, int(now_ms)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+    }
+
+    fn take_p256_keygen(
+        &self,
+        ticket_id: &str,
+        now_ms: u64,
+    ) -> Result<Option<TakenP256Keygen>, StoreError> {
+        self.durable(|c| {
+            let taken = c
+                .query_row(
+                    "DELETE FROM p256_keygens WHERE ticket_id = ?1
+                     RETURNING sealed_state, device_key, attestation, attestation_format,
+                               sealed_pin, expires_ms",
+                    [ticket_id],
+                    |r| {
+                        Ok((
+                            TakenP256Keygen {
+                                sealed_state: r.get(0)?,
+                                device_key: r.get(1)?,
+                                attestation: r.get(2)?,
+                                attestation_format: r.get(3)?,
+                                sealed_pin: r.get(4)?,
+                            },
+                            r.get::<_, i64>(5)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(taken
+                .filter(|(_, expires_ms)| *expires_ms > int(now_ms))
+                .map(|(k, _)| k))
+        })
+    }
+
     fn insert_p256_session(&self, s: &NewP256Session) -> Result<(), StoreError> {
         self.durable(|c| {
             let res = c.execute(

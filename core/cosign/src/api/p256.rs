@@ -106,7 +106,7 @@ pub struct P256EnrollResponse {
 }
 
 /// `POST /v1/enroll/p256/finish`: trip 2, signed by the same device key (`keyid` = the
-/// ticket's id) and sent to the same server replica as trip 1.
+/// ticket's id), to any server replica (trip 1's state is in the shared store).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct P256EnrollFinishRequest {
