@@ -285,7 +285,9 @@ impl P256Cosigning<'_> {
             &keygen_aad(&ticket.ticket_id, &device_key),
             &pending.sealed_state,
         )?;
-        let state = ServerKeygen::from_bytes(&state).map_err(protocol_error)?;
+        let state = ServerKeygen::from_bytes(&state).map_err(|e| {
+            ServiceError::Internal(format!("stored P-256 key generation state: {e}"))
+        })?;
         let pin = {
             let bytes = ctx
                 .vault
