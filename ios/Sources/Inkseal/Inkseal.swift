@@ -322,8 +322,8 @@ public final class InksealClient: Sendable {
     }
 
     /// `enroll` for a two-party **P-256** key (ECDSA with SHA-256, what Adobe Reader and
-    /// verifiers outside China check): two round trips, which must reach the same server
-    /// replica. The server must run with `--enable-unaudited-p256-cosign` (otherwise
+    /// verifiers outside China check): two round trips, each to any server replica. The
+    /// server must run with `--enable-unaudited-p256-cosign` (otherwise
     /// `.refused`); `publicKeyHex` is SEC1 uncompressed. Then `requestCertificateP256`, and
     /// sign PDFs with the same `preparePdf`/`signPreparedPdf` or `signPdf` (ecdsa-with-SHA256).
     public func enrollP256(ticket: String, pin: String) async throws -> EnrollmentInfo {

@@ -473,8 +473,8 @@ class InksealClient private constructor(private val ffi: FfiClient) : AutoClosea
 
     /**
      * [enroll] for a two-party **P-256** key (ECDSA with SHA-256, what Adobe Reader and
-     * verifiers outside China check): two round trips, which must reach the same server
-     * replica. The server must run with `--enable-unaudited-p256-cosign` (otherwise
+     * verifiers outside China check): two round trips, each to any server replica. The
+     * server must run with `--enable-unaudited-p256-cosign` (otherwise
      * [InksealException.Refused]); [EnrollmentInfo.publicKeyHex] is SEC1 uncompressed. Then
      * [requestCertificateP256], and sign PDFs with the same [preparePdf]/[signPreparedPdf] or
      * [signPdf] (ecdsa-with-SHA256).
