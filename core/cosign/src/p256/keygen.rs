@@ -435,8 +435,11 @@ impl PhoneKeygenFinish {
 /// The caller seals [`Self::into_bytes`] (AES-GCM under the vault, associated data binding the
 /// enrollment ticket) into a single-use row and consumes the row when it reads it back, so any
 /// replica can run trip 2 and the data is never used twice.
+pub struct ServerKeygen(KeygenState);
+
+/// What [`ServerKeygen`] holds, serialized only through its checked constructor.
 #[derive(Serialize, Deserialize)]
-pub struct ServerKeygen {
+struct KeygenState {
     session_id: [u8; 32],
     poly_point: Scalar,
     own_proof: ProofCommitment<Curve>,
@@ -445,7 +448,7 @@ pub struct ServerKeygen {
     own_chain_code_commitment: BroadcastDerivationPhase2to4,
 }
 
-impl Drop for ServerKeygen {
+impl Drop for KeygenState {
     fn drop(&mut self) {
         self.poly_point.zeroize();
         for kept in self.zero_kept.values_mut() {
@@ -498,7 +501,7 @@ impl ServerKeygen {
         ) = dkg::phase2::<Curve>(&data, own_fragments.as_slice());
         own_fragments.zeroize();
         // Owned from here on, so it is wiped on every path.
-        let state = ServerKeygen {
+        let state = KeygenState {
             session_id,
             poly_point,
             own_proof: proof_commitment,
@@ -516,13 +519,13 @@ impl ServerKeygen {
             zero_commitment,
             chain_code_commitment: state.own_chain_code_commitment.clone(),
         })?;
-        Ok((state, reply))
+        Ok((ServerKeygen(state), reply))
     }
 
     /// Serializes the pending key generation for sealing, consuming it:
     /// `[version][kind][postcard]` (the buffer is wiped on drop).
     pub fn into_bytes(self) -> Result<Zeroizing<Vec<u8>>, P256CosignError> {
-        encode(KIND_SERVER_KEYGEN, &self, "server keygen state")
+        encode(KIND_SERVER_KEYGEN, &self.0, "server keygen state")
     }
 
     /// Reads a pending key generation back from its (unsealed) bytes, refusing oversized
@@ -530,7 +533,7 @@ impl ServerKeygen {
     /// (party index, routing) or has the identity as a proof point.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, P256CosignError> {
         let what = "server keygen state";
-        let state: ServerKeygen = decode(bytes, KIND_SERVER_KEYGEN, MAX_SERVER_KEYGEN_BYTES, what)?;
+        let state: KeygenState = decode(bytes, KIND_SERVER_KEYGEN, MAX_SERVER_KEYGEN_BYTES, what)?;
         if state.own_proof.index != server_index()
             || state.own_chain_code_commitment.sender_index != server_index()
             || state.zero_kept.len() != 1
@@ -539,7 +542,7 @@ impl ServerKeygen {
             return Err(P256CosignError::Malformed(what));
         }
         check_proof(&state.own_proof.proof, what)?;
-        Ok(state)
+        Ok(ServerKeygen(state))
     }
 
     /// Handles trip 2: DKG phase 3 (the openings), then phase 4 over the phone's messages
@@ -551,12 +554,12 @@ impl ServerKeygen {
         request: &KeygenRound2,
     ) -> Result<(ServerShare, KeygenReply2), P256CosignError> {
         let phone = &request.body;
-        if phone.session_id != self.session_id {
+        if phone.session_id != self.0.session_id {
             return Err(P256CosignError::SessionMismatch);
         }
-        let data = server_session_data(&self.session_id);
+        let data = server_session_data(&self.0.session_id);
         let (mut zero_kept, zero_seeds, mut mul_kept, mul_inits, chain_code) =
-            dkg::phase3::<Curve>(&data, &self.zero_kept, &self.bip_kept);
+            dkg::phase3::<Curve>(&data, &self.0.zero_kept, &self.0.bip_kept);
         let result = (|| {
             let (Ok([zero_seed]), Ok([mul_init])) = (
                 <[_; 1]>::try_from(zero_seeds),
@@ -566,7 +569,7 @@ impl ServerKeygen {
             };
             let chain_code_commitments = BTreeMap::from([
                 (phone_index(), phone.chain_code_commitment.clone()),
-                (server_index(), self.own_chain_code_commitment.clone()),
+                (server_index(), self.0.own_chain_code_commitment.clone()),
             ]);
             let chain_codes = BTreeMap::from([
                 (phone_index(), phone.chain_code.clone()),
@@ -574,8 +577,8 @@ impl ServerKeygen {
             ]);
             let (party, _package) = dkg::phase4::<Curve>(
                 &data,
-                &self.poly_point,
-                &[phone.proof_commitment.clone(), self.own_proof.clone()],
+                &self.0.poly_point,
+                &[phone.proof_commitment.clone(), self.0.own_proof.clone()],
                 &zero_kept,
                 std::slice::from_ref(&phone.zero_commitment),
                 std::slice::from_ref(&phone.zero_seed),
@@ -599,8 +602,8 @@ impl ServerKeygen {
             kept.correlation.zeroize();
         }
         let (party, zero_seed, mul_init) = result?;
-        let own_proof = self.own_proof.clone();
-        let session_id = self.session_id;
+        let own_proof = self.0.own_proof.clone();
+        let session_id = self.0.session_id;
         let share = Share::from_party(party, server_index(), phone_index(), "server share")?;
         let public_key = {
             use ::p256::elliptic_curve::sec1::ToSec1Point;
