@@ -606,3 +606,41 @@ fn session_ids_come_from_the_injected_rng_and_the_library_uses_its_own() {
     // Same session id and message, yet fresh library randomness: different OT data.
     assert_ne!(m1.as_bytes(), m2.as_bytes());
 }
+
+/// Writes one honest message of each kind into `$INKSEAL_WRITE_FUZZ_SEEDS` (the seeds of the
+/// `p256_messages` fuzz target, `fuzz/seeds/p256`): `cargo test -p inkseal-cosign --features
+/// p256-cosign --test p256_cosign -- --ignored write_fuzz_seeds`.
+#[test]
+#[ignore = "writes files; run by hand to refresh the fuzz seeds"]
+fn write_fuzz_seeds() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("INKSEAL_WRITE_FUZZ_SEEDS").expect("INKSEAL_WRITE_FUZZ_SEEDS"),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = SeededRng::new("fuzz seeds");
+    let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
+    let (phone, m1) = PhoneKeygen::start(&mut rng).unwrap();
+    let (server, r1) = ServerKeygen::respond(&m1, &mut rng).unwrap();
+    let (phone, m2) = phone.receive(&r1).unwrap();
+    let (server_share, r2) = server.finish(&m2).unwrap();
+    let phone_share = phone.finish(&r2).unwrap();
+    seeds.push(("keygen-1", m1.as_bytes().to_vec()));
+    seeds.push(("keygen-reply-1", r1.as_bytes().to_vec()));
+    seeds.push(("keygen-2", m2.as_bytes().to_vec()));
+    seeds.push(("keygen-reply-2", r2.as_bytes().to_vec()));
+    let message = b"fuzz";
+    let (phone, s1) = PhoneSign::start(&phone_share, message, &mut rng).unwrap();
+    let (pending, sr1) = ServerSignPending::respond(&server_share, message, &s1).unwrap();
+    let (phone, s2) = phone.receive(&sr1).unwrap();
+    let (_, sr2) = pending.finish(&server_share, &s2).unwrap();
+    phone.finish(&sr2).unwrap();
+    seeds.push(("sign-1", s1.as_bytes().to_vec()));
+    seeds.push(("sign-reply-1", sr1.as_bytes().to_vec()));
+    seeds.push(("sign-2", s2.as_bytes().to_vec()));
+    seeds.push(("sign-reply-2", sr2.as_bytes().to_vec()));
+    // The key generation's round 2 and its answer (about 148 KB each) would slow every run
+    // of the target down more than their structure is worth; they are left out.
+    for (name, bytes) in seeds.into_iter().filter(|(_, b)| b.len() <= 100_000) {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
