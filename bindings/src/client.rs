@@ -722,8 +722,8 @@ pub(crate) mod tests {
 #[cfg(feature = "p256-cosign")]
 #[uniffi::export(async_runtime = "tokio")]
 impl InksealClient {
-    /// Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
-    /// one server replica) with the enrollment `ticket`, protected by `pin`; its
+    /// Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips, each
+    /// to any server replica) with the enrollment `ticket`, protected by `pin`; its
     /// `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
     /// `--enable-unaudited-p256-cosign` (otherwise `Refused`).
     pub async fn enroll_p256(

@@ -2089,8 +2089,8 @@ public protocol InksealClientProtocol: AnyObject, Sendable {
     func enroll(ticket: String, pin: String) async throws  -> EnrollmentInfo
     
     /**
-     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
-     * one server replica) with the enrollment `ticket`, protected by `pin`; its
+     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips, each
+     * to any server replica) with the enrollment `ticket`, protected by `pin`; its
      * `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
      * `--enable-unaudited-p256-cosign` (otherwise `Refused`).
      */
@@ -2365,8 +2365,8 @@ open func enroll(ticket: String, pin: String)async throws  -> EnrollmentInfo  {
 }
     
     /**
-     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
-     * one server replica) with the enrollment `ticket`, protected by `pin`; its
+     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips, each
+     * to any server replica) with the enrollment `ticket`, protected by `pin`; its
      * `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
      * `--enable-unaudited-p256-cosign` (otherwise `Refused`).
      */
@@ -8893,7 +8893,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_enroll() != 58839) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_p256() != 58806) {
+    if (uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_p256() != 12594) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_inkseal_ffi_checksum_method_inksealclient_forget() != 36055) {

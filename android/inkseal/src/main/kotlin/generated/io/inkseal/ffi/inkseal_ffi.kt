@@ -1360,7 +1360,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_enroll() and 0xFFFF) != 58839) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_p256() and 0xFFFF) != 58806) {
+    if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_enroll_p256() and 0xFFFF) != 12594) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_inkseal_ffi_checksum_method_inksealclient_forget() and 0xFFFF) != 36055) {
@@ -4273,8 +4273,8 @@ public interface InksealClientInterface {
     suspend fun `enroll`(`ticket`: kotlin.String, `pin`: kotlin.String): EnrollmentInfo
     
     /**
-     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
-     * one server replica) with the enrollment `ticket`, protected by `pin`; its
+     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips, each
+     * to any server replica) with the enrollment `ticket`, protected by `pin`; its
      * `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
      * `--enable-unaudited-p256-cosign` (otherwise `Refused`).
      */
@@ -4639,8 +4639,8 @@ open class InksealClient: Disposable, AutoCloseable, InksealClientInterface
 
     
     /**
-     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips to
-     * one server replica) with the enrollment `ticket`, protected by `pin`; its
+     * Creates a two-party P-256 split key (ECDSA with SHA-256, DKLs23; two round trips, each
+     * to any server replica) with the enrollment `ticket`, protected by `pin`; its
      * `public_key_hex` is SEC1 uncompressed. Feature `p256-cosign`; the server must run with
      * `--enable-unaudited-p256-cosign` (otherwise `Refused`).
      */
