@@ -90,23 +90,16 @@ fn keygen_pin_aad(ticket_id: &str) -> Vec<u8> {
 const NO_KEYGEN: &str = "no P-256 key generation is pending for this ticket (expired, finished, \
                          or never started): start the enrollment again";
 
-/// Associated data of a sealed signing session.
-fn session_aad(key: &KeyRecord, sign_id: &[u8]) -> Vec<u8> {
-    crate::vault::associated_data(
-        "inkseal/p256-sign-session/v1",
-        &[
-            key.user_id.as_bytes(),
-            key.key_id.as_bytes(),
-            &key.public_key,
-            sign_id,
-        ],
-    )
-}
+/// What a signing session seals: its state between the trips.
+const SESSION_STATE: &str = "inkseal/p256-sign-session/v1";
+/// What a signing session seals: its trip-1 answer, kept for repeats of trip 1.
+const SESSION_REPLY: &str = "inkseal/p256-sign-reply/v1";
 
-/// Associated data for a session's sealed trip-1 answer (kept for repeats of trip 1).
-fn reply_aad(key: &KeyRecord, sign_id: &[u8]) -> Vec<u8> {
+/// Associated data of what a signing session seals (`what`: [`SESSION_STATE`] or
+/// [`SESSION_REPLY`]), bound to the key and the session.
+fn session_aad(what: &str, key: &KeyRecord, sign_id: &[u8]) -> Vec<u8> {
     crate::vault::associated_data(
-        "inkseal/p256-sign-reply/v1",
+        what,
         &[
             key.user_id.as_bytes(),
             key.key_id.as_bytes(),
@@ -559,7 +552,7 @@ impl P256Cosigning<'_> {
         let state = pending.into_bytes().map_err(protocol_error)?;
         let sealed_state = crate::vault::seal_large(
             ctx.vault.as_ref(),
-            &session_aad(key, &sign_id),
+            &session_aad(SESSION_STATE, key, &sign_id),
             state.as_slice(),
         )?;
         drop(state);
@@ -569,7 +562,7 @@ impl P256Cosigning<'_> {
             .then(|| {
                 crate::vault::seal_large(
                     ctx.vault.as_ref(),
-                    &reply_aad(key, &sign_id),
+                    &session_aad(SESSION_REPLY, key, &sign_id),
                     reply.as_bytes(),
                 )
             })
@@ -641,7 +634,7 @@ impl P256Cosigning<'_> {
             Some(sealed) if same => {
                 let reply = crate::vault::open_large(
                     ctx.vault.as_ref(),
-                    &reply_aad(key, sign_id),
+                    &session_aad(SESSION_REPLY, key, sign_id),
                     &sealed,
                 )?;
                 Ok(Some(P256SignResponse {
@@ -780,7 +773,7 @@ impl P256Cosigning<'_> {
         };
         let state = crate::vault::open_large(
             ctx.vault.as_ref(),
-            &session_aad(key, &sign_id),
+            &session_aad(SESSION_STATE, key, &sign_id),
             &taken.sealed_state,
         )?;
         let pending = ServerSignPending::from_bytes(&state)
