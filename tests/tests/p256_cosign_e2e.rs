@@ -862,6 +862,31 @@ async fn enroll_trip_one_then_other(
     answers
 }
 
+/// Sends `request` to `url` with `http`, from the blocking thread of the SDK's runtime the SDK
+/// calls a transport on; a failure to reach the server is `Unreachable`.
+fn send_over(
+    http: &reqwest::Client,
+    request: inkseal_sdk::HttpRequest,
+    url: &str,
+) -> Result<inkseal_sdk::HttpResponse, inkseal_sdk::TransportError> {
+    let unreachable = |e: reqwest::Error| inkseal_sdk::TransportError::Unreachable(e.to_string());
+    tokio::runtime::Handle::current().block_on(async {
+        let mut req = http
+            .request(request.method.parse().expect("method"), url)
+            .timeout(request.timeout);
+        for (name, value) in &request.headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = request.body {
+            req = req.body(body);
+        }
+        let resp = req.send().await.map_err(unreachable)?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(unreachable)?.to_vec();
+        Ok(inkseal_sdk::HttpResponse { status, body })
+    })
+}
+
 /// An app's HTTP stack behind a load balancer that sends P-256 enrollment trip 2 to another
 /// replica than everything else.
 struct TripsToReplicas {
@@ -877,7 +902,6 @@ impl inkseal_sdk::Transport for TripsToReplicas {
         &self,
         request: inkseal_sdk::HttpRequest,
     ) -> Result<inkseal_sdk::HttpResponse, inkseal_sdk::TransportError> {
-        let unreachable = |e: String| inkseal_sdk::TransportError::Unreachable(e);
         let url = match request.url.strip_prefix(&self.first) {
             Some(path) if path.starts_with("/v1/enroll/p256/finish") => {
                 self.seconds
@@ -886,24 +910,7 @@ impl inkseal_sdk::Transport for TripsToReplicas {
             }
             _ => request.url.clone(),
         };
-        // The SDK calls a transport on a blocking thread of its runtime.
-        let (status, body) = tokio::runtime::Handle::current().block_on(async {
-            let mut req = self
-                .http
-                .request(request.method.parse().expect("method"), &url)
-                .timeout(request.timeout);
-            for (name, value) in &request.headers {
-                req = req.header(name.as_str(), value.as_str());
-            }
-            if let Some(body) = request.body {
-                req = req.body(body);
-            }
-            let resp = req.send().await.map_err(|e| unreachable(e.to_string()))?;
-            let status = resp.status().as_u16();
-            let body = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-            Ok::<_, inkseal_sdk::TransportError>((status, body.to_vec()))
-        })?;
-        Ok(inkseal_sdk::HttpResponse { status, body })
+        send_over(&self.http, request, &url)
     }
 }
 
@@ -1014,24 +1021,9 @@ impl inkseal_sdk::Transport for LosingAnswers {
             .map_err(|e| unreachable(e.to_string()))?
             .path()
             .to_owned();
-        // The SDK calls a transport on a blocking thread of its runtime.
-        let (status, body) = tokio::runtime::Handle::current().block_on(async {
-            let mut req = self
-                .http
-                .request(request.method.parse().expect("method"), &request.url)
-                .timeout(request.timeout);
-            for (name, value) in &request.headers {
-                req = req.header(name.as_str(), value.as_str());
-            }
-            if let Some(body) = request.body {
-                req = req.body(body);
-            }
-            let resp = req.send().await.map_err(|e| unreachable(e.to_string()))?;
-            let status = resp.status().as_u16();
-            let body = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-            Ok::<_, inkseal_sdk::TransportError>((status, body.to_vec()))
-        })?;
         let trip = path.contains("/p256/sign") && request.method == "POST";
+        let url = request.url.clone();
+        let inkseal_sdk::HttpResponse { status, body } = send_over(&self.http, request, &url)?;
         let mut lost = self.lost.lock().expect("lost");
         if trip && status == 200 && !lost.contains(&path) {
             lost.push(path);
