@@ -102,6 +102,7 @@ conformance!(
     one_signature_per_idempotency_key_under_concurrent_twins,
     evidence_signs_once_per_slot,
     exact_pin_counters_under_concurrency,
+    a_pin_changed_meanwhile_is_not_compared,
     single_use_challenges,
     single_use_nonces,
     append_only_audit_and_evidence,
@@ -1062,11 +1063,30 @@ fn evidence_signs_once_per_slot(b: &dyn Backend) {
     assert_chain(s.as_ref());
 }
 
-/// `check_pin` with a compare that counts its calls and answers `right`.
+/// `check_pin` with a compare that counts its calls and answers `right`, for the key's current
+/// sealed verifier.
 fn check(store: &dyn Store, key: &str, max: u32, right: bool, compared: &AtomicUsize) -> PinCheck {
+    let sealed = store
+        .get_key(key)
+        .expect("get")
+        .map(|k| k.sealed_pin)
+        .unwrap_or_default();
+    check_sealed(store, key, &sealed, max, right, compared)
+}
+
+/// `check_pin` for the sealed verifier `sealed`.
+fn check_sealed(
+    store: &dyn Store,
+    key: &str,
+    sealed: &[u8],
+    max: u32,
+    right: bool,
+    compared: &AtomicUsize,
+) -> PinCheck {
     store
         .check_pin(
             key,
+            sealed,
             max,
             &mut || {
                 compared.fetch_add(1, Ordering::SeqCst);
@@ -1075,6 +1095,41 @@ fn check(store: &dyn Store, key: &str, max: u32, right: bool, compared: &AtomicU
             &event(AuditKind::PinFailure, key),
         )
         .expect("check_pin")
+}
+
+/// A PIN change that commits after a request read the key: that request's check compares
+/// nothing against the old verifier (it must read the key again).
+fn a_pin_changed_meanwhile_is_not_compared(b: &dyn Backend) {
+    let stores = [b.open(), b.open()];
+    enrolled(stores[0].as_ref(), "k-chg");
+    let old = stores[0]
+        .get_key("k-chg")
+        .expect("get")
+        .expect("key")
+        .sealed_pin;
+    stores[1]
+        .set_pin(
+            "k-chg",
+            b"another sealed verifier",
+            b"another salt",
+            &event(AuditKind::PinChanged, "k-chg"),
+        )
+        .expect("change");
+    let compared = AtomicUsize::new(0);
+    for right in [true, false] {
+        assert_eq!(
+            check_sealed(stores[0].as_ref(), "k-chg", &old, 5, right, &compared),
+            PinCheck::Changed
+        );
+    }
+    assert_eq!(compared.load(Ordering::SeqCst), 0);
+    assert_eq!(count(stores[0].as_ref(), "pin_failure"), 0);
+    assert_eq!(
+        check(stores[0].as_ref(), "k-chg", 5, true, &compared),
+        PinCheck::Right,
+        "the current verifier is compared"
+    );
+    assert_chain(stores[0].as_ref());
 }
 
 fn exact_pin_counters_under_concurrency(b: &dyn Backend) {

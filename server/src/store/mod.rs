@@ -215,6 +215,9 @@ pub enum PinCheck {
     LockedNow,
     /// The key is revoked: nothing was compared.
     Revoked,
+    /// The key's PIN was changed after the caller read the sealed verifier it opened: nothing
+    /// was compared; read the key again.
+    Changed,
     /// No such key.
     NotFound,
 }
@@ -265,6 +268,8 @@ pub(crate) struct PinState {
     pub(crate) failures: u32,
     pub(crate) locked: bool,
     pub(crate) revoked: bool,
+    /// The key's sealed verifier is still the one the caller opened (no PIN change since).
+    pub(crate) current: bool,
 }
 
 /// What [`Store::check_pin`] writes (in the transaction that read the [`PinState`]).
@@ -302,6 +307,9 @@ pub(crate) fn check_pin_in<E>(
             entries: vec![abandoned_lock(audit, state.failures)],
         })?;
         return Ok(PinCheck::LockedNow);
+    }
+    if !state.current {
+        return Ok(PinCheck::Changed);
     }
     if compare() {
         if state.failures > 0 {
@@ -383,13 +391,15 @@ pub trait Store:
     ///
     /// A locked or revoked key, or one whose count already reached `max_failures`, is refused
     /// without calling `compare` (the last case locks it first, audited: see
-    /// [`abandoned_lock`]). Otherwise `compare` runs once (a transaction the engine retries
+    /// [`abandoned_lock`]); so is a key whose sealed verifier is no longer `sealed_pin`, the
+    /// one `compare` opened ([`PinCheck::Changed`]: a PIN change came in between). Otherwise `compare` runs once (a transaction the engine retries
     /// reuses its verdict): right resets the count; wrong adds one, locks at `max_failures`,
     /// and appends `audit` (a `pin_failure` entry, then `locked` if this one locked the key),
     /// durably, before returning. A right PIN on a key with no failures writes nothing.
     fn check_pin(
         &self,
         key_id: &str,
+        sealed_pin: &[u8],
         max_failures: u32,
         compare: &mut dyn FnMut() -> bool,
         audit: &AuditEvent,

@@ -1350,6 +1350,7 @@ impl Store for PostgresStore {
     fn check_pin(
         &self,
         key_id: &str,
+        sealed_pin: &[u8],
         max_failures: u32,
         compare: &mut dyn FnMut() -> bool,
         audit: &AuditEvent,
@@ -1362,15 +1363,16 @@ impl Store for PostgresStore {
             // on any replica, wait here, so each compare and its record are one step.
             let state = tx
                 .query_opt(
-                    "SELECT pin_failures, locked, revoked_ms IS NOT NULL FROM keys
-                     WHERE key_id = $1 FOR UPDATE",
-                    &[&key_id],
+                    "SELECT pin_failures, locked, revoked_ms IS NOT NULL, sealed_pin = $2
+                     FROM keys WHERE key_id = $1 FOR UPDATE",
+                    &[&key_id, &sealed_pin],
                 )?
                 .map(|r| {
                     Ok::<_, Fail>(PinState {
                         failures: u32::try_from(r.try_get::<_, i64>(0)?).unwrap_or(u32::MAX),
                         locked: r.try_get(1)?,
                         revoked: r.try_get(2)?,
+                        current: r.try_get(3)?,
                     })
                 })
                 .transpose()?;

@@ -641,6 +641,7 @@ impl Store for SqliteStore {
     fn check_pin(
         &self,
         key_id: &str,
+        sealed_pin: &[u8],
         max_failures: u32,
         compare: &mut dyn FnMut() -> bool,
         audit: &AuditEvent,
@@ -654,15 +655,16 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let state = tx
                 .prepare_cached(
-                    "SELECT pin_failures, locked, revoked_ms IS NOT NULL FROM keys
-                     WHERE key_id = ?1",
+                    "SELECT pin_failures, locked, revoked_ms IS NOT NULL, sealed_pin = ?2
+                     FROM keys WHERE key_id = ?1",
                 )
                 .and_then(|mut st| {
-                    st.query_row([key_id], |r| {
+                    st.query_row(params![key_id, sealed_pin], |r| {
                         Ok(PinState {
                             failures: r.get(0)?,
                             locked: r.get::<_, i64>(1)? != 0,
                             revoked: r.get::<_, i64>(2)? != 0,
+                            current: r.get::<_, i64>(3)? != 0,
                         })
                     })
                     .optional()
