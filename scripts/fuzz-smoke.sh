@@ -17,7 +17,7 @@ for target in $(cargo fuzz list); do
         # Envelopes sealed to the SM2 and P-256 keys the target opens with (ours and openssl's).
         enveloped) seeds=("seeds/enveloped") ;;
         # One honest message of each two-party P-256 kind (core/cosign/tests/p256_cosign.rs,
-        # write_fuzz_seeds): mutations start past the version and kind bytes.
+        # write_fuzz_inputs): mutations start past the version and kind bytes.
         p256_messages) seeds=("seeds/p256") ;;
         # Debian's DejaVu fonts (fonts-dejavu-core) when present: real TrueType tables to mutate.
         seal_font) [ -d /usr/share/fonts/truetype/dejavu ] && seeds=("/usr/share/fonts/truetype/dejavu") ;;

@@ -607,16 +607,20 @@ fn session_ids_come_from_the_injected_rng_and_the_library_uses_its_own() {
     assert_ne!(m1.as_bytes(), m2.as_bytes());
 }
 
-/// Writes one honest message of each kind into `$INKSEAL_WRITE_FUZZ_SEEDS` (the seeds of the
-/// `p256_messages` fuzz target, `fuzz/seeds/p256`): `cargo test -p inkseal-cosign --features
-/// p256-cosign --test p256_cosign -- --ignored write_fuzz_seeds`.
+/// Writes the `p256_messages` fuzz target's inputs under `$INKSEAL_FUZZ_DIR` (the `fuzz`
+/// directory): one honest message of each kind as seeds (`seeds/p256`), and the server's share
+/// and stored states of one key pair (`states/p256`), which the target loads instead of running
+/// a key generation (that takes half a minute under the fuzzer's sanitizer):
+/// `INKSEAL_FUZZ_DIR=$PWD/fuzz cargo test -p inkseal-cosign --features p256-cosign --test
+/// p256_cosign -- --ignored write_fuzz_inputs`.
 #[test]
-#[ignore = "writes files; run by hand to refresh the fuzz seeds"]
-fn write_fuzz_seeds() {
-    let dir = std::path::PathBuf::from(
-        std::env::var("INKSEAL_WRITE_FUZZ_SEEDS").expect("INKSEAL_WRITE_FUZZ_SEEDS"),
-    );
-    std::fs::create_dir_all(&dir).unwrap();
+#[ignore = "writes files; run by hand to refresh the fuzz inputs"]
+fn write_fuzz_inputs() {
+    let fuzz =
+        std::path::PathBuf::from(std::env::var("INKSEAL_FUZZ_DIR").expect("INKSEAL_FUZZ_DIR"));
+    let (seeds_dir, states_dir) = (fuzz.join("seeds/p256"), fuzz.join("states/p256"));
+    std::fs::create_dir_all(&seeds_dir).unwrap();
+    std::fs::create_dir_all(&states_dir).unwrap();
     let mut rng = SeededRng::new("fuzz seeds");
     let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
     let (phone, m1) = PhoneKeygen::start(&mut rng).unwrap();
@@ -641,6 +645,27 @@ fn write_fuzz_seeds() {
     // The key generation's round 2 and its answer (about 148 KB each) would slow every run
     // of the target down more than their structure is worth; they are left out.
     for (name, bytes) in seeds.into_iter().filter(|(_, b)| b.len() <= 100_000) {
-        std::fs::write(dir.join(name), bytes).unwrap();
+        std::fs::write(seeds_dir.join(name), bytes).unwrap();
     }
+    // States the target's round 2s are checked against: a key generation and a signing
+    // session of this share, each after its trip 1.
+    let (_, other_m1) = PhoneKeygen::start(&mut rng).unwrap();
+    let (keygen_state, _) = ServerKeygen::respond(&other_m1, &mut rng).unwrap();
+    let (_, other_s1) = PhoneSign::start(&phone_share, message, &mut rng).unwrap();
+    let (sign_state, _) = ServerSignPending::respond(&server_share, message, &other_s1).unwrap();
+    std::fs::write(
+        states_dir.join("server-share"),
+        server_share.to_bytes().unwrap().as_slice(),
+    )
+    .unwrap();
+    std::fs::write(
+        states_dir.join("keygen-state"),
+        keygen_state.into_bytes().unwrap().as_slice(),
+    )
+    .unwrap();
+    std::fs::write(
+        states_dir.join("sign-state"),
+        sign_state.into_bytes().unwrap().as_slice(),
+    )
+    .unwrap();
 }
